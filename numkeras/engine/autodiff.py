@@ -1,0 +1,79 @@
+"""Recording switches and the reverse pass: topological order, a reversed loop, accumulation."""
+import threading
+
+import numpy as np
+
+_state = threading.local()
+
+
+def _depth():
+    return getattr(_state, "depth", 0)
+
+
+def is_recording():
+    """True inside a GradientTape (or `enable_grad`) and outside any `no_grad`."""
+    return _depth() > 0
+
+
+class _Switch:
+    """Context manager that sets the recording depth while active."""
+
+    def __init__(self, on):
+        self.on = on
+
+    def __enter__(self):
+        self.saved = _depth()
+        _state.depth = self.saved + 1 if self.on else 0
+        return self
+
+    def __exit__(self, *exc):
+        _state.depth = self.saved
+        return False
+
+
+def no_grad():
+    """Compute without recording a graph (inference, metrics, optimizer updates)."""
+    return _Switch(False)
+
+
+def enable_grad():
+    """Record a graph for every op on tensors that require gradients."""
+    return _Switch(True)
+
+
+def _topological_order(target):
+    """Recorded nodes reachable from `target`, each after all of its parents."""
+    order, seen, stack = [], {id(target)}, [(target, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for parent in node.parents:
+            if parent.requires_grad and id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append((parent, False))
+    return order
+
+
+def gradients(target, sources, seed=None):
+    """Gradients of `target` with respect to each of `sources` (None where unconnected)."""
+    if seed is None:
+        seed = np.ones_like(target.data)
+    wanted = {id(s) for s in sources}
+    grads, found = {id(target): seed}, {}
+    for node in reversed(_topological_order(target)):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if id(node) in wanted:
+            found[id(node)] = g
+        if node.vjp is None:
+            continue
+        for parent, gp in zip(node.parents, node.vjp(g)):
+            if gp is None or not parent.requires_grad:
+                continue
+            key = id(parent)
+            grads[key] = gp if key not in grads else grads[key] + gp
+    return [found.get(id(s)) for s in sources]

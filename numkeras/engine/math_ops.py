@@ -1,0 +1,377 @@
+"""Elementwise arithmetic, reductions and matmul, each forward beside its VJP."""
+import numpy as np
+
+from numkeras.engine.tensor import Tensor, as_array, as_tensor
+
+
+def unbroadcast(g, shape):
+    """Sum `g` down to `shape`, undoing NumPy broadcasting (the VJP of a broadcast)."""
+    if g.shape == tuple(shape):
+        return g
+    extra = g.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1
+    )
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def pair(name, a, b):
+    """Two tensors for a binary op: a bare operand takes the tensor's float dtype (weak typing)."""
+    if not isinstance(a, Tensor) and isinstance(b, Tensor):
+        a = Tensor(_weak(a, b.data.dtype))
+    elif not isinstance(b, Tensor):
+        b = Tensor(_weak(b, as_tensor(a).data.dtype))
+    a = as_tensor(a)
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"Op `{name}`: cannot broadcast shapes {a.shape} and {b.shape}. "
+            "Each axis must be equal, or 1 in one of them."
+        ) from None
+    return a, b
+
+
+def _weak(x, dtype):
+    array = as_array(x)
+    if array.dtype.kind in "fiub" and np.dtype(dtype).kind == "f":
+        return array.astype(dtype, copy=False)
+    return array
+
+
+def _binary(name, a, b, forward, vjp_a, vjp_b):
+    a, b = pair(name, a, b)
+    x0, x1 = a.data, b.data
+    y = forward(x0, x1)
+
+    def vjp(g):
+        ga = unbroadcast(vjp_a(g, x0, x1, y), x0.shape) if a.requires_grad else None
+        gb = unbroadcast(vjp_b(g, x0, x1, y), x1.shape) if b.requires_grad else None
+        return ga, gb
+
+    return Tensor(y, (a, b), vjp, name)
+
+
+def add(x1, x2):
+    return _binary("add", x1, x2, np.add, lambda g, *_: g, lambda g, *_: g)
+
+
+def subtract(x1, x2):
+    return _binary("subtract", x1, x2, np.subtract, lambda g, *_: g, lambda g, *_: -g)
+
+
+def multiply(x1, x2):
+    return _binary(
+        "multiply", x1, x2, np.multiply, lambda g, a, b, y: g * b, lambda g, a, b, y: g * a
+    )
+
+
+def divide(x1, x2):
+    return _binary(
+        "divide", x1, x2, np.true_divide,
+        lambda g, a, b, y: g / b, lambda g, a, b, y: -g * y / b,
+    )
+
+
+true_divide = divide
+
+
+def power(x1, x2):
+    def grad_base(g, a, b, y):
+        return g * b * np.power(a, b - 1)
+
+    def grad_exponent(g, a, b, y):
+        return g * y * np.log(np.where(a > 0, a, 1))
+
+    return _binary("power", x1, x2, np.power, grad_base, grad_exponent)
+
+
+def maximum(x1, x2):
+    return _binary(
+        "maximum", x1, x2, np.maximum,
+        lambda g, a, b, y: g * (a >= b), lambda g, a, b, y: g * (a < b),
+    )
+
+
+def minimum(x1, x2):
+    return _binary(
+        "minimum", x1, x2, np.minimum,
+        lambda g, a, b, y: g * (a <= b), lambda g, a, b, y: g * (a > b),
+    )
+
+
+def _unary(name, x, forward, vjp_x):
+    """An elementwise op of one tensor; `vjp_x(g, x, y)` gives the input gradient."""
+    x = as_tensor(x)
+    data = x.data
+    y = forward(data)
+    return Tensor(y, (x,), lambda g: (vjp_x(g, data, y),), name)
+
+
+def negative(x):
+    return _unary("negative", x, np.negative, lambda g, x, y: -g)
+
+
+def abs(x):  # noqa: A001  (Keras's name)
+    return _unary("abs", x, np.abs, lambda g, x, y: g * np.sign(x))
+
+
+absolute = abs
+
+
+def exp(x):
+    return _unary("exp", x, np.exp, lambda g, x, y: g * y)
+
+
+def log(x):
+    return _unary("log", x, np.log, lambda g, x, y: g / x)
+
+
+def log1p(x):
+    return _unary("log1p", x, np.log1p, lambda g, x, y: g / (1 + x))
+
+
+def sqrt(x):
+    return _unary("sqrt", x, np.sqrt, lambda g, x, y: g / (2 * y))
+
+
+def rsqrt(x):
+    return _unary("rsqrt", x, lambda x: 1 / np.sqrt(x), lambda g, x, y: -0.5 * g * y / x)
+
+
+def square(x):
+    return _unary("square", x, np.square, lambda g, x, y: 2 * g * x)
+
+
+def sign(x):
+    return _unary("sign", x, np.sign, lambda g, x, y: np.zeros_like(x))
+
+
+def sin(x):
+    return _unary("sin", x, np.sin, lambda g, x, y: g * np.cos(x))
+
+
+def cos(x):
+    return _unary("cos", x, np.cos, lambda g, x, y: -g * np.sin(x))
+
+
+def tanh(x):
+    return _unary("tanh", x, np.tanh, lambda g, x, y: g * (1 - y * y))
+
+
+def clip(x, x_min, x_max):
+    """Clip into [x_min, x_max]; the gradient passes only where x was inside."""
+    x = as_tensor(x)
+    lo, hi = _weak(x_min, x.data.dtype), _weak(x_max, x.data.dtype)
+    return _unary(
+        "clip", x, lambda d: np.clip(d, lo, hi), lambda g, d, y: g * ((d >= lo) & (d <= hi))
+    )
+
+
+def cast(x, dtype):
+    x = as_tensor(x)
+    source = x.data.dtype
+    y = x.data.astype(dtype)
+    if y.dtype.kind != "f" or source.kind != "f":
+        return Tensor(y)
+    return Tensor(y, (x,), lambda g: (g.astype(source),), "cast")
+
+
+def where(condition, x1=None, x2=None):
+    """`x1` where `condition` holds, else `x2`; gradients route to the chosen side."""
+    cond = as_array(condition).astype(bool)
+    if x1 is None and x2 is None:
+        return Tensor(np.stack(np.nonzero(cond)))
+    a, b = pair("where", x1, x2)
+    y = np.where(cond, a.data, b.data)
+
+    def vjp(g):
+        return unbroadcast(np.where(cond, g, 0), a.shape), unbroadcast(np.where(cond, 0, g), b.shape)
+
+    return Tensor(y, (a, b), vjp, "where")
+
+
+def _compare(name, func):
+    def op(x1, x2):
+        a, b = pair(name, x1, x2)
+        return Tensor(func(a.data, b.data))
+
+    op.__name__ = name
+    return op
+
+
+equal = _compare("equal", np.equal)
+not_equal = _compare("not_equal", np.not_equal)
+less = _compare("less", np.less)
+less_equal = _compare("less_equal", np.less_equal)
+greater = _compare("greater", np.greater)
+greater_equal = _compare("greater_equal", np.greater_equal)
+logical_and = _compare("logical_and", np.logical_and)
+logical_or = _compare("logical_or", np.logical_or)
+
+
+def logical_not(x):
+    return Tensor(np.logical_not(as_array(x)))
+
+
+def isnan(x):
+    return Tensor(np.isnan(as_array(x)))
+
+
+def isfinite(x):
+    return Tensor(np.isfinite(as_array(x)))
+
+
+def floor(x):
+    return Tensor(np.floor(as_array(x)))
+
+
+def round(x, decimals=0):  # noqa: A001  (Keras's name)
+    return Tensor(np.round(as_array(x), decimals))
+
+
+# --- matmul -------------------------------------------------------------------------
+
+
+def matmul(x1, x2):
+    """Matrix product with NumPy's batching rules; both gradients are GEMMs."""
+    a, b = as_tensor(x1), as_tensor(x2)
+    if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(
+            f"Op `matmul`: inner dimensions must agree, got shapes {a.shape} and {b.shape}."
+        )
+    x0, x1 = a.data, b.data
+    y = np.matmul(x0, x1)
+
+    def vjp(g):
+        a2, b2 = (x0[None] if x0.ndim == 1 else x0), (x1[:, None] if x1.ndim == 1 else x1)
+        g2 = g.reshape(g.shape + (1,)) if x1.ndim == 1 else g
+        g2 = g2[..., None, :] if x0.ndim == 1 else g2
+        ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(x0.shape) if a.requires_grad else None
+        gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(x1.shape) if b.requires_grad else None
+        return ga, gb
+
+    return Tensor(y, (a, b), vjp, "matmul")
+
+
+dot = matmul
+
+
+# --- reductions ------------------------------------------------------------------------
+
+
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    return tuple(sorted(a % ndim for a in axes))
+
+
+def _expand(g, axes, keepdims):
+    return g if keepdims else np.expand_dims(g, axes)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001  (Keras's name)
+    x = as_tensor(x)
+    axes, shape = _axes(axis, x.ndim), x.shape
+    y = np.sum(x.data, axis=axes, keepdims=keepdims)
+    return Tensor(
+        np.asarray(y), (x,), lambda g: (np.broadcast_to(_expand(g, axes, keepdims), shape),), "sum"
+    )
+
+
+def mean(x, axis=None, keepdims=False):
+    x = as_tensor(x)
+    axes, shape = _axes(axis, x.ndim), x.shape
+    count = int(np.prod([shape[a] for a in axes]))
+    y = np.mean(x.data, axis=axes, keepdims=keepdims)
+
+    def vjp(g):
+        return (np.broadcast_to(_expand(g, axes, keepdims) / np.asarray(count, g.dtype), shape),)
+
+    return Tensor(np.asarray(y, dtype=x.data.dtype), (x,), vjp, "mean")
+
+
+def _extreme(name, func, x, axis, keepdims):
+    x = as_tensor(x)
+    axes = _axes(axis, x.ndim)
+    data = x.data
+    y = func(data, axis=axes, keepdims=True)
+
+    def vjp(g):
+        mask = data == y  # ties share the gradient equally, as TensorFlow does
+        return (mask * (_expand(g, axes, keepdims) / mask.sum(axis=axes, keepdims=True)),)
+
+    return Tensor(np.asarray(y if keepdims else np.squeeze(y, axes)), (x,), vjp, name)
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001  (Keras's name)
+    return _extreme("max", np.max, x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001  (Keras's name)
+    return _extreme("min", np.min, x, axis, keepdims)
+
+
+amax, amin = max, min
+
+
+def prod(x, axis=None, keepdims=False):
+    x = as_tensor(x)
+    axes, data = _axes(axis, x.ndim), x.data
+    y = np.prod(data, axis=axes, keepdims=True)
+
+    def vjp(g):
+        # exclusive products from the left and the right: no division, so zeros are fine
+        tail = tuple(range(-len(axes), 0))
+        moved = np.moveaxis(data, axes, tail)
+        flat = moved.reshape(moved.shape[: moved.ndim - len(axes)] + (-1,))
+        ones = np.ones_like(flat[..., :1])
+        left = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
+        right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], -1), -1)[..., ::-1]
+        others = np.moveaxis((left * right).reshape(moved.shape), tail, axes)
+        return (_expand(g, axes, keepdims) * others,)
+
+    return Tensor(np.asarray(y if keepdims else np.squeeze(y, axes)), (x,), vjp, "prod")
+
+
+def var(x, axis=None, keepdims=False):
+    x = as_tensor(x)
+    centred = x - mean(x, axis=axis, keepdims=True)
+    return mean(square(centred), axis=axis, keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    return sqrt(var(x, axis=axis, keepdims=keepdims))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) computed after subtracting the max, so it never overflows."""
+    x = as_tensor(x)
+    axes, data = _axes(axis, x.ndim), x.data
+    peak = np.max(data, axis=axes, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0)
+    shifted = np.exp(data - peak)
+    total = shifted.sum(axis=axes, keepdims=True)
+    y = np.log(total) + peak
+
+    def vjp(g):
+        return (_expand(g, axes, keepdims) * shifted / total,)
+
+    return Tensor(y if keepdims else np.squeeze(y, axes), (x,), vjp, "logsumexp")
+
+
+def argmax(x, axis=None, keepdims=False):
+    return Tensor(np.argmax(as_array(x), axis=axis, keepdims=keepdims).astype("int32"))
+
+
+def argmin(x, axis=None, keepdims=False):
+    return Tensor(np.argmin(as_array(x), axis=axis, keepdims=keepdims).astype("int32"))
+
+
+def all(x, axis=None, keepdims=False):  # noqa: A001  (Keras's name)
+    return Tensor(np.all(as_array(x), axis=axis, keepdims=keepdims))
+
+
+def any(x, axis=None, keepdims=False):  # noqa: A001  (Keras's name)
+    return Tensor(np.any(as_array(x), axis=axis, keepdims=keepdims))

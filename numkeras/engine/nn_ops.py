@@ -1,0 +1,343 @@
+"""Neural-network ops: activations, softmax, cross-entropies, convolution and pooling."""
+import numpy as np
+
+from numkeras.engine import kernels
+from numkeras.engine.math_ops import _unary, clip, log, mean, multiply, sum
+from numkeras.engine.tensor import Tensor, as_array, as_tensor
+
+EPSILON = 1e-7
+
+# --- activations ------------------------------------------------------------------------
+
+
+def relu(x):
+    return _unary("relu", x, lambda x: np.maximum(x, 0), lambda g, x, y: g * (x > 0))
+
+
+def relu6(x):
+    return _unary("relu6", x, lambda x: np.clip(x, 0, 6), lambda g, x, y: g * ((x > 0) & (x < 6)))
+
+
+def leaky_relu(x, negative_slope=0.2):
+    s = negative_slope
+    return _unary(
+        "leaky_relu", x, lambda x: np.where(x > 0, x, x * x.dtype.type(s)),
+        lambda g, x, y: g * np.where(x > 0, 1, s).astype(g.dtype),
+    )
+
+
+def elu(x, alpha=1.0):
+    a = alpha
+    return _unary(
+        "elu", x, lambda x: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))).astype(x.dtype),
+        lambda g, x, y: g * np.where(x > 0, 1, y + a).astype(g.dtype),
+    )
+
+
+def selu(x):
+    scale, alpha = 1.0507009873554805, 1.6732632423543772
+    return multiply(elu(x, alpha), scale)
+
+
+def sigmoid(x):
+    def forward(x):
+        z = np.exp(-np.abs(x))  # stable for large |x| in both directions
+        return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype)
+
+    y = _unary("sigmoid", x, forward, lambda g, x, y: g * y * (1 - y))
+    y._keras_logits = as_tensor(x)
+    return y
+
+
+def hard_sigmoid(x):
+    return _unary(
+        "hard_sigmoid", x, lambda x: np.clip(x / 6 + 0.5, 0, 1).astype(x.dtype),
+        lambda g, x, y: g * ((x > -3) & (x < 3)) / 6,
+    )
+
+
+def softplus(x):
+    return _unary(
+        "softplus", x, lambda x: np.logaddexp(0, x).astype(x.dtype),
+        lambda g, x, y: g / (1 + np.exp(-x)),
+    )
+
+
+def softsign(x):
+    return _unary("softsign", x, lambda x: x / (1 + np.abs(x)), lambda g, x, y: g / (1 + np.abs(x)) ** 2)
+
+
+def silu(x):
+    x = as_tensor(x)
+    return multiply(x, sigmoid(x))
+
+
+swish = silu
+
+
+def gelu(x, approximate=True):
+    """GELU; Keras's default is the tanh approximation."""
+    if approximate:
+        c = np.sqrt(2 / np.pi)
+
+        def forward(x):
+            return (0.5 * x * (1 + np.tanh(c * (x + 0.044715 * x**3)))).astype(x.dtype)
+
+        def grad(g, x, y):
+            t = np.tanh(c * (x + 0.044715 * x**3))
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x))
+
+        return _unary("gelu", x, forward, grad)
+    from math import erf, pi, sqrt
+
+    erf_v = np.vectorize(erf, otypes=[float])
+
+    def forward_exact(x):
+        return (0.5 * x * (1 + erf_v(x / sqrt(2)))).astype(x.dtype)
+
+    def grad_exact(g, x, y):
+        pdf = np.exp(-0.5 * x * x) / sqrt(2 * pi)
+        return g * (0.5 * (1 + erf_v(x / sqrt(2))) + x * pdf).astype(g.dtype)
+
+    return _unary("gelu", x, forward_exact, grad_exact)
+
+
+def softmax(x, axis=-1):
+    def forward(x):
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def grad(g, x, y):
+        return y * (g - (g * y).sum(axis=axis, keepdims=True))
+
+    y = _unary("softmax", x, forward, grad)
+    y._keras_logits = as_tensor(x)  # lets cross-entropy use the fused, stable path (as TF does)
+    return y
+
+
+def log_softmax(x, axis=-1):
+    def forward(x):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+    def grad(g, x, y):
+        return g - np.exp(y) * g.sum(axis=axis, keepdims=True)
+
+    return _unary("log_softmax", x, forward, grad)
+
+
+# --- losses (per sample) --------------------------------------------------------------
+
+
+def _check_pair(name, target, output):
+    if target.shape != output.shape:
+        raise ValueError(
+            f"Op `{name}`: target and output must have the same shape, "
+            f"got target.shape={target.shape} and output.shape={output.shape}."
+        )
+
+
+def softmax_cross_entropy(target, logits, axis=-1):
+    """-sum(target * log_softmax(logits)); gradient `softmax * sum(target) - target` (fused)."""
+    t, z = as_tensor(target, as_tensor(logits).dtype), as_tensor(logits)
+    _check_pair("categorical_crossentropy", t, z)
+    shifted = z.data - z.data.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=axis, keepdims=True)
+    log_p = shifted - np.log(total)
+    y = -(t.data * log_p).sum(axis=axis)
+
+    def vjp(g):
+        g = np.expand_dims(g, axis)
+        gz = g * (e / total * t.data.sum(axis=axis, keepdims=True) - t.data) if z.requires_grad else None
+        return (-g * log_p if t.requires_grad else None), gz
+
+    return Tensor(y, (t, z), vjp, "softmax_cross_entropy")
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Keras's rule: probabilities are renormalised and clipped to [eps, 1-eps]."""
+    output = as_tensor(output)
+    if not from_logits and getattr(output, "_keras_logits", None) is not None:
+        output, from_logits = output._keras_logits, True
+    if from_logits:
+        return softmax_cross_entropy(target, output, axis)
+    target = as_tensor(target, output.dtype)
+    _check_pair("categorical_crossentropy", target, output)
+    p = output / sum(output, axis=axis, keepdims=True)
+    p = clip(p, EPSILON, 1 - EPSILON)
+    return -sum(target * log(p), axis=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    output = as_tensor(output)
+    labels = as_array(target)
+    if labels.ndim == output.ndim and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    if labels.shape != output.shape[:-1]:
+        raise ValueError(
+            "Op `sparse_categorical_crossentropy`: labels must have the output's shape without "
+            f"its last axis, expected {output.shape[:-1]}, got {labels.shape}."
+        )
+    classes = output.shape[axis]
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(
+            f"Op `sparse_categorical_crossentropy`: labels must be in [0, {classes}), "
+            f"got values from {labels.min()} to {labels.max()}."
+        )
+    return categorical_crossentropy(one_hot(labels, classes, dtype=output.dtype), output, from_logits, axis)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    output = as_tensor(output)
+    if not from_logits and getattr(output, "_keras_logits", None) is not None:
+        output, from_logits = output._keras_logits, True
+    target = as_tensor(target, output.dtype)
+    _check_pair("binary_crossentropy", target, output)
+    if from_logits:
+        # max(z, 0) - z * t + log(1 + exp(-|z|)), stable for any z
+        z, t = output.data, target.data
+        y = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
+
+        def vjp(g):
+            p = np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+            return (-g * z if target.requires_grad else None), g * (p - t)
+
+        return Tensor(y.astype(z.dtype), (target, output), vjp, "sigmoid_cross_entropy")
+    p = clip(output, EPSILON, 1 - EPSILON)
+    return -(target * log(p) + (1 - target) * log(1 - p))
+
+
+def one_hot(x, num_classes, axis=-1, dtype="float32"):
+    labels = as_array(x).astype(np.intp)
+    y = (labels[..., None] == np.arange(num_classes)).astype(dtype or "float32")
+    return Tensor(np.moveaxis(y, -1, axis) if axis != -1 else y)
+
+
+# --- convolution and pooling ---------------------------------------------------------
+
+
+def _tuple(value, n, name):
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    if len(values) != n or any(int(v) != v or v < 1 for v in values):
+        raise ValueError(f"`{name}` must be {n} positive integers, got {value!r}.")
+    return tuple(int(v) for v in values)
+
+
+def _to_nhwc(x, data_format, rank):
+    """View 1-D inputs as 2-D with height 1 and move channels last, returning an undo."""
+    if data_format == "channels_first":
+        x = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))
+    if rank == 1:
+        x = x[:, None]
+    return x
+
+
+def _from_nhwc(y, data_format, rank):
+    if rank == 1:
+        y = y[:, 0]
+    if data_format == "channels_first":
+        y = y.transpose((0, y.ndim - 1) + tuple(range(1, y.ndim - 1)))
+    return y
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """N-D convolution (1-D or 2-D) with Keras's signature; kernel is (..., in/groups, out)."""
+    x, k = as_tensor(inputs), as_tensor(kernel)
+    rank = k.ndim - 2
+    if rank not in (1, 2) or x.ndim != rank + 2:
+        raise ValueError(
+            f"Op `conv`: expected a {rank + 2}-D input for a {k.ndim}-D kernel, got input "
+            f"shape {x.shape} and kernel shape {k.shape}."
+        )
+    data_format = data_format or "channels_last"
+    channels = x.shape[-1] if data_format == "channels_last" else x.shape[1]
+    if channels % k.shape[-2]:
+        raise ValueError(
+            f"Op `conv`: input channels ({channels}) must be a multiple of the kernel's input "
+            f"channels ({k.shape[-2]}); input shape {x.shape}, kernel shape {k.shape}."
+        )
+    strides = (1,) + _tuple(strides, rank, "strides") if rank == 1 else _tuple(strides, 2, "strides")
+    dilation = (1,) + _tuple(dilation_rate, rank, "dilation_rate") if rank == 1 else _tuple(
+        dilation_rate, 2, "dilation_rate")
+    padding = padding.lower()
+    xd = _to_nhwc(x.data, data_format, rank)
+    kd = k.data[None] if rank == 1 else k.data
+    span = [(n - 1) * d + 1 for n, d in zip(kd.shape[:2], dilation)]
+    if padding == "valid" and (span[0] > xd.shape[1] or span[1] > xd.shape[2]):
+        raise ValueError(
+            f"Op `conv`: the kernel (span {tuple(span[2 - rank:])}) is larger than the input "
+            f"{x.shape} with padding='valid'."
+        )
+    y, cache = kernels.conv2d_forward(xd, kd, strides, padding, dilation, channels // k.shape[-2])
+
+    def vjp(g):
+        gx, gk = kernels.conv2d_backward(
+            _to_nhwc(g, data_format, rank), cache, x.requires_grad, k.requires_grad
+        )
+        return (
+            None if gx is None else _from_nhwc(gx, data_format, rank),
+            None if gk is None else gk.reshape(k.shape),
+        )
+
+    return Tensor(_from_nhwc(y, data_format, rank), (x, k), vjp, "conv")
+
+
+def _pool(name, forward, backward, inputs, pool_size, strides, padding, data_format):
+    x = as_tensor(inputs)
+    rank = x.ndim - 2
+    if rank not in (1, 2):
+        raise ValueError(f"Op `{name}`: expected a 3-D or 4-D input, got shape {x.shape}.")
+    pool = _tuple(pool_size, rank, "pool_size")
+    strides = pool if strides is None else _tuple(strides, rank, "strides")
+    pool, strides = ((1,) + pool, (1,) + strides) if rank == 1 else (pool, strides)
+    data_format, padding = data_format or "channels_last", padding.lower()
+    xd = _to_nhwc(x.data, data_format, rank)
+    if padding == "valid" and (pool[0] > xd.shape[1] or pool[1] > xd.shape[2]):
+        raise ValueError(
+            f"Op `{name}`: pool_size {pool[2 - rank:]} is larger than the input {x.shape} "
+            "with padding='valid'."
+        )
+    y, cache = forward(xd, pool, strides, padding)
+
+    def vjp(g):
+        return (_from_nhwc(backward(_to_nhwc(g, data_format, rank), cache), data_format, rank),)
+
+    return Tensor(_from_nhwc(y, data_format, rank), (x,), vjp, name)
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    return _pool("max_pool", kernels.max_pool_forward, kernels.max_pool_backward,
+                 inputs, pool_size, strides, padding, data_format)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    return _pool("average_pool", kernels.average_pool_forward, kernels.average_pool_backward,
+                 inputs, pool_size, strides, padding, data_format)
+
+
+# --- dropout ---------------------------------------------------------------------------
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Inverted dropout: keep with probability 1-rate and scale by 1/(1-rate)."""
+    from numkeras.random import generator_for
+
+    x = as_tensor(inputs)
+    if not 0 <= rate <= 1:
+        raise ValueError(f"Op `dropout`: rate must be in [0, 1], got {rate}.")
+    if rate == 1:
+        return multiply(x, np.zeros((), x.data.dtype))
+    shape = x.shape if noise_shape is None else tuple(
+        s if n is None else n for n, s in zip(noise_shape, x.shape))
+    keep = generator_for(seed).random(shape, dtype=np.float32) >= rate
+    scale = (keep / np.asarray(1 - rate, x.data.dtype)).astype(x.data.dtype)
+    return multiply(x, Tensor(scale))
+
+
+def mean_squared_error(target, output):
+    output = as_tensor(output)
+    target = as_tensor(target, output.dtype)
+    _check_pair("mean_squared_error", target, output)
+    diff = output - target
+    return mean(diff * diff, axis=-1)

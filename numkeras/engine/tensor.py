@@ -1,0 +1,172 @@
+"""Tensor: a NumPy array that remembers the op that made it and that op's VJP."""
+import numpy as np
+
+from numkeras.engine import autodiff
+
+FLOATX = "float32"
+
+
+class Tensor:
+    """An array in the graph. `data` is the ndarray; `parents` and `vjp` exist while recording."""
+
+    __array_priority__ = 100
+    __array_ufunc__ = None  # NumPy defers to our reflected operators: `array * tensor` is ours
+    __hash__ = object.__hash__
+
+    def __init__(self, data, parents=(), vjp=None, op=None):
+        self.data = data
+        record = vjp is not None and autodiff.is_recording() and any(
+            p.requires_grad for p in parents
+        )
+        self.requires_grad = record
+        self.parents = tuple(parents) if record else ()
+        self.vjp = vjp if record else None
+        self.op = op
+
+    # --- array protocol -------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: str(self.data.dtype))
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+
+    def numpy(self):
+        """The values as a NumPy array (a copy, so the caller may modify it)."""
+        return np.array(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return np.array(self.data) if copy else self.data
+
+    def item(self):
+        return self.data.item()
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __index__(self):
+        return int(self.data)
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", threshold=50)
+        return f"<{type(self).__name__} shape={self.shape}, dtype={self.dtype}, numpy=\n{body}>"
+
+    # --- operators ----------------------------------------------------------------------
+    def __add__(self, other):
+        return _m.add(self, other)
+
+    def __radd__(self, other):
+        return _m.add(other, self)
+
+    def __sub__(self, other):
+        return _m.subtract(self, other)
+
+    def __rsub__(self, other):
+        return _m.subtract(other, self)
+
+    def __mul__(self, other):
+        return _m.multiply(self, other)
+
+    def __rmul__(self, other):
+        return _m.multiply(other, self)
+
+    def __truediv__(self, other):
+        return _m.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return _m.divide(other, self)
+
+    def __pow__(self, other):
+        return _m.power(self, other)
+
+    def __rpow__(self, other):
+        return _m.power(other, self)
+
+    def __matmul__(self, other):
+        return _m.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _m.matmul(other, self)
+
+    def __neg__(self):
+        return _m.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _m.abs(self)
+
+    def __getitem__(self, key):
+        return _s.getitem(self, key)
+
+    def __lt__(self, other):
+        return _m.less(self, other)
+
+    def __le__(self, other):
+        return _m.less_equal(self, other)
+
+    def __gt__(self, other):
+        return _m.greater(self, other)
+
+    def __ge__(self, other):
+        return _m.greater_equal(self, other)
+
+    def __eq__(self, other):
+        return _m.equal(self, other)
+
+    def __ne__(self, other):
+        return _m.not_equal(self, other)
+
+    @property
+    def T(self):
+        return _s.transpose(self)
+
+    def reshape(self, *shape):
+        return _s.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def astype(self, dtype):
+        return _m.cast(self, dtype)
+
+
+def as_tensor(x, dtype=None):
+    """`x` as a Tensor; Python numbers and lists become floatx/int32 as in Keras."""
+    if isinstance(x, Tensor):
+        return x if dtype is None or x.dtype == np.dtype(dtype) else _m.cast(x, dtype)
+    return Tensor(as_array(x, dtype))
+
+
+def as_array(x, dtype=None):
+    """`x` as an ndarray: Python floats give float32, ints int32, arrays keep their dtype."""
+    if isinstance(x, Tensor):
+        x = x.data
+    if dtype is not None:
+        return np.asarray(x, dtype=dtype)
+    if isinstance(x, np.ndarray):
+        return x
+    array = np.asarray(x)
+    if array.dtype == np.float64 and not isinstance(x, np.generic):
+        return array.astype(FLOATX)
+    if array.dtype == np.int64 and not isinstance(x, np.generic):
+        return array.astype("int32")
+    if array.dtype == object:
+        raise TypeError(f"Cannot convert {type(x).__name__} to a tensor: values are not numeric.")
+    return array
+
+
+from numkeras.engine import math_ops as _m  # noqa: E402  (operators need the ops)
+from numkeras.engine import shape_ops as _s  # noqa: E402

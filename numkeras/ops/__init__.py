@@ -1,0 +1,39 @@
+"""`numkeras.ops`: Keras 3's NumPy-like op namespace, differentiable on the numkeras engine."""
+from numkeras.engine.creation_ops import (
+    arange, convert_to_numpy, convert_to_tensor, dtype, eye, full, is_tensor, linspace, ones,
+    stop_gradient, zeros,
+)
+from numkeras.engine.math_ops import (
+    abs, absolute, add, all, amax, amin, any, argmax, argmin, cast, clip, cos, divide, dot, equal,
+    exp, floor, greater, greater_equal, isfinite, isnan, less, less_equal, log, log1p,
+    logical_and, logical_not, logical_or, logsumexp, matmul, max, maximum, mean, min, minimum,
+    multiply, negative, not_equal, power, prod, round, rsqrt, sign, sin, sqrt, square, std,
+    subtract, sum, tanh, true_divide, var, where,
+)
+from numkeras.engine.nn_ops import (
+    average_pool, binary_crossentropy, categorical_crossentropy, conv, dropout, elu, gelu,
+    hard_sigmoid, leaky_relu, log_softmax, max_pool, one_hot, relu, relu6, selu, sigmoid, silu,
+    softmax, softplus, softsign, sparse_categorical_crossentropy, swish,
+)
+from numkeras.engine.shape_ops import (
+    broadcast_to, concatenate, expand_dims, flatten, moveaxis, ones_like, pad, repeat, reshape,
+    shape, split, squeeze, stack, swapaxes, take, take_along_axis, tile, transpose, unstack,
+    zeros_like,
+)
+
+__all__ = [
+    "abs", "absolute", "add", "all", "amax", "amin", "any", "arange", "argmax", "argmin",
+    "average_pool", "binary_crossentropy", "broadcast_to", "cast", "categorical_crossentropy",
+    "clip", "concatenate", "conv", "convert_to_numpy", "convert_to_tensor", "cos", "divide",
+    "dot", "dropout", "dtype", "elu", "equal", "exp", "expand_dims", "eye", "flatten", "floor",
+    "full", "gelu", "greater", "greater_equal", "hard_sigmoid", "is_tensor", "isfinite",
+    "isnan", "leaky_relu", "less", "less_equal", "linspace", "log", "log1p", "log_softmax",
+    "logical_and", "logical_not", "logical_or", "logsumexp", "matmul", "max", "max_pool",
+    "maximum", "mean", "min", "minimum", "moveaxis", "multiply", "negative", "not_equal",
+    "one_hot", "ones", "ones_like", "pad", "power", "prod", "relu", "relu6", "repeat",
+    "reshape", "round", "rsqrt", "selu", "shape", "sigmoid", "sign", "silu", "sin", "softmax",
+    "softplus", "softsign", "sparse_categorical_crossentropy", "split", "sqrt", "square",
+    "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swapaxes", "swish", "take",
+    "take_along_axis", "tanh", "tile", "transpose", "true_divide", "unstack", "var", "where",
+    "zeros", "zeros_like",
+]

@@ -1,0 +1,109 @@
+"""Seeded random numbers: `SeedGenerator`, the global generator, and Keras's sampling ops.
+
+Every random draw in numkeras (initialisers, shuffling, dropout, noise) comes from a NumPy
+`Generator` that is either a layer's `SeedGenerator` or the global one, so
+`numkeras.utils.set_random_seed` makes runs repeatable.
+"""
+import numpy as np
+
+from numkeras.engine.tensor import FLOATX, Tensor
+
+__all__ = [
+    "SeedGenerator", "normal", "uniform", "truncated_normal", "randint", "shuffle", "dropout",
+    "categorical",
+]
+
+_global = {"rng": np.random.default_rng()}
+
+
+def set_global_seed(seed):
+    """Reset the global generator (called by `numkeras.utils.set_random_seed`)."""
+    _global["rng"] = np.random.default_rng(seed)
+
+
+def global_generator():
+    return _global["rng"]
+
+
+class SeedGenerator:
+    """A stateful source of randomness; each draw advances it.
+
+    Args:
+        seed: an int for a repeatable stream, or None to draw one from the global generator.
+
+    >>> a, b = SeedGenerator(1), SeedGenerator(1)
+    >>> float(uniform((), seed=a)) == float(uniform((), seed=b))
+    True
+    """
+
+    def __init__(self, seed=None, name=None, **kwargs):
+        if seed is None:
+            seed = int(global_generator().integers(2**31))
+        self.seed = seed
+        self.name = name or "seed_generator"
+        self.rng = np.random.default_rng(seed)
+
+    def next(self, ordered=True):
+        return self.rng.integers(2**31, size=2)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+def generator_for(seed):
+    """The NumPy generator behind `seed`: a SeedGenerator's, a fresh one for an int, or global."""
+    if isinstance(seed, SeedGenerator):
+        return seed.rng
+    if seed is None:
+        return global_generator()
+    if isinstance(seed, (int, np.integer)):
+        return np.random.default_rng(int(seed))
+    raise TypeError(f"`seed` must be an int, a SeedGenerator or None, got {seed!r}.")
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    values = generator_for(seed).standard_normal(tuple(shape), dtype=np.float32)
+    return Tensor((values * stddev + mean).astype(dtype or FLOATX))
+
+
+def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    values = generator_for(seed).random(tuple(shape), dtype=np.float32)
+    return Tensor((values * (maxval - minval) + minval).astype(dtype or FLOATX))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal samples redrawn until within two standard deviations, as Keras does."""
+    rng = generator_for(seed)
+    values = rng.standard_normal(tuple(shape))
+    bad = np.abs(values) > 2
+    while bad.any():
+        values[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(values) > 2
+    return Tensor((values * stddev + mean).astype(dtype or FLOATX))
+
+
+def randint(shape, minval, maxval, dtype="int32", seed=None):
+    return Tensor(generator_for(seed).integers(minval, maxval, size=tuple(shape)).astype(dtype))
+
+
+def shuffle(x, axis=0, seed=None):
+    data = np.asarray(x)
+    order = generator_for(seed).permutation(data.shape[axis])
+    return Tensor(np.take(data, order, axis=axis))
+
+
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    z = np.asarray(logits, dtype=np.float64)
+    p = np.exp(z - z.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    cdf = np.cumsum(p, -1)
+    draws = generator_for(seed).random((len(p), num_samples))
+    # inverse CDF: the index is how many cumulative probabilities the draw exceeds
+    samples = (draws[..., None] > cdf[:, None, :-1]).sum(-1)
+    return Tensor(samples.astype(dtype))
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    from numkeras.engine.nn_ops import dropout as _dropout
+
+    return _dropout(inputs, rate, noise_shape, seed)
