@@ -43,16 +43,20 @@ def enable_grad():
 
 def _topological_order(target):
     """Recorded nodes reachable from `target`, each after all of its parents."""
-    order, seen, stack = [], {id(target)}, [(target, False)]
+    # Mark a node when it is expanded, not when it is pushed: a node pushed early but
+    # reached again through a later path must still finish before every node using it.
+    order, seen, stack = [], set(), [(target, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         stack.append((node, True))
         for parent in node.parents:
             if parent.requires_grad and id(parent) not in seen:
-                seen.add(id(parent))
                 stack.append((parent, False))
     return order
 

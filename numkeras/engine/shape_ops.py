@@ -29,7 +29,15 @@ def transpose(x, axes=None):
 
 def moveaxis(x, source, destination):
     x = as_tensor(x)
-    order = list(np.moveaxis(np.arange(x.ndim), source, destination))
+    src = [a % x.ndim for a in np.atleast_1d(source)]
+    dst = [a % x.ndim for a in np.atleast_1d(destination)]
+    if len(src) != len(dst):
+        raise ValueError(
+            f"Op `moveaxis`: source {source} and destination {destination} differ in length."
+        )
+    order = [a for a in range(x.ndim) if a not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
     return transpose(x, order)
 
 
@@ -89,9 +97,11 @@ def repeat(x, repeats, axis=None):
     y = np.repeat(data, repeats, axis=ax)
 
     def vjp(g):
-        ends = np.cumsum(np.broadcast_to(repeats, (data.shape[ax],)))
-        starts = np.concatenate([[0], ends[:-1]])
-        return (np.add.reduceat(g, starts, axis=ax).reshape(x.shape),)
+        # add.at, not reduceat: reduceat mishandles elements repeated zero times
+        gx = np.zeros_like(data)
+        source = np.repeat(np.arange(data.shape[ax]), repeats)
+        np.add.at(np.moveaxis(gx, ax, 0), source, np.moveaxis(g, ax, 0))
+        return (gx.reshape(x.shape),)
 
     return Tensor(y, (x,), vjp, "repeat")
 

@@ -14,7 +14,8 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __init__(self, data, parents=(), vjp=None, op=None):
-        self.data = data
+        # NumPy reductions of 0-d results give scalars (np.float32), which are not arrays
+        self.data = data if isinstance(data, np.ndarray) else np.asarray(data)
         record = vjp is not None and autodiff.is_recording() and any(
             p.requires_grad for p in parents
         )
