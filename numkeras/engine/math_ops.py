@@ -300,7 +300,8 @@ def _extreme(name, func, x, axis, keepdims):
 
     def vjp(g):
         mask = data == y  # ties share the gradient equally, as TensorFlow does
-        return (mask * (_expand(g, axes, keepdims) / mask.sum(axis=axes, keepdims=True)),)
+        ties = mask.sum(axis=axes, keepdims=True).astype(g.dtype)  # an int count would upcast
+        return (mask * (_expand(g, axes, keepdims) / ties),)
 
     return Tensor(np.asarray(y if keepdims else np.squeeze(y, axes)), (x,), vjp, name)
 

@@ -78,7 +78,7 @@ swish = silu
 def gelu(x, approximate=True):
     """GELU; Keras's default is the tanh approximation."""
     if approximate:
-        c = np.sqrt(2 / np.pi)
+        c = float(np.sqrt(2 / np.pi))  # a Python float: np.float64 would upcast float32
 
         def forward(x):
             return (0.5 * x * (1 + np.tanh(c * (x + 0.044715 * x**3)))).astype(x.dtype)
