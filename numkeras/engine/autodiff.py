@@ -80,4 +80,5 @@ def gradients(target, sources, seed=None):
                 continue
             key = id(parent)
             grads[key] = gp if key not in grads else grads[key] + gp
-    return [found.get(id(s)) for s in sources]
+    # copies: a VJP may hand the same array (or a read-only broadcast view) to several inputs
+    return [None if id(s) not in found else np.array(found[id(s)]) for s in sources]

@@ -1,7 +1,7 @@
 """Elementwise arithmetic, reductions and matmul, each forward beside its VJP."""
 import numpy as np
 
-from numkeras.engine.tensor import Tensor, as_array, as_tensor
+from numkeras.engine.tensor import FLOATX, Tensor, as_array, as_tensor
 
 
 def unbroadcast(g, shape):
@@ -15,13 +15,33 @@ def unbroadcast(g, shape):
     return g.sum(axis=axes, keepdims=True).reshape(shape)
 
 
-def pair(name, a, b):
-    """Two tensors for a binary op: a bare operand takes the tensor's float dtype (weak typing)."""
+def operands(name, a, b):
+    """Two tensors of one result dtype, as Keras promotes them (NumPy would give float64).
+
+    A bare operand (number, list, array) takes the tensor's float dtype (weak typing), and an
+    integer or bool tensor meeting a float one takes the float's dtype.
+    """
     if not isinstance(a, Tensor) and isinstance(b, Tensor):
         a = Tensor(_weak(a, b.data.dtype))
     elif not isinstance(b, Tensor):
         b = Tensor(_weak(b, as_tensor(a).data.dtype))
     a = as_tensor(a)
+    kinds = a.data.dtype.kind + b.data.dtype.kind
+    if set(kinds) - set("biufc"):  # (this module's `any` is the op)
+        raise TypeError(
+            f"Op `{name}`: expected numeric tensors, got dtypes {a.dtype} and {b.dtype} "
+            f"(shapes {a.shape} and {b.shape})."
+        )
+    if kinds[0] == "f" and kinds[1] in "biu":
+        b = Tensor(b.data.astype(a.data.dtype))
+    elif kinds[1] == "f" and kinds[0] in "biu":
+        a = Tensor(a.data.astype(b.data.dtype))
+    return a, b
+
+
+def pair(name, a, b):
+    """Two tensors for a binary elementwise op: `operands`, then a broadcast check."""
+    a, b = operands(name, a, b)
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
@@ -67,6 +87,9 @@ def multiply(x1, x2):
 
 
 def divide(x1, x2):
+    x1, x2 = pair("divide", x1, x2)
+    if x1.data.dtype.kind != "f" and x2.data.dtype.kind != "f":
+        x1, x2 = cast(x1, FLOATX), cast(x2, FLOATX)  # Keras: int / int is floatx, not float64
     return _binary(
         "divide", x1, x2, np.true_divide,
         lambda g, a, b, y: g / b, lambda g, a, b, y: -g * y / b,
@@ -183,10 +206,18 @@ def where(condition, x1=None, x2=None):
     if x1 is None and x2 is None:
         return Tensor(np.stack(np.nonzero(cond)))
     a, b = pair("where", x1, x2)
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"Op `where`: cannot broadcast condition shape {cond.shape} with shapes {a.shape} "
+            f"and {b.shape}."
+        ) from None
     y = np.where(cond, a.data, b.data)
 
     def vjp(g):
-        return unbroadcast(np.where(cond, g, 0), a.shape), unbroadcast(np.where(cond, 0, g), b.shape)
+        ga, gb = np.where(cond, g, 0), np.where(cond, 0, g)
+        return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
 
     return Tensor(y, (a, b), vjp, "where")
 
@@ -235,11 +266,17 @@ def round(x, decimals=0):  # noqa: A001  (Keras's name)
 
 def matmul(x1, x2):
     """Matrix product with NumPy's batching rules; both gradients are GEMMs."""
-    a, b = as_tensor(x1), as_tensor(x2)
+    a, b = operands("matmul", x1, x2)
     if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
         raise ValueError(
             f"Op `matmul`: inner dimensions must agree, got shapes {a.shape} and {b.shape}."
         )
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"Op `matmul`: cannot broadcast the batch dimensions of shapes {a.shape} and {b.shape}."
+        ) from None
     x0, x1 = a.data, b.data
     y = np.matmul(x0, x1)
 
@@ -247,8 +284,11 @@ def matmul(x1, x2):
         a2, b2 = (x0[None] if x0.ndim == 1 else x0), (x1[:, None] if x1.ndim == 1 else x1)
         g2 = g.reshape(g.shape + (1,)) if x1.ndim == 1 else g
         g2 = g2[..., None, :] if x0.ndim == 1 else g2
-        ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(x0.shape) if a.requires_grad else None
-        gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(x1.shape) if b.requires_grad else None
+        ga = gb = None
+        if a.requires_grad:
+            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(x0.shape)
+        if b.requires_grad:
+            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(x1.shape)
         return ga, gb
 
     return Tensor(y, (a, b), vjp, "matmul")
@@ -284,6 +324,8 @@ def mean(x, axis=None, keepdims=False):
     x = as_tensor(x)
     axes, shape = _axes(axis, x.ndim), x.shape
     count = int(np.prod([shape[a] for a in axes]))
+    if x.data.dtype.kind != "f":
+        x = cast(x, FLOATX)  # Keras: the mean of integers is floatx, not truncated
     y = np.mean(x.data, axis=axes, keepdims=keepdims)
 
     def vjp(g):

@@ -51,7 +51,9 @@ class Variable(Tensor):
                 f"Variable {self.path!r}: cannot assign a value of shape {array.shape} "
                 f"to a variable of shape {self.data.shape}."
             )
-        self.data[...] = array
+        # a new array, not an in-place write: tensors and tape records made from the old
+        # value keep it (as in TensorFlow and JAX)
+        self.data = np.array(array, dtype=self.data.dtype)
         return self
 
     def assign_add(self, value):
