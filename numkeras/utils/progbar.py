@@ -62,7 +62,8 @@ class Progbar:
     Args:
         target: total number of steps expected, or None if unknown.
         width: progress bar width in characters.
-        verbose: 0 (silent), 1 (a bar, redrawn on terminals), 2 (one line when finished).
+        verbose: 0 (silent), 1 or "auto" (a bar, redrawn on terminals), 2 (one line when
+            finished).
         interval: minimum time in seconds between two redraws on a terminal.
         stateful_metrics: names displayed as given (the default for every name; accepted
             for compatibility with Keras).
@@ -90,7 +91,7 @@ class Progbar:
     ):
         self.target = target
         self.width = width
-        self.verbose = verbose
+        self.verbose = 1 if verbose == "auto" else verbose
         self.interval = interval
         self.unit_name = unit_name
         self.stateful_metrics = set(stateful_metrics or ())
