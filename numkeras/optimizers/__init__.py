@@ -1,0 +1,76 @@
+"""Optimizers with Keras 3's names, defaults, update rules, configs and variable order."""
+from numkeras.optimizers import schedules
+from numkeras.optimizers.adam import Adam, Adamax, AdamW, Nadam
+from numkeras.optimizers.base_optimizer import Optimizer
+from numkeras.optimizers.lion import Lion
+from numkeras.optimizers.rmsprop import Adadelta, Adagrad, RMSprop
+from numkeras.optimizers.sgd import SGD
+
+ALL_OBJECTS = (Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Nadam, RMSprop, SGD)
+# Keras looks names up lowercased, so "Adam", "adam" and "RMSprop" all work.
+ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
+
+
+def serialize(optimizer):
+    """The optimizer as Keras writes it into `compile_config`:
+    `{"module": "keras.optimizers", "class_name", "config", "registered_name"}`.
+
+    >>> serialize(SGD(name="sgd"))["config"]["learning_rate"]
+    0.009999999776482582
+    """
+    cls = type(optimizer)
+    builtin = ALL_OBJECTS_DICT.get(cls.__name__.lower()) is cls
+    return {
+        "module": "keras.optimizers" if builtin else cls.__module__,
+        "class_name": cls.__name__,
+        "config": optimizer.get_config(),
+        "registered_name": None if builtin else cls.__name__,
+    }
+
+
+def deserialize(config, custom_objects=None):
+    """Rebuild an optimizer from `serialize`'s dict (`{"class_name": ..., "config": ...}`)."""
+    name = config["class_name"]
+    cls = (custom_objects or {}).get(name) or ALL_OBJECTS_DICT.get(name.lower())
+    if cls is None:
+        raise ValueError(
+            f"Unknown optimizer: {name!r}. Valid names are: "
+            f"{', '.join(sorted(ALL_OBJECTS_DICT))}."
+        )
+    return cls.from_config(dict(config.get("config") or {}), custom_objects=custom_objects)
+
+
+def get(identifier):
+    """An optimizer from a name (`"adam"`), a `serialize` dict or an instance (returned as is).
+
+    >>> get("adam").get_config()["beta_1"]
+    0.9
+    """
+    if identifier is None or isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        return deserialize({"class_name": identifier, "config": {}})
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    raise ValueError(
+        f"Could not interpret optimizer identifier: {identifier!r}. Expected a name such as "
+        "'adam', a config dict or an Optimizer instance."
+    )
+
+
+__all__ = [
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Lion",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "SGD",
+    "deserialize",
+    "get",
+    "schedules",
+    "serialize",
+]

@@ -1,0 +1,208 @@
+"""The Adam family: Adam (with AMSGrad), AdamW, Adamax and Nadam, with Keras 3's formulas.
+
+Per-step scalars are computed in the variable's dtype (float32), as Keras does, so the
+bias corrections round the same way.
+"""
+import numpy as np
+
+from numkeras.optimizers.base_optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """Adam, with Keras's "epsilon hat" outside the bias correction:
+
+    `alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)`, `m += (g - m) * (1 - beta_1)`,
+    `v += (g**2 - v) * (1 - beta_2)`, `w -= alpha * m / (sqrt(v) + epsilon)`, with `t` the
+    step count from 1. With `amsgrad`, `v` is replaced by its running maximum.
+
+    Args:
+        learning_rate: float or schedule. beta_1, beta_2: the moment decay rates.
+        epsilon: added to `sqrt(v)`. amsgrad: use the AMSGrad variant.
+        **kwargs: the common arguments of `Optimizer`.
+
+    >>> import numkeras
+    >>> w = numkeras.Variable([1.0, 2.0])
+    >>> opt = Adam(learning_rate=0.1)
+    >>> _ = opt.apply_gradients([(np.array([0.5, -0.5]), w)])
+    >>> print(w.numpy().round(4))
+    [0.9 2.1]
+    """
+
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+        **kwargs,
+    ):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"]
+        )
+        if self.amsgrad:
+            self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
+
+    def update_step(self, gradient, variable, learning_rate):
+        i = self._get_variable_index(variable)
+        m, v, buf = self._momentums[i].data, self._velocities[i].data, self._buffers[i]
+        f = buf.dtype.type
+        t = f(self._iteration_count() + 1)
+        alpha = f(learning_rate) * np.sqrt(1 - f(self.beta_2) ** t) / (1 - f(self.beta_1) ** t)
+        np.subtract(gradient, m, out=buf)
+        buf *= 1 - self.beta_1
+        m += buf
+        np.square(gradient, out=buf)
+        buf -= v
+        buf *= 1 - self.beta_2
+        v += buf
+        if self.amsgrad:
+            v_hat = self._velocity_hats[i].data
+            np.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        np.sqrt(v, out=buf)
+        buf += self.epsilon
+        np.divide(m, buf, out=buf)
+        buf *= alpha
+        variable.data -= buf
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon, amsgrad=self.amsgrad
+        )
+        return config
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: before each update, `w -= w * weight_decay * lr`.
+
+    Args:
+        weight_decay: defaults to 0.004 and must not be None. Others as `Adam`.
+    """
+
+    def __init__(
+        self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+        amsgrad=False, **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+            amsgrad=amsgrad, weight_decay=weight_decay, **kwargs,
+        )
+        if self.weight_decay is None:
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
+
+
+class Adamax(Optimizer):
+    """Adam with the infinity norm: `m += (g - m) * (1 - beta_1)`, `u = max(beta_2 * u, |g|)`,
+    `w -= lr * m / ((1 - beta_1**t) * (u + epsilon))`.
+
+    Args:
+        learning_rate, beta_1, beta_2, epsilon: as `Adam`. **kwargs: as `Optimizer`.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._m, self._u = self.add_optimizer_variables(var_list, ["momentum", "norm"])
+
+    def update_step(self, gradient, variable, learning_rate):
+        i = self._get_variable_index(variable)
+        m, u, buf = self._m[i].data, self._u[i].data, self._buffers[i]
+        f = buf.dtype.type
+        beta_1_power = f(self.beta_1) ** f(self._iteration_count() + 1)
+        np.subtract(gradient, m, out=buf)
+        buf *= 1 - self.beta_1
+        m += buf
+        u *= self.beta_2
+        np.abs(gradient, out=buf)
+        np.maximum(u, buf, out=u)
+        np.add(u, self.epsilon, out=buf)
+        buf *= 1 - beta_1_power
+        np.divide(m, buf, out=buf)
+        buf *= f(learning_rate)
+        variable.data -= buf
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return config
+
+
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum and Keras's momentum schedule
+    `u_t = beta_1 * (1 - 0.5 * 0.96**t)`; the running product of the `u_t` is an extra
+    optimizer variable, stored last.
+
+    Args:
+        learning_rate, beta_1, beta_2, epsilon: as `Adam`. **kwargs: as `Optimizer`.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, var_list):
+        if self.built:
+            return
+        var_list = list(var_list)
+        dtype = var_list[0].dtype if var_list else "float32"
+        super().build(var_list)
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"]
+        )
+        self._u_product = self.add_variable((), "ones", dtype, name="u_product")
+
+    def _backend_update_step(self, grads, variables, learning_rate):
+        u_product = self._u_product.data
+        f = u_product.dtype.type
+        t = f(self._iteration_count() + 1)
+        u_product *= f(self.beta_1) * (1 - f(0.5) * f(0.96) ** t)
+        super()._backend_update_step(grads, variables, learning_rate)
+
+    def update_step(self, gradient, variable, learning_rate):
+        i = self._get_variable_index(variable)
+        m, v, buf = self._momentums[i].data, self._velocities[i].data, self._buffers[i]
+        f = buf.dtype.type
+        t = f(self._iteration_count() + 1)
+        beta_1, decay = f(self.beta_1), f(0.96)
+        u_t = beta_1 * (1 - f(0.5) * decay**t)
+        u_t_1 = beta_1 * (1 - f(0.5) * decay ** (t + 1))
+        u_product_t = f(self._u_product.data)
+        u_product_t_1 = u_product_t * u_t_1
+        beta_2_power = f(self.beta_2) ** t
+        np.subtract(gradient, m, out=buf)
+        buf *= 1 - beta_1
+        m += buf
+        np.square(gradient, out=buf)
+        buf -= v
+        buf *= 1 - f(self.beta_2)
+        v += buf
+        # m_hat = u_{t+1} m / (1 - prod u_{..t+1}) + (1 - u_t) g / (1 - prod u_{..t})
+        m_hat = m * (u_t_1 / (1 - u_product_t_1))
+        m_hat += gradient * ((1 - u_t) / (1 - u_product_t))
+        np.divide(v, 1 - beta_2_power, out=buf)
+        np.sqrt(buf, out=buf)
+        buf += self.epsilon
+        np.divide(m_hat, buf, out=buf)
+        buf *= f(learning_rate)
+        variable.data -= buf
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return config
