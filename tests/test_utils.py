@@ -214,6 +214,44 @@ def test_get_file_unreachable_origin(keras_home, tmp_path):
     assert cache_listing(keras_home / "datasets") == []
 
 
+@pytest.fixture
+def http_server(source):
+    """A local HTTP server serving the directory that holds `source`."""
+    import functools
+    import http.server
+    import threading
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(source[0].parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_get_file_over_http_shows_keras_download_bar(keras_home, source, http_server, capsys):
+    path, _, sha = source
+    url = f"{http_server}/payload.bin"
+    out = get_file("payload.bin", origin=url, file_hash=sha)
+    assert open(out, "rb").read() == path.read_bytes()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"Downloading data from {url}"
+    assert lines[1].startswith("256000/256000 " + "━" * 20 + " ")
+    assert lines[1].endswith("s/step") and len(lines) == 2
+
+
+def test_get_file_http_error(keras_home, http_server):
+    url = f"{http_server}/absent.bin"
+    with pytest.raises(OSError, match=f"URL fetch failure on {url}: 404 -- "):
+        get_file("absent.bin", origin=url)
+    assert cache_listing(keras_home / "datasets") == []
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
