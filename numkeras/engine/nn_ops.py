@@ -64,7 +64,9 @@ def softplus(x):
 
 
 def softsign(x):
-    return _unary("softsign", x, lambda x: x / (1 + np.abs(x)), lambda g, x, y: g / (1 + np.abs(x)) ** 2)
+    return _unary(
+        "softsign", x, lambda x: x / (1 + np.abs(x)), lambda g, x, y: g / (1 + np.abs(x)) ** 2
+    )
 
 
 def silu(x):
@@ -149,8 +151,12 @@ def softmax_cross_entropy(target, logits, axis=-1):
 
     def vjp(g):
         g = np.expand_dims(g, axis)
-        gz = g * (e / total * t.data.sum(axis=axis, keepdims=True) - t.data) if z.requires_grad else None
-        return (-g * log_p if t.requires_grad else None), gz
+        gz = gt = None
+        if z.requires_grad:
+            gz = g * (e / total * t.data.sum(axis=axis, keepdims=True) - t.data)
+        if t.requires_grad:
+            gt = -g * log_p
+        return gt, gz
 
     return Tensor(y, (t, z), vjp, "softmax_cross_entropy")
 
@@ -185,7 +191,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             f"Op `sparse_categorical_crossentropy`: labels must be in [0, {classes}), "
             f"got values from {labels.min()} to {labels.max()}."
         )
-    return categorical_crossentropy(one_hot(labels, classes, dtype=output.dtype), output, from_logits, axis)
+    target = one_hot(labels, classes, dtype=output.dtype)
+    return categorical_crossentropy(target, output, from_logits, axis)
 
 
 def binary_crossentropy(target, output, from_logits=False):

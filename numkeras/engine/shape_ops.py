@@ -13,7 +13,7 @@ def reshape(x, newshape):
     except ValueError:
         raise ValueError(
             f"Op `reshape`: cannot reshape a tensor of shape {shape} ({x.size} values) "
-            f"into shape {tuple(np.atleast_1d(newshape))}."
+            f"into shape {tuple(int(n) for n in np.atleast_1d(newshape))}."
         ) from None
     return Tensor(y, (x,), lambda g: (g.reshape(shape),), "reshape")
 
@@ -71,7 +71,11 @@ def broadcast_to(x, shape):
     from numkeras.engine.math_ops import unbroadcast
 
     x = as_tensor(x)
-    source = x.shape
+    source, shape = x.shape, tuple(int(n) for n in np.atleast_1d(shape))
+    if len(shape) < len(source) or any(
+        n not in (1, m) for n, m in zip(source[::-1], shape[::-1])
+    ):
+        raise ValueError(f"Op `broadcast_to`: cannot broadcast shape {source} to shape {shape}.")
     return Tensor(
         np.broadcast_to(x.data, shape), (x,), lambda g: (unbroadcast(g, source),), "broadcast_to"
     )
@@ -126,7 +130,9 @@ def stack(xs, axis=0):
     xs = [as_tensor(x) for x in xs]
     for x in xs[1:]:
         if x.shape != xs[0].shape:
-            raise ValueError(f"Op `stack`: all shapes must be equal, got {xs[0].shape} and {x.shape}.")
+            raise ValueError(
+                f"Op `stack`: all shapes must be equal, got {xs[0].shape} and {x.shape}."
+            )
     y = np.stack([x.data for x in xs], axis=axis)
     return Tensor(
         y, xs, lambda g: tuple(np.moveaxis(g, axis, 0)), "stack"
@@ -204,7 +210,8 @@ def take(x, indices, axis=None):
     def vjp(g):
         gx = np.zeros_like(data)
         moved = np.moveaxis(gx, ax, 0)
-        np.add.at(moved, idx, np.moveaxis(g, tuple(range(ax, ax + idx.ndim)), tuple(range(idx.ndim))))
+        index_axes = tuple(range(ax, ax + idx.ndim))
+        np.add.at(moved, idx, np.moveaxis(g, index_axes, tuple(range(idx.ndim))))
         return (gx.reshape(x.shape),)
 
     return Tensor(y, (x,), vjp, "take")

@@ -53,10 +53,15 @@ class GradientTape:
             )
         self._used = True
         if not isinstance(target, Tensor):
-            raise TypeError(f"GradientTape.gradient: target must be a Tensor, got {type(target).__name__}.")
+            raise TypeError(
+                f"GradientTape.gradient: target must be a Tensor, got {type(target).__name__}."
+            )
         flat, rebuild = _flatten(sources)
         seed = None if output_gradients is None else as_array(output_gradients, target.dtype)
-        grads = autodiff.gradients(target, flat, seed) if target.requires_grad else [None] * len(flat)
+        if target.requires_grad:
+            grads = autodiff.gradients(target, flat, seed)
+        else:
+            grads = [None] * len(flat)
         if unconnected_gradients == "zero":
             grads = [np.zeros(s.shape, s.dtype) if g is None else g for g, s in zip(grads, flat)]
         return rebuild(grads)

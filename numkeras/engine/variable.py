@@ -79,7 +79,8 @@ def _rebuild(data, trainable, name, path):
 
 
 def _initial_value(initializer, shape, dtype):
-    if isinstance(initializer, str) or (callable(initializer) and not isinstance(initializer, Tensor)):
+    named = isinstance(initializer, str)
+    if named or (callable(initializer) and not isinstance(initializer, Tensor)):
         if shape is None:
             raise ValueError(
                 "Variable: `shape` is required when the initializer is a name or a callable, "
