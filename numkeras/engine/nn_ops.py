@@ -114,6 +114,7 @@ def softmax(x, axis=-1):
 
     y = _unary("softmax", x, forward, grad)
     y._keras_logits = as_tensor(x)  # lets cross-entropy use the fused, stable path (as TF does)
+    y._keras_axis = axis % y.ndim
     return y
 
 
@@ -129,6 +130,15 @@ def log_softmax(x, axis=-1):
 
 
 # --- losses (per sample) --------------------------------------------------------------
+
+
+def _logits_of(output, op, axis=-1):
+    """The logits behind a `softmax` or `sigmoid` output, for the loss matching it; else None."""
+    if output.op != op or getattr(output, "_keras_logits", None) is None:
+        return None
+    if op == "softmax" and output._keras_axis != axis % output.ndim:
+        return None
+    return output._keras_logits
 
 
 def _check_pair(name, target, output):
@@ -164,8 +174,9 @@ def softmax_cross_entropy(target, logits, axis=-1):
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Keras's rule: probabilities are renormalised and clipped to [eps, 1-eps]."""
     output = as_tensor(output)
-    if not from_logits and getattr(output, "_keras_logits", None) is not None:
-        output, from_logits = output._keras_logits, True
+    logits = None if from_logits else _logits_of(output, "softmax", axis)
+    if logits is not None:
+        output, from_logits = logits, True
     if from_logits:
         return softmax_cross_entropy(target, output, axis)
     target = as_tensor(target, output.dtype)
@@ -197,8 +208,9 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 def binary_crossentropy(target, output, from_logits=False):
     output = as_tensor(output)
-    if not from_logits and getattr(output, "_keras_logits", None) is not None:
-        output, from_logits = output._keras_logits, True
+    logits = None if from_logits else _logits_of(output, "sigmoid")
+    if logits is not None:
+        output, from_logits = logits, True
     target = as_tensor(target, output.dtype)
     _check_pair("binary_crossentropy", target, output)
     if from_logits:
