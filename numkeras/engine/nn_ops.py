@@ -39,12 +39,13 @@ def selu(x):
     return multiply(elu(x, alpha), scale)
 
 
-def sigmoid(x):
-    def forward(x):
-        z = np.exp(-np.abs(x))  # stable for large |x| in both directions
-        return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype)
+def _sigmoid(x):
+    z = np.exp(-np.abs(x))  # exp of a non-positive number: no overflow for any x
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype)
 
-    y = _unary("sigmoid", x, forward, lambda g, x, y: g * y * (1 - y))
+
+def sigmoid(x):
+    y = _unary("sigmoid", x, _sigmoid, lambda g, x, y: g * y * (1 - y))
     y._keras_logits = as_tensor(x)
     return y
 
@@ -59,7 +60,7 @@ def hard_sigmoid(x):
 def softplus(x):
     return _unary(
         "softplus", x, lambda x: np.logaddexp(0, x).astype(x.dtype),
-        lambda g, x, y: g / (1 + np.exp(-x)),
+        lambda g, x, y: g * _sigmoid(x),
     )
 
 
@@ -219,8 +220,7 @@ def binary_crossentropy(target, output, from_logits=False):
         y = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
 
         def vjp(g):
-            p = np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
-            return (-g * z if target.requires_grad else None), g * (p - t)
+            return (-g * z if target.requires_grad else None), g * (_sigmoid(z) - t)
 
         return Tensor(y.astype(z.dtype), (target, output), vjp, "sigmoid_cross_entropy")
     p = clip(output, EPSILON, 1 - EPSILON)

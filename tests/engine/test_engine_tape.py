@@ -216,3 +216,4 @@ def test_float32_variable_gets_float32_gradient():
     with numkeras.GradientTape() as tape:
         y = ops.mean(ops.gelu(ops.matmul(w, np.ones((2, 2)))) * 0.5 + 1)
     assert tape.gradient(y, w).dtype == np.float32
+
