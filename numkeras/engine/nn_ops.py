@@ -189,6 +189,11 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     output = as_tensor(output)
+    if axis not in (-1, output.ndim - 1):
+        raise ValueError(
+            f"Op `sparse_categorical_crossentropy`: only axis=-1 is supported, got axis={axis} "
+            f"for output shape {output.shape}."
+        )
     labels = as_array(target)
     if labels.ndim == output.ndim and labels.shape[-1] == 1:
         labels = labels[..., 0]

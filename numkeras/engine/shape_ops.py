@@ -219,14 +219,16 @@ def take(x, indices, axis=None):
 
 def take_along_axis(x, indices, axis=None):
     x = as_tensor(x)
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
     idx = as_array(indices).astype(np.intp)
     y = np.take_along_axis(x.data, idx, axis=axis)
 
     def vjp(g):
         full = np.zeros_like(x.data)
-        # add.at over the broadcast index grid, so repeated indices accumulate
-        grid = list(np.indices(idx.shape, sparse=True))
-        grid[axis % x.ndim] = idx
+        # add.at over the index grid broadcast to the output, so repeated indices accumulate
+        grid = list(np.indices(g.shape, sparse=True))
+        grid[axis % x.ndim] = np.broadcast_to(idx, g.shape)
         np.add.at(full, tuple(grid), g)
         return (full,)
 

@@ -113,6 +113,9 @@ CASES = [
     ("take_along_axis", lambda x: ops.take_along_axis(x, np.array([[1], [0], [1]]), axis=1),
      [(3, 4)]),
     ("take_along_axis_repeats", lambda x: ops.take_along_axis(x, LABELS, axis=-1), [(2, 4)]),
+    ("take_along_axis_broadcast",
+     lambda x: ops.take_along_axis(x, np.array([[1], [0], [1]]), axis=0), [(2, 4)]),
+    ("take_along_axis_flat", lambda x: ops.take_along_axis(x, np.array([5, 0, 5]), None), [(2, 3)]),
     ("pad", lambda x: ops.pad(x, ((1, 0), (2, 3))), [(2, 3)]),
     ("pad_int", lambda x: ops.pad(x, 1, constant_values=2.0), [(2, 3)]),
     # --- activations ---------------------------------------------------------------------
