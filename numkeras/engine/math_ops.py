@@ -294,7 +294,22 @@ def matmul(x1, x2):
     return Tensor(y, (a, b), vjp, "matmul")
 
 
-dot = matmul
+def dot(x1, x2):
+    """NumPy's dot: a product with a scalar, matmul up to a 2-D `x2`, else a tensordot."""
+    from numkeras.engine.shape_ops import moveaxis, reshape
+
+    a, b = operands("dot", x1, x2)
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(a, b)
+    if b.ndim <= 2:
+        return matmul(a, b)
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(
+            f"Op `dot`: the last axis of {a.shape} must match the second-to-last of {b.shape}."
+        )
+    # dot(a, b)[i..., j..., n] = sum_k a[i..., k] * b[j..., k, n]: one matmul on a flat b
+    flat = reshape(moveaxis(b, -2, 0), (b.shape[-2], -1))
+    return reshape(matmul(a, flat), a.shape[:-1] + b.shape[:-2] + b.shape[-1:])
 
 
 # --- reductions ------------------------------------------------------------------------

@@ -63,6 +63,8 @@ CASES = [
     ("matmul_matrix_vector", ops.matmul, [(2, 3, 4), (4,)]),
     ("matmul_vector_vector", ops.matmul, [(5,), (5,)]),
     ("dot", ops.dot, [(3, 4), (4, 2)]),
+    ("dot_nd", ops.dot, [(2, 3, 4), (2, 4, 3)]),
+    ("dot_scalar", ops.dot, [(), (2, 3)]),
     # --- reductions ---------------------------------------------------------------------
     ("sum_all", ops.sum, [(3, 4)]),
     ("sum_axis", lambda x: ops.sum(x, axis=1), [(2, 3, 4)]),

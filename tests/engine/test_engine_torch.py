@@ -55,6 +55,8 @@ CASES = [
     ("matmul", [(3, 4), (4, 5)], torch.matmul, ops.matmul),
     ("matmul_batched", [(2, 1, 3, 4), (3, 4, 2)], torch.matmul, ops.matmul),
     ("matmul_vector", [(4,), (2, 4, 3)], torch.matmul, ops.matmul),
+    ("dot", [(3, 4), (4,)], torch.matmul, ops.dot),
+    ("dot_nd", [(2, 3, 4), (5, 4, 2)], lambda a, b: torch.tensordot(a, b, ([2], [1])), ops.dot),
     # --- reductions ---------------------------------------------------------------------
     ("sum", [(2, 3, 4)], lambda x: x.sum((0, 2)), lambda x: ops.sum(x, axis=(0, 2))),
     ("mean", [(2, 3, 4)], lambda x: x.mean(1, keepdim=True), lambda x: ops.mean(x, 1, True)),
