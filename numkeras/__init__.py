@@ -1,8 +1,29 @@
 """numkeras: the Keras API, trainable on a NumPy engine."""
+from numkeras import (  # noqa: I001  (ops before the layers that use it)
+    activations,
+    backend,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    random,
+    regularizers,
+    utils,
+)
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
 from numkeras.engine.variable import Variable
-from numkeras import ops, random
+from numkeras.layers import Input, Layer
+from numkeras.models import Model, Sequential
 
 __version__ = "0.1.0"
-__all__ = ["GradientTape", "Tensor", "Variable", "ops", "random", "__version__"]
+__all__ = [
+    "GradientTape", "Input", "Layer", "Model", "Sequential", "Tensor", "Variable", "activations",
+    "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
+    "ops", "optimizers", "random", "regularizers", "utils", "__version__",
+]

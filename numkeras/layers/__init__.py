@@ -1,0 +1,32 @@
+"""`numkeras.layers`: Keras 3's layers, with its names, defaults and weight layouts."""
+from numkeras.layers.convolutional.base_conv import (
+    BaseConv,
+    Conv1D,
+    Conv2D,
+    Convolution1D,
+    Convolution2D,
+)
+from numkeras.layers.core.activation import Activation
+from numkeras.layers.core.dense import Dense
+from numkeras.layers.input_layer import Input, InputLayer
+from numkeras.layers.layer import InputSpec, Layer
+from numkeras.layers.pooling.base_pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AvgPool1D,
+    AvgPool2D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
+from numkeras.layers.regularization.dropout import Dropout
+from numkeras.layers.reshaping.flatten import Flatten
+from numkeras.layers.reshaping.reshape import Reshape
+
+__all__ = [
+    "Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BaseConv",
+    "Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "Dense", "Dropout", "Flatten", "Input",
+    "InputLayer", "InputSpec", "Layer", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D",
+    "Reshape",
+]

@@ -1,0 +1,64 @@
+"""Dense: `activation(inputs @ kernel + bias)`, the fully connected layer."""
+from numkeras import activations, initializers, ops, regularizers
+from numkeras.layers.args import positive_int
+from numkeras.layers.layer import InputSpec, Layer
+
+
+class Dense(Layer):
+    """A fully connected layer; the kernel has shape (input_dim, units) as in Keras.
+
+    Args:
+        units: the output size.
+        activation: a name or callable; None is linear.
+        use_bias: whether to add a bias vector.
+        kernel_initializer, bias_initializer: initializers (glorot_uniform, zeros).
+        kernel_regularizer, bias_regularizer: optional penalties added to the loss.
+
+    >>> import numpy as np
+    >>> Dense(3)(np.ones((2, 4), "float32")).shape
+    (2, 3)
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.units = positive_int(self, "units", units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.input_spec = InputSpec(min_ndim=2)
+
+    def build(self, input_shape):
+        in_dim = input_shape[-1]
+        self.kernel = self.add_weight(shape=(in_dim, self.units), name="kernel",
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(self.units,), name="bias",
+                                        initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer)
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
+
+    def call(self, inputs):
+        outputs = ops.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}

@@ -1,0 +1,336 @@
+"""Layer: the base of every layer and model (config, lazy build, weights, call)."""
+import inspect
+import itertools
+import threading
+
+import numpy as np
+
+from numkeras import initializers, regularizers
+from numkeras.backend.naming import auto_name
+from numkeras.engine import autodiff
+from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.engine.variable import Variable
+from numkeras.layers.keras_tensor import KerasTensor, Node, flatten, is_symbolic, map_structure
+
+_context = threading.local()
+
+
+class InputSpec:
+    """What a layer accepts: rank and fixed axis sizes, checked before every call."""
+
+    def __init__(self, ndim=None, min_ndim=None, axes=None):
+        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, axes or {}
+
+
+def shape_str(shape):
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class Layer:
+    """Base class: `__init__` stores config, `build(input_shape)` makes weights, `call` computes.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: a unique name; by default the snake-cased class name with a counter.
+        dtype: the weights' and computation's dtype (float32).
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        input_shape = kwargs.pop("input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        batch_size = kwargs.pop("batch_size", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        kwargs.pop("autocast", None)
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}: unrecognized keyword arguments {sorted(kwargs)}."
+            )
+        object.__setattr__(self, "_tracked", [])
+        self.name = name or auto_name(type(self).__name__)
+        self._trainable = trainable
+        self.dtype = _dtype_name(dtype)
+        self.built = False
+        self.input_spec = None
+        self._losses = []
+        self._inbound_nodes = []
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._batch_input_shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size,) + tuple(input_shape)
+        else:
+            self._batch_input_shape = None
+
+    # --- tracking -------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if not name.startswith("__") and _trackable(value):
+            self._tracked.append((name, value))
+        super().__setattr__(name, value)
+
+    def _tracked_items(self):
+        """Variables and sublayers in assignment order, including those in lists/dicts."""
+        seen, items = set(), []
+        for name, value in self._tracked:
+            if getattr(self, name, None) is not value:
+                continue
+            for leaf in flatten(value if not isinstance(value, (Layer, Variable)) else [value]):
+                if isinstance(leaf, (Layer, Variable)) and id(leaf) not in seen:
+                    seen.add(id(leaf))
+                    items.append(leaf)
+        return items
+
+    @property
+    def _layers(self):
+        return [item for item in self._tracked_items() if isinstance(item, Layer)]
+
+    @property
+    def _own_variables(self):
+        own = [v for v in self._tracked_items() if isinstance(v, Variable)]
+        return [v for v in own if v.trainable] + [v for v in own if not v.trainable]
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def weights(self):
+        out = list(self._own_variables)
+        for layer in self._layers:
+            out.extend(v for v in layer.weights if all(v is not w for w in out))
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        own = [v for v in self._own_variables if v.trainable]
+        return own + [v for layer in self._layers for v in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.weights if id(v) not in trainable]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, **kwargs):
+        """Create a Variable owned by this layer (tracked, regularized, constrained)."""
+        shape = tuple(shape or ())
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dtype or self.dtype).kind == "f" else "zeros"
+        value = initializers.get(initializer)(shape, dtype=dtype or self.dtype)
+        variable = Variable(value, dtype=dtype or self.dtype, trainable=trainable, name=name)
+        variable.path = f"{self.name}/{variable.name}"
+        variable.regularizer = regularizers.get(regularizer)
+        variable.constraint = constraint
+        self._tracked.append((f"_weight_{len(self._tracked)}", variable))
+        object.__setattr__(self, f"_weight_{len(self._tracked) - 1}", variable)
+        return variable
+
+    # --- losses ----------------------------------------------------------------------
+    def add_loss(self, loss):
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """Losses added in the last call plus the weight regularization penalties."""
+        out = list(self._losses)
+        for v in self._own_variables:
+            if getattr(v, "regularizer", None) is not None:
+                out.append(v.regularizer(v))
+        for layer in self._layers:
+            out.extend(layer.losses)
+        return out
+
+    def _clear_losses(self):
+        self._losses = []
+        for layer in self._layers:
+            layer._clear_losses()
+
+    # --- build and call ----------------------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+            self._build_shape = input_shape
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def __call__(self, inputs, *args, **kwargs):
+        if is_symbolic(inputs):
+            return self._symbolic_call(inputs, *args, **kwargs)
+        inputs = map_structure(self._convert_input, inputs)
+        shapes = map_structure(lambda t: t.shape if isinstance(t, Tensor) else None, inputs)
+        self._check_input_spec(shapes)
+        self._maybe_build(shapes)
+        kwargs = self._resolve_call_kwargs(kwargs)
+        outer = getattr(_context, "training", None)
+        _context.training = kwargs.get("training", outer)
+        try:
+            return self.call(inputs, *args, **kwargs)
+        finally:
+            _context.training = outer
+
+    def _convert_input(self, x):
+        if isinstance(x, (Tensor, np.ndarray, list, float, int, np.generic)):
+            x = as_tensor(x)
+            if x.data.dtype.kind == "f" and x.dtype != self.dtype:
+                x = as_tensor(x.data.astype(self.dtype))
+            return x
+        return x
+
+    def _resolve_call_kwargs(self, kwargs):
+        params = _call_params(type(self))
+        if "training" in params and kwargs.get("training") is None:
+            kwargs["training"] = bool(getattr(_context, "training", False) or False)
+        elif "training" not in params:
+            kwargs.pop("training", None)
+        if "mask" not in params:
+            kwargs.pop("mask", None)
+        return kwargs
+
+    def _symbolic_call(self, inputs, *args, **kwargs):
+        shapes = map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else None, inputs)
+        self._check_input_spec(shapes)
+        self._maybe_build(shapes)
+        out_shapes = self.compute_output_shape(shapes)
+        node_index = len(self._inbound_nodes)
+        counter = itertools.count()
+
+        def make(leaf):
+            return KerasTensor(leaf.shape, self.dtype, history=(self, node_index, next(counter)))
+
+        outputs = map_structure(make, _shape_structure(out_shapes))
+        self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        """By default, run `call` on zeros (None dims as 1) and read the output shape."""
+        def zeros(leaf):
+            return Tensor(np.zeros(tuple(1 if d is None else d for d in leaf.shape), self.dtype))
+
+        with autodiff.no_grad():
+            out = self.call(map_structure(zeros, _shape_structure(input_shape)))
+        return map_structure(lambda t: (None,) + tuple(t.shape[1:]), out)
+
+    def _check_input_spec(self, shapes):
+        spec = self.input_spec
+        if spec is None or not isinstance(shapes, tuple) or not all(
+            isinstance(d, (int, type(None))) for d in shapes
+        ):
+            return
+        problem = None
+        if spec.ndim is not None and len(shapes) != spec.ndim:
+            problem = f"expected ndim={spec.ndim}, found ndim={len(shapes)}"
+        elif spec.min_ndim is not None and len(shapes) < spec.min_ndim:
+            problem = f"expected min_ndim={spec.min_ndim}, found ndim={len(shapes)}"
+        else:
+            for axis, size in spec.axes.items():
+                if shapes[axis] is not None and shapes[axis] != size:
+                    problem = (
+                        f"expected axis {axis} of input shape to have value {size}, "
+                        f"but received input with shape {shape_str(shapes)}"
+                    )
+                    break
+        if problem:
+            if "ndim" in problem:
+                problem += f". Full shape received: {shape_str(shapes)}"
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: {problem}'
+            )
+
+    # --- weights as arrays --------------------------------------------------------------
+    def get_weights(self):
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights):
+        """Replace every weight's value; counts and shapes are checked before any change."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f'Layer "{self.name}": set_weights expected a list of {len(own)} arrays, '
+                f"got {len(weights)}."
+            )
+        arrays = [np.asarray(w) for w in weights]
+        for v, w in zip(own, arrays):
+            if v.shape != w.shape:
+                raise ValueError(
+                    f'Layer "{self.name}": weight {v.path} has shape {v.shape}, '
+                    f"but the provided array has shape {w.shape}."
+                )
+        for v, w in zip(own, arrays):
+            v.assign(w.astype(v.data.dtype))
+
+    def count_params(self):
+        return int(sum(v.size for v in self.weights))
+
+    # --- config -----------------------------------------------------------------------------
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _trackable(value):
+    if isinstance(value, (Layer, Variable)):
+        return True
+    if isinstance(value, (list, tuple, dict)):
+        return any(isinstance(leaf, (Layer, Variable)) for leaf in flatten(value))
+    return False
+
+
+def _dtype_name(dtype):
+    if dtype is None:
+        return "float32"
+    if isinstance(dtype, dict):  # a serialized DTypePolicy
+        return dtype.get("config", {}).get("name", "float32")
+    return str(getattr(dtype, "name", dtype))
+
+
+def _shape_structure(shapes):
+    """Shapes are tuples of ints; a list of them (or dict) is a structure of shapes."""
+    if isinstance(shapes, tuple) and all(isinstance(d, (int, type(None))) for d in shapes):
+        return _ShapeLeaf(shapes)
+    if isinstance(shapes, dict):
+        return {k: _shape_structure(v) for k, v in shapes.items()}
+    return [_shape_structure(s) for s in shapes]
+
+
+class _ShapeLeaf:
+    """A shape wrapped as a leaf, so map_structure does not descend into its tuple."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+
+_params_cache = {}
+
+
+def _call_params(cls):
+    if cls not in _params_cache:
+        _params_cache[cls] = set(inspect.signature(cls.call).parameters)
+    return _params_cache[cls]

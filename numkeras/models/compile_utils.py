@@ -1,0 +1,114 @@
+"""The compiled loss and metrics of a model: resolve names, apply per output, sum."""
+from numkeras.layers.keras_tensor import flatten
+
+
+def _per_output(value, names, what):
+    """Spread a compile argument over the outputs: one for all, a list, or a dict by name."""
+    if names is None or len(names) == 1:
+        if isinstance(value, dict) and names:
+            return [value.get(names[0])]
+        if isinstance(value, (list, tuple)) and len(value) == 1 and what == "loss":
+            return list(value)
+        return [value]
+    if isinstance(value, dict):
+        unknown = set(value) - set(names)
+        if unknown:
+            raise ValueError(
+                f"`{what}` names unknown outputs {sorted(unknown)}; the outputs are {names}."
+            )
+        return [value.get(n) for n in names]
+    if isinstance(value, (list, tuple)) and what == "loss":
+        if len(value) != len(names):
+            raise ValueError(
+                f"`{what}` has {len(value)} entries but the model has {len(names)} outputs "
+                f"{names}."
+            )
+        return list(value)
+    return [value] * len(names)
+
+
+class CompileLoss:
+    """Sum over outputs of `weight * loss(y_true, y_pred, sample_weight)`."""
+
+    def __init__(self, loss, loss_weights=None, output_names=None):
+        from numkeras import losses
+
+        self.output_names = output_names
+        self.config = loss
+        entries = _per_output(loss, output_names, "loss")
+        self.losses = [None if entry is None else losses.get(entry) for entry in entries]
+        weights = _per_output(loss_weights, output_names, "loss_weights")
+        if isinstance(loss_weights, (list, tuple)) and output_names and len(output_names) > 1:
+            weights = list(loss_weights)
+        self.weights = [1.0 if w is None else float(w) for w in weights]
+
+    def has_loss(self):
+        return any(fn is not None for fn in self.losses)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        trues, preds = _align(y_true, self.output_names), _align(y_pred, self.output_names)
+        total = None
+        for fn, weight, t, p in zip(self.losses, self.weights, trues, preds):
+            if fn is None:
+                continue
+            value = fn(t, p, sample_weight=sample_weight)
+            value = value * weight if weight != 1.0 else value
+            total = value if total is None else total + value
+        return total
+
+
+def _align(values, names):
+    if names and len(names) > 1 and isinstance(values, dict):
+        return [values[n] for n in names]
+    if names and len(names) > 1:
+        return flatten(values)
+    return [values]
+
+
+class CompileMetrics:
+    """The compiled metrics, as one container metric named "compile_metrics"."""
+
+    name = "compile_metrics"
+
+    def __init__(self, metrics, weighted_metrics=None, output_names=None):
+        from numkeras import metrics as metrics_module
+
+        self.output_names = output_names
+        self.config = metrics
+        self.entries = _per_output(metrics, output_names, "metrics")
+        for entry in self.entries:
+            for identifier in entry if isinstance(entry, (list, tuple)) else [entry] * bool(entry):
+                if isinstance(identifier, str) and identifier not in ("accuracy", "acc"):
+                    metrics_module.get(identifier)  # fail early on unknown names
+        self.metrics = None  # resolved at the first batch, when label shapes are known
+
+    def _build(self, y_true, y_pred):
+        from numkeras import metrics as metrics_module
+
+        self.metrics = []
+        trues, preds = _align(y_true, self.output_names), _align(y_pred, self.output_names)
+        multi = self.output_names and len(self.output_names) > 1
+        for i, (entry, t, p) in enumerate(zip(self.entries, trues, preds)):
+            ids = entry if isinstance(entry, (list, tuple)) else ([entry] if entry else [])
+            for identifier in ids:
+                metric = metrics_module.resolve_metric(identifier, t, p)
+                if multi:
+                    metric.name = f"{self.output_names[i]}_{metric.name}"
+                self.metrics.append((i, metric))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.metrics is None:
+            self._build(y_true, y_pred)
+        trues, preds = _align(y_true, self.output_names), _align(y_pred, self.output_names)
+        for i, metric in self.metrics:
+            metric.update_state(trues[i], preds[i], sample_weight=sample_weight)
+
+    def result(self):
+        return {metric.name: metric.result() for _, metric in self.metrics or []}
+
+    def reset_state(self):
+        for _, metric in self.metrics or []:
+            metric.reset_state()
+
+    def names(self):
+        return [metric.name for _, metric in self.metrics or []]

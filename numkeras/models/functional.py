@@ -1,0 +1,132 @@
+"""Functional: a model defined by calling layers on symbolic inputs, `Model(inputs, outputs)`."""
+import numpy as np
+
+from numkeras.layers.input_layer import InputLayer
+from numkeras.layers.keras_tensor import KerasTensor, flatten, map_structure
+from numkeras.layers.layer import shape_str
+from numkeras.models import summary as summary_lib
+from numkeras.models.model import Model
+
+
+class Functional(Model):
+    """A graph of layer calls from `inputs` to `outputs` (KerasTensors or structures of them)."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        for t in flatten(inputs) + flatten(outputs):
+            if not isinstance(t, KerasTensor):
+                raise TypeError(
+                    "Model(inputs, outputs) expects symbolic tensors made with numkeras.Input "
+                    f"and layer calls, got {type(t).__name__}."
+                )
+        self._inputs_struct, self._outputs_struct = inputs, outputs
+        self._nodes = _nodes_in_order(flatten(inputs), flatten(outputs))
+        layers, seen = [], set()
+        for t in flatten(inputs):
+            layer = t._keras_history[0]
+            seen.add(id(layer))
+            layers.append(layer)
+        for node in self._nodes:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
+                layers.append(node.layer)
+        self._graph_layers = layers
+        self.built = True
+
+    @property
+    def layers(self):
+        return list(self._graph_layers)
+
+    @property
+    def inputs(self):
+        return flatten(self._inputs_struct)
+
+    @property
+    def outputs(self):
+        return flatten(self._outputs_struct)
+
+    def _output_names(self):
+        return [t._keras_history[0].name for t in self.outputs]
+
+    def call(self, inputs, training=None, mask=None):
+        values = {}
+        given = flatten(inputs) if not isinstance(inputs, dict) else [
+            inputs[t._keras_history[0].name] for t in self.inputs]
+        if len(given) != len(self.inputs):
+            raise ValueError(
+                f'Model "{self.name}" expects {len(self.inputs)} inputs, got {len(given)}.'
+            )
+        for t, v in zip(self.inputs, given):
+            values[id(t)] = v
+        for node in self._nodes:
+            args = map_structure(lambda t: values[id(t)], node.inputs)
+            out = node.layer(args, training=training, **{
+                k: v for k, v in node.kwargs.items() if k != "training"})
+            for t, v in zip(flatten(node.outputs), flatten(out)):
+                values[id(t)] = v
+        return map_structure(lambda t: values[id(t)], self._outputs_struct)
+
+    def compute_output_shape(self, input_shape):
+        return map_structure(lambda t: t.shape, self._outputs_struct)
+
+    def _check_model_inputs(self, x):
+        arrays = flatten(x) if not isinstance(x, dict) else list(x.values())
+        if len(arrays) != len(self.inputs):
+            raise ValueError(
+                f'Model "{self.name}" expects {len(self.inputs)} input(s), but it received '
+                f"{len(arrays)} input arrays."
+            )
+        for i, (t, a) in enumerate(zip(self.inputs, arrays)):
+            expected = t.shape
+            got = (None,) + tuple(np.shape(a)[1:])
+            if len(got) != len(expected) or any(
+                e is not None and e != g for e, g in zip(expected[1:], got[1:])
+            ):
+                raise ValueError(
+                    f'Input {i} of layer "{self.name}" is incompatible with the layer: expected '
+                    f"shape {shape_str(expected)}, got {shape_str(got)}."
+                )
+        return x
+
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        rows = []
+        for layer in self.layers:
+            if isinstance(layer, InputLayer):
+                row = summary_lib.layer_row(layer, layer.batch_shape)
+                rows.append(row + ["-"])
+                continue
+            node = next(n for n in self._nodes if n.layer is layer)
+            outs = flatten(node.outputs)
+            shape = outs[0].shape if len(outs) == 1 else [o.shape for o in outs]
+            links = ", ".join(
+                f"{t._keras_history[0].name}[{t._keras_history[1]}][{t._keras_history[2]}]"
+                for t in node.input_tensors) or "-"
+            rows.append(summary_lib.layer_row(layer, shape) + [links])
+        text = summary_lib.format_summary(self, rows, connected=True, line_length=line_length)
+        (print_fn or print)(text)
+
+
+def _nodes_in_order(inputs, outputs):
+    """The layer calls between inputs and outputs, each after the calls it depends on."""
+    input_ids = {id(t) for t in inputs}
+    order, done, stack = [], set(), [(t, False) for t in reversed(outputs)]
+    while stack:
+        tensor, expanded = stack.pop()
+        layer, index, _ = tensor._keras_history
+        if isinstance(layer, InputLayer) or id(tensor) in input_ids:
+            if id(tensor) not in input_ids:
+                raise ValueError(
+                    f"Graph disconnected: the input {layer.name!r} is needed but not among the "
+                    "model's inputs."
+                )
+            continue
+        node = layer._inbound_nodes[index]
+        if id(node) in done:
+            continue
+        if expanded:
+            done.add(id(node))
+            order.append(node)
+            continue
+        stack.append((tensor, True))
+        stack.extend((t, False) for t in node.input_tensors)
+    return order

@@ -1,0 +1,345 @@
+"""Model: a Layer that trains (compile, fit, evaluate, predict) and reports (summary)."""
+import numpy as np
+
+from numkeras.engine import autodiff
+from numkeras.engine.tape import GradientTape
+from numkeras.engine.tensor import Tensor
+from numkeras.layers.keras_tensor import flatten, map_structure
+from numkeras.layers.layer import Layer
+from numkeras.models import summary as summary_lib
+from numkeras.models.compile_utils import CompileLoss, CompileMetrics
+from numkeras.models.data import ArrayData, unpack_x_y_sample_weight
+
+
+class Model(Layer):
+    """Groups layers into an object with training and inference features.
+
+    `Model(inputs, outputs)` builds a functional model from symbolic tensors; subclass `Model`
+    and define `call` for a subclassed one.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs):
+            from numkeras.models.functional import Functional
+
+            return Functional(*args, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(trainable=kwargs.pop("trainable", True), name=kwargs.pop("name", None),
+                         dtype=kwargs.pop("dtype", None), **kwargs)
+        self.optimizer = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+
+    # --- compile ----------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Choose the optimizer, loss and metrics; names are checked before anything changes."""
+        from numkeras import optimizers
+
+        optimizer = optimizers.get(optimizer)
+        compile_loss = CompileLoss(loss, loss_weights, self._output_names())
+        compile_metrics = CompileMetrics(metrics, weighted_metrics, self._output_names())
+        from numkeras.metrics import Mean
+
+        self.optimizer = optimizer
+        self._compile_loss = compile_loss
+        self._compile_metrics = compile_metrics
+        self._loss_tracker = Mean(name="loss")
+        self._compile_config = {
+            "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+            "metrics": metrics, "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile,
+        }
+        self.compiled = True
+
+    def _output_names(self):
+        return None
+
+    def _assert_compiled(self, method):
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call `compile()` before calling `{method}()`. For example: "
+                "model.compile(optimizer='adam', loss='categorical_crossentropy', "
+                "metrics=['accuracy'])."
+            )
+
+    @property
+    def metrics(self):
+        if not self.compiled:
+            return []
+        return [self._loss_tracker, self._compile_metrics]
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + self._compile_metrics.names() if self.compiled else []
+
+    def reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    # --- the steps that users override -----------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss plus every loss the layers added (regularization, add_loss)."""
+        losses = []
+        if self._compile_loss.has_loss():
+            losses.append(self._compile_loss(y, y_pred, sample_weight))
+        losses.extend(self.losses)
+        if not losses:
+            raise ValueError(
+                "No loss to compute: pass `loss=` to `compile()` or call `add_loss()` in a layer."
+            )
+        total = losses[0]
+        for extra in losses[1:]:
+            total = total + extra
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        logs = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[metric.name] = result
+        return {k: float(v) for k, v in sorted(logs.items())}
+
+    def train_step(self, data):
+        """One optimizer step on one batch; returns the running metric values."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        self._clear_losses()
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
+        variables = self.trainable_weights
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        self._clear_losses()
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    # --- loops ----------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train for `epochs` epochs over `x`, `y` in batches; returns a `History`."""
+        from numkeras.callbacks.callback_list import CallbackList
+
+        self._assert_compiled("fit")
+        batch_size = _check_batch_size(batch_size)
+        _check_int("epochs", epochs, 0)
+        _check_int("initial_epoch", initial_epoch, 0)
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"`validation_split` must be in [0, 1), got {validation_split}.")
+        data = ArrayData(x, y, _class_weights(class_weight, y, sample_weight))
+        val = None
+        if validation_data is not None:
+            val = ArrayData(*unpack_x_y_sample_weight(tuple(validation_data)))
+        elif validation_split:
+            data, val = data.split(validation_split)
+        self._check_model_inputs(data.x)
+        callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
+                                 model=self, verbose=_verbose(verbose), epochs=epochs,
+                                 steps=data.num_batches(batch_size))
+        self.stop_training = False
+        callbacks.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            for step, batch in enumerate(data.batches(batch_size, shuffle)):
+                callbacks.on_train_batch_begin(step)
+                logs = self.train_step(batch)
+                callbacks.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(sorted(logs.items()))
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_data(val, validation_batch_size or batch_size)
+                epoch_logs.update({"val_" + k: v for k, v in sorted(val_logs.items())})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callbacks.on_train_end(logs)
+        return self.history
+
+    def _evaluate_data(self, data, batch_size, callbacks=None):
+        self.reset_metrics()
+        logs = {}
+        with autodiff.no_grad():
+            for step, batch in enumerate(data.batches(batch_size)):
+                if callbacks:
+                    callbacks.on_test_batch_begin(step)
+                logs = self.test_step(batch)
+                if callbacks:
+                    callbacks.on_test_batch_end(step, logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Loss and metrics over `x`, `y`: `[loss, *metrics]`, or the loss alone without metrics."""
+        from numkeras.callbacks.callback_list import CallbackList
+
+        self._assert_compiled("evaluate")
+        batch_size = _check_batch_size(batch_size)
+        data = ArrayData(x, y, sample_weight)
+        self._check_model_inputs(data.x)
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                 verbose=_verbose(verbose), epochs=1,
+                                 steps=data.num_batches(batch_size), mode="test")
+        callbacks.on_test_begin()
+        logs = self._evaluate_data(data, batch_size, callbacks)
+        callbacks.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [logs[k] for k in logs if k != "loss"]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Model outputs for `x`, batch by batch, as float32 NumPy arrays."""
+        from numkeras.callbacks.callback_list import CallbackList
+
+        batch_size = _check_batch_size(batch_size)
+        data = ArrayData(x)
+        self._check_model_inputs(data.x)
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                 verbose=_verbose(verbose), epochs=1,
+                                 steps=data.num_batches(batch_size), mode="predict")
+        callbacks.on_predict_begin()
+        outputs = []
+        with autodiff.no_grad():
+            for step, batch in enumerate(data.batches(batch_size)):
+                callbacks.on_predict_batch_begin(step)
+                outputs.append(map_structure(_to_numpy, self.predict_step(batch)))
+                callbacks.on_predict_batch_end(step, {})
+        callbacks.on_predict_end()
+        first = outputs[0]
+        if isinstance(first, np.ndarray):
+            return np.concatenate(outputs)
+        leaves = [flatten(o) for o in outputs]
+        joined = iter([np.concatenate(parts) for parts in zip(*leaves)])
+        return map_structure(lambda _: next(joined), first)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        self._assert_compiled("train_on_batch")
+        data = ArrayData(x, y, _class_weights(class_weight, y, sample_weight))
+        self._check_model_inputs(data.x)
+        self.reset_metrics()
+        logs = self.train_step((data.x, data.y, data.sample_weight))
+        return self._batch_result(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compiled("test_on_batch")
+        data = ArrayData(x, y, sample_weight)
+        self._check_model_inputs(data.x)
+        self.reset_metrics()
+        with autodiff.no_grad():
+            logs = self.test_step((data.x, data.y, data.sample_weight))
+        return self._batch_result(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        data = ArrayData(x)
+        self._check_model_inputs(data.x)
+        with autodiff.no_grad():
+            return map_structure(_to_numpy, self.predict_step((data.x,)))
+
+    @staticmethod
+    def _batch_result(logs, return_dict):
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
+        return values[0] if len(values) == 1 else values
+
+    def _check_model_inputs(self, x):
+        """Overridden by models that know their input shape (Sequential, Functional)."""
+
+    # --- reporting -----------------------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print the layer table: name (type), output shape, parameter count, as Keras 3 does."""
+        rows = [summary_lib.layer_row(layer, getattr(layer, "_output_shape", None))
+                for layer in self.layers]
+        text = summary_lib.format_summary(self, rows, connected=False, line_length=line_length)
+        (print_fn or print)(text)
+
+    @property
+    def layers(self):
+        return self._layers
+
+    def get_layer(self, name=None, index=None):
+        """A layer by name or by index (as in `model.layers`)."""
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(self.layers)} layers."
+                )
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[la.name for la in self.layers]}."
+        )
+
+
+def _to_numpy(value):
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _batch_size(x):
+    return len(flatten(x)[0])
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {name}={value!r}.")
+
+
+def _check_batch_size(batch_size):
+    if batch_size is None:
+        return 32
+    _check_int("batch_size", batch_size, 1)
+    return int(batch_size)
+
+
+def _verbose(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2, got {verbose!r}.")
+    return verbose
+
+
+def _class_weights(class_weight, y, sample_weight):
+    """Per-sample weights from a {class: weight} dict (labels sparse or one-hot)."""
+    if not class_weight:
+        return sample_weight
+    labels = np.asarray(y)
+    labels = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(-1)
+    lookup = np.ones(int(max(max(class_weight), labels.max())) + 1, "float32")
+    for cls, weight in class_weight.items():
+        lookup[int(cls)] = weight
+    weights = lookup[labels.astype(int)]
+    return weights if sample_weight is None else weights * np.asarray(sample_weight, "float32")
