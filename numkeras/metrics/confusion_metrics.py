@@ -213,7 +213,8 @@ class AUC(Metric):
         self._thresholds = [0.0 - epsilon()] + inner + [1.0 + epsilon()]
         super().__init__(name=name, dtype=dtype)
         self.multi_label, self.num_labels, self._from_logits = multi_label, num_labels, from_logits
-        self.label_weights = None if label_weights is None else list(np.ravel(label_weights))
+        self.label_weights = None if label_weights is None else [
+            float(w) for w in np.ravel(label_weights)]
         if num_labels and not multi_label:
             raise ValueError("`num_labels` is needed only when `multi_label` is True.")
         self._built = False

@@ -126,10 +126,10 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """Running mean sparse categorical cross-entropy."""
 
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
-                 axis=-1):
+                 ignore_class=None, axis=-1):
         super().__init__(losses.sparse_categorical_crossentropy, name=name, dtype=dtype,
-                         from_logits=from_logits, axis=axis)
-        self.from_logits, self.axis = from_logits, axis
+                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+        self.from_logits, self.ignore_class, self.axis = from_logits, ignore_class, axis
 
 
 class RootMeanSquaredError(Mean):
