@@ -456,8 +456,9 @@ def test_learning_rate_schedule_is_evaluated_at_the_iteration():
         opt.learning_rate = 0.1
 
 
-def test_setting_a_schedule_drops_the_learning_rate_variable():
-    opt = optimizers.Adam()
+@pytest.mark.parametrize("initial", [0.001, 0.0])  # 0.0 equals the iteration's value
+def test_setting_a_schedule_drops_the_learning_rate_variable(initial):
+    opt = optimizers.Adam(learning_rate=initial)
     opt.learning_rate = schedules.InverseTimeDecay(0.1, 1, 1.0)
     assert [v.name for v in opt.variables] == ["iteration"]
     assert float(opt.learning_rate) == pytest.approx(0.1)

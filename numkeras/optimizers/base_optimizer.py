@@ -5,7 +5,6 @@ Subclasses follow Keras's split: `build(variables)` creates the slot variables a
 NumPy array of the variable's dtype and `learning_rate` a Python float; updates write into
 `variable.data` in place, using `self._buffers[i]` as scratch space to avoid allocations.
 """
-import math
 import numbers
 import re
 import warnings
@@ -15,6 +14,7 @@ import numpy as np
 
 from numkeras.engine.tensor import Tensor
 from numkeras.engine.variable import Variable
+from numkeras.optimizers.clipping import clip_by_global_norm, clip_by_norm
 from numkeras.optimizers.schedules import learning_rate_schedule as lr_schedules
 
 _name_uids = defaultdict(int)
@@ -59,28 +59,8 @@ class Optimizer:
             learning_rate = kwargs.pop("lr")
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
-            raise ValueError(
-                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
-                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
-                f"global_clipnorm={global_clipnorm}"
-            )
-        if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
-            raise ValueError(
-                "`gradient_accumulation_steps` must be an integer >= 2. "
-                f"Received: gradient_accumulation_steps={gradient_accumulation_steps}"
-            )
-        if use_ema and not 0 <= ema_momentum <= 1:
-            raise ValueError(
-                f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}"
-            )
-        if use_ema and ema_overwrite_frequency and (
-            not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1
-        ):
-            raise ValueError(
-                "`ema_overwrite_frequency` must be an integer >= 1 or None. "
-                f"Received: ema_overwrite_frequency={ema_overwrite_frequency}"
-            )
+        _check_arguments(clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
+                         ema_overwrite_frequency, gradient_accumulation_steps)
         self.name = name or _auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -100,16 +80,11 @@ class Optimizer:
         if isinstance(learning_rate, lr_schedules.LearningRateSchedule) or callable(learning_rate):
             self._learning_rate = learning_rate
         elif isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool):
-            self._learning_rate = self._add_own_variable(
-                np.float32(learning_rate), "learning_rate"
-            )
+            self._learning_rate = self._add_own_variable(np.float32(learning_rate),
+                                                         "learning_rate")
         else:
-            raise ValueError(
-                "Argument `learning_rate` should be float, or an instance of "
-                "LearningRateSchedule, or a callable (that takes in the current iteration "
-                f"value and returns the corresponding learning rate value). "
-                f"Received instead: learning_rate={learning_rate!r}"
-            )
+            raise ValueError("Argument `learning_rate` should be a float, a LearningRateSchedule "
+                             f"or a callable. Received: learning_rate={learning_rate!r}")
 
     # --- variables -------------------------------------------------------------------------
     def _add_own_variable(self, value, name):
@@ -203,15 +178,12 @@ class Optimizer:
         previous = self._learning_rate if isinstance(self._learning_rate, Variable) else None
         if isinstance(learning_rate, lr_schedules.LearningRateSchedule) or callable(learning_rate):
             self._learning_rate = learning_rate
-            if previous is not None:
-                self._variables.remove(previous)
+            if previous is not None:  # by identity: `==` on variables compares values
+                self._variables = [v for v in self._variables if v is not previous]
         elif isinstance(self._learning_rate, lr_schedules.LearningRateSchedule):
-            raise TypeError(
-                "This optimizer was created with a `LearningRateSchedule` object as its "
-                "`learning_rate` constructor argument, hence its learning rate is not "
-                "settable. If you need the learning rate to be settable, you should "
-                "instantiate the optimizer with a float `learning_rate` argument."
-            )
+            raise TypeError("This optimizer was created with a `LearningRateSchedule`, hence its "
+                            "learning rate is not settable; create it with a float "
+                            f"`learning_rate` instead. Received: {learning_rate!r}")
         elif previous is not None:
             previous.assign(np.float32(learning_rate))
         else:  # a callable is replaced by a float: the variable goes back to index 1
@@ -242,18 +214,11 @@ class Optimizer:
             return
         if trainable_variables is None:
             if not self.built:
-                raise ValueError(
-                    "When passing `grads` without `variables`, the optimizer must already be "
-                    "built on a list of variables. Call `optimizer.build(trainable_variables)` "
-                    "first."
-                )
+                raise ValueError("When passing `grads` without `variables`, the optimizer must "
+                                 "already be built: call `optimizer.build(variables)` first.")
             if len(grads) != len(self._trainable_variables):
-                raise ValueError(
-                    "When passing `grads` as a list of gradient tensors, the gradients must "
-                    f"match the variables one to one. Received a list of {len(grads)} "
-                    f"gradients, but the optimizer is tracking "
-                    f"{len(self._trainable_variables)} trainable variables."
-                )
+                raise ValueError(f"Received {len(grads)} gradients, but the optimizer is tracking "
+                                 f"{len(self._trainable_variables)} trainable variables.")
             trainable_variables = self._trainable_variables
         else:
             trainable_variables = list(trainable_variables)
@@ -261,11 +226,9 @@ class Optimizer:
                 self.build(trainable_variables)
             for v in trainable_variables:
                 if id(v) not in self._index:
-                    raise ValueError(
-                        f"Unknown variable: {v!r}. This optimizer can only be called for the "
-                        "variables it was originally built with. When working with a new set "
-                        "of variables, you should recreate a new optimizer instance."
-                    )
+                    raise ValueError(f"Unknown variable: {v!r}. This optimizer can only update "
+                                     "the variables it was built with; make a new optimizer "
+                                     "for new variables.")
         grads, trainable_variables = self._prepare_gradients(grads, trainable_variables)
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
@@ -288,10 +251,8 @@ class Optimizer:
             if g.dtype != v.data.dtype:
                 g = g.astype(v.data.dtype)
             if g.shape != v.data.shape:
-                raise ValueError(
-                    f"Gradient for variable {v.path!r} has shape {g.shape}, "
-                    f"expected the variable's shape {v.data.shape}."
-                )
+                raise ValueError(f"Gradient for variable {v.path!r} has shape {g.shape}, "
+                                 f"expected the variable's shape {v.data.shape}.")
             kept_grads.append(g)
             kept_vars.append(v)
         if not kept_grads:
@@ -343,9 +304,9 @@ class Optimizer:
 
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:
-            return [_clip_by_norm(g, self.clipnorm) for g in grads]
+            return [clip_by_norm(g, self.clipnorm) for g in grads]
         if self.global_clipnorm and self.global_clipnorm > 0:
-            return _clip_by_global_norm(grads, self.global_clipnorm)
+            return clip_by_global_norm(grads, self.global_clipnorm)
         if self.clipvalue and self.clipvalue > 0:
             return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
@@ -365,10 +326,8 @@ class Optimizer:
         """Skip weight decay for `var_list`, and for variables whose name contains any of
         `var_names`. Call before the optimizer is built."""
         if self.built:
-            raise ValueError(
-                "`exclude_from_weight_decay()` can only be configured before the optimizer "
-                "is built."
-            )
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the "
+                             "optimizer is built.")
         self._exclude_ids = {id(v) for v in var_list or ()}
         self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
 
@@ -388,12 +347,8 @@ class Optimizer:
 
     def _overwrite_model_variables_with_average_value(self, variables):
         if len(variables) != len(self._model_variables_moving_average):
-            raise ValueError(
-                f"The length of model variables ({len(variables)}) to override does not "
-                "match the length of model variables stored in the optimizer "
-                f"({len(self._model_variables_moving_average)}). Please check if the "
-                "optimizer was called on your model."
-            )
+            raise ValueError(f"Expected {len(self._model_variables_moving_average)} variables "
+                             f"to overwrite with their moving average, got {len(variables)}.")
         for variable, average in zip(variables, self._model_variables_moving_average):
             variable.assign(average.data)
 
@@ -409,17 +364,12 @@ class Optimizer:
     def set_weights(self, weights):
         """Assign values to `variables`, in order."""
         if not self.built:
-            raise ValueError(
-                "You are calling `set_weights()` on an optimizer that has not yet been built. "
-                "Please call `optimizer.build(trainable_variables)` to create the optimizer "
-                "weights before calling `set_weights()`."
-            )
+            raise ValueError("`set_weights()` needs a built optimizer: call "
+                             "`optimizer.build(trainable_variables)` first.")
         for variable, weight in zip(self._variables, weights):
             if tuple(variable.shape) != tuple(np.shape(weight)):
-                raise ValueError(
-                    f"Optimizer variable {variable.path!r} has shape {variable.shape}, not "
-                    f"compatible with provided weight shape {np.shape(weight)}."
-                )
+                raise ValueError(f"Optimizer variable {variable.path!r} has shape "
+                                 f"{variable.shape}, but the weight has shape {np.shape(weight)}.")
             variable.assign(weight)
 
     def save_own_variables(self, store):
@@ -496,15 +446,22 @@ class Optimizer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _clip_by_norm(g, clipnorm):
-    """`g * clipnorm / max(||g||, clipnorm)`: unchanged when the norm is already small."""
-    norm = np.sqrt(np.vdot(g, g))
-    return g * (clipnorm / np.maximum(norm, clipnorm))
-
-
-def _clip_by_global_norm(grads, clipnorm):
-    """Scale every gradient by `clipnorm / max(global_norm, clipnorm)`; NaN if the norm is
-    not finite, so a blown-up step is visible rather than silently clipped."""
-    norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
-    scale = clipnorm / max(norm, clipnorm) if math.isfinite(norm) else math.nan
-    return [g * scale for g in grads]
+def _check_arguments(clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
+                     ema_overwrite_frequency, gradient_accumulation_steps):
+    """Keras's checks of the common arguments, with its messages."""
+    if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+        raise ValueError(
+            "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+            f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+        )
+    if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
+        raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. "
+                         f"Received: gradient_accumulation_steps={gradient_accumulation_steps}")
+    if use_ema and not 0 <= ema_momentum <= 1:
+        raise ValueError(
+            f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}"
+        )
+    frequency = ema_overwrite_frequency
+    if use_ema and frequency and (not isinstance(frequency, int) or frequency < 1):
+        raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                         f"Received: ema_overwrite_frequency={frequency}")
