@@ -226,3 +226,27 @@ def test_variable_pickles():
     back = pickle.loads(pickle.dumps(v))
     assert back.name == "kernel" and not back.trainable
     np.testing.assert_array_equal(back.numpy(), F32)
+
+
+def test_variable_initializers_and_shapes():
+    v = Variable("zeros", shape=(2, 3), name="bias")
+    assert v.shape == (2, 3) and v.dtype == "float32" and not v.numpy().any()
+    v = Variable(lambda shape, dtype: np.ones(shape, dtype), shape=[2], dtype="float64")
+    assert v.dtype == "float64" and v.numpy().tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="shape"):
+        Variable("zeros")
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+        Variable(np.ones(2), shape=(3,))
+    v = Variable(np.ones(2, "int32"))
+    v.assign(ops.convert_to_tensor([2.7, -1.2]))  # the variable keeps its dtype
+    assert v.dtype == "int32" and v.numpy().tolist() == [2, -1]
+    source = np.ones(3)
+    v = Variable(source)
+    source[0] = 5  # the variable owns a copy
+    assert v.numpy()[0] == 1.0
+
+
+def test_ops_namespace_exports_every_name():
+    assert sorted(set(ops.__all__)) == sorted(ops.__all__)
+    missing = [name for name in ops.__all__ if not callable(getattr(ops, name, None))]
+    assert not missing
