@@ -24,7 +24,8 @@ from numkeras.metrics.accuracy_metrics import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
-from numkeras.metrics.confusion_metrics import AUC, F1Score, FBetaScore, Precision, Recall
+from numkeras.metrics.confusion_metrics import AUC, Precision, Recall
+from numkeras.metrics.f_score_metrics import F1Score, FBetaScore
 from numkeras.metrics.metric import Metric
 from numkeras.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from numkeras.metrics.regression_metrics import (
