@@ -1,0 +1,21 @@
+"""`numkeras.saving`: Keras 3's `.keras` files, `.weights.h5` files and legacy `.h5` files.
+
+Files saved here load in Keras 3 and files Keras 3 saves load here. Loading never unpickles
+or executes anything from a file: only numkeras's classes and registered or `custom_objects`
+classes are instantiated.
+"""
+from numkeras.saving.keras_file import load_model, save_model
+from numkeras.saving.serialization import (
+    custom_object_scope,
+    deserialize_keras_object,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    serialize_keras_object,
+)
+
+__all__ = [
+    "save_model", "load_model", "register_keras_serializable", "get_registered_object",
+    "get_registered_name", "custom_object_scope", "serialize_keras_object",
+    "deserialize_keras_object",
+]

@@ -1,0 +1,199 @@
+"""The `.keras` file, as Keras 3 writes it: an uncompressed zip of `metadata.json`,
+`config.json` (the model's config with its compile config) and `model.weights.h5`.
+
+Files are written atomically; loading checks everything and raises `ValueError` naming the
+file and what is wrong (`FileNotFoundError` when it doesn't exist).
+"""
+import datetime
+import io
+import json
+import os
+import sys
+import zipfile
+
+from numkeras.saving import atomic, h5_store
+from numkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "KERAS_VERSION"]
+
+KERAS_VERSION = "3.15.1"  # the Keras release whose file format numkeras writes
+_CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+_MAX_EXPANSION = 100  # Keras writes members uncompressed; far more than this is a zip bomb
+
+
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Save `model` to `.keras` (zip, or a directory with `zipped=False`) or legacy `.h5`."""
+    path = os.fspath(filepath)
+    include_optimizer = kwargs.pop("include_optimizer", True)
+    if kwargs:
+        raise ValueError(f"The following argument(s) are not supported: {sorted(kwargs)}.")
+    if path.endswith((".h5", ".hdf5")):
+        from numkeras.saving import legacy_h5
+
+        if _may_write(path, overwrite):
+            legacy_h5.save_model(model, path, include_optimizer=include_optimizer)
+        return
+    if not path.endswith(".keras"):
+        raise ValueError(
+            "Invalid filepath extension for saving. Please add either a `.keras` extension "
+            "for the native Keras format (recommended) or a `.h5` extension. Use "
+            f"`model.export(filepath)` if you want to export a SavedModel. Received: "
+            f"filepath={path}"
+        )
+    if not _may_write(path, overwrite):
+        return
+    members = _members(model)
+    if zipped is False:
+        os.makedirs(path, exist_ok=True)
+        for name, data in members.items():
+            atomic.write_bytes(os.path.join(path, name), data)
+        return
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:  # ZIP_STORED, as Keras
+        for name, data in members.items():
+            zf.writestr(name, data)
+    atomic.write_bytes(path, buffer.getvalue())
+
+
+def _members(model):
+    metadata = {"keras_version": KERAS_VERSION,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    return {_METADATA: json.dumps(metadata).encode(),
+            _CONFIG: json.dumps(serialize_keras_object(model)).encode(),
+            _WEIGHTS: h5_store.weights_to_bytes(model)}
+
+
+def _may_write(path, overwrite):
+    """Keras asks before replacing a file when overwrite=False; without a terminal, refuse."""
+    if overwrite or not os.path.exists(path):
+        return True
+    if not sys.stdin or not sys.stdin.isatty():
+        raise FileExistsError(f"{path} already exists and overwrite=False.")
+    answer = ""
+    while answer not in ("y", "n"):
+        answer = input(f"[WARNING] {path} already exists - overwrite? [y/n]").strip().lower()
+    return answer == "y"
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Load a model saved by numkeras or Keras 3 (`.keras`, or legacy Keras 2/3 `.h5`)."""
+    path = _existing(filepath)
+    if path.endswith((".h5", ".hdf5")):
+        from numkeras.saving import legacy_h5
+
+        return legacy_h5.load_model(path, custom_objects, compile)
+    if not path.endswith(".keras"):
+        raise ValueError(
+            f"File format not supported: filepath={path}. numkeras (like Keras 3) loads "
+            "`.keras` files and legacy `.h5` files."
+        )
+    try:
+        if os.path.isdir(path):
+            config, weights = (_read(os.path.join(path, name)) for name in (_CONFIG, _WEIGHTS))
+        else:
+            config, weights = _read_archive(path)
+        return _model_from(config, weights, custom_objects, compile)
+    except Exception as e:
+        raise ValueError(f"Cannot load model from '{path}': {e}") from e
+
+
+def _existing(filepath):
+    path = os.fspath(filepath)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: '{path}'.")
+    return path
+
+
+def _read(path):
+    if not os.path.exists(path):
+        raise ValueError(f"missing {os.path.basename(path)}")
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _read_archive(path):
+    """(config.json bytes, model.weights.h5 bytes) from a `.keras` zip."""
+    try:
+        with open(path, "rb") as f:
+            zf = zipfile.ZipFile(io.BytesIO(f.read()))
+        names = zf.namelist()
+        if _CONFIG not in names:
+            raise ValueError(f"the archive has no {_CONFIG} (it holds {names[:10]})")
+        if _WEIGHTS not in names:
+            extra = " (numkeras does not read .npz weights)" if "model.weights.npz" in names \
+                else ""
+            raise ValueError(f"the archive has no {_WEIGHTS}{extra}")
+        config, weights = _member(zf, _CONFIG), _member(zf, _WEIGHTS)
+        bad = zf.testzip()  # every member's CRC, metadata.json included
+        if bad is not None:
+            raise ValueError(f"member {bad} is corrupted (CRC mismatch)")
+        return config, weights
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as e:
+        raise ValueError(f"not a valid .keras zip archive ({e})") from e
+
+
+def _member(zf, name):
+    info = zf.getinfo(name)
+    if info.file_size > (1 << 20) and info.file_size > _MAX_EXPANSION * info.compress_size:
+        raise ValueError(
+            f"member {name} claims {info.file_size} bytes from {info.compress_size} stored; "
+            "refusing a likely zip bomb"
+        )
+    return zf.read(name)  # checks the CRC, so flipped bytes are caught
+
+
+def _model_from(config_json, weights, custom_objects, compile):
+    from numkeras.models.model import Model
+
+    try:
+        config = json.loads(config_json)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"{_CONFIG} is not valid JSON ({e})") from e
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"{_CONFIG} does not hold a model config")
+    if not compile:
+        config = {**config, "compile_config": None}
+    model = deserialize_keras_object(config, custom_objects)
+    if not isinstance(model, Model):
+        raise ValueError(f"{_CONFIG} describes a {type(model).__name__}, not a model")
+    try:
+        h5_store.load_weights(model, io.BytesIO(weights))
+    except Exception as e:
+        raise ValueError(f"{_WEIGHTS}: {e}") from e
+    return model
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Write the weights (and optimizer state) in Keras 3's `.weights.h5` layout."""
+    path = os.fspath(filepath)
+    if not path.endswith(".weights.h5"):
+        raise ValueError(
+            f"The filename must end in `.weights.h5`. Received: filepath={path}"
+        )
+    if _may_write(path, overwrite):
+        atomic.write_bytes(path, h5_store.weights_to_bytes(model))
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """Load weights from `.weights.h5`, from a `.keras` file, or from a legacy `.h5` file
+    (by position, or by layer name with `by_name=True`)."""
+    path = _existing(filepath)
+    by_name = kwargs.pop("by_name", False)
+    if kwargs:
+        raise ValueError(f"Invalid keyword arguments: {sorted(kwargs)}.")
+    if not path.endswith((".keras", ".h5", ".hdf5")):
+        raise ValueError(
+            f"File format not supported: filepath={path}. Keras 3 only supports V3 `.keras` "
+            "and `.weights.h5` files, or legacy V1/V2 `.h5` files."
+        )
+    try:
+        if path.endswith(".keras"):
+            h5_store.load_weights(model, io.BytesIO(_read_archive(path)[1]), skip_mismatch)
+        elif path.endswith(".weights.h5"):
+            h5_store.load_weights(model, io.BytesIO(_read(path)), skip_mismatch)
+        else:
+            from numkeras.saving import legacy_h5
+
+            legacy_h5.load_weights(model, path, skip_mismatch=skip_mismatch, by_name=by_name)
+    except Exception as e:
+        raise ValueError(f"Cannot load weights from '{path}': {e}") from e

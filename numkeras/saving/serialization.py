@@ -1,0 +1,467 @@
+"""Objects <-> Keras 3 config dicts: `{"module", "class_name", "config", "registered_name"}`.
+
+Loading instantiates only numkeras's own classes (found by their Keras class name in a fixed
+set of numkeras namespaces), classes registered with `register_keras_serializable`, and
+`custom_objects`. Module names read from a file are never imported, and nothing is unpickled
+or executed, so a crafted config can't run code: it can only fail with a `ValueError`.
+"""
+import contextlib
+import importlib
+import inspect
+import threading
+import types
+
+import numpy as np
+
+__all__ = [
+    "register_keras_serializable", "get_registered_object", "get_registered_name",
+    "custom_object_scope", "serialize_keras_object", "deserialize_keras_object",
+    "dtype_policy", "compile_config", "compile_from_config",
+]
+
+_GLOBAL_CUSTOM_OBJECTS = {}  # "package>Name" -> class or function
+_GLOBAL_CUSTOM_NAMES = {}  # class or function -> "package>Name"
+_scope = threading.local()
+
+# The Keras namespaces a config's `module` can name, and where numkeras keeps each one.
+_NAMESPACES = {
+    "layers": "numkeras.layers", "models": "numkeras.models",
+    "initializers": "numkeras.initializers", "regularizers": "numkeras.regularizers",
+    "optimizers": "numkeras.optimizers", "schedules": "numkeras.optimizers.schedules",
+    "losses": "numkeras.losses", "metrics": "numkeras.metrics",
+    "activations": "numkeras.activations",
+}
+_FUNCTION_NAMESPACES = ("activations", "losses", "metrics")
+_OPTIMIZER_IGNORED = {"jit_compile", "is_legacy_optimizer"}  # Keras 2.11+ optimizer configs
+_LAYER_KWARGS = {"input_shape", "input_dim", "batch_size", "batch_input_shape", "autocast"}
+_DTYPE_POLICIES = {"DTypePolicy", "FloatDTypePolicy", "Policy"}
+
+
+# --- registration -------------------------------------------------------------------------
+def register_keras_serializable(package="Custom", name=None):
+    """Decorator: make a class or function loadable by its name `"package>Name"`.
+
+    >>> @register_keras_serializable(package="Demo")
+    ... def double(x):
+    ...     return 2 * x
+    >>> get_registered_name(double), get_registered_object("Demo>double") is double
+    ('Demo>double', True)
+    """
+    def decorator(obj):
+        registered = f"{package}>{name or obj.__name__}"
+        if inspect.isclass(obj) and not hasattr(obj, "get_config"):
+            raise ValueError(
+                f"Cannot register {obj.__name__}: classes must implement `get_config()`."
+            )
+        _GLOBAL_CUSTOM_OBJECTS[registered] = obj
+        _GLOBAL_CUSTOM_NAMES[obj] = registered
+        return obj
+
+    return decorator
+
+
+def get_registered_name(obj):
+    """`"package>Name"` for a registered object, else its `__name__`."""
+    return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", None))
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The object for `name` in `custom_objects`, the active scope, the registry, or
+    `module_objects`, in that order; None if it's nowhere."""
+    for table in (custom_objects, getattr(_scope, "custom_objects", None),
+                  _GLOBAL_CUSTOM_OBJECTS, module_objects):
+        if table and name in table:
+            return table[name]
+    return None
+
+
+@contextlib.contextmanager
+def custom_object_scope(custom_objects=None):
+    """Within the block, deserialization also finds `custom_objects` (nested loads too)."""
+    saved = getattr(_scope, "custom_objects", None)
+    _scope.custom_objects = {**(saved or {}), **(custom_objects or {})}
+    try:
+        yield
+    finally:
+        _scope.custom_objects = saved
+
+
+# --- serialize ------------------------------------------------------------------------------
+def dtype_policy(name):
+    """A dtype as Keras 3 writes it in layer configs."""
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name},
+            "registered_name": None}
+
+
+def serialize_keras_object(obj):
+    """The JSON-ready config of `obj`: layers, models, optimizers, losses, metrics,
+    initializers, functions, NumPy values and plain containers."""
+    from numkeras.layers.keras_tensor import KerasTensor
+
+    if obj is None or isinstance(obj, (str, bool, int, float)):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return {"class_name": "__numpy__",
+                "config": {"value": obj.tolist(), "dtype": obj.dtype.name}}
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): serialize_keras_object(v) for k, v in obj.items()}
+    if isinstance(obj, KerasTensor):
+        history = obj._keras_history
+        return {"class_name": "__keras_tensor__", "config": {
+            "shape": list(obj.shape), "dtype": obj.dtype,
+            "keras_history": [history[0].name, history[1], history[2]] if history else None}}
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
+        return _serialize_function(obj)
+    if not hasattr(obj, "get_config"):
+        raise ValueError(
+            f"Cannot serialize {obj!r} of type {type(obj).__name__}: it has no get_config()."
+        )
+    cls = type(obj)
+    module = _builtin_modules().get(cls)
+    config = {
+        "module": module or cls.__module__, "class_name": cls.__name__,
+        "config": serialize_keras_object(obj.get_config()),
+        "registered_name": None if module else get_registered_name(cls),
+    }
+    _add_layer_fields(obj, config)
+    return config
+
+
+def _serialize_function(fn):
+    if fn.__name__ == "<lambda>":
+        raise ValueError(
+            "Cannot save a lambda: numkeras never loads Python bytecode. Use a named function "
+            "decorated with @numkeras.saving.register_keras_serializable() instead."
+        )
+    for namespace in _FUNCTION_NAMESPACES:
+        module = _namespace(namespace)
+        if any(getattr(module, name, None) is fn for name in module.__all__):
+            return {"module": f"keras.{namespace}", "class_name": "function",
+                    "config": fn.__name__, "registered_name": fn.__name__}
+    name = get_registered_name(fn)
+    return {"module": fn.__module__, "class_name": "function", "config": name,
+            "registered_name": name}
+
+
+def _add_layer_fields(obj, config):
+    """Keras's extras for layers: a DTypePolicy dict, `build_config`, `compile_config`."""
+    from numkeras.layers import InputLayer, Layer
+    from numkeras.models import Model, Sequential
+    from numkeras.models.functional import Functional
+
+    if not isinstance(obj, Layer) or isinstance(obj, InputLayer):
+        return
+    inner = config["config"]
+    if isinstance(inner.get("dtype"), str):
+        inner["dtype"] = dtype_policy(inner["dtype"])
+    if isinstance(obj, Sequential):
+        shape = obj._input_batch_shape if obj.built else None
+    else:
+        shape = getattr(obj, "_build_shape", None) if obj.built else None
+    if shape is not None or isinstance(obj, Functional):
+        config["build_config"] = {"input_shape": serialize_keras_object(shape)}
+    if isinstance(obj, Model) and obj.compiled:
+        config["compile_config"] = compile_config(obj)
+
+
+def compile_config(model):
+    """The arguments `model.compile` was called with, serialized (Keras's `compile_config`)."""
+    if not getattr(model, "compiled", False):
+        return None
+    return serialize_keras_object(dict(model._compile_config))
+
+
+# --- deserialize ----------------------------------------------------------------------------
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
+    """Rebuild what `serialize_keras_object` (or Keras 3) wrote; plain values pass through.
+
+    `safe_mode` is accepted for Keras compatibility; numkeras is always safe (it refuses
+    lambdas' bytecode either way).
+    """
+    with custom_object_scope(custom_objects):
+        return _deserialize(config, kwargs.get("namespaces"))
+
+
+def _deserialize(config, namespaces=None):
+    if config is None or isinstance(config, (str, bool, int, float)):
+        return config
+    if isinstance(config, (list, tuple)):
+        return [_deserialize(x, namespaces) for x in config]
+    if not isinstance(config, dict):
+        raise ValueError(f"Cannot deserialize {config!r} of type {type(config).__name__}.")
+    if "class_name" not in config:
+        return {k: _deserialize(v, namespaces) for k, v in config.items()}
+    class_name, inner = config["class_name"], config.get("config")
+    if not isinstance(class_name, str):
+        raise ValueError(f"Invalid class_name {class_name!r} in config {_short(config)}.")
+    special = _SPECIAL.get(class_name)
+    if special is not None:
+        return special(inner if inner is not None else {})
+    if class_name in _DTYPE_POLICIES:
+        return inner.get("name", "float32") if isinstance(inner, dict) else "float32"
+    if class_name == "function":
+        return _resolve(config, "function", namespaces)
+    cls = _resolve(config, "class", namespaces)
+    if not inspect.isclass(cls):
+        return cls  # a registered function under a class-style config
+    return _instantiate(cls, inner if inner is not None else {}, config)
+
+
+def _instantiate(cls, inner, config):
+    from numkeras.layers import Layer
+    from numkeras.models import Model
+
+    if not isinstance(inner, dict):
+        raise ValueError(f"The config of {cls.__name__} must be a dict, got {_short(inner)}.")
+    inner = dict(inner)
+    builtin = cls in _builtin_modules()
+    if builtin and not issubclass(cls, Model):
+        # built-ins get their nested objects (initializers, ...) as instances
+        inner = {k: _deserialize(v) for k, v in inner.items()}
+        inner = _drop_unsupported(cls, inner)
+    if isinstance(inner.get("dtype"), dict):
+        inner["dtype"] = _deserialize(inner["dtype"])
+    try:
+        obj = cls.from_config(inner)
+    except TypeError as e:
+        raise ValueError(f"Could not rebuild {cls.__name__} from its config: {e}") from e
+    build = config.get("build_config") or {}
+    shape = _shape(build.get("input_shape"))
+    if isinstance(obj, Layer) and shape is not None and not obj.built:
+        _build(obj, shape)
+    if isinstance(obj, Model) and config.get("compile_config"):
+        compile_from_config(obj, config["compile_config"])
+    return obj
+
+
+def _build(layer, shape):
+    """Keras's `build_from_config`: subclassed models build by running once on zeros."""
+    from numkeras.engine import autodiff
+    from numkeras.layers.keras_tensor import map_structure
+    from numkeras.models import Model, Sequential
+    from numkeras.models.functional import Functional
+
+    if isinstance(layer, Sequential):
+        layer.build(shape)
+    elif isinstance(layer, Model) and not isinstance(layer, Functional):
+        leaves = _shape_leaves(shape)
+        with autodiff.no_grad():
+            layer(map_structure(lambda s: np.zeros([d or 1 for d in s.dims], "float32"), leaves))
+    else:
+        layer._maybe_build(shape)
+    layer.built = True
+
+
+def _shape_leaves(shape):
+    """Shapes as opaque leaves (tuples are also structures to `map_structure`)."""
+    if isinstance(shape, tuple):
+        return _Shape(shape)
+    if isinstance(shape, dict):
+        return {k: _shape_leaves(v) for k, v in shape.items()}
+    return [_shape_leaves(s) for s in shape]
+
+
+class _Shape:
+    def __init__(self, dims):
+        self.dims = dims
+
+
+def _drop_unsupported(cls, config):
+    """Drop keys numkeras's class doesn't take when their value only turns a feature off
+    (`"quantization_config": null`); other unknown keys still reach the class and fail."""
+    from numkeras.optimizers import Optimizer
+
+    accepted = _init_params(cls)
+    ignored = _OPTIMIZER_IGNORED if issubclass(cls, Optimizer) else set()
+    return {k: v for k, v in config.items()
+            if k in accepted or not (_is_off(v) or k in ignored)}
+
+
+def _is_off(value):
+    return value is None or value is False or (isinstance(value, dict) and not value)
+
+
+def _init_params(cls):
+    names = set(_LAYER_KWARGS) | {"decay", "lr"}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names |= {p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    return names
+
+
+def _shape(value):
+    """A JSON shape back as tuples: [null, 4] -> (None, 4); [[..], [..]] -> [(..), (..)]."""
+    if value is None:
+        return None
+    if isinstance(value, list) and all(v is None or isinstance(v, int) for v in value):
+        return tuple(value)
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    raise ValueError(f"Invalid shape {value!r} in build_config.")
+
+
+def _numpy(inner):
+    dtype = np.dtype(inner.get("dtype", "float32"))
+    if dtype.kind not in "biuf":
+        raise ValueError(f"Refusing to load a NumPy array of dtype {dtype} from a config.")
+    return np.array(inner["value"], dtype=dtype)
+
+
+def _lambda(inner):
+    raise ValueError(
+        "The config contains a Python lambda (Keras's `__lambda__`, stored as bytecode). "
+        "numkeras never executes code from a file, even with safe_mode=False: rewrite it as a "
+        "named function registered with @register_keras_serializable() and pass it in "
+        "custom_objects."
+    )
+
+
+_SPECIAL = {
+    "__numpy__": _numpy,
+    "__tensor__": _numpy,
+    "__bytes__": lambda inner: str(inner["value"]).encode("utf-8"),
+    "__ellipsis__": lambda inner: Ellipsis,
+    "__slice__": lambda inner: slice(*(_deserialize(inner.get(k))
+                                       for k in ("start", "stop", "step"))),
+    "__lambda__": _lambda,
+    "__typespec__": lambda inner: _unknown("__typespec__", None, "TensorFlow type specs"),
+}
+
+
+# --- the whitelist ------------------------------------------------------------------------------
+def _resolve(config, kind, namespaces=None):
+    """The class or function a config names, from custom objects or numkeras built-ins."""
+    class_name, module = config["class_name"], config.get("module")
+    registered = config.get("registered_name")
+    name = config.get("config") if kind == "function" else class_name
+    if not isinstance(name, str):
+        raise ValueError(f"Invalid function name {name!r} in config {_short(config)}.")
+    for key in (registered, name):
+        found = get_registered_object(key) if isinstance(key, str) else None
+        if found is not None:
+            return found
+    found = _builtin(module, name, kind, namespaces)
+    if found is None:
+        _unknown(name, module, kind)
+    return found
+
+
+def _unknown(name, module, kind):
+    raise ValueError(
+        f"Unknown {kind} {name!r} (module {module!r}): numkeras only loads its own Keras "
+        "classes and objects passed in `custom_objects=` or registered with "
+        "@numkeras.saving.register_keras_serializable(); it never imports modules named "
+        "in a file."
+    )
+
+
+def _builtin(module, name, kind, namespaces=None):
+    if module is not None and not isinstance(module, str):
+        return None
+    for namespace in _namespaces_for(module, kind, namespaces):
+        if namespace == "models" and name in ("Functional", "Model"):
+            from numkeras.models.functional import Functional
+
+            return Functional
+        mod = _namespace(namespace)
+        obj = getattr(mod, name, None) if name in getattr(mod, "__all__", ()) else None
+        if obj is None:
+            continue
+        if kind == "class" and obj in _builtin_modules() and hasattr(obj, "from_config"):
+            return obj
+        if kind == "function" and namespace in _FUNCTION_NAMESPACES and callable(obj) \
+                and not inspect.isclass(obj):
+            return obj
+    return None
+
+
+def _namespaces_for(module, kind, default):
+    everything = default or list(_NAMESPACES)
+    if kind == "function":
+        everything = [n for n in everything if n in _FUNCTION_NAMESPACES]
+    if module is None or module == "builtins":
+        return everything
+    parts = module.split(".")
+    if parts[0] != "keras":
+        return []
+    if module == "keras":
+        return ["models"]
+    if parts[1] == "src":
+        parts = parts[1:]
+    key = "schedules" if parts[-1] == "schedules" or "schedules" in parts else parts[1]
+    return [key] if key in _NAMESPACES else everything
+
+
+def _namespace(key):
+    return importlib.import_module(_NAMESPACES[key])
+
+
+_builtin_cache = {}
+
+
+def _builtin_modules():
+    """{numkeras class: the Keras module it is saved under}, for every built-in class."""
+    if not _builtin_cache:
+        from numkeras.models.functional import Functional
+        from numkeras.models.sequential import Sequential
+
+        for key in _NAMESPACES:
+            mod = _namespace(key)
+            keras_module = "keras.optimizers.schedules" if key == "schedules" else f"keras.{key}"
+            for name in mod.__all__:
+                obj = getattr(mod, name, None)
+                if inspect.isclass(obj) and obj.__name__ == name:
+                    _builtin_cache.setdefault(obj, keras_module)
+        _builtin_cache[Sequential] = "keras"
+        _builtin_cache[Functional] = "keras.src.models.functional"
+    return _builtin_cache
+
+
+def _short(value, limit=200):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+# --- compile ---------------------------------------------------------------------------------
+def compile_from_config(model, config):
+    """`model.compile(**config)` with the optimizer, losses and metrics rebuilt; the optimizer
+    is then built for the model's weights, so saved optimizer state can be loaded into it."""
+    if not isinstance(config, dict):
+        raise ValueError(f"compile_config must be a dict, got {_short(config)}.")
+    config = dict(config)
+    if "optimizer_config" in config:  # legacy H5 training_config
+        config["optimizer"] = config.pop("optimizer_config")
+    args = {"optimizer": _compile_item(config.get("optimizer"), ["optimizers"])}
+    args["loss"] = _compile_item(config.get("loss"), ["losses"])
+    for key in ("metrics", "weighted_metrics"):
+        args[key] = _compile_item(config.get(key), ["metrics", "losses"])
+    accepted = set(inspect.signature(model.compile).parameters)
+    for key, value in config.items():
+        if key not in args and key in accepted:
+            args[key] = value
+    model.compile(**{k: v for k, v in args.items() if k in accepted})
+    if model.built and model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_weights)
+
+
+def _compile_item(value, namespaces):
+    """Dicts with class_name become objects; names stay names (or their custom object)."""
+    if isinstance(value, str):
+        found = get_registered_object(value)
+        return value if found is None else found
+    if isinstance(value, list):
+        return [_compile_item(v, namespaces) for v in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _compile_item(v, namespaces) for k, v in value.items()}
+    return _deserialize(value, namespaces)
