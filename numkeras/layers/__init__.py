@@ -10,6 +10,9 @@ from numkeras.layers.core.activation import Activation
 from numkeras.layers.core.dense import Dense
 from numkeras.layers.input_layer import Input, InputLayer
 from numkeras.layers.layer import InputSpec, Layer
+from numkeras.layers.normalization.batch_normalization import BatchNormalization
+from numkeras.layers.normalization.layer_normalization import LayerNormalization
+from numkeras.layers.normalization.unit_normalization import UnitNormalization
 from numkeras.layers.pooling.base_pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -26,7 +29,7 @@ from numkeras.layers.reshaping.reshape import Reshape
 
 __all__ = [
     "Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BaseConv",
-    "Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "Dense", "Dropout", "Flatten", "Input",
-    "InputLayer", "InputSpec", "Layer", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D",
-    "Reshape",
+    "BatchNormalization", "Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "Dense", "Dropout",
+    "Flatten", "Input", "InputLayer", "InputSpec", "Layer", "LayerNormalization", "MaxPool1D",
+    "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Reshape", "UnitNormalization",
 ]
