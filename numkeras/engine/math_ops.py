@@ -53,10 +53,12 @@ def pair(name, a, b):
 
 
 def _weak(x, dtype):
-    array = as_array(x)
-    if array.dtype.kind in "fiub" and np.dtype(dtype).kind == "f":
-        return array.astype(dtype, copy=False)
-    return array
+    if np.dtype(dtype).kind != "f":
+        return as_array(x)
+    # straight to `dtype`: via float32 (as_array's default) a float64 tensor would see
+    # 0.1 rounded to float32
+    array = np.asarray(x.data if isinstance(x, Tensor) else x)
+    return array.astype(dtype, copy=False) if array.dtype.kind in "fiub" else array
 
 
 def _binary(name, a, b, forward, vjp_a, vjp_b):
@@ -329,7 +331,9 @@ def _expand(g, axes, keepdims):
 def sum(x, axis=None, keepdims=False):  # noqa: A001  (Keras's name)
     x = as_tensor(x)
     axes, shape = _axes(axis, x.ndim), x.shape
-    y = np.sum(x.data, axis=axes, keepdims=keepdims)
+    # Keras sums bools and small ints as int32 (NumPy would give int64)
+    small_int = x.data.dtype.kind in "biu" and x.data.dtype.itemsize <= 4
+    y = np.sum(x.data, axis=axes, keepdims=keepdims, dtype="int32" if small_int else None)
     return Tensor(
         np.asarray(y), (x,), lambda g: (np.broadcast_to(_expand(g, axes, keepdims), shape),), "sum"
     )

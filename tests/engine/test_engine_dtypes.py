@@ -54,6 +54,17 @@ def test_float64_numpy_arguments_keep_float32(fn):
     assert fn(Variable(F32)).dtype == "float32"
 
 
+def test_python_floats_are_exact_for_float64_tensors():
+    x = ops.convert_to_tensor(np.ones(2))
+    assert (x * 0.1).numpy()[0] == 0.1 and ops.clip(x, 0.0, 0.3).numpy()[0] == 0.3
+    assert (ops.convert_to_tensor(np.ones(2, "float32")) * 0.1).numpy()[0] == np.float32(0.1)
+
+
+def test_sums_of_bools_and_int32_are_int32():
+    assert ops.sum(np.array([True, False, True])).dtype == "int32"
+    assert ops.sum(np.array([[1, 2]], "int32"), axis=1).dtype == "int32"
+
+
 def test_integer_tensors_meet_floats_as_keras_does():
     ints = ops.convert_to_tensor(np.array([1, 2], "int32"))
     assert (ints * 0.5).dtype == "float32"

@@ -123,6 +123,15 @@ def test_gradients_accumulate_over_every_use(fn, grad):
     np.testing.assert_allclose(tape.gradient(y, w), grad(w.numpy()), rtol=1e-12)
 
 
+def test_deep_chain_has_no_recursion_limit():
+    w = Variable(np.array([1.0]))
+    with GradientTape() as tape:
+        y = w
+        for _ in range(5000):
+            y = y * 1.0001
+    np.testing.assert_allclose(tape.gradient(y, w), [1.0001**5000], rtol=1e-10)
+
+
 def test_variable_used_in_two_layers():
     x, w = np.arange(6.0).reshape(2, 3), var(3, 3)
     with GradientTape() as tape:
