@@ -1,5 +1,17 @@
 """`numkeras.models`: Model, Sequential (and, with the saving module, load_model)."""
 from numkeras.models.model import Model
 from numkeras.models.sequential import Sequential
+from numkeras.saving.keras_file import load_model
+from numkeras.saving.model_config import clone_model
 
-__all__ = ["Model", "Sequential"]
+
+def model_from_json(json_string, custom_objects=None):
+    """A model from `model.to_json()`'s text (architecture only: weights are fresh)."""
+    import json
+
+    from numkeras.saving.serialization import deserialize_keras_object
+
+    return deserialize_keras_object(json.loads(json_string), custom_objects)
+
+
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json"]

@@ -88,6 +88,21 @@ class Functional(Model):
                 )
         return x
 
+    def get_config(self):
+        """Keras 3's config: layers with their `inbound_nodes`, `input_layers`,
+        `output_layers`."""
+        from numkeras.saving import model_config
+
+        return model_config.functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from numkeras.saving import model_config
+        from numkeras.saving.serialization import custom_object_scope
+
+        with custom_object_scope(custom_objects):
+            return model_config.functional_from_config(cls, config)
+
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         rows = []
         for layer in self.layers:

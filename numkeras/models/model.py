@@ -180,6 +180,7 @@ class Model(Layer):
             callbacks.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        self.optimizer.finalize_variable_values(self.trainable_weights)  # EMA, if enabled
         callbacks.on_train_end(logs)
         return self.history
 
@@ -302,6 +303,44 @@ class Model(Layer):
         raise ValueError(
             f"No such layer: {name}. Existing layers are: {[la.name for la in self.layers]}."
         )
+
+    # --- saving (the work is in numkeras.saving) ------------------------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save the architecture, weights, compile config and optimizer state: a Keras 3
+        `.keras` file (or a legacy `.h5` file), written atomically."""
+        from numkeras.saving import keras_file
+
+        keras_file.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights (and optimizer state) to a Keras 3 `.weights.h5` file."""
+        from numkeras.saving import keras_file
+
+        keras_file.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load weights from `.weights.h5`, `.keras` or legacy `.h5` (`by_name=True` there)."""
+        from numkeras.saving import keras_file
+
+        keras_file.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs):
+        """The model's config as JSON text (`numkeras.models.model_from_json` reads it)."""
+        import json
+
+        from numkeras.saving.serialization import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+    def get_compile_config(self):
+        from numkeras.saving.serialization import compile_config
+
+        return compile_config(self)
+
+    def compile_from_config(self, config):
+        from numkeras.saving.serialization import compile_from_config
+
+        compile_from_config(self, config)
 
 
 def _to_numpy(value):

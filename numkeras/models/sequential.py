@@ -113,5 +113,16 @@ class Sequential(Model):
         )
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
-                "layers": [layer for layer in self._stack]}
+        """Keras 3's config: serialized layers, an `InputLayer` entry first when the input
+        shape is known."""
+        from numkeras.saving import model_config
+
+        return model_config.sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from numkeras.saving import model_config
+        from numkeras.saving.serialization import custom_object_scope
+
+        with custom_object_scope(custom_objects):
+            return model_config.sequential_from_config(cls, config)
