@@ -10,6 +10,14 @@ from numkeras.layers.core.activation import Activation
 from numkeras.layers.core.dense import Dense
 from numkeras.layers.input_layer import Input, InputLayer
 from numkeras.layers.layer import InputSpec, Layer
+from numkeras.layers.merging.add import Add, add
+from numkeras.layers.merging.average import Average, average
+from numkeras.layers.merging.concatenate import Concatenate, concatenate
+from numkeras.layers.merging.dot import Dot, dot
+from numkeras.layers.merging.maximum import Maximum, maximum
+from numkeras.layers.merging.minimum import Minimum, minimum
+from numkeras.layers.merging.multiply import Multiply, multiply
+from numkeras.layers.merging.subtract import Subtract, subtract
 from numkeras.layers.normalization.batch_normalization import BatchNormalization
 from numkeras.layers.normalization.layer_normalization import LayerNormalization
 from numkeras.layers.normalization.unit_normalization import UnitNormalization
@@ -28,8 +36,10 @@ from numkeras.layers.reshaping.flatten import Flatten
 from numkeras.layers.reshaping.reshape import Reshape
 
 __all__ = [
-    "Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BaseConv",
-    "BatchNormalization", "Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "Dense", "Dropout",
-    "Flatten", "Input", "InputLayer", "InputSpec", "Layer", "LayerNormalization", "MaxPool1D",
-    "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Reshape", "UnitNormalization",
+    "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D",
+    "AvgPool2D", "BaseConv", "BatchNormalization", "Concatenate", "Conv1D", "Conv2D",
+    "Convolution1D", "Convolution2D", "Dense", "Dot", "Dropout", "Flatten", "Input", "InputLayer",
+    "InputSpec", "Layer", "LayerNormalization", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
+    "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Reshape", "Subtract", "UnitNormalization",
+    "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
 ]
