@@ -37,16 +37,13 @@ from numkeras.layers.pooling.base_pooling import (
 from numkeras.layers.regularization.dropout import Dropout
 from numkeras.layers.reshaping.flatten import Flatten
 from numkeras.layers.reshaping.reshape import Reshape
-from numkeras.layers.rnn.rnn import RNN
-from numkeras.layers.rnn.simple_rnn import SimpleRNN
-from numkeras.layers.rnn.simple_rnn_cell import SimpleRNNCell
 
 __all__ = [
     "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D",
     "AvgPool2D", "BaseConv", "BatchNormalization", "Concatenate", "Conv1D", "Conv2D",
     "Convolution1D", "Convolution2D", "Dense", "Dot", "Dropout", "Embedding", "Flatten", "Identity",
     "Input", "InputLayer", "InputSpec", "Lambda", "Layer", "LayerNormalization", "MaxPool1D",
-    "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "RNN", "Reshape",
-    "SimpleRNN", "SimpleRNNCell", "Subtract", "UnitNormalization", "add", "average", "concatenate",
-    "dot", "maximum", "minimum", "multiply", "subtract",
+    "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Reshape",
+    "Subtract", "UnitNormalization", "add", "average", "concatenate", "dot", "maximum", "minimum",
+    "multiply", "subtract",
 ]
