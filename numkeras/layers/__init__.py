@@ -34,6 +34,18 @@ from numkeras.layers.pooling.base_pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from numkeras.layers.pooling.global_average_pooling import (
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+)
+from numkeras.layers.pooling.global_max_pooling import (
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+)
 from numkeras.layers.regularization.dropout import Dropout
 from numkeras.layers.reshaping.flatten import Flatten
 from numkeras.layers.reshaping.reshape import Reshape
@@ -41,7 +53,9 @@ from numkeras.layers.reshaping.reshape import Reshape
 __all__ = [
     "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D",
     "AvgPool2D", "BaseConv", "BatchNormalization", "Concatenate", "Conv1D", "Conv2D",
-    "Convolution1D", "Convolution2D", "Dense", "Dot", "Dropout", "Embedding", "Flatten", "Identity",
+    "Convolution1D", "Convolution2D", "Dense", "Dot", "Dropout", "Embedding", "Flatten",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
+    "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity",
     "Input", "InputLayer", "InputSpec", "Lambda", "Layer", "LayerNormalization", "MaxPool1D",
     "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Reshape",
     "Subtract", "UnitNormalization", "add", "average", "concatenate", "dot", "maximum", "minimum",
