@@ -332,6 +332,18 @@ class Model(Layer):
 
         return json.dumps(serialize_keras_object(self), **kwargs)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A functional config (layers, input_layers, output_layers) rebuilds the graph; any
+        other config goes to the constructor, as for layers."""
+        from numkeras.saving import model_config
+        from numkeras.saving.serialization import custom_object_scope
+
+        with custom_object_scope(custom_objects):
+            if {"layers", "input_layers", "output_layers"} <= set(config):
+                return model_config.functional_from_config(cls, config)
+            return super().from_config(config)
+
     def get_compile_config(self):
         from numkeras.saving.serialization import compile_config
 

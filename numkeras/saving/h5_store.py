@@ -182,16 +182,22 @@ def _plan(model, obj, where, datasets, skip_mismatch):
 
 
 def _plan_optimizer(model, optimizer, datasets):
+    if not datasets:  # saved without an optimizer: nothing to restore
+        return None
     if not optimizer.built and len(datasets) > len(optimizer.variables) and model.built:
         optimizer.build(model.trainable_weights)  # so that saved slots have somewhere to go
     variables = optimizer.variables
-    shapes_match = len(datasets) == len(variables) and all(
+    count = len(datasets)
+    if count < len(variables) and "0" in datasets and datasets["0"].shape == () \
+            and int(datasets["0"][()]) == 0:
+        variables = variables[:count]  # saved before its first step: the slots are zeros
+    shapes_match = count == len(variables) and all(
         str(i) in datasets and tuple(datasets[str(i)].shape) == tuple(v.shape)
         for i, v in enumerate(variables))
     if not shapes_match:
         warnings.warn(
             f"Skipping variable loading for optimizer '{optimizer.name}', because it has "
-            f"{len(variables)} variables whereas the saved optimizer has {len(datasets)} "
+            f"{len(optimizer.variables)} variables whereas the saved optimizer has {count} "
             "variables (or their shapes differ).", stacklevel=4)
         return None
     return optimizer, [(v, datasets[str(i)]) for i, v in enumerate(variables)]

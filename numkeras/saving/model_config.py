@@ -119,6 +119,9 @@ def functional_from_config(cls, config, make_layer=None):
             )
     inputs = _tensors(config.get("input_layers"), created, required=True, triples=True)
     outputs = _tensors(config.get("output_layers"), created, required=True, triples=True)
+    # Keras 2 always wrote lists: a single input or output is the tensor itself, as in Keras
+    inputs, outputs = (t[0] if isinstance(t, list) and len(t) == 1 else t
+                       for t in (inputs, outputs))
     kwargs = {"name": config.get("name"), "trainable": config.get("trainable", True)}
     from numkeras.models.functional import Functional
 

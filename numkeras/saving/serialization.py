@@ -223,6 +223,9 @@ def _instantiate(cls, inner, config):
         # built-ins get their nested objects (initializers, ...) as instances
         inner = {k: _deserialize(v) for k, v in inner.items()}
         inner = _drop_unsupported(cls, inner)
+        if isinstance(inner.get("fn"), str):  # Mean{Metric,Loss}Wrapper's function by name
+            inner["fn"] = _resolve({"class_name": "function", "config": inner["fn"]},
+                                   "function", ["metrics", "losses"])
     if isinstance(inner.get("dtype"), dict):
         inner["dtype"] = _deserialize(inner["dtype"])
     try:
@@ -442,10 +445,18 @@ def compile_from_config(model, config):
     config = dict(config)
     if "optimizer_config" in config:  # legacy H5 training_config
         config["optimizer"] = config.pop("optimizer_config")
+    optimizer = config.get("optimizer")
+    if isinstance(optimizer, dict) and str(optimizer.get("class_name")).startswith("Custom>") \
+            and get_registered_object(optimizer["class_name"]) is None:
+        # tf.keras 2.11-2.15 wrote its built-in optimizers as "Custom>Adam"
+        config["optimizer"] = {**optimizer, "class_name": optimizer["class_name"][7:]}
     args = {"optimizer": _compile_item(config.get("optimizer"), ["optimizers"])}
     args["loss"] = _compile_item(config.get("loss"), ["losses"])
     for key in ("metrics", "weighted_metrics"):
-        args[key] = _compile_item(config.get(key), ["metrics", "losses"])
+        value = config.get(key)
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+            value = value[0]  # Keras 2 nested single-output metrics: [[...]]
+        args[key] = _compile_item(value, ["metrics", "losses"])
     accepted = set(inspect.signature(model.compile).parameters)
     for key, value in config.items():
         if key not in args and key in accepted:
