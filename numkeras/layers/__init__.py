@@ -1,4 +1,9 @@
 """`numkeras.layers`: Keras 3's layers, with its names, defaults and weight layouts."""
+from numkeras.layers.activations.elu import ELU
+from numkeras.layers.activations.leaky_relu import LeakyReLU
+from numkeras.layers.activations.prelu import PReLU
+from numkeras.layers.activations.relu import ReLU
+from numkeras.layers.activations.softmax import Softmax
 from numkeras.layers.convolutional.base_conv import (
     BaseConv,
     Conv1D,
@@ -53,11 +58,11 @@ from numkeras.layers.reshaping.reshape import Reshape
 __all__ = [
     "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D",
     "AvgPool2D", "BaseConv", "BatchNormalization", "Concatenate", "Conv1D", "Conv2D",
-    "Convolution1D", "Convolution2D", "Dense", "Dot", "Dropout", "Embedding", "Flatten",
+    "Convolution1D", "Convolution2D", "Dense", "Dot", "Dropout", "ELU", "Embedding", "Flatten",
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
     "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity",
-    "Input", "InputLayer", "InputSpec", "Lambda", "Layer", "LayerNormalization", "MaxPool1D",
-    "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Reshape",
-    "Subtract", "UnitNormalization", "add", "average", "concatenate", "dot", "maximum", "minimum",
-    "multiply", "subtract",
+    "Input", "InputLayer", "InputSpec", "Lambda", "Layer", "LayerNormalization", "LeakyReLU",
+    "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply",
+    "PReLU", "ReLU", "Reshape", "Softmax", "Subtract", "UnitNormalization", "add", "average",
+    "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
 ]
