@@ -54,6 +54,9 @@ from numkeras.layers.pooling.global_max_pooling import (
 from numkeras.layers.regularization.dropout import Dropout
 from numkeras.layers.reshaping.flatten import Flatten
 from numkeras.layers.reshaping.reshape import Reshape
+from numkeras.layers.rnn.rnn import RNN
+from numkeras.layers.rnn.simple_rnn import SimpleRNN
+from numkeras.layers.rnn.simple_rnn_cell import SimpleRNNCell
 
 __all__ = [
     "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D",
@@ -63,6 +66,7 @@ __all__ = [
     "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity",
     "Input", "InputLayer", "InputSpec", "Lambda", "Layer", "LayerNormalization", "LeakyReLU",
     "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply",
-    "PReLU", "ReLU", "Reshape", "Softmax", "Subtract", "UnitNormalization", "add", "average",
-    "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
+    "PReLU", "RNN", "ReLU", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax", "Subtract",
+    "UnitNormalization", "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply",
+    "subtract",
 ]
