@@ -51,7 +51,11 @@ from numkeras.layers.pooling.global_max_pooling import (
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from numkeras.layers.regularization.activity_regularization import ActivityRegularization
 from numkeras.layers.regularization.dropout import Dropout
+from numkeras.layers.regularization.gaussian_dropout import GaussianDropout
+from numkeras.layers.regularization.gaussian_noise import GaussianNoise
+from numkeras.layers.regularization.spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from numkeras.layers.reshaping.flatten import Flatten
 from numkeras.layers.reshaping.reshape import Reshape
 from numkeras.layers.rnn.rnn import RNN
@@ -59,14 +63,15 @@ from numkeras.layers.rnn.simple_rnn import SimpleRNN
 from numkeras.layers.rnn.simple_rnn_cell import SimpleRNNCell
 
 __all__ = [
-    "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D",
-    "AvgPool2D", "BaseConv", "BatchNormalization", "Concatenate", "Conv1D", "Conv2D",
-    "Convolution1D", "Convolution2D", "Dense", "Dot", "Dropout", "ELU", "Embedding", "Flatten",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
-    "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity",
-    "Input", "InputLayer", "InputSpec", "Lambda", "Layer", "LayerNormalization", "LeakyReLU",
-    "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply",
-    "PReLU", "RNN", "ReLU", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax", "Subtract",
-    "UnitNormalization", "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply",
-    "subtract",
+    "Activation", "ActivityRegularization", "Add", "Average", "AveragePooling1D",
+    "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BaseConv", "BatchNormalization", "Concatenate",
+    "Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "Dense", "Dot", "Dropout", "ELU",
+    "Embedding", "Flatten", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Input",
+    "InputLayer", "InputSpec", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D",
+    "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "PReLU", "RNN",
+    "ReLU", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
+    "SpatialDropout2D", "Subtract", "UnitNormalization", "add", "average", "concatenate", "dot",
+    "maximum", "minimum", "multiply", "subtract",
 ]
