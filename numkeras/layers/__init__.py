@@ -58,6 +58,8 @@ from numkeras.layers.regularization.gaussian_noise import GaussianNoise
 from numkeras.layers.regularization.spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from numkeras.layers.reshaping.flatten import Flatten
 from numkeras.layers.reshaping.reshape import Reshape
+from numkeras.layers.rnn.lstm import LSTM
+from numkeras.layers.rnn.lstm_cell import LSTMCell
 from numkeras.layers.rnn.rnn import RNN
 from numkeras.layers.rnn.simple_rnn import SimpleRNN
 from numkeras.layers.rnn.simple_rnn_cell import SimpleRNNCell
@@ -69,9 +71,9 @@ __all__ = [
     "Embedding", "Flatten", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D",
     "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Input",
-    "InputLayer", "InputSpec", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D",
-    "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "PReLU", "RNN",
-    "ReLU", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
-    "SpatialDropout2D", "Subtract", "UnitNormalization", "add", "average", "concatenate", "dot",
-    "maximum", "minimum", "multiply", "subtract",
+    "InputLayer", "InputSpec", "LSTM", "LSTMCell", "Lambda", "Layer", "LayerNormalization",
+    "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum",
+    "Multiply", "PReLU", "RNN", "ReLU", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax",
+    "SpatialDropout1D", "SpatialDropout2D", "Subtract", "UnitNormalization", "add", "average",
+    "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
 ]

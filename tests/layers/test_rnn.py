@@ -10,7 +10,7 @@ from numkeras import layers, ops
 from tests.layers.harness import run_layer_test
 from tests.layers.reference import assert_matches_torch, layer_grads
 
-KINDS = ["SimpleRNN"]
+KINDS = ["SimpleRNN", "LSTM"]
 B, T, D, U = 3, 6, 5, 4
 
 
@@ -419,3 +419,51 @@ def test_bad_cells():
         layers.RNN([layers.SimpleRNNCell(2), layers.SimpleRNNCell(2)])
     with pytest.raises(ValueError, match="`cell` must have a `state_size`"):
         layers.RNN(layers.Dense(2))
+
+
+# --- LSTM specifics and training ----------------------------------------------------------------
+def test_lstm_weights_are_keras_shaped_named_and_initialized(keras):
+    layer = layers.LSTM(U)
+    layer(_x(B, T, D))
+    assert [v.path for v in layer.weights] == [
+        f"{layer.name}/lstm_cell/kernel", f"{layer.name}/lstm_cell/recurrent_kernel",
+        f"{layer.name}/lstm_cell/bias"]
+    assert [v.shape for v in layer.weights] == [(D, 4 * U), (U, 4 * U), (4 * U,)]
+    theirs = keras.layers.LSTM(U)
+    theirs(_x(B, T, D))
+    np.testing.assert_array_equal(layer.get_weights()[2], theirs.get_weights()[2])  # 0,1,0,0
+    kernel, recurrent, _ = layer.get_weights()
+    np.testing.assert_allclose(recurrent @ recurrent.T, np.eye(U), atol=1e-5)  # orthogonal
+    assert np.abs(kernel).max() <= np.sqrt(6 / (D + 4 * U))
+    no_forget = layers.LSTM(U, unit_forget_bias=False, bias_initializer="ones")
+    no_forget(_x(B, T, D))
+    np.testing.assert_array_equal(no_forget.get_weights()[2], np.ones(4 * U))
+
+
+def test_lstm_cell_step_equals_one_step_sequence():
+    x = _x(B, 1, D)
+    layer = _randomize(layers.LSTM(U, return_state=True), x)
+    h0, c0 = _x(B, U, seed=8), _x(B, U, seed=9)
+    _, h, c = layer(x, initial_state=[h0, c0])
+    cell = layers.LSTMCell(U)
+    cell(x[:, 0], [h0, c0])
+    cell.set_weights(layer.get_weights())
+    out, (h1, c1) = cell(x[:, 0], [h0, c0])
+    for a, b in ((out, h), (h1, h), (c1, c)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+    clone = layers.LSTM.from_config(layer.get_config())
+    assert (clone.units, clone.unit_forget_bias, clone.return_state) == (U, True, True)
+
+
+def test_lstm_learns_the_sign_of_a_sum():
+    """Sequential + compile('adam', 'binary_crossentropy') + fit: > 90% within seconds."""
+    numkeras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((768, 8, 1)).astype("float32")
+    y = (x.sum(axis=(1, 2)) > 0).astype("float32")
+    model = numkeras.Sequential([layers.Input((8, 1)), layers.LSTM(16),
+                                 layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    model.fit(x[:512], y[:512], epochs=10, batch_size=32, verbose=0)
+    _, accuracy = model.evaluate(x[512:], y[512:], verbose=0)
+    assert accuracy > 0.9
