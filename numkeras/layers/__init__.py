@@ -63,6 +63,8 @@ from numkeras.layers.reshaping.repeat_vector import RepeatVector
 from numkeras.layers.reshaping.reshape import Reshape
 from numkeras.layers.reshaping.up_sampling import UpSampling1D, UpSampling2D
 from numkeras.layers.reshaping.zero_padding import ZeroPadding1D, ZeroPadding2D
+from numkeras.layers.rnn.gru import GRU
+from numkeras.layers.rnn.gru_cell import GRUCell
 from numkeras.layers.rnn.lstm import LSTM
 from numkeras.layers.rnn.lstm_cell import LSTMCell
 from numkeras.layers.rnn.rnn import RNN
@@ -73,13 +75,14 @@ __all__ = [
     "Activation", "ActivityRegularization", "Add", "Average", "AveragePooling1D",
     "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BaseConv", "BatchNormalization", "Concatenate",
     "Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "Cropping1D", "Cropping2D", "Dense",
-    "Dot", "Dropout", "ELU", "Embedding", "Flatten", "GaussianDropout", "GaussianNoise",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
-    "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity",
-    "Input", "InputLayer", "InputSpec", "LSTM", "LSTMCell", "Lambda", "Layer", "LayerNormalization",
-    "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum",
-    "Multiply", "PReLU", "Permute", "RNN", "ReLU", "RepeatVector", "Reshape", "SimpleRNN",
-    "SimpleRNNCell", "Softmax", "SpatialDropout1D", "SpatialDropout2D", "Subtract",
-    "UnitNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add",
-    "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
+    "Dot", "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GRUCell", "GaussianDropout",
+    "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D",
+    "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D", "Identity", "Input", "InputLayer", "InputSpec", "LSTM", "LSTMCell",
+    "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
+    "MaxPooling2D", "Maximum", "Minimum", "Multiply", "PReLU", "Permute", "RNN", "ReLU",
+    "RepeatVector", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
+    "SpatialDropout2D", "Subtract", "UnitNormalization", "UpSampling1D", "UpSampling2D",
+    "ZeroPadding1D", "ZeroPadding2D", "add", "average", "concatenate", "dot", "maximum", "minimum",
+    "multiply", "subtract",
 ]

@@ -10,7 +10,9 @@ from numkeras import layers, ops
 from tests.layers.harness import run_layer_test
 from tests.layers.reference import assert_matches_torch, layer_grads
 
-KINDS = ["SimpleRNN", "LSTM"]
+# Keras's own Variable.__array__ lacks NumPy 2's `copy` keyword
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+KINDS = ["SimpleRNN", "LSTM", "GRU"]
 B, T, D, U = 3, 6, 5, 4
 
 
@@ -467,3 +469,36 @@ def test_lstm_learns_the_sign_of_a_sum():
     model.fit(x[:512], y[:512], epochs=10, batch_size=32, verbose=0)
     _, accuracy = model.evaluate(x[512:], y[512:], verbose=0)
     assert accuracy > 0.9
+
+
+# --- GRU specifics ------------------------------------------------------------------------------
+@pytest.mark.parametrize("reset_after, bias_shape", [(True, (2, 3 * U)), (False, (3 * U,))])
+def test_gru_weight_shapes(reset_after, bias_shape):
+    layer = layers.GRU(U, reset_after=reset_after)
+    layer(_x(B, T, D))
+    assert [v.shape for v in layer.weights] == [(D, 3 * U), (U, 3 * U), bias_shape]
+    assert layer.get_config()["reset_after"] is reset_after
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"return_sequences": True, "go_backwards": True}])
+@pytest.mark.parametrize("masked", [False, True])
+def test_gru_reset_before_matches_real_keras(keras, kwargs, masked):
+    x = _x(B, T, D)
+    ours = _randomize(layers.GRU(U, reset_after=False, **kwargs), x)
+    theirs = keras.layers.GRU(U, reset_after=False, **kwargs)
+    theirs(x)
+    theirs.set_weights(ours.get_weights())
+    call = {"mask": _mask()} if masked else {}
+    np.testing.assert_allclose(ours(x, **call).numpy(),
+                               keras.ops.convert_to_numpy(theirs(x, **call)), atol=2e-6)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_gru_reset_before_gradients_float64(dropout):
+    x = _x(2, 5, 3).astype("float64")
+    layer = _randomize(layers.GRU(U, reset_after=False, recurrent_dropout=dropout, seed=2,
+                                  return_sequences=True, dtype="float64"), x)
+    if dropout:  # fixed masks: draw them once and keep them for every evaluation
+        layer.cell.get_recurrent_dropout_mask(np.zeros((2, U)))
+        layer.cell.reset_recurrent_dropout_mask = lambda: None
+    _fd_check(layer, x, training=bool(dropout))
