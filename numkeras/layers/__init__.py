@@ -51,6 +51,8 @@ from numkeras.layers.pooling.global_max_pooling import (
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from numkeras.layers.preprocessing.normalization import Normalization
+from numkeras.layers.preprocessing.rescaling import Rescaling
 from numkeras.layers.regularization.activity_regularization import ActivityRegularization
 from numkeras.layers.regularization.dropout import Dropout
 from numkeras.layers.regularization.gaussian_dropout import GaussianDropout
@@ -80,9 +82,9 @@ __all__ = [
     "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
     "GlobalMaxPooling2D", "Identity", "Input", "InputLayer", "InputSpec", "LSTM", "LSTMCell",
     "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
-    "MaxPooling2D", "Maximum", "Minimum", "Multiply", "PReLU", "Permute", "RNN", "ReLU",
-    "RepeatVector", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
-    "SpatialDropout2D", "Subtract", "UnitNormalization", "UpSampling1D", "UpSampling2D",
-    "ZeroPadding1D", "ZeroPadding2D", "add", "average", "concatenate", "dot", "maximum", "minimum",
-    "multiply", "subtract",
+    "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization", "PReLU", "Permute", "RNN",
+    "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax",
+    "SpatialDropout1D", "SpatialDropout2D", "Subtract", "UnitNormalization", "UpSampling1D",
+    "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add", "average", "concatenate", "dot",
+    "maximum", "minimum", "multiply", "subtract",
 ]
