@@ -65,6 +65,7 @@ from numkeras.layers.reshaping.repeat_vector import RepeatVector
 from numkeras.layers.reshaping.reshape import Reshape
 from numkeras.layers.reshaping.up_sampling import UpSampling1D, UpSampling2D
 from numkeras.layers.reshaping.zero_padding import ZeroPadding1D, ZeroPadding2D
+from numkeras.layers.rnn.bidirectional import Bidirectional
 from numkeras.layers.rnn.gru import GRU
 from numkeras.layers.rnn.gru_cell import GRUCell
 from numkeras.layers.rnn.lstm import LSTM
@@ -75,9 +76,9 @@ from numkeras.layers.rnn.simple_rnn_cell import SimpleRNNCell
 
 __all__ = [
     "Activation", "ActivityRegularization", "Add", "Average", "AveragePooling1D",
-    "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BaseConv", "BatchNormalization", "Concatenate",
-    "Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "Cropping1D", "Cropping2D", "Dense",
-    "Dot", "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GRUCell", "GaussianDropout",
+    "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BaseConv", "BatchNormalization", "Bidirectional",
+    "Concatenate", "Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "Cropping1D", "Cropping2D",
+    "Dense", "Dot", "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GRUCell", "GaussianDropout",
     "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D",
     "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
     "GlobalMaxPooling2D", "Identity", "Input", "InputLayer", "InputSpec", "LSTM", "LSTMCell",

@@ -502,3 +502,111 @@ def test_gru_reset_before_gradients_float64(dropout):
         layer.cell.get_recurrent_dropout_mask(np.zeros((2, U)))
         layer.cell.reset_recurrent_dropout_mask = lambda: None
     _fd_check(layer, x, training=bool(dropout))
+
+
+# --- Bidirectional ------------------------------------------------------------------------------
+BIDI_HARNESS = [
+    # wrapped layer, kwargs, output shape(s), weights
+    (lambda: layers.LSTM(U), {}, (B, 2 * U), 6),
+    (lambda: layers.GRU(U, return_sequences=True), {"merge_mode": "sum"}, (B, T, U), 6),
+    (lambda: layers.SimpleRNN(U, return_sequences=True), {"merge_mode": None},
+     [(B, T, U), (B, T, U)], 6),
+    (lambda: layers.LSTM(U, return_state=True), {"merge_mode": "ave"}, [(B, U)] * 5, 6),
+]
+
+
+@pytest.mark.parametrize("make, kwargs, out_shape, n_weights", BIDI_HARNESS)
+def test_bidirectional_harness(make, kwargs, out_shape, n_weights):
+    run_layer_test(layers.Bidirectional, {"layer": make(), **kwargs}, input_shape=(B, T, D),
+                   expected_output_shape=out_shape, expected_num_weights=n_weights)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_bidirectional_matches_torch(kind):
+    """torch's bidirectional=True module: forward and reverse weights from our two layers."""
+    torch = pytest.importorskip("torch")
+    layer = _randomize(layers.Bidirectional(getattr(layers, kind)(U, return_sequences=True)),
+                       _x(B, T, D))
+    forward_fn, backward_fn = (_torch_fn(kind, return_sequences=True, go_backwards=g)
+                               for g in (False, True))
+
+    def fn(x, weights):
+        backward = backward_fn(x, weights[3:]).flip(1)  # back in input order, as Keras merges
+        return torch.cat([forward_fn(x, weights[:3]), backward], dim=-1)
+
+    assert_matches_torch(layer, _x(B, T, D, seed=2), fn)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("merge_mode", ["concat", "mul", None])
+@pytest.mark.parametrize("kwargs", [{}, {"return_sequences": True, "return_state": True}])
+def test_bidirectional_matches_real_keras(keras, kind, merge_mode, kwargs):
+    x, mask = _x(B, T, D), _mask()
+    ours = _randomize(layers.Bidirectional(getattr(layers, kind)(U, **kwargs),
+                                           merge_mode=merge_mode), x)
+    theirs = keras.layers.Bidirectional(getattr(keras.layers, kind)(U, **kwargs),
+                                        merge_mode=merge_mode)
+    theirs(x)
+    theirs.set_weights(ours.get_weights())
+    for call in ({}, {"mask": mask}):
+        got, expected = _flat(ours(x, **call)), _flat(theirs(x, **call))
+        assert len(got) == len(expected)
+        for a, b in zip(got, expected):
+            np.testing.assert_allclose(a.numpy(), keras.ops.convert_to_numpy(b), atol=2e-6)
+
+
+def test_bidirectional_backward_layer_and_keras_config(keras):
+    from numkeras.saving.serialization import deserialize_keras_object
+
+    x = _x(B, T, D)
+
+    def make(lib):
+        return lib.layers.Bidirectional(
+            lib.layers.LSTM(U, return_sequences=True, return_state=True),
+            backward_layer=lib.layers.GRU(U, return_sequences=True, return_state=True,
+                                          go_backwards=True))
+
+    ours, theirs = _randomize(make(numkeras), x), make(keras)
+    theirs(x)
+    theirs.set_weights(ours.get_weights())
+    for a, b in zip(ours(x), theirs(x)):
+        np.testing.assert_allclose(a.numpy(), keras.ops.convert_to_numpy(b), atol=2e-6)
+    init = [_x(B, U, seed=s) for s in range(11, 14)]  # split by the forward layer's 2 states
+    y, h, c, h_back = ours(x, initial_state=init)
+    np.testing.assert_array_equal(
+        h.numpy(), ours.forward_layer(x, initial_state=init[:2])[1].numpy())
+    np.testing.assert_array_equal(
+        h_back.numpy(), ours.backward_layer(x, initial_state=init[2:])[1].numpy())
+    loaded = deserialize_keras_object(json.loads(json.dumps(
+        keras.saving.serialize_keras_object(theirs))))
+    loaded(x)
+    loaded.set_weights(theirs.get_weights())
+    assert [type(sub).__name__ for sub in (loaded.forward_layer, loaded.backward_layer)] == [
+        "LSTM", "GRU"]
+    np.testing.assert_allclose(loaded(x)[0].numpy(), ours(x)[0].numpy(), atol=1e-6)
+    forward, backward = ours.forward_layer.name, ours.backward_layer.name
+    assert [v.path for v in ours.weights][::3] == [
+        f"{ours.name}/{forward}/lstm_cell/kernel", f"{ours.name}/{backward}/gru_cell/kernel"]
+
+
+def test_bidirectional_initial_state_matches_real_keras(keras):
+    x = _x(B, T, D)
+    init = [_x(B, U, seed=s) for s in range(11, 15)]
+    ours = _randomize(layers.Bidirectional(layers.LSTM(U, return_state=True)), x)
+    theirs = keras.layers.Bidirectional(keras.layers.LSTM(U, return_state=True))
+    theirs(x)
+    theirs.set_weights(ours.get_weights())
+    for a, b in zip(ours(x, initial_state=init), theirs(x, initial_state=init)):
+        np.testing.assert_allclose(a.numpy(), keras.ops.convert_to_numpy(b), atol=2e-6)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"layer": "lstm"}, "`layer` must be a Layer instance"),
+    ({"merge_mode": "max"}, "`merge_mode` must be one of"),
+    ({"backward_layer": layers.LSTM(2)}, "need different `go_backwards`"),
+    ({"backward_layer": layers.LSTM(2, go_backwards=True, return_sequences=True)},
+     "need the same `return_sequences`"),
+])
+def test_bidirectional_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=f"Bidirectional: .*{match}"):
+        layers.Bidirectional(**{"layer": layers.LSTM(2), **kwargs})
