@@ -4,14 +4,29 @@ from numkeras.utils.progbar import Progbar
 
 
 class ProgbarLogger(Callback):
-    """Prints `Epoch i/N` and one bar per epoch (or per evaluate/predict call)."""
+    """Prints `Epoch i/N` and one bar per epoch (or per evaluate/predict call).
+
+    When the number of steps is unknown (a generator without `steps_per_epoch`), the bar
+    counts up and takes the number of batches seen as its target when it finishes.
+    """
 
     def __init__(self):
         super().__init__()
         self.progbar = None
+        self.seen = 0
 
     def _start(self, target):
+        self.seen = 0
         self.progbar = Progbar(target, verbose=self.params.get("verbose", 1))
+
+    def _update(self, batch, logs):
+        self.seen = batch + 1
+        self.progbar.update(self.seen, list((logs or {}).items()), finalize=False)
+
+    def _finish(self, logs):
+        if self.progbar.target is None:
+            self.progbar.target = self.seen
+        self.progbar.update(self.progbar.target, list((logs or {}).items()), finalize=True)
 
     def on_epoch_begin(self, epoch, logs=None):
         epochs = self.params.get("epochs", 1)
@@ -20,10 +35,10 @@ class ProgbarLogger(Callback):
         self._start(self.params.get("steps"))
 
     def on_train_batch_end(self, batch, logs=None):
-        self.progbar.update(batch + 1, list((logs or {}).items()), finalize=False)
+        self._update(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self.progbar.update(self.progbar.target or 0, list((logs or {}).items()), finalize=True)
+        self._finish(logs)
 
     def on_test_begin(self, logs=None):
         if self.params.get("mode") == "test":
@@ -31,18 +46,17 @@ class ProgbarLogger(Callback):
 
     def on_test_batch_end(self, batch, logs=None):
         if self.params.get("mode") == "test":
-            self.progbar.update(batch + 1, list(sorted((logs or {}).items())), finalize=False)
+            self._update(batch, dict(sorted((logs or {}).items())))
 
     def on_test_end(self, logs=None):
         if self.params.get("mode") == "test":
-            self.progbar.update(self.progbar.target, list(sorted((logs or {}).items())),
-                                finalize=True)
+            self._finish(dict(sorted((logs or {}).items())))
 
     def on_predict_begin(self, logs=None):
         self._start(self.params.get("steps"))
 
     def on_predict_batch_end(self, batch, logs=None):
-        self.progbar.update(batch + 1, finalize=False)
+        self._update(batch, None)
 
     def on_predict_end(self, logs=None):
-        self.progbar.update(self.progbar.target, finalize=True)
+        self._finish(None)

@@ -1,12 +1,16 @@
-"""Array inputs for fit/evaluate/predict: checks, validation split and batches without copies."""
+"""Inputs for fit/evaluate/predict: arrays (checks, validation split, batches without copies),
+Python generators and iterables of batches, and PyDatasets, read an epoch at a time."""
+import concurrent.futures
 import itertools
 import math
+import types
 import warnings
 
 import numpy as np
 
 from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.random import global_generator
+from numkeras.utils.py_dataset import PyDataset
 
 
 def _leaf(x, role):
@@ -103,9 +107,10 @@ class ArrayData:
 
     def batches(self, batch_size, shuffle=False):
         """Yield (x, y, sample_weight) per batch; shuffled rows are gathered into reused buffers."""
-        if shuffle == "batch":
-            starts = global_generator().permutation(self.num_batches(batch_size)) * batch_size
-            order = np.concatenate([np.arange(s, min(s + batch_size, self.size)) for s in starts])
+        if shuffle == "batch":  # Keras 3: the batches stay, rows are shuffled within each
+            rng = global_generator()
+            order = np.concatenate([s + rng.permutation(min(batch_size, self.size - s))
+                                    for s in range(0, self.size, batch_size)])
         elif shuffle:
             order = global_generator().permutation(self.size)
         else:
@@ -145,3 +150,249 @@ def unpack_x_y_sample_weight(data):
         if len(data) == 3:
             return data
     return data, None, None
+
+
+# --- class weights ----------------------------------------------------------------------------
+def class_weight_to_sample_weights(y, class_weight):
+    """Per-sample weights `class_weight[label]` (1.0 for classes not listed), as Keras does:
+    one-hot labels are argmaxed, a trailing axis of 1 squeezed, labels rounded."""
+    labels = np.asarray(y)
+    if labels.ndim > 1:
+        labels = labels.argmax(-1) if labels.shape[-1] != 1 else labels.squeeze(-1)
+    labels = np.round(labels).astype("int64").reshape(-1)
+    return np.array([class_weight.get(int(c), 1.0) for c in labels], dtype="float32")
+
+
+def array_sample_weight(y, sample_weight, class_weight):
+    """The sample weights `fit` uses for array data: given, from `class_weight`, or None."""
+    if not class_weight:
+        return sample_weight
+    if sample_weight is not None:
+        raise ValueError("You cannot use `class_weight` and `sample_weight` at the same time.")
+    if isinstance(y, (list, tuple, dict)):
+        raise ValueError("`class_weight` is only supported for Models with a single output.")
+    return class_weight_to_sample_weights(y, class_weight)
+
+
+# --- batch sources: arrays, generators / iterables, PyDataset -----------------------------------
+def _standardize_batch(batch, class_weight=None):
+    """A yielded batch as (x, y, sample_weight) of arrays; a non-tuple batch is `x` alone."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple):
+        batch = (batch,)
+    if not 1 <= len(batch) <= 3:
+        raise ValueError(
+            "A batch must be a tuple (inputs,), (inputs, targets) or (inputs, targets, "
+            f"sample_weights); received a tuple of {len(batch)} items."
+        )
+    x, y, sample_weight = (tuple(batch) + (None, None))[:3]
+    if class_weight is not None and y is not None:
+        if sample_weight is not None:
+            raise ValueError("You cannot specify `class_weight` and `sample_weight` at the same "
+                             "time.")
+        sample_weight = class_weight_to_sample_weights(y, class_weight)
+    convert = lambda part, role: None if part is None else map_structure(
+        lambda a: _leaf(a, role), part)
+    return convert(x, "x"), convert(y, "y"), convert(sample_weight, "sample_weight")
+
+
+class ArraySource:
+    """ArrayData in batches of `batch_size`, reshuffled on every pass."""
+
+    one_shot = False
+
+    def __init__(self, data, batch_size, shuffle=False):
+        self.data, self.batch_size, self.shuffle = data, batch_size, shuffle
+        self.num_batches = data.num_batches(batch_size)
+
+    def __iter__(self):
+        return self.data.batches(self.batch_size, self.shuffle)
+
+    def on_epoch_begin(self):
+        pass
+
+    on_epoch_end = on_epoch_begin
+
+
+class IterableSource:
+    """A Python generator or iterator (read once) or iterable (re-read every pass) of batches."""
+
+    num_batches = None
+
+    def __init__(self, iterable):
+        self.one_shot = iter(iterable) is iterable
+        self.iterable = iterable
+
+    def __iter__(self):
+        return (_standardize_batch(batch) for batch in (
+            self.iterable if self.one_shot else iter(self.iterable)))
+
+    def on_epoch_begin(self):
+        pass
+
+    on_epoch_end = on_epoch_begin
+
+
+class PyDatasetSource:
+    """A PyDataset's batches in order (or a new random order per pass), loaded ahead by
+    `workers` threads when there are several."""
+
+    one_shot = False
+
+    def __init__(self, dataset, class_weight=None, shuffle=False):
+        self.dataset, self.class_weight, self.shuffle = dataset, class_weight, shuffle
+        self.num_batches = dataset.num_batches
+
+    def _indices(self):
+        if self.num_batches is None:
+            return itertools.count()
+        if self.shuffle:
+            return iter(global_generator().permutation(self.num_batches).tolist())
+        return iter(range(self.num_batches))
+
+    def __iter__(self):
+        indices = self._indices()
+        if self.dataset.workers <= 1:
+            return (_standardize_batch(self.dataset[i], self.class_weight) for i in indices)
+        return self._prefetched(indices)
+
+    def _prefetched(self, indices):
+        ahead = max(1, self.dataset.max_queue_size)
+        with concurrent.futures.ThreadPoolExecutor(self.dataset.workers) as pool:
+            futures = [pool.submit(self.dataset.__getitem__, i)
+                       for i in itertools.islice(indices, ahead)]
+            while futures:
+                batch = futures.pop(0).result()
+                futures.extend(pool.submit(self.dataset.__getitem__, i)
+                               for i in itertools.islice(indices, 1))
+                yield _standardize_batch(batch, self.class_weight)
+
+    def on_epoch_begin(self):
+        self.dataset.on_epoch_begin()
+
+    def on_epoch_end(self):
+        self.dataset.on_epoch_end()
+
+
+def _unsupported(arg, what, kind):
+    raise ValueError(f"When providing `x` as a {kind}, `{arg}` should not be passed. Instead, "
+                     f"{what} should be included as part of the {kind}.")
+
+
+def is_batch_iterable(x):
+    """True for inputs that yield batches (generators, iterators, iterables, PyDataset)
+    rather than holding arrays."""
+    if isinstance(x, (PyDataset, types.GeneratorType)):
+        return True
+    if isinstance(x, (np.ndarray, list, tuple, dict, str, bytes)) or x is None:
+        return False
+    return hasattr(x, "__iter__") and not hasattr(x, "__array__") and not hasattr(x, "shape")
+
+
+def make_source(x, y=None, sample_weight=None, class_weight=None, batch_size=None, steps=None,
+                shuffle=False):
+    """The batch source for `x`: ArraySource, IterableSource or PyDatasetSource."""
+    if isinstance(x, PyDataset):
+        if y is not None:
+            _unsupported("y", "the targets", "PyDataset")
+        if sample_weight is not None:
+            _unsupported("sample_weights", "the sample weights", "PyDataset")
+        return PyDatasetSource(x, class_weight, shuffle)
+    if is_batch_iterable(x):
+        kind = "generator" if isinstance(x, types.GeneratorType) else "iterable of batches"
+        if y is not None:
+            _unsupported("y", "the targets", kind)
+        if sample_weight is not None:
+            _unsupported("sample_weights", "the sample weights", kind)
+        if class_weight is not None:
+            raise ValueError(f"Argument `class_weight` is not supported for Python {kind} "
+                             f"inputs. Received: class_weight={class_weight}")
+        return IterableSource(x)
+    data = ArrayData(x, y, array_sample_weight(y, sample_weight, class_weight))
+    if batch_size is None:
+        batch_size = int(math.ceil(data.size / steps)) if steps else 32
+    return ArraySource(data, batch_size, shuffle)
+
+
+class EpochIterator:
+    """Batches one epoch at a time, as Keras's EpochIterator.
+
+    Without `steps` an epoch is one pass over the source. With `steps`, an epoch is that
+    many batches, and the next epoch carries on where the last one stopped (a generator is
+    never restarted); a source that runs out early ends the epoch with a warning. A one-shot
+    source (generator, iterator) that has run out sets `exhausted`.
+    """
+
+    def __init__(self, source, steps=None, role="training"):
+        self.source, self.steps, self.role = source, steps, role
+        self.exhausted = False
+        self._iterator, self._seen = None, 0
+
+    @property
+    def num_batches(self):
+        return self.steps or self.source.num_batches
+
+    def warn_ran_out(self, stacklevel=4):
+        if self.role == "training":
+            message = ("Your input ran out of data; interrupting training. Make sure that your "
+                       "dataset or generator can generate at least `steps_per_epoch * epochs` "
+                       "batches.")
+        else:
+            message = (f"Your {self.role} data ran out after {self._seen} batches. Make sure "
+                       "that it can generate `steps` (or `validation_steps`) batches for each "
+                       "run, or pass a re-iterable dataset such as a PyDataset.")
+        warnings.warn(message, stacklevel=stacklevel)  # default: the user's fit/predict call
+
+    def __iter__(self):
+        """Yield (step, (x, y, sample_weight)) for one epoch."""
+        source, known = self.source, self.source.num_batches
+        source.on_epoch_begin()
+        try:
+            if self._iterator is None or self.steps is None:
+                self._iterator, self._seen = iter(source), 0
+            step, limit = 0, self.steps or known
+            while limit is None or step < limit:
+                if known and self._seen >= known:  # only with steps > what is left
+                    self.warn_ran_out()
+                    break
+                try:
+                    batch = next(self._iterator)
+                except StopIteration:
+                    self._iterator = None
+                    self.exhausted = source.one_shot
+                    if self.steps or step == 0:
+                        self.warn_ran_out()
+                    break
+                self._seen += 1
+                yield step, batch
+                step += 1
+            if known and self._seen >= known:
+                self._iterator = None
+        finally:
+            source.on_epoch_end()
+
+
+def fit_sources(x, y, sample_weight, class_weight, batch_size, steps, shuffle, validation_split,
+                validation_data, validation_batch_size, validation_steps):
+    """(training source, validation source or None) for `fit`'s arguments."""
+    if not 0 <= validation_split < 1:
+        raise ValueError(f"`validation_split` must be in [0, 1), got {validation_split}.")
+    val = None
+    if validation_data is not None:
+        if isinstance(validation_data, list):
+            validation_data = tuple(validation_data)
+        val_x, val_y, val_sw = unpack_x_y_sample_weight(validation_data)
+        val = make_source(val_x, val_y, val_sw, batch_size=validation_batch_size or batch_size,
+                          steps=validation_steps)
+    if not validation_split or validation_data is not None:
+        return make_source(x, y, sample_weight, class_weight, batch_size, steps, shuffle), val
+    if is_batch_iterable(x):
+        raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays. "
+                         f"Found: x={type(x).__name__}. Pass `validation_data` instead.")
+    data, val_data = ArrayData(x, y, array_sample_weight(y, sample_weight, class_weight)).split(
+        validation_split)
+    train_size = batch_size or (int(math.ceil(data.size / steps)) if steps else 32)
+    val_size = validation_batch_size or batch_size or (
+        int(math.ceil(val_data.size / validation_steps)) if validation_steps else 32)
+    return ArraySource(data, train_size, shuffle), ArraySource(val_data, val_size)

@@ -6,9 +6,11 @@ from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
 from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.layers.layer import Layer
+from numkeras.models import data as data_lib
 from numkeras.models import summary as summary_lib
 from numkeras.models.compile_utils import CompileLoss, CompileMetrics
 from numkeras.models.data import ArrayData, unpack_x_y_sample_weight
+from numkeras.models.interrupt import StepGuard
 
 
 class Model(Layer):
@@ -142,98 +144,118 @@ class Model(Layer):
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Train for `epochs` epochs over `x`, `y` in batches; returns a `History`."""
+        """Train for `epochs` epochs over `x`, `y` in batches; returns a `History`.
+
+        `x` may also be a generator or iterable of `(x, y[, sample_weight])` batches (with
+        `steps_per_epoch` batches per epoch, if given) or a `PyDataset`. Ctrl-C lets the
+        batch under way finish, then raises KeyboardInterrupt; `model.history` keeps the
+        epochs that finished.
+        """
         from numkeras.callbacks.callback_list import CallbackList
+        from numkeras.callbacks.terminate_on_nan import with_nan_warning
 
         self._assert_compiled("fit")
-        batch_size = _check_batch_size(batch_size)
+        batch_size = _check_batch_size(batch_size, default=None)
         _check_int("epochs", epochs, 0)
         _check_int("initial_epoch", initial_epoch, 0)
-        if not 0 <= validation_split < 1:
-            raise ValueError(f"`validation_split` must be in [0, 1), got {validation_split}.")
-        data = ArrayData(x, y, _class_weights(class_weight, y, sample_weight))
-        val = None
-        if validation_data is not None:
-            val = ArrayData(*unpack_x_y_sample_weight(tuple(validation_data)))
-        elif validation_split:
-            data, val = data.split(validation_split)
-        self._check_model_inputs(data.x)
-        callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
-                                 model=self, verbose=_verbose(verbose), epochs=epochs,
-                                 steps=data.num_batches(batch_size))
-        self.stop_training = False
-        callbacks.on_train_begin()
-        logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            callbacks.on_epoch_begin(epoch)
-            for step, batch in enumerate(data.batches(batch_size, shuffle)):
-                callbacks.on_train_batch_begin(step)
-                logs = self.train_step(batch)
-                callbacks.on_train_batch_end(step, logs)
+        train, val = data_lib.fit_sources(
+            x, y, sample_weight, class_weight, batch_size, steps_per_epoch, shuffle,
+            validation_split, validation_data, validation_batch_size, validation_steps)
+        self._check_source_inputs(train)
+        data = data_lib.EpochIterator(train, steps_per_epoch)
+        val = val and data_lib.EpochIterator(val, validation_steps, role="validation")
+        callbacks = CallbackList(with_nan_warning(callbacks), add_history=True,
+                                 add_progbar=verbose != 0, model=self, verbose=_verbose(verbose),
+                                 epochs=epochs, steps=data.num_batches)
+        self.stop_training, self._initial_epoch, epoch_logs = False, None, {}
+        with StepGuard() as guard:
+            callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
+            for epoch in range(self._initial_epoch or initial_epoch, epochs):
+                self.reset_metrics()
+                callbacks.on_epoch_begin(epoch)
+                logs = None
+                for step, batch in data:
+                    callbacks.on_train_batch_begin(step)
+                    logs = guard.run(self.train_step, batch)
+                    callbacks.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
+                if logs is None:  # a generator ran out before this epoch began
+                    break
+                epoch_logs = dict(sorted(logs.items()))
+                if val is not None and _should_eval(epoch, validation_freq):
+                    val_logs = self._evaluate_data(val, callbacks)
+                    epoch_logs.update({"val_" + k: v for k, v in sorted(val_logs.items())})
+                callbacks.on_epoch_end(epoch, epoch_logs)
+                if data.exhausted:  # a generator can't be restarted: no data for more epochs
+                    if data.steps is None and epoch + 1 < epochs:
+                        data.warn_ran_out(stacklevel=3)
+                    self.stop_training = True
                 if self.stop_training:
                     break
-            epoch_logs = dict(sorted(logs.items()))
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_data(val, validation_batch_size or batch_size)
-                epoch_logs.update({"val_" + k: v for k, v in sorted(val_logs.items())})
-            callbacks.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
         self.optimizer.finalize_variable_values(self.trainable_weights)  # EMA, if enabled
-        callbacks.on_train_end(logs)
+        callbacks.on_train_end(epoch_logs)
         return self.history
 
-    def _evaluate_data(self, data, batch_size, callbacks=None):
+    def _check_source_inputs(self, source):
+        if isinstance(source, data_lib.ArraySource):
+            self._check_model_inputs(source.data.x)
+
+    def _evaluate_data(self, data, callbacks):
+        """Run the test step over one epoch of `data`; fires the `on_test_*` hooks."""
         self.reset_metrics()
         logs = {}
+        callbacks.on_test_begin()
         with autodiff.no_grad():
-            for step, batch in enumerate(data.batches(batch_size)):
-                if callbacks:
-                    callbacks.on_test_batch_begin(step)
+            for step, batch in data:
+                callbacks.on_test_batch_begin(step)
                 logs = self.test_step(batch)
-                if callbacks:
-                    callbacks.on_test_batch_end(step, logs)
+                callbacks.on_test_batch_end(step, logs)
+        callbacks.on_test_end(logs)
         return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """Loss and metrics over `x`, `y`: `[loss, *metrics]`, or the loss alone without metrics."""
+        """Loss and metrics over `x`, `y` (arrays, a generator/iterable of batches or a
+        PyDataset): `[loss, *metrics]`, or the loss alone without metrics."""
         from numkeras.callbacks.callback_list import CallbackList
 
         self._assert_compiled("evaluate")
-        batch_size = _check_batch_size(batch_size)
-        data = ArrayData(x, y, sample_weight)
-        self._check_model_inputs(data.x)
+        source = data_lib.make_source(x, y, sample_weight,
+                                      batch_size=_check_batch_size(batch_size, None), steps=steps)
+        self._check_source_inputs(source)
+        data = data_lib.EpochIterator(source, steps, role="evaluation")
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                 verbose=_verbose(verbose), epochs=1,
-                                 steps=data.num_batches(batch_size), mode="test")
-        callbacks.on_test_begin()
-        logs = self._evaluate_data(data, batch_size, callbacks)
-        callbacks.on_test_end(logs)
+                                 verbose=_verbose(verbose), epochs=1, steps=data.num_batches,
+                                 mode="test")
+        logs = self._evaluate_data(data, callbacks)
         if return_dict:
             return logs
         values = [logs["loss"]] + [logs[k] for k in logs if k != "loss"]
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Model outputs for `x`, batch by batch, as float32 NumPy arrays."""
+        """Model outputs for `x` (arrays, a generator/iterable of batches or a PyDataset),
+        batch by batch, as float32 NumPy arrays."""
         from numkeras.callbacks.callback_list import CallbackList
 
-        batch_size = _check_batch_size(batch_size)
-        data = ArrayData(x)
-        self._check_model_inputs(data.x)
+        source = data_lib.make_source(x, batch_size=_check_batch_size(batch_size, None),
+                                      steps=steps)
+        self._check_source_inputs(source)
+        data = data_lib.EpochIterator(source, steps, role="prediction")
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                 verbose=_verbose(verbose), epochs=1,
-                                 steps=data.num_batches(batch_size), mode="predict")
+                                 verbose=_verbose(verbose), epochs=1, steps=data.num_batches,
+                                 mode="predict")
         callbacks.on_predict_begin()
         outputs = []
         with autodiff.no_grad():
-            for step, batch in enumerate(data.batches(batch_size)):
+            for step, batch in data:
                 callbacks.on_predict_batch_begin(step)
                 outputs.append(map_structure(_to_numpy, self.predict_step(batch)))
                 callbacks.on_predict_batch_end(step, {})
         callbacks.on_predict_end()
+        if not outputs:
+            raise ValueError("`predict` received no batches: the input yielded no data.")
         first = outputs[0]
         if isinstance(first, np.ndarray):
             return np.concatenate(outputs)
@@ -244,7 +266,7 @@ class Model(Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         self._assert_compiled("train_on_batch")
-        data = ArrayData(x, y, _class_weights(class_weight, y, sample_weight))
+        data = ArrayData(x, y, data_lib.array_sample_weight(y, sample_weight, class_weight))
         self._check_model_inputs(data.x)
         self.reset_metrics()
         logs = self.train_step((data.x, data.y, data.sample_weight))
@@ -368,11 +390,22 @@ def _check_int(name, value, minimum):
         raise ValueError(f"`{name}` must be an integer >= {minimum}, got {name}={value!r}.")
 
 
-def _check_batch_size(batch_size):
+def _check_batch_size(batch_size, default=32):
     if batch_size is None:
-        return 32
+        return default
     _check_int("batch_size", batch_size, 1)
     return int(batch_size)
+
+
+def _should_eval(epoch, validation_freq):
+    """Validate after 1-based epoch `epoch + 1`: every `validation_freq` epochs (an int) or
+    at the listed epochs (a list)."""
+    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
+        return (epoch + 1) % validation_freq == 0
+    if isinstance(validation_freq, list):
+        return epoch + 1 in validation_freq
+    raise ValueError("Expected `validation_freq` to be a list or int. Received: "
+                     f"validation_freq={validation_freq} of the type {type(validation_freq)}.")
 
 
 def _verbose(verbose):
@@ -382,15 +415,3 @@ def _verbose(verbose):
         raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2, got {verbose!r}.")
     return verbose
 
-
-def _class_weights(class_weight, y, sample_weight):
-    """Per-sample weights from a {class: weight} dict (labels sparse or one-hot)."""
-    if not class_weight:
-        return sample_weight
-    labels = np.asarray(y)
-    labels = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(-1)
-    lookup = np.ones(int(max(max(class_weight), labels.max())) + 1, "float32")
-    for cls, weight in class_weight.items():
-        lookup[int(cls)] = weight
-    weights = lookup[labels.astype(int)]
-    return weights if sample_weight is None else weights * np.asarray(sample_weight, "float32")

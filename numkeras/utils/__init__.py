@@ -1,7 +1,12 @@
-"""`numkeras.utils`: `to_categorical`, `normalize`, `get_file`, `Progbar`, `set_random_seed`."""
+"""`numkeras.utils`: `to_categorical`, `normalize`, `get_file`, `Progbar`, `PyDataset`,
+`set_random_seed`."""
 from numkeras.utils.file_utils import get_file
 from numkeras.utils.numerical_utils import normalize, to_categorical
 from numkeras.utils.progbar import Progbar
+from numkeras.utils.py_dataset import PyDataset, Sequence
 from numkeras.utils.rng_utils import set_random_seed
 
-__all__ = ["Progbar", "get_file", "normalize", "set_random_seed", "to_categorical"]
+__all__ = [
+    "Progbar", "PyDataset", "Sequence", "get_file", "normalize", "set_random_seed",
+    "to_categorical",
+]

@@ -1,0 +1,201 @@
+"""BackupAndRestore: resume an interrupted `fit` after the last finished epoch.
+
+The backup is one `.npz` file, replaced atomically: the model's weights, the optimizer's
+variables (iteration count, learning rate, slots), the number of finished epochs, and the
+state of every random generator training draws from (numkeras's global generator, which
+shuffles the data; each layer's `SeedGenerator`, e.g. Dropout masks; Python's `random` and
+NumPy's legacy global generator). Restoring all of it makes a resumed run, seeded with
+`numkeras.utils.set_random_seed` as the first one was, end with bit-identical weights.
+"""
+import contextlib
+import json
+import os
+import random
+import zipfile
+
+import numpy as np
+
+from numkeras.callbacks.callback import Callback
+from numkeras.random import SeedGenerator, global_generator
+from numkeras.saving.atomic import atomic_write, write_bytes
+
+_FILE = "latest.backup.npz"
+
+
+def seed_generators(model):
+    """Every SeedGenerator held by the model or its layers, in a fixed order."""
+    found, seen_layers, seen = [], set(), set()
+
+    def visit(layer):
+        if id(layer) in seen_layers:
+            return
+        seen_layers.add(id(layer))
+        for value in vars(layer).values():
+            items = value if isinstance(value, (list, tuple)) else [value]
+            for item in items:
+                if isinstance(item, SeedGenerator) and id(item) not in seen:
+                    seen.add(id(item))
+                    found.append(item)
+        for sub in getattr(layer, "_layers", []):
+            visit(sub)
+
+    visit(model)
+    return found
+
+
+def _rng_states(model):
+    numpy_state = np.random.get_state(legacy=False)
+    numpy_state["state"]["key"] = numpy_state["state"]["key"].tolist()
+    version, internal, gauss = random.getstate()
+    return {
+        "global": global_generator().bit_generator.state,
+        "layers": [g.rng.bit_generator.state for g in seed_generators(model)],
+        "python": [version, list(internal), gauss],
+        "numpy": numpy_state,
+    }
+
+
+def _set_rng_states(model, states):
+    global_generator().bit_generator.state = states["global"]
+    generators = seed_generators(model)
+    if len(generators) != len(states["layers"]):
+        raise ValueError(f"The backup holds {len(states['layers'])} SeedGenerator states, but "
+                         f"model '{model.name}' has {len(generators)} SeedGenerators: it is "
+                         "not the model that was backed up.")
+    for generator, state in zip(generators, states["layers"]):
+        generator.rng.bit_generator.state = state
+    version, internal, gauss = states["python"]
+    random.setstate((version, tuple(internal), gauss))
+    numpy_state = states["numpy"]
+    numpy_state["state"]["key"] = np.asarray(numpy_state["state"]["key"], np.uint32)
+    np.random.set_state(numpy_state)
+
+
+def save_training_state(model, path, epoch, batch):
+    """Write weights, optimizer variables, epoch/batch and RNG states to `path` atomically."""
+    arrays = {f"weights_{i}": v.numpy() for i, v in enumerate(model.weights)}
+    optimizer = getattr(model, "optimizer", None)
+    for i, v in enumerate(optimizer.variables if optimizer is not None else []):
+        arrays[f"optimizer_{i}"] = np.asarray(v.numpy())
+    meta = {"epoch": epoch, "batch": batch, "rng": _rng_states(model)}
+    arrays["meta"] = np.array(json.dumps(meta))
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
+
+
+def load_training_state(model, path):
+    """Restore what `save_training_state` wrote; returns its metadata (epoch, batch)."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    weights = [arrays[f"weights_{i}"] for i in range(len(model.weights))
+               if f"weights_{i}" in arrays]
+    model.set_weights(weights)
+    optimizer = getattr(model, "optimizer", None)
+    saved = sorted((k for k in arrays if k.startswith("optimizer_")),
+                   key=lambda k: int(k.split("_")[1]))
+    if optimizer is not None and saved:
+        if not optimizer.built:  # slots exist only once built
+            optimizer.build(model.trainable_weights)
+        if len(saved) != len(optimizer.variables):
+            raise ValueError(f"The backup holds {len(saved)} optimizer variables, but optimizer "
+                             f"'{optimizer.name}' has {len(optimizer.variables)}.")
+        for variable, key in zip(optimizer.variables, saved):
+            variable.assign(arrays[key])
+    _set_rng_states(model, meta["rng"])
+    return meta
+
+
+class BackupAndRestore(Callback):
+    """Callback to back up and restore the training state.
+
+    At the end of each epoch (or every `save_freq` batches) the training state is saved to
+    `backup_dir`, replacing the previous backup. When `fit` starts and a backup exists, the
+    state is restored and training resumes at the epoch after the last one backed up. When
+    `fit` finishes, the backup is deleted (unless `delete_checkpoint=False`); an exception or
+    Ctrl-C keeps it.
+
+    Args:
+        backup_dir: the directory for the backup; don't share it with other runs or
+            callbacks.
+        save_freq: "epoch", or an int to also back up every that many batches (a resumed run
+            then restarts the interrupted epoch from its first batch with those weights, as
+            Keras does; bit-identical resumption needs "epoch").
+        double_checkpoint: keep the previous backup too and fall back to it when the latest
+            cannot be read.
+        delete_checkpoint: delete the backup once `fit` completes.
+
+    >>> BackupAndRestore("")
+    Traceback (most recent call last):
+    ValueError: Empty `backup_dir` argument passed
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
+                 delete_checkpoint=True):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("Empty `backup_dir` argument passed")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)):
+            raise ValueError("Invalid value for argument `save_freq`. Received: "
+                             f"save_freq={save_freq}. Expected either 'epoch' or an integer "
+                             "value.")
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.double_checkpoint = double_checkpoint
+        self.delete_checkpoint = delete_checkpoint
+        self._path = os.path.join(self.backup_dir, _FILE)
+        self._prev_path = self._path + ".bkp"
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = 0
+        self._current_epoch = 0
+
+    def on_train_begin(self, logs=None):
+        try:
+            self._load(self._path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            if not (self.double_checkpoint and os.path.exists(self._prev_path)):
+                raise
+            self._load(self._prev_path)
+
+    def _load(self, path):
+        if not os.path.exists(path):
+            return
+        if not self.model.built:
+            raise ValueError("To use the BackupAndRestore callback, your model must be built "
+                             f"before you call `fit()`. Model {self.model.name} is unbuilt. "
+                             "You can build it beforehand by calling it on a batch of data.")
+        meta = load_training_state(self.model, path)
+        self._current_epoch = meta["epoch"]
+        self.model._initial_epoch = meta["epoch"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._current_epoch = epoch + 1
+        self._last_batch_seen = 0
+        if self.save_freq == "epoch":
+            self._save()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        added = batch + 1 if batch <= self._last_batch_seen else batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += added
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            self._save()
+
+    def _save(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self._path):
+            with open(self._path, "rb") as f:  # a copy: the latest stays in place meanwhile
+                write_bytes(self._prev_path, f.read())
+        save_training_state(self.model, self._path, self._current_epoch, self._last_batch_seen)
+
+    def on_train_end(self, logs=None):
+        if not self.delete_checkpoint:
+            return
+        for path in (self._path, self._prev_path):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+        with contextlib.suppress(OSError):  # only if empty: never delete the user's files
+            os.rmdir(self.backup_dir)
