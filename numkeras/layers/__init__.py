@@ -73,6 +73,7 @@ from numkeras.layers.rnn.lstm_cell import LSTMCell
 from numkeras.layers.rnn.rnn import RNN
 from numkeras.layers.rnn.simple_rnn import SimpleRNN
 from numkeras.layers.rnn.simple_rnn_cell import SimpleRNNCell
+from numkeras.layers.rnn.time_distributed import TimeDistributed
 
 __all__ = [
     "Activation", "ActivityRegularization", "Add", "Average", "AveragePooling1D",
@@ -85,7 +86,7 @@ __all__ = [
     "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
     "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization", "PReLU", "Permute", "RNN",
     "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax",
-    "SpatialDropout1D", "SpatialDropout2D", "Subtract", "UnitNormalization", "UpSampling1D",
-    "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add", "average", "concatenate", "dot",
-    "maximum", "minimum", "multiply", "subtract",
+    "SpatialDropout1D", "SpatialDropout2D", "Subtract", "TimeDistributed", "UnitNormalization",
+    "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add", "average",
+    "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
 ]

@@ -610,3 +610,82 @@ def test_bidirectional_initial_state_matches_real_keras(keras):
 def test_bidirectional_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=f"Bidirectional: .*{match}"):
         layers.Bidirectional(**{"layer": layers.LSTM(2), **kwargs})
+
+
+# --- TimeDistributed ----------------------------------------------------------------------------
+TD = layers.TimeDistributed
+
+
+@pytest.mark.parametrize("make, shape, out_shape, n_weights, deterministic", [
+    (lambda: layers.Dense(U), (B, T, D), (B, T, U), 2, True),
+    (lambda: layers.Conv2D(2, 3), (B, T, 5, 5, 2), (B, T, 3, 3, 2), 2, True),
+    (lambda: layers.Flatten(), (B, T, 2, 3), (B, T, 6), 0, True),
+    (lambda: layers.BatchNormalization(), (B, T, D), (B, T, D), 4, False),
+])
+def test_time_distributed_harness(make, shape, out_shape, n_weights, deterministic):
+    run_layer_test(TD, {"layer": make()}, input_shape=shape, expected_output_shape=out_shape,
+                   expected_num_weights=n_weights, deterministic=deterministic)
+
+
+def test_time_distributed_dense_matches_torch():
+    pytest.importorskip("torch")
+    layer = _randomize(TD(layers.Dense(U, activation="tanh")), _x(B, T, D))
+    assert_matches_torch(layer, _x(B, T, D, seed=2), lambda x, w: (x @ w[0] + w[1]).tanh())
+    assert [v.path for v in layer.weights] == [
+        f"{layer.name}/{layer.layer.name}/kernel", f"{layer.name}/{layer.layer.name}/bias"]
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda lib: lib.layers.Conv2D(3, 2, padding="same"), (B, T, 4, 4, 2)),
+    (lambda lib: lib.layers.BatchNormalization(momentum=0.5), (B, T, D)),
+])
+def test_time_distributed_matches_real_keras(keras, make, shape):
+    """BatchNormalization inside TimeDistributed: batch statistics and moving-statistic
+    updates per time step, as Keras runs the wrapped layer once per step."""
+    x = _x(*shape) * 2 + 1
+    ours = _randomize(TD(make(numkeras)), x)
+    theirs = keras.layers.TimeDistributed(make(keras))
+    theirs(x)
+    theirs.set_weights(ours.get_weights())
+    for training in (True, False):
+        np.testing.assert_allclose(ours(x, training=training).numpy(),
+                                   keras.ops.convert_to_numpy(theirs(x, training=training)),
+                                   atol=1e-5)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.skipif(not hasattr(layers, "Embedding"), reason="no Embedding layer yet")
+def test_time_distributed_passes_the_mask_on(keras):
+    tokens = np.array([[3, 5, 0, 0, 0], [0, 0, 2, 7, 1], [4, 0, 6, 0, 9]])
+
+    def make(lib):
+        return lib.Sequential([lib.layers.Embedding(10, D, mask_zero=True),
+                               lib.layers.TimeDistributed(lib.layers.Dense(U)),
+                               lib.layers.Bidirectional(lib.layers.GRU(U))])
+
+    ours, theirs = make(numkeras), make(keras)
+    ours(tokens)
+    theirs(tokens)
+    rng = np.random.default_rng(0)
+    ours.set_weights([rng.standard_normal(w.shape).astype("float32") * 0.5
+                      for w in ours.get_weights()])
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_allclose(ours.predict(tokens, verbose=0),
+                               theirs.predict(tokens, verbose=0), atol=1e-5)
+
+
+def test_time_distributed_config_and_errors(keras):
+    from numkeras.saving.serialization import deserialize_keras_object
+
+    theirs = keras.layers.TimeDistributed(keras.layers.Dense(U, activation="relu"))
+    ours = deserialize_keras_object(json.loads(json.dumps(
+        keras.saving.serialize_keras_object(theirs))))
+    assert type(ours.layer) is layers.Dense and ours.layer.units == U
+    assert ours.compute_output_shape((None, T, D)) == (None, T, U)
+    with pytest.raises(ValueError, match="`layer` must be a Layer instance"):
+        TD("dense")
+    with pytest.raises(ValueError, match="needs inputs of at least 3 dimensions"):
+        TD(layers.Dense(2))(_x(B, D))
+    with pytest.raises(ValueError, match=r"the mask must start with the \(batch, time\) axes"):
+        TD(layers.Dense(2))(_x(B, T, D), mask=np.ones((B, T + 1), bool))
