@@ -1,9 +1,13 @@
 """Callbacks on small fits of a tiny Dense model: hooks, EarlyStopping, ModelCheckpoint,
 ReduceLROnPlateau, LearningRateScheduler, CSVLogger, TerminateOnNaN, LambdaCallback, the
-non-finite-loss warning and Ctrl-C during fit (BackupAndRestore: tests/test_backup_restore.py).
+non-finite-loss warning, Ctrl-C during fit, and BackupAndRestore (resuming bit for bit, also
+after a SIGKILL in a subprocess).
 """
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -367,3 +371,129 @@ def test_keyboard_interrupt_finishes_the_batch_keeps_history_and_reraises():
         os.getpid(), signal.SIGINT) if e == 1 else None)
     with pytest.raises(KeyboardInterrupt):
         fit(tiny_model(), [interrupt], epochs=3)
+
+
+# --- BackupAndRestore ------------------------------------------------------------------------
+def dropout_model(seed=7):
+    numkeras.utils.set_random_seed(seed)
+    model = numkeras.Sequential([layers.Input((4,)), layers.Dense(8, activation="relu"),
+                                 layers.Dropout(0.3), layers.Dense(1)])
+    model.compile(numkeras.optimizers.Adam(0.01), "mse")
+    return model
+
+
+class CrashAt(callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise RuntimeError("simulated crash")
+
+
+def backup_fit(model, backup_dir, extra=(), epochs=4, **kwargs):
+    return model.fit(X, Y, batch_size=8, epochs=epochs, verbose=0, validation_split=0.25,
+                     callbacks=[callbacks.BackupAndRestore(backup_dir, **kwargs), *extra])
+
+
+def test_backup_and_restore_resumes_bit_for_bit(tmp_path):
+    reference = dropout_model()
+    backup_fit(reference, tmp_path / "a")
+    assert not (tmp_path / "a").exists()  # deleted when fit completes
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        backup_fit(dropout_model(), tmp_path / "b", [CrashAt(2)])
+    assert os.listdir(tmp_path / "b") == ["latest.backup.npz"]
+    resumed = dropout_model()
+    history = backup_fit(resumed, tmp_path / "b")
+    assert history.epoch == [2, 3]
+    for a, b in zip(resumed.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(resumed.optimizer.iterations) == int(reference.optimizer.iterations)
+
+
+def test_backup_and_restore_options(tmp_path):
+    backup_fit(dropout_model(), tmp_path, epochs=2, delete_checkpoint=False)
+    assert os.listdir(tmp_path) == ["latest.backup.npz"]
+    history = backup_fit(dropout_model(), tmp_path, epochs=3, delete_checkpoint=False)
+    assert history.epoch == [2]
+    # double_checkpoint: a torn latest file falls back to the previous backup
+    with pytest.raises(RuntimeError):
+        backup_fit(dropout_model(), tmp_path / "d", [CrashAt(2)], double_checkpoint=True)
+    assert sorted(os.listdir(tmp_path / "d")) == ["latest.backup.npz", "latest.backup.npz.bkp"]
+    (tmp_path / "d" / "latest.backup.npz").write_bytes(b"torn")
+    assert backup_fit(dropout_model(), tmp_path / "d", double_checkpoint=True).epoch == [1, 2, 3]
+    # a different model can't take the backup; an unbuilt one can't take any
+    with pytest.raises(RuntimeError):
+        backup_fit(dropout_model(), tmp_path / "e", [CrashAt(1)])
+    other = tiny_model()  # the same weight shapes, but SGD and no Dropout
+    before = other.get_weights()
+    with pytest.raises(ValueError, match="not the model that was backed up"):
+        backup_fit(other, tmp_path / "e")
+    for a, b in zip(other.get_weights(), before):  # nothing was assigned
+        np.testing.assert_array_equal(a, b)
+    unbuilt = numkeras.Sequential([layers.Dense(1)])
+    unbuilt.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="must be built"):
+        backup_fit(unbuilt, tmp_path / "e")
+    with pytest.raises(ValueError, match="save_freq"):
+        callbacks.BackupAndRestore(tmp_path, save_freq="batch")
+
+
+def test_backup_every_n_batches_restarts_the_epoch(tmp_path):
+    # 3 batches per epoch, saves after 2: the last save is inside epoch 2 (1-based), so as in
+    # Keras the resumed run restarts that epoch with the saved weights
+    with pytest.raises(RuntimeError):
+        backup_fit(dropout_model(), tmp_path, [CrashAt(2)], save_freq=2)
+    assert backup_fit(dropout_model(), tmp_path, save_freq=2).epoch == [1, 2, 3]
+
+
+SCRIPT = """
+    import os, signal, sys
+    import numpy as np
+    import numkeras
+    from numkeras import callbacks, layers
+
+    backup_dir, out, kill_after = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    numkeras.utils.set_random_seed(11)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 6)).astype("float32")
+    y = (x[:, :2].sum(1, keepdims=True) > 0).astype("float32")
+    model = numkeras.Sequential([layers.Input((6,)), layers.Dense(16, activation="relu"),
+                                 layers.Dropout(0.25), layers.Dense(1, activation="sigmoid")])
+    model.compile(numkeras.optimizers.Adam(0.01), "binary_crossentropy", metrics=["accuracy"])
+    seen = []
+
+    def on_batch(batch, logs):
+        seen.append(batch)
+        if len(seen) == kill_after:  # mid-epoch, as a crash or `kill -9` would
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    history = model.fit(x, y, batch_size=16, epochs=5, verbose=0, validation_split=0.25,
+                        callbacks=[callbacks.BackupAndRestore(backup_dir),
+                                   callbacks.LambdaCallback(on_train_batch_end=on_batch)])
+    np.savez(out, *model.get_weights())
+    print(history.epoch)
+"""
+
+
+def test_backup_and_restore_after_sigkill_in_a_subprocess(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    run = lambda backup, out, kill: subprocess.run(
+        [sys.executable, str(script), str(tmp_path / backup), str(tmp_path / out), str(kill)],
+        capture_output=True, text=True, env=env, timeout=120)
+    whole = run("whole", "whole.npz", -1)
+    assert whole.returncode == 0, whole.stderr
+    killed = run("backup", "never.npz", 8)  # 3 batches per epoch: killed in epoch 3
+    assert killed.returncode == -signal.SIGKILL
+    assert os.listdir(tmp_path / "backup") == ["latest.backup.npz"]
+    resumed = run("backup", "resumed.npz", -1)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.strip() == "[2, 3, 4]" and not (tmp_path / "backup").exists()
+    with np.load(tmp_path / "whole.npz") as a, np.load(tmp_path / "resumed.npz") as b:
+        assert a.files == b.files
+        for key in a.files:
+            assert a[key].tobytes() == b[key].tobytes()

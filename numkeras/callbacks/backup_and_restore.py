@@ -57,12 +57,7 @@ def _rng_states(model):
 
 def _set_rng_states(model, states):
     global_generator().bit_generator.state = states["global"]
-    generators = seed_generators(model)
-    if len(generators) != len(states["layers"]):
-        raise ValueError(f"The backup holds {len(states['layers'])} SeedGenerator states, but "
-                         f"model '{model.name}' has {len(generators)} SeedGenerators: it is "
-                         "not the model that was backed up.")
-    for generator, state in zip(generators, states["layers"]):
+    for generator, state in zip(seed_generators(model), states["layers"]):
         generator.rng.bit_generator.state = state
     version, internal, gauss = states["python"]
     random.setstate((version, tuple(internal), gauss))
@@ -84,26 +79,38 @@ def save_training_state(model, path, epoch, batch):
 
 
 def load_training_state(model, path):
-    """Restore what `save_training_state` wrote; returns its metadata (epoch, batch)."""
+    """Restore what `save_training_state` wrote; returns its metadata (epoch, batch).
+
+    Everything is checked against the model before anything is assigned."""
     with np.load(path, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     meta = json.loads(str(arrays.pop("meta")))
-    weights = [arrays[f"weights_{i}"] for i in range(len(model.weights))
-               if f"weights_{i}" in arrays]
-    model.set_weights(weights)
+    count = lambda prefix: sum(key.startswith(prefix) for key in arrays)
+    _expect(count("weights_"), len(model.weights), "weights", model)
+    _expect(len(meta["rng"]["layers"]), len(seed_generators(model)), "SeedGenerator states",
+            model)
+    pairs = [(v, arrays[f"weights_{i}"]) for i, v in enumerate(model.weights)]
     optimizer = getattr(model, "optimizer", None)
-    saved = sorted((k for k in arrays if k.startswith("optimizer_")),
-                   key=lambda k: int(k.split("_")[1]))
-    if optimizer is not None and saved:
+    if optimizer is not None and count("optimizer_"):
         if not optimizer.built:  # slots exist only once built
             optimizer.build(model.trainable_weights)
-        if len(saved) != len(optimizer.variables):
-            raise ValueError(f"The backup holds {len(saved)} optimizer variables, but optimizer "
-                             f"'{optimizer.name}' has {len(optimizer.variables)}.")
-        for variable, key in zip(optimizer.variables, saved):
-            variable.assign(arrays[key])
+        _expect(count("optimizer_"), len(optimizer.variables), "optimizer variables", model)
+        pairs += [(v, arrays[f"optimizer_{i}"]) for i, v in enumerate(optimizer.variables)]
+    for variable, value in pairs:
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(f"The backup's value for {variable.path} has shape "
+                             f"{value.shape}, but the variable has "
+                             f"shape {variable.shape}: it is not the model that was backed up.")
+    for variable, value in pairs:
+        variable.assign(value)
     _set_rng_states(model, meta["rng"])
     return meta
+
+
+def _expect(saved, expected, what, model):
+    if saved != expected:
+        raise ValueError(f"The backup holds {saved} {what}, but model '{model.name}' has "
+                         f"{expected}: it is not the model that was backed up.")
 
 
 class BackupAndRestore(Callback):
