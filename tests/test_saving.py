@@ -182,6 +182,35 @@ def test_keras_loads_our_functional_and_we_load_its_copy(keras, tmp_path):
     assert [t._keras_history[0].name for t in again.inputs] == ["a", "b"]
 
 
+def branching(lib):
+    """Branches, merges, a shared layer and BatchNormalization: Keras orders such layers by
+    depth, and names weights and optimizer slots by that order."""
+    a, b = lib.Input((4,), name="a"), lib.Input((4,), name="b")
+    shared = lib.layers.Dense(4, name="shared")
+    left = lib.layers.BatchNormalization(name="bn")(lib.layers.Dense(4, name="d1")(a))
+    right = shared(lib.layers.Dense(4, name="pre")(b))
+    merged = lib.layers.Concatenate(name="cat")([shared(left), right])
+    out = lib.layers.Dense(2, name="out")(lib.layers.Add(name="add")([merged, merged]))
+    model = lib.Model([a, b], out)
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def test_branching_functional_model_both_ways(keras, tmp_path):
+    x = [X8.reshape(16, -1)[:, :4], X8.reshape(16, -1)[:, 4:8]]
+    ours, theirs = branching(nk), branching(keras)
+    assert [la.name for la in ours.layers] == [la.name for la in theirs.layers]
+    for source, other, load in [(ours, "k", keras.saving.load_model),
+                                (theirs, "n", nk.models.load_model)]:
+        source.fit(x, Y8[:, :2], verbose=0)
+        source.save(tmp_path / f"{other}.keras")
+        loaded = load(tmp_path / f"{other}.keras")
+        np.testing.assert_allclose(loaded.predict(x, verbose=0), source.predict(x, verbose=0),
+                                   atol=1e-5)
+        for u, v in zip(loaded.optimizer.variables, source.optimizer.variables, strict=True):
+            np.testing.assert_allclose(np.asarray(u), np.asarray(v), atol=1e-7)
+
+
 # --- numkeras round trips ------------------------------------------------------------------
 def test_round_trip_resumes_training_exactly(tmp_path):
     model = train_once(small_cnn())

@@ -21,16 +21,10 @@ class Functional(Model):
                 )
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self._nodes = _nodes_in_order(flatten(inputs), flatten(outputs))
-        layers, seen = [], set()
-        for t in flatten(inputs):
-            layer = t._keras_history[0]
-            seen.add(id(layer))
-            layers.append(layer)
-        for node in self._nodes:
-            if id(node.layer) not in seen:
-                seen.add(id(node.layer))
-                layers.append(node.layer)
-        self._graph_layers = layers
+        from numkeras.saving.model_config import keras_layer_order
+
+        # Keras's order: `.keras` files name layers, and order optimizer slots, by it
+        self._graph_layers = keras_layer_order(flatten(inputs), flatten(outputs))
         self.built = True
 
     @property

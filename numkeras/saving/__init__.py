@@ -5,14 +5,13 @@ or executes anything from a file: only numkeras's classes and registered or `cus
 classes are instantiated.
 """
 from numkeras.saving.keras_file import load_model, save_model
-from numkeras.saving.serialization import (
+from numkeras.saving.object_registration import (
     custom_object_scope,
-    deserialize_keras_object,
     get_registered_name,
     get_registered_object,
     register_keras_serializable,
-    serialize_keras_object,
 )
+from numkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 __all__ = [
     "save_model", "load_model", "register_keras_serializable", "get_registered_object",

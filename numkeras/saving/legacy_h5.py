@@ -13,13 +13,10 @@ import warnings
 import numpy as np
 
 from numkeras.saving import atomic
+from numkeras.saving.compile_config import compile_config, compile_from_config
 from numkeras.saving.h5_store import check_dataset, safe_get
-from numkeras.saving.serialization import (
-    compile_config,
-    compile_from_config,
-    custom_object_scope,
-    deserialize_keras_object,
-)
+from numkeras.saving.object_registration import custom_object_scope
+from numkeras.saving.serialization import deserialize_keras_object
 
 __all__ = ["save_model", "load_model", "load_weights"]
 

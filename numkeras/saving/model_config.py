@@ -13,8 +13,8 @@ from numkeras.saving.serialization import (
     serialize_keras_object,
 )
 
-__all__ = ["sequential_config", "sequential_from_config", "functional_config",
-           "functional_from_config", "clone_model"]
+__all__ = ["sequential_config", "sequential_from_config", "keras_layer_order",
+           "functional_config", "functional_from_config", "clone_model"]
 
 
 # --- Sequential ---------------------------------------------------------------------------------
@@ -55,6 +55,54 @@ def sequential_from_config(cls, config):
 
 
 # --- Functional ---------------------------------------------------------------------------------
+def keras_layer_order(inputs, outputs):
+    """The layers between `inputs` and `outputs` in Keras 3's `model.layers` order: by depth
+    from the inputs, ties broken by when a depth-first walk back from the outputs first met
+    them. `.keras` files name layers and order optimizer slots by this order."""
+    input_ids = {id(t) for t in inputs}
+    index, post_order, done, nodes = {}, [], set(), {}
+
+    def node_of(tensor):
+        layer, node_index, _ = tensor._keras_history
+        if isinstance(layer, InputLayer):
+            return ("input", id(layer)), layer, []
+        node = layer._inbound_nodes[node_index]
+        return id(node), layer, node.input_tensors
+
+    stack = [(t, False) for t in reversed(outputs)]
+    while stack:  # iterative, so deep models don't hit the recursion limit
+        tensor, expanded = stack.pop()
+        key, layer, parents = node_of(tensor)
+        if expanded:
+            if key not in done:
+                done.add(key)
+                post_order.append(key)
+            continue
+        if key in done:
+            continue
+        if id(tensor) in input_ids and not isinstance(layer, InputLayer):
+            done.add(key)
+            continue
+        index.setdefault(id(layer), len(index))
+        nodes[key] = (layer, [node_of(p)[0] for p in parents])
+        stack.append((tensor, True))
+        stack.extend((p, False) for p in reversed(parents))
+    depth, layer_depth = {}, {}
+    for key in reversed(post_order):
+        layer, parents = nodes[key]
+        d = max(depth.setdefault(key, 0), layer_depth.get(id(layer), 0))
+        layer_depth[id(layer)] = depth[key] = d
+        for parent in parents:
+            if parent in nodes:
+                depth[parent] = max(d + 1, depth.get(parent, 0))
+    layers = {id(layer): layer for layer, _ in nodes.values()}
+    for t in inputs:  # inputs that no output depends on still belong to the model
+        layer = t._keras_history[0]
+        if id(layer) not in layer_depth:
+            layers[id(layer)], layer_depth[id(layer)], index[id(layer)] = layer, 0, -1
+    return sorted(layers.values(), key=lambda la: (-layer_depth[id(la)], index[id(la)]))
+
+
 def functional_config(model):
     node_ids = {id(node) for node in model._nodes}
     new_index = {}  # id(node) -> its index among the layer's calls inside this model

@@ -5,23 +5,21 @@ set of numkeras namespaces), classes registered with `register_keras_serializabl
 `custom_objects`. Module names read from a file are never imported, and nothing is unpickled
 or executed, so a crafted config can't run code: it can only fail with a `ValueError`.
 """
-import contextlib
 import importlib
 import inspect
-import threading
 import types
 
 import numpy as np
 
-__all__ = [
-    "register_keras_serializable", "get_registered_object", "get_registered_name",
-    "custom_object_scope", "serialize_keras_object", "deserialize_keras_object",
-    "dtype_policy", "compile_config", "compile_from_config",
-]
+from numkeras.saving.compile_config import compile_config, compile_from_config
+from numkeras.saving.object_registration import (
+    custom_object_scope,
+    get_registered_name,
+    get_registered_object,
+)
 
-_GLOBAL_CUSTOM_OBJECTS = {}  # "package>Name" -> class or function
-_GLOBAL_CUSTOM_NAMES = {}  # class or function -> "package>Name"
-_scope = threading.local()
+__all__ = ["serialize_keras_object", "deserialize_keras_object", "dtype_policy",
+           "compile_config", "compile_from_config"]
 
 # The Keras namespaces a config's `module` can name, and where numkeras keeps each one.
 _NAMESPACES = {
@@ -29,61 +27,12 @@ _NAMESPACES = {
     "initializers": "numkeras.initializers", "regularizers": "numkeras.regularizers",
     "optimizers": "numkeras.optimizers", "schedules": "numkeras.optimizers.schedules",
     "losses": "numkeras.losses", "metrics": "numkeras.metrics",
-    "activations": "numkeras.activations",
+    "activations": "numkeras.activations", "ops": "numkeras.ops",
 }
-_FUNCTION_NAMESPACES = ("activations", "losses", "metrics")
+_FUNCTION_NAMESPACES = ("activations", "losses", "metrics", "ops")
 _OPTIMIZER_IGNORED = {"jit_compile", "is_legacy_optimizer"}  # Keras 2.11+ optimizer configs
 _LAYER_KWARGS = {"input_shape", "input_dim", "batch_size", "batch_input_shape", "autocast"}
 _DTYPE_POLICIES = {"DTypePolicy", "FloatDTypePolicy", "Policy"}
-
-
-# --- registration -------------------------------------------------------------------------
-def register_keras_serializable(package="Custom", name=None):
-    """Decorator: make a class or function loadable by its name `"package>Name"`.
-
-    >>> @register_keras_serializable(package="Demo")
-    ... def double(x):
-    ...     return 2 * x
-    >>> get_registered_name(double), get_registered_object("Demo>double") is double
-    ('Demo>double', True)
-    """
-    def decorator(obj):
-        registered = f"{package}>{name or obj.__name__}"
-        if inspect.isclass(obj) and not hasattr(obj, "get_config"):
-            raise ValueError(
-                f"Cannot register {obj.__name__}: classes must implement `get_config()`."
-            )
-        _GLOBAL_CUSTOM_OBJECTS[registered] = obj
-        _GLOBAL_CUSTOM_NAMES[obj] = registered
-        return obj
-
-    return decorator
-
-
-def get_registered_name(obj):
-    """`"package>Name"` for a registered object, else its `__name__`."""
-    return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", None))
-
-
-def get_registered_object(name, custom_objects=None, module_objects=None):
-    """The object for `name` in `custom_objects`, the active scope, the registry, or
-    `module_objects`, in that order; None if it's nowhere."""
-    for table in (custom_objects, getattr(_scope, "custom_objects", None),
-                  _GLOBAL_CUSTOM_OBJECTS, module_objects):
-        if table and name in table:
-            return table[name]
-    return None
-
-
-@contextlib.contextmanager
-def custom_object_scope(custom_objects=None):
-    """Within the block, deserialization also finds `custom_objects` (nested loads too)."""
-    saved = getattr(_scope, "custom_objects", None)
-    _scope.custom_objects = {**(saved or {}), **(custom_objects or {})}
-    try:
-        yield
-    finally:
-        _scope.custom_objects = saved
 
 
 # --- serialize ------------------------------------------------------------------------------
@@ -166,13 +115,6 @@ def _add_layer_fields(obj, config):
         config["build_config"] = {"input_shape": serialize_keras_object(shape)}
     if isinstance(obj, Model) and obj.compiled:
         config["compile_config"] = compile_config(obj)
-
-
-def compile_config(model):
-    """The arguments `model.compile` was called with, serialized (Keras's `compile_config`)."""
-    if not getattr(model, "compiled", False):
-        return None
-    return serialize_keras_object(dict(model._compile_config))
 
 
 # --- deserialize ----------------------------------------------------------------------------
@@ -370,8 +312,6 @@ def _unknown(name, module, kind):
 
 
 def _builtin(module, name, kind, namespaces=None):
-    if module is not None and not isinstance(module, str):
-        return None
     for namespace in _namespaces_for(module, kind, namespaces):
         if namespace == "models" and name in ("Functional", "Model"):
             from numkeras.models.functional import Functional
@@ -390,19 +330,23 @@ def _builtin(module, name, kind, namespaces=None):
 
 
 def _namespaces_for(module, kind, default):
-    everything = default or list(_NAMESPACES)
+    """The numkeras namespaces to search: the one a Keras module names, else all of them.
+    Functions are looked up by name whatever module they claim (numkeras's own functions live
+    in internal modules), but only among the whitelisted namespaces' public names."""
+    everything = list(default or _NAMESPACES)
     if kind == "function":
-        everything = [n for n in everything if n in _FUNCTION_NAMESPACES]
-    if module is None or module == "builtins":
+        everything = [n for n in everything if n in _FUNCTION_NAMESPACES] or list(
+            _FUNCTION_NAMESPACES)
+    if not isinstance(module, str) or module == "builtins":
         return everything
     parts = module.split(".")
     if parts[0] != "keras":
-        return []
+        return everything if kind == "function" else []
     if module == "keras":
         return ["models"]
-    if parts[1] == "src":
+    if len(parts) > 2 and parts[1] == "src":
         parts = parts[1:]
-    key = "schedules" if parts[-1] == "schedules" or "schedules" in parts else parts[1]
+    key = "schedules" if "schedules" in parts else parts[1]
     return [key] if key in _NAMESPACES else everything
 
 
@@ -434,45 +378,3 @@ def _builtin_modules():
 def _short(value, limit=200):
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-# --- compile ---------------------------------------------------------------------------------
-def compile_from_config(model, config):
-    """`model.compile(**config)` with the optimizer, losses and metrics rebuilt; the optimizer
-    is then built for the model's weights, so saved optimizer state can be loaded into it."""
-    if not isinstance(config, dict):
-        raise ValueError(f"compile_config must be a dict, got {_short(config)}.")
-    config = dict(config)
-    if "optimizer_config" in config:  # legacy H5 training_config
-        config["optimizer"] = config.pop("optimizer_config")
-    optimizer = config.get("optimizer")
-    if isinstance(optimizer, dict) and str(optimizer.get("class_name")).startswith("Custom>") \
-            and get_registered_object(optimizer["class_name"]) is None:
-        # tf.keras 2.11-2.15 wrote its built-in optimizers as "Custom>Adam"
-        config["optimizer"] = {**optimizer, "class_name": optimizer["class_name"][7:]}
-    args = {"optimizer": _compile_item(config.get("optimizer"), ["optimizers"])}
-    args["loss"] = _compile_item(config.get("loss"), ["losses"])
-    for key in ("metrics", "weighted_metrics"):
-        value = config.get(key)
-        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
-            value = value[0]  # Keras 2 nested single-output metrics: [[...]]
-        args[key] = _compile_item(value, ["metrics", "losses"])
-    accepted = set(inspect.signature(model.compile).parameters)
-    for key, value in config.items():
-        if key not in args and key in accepted:
-            args[key] = value
-    model.compile(**{k: v for k, v in args.items() if k in accepted})
-    if model.built and model.optimizer is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_weights)
-
-
-def _compile_item(value, namespaces):
-    """Dicts with class_name become objects; names stay names (or their custom object)."""
-    if isinstance(value, str):
-        found = get_registered_object(value)
-        return value if found is None else found
-    if isinstance(value, list):
-        return [_compile_item(v, namespaces) for v in value]
-    if isinstance(value, dict) and "class_name" not in value:
-        return {k: _compile_item(v, namespaces) for k, v in value.items()}
-    return _deserialize(value, namespaces)
