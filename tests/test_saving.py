@@ -270,6 +270,25 @@ def test_registered_subclassed_model_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+@register_keras_serializable(package="SavingTest")
+def twice(x):
+    return x * 2
+
+
+def test_functions_by_name_lambda_refused_and_directory_format(tmp_path):
+    x = X8.reshape(16, -1)[:, :4]
+    model = nk.Sequential([layers.Dense(4, input_shape=(4,)), layers.Lambda(nk.ops.exp),
+                           layers.Lambda(twice), layers.Dense(1)])
+    model.save(tmp_path / "dir.keras", zipped=False)
+    assert sorted(os.listdir(tmp_path / "dir.keras")) == [
+        "config.json", "metadata.json", "model.weights.h5"]
+    loaded = nk.models.load_model(tmp_path / "dir.keras")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    nk.Sequential([layers.Input((4,)), layers.Lambda(lambda t: t + 1)]).save(tmp_path / "l.keras")
+    with pytest.raises(ValueError, match="Unknown function '<lambda>'"):
+        nk.models.load_model(tmp_path / "l.keras")
+
+
 def test_save_weights_load_weights_round_trip(tmp_path):
     model = train_once(small_cnn())
     model.save_weights(tmp_path / "w.weights.h5")

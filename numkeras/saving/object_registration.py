@@ -42,13 +42,20 @@ def get_registered_name(obj):
     return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", None))
 
 
-def get_registered_object(name, custom_objects=None, module_objects=None):
+def get_registered_object(name, custom_objects=None, module_objects=None, suffix=False):
     """The object for `name` in `custom_objects`, the active scope, the registry, or
-    `module_objects`, in that order; None if it's nowhere."""
-    for table in (custom_objects, getattr(_scope, "custom_objects", None),
-                  _GLOBAL_CUSTOM_OBJECTS, module_objects):
+    `module_objects`, in that order; None if it's nowhere. With `suffix`, a bare name also
+    matches one registered `"package>name"`."""
+    tables = (custom_objects, getattr(_scope, "custom_objects", None), _GLOBAL_CUSTOM_OBJECTS,
+              module_objects)
+    for table in tables:
         if table and name in table:
             return table[name]
+    if suffix:
+        matches = {id(obj): obj for table in tables if table for key, obj in table.items()
+                   if key.endswith(f">{name}")}
+        if len(matches) == 1:
+            return next(iter(matches.values()))
     return None
 
 

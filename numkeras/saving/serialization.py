@@ -297,6 +297,10 @@ def _resolve(config, kind, namespaces=None):
         if found is not None:
             return found
     found = _builtin(module, name, kind, namespaces)
+    if found is None and kind == "function" and ">" not in name:
+        # configs that name a registered function without its package ("twice", not
+        # "Pkg>twice"), as Keras <= 3.6 and numkeras's Lambda write them
+        found = get_registered_object(name, suffix=True)
     if found is None:
         _unknown(name, module, kind)
     return found
