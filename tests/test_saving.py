@@ -302,6 +302,10 @@ def test_save_weights_load_weights_round_trip(tmp_path):
     assert_same_weights(third, model)
     with pytest.raises(ValueError, match=r"\.weights\.h5"):
         model.save_weights(tmp_path / "w.h5")
+    os.rename(tmp_path / "w.weights.h5", tmp_path / "renamed.h5")
+    fourth = small_cnn()
+    fourth.load_weights(tmp_path / "renamed.h5")  # Keras 3 layout under a legacy name
+    assert_same_weights(fourth, model)
 
 
 def test_legacy_h5_weights_by_position_and_by_name():

@@ -154,7 +154,14 @@ def load_weights(model, path, skip_mismatch=False, by_name=False):
     with open(path, "rb") as fh:
         data = fh.read()
     with h5py.File(io.BytesIO(data), "r") as f:
-        _load_layers(model, _weights_group(f), skip_mismatch, by_name)
+        keras3 = "model_weights" not in f and "layer_names" not in f.attrs and (
+            "layers" in f or "vars" in f)
+        if not keras3:
+            _load_layers(model, _weights_group(f), skip_mismatch, by_name)
+    if keras3:  # a Keras 3 weights file that was named `.h5`
+        from numkeras.saving import h5_store
+
+        h5_store.load_weights(model, io.BytesIO(data), skip_mismatch)
 
 
 def _weights_group(f):

@@ -121,11 +121,11 @@ def _add_layer_fields(obj, config):
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """Rebuild what `serialize_keras_object` (or Keras 3) wrote; plain values pass through.
 
-    `safe_mode` is accepted for Keras compatibility; numkeras is always safe (it refuses
-    lambdas' bytecode either way).
+    `safe_mode` (and Keras's other keyword arguments) are accepted for compatibility;
+    numkeras is always safe: it refuses lambdas' bytecode either way.
     """
     with custom_object_scope(custom_objects):
-        return _deserialize(config, kwargs.get("namespaces"))
+        return _deserialize(config)
 
 
 def _deserialize(config, namespaces=None):
