@@ -32,7 +32,12 @@ def _randomize(layer, x, seed=0, scale=0.5):
 @pytest.fixture(scope="module")
 def keras():
     os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() == "torch":  # tiny matmuls: threads only add contention
+        import torch
+
+        torch.set_num_threads(1)
+    return keras
 
 
 # --- the declarative harness ------------------------------------------------------------------
@@ -266,6 +271,28 @@ def test_keras_weights_and_config_load(keras, kind):
     extra = {"seed"} if kind == "SimpleRNN" else set()  # Keras's SimpleRNN drops its seed
     assert set(ours.get_config()) == set(theirs.get_config()) | extra
     assert [v.shape for v in ours.weights] == [tuple(v.shape) for v in theirs.weights]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_regularization_losses(keras, kind):
+    """Weight penalties as Keras; the activity penalty on every output per sample, as Keras's
+    Layer applies it (Keras 3.15's SimpleRNN/LSTM/GRU drop the argument; RNN keeps it)."""
+    kwargs = {"kernel_regularizer": "l2", "recurrent_regularizer": "l1", "return_state": True}
+    x = _x(B, T, D)
+    ours = _randomize(getattr(layers, kind)(U, activity_regularizer="l2", **kwargs), x)
+    theirs = getattr(keras.layers, kind)(U, **kwargs)
+    theirs(x)
+    theirs.set_weights(ours.get_weights())
+    ours._clear_losses()
+    outputs = ours(x)
+    weight_losses = ours.losses[len(outputs):]
+    np.testing.assert_allclose([float(v) for v in weight_losses],
+                               [float(keras.ops.convert_to_numpy(v)) for v in theirs.losses],
+                               rtol=1e-5)
+    activity = [0.01 * np.sum(np.square(t.numpy())) / B for t in outputs]
+    np.testing.assert_allclose([float(v) for v in ours.losses[:len(outputs)]], activity,
+                               rtol=1e-5)
+    assert ours.get_config()["activity_regularizer"]["class_name"] == "L2"
 
 
 # --- stateful, dropout, cells ---------------------------------------------------------------------
@@ -689,3 +716,28 @@ def test_time_distributed_config_and_errors(keras):
         TD(layers.Dense(2))(_x(B, D))
     with pytest.raises(ValueError, match=r"the mask must start with the \(batch, time\) axes"):
         TD(layers.Dense(2))(_x(B, T, D), mask=np.ones((B, T + 1), bool))
+
+
+# --- whole models: .keras files both ways -------------------------------------------------------
+def test_keras_files_round_trip_with_real_keras(keras, tmp_path):
+    """A functional model with every recurrent layer, saved by one library and loaded by the
+    other (weights under `cell`, `forward_layer`, `backward_layer`, `layer` as in Keras)."""
+    x = _x(B, T, D)
+
+    def build(lib):
+        inputs = lib.Input((T, D))
+        y = lib.layers.Bidirectional(lib.layers.LSTM(U, return_sequences=True))(inputs)
+        y = lib.layers.TimeDistributed(lib.layers.Dense(3))(y)
+        y, h = lib.layers.GRU(U, return_state=True, return_sequences=True)(y)
+        return lib.Model(inputs, [lib.layers.SimpleRNN(2)(y), h])
+
+    ours = build(numkeras)
+    _randomize(ours, x)
+    ours.save(tmp_path / "ours.keras")
+    theirs = keras.saving.load_model(tmp_path / "ours.keras")
+    for a, b in zip(ours.predict(x, verbose=0), theirs.predict(x, verbose=0)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    theirs.save(tmp_path / "theirs.keras")
+    back = numkeras.saving.load_model(tmp_path / "theirs.keras")
+    for a, b in zip(back.predict(x, verbose=0), theirs.predict(x, verbose=0)):
+        np.testing.assert_allclose(a, b, atol=1e-5)

@@ -54,7 +54,8 @@ class LSTM(RNN):
             trainable=kwargs.get("trainable", True), name="lstm_cell",
             implementation=kwargs.pop("implementation", 2))
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                         activity_regularizer=activity_regularizer, **kwargs)
         if use_cudnn not in ("auto", True, False):
             raise ValueError(f'LSTM: `use_cudnn` must be "auto", True or False, received '
                              f"use_cudnn={use_cudnn!r}.")

@@ -1,7 +1,7 @@
 """RNN: runs a cell over the time axis (masks, go_backwards, returned sequences and states)."""
 import numpy as np
 
-from numkeras import ops
+from numkeras import ops, regularizers
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 from numkeras.layers.rnn.base_cell import BaseRNNCell
 
@@ -61,7 +61,9 @@ class RNN(Layer):
                     f"{type(self).__name__}: `cell` must have a `{needed}` attribute, "
                     f"received cell={cell!r}."
                 )
+        activity_regularizer = regularizers.get(kwargs.pop("activity_regularizer", None))
         super().__init__(**kwargs)
+        self.activity_regularizer = activity_regularizer
         self.cell = cell
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.stateful = bool(go_backwards), bool(stateful)
@@ -97,28 +99,11 @@ class RNN(Layer):
             raise ValueError(f'Layer "{self.name}": the inputs have no time steps, '
                              f"shape {shape_str(sequences.shape)}.")
         states = self._start_states(initial_state, batch)
-        keep = self._step_masks(mask, batch, steps)
         try:
-            if isinstance(self.cell, BaseRNNCell):  # one input matmul for all steps
-                xs = time_steps(ops.swapaxes(self.cell.project(sequences, training), 0, 1))
-                step = lambda x, s: self.cell.step(x, s, training)
-            else:
-                xs = time_steps(ops.swapaxes(sequences, 0, 1))
-                step = lambda x, s: self._cell_call(x, s, training)
-            output, outputs = None, []
-            for t in reversed(range(steps)) if self.go_backwards else range(steps):
-                new_output, new_states = step(xs[t], states)
-                if keep is not None:
-                    held = output
-                    if held is None or self.zero_output_for_mask:
-                        held = ops.zeros_like(new_output)
-                    new_output = ops.where(keep[t], new_output, held)
-                    new_states = [ops.where(keep[t], n, s) for n, s in zip(new_states, states)]
-                output, states = new_output, list(new_states)
-                if self.return_sequences:
-                    outputs.append(output)
+            output, outputs, states = self._loop(
+                sequences, states, self._step_masks(mask, batch, steps), training)
         finally:
-            if hasattr(self.cell, "reset_dropout_mask"):
+            if hasattr(self.cell, "reset_dropout_mask"):  # fresh masks for the next batch
                 self.cell.reset_dropout_mask()
                 self.cell.reset_recurrent_dropout_mask()
         if self.stateful:
@@ -127,7 +112,34 @@ class RNN(Layer):
             output = ops.stack(outputs, axis=1)
             if mask is not None:
                 output._keras_mask = mask
-        return (output, *states) if self.return_state else output
+        result = (output, *states) if self.return_state else output
+        if self.activity_regularizer is not None:  # per sample, on every output, as Keras
+            for t in result if self.return_state else [result]:
+                self.add_loss(self.activity_regularizer(t) / batch)
+        return result
+
+    def _loop(self, sequences, states, keep, training):
+        """Step through time; where `keep` is False a step leaves output and states as they
+        were (the output starts as zeros, and stays zeros with zero_output_for_mask)."""
+        if isinstance(self.cell, BaseRNNCell):  # one input matmul for all steps
+            xs = time_steps(ops.swapaxes(self.cell.project(sequences, training), 0, 1))
+            step = lambda x, s: self.cell.step(x, s, training)
+        else:
+            xs = time_steps(ops.swapaxes(sequences, 0, 1))
+            step = lambda x, s: self._cell_call(x, s, training)
+        output, outputs = None, []
+        for t in reversed(range(len(xs))) if self.go_backwards else range(len(xs)):
+            new_output, new_states = step(xs[t], states)
+            if keep is not None:
+                held = output
+                if held is None or self.zero_output_for_mask:
+                    held = ops.zeros_like(new_output)
+                new_output = ops.where(keep[t], new_output, held)
+                new_states = [ops.where(keep[t], n, s) for n, s in zip(new_states, states)]
+            output, states = new_output, list(new_states)
+            if self.return_sequences:
+                outputs.append(output)
+        return output, outputs, states
 
     def _cell_call(self, x, states, training):
         if isinstance(self.cell, Layer):
@@ -195,12 +207,14 @@ class RNN(Layer):
                   "return_state": self.return_state, "go_backwards": self.go_backwards,
                   "stateful": self.stateful, "unroll": self.unroll,
                   "zero_output_for_mask": self.zero_output_for_mask}
+        regularizer = regularizers.serialize(self.activity_regularizer)
         if not self._cell_attributes:
-            return {**config, "cell": serialize_keras_object(self.cell)}
+            extra = {"activity_regularizer": regularizer} if regularizer is not None else {}
+            return {**config, "cell": serialize_keras_object(self.cell), **extra}
         cell_config = self.cell.get_config()
         for key in ("name", "trainable", "dtype"):
             cell_config.pop(key)
-        return {**config, **cell_config, "activity_regularizer": None}
+        return {**config, **cell_config, "activity_regularizer": regularizer}
 
     @classmethod
     def from_config(cls, config):

@@ -49,5 +49,6 @@ class SimpleRNN(RNN):
             recurrent_dropout=recurrent_dropout, seed=seed, dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True), name="simple_rnn_cell")
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                         activity_regularizer=activity_regularizer, **kwargs)
         self.input_spec = InputSpec(ndim=3)
