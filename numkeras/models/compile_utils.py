@@ -17,7 +17,9 @@ def _per_output(value, names, what):
                 f"`{what}` names unknown outputs {sorted(unknown)}; the outputs are {names}."
             )
         return [value.get(n) for n in names]
-    if isinstance(value, (list, tuple)) and what == "loss":
+    nested = isinstance(value, (list, tuple)) and all(
+        isinstance(v, (list, tuple)) or v is None for v in value)
+    if isinstance(value, (list, tuple)) and (what == "loss" or nested):
         if len(value) != len(names):
             raise ValueError(
                 f"`{what}` has {len(value)} entries but the model has {len(names)} outputs "

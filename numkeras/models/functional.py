@@ -58,7 +58,10 @@ class Functional(Model):
                 k: v for k, v in node.kwargs.items() if k != "training"})
             for t, v in zip(flatten(node.outputs), flatten(out)):
                 values[id(t)] = v
-        return map_structure(lambda t: values[id(t)], self._outputs_struct)
+        outputs = map_structure(lambda t: values[id(t)], self._outputs_struct)
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            return outputs[0]  # a single output given as [x] comes back bare, as in Keras
+        return outputs
 
     def compute_output_shape(self, input_shape):
         return map_structure(lambda t: t.shape, self._outputs_struct)
@@ -97,12 +100,22 @@ class Functional(Model):
         with custom_object_scope(custom_objects):
             return model_config.functional_from_config(cls, config)
 
+    def _is_chain(self):
+        """True for a plain stack (one input, one output, each call fed by the previous one)."""
+        previous = self.inputs
+        for node in self._nodes:
+            if node.input_tensors != previous or len(flatten(node.outputs)) != 1:
+                return False
+            previous = flatten(node.outputs)
+        return len(self.inputs) == 1 and previous == self.outputs
+
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        chain = self._is_chain()
         rows = []
         for layer in self.layers:
             if isinstance(layer, InputLayer):
                 row = summary_lib.layer_row(layer, layer.batch_shape)
-                rows.append(row + ["-"])
+                rows.append(row if chain else row + ["-"])
                 continue
             node = next(n for n in self._nodes if n.layer is layer)
             outs = flatten(node.outputs)
@@ -110,8 +123,10 @@ class Functional(Model):
             links = ", ".join(
                 f"{t._keras_history[0].name}[{t._keras_history[1]}][{t._keras_history[2]}]"
                 for t in node.input_tensors) or "-"
-            rows.append(summary_lib.layer_row(layer, shape) + [links])
-        text = summary_lib.format_summary(self, rows, connected=True, line_length=line_length)
+            row = summary_lib.layer_row(layer, shape)
+            rows.append(row if chain else row + [links])
+        text = summary_lib.format_summary(self, rows, connected=not chain,
+                                          line_length=line_length)
         (print_fn or print)(text)
 
 

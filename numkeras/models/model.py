@@ -24,7 +24,7 @@ class Model(Layer):
         if cls is Model and (args or "inputs" in kwargs):
             from numkeras.models.functional import Functional
 
-            return Functional(*args, **kwargs)
+            return super().__new__(Functional)  # Python then runs Functional.__init__ once
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
