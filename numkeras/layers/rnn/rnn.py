@@ -190,7 +190,7 @@ class RNN(Layer):
             return [output] + [(batch, s) for s in self.state_size]
         return output
 
-    def compute_mask(self, inputs, mask):
+    def compute_mask(self, inputs, mask=None):
         output_mask = mask if self.return_sequences else None
         return [output_mask] + [None] * len(self.state_size) if self.return_state else output_mask
 
