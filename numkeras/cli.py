@@ -1,4 +1,5 @@
-"""The `numkeras` command: `numkeras tutorial` runs the Keras MNIST tutorial end to end."""
+"""The `numkeras` command: `numkeras tutorial` runs the Keras MNIST tutorial end to end;
+`numkeras demo` serves a page to draw digits for a trained model."""
 import argparse
 import os
 import sys
@@ -118,6 +119,46 @@ def _save_npz(model, output):
     print(f"Weights saved to {path}")
 
 
+def demo(args):
+    """Serve the demo page for a saved model (default ./mnist_cnn.keras, trained if missing)."""
+    from numkeras.models import load_model
+    from numkeras.web import serve
+
+    path = args.model or "mnist_cnn.keras"
+    if args.model is None and not os.path.exists(path):
+        print(f"No model given and no {path} here: training the tutorial CNN for one epoch.")
+        model = _train_demo_model(path)
+    else:
+        try:
+            model = load_model(path)
+        except (OSError, ValueError) as e:
+            print(f"numkeras demo: cannot load {path}: {e}", file=sys.stderr)
+            return 1
+    try:
+        serve(model, args.host, args.port, open_browser=args.open)
+    except OSError as e:
+        print(f"numkeras demo: cannot serve on {args.host}:{args.port}: {e.strerror or e}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _train_demo_model(path):
+    import numpy as np
+
+    from numkeras.datasets import mnist
+    from numkeras.utils import to_categorical
+
+    (x_train, y_train), _ = mnist.load_data()
+    x_train = np.expand_dims(x_train.astype("float32") / 255, axis=3)
+    model = build_tutorial_model()
+    model.compile("adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, to_categorical(y_train), batch_size=128, epochs=1)
+    model.save(path)
+    print(f"Model saved to {path}")
+    return model
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="numkeras",
@@ -135,7 +176,24 @@ def main(argv=None):
     tut.add_argument("--train-samples", type=int, default=None,
                      help="train on only the first N training images (for a quick look)")
     tut.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
+    dem = sub.add_parser(
+        "demo", help="serve a local page: draw a digit, see the prediction and feature maps",
+        description="Serve a page where you draw a digit and see the model's input, its "
+        "prediction, the probabilities, every convolution and pooling layer's feature maps and "
+        "the model summary. Ctrl-C stops it.",
+    )
+    dem.add_argument("model", nargs="?", default=None, metavar="MODEL.keras",
+                     help="a saved model (default: mnist_cnn.keras here, or train the tutorial "
+                     "CNN for one epoch and save it there)")
+    dem.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    dem.add_argument("--port", type=int, default=8000,
+                     help="port (default 8000; 0 picks a free one)")
+    dem.add_argument("--open", action="store_true", help="open the page in a web browser")
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        if not 0 <= args.port <= 65535:
+            parser.error(f"--port must be in 0..65535, got {args.port}")
+        return demo(args)
     if args.command == "tutorial":
         if args.epochs < 1 or args.batch_size < 1:
             parser.error("--epochs and --batch-size must be positive")
