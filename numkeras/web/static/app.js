@@ -160,8 +160,8 @@
       });
       const result = await response.json();
       if (!response.ok) throw new Error(result.error || response.statusText);
-      const ms = performance.now() - start;
       showResult(result);
+      const ms = performance.now() - start;  // request, model, answer and drawing it
       count += 1;
       document.body.dataset.predictions = String(count);
       timingEl.textContent = `round trip ${ms.toFixed(1)} ms`;
