@@ -1,12 +1,13 @@
 """`numkeras.utils`: `to_categorical`, `normalize`, `get_file`, `Progbar`, `PyDataset`,
-`set_random_seed`."""
+`set_random_seed`, `plot_history` and `plot_model` (matplotlib, the `plot` extra)."""
 from numkeras.utils.file_utils import get_file
 from numkeras.utils.numerical_utils import normalize, to_categorical
+from numkeras.utils.plotting import plot_history, plot_model
 from numkeras.utils.progbar import Progbar
 from numkeras.utils.py_dataset import PyDataset, Sequence
 from numkeras.utils.rng_utils import set_random_seed
 
 __all__ = [
-    "Progbar", "PyDataset", "Sequence", "get_file", "normalize", "set_random_seed",
-    "to_categorical",
+    "Progbar", "PyDataset", "Sequence", "get_file", "normalize", "plot_history", "plot_model",
+    "set_random_seed", "to_categorical",
 ]

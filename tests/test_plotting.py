@@ -1,0 +1,170 @@
+"""numkeras.utils.plot_history and plot_model: real PNGs that depend on what is plotted, Keras's
+signature, and a clear error without matplotlib."""
+import inspect
+import struct
+import sys
+
+import numpy as np
+import pytest
+
+import numkeras
+from numkeras import cli, layers
+from numkeras.utils import plot_history, plot_model, set_random_seed
+
+
+def png_size(path):
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">II", head[16:24])  # width, height from the IHDR chunk
+
+
+@pytest.fixture
+def mpl():
+    return pytest.importorskip("matplotlib")
+
+
+@pytest.fixture(scope="module")
+def history():
+    set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    model = numkeras.Sequential([layers.Input((4,)), layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model.fit(x, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0)
+
+
+def functional_model():
+    inputs = numkeras.Input((28, 28, 1), name="image")
+    x = layers.Conv2D(4, 3, activation="relu")(inputs)
+    y = layers.Conv2D(4, 3, padding="same")(x)
+    x = layers.Add()([x, y])  # a skip connection
+    outputs = layers.Dense(10, activation="softmax")(layers.Flatten()(x))
+    return numkeras.Model(inputs, outputs)
+
+
+# --- plot_history --------------------------------------------------------------------------------
+def test_plot_history_from_fit(mpl, history, tmp_path):
+    path = tmp_path / "history.png"
+    fig = plot_history(history, path)
+    assert path.stat().st_size > 5000
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == ["loss", "accuracy"]
+    for ax in panels:  # training and validation, one point per epoch, epochs from 1
+        assert [line.get_label() for line in ax.get_lines()] == ["training", "validation"]
+        np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(panels[0].get_lines()[1].get_ydata(), history.history["val_loss"])
+
+
+def test_plot_history_depends_on_the_history(mpl, tmp_path):
+    logs = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7]}
+    plot_history(logs, tmp_path / "a.png")
+    plot_history({"loss": [1.0, 0.2, 0.1], "val_loss": [1.1, 0.9, 0.9]}, tmp_path / "b.png")
+    more = {**logs, "accuracy": [0.5, 0.7, 0.8], "val_accuracy": [0.4, 0.6, 0.7],
+            "mae": [3, 2, 1]}
+    plot_history(more, tmp_path / "c.png")
+    a, b = (tmp_path / "a.png").read_bytes(), (tmp_path / "b.png").read_bytes()
+    assert a != b
+    assert png_size(tmp_path / "c.png")[0] > png_size(tmp_path / "a.png")[0]  # three panels
+
+
+def test_plot_history_without_a_path_returns_the_figure(mpl, tmp_path):
+    fig = plot_history({"val_loss": [0.5, 0.4]})  # validation only is fine
+    assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == ["loss"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("bad, error, words", [
+    ([1, 2, 3], TypeError, "History that `fit` returns"),
+    ({}, ValueError, "empty history"),
+    ({"loss": []}, ValueError, "empty history"),
+])
+def test_plot_history_rejects(mpl, bad, error, words):
+    with pytest.raises(error, match=words):
+        plot_history(bad)
+
+
+def test_tutorial_command_saves_training_curves(mpl, tmp_path, capsys):
+    argv = ["tutorial", "--epochs", "1", "--train-samples", "256", "--batch-size", "64",
+            "--seed", "0", "--output", str(tmp_path)]
+    assert cli.main(argv) == 0
+    assert "Training curves saved to" in capsys.readouterr().out
+    assert png_size(tmp_path / "history.png")[0] > 0
+
+
+# --- plot_model ----------------------------------------------------------------------------------
+def test_plot_model_has_keras_signature():
+    params = inspect.signature(plot_model).parameters
+    assert [(n, p.default) for n, p in params.items() if n not in ("model", "kwargs")] == [
+        ("to_file", "model.png"), ("show_shapes", False), ("show_dtype", False),
+        ("show_layer_names", False), ("rankdir", "TB"), ("expand_nested", False), ("dpi", 200),
+        ("show_layer_activations", False), ("show_trainable", False), ("splines", "ortho"),
+    ]
+
+
+def test_plot_model_sequential(mpl, tmp_path):
+    model = cli.build_tutorial_model()
+    plain, full = tmp_path / "plain.png", tmp_path / "full.png"
+    plot_model(model, to_file=plain, dpi=50)
+    result = plot_model(model, to_file=full, show_shapes=True, show_layer_names=True,
+                        show_dtype=True, show_layer_activations=True, show_trainable=True,
+                        dpi=50)
+    assert result is None or hasattr(result, "data")  # an IPython Image when IPython is there
+    (w0, h0), (w1, h1) = png_size(plain), png_size(full)
+    assert h0 > 2 * w0  # eight boxes, top to bottom
+    assert w1 > w0 and h1 > h0  # the shapes and names make the boxes bigger
+    assert plain.stat().st_size > 3000
+
+
+def test_plot_model_depends_on_the_model(mpl, tmp_path):
+    small = numkeras.Sequential([layers.Input((4,)), layers.Dense(2)])
+    plot_model(small, tmp_path / "small.png", dpi=50)
+    plot_model(cli.build_tutorial_model(), tmp_path / "cnn.png", dpi=50)
+    assert png_size(tmp_path / "cnn.png")[1] > 2 * png_size(tmp_path / "small.png")[1]
+    assert plot_model(small, tmp_path / "small.svg") is None
+    assert (tmp_path / "small.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_plot_model_functional_graph(mpl, tmp_path):
+    model = functional_model()
+    plot_model(model, tmp_path / "tb.png", show_shapes=True, dpi=50)
+    plot_model(model, tmp_path / "lr.png", rankdir="LR", dpi=50)
+    (w, h), (lw, lh) = png_size(tmp_path / "tb.png"), png_size(tmp_path / "lr.png")
+    assert h > w and lw > lh  # six ranks down, or six ranks across
+    from numkeras.utils.plotting import _graph, _ranks
+
+    boxes, edges = _graph(model)
+    names = [layer.name for layer, _, _ in boxes]
+    assert names[0] == "image" and len(edges) == 6  # the skip adds an edge over a rank
+    assert _ranks(len(boxes), edges) == [0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"rankdir": "BT"}, "rankdir must be 'TB' or 'LR'"),
+    ({"layer_range": ["a", "b"]}, "layer_range` is no longer supported"),
+    ({"colour": "red"}, "Unrecognized keyword arguments"),
+])
+def test_plot_model_rejects(mpl, tmp_path, kwargs, words):
+    model = numkeras.Sequential([layers.Input((4,)), layers.Dense(2)])
+    with pytest.raises(ValueError, match=words):
+        plot_model(model, tmp_path / "x.png", **kwargs)
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_plot_model_needs_a_built_model(mpl, tmp_path):
+    with pytest.raises(ValueError, match="has not yet been built"):
+        plot_model(numkeras.Sequential([layers.Dense(2)]), tmp_path / "x.png")
+
+
+# --- without matplotlib --------------------------------------------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda path: plot_history({"loss": [1.0]}, path),
+    lambda path: plot_model(numkeras.Sequential([layers.Input((4,)), layers.Dense(2)]), path),
+])
+def test_a_clear_error_without_matplotlib(monkeypatch, tmp_path, call):
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now fails
+    with pytest.raises(ImportError, match=r"pip install 'numkeras\[plot\]'"):
+        call(tmp_path / "x.png")
