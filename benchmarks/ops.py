@@ -5,9 +5,14 @@ Both frameworks run in the same process on the same float32 data (numkeras NHWC 
 `torch.nn.functional` with its default thread count). Each line is the median of several
 repeats after a warm-up. Lines for PyTorch are skipped if it is not installed.
 
-    python benchmarks/ops.py [--repeats 20] [--only conv]
+    python benchmarks/ops.py [--repeats 20] [--only conv] [--tuned-malloc]
+
+`--tuned-malloc` stops glibc from handing freed memory back to the OS after every step (and
+faulting it in again on the next), which is most of numkeras's time outside the GEMMs here.
 """
 import argparse
+import ctypes
+import ctypes.util
 import os
 import statistics
 import sys
@@ -29,25 +34,58 @@ except ImportError:  # the numkeras column still runs
 BATCH = 128
 
 
-def median_ms(fns, repeats, rounds=4, warmup=3):
-    """Median ms of each closure; the closures take turns in `rounds` blocks of repeats.
+def tune_malloc():
+    """glibc: serve arrays up to 256 MB from the heap and keep up to 1 GB of it when freed."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return libc.mallopt(M_MMAP_THRESHOLD, 256 << 20) == libc.mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1
 
-    Taking turns spreads any load from other processes evenly over the frameworks. OpenBLAS
-    and OpenMP worker threads spin for a while after each call, so each block starts after a
-    pause, or the other framework's spinning threads would steal the cores.
+
+def _cpu_times():
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    return values[3] + values[4], sum(values)  # idle + iowait, total
+
+
+def wait_idle(timeout=30.0, pause=0.3):
+    """Sleep until the other processes leave the CPUs idle for `pause` s; False on timeout.
+
+    Also lets OpenBLAS and OpenMP worker threads, which spin for a while after each call, go
+    to sleep, or one framework's spinning threads would steal cores from the other.
+    """
+    if not os.path.exists("/proc/stat"):
+        time.sleep(pause)
+        return True
+    deadline = time.perf_counter() + timeout
+    while True:
+        idle0, total0 = _cpu_times()
+        time.sleep(pause)
+        idle1, total1 = _cpu_times()
+        if idle1 - idle0 >= 0.9 * (total1 - total0):
+            return True
+        if time.perf_counter() > deadline:
+            return False
+
+
+def median_ms(fns, repeats, rounds=4, warmup=3):
+    """Median ms of each closure, and whether other load overlapped the timing.
+
+    The closures take turns in `rounds` blocks of repeats, each started on an idle machine,
+    so that load from other processes falls on all frameworks alike.
     """
     times = [[] for _ in fns]
     for fn in fns:
         for _ in range(warmup):
             fn()
+    quiet = True
     for _ in range(rounds):
         for fn, fn_times in zip(fns, times):
-            time.sleep(0.15)
+            quiet &= wait_idle()
             for _ in range(-(-repeats // rounds)):
                 start = time.perf_counter()
                 fn()
                 fn_times.append(time.perf_counter() - start)
-    return [1000 * statistics.median(t) for t in times]
+    return [1000 * statistics.median(t) for t in times], quiet
 
 
 def _nk_grad(forward, params, watched=(), seed=None):
@@ -187,24 +225,33 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--only", default="", help="run only lines containing this text")
+    parser.add_argument("--tuned-malloc", action="store_true", help=tune_malloc.__doc__)
     args = parser.parse_args()
-    blas = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP"))}
-    print(f"numpy {np.__version__}, batch {BATCH}, median of {args.repeats}, env {blas}")
+    if args.tuned_malloc and not tune_malloc():
+        print("--tuned-malloc: mallopt failed (not glibc?); running with the default allocator")
+    env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP", "MALLOC"))}
+    print(f"numpy {np.__version__}, batch {BATCH}, median of {args.repeats}, env {env}, "
+          f"tuned malloc: {args.tuned_malloc}")
     if torch is None:
         print("torch is not installed: PyTorch lines are skipped")
     else:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"\n{'op (forward + backward)':<40} {'numkeras ms':>12} {'torch ms':>10} {'ratio':>7}")
     rng = np.random.default_rng(0)
+    busy = False
     for name, (nk, tr) in cases(rng):
         if args.only not in name:
             continue
+        (nk_ms, *torch_ms), quiet = median_ms([nk] if tr is None else [nk, tr], args.repeats)
+        busy |= not quiet
+        mark = "" if quiet else " *"
         if tr is None:
-            (nk_ms,) = median_ms([nk], args.repeats)
-            print(f"{name:<40} {nk_ms:>12.2f} {'-':>10} {'-':>7}")
-            continue
-        nk_ms, torch_ms = median_ms([nk, tr], args.repeats)
-        print(f"{name:<40} {nk_ms:>12.2f} {torch_ms:>10.2f} {nk_ms / torch_ms:>7.2f}")
+            print(f"{name:<40} {nk_ms:>12.2f} {'-':>10} {'-':>7}{mark}")
+        else:
+            ratio = nk_ms / torch_ms[0]
+            print(f"{name:<40} {nk_ms:>12.2f} {torch_ms[0]:>10.2f} {ratio:>7.2f}{mark}")
+    if busy:
+        print("* other processes kept the CPUs busy while this line was timed")
 
 if __name__ == "__main__":
     main()

@@ -1,10 +1,15 @@
 """Pure NumPy forward/backward pairs for convolution and pooling (NHWC, no Tensors).
 
-Convolution is one GEMM over an im2col matrix built by looping over the KH x KW kernel
-offsets with strided slices (never over pixels or images); its gradients are GEMMs too,
-with col2im by the same offset slices.
+Convolution is one GEMM over an im2col matrix, copied once from a strided view of every
+kernel offset (no loop over pixels or images); its gradients are GEMMs too, with col2im
+adding each kernel offset's share back by strided slices.
 """
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+# Below this many channels the patch matrix is copied K-major: each copied run is then a row
+# of output pixels rather than C values (C=1: 0.10 vs 0.16 ms; C=32: 3.6 vs 0.5 ms, measured).
+FEW_CHANNELS = 4
 
 
 def output_size(n, k, stride, padding, dilation=1):
@@ -33,86 +38,101 @@ def _geometry(x_shape, k_shape, strides, padding, dilation):
 def _pad(x, pad_h, pad_w, value=0.0):
     if pad_h == (0, 0) and pad_w == (0, 0):
         return x
-    return np.pad(x, ((0, 0), pad_h, pad_w, (0, 0)), constant_values=value)
-
-
-def im2col(x, KH, KW, strides, padding, dilation):
-    """(N, OH, OW, KH, KW, C) patches of `x`, contiguous, one slice copy per kernel offset."""
     N, H, W, C = x.shape
-    OH, OW, pad_h, pad_w = _geometry(x.shape, (KH, KW), strides, padding, dilation)
-    xp = _pad(x, pad_h, pad_w)
-    cols = np.empty((N, OH, OW, KH, KW, C), dtype=x.dtype)
-    for i in range(KH):
-        for j in range(KW):
-            rows = _window(i * dilation[0], OH, strides[0])
-            columns = _window(j * dilation[1], OW, strides[1])
-            cols[:, :, :, i, j, :] = xp[:, rows, columns, :]
-    return cols
+    xp = np.full((N, H + sum(pad_h), W + sum(pad_w), C), value, dtype=x.dtype)
+    xp[:, pad_h[0] : pad_h[0] + H, pad_w[0] : pad_w[0] + W] = x
+    return xp
 
 
-def col2im(cols, x_shape, strides, padding, dilation):
-    """Adjoint of `im2col`: scatter-add patches back into an input-shaped array."""
-    N, OH, OW, KH, KW, C = cols.shape
-    _, _, pad_h, pad_w = _geometry(x_shape, (KH, KW), strides, padding, dilation)
-    H, W = x_shape[1] + sum(pad_h), x_shape[2] + sum(pad_w)
-    gx = np.zeros((N, H, W, C), dtype=cols.dtype)
+def _unpad(xp, pad_h, pad_w):
+    return xp[:, pad_h[0] : xp.shape[1] - pad_h[1], pad_w[0] : xp.shape[2] - pad_w[1]]
+
+
+def im2col(xp, KH, KW, OH, OW, strides, dilation):
+    """The (N*OH*OW, KH*KW*C) patch matrix of the padded input `xp`, in one strided copy."""
+    N, _, _, C = xp.shape
+    sN, sH, sW, sC = xp.strides
+    patches = as_strided(
+        xp, (N, OH, OW, KH, KW, C),
+        (sN, sH * strides[0], sW * strides[1], sH * dilation[0], sW * dilation[1], sC),
+        writeable=False,
+    )
+    if C < FEW_CHANNELS:  # a Fortran-ordered matrix: BLAS takes either
+        return np.ascontiguousarray(patches.transpose(3, 4, 5, 0, 1, 2)).reshape(-1, N * OH * OW).T
+    return np.ascontiguousarray(patches).reshape(N * OH * OW, -1)
+
+
+def col2im(gxp, g2, kernel, OH, OW, strides, dilation):
+    """Adjoint of `im2col`: add the patch gradients g2 @ kernel.T into the padded `gxp`.
+
+    With many channels each kernel offset gets its own (M, CO) @ (CO, C) GEMM into one reused
+    buffer, so every add into `gxp` runs over contiguous (OW, C) rows rather than C values
+    (conv2 of the tutorial CNN: 1.2 vs 2.6 ms of adds, with the same GEMM time).
+    """
+    KH, KW, C, CO = kernel.shape
+    N = gxp.shape[0]
+    if C < FEW_CHANNELS:
+        parts = (kernel.reshape(-1, CO) @ g2.T).reshape(KH, KW, C, N, OH, OW)
+        parts = parts.transpose(0, 1, 3, 4, 5, 2)
+    else:
+        buffer = np.empty((N * OH * OW, C), dtype=g2.dtype)
     for i in range(KH):
         for j in range(KW):
+            if C < FEW_CHANNELS:
+                part = parts[i, j]
+            else:
+                part = np.matmul(g2, kernel[i, j].T, out=buffer).reshape(N, OH, OW, C)
             rows = _window(i * dilation[0], OH, strides[0])
             columns = _window(j * dilation[1], OW, strides[1])
-            gx[:, rows, columns, :] += cols[:, :, :, i, j, :]
-    return gx[:, pad_h[0] : H - pad_h[1], pad_w[0] : W - pad_w[1], :]
+            gxp[:, rows, columns] += part
+    return gxp
+
+
+def _group(grp, size):
+    return slice(grp * size, (grp + 1) * size)
 
 
 def conv2d_forward(x, kernel, strides, padding, dilation, groups=1):
-    """y[n, oh, ow, o] = sum over (i, j, c) of patch * kernel[i, j, c, o], as one GEMM per group."""
-    KH, KW, Cg, O = kernel.shape
-    cols = im2col(x, KH, KW, strides, padding, dilation)
-    N, OH, OW = cols.shape[:3]
+    """y[n, oh, ow, o] = sum over (i, j, c) of patch * kernel[i, j, c, o]: a GEMM per group."""
+    KH, KW, Cg, CO = kernel.shape
+    OH, OW, pad_h, pad_w = _geometry(x.shape, (KH, KW), strides, padding, dilation)
+    xp = _pad(x, pad_h, pad_w)
+    COg = CO // groups
+    k2 = kernel.reshape(-1, CO)
+    cols = [im2col(xp[..., _group(grp, Cg)], KH, KW, OH, OW, strides, dilation)
+            for grp in range(groups)]
     if groups == 1:
-        y = cols.reshape(N * OH * OW, -1) @ kernel.reshape(-1, O)
+        y = cols[0] @ k2
     else:
-        Og = O // groups
-        y = np.concatenate([
-            cols[..., g * Cg : (g + 1) * Cg].reshape(N * OH * OW, -1)
-            @ kernel[..., g * Og : (g + 1) * Og].reshape(-1, Og)
-            for g in range(groups)
-        ], axis=-1)
-    return y.reshape(N, OH, OW, O), (cols, x.shape, kernel, strides, padding, dilation, groups)
+        y = np.concatenate([c @ k2[:, _group(grp, COg)] for grp, c in enumerate(cols)], axis=1)
+    cache = (cols, x.shape, kernel, (OH, OW), strides, (pad_h, pad_w), dilation)
+    return y.reshape(x.shape[0], OH, OW, CO), cache
 
 
 def conv2d_backward(g, cache, need_x=True, need_kernel=True):
-    """(gx, gkernel) for `conv2d_forward`; each side is skipped when not needed."""
-    cols, x_shape, kernel, strides, padding, dilation, groups = cache
-    KH, KW, Cg, O = kernel.shape
-    M = g.shape[0] * g.shape[1] * g.shape[2]
-    g2 = g.reshape(M, O)
+    """(gx, gkernel) for `conv2d_forward`; each side is skipped (None) when not needed."""
+    cols, x_shape, kernel, (OH, OW), strides, (pad_h, pad_w), dilation = cache
+    KH, KW, Cg, CO = kernel.shape
+    groups = len(cols)
+    COg = CO // groups
+    g2 = g.reshape(-1, CO)
     gx = gkernel = None
-    if groups == 1:
-        if need_kernel:
-            gkernel = (cols.reshape(M, -1).T @ g2).reshape(kernel.shape)
-        if need_x:
-            gcols = (g2 @ kernel.reshape(-1, O).T).reshape(cols.shape)
-            gx = col2im(gcols, x_shape, strides, padding, dilation)
-        return gx, gkernel
-    Og = O // groups
-    parts_k, parts_cols = [], []
-    for grp in range(groups):
-        gg = g2[:, grp * Og : (grp + 1) * Og]
-        kg = kernel[..., grp * Og : (grp + 1) * Og].reshape(-1, Og)
-        cg = cols[..., grp * Cg : (grp + 1) * Cg]
-        if need_kernel:
-            parts_k.append((cg.reshape(M, -1).T @ gg).reshape(KH, KW, Cg, Og))
-        if need_x:
-            parts_cols.append((gg @ kg.T).reshape(cg.shape))
     if need_kernel:
-        gkernel = np.concatenate(parts_k, axis=-1)
+        parts = [c.T @ g2[:, _group(grp, COg)] for grp, c in enumerate(cols)]
+        gkernel = (parts[0] if groups == 1 else np.concatenate(parts, axis=1))
+        gkernel = gkernel.reshape(kernel.shape)
     if need_x:
-        gx = col2im(np.concatenate(parts_cols, axis=-1), x_shape, strides, padding, dilation)
+        N, H, W, C = x_shape
+        gxp = np.zeros((N, H + sum(pad_h), W + sum(pad_w), C), dtype=g2.dtype)
+        for grp in range(groups):
+            col2im(gxp[..., _group(grp, Cg)], g2[:, _group(grp, COg)],
+                   kernel[..., _group(grp, COg)], OH, OW, strides, dilation)
+        gx = _unpad(gxp, pad_h, pad_w)
     return gx, gkernel
 
 
-def _pool_slices(x_shape, pool, strides, padding):
+def _pool_offsets(x_shape, pool, strides, padding):
+    """Window offsets as (rows, columns) slices, in row-major window order, and the padding."""
     OH, OW, pad_h, pad_w = _geometry(x_shape, pool, strides, padding, (1, 1))
     offsets = [
         (_window(i, OH, strides[0]), _window(j, OW, strides[1]))
@@ -123,37 +143,55 @@ def _pool_slices(x_shape, pool, strides, padding):
 
 
 def max_pool_forward(x, pool, strides, padding):
-    """Window maxima: a running `np.maximum` over the window offsets."""
-    offsets, pad_h, pad_w = _pool_slices(x.shape, pool, strides, padding)
+    """Window maxima, and the offset of each window's first maximum for the backward pass.
+
+    The running scan over offsets keeps the earlier offset on ties (`>` not `>=`), and the
+    offset index of a strict new maximum is larger than every earlier one, so `maximum`
+    updates it. PyTorch and TensorFlow route the gradient of tied windows (all-zero relu
+    outputs are common) to that first maximum, in row-major window order.
+    """
+    offsets, pad_h, pad_w = _pool_offsets(x.shape, pool, strides, padding)
     xp = _pad(x, pad_h, pad_w, -np.inf)
     (r, c), rest = offsets[0], offsets[1:]
-    y = xp[:, r, c, :].copy()
-    for r, c in rest:
-        np.maximum(y, xp[:, r, c, :], out=y)
-    return y, (xp, y, x.shape, offsets, pad_h, pad_w)
+    y = xp[:, r, c].copy()
+    first = np.zeros(y.shape, dtype=np.min_scalar_type(len(offsets) - 1))
+    larger = np.empty(y.shape, dtype=bool)
+    for k, (r, c) in enumerate(rest, 1):
+        np.greater(xp[:, r, c], y, out=larger)
+        np.maximum(y, xp[:, r, c], out=y)
+        np.maximum(first, larger * first.dtype.type(k), out=first)
+    return y, (first, xp.shape, offsets, strides, pool, pad_h, pad_w)
 
 
 def max_pool_backward(g, cache):
-    """Route each gradient to the first maximum of its window (PyTorch's and TF's choice)."""
-    xp, y, x_shape, offsets, pad_h, pad_w = cache
-    gx = np.zeros(xp.shape, dtype=g.dtype)
-    taken = np.zeros(y.shape, dtype=bool)
-    for r, c in offsets:
-        hit = xp[:, r, c, :] == y
-        hit &= ~taken
-        taken |= hit
-        gx[:, r, c, :] += g * hit
-    return gx[:, pad_h[0] : xp.shape[1] - pad_h[1], pad_w[0] : xp.shape[2] - pad_w[1], :]
+    """Each window's gradient goes to its first maximum; disjoint windows write, not add."""
+    first, shape, offsets, strides, pool, pad_h, pad_w = cache
+    disjoint = strides[0] >= pool[0] and strides[1] >= pool[1]
+    gxp = np.empty(shape, dtype=g.dtype) if disjoint else np.zeros(shape, dtype=g.dtype)
+    if disjoint:  # cells that no window covers (the cropped remainder, gaps of big strides)
+        covered = np.zeros(shape[1:3], dtype=bool)
+        for r, c in offsets:
+            covered[r, c] = True
+        gxp[:, ~covered] = 0
+    for k, (r, c) in enumerate(offsets):
+        if disjoint:
+            np.multiply(g, first == k, out=gxp[:, r, c])
+        else:
+            gxp[:, r, c] += g * (first == k)
+    return _unpad(gxp, pad_h, pad_w)
 
 
 def average_pool_forward(x, pool, strides, padding):
     """Window means; with 'same' padding the padded cells are not counted (as in Keras)."""
-    offsets, pad_h, pad_w = _pool_slices(x.shape, pool, strides, padding)
+    offsets, pad_h, pad_w = _pool_offsets(x.shape, pool, strides, padding)
     xp = _pad(x, pad_h, pad_w)
-    total = sum(xp[:, r, c, :] for r, c in offsets)
+    (r, c), rest = offsets[0], offsets[1:]
+    total = xp[:, r, c].copy()
+    for r, c in rest:
+        total += xp[:, r, c]
     if padding == "same":
         ones = _pad(np.ones((1,) + x.shape[1:3] + (1,), dtype=x.dtype), pad_h, pad_w)
-        count = sum(ones[:, r, c, :] for r, c in offsets)
+        count = sum(ones[:, r, c] for r, c in offsets)
     else:
         count = np.asarray(len(offsets), dtype=x.dtype)
     return total / count, (xp.shape, count, offsets, pad_h, pad_w)
@@ -162,7 +200,7 @@ def average_pool_forward(x, pool, strides, padding):
 def average_pool_backward(g, cache):
     shape, count, offsets, pad_h, pad_w = cache
     share = g / count
-    gx = np.zeros(shape, dtype=g.dtype)
+    gxp = np.zeros(shape, dtype=g.dtype)
     for r, c in offsets:
-        gx[:, r, c, :] += share
-    return gx[:, pad_h[0] : shape[1] - pad_h[1], pad_w[0] : shape[2] - pad_w[1], :]
+        gxp[:, r, c] += share
+    return _unpad(gxp, pad_h, pad_w)
