@@ -25,6 +25,7 @@ __all__ = ["serialize_keras_object", "deserialize_keras_object", "dtype_policy",
 _NAMESPACES = {
     "layers": "numkeras.layers", "models": "numkeras.models",
     "initializers": "numkeras.initializers", "regularizers": "numkeras.regularizers",
+    "constraints": "numkeras.constraints",
     "optimizers": "numkeras.optimizers", "schedules": "numkeras.optimizers.schedules",
     "losses": "numkeras.losses", "metrics": "numkeras.metrics",
     "activations": "numkeras.activations", "ops": "numkeras.ops",

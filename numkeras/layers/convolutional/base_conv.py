@@ -1,5 +1,5 @@
 """BaseConv: the shared N-D convolution layer; Conv1D and Conv2D only fix the rank."""
-from numkeras import activations, initializers, ops, regularizers
+from numkeras import activations, constraints, initializers, ops, regularizers
 from numkeras.engine.kernels import output_size
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
@@ -33,6 +33,8 @@ class BaseConv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def _channel_axis(self):
@@ -48,12 +50,14 @@ class BaseConv(Layer):
         self._check_spatial(input_shape)
         self.kernel = self.add_weight(
             shape=self.kernel_size + (channels // self.groups, self.filters), name="kernel",
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
+            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint)
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(shape=(self.filters,), name="bias",
                                         initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis(): channels})
 
     def _spatial(self, input_shape):
@@ -102,7 +106,9 @@ class BaseConv(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
+                "activity_regularizer": None,
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 class Conv1D(BaseConv):

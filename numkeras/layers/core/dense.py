@@ -1,5 +1,5 @@
 """Dense: `activation(inputs @ kernel + bias)`, the fully connected layer."""
-from numkeras import activations, initializers, ops, regularizers
+from numkeras import activations, constraints, initializers, ops, regularizers
 from numkeras.layers.args import positive_int
 from numkeras.layers.layer import InputSpec, Layer
 
@@ -13,6 +13,8 @@ class Dense(Layer):
         use_bias: whether to add a bias vector.
         kernel_initializer, bias_initializer: initializers (glorot_uniform, zeros).
         kernel_regularizer, bias_regularizer: optional penalties added to the loss.
+        kernel_constraint, bias_constraint: optional projections applied after each
+            optimizer update (see `numkeras.constraints`).
 
     >>> import numpy as np
     >>> Dense(3)(np.ones((2, 4), "float32")).shape
@@ -31,18 +33,22 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
         in_dim = input_shape[-1]
         self.kernel = self.add_weight(shape=(in_dim, self.units), name="kernel",
                                       initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(shape=(self.units,), name="bias",
                                         initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
 
     def call(self, inputs):
@@ -61,4 +67,6 @@ class Dense(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
+                "activity_regularizer": None,
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
