@@ -11,6 +11,19 @@ from numkeras.layers.convolutional.base_conv import (
     Convolution1D,
     Convolution2D,
 )
+from numkeras.layers.convolutional.base_conv_transpose import (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Convolution1DTranspose,
+    Convolution2DTranspose,
+)
+from numkeras.layers.convolutional.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
+from numkeras.layers.convolutional.separable_conv import (
+    SeparableConv1D,
+    SeparableConv2D,
+    SeparableConvolution1D,
+    SeparableConvolution2D,
+)
 from numkeras.layers.core.activation import Activation
 from numkeras.layers.core.dense import Dense
 from numkeras.layers.core.embedding import Embedding
@@ -89,4 +102,7 @@ __all__ = [
     "SpatialDropout1D", "SpatialDropout2D", "Subtract", "TimeDistributed", "UnitNormalization",
     "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add", "average",
     "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
+    "Conv1DTranspose", "Conv2DTranspose", "Convolution1DTranspose", "Convolution2DTranspose",
+    "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
+    "SeparableConvolution1D", "SeparableConvolution2D",
 ]

@@ -20,11 +20,13 @@ from numkeras.engine.shape_ops import (
     shape, split, squeeze, stack, swapaxes, take, take_along_axis, tile, transpose, unstack,
     zeros_like,
 )
+from numkeras.engine.transpose_conv import conv_transpose
 
 __all__ = [
     "abs", "absolute", "add", "all", "amax", "amin", "any", "arange", "argmax", "argmin",
     "average_pool", "binary_crossentropy", "broadcast_to", "cast", "categorical_crossentropy",
-    "clip", "concatenate", "conv", "convert_to_numpy", "convert_to_tensor", "cos", "divide",
+    "clip", "concatenate", "conv", "conv_transpose",
+    "convert_to_numpy", "convert_to_tensor", "cos", "divide",
     "dot", "dropout", "dtype", "elu", "equal", "exp", "expand_dims", "eye", "flatten", "floor",
     "full", "gelu", "greater", "greater_equal", "hard_sigmoid", "is_tensor", "isfinite",
     "isnan", "leaky_relu", "less", "less_equal", "linspace", "log", "log1p", "log_softmax",
