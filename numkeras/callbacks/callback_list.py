@@ -1,4 +1,5 @@
 """CallbackList: fan each hook out to the user's callbacks plus History and the progress bar."""
+from numkeras import distribution
 from numkeras.callbacks.callback import _HOOKS, Callback
 from numkeras.callbacks.history import History
 from numkeras.callbacks.progbar_logger import ProgbarLogger
@@ -38,6 +39,9 @@ class CallbackList(Callback):
                     f"`callbacks` must hold numkeras.callbacks.Callback instances, got "
                     f"{type(cb).__name__}."
                 )
+        replica = distribution.current()
+        if replica is not None and replica.rank != 0:  # files and progress bar: process 0
+            callbacks, add_progbar = replica.worker_callbacks(callbacks), False
         if add_history and not any(isinstance(cb, History) for cb in callbacks):
             callbacks.append(History())
         if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in callbacks):

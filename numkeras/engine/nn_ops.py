@@ -351,7 +351,7 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
 
 def dropout(inputs, rate, noise_shape=None, seed=None):
     """Inverted dropout: keep with probability 1-rate and scale by 1/(1-rate)."""
-    from numkeras.random import generator_for
+    from numkeras.random import generator_for, sample_rows
 
     x = as_tensor(inputs)
     if not 0 <= rate <= 1:
@@ -360,7 +360,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         return multiply(x, np.zeros((), x.data.dtype))
     shape = x.shape if noise_shape is None else tuple(
         s if n is None else n for n, s in zip(noise_shape, x.shape))
-    keep = generator_for(seed).random(shape, dtype=np.float32) >= rate
+    keep = sample_rows(generator_for(seed).random, shape, dtype=np.float32) >= rate
     scale = (keep / np.asarray(1 - rate, x.data.dtype)).astype(x.data.dtype)
     return multiply(x, Tensor(scale))
 

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from numkeras import distribution
 from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.random import global_generator
 from numkeras.utils.py_dataset import PyDataset
@@ -115,13 +116,17 @@ class ArrayData:
             order = global_generator().permutation(self.size)
         else:
             order = None
+        replica = distribution.current()
         for start in range(0, self.size, batch_size):
+            stop = min(start + batch_size, self.size)
+            if replica is not None:  # data-parallel: only this process's rows are gathered
+                start, stop = replica.shard(start, stop)
             if order is None:
-                rows = slice(start, start + batch_size)
+                rows = slice(start, stop)
                 yield (self._take(self.x, rows), self._take(self.y, rows),
                        self._take(self.sample_weight, rows))
             else:
-                idx = order[start : start + batch_size]
+                idx = order[start:stop]
                 yield tuple(self._gather(part, idx, k) for k, part in
                             enumerate((self.x, self.y, self.sample_weight)))
 
@@ -194,7 +199,9 @@ def _standardize_batch(batch, class_weight=None):
         sample_weight = class_weight_to_sample_weights(y, class_weight)
     convert = lambda part, role: None if part is None else map_structure(
         lambda a: _leaf(a, role), part)
-    return convert(x, "x"), convert(y, "y"), convert(sample_weight, "sample_weight")
+    batch = convert(x, "x"), convert(y, "y"), convert(sample_weight, "sample_weight")
+    replica = distribution.current()
+    return batch if replica is None else replica.shard_batch(batch)
 
 
 class ArraySource:

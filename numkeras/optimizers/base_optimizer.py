@@ -12,6 +12,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from numkeras import distribution
 from numkeras.engine.tensor import Tensor
 from numkeras.engine.variable import Variable
 from numkeras.optimizers.clipping import clip_by_global_norm, clip_by_norm
@@ -230,6 +231,9 @@ class Optimizer:
                                      "the variables it was built with; make a new optimizer "
                                      "for new variables.")
         grads, trainable_variables = self._prepare_gradients(grads, trainable_variables)
+        replica = distribution.current()
+        if replica is not None:  # data-parallel training: the global batch's gradients
+            grads = replica.reduce_gradients(grads, trainable_variables)
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         self._apply_prepared(grads, trainable_variables)

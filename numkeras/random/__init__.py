@@ -13,7 +13,9 @@ __all__ = [
     "categorical",
 ]
 
-_global = {"rng": np.random.default_rng()}
+# batch_rows: (offset, rows, global rows) of this process's slice of the batch during a
+# data-parallel training step (numkeras.distribution), else None
+_global = {"rng": np.random.default_rng(), "batch_rows": None}
 
 
 def set_global_seed(seed):
@@ -61,13 +63,28 @@ def generator_for(seed):
     raise TypeError(f"`seed` must be an int, a SeedGenerator or None, got {seed!r}.")
 
 
+def sample_rows(sample, shape, **kwargs):
+    """`sample(shape, **kwargs)`, for per-sample noise (dropout masks, GaussianNoise).
+
+    In a data-parallel training step, a process holding rows [offset, offset + rows) of the
+    global batch draws the noise for the whole batch and keeps its rows: its masks are then
+    those a single process would draw for these samples, and every process's generator
+    advances alike.
+    """
+    shape, rows = tuple(shape), _global["batch_rows"]
+    if rows is None or not shape or shape[0] != rows[1]:
+        return sample(shape, **kwargs)
+    offset, size, total = rows
+    return sample((total,) + shape[1:], **kwargs)[offset:offset + size]
+
+
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    values = generator_for(seed).standard_normal(tuple(shape), dtype=np.float32)
+    values = sample_rows(generator_for(seed).standard_normal, shape, dtype=np.float32)
     return Tensor((values * stddev + mean).astype(dtype or FLOATX))
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-    values = generator_for(seed).random(tuple(shape), dtype=np.float32)
+    values = sample_rows(generator_for(seed).random, shape, dtype=np.float32)
     return Tensor((values * (maxval - minval) + minval).astype(dtype or FLOATX))
 
 

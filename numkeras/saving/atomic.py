@@ -4,6 +4,7 @@ The data goes to a temporary file in the destination's directory (so the final r
 on one filesystem), is flushed and fsynced, then `os.replace`d over the destination.
 """
 import contextlib
+import io
 import os
 import tempfile
 
@@ -25,6 +26,12 @@ def atomic_write(path, overwrite=True):
     >>> open(path, "rb").read(), os.listdir(os.path.dirname(path))
     (b'data', ['out.bin'])
     """
+    from numkeras import distribution
+
+    replica = distribution.current()
+    if replica is not None and replica.rank != 0:  # data-parallel: process 0 writes files
+        yield io.BytesIO()
+        return
     path = os.fspath(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path} already exists and overwrite=False.")
