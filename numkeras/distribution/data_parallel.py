@@ -70,6 +70,7 @@ class Replica:
             self.broadcast_state(model)
         if kind == "predict":
             self._predicted = []
+        moving = _moving_weights(model) if model.built else None
 
         def run(batch):
             shard, self._shard = self._shard, None
@@ -80,7 +81,8 @@ class Replica:
             saved = _metric_values(model) if rows == 0 else None
             if kind == "train":
                 self._rows = rows
-                self._moving = [(v, v.data.copy()) for v in _moving_weights(model)]
+                weights = moving if moving is not None else _moving_weights(model)
+                self._moving = [(v, v.data.copy()) for v in weights]
             random_lib._global["batch_rows"] = shard and (shard.offset, shard.local, shard.total)
             try:
                 logs = step(batch)

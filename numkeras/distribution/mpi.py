@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+_yield = getattr(os, "sched_yield", lambda: None)
 INSTALL_HINT = "pip install 'numkeras[mpi]'  (mpi4py and the mpich wheel, which has mpiexec)"
 
 # Set by the MPI launchers (MPICH/Intel MPI hydra and PMI-1/2 under SLURM, Open MPI, PMIx).
@@ -69,7 +70,9 @@ class Communicator:
             if now > deadline:
                 self.abort(f"{what} did not complete within {self.timeout:g} s: another "
                            "process has died, hangs, or is not running the same steps.")
-            if now - start > 0.002:  # spin briefly (steps are ms apart), then nap
+            if now - start < 0.002:  # spin briefly, yielding to any process on this core
+                _yield()
+            else:  # a slower process (checkpoint, validation): nap
                 time.sleep(0.0005)
         self.wait_seconds += time.perf_counter() - start
 
