@@ -2,6 +2,8 @@
 import inspect
 import itertools
 import threading
+import warnings
+import weakref
 
 import numpy as np
 
@@ -11,8 +13,10 @@ from numkeras.engine import autodiff
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.engine.variable import Variable
 from numkeras.layers.keras_tensor import KerasTensor, Node, flatten, is_symbolic, map_structure
+from numkeras.metrics.metric import Metric
 
 _context = threading.local()
+_with_losses = weakref.WeakSet()  # layers holding add_loss values: calls clear them cheaply
 
 
 class InputSpec:
@@ -85,6 +89,13 @@ class Layer:
         return [item for item in self._tracked_items() if isinstance(item, Layer)]
 
     @property
+    def metrics(self):
+        """Metrics assigned as attributes of this layer, then those of its sublayers."""
+        own = [m for name, m in self._tracked if isinstance(m, Metric) and getattr(
+            self, name, None) is m]
+        return own + [m for layer in self._layers for m in layer.metrics]
+
+    @property
     def _own_variables(self):
         own = [v for v in self._tracked_items() if isinstance(v, Variable)]
         return [v for v in own if v.trainable] + [v for v in own if not v.trainable]
@@ -140,14 +151,16 @@ class Layer:
 
     # --- losses ----------------------------------------------------------------------
     def add_loss(self, loss):
+        """Add a scalar loss in `call`; it counts until the next outermost call."""
         self._losses.append(loss)
+        _with_losses.add(self)
 
     @property
     def losses(self):
         """Losses added in the last call plus the weight regularization penalties."""
         out = list(self._losses)
         for v in self._own_variables:
-            if getattr(v, "regularizer", None) is not None:
+            if v.trainable and self.trainable and getattr(v, "regularizer", None) is not None:
                 out.append(v.regularizer(v))
         for layer in self._layers:
             out.extend(layer.losses)
@@ -155,6 +168,7 @@ class Layer:
 
     def _clear_losses(self):
         self._losses = []
+        _with_losses.discard(self)
         for layer in self._layers:
             layer._clear_losses()
 
@@ -174,28 +188,79 @@ class Layer:
     def __call__(self, inputs, *args, **kwargs):
         if is_symbolic(inputs):
             return self._symbolic_call(inputs, *args, **kwargs)
+        # 1. convert arrays to tensors; 2. check and build with the first input's shape
         inputs = map_structure(self._convert_input, inputs)
         shapes = map_structure(lambda t: t.shape if isinstance(t, Tensor) else None, inputs)
         self._check_input_spec(shapes)
         self._maybe_build(shapes)
-        kwargs = self._resolve_call_kwargs(kwargs)
-        outer = getattr(_context, "training", None)
-        _context.training = kwargs.get("training", outer)
+        # 3. resolve `training` and `mask` (the mask the inputs carry, if `call` takes one)
+        params, makes_mask = _call_info(type(self))
+        mask = kwargs.get("mask")
+        if mask is None:
+            mask = _input_mask(inputs)
+            if mask is not None and "mask" in params:
+                kwargs["mask"] = mask
+        kwargs = self._resolve_call_kwargs(kwargs, params)
+        # 4. call; the outermost call clears the losses its layers added last time
+        outer, depth = getattr(_context, "training", None), getattr(_context, "depth", 0)
+        if not depth and _with_losses:
+            self._clear_losses()
+        _context.training, _context.depth = kwargs.get("training", outer), depth + 1
         try:
-            return self.call(inputs, *args, **kwargs)
+            outputs = self.call(inputs, *args, **kwargs)
         finally:
-            _context.training = outer
+            _context.training, _context.depth = outer, depth
+        # 5. attach the output mask, as Keras does for layers that support masking
+        if mask is not None or makes_mask:
+            self._set_output_mask(inputs, outputs, mask)
+        return outputs
+
+    def compute_mask(self, inputs, mask=None):
+        """The outputs' mask: by default the inputs' mask, passed on unchanged."""
+        return mask
+
+    @property
+    def supports_masking(self):
+        """Whether outputs get a mask from `compute_mask` (true when it is overridden, or
+        when a layer sets `supports_masking = True`)."""
+        value = self.__dict__.get("_supports_masking")
+        return _call_info(type(self))[1] if value is None else value
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self.__dict__["_supports_masking"] = bool(value)
+
+    def _set_output_mask(self, inputs, outputs, mask):
+        if not self.supports_masking:
+            if any(m is not None for m in (mask if isinstance(mask, list) else [mask])):
+                warnings.warn(
+                    f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input "
+                    "with a mask attached to it. However, this layer does not support masking "
+                    "and will therefore destroy the mask information. Downstream layers will "
+                    "not see the mask.", stacklevel=3)
+            return
+        flat = [t for t in flatten(outputs) if isinstance(t, Tensor)]
+        if all(getattr(t, "_keras_mask", None) is not None for t in flat):
+            return
+        masks = self.compute_mask(inputs, mask)
+        if masks is None:
+            return
+        for tensor, m in zip(flat, masks if isinstance(masks, (list, tuple)) else [masks]):
+            if m is not None and getattr(tensor, "_keras_mask", None) is None:
+                tensor._keras_mask = m
 
     def _convert_input(self, x):
         if isinstance(x, (Tensor, np.ndarray, list, float, int, np.generic)):
-            x = as_tensor(x)
-            if x.data.dtype.kind == "f" and x.dtype != self.dtype:
-                x = as_tensor(x.data.astype(self.dtype))
-            return x
+            y = as_tensor(x)
+            if y.data.dtype.kind == "f" and y.dtype != self.dtype:
+                y = as_tensor(y.data.astype(self.dtype))
+                if getattr(x, "_keras_mask", None) is not None:  # a cast keeps the mask
+                    y._keras_mask = x._keras_mask
+            return y
         return x
 
-    def _resolve_call_kwargs(self, kwargs):
-        params = _call_params(type(self))
+    def _resolve_call_kwargs(self, kwargs, params=None):
+        params = params or _call_info(type(self))[0]
         if "training" in params and kwargs.get("training") is None:
             kwargs["training"] = bool(getattr(_context, "training", False) or False)
         elif "training" not in params:
@@ -327,10 +392,24 @@ class _ShapeLeaf:
         self.shape = tuple(shape)
 
 
-_params_cache = {}
+def _input_mask(inputs):
+    """The Keras mask the inputs carry: a tensor's `_keras_mask`, a list of them for a list
+    of inputs with at least one mask, or None."""
+    if isinstance(inputs, Tensor):
+        return getattr(inputs, "_keras_mask", None)
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) for t in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return None
 
 
-def _call_params(cls):
-    if cls not in _params_cache:
-        _params_cache[cls] = set(inspect.signature(cls.call).parameters)
-    return _params_cache[cls]
+_call_info_cache = {}
+
+
+def _call_info(cls):
+    """`call`'s parameter names, and whether the class defines its own `compute_mask`."""
+    info = _call_info_cache.get(cls)
+    if info is None:
+        params = set(inspect.signature(cls.call).parameters)
+        info = _call_info_cache[cls] = (params, cls.compute_mask is not Layer.compute_mask)
+    return info

@@ -1,17 +1,19 @@
 """Model: a Layer that trains (compile, fit, evaluate, predict) and reports (summary)."""
 import numpy as np
 
-from numkeras import distribution
 from numkeras.engine import autodiff
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
 from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.layers.layer import Layer
 from numkeras.models import data as data_lib
+from numkeras.models import subclassed
 from numkeras.models import summary as summary_lib
 from numkeras.models.compile_utils import CompileLoss, CompileMetrics
 from numkeras.models.data import ArrayData, unpack_x_y_sample_weight
 from numkeras.models.interrupt import StepGuard
+from numkeras.models.step_io import pack_x_y_sample_weight as _pack
+from numkeras.models.step_io import pythonify_logs
 
 
 class Model(Layer):
@@ -29,6 +31,12 @@ class Model(Layer):
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
+        if args or "inputs" in kwargs:  # `MyModel(inputs, outputs)`: a functional subclass
+            from numkeras.models.functional import Functional
+
+            subclassed.inject_functional(type(self), Model, Functional)
+            Functional.__init__(self, *args, **kwargs)
+            return
         super().__init__(trainable=kwargs.pop("trainable", True), name=kwargs.pop("name", None),
                          dtype=kwargs.pop("dtype", None), **kwargs)
         self.optimizer = None
@@ -51,7 +59,7 @@ class Model(Layer):
         self.optimizer = optimizer
         self._compile_loss = compile_loss
         self._compile_metrics = compile_metrics
-        self._loss_tracker = Mean(name="loss")
+        object.__setattr__(self, "_loss_tracker", Mean(name="loss"))  # not an attribute metric
         self._compile_config = {
             "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
             "metrics": metrics, "weighted_metrics": weighted_metrics,
@@ -73,9 +81,11 @@ class Model(Layer):
 
     @property
     def metrics(self):
-        if not self.compiled:
-            return []
-        return [self._loss_tracker, self._compile_metrics]
+        """Keras's order: the loss tracker, the compiled metrics, one loss tracker per output,
+        then metrics assigned as attributes of the model and its layers."""
+        out = [self._loss_tracker, self._compile_metrics] if self.compiled else []
+        out += getattr(self._compile_loss, "metrics", []) if self.compiled else []
+        return out + [m for m in super().metrics if all(m is not o for o in out)]
 
     @property
     def metrics_names(self):
@@ -171,14 +181,13 @@ class Model(Layer):
         self.stop_training, self._initial_epoch, epoch_logs = False, None, {}
         with StepGuard() as guard:
             callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
-            train_step = distribution.step_function(self, "train")  # MPI: state of process 0
             for epoch in range(self._initial_epoch or initial_epoch, epochs):
                 self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
                 logs = None
                 for step, batch in data:
                     callbacks.on_train_batch_begin(step)
-                    logs = guard.run(train_step, batch)
+                    logs = pythonify_logs(guard.run(self.train_step, _pack(*batch)))
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
@@ -208,11 +217,10 @@ class Model(Layer):
         self.reset_metrics()
         logs = {}
         callbacks.on_test_begin()
-        test_step = distribution.step_function(self, "test")
         with autodiff.no_grad():
             for step, batch in data:
                 callbacks.on_test_batch_begin(step)
-                logs = test_step(batch)
+                logs = pythonify_logs(self.test_step(_pack(*batch)))
                 callbacks.on_test_batch_end(step, logs)
         callbacks.on_test_end(logs)
         return logs
@@ -234,8 +242,7 @@ class Model(Layer):
         logs = self._evaluate_data(data, callbacks)
         if return_dict:
             return logs
-        values = [logs["loss"]] + [logs[k] for k in logs if k != "loss"]
-        return values[0] if len(values) == 1 else values
+        return self._flatten_metrics_in_order(logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for `x` (arrays, a generator/iterable of batches or a PyDataset),
@@ -251,14 +258,12 @@ class Model(Layer):
                                  mode="predict")
         callbacks.on_predict_begin()
         outputs = []
-        predict_step = distribution.step_function(self, "predict")
         with autodiff.no_grad():
             for step, batch in data:
                 callbacks.on_predict_batch_begin(step)
-                outputs.append(map_structure(_to_numpy, predict_step(batch)))
+                outputs.append(map_structure(_to_numpy, self.predict_step(batch)))
                 callbacks.on_predict_batch_end(step, {})
         callbacks.on_predict_end()
-        outputs = distribution.gather_outputs(outputs)  # MPI: every process's rows
         if not outputs:
             raise ValueError("`predict` received no batches: the input yielded no data.")
         first = outputs[0]
@@ -274,7 +279,7 @@ class Model(Layer):
         data = ArrayData(x, y, data_lib.array_sample_weight(y, sample_weight, class_weight))
         self._check_model_inputs(data.x)
         self.reset_metrics()
-        logs = self.train_step((data.x, data.y, data.sample_weight))
+        logs = pythonify_logs(self.train_step(_pack(data.x, data.y, data.sample_weight)))
         return self._batch_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -283,7 +288,7 @@ class Model(Layer):
         self._check_model_inputs(data.x)
         self.reset_metrics()
         with autodiff.no_grad():
-            logs = self.test_step((data.x, data.y, data.sample_weight))
+            logs = pythonify_logs(self.test_step(_pack(data.x, data.y, data.sample_weight)))
         return self._batch_result(logs, return_dict)
 
     def predict_on_batch(self, x):
@@ -292,11 +297,20 @@ class Model(Layer):
         with autodiff.no_grad():
             return map_structure(_to_numpy, self.predict_step((data.x,)))
 
-    @staticmethod
-    def _batch_result(logs, return_dict):
-        if return_dict:
-            return logs
-        values = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
+    def _batch_result(self, logs, return_dict):
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
+
+    def _flatten_metrics_in_order(self, logs):
+        """The values in `metrics` order (a multi-output model's compiled metrics, named after
+        their outputs, come last, by name), as Keras's evaluate returns them."""
+        names = []
+        for metric in self.metrics:
+            if isinstance(metric, CompileMetrics):
+                names += metric.names() if len(metric.output_names or ()) <= 1 else []
+            else:
+                names.append(metric.name)
+        values = [logs[n] for n in names if n in logs]
+        values += [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
     def _check_model_inputs(self, x):
@@ -306,8 +320,16 @@ class Model(Layer):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Print the layer table: name (type), output shape, parameter count, as Keras 3 does."""
-        rows = [summary_lib.layer_row(layer, getattr(layer, "_output_shape", None))
-                for layer in self.layers]
+        from numkeras.models.sequential import Sequential
+
+        rows = []
+        for layer in self.layers:
+            if isinstance(self, Sequential):
+                rows.append(summary_lib.layer_row(layer, getattr(layer, "_output_shape", None)))
+            else:  # subclassed: as Keras, shapes known from `build` and `compute_output_shape`
+                rows.append(summary_lib.layer_row(layer, subclassed.built_output_shape(layer)))
+                if not layer.built and subclassed.counts_as_built(layer):
+                    rows[-1][2] = "0"
         text = summary_lib.format_summary(self, rows, connected=False, line_length=line_length)
         (print_fn or print)(text)
 
