@@ -35,6 +35,7 @@ def digits():
 def model(digits):
     """The tutorial CNN trained on 6,000 digits for 2 epochs (about 15 s, once per module)."""
     x_train, y_train, _, _ = digits
+    numkeras.backend.clear_session()  # layer names as in a fresh process: conv2d, conv2d_1...
     set_random_seed(0)
     model = cli.build_tutorial_model()
     model.compile("adam", loss="categorical_crossentropy", metrics=["accuracy"])
