@@ -126,7 +126,14 @@ def _probabilities(output):
 
 
 def predict(model, image):
-    """The model's answer for a (28, 28) image: digit, probabilities, conv/pool feature maps."""
+    """The model's answer for a (28, 28) image: digit, probabilities, conv/pool feature maps.
+
+    >>> from numkeras import Sequential, layers
+    >>> model = Sequential([layers.Input((784,)), layers.Dense(10, activation="softmax")])
+    >>> result = predict(model, np.zeros((28, 28), "float32"))
+    >>> sorted(result), len(result["probabilities"]), result["layers"]
+    (['layers', 'prediction', 'probabilities'], 10, [])
+    """
     outputs, final = layer_outputs(model, _as_model_input(model, image))
     probabilities = _probabilities(final)
     layers = [

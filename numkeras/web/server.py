@@ -188,7 +188,15 @@ class DemoHandler(BaseHTTPRequestHandler):
 
 
 def make_server(model, host="127.0.0.1", port=8000, log_errors=True):
-    """A DemoServer bound to (host, port), not yet serving: call `serve_forever()`."""
+    """A DemoServer bound to (host, port), not yet serving: call `serve_forever()`.
+
+    >>> from numkeras import Sequential, layers
+    >>> model = Sequential([layers.Input((28, 28, 1)), layers.Flatten(), layers.Dense(10)])
+    >>> server = make_server(model, port=0)  # port 0: any free port
+    >>> server.url.startswith("http://127.0.0.1:")
+    True
+    >>> server.server_close()
+    """
     return DemoServer(model, host, port, log_errors=log_errors)
 
 
