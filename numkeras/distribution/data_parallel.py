@@ -74,7 +74,7 @@ class Replica:
 
         def run(batch):
             shard, self._shard = self._shard, None
-            rows = len(flatten(batch[0])[0]) if shard is None else shard.rows
+            rows = _rows(batch) if shard is None else shard.rows
             if kind == "predict":
                 self._predicted.append(shard)
                 return step(batch)
@@ -123,9 +123,12 @@ class Replica:
     def global_logs(self, model, logs):
         """`logs` with the compiled metrics' values over all processes: the metric states
         are summed (Allreduce), read, then put back to this process's own."""
+        from numkeras.models.step_io import pythonify_logs
+
         variables = _metric_variables(model)
         if not variables or not isinstance(logs, dict):
             return logs
+        logs = pythonify_logs(logs)  # nested dicts (a metrics container's) flattened
         local = [v.data for v in variables]
         total = sum(a.size for a in local)
         if self._metric_buffer is None or self._metric_buffer.size != total:
@@ -201,6 +204,13 @@ class Replica:
 
         chief_only = (BackupAndRestore, CSVLogger, ModelCheckpoint, ProgbarLogger)
         return [cb for cb in callbacks if not isinstance(cb, chief_only)]
+
+
+def _rows(batch):
+    """The number of rows in a batch packed as a step receives it."""
+    from numkeras.models.data import unpack_x_y_sample_weight
+
+    return len(flatten(unpack_x_y_sample_weight(batch)[0])[0])
 
 
 def _rebuild(structure, leaves):

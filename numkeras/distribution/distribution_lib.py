@@ -61,6 +61,9 @@ class DeviceMesh:
         shape: the mesh shape, e.g. `(4,)`.
         axis_names: one name per axis, e.g. `["batch"]`.
         devices: the devices, `list_devices()` by default.
+
+    >>> DeviceMesh((2,), ["batch"], devices=["cpu:0", "cpu:1"])
+    <DeviceMesh shape=(2,), axis_names=['batch']>
     """
 
     def __init__(self, shape, axis_names, devices=None):
@@ -94,10 +97,15 @@ class DataParallel:
         device_mesh: a 1-D `DeviceMesh` over `list_devices()`, or None.
         devices: a list of devices (the number of processes), or None for all.
         auto_shard_dataset: split each batch across processes. False if every process
-            already reads its own part of the data (each process's batches are then its own,
-            and gradients are averaged weighted by batch size).
+            already reads its own part of the data: each process then trains on its own
+            batches (the same number on every process), gradients averaged weighted by
+            batch size.
         timeout: seconds a collective operation may wait for the other processes before
             the whole job is stopped with an error (a process died or hangs).
+
+    >>> strategy = DataParallel()  # in a single process: nothing to distribute
+    >>> strategy.num_processes, strategy.process_id, strategy.batch_dim_name
+    (1, 0, 'batch')
     """
 
     def __init__(self, device_mesh=None, devices=None, auto_shard_dataset=True, timeout=120.0):

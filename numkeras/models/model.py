@@ -1,6 +1,7 @@
 """Model: a Layer that trains (compile, fit, evaluate, predict) and reports (summary)."""
 import numpy as np
 
+from numkeras import distribution
 from numkeras.engine import autodiff
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
@@ -181,13 +182,14 @@ class Model(Layer):
         self.stop_training, self._initial_epoch, epoch_logs = False, None, {}
         with StepGuard() as guard:
             callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
+            train_step = distribution.step_function(self, "train")  # MPI: state of process 0
             for epoch in range(self._initial_epoch or initial_epoch, epochs):
                 self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
                 logs = None
                 for step, batch in data:
                     callbacks.on_train_batch_begin(step)
-                    logs = pythonify_logs(guard.run(self.train_step, _pack(*batch)))
+                    logs = pythonify_logs(guard.run(train_step, _pack(*batch)))
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
@@ -217,10 +219,11 @@ class Model(Layer):
         self.reset_metrics()
         logs = {}
         callbacks.on_test_begin()
+        test_step = distribution.step_function(self, "test")
         with autodiff.no_grad():
             for step, batch in data:
                 callbacks.on_test_batch_begin(step)
-                logs = pythonify_logs(self.test_step(_pack(*batch)))
+                logs = pythonify_logs(test_step(_pack(*batch)))
                 callbacks.on_test_batch_end(step, logs)
         callbacks.on_test_end(logs)
         return logs
@@ -258,12 +261,14 @@ class Model(Layer):
                                  mode="predict")
         callbacks.on_predict_begin()
         outputs = []
+        predict_step = distribution.step_function(self, "predict")
         with autodiff.no_grad():
             for step, batch in data:
                 callbacks.on_predict_batch_begin(step)
-                outputs.append(map_structure(_to_numpy, self.predict_step(batch)))
+                outputs.append(map_structure(_to_numpy, predict_step(batch)))
                 callbacks.on_predict_batch_end(step, {})
         callbacks.on_predict_end()
+        outputs = distribution.gather_outputs(outputs)  # MPI: every process's rows
         if not outputs:
             raise ValueError("`predict` received no batches: the input yielded no data.")
         first = outputs[0]
