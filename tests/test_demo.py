@@ -418,7 +418,7 @@ def page(server, tmp_path):
     with sync_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=args,
-            viewport={"width": 1100, "height": 900})
+            viewport={"width": 1100, "height": 900}, has_touch=True)
         context.set_default_timeout(15000)
         page = context.pages[0] if context.pages else context.new_page()
         page.problems = []
@@ -497,6 +497,20 @@ def test_browser_draw_a_one(page, tmp_path, record_property):
     page.click("#clear")
     assert page.locator("#digit").text_content() == "?"
     assert page.locator("#maps canvas.tile").count() == 0
+
+
+def test_browser_draw_with_a_finger(page):
+    box = page.locator("#pad").bounding_box()
+    x = box["x"] + box["width"] / 2
+    cdp = page.context.new_cdp_session(page)  # real touch events, as a phone sends them
+    for k in range(13):
+        kind = "touchStart" if k == 0 else "touchMove"
+        y = box["y"] + box["height"] * (0.15 + 0.7 * k / 12)
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    page.wait_for_function("() => document.querySelector('#digit').textContent === '1'")
+    assert page.evaluate("window.scrollY") == 0  # the stroke drew; it did not scroll the page
+    assert page.problems == []
 
 
 def test_browser_upload_a_dark_on_light_digit(page, digits, tmp_path):
