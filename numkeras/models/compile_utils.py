@@ -1,4 +1,6 @@
 """The compiled loss and metrics of a model: resolve names, apply per output, sum."""
+import itertools
+
 from numkeras.layers.keras_tensor import flatten
 
 
@@ -43,17 +45,24 @@ class CompileLoss:
         if isinstance(loss_weights, (list, tuple)) and output_names and len(output_names) > 1:
             weights = list(loss_weights)
         self.weights = [1.0 if w is None else float(w) for w in weights]
+        from numkeras.metrics import Mean
+
+        # with several losses, each output's unweighted loss is tracked as "<output>_loss"
+        named = [n for n, fn in zip(output_names or [], self.losses) if fn is not None]
+        self.metrics = [Mean(name=f"{n}_loss") for n in named] if len(named) > 1 else []
 
     def has_loss(self):
         return any(fn is not None for fn in self.losses)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         trues, preds = _align(y_true, self.output_names), _align(y_pred, self.output_names)
-        total = None
+        total, trackers = None, iter(self.metrics)
         for fn, weight, t, p in zip(self.losses, self.weights, trues, preds):
             if fn is None:
                 continue
             value = fn(t, p, sample_weight=sample_weight)
+            for tracker in itertools.islice(trackers, 1):
+                tracker.update_state(value.data, sample_weight=len(flatten(p)[0]))
             value = value * weight if weight != 1.0 else value
             total = value if total is None else total + value
         return total
