@@ -22,7 +22,7 @@ from numkeras import distribution, layers
 from numkeras.distribution.data_parallel import split_rows
 
 WORKER = textwrap.dedent('''
-    import argparse, json, os, signal, sys
+    import argparse, json, os, signal, sys, time
     import numpy as np
     import numkeras
     from numkeras import callbacks, layers
@@ -35,7 +35,7 @@ WORKER = textwrap.dedent('''
     parser.add_argument("--backup")
     parser.add_argument("--files")
     parser.add_argument("--signal-at", type=int, help="process 1 signals itself at this step")
-    parser.add_argument("--signal", default="SIGKILL")
+    parser.add_argument("--signal", default="SIGKILL", help="or 'hang': sleep for 10 minutes")
     args = parser.parse_args()
 
     calls = []
@@ -59,6 +59,8 @@ WORKER = textwrap.dedent('''
         step = 0
         def on_train_batch_end(self, batch, logs=None):
             Signal.step += 1
+            if rank == 1 and Signal.step == args.signal_at and args.signal == "hang":
+                time.sleep(600)  # stuck (a deadlock, a stalled file system): no launcher sees it
             if rank == 1 and Signal.step == args.signal_at:
                 os.kill(os.getpid(), getattr(signal, args.signal))
 
@@ -199,8 +201,7 @@ def test_killed_process_stops_the_job_and_a_restart_resumes(runs):
 @needs_mpi
 def test_hung_process_makes_the_others_stop_at_the_timeout(runs):
     tmp = runs[2]
-    done, seconds, _ = run(tmp, "hung", "--timeout", "3", "--signal-at", "5",
-                           "--signal", "SIGSTOP")
+    done, seconds, _ = run(tmp, "hung", "--timeout", "3", "--signal-at", "5", "--signal", "hang")
     report = f"exit {done.returncode} after {seconds:.1f} s\n{done.stderr[-3000:]}"
     assert done.returncode != 0 and seconds < 60, report
     assert "did not complete within 3 s" in done.stderr, report
