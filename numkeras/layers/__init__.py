@@ -4,6 +4,8 @@ from numkeras.layers.activations.leaky_relu import LeakyReLU
 from numkeras.layers.activations.prelu import PReLU
 from numkeras.layers.activations.relu import ReLU
 from numkeras.layers.activations.softmax import Softmax
+from numkeras.layers.attention.attention import Attention
+from numkeras.layers.attention.multi_head_attention import MultiHeadAttention
 from numkeras.layers.convolutional.base_conv import (
     BaseConv,
     Conv1D,
@@ -104,5 +106,5 @@ __all__ = [
     "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
     "Conv1DTranspose", "Conv2DTranspose", "Convolution1DTranspose", "Convolution2DTranspose",
     "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
-    "SeparableConvolution1D", "SeparableConvolution2D",
+    "SeparableConvolution1D", "SeparableConvolution2D", "Attention", "MultiHeadAttention",
 ]

@@ -127,13 +127,19 @@ def functional_config(model):
         config = serialize_keras_object(layer)
         config["name"] = layer.name
         config["inbound_nodes"] = [
-            {"args": [map_structure(tensor_config, node.inputs)],
+            {"args": map_structure(tensor_config, _call_args(node)),
              "kwargs": map_structure(tensor_config, dict(node.kwargs))}
             for node in layer._inbound_nodes if id(node) in node_ids]
         layers.append(config)
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
             "input_layers": map_structure(history, model._inputs_struct),
             "output_layers": map_structure(history, model._outputs_struct)}
+
+
+def _call_args(node):
+    """A call's positional arguments: its inputs, or each input for layers called as
+    `layer(query, value, key)` (MultiHeadAttention), as Keras writes them."""
+    return list(node.inputs) if getattr(node, "inputs_are_args", False) else [node.inputs]
 
 
 def functional_from_config(cls, config, make_layer=None):

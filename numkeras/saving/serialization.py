@@ -112,7 +112,10 @@ def _add_layer_fields(obj, config):
         shape = obj._input_batch_shape if obj.built else None
     else:
         shape = getattr(obj, "_build_shape", None) if obj.built else None
-    if shape is not None or isinstance(obj, Functional):
+    shapes = getattr(obj, "_build_shapes_dict", None) if obj.built else None
+    if shapes is not None:  # built from several inputs' shapes (MultiHeadAttention)
+        config["build_config"] = {"shapes_dict": serialize_keras_object(shapes)}
+    elif shape is not None or isinstance(obj, Functional):
         config["build_config"] = {"input_shape": serialize_keras_object(shape)}
     if isinstance(obj, Model) and obj.compiled:
         config["compile_config"] = compile_config(obj)
@@ -179,6 +182,10 @@ def _instantiate(cls, inner, config):
     shape = _shape(build.get("input_shape"))
     if isinstance(obj, Layer) and shape is not None and not obj.built:
         _build(obj, shape)
+    shapes = build.get("shapes_dict")
+    if isinstance(obj, Layer) and isinstance(shapes, dict) and not obj.built:
+        obj.build(**{name: _shape(s) for name, s in shapes.items()})  # Keras's build_from_config
+        obj.built = True
     if isinstance(obj, Model) and config.get("compile_config"):
         compile_from_config(obj, config["compile_config"])
     return obj
