@@ -11,8 +11,9 @@ The kernel is `(*kernel_size, filters, in_channels)`, as in Keras.
 import numpy as np
 
 from numkeras.engine import kernels
+from numkeras.engine.math_ops import operands
 from numkeras.engine.nn_ops import _from_nhwc, _to_nhwc, _tuple
-from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.engine.tensor import Tensor
 
 
 def _pads(k, stride, dilation, padding, output_padding):
@@ -62,7 +63,7 @@ def _output_padding(value, rank):
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
                    data_format=None, dilation_rate=1):
     """Transposed convolution with Keras's signature; kernel `(*kernel_size, out, in)`."""
-    x, k = as_tensor(inputs), as_tensor(kernel)
+    x, k = operands("conv_transpose", inputs, kernel)  # a bare NumPy kernel takes x's dtype
     rank = k.ndim - 2
     if rank not in (1, 2) or x.ndim != rank + 2:
         raise ValueError(

@@ -115,6 +115,11 @@ def test_conv_transpose_by_hand():
                                [1, 10, 102, 20])
 
 
+def test_conv_transpose_keeps_float32_with_a_numpy_kernel():
+    x = ops.convert_to_tensor(np.ones((1, 3, 3, 2), "float32"))
+    assert ops.conv_transpose(x, np.ones((2, 2, 4, 2)), 2).dtype == "float32"
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: ops.conv_transpose(np.zeros((1, 4, 4, 3)), np.zeros((3, 3, 2, 5))), "3 channels"),
     (lambda: ops.conv_transpose(np.zeros((1, 4, 3)), np.zeros((3, 3, 2, 3))), "4-D input"),
