@@ -2,7 +2,6 @@
 import inspect
 import itertools
 import threading
-import warnings
 import weakref
 
 import numpy as np
@@ -12,6 +11,7 @@ from numkeras.backend.naming import auto_name
 from numkeras.engine import autodiff
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.engine.variable import Variable
+from numkeras.layers import mask_utils
 from numkeras.layers.keras_tensor import KerasTensor, Node, flatten, is_symbolic, map_structure
 from numkeras.metrics.metric import Metric
 
@@ -196,8 +196,9 @@ class Layer:
         # 3. resolve `training` and `mask` (the mask the inputs carry, if `call` takes one)
         params, makes_mask = _call_info(type(self))
         mask = kwargs.get("mask")
-        if mask is None:
-            mask = _input_mask(inputs)
+        carried = mask is None  # a mask the inputs carry, not one passed as `mask=`
+        if carried:
+            mask = mask_utils.input_mask(inputs)
             if mask is not None and "mask" in params:
                 kwargs["mask"] = mask
         kwargs = self._resolve_call_kwargs(kwargs, params)
@@ -212,7 +213,7 @@ class Layer:
             _context.training, _context.depth = outer, depth
         # 5. attach the output mask, as Keras does for layers that support masking
         if mask is not None or makes_mask:
-            self._set_output_mask(inputs, outputs, mask)
+            mask_utils.set_output_mask(self, inputs, outputs, mask, warn=carried)
         return outputs
 
     def compute_mask(self, inputs, mask=None):
@@ -229,25 +230,6 @@ class Layer:
     @supports_masking.setter
     def supports_masking(self, value):
         self.__dict__["_supports_masking"] = bool(value)
-
-    def _set_output_mask(self, inputs, outputs, mask):
-        if not self.supports_masking:
-            if any(m is not None for m in (mask if isinstance(mask, list) else [mask])):
-                warnings.warn(
-                    f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input "
-                    "with a mask attached to it. However, this layer does not support masking "
-                    "and will therefore destroy the mask information. Downstream layers will "
-                    "not see the mask.", stacklevel=3)
-            return
-        flat = [t for t in flatten(outputs) if isinstance(t, Tensor)]
-        if all(getattr(t, "_keras_mask", None) is not None for t in flat):
-            return
-        masks = self.compute_mask(inputs, mask)
-        if masks is None:
-            return
-        for tensor, m in zip(flat, masks if isinstance(masks, (list, tuple)) else [masks]):
-            if m is not None and getattr(tensor, "_keras_mask", None) is None:
-                tensor._keras_mask = m
 
     def _convert_input(self, x):
         if isinstance(x, (Tensor, np.ndarray, list, float, int, np.generic)):
@@ -390,17 +372,6 @@ class _ShapeLeaf:
 
     def __init__(self, shape):
         self.shape = tuple(shape)
-
-
-def _input_mask(inputs):
-    """The Keras mask the inputs carry: a tensor's `_keras_mask`, a list of them for a list
-    of inputs with at least one mask, or None."""
-    if isinstance(inputs, Tensor):
-        return getattr(inputs, "_keras_mask", None)
-    if isinstance(inputs, (list, tuple)):
-        masks = [getattr(t, "_keras_mask", None) for t in inputs]
-        return masks if any(m is not None for m in masks) else None
-    return None
 
 
 _call_info_cache = {}

@@ -38,11 +38,14 @@ class Loss:
         self.dtype = dtype
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        in_mask = getattr(y_pred, "_keras_mask", None)  # a masked model output, as Keras
         dtype = self.dtype or _float_dtype(y_pred)
         y_pred = ops.convert_to_tensor(y_pred, dtype)
         y_true = ops.convert_to_tensor(y_true, dtype)
         values = ops.convert_to_tensor(self.call(y_true, y_pred))
         mask = getattr(values, "_keras_mask", None)
+        if in_mask is not None:
+            mask = in_mask if mask is None else ops.logical_and(in_mask, mask)
         return reduce_weighted_values(values, sample_weight, mask, self.reduction)
 
     def call(self, y_true, y_pred):

@@ -107,9 +107,12 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        in_mask = getattr(y_pred, "_keras_mask", None)  # a masked model output, as Keras
         with no_grad():
             values = self._fn(to_numpy(y_true), to_numpy(y_pred), **self._fn_kwargs)
         mask = getattr(values, "_keras_mask", None)
+        if in_mask is not None:
+            mask = in_mask if mask is None else to_numpy(in_mask) & to_numpy(mask)
         sample_weight = apply_mask(
             None if sample_weight is None else to_numpy(sample_weight, self.dtype),
             mask, self.dtype, reduction="sum",

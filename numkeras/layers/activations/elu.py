@@ -14,6 +14,8 @@ class ELU(Layer):
     [0.0, 2.0]
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):

@@ -17,6 +17,8 @@ class LeakyReLU(Layer):
     [-0.3, 2.0]
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")

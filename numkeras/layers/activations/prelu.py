@@ -18,6 +18,8 @@ class PReLU(Layer):
     ((1, 4, 4, 3), (1, 1, 3))
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):
         super().__init__(**kwargs)

@@ -16,6 +16,8 @@ class ReLU(Layer):
     [0.0, 0.5, 1.0]
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("max_value", max_value), ("negative_slope", negative_slope),

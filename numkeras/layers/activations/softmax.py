@@ -17,6 +17,8 @@ class Softmax(Layer):
     [[0.5, 0.5]]
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         axes = axis if isinstance(axis, (list, tuple)) else [axis]

@@ -6,6 +6,8 @@ from numkeras.layers.layer import Layer
 class Activation(Layer):
     """Applies `activation` (a name such as 'relu', or a callable) elementwise."""
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)

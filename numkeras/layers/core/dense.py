@@ -21,6 +21,8 @@ class Dense(Layer):
     (2, 3)
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,

@@ -10,6 +10,8 @@ class Identity(Layer):
     [1.0, 2.0]
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def call(self, inputs):
         return inputs
 

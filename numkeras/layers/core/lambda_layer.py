@@ -31,6 +31,7 @@ class Lambda(Layer):
         if not callable(function):
             raise ValueError(f"Lambda: `function` must be callable, received {function!r}.")
         self.function, self.mask, self.arguments = function, mask, dict(arguments or {})
+        self.supports_masking = mask is not None  # as Keras: without one, masks stop here
         if isinstance(output_shape, list):
             output_shape = tuple(output_shape)
         self._output_shape = output_shape

@@ -65,6 +65,15 @@ class Merge(Layer):
                   if x.ndim < rank else x for x in inputs]
         return self._merge_function(inputs)
 
+    def compute_mask(self, inputs, mask=None):
+        """As Keras: the OR of the inputs' masks when every input has one, else None."""
+        if not isinstance(mask, (list, tuple)) or any(m is None for m in mask):
+            return None
+        out = mask[0]
+        for m in mask[1:]:
+            out = ops.logical_or(out, m)
+        return out
+
     def compute_output_shape(self, input_shape):
         shapes = self._check_list(input_shape)
         out = shapes[0][1:]

@@ -1,4 +1,6 @@
 """Concatenate: join a list of tensors along one axis."""
+import numpy as np
+
 from numkeras import ops
 from numkeras.layers.layer import shape_str
 from numkeras.layers.merging.base_merge import Merge, input_shapes
@@ -50,6 +52,17 @@ class Concatenate(Merge):
                 elif a is None:
                     out[i] = b
         return tuple(out)
+
+    def compute_mask(self, inputs, mask=None):
+        """As Keras: each input's mask (all True without one) spread over the input's axes,
+        joined along `axis`, then any() over the last axis."""
+        if not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+            return None
+        parts = []
+        for x, m in zip(inputs, mask):
+            m = np.ones(x.shape, bool) if m is None else np.asarray(ops.convert_to_numpy(m), bool)
+            parts.append(np.broadcast_to(m.reshape(m.shape + (1,) * (x.ndim - m.ndim)), x.shape))
+        return ops.convert_to_tensor(np.concatenate(parts, axis=self.axis).any(axis=-1))
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

@@ -49,6 +49,9 @@ class Dot(Merge):
             )
         return axes
 
+    def compute_mask(self, inputs, mask=None):
+        return None  # as Keras: the product has no per-step mask
+
     def call(self, inputs):
         a1, a2 = self._axes(self._check_list(input_shapes(inputs)))
         x1, x2 = inputs

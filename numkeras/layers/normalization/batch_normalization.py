@@ -31,6 +31,8 @@ class BatchNormalization(Layer):
     0.02
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",

@@ -23,6 +23,8 @@ class LayerNormalization(Layer):
     [[-1.0, 1.0]]
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
                  beta_constraint=None, gamma_constraint=None, rms_scaling=False, **kwargs):

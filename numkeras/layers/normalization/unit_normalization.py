@@ -14,6 +14,8 @@ class UnitNormalization(Layer):
     [[0.6000000238418579, 0.800000011920929]]
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]

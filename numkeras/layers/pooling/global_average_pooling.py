@@ -27,6 +27,10 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
         total = ops.sum(inputs * weights, axis=axis, keepdims=self.keepdims)
         return total / ops.sum(weights, axis=axis, keepdims=self.keepdims)
 
+    def compute_mask(self, inputs, mask=None):
+        """The steps are averaged away, and so is their mask."""
+        return None
+
 
 class GlobalAveragePooling2D(BaseGlobalPooling):
     """Mean over height and width of (batch, height, width, channels) inputs.

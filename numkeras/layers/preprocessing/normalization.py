@@ -25,6 +25,8 @@ class Normalization(Layer):
     [[0.0, 0.0]]
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
         axis = () if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)

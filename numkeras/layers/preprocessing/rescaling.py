@@ -19,6 +19,8 @@ class Rescaling(Layer):
     [-1.0, 1.0]
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         self.scale, self.offset = _value(self, "scale", scale), _value(self, "offset", offset)

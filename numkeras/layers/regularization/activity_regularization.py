@@ -17,6 +17,8 @@ class ActivityRegularization(Layer):
     [3.5]
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("l1", l1), ("l2", l2)):

@@ -16,6 +16,8 @@ class Dropout(Layer):
         seed: an int for a repeatable mask sequence.
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:

@@ -20,6 +20,8 @@ class GaussianDropout(Layer):
     (1.0, 1.0)
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:

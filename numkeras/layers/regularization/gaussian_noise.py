@@ -15,6 +15,8 @@ class GaussianNoise(Layer):
     [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(stddev, bool) or not isinstance(stddev, (int, float)) or not (

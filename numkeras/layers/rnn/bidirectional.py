@@ -45,6 +45,9 @@ class Bidirectional(Layer):
         if not isinstance(layer, Layer):
             raise ValueError(f"Bidirectional: `layer` must be a Layer instance, "
                              f"received layer={layer!r}.")
+        if not all(hasattr(layer, a) for a in ("go_backwards", "return_sequences", "stateful")):
+            raise ValueError("Bidirectional: `layer` must be a recurrent layer (an RNN such as "
+                             f"LSTM, GRU or SimpleRNN), received a {type(layer).__name__} layer.")
         if backward_layer is not None and not isinstance(backward_layer, Layer):
             raise ValueError(f"Bidirectional: `backward_layer` must be a Layer instance, "
                              f"received backward_layer={backward_layer!r}.")
@@ -129,6 +132,12 @@ class Bidirectional(Layer):
         else:
             outputs = [tuple(forward)]
         return outputs + states if len(outputs) + len(states) > 1 else outputs[0]
+
+    def compute_mask(self, inputs, mask=None):
+        """As Keras: the input's mask on each sequence output (two without a merge_mode)."""
+        mask = mask[0] if isinstance(mask, list) else mask
+        output = mask if self.return_sequences else None
+        return [output, output] if self.merge_mode is None else output
 
     def reset_state(self):
         if not self.stateful:

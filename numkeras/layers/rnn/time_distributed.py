@@ -24,6 +24,8 @@ class TimeDistributed(Layer):
     (2, 10, 8)
     """
 
+    supports_masking = True  # the input's mask passes to the output, as in Keras
+
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
             raise ValueError(f"TimeDistributed: `layer` must be a Layer instance, "
