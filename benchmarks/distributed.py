@@ -4,9 +4,10 @@ Each run is a fresh subprocess (`mpiexec -n K` for K > 1) with one BLAS thread p
 (OPENBLAS_NUM_THREADS=1), training the tutorial CNN (34,826 parameters, Adam) on MNIST with
 a global batch of 128. Steps are timed after a warm-up. It reports steps per second, the time
 per step spent inside collectives (gradient + metrics Allreduce, including waiting for the
-slower process), an isolated Allreduce of the 34,827-float gradient buffer, and a
-single-process run at batch 64, which splits a step into a part proportional to the batch
-and a fixed part (optimizer update, per-layer Python overhead) that K processes don't divide.
+slower process) and an isolated Allreduce of the 34,827-float gradient buffer. One process is
+also timed at the per-process batches B/K for K up to 32: what a step of K processes computes.
+It then projects ms/step for K processes on K nodes as that time plus a ring Allreduce over
+two typical networks, for the global batch fixed and for the global batch growing with K.
 
     python benchmarks/distributed.py [--processes 1,2] [--steps 40] [--warmup 5]
 """
@@ -85,19 +86,19 @@ NETWORKS = {  # (bandwidth bytes/s, latency s) per link: typical figures, not me
     "10 GbE": (1.1e9, 30e-6),
     "InfiniBand HDR 200 Gb/s": (20e9, 2e-6),
 }
+SCALES = [1, 2, 4, 8, 16, 32]
 
 
-def projected_ms(k, batch, per_row_ms, fixed_ms, bandwidth, latency):
-    """a*B/K + f + ring Allreduce of the gradient + a latency-bound metrics Allreduce."""
-    size = 4 * GRADIENT_FLOATS
-    ring = 2 * (k - 1) / k * size / bandwidth + 2 * (k - 1) * latency
-    metrics = (k - 1).bit_length() * latency
-    return per_row_ms * batch / k + fixed_ms + 1000 * (ring + metrics) * (k > 1)
+def allreduce_ms(k, bandwidth, latency):
+    """Ring Allreduce of the gradient buffer, plus the latency-bound metrics Allreduce."""
+    if k == 1:
+        return 0.0
+    ring = 2 * (k - 1) / k * 4 * GRADIENT_FLOATS / bandwidth + 2 * (k - 1) * latency
+    return 1000 * (ring + (k - 1).bit_length() * latency)
 
 
 def median_run(rounds):
-    runs = sorted(rounds, key=lambda r: r["step_ms"])
-    return runs[len(runs) // 2]
+    return sorted(rounds, key=lambda r: r["step_ms"])[len(rounds) // 2]
 
 
 def main():
@@ -113,44 +114,43 @@ def main():
         return worker(args.batch_size, args.steps, args.warmup)
     batch, counts = args.batch_size, [int(k) for k in args.processes.split(",")]
     load = os.getloadavg()[0]
-    rounds = {k: [] for k in counts + [0]}  # 0: one process at half the batch
+    # (processes, global batch): the MPI runs, and one process at each per-process batch
+    configs = [(k, batch) for k in counts] + [(1, -(-batch // k)) for k in SCALES if k > 1]
+    rounds = {c: [] for c in configs}
     for _ in range(args.repeats):  # alternate, so background load hits all alike
-        for k in counts + [0]:
-            rounds[k].append(launch(max(k, 1), batch // 2 if k == 0 else batch, args.steps,
-                                    args.warmup))
-    runs = {k: median_run(rounds[k]) for k in counts}
-    half = median_run(rounds[0])
-    one = runs.get(1) or launch(1, batch, args.steps, args.warmup)
-    per_row = (one["step_ms"] - half["step_ms"]) / (batch - batch // 2)
-    fixed = one["step_ms"] - per_row * batch
+        for k, b in configs:
+            rounds[(k, b)].append(launch(k, b, args.steps, args.warmup))
+    runs = {c: median_run(r) for c, r in rounds.items()}
+    one = runs[(1, batch)]
     print(f"\nMeasured: tutorial CNN ({one['params']:,} parameters), global batch {batch}, "
           f"1 BLAS thread per process, median of {args.repeats} runs of {args.steps} steps, "
           f"load average {load:.1f} at the start\n")
     print("| processes | steps/s | ms/step | speed-up | in collectives, ms/step "
           "| isolated gradient Allreduce, µs |")
     print("|---|---|---|---|---|---|")
-    for k, r in runs.items():
+    for k in counts:
+        r = runs[(k, batch)]
         print(f"| {k} | {1000 / r['step_ms']:.1f} | {r['step_ms']:.1f} | "
               f"{one['step_ms'] / r['step_ms']:.2f} | {r['collective_ms']:.2f} | "
-              f"{r['allreduce_us']:.0f} |" if k > 1 else
-              f"| 1 | {1000 / r['step_ms']:.1f} | {r['step_ms']:.1f} | 1.00 | - | - |")
-    print(f"\nOne process at batch {batch // 2}: {half['step_ms']:.1f} ms/step, so a step is "
-          f"a*B = {per_row * batch:.1f} ms proportional to the batch + f = {fixed:.1f} ms "
-          "fixed.\n")
-    print("Projected, one process per node: ms/step = a*B/K + f + Allreduces "
-          "(samples/s in brackets)\n")
-    ks = [1, 2, 4, 8, 16, 32]
-    print("| network | global batch | " + " | ".join(f"K={k}" for k in ks) + " |")
-    print("|---|---|" + "---|" * len(ks))
-    for name, (bandwidth, latency) in NETWORKS.items():
-        for label, batches in ((str(batch), [batch] * len(ks)),
-                               (f"{batch}*K", [batch * k for k in ks])):
-            cells = [(b, projected_ms(k, b, per_row, fixed, bandwidth, latency))
-                     for k, b in zip(ks, batches)]
-            print(f"| {name} | {label} | "
-                  + " | ".join(f"{ms:.1f} ({1000 * b / ms:,.0f})" for b, ms in cells) + " |")
-    print(json.dumps({"runs": runs, "half_batch": half, "per_row_ms": per_row,
-                      "fixed_ms": fixed, "load": load}))
+              f"{r.get('allreduce_us', 0):.0f} |")
+    print("\nOne process, ms/step by batch: " + ", ".join(
+        f"{b}: {r['step_ms']:.1f}" for (k, b), r in sorted(runs.items(), key=lambda c: -c[0][1])
+        if k == 1))
+    compute = {k: runs[(1, -(-batch // k))]["step_ms"] for k in SCALES}
+    print("\nProjected, one process per node: ms/step = one process's step at batch B/K + "
+          "Allreduces (samples/s in brackets)\n")
+    print("| network | global batch | " + " | ".join(f"K={k}" for k in SCALES) + " |")
+    print("|---|---|" + "---|" * len(SCALES))
+    for name, link in NETWORKS.items():
+        for label, per_process in ((str(batch), compute), (f"{batch}*K", {k: one["step_ms"]
+                                                                          for k in SCALES})):
+            cells = []
+            for k in SCALES:
+                ms = per_process[k] + allreduce_ms(k, *link)
+                rows = batch * (k if "K" in label else 1)
+                cells.append(f"{ms:.1f} ({1000 * rows / ms:,.0f})")
+            print(f"| {name} | {label} | " + " | ".join(cells) + " |")
+    print(json.dumps({"runs": {f"{k}x{b}": r for (k, b), r in runs.items()}, "load": load}))
 
 
 if __name__ == "__main__":
