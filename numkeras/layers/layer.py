@@ -91,8 +91,11 @@ class Layer:
     @property
     def metrics(self):
         """Metrics assigned as attributes of this layer, then those of its sublayers."""
-        own = [m for name, m in self._tracked if isinstance(m, Metric) and getattr(
-            self, name, None) is m]
+        own = []
+        for name, value in self._tracked:
+            if getattr(self, name, None) is value:
+                own += [m for m in flatten([value]) if isinstance(m, Metric) and all(
+                    m is not o for o in own)]
         return own + [m for layer in self._layers for m in layer.metrics]
 
     @property
@@ -343,10 +346,10 @@ class Layer:
 
 
 def _trackable(value):
-    if isinstance(value, (Layer, Variable)):
+    if isinstance(value, (Layer, Variable, Metric)):
         return True
     if isinstance(value, (list, tuple, dict)):
-        return any(isinstance(leaf, (Layer, Variable)) for leaf in flatten(value))
+        return any(isinstance(leaf, (Layer, Variable, Metric)) for leaf in flatten(value))
     return False
 
 
