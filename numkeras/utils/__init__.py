@@ -1,5 +1,7 @@
 """`numkeras.utils`: `to_categorical`, `normalize`, `get_file`, `Progbar`, `PyDataset`,
-`set_random_seed`, `plot_history` and `plot_model` (matplotlib, the `plot` extra)."""
+`set_random_seed`, `split_dataset`, `plot_history` and `plot_model` (matplotlib, the `plot`
+extra)."""
+from numkeras.utils.dataset_utils import split_dataset
 from numkeras.utils.file_utils import get_file
 from numkeras.utils.numerical_utils import normalize, to_categorical
 from numkeras.utils.plotting import plot_history, plot_model
@@ -9,5 +11,5 @@ from numkeras.utils.rng_utils import set_random_seed
 
 __all__ = [
     "Progbar", "PyDataset", "Sequence", "get_file", "normalize", "plot_history", "plot_model",
-    "set_random_seed", "to_categorical",
+    "set_random_seed", "split_dataset", "to_categorical",
 ]
