@@ -3,6 +3,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     activations,
     backend,
     callbacks,
+    config,
     constraints,
     datasets,
     initializers,
@@ -25,6 +26,7 @@ from numkeras.models import Model, Sequential
 __version__ = "0.1.0"
 __all__ = [
     "GradientTape", "Input", "Layer", "Model", "Sequential", "Tensor", "Variable", "activations",
-    "backend", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
-    "metrics", "models", "ops", "optimizers", "random", "regularizers", "utils", "__version__",
+    "backend", "callbacks", "config", "constraints", "datasets", "initializers", "layers",
+    "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "utils",
+    "__version__",
 ]

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from numkeras import distribution
+from numkeras.backend.traceback_utils import warn_user
 from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.random import global_generator
 from numkeras.utils.py_dataset import PyDataset
@@ -26,15 +27,27 @@ def _leaf(x, role):
     if array.dtype == np.float64 or array.dtype == np.float16:
         array = array.astype("float32")
     if array.ndim == 0:
-        raise ValueError(f"`{role}` must have a batch axis, got a scalar.")
+        raise ValueError(
+            f"`{role}` must be an array whose first axis indexes the samples, got the scalar "
+            f"{array.item()!r}. A Python list is read as a list of inputs, one per model input: "
+            "to give one input, convert it first with np.array(...).")
     return array
 
 
 def _check_finite(arrays, role):
+    """NaN/inf in `role`: a ValueError, or a warning with config.set_nan_policy("warn")."""
+    from numkeras import config
+
     for a in arrays:
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-            raise ValueError(f"`{role}` contains {bad} NaN or infinite values.")
+            message = f"`{role}` contains {bad} NaN or infinite values out of {np.size(a)}."
+            if config.nan_policy() == "warn":
+                warn_user(message + " Going on, as numkeras.config.nan_policy() is 'warn'.")
+                continue
+            raise ValueError(message + " Clean the data first (e.g. drop those samples or use "
+                             "np.nan_to_num), or call numkeras.config.set_nan_policy('warn') to "
+                             "only be warned.")
 
 
 _warned = set()
@@ -44,11 +57,9 @@ def _warn_unscaled(arrays):
     for a in arrays:
         if a.dtype == np.uint8 and "uint8" not in _warned:
             _warned.add("uint8")
-            warnings.warn(
+            warn_user(
                 "The input is uint8 (values 0-255). Neural networks train best on inputs scaled "
-                "to [0, 1]: divide by 255 first, e.g. x.astype('float32') / 255.",
-                stacklevel=4,
-            )
+                "to [0, 1]: divide by 255 first, e.g. x.astype('float32') / 255.")
 
 
 class ArrayData:
@@ -76,7 +87,9 @@ class ArrayData:
         if self.size == 0:
             raise ValueError("The data is empty: x has 0 samples.")
         if check:
-            _check_finite(leaves, "x / y")
+            for role, part in (("x", self.x), ("y", self.y),
+                               ("sample_weight", self.sample_weight)):
+                _check_finite(flatten(part) if part is not None else [], role)
             _warn_unscaled(flatten(self.x))
         self._buffers = {}
 
