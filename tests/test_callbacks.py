@@ -141,8 +141,8 @@ def test_early_stopping_missing_metric_warns_and_unknown_direction_raises():
         fit(tiny_model(), [callbacks.EarlyStopping()], epochs=1)
     with pytest.raises(ValueError, match="automatically determine"):
         fit(tiny_model(), [callbacks.EarlyStopping(monitor="mystery")], epochs=1)
-    with pytest.warns(UserWarning, match="mode 'sideways' is unknown"):
-        callbacks.EarlyStopping(mode="sideways")
+    with pytest.raises(ValueError, match="`mode` must be one of .*mode='sideways'"):
+        callbacks.EarlyStopping(mode="sideways")  # Keras warns and falls back to "auto"
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Keras's own, under NumPy 2

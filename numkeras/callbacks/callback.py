@@ -1,4 +1,5 @@
 """Callback: the hooks `fit`, `evaluate` and `predict` call, with `self.model` set."""
+import numbers
 
 
 class Callback:
@@ -89,3 +90,13 @@ _HOOKS = [
     "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
     "on_predict_batch_begin", "on_predict_batch_end",
 ]
+
+
+def check_argument(callback, name, value, integer=True, minimum=0):
+    """A callback's count or threshold argument: a number (an int if `integer`) >= minimum."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not value >= minimum:
+        what = "an integer" if integer else "a number"
+        raise ValueError(f"{type(callback).__name__}: `{name}` must be {what} >= {minimum}, "
+                         f"received {name}={value!r}.")
+    return value

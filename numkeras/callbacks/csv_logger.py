@@ -45,6 +45,9 @@ class CSVLogger(Callback):
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError("CSVLogger: `separator` must be a 1-character string such as ',' "
+                             f"or '\\t', received separator={separator!r}.")
         self.sep = separator
         self.filename = os.fspath(filename)
         self.append = append

@@ -1,6 +1,7 @@
 """EarlyStopping: end `fit` when a monitored metric stops improving."""
 import warnings
 
+from numkeras.callbacks.callback import check_argument
 from numkeras.callbacks.monitor_callback import MonitorCallback
 
 
@@ -37,7 +38,8 @@ class EarlyStopping(MonitorCallback):
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__(monitor, mode, min_delta=min_delta)
-        self.patience = patience
+        self.patience = check_argument(self, "patience", patience)
+        check_argument(self, "start_from_epoch", start_from_epoch)
         self.verbose = verbose
         self.baseline = baseline
         self.wait = 0

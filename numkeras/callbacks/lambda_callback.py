@@ -28,11 +28,14 @@ class LambdaCallback(Callback):
                  on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None,
                  **kwargs):
         super().__init__()
-        self.__dict__.update(kwargs)
         hooks = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end,
                  "on_train_begin": on_train_begin, "on_train_end": on_train_end,
                  "on_train_batch_begin": on_train_batch_begin,
-                 "on_train_batch_end": on_train_batch_end}
+                 "on_train_batch_end": on_train_batch_end, **kwargs}
+        for name, function in hooks.items():
+            if function is not None and not callable(function):
+                raise ValueError(f"LambdaCallback: `{name}` must be a function or None, "
+                                 f"received {name}={function!r}.")
         for name, function in hooks.items():
             if function is not None:
                 setattr(self, name, function)

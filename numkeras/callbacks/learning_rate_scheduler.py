@@ -27,6 +27,9 @@ class LearningRateScheduler(Callback):
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
+        if not callable(schedule):
+            raise ValueError("LearningRateScheduler: `schedule` must be a function of (epoch, lr) "
+                             f"returning the new learning rate, received schedule={schedule!r}.")
         self.schedule = schedule
         self.verbose = verbose
 

@@ -1,10 +1,26 @@
 """ModelCheckpoint: save the model or its weights during training, every epoch or N batches."""
 import os
+import string
 import warnings
 
 import numpy as np
 
 from numkeras.callbacks.monitor_callback import MonitorCallback
+
+
+def _check_template(filepath):
+    """A filepath template must parse: balanced braces, valid format specs."""
+    try:
+        fields = list(string.Formatter().parse(filepath))
+        for _, field, spec, _ in fields:
+            if field is not None and (field == "" or field.isdigit()):
+                raise ValueError(f"positional field {{{field}}}: name it, e.g. {{epoch}}")
+            if field is not None and spec:
+                format(1, spec) if field in ("epoch", "batch") else format(1.0, spec)
+    except ValueError as error:
+        raise ValueError(f"ModelCheckpoint: `filepath` is not a valid template ({error}); "
+                         "fields look like {epoch:02d} or {val_loss:.2f}. Received: "
+                         f"filepath={filepath}") from None
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -46,9 +62,11 @@ class ModelCheckpoint(MonitorCallback):
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = None
         self._current_epoch = 0
-        if save_freq != "epoch" and not isinstance(save_freq, int):
-            raise ValueError(f"Unrecognized save_freq: {save_freq}. Expected save_freq are "
-                             "'epoch' or integer values")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(
+                save_freq, int) or save_freq < 1):
+            raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are "
+                             "'epoch' or integer values >= 1")
+        _check_template(self.filepath)
         if save_weights_only and not self.filepath.endswith(".weights.h5"):
             raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the "
                              "filepath provided must end in `.weights.h5` (Keras weights "

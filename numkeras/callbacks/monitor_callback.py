@@ -4,10 +4,10 @@ EarlyStopping, ModelCheckpoint and ReduceLROnPlateau watch one entry of the epoc
 `mode="auto"` the direction comes from the metric: `loss`/`val_loss` go down, and a compiled
 metric of that name goes the way Keras's class of that name does (accuracy up, error down).
 """
+import numbers
 import operator
-import warnings
 
-from numkeras.callbacks.callback import Callback
+from numkeras.callbacks.callback import Callback, check_argument
 
 # Keras 3 metric classes that set `_direction = "up"`; the other built-in metrics go down.
 _UP = {
@@ -61,10 +61,14 @@ class MonitorCallback(Callback):
 
     def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
         super().__init__()
-        if mode not in ("auto", "min", "max"):
-            warnings.warn(f"{type(self).__name__} mode '{mode}' is unknown, fallback to auto "
-                          "mode.", stacklevel=3)
-            mode = "auto"
+        if mode not in ("auto", "min", "max"):  # Keras warns and falls back to "auto"
+            raise ValueError(f"{type(self).__name__}: `mode` must be one of 'auto', 'min' or "
+                             f"'max', received mode={mode!r}.")
+        if not isinstance(monitor, str):
+            raise ValueError(f"{type(self).__name__}: `monitor` must be the name of a logged "
+                             f"metric such as 'val_loss', received monitor={monitor!r}.")
+        check_argument(self, "min_delta", abs(min_delta) if isinstance(
+            min_delta, numbers.Real) else min_delta, integer=False)
         self.monitor = monitor
         self.mode = mode
         self.best = baseline

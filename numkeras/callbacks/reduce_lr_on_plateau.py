@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 
+from numkeras.callbacks.callback import check_argument
 from numkeras.callbacks.monitor_callback import MonitorCallback
 
 
@@ -31,12 +32,13 @@ class ReduceLROnPlateau(MonitorCallback):
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
         super().__init__(monitor, mode, min_delta=min_delta)
-        if factor >= 1.0:
+        if isinstance(factor, (int, float)) and factor >= 1.0:
             raise ValueError("ReduceLROnPlateau does not support a factor >= 1.0. "
                              f"Received factor={factor}")
-        self.factor = factor
-        self.min_lr = min_lr
-        self.patience = patience
+        self.factor = check_argument(self, "factor", factor, integer=False)
+        self.min_lr = check_argument(self, "min_lr", min_lr, integer=False)
+        self.patience = check_argument(self, "patience", patience)
+        check_argument(self, "cooldown", cooldown)
         self.verbose = verbose
         self.cooldown = cooldown
         self.cooldown_counter = 0

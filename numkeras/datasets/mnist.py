@@ -14,6 +14,15 @@ BUNDLED = os.path.join(os.path.dirname(__file__), "data", "mnist.npz")
 
 def _resolve(path):
     """The copy to read: a file the caller named in the cache, else the bundled one."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError("mnist.load_data: `path` must be a file name such as 'mnist.npz', "
+                        f"received path={path!r} of type {type(path).__name__}.")
+    if os.sep in os.fspath(path) or (os.altsep and os.altsep in os.fspath(path)):
+        raise ValueError(
+            "mnist.load_data: Paths are no longer accepted as `path`, a file name in the Keras "
+            f"cache directory ({os.path.join(keras_home(), 'datasets')}); received "
+            f"path={os.fspath(path)!r}. Load a file elsewhere with np.load instead."
+        )
     path = _check_fname(path, ORIGIN)
     cached = os.path.join(keras_home(), "datasets", path)
     if (path != "mnist.npz" and os.path.exists(cached)) or not os.path.exists(BUNDLED):

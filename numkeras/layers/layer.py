@@ -8,6 +8,7 @@ import numpy as np
 
 from numkeras import initializers, regularizers
 from numkeras.backend.naming import auto_name
+from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import autodiff
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.engine.variable import Variable
@@ -194,8 +195,9 @@ class Layer:
         # 1. convert arrays to tensors; 2. check and build with the first input's shape
         inputs = map_structure(self._convert_input, inputs)
         shapes = map_structure(lambda t: t.shape if isinstance(t, Tensor) else None, inputs)
-        self._check_input_spec(shapes)
-        self._maybe_build(shapes)
+        with checking_arguments(ValueError):  # an input that does not fit: raised from here
+            self._check_input_spec(shapes)
+            self._maybe_build(shapes)
         # 3. resolve `training` and `mask` (the mask the inputs carry, if `call` takes one)
         params, makes_mask = _call_info(type(self))
         mask = kwargs.get("mask")
@@ -311,6 +313,11 @@ class Layer:
     def set_weights(self, weights):
         """Replace every weight's value; counts and shapes are checked before any change."""
         own = self.weights
+        if not isinstance(weights, (list, tuple)):
+            raise ValueError(
+                f'Layer "{self.name}": set_weights expects a list of {len(own)} arrays (as '
+                f"get_weights returns), got {type(weights).__name__}."
+            )
         weights = list(weights)
         if len(weights) != len(own):
             raise ValueError(
@@ -319,6 +326,9 @@ class Layer:
             )
         arrays = [np.asarray(w) for w in weights]
         for v, w in zip(own, arrays):
+            if w.dtype.kind not in "biuf":
+                raise ValueError(f'Layer "{self.name}": weight {v.path} takes numbers, but the '
+                                 f"provided array has dtype {w.dtype}.")
             if v.shape != w.shape:
                 raise ValueError(
                     f'Layer "{self.name}": weight {v.path} has shape {v.shape}, '

@@ -1,6 +1,7 @@
 """Functional: a model defined by calling layers on symbolic inputs, `Model(inputs, outputs)`."""
 import numpy as np
 
+from numkeras.engine.tensor import Tensor
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor, flatten, map_structure
 from numkeras.layers.layer import shape_str
@@ -51,7 +52,7 @@ class Functional(Model):
                 f'Model "{self.name}" expects {len(self.inputs)} inputs, got {len(given)}.'
             )
         for t, v in zip(self.inputs, given):
-            values[id(t)] = v
+            values[id(t)] = _adjust_rank(v, t.shape)
         for node in self._nodes:
             args = map_structure(lambda t: values[id(t)], node.inputs)
             out = node.layer(args, training=training, **{
@@ -75,13 +76,16 @@ class Functional(Model):
             )
         for i, (t, a) in enumerate(zip(self.inputs, arrays)):
             expected = t.shape
-            got = (None,) + tuple(np.shape(a)[1:])
+            got = (None,) + tuple(np.shape(_adjust_rank(a, expected))[1:])
             if len(got) != len(expected) or any(
                 e is not None and e != g for e, g in zip(expected[1:], got[1:])
             ):
+                hint = ""
+                if None not in expected[1:] and np.prod(expected[1:]) == np.prod(got[1:]):
+                    hint = f" Did you mean to reshape to {shape_str((-1,) + expected[1:])}?"
                 raise ValueError(
                     f'Input {i} of layer "{self.name}" is incompatible with the layer: expected '
-                    f"shape {shape_str(expected)}, got {shape_str(got)}."
+                    f"shape {shape_str(expected)}, got {shape_str(got)}.{hint}"
                 )
         return x
 
@@ -128,6 +132,17 @@ class Functional(Model):
         text = summary_lib.format_summary(self, rows, connected=not chain,
                                           line_length=line_length)
         (print_fn or print)(text)
+
+
+def _adjust_rank(value, expected):
+    """Keras's rule for data one rank off the input: add, or drop, a trailing axis of 1."""
+    if not isinstance(value, (np.ndarray, Tensor)):
+        return value
+    if value.ndim == len(expected) - 1 and expected[-1] == 1:
+        return value[..., None]
+    if value.ndim == len(expected) + 1 and value.shape[-1] == 1:
+        return value[..., 0]
+    return value
 
 
 def _nodes_in_order(inputs, outputs):

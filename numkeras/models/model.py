@@ -2,14 +2,17 @@
 import numpy as np
 
 from numkeras import distribution
+from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import autodiff
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
 from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.layers.layer import Layer
+from numkeras.models import argument_checks, subclassed
 from numkeras.models import data as data_lib
-from numkeras.models import subclassed
 from numkeras.models import summary as summary_lib
+from numkeras.models.argument_checks import check_batch_size as _check_batch_size
+from numkeras.models.argument_checks import check_int as _check_int
 from numkeras.models.compile_utils import CompileLoss, CompileMetrics
 from numkeras.models.data import ArrayData, unpack_x_y_sample_weight
 from numkeras.models.interrupt import StepGuard
@@ -52,9 +55,11 @@ class Model(Layer):
         """Choose the optimizer, loss and metrics; names are checked before anything changes."""
         from numkeras import optimizers
 
-        optimizer = optimizers.get(optimizer)
-        compile_loss = CompileLoss(loss, loss_weights, self._output_names())
-        compile_metrics = CompileMetrics(metrics, weighted_metrics, self._output_names())
+        with checking_arguments():
+            argument_checks.check_compile_arguments(loss_weights, metrics, steps_per_execution)
+            optimizer = optimizers.get(optimizer)
+            compile_loss = CompileLoss(loss, loss_weights, self._output_names())
+            compile_metrics = CompileMetrics(metrics, weighted_metrics, self._output_names())
         from numkeras.metrics import Mean
 
         self.optimizer = optimizer
@@ -167,13 +172,18 @@ class Model(Layer):
         from numkeras.callbacks.terminate_on_nan import with_nan_warning
 
         self._assert_compiled("fit")
-        batch_size = _check_batch_size(batch_size, default=None)
-        _check_int("epochs", epochs, 0)
-        _check_int("initial_epoch", initial_epoch, 0)
-        train, val = data_lib.fit_sources(
-            x, y, sample_weight, class_weight, batch_size, steps_per_epoch, shuffle,
-            validation_split, validation_data, validation_batch_size, validation_steps)
-        self._check_source_inputs(train)
+        with checking_arguments():  # an error about the arguments is raised from this line
+            batch_size = _check_batch_size(batch_size, default=None)
+            _check_int("epochs", epochs, 0)
+            _check_int("initial_epoch", initial_epoch, 0)
+            argument_checks.check_fit_arguments(
+                validation_split, validation_data, validation_freq, shuffle, class_weight,
+                steps_per_epoch, validation_steps, validation_batch_size)
+            train, val = data_lib.fit_sources(
+                x, y, sample_weight, class_weight, batch_size, steps_per_epoch, shuffle,
+                validation_split, validation_data, validation_batch_size, validation_steps)
+            for source in (train, val) if val is not None else (train,):
+                self._check_source_inputs(source, "fit")
         data = data_lib.EpochIterator(train, steps_per_epoch)
         val = val and data_lib.EpochIterator(val, validation_steps, role="validation")
         callbacks = CallbackList(with_nan_warning(callbacks), add_history=True,
@@ -210,9 +220,12 @@ class Model(Layer):
         callbacks.on_train_end(epoch_logs)
         return self.history
 
-    def _check_source_inputs(self, source):
+    def _check_source_inputs(self, source, method):
+        """Array data: inputs fit the model, targets fit the loss, sample weights the targets."""
         if isinstance(source, data_lib.ArraySource):
             self._check_model_inputs(source.data.x)
+            argument_checks.check_sample_weight(source.data)
+            argument_checks.check_targets(self, source, method)
 
     def _evaluate_data(self, data, callbacks):
         """Run the test step over one epoch of `data`; fires the `on_test_*` hooks."""
@@ -235,9 +248,11 @@ class Model(Layer):
         from numkeras.callbacks.callback_list import CallbackList
 
         self._assert_compiled("evaluate")
-        source = data_lib.make_source(x, y, sample_weight,
-                                      batch_size=_check_batch_size(batch_size, None), steps=steps)
-        self._check_source_inputs(source)
+        with checking_arguments():  # an error about the arguments is raised from this line
+            argument_checks.check_steps("steps", steps)
+            source = data_lib.make_source(
+                x, y, sample_weight, batch_size=_check_batch_size(batch_size, None), steps=steps)
+            self._check_source_inputs(source, "evaluate")
         data = data_lib.EpochIterator(source, steps, role="evaluation")
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                  verbose=_verbose(verbose), epochs=1, steps=data.num_batches,
@@ -252,9 +267,11 @@ class Model(Layer):
         batch by batch, as float32 NumPy arrays."""
         from numkeras.callbacks.callback_list import CallbackList
 
-        source = data_lib.make_source(x, batch_size=_check_batch_size(batch_size, None),
-                                      steps=steps)
-        self._check_source_inputs(source)
+        with checking_arguments():  # an error about the arguments is raised from this line
+            argument_checks.check_steps("steps", steps)
+            source = data_lib.make_source(x, batch_size=_check_batch_size(batch_size, None),
+                                          steps=steps)
+            self._check_source_inputs(source, "predict")
         data = data_lib.EpochIterator(source, steps, role="prediction")
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                  verbose=_verbose(verbose), epochs=1, steps=data.num_batches,
@@ -281,24 +298,28 @@ class Model(Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         self._assert_compiled("train_on_batch")
-        data = ArrayData(x, y, data_lib.array_sample_weight(y, sample_weight, class_weight))
-        self._check_model_inputs(data.x)
+        with checking_arguments():
+            argument_checks.check_class_weight(class_weight)
+            data = ArrayData(x, y, data_lib.array_sample_weight(y, sample_weight, class_weight))
+            self._check_source_inputs(data_lib.ArraySource(data, data.size), "train_on_batch")
         self.reset_metrics()
         logs = pythonify_logs(self.train_step(_pack(data.x, data.y, data.sample_weight)))
         return self._batch_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
-        data = ArrayData(x, y, sample_weight)
-        self._check_model_inputs(data.x)
+        with checking_arguments():
+            data = ArrayData(x, y, sample_weight)
+            self._check_source_inputs(data_lib.ArraySource(data, data.size), "test_on_batch")
         self.reset_metrics()
         with autodiff.no_grad():
             logs = pythonify_logs(self.test_step(_pack(data.x, data.y, data.sample_weight)))
         return self._batch_result(logs, return_dict)
 
     def predict_on_batch(self, x):
-        data = ArrayData(x)
-        self._check_model_inputs(data.x)
+        with checking_arguments():
+            data = ArrayData(x)
+            self._check_model_inputs(data.x)
         with autodiff.no_grad():
             return map_structure(_to_numpy, self.predict_step((data.x,)))
 
@@ -344,6 +365,9 @@ class Model(Layer):
 
     def get_layer(self, name=None, index=None):
         """A layer by name or by index (as in `model.layers`)."""
+        if (name is None) == (index is None):
+            raise ValueError("Provide either a layer name or layer index at `get_layer`. "
+                             f"Received: name={name!r}, index={index!r}.")
         if index is not None:
             if not -len(self.layers) <= index < len(self.layers):
                 raise ValueError(
@@ -415,18 +439,6 @@ def _to_numpy(value):
 
 def _batch_size(x):
     return len(flatten(x)[0])
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {name}={value!r}.")
-
-
-def _check_batch_size(batch_size, default=32):
-    if batch_size is None:
-        return default
-    _check_int("batch_size", batch_size, 1)
-    return int(batch_size)
 
 
 def _should_eval(epoch, validation_freq):

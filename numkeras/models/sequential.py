@@ -94,6 +94,11 @@ class Sequential(Model):
     def _check_model_inputs(self, x):
         """Check the per-sample shape; add a missing trailing axis of size 1 as Keras does."""
         expected = self._input_batch_shape
+        if expected is not None and isinstance(x, (dict, list, tuple)):
+            raise ValueError(
+                f'Sequential model "{self.name}" takes a single input array of shape '
+                f"{shape_str(expected)}, received a {type(x).__name__} of {len(x)} inputs."
+            )
         if expected is None or not isinstance(x, np.ndarray):
             return x
         if x.ndim == len(expected) - 1 and expected[-1] == 1:

@@ -62,6 +62,9 @@ class Optimizer:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
         _check_arguments(clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
                          ema_overwrite_frequency, gradient_accumulation_steps)
+        if isinstance(learning_rate, numbers.Real) and not learning_rate >= 0:
+            raise ValueError("Argument `learning_rate` must be a non-negative number. Received: "
+                             f"learning_rate={learning_rate!r}")
         self.name = name or _auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm

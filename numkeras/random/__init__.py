@@ -41,6 +41,9 @@ class SeedGenerator:
     def __init__(self, seed=None, name=None, **kwargs):
         if seed is None:
             seed = int(global_generator().integers(2**31))
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError("Argument `seed` must be None or a non-negative integer. "
+                             f"Received: seed={seed!r}")
         self.seed = seed
         self.name = name or "seed_generator"
         self.rng = np.random.default_rng(seed)

@@ -93,11 +93,16 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         else:
             config, weights = _read_archive(path)
         return _model_from(config, weights, custom_objects, compile)
-    except Exception as e:
-        raise ValueError(f"Cannot load model from '{path}': {e}") from e
+    except Exception as e:  # a file that does not fit is said so here, without the chain
+        cause = None if isinstance(e, (ValueError, KeyError, OSError)) else e
+        raise ValueError(f"Cannot load model from '{path}': {e}") from cause
 
 
 def _existing(filepath):
+    if not isinstance(filepath, (str, os.PathLike)):
+        raise TypeError("`filepath` must be a path (a str or os.PathLike) to a .keras, "
+                        f".weights.h5 or .h5 file, received {filepath!r} of type "
+                        f"{type(filepath).__name__}.")
     path = os.fspath(filepath)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such file: '{path}'.")
@@ -195,5 +200,6 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             from numkeras.saving import legacy_h5
 
             legacy_h5.load_weights(model, path, skip_mismatch=skip_mismatch, by_name=by_name)
-    except Exception as e:
-        raise ValueError(f"Cannot load weights from '{path}': {e}") from e
+    except Exception as e:  # a file that does not fit is said so here, without the chain
+        cause = None if isinstance(e, (ValueError, KeyError, OSError)) else e
+        raise ValueError(f"Cannot load weights from '{path}': {e}") from cause

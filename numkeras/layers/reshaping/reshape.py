@@ -10,13 +10,15 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        target_shape = tuple(target_shape)
-        if sum(d == -1 for d in target_shape) > 1 or any(
-            not isinstance(d, int) or (d <= 0 and d != -1) for d in target_shape
+        given = target_shape
+        target_shape = tuple(given) if isinstance(given, (list, tuple)) else None
+        if target_shape is None or sum(d == -1 for d in target_shape) > 1 or any(
+            isinstance(d, bool) or not isinstance(d, int) or (d <= 0 and d != -1)
+            for d in target_shape
         ):
             raise ValueError(
-                "Reshape: `target_shape` must hold positive integers and at most one -1, "
-                f"received target_shape={target_shape}."
+                "Reshape: `target_shape` must be a tuple of positive integers with at most one "
+                f"-1, received target_shape={given!r}."
             )
         self.target_shape = target_shape
 

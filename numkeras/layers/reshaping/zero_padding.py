@@ -4,18 +4,31 @@ from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer
 
 
+def _pair(value):
+    """(before, after) from an int or a pair of non-negative ints, else None."""
+    value = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(value, (list, tuple)) or len(value) != 2 or any(
+            isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in value):
+        return None
+    return tuple(value)
+
+
 def pairs(layer, name, value, rank):
     """Keras's padding/cropping forms as ((before, after),) * rank of non-negative ints."""
     if rank == 1:
-        return (args.int_tuple(layer, name, value, 2, allow_zero=True),)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = (value,) * rank
-    if not isinstance(value, (list, tuple)) or len(value) != rank:
-        raise ValueError(
-            f"{type(layer).__name__}: `{name}` must be an int, a tuple of {rank} ints or a tuple "
-            f"of {rank} (before, after) pairs, received {name}={value!r}."
-        )
-    return tuple(args.int_tuple(layer, name, v, 2, allow_zero=True) for v in value)
+        found = (_pair(value),)
+    else:
+        given = (value,) * rank if isinstance(value, int) and not isinstance(value, bool) \
+            else value
+        found = tuple(_pair(v) for v in given) if isinstance(given, (list, tuple)) and len(
+            given) == rank else (None,)
+    if None in found:
+        forms = ("an integer or a tuple of 2 non-negative integers" if rank == 1 else
+                 f"an int, a tuple of {rank} ints or a tuple of {rank} (before, after) pairs "
+                 "of non-negative integers")
+        raise ValueError(f"{type(layer).__name__}: `{name}` must be {forms}, received "
+                         f"{name}={value!r}.")
+    return found
 
 
 class _ZeroPadding(Layer):
