@@ -524,20 +524,31 @@ def test_fit_before_compile():
         assert user_frame_depth(info) <= 3
 
 
-def test_kernel_larger_than_input():
-    with pytest.raises(ValueError, match="larger than the input"):
-        numkeras.Sequential([layers.Input((2, 2, 1)), layers.Conv2D(1, 3)])
-    with pytest.raises(ValueError, match="pool_size"):
-        numkeras.Sequential([layers.Input((1, 1, 1)), layers.MaxPooling2D(2)])
+@pytest.mark.parametrize("make, match", [
+    (lambda: numkeras.Sequential([layers.Input((2, 2, 1)), layers.Conv2D(1, 3)]),
+     "larger than the input"),
+    (lambda: numkeras.Sequential([layers.Input((1, 1, 1)), layers.MaxPooling2D(2)]),
+     "pool_size"),
+    (lambda: layers.Conv2D(1, 3)(numkeras.Input((2, 2, 1))), "larger than the input"),
+    (lambda: (lambda dense: (dense(np.ones((1, 3), "float32")), dense(numkeras.Input((4,)))))(
+        layers.Dense(2)), "axis -1 of input shape to have value 3"),
+], ids=["Sequential kernel", "Sequential pool", "functional kernel", "functional width"])
+def test_layers_that_do_not_fit_their_input(make, match):
+    with pytest.raises(ValueError, match=match) as info:
+        make()
+    assert user_frame_depth(info) <= 3, "".join(traceback.format_tb(info.tb))
 
 
-def test_dense_input_width_mismatch_names_the_layer():
-    dense = layers.Dense(2)
-    dense(np.ones((1, 3), "float32"))
-    kernel = dense.kernel.numpy().copy()
-    with pytest.raises(ValueError, match='layer "dense.*axis -1.*value 3.*\\(1, 4\\)'):
-        dense(np.ones((1, 4), "float32"))
-    np.testing.assert_array_equal(dense.kernel.numpy(), kernel)
+def test_adding_a_layer_that_does_not_fit_leaves_the_model_as_it_was():
+    model = cnn()
+    names = [layer.name for layer in model.layers]
+    with pytest.raises(ValueError, match=r"cannot reshape .*\(None, 3\).*\(2, 2, 3\)") as info:
+        (lambda: model.add(layers.Reshape((2, 2, 3))))()
+    assert user_frame_depth(info) <= 3
+    assert [layer.name for layer in model.layers] == names and model.built
+    model.fit(X, Y, epochs=1, verbose=0)
+    model.add(layers.Dense(2))  # a layer that fits is added as usual
+    assert model.predict(X, verbose=0).shape == (16, 2)
 
 
 @pytest.mark.parametrize("build", [cnn, functional_cnn])

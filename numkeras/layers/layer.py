@@ -258,9 +258,10 @@ class Layer:
 
     def _symbolic_call(self, inputs, *args, **kwargs):
         shapes = map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else None, inputs)
-        self._check_input_spec(shapes)
-        self._maybe_build(shapes)
-        out_shapes = self.compute_output_shape(shapes)
+        with checking_arguments(ValueError):  # an input that does not fit: raised from here
+            self._check_input_spec(shapes)
+            self._maybe_build(shapes)
+            out_shapes = self.compute_output_shape(shapes)
         node_index = len(self._inbound_nodes)
         counter = itertools.count()
 

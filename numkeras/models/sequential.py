@@ -1,6 +1,7 @@
 """Sequential: a plain stack of layers, each feeding the next."""
 import numpy as np
 
+from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import Layer, shape_str
@@ -43,12 +44,18 @@ class Sequential(Model):
                 f'All layers added to a Sequential model should have unique names. Name '
                 f'"{layer.name}" is already the name of a layer in this model.'
             )
+        before = self._stack, self.built, self._input_batch_shape
         if not self._stack and self._input_batch_shape is None:
             self._input_batch_shape = layer._batch_input_shape
         self._stack = self._stack + [layer]
         self.built = False
         if self._input_batch_shape is not None:
-            self.build(self._input_batch_shape)
+            try:
+                with checking_arguments(ValueError):  # a layer that does not fit: raised here
+                    self.build(self._input_batch_shape)
+            except ValueError:
+                self._stack, self.built, self._input_batch_shape = before  # left out
+                raise
             self.built = True
 
     def pop(self):
