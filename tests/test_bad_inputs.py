@@ -552,10 +552,12 @@ def test_adding_a_layer_that_does_not_fit_leaves_the_model_as_it_was():
 
 
 @pytest.mark.parametrize("build", [cnn, functional_cnn])
-def test_input_one_rank_short_with_channel_one_is_adapted(build):
+@pytest.mark.parametrize("adapt", [lambda x: x[..., 0], lambda x: x[..., None]],
+                         ids=["one rank short", "a trailing axis of 1 more"])
+def test_input_one_rank_off_with_a_trailing_one_is_adapted_as_keras(build, adapt):
     model = build()
-    np.testing.assert_allclose(model.predict(X[..., 0], verbose=0), model.predict(X, verbose=0))
-    model.fit(X[..., 0], Y, epochs=1, verbose=0)
+    np.testing.assert_allclose(model.predict(adapt(X), verbose=0), model.predict(X, verbose=0))
+    model.fit(adapt(X), Y, epochs=1, verbose=0)
 
 
 def test_uint8_images_warn_once_at_the_users_line(monkeypatch):
@@ -570,6 +572,49 @@ def test_uint8_images_warn_once_at_the_users_line(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.predict(images, verbose=0)  # only once
+
+
+def test_integer_images_of_another_dtype_warn_once_too(monkeypatch):
+    from numkeras.models import data
+
+    monkeypatch.setattr(data, "_warned", set())
+    model = cnn()
+    with pytest.warns(UserWarning, match=r"integer array \(int64, values up to 25\d\)"):
+        model.predict((X * 255).astype("int64"), verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict((X * 255).astype("int64"), verbose=0)  # only once
+        ids = numkeras.Sequential([layers.Input((4,)), layers.Embedding(10, 2)])
+        ids.predict(np.arange(8).reshape(2, 4), verbose=0)  # token ids are not images
+
+
+class Bug(layers.Layer):
+    """A custom layer with a bug in `build` (a NumPy error) or a deliberate error in `call`."""
+
+    def __init__(self, where, **kwargs):
+        super().__init__(**kwargs)
+        self.where = where
+
+    def build(self, input_shape):
+        if self.where == "build":
+            np.zeros(3).reshape(2, 2)
+
+    def call(self, inputs):
+        if self.where == "call":
+            raise ValueError("a message from the user's own layer")
+        return inputs
+
+
+@pytest.mark.parametrize("where", ["build", "call"])
+def test_errors_not_raised_by_numkeras_keep_every_frame(where):
+    """Only numkeras's own argument errors are raised from the public call: a NumPy error in a
+    custom layer's build, or a user's own error, keeps its whole traceback."""
+    model = numkeras.Sequential([Bug(where)])
+    with pytest.raises(ValueError) as info:
+        model.predict(np.ones((2, 3), "float32"), verbose=0)
+    names = [frame.name for frame in traceback.extract_tb(info.tb)]
+    assert where in names, names  # the frame of the bug is there
+    assert names[-1] != "__exit__"
 
 
 def test_a_bad_callback_argument_leaves_an_existing_log_alone(tmp_path):

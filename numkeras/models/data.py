@@ -54,12 +54,21 @@ _warned = set()
 
 
 def _warn_unscaled(arrays):
+    """Warn once about integer images (uint8, or other integers of rank >= 3 above 1): not
+    integer token ids of shape (samples, steps), which Embedding takes as they are."""
     for a in arrays:
         if a.dtype == np.uint8 and "uint8" not in _warned:
             _warned.add("uint8")
             warn_user(
                 "The input is uint8 (values 0-255). Neural networks train best on inputs scaled "
                 "to [0, 1]: divide by 255 first, e.g. x.astype('float32') / 255.")
+        elif (a.dtype.kind in "iu" and a.dtype != np.uint8 and a.ndim >= 3 and a.size
+              and "int" not in _warned and a.max() > 1):
+            _warned.add("int")
+            warn_user(
+                f"The input is an integer array ({a.dtype}, values up to {a.max()}). Neural "
+                "networks train best on inputs scaled to [0, 1]: convert and scale it first, "
+                "e.g. x.astype('float32') / x.max().")
 
 
 class ArrayData:

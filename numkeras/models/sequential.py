@@ -110,6 +110,8 @@ class Sequential(Model):
             return x
         if x.ndim == len(expected) - 1 and expected[-1] == 1:
             x = x[..., None]
+        elif x.ndim == len(expected) + 1 and x.shape[-1] == 1:  # as Keras: drop it
+            x = x[..., 0]
         got = (None,) + x.shape[1:]
         if len(got) == len(expected) and all(
             e is None or e == g for e, g in zip(expected[1:], got[1:])
