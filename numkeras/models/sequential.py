@@ -79,7 +79,7 @@ class Sequential(Model):
             layer._check_input_spec(shape)
             layer._maybe_build(shape)
             shape = layer.compute_output_shape(shape)
-            layer._output_shape = shape
+            layer._built_output_shape = shape
 
     def call(self, inputs, training=None, mask=None):
         x = inputs

@@ -158,7 +158,7 @@ def _output_shapes(model):
         for node in model._nodes:
             shapes[id(node.layer)] = flatten(node.outputs)[0].shape
         return shapes
-    return {id(layer): getattr(layer, "_output_shape", None) for layer in model.layers}
+    return {id(layer): getattr(layer, "_built_output_shape", None) for layer in model.layers}
 
 
 def _count(weights):

@@ -156,3 +156,10 @@ def test_cli_help():
                             capture_output=True, text=True)
     assert result.returncode == 0
     assert "--epochs" in result.stdout and "--batch-size" in result.stdout
+
+
+def test_sequential_build_keeps_a_lambda_output_shape():
+    model = numkeras.Sequential([layers.Input((3,)),
+                                 layers.Lambda(lambda x: x[:, :2], output_shape=(2,)),
+                                 layers.Dense(1)])
+    assert model.layers[0].compute_output_shape((None, 3)) == (None, 2)
