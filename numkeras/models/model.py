@@ -351,7 +351,8 @@ class Model(Layer):
         rows = []
         for layer in self.layers:
             if isinstance(self, Sequential):
-                rows.append(summary_lib.layer_row(layer, getattr(layer, "_built_output_shape", None)))
+                shape = getattr(layer, "_built_output_shape", None)
+                rows.append(summary_lib.layer_row(layer, shape))
             else:  # subclassed: as Keras, shapes known from `build` and `compute_output_shape`
                 rows.append(summary_lib.layer_row(layer, subclassed.built_output_shape(layer)))
                 if not layer.built and subclassed.counts_as_built(layer):
