@@ -2,7 +2,7 @@
 import numpy as np
 
 from numkeras.engine import kernels
-from numkeras.engine.math_ops import _unary, clip, log, mean, multiply, sum
+from numkeras.engine.math_ops import _unary, clip, log, mean, multiply, operands, sum
 from numkeras.engine.tensor import Tensor, as_array, as_tensor
 
 EPSILON = 1e-7
@@ -273,7 +273,7 @@ def _from_nhwc(y, data_format, rank):
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """N-D convolution (1-D or 2-D) with Keras's signature; kernel is (..., in/groups, out)."""
-    x, k = as_tensor(inputs), as_tensor(kernel)
+    x, k = operands("conv", inputs, kernel)  # a bare NumPy kernel takes the input's dtype
     rank = k.ndim - 2
     if rank not in (1, 2) or x.ndim != rank + 2:
         raise ValueError(
@@ -287,9 +287,16 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             f"Op `conv`: input channels ({channels}) must be a multiple of the kernel's input "
             f"channels ({k.shape[-2]}); input shape {x.shape}, kernel shape {k.shape}."
         )
-    strides = (1,) + _tuple(strides, rank, "strides") if rank == 1 else _tuple(strides, 2, "strides")
-    dilation = (1,) + _tuple(dilation_rate, rank, "dilation_rate") if rank == 1 else _tuple(
-        dilation_rate, 2, "dilation_rate")
+    groups = channels // k.shape[-2]
+    if k.shape[-1] % groups:
+        raise ValueError(
+            f"Op `conv`: the kernel's output channels ({k.shape[-1]}) must be a multiple of "
+            f"the groups ({groups} = {channels} input channels / {k.shape[-2]}); kernel shape "
+            f"{k.shape}."
+        )
+    lead = (1,) if rank == 1 else ()  # 1-D runs as 2-D with height 1
+    strides = lead + _tuple(strides, rank, "strides")
+    dilation = lead + _tuple(dilation_rate, rank, "dilation_rate")
     padding = padding.lower()
     xd = _to_nhwc(x.data, data_format, rank)
     kd = k.data[None] if rank == 1 else k.data
@@ -299,7 +306,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             f"Op `conv`: the kernel (span {tuple(span[2 - rank:])}) is larger than the input "
             f"{x.shape} with padding='valid'."
         )
-    y, cache = kernels.conv2d_forward(xd, kd, strides, padding, dilation, channels // k.shape[-2])
+    y, cache = kernels.conv2d_forward(xd, kd, strides, padding, dilation, groups)
 
     def vjp(g):
         gx, gk = kernels.conv2d_backward(
