@@ -38,10 +38,7 @@ def _geometry(x_shape, k_shape, strides, padding, dilation):
 def _pad(x, pad_h, pad_w, value=0.0):
     if pad_h == (0, 0) and pad_w == (0, 0):
         return x
-    N, H, W, C = x.shape
-    xp = np.full((N, H + sum(pad_h), W + sum(pad_w), C), value, dtype=x.dtype)
-    xp[:, pad_h[0] : pad_h[0] + H, pad_w[0] : pad_w[0] + W] = x
-    return xp
+    return np.pad(x, ((0, 0), pad_h, pad_w, (0, 0)), constant_values=value)
 
 
 def _unpad(xp, pad_h, pad_w):
