@@ -43,11 +43,7 @@ def test_bare_operands_take_the_tensor_float32(op, other):
     lambda x: ops.categorical_crossentropy(np.full((2, 3), 1 / 3), ops.softmax(x)),
     lambda x: ops.binary_crossentropy(np.full((2, 3), 0.5), x, from_logits=True),
     lambda x: ops.sparse_categorical_crossentropy(np.array([0, 2]), x, from_logits=True),
-    pytest.param(
-        lambda x: ops.conv(x[None, :, :, None], np.ones((2, 2, 1, 2))),
-        marks=pytest.mark.xfail(strict=True, reason="nn_ops.conv does not weak-type a float64 "
-                                "NumPy kernel; reported to the conv owner"),
-    ),
+    lambda x: ops.conv(x[None, :, :, None], np.ones((2, 2, 1, 2))),
 ], ids=["scalars", "rpow", "matmul_right", "matmul_left", "where", "clip", "categorical",
         "binary", "sparse", "conv_float64_kernel"])
 def test_float64_numpy_arguments_keep_float32(fn):
@@ -141,8 +137,6 @@ def test_bad_inputs_raise_named_errors(name, call, parts):
         assert part in message, message
 
 
-@pytest.mark.xfail(strict=True, reason="nn_ops.conv does not check that the kernel's output "
-                   "channels divide into the groups; reported to the conv owner")
 def test_conv_rejects_output_channels_not_divisible_by_groups():
     with pytest.raises(ValueError, match="`conv`"):
         ops.conv(ops.ones((1, 4, 4, 4)), ops.ones((1, 1, 2, 3)))  # 2 groups, 3 filters
