@@ -423,7 +423,8 @@ def test_missing_file(tmp_path):
         small_cnn().load_weights(tmp_path / "nope.weights.h5")
 
 
-@pytest.mark.parametrize("fraction", [0.0, 0.001, 0.1, 0.5, 0.9, 0.999])
+@pytest.mark.parametrize("fraction", [0.0, 0.001, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
+                                      0.999])
 def test_truncated_file(tmp_path, fraction):
     data = saved_cnn(tmp_path).read_bytes()
     bad = tmp_path / "bad.keras"
@@ -567,3 +568,38 @@ def test_pickle_and_deepcopy_trained_models(clone):
     for a, b in zip(clone(functional).predict(x, verbose=0), functional.predict(x, verbose=0),
                     strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+SAVE_FOREVER = """
+import sys
+import numkeras as nk
+from numkeras import layers
+model = nk.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3), layers.Flatten(),
+                       layers.Dense(3)])
+model.compile("adam", "mse")
+path = sys.argv[1]
+model.save(path)
+print("saved", flush=True)
+while True:
+    model.layers[-1].kernel.assign(model.layers[-1].kernel.numpy() + 1)
+    model.save(path)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.13, 0.31])
+def test_process_killed_while_saving_leaves_a_loadable_file(tmp_path, delay):
+    """SIGKILL at an arbitrary moment of repeated saves: the file is the old or the new one."""
+    import signal
+    import subprocess
+    import time
+
+    path = tmp_path / "model.keras"
+    proc = subprocess.Popen([sys.executable, "-c", SAVE_FOREVER, str(path)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "saved"
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    model = nk.models.load_model(path)  # a torn file would raise here
+    assert model.count_params() == 4 * 9 + 4 + 144 * 3 + 3
+    assert all(np.isfinite(w).all() for w in model.get_weights())
