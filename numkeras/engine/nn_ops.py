@@ -10,14 +10,35 @@ EPSILON = 1e-7
 # --- activations ------------------------------------------------------------------------
 
 
-def _relu(x):
+def _relu(x, out=None):
     # NumPy's `maximum` against a scalar takes a slow loop; against a zero row broadcast over
     # the batch it runs 3x faster (0.28 vs 0.9 ms on a 128x26x26x32 float32 array).
-    return np.maximum(x, np.zeros(x.shape[1:], x.dtype) if x.ndim > 1 else 0)
+    return np.maximum(x, np.zeros(x.shape[1:], x.dtype) if x.ndim > 1 else 0, out=out)
 
 
 def relu(x):
     return _unary("relu", x, _relu, lambda g, x, y: g * (x > 0))
+
+
+def bias_relu(x, bias, overwrite_x=False):
+    """`relu(x + bias)` as one op; `overwrite_x` lets a layer reuse its fresh conv/matmul output.
+
+    The VJP masks `g` once and gets the bias gradient from the masked rows as one GEMV.
+    """
+    x, b = operands("bias_relu", x, bias)
+    if b.ndim != 1 or x.shape[-1:] != b.shape:
+        raise ValueError(f"Op `bias_relu`: expected a bias of shape {x.shape[-1:]} for input "
+                         f"shape {x.shape}, got {b.shape}.")
+    y = np.add(x.data, b.data, out=x.data if overwrite_x else None)
+    _relu(y, out=y)
+
+    def vjp(g):
+        gz = g * (y > 0)
+        gb = np.ones(gz.size // b.size, gz.dtype) @ gz.reshape(-1, b.size) if b.requires_grad \
+            else None
+        return gz, None if gb is None else gb.reshape(b.shape)
+
+    return Tensor(y, (x, b), vjp, "bias_relu")
 
 
 def relu6(x):

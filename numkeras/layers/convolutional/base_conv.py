@@ -1,6 +1,7 @@
 """BaseConv: the shared N-D convolution layer; Conv1D and Conv2D only fix the rank."""
 from numkeras import activations, constraints, initializers, ops, regularizers
 from numkeras.engine.kernels import output_size
+from numkeras.engine.nn_ops import bias_relu
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 
@@ -79,6 +80,10 @@ class BaseConv(Layer):
         self._check_spatial(inputs.shape)
         outputs = ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
                            self.dilation_rate)
+        if self.bias is not None and self.activation is activations.relu \
+                and self.data_format == "channels_last":
+            # fused, in place on the conv's fresh output, which nothing else holds
+            return bias_relu(outputs, self.bias, overwrite_x=True)
         if self.bias is not None:
             bias = self.bias if self.data_format == "channels_last" else ops.reshape(
                 self.bias, (self.filters,) + (1,) * self.rank)

@@ -1,5 +1,6 @@
 """Dense: `activation(inputs @ kernel + bias)`, the fully connected layer."""
 from numkeras import activations, constraints, initializers, ops, regularizers
+from numkeras.engine.nn_ops import bias_relu
 from numkeras.layers.args import positive_int
 from numkeras.layers.layer import InputSpec, Layer
 
@@ -55,6 +56,9 @@ class Dense(Layer):
 
     def call(self, inputs):
         outputs = ops.matmul(inputs, self.kernel)
+        if self.bias is not None and self.activation is activations.relu:
+            # fused, in place on the matmul's fresh output, which nothing else holds
+            return bias_relu(outputs, self.bias, overwrite_x=True)
         if self.bias is not None:
             outputs = outputs + self.bias
         return self.activation(outputs)
