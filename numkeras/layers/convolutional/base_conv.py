@@ -1,8 +1,9 @@
 """BaseConv: the shared N-D convolution layer; Conv1D and Conv2D only fix the rank."""
-from numkeras import activations, constraints, initializers, ops, regularizers
+from numkeras import activations, ops
 from numkeras.engine.kernels import output_size
 from numkeras.engine.nn_ops import bias_relu
 from numkeras.layers import args
+from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 
 
@@ -28,14 +29,9 @@ class BaseConv(Layer):
         self.dilation_rate = args.int_tuple(self, "dilation_rate", dilation_rate, rank)
         self.padding = args.choice(self, "padding", padding, ("valid", "same"))
         self.data_format = args.data_format(self, data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_args(self, activation, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer, bias_regularizer, kernel_constraint,
+                             bias_constraint)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def _channel_axis(self):
@@ -49,16 +45,8 @@ class BaseConv(Layer):
                 f"divisible by groups={self.groups}; input shape {shape_str(input_shape)}."
             )
         self._check_spatial(input_shape)
-        self.kernel = self.add_weight(
-            shape=self.kernel_size + (channels // self.groups, self.filters), name="kernel",
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(shape=(self.filters,), name="bias",
-                                        initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        add_kernel_bias(self, self.kernel_size + (channels // self.groups, self.filters),
+                        self.filters)
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis(): channels})
 
     def _spatial(self, input_shape):
@@ -106,14 +94,7 @@ class BaseConv(Layer):
                 "kernel_size": list(self.kernel_size), "strides": list(self.strides),
                 "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": list(self.dilation_rate), "groups": self.groups,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": None,
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                **kernel_bias_config(self)}
 
 
 class Conv1D(BaseConv):

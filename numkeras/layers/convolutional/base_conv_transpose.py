@@ -1,7 +1,8 @@
 """BaseConvTranspose: transposed ("de-") convolution; Conv1DTranspose and Conv2DTranspose."""
-from numkeras import activations, constraints, initializers, ops, regularizers
+from numkeras import ops
 from numkeras.engine.transpose_conv import output_length
 from numkeras.layers import args
+from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 
 
@@ -45,14 +46,9 @@ class BaseConvTranspose(Layer):
                 f"{name}: `strides` > 1 is not supported together with `dilation_rate` > 1, "
                 f"received strides={strides!r} and dilation_rate={dilation_rate!r}.")
         self.data_format = args.data_format(self, data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_args(self, activation, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer, bias_regularizer, kernel_constraint,
+                             bias_constraint)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def _channel_axis(self):
@@ -63,16 +59,7 @@ class BaseConvTranspose(Layer):
         if channels is None:
             raise ValueError(f'Layer "{self.name}": the input channel count must be known; '
                              f"input shape {shape_str(input_shape)}.")
-        self.kernel = self.add_weight(
-            shape=self.kernel_size + (self.filters, channels), name="kernel",
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(shape=(self.filters,), name="bias",
-                                        initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        add_kernel_bias(self, self.kernel_size + (self.filters, channels), self.filters)
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis(): channels})
 
     def call(self, inputs):
@@ -101,14 +88,7 @@ class BaseConvTranspose(Layer):
                 "output_padding": None if self.output_padding is None else list(
                     self.output_padding),
                 "data_format": self.data_format, "dilation_rate": list(self.dilation_rate),
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": None,
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                **kernel_bias_config(self)}
 
 
 class Conv1DTranspose(BaseConvTranspose):

@@ -1,7 +1,8 @@
 """Dense: `activation(inputs @ kernel + bias)`, the fully connected layer."""
-from numkeras import activations, constraints, initializers, ops, regularizers
+from numkeras import activations, ops
 from numkeras.engine.nn_ops import bias_relu
 from numkeras.layers.args import positive_int
+from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer
 
 
@@ -30,28 +31,14 @@ class Dense(Layer):
                  **kwargs):
         super().__init__(**kwargs)
         self.units = positive_int(self, "units", units)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_args(self, activation, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer, bias_regularizer, kernel_constraint,
+                             bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
         in_dim = input_shape[-1]
-        self.kernel = self.add_weight(shape=(in_dim, self.units), name="kernel",
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(shape=(self.units,), name="bias",
-                                        initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        add_kernel_bias(self, (in_dim, self.units), self.units)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
 
     def call(self, inputs):
@@ -68,11 +55,4 @@ class Dense(Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": None,
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                **kernel_bias_config(self)}
