@@ -52,7 +52,33 @@ def _check_decay_steps(decay_steps, arg="decay_steps"):
         raise ValueError(f"Argument `{arg}` must be > 0. Received: {arg}={decay_steps}")
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _StepDecay(LearningRateSchedule):
+    """What ExponentialDecay and InverseTimeDecay share: arguments, progress, config."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+        _check_decay_steps(decay_steps)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
+
+    def _progress(self, step):
+        """`step / decay_steps`, floored when `staircase`."""
+        p = _steps(step) / self.decay_steps
+        return np.floor(p) if self.staircase else p
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class ExponentialDecay(_StepDecay):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`.
 
     Args:
@@ -71,27 +97,10 @@ class ExponentialDecay(LearningRateSchedule):
         self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
         name="ExponentialDecay",
     ):
-        _check_decay_steps(decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        p = _steps(step) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return _result(self.initial_learning_rate * np.power(self.decay_rate, p))
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return _result(self.initial_learning_rate * np.power(self.decay_rate, self._progress(step)))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -168,7 +177,7 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`.
 
     >>> round(float(InverseTimeDecay(0.1, decay_steps=1, decay_rate=0.5)(2)), 6)
@@ -179,27 +188,10 @@ class InverseTimeDecay(LearningRateSchedule):
         self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
         name="InverseTimeDecay",
     ):
-        _check_decay_steps(decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        p = _steps(step) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return _result(self.initial_learning_rate / (1.0 + self.decay_rate * p))
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return _result(self.initial_learning_rate / (1.0 + self.decay_rate * self._progress(step)))
 
 
 def _cosine(fraction, alpha):
