@@ -8,7 +8,22 @@ import numpy as np
 from numkeras.optimizers.base_optimizer import Optimizer
 
 
-class Adam(Optimizer):
+class _Moments(Optimizer):
+    """The arguments Adam, Adamax and Nadam share: moment decay rates and epsilon."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return config
+
+
+class Adam(_Moments):
     """Adam, with Keras's "epsilon hat" outside the bias correction:
 
     `alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)`, `m += (g - m) * (1 - beta_1)`,
@@ -32,10 +47,7 @@ class Adam(Optimizer):
         self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
         **kwargs,
     ):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self.amsgrad = amsgrad
 
     def build(self, var_list):
@@ -73,9 +85,7 @@ class Adam(Optimizer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon, amsgrad=self.amsgrad
-        )
+        config.update(amsgrad=self.amsgrad)
         return config
 
 
@@ -98,19 +108,13 @@ class AdamW(Adam):
             raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
 
 
-class Adamax(Optimizer):
+class Adamax(_Moments):
     """Adam with the infinity norm: `m += (g - m) * (1 - beta_1)`, `u = max(beta_2 * u, |g|)`,
     `w -= lr * m / ((1 - beta_1**t) * (u + epsilon))`.
 
     Args:
         learning_rate, beta_1, beta_2, epsilon: as `Adam`. **kwargs: as `Optimizer`.
     """
-
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
 
     def build(self, var_list):
         if self.built:
@@ -135,13 +139,8 @@ class Adamax(Optimizer):
         buf *= f(learning_rate)
         variable.data -= buf
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-        return config
 
-
-class Nadam(Optimizer):
+class Nadam(_Moments):
     """Adam with Nesterov momentum and Keras's momentum schedule
     `u_t = beta_1 * (1 - 0.5 * 0.96**t)`; the running product of the `u_t` is an extra
     optimizer variable, stored last.
@@ -149,12 +148,6 @@ class Nadam(Optimizer):
     Args:
         learning_rate, beta_1, beta_2, epsilon: as `Adam`. **kwargs: as `Optimizer`.
     """
-
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
 
     def build(self, var_list):
         if self.built:
@@ -201,8 +194,3 @@ class Nadam(Optimizer):
         np.divide(m_hat, buf, out=buf)
         buf *= f(learning_rate)
         variable.data -= buf
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-        return config
