@@ -1,4 +1,4 @@
-"""Pure NumPy forward/backward pairs for convolution and pooling (NHWC, no Tensors).
+"""Pure NumPy forward/backward pairs for convolution (NHWC, no Tensors).
 
 Convolution is one GEMM over an im2col matrix, copied once from a strided view of every
 kernel offset (no loop over pixels or images); its gradients are GEMMs too, with col2im
@@ -126,78 +126,3 @@ def conv2d_backward(g, cache, need_x=True, need_kernel=True):
                    kernel[..., _group(grp, COg)], OH, OW, strides, dilation)
         gx = _unpad(gxp, pad_h, pad_w)
     return gx, gkernel
-
-
-def _pool_offsets(x_shape, pool, strides, padding):
-    """Window offsets as (rows, columns) slices, in row-major window order, and the padding."""
-    OH, OW, pad_h, pad_w = _geometry(x_shape, pool, strides, padding, (1, 1))
-    offsets = [
-        (_window(i, OH, strides[0]), _window(j, OW, strides[1]))
-        for i in range(pool[0])
-        for j in range(pool[1])
-    ]
-    return offsets, pad_h, pad_w
-
-
-def max_pool_forward(x, pool, strides, padding):
-    """Window maxima, and the offset of each window's first maximum for the backward pass.
-
-    The running scan over offsets keeps the earlier offset on ties (`>` not `>=`), and the
-    offset index of a strict new maximum is larger than every earlier one, so `maximum`
-    updates it. PyTorch and TensorFlow route the gradient of tied windows (all-zero relu
-    outputs are common) to that first maximum, in row-major window order.
-    """
-    offsets, pad_h, pad_w = _pool_offsets(x.shape, pool, strides, padding)
-    xp = _pad(x, pad_h, pad_w, -np.inf)
-    (r, c), rest = offsets[0], offsets[1:]
-    y = xp[:, r, c].copy()
-    first = np.zeros(y.shape, dtype=np.min_scalar_type(len(offsets) - 1))
-    larger = np.empty(y.shape, dtype=bool)
-    for k, (r, c) in enumerate(rest, 1):
-        np.greater(xp[:, r, c], y, out=larger)
-        np.maximum(y, xp[:, r, c], out=y)
-        np.maximum(first, larger * first.dtype.type(k), out=first)
-    return y, (first, xp.shape, offsets, strides, pool, pad_h, pad_w)
-
-
-def max_pool_backward(g, cache):
-    """Each window's gradient goes to its first maximum; disjoint windows write, not add."""
-    first, shape, offsets, strides, pool, pad_h, pad_w = cache
-    disjoint = strides[0] >= pool[0] and strides[1] >= pool[1]
-    gxp = np.empty(shape, dtype=g.dtype) if disjoint else np.zeros(shape, dtype=g.dtype)
-    if disjoint:  # cells that no window covers (the cropped remainder, gaps of big strides)
-        covered = np.zeros(shape[1:3], dtype=bool)
-        for r, c in offsets:
-            covered[r, c] = True
-        gxp[:, ~covered] = 0
-    for k, (r, c) in enumerate(offsets):
-        if disjoint:
-            np.multiply(g, first == k, out=gxp[:, r, c])
-        else:
-            gxp[:, r, c] += g * (first == k)
-    return _unpad(gxp, pad_h, pad_w)
-
-
-def average_pool_forward(x, pool, strides, padding):
-    """Window means; with 'same' padding the padded cells are not counted (as in Keras)."""
-    offsets, pad_h, pad_w = _pool_offsets(x.shape, pool, strides, padding)
-    xp = _pad(x, pad_h, pad_w)
-    (r, c), rest = offsets[0], offsets[1:]
-    total = xp[:, r, c].copy()
-    for r, c in rest:
-        total += xp[:, r, c]
-    if padding == "same":
-        ones = _pad(np.ones((1,) + x.shape[1:3] + (1,), dtype=x.dtype), pad_h, pad_w)
-        count = sum(ones[:, r, c] for r, c in offsets)
-    else:
-        count = np.asarray(len(offsets), dtype=x.dtype)
-    return total / count, (xp.shape, count, offsets, pad_h, pad_w)
-
-
-def average_pool_backward(g, cache):
-    shape, count, offsets, pad_h, pad_w = cache
-    share = g / count
-    gxp = np.zeros(shape, dtype=g.dtype)
-    for r, c in offsets:
-        gxp[:, r, c] += share
-    return _unpad(gxp, pad_h, pad_w)

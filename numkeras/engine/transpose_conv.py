@@ -11,8 +11,8 @@ The kernel is `(*kernel_size, filters, in_channels)`, as in Keras.
 import numpy as np
 
 from numkeras.engine import kernels
+from numkeras.engine.conv_ops import _from_nhwc, _to_nhwc, _tuple
 from numkeras.engine.math_ops import operands
-from numkeras.engine.nn_ops import _from_nhwc, _to_nhwc, _tuple
 from numkeras.engine.tensor import Tensor
 
 

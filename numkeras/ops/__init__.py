@@ -1,5 +1,5 @@
 """`numkeras.ops`: Keras 3's NumPy-like op namespace, differentiable on the numkeras engine."""
-from numkeras.engine.creation_ops import (
+from numkeras.engine.creation_ops import (  # noqa: I001  (the tensor module before the ops)
     arange,
     convert_to_numpy,
     convert_to_tensor,
@@ -67,18 +67,16 @@ from numkeras.engine.math_ops import (
     var,
     where,
 )
+from numkeras.engine.conv_ops import average_pool, conv, max_pool
 from numkeras.engine.nn_ops import (
-    average_pool,
     binary_crossentropy,
     categorical_crossentropy,
-    conv,
     dropout,
     elu,
     gelu,
     hard_sigmoid,
     leaky_relu,
     log_softmax,
-    max_pool,
     one_hot,
     relu,
     relu6,

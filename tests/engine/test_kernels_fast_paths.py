@@ -1,14 +1,15 @@
 """The kernels' special paths against plain per-pixel float64 loops.
 
 im2col copies K-major below `FEW_CHANNELS` input channels and col2im runs one GEMM per
-kernel offset above it; max pooling writes (rather than adds) the gradient of disjoint
+kernel offset above it; max pooling takes two stages (along window rows, then down them)
+for windows that tile the input, writes (rather than adds) the gradient of other disjoint
 windows and routes tied windows to their first maximum. Each side of each switch is
 checked here on small shapes, including the cropped, padded, gapped and tied cases.
 """
 import numpy as np
 import pytest
 
-from numkeras.engine import kernels
+from numkeras.engine import kernels, pool_kernels
 
 
 def reference_conv(x, kernel, strides, padding, dilation, groups):
@@ -94,8 +95,13 @@ def reference_max_pool(x, g, pool, strides, padding):
 
 
 @pytest.mark.parametrize("shape, pool, strides, padding", [
-    ((2, 8, 6, 3), (2, 2), (2, 2), "valid"),  # disjoint, exact fit
-    ((2, 7, 9, 3), (2, 2), (2, 2), "valid"),  # disjoint, cropped remainder
+    ((2, 8, 6, 3), (2, 2), (2, 2), "valid"),  # tiled, exact fit
+    ((2, 9, 8, 3), (3, 2), (3, 2), "valid"),  # tiled, 3 rows by 2 columns
+    ((2, 6, 9, 2), (2, 3), (2, 3), "valid"),  # tiled, 2 rows by 3 columns
+    ((2, 5, 7, 2), (1, 2), (1, 2), "valid"),  # tiled, one row, cropped
+    ((2, 6, 6, 2), (2, 2), (2, 2), "same"),  # tiled: 'same' that needs no padding
+    ((2, 6, 6, 2), (2, 1), (1, 1), "valid"),  # overlapping, two offsets
+    ((2, 7, 9, 3), (2, 2), (2, 2), "valid"),  # tiled, cropped remainder
     ((2, 7, 5, 3), (2, 2), (2, 2), "same"),  # disjoint, padded
     ((2, 9, 8, 2), (2, 3), (3, 4), "valid"),  # disjoint with gaps between windows
     ((2, 7, 6, 2), (3, 3), (2, 1), "valid"),  # overlapping
@@ -110,14 +116,14 @@ def test_max_pool_routes_to_the_first_maximum(shape, pool, strides, padding, val
         "relu_ties": np.maximum(np.round(rng.standard_normal(shape)), 0),
         "all_equal": np.zeros(shape),
     }[values]
-    y, cache = kernels.max_pool_forward(x, pool, strides, padding)
+    y, cache = pool_kernels.max_pool_forward(x, pool, strides, padding)
     g = rng.standard_normal(y.shape)
     want_y, want_gx = reference_max_pool(x, g, pool, strides, padding)
     np.testing.assert_array_equal(y, want_y)
-    np.testing.assert_allclose(kernels.max_pool_backward(g, cache), want_gx, atol=1e-12)
+    np.testing.assert_allclose(pool_kernels.max_pool_backward(g, cache), want_gx, atol=1e-12)
 
 
 def test_max_pool_keeps_float32():
     x = np.maximum(np.random.default_rng(2).standard_normal((2, 6, 6, 3)), 0).astype(np.float32)
-    y, cache = kernels.max_pool_forward(x, (2, 2), (2, 2), "valid")
-    assert y.dtype == kernels.max_pool_backward(y, cache).dtype == np.float32
+    y, cache = pool_kernels.max_pool_forward(x, (2, 2), (2, 2), "valid")
+    assert y.dtype == pool_kernels.max_pool_backward(y, cache).dtype == np.float32
