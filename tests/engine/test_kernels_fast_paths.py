@@ -1,8 +1,7 @@
 """The kernels' special paths against plain per-pixel float64 loops.
 
 im2col copies K-major below `FEW_CHANNELS` input channels and col2im runs one GEMM per
-kernel offset above it; max pooling takes two stages (along window rows, then down them)
-for windows that tile the input, writes (rather than adds) the gradient of other disjoint
+kernel offset above it; max pooling writes (rather than adds) the gradient of disjoint
 windows and routes tied windows to their first maximum. Each side of each switch is
 checked here on small shapes, including the cropped, padded, gapped and tied cases.
 """
@@ -95,18 +94,19 @@ def reference_max_pool(x, g, pool, strides, padding):
 
 
 @pytest.mark.parametrize("shape, pool, strides, padding", [
-    ((2, 8, 6, 3), (2, 2), (2, 2), "valid"),  # tiled, exact fit
-    ((2, 9, 8, 3), (3, 2), (3, 2), "valid"),  # tiled, 3 rows by 2 columns
-    ((2, 6, 9, 2), (2, 3), (2, 3), "valid"),  # tiled, 2 rows by 3 columns
-    ((2, 5, 7, 2), (1, 2), (1, 2), "valid"),  # tiled, one row, cropped
-    ((2, 6, 6, 2), (2, 2), (2, 2), "same"),  # tiled: 'same' that needs no padding
+    ((2, 8, 6, 3), (2, 2), (2, 2), "valid"),  # disjoint, exact fit
+    ((2, 9, 8, 3), (3, 2), (3, 2), "valid"),  # disjoint, 3 rows by 2 columns
+    ((2, 6, 9, 2), (2, 3), (2, 3), "valid"),  # disjoint, 2 rows by 3 columns
+    ((2, 5, 7, 2), (1, 2), (1, 2), "valid"),  # two offsets in one row, cropped
+    ((2, 6, 6, 2), (2, 2), (2, 2), "same"),  # 'same' that needs no padding
     ((2, 6, 6, 2), (2, 1), (1, 1), "valid"),  # overlapping, two offsets
-    ((2, 7, 9, 3), (2, 2), (2, 2), "valid"),  # tiled, cropped remainder
+    ((2, 7, 9, 3), (2, 2), (2, 2), "valid"),  # disjoint, cropped remainder
     ((2, 7, 5, 3), (2, 2), (2, 2), "same"),  # disjoint, padded
     ((2, 9, 8, 2), (2, 3), (3, 4), "valid"),  # disjoint with gaps between windows
     ((2, 7, 6, 2), (3, 3), (2, 1), "valid"),  # overlapping
     ((2, 6, 7, 2), (3, 2), (2, 2), "same"),  # overlapping in one axis, padded
     ((1, 17, 17, 2), (17, 17), (1, 1), "valid"),  # 289 offsets: an index wider than uint8
+    ((2, 5, 4, 2), (1, 1), (1, 1), "valid"),  # a single offset
 ])
 @pytest.mark.parametrize("values", ["distinct", "relu_ties", "all_equal"])
 def test_max_pool_routes_to_the_first_maximum(shape, pool, strides, padding, values):
