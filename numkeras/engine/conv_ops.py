@@ -29,8 +29,8 @@ def _from_nhwc(y, data_format, rank):
     return y
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """N-D convolution (1-D or 2-D) with Keras's signature; kernel is (..., in/groups, out)."""
+def conv_args(inputs, kernel, strides, padding, data_format, dilation_rate):
+    """Checked arguments of `conv`: tensors, rank, NHWC input array and kernel, and settings."""
     x, k = operands("conv", inputs, kernel)  # a bare NumPy kernel takes the input's dtype
     rank = k.ndim - 2
     if rank not in (1, 2) or x.ndim != rank + 2:
@@ -64,6 +64,13 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             f"Op `conv`: the kernel (span {tuple(span[2 - rank:])}) is larger than the input "
             f"{x.shape} with padding='valid'."
         )
+    return x, k, rank, xd, kd, data_format, strides, padding, dilation, groups
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """N-D convolution (1-D or 2-D) with Keras's signature; kernel is (..., in/groups, out)."""
+    x, k, rank, xd, kd, data_format, strides, padding, dilation, groups = conv_args(
+        inputs, kernel, strides, padding, data_format, dilation_rate)
     y, cache = kernels.conv2d_forward(xd, kd, strides, padding, dilation, groups)
 
     def vjp(g):
@@ -102,6 +109,11 @@ def _pool(name, forward, backward, inputs, pool_size, strides, padding, data_for
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Window maxima; a pending conv + bias + relu (engine/conv_pool.py) fuses into it."""
+    fuse = getattr(inputs, "_fused_max_pool", None)
+    pooled = fuse and fuse(pool_size, strides, padding, data_format)
+    if pooled is not None:
+        return pooled
     return _pool("max_pool", pool_kernels.max_pool_forward, pool_kernels.max_pool_backward,
                  inputs, pool_size, strides, padding, data_format)
 

@@ -239,7 +239,7 @@ class Layer:
     def _convert_input(self, x):
         if isinstance(x, (Tensor, np.ndarray, list, float, int, np.generic)):
             y = as_tensor(x)
-            if y.data.dtype.kind == "f" and y.dtype != self.dtype:
+            if y.dtype != self.dtype and y.data.dtype.kind == "f":
                 y = as_tensor(y.data.astype(self.dtype))
                 if getattr(x, "_keras_mask", None) is not None:  # a cast keeps the mask
                     y._keras_mask = x._keras_mask

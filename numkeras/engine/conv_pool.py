@@ -1,0 +1,153 @@
+"""Conv2D + bias + relu + max pool as one op, for the classic conv-then-pool block.
+
+A relu Conv2D returns a `PendingConvRelu`: the output described, not yet computed. A max pool
+whose windows tile it pools the raw convolution instead (max and relu commute, and a
+per-channel bias is constant over a window), so bias and relu run on 1/(p*q) of the values.
+The patch matrix's rows are ordered window offset first, so the p*q candidates of every window
+are p*q contiguous blocks of the GEMM output and the pooling runs over long contiguous rows.
+Any other reader of a pending output computes it as the three separate ops would.
+
+The values equal the separate ops' bit for bit; the gradient goes to the same first maximum,
+except where adding the bias rounds two different raw values to one float (a tie that the
+separate ops would break by window order).
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from numkeras.engine import autodiff
+from numkeras.engine.conv_ops import _tuple, conv, conv_args
+from numkeras.engine.kernels import FEW_CHANNELS, _geometry, _pad, _unpad, col2im
+from numkeras.engine.nn_ops import _relu, bias_relu, relu
+from numkeras.engine.pool_kernels import _route, _running_max
+from numkeras.engine.tensor import Tensor, as_tensor
+
+
+def pooled_im2col(xp, kernel_size, pooled, pool, strides, dilation):
+    """Patch matrix of the conv outputs that the pool windows cover, rows ordered (window row,
+    window column, image, pooled row, pooled column): each window offset is one row block."""
+    N, _, _, C = xp.shape
+    (KH, KW), (PH, PW), (p, q) = kernel_size, pooled, pool
+    sN, sH, sW, sC = xp.strides
+    (s0, s1), (d0, d1) = strides, dilation
+    patches = as_strided(
+        xp, (p, q, N, PH, PW, KH, KW, C),
+        (sH * s0, sW * s1, sN, sH * s0 * p, sW * s1 * q, sH * d0, sW * d1, sC),
+        writeable=False,
+    )
+    if C < FEW_CHANNELS:  # K-major, as kernels.im2col copies few channels
+        return np.ascontiguousarray(patches.transpose(5, 6, 7, 0, 1, 2, 3, 4)).reshape(
+            KH * KW * C, -1).T
+    return np.ascontiguousarray(patches).reshape(-1, KH * KW * C)
+
+
+def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool):
+    """relu(max_pool(conv(x, kernel)) + bias) for pool windows that tile the conv output."""
+    KH, KW, C, CO = kernel.shape
+    OH, OW, pad_h, pad_w = _geometry(x.shape, (KH, KW), strides, padding, dilation)
+    PH, PW = OH // pool[0], OW // pool[1]
+    cols = pooled_im2col(_pad(x, pad_h, pad_w), (KH, KW), (PH, PW), pool, strides, dilation)
+    z = (cols @ kernel.reshape(-1, CO)).reshape(pool[0] * pool[1], -1, CO)
+    y, first = _running_max(list(z))
+    if bias is not None:
+        y += bias
+    _relu(y, out=y)
+    cache = (cols, first, y, x.shape, kernel, (OH, OW), pool, strides, (pad_h, pad_w), dilation)
+    return y.reshape(x.shape[0], PH, PW, CO), cache
+
+
+def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=True):
+    """(gx, gkernel, gbias) for `conv_relu_pool_forward`; each is None when not needed."""
+    cols, first, y, x_shape, kernel, (OH, OW), (p, q), strides, (pad_h, pad_w), dilation = cache
+    CO = kernel.shape[-1]
+    gp = g.reshape(y.shape) * (y > 0)
+    gb = np.ones(len(gp), gp.dtype) @ gp if need_bias else None
+    gz = np.empty((p * q,) + gp.shape, gp.dtype)
+    _route(gp, first, list(gz))
+    gk = (cols.T @ gz.reshape(-1, CO)).reshape(kernel.shape) if need_kernel else None
+    gx = None
+    if need_x:
+        N, H, W, C = x_shape
+        PH, PW = OH // p, OW // q
+        g_conv = np.zeros((N, OH, OW, CO), gp.dtype)
+        for k in range(p * q):
+            a, b = divmod(k, q)
+            g_conv[:, a : PH * p : p, b : PW * q : q] = gz[k].reshape(N, PH, PW, CO)
+        gxp = np.zeros((N, H + sum(pad_h), W + sum(pad_w), C), gp.dtype)
+        col2im(gxp, g_conv.reshape(-1, CO), kernel, OH, OW, strides, dilation)
+        gx = _unpad(gxp, pad_h, pad_w)
+    return gx, gk, gb
+
+
+def conv_bias_relu(inputs, kernel, bias, strides=1, padding="valid", dilation_rate=1):
+    """relu(conv(inputs, kernel) + bias), channels_last, pending until read (see the module)."""
+    x, k, rank, xd, kd, _, strides, padding, dilation, groups = conv_args(
+        inputs, kernel, strides, padding, "channels_last", dilation_rate)
+    if bias is not None:
+        bias = as_tensor(bias, k.dtype)
+        if bias.shape != k.shape[-1:]:
+            raise ValueError(f"Op `conv_bias_relu`: expected a bias of shape {k.shape[-1:]} "
+                             f"for kernel shape {k.shape}, got {bias.shape}.")
+    if rank != 2 or groups != 1:
+        y = conv(x, k, strides[2 - rank:], padding, "channels_last", dilation[2 - rank:])
+        return relu(y) if bias is None else bias_relu(y, bias, overwrite_x=True)
+    OH, OW, _, _ = _geometry(xd.shape, kd.shape[:2], strides, padding, dilation)
+    return PendingConvRelu(x, k, bias, strides, padding, dilation, (x.shape[0], OH, OW,
+                                                                      k.shape[-1]))
+
+
+class PendingConvRelu(Tensor):
+    """The output of `conv_bias_relu` before it is computed (a Tensor to every reader)."""
+
+    def __init__(self, x, kernel, bias, strides, padding, dilation, shape):
+        self._inputs = (x, kernel) if bias is None else (x, kernel, bias)
+        self._settings = (strides, padding, dilation)
+        self._shape, self._dtype = shape, x.data.dtype
+        self._recording = autodiff.is_recording()
+        self._value = None
+        self.requires_grad = self._recording and any(t.requires_grad for t in self._inputs)
+        self.parents, self.vjp, self.op = (), None, "conv_bias_relu"
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: str(self._dtype))
+    ndim = property(lambda self: len(self._shape))
+    size = property(lambda self: int(np.prod(self._shape)))
+
+    @property
+    def data(self):
+        """The values, computed by the separate ops on first read (recorded as when created)."""
+        if self._value is None:
+            (x, kernel, *bias), (strides, padding, dilation) = self._inputs, self._settings
+            with autodiff.enable_grad() if self._recording else autodiff.no_grad():
+                y = conv(x, kernel, strides, padding, "channels_last", dilation)
+                y = bias_relu(y, bias[0], overwrite_x=True) if bias else relu(y)
+            self._value, self.parents, self.vjp = y.data, y.parents, y.vjp
+            self.requires_grad = y.requires_grad
+        return self._value
+
+    @data.setter
+    def data(self, value):
+        self._value = value
+
+    def _fused_max_pool(self, pool_size, strides, padding, data_format):
+        """`max_pool` of this output as one op, or None where the windows do not tile it."""
+        if self._value is not None or (data_format or "channels_last") != "channels_last" \
+                or padding.lower() not in ("valid", "same"):
+            return None
+        pool = _tuple(pool_size, 2, "pool_size")
+        if (pool if strides is None else _tuple(strides, 2, "strides")) != pool:
+            return None
+        _, OH, OW, _ = self._shape
+        if OH < pool[0] or OW < pool[1] or (padding.lower() == "same" and (OH % pool[0] or
+                                                                          OW % pool[1])):
+            return None
+        (x, kernel, *bias), (conv_strides, conv_padding, dilation) = self._inputs, self._settings
+        y, cache = conv_relu_pool_forward(x.data, kernel.data, bias[0].data if bias else None,
+                                          conv_strides, conv_padding, dilation, pool)
+
+        def vjp(g):
+            need_bias = bool(bias) and bias[0].requires_grad
+            grads = conv_relu_pool_backward(g, cache, x.requires_grad, kernel.requires_grad,
+                                            need_bias)
+            return grads[: len(self._inputs)]
+
+        return Tensor(y, self._inputs, vjp, "conv_relu_pool")
