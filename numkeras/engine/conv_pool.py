@@ -41,7 +41,8 @@ def pooled_im2col(xp, kernel_size, pooled, pool, strides, dilation):
 
 
 def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool):
-    """relu(max_pool(conv(x, kernel)) + bias) for pool windows that tile the conv output."""
+    """relu(max_pool(conv(x, kernel)) + bias) for pool windows that tile the conv output;
+    conv outputs in no window (the cropped remainder) are never computed."""
     KH, KW, C, CO = kernel.shape
     OH, OW, pad_h, pad_w = _geometry(x.shape, (KH, KW), strides, padding, dilation)
     PH, PW = OH // pool[0], OW // pool[1]
@@ -51,13 +52,13 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool):
     if bias is not None:
         y += bias
     _relu(y, out=y)
-    cache = (cols, first, y, x.shape, kernel, (OH, OW), pool, strides, (pad_h, pad_w), dilation)
+    cache = (cols, first, y, x.shape, kernel, (PH, PW), pool, strides, (pad_h, pad_w), dilation)
     return y.reshape(x.shape[0], PH, PW, CO), cache
 
 
 def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=True):
     """(gx, gkernel, gbias) for `conv_relu_pool_forward`; each is None when not needed."""
-    cols, first, y, x_shape, kernel, (OH, OW), (p, q), strides, (pad_h, pad_w), dilation = cache
+    cols, first, y, x_shape, kernel, (PH, PW), (p, q), strides, (pad_h, pad_w), dilation = cache
     CO = kernel.shape[-1]
     gp = g.reshape(y.shape) * (y > 0)
     gb = np.ones(len(gp), gp.dtype) @ gp if need_bias else None
@@ -65,15 +66,14 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
     _route(gp, first, list(gz))
     gk = (cols.T @ gz.reshape(-1, CO)).reshape(kernel.shape) if need_kernel else None
     gx = None
-    if need_x:
+    if need_x:  # col2im over the windows' conv outputs, in NHWC order
         N, H, W, C = x_shape
-        PH, PW = OH // p, OW // q
-        g_conv = np.zeros((N, OH, OW, CO), gp.dtype)
+        g_conv = np.empty((N, PH * p, PW * q, CO), gp.dtype)
         for k in range(p * q):
             a, b = divmod(k, q)
-            g_conv[:, a : PH * p : p, b : PW * q : q] = gz[k].reshape(N, PH, PW, CO)
+            g_conv[:, a::p, b::q] = gz[k].reshape(N, PH, PW, CO)
         gxp = np.zeros((N, H + sum(pad_h), W + sum(pad_w), C), gp.dtype)
-        col2im(gxp, g_conv.reshape(-1, CO), kernel, OH, OW, strides, dilation)
+        col2im(gxp, g_conv.reshape(-1, CO), kernel, PH * p, PW * q, strides, dilation)
         gx = _unpad(gxp, pad_h, pad_w)
     return gx, gk, gb
 
