@@ -40,19 +40,21 @@ def pooled_im2col(xp, kernel_size, pooled, pool, strides, dilation):
     return np.ascontiguousarray(patches).reshape(-1, KH * KW * C)
 
 
-def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool):
+def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, for_grad=True):
     """relu(max_pool(conv(x, kernel)) + bias) for pool windows that tile the conv output;
-    conv outputs in no window (the cropped remainder) are never computed."""
+    conv outputs in no window (the cropped remainder) are never computed. Without `for_grad`
+    (inference) no first-maximum index is kept, and the cache is None."""
     KH, KW, C, CO = kernel.shape
     OH, OW, pad_h, pad_w = _geometry(x.shape, (KH, KW), strides, padding, dilation)
     PH, PW = OH // pool[0], OW // pool[1]
     cols = pooled_im2col(_pad(x, pad_h, pad_w), (KH, KW), (PH, PW), pool, strides, dilation)
     z = (cols @ kernel.reshape(-1, CO)).reshape(pool[0] * pool[1], -1, CO)
-    y, first = _running_max(list(z))
+    y, first = _running_max(list(z)) if for_grad else (np.max(z, axis=0), None)
     if bias is not None:
         y += bias
     _relu(y, out=y)
-    cache = (cols, first, y, x.shape, kernel, (PH, PW), pool, strides, (pad_h, pad_w), dilation)
+    cache = (cols, first, y, x.shape, kernel, (PH, PW), pool, strides, (pad_h, pad_w),
+             dilation) if for_grad else None
     return y.reshape(x.shape[0], PH, PW, CO), cache
 
 
@@ -141,8 +143,9 @@ class PendingConvRelu(Tensor):
                                                                           OW % pool[1])):
             return None
         (x, kernel, *bias), (conv_strides, conv_padding, dilation) = self._inputs, self._settings
+        for_grad = autodiff.is_recording() and any(t.requires_grad for t in self._inputs)
         y, cache = conv_relu_pool_forward(x.data, kernel.data, bias[0].data if bias else None,
-                                          conv_strides, conv_padding, dilation, pool)
+                                          conv_strides, conv_padding, dilation, pool, for_grad)
 
         def vjp(g):
             need_bias = bool(bias) and bias[0].requires_grad

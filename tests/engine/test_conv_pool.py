@@ -179,3 +179,14 @@ def test_tutorial_cnn_training_steps_match_torch():
             tm[3].bias, dense.weight.T, dense.bias]
     for got, w in zip(model.get_weights(), want):
         np.testing.assert_allclose(got, w.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_inference_and_training_paths_give_the_same_values():
+    """Outside a tape no first-maximum index is kept; the maxima (NaN included) are the same."""
+    x, kernel, bias = rand(2, 8, 8, 3), rand(3, 3, 3, 4, seed=1), rand(4, seed=2)
+    x[0, 2, 3, 1] = np.nan
+    inference = np.asarray(ops.max_pool(conv_bias_relu(x, kernel, bias), 2))
+    with numkeras.GradientTape():
+        training = np.asarray(ops.max_pool(conv_bias_relu(numkeras.Variable(x), kernel, bias), 2))
+    np.testing.assert_array_equal(inference, training)
+    assert np.isnan(inference[0]).any() and not np.isnan(inference[1]).any()
