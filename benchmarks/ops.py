@@ -8,14 +8,12 @@ skipped if it is not installed. Where an input gradient is asked for, numkeras's
 the copy `GradientTape.gradient` makes of each gradient it returns (about 0.4 ms for 11 MB);
 inside a model only the weights' gradients are returned.
 
-    python benchmarks/ops.py [--repeats 20] [--only conv] [--tuned-malloc]
+    python benchmarks/ops.py [--repeats 20] [--only conv]
 
-`--tuned-malloc` stops glibc from handing freed memory back to the OS after every step (and
-faulting it in again on the next), which is most of numkeras's time outside the GEMMs here.
+The "conv+relu+pool" lines are the fused block that `Conv2D(activation="relu")` followed by
+`MaxPooling2D` runs (numkeras/engine/conv_pool.py), against PyTorch's three separate calls.
 """
 import argparse
-import ctypes
-import ctypes.util
 import os
 import statistics
 import sys
@@ -27,6 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout too
 import numkeras  # noqa: E402
 from numkeras import ops  # noqa: E402
+from numkeras.engine.conv_pool import conv_bias_relu  # noqa: E402
 
 try:
     import torch
@@ -35,13 +34,6 @@ except ImportError:  # the numkeras column still runs
     torch = None
 
 BATCH = 128
-
-
-def tune_malloc():
-    """glibc: serve arrays up to 256 MB from the heap and keep up to 1 GB of it when freed."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    return libc.mallopt(M_MMAP_THRESHOLD, 256 << 20) == libc.mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1
 
 
 def _cpu_times():
@@ -150,6 +142,26 @@ def pool_case(rng, shape):
     return nk, _torch_grad(lambda: F.max_pool2d(tx, 2), [tx], _nchw(g))
 
 
+def block_case(rng, shape, filters, input_grad):
+    """max_pool(relu(conv(x, kernel) + bias), 2), fused as the layers run it."""
+    x = rng.standard_normal(shape, dtype=np.float32)
+    kernel = rng.standard_normal((3, 3, shape[-1], filters), dtype=np.float32) * 0.1
+    bias = rng.standard_normal(filters, dtype=np.float32) * 0.1
+    out = (shape[0], (shape[1] - 2) // 2, (shape[2] - 2) // 2, filters)
+    g = rng.standard_normal(out, dtype=np.float32)
+    xt, kv, bv = numkeras.Tensor(x), numkeras.Variable(kernel), numkeras.Variable(bias)
+    nk = _nk_grad(lambda: ops.max_pool(conv_bias_relu(xt, kv, bv), 2), [kv, bv],
+                  [xt] if input_grad else [], g)
+    if torch is None:
+        return nk, None
+    tx = _nchw(x, input_grad)
+    tk = torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))).requires_grad_()
+    tb = torch.from_numpy(bias).requires_grad_()
+    sources = [tk, tb] + ([tx] if input_grad else [])
+    return nk, _torch_grad(lambda: F.max_pool2d(F.relu(F.conv2d(tx, tk, tb)), 2), sources,
+                           _nchw(g))
+
+
 def relu_case(rng, shape):
     x = rng.standard_normal(shape, dtype=np.float32)
     g = rng.standard_normal(shape, dtype=np.float32)
@@ -187,8 +199,8 @@ def cnn_case(rng):
 
     def nk_forward():
         k1, b1, k2, b2, k3, b3 = nk_w
-        h = ops.max_pool(ops.relu(ops.conv(xt, k1) + b1), 2)
-        h = ops.max_pool(ops.relu(ops.conv(h, k2) + b2), 2)
+        h = ops.max_pool(conv_bias_relu(xt, k1, b1), 2)  # as the layers run it
+        h = ops.max_pool(conv_bias_relu(h, k2, b2), 2)
         logits = ops.matmul(ops.reshape(h, (BATCH, -1)), k3) + b3
         return ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
 
@@ -220,6 +232,8 @@ def cases(rng):
     yield "relu 11x11x64", relu_case(rng, (n, 11, 11, 64))
     yield "max_pool 2 on 26x26x32", pool_case(rng, (n, 26, 26, 32))
     yield "max_pool 2 on 11x11x64", pool_case(rng, (n, 11, 11, 64))
+    yield "conv+relu+pool block 1, kernel grads", block_case(rng, (n, 28, 28, 1), 32, False)
+    yield "conv+relu+pool block 2, all grads", block_case(rng, (n, 13, 13, 32), 64, True)
     yield "dense 1600->10", dense_case(rng)
     yield "whole CNN step (fwd+bwd+loss)", cnn_case(rng)
 
@@ -228,13 +242,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--only", default="", help="run only lines containing this text")
-    parser.add_argument("--tuned-malloc", action="store_true", help=tune_malloc.__doc__)
     args = parser.parse_args()
-    if args.tuned_malloc and not tune_malloc():
-        print("--tuned-malloc: mallopt failed (not glibc?); running with the default allocator")
     env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP", "MALLOC"))}
-    print(f"numpy {np.__version__}, batch {BATCH}, median of {args.repeats}, env {env}, "
-          f"tuned malloc: {args.tuned_malloc}")
+    print(f"numpy {np.__version__}, batch {BATCH}, median of {args.repeats}, env {env}")
     if torch is None:
         print("torch is not installed: PyTorch lines are skipped")
     else:
