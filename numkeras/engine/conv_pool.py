@@ -19,7 +19,7 @@ from numkeras.engine.conv_ops import _tuple, conv, conv_args
 from numkeras.engine.kernels import FEW_CHANNELS, _geometry, _pad, _unpad, col2im
 from numkeras.engine.nn_ops import _relu, bias_relu, relu
 from numkeras.engine.pool_kernels import _route, _running_max
-from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.engine.tensor import Tensor, as_tensor, dtype_name
 
 
 def pooled_im2col(xp, kernel_size, pooled, pool, strides, dilation):
@@ -110,7 +110,7 @@ class PendingConvRelu(Tensor):
         self.parents, self.vjp, self.op = (), None, "conv_bias_relu"
 
     shape = property(lambda self: self._shape)
-    dtype = property(lambda self: str(self._dtype))
+    dtype = property(lambda self: dtype_name(self._dtype))
     ndim = property(lambda self: len(self._shape))
     size = property(lambda self: int(np.prod(self._shape)))
 
