@@ -19,17 +19,21 @@ def _pool_offsets(x_shape, pool, strides, padding):
     return offsets, pad_h, pad_w
 
 
-def _running_max(parts):
-    """Elementwise maximum of `parts` and the index of the first part holding it.
+def _running_max(parts, out=None):
+    """Elementwise maximum of `parts` (into `out` if given) and the index of the first part
+    holding it.
 
     The scan keeps the earlier part on ties (`>` not `>=`); a strict new maximum has a larger
     index than every earlier one, so `maximum` updates the index array. With two parts the
     index is the bool "second is larger".
     """
     if len(parts) == 1:
-        return parts[0].copy(), np.zeros(parts[0].shape, bool)
+        y = parts[0].copy() if out is None else out
+        if out is not None:
+            out[...] = parts[0]
+        return y, np.zeros(parts[0].shape, bool)
     first = np.greater(parts[1], parts[0])
-    y = np.maximum(parts[0], parts[1])
+    y = np.maximum(parts[0], parts[1], out=out)
     if len(parts) == 2:
         return y, first
     first = first.astype(np.min_scalar_type(len(parts)))

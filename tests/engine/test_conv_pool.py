@@ -10,6 +10,7 @@ from gradcheck import check_grad, rand
 
 import numkeras
 from numkeras import layers, ops
+from numkeras.engine import conv_pool
 from numkeras.engine.conv_pool import PendingConvRelu, conv_bias_relu
 
 CASES = [  # input shape, kernel shape, conv settings, pool settings
@@ -190,3 +191,20 @@ def test_inference_and_training_paths_give_the_same_values():
         training = np.asarray(ops.max_pool(conv_bias_relu(numkeras.Variable(x), kernel, bias), 2))
     np.testing.assert_array_equal(inference, training)
     assert np.isnan(inference[0]).any() and not np.isnan(inference[1]).any()
+
+
+@pytest.mark.parametrize("images_per_chunk", [1, 3, 7])
+@pytest.mark.parametrize("x_shape, k_shape, conv_kw, pool_kw", [CASES[1], CASES[3], CASES[5]])
+def test_chunks_of_the_batch_give_the_whole_batchs_results(monkeypatch, images_per_chunk,
+                                                            x_shape, k_shape, conv_kw, pool_kw):
+    """The fused op runs a few images at a time; any chunking (an uneven last chunk too)."""
+    x_shape = (7,) + x_shape[1:]
+    x, kernel, bias = rand(*x_shape), rand(*k_shape, seed=1), rand(k_shape[-1], seed=2)
+    x[:, : x_shape[1] // 2] = 0  # tied windows
+    assert len(conv_pool._chunks(7, 10_000)) == 1  # these small images: one chunk by default
+    whole = grads(lambda *a: fused(*a, conv_kw, pool_kw), x, kernel, bias)
+    monkeypatch.setattr(conv_pool, "_chunks", lambda n, _: [
+        slice(i, min(i + images_per_chunk, n)) for i in range(0, n, images_per_chunk)])
+    chunked = grads(lambda *a: fused(*a, conv_kw, pool_kw), x, kernel, bias)
+    for got, want in zip(chunked, whole):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
