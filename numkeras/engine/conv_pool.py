@@ -127,6 +127,8 @@ def conv_bias_relu(inputs, kernel, bias, strides=1, padding="valid", dilation_ra
 class PendingConvRelu(Tensor):
     """The output of `conv_bias_relu` before it is computed (a Tensor to every reader)."""
 
+    _display_name = "Tensor"
+
     def __init__(self, x, kernel, bias, strides, padding, dilation, shape):
         self._inputs = (x, kernel) if bias is None else (x, kernel, bias)
         self._settings = (strides, padding, dilation)

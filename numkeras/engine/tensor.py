@@ -64,7 +64,8 @@ class Tensor:
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", threshold=50)
-        return f"<{type(self).__name__} shape={self.shape}, dtype={self.dtype}, numpy=\n{body}>"
+        name = getattr(self, "_display_name", type(self).__name__)
+        return f"<{name} shape={self.shape}, dtype={self.dtype}, numpy=\n{body}>"
 
     # --- operators ----------------------------------------------------------------------
     def __add__(self, other):

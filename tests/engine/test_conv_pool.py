@@ -208,3 +208,23 @@ def test_chunks_of_the_batch_give_the_whole_batchs_results(monkeypatch, images_p
     chunked = grads(lambda *a: fused(*a, conv_kw, pool_kw), x, kernel, bias)
     for got, want in zip(chunked, whole):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_models_that_return_or_share_a_pending_conv_output():
+    """A conv output that is a model output, and one read by a pool and an Add, in a model."""
+    x = rand(4, 12, 12, 3, dtype="float32")
+    inp = numkeras.Input((12, 12, 3))
+    conv = layers.Conv2D(4, 3, activation="relu")
+    c = conv(inp)
+    p = layers.MaxPooling2D(2)(c)
+    r = layers.Add()([layers.Conv2D(4, 3, activation="relu", padding="same")(p), p])
+    model = numkeras.Model(inp, [layers.Dense(2)(layers.Flatten()(r)), c])
+    out, conv_out = model.predict(x, verbose=0)
+    assert isinstance(conv_out, np.ndarray) and conv_out.shape == (4, 10, 10, 4)
+    want = np.maximum(np.asarray(ops.conv(x, conv.kernel)) + np.asarray(conv.bias), 0)
+    np.testing.assert_allclose(conv_out, want, rtol=1e-6)
+    y = numkeras.Model(inp, c)(x)
+    assert repr(y).startswith("<Tensor shape=(4, 10, 10, 4), dtype=float32")
+    model.compile("sgd", ["mse", "mse"])
+    loss = model.train_on_batch(x, [np.ones((4, 2)), np.zeros((4, 10, 10, 4))])
+    assert np.isfinite(loss).all()
