@@ -355,3 +355,30 @@ def test_clear_session_restarts_auto_names():
 )
 def test_to_snake_case(name, snake):
     assert naming.to_snake_case(name) == snake
+
+
+@pytest.fixture
+def float64_default():
+    backend.set_floatx("float64")
+    yield
+    backend.set_floatx("float32")
+
+
+def test_set_floatx_reaches_weights_ops_and_training(float64_default):
+    """As in Keras: after set_floatx('float64'), new layers, variables and float ops use it."""
+    import numkeras
+    from numkeras import layers, ops
+
+    assert ops.ones((2,)).dtype == ops.convert_to_tensor(1.5).dtype == "float64"
+    assert numkeras.Variable(np.zeros(2, np.float32)).dtype == "float32"  # an array keeps its own
+    assert numkeras.random.uniform((2,)).dtype == "float64"
+    assert (ops.convert_to_tensor(3) / ops.convert_to_tensor(2)).dtype == "float64"
+    model = numkeras.Sequential([layers.Input((6, 6, 1)), layers.Conv2D(2, 3, activation="relu"),
+                                 layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(3)])
+    assert {w.dtype for w in model.get_weights()} == {np.dtype("float64")}
+    model.compile("adam", "mse")
+    x = np.random.default_rng(0).random((4, 6, 6, 1))
+    model.fit(x, np.zeros((4, 3)), verbose=0)
+    assert model.predict(x, verbose=0).dtype == np.float64
+    backend.set_floatx("float32")
+    assert layers.Dense(2)(np.ones((1, 3))).dtype == "float32"  # new layers follow the setting

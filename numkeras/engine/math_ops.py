@@ -1,7 +1,8 @@
 """Elementwise arithmetic, reductions and matmul, each forward beside its VJP."""
 import numpy as np
 
-from numkeras.engine.tensor import FLOATX, Tensor, as_array, as_tensor
+from numkeras.backend.config import floatx
+from numkeras.engine.tensor import Tensor, as_array, as_tensor
 
 
 def unbroadcast(g, shape):
@@ -96,7 +97,7 @@ def multiply(x1, x2):
 def divide(x1, x2):
     x1, x2 = pair("divide", x1, x2)
     if x1.data.dtype.kind != "f" and x2.data.dtype.kind != "f":
-        x1, x2 = cast(x1, FLOATX), cast(x2, FLOATX)  # Keras: int / int is floatx, not float64
+        x1, x2 = cast(x1, floatx()), cast(x2, floatx())  # Keras: int / int is floatx, not float64
     return _binary(
         "divide", x1, x2, np.true_divide,
         lambda g, a, b, y: g / b, lambda g, a, b, y: -g * y / b,
@@ -349,7 +350,7 @@ def mean(x, axis=None, keepdims=False):
     axes, shape = _axes(axis, x.ndim), x.shape
     count = int(np.prod([shape[a] for a in axes]))
     if x.data.dtype.kind != "f":
-        x = cast(x, FLOATX)  # Keras: the mean of integers is floatx, not truncated
+        x = cast(x, floatx())  # Keras: the mean of integers is floatx, not truncated
     y = np.mean(x.data, axis=axes, keepdims=keepdims)
 
     def vjp(g):

@@ -1,9 +1,8 @@
 """Tensor: a NumPy array that remembers the op that made it and that op's VJP."""
 import numpy as np
 
+from numkeras.backend.config import floatx
 from numkeras.engine import autodiff
-
-FLOATX = "float32"
 
 
 class Tensor:
@@ -173,7 +172,7 @@ def as_array(x, dtype=None):
         return x
     array = np.asarray(x)
     if array.dtype == np.float64 and not isinstance(x, np.generic):
-        return array.astype(FLOATX)
+        return array.astype(floatx())
     if array.dtype == np.int64 and not isinstance(x, np.generic):
         return array.astype("int32")
     if array.dtype == object:

@@ -1,7 +1,8 @@
 """Variable: the mutable, optionally trainable state of layers and optimizers."""
 import numpy as np
 
-from numkeras.engine.tensor import FLOATX, Tensor, as_array
+from numkeras.backend.config import floatx
+from numkeras.engine.tensor import Tensor, as_array
 
 
 class Variable(Tensor):
@@ -88,6 +89,6 @@ def _initial_value(initializer, shape, dtype):
             )
         from numkeras import initializers
 
-        value = initializers.get(initializer)(tuple(shape), dtype=dtype or FLOATX)
-        return as_array(value, dtype or FLOATX)
+        value = initializers.get(initializer)(tuple(shape), dtype=dtype or floatx())
+        return as_array(value, dtype or floatx())
     return as_array(initializer, dtype)

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from numkeras.backend.config import floatx
 from numkeras.random import generator_for
 
 __all__ = [
@@ -31,7 +32,7 @@ class Constant(Initializer):
         self.value = value
 
     def __call__(self, shape, dtype=None):
-        return np.full(shape, self.value, dtype=dtype or "float32")
+        return np.full(shape, self.value, dtype=dtype or floatx())
 
     def get_config(self):
         return {"value": self.value}
@@ -73,7 +74,7 @@ class RandomNormal(_Random):
 
     def __call__(self, shape, dtype=None):
         values = self.rng().standard_normal(shape) * self.stddev + self.mean
-        return values.astype(dtype or "float32")
+        return values.astype(dtype or floatx())
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -85,7 +86,7 @@ class RandomUniform(_Random):
         self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype=None):
-        return self.rng().uniform(self.minval, self.maxval, shape).astype(dtype or "float32")
+        return self.rng().uniform(self.minval, self.maxval, shape).astype(dtype or floatx())
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
@@ -102,7 +103,7 @@ def _truncated(rng, shape, stddev):
 
 class TruncatedNormal(RandomNormal):
     def __call__(self, shape, dtype=None):
-        return (_truncated(self.rng(), shape, self.stddev) + self.mean).astype(dtype or "float32")
+        return (_truncated(self.rng(), shape, self.stddev) + self.mean).astype(dtype or floatx())
 
 
 def compute_fans(shape):
@@ -147,7 +148,7 @@ class VarianceScaling(_Random):
             values = _truncated(rng, shape, math.sqrt(variance) / 0.87962566103423978)
         else:
             values = rng.standard_normal(shape) * math.sqrt(variance)
-        return values.astype(dtype or "float32")
+        return values.astype(dtype or floatx())
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
@@ -187,7 +188,7 @@ class Orthogonal(_Random):
         q *= np.sign(np.diag(r))
         if rows < cols:
             q = q.T
-        return (self.gain * q[:rows, :cols]).reshape(shape).astype(dtype or "float32")
+        return (self.gain * q[:rows, :cols]).reshape(shape).astype(dtype or floatx())
 
     def get_config(self):
         return {"gain": self.gain, "seed": self.seed}
@@ -200,7 +201,7 @@ class Identity(Initializer):
     def __call__(self, shape, dtype=None):
         if len(shape) != 2:
             raise ValueError(f"Identity initializer needs a 2-D shape, got {tuple(shape)}.")
-        return (self.gain * np.eye(*shape)).astype(dtype or "float32")
+        return (self.gain * np.eye(*shape)).astype(dtype or floatx())
 
     def get_config(self):
         return {"gain": self.gain}

@@ -7,6 +7,7 @@ import weakref
 import numpy as np
 
 from numkeras import initializers, regularizers
+from numkeras.backend.config import floatx
 from numkeras.backend.naming import auto_name
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import autodiff
@@ -37,7 +38,7 @@ class Layer:
     Args:
         trainable: whether the layer's weights are updated by training.
         name: a unique name; by default the snake-cased class name with a counter.
-        dtype: the weights' and computation's dtype (float32).
+        dtype: the weights' and computation's dtype (`backend.floatx()`, float32 by default).
     """
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
@@ -366,9 +367,9 @@ def _trackable(value):
 
 def _dtype_name(dtype):
     if dtype is None:
-        return "float32"
+        return floatx()
     if isinstance(dtype, dict):  # a serialized DTypePolicy
-        return dtype.get("config", {}).get("name", "float32")
+        return dtype.get("config", {}).get("name", floatx())
     return str(getattr(dtype, "name", dtype))
 
 

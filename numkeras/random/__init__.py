@@ -6,7 +6,8 @@ Every random draw in numkeras (initialisers, shuffling, dropout, noise) comes fr
 """
 import numpy as np
 
-from numkeras.engine.tensor import FLOATX, Tensor
+from numkeras.backend.config import floatx
+from numkeras.engine.tensor import Tensor
 
 __all__ = [
     "SeedGenerator", "normal", "uniform", "truncated_normal", "randint", "shuffle", "dropout",
@@ -83,12 +84,12 @@ def sample_rows(sample, shape, **kwargs):
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     values = sample_rows(generator_for(seed).standard_normal, shape, dtype=np.float32)
-    return Tensor((values * stddev + mean).astype(dtype or FLOATX))
+    return Tensor((values * stddev + mean).astype(dtype or floatx()))
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     values = sample_rows(generator_for(seed).random, shape, dtype=np.float32)
-    return Tensor((values * (maxval - minval) + minval).astype(dtype or FLOATX))
+    return Tensor((values * (maxval - minval) + minval).astype(dtype or floatx()))
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
@@ -99,7 +100,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     while bad.any():
         values[bad] = rng.standard_normal(int(bad.sum()))
         bad = np.abs(values) > 2
-    return Tensor((values * stddev + mean).astype(dtype or FLOATX))
+    return Tensor((values * stddev + mean).astype(dtype or floatx()))
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
