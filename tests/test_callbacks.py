@@ -345,7 +345,16 @@ class SigintAt(layers.Layer):
         return inputs
 
 
-def test_keyboard_interrupt_finishes_the_batch_keeps_history_and_reraises():
+@pytest.fixture
+def python_sigint():
+    """Python's own SIGINT handler, even when the test runner was started with SIGINT ignored
+    (a background job), so that SIGINT becomes KeyboardInterrupt as in a terminal."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_keyboard_interrupt_finishes_the_batch_keeps_history_and_reraises(python_sigint):
     def model_with(layer):
         numkeras.utils.set_random_seed(3)
         model = numkeras.Sequential([layers.Input((4,)), layers.Dense(3), layer, layers.Dense(1)])
