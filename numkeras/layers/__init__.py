@@ -31,6 +31,7 @@ from numkeras.layers.core.dense import Dense
 from numkeras.layers.core.embedding import Embedding
 from numkeras.layers.core.identity import Identity
 from numkeras.layers.core.lambda_layer import Lambda
+from numkeras.layers.core.masking import Masking
 from numkeras.layers.input_layer import Input, InputLayer
 from numkeras.layers.layer import InputSpec, Layer
 from numkeras.layers.merging.add import Add, add
@@ -98,8 +99,9 @@ __all__ = [
     "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D",
     "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
     "GlobalMaxPooling2D", "Identity", "Input", "InputLayer", "InputSpec", "LSTM", "LSTMCell",
-    "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
-    "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization", "PReLU", "Permute", "RNN",
+    "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D", "MaxPool2D",
+    "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization", "PReLU",
+    "Permute", "RNN",
     "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN", "SimpleRNNCell", "Softmax",
     "SpatialDropout1D", "SpatialDropout2D", "Subtract", "TimeDistributed", "UnitNormalization",
     "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add", "average",

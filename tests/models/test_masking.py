@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from numkeras import Input, Layer, Model, Sequential, layers, ops
+from numkeras.models import load_model
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 TOKENS = np.array([[3, 5, 2, 0, 0], [1, 4, 0, 0, 0], [6, 2, 7, 1, 9]])
@@ -195,3 +196,46 @@ def test_masks_flow_through_nested_models():
     with pytest.warns(UserWarning, match="'sequential.*' .*does not support masking"):
         out = model(TOKENS)
     np.testing.assert_array_equal(_mask(out), KEPT)
+
+
+# --- the Masking layer -------------------------------------------------------------------------
+SEQUENCES = np.array([[[1.0, 2.0], [0.0, 0.0], [3.0, 0.0], [0.0, 0.0]],
+                      [[0.0, 0.0], [0.5, -1.0], [0.0, 0.0], [2.0, 2.0]]], "float32")
+
+
+def test_masking_marks_all_mask_value_timesteps_and_zeroes_them():
+    y = layers.Masking()(SEQUENCES)
+    np.testing.assert_array_equal(_mask(y), [[True, False, True, False],
+                                             [False, True, False, True]])
+    np.testing.assert_array_equal(np.asarray(y), SEQUENCES)
+    y = layers.Masking(mask_value=2.0)(SEQUENCES)  # masked steps become zeros
+    np.testing.assert_array_equal(_mask(y), [[True, True, True, True], [True, True, True, False]])
+    np.testing.assert_array_equal(np.asarray(y)[1, 3], [0.0, 0.0])
+    config = layers.Masking(mask_value=-1.0, name="m").get_config()
+    assert config["mask_value"] == -1.0 and layers.Masking.from_config(config).mask_value == -1.0
+
+
+def test_masking_then_lstm_matches_keras(keras):
+    ours = Sequential([Input((4, 2)), layers.Masking(), layers.LSTM(3)])
+    theirs = keras.Sequential([keras.Input((4, 2)), keras.layers.Masking(), keras.layers.LSTM(3)])
+    _copy_weights(ours, theirs)
+    want = keras.ops.convert_to_numpy(theirs(SEQUENCES))
+    np.testing.assert_allclose(np.asarray(ours(SEQUENCES)), want, rtol=1e-5, atol=1e-6)
+    # the masked steps are skipped: the same as the sequences without them
+    kept = [SEQUENCES[0, [0, 2]], SEQUENCES[1, [1, 3]]]
+    lstm = ours.layers[1]
+    np.testing.assert_allclose(np.asarray(lstm(np.stack(kept))), want, rtol=1e-5, atol=1e-6)
+
+
+def test_masking_saves_and_loads_with_keras(keras, tmp_path):
+    ours = Sequential([Input((4, 2)), layers.Masking(mask_value=0.5), layers.LSTM(3)])
+    ours.save(tmp_path / "m.keras")
+    theirs = keras.saving.load_model(tmp_path / "m.keras")
+    assert theirs.layers[0].mask_value == 0.5
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(theirs(SEQUENCES)),
+                               np.asarray(ours(SEQUENCES)), rtol=1e-5, atol=1e-6)
+    theirs.save(tmp_path / "k.keras")
+    back = load_model(tmp_path / "k.keras")
+    assert isinstance(back.layers[0], layers.Masking) and back.layers[0].mask_value == 0.5
+    np.testing.assert_allclose(np.asarray(back(SEQUENCES)), np.asarray(ours(SEQUENCES)),
+                               rtol=1e-6)
