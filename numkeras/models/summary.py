@@ -37,8 +37,9 @@ def _wrap(text, width):
     return lines + [line]
 
 
-def _size(count, bytes_per=4):
-    size = float(count * bytes_per)
+def _size(variables):
+    """The bytes of `variables` in Keras's units (1 KB = 1024 B)."""
+    size = float(sum(v.size * np.dtype(v.dtype).itemsize for v in variables))
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size:.2f} {unit}"
@@ -82,12 +83,22 @@ def format_summary(model, rows, connected, line_length=None):
             out.append(rule("├", "┼", "┤", "─"))
         out.extend(_row(cells, widths, aligns))
     out.append(rule("└", "┴", "┘", "─"))
-    trainable = sum(v.size for v in model.trainable_weights)
-    total = sum(v.size for v in model.weights)
-    out.append(f" Total params: {total:,} ({_size(total)})")
-    out.append(f" Trainable params: {trainable:,} ({_size(trainable)})")
-    out.append(f" Non-trainable params: {total - trainable:,} ({_size(total - trainable)})")
+    trainable, weights = model.trainable_weights, model.weights
+    frozen = [w for w in weights if all(w is not t for t in trainable)]
+    optimizer = getattr(model, "optimizer", None)
+    # as Keras: once the optimizer has its variables (after the first step), they count too
+    slots = list(optimizer.variables) if optimizer is not None and optimizer.built else []
+    everything = weights + slots
+    out.append(f" Total params: {_count(everything):,} ({_size(everything)})")
+    out.append(f" Trainable params: {_count(trainable):,} ({_size(trainable)})")
+    out.append(f" Non-trainable params: {_count(frozen):,} ({_size(frozen)})")
+    if slots:
+        out.append(f" Optimizer params: {_count(slots):,} ({_size(slots)})")
     return "\n".join(out)
+
+
+def _count(variables):
+    return sum(v.size for v in variables)
 
 
 def layer_row(layer, output_shape):

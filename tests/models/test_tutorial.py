@@ -63,6 +63,25 @@ def test_summary_text_matches_keras(capsys, monkeypatch):
     assert capsys.readouterr().out.rstrip("\n") == SUMMARY
 
 
+def test_summary_after_fit_counts_the_optimizer_as_keras_does(capsys, monkeypatch):
+    """After a step Keras adds the optimizer's variables: Adam's two slots per weight, the
+    int64 iteration and the learning rate (TensorFlow-Keras 3.15 prints these lines)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    clear_session()
+    model = tutorial_model()
+    model.compile("adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.summary()
+    assert "Optimizer params" not in capsys.readouterr().out  # not built before the first step
+    model.train_on_batch(np.zeros((2, 28, 28, 1), "float32"), np.eye(10, dtype="float32")[:2])
+    model.summary()
+    assert capsys.readouterr().out.rstrip("\n").splitlines()[-4:] == [
+        " Total params: 104,480 (408.13 KB)",
+        " Trainable params: 34,826 (136.04 KB)",
+        " Non-trainable params: 0 (0.00 B)",
+        " Optimizer params: 69,654 (272.09 KB)",
+    ]
+
+
 def test_tutorial_on_a_subset_learns(data, capsys):
     x_train, y_train, y_train_cat, x_test, y_test, y_test_cat = data
     clear_session()
