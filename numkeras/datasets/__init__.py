@@ -1,4 +1,4 @@
 """`numkeras.datasets`: Keras's small datasets, laid out as in Keras (`mnist.load_data()`)."""
-from numkeras.datasets import fashion_mnist, mnist
+from numkeras.datasets import cifar10, fashion_mnist, mnist
 
-__all__ = ["fashion_mnist", "mnist"]
+__all__ = ["cifar10", "fashion_mnist", "mnist"]
