@@ -187,3 +187,24 @@ def _check_label_values(loss, y, shape):
                 "classes use sparse_categorical_crossentropy (integer labels) or "
                 "categorical_crossentropy (one-hot labels) with a softmax output."
             )
+
+
+def should_validate(epoch, validation_freq):
+    """Validate after 1-based epoch `epoch + 1`: every `validation_freq` epochs (an int) or
+    at the listed epochs (a list)."""
+    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
+        return (epoch + 1) % validation_freq == 0
+    if isinstance(validation_freq, list):
+        return epoch + 1 in validation_freq
+    raise ValueError("Expected `validation_freq` to be a list or int. Received: "
+                     f"validation_freq={validation_freq} of the type {type(validation_freq)}.")
+
+
+def check_verbose(verbose):
+    """`verbose` as 0, 1 or 2 ("auto" is 1, as in Keras outside Colab)."""
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2, got {verbose!r}.")
+    return verbose
+

@@ -13,14 +13,16 @@ from numkeras.models import data as data_lib
 from numkeras.models import summary as summary_lib
 from numkeras.models.argument_checks import check_batch_size as _check_batch_size
 from numkeras.models.argument_checks import check_int as _check_int
+from numkeras.models.argument_checks import check_verbose, should_validate
 from numkeras.models.compile_utils import CompileLoss, CompileMetrics
 from numkeras.models.data import ArrayData, unpack_x_y_sample_weight
 from numkeras.models.interrupt import StepGuard
+from numkeras.models.model_saving import SavingMethods
 from numkeras.models.step_io import pack_x_y_sample_weight as _pack
 from numkeras.models.step_io import pythonify_logs
 
 
-class Model(Layer):
+class Model(SavingMethods, Layer):
     """Groups layers into an object with training and inference features.
 
     `Model(inputs, outputs)` builds a functional model from symbolic tensors; subclass `Model`
@@ -187,8 +189,9 @@ class Model(Layer):
         data = data_lib.EpochIterator(train, steps_per_epoch)
         val = val and data_lib.EpochIterator(val, validation_steps, role="validation")
         callbacks = CallbackList(with_nan_warning(callbacks), add_history=True,
-                                 add_progbar=verbose != 0, model=self, verbose=_verbose(verbose),
-                                 epochs=epochs, steps=data.num_batches)
+                                 add_progbar=verbose != 0, model=self,
+                                 verbose=check_verbose(verbose), epochs=epochs,
+                                 steps=data.num_batches)
         self.stop_training, self._initial_epoch, epoch_logs = False, None, {}
         with StepGuard() as guard:
             callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
@@ -206,7 +209,7 @@ class Model(Layer):
                 if logs is None:  # a generator ran out before this epoch began
                     break
                 epoch_logs = dict(sorted(logs.items()))
-                if val is not None and _should_eval(epoch, validation_freq):
+                if val is not None and should_validate(epoch, validation_freq):
                     val_logs = self._evaluate_data(val, callbacks)
                     epoch_logs.update({"val_" + k: v for k, v in sorted(val_logs.items())})
                 callbacks.on_epoch_end(epoch, epoch_logs)
@@ -255,7 +258,7 @@ class Model(Layer):
             self._check_source_inputs(source, "evaluate")
         data = data_lib.EpochIterator(source, steps, role="evaluation")
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                 verbose=_verbose(verbose), epochs=1, steps=data.num_batches,
+                                 verbose=check_verbose(verbose), epochs=1, steps=data.num_batches,
                                  mode="test")
         logs = self._evaluate_data(data, callbacks)
         if return_dict:
@@ -274,7 +277,7 @@ class Model(Layer):
             self._check_source_inputs(source, "predict")
         data = data_lib.EpochIterator(source, steps, role="prediction")
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                 verbose=_verbose(verbose), epochs=1, steps=data.num_batches,
+                                 verbose=check_verbose(verbose), epochs=1, steps=data.num_batches,
                                  mode="predict")
         callbacks.on_predict_begin()
         outputs = []
@@ -383,56 +386,6 @@ class Model(Layer):
             f"No such layer: {name}. Existing layers are: {[la.name for la in self.layers]}."
         )
 
-    # --- saving (the work is in numkeras.saving) ------------------------------------------------
-    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
-        """Save the architecture, weights, compile config and optimizer state: a Keras 3
-        `.keras` file (or a legacy `.h5` file), written atomically."""
-        from numkeras.saving import keras_file
-
-        keras_file.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
-
-    def save_weights(self, filepath, overwrite=True):
-        """Save the weights (and optimizer state) to a Keras 3 `.weights.h5` file."""
-        from numkeras.saving import keras_file
-
-        keras_file.save_weights(self, filepath, overwrite=overwrite)
-
-    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        """Load weights from `.weights.h5`, `.keras` or legacy `.h5` (`by_name=True` there)."""
-        from numkeras.saving import keras_file
-
-        keras_file.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
-
-    def to_json(self, **kwargs):
-        """The model's config as JSON text (`numkeras.models.model_from_json` reads it)."""
-        import json
-
-        from numkeras.saving.serialization import serialize_keras_object
-
-        return json.dumps(serialize_keras_object(self), **kwargs)
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        """A functional config (layers, input_layers, output_layers) rebuilds the graph; any
-        other config goes to the constructor, as for layers."""
-        from numkeras.saving import model_config
-        from numkeras.saving.serialization import custom_object_scope
-
-        with custom_object_scope(custom_objects):
-            if {"layers", "input_layers", "output_layers"} <= set(config):
-                return model_config.functional_from_config(cls, config)
-            return super().from_config(config)
-
-    def get_compile_config(self):
-        from numkeras.saving.serialization import compile_config
-
-        return compile_config(self)
-
-    def compile_from_config(self, config):
-        from numkeras.saving.serialization import compile_from_config
-
-        compile_from_config(self, config)
-
 
 def _to_numpy(value):
     return value.data if isinstance(value, Tensor) else np.asarray(value)
@@ -440,23 +393,3 @@ def _to_numpy(value):
 
 def _batch_size(x):
     return len(flatten(x)[0])
-
-
-def _should_eval(epoch, validation_freq):
-    """Validate after 1-based epoch `epoch + 1`: every `validation_freq` epochs (an int) or
-    at the listed epochs (a list)."""
-    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
-        return (epoch + 1) % validation_freq == 0
-    if isinstance(validation_freq, list):
-        return epoch + 1 in validation_freq
-    raise ValueError("Expected `validation_freq` to be a list or int. Received: "
-                     f"validation_freq={validation_freq} of the type {type(validation_freq)}.")
-
-
-def _verbose(verbose):
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2, got {verbose!r}.")
-    return verbose
-
