@@ -67,8 +67,17 @@ from numkeras.layers.pooling.global_max_pooling import (
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from numkeras.layers.preprocessing.center_crop import CenterCrop
 from numkeras.layers.preprocessing.normalization import Normalization
+from numkeras.layers.preprocessing.random_brightness import RandomBrightness
+from numkeras.layers.preprocessing.random_contrast import RandomContrast
+from numkeras.layers.preprocessing.random_crop import RandomCrop
+from numkeras.layers.preprocessing.random_flip import RandomFlip
+from numkeras.layers.preprocessing.random_rotation import RandomRotation
+from numkeras.layers.preprocessing.random_translation import RandomTranslation
+from numkeras.layers.preprocessing.random_zoom import RandomZoom
 from numkeras.layers.preprocessing.rescaling import Rescaling
+from numkeras.layers.preprocessing.resizing import Resizing
 from numkeras.layers.regularization.activity_regularization import ActivityRegularization
 from numkeras.layers.regularization.dropout import Dropout
 from numkeras.layers.regularization.gaussian_dropout import GaussianDropout
@@ -108,5 +117,7 @@ __all__ = [
     "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
     "Conv1DTranspose", "Conv2DTranspose", "Convolution1DTranspose", "Convolution2DTranspose",
     "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
+    "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
+    "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
     "SeparableConvolution1D", "SeparableConvolution2D", "Attention", "MultiHeadAttention",
 ]

@@ -200,7 +200,7 @@ class Layer:
             self._check_input_spec(shapes)
             self._maybe_build(shapes)
         # 3. resolve `training` and `mask` (the mask the inputs carry, if `call` takes one)
-        params, makes_mask = _call_info(type(self))
+        params, makes_mask, _ = _call_info(type(self))
         mask = kwargs.get("mask")
         carried = mask is None  # a mask the inputs carry, not one passed as `mask=`
         if carried:
@@ -250,7 +250,11 @@ class Layer:
     def _resolve_call_kwargs(self, kwargs, params=None):
         params = params or _call_info(type(self))[0]
         if "training" in params and kwargs.get("training") is None:
-            kwargs["training"] = bool(getattr(_context, "training", False) or False)
+            # as Keras: an explicit value, else the enclosing call's, else `call`'s default
+            # (image augmentation layers default to True: a direct call augments)
+            outer = getattr(_context, "training", None)
+            value = _call_info(type(self))[2] if outer is None else outer
+            kwargs["training"] = None if value is None else bool(value)
         elif "training" not in params:
             kwargs.pop("training", None)
         if "mask" not in params:
@@ -393,9 +397,14 @@ _call_info_cache = {}
 
 
 def _call_info(cls):
-    """`call`'s parameter names, and whether the class defines its own `compute_mask`."""
+    """`call`'s parameter names, whether the class defines its own `compute_mask`, and the
+    default of `call`'s `training` argument (None where it has none)."""
     info = _call_info_cache.get(cls)
     if info is None:
-        params = set(inspect.signature(cls.call).parameters)
-        info = _call_info_cache[cls] = (params, cls.compute_mask is not Layer.compute_mask)
+        signature = inspect.signature(cls.call).parameters
+        training = signature.get("training")
+        default = None if training is None or training.default is inspect.Parameter.empty \
+            else training.default
+        info = _call_info_cache[cls] = (set(signature), cls.compute_mask is not Layer.compute_mask,
+                                        default)
     return info

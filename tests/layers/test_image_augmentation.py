@@ -160,10 +160,11 @@ def test_seed_repeats_and_draws_advance(cls):
 
 
 @pytest.mark.parametrize("cls", ALL)
-def test_inference_is_the_identity(cls):
+def test_inference_is_the_identity_and_a_direct_call_augments(cls):
+    """As in Keras 3: `call` defaults to training=True; predict and training=False don't."""
     layer = cls(**WIDE[cls], seed=1)
-    np.testing.assert_array_equal(layer(IMAGES).numpy(), IMAGES)
     np.testing.assert_array_equal(layer(IMAGES, training=False).numpy(), IMAGES)
+    assert not np.allclose(layer(IMAGES).numpy(), IMAGES)
 
 
 @pytest.mark.parametrize("cls", ALL)
@@ -175,7 +176,8 @@ def test_zero_factor_is_the_identity_in_training(cls):
 @pytest.mark.parametrize("cls", ALL)
 def test_uint8_inputs_get_keras_dtypes(cls):
     images = IMAGES.astype("uint8")
-    trained, inferred = cls(**WIDE[cls])(images, training=True), cls(**WIDE[cls])(images)
+    trained = cls(**WIDE[cls])(images, training=True)
+    inferred = cls(**WIDE[cls])(images, training=False)
     # Keras: geometric layers cast to float32 both ways; contrast computes in float32;
     # brightness keeps the integer dtype; at inference colour layers return the input as is
     geometric = cls in GEOMETRIC

@@ -34,7 +34,7 @@ class BaseRandomAffine(Layer):
     def _uniform(self, n, low, high):
         return random.uniform((n,), low, high, seed=self.seed_generator).data
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=True):  # as Keras: a direct call augments
         x = inputs.data.astype(self.dtype)
         if not training:
             return Tensor(x)

@@ -33,7 +33,7 @@ class RandomContrast(Layer):
         self.data_format = args.data_format(self, data_format)
         self.seed_generator = random.SeedGenerator(seed)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=True):  # as Keras: a direct call augments
         if not training:
             return inputs
         x = inputs.data.astype(self.dtype)

@@ -40,7 +40,7 @@ class RandomCrop(Layer):
         self.seed = self.seed_generator.seed  # as Keras, the config holds the seed drawn for None
         self.data_format = args.data_format(self, data_format)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=True):  # as Keras: a direct call augments
         if not training:
             return inputs
         images = image_array(self, inputs).astype(self.dtype)

@@ -34,7 +34,7 @@ class RandomFlip(Layer):
         self.seed_generator = random.SeedGenerator(seed)
         self.data_format = args.data_format(self, data_format)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=True):  # as Keras: a direct call augments
         images = image_array(self, inputs).astype(self.dtype)
         if not training:
             return Tensor(images)
