@@ -17,12 +17,13 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
 
 
 def pythonify_logs(logs):
-    """Step logs for callbacks, sorted by name: nested dicts (a metrics container's results)
-    flattened into the top level, tensors and NumPy scalars made Python floats.
+    """Step logs for callbacks in Keras's order (top-level keys sorted, a nested dict's
+    entries, such as a metrics container's results, in its key's place), tensors and NumPy
+    scalars made Python floats.
 
     >>> import numpy as np
     >>> pythonify_logs({"loss": np.float32(0.5), "compile_metrics": {"mae": 1}})
-    {'loss': 0.5, 'mae': 1.0}
+    {'mae': 1.0, 'loss': 0.5}
     """
     out = {}
     for key, value in sorted((logs or {}).items()):

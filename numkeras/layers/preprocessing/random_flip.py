@@ -23,7 +23,8 @@ class RandomFlip(Layer):
         data_format: "channels_last" or "channels_first" (default: the image data format).
 
     >>> import numpy as np
-    >>> RandomFlip("horizontal")(np.array([[[1], [2]]])).numpy().ravel().tolist()  # inference
+    >>> x = np.array([[[1], [2]]])
+    >>> RandomFlip("horizontal")(x, training=False).numpy().ravel().tolist()  # inference
     [1.0, 2.0]
     """
 
