@@ -183,8 +183,10 @@ def main():
                ("test acc", "accuracy", "{:.4f}"), ("peak RSS MB", "peak_mb", "{:.0f}"),
                ("import s", "import_s", "{:.2f}"), ("predict 1 ms", "predict_1_ms", "{:.2f}"),
                ("predict 10k s", "predict_10k_s", "{:.3f}")]
+    settings = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP", "MALLOC"))}
     print(f"\nTutorial CNN, {args.epochs} epoch(s) of {STEPS} steps of 128, medians of "
-          f"{args.repeats} alternating runs, {os.cpu_count()} cores\n")
+          f"{args.repeats} alternating runs, {os.cpu_count()} cores, BLAS/allocator settings "
+          f"{settings or 'none'}\n")
     print("| framework | " + " | ".join(c[0] for c in columns) + " | epoch time ratio |")
     print("|---" * (len(columns) + 2) + "|")
     ours = med("numkeras", "epoch_s") if "numkeras" in results else None
