@@ -10,10 +10,11 @@ from numkeras.callbacks.learning_rate_scheduler import LearningRateScheduler
 from numkeras.callbacks.model_checkpoint import ModelCheckpoint
 from numkeras.callbacks.progbar_logger import ProgbarLogger
 from numkeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from numkeras.callbacks.tensorboard import TensorBoard
 from numkeras.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
     "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger",
-    "ReduceLROnPlateau", "TerminateOnNaN",
+    "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
 ]
