@@ -1,4 +1,14 @@
 """`numkeras.datasets`: Keras's small datasets, laid out as in Keras (`mnist.load_data()`)."""
-from numkeras.datasets import cifar10, fashion_mnist, mnist
+from numkeras.datasets import (
+    boston_housing,
+    california_housing,
+    cifar10,
+    cifar100,
+    fashion_mnist,
+    imdb,
+    mnist,
+    reuters,
+)
 
-__all__ = ["cifar10", "fashion_mnist", "mnist"]
+__all__ = ["boston_housing", "california_housing", "cifar10", "cifar100", "fashion_mnist",
+           "imdb", "mnist", "reuters"]
