@@ -2,8 +2,10 @@
 import numpy as np
 
 from numkeras import ops, regularizers
+from numkeras.layers.keras_tensor import flatten
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 from numkeras.layers.rnn.base_cell import BaseRNNCell
+from numkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells, call_cell, state_sizes
 
 
 def time_steps(x):
@@ -27,16 +29,19 @@ class RNN(Layer):
 
     Args:
         cell: an RNN cell: a layer with `call(inputs, states)` returning
-            `(output, new_states)` and a `state_size` (an int or a list of ints).
+            `(output, new_states)` and a `state_size` (an int or a list of ints), or a
+            `StackedRNNCells`.
         return_sequences: return the output of every step (batch, time, units), not only
             the last one.
-        return_state: also return the final states: `output, *states`.
+        return_state: also return the final states: `output, *states` (with stacked
+            cells one list per cell, as Keras: `output, [h, c], [h]`).
         go_backwards: process the sequence in reverse (the returned sequence is reversed).
         stateful: carry the final states of a batch over as the next batch's initial states.
         unroll: accepted for Keras compatibility; the loop is always a Python loop.
         zero_output_for_mask: masked steps output zeros instead of the previous output.
 
-    Call arguments: `sequences`, `initial_state` (a list of (batch, size) arrays), `mask`
+    Call arguments: `sequences`, `initial_state` (a list of (batch, size) arrays; with
+        stacked cells nested per cell as Keras takes it, or flat), `mask`
     ((batch, time) booleans, also read from an Embedding(mask_zero=True) output: masked
     steps keep the previous states and output) and `training`.
 
@@ -52,8 +57,8 @@ class RNN(Layer):
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, (list, tuple)):
             raise ValueError(
-                f"{type(self).__name__}: a list of cells (StackedRNNCells) is not supported; "
-                "stack RNN layers with return_sequences=True instead."
+                f"{type(self).__name__}: a list of cells is not supported; wrap it in "
+                "StackedRNNCells(cells)."
             )
         for needed in ("call", "state_size"):
             if not hasattr(cell, needed):
@@ -68,8 +73,11 @@ class RNN(Layer):
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.stateful = bool(go_backwards), bool(stateful)
         self.unroll, self.zero_output_for_mask = unroll, zero_output_for_mask
-        sizes = cell.state_size
-        self.state_size = [sizes] if isinstance(sizes, int) else list(sizes)
+        # the loop carries one flat list of states; stacked cells' are grouped per cell
+        self._groups = None
+        if isinstance(cell, StackedRNNCells):
+            self._groups = [len(state_sizes(c)) for c in cell.cells]
+        self.state_size = flatten(state_sizes(cell))
         self.states = None
         self.input_spec = InputSpec(min_ndim=3)
 
@@ -86,8 +94,7 @@ class RNN(Layer):
     def get_initial_state(self, batch_size):
         make = getattr(self.cell, "get_initial_state", None)
         if make is not None:
-            states = make(batch_size=batch_size)
-            return list(states) if isinstance(states, (list, tuple)) else [states]
+            return flatten(make(batch_size=batch_size))
         return [ops.zeros((batch_size, size), dtype=self.dtype) for size in self.state_size]
 
     # --- the loop over time --------------------------------------------------------------
@@ -112,21 +119,21 @@ class RNN(Layer):
             output = ops.stack(outputs, axis=1)
             if mask is not None:
                 output._keras_mask = mask
-        result = (output, *states) if self.return_state else output
+        result = (output, *self._grouped(states)) if self.return_state else output
         if self.activity_regularizer is not None:  # per sample, on every output, as Keras
-            for t in result if self.return_state else [result]:
+            for t in flatten(result):
                 self.add_loss(self.activity_regularizer(t) / batch)
         return result
 
     def _loop(self, sequences, states, keep, training):
         """Step through time; where `keep` is False a step leaves output and states as they
         were (the output starts as zeros, and stays zeros with zero_output_for_mask)."""
-        if isinstance(self.cell, BaseRNNCell):  # one input matmul for all steps
+        if isinstance(self.cell, (BaseRNNCell, StackedRNNCells)):  # one input matmul for all steps
             xs = time_steps(ops.swapaxes(self.cell.project(sequences, training), 0, 1))
             step = lambda x, s: self.cell.step(x, s, training)
         else:
             xs = time_steps(ops.swapaxes(sequences, 0, 1))
-            step = lambda x, s: self._cell_call(x, s, training)
+            step = lambda x, s: call_cell(self.cell, x, s, training)
         output, outputs = None, []
         for t in reversed(range(len(xs))) if self.go_backwards else range(len(xs)):
             new_output, new_states = step(xs[t], states)
@@ -141,12 +148,12 @@ class RNN(Layer):
                 outputs.append(output)
         return output, outputs, states
 
-    def _cell_call(self, x, states, training):
-        if isinstance(self.cell, Layer):
-            output, new_states = self.cell(x, states, training=training)
-        else:
-            output, new_states = self.cell.call(x, states)
-        return output, list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+    def _grouped(self, flat):
+        """Stacked cells' states as one list per cell, as Keras returns them."""
+        if self._groups is None:
+            return list(flat)
+        ends = np.cumsum(self._groups)
+        return [list(flat[end - n:end]) for n, end in zip(self._groups, ends)]
 
     def _start_states(self, initial_state, batch):
         if initial_state is None and self.stateful and self.states is not None:
@@ -158,9 +165,7 @@ class RNN(Layer):
             initial_state = self.states
         if initial_state is None:
             return self.get_initial_state(batch)
-        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [
-            initial_state]
-        states = [self._convert_input(s) for s in states]
+        states = [self._convert_input(s) for s in flatten(initial_state)]
         expected = [(batch, size) for size in self.state_size]
         if [tuple(s.shape) for s in states] != expected:
             raise ValueError(
@@ -187,7 +192,7 @@ class RNN(Layer):
         size = getattr(self.cell, "output_size", None) or self.state_size[0]
         output = (batch, length, size) if self.return_sequences else (batch, size)
         if self.return_state:
-            return [output] + [(batch, s) for s in self.state_size]
+            return [output] + self._grouped([(batch, s) for s in self.state_size])
         return output
 
     def compute_mask(self, inputs, mask=None):
