@@ -98,6 +98,7 @@ from numkeras.layers.rnn.lstm_cell import LSTMCell
 from numkeras.layers.rnn.rnn import RNN
 from numkeras.layers.rnn.simple_rnn import SimpleRNN
 from numkeras.layers.rnn.simple_rnn_cell import SimpleRNNCell
+from numkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from numkeras.layers.rnn.time_distributed import TimeDistributed
 
 __all__ = [
@@ -118,6 +119,6 @@ __all__ = [
     "Conv1DTranspose", "Conv2DTranspose", "Convolution1DTranspose", "Convolution2DTranspose",
     "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
     "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
-    "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
+    "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing", "StackedRNNCells",
     "SeparableConvolution1D", "SeparableConvolution2D", "Attention", "MultiHeadAttention",
 ]

@@ -443,9 +443,10 @@ def test_bad_inputs(kind):
         layer(_x(B, 0, D))
 
 
-def test_bad_cells():
-    with pytest.raises(ValueError, match="a list of cells"):
-        layers.RNN([layers.SimpleRNNCell(2), layers.SimpleRNNCell(2)])
+def test_bad_cells_and_a_list_of_cells():
+    stacked = layers.RNN([layers.SimpleRNNCell(2), layers.SimpleRNNCell(3)])  # as Keras
+    assert isinstance(stacked.cell, layers.StackedRNNCells)
+    assert stacked(np.ones((1, 4, 5), "float32")).shape == (1, 3)
     with pytest.raises(ValueError, match="`cell` must have a `state_size`"):
         layers.RNN(layers.Dense(2))
 

@@ -10,7 +10,6 @@ import numkeras
 from numkeras import layers
 from numkeras.layers.keras_tensor import flatten
 from numkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
-from numkeras.saving import serialization
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 B, T, D = 3, 6, 5
@@ -26,14 +25,6 @@ def _x(*shape, seed=1):
 def keras():
     os.environ.setdefault("KERAS_BACKEND", "torch")
     return pytest.importorskip("keras")
-
-
-@pytest.fixture
-def exported(monkeypatch):
-    """Saving needs the class among numkeras.layers' exports (Keras's name and module)."""
-    monkeypatch.setattr(layers, "StackedRNNCells", StackedRNNCells, raising=False)
-    monkeypatch.setattr(layers, "__all__", [*layers.__all__, "StackedRNNCells"])
-    monkeypatch.setattr(serialization, "_builtin_cache", {})
 
 
 def _cells(module, kinds):
@@ -202,7 +193,7 @@ def test_bad_cells():
 
 
 # --- configs and files ------------------------------------------------------------------------
-def test_config_round_trip_matches_keras_keys(keras, exported):
+def test_config_round_trip_matches_keras_keys(keras):
     ours = layers.RNN(StackedRNNCells(_cells(numkeras, STACKS[0])), return_sequences=True)
     ours(_x(B, T, D))
     config = ours.get_config()
@@ -237,7 +228,7 @@ def _h5_paths(path):
     return paths
 
 
-def test_keras_file_saved_by_numkeras_loads_in_keras(keras, exported, tmp_path):
+def test_keras_file_saved_by_numkeras_loads_in_keras(keras, tmp_path):
     x = _x(4, T, D)
     ours = _model(numkeras, StackedRNNCells(_cells(numkeras, STACKS[0])))
     ours.save(tmp_path / "ours.keras")
@@ -253,7 +244,7 @@ def test_keras_file_saved_by_numkeras_loads_in_keras(keras, exported, tmp_path):
                                rtol=1e-5, atol=1e-5)
 
 
-def test_keras_file_saved_by_keras_loads_in_numkeras(keras, exported, tmp_path):
+def test_keras_file_saved_by_keras_loads_in_numkeras(keras, tmp_path):
     x = _x(4, T, D)
     theirs = _model(keras, keras.layers.StackedRNNCells(_cells(keras, STACKS[0])))
     theirs.save(tmp_path / "theirs.keras")

@@ -55,11 +55,8 @@ class RNN(Layer):
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
-        if isinstance(cell, (list, tuple)):
-            raise ValueError(
-                f"{type(self).__name__}: a list of cells is not supported; wrap it in "
-                "StackedRNNCells(cells)."
-            )
+        if isinstance(cell, (list, tuple)):  # as Keras: a list of cells runs stacked
+            cell = StackedRNNCells(cell)
         for needed in ("call", "state_size"):
             if not hasattr(cell, needed):
                 raise ValueError(
