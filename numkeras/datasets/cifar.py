@@ -9,6 +9,8 @@ import pickle
 
 import numpy as np
 
+from numkeras.backend.config import image_data_format
+
 _reconstruct = (np._core if hasattr(np, "_core") else np.core).multiarray._reconstruct  # 2.x, 1.x
 _ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
@@ -39,3 +41,9 @@ def load_batch(path, label_key="labels"):
     batch = {k.decode("utf8") if isinstance(k, bytes) else k: v for k, v in batch.items()}
     data = np.asarray(batch["data"], dtype=np.uint8)
     return data.reshape(len(data), 3, 32, 32), batch[label_key]
+
+
+def in_data_format(images):
+    """CIFAR's (n, 3, 32, 32) images as Keras returns them: channels last unless
+    `backend.image_data_format()` is "channels_first"."""
+    return images.transpose(0, 2, 3, 1) if image_data_format() == "channels_last" else images

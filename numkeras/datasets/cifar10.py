@@ -3,8 +3,7 @@ import os
 
 import numpy as np
 
-from numkeras.backend.config import image_data_format
-from numkeras.datasets.cifar import load_batch
+from numkeras.datasets.cifar import in_data_format, load_batch
 from numkeras.utils.file_utils import get_file
 
 __all__ = ["load_data"]
@@ -33,6 +32,4 @@ def load_data():
     y_train = np.concatenate([np.asarray(labels, np.uint8) for _, labels in batches])
     x_test, y_test = load_batch(os.path.join(path, "test_batch"))
     y_train, y_test = y_train.reshape(-1, 1), np.asarray(y_test, np.uint8).reshape(-1, 1)
-    if image_data_format() == "channels_last":
-        x_train, x_test = x_train.transpose(0, 2, 3, 1), x_test.transpose(0, 2, 3, 1)
-    return (x_train, y_train), (x_test, y_test)
+    return (in_data_format(x_train), y_train), (in_data_format(x_test), y_test)

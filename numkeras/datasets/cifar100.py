@@ -3,8 +3,7 @@ import os
 
 import numpy as np
 
-from numkeras.backend.config import image_data_format
-from numkeras.datasets.cifar import load_batch
+from numkeras.datasets.cifar import in_data_format, load_batch
 from numkeras.utils.file_utils import get_file
 
 __all__ = ["load_data"]
@@ -35,7 +34,5 @@ def load_data(label_mode="fine"):
     splits = []
     for name in ("train", "test"):
         x, y = load_batch(os.path.join(path, name), label_key=f"{label_mode}_labels")
-        if image_data_format() == "channels_last":
-            x = x.transpose(0, 2, 3, 1)
-        splits.append((x, np.reshape(y, (len(y), 1))))
+        splits.append((in_data_format(x), np.reshape(y, (len(y), 1))))
     return tuple(splits)

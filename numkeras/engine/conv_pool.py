@@ -118,11 +118,16 @@ def conv_bias_relu(inputs, kernel, bias, strides=1, padding="valid", dilation_ra
             raise ValueError(f"Op `conv_bias_relu`: expected a bias of shape {k.shape[-1:]} "
                              f"for kernel shape {k.shape}, got {bias.shape}.")
     if rank != 2 or groups != 1:
-        y = conv(x, k, strides[2 - rank:], padding, "channels_last", dilation[2 - rank:])
-        return relu(y) if bias is None else bias_relu(y, bias, overwrite_x=True)
+        return _separate_ops(x, k, bias, strides[2 - rank:], padding, dilation[2 - rank:])
     OH, OW, _, _ = _geometry(xd.shape, kd.shape[:2], strides, padding, dilation)
     return PendingConvRelu(x, k, bias, strides, padding, dilation, (x.shape[0], OH, OW,
                                                                       k.shape[-1]))
+
+
+def _separate_ops(x, kernel, bias, strides, padding, dilation):
+    """relu(conv(x, kernel) + bias) as the conv and bias_relu (or relu) ops compute it."""
+    y = conv(x, kernel, strides, padding, "channels_last", dilation)
+    return relu(y) if bias is None else bias_relu(y, bias, overwrite_x=True)
 
 
 class PendingConvRelu(Tensor):
@@ -148,10 +153,9 @@ class PendingConvRelu(Tensor):
     def data(self):
         """The values, computed by the separate ops on first read (recorded as when created)."""
         if self._value is None:
-            (x, kernel, *bias), (strides, padding, dilation) = self._inputs, self._settings
+            (x, kernel, *bias), settings = self._inputs, self._settings
             with autodiff.enable_grad() if self._recording else autodiff.no_grad():
-                y = conv(x, kernel, strides, padding, "channels_last", dilation)
-                y = bias_relu(y, bias[0], overwrite_x=True) if bias else relu(y)
+                y = _separate_ops(x, kernel, bias[0] if bias else None, *settings)
             self._value, self.parents, self.vjp = y.data, y.parents, y.vjp
             self.requires_grad = y.requires_grad
         return self._value
