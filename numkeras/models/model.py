@@ -68,12 +68,14 @@ class Model(SavingMethods, Layer):
         self._compile_loss = compile_loss
         self._compile_metrics = compile_metrics
         object.__setattr__(self, "_loss_tracker", Mean(name="loss"))  # not an attribute metric
-        self._compile_config = {
+        # not tracked: a metric object in it belongs to the compiled metrics, and would
+        # otherwise also count as an attribute metric (evaluate returned it twice)
+        object.__setattr__(self, "_compile_config", {
             "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
             "metrics": metrics, "weighted_metrics": weighted_metrics,
             "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
             "jit_compile": jit_compile,
-        }
+        })
         self.compiled = True
 
     def _output_names(self):
