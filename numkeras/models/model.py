@@ -1,7 +1,9 @@
 """Model: a Layer that trains (compile, fit, evaluate, predict) and reports (summary)."""
+import warnings
+
 import numpy as np
 
-from numkeras import distribution
+from numkeras import config, distribution
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import autodiff
 from numkeras.engine.tape import GradientTape
@@ -188,6 +190,9 @@ class Model(SavingMethods, Layer):
                 validation_split, validation_data, validation_batch_size, validation_steps)
             for source in (train, val) if val is not None else (train,):
                 self._check_source_inputs(source, "fit")
+        if config.max_epochs() and config.max_epochs() < epochs:  # keras.config.set_max_epochs
+            warnings.warn(f"Limiting epochs to {config.max_epochs()}", stacklevel=2)
+            epochs = config.max_epochs()
         data = data_lib.EpochIterator(train, steps_per_epoch)
         val = val and data_lib.EpochIterator(val, validation_steps, role="validation")
         callbacks = CallbackList(with_nan_warning(callbacks), add_history=True,

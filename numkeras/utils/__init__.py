@@ -19,6 +19,11 @@ from numkeras.utils.directory_datasets import (
 )
 from numkeras.utils.file_utils import get_file
 from numkeras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
+from numkeras.utils.io_utils import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 from numkeras.utils.numerical_utils import normalize, to_categorical
 from numkeras.utils.plotting import plot_history, plot_model
 from numkeras.utils.progbar import Progbar
@@ -33,6 +38,7 @@ __all__ = [
     "serialize_keras_object", "Progbar", "PyDataset", "Sequence", "get_file", "normalize",
     "plot_history", "plot_model", "pack_x_y_sample_weight", "unpack_x_y_sample_weight",
     "image_dataset_from_directory", "text_dataset_from_directory", "array_to_img",
-    "img_to_array", "load_img", "save_img", "pad_sequences", "timeseries_dataset_from_array",
+    "img_to_array", "load_img", "disable_interactive_logging", "enable_interactive_logging",
+    "is_interactive_logging_enabled", "save_img", "pad_sequences", "timeseries_dataset_from_array",
     "set_random_seed", "split_dataset", "to_categorical",
 ]
