@@ -2,6 +2,7 @@
 `set_random_seed`, `split_dataset`, `pad_sequences`, datasets of NumPy batches (timeseries
 windows, image and text folders), image files (Pillow, the `image` extra), custom object
 registration, `plot_history` and `plot_model` (matplotlib, the `plot` extra)."""
+from numkeras.backend import clear_session, is_keras_tensor, standardize_dtype
 from numkeras.saving.object_registration import (
     CustomObjectScope,
     custom_object_scope,
@@ -18,6 +19,7 @@ from numkeras.utils.directory_datasets import (
     text_dataset_from_directory,
 )
 from numkeras.utils.file_utils import get_file
+from numkeras.utils.graph_utils import get_source_inputs
 from numkeras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from numkeras.utils.io_utils import (
     disable_interactive_logging,
@@ -39,6 +41,7 @@ __all__ = [
     "plot_history", "plot_model", "pack_x_y_sample_weight", "unpack_x_y_sample_weight",
     "image_dataset_from_directory", "text_dataset_from_directory", "array_to_img",
     "img_to_array", "load_img", "disable_interactive_logging", "enable_interactive_logging",
-    "is_interactive_logging_enabled", "save_img", "pad_sequences", "timeseries_dataset_from_array",
+    "is_interactive_logging_enabled", "clear_session", "is_keras_tensor", "standardize_dtype",
+    "get_source_inputs", "save_img", "pad_sequences", "timeseries_dataset_from_array",
     "set_random_seed", "split_dataset", "to_categorical",
 ]
