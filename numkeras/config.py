@@ -25,6 +25,7 @@ from numkeras.backend.config import (
     set_floatx,
     set_image_data_format,
 )
+from numkeras.dtype_policies import dtype_policy, set_dtype_policy
 from numkeras.utils.io_utils import (
     disable_interactive_logging,
     enable_interactive_logging,
@@ -32,7 +33,8 @@ from numkeras.utils.io_utils import (
 )
 
 __all__ = [
-    "disable_interactive_logging", "enable_interactive_logging",
+    "disable_interactive_logging", "dtype_policy", "enable_interactive_logging",
+    "set_dtype_policy",
     "is_interactive_logging_enabled", "max_epochs", "max_steps_per_epoch", "set_max_epochs",
     "set_max_steps_per_epoch",
     "backend", "disable_traceback_filtering", "enable_unsafe_deserialization",
