@@ -6,13 +6,14 @@ from numkeras.optimizers.base_optimizer import Optimizer
 from numkeras.optimizers.ftrl import Ftrl
 from numkeras.optimizers.lamb import Lamb
 from numkeras.optimizers.lion import Lion
+from numkeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from numkeras.optimizers.rmsprop import Adadelta, Adagrad, RMSprop
 from numkeras.optimizers.sgd import SGD
 
 ALL_OBJECTS = (Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl, Lamb, Lion, Nadam,
                RMSprop, SGD)
 # Keras looks names up lowercased, so "Adam", "adam" and "RMSprop" all work.
-ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
+ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS + (LossScaleOptimizer,)}
 
 
 def serialize(optimizer):
@@ -72,6 +73,7 @@ __all__ = [
     "Adafactor",
     "Ftrl",
     "Lamb",
+    "LossScaleOptimizer",
     "Adagrad",
     "Adam",
     "AdamW",
