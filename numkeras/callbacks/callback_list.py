@@ -3,7 +3,7 @@ from numkeras import distribution
 from numkeras.callbacks.callback import _HOOKS, Callback
 from numkeras.callbacks.history import History
 from numkeras.callbacks.progbar_logger import ProgbarLogger
-from numkeras.layers.keras_tensor import flatten
+from numkeras.tree import flatten
 
 
 class CallbackList(Callback):

@@ -17,7 +17,7 @@ import collections
 import numpy as np
 
 from numkeras import random as random_lib
-from numkeras.layers.keras_tensor import flatten, map_structure
+from numkeras.tree import flatten, map_structure
 
 Shard = collections.namedtuple("Shard", "offset rows total local")
 

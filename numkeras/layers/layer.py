@@ -14,8 +14,9 @@ from numkeras.engine import autodiff
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.engine.variable import Variable
 from numkeras.layers import mask_utils
-from numkeras.layers.keras_tensor import KerasTensor, Node, flatten, is_symbolic, map_structure
+from numkeras.layers.keras_tensor import KerasTensor, Node, is_symbolic
 from numkeras.metrics.metric import Metric
+from numkeras.tree import map_structure
 
 _context = threading.local()
 _with_losses = weakref.WeakSet()  # layers holding add_loss values: calls clear them cheaply
@@ -80,7 +81,7 @@ class Layer:
         for name, value in self._tracked:
             if getattr(self, name, None) is not value:
                 continue
-            for leaf in flatten(value if not isinstance(value, (Layer, Variable)) else [value]):
+            for leaf in _leaves(value):
                 if isinstance(leaf, (Layer, Variable)) and id(leaf) not in seen:
                     seen.add(id(leaf))
                     items.append(leaf)
@@ -96,7 +97,7 @@ class Layer:
         own = []
         for name, value in self._tracked:
             if getattr(self, name, None) is value:
-                own += [m for m in flatten([value]) if isinstance(m, Metric) and all(
+                own += [m for m in _leaves(value) if isinstance(m, Metric) and all(
                     m is not o for o in own)]
         return own + [m for layer in self._layers for m in layer.metrics]
 
@@ -362,11 +363,17 @@ class Layer:
 
 
 def _trackable(value):
-    if isinstance(value, (Layer, Variable, Metric)):
-        return True
-    if isinstance(value, (list, tuple, dict)):
-        return any(isinstance(leaf, (Layer, Variable, Metric)) for leaf in flatten(value))
-    return False
+    return any(isinstance(leaf, (Layer, Variable, Metric)) for leaf in _leaves(value))
+
+
+def _leaves(value):
+    """The leaves of an attribute's lists, tuples and dicts in assignment order, as Keras tracks
+    them (not `tree.flatten`'s sorted dict keys)."""
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
 
 
 def _dtype_name(dtype):

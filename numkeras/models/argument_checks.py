@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 
 from numkeras.engine import autodiff
-from numkeras.layers.keras_tensor import flatten
 from numkeras.layers.layer import shape_str
 from numkeras.models import data as data_lib
+from numkeras.tree import flatten
 
 
 def check_int(name, value, minimum):

@@ -10,8 +10,8 @@ import numpy as np
 
 from numkeras import distribution
 from numkeras.backend.traceback_utils import warn_user
-from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.random import global_generator
+from numkeras.tree import flatten, map_structure
 from numkeras.utils.py_dataset import PyDataset
 
 

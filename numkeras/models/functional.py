@@ -3,10 +3,11 @@ import numpy as np
 
 from numkeras.engine.tensor import Tensor
 from numkeras.layers.input_layer import InputLayer
-from numkeras.layers.keras_tensor import KerasTensor, flatten, map_structure
+from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import shape_str
 from numkeras.models import summary as summary_lib
 from numkeras.models.model import Model
+from numkeras.tree import flatten, map_structure
 
 
 class Functional(Model):

@@ -6,7 +6,6 @@ from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import autodiff
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
-from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.layers.layer import Layer
 from numkeras.models import argument_checks, subclassed
 from numkeras.models import data as data_lib
@@ -20,6 +19,7 @@ from numkeras.models.interrupt import StepGuard
 from numkeras.models.model_saving import SavingMethods
 from numkeras.models.step_io import pack_x_y_sample_weight as _pack
 from numkeras.models.step_io import pythonify_logs
+from numkeras.tree import flatten, map_structure
 
 
 class Model(SavingMethods, Layer):

@@ -8,8 +8,8 @@ import os
 import numpy as np
 
 from numkeras.layers.input_layer import InputLayer
-from numkeras.layers.keras_tensor import flatten
 from numkeras.layers.layer import shape_str
+from numkeras.tree import flatten
 
 
 def _figure_class(function):
