@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from numkeras.backend.config import floatx
+from numkeras.engine.variable import use_initializer_lookup
 from numkeras.random import generator_for
 
 __all__ = [
@@ -247,3 +248,6 @@ def get(identifier):
 
 def _snake(name):
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+use_initializer_lookup(get)  # Variable("glorot_uniform", shape) resolves names here

@@ -5,7 +5,7 @@ the `_keras_mask` attribute of the tensor it describes.
 """
 import warnings
 
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.tree import flatten
 
 

@@ -1,7 +1,7 @@
 """Functional: a model defined by calling layers on symbolic inputs, `Model(inputs, outputs)`."""
 import numpy as np
 
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import shape_str

@@ -69,9 +69,6 @@ from numkeras.engine.math_ops import (
 )
 from numkeras.engine.conv_ops import average_pool, conv, max_pool
 from numkeras.engine.nn_ops import (
-    binary_crossentropy,
-    categorical_crossentropy,
-    dropout,
     elu,
     gelu,
     hard_sigmoid,
@@ -86,7 +83,6 @@ from numkeras.engine.nn_ops import (
     softmax,
     softplus,
     softsign,
-    sparse_categorical_crossentropy,
     swish,
 )
 from numkeras.engine.shape_ops import (
@@ -112,6 +108,12 @@ from numkeras.engine.shape_ops import (
     zeros_like,
 )
 from numkeras.engine.transpose_conv import conv_transpose
+from numkeras.ops.nn import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    sparse_categorical_crossentropy,
+)
+from numkeras.random import dropout
 
 __all__ = [
     "abs", "absolute", "add", "all", "amax", "amin", "any", "arange", "argmax", "argmin",

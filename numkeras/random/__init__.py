@@ -7,7 +7,8 @@ Every random draw in numkeras (initialisers, shuffling, dropout, noise) comes fr
 import numpy as np
 
 from numkeras.backend.config import floatx
-from numkeras.engine.tensor import Tensor
+from numkeras.engine.math_ops import multiply
+from numkeras.engine.tensor import Tensor, as_tensor
 
 __all__ = [
     "SeedGenerator", "normal", "uniform", "truncated_normal", "randint", "shuffle", "dropout",
@@ -125,6 +126,14 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):
-    from numkeras.engine.nn_ops import dropout as _dropout
-
-    return _dropout(inputs, rate, noise_shape, seed)
+    """Inverted dropout: keep with probability 1-rate and scale by 1/(1-rate)."""
+    x = as_tensor(inputs)
+    if not 0 <= rate <= 1:
+        raise ValueError(f"Op `dropout`: rate must be in [0, 1], got {rate}.")
+    if rate == 1:
+        return multiply(x, np.zeros((), x.data.dtype))
+    shape = x.shape if noise_shape is None else tuple(
+        s if n is None else n for n, s in zip(noise_shape, x.shape))
+    keep = sample_rows(generator_for(seed).random, shape, dtype=np.float32) >= rate
+    scale = (keep / np.asarray(1 - rate, x.data.dtype)).astype(x.data.dtype)
+    return multiply(x, Tensor(scale))
