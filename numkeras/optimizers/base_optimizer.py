@@ -12,13 +12,22 @@ from collections import defaultdict
 
 import numpy as np
 
-from numkeras import distribution
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.engine.variable import Variable
 from numkeras.optimizers.clipping import clip_by_global_norm, clip_by_norm
 from numkeras.optimizers.schedules import learning_rate_schedule as lr_schedules
 
 _name_uids = defaultdict(int)
+
+
+# How gradients are combined across processes before an update: None in one process; in
+# data-parallel training numkeras.distribution sets it (every process's rows, averaged).
+_gradient_reduction = {"reduce": None}
+
+
+def set_gradient_reduction(reduce):
+    """`reduce(grads, variables) -> grads`, applied by every optimizer before it updates."""
+    _gradient_reduction["reduce"] = reduce
 
 
 def _auto_name(class_name):
@@ -234,9 +243,9 @@ class Optimizer:
                                      "the variables it was built with; make a new optimizer "
                                      "for new variables.")
         grads, trainable_variables = self._prepare_gradients(grads, trainable_variables)
-        replica = distribution.current()
-        if replica is not None:  # data-parallel training: the global batch's gradients
-            grads = replica.reduce_gradients(grads, trainable_variables)
+        reduce = _gradient_reduction["reduce"]
+        if reduce is not None:  # data-parallel training: the global batch's gradients
+            grads = reduce(grads, trainable_variables)
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         self._apply_prepared(grads, trainable_variables)

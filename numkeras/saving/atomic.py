@@ -8,6 +8,8 @@ import io
 import os
 import tempfile
 
+from numkeras.backend import process
+
 __all__ = ["atomic_write", "write_bytes"]
 
 # mkstemp creates files as 0600; saved files get the usual 0666 & ~umask instead.
@@ -26,10 +28,7 @@ def atomic_write(path, overwrite=True):
     >>> open(path, "rb").read(), os.listdir(os.path.dirname(path))
     (b'data', ['out.bin'])
     """
-    from numkeras import distribution
-
-    replica = distribution.current()
-    if replica is not None and replica.rank != 0:  # data-parallel: process 0 writes files
+    if not process.is_chief():  # data-parallel training: process 0 writes the files
         yield io.BytesIO()
         return
     path = os.fspath(path)
