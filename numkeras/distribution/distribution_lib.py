@@ -199,6 +199,9 @@ def set_distribution(value):
     # what differs in data-parallel training, handed to those it concerns
     process.set_chief(replica is None or replica.rank == 0)
     set_gradient_reduction(None if replica is None else replica.reduce_gradients)
+    from numkeras.models.data import set_sharding  # the models import this module
+
+    set_sharding(replica)
 
 
 def current():
