@@ -17,7 +17,7 @@ import numpy as np
 
 from numkeras.callbacks.callback import Callback
 from numkeras.random import SeedGenerator, global_generator
-from numkeras.saving.atomic import atomic_write, write_bytes
+from numkeras.saving.atomic import atomic_write, remove_stale, write_bytes
 
 _FILE = "latest.backup.npz"
 
@@ -213,5 +213,6 @@ class BackupAndRestore(Callback):
         for path in (self._path, self._prev_path):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
+            remove_stale(path)  # what backups killed mid-write left
         with contextlib.suppress(OSError):  # only if empty: never delete the user's files
             os.rmdir(self.backup_dir)

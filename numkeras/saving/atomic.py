@@ -2,7 +2,9 @@
 
 The data goes to a temporary file in the destination's directory (so the final rename stays
 on one filesystem), is flushed and fsynced, then `os.replace`d over the destination. A folder
-is written beside its destination and swapped in.
+is written beside its destination and swapped in. Temporary names hold the writer's process
+id (`.NAME.PID.XXXX.tmp`): each save to NAME first removes those of processes that have died
+(killed mid-save), so they never pile up.
 """
 import contextlib
 import ctypes
@@ -11,7 +13,7 @@ import os
 import shutil
 import tempfile
 
-__all__ = ["atomic_write", "write_bytes", "write_folder"]
+__all__ = ["atomic_write", "write_bytes", "write_folder", "remove_stale"]
 
 # mkstemp creates files as 0600; saved files get the usual 0666 & ~umask instead.
 _UMASK = os.umask(0o022)
@@ -41,8 +43,8 @@ def atomic_write(path, overwrite=True):
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"Cannot save to {path}: directory {directory} does not exist.")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
+    remove_stale(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=_temp_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -84,7 +86,8 @@ def write_folder(path, members):
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"Cannot save to {path}: directory {directory} does not exist.")
-    tmp = tempfile.mkdtemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    remove_stale(path)
+    tmp = tempfile.mkdtemp(dir=directory, prefix=_temp_prefix(path), suffix=".tmp")
     try:
         for name, data in members.items():
             with open(os.path.join(tmp, name), "wb") as f:
@@ -101,6 +104,45 @@ def write_folder(path, members):
         raise
     shutil.rmtree(tmp, ignore_errors=True)
     _fsync_directory(directory)
+
+
+def _temp_prefix(path):
+    return f".{os.path.basename(path)}.{os.getpid()}."
+
+
+def remove_stale(path):
+    """Remove the temporary files and folders that saves to `path` left behind in processes
+    that no longer run (a live process's, or another path's, are kept)."""
+    path = os.path.abspath(os.fspath(path))
+    directory, start = os.path.dirname(path), f".{os.path.basename(path)}."
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(start):].split(".")[0]
+        if not (name.startswith(start) and name.endswith(".tmp") and pid.isdigit()) \
+                or _running(int(pid)):
+            continue
+        stale = os.path.join(directory, name)
+        if os.path.isdir(stale) and not os.path.islink(stale):
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(stale)
+
+
+def _running(pid):
+    """Whether process `pid` exists (on Windows, where signal 0 would kill it: assume so)."""
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by another user
+        return True
+    return True
 
 
 def _exchange(a, b):
