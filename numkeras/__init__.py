@@ -15,6 +15,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     optimizers,
     random,
     regularizers,
+    saving,
     tree,
     utils,
 )
@@ -28,7 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "GradientTape", "Input", "Layer", "Model", "Sequential", "Tensor", "Variable", "activations",
     "backend", "callbacks", "config", "constraints", "datasets", "initializers", "layers",
-    "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "tree",
+    "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "tree",
     "utils",
     "__version__",
 ]

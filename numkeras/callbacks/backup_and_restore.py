@@ -16,7 +16,7 @@ import numpy as np
 
 from numkeras import random as random_lib
 from numkeras.callbacks.callback import Callback
-from numkeras.saving.atomic import atomic_write, write_bytes
+from numkeras.saving.atomic import atomic_write, remove_stale, write_bytes
 
 _FILE = "latest.backup.npz"
 
@@ -37,7 +37,8 @@ def save_training_state(model, path, epoch, batch):
 def load_training_state(model, path):
     """Restore what `save_training_state` wrote; returns its metadata (epoch, batch).
 
-    Everything is checked against the model before anything is assigned."""
+    Everything is checked against the model, and the random states set (undone if one is
+    malformed), before any variable is assigned."""
     with np.load(path, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     meta = json.loads(str(arrays.pop("meta")))
@@ -58,9 +59,16 @@ def load_training_state(model, path):
             raise ValueError(f"The backup's value for {variable.path} has shape "
                              f"{value.shape}, but the variable has "
                              f"shape {variable.shape}: it is not the model that was backed up.")
-    for variable, value in pairs:
+    values = [(variable, np.asarray(value, variable.data.dtype)) for variable, value in pairs]
+    current = random_lib.get_generator_states(generators)
+    try:
+        random_lib.set_generator_states(meta["rng"], generators)
+    except (TypeError, ValueError, KeyError, IndexError) as e:
+        random_lib.set_generator_states(current, generators)
+        raise ValueError(f"The backup's random generator states are malformed ({e}); "
+                         "nothing was restored.") from e
+    for variable, value in values:
         variable.assign(value)
-    random_lib.set_generator_states(meta["rng"], generators)
     return meta
 
 
@@ -164,5 +172,6 @@ class BackupAndRestore(Callback):
         for path in (self._path, self._prev_path):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
+            remove_stale(path)  # what backups killed mid-write left
         with contextlib.suppress(OSError):  # only if empty: never delete the user's files
             os.rmdir(self.backup_dir)
