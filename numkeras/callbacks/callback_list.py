@@ -63,6 +63,19 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             cb.set_model(model)
 
+    def on_epoch_end(self, epoch, logs=None):
+        """Call `on_epoch_end` on every callback; if one raises, a History not yet reached
+        still records the epoch (its training finished), then the exception goes on."""
+        logs = {} if logs is None else logs
+        for i, cb in enumerate(self.callbacks):
+            try:
+                cb.on_epoch_end(epoch, logs)
+            except BaseException:
+                for later in self.callbacks[i + 1:]:
+                    if isinstance(later, History):
+                        later.on_epoch_end(epoch, logs)
+                raise
+
 
 def _fan_out(name):
     # as Keras calls them: `on_*_batch_*(batch, logs=logs)`, `on_epoch_*(epoch, logs)`,
@@ -89,4 +102,6 @@ def _fan_out(name):
 
 
 for _hook in _HOOKS + ["on_batch_begin", "on_batch_end"]:
-    setattr(CallbackList, _hook, _fan_out(_hook))
+    if _hook not in vars(CallbackList):  # hooks the class defines itself stay
+        setattr(CallbackList, _hook, _fan_out(_hook))
+
