@@ -10,14 +10,18 @@ from numkeras.layers.convolutional.base_conv import (
     BaseConv,
     Conv1D,
     Conv2D,
+    Conv3D,
     Convolution1D,
     Convolution2D,
+    Convolution3D,
 )
 from numkeras.layers.convolutional.base_conv_transpose import (
     Conv1DTranspose,
     Conv2DTranspose,
+    Conv3DTranspose,
     Convolution1DTranspose,
     Convolution2DTranspose,
+    Convolution3DTranspose,
 )
 from numkeras.layers.convolutional.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from numkeras.layers.convolutional.separable_conv import (
@@ -48,24 +52,32 @@ from numkeras.layers.normalization.unit_normalization import UnitNormalization
 from numkeras.layers.pooling.base_pooling import (
     AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     AvgPool1D,
     AvgPool2D,
+    AvgPool3D,
     MaxPool1D,
     MaxPool2D,
+    MaxPool3D,
     MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
 from numkeras.layers.pooling.global_average_pooling import (
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalAvgPool1D,
     GlobalAvgPool2D,
+    GlobalAvgPool3D,
 )
 from numkeras.layers.pooling.global_max_pooling import (
     GlobalMaxPool1D,
     GlobalMaxPool2D,
+    GlobalMaxPool3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
 )
 from numkeras.layers.preprocessing.center_crop import CenterCrop
 from numkeras.layers.preprocessing.normalization import Normalization
@@ -82,14 +94,18 @@ from numkeras.layers.regularization.activity_regularization import ActivityRegul
 from numkeras.layers.regularization.dropout import Dropout
 from numkeras.layers.regularization.gaussian_dropout import GaussianDropout
 from numkeras.layers.regularization.gaussian_noise import GaussianNoise
-from numkeras.layers.regularization.spatial_dropout import SpatialDropout1D, SpatialDropout2D
-from numkeras.layers.reshaping.cropping import Cropping1D, Cropping2D
+from numkeras.layers.regularization.spatial_dropout import (
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from numkeras.layers.reshaping.cropping import Cropping1D, Cropping2D, Cropping3D
 from numkeras.layers.reshaping.flatten import Flatten
 from numkeras.layers.reshaping.permute import Permute
 from numkeras.layers.reshaping.repeat_vector import RepeatVector
 from numkeras.layers.reshaping.reshape import Reshape
-from numkeras.layers.reshaping.up_sampling import UpSampling1D, UpSampling2D
-from numkeras.layers.reshaping.zero_padding import ZeroPadding1D, ZeroPadding2D
+from numkeras.layers.reshaping.up_sampling import UpSampling1D, UpSampling2D, UpSampling3D
+from numkeras.layers.reshaping.zero_padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from numkeras.layers.rnn.bidirectional import Bidirectional
 from numkeras.layers.rnn.gru import GRU
 from numkeras.layers.rnn.gru_cell import GRUCell
@@ -121,4 +137,8 @@ __all__ = [
     "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
     "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing", "StackedRNNCells",
     "SeparableConvolution1D", "SeparableConvolution2D", "Attention", "MultiHeadAttention",
+    "Conv3D", "Convolution3D", "Conv3DTranspose", "Convolution3DTranspose", "MaxPooling3D",
+    "MaxPool3D", "AveragePooling3D", "AvgPool3D", "GlobalMaxPooling3D", "GlobalMaxPool3D",
+    "GlobalAveragePooling3D", "GlobalAvgPool3D", "Cropping3D", "UpSampling3D", "ZeroPadding3D",
+    "SpatialDropout3D",
 ]
