@@ -4,6 +4,7 @@ from numkeras.layers.activations.leaky_relu import LeakyReLU
 from numkeras.layers.activations.prelu import PReLU
 from numkeras.layers.activations.relu import ReLU
 from numkeras.layers.activations.softmax import Softmax
+from numkeras.layers.attention.additive_attention import AdditiveAttention
 from numkeras.layers.attention.attention import Attention
 from numkeras.layers.attention.multi_head_attention import MultiHeadAttention
 from numkeras.layers.convolutional.base_conv import (
@@ -47,7 +48,9 @@ from numkeras.layers.merging.minimum import Minimum, minimum
 from numkeras.layers.merging.multiply import Multiply, multiply
 from numkeras.layers.merging.subtract import Subtract, subtract
 from numkeras.layers.normalization.batch_normalization import BatchNormalization
+from numkeras.layers.normalization.group_normalization import GroupNormalization
 from numkeras.layers.normalization.layer_normalization import LayerNormalization
+from numkeras.layers.normalization.rms_normalization import RMSNormalization
 from numkeras.layers.normalization.unit_normalization import UnitNormalization
 from numkeras.layers.pooling.base_pooling import (
     AveragePooling1D,
@@ -91,6 +94,7 @@ from numkeras.layers.preprocessing.random_zoom import RandomZoom
 from numkeras.layers.preprocessing.rescaling import Rescaling
 from numkeras.layers.preprocessing.resizing import Resizing
 from numkeras.layers.regularization.activity_regularization import ActivityRegularization
+from numkeras.layers.regularization.alpha_dropout import AlphaDropout
 from numkeras.layers.regularization.dropout import Dropout
 from numkeras.layers.regularization.gaussian_dropout import GaussianDropout
 from numkeras.layers.regularization.gaussian_noise import GaussianNoise
@@ -140,5 +144,6 @@ __all__ = [
     "Conv3D", "Convolution3D", "Conv3DTranspose", "Convolution3DTranspose", "MaxPooling3D",
     "MaxPool3D", "AveragePooling3D", "AvgPool3D", "GlobalMaxPooling3D", "GlobalMaxPool3D",
     "GlobalAveragePooling3D", "GlobalAvgPool3D", "Cropping3D", "UpSampling3D", "ZeroPadding3D",
-    "SpatialDropout3D",
+    "SpatialDropout3D", "AdditiveAttention", "GroupNormalization", "RMSNormalization",
+    "AlphaDropout",
 ]

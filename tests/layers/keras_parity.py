@@ -34,19 +34,19 @@ def keras_grads(keras, layer, x, r, **call_kwargs):
     """Output, input gradient and trainable-weight gradients of sum(layer(x) * r) in Keras."""
     import torch
 
-    xt = torch.tensor(x, requires_grad=True)
-    y = layer(xt, **call_kwargs)
+    xs = [torch.tensor(a, requires_grad=True) for a in (x if isinstance(x, list) else [x])]
+    y = layer(xs if isinstance(x, list) else xs[0], **call_kwargs)
     weights = [w.value for w in layer.trainable_weights]
-    grads = torch.autograd.grad((y * torch.tensor(r)).sum(), [xt] + weights, allow_unused=True)
+    grads = torch.autograd.grad((y * torch.tensor(r)).sum(), xs + weights, allow_unused=True)
     return y.detach().numpy(), [None if g is None else g.numpy() for g in grads]
 
 
 def our_grads(layer, x, r, **call_kwargs):
-    xv = numkeras.Variable(x)
+    xs = [numkeras.Variable(a) for a in (x if isinstance(x, list) else [x])]
     with numkeras.GradientTape() as tape:
-        y = layer(xv, **call_kwargs)
+        y = layer(xs if isinstance(x, list) else xs[0], **call_kwargs)
         loss = ops.sum(y * r)
-    return ops.convert_to_numpy(y), tape.gradient(loss, [xv] + list(layer.trainable_weights))
+    return ops.convert_to_numpy(y), tape.gradient(loss, xs + list(layer.trainable_weights))
 
 
 def assert_matches_keras(name, kwargs, x, rtol=1e-4, atol=1e-5, grads=True, **call_kwargs):
@@ -68,7 +68,7 @@ def assert_matches_keras(name, kwargs, x, rtol=1e-4, atol=1e-5, grads=True, **ca
                                    rtol=rtol, atol=atol)
         return ours, theirs
     r = np.random.default_rng(9).standard_normal(
-        keras.ops.convert_to_numpy(theirs(x, **call_kwargs)).shape).astype(x.dtype)
+        keras.ops.convert_to_numpy(theirs(x, **call_kwargs)).shape).astype("float32")
     y, g = our_grads(ours, x, r, **call_kwargs)
     ty, tg = keras_grads(keras, theirs, x, r, **call_kwargs)
     np.testing.assert_allclose(y, ty, rtol=rtol, atol=atol, err_msg="output")
