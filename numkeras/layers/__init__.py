@@ -33,6 +33,7 @@ from numkeras.layers.convolutional.separable_conv import (
 )
 from numkeras.layers.core.activation import Activation
 from numkeras.layers.core.dense import Dense
+from numkeras.layers.core.einsum_dense import EinsumDense
 from numkeras.layers.core.embedding import Embedding
 from numkeras.layers.core.identity import Identity
 from numkeras.layers.core.lambda_layer import Lambda
@@ -145,5 +146,5 @@ __all__ = [
     "MaxPool3D", "AveragePooling3D", "AvgPool3D", "GlobalMaxPooling3D", "GlobalMaxPool3D",
     "GlobalAveragePooling3D", "GlobalAvgPool3D", "Cropping3D", "UpSampling3D", "ZeroPadding3D",
     "SpatialDropout3D", "AdditiveAttention", "GroupNormalization", "RMSNormalization",
-    "AlphaDropout",
+    "AlphaDropout", "EinsumDense",
 ]
