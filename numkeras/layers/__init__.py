@@ -53,6 +53,14 @@ from numkeras.layers.normalization.group_normalization import GroupNormalization
 from numkeras.layers.normalization.layer_normalization import LayerNormalization
 from numkeras.layers.normalization.rms_normalization import RMSNormalization
 from numkeras.layers.normalization.unit_normalization import UnitNormalization
+from numkeras.layers.pooling.adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from numkeras.layers.pooling.base_pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -146,5 +154,7 @@ __all__ = [
     "MaxPool3D", "AveragePooling3D", "AvgPool3D", "GlobalMaxPooling3D", "GlobalMaxPool3D",
     "GlobalAveragePooling3D", "GlobalAvgPool3D", "Cropping3D", "UpSampling3D", "ZeroPadding3D",
     "SpatialDropout3D", "AdditiveAttention", "GroupNormalization", "RMSNormalization",
-    "AlphaDropout", "EinsumDense",
+    "AlphaDropout", "EinsumDense", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D",
 ]
