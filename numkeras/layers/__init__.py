@@ -91,7 +91,9 @@ from numkeras.layers.pooling.global_max_pooling import (
     GlobalMaxPooling2D,
     GlobalMaxPooling3D,
 )
+from numkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from numkeras.layers.preprocessing.center_crop import CenterCrop
+from numkeras.layers.preprocessing.discretization import Discretization
 from numkeras.layers.preprocessing.normalization import Normalization
 from numkeras.layers.preprocessing.random_brightness import RandomBrightness
 from numkeras.layers.preprocessing.random_contrast import RandomContrast
@@ -156,5 +158,5 @@ __all__ = [
     "SpatialDropout3D", "AdditiveAttention", "GroupNormalization", "RMSNormalization",
     "AlphaDropout", "EinsumDense", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
     "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
-    "AdaptiveMaxPooling3D",
+    "AdaptiveMaxPooling3D", "CategoryEncoding", "Discretization",
 ]
