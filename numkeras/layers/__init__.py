@@ -131,6 +131,7 @@ from numkeras.layers.rnn.simple_rnn import SimpleRNN
 from numkeras.layers.rnn.simple_rnn_cell import SimpleRNNCell
 from numkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from numkeras.layers.rnn.time_distributed import TimeDistributed
+from numkeras.layers.serialization import deserialize, serialize
 
 __all__ = [
     "Activation", "ActivityRegularization", "Add", "Average", "AveragePooling1D",
@@ -158,5 +159,5 @@ __all__ = [
     "SpatialDropout3D", "AdditiveAttention", "GroupNormalization", "RMSNormalization",
     "AlphaDropout", "EinsumDense", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
     "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
-    "AdaptiveMaxPooling3D", "CategoryEncoding", "Discretization",
+    "AdaptiveMaxPooling3D", "CategoryEncoding", "Discretization", "serialize", "deserialize",
 ]

@@ -78,3 +78,17 @@ def test_discretization_adapts_over_batches_and_checks_arguments():
         layers.Discretization()
     with pytest.raises(ValueError, match="adapt"):
         layers.Discretization(num_bins=3)(data)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_layers_serialize_and_deserialize_both_ways():
+    keras = get_keras()
+    ours = layers.EinsumDense("ab,bc->ac", 4, bias_axes="c", name="proj")
+    config = layers.serialize(ours)
+    assert config["class_name"] == "EinsumDense" and config["module"] == "keras.layers"
+    theirs = keras.layers.deserialize(config)
+    assert theirs.get_config()["equation"] == "ab,bc->ac"
+    back = layers.deserialize(keras.layers.serialize(theirs))
+    assert type(back) is layers.EinsumDense and back.name == "proj"
+    with pytest.raises(ValueError, match="not a `Layer`"):
+        layers.deserialize(keras.losses.serialize(keras.losses.Dice()))
