@@ -6,6 +6,7 @@ from numkeras.layers.activations.relu import ReLU
 from numkeras.layers.activations.softmax import Softmax
 from numkeras.layers.attention.additive_attention import AdditiveAttention
 from numkeras.layers.attention.attention import Attention
+from numkeras.layers.attention.group_query_attention import GroupQueryAttention
 from numkeras.layers.attention.multi_head_attention import MultiHeadAttention
 from numkeras.layers.convolutional.base_conv import (
     BaseConv,
@@ -160,4 +161,5 @@ __all__ = [
     "AlphaDropout", "EinsumDense", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
     "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D", "CategoryEncoding", "Discretization", "serialize", "deserialize",
+    "GroupQueryAttention",
 ]
