@@ -25,7 +25,8 @@ from numkeras.backend.config import (
 )
 
 __all__ = [
-    "backend", "disable_traceback_filtering", "enable_traceback_filtering", "epsilon",
+    "backend", "disable_traceback_filtering", "enable_unsafe_deserialization",
+    "enable_traceback_filtering", "epsilon",
     "floatx", "image_data_format", "is_traceback_filtering_enabled", "nan_policy",
     "set_epsilon", "set_floatx", "set_image_data_format", "set_nan_policy",
 ]
@@ -76,3 +77,8 @@ def enable_traceback_filtering():
 
 def disable_traceback_filtering():
     """Does nothing (kept so Keras scripts run): numkeras has no traceback filtering."""
+
+
+def enable_unsafe_deserialization():
+    """Kept so Keras scripts run; numkeras stays safe: Keras would now load lambdas' Python
+    bytecode from files, numkeras never executes code from a file and still refuses them."""
