@@ -105,6 +105,7 @@ from numkeras.layers.preprocessing.random_translation import RandomTranslation
 from numkeras.layers.preprocessing.random_zoom import RandomZoom
 from numkeras.layers.preprocessing.rescaling import Rescaling
 from numkeras.layers.preprocessing.resizing import Resizing
+from numkeras.layers.preprocessing.string_lookup import IntegerLookup, StringLookup
 from numkeras.layers.regularization.activity_regularization import ActivityRegularization
 from numkeras.layers.regularization.alpha_dropout import AlphaDropout
 from numkeras.layers.regularization.dropout import Dropout
@@ -161,5 +162,5 @@ __all__ = [
     "AlphaDropout", "EinsumDense", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
     "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D", "CategoryEncoding", "Discretization", "serialize", "deserialize",
-    "GroupQueryAttention",
+    "GroupQueryAttention", "IntegerLookup", "StringLookup",
 ]
