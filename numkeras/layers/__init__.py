@@ -39,6 +39,8 @@ from numkeras.layers.core.embedding import Embedding
 from numkeras.layers.core.identity import Identity
 from numkeras.layers.core.lambda_layer import Lambda
 from numkeras.layers.core.masking import Masking
+from numkeras.layers.core.reversible_embedding import ReversibleEmbedding
+from numkeras.layers.core.wrapper import Wrapper
 from numkeras.layers.input_layer import Input, InputLayer
 from numkeras.layers.layer import InputSpec, Layer
 from numkeras.layers.merging.add import Add, add
@@ -96,6 +98,7 @@ from numkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from numkeras.layers.preprocessing.center_crop import CenterCrop
 from numkeras.layers.preprocessing.discretization import Discretization
 from numkeras.layers.preprocessing.normalization import Normalization
+from numkeras.layers.preprocessing.pipeline import Pipeline
 from numkeras.layers.preprocessing.random_brightness import RandomBrightness
 from numkeras.layers.preprocessing.random_contrast import RandomContrast
 from numkeras.layers.preprocessing.random_crop import RandomCrop
@@ -162,5 +165,6 @@ __all__ = [
     "AlphaDropout", "EinsumDense", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
     "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D", "CategoryEncoding", "Discretization", "serialize", "deserialize",
-    "GroupQueryAttention", "IntegerLookup", "StringLookup",
+    "GroupQueryAttention", "IntegerLookup", "StringLookup", "Pipeline", "ReversibleEmbedding",
+    "Wrapper",
 ]
