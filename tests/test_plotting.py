@@ -75,6 +75,19 @@ def test_plot_history_without_a_path_returns_the_figure(mpl, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_plot_history_shows_itself_in_a_notebook(mpl, history, tmp_path):
+    """Without `%matplotlib inline` a notebook displays an object through its `_repr_png_`:
+    the figure gives PNG bytes of its own size; given a path it is saved as well."""
+    fig = plot_history(history, tmp_path / "h.png")
+    data = fig._repr_png_()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (round(fig.get_figwidth() * 100), round(fig.get_figheight() * 100))
+    assert data == fig._repr_png_() and (tmp_path / "h.png").stat().st_size > 5000
+    formatters = pytest.importorskip("IPython.core.formatters")
+    assert formatters.PNGFormatter()(fig) == data  # what Jupyter calls to display the result
+
+
 @pytest.mark.parametrize("bad, error, words", [
     ([1, 2, 3], TypeError, "History that `fit` returns"),
     ({}, ValueError, "empty history"),

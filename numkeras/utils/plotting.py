@@ -3,6 +3,7 @@
 matplotlib is imported inside the functions, so `import numkeras` stays light. Figures are
 made with `matplotlib.figure.Figure`, not pyplot: no global figure list, no GUI backend.
 """
+import io
 import os
 
 import numpy as np
@@ -21,6 +22,20 @@ def _figure_class(function):
             "pip install 'numkeras[plot]' (or pip install matplotlib)."
         ) from e
     return Figure
+
+
+def _notebook_figure_class():
+    """A Figure that shows itself as a PNG in Jupyter even without `%matplotlib inline`:
+    IPython asks an object for `_repr_png_`, and plain Figures have none."""
+    from matplotlib.figure import Figure
+
+    class NotebookFigure(Figure):
+        def _repr_png_(self):
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return NotebookFigure
 
 
 # --- training curves ------------------------------------------------------------------------------
@@ -46,9 +61,10 @@ def plot_history(history, path=None):
             `.pdf`); None to only return it.
 
     Returns:
-        The matplotlib `Figure`.
+        The matplotlib `Figure`; as the last value of a notebook cell it shows as an image.
     """
-    Figure = _figure_class("plot_history")
+    _figure_class("plot_history")
+    Figure = _notebook_figure_class()
     from matplotlib.ticker import MaxNLocator
 
     logs = _logs(history)
