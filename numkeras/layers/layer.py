@@ -23,6 +23,32 @@ _build_lock = threading.RLock()
 _with_losses = weakref.WeakSet()  # layers holding add_loss values: calls clear them cheaply
 
 
+_BASE_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "autocast")
+
+
+def _closest_names(cls, kwargs):
+    """' Did you mean ...?' for each unknown keyword close to one `cls` accepts (difflib)."""
+    import difflib
+
+    valid = set(_BASE_KWARGS)
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        valid.update(p.name for p in params if p.name != "self" and p.kind in (
+            p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    guesses = []
+    for name in kwargs:
+        close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.7)
+        if close:
+            guesses.append(f" Did you mean {close[0]!r} instead of {name!r}?")
+    return "".join(guesses)
+
+
 class InputSpec:
     """What a layer accepts: rank and fixed axis sizes, checked before every call."""
 
@@ -50,8 +76,9 @@ class Layer:
         batch_input_shape = kwargs.pop("batch_input_shape", None)
         kwargs.pop("autocast", None)
         if kwargs:
-            raise TypeError(
-                f"{type(self).__name__}: unrecognized keyword arguments {sorted(kwargs)}."
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}."
+                + _closest_names(type(self), kwargs)
             )
         object.__setattr__(self, "_tracked", [])
         self.name = name or auto_name(type(self).__name__)
