@@ -112,6 +112,18 @@ from numkeras.engine.shape_ops import (
     zeros_like,
 )
 from numkeras.engine.transpose_conv import conv_transpose
+from numkeras.ops import creation as _creation
+from numkeras.ops import elementwise as _elementwise
+from numkeras.ops import products as _products
+from numkeras.ops import rearranging as _rearranging
+from numkeras.ops import reductions as _reductions
+from numkeras.ops import sorting as _sorting
+from numkeras.ops.creation import *  # noqa: F403
+from numkeras.ops.elementwise import *  # noqa: F403
+from numkeras.ops.products import *  # noqa: F403
+from numkeras.ops.rearranging import *  # noqa: F403
+from numkeras.ops.reductions import *  # noqa: F403
+from numkeras.ops.sorting import *  # noqa: F403
 
 __all__ = [
     "abs", "absolute", "add", "all", "amax", "amin", "any", "arange", "argmax", "argmin",
@@ -130,3 +142,5 @@ __all__ = [
     "take_along_axis", "tanh", "tile", "transpose", "true_divide", "unstack", "var", "where",
     "zeros", "zeros_like",
 ]
+for _module in (_creation, _elementwise, _products, _rearranging, _reductions, _sorting):
+    __all__ += _module.__all__
