@@ -112,14 +112,21 @@ from numkeras.engine.shape_ops import (
     zeros_like,
 )
 from numkeras.engine.transpose_conv import conv_transpose
-from numkeras.ops import creation as _creation
-from numkeras.ops import elementwise as _elementwise
-from numkeras.ops import products as _products
-from numkeras.ops import rearranging as _rearranging
-from numkeras.ops import reductions as _reductions
-from numkeras.ops import sorting as _sorting
+from numkeras.ops import linalg, nn, numpy  # noqa: F401  (Keras's submodules)
+from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
+    activations,
+    creation,
+    elementwise,
+    normalization,
+    products,
+    rearranging,
+    reductions,
+    sorting,
+)
+from numkeras.ops.activations import *  # noqa: F403
 from numkeras.ops.creation import *  # noqa: F403
 from numkeras.ops.elementwise import *  # noqa: F403
+from numkeras.ops.normalization import *  # noqa: F403
 from numkeras.ops.products import *  # noqa: F403
 from numkeras.ops.rearranging import *  # noqa: F403
 from numkeras.ops.reductions import *  # noqa: F403
@@ -142,5 +149,14 @@ __all__ = [
     "take_along_axis", "tanh", "tile", "transpose", "true_divide", "unstack", "var", "where",
     "zeros", "zeros_like",
 ]
-for _module in (_creation, _elementwise, _products, _rearranging, _reductions, _sorting):
+for _module in (
+    activations,
+    creation,
+    elementwise,
+    normalization,
+    products,
+    rearranging,
+    reductions,
+    sorting,
+):
     __all__ += _module.__all__
