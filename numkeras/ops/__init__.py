@@ -117,6 +117,7 @@ from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
     activations,
     creation,
     elementwise,
+    linear_algebra,
     normalization,
     products,
     rearranging,
@@ -126,6 +127,7 @@ from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
 from numkeras.ops.activations import *  # noqa: F403
 from numkeras.ops.creation import *  # noqa: F403
 from numkeras.ops.elementwise import *  # noqa: F403
+from numkeras.ops.linear_algebra import *  # noqa: F403
 from numkeras.ops.normalization import *  # noqa: F403
 from numkeras.ops.products import *  # noqa: F403
 from numkeras.ops.rearranging import *  # noqa: F403
@@ -153,6 +155,7 @@ for _module in (
     activations,
     creation,
     elementwise,
+    linear_algebra,
     normalization,
     products,
     rearranging,
