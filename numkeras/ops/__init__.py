@@ -115,6 +115,7 @@ from numkeras.engine.transpose_conv import conv_transpose
 from numkeras.ops import linalg, nn, numpy  # noqa: F401  (Keras's submodules)
 from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
     activations,
+    control_flow,
     creation,
     elementwise,
     linear_algebra,
@@ -122,9 +123,11 @@ from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
     products,
     rearranging,
     reductions,
+    scattering,
     sorting,
 )
 from numkeras.ops.activations import *  # noqa: F403
+from numkeras.ops.control_flow import *  # noqa: F403
 from numkeras.ops.creation import *  # noqa: F403
 from numkeras.ops.elementwise import *  # noqa: F403
 from numkeras.ops.linear_algebra import *  # noqa: F403
@@ -132,6 +135,7 @@ from numkeras.ops.normalization import *  # noqa: F403
 from numkeras.ops.products import *  # noqa: F403
 from numkeras.ops.rearranging import *  # noqa: F403
 from numkeras.ops.reductions import *  # noqa: F403
+from numkeras.ops.scattering import *  # noqa: F403
 from numkeras.ops.sorting import *  # noqa: F403
 
 __all__ = [
@@ -153,6 +157,7 @@ __all__ = [
 ]
 for _module in (
     activations,
+    control_flow,
     creation,
     elementwise,
     linear_algebra,
@@ -160,6 +165,7 @@ for _module in (
     products,
     rearranging,
     reductions,
+    scattering,
     sorting,
 ):
     __all__ += _module.__all__
