@@ -115,6 +115,7 @@ from numkeras.engine.transpose_conv import conv_transpose
 from numkeras.ops import linalg, nn, numpy  # noqa: F401  (Keras's submodules)
 from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
     activations,
+    casting,
     control_flow,
     creation,
     elementwise,
@@ -124,9 +125,12 @@ from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
     rearranging,
     reductions,
     scattering,
+    shaping,
     sorting,
+    spectral,
 )
 from numkeras.ops.activations import *  # noqa: F403
+from numkeras.ops.casting import *  # noqa: F403
 from numkeras.ops.control_flow import *  # noqa: F403
 from numkeras.ops.creation import *  # noqa: F403
 from numkeras.ops.elementwise import *  # noqa: F403
@@ -136,7 +140,9 @@ from numkeras.ops.products import *  # noqa: F403
 from numkeras.ops.rearranging import *  # noqa: F403
 from numkeras.ops.reductions import *  # noqa: F403
 from numkeras.ops.scattering import *  # noqa: F403
+from numkeras.ops.shaping import *  # noqa: F403
 from numkeras.ops.sorting import *  # noqa: F403
+from numkeras.ops.spectral import *  # noqa: F403
 
 __all__ = [
     "abs", "absolute", "add", "all", "amax", "amin", "any", "arange", "argmax", "argmin",
@@ -157,6 +163,7 @@ __all__ = [
 ]
 for _module in (
     activations,
+    casting,
     control_flow,
     creation,
     elementwise,
@@ -166,6 +173,8 @@ for _module in (
     rearranging,
     reductions,
     scattering,
+    shaping,
     sorting,
+    spectral,
 ):
     __all__ += _module.__all__

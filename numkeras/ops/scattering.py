@@ -166,3 +166,21 @@ __all__ = [
     "scatter", "scatter_update", "segment_max", "segment_min", "segment_prod", "segment_sum",
     "select", "slice_update",
 ]
+
+
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+    """1 at each class listed in a row of integer `inputs` (the last axis reduced), else 0."""
+    if sparse:
+        raise ValueError("Unsupported value `sparse=True` with numpy backend")
+    num_classes = kwargs.pop("num_tokens", num_classes)
+    if num_classes is None:
+        raise ValueError("Argument `num_classes` must be specified.")
+    from numkeras.backend.config import floatx
+    from numkeras.engine.nn_ops import one_hot
+
+    x = as_array(inputs).astype("int32")
+    hot = one_hot(x, num_classes, axis=axis, dtype=dtype or floatx())
+    return Tensor(np.max(hot.data, axis=1 if x.ndim > 1 else 0))
+
+
+__all__ += ["multi_hot"]

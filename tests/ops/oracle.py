@@ -25,13 +25,19 @@ def _leaves(value):
     return [value]
 
 
-def compare_with_keras(name, args, kwargs=None, atol=1e-5, rtol=1e-5, check_dtype=True):
-    """`numkeras.ops.<name>` and `keras.ops.<name>` agree in values, shapes and dtypes."""
+def compare_with_keras(name, args, kwargs=None, atol=1e-5, rtol=1e-5, check_dtype=True,
+                       keras_tensors=False):
+    """`numkeras.ops.<name>` and `keras.ops.<name>` agree in values, shapes and dtypes.
+
+    `keras_tensors` hands Keras torch tensors, for Keras-torch ops that reject NumPy arrays.
+    """
     kops = keras_ops()
     import keras
 
     kwargs = kwargs or {}
-    theirs = resolve(kops, name)(*args, **kwargs)
+    kargs = [kops.convert_to_tensor(a) if keras_tensors and isinstance(a, np.ndarray) else a
+             for a in args]
+    theirs = resolve(kops, name)(*kargs, **kwargs)
     ours = resolve(numkeras.ops, name)(*args, **kwargs)
     theirs, ours = _leaves(theirs), _leaves(ours)
     assert len(ours) == len(theirs), f"{name}: {len(ours)} outputs, Keras gives {len(theirs)}"
