@@ -115,9 +115,12 @@ from numkeras.engine.transpose_conv import conv_transpose
 from numkeras.ops import linalg, nn, numpy  # noqa: F401  (Keras's submodules)
 from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
     activations,
+    attention,
     casting,
     control_flow,
+    convolution,
     creation,
+    ctc,
     elementwise,
     linear_algebra,
     normalization,
@@ -130,9 +133,12 @@ from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
     spectral,
 )
 from numkeras.ops.activations import *  # noqa: F403
+from numkeras.ops.attention import *  # noqa: F403
 from numkeras.ops.casting import *  # noqa: F403
 from numkeras.ops.control_flow import *  # noqa: F403
+from numkeras.ops.convolution import *  # noqa: F403
 from numkeras.ops.creation import *  # noqa: F403
+from numkeras.ops.ctc import *  # noqa: F403
 from numkeras.ops.elementwise import *  # noqa: F403
 from numkeras.ops.linear_algebra import *  # noqa: F403
 from numkeras.ops.normalization import *  # noqa: F403
@@ -163,9 +169,12 @@ __all__ = [
 ]
 for _module in (
     activations,
+    attention,
     casting,
     control_flow,
+    convolution,
     creation,
+    ctc,
     elementwise,
     linear_algebra,
     normalization,
