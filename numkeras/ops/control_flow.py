@@ -205,3 +205,39 @@ __all__ = [
     "associative_scan", "cond", "custom_gradient", "fori_loop", "map", "scan", "switch",
     "vectorize", "vectorized_map", "while_loop",
 ]
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Forward-mode product J @ tangents of `fun` at `primals`, from reverse-mode passes.
+
+    numkeras differentiates in reverse mode only, so each output element's gradient row is one
+    backward pass over the recorded graph: exact, costing one pass per output element.
+    """
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents.")
+    inputs = [Tensor(np.array(as_array(p))) for p in primals]
+    for x in inputs:
+        x.requires_grad = True
+    with autodiff.enable_grad():
+        result = fun(*inputs)
+    out, aux = (result[0], result[1]) if has_aux else (result, None)
+    leaves, rebuild = _flatten(out)
+    directions = [as_array(t) for t in tangents]
+    products = []
+    for leaf in leaves:
+        leaf = as_tensor(leaf)
+        flat = np.zeros(leaf.size, leaf.data.dtype)
+        for i in range(leaf.size):
+            seed = np.zeros(leaf.size, leaf.data.dtype)
+            seed[i] = 1
+            grads = autodiff.gradients(leaf, inputs, seed.reshape(leaf.shape)) \
+                if leaf.requires_grad else [None] * len(inputs)
+            flat[i] = sum(float(np.sum(g * d)) for g, d in zip(grads, directions)
+                          if g is not None)
+        products.append(Tensor(flat.reshape(leaf.shape)))
+    detached = rebuild([Tensor(as_tensor(leaf).data) for leaf in leaves])
+    tangents_out = rebuild(products)
+    return (detached, tangents_out, aux) if has_aux else (detached, tangents_out)
+
+
+__all__ += ["jvp"]

@@ -131,3 +131,23 @@ def test_errors():
         ops.segment_sum(X, IDS[:2])
     with pytest.raises(ValueError, match="xs"):
         ops.scan(lambda c, x: (c, x), 0.0)
+
+
+def test_jvp_matches_keras():
+    kops = keras_ops()
+
+    def fun(x, y):
+        return ops.sin(x) * y + ops.sum(x * x)
+
+    def kfun(x, y):
+        return kops.sin(x) * y + kops.sum(x * x)
+
+    primals = (X[0], X[1])
+    tangents = (np.ones(3, "float32"), rand(3, seed=5, dtype="float32"))
+    out, tan = ops.jvp(fun, primals, tangents)
+    kout, ktan = kops.jvp(kfun, tuple(kops.convert_to_tensor(p) for p in primals),
+                          tuple(kops.convert_to_tensor(t) for t in tangents))
+    np.testing.assert_allclose(np.asarray(out), kops.convert_to_numpy(kout), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(tan), kops.convert_to_numpy(ktan), rtol=1e-5)
+    _, _, aux = ops.linalg.jvp(lambda x: (x * 2, "aux"), (X[0],), (X[1],), has_aux=True)
+    assert aux == "aux"
