@@ -156,7 +156,7 @@ def log_softmax(x, axis=-1):
     return _unary("log_softmax", x, forward, grad)
 
 
-# --- fused cross-entropies (the Keras rules choosing them are in numkeras.ops.nn) -----------
+# --- fused cross-entropies (the Keras rules choosing them are in numkeras.ops.cross_entropy) ---
 
 
 def check_pair(name, target, output):
