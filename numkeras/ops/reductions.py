@@ -3,8 +3,8 @@ weighted averages, counts and closeness tests."""
 import numpy as np
 
 from numkeras.backend.config import floatx
-from numkeras.engine.axes import normalize_axes
 from numkeras.engine import math_ops as m
+from numkeras.engine.axes import normalize_axes
 from numkeras.engine.shape_ops import reshape
 from numkeras.engine.tensor import Tensor, as_array, as_tensor
 
