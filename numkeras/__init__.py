@@ -17,9 +17,9 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     random,
     regularizers,
     saving,
+    tree,
     utils,
 )
-from numkeras.engine.allocator import keep_step_memory
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
 from numkeras.dtype_policies import DTypePolicy, FloatDTypePolicy
@@ -40,12 +40,12 @@ def version():
     return __version__
 
 
-keep_step_memory()  # steps reuse heap memory instead of faulting in fresh pages
 __all__ = [
     "DTypePolicy", "FloatDTypePolicy", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer",
     "dtype_policies", "version",
     "GradientTape", "Input", "Layer", "Model", "Sequential", "Tensor", "Variable", "activations",
     "backend", "callbacks", "config", "constraints", "datasets", "initializers", "layers",
-    "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "utils",
+    "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "tree",
+    "utils",
     "__version__",
 ]
