@@ -12,6 +12,7 @@ from numkeras.saving.object_registration import (
     register_keras_serializable,
 )
 from numkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from numkeras.utils.config import Config
 from numkeras.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from numkeras.utils.dataset_utils import split_dataset
 from numkeras.utils.directory_datasets import (
@@ -42,6 +43,6 @@ __all__ = [
     "image_dataset_from_directory", "text_dataset_from_directory", "array_to_img",
     "img_to_array", "load_img", "disable_interactive_logging", "enable_interactive_logging",
     "is_interactive_logging_enabled", "clear_session", "is_keras_tensor", "standardize_dtype",
-    "get_source_inputs", "save_img", "pad_sequences", "timeseries_dataset_from_array",
+    "get_source_inputs", "Config", "save_img", "pad_sequences", "timeseries_dataset_from_array",
     "set_random_seed", "split_dataset", "to_categorical",
 ]
