@@ -32,8 +32,8 @@ from numkeras.backend.config import (
     set_floatx,
     set_image_data_format,
 )
-from numkeras.dtype_policies import dtype_policy, set_dtype_policy
-from numkeras.utils.io_utils import (
+from numkeras.backend.dtype_policies import dtype_policy, set_dtype_policy
+from numkeras.backend.io_utils import (
     disable_interactive_logging,
     enable_interactive_logging,
     is_interactive_logging_enabled,

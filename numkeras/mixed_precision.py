@@ -1,7 +1,7 @@
 """`numkeras.mixed_precision`: Keras's older names for dtype policies and loss scaling.
 
 Only single-dtype policies exist in numkeras (see `numkeras.dtype_policies`)."""
-from numkeras.dtype_policies import DTypePolicy, dtype_policy, set_dtype_policy
+from numkeras.backend.dtype_policies import DTypePolicy, dtype_policy, set_dtype_policy
 from numkeras.optimizers import LossScaleOptimizer
 
 Policy = DTypePolicy

@@ -28,16 +28,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "numkeras"
 TIERS = [
     ["tree", "backend", "kernels"],
-    ["config", "engine"],
+    ["config", "engine", "dtype_policies"],
     ["ops", "random"],
     ["activations", "initializers", "constraints", "regularizers", "metrics.metric",
      "saving.serialization", "saving.object_registration", "saving.compile_config"],
     ["layers"],
     ["losses", "optimizers"],
     ["metrics"],
-    ["callbacks", "utils", "saving.atomic"],
+    ["callbacks", "utils", "saving.atomic", "mixed_precision"],
     ["models"],
-    ["saving", "distribution", "datasets"],
+    ["saving", "distribution", "datasets", "preprocessing"],
     ["web", "cli", "__main__"],
 ]
 TIER = {f"numkeras.{name}": i for i, names in enumerate(TIERS) for name in names}

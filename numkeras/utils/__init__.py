@@ -3,6 +3,11 @@
 windows, image and text folders), image files (Pillow, the `image` extra), custom object
 registration, `plot_history` and `plot_model` (matplotlib, the `plot` extra)."""
 from numkeras.backend import clear_session, is_keras_tensor, standardize_dtype
+from numkeras.backend.io_utils import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 from numkeras.saving.object_registration import (
     CustomObjectScope,
     custom_object_scope,
@@ -22,11 +27,6 @@ from numkeras.utils.directory_datasets import (
 from numkeras.utils.file_utils import get_file
 from numkeras.utils.graph_utils import get_source_inputs
 from numkeras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
-from numkeras.utils.io_utils import (
-    disable_interactive_logging,
-    enable_interactive_logging,
-    is_interactive_logging_enabled,
-)
 from numkeras.utils.numerical_utils import normalize, to_categorical
 from numkeras.utils.plotting import plot_history, plot_model
 from numkeras.utils.progbar import Progbar
