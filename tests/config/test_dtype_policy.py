@@ -7,6 +7,7 @@ import pytest
 
 import numkeras as nk
 from numkeras import dtype_policies
+from numkeras.backend import dtype_policies as policies
 
 
 @pytest.fixture()
@@ -47,7 +48,7 @@ def test_global_policy_sets_new_layers_dtype_and_matches_keras_in_float64(keras)
         model.fit(x, x[:, :1], verbose=0)
         assert all(w.dtype == np.float64 for w in model.get_weights())
     finally:
-        nk.config.set_dtype_policy("float32")
+        policies._global["policy"] = None  # back to "no policy set": floatx() decides again
         keras.config.set_dtype_policy("float32")
     assert nk.layers.Dense(2).dtype == "float32"
 
