@@ -3,7 +3,8 @@
 From the ground up (each tier may import only the tiers below it; a package may import itself):
 
 0. `tree`, `backend`, `kernels`: nested structures, the process's settings, and the pure
-   NumPy kernels (im2col, pooling windows), needing nothing above them.
+   NumPy kernels (im2col, pooling windows), needing nothing above them; `_api_exclusions`,
+   a table of the Keras names numkeras will not have.
 1. `config`, `engine`: tensors, the tape and the ops with their VJPs.
 2. `ops` (the public op namespace over the engine) and `random` (seeded generators).
 3. `activations`, `initializers`, `constraints`, `regularizers`, and the bases other pieces
@@ -27,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "numkeras"
 TIERS = [
-    ["tree", "backend", "kernels"],
+    ["tree", "backend", "kernels", "_api_exclusions"],
     ["config", "engine"],
     ["ops", "random"],
     ["activations", "initializers", "constraints", "regularizers", "metrics.metric",
