@@ -2,9 +2,9 @@
 
 From the ground up (each tier may import only the tiers below it; a package may import itself):
 
-0. `tree`, `backend`, `kernels`, `_api_exclusions`: nested structures, the process's
-   settings, the pure NumPy kernels (im2col, pooling windows) and the API census's reviewed
-   exclusions, needing nothing above them.
+0. `tree`, `backend`, `kernels`: nested structures, the process's settings, and the pure
+   NumPy kernels (im2col, pooling windows), needing nothing above them; `_api_exclusions`,
+   a table of the Keras names numkeras will not have.
 1. `config`, `engine`: tensors, the tape and the ops with their VJPs.
 2. `ops` (the public op namespace over the engine) and `random` (seeded generators).
 3. `activations`, `initializers`, `constraints`, `regularizers`, and the bases other pieces
