@@ -13,7 +13,7 @@ from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import autodiff
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.engine.variable import Variable
-from numkeras.layers import mask_utils
+from numkeras.layers import mask_utils, stored_shapes
 from numkeras.layers.keras_tensor import KerasTensor, Node, is_symbolic
 from numkeras.metrics.metric import Metric
 from numkeras.tree import map_structure
@@ -172,6 +172,7 @@ class Layer:
                    regularizer=None, constraint=None, name=None, **kwargs):
         """Create a Variable owned by this layer (tracked, regularized, constrained)."""
         shape = tuple(shape or ())
+        stored_shapes.check(shape, self.name, name)  # loading: the file must hold one
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype or self.dtype).kind == "f" else "zeros"
         value = initializers.get(initializer)(shape, dtype=dtype or self.dtype)
