@@ -112,7 +112,7 @@ from numkeras.engine.shape_ops import (
     zeros_like,
 )
 from numkeras.engine.transpose_conv import conv_transpose
-from numkeras.ops import linalg, nn, numpy  # noqa: F401  (Keras's submodules)
+from numkeras.ops import image, linalg, nn, numpy  # noqa: F401  (Keras's submodules)
 from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
     activations,
     attention,
