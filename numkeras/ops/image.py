@@ -156,11 +156,12 @@ def _kernel(method):
     return lanczos
 
 
-def _weights(in_size, out_size, method, antialias):
-    """(out, in) interpolation weights at half-pixel centres, rows normalized."""
-    inv_scale = in_size / out_size
+def _weights(in_size, out_size, method, antialias, scale=None, translation=0.0):
+    """(out, in) interpolation weights at half-pixel centres, rows normalized; output pixel i
+    samples input position ((i + 0.5) - translation) / scale - 0.5."""
+    inv_scale = in_size / out_size if scale is None else 1.0 / scale
     width = max(inv_scale, 1.0) if antialias else 1.0
-    sample = (np.arange(out_size) + 0.5) * inv_scale - 0.5
+    sample = (np.arange(out_size) + 0.5 - translation) * inv_scale - 0.5
     distance = np.abs(sample[:, None] - np.arange(in_size)[None, :]) / width
     w = _kernel(method)(distance)
     total = w.sum(1, keepdims=True)
@@ -409,19 +410,116 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
         raise ValueError("Invalid transform shape: expected (8,) or (batch_size, 8). "
                          f"Received input with shape: transform.shape={t.shape}")
     t = np.broadcast_to(t.reshape(-1, 8), (x.shape[0], 8))
-    b, h, w, c = x.shape
+    return restore(_projective(x, t, AFFINE_INTERPOLATIONS[interpolation], fill_mode,
+                               fill_value))
+
+
+def _sample(image, y_in, x_in, order, fill_mode, fill_value):
+    """One (h, w, c) image sampled at per-pixel input positions (the same for each channel)."""
+    h, w = y_in.shape
+    c = image.shape[-1]
+    coords = [np.broadcast_to(y_in[..., None], (h, w, c)),
+              np.broadcast_to(x_in[..., None], (h, w, c)),
+              np.broadcast_to(np.arange(c), (h, w, c))]
+    return map_coordinates(image, coords, order, fill_mode, fill_value)
+
+
+def _projective(x, transforms, order, fill_mode, fill_value):
+    b, h, w, _ = x.shape
     ys, xs = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
     outputs = []
     for i in range(b):
-        a0, a1, a2, b0, b1, b2, c0, c1 = t[i]
+        a0, a1, a2, b0, b1, b2, c0, c1 = transforms[i]
         k = c0 * xs + c1 * ys + 1
         x_in, y_in = (a0 * xs + a1 * ys + a2) / k, (b0 * xs + b1 * ys + b2) / k
-        coords = [np.broadcast_to(y_in[..., None], (h, w, c)),
-                  np.broadcast_to(x_in[..., None], (h, w, c)),
-                  np.broadcast_to(np.arange(c), (h, w, c))]
-        outputs.append(map_coordinates(x[i], coords, AFFINE_INTERPOLATIONS[interpolation],
-                                       fill_mode, fill_value))
-    return restore(stack(outputs))
+        outputs.append(_sample(x[i], y_in, x_in, order, fill_mode, fill_value))
+    return stack(outputs)
+
+
+def _homography(start, end):
+    """The 8 projective coefficients taking `end` corner points to `start` ones."""
+    rows, targets = [], []
+    for (sx, sy), (ex, ey) in zip(start, end):
+        rows.append([ex, ey, 1, 0, 0, 0, -sx * ex, -sx * ey])
+        rows.append([0, 0, 0, ex, ey, 1, -sy * ex, -sy * ey])
+        targets += [sx, sy]
+    return np.linalg.solve(np.array(rows, np.float64), np.array(targets, np.float64))
+
+
+def perspective_transform(images, start_points, end_points, interpolation="bilinear",
+                          fill_value=0, data_format=None):
+    """Warp so the 4 `start_points` (x, y) corners land on `end_points`."""
+    if interpolation not in AFFINE_INTERPOLATIONS:
+        raise ValueError("Invalid value for argument `interpolation`. Expected of one "
+                         f"{set(AFFINE_INTERPOLATIONS)}. Received: interpolation={interpolation}")
+    start = np.asarray(start_points.data if isinstance(start_points, Tensor) else start_points,
+                       np.float64)
+    end = np.asarray(end_points.data if isinstance(end_points, Tensor) else end_points,
+                     np.float64)
+    for name, pts in (("start_points", start), ("end_points", end)):
+        if pts.ndim not in (2, 3) or pts.shape[-2:] != (4, 2):
+            raise ValueError(f"Invalid {name} shape: expected (4, 2) or (batch_size, 4, 2). "
+                             f"Received input with shape: {name}.shape={pts.shape}")
+    if start.shape != end.shape:
+        raise ValueError("start_points and end_points must have the same shape. Received: "
+                         f"start_points.shape={start.shape}, end_points.shape={end.shape}")
+    x, restore = _batched("perspective_transform", images, data_format)
+    start, end = start.reshape(-1, 4, 2), end.reshape(-1, 4, 2)
+    transforms = np.stack([_homography(s, e) for s, e in zip(start, end)])
+    transforms = np.broadcast_to(transforms, (x.shape[0], 8))
+    return restore(_projective(x, transforms, AFFINE_INTERPOLATIONS[interpolation], "constant",
+                               fill_value))
+
+
+def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
+                      fill_mode="reflect", fill_value=0.0, seed=None, data_format=None):
+    """Warp by a random displacement field: normal noise times sigma, Gaussian-blurred with
+    sigma (kernel int(6 sigma) | 1), times alpha. Seeded by `seed` or numkeras's generator."""
+    if interpolation not in AFFINE_INTERPOLATIONS:
+        raise ValueError("Invalid value for argument `interpolation`. Expected of one "
+                         f"{set(AFFINE_INTERPOLATIONS)}. Received: interpolation={interpolation}")
+    if fill_mode not in FILL_MODES:
+        raise ValueError("Invalid value for argument `fill_mode`. Expected of one "
+                         f"{set(FILL_MODES)}. Received: fill_mode={fill_mode}")
+    from numkeras import random
+
+    x, restore = _batched("elastic_transform", images, data_format)
+    b, h, w, _ = x.shape
+    size = int(6 * sigma) | 1
+    noise = m.multiply(random.normal((2 * b, h, w, 1), seed=seed), sigma)  # dx then dy
+    blurred = gaussian_blur(noise, (size, size), (sigma, sigma), "channels_last")
+    fields = np.asarray(blurred.data[..., 0], np.float64).reshape(2, b, h, w) * alpha
+    ys, xs = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    order = AFFINE_INTERPOLATIONS[interpolation]
+    out = [_sample(x[i], ys + fields[1][i], xs + fields[0][i], order, fill_mode, fill_value)
+           for i in range(b)]
+    return restore(stack(out))
+
+
+def scale_and_translate(images, output_shape, scale, translation, spatial_dims, method,
+                        antialias=True):
+    """`jax.image.scale_and_translate`: resample each of `spatial_dims` to `output_shape`,
+    output pixel i reading input ((i + 0.5) - translation) / scale - 0.5."""
+    methods = {"linear": "bilinear", "bilinear": "bilinear", "trilinear": "bilinear",
+               "cubic": "bicubic", "bicubic": "bicubic", "tricubic": "bicubic",
+               "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
+    if method not in methods:
+        raise ValueError("Invalid value for argument `method`. Expected of one "
+                         f"{set(methods)}. Received: method={method}")
+    x = as_tensor(images)
+    if x.data.dtype.kind != "f":
+        x = m.cast(x, floatx())
+    scale = np.atleast_1d(np.asarray(scale.data if isinstance(scale, Tensor) else scale, float))
+    translation = np.atleast_1d(np.asarray(
+        translation.data if isinstance(translation, Tensor) else translation, float))
+    from numkeras.ops.products import tensordot
+
+    for i, dim in enumerate(spatial_dims):
+        dim = dim % x.ndim
+        matrix = _weights(x.shape[dim], int(output_shape[dim]), methods[method], antialias,
+                          scale[i], translation[i]).astype(x.data.dtype)
+        x = moveaxis(tensordot(x, Tensor(matrix), axes=([dim], [1])), -1, dim)
+    return x
 
 
 def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
@@ -454,7 +552,8 @@ def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01,
 
 
 __all__ = [
-    "affine_transform", "crop_images", "extract_patches", "extract_patches_3d", "gaussian_blur",
-    "hsv_to_rgb", "map_coordinates", "pad_images", "resize", "rgb_to_grayscale", "rgb_to_hsv",
+    "affine_transform", "crop_images", "elastic_transform", "extract_patches",
+    "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
+    "perspective_transform", "resize", "rgb_to_grayscale", "rgb_to_hsv", "scale_and_translate",
     "sobel_edges", "ssim",
 ]

@@ -142,3 +142,36 @@ def test_errors():
         ops.image.rgb_to_hsv(IMG[..., :2])
     with pytest.raises(ValueError, match="fill_mode"):
         ops.image.map_coordinates(IMG[0, :, :, 0], np.zeros((2, 1)), 1, "edge")
+
+
+def test_perspective_transform_matches_keras():
+    start = np.array([[0, 0], [6, 0], [0, 5], [6, 5]], "float32")
+    end = np.array([[1, 0], [5, 1], [0, 5], [6, 4]], "float32")
+    compare_with_keras("image.perspective_transform", (IMG, start, end), {}, atol=1e-4)
+    compare_with_keras("image.perspective_transform", (IMG, start, end),
+                       {"interpolation": "nearest", "fill_value": 0.5}, atol=1e-4)
+
+
+@pytest.mark.parametrize("method,antialias", [("linear", True), ("linear", False),
+                                              ("cubic", True), ("lanczos3", False)])
+def test_scale_and_translate_matches_keras(method, antialias):
+    compare_with_keras("image.scale_and_translate",
+                       (IMG, (2, 9, 5, 3), (1.5, 0.7), (0.5, -1.0), (1, 2), method),
+                       {"antialias": antialias}, atol=1e-4, rtol=1e-4)
+
+
+def test_elastic_transform_is_seeded_and_identity_without_displacement():
+    a = np.asarray(ops.image.elastic_transform(IMG, seed=3))
+    b = np.asarray(ops.image.elastic_transform(IMG, seed=3))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == IMG.shape and not np.allclose(a, IMG)
+    still = ops.image.elastic_transform(IMG, alpha=0.0, sigma=1.0, seed=1)
+    np.testing.assert_allclose(np.asarray(still), IMG, atol=1e-6)
+
+
+def test_perspective_and_scale_gradients():
+    start = np.array([[0, 0], [3, 0], [0, 2], [3, 2]], "float64")
+    end = np.array([[0.5, 0], [3, 0.5], [0, 2], [2.5, 2]], "float64")
+    check_grad(lambda x: ops.image.perspective_transform(x, start, end), rand(1, 3, 4, 1))
+    check_grad(lambda x: ops.image.scale_and_translate(x, (1, 5, 3, 1), (1.5, 0.8), (0.2, 0.0),
+                                                       (1, 2), "cubic"), rand(1, 3, 4, 1))
