@@ -69,9 +69,6 @@ from numkeras.engine.math_ops import (
 )
 from numkeras.engine.conv_ops import average_pool, conv, max_pool
 from numkeras.engine.nn_ops import (
-    binary_crossentropy,
-    categorical_crossentropy,
-    dropout,
     elu,
     gelu,
     hard_sigmoid,
@@ -86,7 +83,6 @@ from numkeras.engine.nn_ops import (
     softmax,
     softplus,
     softsign,
-    sparse_categorical_crossentropy,
     swish,
 )
 from numkeras.engine.shape_ops import (
@@ -112,6 +108,12 @@ from numkeras.engine.shape_ops import (
     zeros_like,
 )
 from numkeras.engine.transpose_conv import conv_transpose
+from numkeras.ops.cross_entropy import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    sparse_categorical_crossentropy,
+)
+from numkeras.random import dropout
 from numkeras.ops import image, linalg, nn, numpy  # noqa: F401  (Keras's submodules)
 from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
     activations,

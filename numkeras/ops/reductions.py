@@ -4,6 +4,7 @@ import numpy as np
 
 from numkeras.backend.config import floatx
 from numkeras.engine import math_ops as m
+from numkeras.engine.axes import normalize_axes
 from numkeras.engine.shape_ops import reshape
 from numkeras.engine.tensor import Tensor, as_array, as_tensor
 
@@ -73,14 +74,14 @@ def nancumprod(x, axis=None, dtype=None):
 def nanmax(x, axis=None, keepdims=False):
     x = as_tensor(x)
     y = m.max(_nan_filled(x, -np.inf), axis=axis, keepdims=keepdims)
-    all_nan = np.all(np.isnan(x.data), axis=m._axes(axis, x.ndim), keepdims=keepdims)
+    all_nan = np.all(np.isnan(x.data), axis=normalize_axes(axis, x.ndim), keepdims=keepdims)
     return m.where(all_nan, Tensor(np.asarray(np.nan, y.data.dtype)), y) if all_nan.any() else y
 
 
 def nanmin(x, axis=None, keepdims=False):
     x = as_tensor(x)
     y = m.min(_nan_filled(x, np.inf), axis=axis, keepdims=keepdims)
-    all_nan = np.all(np.isnan(x.data), axis=m._axes(axis, x.ndim), keepdims=keepdims)
+    all_nan = np.all(np.isnan(x.data), axis=normalize_axes(axis, x.ndim), keepdims=keepdims)
     return m.where(all_nan, Tensor(np.asarray(np.nan, y.data.dtype)), y) if all_nan.any() else y
 
 
@@ -88,7 +89,7 @@ def nanmean(x, axis=None, keepdims=False):
     x = as_tensor(x)
     if x.data.dtype.kind in "biu":
         x = Tensor(x.data.astype(floatx()))
-    count = np.sum(~np.isnan(x.data), axis=m._axes(axis, x.ndim), keepdims=keepdims)
+    count = np.sum(~np.isnan(x.data), axis=normalize_axes(axis, x.ndim), keepdims=keepdims)
     return m.divide(nansum(x, axis, keepdims), Tensor(count.astype(x.data.dtype)))
 
 

@@ -4,7 +4,7 @@ gradient."""
 import numpy as np
 
 from numkeras.backend.config import floatx
-from numkeras.engine.math_ops import _axes
+from numkeras.engine.axes import normalize_axes as _axes
 from numkeras.engine.shape_ops import moveaxis, reshape, take_along_axis
 from numkeras.engine.tensor import Tensor, as_array, as_tensor
 
