@@ -114,7 +114,7 @@ from numkeras.ops.cross_entropy import (
     sparse_categorical_crossentropy,
 )
 from numkeras.random import dropout
-from numkeras.ops import linalg, nn, numpy  # noqa: F401  (Keras's submodules)
+from numkeras.ops import image, linalg, nn, numpy  # noqa: F401  (Keras's submodules)
 from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
     activations,
     attention,
