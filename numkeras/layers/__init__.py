@@ -109,6 +109,7 @@ from numkeras.layers.preprocessing.random_zoom import RandomZoom
 from numkeras.layers.preprocessing.rescaling import Rescaling
 from numkeras.layers.preprocessing.resizing import Resizing
 from numkeras.layers.preprocessing.string_lookup import IntegerLookup, StringLookup
+from numkeras.layers.preprocessing.text_vectorization import TextVectorization
 from numkeras.layers.regularization.activity_regularization import ActivityRegularization
 from numkeras.layers.regularization.alpha_dropout import AlphaDropout
 from numkeras.layers.regularization.dropout import Dropout
@@ -166,5 +167,5 @@ __all__ = [
     "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D", "CategoryEncoding", "Discretization", "serialize", "deserialize",
     "GroupQueryAttention", "IntegerLookup", "StringLookup", "Pipeline", "ReversibleEmbedding",
-    "Wrapper",
+    "Wrapper", "TextVectorization",
 ]
