@@ -128,6 +128,7 @@ from numkeras.layers.reshaping.reshape import Reshape
 from numkeras.layers.reshaping.up_sampling import UpSampling1D, UpSampling2D, UpSampling3D
 from numkeras.layers.reshaping.zero_padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from numkeras.layers.rnn.bidirectional import Bidirectional
+from numkeras.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from numkeras.layers.rnn.gru import GRU
 from numkeras.layers.rnn.gru_cell import GRUCell
 from numkeras.layers.rnn.lstm import LSTM
@@ -167,5 +168,5 @@ __all__ = [
     "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D", "CategoryEncoding", "Discretization", "serialize", "deserialize",
     "GroupQueryAttention", "IntegerLookup", "StringLookup", "Pipeline", "ReversibleEmbedding",
-    "Wrapper", "TextVectorization",
+    "Wrapper", "TextVectorization", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
 ]
