@@ -96,6 +96,13 @@ from numkeras.layers.pooling.global_max_pooling import (
 )
 from numkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from numkeras.layers.preprocessing.center_crop import CenterCrop
+from numkeras.layers.preprocessing.color_augmentation import (
+    AutoContrast,
+    RandomGrayscale,
+    RandomInvert,
+    RandomPosterization,
+    Solarization,
+)
 from numkeras.layers.preprocessing.discretization import Discretization
 from numkeras.layers.preprocessing.normalization import Normalization
 from numkeras.layers.preprocessing.pipeline import Pipeline
@@ -169,4 +176,5 @@ __all__ = [
     "AdaptiveMaxPooling3D", "CategoryEncoding", "Discretization", "serialize", "deserialize",
     "GroupQueryAttention", "IntegerLookup", "StringLookup", "Pipeline", "ReversibleEmbedding",
     "Wrapper", "TextVectorization", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+    "AutoContrast", "RandomGrayscale", "RandomInvert", "RandomPosterization", "Solarization",
 ]
