@@ -55,6 +55,7 @@ from numkeras.layers.normalization.batch_normalization import BatchNormalization
 from numkeras.layers.normalization.group_normalization import GroupNormalization
 from numkeras.layers.normalization.layer_normalization import LayerNormalization
 from numkeras.layers.normalization.rms_normalization import RMSNormalization
+from numkeras.layers.normalization.spectral_normalization import SpectralNormalization
 from numkeras.layers.normalization.unit_normalization import UnitNormalization
 from numkeras.layers.pooling.adaptive_pooling import (
     AdaptiveAveragePooling1D,
@@ -177,4 +178,5 @@ __all__ = [
     "GroupQueryAttention", "IntegerLookup", "StringLookup", "Pipeline", "ReversibleEmbedding",
     "Wrapper", "TextVectorization", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     "AutoContrast", "RandomGrayscale", "RandomInvert", "RandomPosterization", "Solarization",
+    "SpectralNormalization",
 ]
