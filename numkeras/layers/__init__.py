@@ -99,9 +99,11 @@ from numkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from numkeras.layers.preprocessing.center_crop import CenterCrop
 from numkeras.layers.preprocessing.color_augmentation import (
     AutoContrast,
+    RandomColorDegeneration,
     RandomGrayscale,
     RandomInvert,
     RandomPosterization,
+    RandomSharpness,
     Solarization,
 )
 from numkeras.layers.preprocessing.discretization import Discretization
@@ -178,5 +180,5 @@ __all__ = [
     "GroupQueryAttention", "IntegerLookup", "StringLookup", "Pipeline", "ReversibleEmbedding",
     "Wrapper", "TextVectorization", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     "AutoContrast", "RandomGrayscale", "RandomInvert", "RandomPosterization", "Solarization",
-    "SpectralNormalization",
+    "SpectralNormalization", "RandomColorDegeneration", "RandomSharpness",
 ]

@@ -20,6 +20,10 @@ DETERMINED = [  # (name, kwargs, images): the same output whatever the random dr
     ("Solarization", {"value_range": (0, 1)}, UNIT),
     ("RandomPosterization", {"factor": (3, 3)}, IMAGES),
     ("RandomPosterization", {"factor": (1, 1), "value_range": (0, 1)}, UNIT),
+    ("RandomColorDegeneration", {"factor": (0.3, 0.3)}, IMAGES),
+    ("RandomColorDegeneration", {"factor": (-0.5, -0.5), "value_range": (0, 1)}, UNIT),
+    ("RandomSharpness", {"factor": (0.9, 0.9)}, IMAGES),
+    ("RandomSharpness", {"factor": (0.2, 0.2), "data_format": "channels_first"}, IMAGES),
 ]
 
 

@@ -1,5 +1,6 @@
-"""Pixel-value augmentations: AutoContrast, RandomInvert, RandomGrayscale, Solarization and
-RandomPosterization, with Keras's arguments, random draws and float outputs.
+"""Pixel-value augmentations: AutoContrast, RandomInvert, RandomGrayscale, Solarization,
+RandomPosterization, RandomColorDegeneration and RandomSharpness, with Keras's arguments,
+random draws and float outputs.
 
 Each works on an image (H, W, C) or a batch (B, H, W, C) in `value_range`, internally mapped
 to [0, 255] as Keras does. The random layers change images only when `training` (a direct
@@ -39,6 +40,13 @@ def _factor(layer, factor, bounds):
         return max(-abs(factor), bounds[0]), abs(factor)
     raise ValueError(f"The `factor` argument should be a number (or a list of two numbers) in "
                      f"the range [{bounds[0]}, {bounds[1]}]. Received: factor={factor}")
+
+
+def _gray(x, data_format):
+    """Keras's `rgb_to_grayscale` (luma 0.2989, 0.587, 0.114), one channel kept."""
+    axis = -1 if data_format == "channels_last" else 1
+    weights = np.array([0.2989, 0.587, 0.114], x.dtype)
+    return np.expand_dims(np.tensordot(np.moveaxis(x, axis, -1), weights, 1), axis)
 
 
 class _ColorLayer(Layer):
@@ -133,10 +141,7 @@ class RandomGrayscale(_ColorLayer):
 
     def _transform(self, x):
         apply = self._uniform((len(x),), 0, 1) < self.factor
-        axis = -1 if self.data_format == "channels_last" else 1
-        weights = np.array([0.2989, 0.587, 0.114], x.dtype)
-        gray = np.expand_dims(np.tensordot(np.moveaxis(x, axis, -1), weights, 1), axis)
-        return np.where(apply[:, None, None, None], gray, x)
+        return np.where(apply[:, None, None, None], _gray(x, self.data_format), x)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
@@ -199,6 +204,52 @@ class RandomPosterization(_ColorLayer):
         images = _rescale(x, self.value_range, (0, 255)).astype(np.uint8)
         images = ((images >> shift) << shift).astype(x.dtype)
         return _rescale(images, (0, 255), self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor,
+                "value_range": self.value_range, "seed": self.seed}
+
+
+class RandomColorDegeneration(_ColorLayer):
+    """Blends each image towards its grayscale version: `x + f (gray - x)`, `f` drawn per
+    image from `factor` (a number in [-1, 1] or a pair), clipped to `value_range`."""
+
+    _random = True
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(value_range, seed, data_format, **kwargs)
+        self.factor = _factor(self, factor, (-1, 1))
+
+    def _transform(self, x):
+        f = self._uniform((len(x), 1, 1, 1), *self.factor).astype(x.dtype)
+        return np.clip(x + f * (_gray(x, self.data_format) - x), *self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor,
+                "value_range": self.value_range, "seed": self.seed}
+
+
+class RandomSharpness(_ColorLayer):
+    """Blends each image with a 3x3 smoothed copy (weights 1/13, centre 5/13, zero padded):
+    `x + (1 - 2 f) (smooth - x)`, `f` drawn per image from `factor` in [0, 1]; f > 0.5
+    sharpens, f < 0.5 blurs."""
+
+    _random = True
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(value_range, seed, data_format, **kwargs)
+        self.factor = _factor(self, factor, (0, 1))
+
+    def _transform(self, x):
+        f = self._uniform((len(x),), *self.factor).astype(x.dtype).reshape(-1, 1, 1, 1)
+        last = self.data_format == "channels_last"
+        images = x if last else np.swapaxes(x, -3, -1)
+        padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        h, w = images.shape[1:3]
+        total = sum(padded[:, i:i + h, j:j + w] for i in range(3) for j in range(3))
+        smooth = (total + 4 * images) / 13  # every tap 1/13, the centre 5/13
+        out = np.clip(images + (1 - 2 * f) * (smooth - images), *self.value_range)
+        return out if last else np.swapaxes(out, -3, -1)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor,
