@@ -9,10 +9,10 @@ gradient is their VJPs chained; tests/engine/test_conv3d.py checks it in float64
 import numpy as np
 
 from numkeras.engine import conv_ops, transpose_conv
-from numkeras.engine.kernels import output_size
 from numkeras.engine.math_ops import add, maximum, multiply
 from numkeras.engine.shape_ops import pad, reshape, stack, transpose
 from numkeras.engine.tensor import as_tensor
+from numkeras.kernels.conv import output_size
 
 _TO_LAST, _TO_FIRST = (0, 2, 3, 4, 1), (0, 4, 1, 2, 3)
 

@@ -1,9 +1,10 @@
 """Convolution and pooling ops (1-D and 2-D, either data format) on the NHWC kernels; 3-D
 runs through engine/conv3d.py."""
 
-from numkeras.engine import kernels, pool_kernels
 from numkeras.engine.math_ops import operands
 from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.kernels import conv as kernels
+from numkeras.kernels import pool as pool_kernels
 
 
 def _tuple(value, n, name):

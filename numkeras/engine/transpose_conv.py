@@ -10,10 +10,10 @@ The kernel is `(*kernel_size, filters, in_channels)`, as in Keras.
 """
 import numpy as np
 
-from numkeras.engine import kernels
 from numkeras.engine.conv_ops import _from_nhwc, _to_nhwc, _tuple
 from numkeras.engine.math_ops import operands
 from numkeras.engine.tensor import Tensor
+from numkeras.kernels import conv as kernels
 
 
 def _pads(k, stride, dilation, padding, output_padding):

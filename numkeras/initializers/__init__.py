@@ -5,6 +5,7 @@ import re
 import numpy as np
 
 from numkeras.backend.config import floatx
+from numkeras.engine.variable import use_initializer_lookup
 from numkeras.random import generator_for
 
 __all__ = [
@@ -305,7 +306,7 @@ IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogon
 
 def serialize(initializer):
     """Keras 3's config dict of `initializer` (registered custom classes included)."""
-    from numkeras.saving import serialize_keras_object
+    from numkeras.saving.serialization import serialize_keras_object
 
     return serialize_keras_object(initializer)
 
@@ -313,8 +314,8 @@ def serialize(initializer):
 def deserialize(config, custom_objects=None):
     """The initializer a config (or a bare name) describes; custom objects, the active
     custom object scope and registered classes are found too."""
-    from numkeras.saving import deserialize_keras_object
     from numkeras.saving.object_registration import get_registered_object
+    from numkeras.saving.serialization import deserialize_keras_object
 
     if isinstance(config, str):
         config = {"class_name": config, "config": {}}
@@ -361,3 +362,6 @@ def _fixed(value):
         return value.astype(dtype or floatx())
 
     return initialize_fn
+
+
+use_initializer_lookup(get)  # Variable("glorot_uniform", shape) resolves names here

@@ -1,4 +1,5 @@
 """Symbolic tensors: shapes flowing through layers before any data does (functional API)."""
+from numkeras.tree import flatten
 
 
 class KerasTensor:
@@ -30,23 +31,6 @@ class Node:
     @property
     def input_tensors(self):
         return flatten(self.inputs)
-
-
-def flatten(structure):
-    """The leaves of a nested list/tuple/dict structure, in order."""
-    if isinstance(structure, dict):
-        return [leaf for key in structure for leaf in flatten(structure[key])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
-    return [structure]
-
-
-def map_structure(fn, structure):
-    if isinstance(structure, dict):
-        return {k: map_structure(fn, v) for k, v in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(map_structure(fn, v) for v in structure)
-    return fn(structure)
 
 
 def is_symbolic(structure):

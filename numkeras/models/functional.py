@@ -1,12 +1,14 @@
 """Functional: a model defined by calling layers on symbolic inputs, `Model(inputs, outputs)`."""
 import numpy as np
 
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.layers.input_layer import InputLayer
-from numkeras.layers.keras_tensor import KerasTensor, flatten, map_structure
+from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import shape_str
+from numkeras.models import argument_checks
 from numkeras.models import summary as summary_lib
 from numkeras.models.model import Model
+from numkeras.tree import flatten, map_structure
 
 
 class Functional(Model):
@@ -80,12 +82,10 @@ class Functional(Model):
             if len(got) != len(expected) or any(
                 e is not None and e != g for e, g in zip(expected[1:], got[1:])
             ):
-                hint = ""
-                if None not in expected[1:] and np.prod(expected[1:]) == np.prod(got[1:]):
-                    hint = f" Did you mean to reshape to {shape_str((-1,) + expected[1:])}?"
                 raise ValueError(
                     f'Input {i} of layer "{self.name}" is incompatible with the layer: expected '
-                    f"shape {shape_str(expected)}, got {shape_str(got)}.{hint}"
+                    f"shape {shape_str(expected)}, got {shape_str(got)}"
+                    + argument_checks.input_mismatch_hint(expected, np.shape(a))
                 )
         return x
 

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from numkeras.backend.naming import to_snake_case
-from numkeras.layers.keras_tensor import flatten
+from numkeras.tree import flatten
 
 __all__ = ["walk", "weights_to_bytes", "save_weights", "load_weights"]
 

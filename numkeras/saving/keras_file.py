@@ -103,7 +103,10 @@ def _existing(filepath):
                         f"{type(filepath).__name__}.")
     path = os.fspath(filepath)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"No such file: '{path}'.")
+        near = [path + ext for ext in (".keras", ".weights.h5", ".h5")
+                if os.path.isfile(path + ext)]
+        hint = f" Did you mean '{near[0]}'?" if near else ""
+        raise FileNotFoundError(f"No such file: '{path}'.{hint}")
     return path
 
 

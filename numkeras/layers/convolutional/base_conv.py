@@ -1,11 +1,9 @@
 """BaseConv: the shared N-D convolution layer; Conv1D, Conv2D and Conv3D only fix the rank."""
 from numkeras import activations, ops
-from numkeras.engine.conv_pool import conv_bias_relu
-from numkeras.engine.kernels import output_size
-from numkeras.engine.nn_ops import bias_relu
 from numkeras.layers import args
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
+from numkeras.ops.layer_ops import bias_relu, conv_bias_relu, output_size
 
 
 class BaseConv(Layer):

@@ -1,9 +1,9 @@
 """BaseConvTranspose: transposed ("de-") convolution; Conv1DTranspose and Conv2DTranspose."""
 from numkeras import ops
-from numkeras.engine.transpose_conv import output_length
 from numkeras.layers import args
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
+from numkeras.ops.layer_ops import output_length
 
 
 class BaseConvTranspose(Layer):

@@ -1,8 +1,8 @@
 """Max and average pooling layers, 1-D, 2-D and 3-D, sharing one base."""
 from numkeras import ops
-from numkeras.engine.kernels import output_size
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
+from numkeras.ops.layer_ops import output_size
 
 
 class BasePooling(Layer):
