@@ -2,10 +2,16 @@
 import numpy as np
 
 from numkeras import activations, constraints, initializers, ops, regularizers
-from numkeras.engine.kernels import output_size
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 from numkeras.random import SeedGenerator
+
+
+def output_size(n, k, stride, padding, dilation):
+    """A convolution's output length along one axis (TensorFlow's rule, as Keras)."""
+    if padding == "same":
+        return -(-n // stride)
+    return (n - (k - 1) * dilation - 1) // stride + 1
 
 
 class ConvLSTMCell(Layer):
@@ -133,7 +139,7 @@ class ConvLSTM(Layer):
         cell = self.cell
         first = cell.data_format == "channels_first"
         spatial = step_shape[2:] if first else step_shape[1:-1]
-        out = tuple(output_size(n, k, s, cell.padding, d)[0] for n, k, s, d in zip(
+        out = tuple(output_size(n, k, s, cell.padding, d) for n, k, s, d in zip(
             spatial, cell.kernel_size, cell.strides, cell.dilation_rate))
         return (step_shape[0], cell.filters) + out if first else (
             (step_shape[0],) + out + (cell.filters,))
