@@ -99,6 +99,7 @@ from numkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from numkeras.layers.preprocessing.center_crop import CenterCrop
 from numkeras.layers.preprocessing.color_augmentation import (
     AutoContrast,
+    Equalization,
     RandomColorDegeneration,
     RandomGrayscale,
     RandomInvert,
@@ -181,4 +182,5 @@ __all__ = [
     "Wrapper", "TextVectorization", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     "AutoContrast", "RandomGrayscale", "RandomInvert", "RandomPosterization", "Solarization",
     "SpectralNormalization", "RandomColorDegeneration", "RandomSharpness",
+    "Equalization",
 ]

@@ -24,6 +24,9 @@ DETERMINED = [  # (name, kwargs, images): the same output whatever the random dr
     ("RandomColorDegeneration", {"factor": (-0.5, -0.5), "value_range": (0, 1)}, UNIT),
     ("RandomSharpness", {"factor": (0.9, 0.9)}, IMAGES),
     ("RandomSharpness", {"factor": (0.2, 0.2), "data_format": "channels_first"}, IMAGES),
+    ("Equalization", {}, IMAGES),
+    ("Equalization", {"bins": 16, "value_range": (0, 1)}, UNIT),
+    ("Equalization", {"data_format": "channels_first"}, np.round(IMAGES / 40) * 40),
 ]
 
 

@@ -1,5 +1,6 @@
 """Pixel-value augmentations: AutoContrast, RandomInvert, RandomGrayscale, Solarization,
-RandomPosterization, RandomColorDegeneration and RandomSharpness, with Keras's arguments,
+RandomPosterization, RandomColorDegeneration, RandomSharpness and Equalization, with Keras's
+arguments,
 random draws and float outputs.
 
 Each works on an image (H, W, C) or a batch (B, H, W, C) in `value_range`, internally mapped
@@ -254,3 +255,39 @@ class RandomSharpness(_ColorLayer):
     def get_config(self):
         return {**super().get_config(), "factor": self.factor,
                 "value_range": self.value_range, "seed": self.seed}
+
+
+class Equalization(_ColorLayer):
+    """Histogram equalization of each channel over the whole batch (as Keras computes it):
+    values are binned into `bins` bins of [0, 255], and each maps through the rounded
+    normalized cumulative histogram. A channel with one occupied bin is left as it is.
+    Applied when `training` (a direct call), like the other augmentation layers.
+
+    >>> import numpy as np
+    >>> Equalization()(np.array([[[0.0], [10.0], [10.0], [20.0]]])).numpy().ravel().tolist()
+    [0.0, 170.0, 170.0, 255.0]
+    """
+
+    _random = True
+
+    def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
+        super().__init__(value_range, data_format=data_format, **kwargs)
+        self.bins = bins
+
+    def _equalize(self, channel):
+        channel = _rescale(channel, self.value_range, (0, 255))
+        index = np.clip((channel * (self.bins - 1) / 255).astype(np.int32), 0, self.bins - 1)
+        hist = np.bincount(index.ravel(), minlength=self.bins)
+        if np.count_nonzero(hist) > 1:
+            cdf = np.cumsum(hist)
+            low = cdf[np.nonzero(cdf)[0][0]]
+            table = np.clip(np.round((cdf - low) * 255 / max(cdf[-1] - low, 1)), 0, 255)
+            channel = table[index].astype(channel.dtype)
+        return _rescale(channel, (0, 255), self.value_range)
+
+    def _transform(self, x):
+        axis = -1 if self.data_format == "channels_last" else 1
+        return np.stack([self._equalize(c) for c in np.moveaxis(x, axis, 0)], axis=axis)
+
+    def get_config(self):
+        return {**super().get_config(), "value_range": self.value_range, "bins": self.bins}
