@@ -38,5 +38,7 @@ class Wrapper(Layer):
         from numkeras.saving.serialization import deserialize_keras_object
 
         config = dict(config)
-        layer = deserialize_keras_object(config.pop("layer"), custom_objects=custom_objects)
+        layer = config.pop("layer")
+        if not isinstance(layer, Layer):  # a loader may have rebuilt it already
+            layer = deserialize_keras_object(layer, custom_objects=custom_objects)
         return cls(layer, **config)
