@@ -20,6 +20,8 @@ Traceback filtering, which Keras can switch on and off here, does not exist in n
 errors about arguments are raised from the public call itself and no frame is ever hidden,
 so `is_traceback_filtering_enabled()` is always False and the switches do nothing.
 """
+import os
+
 from numkeras.backend import backend
 from numkeras.backend.allocator import set_step_memory_reuse, step_memory_reuse
 from numkeras.backend.config import (
@@ -30,8 +32,18 @@ from numkeras.backend.config import (
     set_floatx,
     set_image_data_format,
 )
+from numkeras.dtype_policies import dtype_policy, set_dtype_policy
+from numkeras.utils.io_utils import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 
 __all__ = [
+    "disable_interactive_logging", "dtype_policy", "enable_interactive_logging",
+    "set_dtype_policy",
+    "is_interactive_logging_enabled", "max_epochs", "max_steps_per_epoch", "set_max_epochs",
+    "set_max_steps_per_epoch",
     "backend", "disable_traceback_filtering", "enable_unsafe_deserialization",
     "enable_traceback_filtering", "epsilon",
     "floatx", "image_data_format", "is_traceback_filtering_enabled", "nan_policy",
@@ -40,7 +52,36 @@ __all__ = [
 ]
 
 NAN_POLICIES = ("raise", "warn")
-_state = {"nan_policy": "raise"}
+_state = {
+    "nan_policy": "raise",
+    # debugging caps on every fit (and every epoch of fit/evaluate/predict), as Keras's
+    "max_epochs": int(os.environ["KERAS_MAX_EPOCHS"]) if os.environ.get(
+        "KERAS_MAX_EPOCHS") else None,
+    "max_steps_per_epoch": int(os.environ["KERAS_MAX_STEPS_PER_EPOCH"]) if os.environ.get(
+        "KERAS_MAX_STEPS_PER_EPOCH") else None,
+}
+
+
+def set_max_epochs(max_epochs):
+    """Cap the epochs of every `fit` at `max_epochs` (None: no cap), for quick debugging
+    runs; the `KERAS_MAX_EPOCHS` environment variable sets it at import."""
+    _state["max_epochs"] = max_epochs
+
+
+def max_epochs():
+    """The cap `set_max_epochs` set, or None."""
+    return _state["max_epochs"]
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Cap the batches of each epoch of `fit`, `evaluate` and `predict` (None: no cap); the
+    `KERAS_MAX_STEPS_PER_EPOCH` environment variable sets it at import."""
+    _state["max_steps_per_epoch"] = max_steps_per_epoch
+
+
+def max_steps_per_epoch():
+    """The cap `set_max_steps_per_epoch` set, or None."""
+    return _state["max_steps_per_epoch"]
 
 
 def nan_policy():

@@ -410,8 +410,10 @@ def _leaves(value):
 
 
 def _dtype_name(dtype):
-    if dtype is None:
-        return floatx()
+    if dtype is None:  # the global DTypePolicy's, floatx() unless one was set
+        from numkeras.dtype_policies import dtype_policy
+
+        return dtype_policy().name
     if isinstance(dtype, dict):  # a serialized DTypePolicy
         return dtype.get("config", {}).get("name", floatx())
     return str(getattr(dtype, "name", dtype))

@@ -364,6 +364,12 @@ class EpochIterator:
     """
 
     def __init__(self, source, steps=None, role="training"):
+        from numkeras import config
+
+        cap = config.max_steps_per_epoch()
+        if cap and (not steps or cap < steps):  # keras.config.set_max_steps_per_epoch
+            warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+            steps = cap
         self.source, self.steps, self.role = source, steps, role
         self.exhausted = False
         self._iterator, self._seen = None, 0

@@ -1,7 +1,9 @@
 """Model: a Layer that trains (compile, fit, evaluate, predict) and reports (summary)."""
+import warnings
+
 import numpy as np
 
-from numkeras import distribution
+from numkeras import config, distribution
 from numkeras.backend.allocator import apply_step_memory_setting
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import Tensor, autodiff
@@ -68,12 +70,14 @@ class Model(SavingMethods, Layer):
         self._compile_loss = compile_loss
         self._compile_metrics = compile_metrics
         object.__setattr__(self, "_loss_tracker", Mean(name="loss"))  # not an attribute metric
-        self._compile_config = {
+        # not tracked: a metric object in it belongs to the compiled metrics, and would
+        # otherwise also count as an attribute metric (evaluate returned it twice)
+        object.__setattr__(self, "_compile_config", {
             "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
             "metrics": metrics, "weighted_metrics": weighted_metrics,
             "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
             "jit_compile": jit_compile,
-        }
+        })
         self.compiled = True
 
     def _output_names(self):
@@ -190,6 +194,9 @@ class Model(SavingMethods, Layer):
                 validation_split, validation_data, validation_batch_size, validation_steps)
             for source in (train, val) if val is not None else (train,):
                 self._check_source_inputs(source, "fit")
+        if config.max_epochs() and config.max_epochs() < epochs:  # keras.config.set_max_epochs
+            warnings.warn(f"Limiting epochs to {config.max_epochs()}", stacklevel=2)
+            epochs = config.max_epochs()
         data = data_lib.EpochIterator(train, steps_per_epoch)
         val = val and data_lib.EpochIterator(val, validation_steps, role="validation")
         callbacks = CallbackList(with_nan_warning(callbacks), add_history=True,

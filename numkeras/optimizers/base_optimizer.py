@@ -14,7 +14,7 @@ from collections import defaultdict
 import numpy as np
 
 from numkeras.engine import Tensor
-from numkeras.engine.variable import Variable
+from numkeras.engine.variable import Variable, swapped_values
 from numkeras.optimizers.clipping import clip_by_global_norm, clip_by_norm
 from numkeras.optimizers.schedules import learning_rate_schedule as lr_schedules
 
@@ -252,6 +252,8 @@ class Optimizer:
                                      "the variables it was built with; make a new optimizer "
                                      "for new variables.")
         grads, trainable_variables = self._prepare_gradients(grads, trainable_variables)
+        if any(v.overwrite_with_gradient for v in trainable_variables):
+            grads, trainable_variables = _overwrite_with_gradients(grads, trainable_variables)
         reduce = _gradient_reduction["reduce"]
         if reduce is not None:  # data-parallel training: the global batch's gradients
             grads = reduce(grads, trainable_variables)
@@ -263,6 +265,35 @@ class Optimizer:
             if constraint is not None:
                 variable.assign(constraint(variable))
         self._iterations.data += 1
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """`apply(grads)` on values passed in (one per optimizer variable and per trainable
+        variable it was built with), leaving the real variables unchanged; returns the
+        updated `(trainable_variables, optimizer_variables)` values."""
+        if not self.built:
+            raise ValueError(
+                f"To call `stateless_apply`, {type(self).__name__} must be built (i.e. its "
+                "variables must have been created). You can build it via "
+                "`optimizer.build(trainable_variables)`."
+            )
+        if len(optimizer_variables) != len(self.variables):
+            raise ValueError(
+                "Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
+                f"{type(self).__name__}().variables. Received list with length "
+                f"{len(optimizer_variables)}, but expected {len(self.variables)} variables."
+            )
+        if len(trainable_variables) != len(self._trainable_variables):
+            raise ValueError(
+                "Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
+                "the trainable variables list that the optimizer was built with. Received "
+                f"len(trainable_variables) == {len(trainable_variables)} whereas the optimizer "
+                f"was built with {len(self._trainable_variables)} variables."
+            )
+        owned = self._trainable_variables + self.variables
+        with swapped_values(owned, list(trainable_variables) + list(optimizer_variables)):
+            self.apply(grads)
+            return ([Tensor(v.data) for v in self._trainable_variables],
+                    [Tensor(v.data) for v in self.variables])
 
     def _prepare_gradients(self, grads, variables):
         """Drop missing gradients (with a warning) and make the rest arrays of the
@@ -490,3 +521,14 @@ def _check_arguments(clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum
     if use_ema and frequency and (not isinstance(frequency, int) or frequency < 1):
         raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
                          f"Received: ema_overwrite_frequency={frequency}")
+
+
+def _overwrite_with_gradients(grads, variables):
+    """Assign each gradient to its `overwrite_with_gradient` variable; the rest step on."""
+    kept = []
+    for g, v in zip(grads, variables):
+        if v.overwrite_with_gradient:
+            v.assign(g)
+        else:
+            kept.append((g, v))
+    return [g for g, _ in kept], [v for _, v in kept]

@@ -21,8 +21,9 @@ from numkeras.random.state import get_generator_states, seed_generators, set_gen
 
 __all__ = [
     "SeedGenerator", "normal", "uniform", "truncated_normal", "randint", "shuffle", "dropout",
-    "categorical", "get_generator_states", "generator_for", "global_generator",
-    "sample_rows", "seed_generators", "set_generator_states", "set_global_seed", "sharded_rows",
+    "categorical", "beta", "binomial", "gamma", "get_generator_states", "generator_for",
+    "global_generator", "sample_rows", "seed_generators", "set_generator_states",
+    "set_global_seed", "sharded_rows",
 ]
 
 
@@ -66,6 +67,24 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     # inverse CDF: the index is how many cumulative probabilities the draw exceeds
     samples = (draws[..., None] > cdf[:, None, :-1]).sum(-1)
     return Tensor(samples.astype(dtype))
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Gamma(alpha, scale 1) samples."""
+    return Tensor(generator_for(seed).gamma(alpha, size=tuple(shape)).astype(dtype or floatx()))
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Beta(alpha, beta) samples; `alpha` and `beta` broadcast against `shape`."""
+    return Tensor(generator_for(seed).beta(np.asarray(alpha), np.asarray(beta),
+                                           size=tuple(shape)).astype(dtype or floatx()))
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """The number of successes in `counts` trials of probability `probabilities`, as floats
+    (Keras's default dtype)."""
+    return Tensor(generator_for(seed).binomial(np.asarray(counts), np.asarray(probabilities),
+                                               size=tuple(shape)).astype(dtype or floatx()))
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):

@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from numkeras.utils import io_utils
+
 __all__ = ["Progbar"]
 
 _BOLD, _GREEN, _WHITE, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
@@ -143,7 +145,7 @@ class Progbar:
 
         now = self._time()
         time_per_unit = self._estimate_step_duration(current, now)
-        stream = sys.stdout
+        stream = sys.stdout if io_utils.is_interactive_logging_enabled() else io_utils.LogStream()
         if self.verbose == 1:
             if not _is_interactive(stream):
                 if finalize:
