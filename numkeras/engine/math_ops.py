@@ -117,6 +117,20 @@ def power(x1, x2):
     return _binary("power", x1, x2, np.power, grad_base, grad_exponent)
 
 
+def floor_divide(x1, x2):
+    """`x1 // x2`, elementwise; piecewise constant, so no gradient flows."""
+    x1, x2 = pair("floor_divide", x1, x2)
+    return Tensor(np.floor_divide(x1.data, x2.data))
+
+
+def mod(x1, x2):
+    """`x1 % x2` with the divisor's sign, as NumPy; d/dx1 = 1, d/dx2 = -floor(x1 / x2)."""
+    return _binary(
+        "mod", x1, x2, np.mod,
+        lambda g, a, b, y: g, lambda g, a, b, y: -g * np.floor_divide(a, b),
+    )
+
+
 def maximum(x1, x2):
     return _binary(
         "maximum", x1, x2, np.maximum,

@@ -97,6 +97,18 @@ class Tensor:
     def __rpow__(self, other):
         return _m.power(other, self)
 
+    def __floordiv__(self, other):
+        return _m.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _m.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _m.mod(self, other)
+
+    def __rmod__(self, other):
+        return _m.mod(other, self)
+
     def __matmul__(self, other):
         return _m.matmul(self, other)
 

@@ -134,8 +134,8 @@ def check_targets(model, source, method):
             type(model).compute_loss is not Model.compute_loss):
         return  # a custom step may not need targets at all
     compile_loss = model._compile_loss
-    if not compile_loss.has_loss():
-        return
+    if not compile_loss.has_loss() or compile_loss.losses is None:
+        return  # (a subclassed model's outputs are named at its first step)
     data = source.data
     names = [loss.name for loss in compile_loss.losses if loss is not None]
     if data.y is None:

@@ -4,7 +4,7 @@ import numpy as np
 from numkeras.engine.tensor import Tensor
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor, flatten, map_structure
-from numkeras.layers.layer import shape_str
+from numkeras.layers.layer import Layer, shape_str
 from numkeras.models import summary as summary_lib
 from numkeras.models.model import Model
 
@@ -25,12 +25,17 @@ class Functional(Model):
         from numkeras.saving.model_config import keras_layer_order
 
         # Keras's order: `.keras` files name layers, and order optimizer slots, by it
-        self._graph_layers = keras_layer_order(flatten(inputs), flatten(outputs))
+        self._operations = keras_layer_order(flatten(inputs), flatten(outputs))
         self.built = True
 
     @property
+    def operations(self):
+        """Every layer and op of the graph, in Keras's order."""
+        return list(self._operations)
+
+    @property
     def layers(self):
-        return list(self._graph_layers)
+        return [op for op in self._operations if isinstance(op, Layer)]
 
     @property
     def inputs(self):
@@ -39,6 +44,27 @@ class Functional(Model):
     @property
     def outputs(self):
         return flatten(self._outputs_struct)
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_shape(self):
+        return _one_or_all([t.shape for t in _keras_order(self._inputs_struct)])
+
+    @property
+    def output_shape(self):
+        return _one_or_all([t.shape for t in _keras_order(self._outputs_struct)])
+
+    @property
+    def output_names(self):
+        """The names of the layers (or ops) that make the outputs, in Keras's order."""
+        return [t._keras_history.operation.name for t in _keras_order(self._outputs_struct)]
 
     def _output_names(self):
         return [t._keras_history[0].name for t in self.outputs]
@@ -54,9 +80,14 @@ class Functional(Model):
         for t, v in zip(self.inputs, given):
             values[id(t)] = _adjust_rank(v, t.shape)
         for node in self._nodes:
-            args = map_structure(lambda t: values[id(t)], node.inputs)
-            out = node.layer(args, training=training, **{
-                k: v for k, v in node.kwargs.items() if k != "training"})
+            def value(x):
+                return values[id(x)] if isinstance(x, KerasTensor) else x
+
+            args = map_structure(value, list(node.call_args))
+            kwargs = map_structure(value, dict(node.call_kwargs))
+            if isinstance(node.operation, Layer):
+                kwargs["training"] = training
+            out = node.operation(*args, **kwargs)
             for t, v in zip(flatten(node.outputs), flatten(out)):
                 values[id(t)] = v
         outputs = map_structure(lambda t: values[id(t)], self._outputs_struct)
@@ -116,7 +147,7 @@ class Functional(Model):
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         chain = self._is_chain()
         rows = []
-        for layer in self.layers:
+        for layer in self.operations:
             if isinstance(layer, InputLayer):
                 row = summary_lib.layer_row(layer, layer.batch_shape)
                 rows.append(row if chain else row + ["-"])
@@ -132,6 +163,20 @@ class Functional(Model):
         text = summary_lib.format_summary(self, rows, connected=not chain,
                                           line_length=line_length)
         (print_fn or print)(text)
+
+
+def _one_or_all(shapes):
+    """A single input's (or output's) shape bare, as Keras's `input_shape` gives it."""
+    return shapes[0] if len(shapes) == 1 else shapes
+
+
+def _keras_order(structure):
+    """The tensors of a structure in Keras's flattening order (dicts by sorted key)."""
+    if isinstance(structure, dict):
+        return [t for key in sorted(structure) for t in _keras_order(structure[key])]
+    if isinstance(structure, (list, tuple)):
+        return [t for item in structure for t in _keras_order(item)]
+    return [structure]
 
 
 def _adjust_rank(value, expected):

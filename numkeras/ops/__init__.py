@@ -30,6 +30,7 @@ from numkeras.engine.math_ops import (
     equal,
     exp,
     floor,
+    floor_divide,
     greater,
     greater_equal,
     isfinite,
@@ -48,6 +49,7 @@ from numkeras.engine.math_ops import (
     mean,
     min,
     minimum,
+    mod,
     multiply,
     negative,
     not_equal,
@@ -119,10 +121,10 @@ __all__ = [
     "clip", "concatenate", "conv", "conv_transpose",
     "convert_to_numpy", "convert_to_tensor", "cos", "divide",
     "dot", "dropout", "dtype", "elu", "equal", "exp", "expand_dims", "eye", "flatten", "floor",
-    "full", "gelu", "greater", "greater_equal", "hard_sigmoid", "is_tensor", "isfinite",
-    "isnan", "leaky_relu", "less", "less_equal", "linspace", "log", "log1p", "log_softmax",
-    "logical_and", "logical_not", "logical_or", "logsumexp", "matmul", "max", "max_pool",
-    "maximum", "mean", "min", "minimum", "moveaxis", "multiply", "negative", "not_equal",
+    "floor_divide", "full", "gelu", "greater", "greater_equal", "hard_sigmoid", "is_tensor",
+    "isfinite", "isnan", "leaky_relu", "less", "less_equal", "linspace", "log", "log1p",
+    "log_softmax", "logical_and", "logical_not", "logical_or", "logsumexp", "matmul", "max", "max_pool",
+    "maximum", "mean", "min", "minimum", "mod", "moveaxis", "multiply", "negative", "not_equal",
     "one_hot", "ones", "ones_like", "pad", "power", "prod", "relu", "relu6", "repeat",
     "reshape", "round", "rsqrt", "selu", "shape", "sigmoid", "sign", "silu", "sin", "softmax",
     "softplus", "softsign", "sparse_categorical_crossentropy", "split", "sqrt", "square",
@@ -130,3 +132,7 @@ __all__ = [
     "take_along_axis", "tanh", "tile", "transpose", "true_divide", "unstack", "var", "where",
     "zeros", "zeros_like",
 ]
+
+from numkeras.ops.operation import wrap_namespace  # noqa: E402  (after every op is imported)
+
+wrap_namespace(globals(), __all__)  # each op records a graph node when given KerasTensors
