@@ -2,6 +2,7 @@
 import functools
 import inspect
 import threading
+import warnings
 import weakref
 
 import numpy as np
@@ -184,11 +185,36 @@ class Layer(Operation):
 
     # --- build and call ----------------------------------------------------------------
     def build(self, input_shape):
+        if type(self).build is Layer.build and any(not la.built for la in self._layers):
+            warnings.warn(
+                f"`build()` was called on layer '{self.name}', however the layer does not have "
+                "a `build()` method implemented and it looks like it has unbuilt state. This "
+                "will cause the layer to be marked as built, despite not being actually built, "
+                "which may cause failures down the line. Make sure to implement a proper "
+                "`build()` method.", stacklevel=2)
         self.built = True
+        if getattr(self, "_build_shape", None) is None:
+            self._build_shape = input_shape
+
+    def get_build_config(self):
+        """The shape(s) the layer was built with, for `build_from_config` (as Keras)."""
+        shapes = getattr(self, "_build_shapes_dict", None)
+        if shapes is not None:
+            return {"shapes_dict": shapes}
+        shape = getattr(self, "_build_shape", None)
+        return None if shape is None else {"input_shape": shape}
+
+    def build_from_config(self, config):
+        """Build from `get_build_config()`'s dict: `build(input_shape)` or `build(**shapes)`."""
+        if config and "input_shape" in config:
+            self.build(config["input_shape"])
+        elif config and "shapes_dict" in config:
+            self.build(**config["shapes_dict"])
 
     def _maybe_build(self, input_shape):
         if not self.built:
-            self.build(input_shape)
+            if type(self).build is not Layer.build:  # (the default: sublayers build in call)
+                self.build(input_shape)
             self.built = True
             self._build_shape = input_shape
 
