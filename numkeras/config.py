@@ -1,7 +1,13 @@
 """`numkeras.config`: global settings, as `keras.config`, plus the NaN policy for input data.
 
 Keras's settings (`floatx`, `epsilon`, `image_data_format` and their setters, `backend`) are
-the ones in `numkeras.backend`. numkeras adds one of its own:
+the ones in `numkeras.backend`. numkeras adds two of its own:
+
+- `set_step_memory_reuse(True)` (the default): on Linux with glibc, the first `fit`,
+  `evaluate` or `predict` sets malloc to keep arrays under 32 MB on the heap, so each step
+  reuses the last one's memory instead of faulting in fresh pages (numkeras/backend/
+  allocator.py). `set_step_memory_reuse(False)` before then leaves glibc's defaults;
+  `MALLOC_*` environment variables always win. Importing numkeras changes nothing.
 
 - `set_nan_policy("raise")` (the default): NaN or infinite values in the arrays given to
   `fit`, `evaluate`, `predict` or `*_on_batch` (inputs, targets, sample weights) raise a
@@ -15,6 +21,7 @@ errors about arguments are raised from the public call itself and no frame is ev
 so `is_traceback_filtering_enabled()` is always False and the switches do nothing.
 """
 from numkeras.backend import backend
+from numkeras.backend.allocator import set_step_memory_reuse, step_memory_reuse
 from numkeras.backend.config import (
     epsilon,
     floatx,
@@ -25,9 +32,11 @@ from numkeras.backend.config import (
 )
 
 __all__ = [
-    "backend", "disable_traceback_filtering", "enable_traceback_filtering", "epsilon",
+    "backend", "disable_traceback_filtering", "enable_unsafe_deserialization",
+    "enable_traceback_filtering", "epsilon",
     "floatx", "image_data_format", "is_traceback_filtering_enabled", "nan_policy",
     "set_epsilon", "set_floatx", "set_image_data_format", "set_nan_policy",
+    "set_step_memory_reuse", "step_memory_reuse",
 ]
 
 NAN_POLICIES = ("raise", "warn")
@@ -76,3 +85,8 @@ def enable_traceback_filtering():
 
 def disable_traceback_filtering():
     """Does nothing (kept so Keras scripts run): numkeras has no traceback filtering."""
+
+
+def enable_unsafe_deserialization():
+    """Kept so Keras scripts run; numkeras stays safe: Keras would now load lambdas' Python
+    bytecode from files, numkeras never executes code from a file and still refuses them."""

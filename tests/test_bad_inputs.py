@@ -82,6 +82,16 @@ MODEL_CASES = [
     case("flat vectors to a functional model",
          lambda m, t: m.predict(X.reshape(16, -1), verbose=0), ValueError,
          ['layer "functional', "(None, 64)", "reshape to (-1, 8, 8, 1)"], build=functional_cnn),
+    case("one image without the batch axis", lambda m, t: m.predict(X[0], verbose=0),
+         ValueError, ["got (None, 8, 1, 1) (from an array of shape (8, 8, 1))", "x[None]",
+                      "np.expand_dims(x, 0)", "(1, 8, 8, 1)"]),
+    case("one image without batch and channel axes", lambda m, t: m.predict(X[0, ..., 0]),
+         ValueError, ["array of shape (8, 8)", "x[None, ..., None]", "(1, 8, 8, 1)"]),
+    case("one image without the batch axis, called directly", lambda m, t: m(X[0]),
+         ValueError, ["array of shape (8, 8, 1)", "np.expand_dims(x, 0)"]),
+    case("one image without the batch axis to a functional model",
+         lambda m, t: m.predict(X[0], verbose=0), ValueError,
+         ["array of shape (8, 8, 1)", "x[None]", "np.expand_dims(x, 0)"], build=functional_cnn),
     case("two arrays to a one-input functional model",
          lambda m, t: m.fit([X, X], Y, verbose=0), ValueError,
          ["expects 1 input", "2 input arrays"], build=functional_cnn),
@@ -304,7 +314,7 @@ LAYER_CASES = [
     ("unknown activation", lambda: layers.Dense(3, activation="relux"), ValueError, ["relux"]),
     ("unknown initializer", lambda: layers.Dense(3, kernel_initializer="glorot"), ValueError,
      ["glorot"]),
-    ("unknown keyword", lambda: layers.Dense(3, unitz=4), TypeError, ["unitz"]),
+    ("unknown keyword", lambda: layers.Dense(3, unitz=4), ValueError, ["unitz"]),
     ("Activation unknown name", lambda: layers.Activation("sigmoidd"), ValueError,
      ["sigmoidd"]),
     ("Embedding input_dim zero", lambda: layers.Embedding(0, 3), ValueError,
@@ -464,6 +474,13 @@ CALLBACK_CASES = [
 ]
 
 UTIL_CASES = [
+    ("a misspelt keyword", lambda: layers.Dense(10, activaton="relu"), ValueError,
+     ["Unrecognized keyword arguments passed to Dense: {'activaton': 'relu'}",
+      "Did you mean 'activation'"]),
+    ("a misspelt keyword of a base class", lambda: layers.Conv2D(4, 3, input_shap=(8, 8, 1)),
+     ValueError, ["Conv2D", "Did you mean 'input_shape'"]),
+    ("an unknown keyword like no other", lambda: layers.Dense(10, colour="red"), ValueError,
+     ["passed to Dense: {'colour': 'red'}."]),
     ("to_categorical negative label", lambda: to_categorical([0, -1, 2]), ValueError,
      [">= 0", "-1"]),
     ("to_categorical label too large", lambda: to_categorical([0, 3], num_classes=3),
@@ -668,3 +685,13 @@ def test_nan_policy_warn_with_terminate_on_nan_stops_at_the_first_bad_batch(warn
                             callbacks=[callbacks.TerminateOnNaN()])
     assert "Epoch 1, batch 1: Invalid loss" in capsys.readouterr().out
     assert history.epoch == [0] and int(model.optimizer.iterations) == 2
+
+
+def test_load_model_without_the_extension_suggests_the_file(tmp_path, monkeypatch):
+    cnn().save(tmp_path / "mnist_cnn.keras")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"'mnist_cnn'\. Did you mean 'mnist_cnn\.keras'"):
+        numkeras.models.load_model("mnist_cnn")
+    with pytest.raises(FileNotFoundError) as info:
+        numkeras.models.load_model("other")
+    assert "Did you mean" not in str(info.value)

@@ -50,6 +50,8 @@ class ModelCheckpoint(MonitorCallback):
     ValueError: The filepath provided must end in `.keras` (Keras model format). ...
     """
 
+    chief_only = True  # writes files or prints
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None):

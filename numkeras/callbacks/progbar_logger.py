@@ -10,6 +10,8 @@ class ProgbarLogger(Callback):
     counts up and takes the number of batches seen as its target when it finishes.
     """
 
+    chief_only = True  # writes files or prints
+
     def __init__(self):
         super().__init__()
         self.progbar = None

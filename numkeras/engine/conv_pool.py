@@ -16,10 +16,10 @@ from numpy.lib.stride_tricks import as_strided
 
 from numkeras.engine import autodiff
 from numkeras.engine.conv_ops import _tuple, conv, conv_args
-from numkeras.engine.kernels import FEW_CHANNELS, _geometry, _pad, _unpad, col2im
 from numkeras.engine.nn_ops import _relu, bias_relu, relu
-from numkeras.engine.pool_kernels import _route, _running_max
 from numkeras.engine.tensor import Tensor, as_tensor, dtype_name
+from numkeras.kernels.conv import FEW_CHANNELS, _geometry, _pad, _unpad, col2im
+from numkeras.kernels.pool import _route, _running_max
 
 CHUNK_BYTES = 4 << 20
 

@@ -79,6 +79,16 @@ def _rebuild(data, trainable, name, path):
     return variable
 
 
+# Initializer names ("glorot_uniform") are resolved by numkeras.initializers, which hands its
+# `get` over when imported: the engine imports nothing above it.
+_initializers = {"get": None}
+
+
+def use_initializer_lookup(get):
+    """Resolve initializer names and callables with `get` (numkeras.initializers.get)."""
+    _initializers["get"] = get
+
+
 def _initial_value(initializer, shape, dtype):
     named = isinstance(initializer, str)
     if named or (callable(initializer) and not isinstance(initializer, Tensor)):
@@ -87,8 +97,6 @@ def _initial_value(initializer, shape, dtype):
                 "Variable: `shape` is required when the initializer is a name or a callable, "
                 f"got initializer={initializer!r} and shape=None."
             )
-        from numkeras import initializers
-
-        value = initializers.get(initializer)(tuple(shape), dtype=dtype or floatx())
+        value = _initializers["get"](initializer)(tuple(shape), dtype=dtype or floatx())
         return as_array(value, dtype or floatx())
     return as_array(initializer, dtype)

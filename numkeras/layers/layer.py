@@ -14,12 +14,40 @@ from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.engine.variable import Variable
 from numkeras.layers import mask_utils
-from numkeras.layers.keras_tensor import KerasTensor, Node, flatten, is_symbolic, map_structure
+from numkeras.layers.keras_tensor import KerasTensor, Node, is_symbolic
 from numkeras.metrics.metric import Metric
 from numkeras.ops.operation import Operation, any_symbolic, output_spec
+from numkeras.tree import map_structure
 
 _context = threading.local()
+_build_lock = threading.RLock()
 _with_losses = weakref.WeakSet()  # layers holding add_loss values: calls clear them cheaply
+
+
+_BASE_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "autocast")
+
+
+def _closest_names(cls, kwargs):
+    """' Did you mean ...?' for each unknown keyword close to one `cls` accepts (difflib)."""
+    import difflib
+
+    valid = set(_BASE_KWARGS)
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        valid.update(p.name for p in params if p.name != "self" and p.kind in (
+            p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    guesses = []
+    for name in kwargs:
+        close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.7)
+        if close:
+            guesses.append(f" Did you mean {close[0]!r} instead of {name!r}?")
+    return "".join(guesses)
 
 
 class InputSpec:
@@ -49,8 +77,9 @@ class Layer(Operation):
         batch_input_shape = kwargs.pop("batch_input_shape", None)
         kwargs.pop("autocast", None)
         if kwargs:
-            raise TypeError(
-                f"{type(self).__name__}: unrecognized keyword arguments {sorted(kwargs)}."
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}."
+                + _closest_names(type(self), kwargs)
             )
         object.__setattr__(self, "_tracked", [])
         self.name = name or auto_name(type(self).__name__)
@@ -86,7 +115,7 @@ class Layer(Operation):
         for name, value in self._tracked:
             if getattr(self, name, None) is not value:
                 continue
-            for leaf in flatten(value if not isinstance(value, (Layer, Variable)) else [value]):
+            for leaf in _leaves(value):
                 if isinstance(leaf, (Layer, Variable)) and id(leaf) not in seen:
                     seen.add(id(leaf))
                     items.append(leaf)
@@ -102,7 +131,7 @@ class Layer(Operation):
         own = []
         for name, value in self._tracked:
             if getattr(self, name, None) is value:
-                own += [m for m in flatten([value]) if isinstance(m, Metric) and all(
+                own += [m for m in _leaves(value) if isinstance(m, Metric) and all(
                     m is not o for o in own)]
         return own + [m for layer in self._layers for m in layer.metrics]
 
@@ -212,11 +241,15 @@ class Layer(Operation):
             self.build(**config["shapes_dict"])
 
     def _maybe_build(self, input_shape):
+        """Build once, even when several threads make the first call together (the lock is
+        taken only while unbuilt; reentrant, as a model's build builds its layers)."""
         if not self.built:
-            if type(self).build is not Layer.build:  # (the default: sublayers build in call)
-                self.build(input_shape)
-            self.built = True
-            self._build_shape = input_shape
+            with _build_lock:
+                if not self.built:
+                    if type(self).build is not Layer.build:  # (else sublayers build in call)
+                        self.build(input_shape)
+                    self._build_shape = input_shape
+                    self.built = True
 
     def call(self, inputs, *args, **kwargs):
         return inputs
@@ -420,11 +453,17 @@ def _shape_of(t):
 
 
 def _trackable(value):
-    if isinstance(value, (Layer, Variable, Metric)):
-        return True
-    if isinstance(value, (list, tuple, dict)):
-        return any(isinstance(leaf, (Layer, Variable, Metric)) for leaf in flatten(value))
-    return False
+    return any(isinstance(leaf, (Layer, Variable, Metric)) for leaf in _leaves(value))
+
+
+def _leaves(value):
+    """The leaves of an attribute's lists, tuples and dicts in assignment order, as Keras tracks
+    them (not `tree.flatten`'s sorted dict keys)."""
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
 
 
 def _dtype_name(dtype):

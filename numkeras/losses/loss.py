@@ -4,7 +4,7 @@ import numpy as np
 from numkeras import ops
 from numkeras.backend import floatx
 from numkeras.backend.naming import auto_name
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 
 __all__ = ["Loss", "reduce_weighted_values", "squeeze_or_expand_to_same_rank"]
 

@@ -11,9 +11,32 @@ import warnings
 import numpy as np
 
 from numkeras.engine import autodiff
-from numkeras.layers.keras_tensor import flatten
 from numkeras.layers.layer import shape_str
 from numkeras.models import data as data_lib
+from numkeras.tree import flatten
+
+
+def input_mismatch_hint(expected, received):
+    """What to add to 'expected shape E, got G' when the array given had shape `received`:
+    that shape itself, and the fix when it is one sample without the batch axis."""
+    received = tuple(received)
+    text = f" (from an array of shape {shape_str(received)})"
+
+    def fits(sample):
+        return len(sample) == len(received) and all(
+            e is None or e == r for e, r in zip(sample, received))
+
+    sample = tuple(expected[1:])
+    if fits(sample):
+        text += (f". It looks like one sample without the batch axis: pass x[None] or "
+                 f"np.expand_dims(x, 0), of shape {shape_str((1, *received))}")
+    elif sample and sample[-1] == 1 and fits(sample[:-1]):
+        text += (f". It looks like one sample without the batch and channel axes: pass "
+                 f"x[None, ..., None], of shape {shape_str((1, *received, 1))}")
+    elif None not in sample and np.prod(sample) == np.prod(received[1:]):
+        text += f". Did you mean to reshape to {shape_str((-1, *sample))}?"
+        return text
+    return text + "."
 
 
 def check_int(name, value, minimum):

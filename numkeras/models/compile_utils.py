@@ -1,7 +1,7 @@
 """The compiled loss and metrics of a model: resolve names, apply per output, sum."""
 import itertools
 
-from numkeras.layers.keras_tensor import flatten
+from numkeras.tree import flatten
 
 
 def _per_output(value, names, what):

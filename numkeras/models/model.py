@@ -2,11 +2,10 @@
 import numpy as np
 
 from numkeras import distribution
+from numkeras.backend.allocator import apply_step_memory_setting
 from numkeras.backend.traceback_utils import checking_arguments
-from numkeras.engine import autodiff
+from numkeras.engine import Tensor, autodiff
 from numkeras.engine.tape import GradientTape
-from numkeras.engine.tensor import Tensor
-from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.layers.layer import Layer
 from numkeras.models import argument_checks, subclassed
 from numkeras.models import data as data_lib
@@ -20,6 +19,7 @@ from numkeras.models.interrupt import StepGuard
 from numkeras.models.model_saving import SavingMethods
 from numkeras.models.step_io import pack_x_y_sample_weight as _pack
 from numkeras.models.step_io import pythonify_logs
+from numkeras.tree import flatten, map_structure
 
 
 class Model(SavingMethods, Layer):
@@ -140,9 +140,10 @@ class Model(SavingMethods, Layer):
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+            scaled = self.optimizer.scale_loss(loss)  # `apply` divides the gradients back
         self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
         variables = self.trainable_weights
-        grads = tape.gradient(loss, variables)
+        grads = tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -174,6 +175,7 @@ class Model(SavingMethods, Layer):
         from numkeras.callbacks.terminate_on_nan import with_nan_warning
 
         self._assert_compiled("fit")
+        apply_step_memory_setting()  # glibc: steps reuse heap memory (numkeras.config)
         with checking_arguments():  # an error about the arguments is raised from this line
             batch_size = _check_batch_size(batch_size, default=None)
             _check_int("epochs", epochs, 0)
@@ -251,6 +253,7 @@ class Model(SavingMethods, Layer):
         from numkeras.callbacks.callback_list import CallbackList
 
         self._assert_compiled("evaluate")
+        apply_step_memory_setting()  # glibc: steps reuse heap memory (numkeras.config)
         with checking_arguments():  # an error about the arguments is raised from this line
             argument_checks.check_steps("steps", steps)
             source = data_lib.make_source(
@@ -270,6 +273,7 @@ class Model(SavingMethods, Layer):
         batch by batch, as float32 NumPy arrays."""
         from numkeras.callbacks.callback_list import CallbackList
 
+        apply_step_memory_setting()  # glibc: steps reuse heap memory (numkeras.config)
         with checking_arguments():  # an error about the arguments is raised from this line
             argument_checks.check_steps("steps", steps)
             source = data_lib.make_source(x, batch_size=_check_batch_size(batch_size, None),

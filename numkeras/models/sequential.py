@@ -3,9 +3,11 @@ import numpy as np
 
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.layers.input_layer import InputLayer
-from numkeras.layers.keras_tensor import KerasTensor, flatten
+from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import Layer, shape_str
+from numkeras.models import argument_checks
 from numkeras.models.model import Model
+from numkeras.tree import flatten
 
 
 class Sequential(Model):
@@ -156,6 +158,7 @@ class Sequential(Model):
             )
         if expected is None or not isinstance(x, np.ndarray):
             return x
+        received = x.shape
         if x.ndim == len(expected) - 1 and expected[-1] == 1:
             x = x[..., None]
         elif x.ndim == len(expected) + 1 and x.shape[-1] == 1:  # as Keras: drop it
@@ -166,12 +169,10 @@ class Sequential(Model):
         ):
             return x
         first = self._stack[0].name if self._stack else self.name
-        hint = ""
-        if None not in expected[1:] and np.prod(expected[1:]) == np.prod(x.shape[1:]):
-            hint = f" Did you mean to reshape to {shape_str((-1,) + tuple(expected[1:]))}?"
         raise ValueError(
             f'Input 0 of layer "{first}" is incompatible with the layer: expected shape '
-            f"{shape_str(expected)}, got {shape_str(got)}.{hint}"
+            f"{shape_str(expected)}, got {shape_str(got)}"
+            + argument_checks.input_mismatch_hint(expected, received)
         )
 
     def get_config(self):

@@ -30,7 +30,6 @@ from numkeras.engine.math_ops import (
     equal,
     exp,
     floor,
-    floor_divide,
     greater,
     greater_equal,
     isfinite,
@@ -49,7 +48,6 @@ from numkeras.engine.math_ops import (
     mean,
     min,
     minimum,
-    mod,
     multiply,
     negative,
     not_equal,
@@ -71,9 +69,6 @@ from numkeras.engine.math_ops import (
 )
 from numkeras.engine.conv_ops import average_pool, conv, max_pool
 from numkeras.engine.nn_ops import (
-    binary_crossentropy,
-    categorical_crossentropy,
-    dropout,
     elu,
     gelu,
     hard_sigmoid,
@@ -88,7 +83,6 @@ from numkeras.engine.nn_ops import (
     softmax,
     softplus,
     softsign,
-    sparse_categorical_crossentropy,
     swish,
 )
 from numkeras.engine.shape_ops import (
@@ -114,6 +108,49 @@ from numkeras.engine.shape_ops import (
     zeros_like,
 )
 from numkeras.engine.transpose_conv import conv_transpose
+from numkeras.ops.cross_entropy import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    sparse_categorical_crossentropy,
+)
+from numkeras.random import dropout
+from numkeras.ops import linalg, nn, numpy  # noqa: F401  (Keras's submodules)
+from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
+    activations,
+    attention,
+    casting,
+    control_flow,
+    convolution,
+    creation,
+    ctc,
+    elementwise,
+    linear_algebra,
+    normalization,
+    products,
+    rearranging,
+    reductions,
+    scattering,
+    shaping,
+    sorting,
+    spectral,
+)
+from numkeras.ops.activations import *  # noqa: F403
+from numkeras.ops.attention import *  # noqa: F403
+from numkeras.ops.casting import *  # noqa: F403
+from numkeras.ops.control_flow import *  # noqa: F403
+from numkeras.ops.convolution import *  # noqa: F403
+from numkeras.ops.creation import *  # noqa: F403
+from numkeras.ops.ctc import *  # noqa: F403
+from numkeras.ops.elementwise import *  # noqa: F403
+from numkeras.ops.linear_algebra import *  # noqa: F403
+from numkeras.ops.normalization import *  # noqa: F403
+from numkeras.ops.products import *  # noqa: F403
+from numkeras.ops.rearranging import *  # noqa: F403
+from numkeras.ops.reductions import *  # noqa: F403
+from numkeras.ops.scattering import *  # noqa: F403
+from numkeras.ops.shaping import *  # noqa: F403
+from numkeras.ops.sorting import *  # noqa: F403
+from numkeras.ops.spectral import *  # noqa: F403
 
 __all__ = [
     "abs", "absolute", "add", "all", "amax", "amin", "any", "arange", "argmax", "argmin",
@@ -121,11 +158,10 @@ __all__ = [
     "clip", "concatenate", "conv", "conv_transpose",
     "convert_to_numpy", "convert_to_tensor", "cos", "divide",
     "dot", "dropout", "dtype", "elu", "equal", "exp", "expand_dims", "eye", "flatten", "floor",
-    "floor_divide", "full", "gelu", "greater", "greater_equal", "hard_sigmoid", "is_tensor",
-    "isfinite", "isnan", "leaky_relu", "less", "less_equal", "linspace", "log", "log1p",
-    "log_softmax", "logical_and", "logical_not", "logical_or", "logsumexp", "matmul", "max",
-    "max_pool", "maximum", "mean", "min", "minimum", "mod", "moveaxis", "multiply", "negative",
-    "not_equal",
+    "full", "gelu", "greater", "greater_equal", "hard_sigmoid", "is_tensor", "isfinite",
+    "isnan", "leaky_relu", "less", "less_equal", "linspace", "log", "log1p", "log_softmax",
+    "logical_and", "logical_not", "logical_or", "logsumexp", "matmul", "max", "max_pool",
+    "maximum", "mean", "min", "minimum", "moveaxis", "multiply", "negative", "not_equal",
     "one_hot", "ones", "ones_like", "pad", "power", "prod", "relu", "relu6", "repeat",
     "reshape", "round", "rsqrt", "selu", "shape", "sigmoid", "sign", "silu", "sin", "softmax",
     "softplus", "softsign", "sparse_categorical_crossentropy", "split", "sqrt", "square",
@@ -133,6 +169,26 @@ __all__ = [
     "take_along_axis", "tanh", "tile", "transpose", "true_divide", "unstack", "var", "where",
     "zeros", "zeros_like",
 ]
+for _module in (
+    activations,
+    attention,
+    casting,
+    control_flow,
+    convolution,
+    creation,
+    ctc,
+    elementwise,
+    linear_algebra,
+    normalization,
+    products,
+    rearranging,
+    reductions,
+    scattering,
+    shaping,
+    sorting,
+    spectral,
+):
+    __all__ += _module.__all__
 
 from numkeras.ops.operation import wrap_namespace  # noqa: E402  (after every op is imported)
 

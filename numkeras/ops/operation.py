@@ -12,6 +12,10 @@ import inspect
 import numpy as np
 
 from numkeras.backend.naming import auto_name
+from numkeras.engine import autodiff
+from numkeras.engine.tensor import Tensor
+from numkeras.ops.keras_tensor import KerasTensor, Node
+from numkeras.tree import flatten, map_structure
 
 __all__ = ["Operation", "FunctionOperation", "any_symbolic", "get_item", "get_op_class",
            "op_class", "output_spec", "symbolic", "wrap_namespace"]
@@ -39,8 +43,6 @@ class Operation:
         raise NotImplementedError
 
     def symbolic_call(self, *args, **kwargs):
-        from numkeras.layers.keras_tensor import Node
-
         outputs = self.compute_output_spec(*args, **kwargs)
         Node(self, args, kwargs, outputs)
         return outputs
@@ -108,17 +110,17 @@ _KERAS_MATH = {"logsumexp", "rsqrt", "erf", "erfinv", "logdet", "segment_sum", "
                "istft", "qr", "solve"}
 
 
-def keras_module(fn, name):
+def keras_module(name):
     """The Keras module whose class the op `name` serializes as (`keras.src.ops.nn`)."""
-    module = fn.__module__
-    if module.startswith("numkeras.ops.") and module != __name__:
-        return "keras.src.ops." + module.rsplit(".", 1)[1]
     if name in _KERAS_CORE:
         return "keras.src.ops.core"
     if name in _KERAS_MATH:
         return "keras.src.ops.math"
-    if module.endswith(("nn_ops", "conv_ops", "transpose_conv")):
-        return "keras.src.ops.nn"
+    import numkeras.ops
+
+    for submodule in ("nn", "linalg"):  # Keras's submodules, as numkeras.ops views them
+        if name in dir(getattr(numkeras.ops, submodule)):
+            return f"keras.src.ops.{submodule}"
     return "keras.src.ops.numpy"
 
 
@@ -129,7 +131,7 @@ def op_class(fn, name=None):
     if cls is None:
         cls = type(_class_name(name), (FunctionOperation,), {
             "function": staticmethod(fn), "__doc__": f"The `{name}` op in a symbolic graph.",
-            "__module__": __name__, "keras_module": keras_module(fn, name)})
+            "__module__": __name__, "keras_module": keras_module(name)})
         _op_classes[name] = cls
     return cls
 
@@ -193,8 +195,6 @@ def _split_arguments(params, names, args, kwargs):
 
 
 def _is_operand(value):
-    from numkeras.engine.tensor import Tensor
-
     return _symbolic((value,), {}) or isinstance(
         value, (int, float, complex, np.ndarray, np.generic, Tensor)) and not isinstance(
         value, bool)
@@ -240,9 +240,6 @@ def output_spec(fn, args, kwargs):
     """KerasTensors shaped like `fn(*args, **kwargs)`'s outputs, found by running `fn` on
     placeholder arrays: None axes are given two sizes in turn, and output axes that change
     with them are None."""
-    from numkeras.engine import autodiff
-    from numkeras.layers.keras_tensor import KerasTensor, map_structure
-
     runs = []
     for size in _PLACEHOLDER_SIZES:
         def placeholder(value, size=size):
@@ -265,35 +262,24 @@ def output_spec(fn, args, kwargs):
 
 
 def _placeholder(t, size):
-    from numkeras.engine.tensor import Tensor
-
     shape = tuple(size if d is None else d for d in t.shape)
     return Tensor(np.ones(shape, dtype=np.dtype(t.dtype)))
 
 
 def _leaves(out):
-    from numkeras.layers.keras_tensor import flatten
-
     return [leaf for leaf in flatten(out) if _is_array(leaf)]
 
 
 def _rebuild(out, specs):
-    from numkeras.layers.keras_tensor import map_structure
-
     return map_structure(lambda leaf: next(specs) if _is_array(leaf) else leaf, out)
 
 
 def _is_array(value):
-    from numkeras.engine.tensor import Tensor
-
     return isinstance(value, (Tensor, np.ndarray, np.generic))
 
 
 def _dtype_of(value):
     return str(getattr(value, "dtype", np.asarray(value).dtype))
-
-
-_keras_tensor_class = None
 
 
 def any_symbolic(args, kwargs):
@@ -304,13 +290,8 @@ def any_symbolic(args, kwargs):
 def _symbolic(args, kwargs):
     """Whether a KerasTensor is anywhere in the arguments (nested lists, tuples, dicts):
     cheap for plain tensors, as every eager op and layer call passes through here."""
-    global _keras_tensor_class
-    if _keras_tensor_class is None:
-        from numkeras.layers.keras_tensor import KerasTensor
-
-        _keras_tensor_class = KerasTensor
     for value in (*args, *kwargs.values()):
-        if isinstance(value, _keras_tensor_class):
+        if isinstance(value, KerasTensor):
             return True
         if isinstance(value, (list, tuple)):
             if _symbolic(value, {}):

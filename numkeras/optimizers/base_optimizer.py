@@ -5,6 +5,7 @@ Subclasses follow Keras's split: `build(variables)` creates the slot variables a
 NumPy array of the variable's dtype and `learning_rate` a Python float; updates write into
 `variable.data` in place, using `self._buffers[i]` as scratch space to avoid allocations.
 """
+import collections
 import numbers
 import re
 import warnings
@@ -12,13 +13,22 @@ from collections import defaultdict
 
 import numpy as np
 
-from numkeras import distribution
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.engine.variable import Variable
 from numkeras.optimizers.clipping import clip_by_global_norm, clip_by_norm
 from numkeras.optimizers.schedules import learning_rate_schedule as lr_schedules
 
 _name_uids = defaultdict(int)
+
+
+# How gradients are combined across processes before an update: None in one process; in
+# data-parallel training numkeras.distribution sets it (every process's rows, averaged).
+_gradient_reduction = {"reduce": None}
+
+
+def set_gradient_reduction(reduce):
+    """`reduce(grads, variables) -> grads`, applied by every optimizer before it updates."""
+    _gradient_reduction["reduce"] = reduce
 
 
 def _auto_name(class_name):
@@ -142,11 +152,19 @@ class Optimizer:
         self.built = True
 
     def _reindex(self):
-        self._index = {id(v): i for i, v in enumerate(self._trainable_variables)}
+        """Slots are found by their variable's path (`dense/kernel`), so a variable rebuilt with
+        the same path (a pickle, a deepcopy, a reloaded model) still has them; variables that
+        share a path (unnamed ones), or whose path changed, are found by identity."""
+        variables = self._trainable_variables
+        paths = collections.Counter(v.path for v in variables)
+        self._index = {id(v): i for i, v in enumerate(variables)}
+        self._index.update((v.path, i) for i, v in enumerate(variables) if paths[v.path] == 1)
         self._buffers = [np.empty_like(v.data) for v in self._trainable_variables]
 
     def _get_variable_index(self, variable):
-        return self._index[id(variable)]
+        """The index of `variable`'s slots (KeyError for a variable not built with)."""
+        index = self._index.get(variable.path)
+        return self._index[id(variable)] if index is None else index
 
     @property
     def variables(self):
@@ -229,14 +247,14 @@ class Optimizer:
             if not self.built:
                 self.build(trainable_variables)
             for v in trainable_variables:
-                if id(v) not in self._index:
+                if v.path not in self._index and id(v) not in self._index:
                     raise ValueError(f"Unknown variable: {v!r}. This optimizer can only update "
                                      "the variables it was built with; make a new optimizer "
                                      "for new variables.")
         grads, trainable_variables = self._prepare_gradients(grads, trainable_variables)
-        replica = distribution.current()
-        if replica is not None:  # data-parallel training: the global batch's gradients
-            grads = replica.reduce_gradients(grads, trainable_variables)
+        reduce = _gradient_reduction["reduce"]
+        if reduce is not None:  # data-parallel training: the global batch's gradients
+            grads = reduce(grads, trainable_variables)
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         self._apply_prepared(grads, trainable_variables)
@@ -438,8 +456,8 @@ class Optimizer:
             )
         return cls(**config)
 
-    # Slot lookups are keyed by id(); rebuild them when a pickle or deepcopy makes new
-    # variable objects (the list of variables itself survives, with identities preserved).
+    # Variables sharing a path are looked up by id(): rebuild the index when a pickle or
+    # deepcopy makes new variable objects (the list of variables survives, identities kept).
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_index"], state["_buffers"] = {}, []

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from numkeras.backend.naming import to_snake_case
-from numkeras.layers.keras_tensor import flatten
+from numkeras.tree import flatten
 
 __all__ = ["walk", "weights_to_bytes", "save_weights", "load_weights"]
 
@@ -47,8 +47,9 @@ def _walk_container(container, path, visited):
     used = {}
     for item in container.values() if isinstance(container, dict) else container:
         if _saveable(item):
-            yield from _walk(item, f"{path}/{_unique(to_snake_case(type(item).__name__), used)}",
-                             visited)
+            # Keras names the entry after its own class (`_keras_class` where ours differs)
+            name = getattr(type(item), "_keras_class", type(item).__name__)
+            yield from _walk(item, f"{path}/{_unique(to_snake_case(name), used)}", visited)
         elif isinstance(item, (list, tuple, dict)):
             yield from _walk_container(item, f"{path}/{_unique('container', used)}", visited)
 
@@ -127,8 +128,9 @@ def save_weights(model, target):
 def load_weights(model, source, skip_mismatch=False):
     """Load `source` (a path or file object in Keras 3's layout) into `model`.
 
-    Every count and shape is checked before any variable changes, so a bad file leaves the
-    model as it was. Mismatches raise ValueError; with `skip_mismatch` they warn and skip.
+    Every count and shape is checked, and every array read, before any variable changes, so
+    a bad file leaves the model as it was. Mismatches raise ValueError; with `skip_mismatch`
+    they warn and skip.
     """
     import h5py
 
@@ -142,12 +144,16 @@ def load_weights(model, source, skip_mismatch=False):
             if step is not None:
                 plan.append(step)
         _check_unused(f, used, model, skip_mismatch)
-        for obj, pairs in plan:
-            if _custom_store(obj):
-                obj.load_own_variables({key: ds[()] for key, ds in pairs})
-                continue
-            for variable, ds in pairs:
-                variable.assign(np.asarray(ds[()], dtype=variable.data.dtype))
+        # read every array (a corrupt chunk fails here) before the first assignment
+        values = [(obj, {key: ds[()] for key, ds in pairs}) if _custom_store(obj) else
+                  (obj, [(v, np.asarray(ds[()], v.data.dtype)) for v, ds in pairs])
+                  for obj, pairs in plan]
+    for obj, read in values:
+        if _custom_store(obj):
+            obj.load_own_variables(read)
+            continue
+        for variable, value in read:
+            variable.assign(value)
 
 
 def _plan(model, obj, where, datasets, skip_mismatch):

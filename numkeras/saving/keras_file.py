@@ -44,9 +44,7 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         return
     members = _members(model)
     if zipped is False:
-        os.makedirs(path, exist_ok=True)
-        for name, data in members.items():
-            atomic.write_bytes(os.path.join(path, name), data)
+        atomic.write_folder(path, members)
         return
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:  # ZIP_STORED, as Keras
@@ -105,7 +103,10 @@ def _existing(filepath):
                         f"{type(filepath).__name__}.")
     path = os.fspath(filepath)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"No such file: '{path}'.")
+        near = [path + ext for ext in (".keras", ".weights.h5", ".h5")
+                if os.path.isfile(path + ext)]
+        hint = f" Did you mean '{near[0]}'?" if near else ""
+        raise FileNotFoundError(f"No such file: '{path}'.{hint}")
     return path
 
 

@@ -6,13 +6,14 @@ each call's arguments hold `__keras_tensor__` dicts whose `keras_history` is
 nodes are read too.
 """
 from numkeras.layers.input_layer import InputLayer
-from numkeras.layers.keras_tensor import KerasTensor, flatten, map_structure
+from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.ops.operation import FunctionOperation, get_op_class
 from numkeras.saving.serialization import (
     deserialize_keras_object,
     dtype_policy,
     serialize_keras_object,
 )
+from numkeras.tree import flatten, map_structure
 
 __all__ = ["sequential_config", "sequential_from_config", "keras_layer_order",
            "functional_config", "functional_from_config", "clone_model"]

@@ -200,9 +200,9 @@ def _instantiate(cls, inner, config):
 def _build(layer, shape):
     """Keras's `build_from_config`: subclassed models build by running once on zeros."""
     from numkeras.engine import autodiff
-    from numkeras.layers.keras_tensor import map_structure
     from numkeras.models import Model, Sequential
     from numkeras.models.functional import Functional
+    from numkeras.tree import map_structure
 
     if isinstance(layer, Sequential):
         layer.build(shape)

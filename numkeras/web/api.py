@@ -10,10 +10,10 @@ import numpy as np
 from numkeras.engine.autodiff import no_grad
 from numkeras.layers.convolutional.base_conv import BaseConv
 from numkeras.layers.input_layer import InputLayer
-from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.layers.pooling.base_pooling import BasePooling
 from numkeras.models.functional import Functional
 from numkeras.models.sequential import Sequential
+from numkeras.tree import flatten, map_structure
 
 IMAGE_SIZE = 28
 _EXPECTED = '{"image": [[...28 rows of 28 numbers in 0..1...]]}'
@@ -35,7 +35,7 @@ def parse_image(body):
     """The `image` of a JSON body as a (28, 28) float32 array in [0, 1], or an ApiError."""
     try:
         payload = json.loads(body, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # too deep: RecursionError
         raise ApiError(400, f"The body is not valid JSON ({e}); expected {_EXPECTED}.") from None
     if not isinstance(payload, dict) or "image" not in payload:
         got = "an object without 'image'" if isinstance(payload, dict) else type(payload).__name__
