@@ -107,7 +107,7 @@ def test_summary_of_an_ops_graph_matches_keras(keras):
     lines = []
     for K in (numkeras, keras):
         text = []
-        ops_graph(K).summary(print_fn=lambda s, **_: text.append(s))
+        ops_graph(K).summary(print_fn=lambda s, text=text, **_: text.append(s))
         lines.append([row.split("│")[2:4] for row in "\n".join(text).splitlines()
                       if row.startswith("│")])
     assert lines[0] == lines[1]  # shapes and parameter counts, row by row
