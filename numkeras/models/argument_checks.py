@@ -163,8 +163,8 @@ def check_target_arrays(model, y, method):
             type(model).compute_loss is not Model.compute_loss):
         return  # a custom step may not need targets at all
     compile_loss = model._compile_loss
-    if not compile_loss.has_loss():
-        return
+    if not compile_loss.has_loss() or compile_loss.losses is None:
+        return  # (a subclassed model's outputs are named at its first step)
     names = [loss.name for loss in compile_loss.losses if loss is not None]
     if y is None:
         raise ValueError(f"`{method}` needs targets `y`: the model was compiled with "

@@ -189,3 +189,7 @@ for _module in (
     spectral,
 ):
     __all__ += _module.__all__
+
+from numkeras.ops.operation import wrap_namespace  # noqa: E402  (after every op is imported)
+
+wrap_namespace(globals(), __all__)  # each op records a graph node when given KerasTensors
