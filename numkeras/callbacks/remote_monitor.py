@@ -1,6 +1,5 @@
 """RemoteMonitor: POST each epoch's logs to a server, with the standard library's urllib."""
 import json
-import urllib.parse
 import warnings
 
 import numpy as np
@@ -28,6 +27,8 @@ class RemoteMonitor(Callback):
         self.headers, self.send_as_json = headers, send_as_json
 
     def on_epoch_end(self, epoch, logs=None):
+        import urllib.request  # here, not at import: it loads ssl and http (~15 ms)
+
         send = {"epoch": epoch}
         for key, value in (logs or {}).items():
             send[key] = value.item() if isinstance(value, (np.ndarray, np.generic)) else value
@@ -36,8 +37,6 @@ class RemoteMonitor(Callback):
         else:
             body = urllib.parse.urlencode({self.field: json.dumps(send)}).encode("utf-8")
             kind = "application/x-www-form-urlencoded"
-        import urllib.request  # here, not at import: it loads ssl and http (~15 ms)
-
         request = urllib.request.Request(self.root + self.path, data=body, method="POST",
                                          headers={"Content-Type": kind, **(self.headers or {})})
         try:
