@@ -2,11 +2,11 @@
 
 From the ground up (each tier may import only the tiers below it; a package may import itself):
 
-0. `tree`, `backend`, `kernels`, `utils.io_utils`, `_api_exclusions`: nested structures, the
-   process's settings, the pure NumPy kernels (im2col, pooling windows), where messages go, and
-   the API census's reviewed exclusions, needing nothing above them.
-1. `config`, `engine`, `dtype_policies`: tensors, the tape and the ops with their VJPs, and the
-   dtype policies that settings name.
+0. `tree`, `backend`, `kernels`: nested structures, the process's settings, and the pure
+   NumPy kernels (im2col, pooling windows), needing nothing above them; `_api_exclusions`,
+   a table of the Keras names numkeras will not have; `utils.io_utils`, the logging switches.
+1. `config` and `dtype_policies` (settings over the backend's); `engine`: tensors, the tape
+   and the ops with their VJPs.
 2. `ops` (the public op namespace over the engine) and `random` (seeded generators).
 3. `activations`, `initializers`, `constraints`, `regularizers`, and the bases other pieces
    name: `metrics.metric` (layers track metrics) and Keras-object serialization
@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "numkeras"
 TIERS = [
     ["tree", "backend", "kernels", "_api_exclusions", "utils.io_utils"],
-    ["config", "engine", "dtype_policies"],
+    ["config", "dtype_policies", "engine"],
     ["ops", "random"],
     ["activations", "initializers", "constraints", "regularizers", "metrics.metric",
      "saving.serialization", "saving.object_registration", "saving.compile_config"],
@@ -47,8 +47,6 @@ _SAVING = "Model's save/load/config methods hand over to numkeras.saving when ca
 _REGISTRY = "deserializing names the built-in classes (Model, Sequential, Functional, Layer, ...)"
 _DISTRIBUTION = "the trainer asks distribution.current() for its sharding and step wrapping"
 KNOWN = {
-    ("numkeras.backend", "numkeras.layers.keras_tensor"):
-        "keras.backend.is_keras_tensor names the symbolic tensor class, imported when called",
     ("numkeras.models", "numkeras.saving.keras_file"): "keras.models.load_model, re-exported",
     ("numkeras.models", "numkeras.saving.model_config"): "keras.models.clone_model, re-exported",
     ("numkeras.models.functional", "numkeras.saving"): _SAVING,
@@ -63,6 +61,8 @@ KNOWN = {
     ("numkeras.saving.serialization", "numkeras.models.sequential"): _REGISTRY,
     ("numkeras.saving.serialization", "numkeras.optimizers"): _REGISTRY,
     ("numkeras.utils.plotting", "numkeras.models.functional"): "plot_model draws a graph's nodes",
+    ("numkeras.backend", "numkeras.layers.keras_tensor"):
+        "keras.backend.is_keras_tensor names the layers' KerasTensor (Keras keeps it in backend)",
 }
 
 
