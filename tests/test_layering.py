@@ -2,10 +2,11 @@
 
 From the ground up (each tier may import only the tiers below it; a package may import itself):
 
-0. `tree`, `backend`, `kernels`: nested structures, the process's settings, and the pure
-   NumPy kernels (im2col, pooling windows), needing nothing above them; `_api_exclusions`,
-   a table of the Keras names numkeras will not have.
-1. `config`, `engine`: tensors, the tape and the ops with their VJPs.
+0. `tree`, `backend`, `kernels`, `utils.io_utils`, `_api_exclusions`: nested structures, the
+   process's settings, the pure NumPy kernels (im2col, pooling windows), where messages go, and
+   the API census's reviewed exclusions, needing nothing above them.
+1. `config`, `engine`, `dtype_policies`: tensors, the tape and the ops with their VJPs, and the
+   dtype policies that settings name.
 2. `ops` (the public op namespace over the engine) and `random` (seeded generators).
 3. `activations`, `initializers`, `constraints`, `regularizers`, and the bases other pieces
    name: `metrics.metric` (layers track metrics) and Keras-object serialization
@@ -28,8 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "numkeras"
 TIERS = [
-    ["tree", "backend", "kernels", "_api_exclusions"],
-    ["config", "engine"],
+    ["tree", "backend", "kernels", "_api_exclusions", "utils.io_utils"],
+    ["config", "engine", "dtype_policies"],
     ["ops", "random"],
     ["activations", "initializers", "constraints", "regularizers", "metrics.metric",
      "saving.serialization", "saving.object_registration", "saving.compile_config"],
@@ -46,6 +47,8 @@ _SAVING = "Model's save/load/config methods hand over to numkeras.saving when ca
 _REGISTRY = "deserializing names the built-in classes (Model, Sequential, Functional, Layer, ...)"
 _DISTRIBUTION = "the trainer asks distribution.current() for its sharding and step wrapping"
 KNOWN = {
+    ("numkeras.backend", "numkeras.layers.keras_tensor"):
+        "keras.backend.is_keras_tensor names the symbolic tensor class, imported when called",
     ("numkeras.models", "numkeras.saving.keras_file"): "keras.models.load_model, re-exported",
     ("numkeras.models", "numkeras.saving.model_config"): "keras.models.clone_model, re-exported",
     ("numkeras.models.functional", "numkeras.saving"): _SAVING,

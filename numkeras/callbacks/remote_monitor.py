@@ -1,8 +1,6 @@
 """RemoteMonitor: POST each epoch's logs to a server, with the standard library's urllib."""
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 import warnings
 
 import numpy as np
@@ -38,11 +36,13 @@ class RemoteMonitor(Callback):
         else:
             body = urllib.parse.urlencode({self.field: json.dumps(send)}).encode("utf-8")
             kind = "application/x-www-form-urlencoded"
+        import urllib.request  # here, not at import: it loads ssl and http (~15 ms)
+
         request = urllib.request.Request(self.root + self.path, data=body, method="POST",
                                          headers={"Content-Type": kind, **(self.headers or {})})
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 response.read()
-        except (urllib.error.URLError, OSError):
+        except OSError:  # URLError is an OSError
             warnings.warn(f"Could not reach RemoteMonitor root server at {self.root}",
                           stacklevel=2)
