@@ -11,9 +11,11 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     ops,
     optimizers,
+    preprocessing,
     random,
     regularizers,
     saving,
@@ -42,7 +44,7 @@ def version():
 
 __all__ = [
     "DTypePolicy", "FloatDTypePolicy", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer",
-    "dtype_policies", "version",
+    "dtype_policies", "mixed_precision", "preprocessing", "version",
     "GradientTape", "Input", "Layer", "Model", "Sequential", "Tensor", "Variable", "activations",
     "backend", "callbacks", "config", "constraints", "datasets", "initializers", "layers",
     "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "tree",

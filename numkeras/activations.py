@@ -1,10 +1,5 @@
-"""Activation functions by name, as `Dense(..., activation="relu")` resolves them.
-
-Each is built from `numkeras.ops`, so its gradient comes from the ops' VJPs. The ones Keras
-also has as ops (`celu`, `glu`, `sparsemax`, ...) live here until `ops` re-exports them.
-"""
-import numpy as np
-
+"""Activation functions by name, as `Dense(..., activation="relu")` resolves them: the ops of
+`numkeras.ops`, or built from them (so gradients come from the ops' VJPs)."""
 from numkeras import ops
 
 
@@ -38,92 +33,9 @@ def gelu(x, approximate=False):
     return ops.gelu(x, approximate=approximate)
 
 
-def celu(x, alpha=1.0):
-    """max(x, 0) + alpha * expm1(min(x, 0) / alpha)."""
-    x = ops.convert_to_tensor(x)
-    return ops.maximum(x, 0.0) + alpha * (ops.exp(ops.minimum(x, 0.0) / alpha) - 1.0)
-
-
-def glu(x, axis=-1):
-    """Gated linear unit: the first half of `axis` times the sigmoid of the second half."""
-    x = ops.convert_to_tensor(x)
-    if x.shape[axis] % 2 != 0:
-        raise ValueError(
-            f"glu: axis size must be divisible by 2. Received: x.shape={x.shape} with "
-            f"axis={axis}"
-        )
-    a, b = ops.split(x, 2, axis=axis)
-    return a * ops.sigmoid(b)
-
-
-def hard_tanh(x):
-    return ops.clip(x, -1.0, 1.0)
-
-
-def hard_shrink(x, threshold=0.5):
-    x = ops.convert_to_tensor(x)
-    return ops.where(ops.abs(x) > threshold, x, 0.0)
-
-
-def soft_shrink(x, threshold=0.5):
-    x = ops.convert_to_tensor(x)
-    return ops.where(x > threshold, x - threshold, ops.where(x < -threshold, x + threshold, 0.0))
-
-
-def tanh_shrink(x):
-    x = ops.convert_to_tensor(x)
-    return x - ops.tanh(x)
-
-
-def sparse_plus(x):
-    """0 below -1, (x + 1)² / 4 on [-1, 1), x above."""
-    x = ops.convert_to_tensor(x)
-    return ops.where(x <= -1, 0.0, ops.where(x < 1, 0.25 * ops.square(x + 1), x))
-
-
-def sparse_sigmoid(x):
-    """0 below -1, (x + 1) / 2 between, 1 above."""
-    x = ops.convert_to_tensor(x)
-    return ops.where(x <= -1, 0.0, ops.where(x >= 1, 1.0, 0.5 * (x + 1)))
-
-
-def squareplus(x, b=4):
-    x = ops.convert_to_tensor(x)
-    return (x + ops.sqrt(ops.square(x) + b)) / 2
-
-
-def threshold(x, threshold, default_value):
-    x = ops.convert_to_tensor(x)
-    return ops.where(x > threshold, x, default_value)
-
-
-def log_sigmoid(x):
-    return -ops.softplus(-ops.convert_to_tensor(x))
-
-
-def hard_silu(x):
-    x = ops.convert_to_tensor(x)
-    return x * ops.hard_sigmoid(x)
-
-
 def mish(x):
     x = ops.convert_to_tensor(x)
     return x * ops.tanh(ops.softplus(x))
-
-
-def sparsemax(x, axis=-1):
-    """Euclidean projection onto the simplex: max(x - tau, 0). The support is found in NumPy;
-    tau is then an op of x over that support, so the gradient is sparsemax's Jacobian."""
-    x = ops.convert_to_tensor(x)
-    data = ops.convert_to_numpy(x)
-    ranked = -np.sort(-data, axis=axis)
-    r = np.arange(1, data.shape[axis] + 1).reshape(
-        [-1 if i == axis % data.ndim else 1 for i in range(data.ndim)])
-    k = np.sum(ranked - (np.cumsum(ranked, axis=axis) - 1) / r > 0, axis=axis, keepdims=True)
-    kth = np.take_along_axis(ranked, k - 1, axis=axis)
-    support = data >= kth
-    tau = (ops.sum(ops.where(support, x, 0.0), axis=axis, keepdims=True) - 1) / k.astype(x.dtype)
-    return ops.maximum(x - tau, 0.0)
 
 
 _ACTIVATIONS = {
@@ -131,11 +43,12 @@ _ACTIVATIONS = {
     "selu": ops.selu, "gelu": gelu, "silu": ops.silu, "swish": ops.silu,
     "sigmoid": ops.sigmoid, "hard_sigmoid": ops.hard_sigmoid, "tanh": ops.tanh,
     "softplus": ops.softplus, "softsign": ops.softsign, "softmax": softmax,
-    "log_softmax": ops.log_softmax, "exponential": ops.exp, "celu": celu, "glu": glu,
-    "hard_tanh": hard_tanh, "hard_shrink": hard_shrink, "soft_shrink": soft_shrink,
-    "tanh_shrink": tanh_shrink, "sparse_plus": sparse_plus, "sparse_sigmoid": sparse_sigmoid,
-    "squareplus": squareplus, "threshold": threshold, "log_sigmoid": log_sigmoid,
-    "hard_silu": hard_silu, "hard_swish": hard_silu, "mish": mish, "sparsemax": sparsemax,
+    "log_softmax": ops.log_softmax, "exponential": ops.exp, "celu": ops.celu, "glu": ops.glu,
+    "hard_tanh": ops.hard_tanh, "hard_shrink": ops.hard_shrink, "soft_shrink": ops.soft_shrink,
+    "tanh_shrink": ops.tanh_shrink, "sparse_plus": ops.sparse_plus,
+    "sparse_sigmoid": ops.sparse_sigmoid, "squareplus": ops.squareplus,
+    "threshold": ops.threshold, "log_sigmoid": ops.log_sigmoid, "hard_silu": ops.hard_silu,
+    "hard_swish": ops.hard_silu, "mish": mish, "sparsemax": ops.sparsemax,
 }
 _ALIASES = {"swish", "hard_swish"}  # Keras serializes these as silu and hard_silu
 globals().update({k: v for k, v in _ACTIVATIONS.items() if k not in globals()})

@@ -32,14 +32,15 @@ from numkeras.backend.config import (
     set_floatx,
     set_image_data_format,
 )
-from numkeras.dtype_policies import dtype_policy, set_dtype_policy
-from numkeras.utils.io_utils import (
+from numkeras.backend.dtype_policies import dtype_policy, set_dtype_policy
+from numkeras.backend.io_utils import (
     disable_interactive_logging,
     enable_interactive_logging,
     is_interactive_logging_enabled,
 )
 
 __all__ = [
+    "disable_flash_attention", "enable_flash_attention", "is_flash_attention_enabled",
     "disable_interactive_logging", "dtype_policy", "enable_interactive_logging",
     "set_dtype_policy",
     "is_interactive_logging_enabled", "max_epochs", "max_steps_per_epoch", "set_max_epochs",
@@ -113,6 +114,22 @@ def set_nan_policy(policy):
             f"received policy={policy!r}."
         )
     _state["nan_policy"] = policy
+
+
+def is_flash_attention_enabled():
+    """None (Keras's "choose automatically") unless set: numkeras has no flash attention
+    kernel, so the setting is only recorded; attention always runs the plain computation."""
+    return _state.get("flash_attention")
+
+
+def enable_flash_attention():
+    """Record the request (see `is_flash_attention_enabled`); attention is unchanged."""
+    _state["flash_attention"] = True
+
+
+def disable_flash_attention():
+    """Record the request (see `is_flash_attention_enabled`); attention is unchanged."""
+    _state["flash_attention"] = False
 
 
 def is_traceback_filtering_enabled():

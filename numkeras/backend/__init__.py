@@ -1,7 +1,7 @@
 """`numkeras.backend`: global settings and session state (`clear_session`, `floatx`, ...)."""
 import gc
 
-from numkeras.backend import config, naming
+from numkeras.backend import dtype_policies, naming
 from numkeras.backend.config import (
     epsilon,
     floatx,
@@ -43,10 +43,10 @@ def get_uid(prefix=""):
 
 
 def is_keras_tensor(x):
-    """Whether `x` is a symbolic KerasTensor (a functional model's input or layer output)."""
-    from numkeras.layers.keras_tensor import KerasTensor
-
-    return isinstance(x, KerasTensor)
+    """Whether `x` is a symbolic KerasTensor (a functional model's input or layer output);
+    known by its class, as the backend sits below the layers that define it."""
+    return any(c.__name__ == "KerasTensor" and c.__module__.startswith("numkeras.")
+               for c in type(x).__mro__)
 
 
 def clear_session(free_memory=True):
@@ -62,6 +62,6 @@ def clear_session(free_memory=True):
     >>> clear_session()
     """
     naming.reset()
-    config.session["dtype_policy"] = None  # Keras's clear_session drops the global policy
+    dtype_policies._global["policy"] = None  # Keras's clear_session drops the global policy
     if free_memory:
         gc.collect()

@@ -1,9 +1,9 @@
 """EarlyStopping: end `fit` when a monitored metric stops improving."""
 import warnings
 
+from numkeras.backend import io_utils
 from numkeras.callbacks.callback import check_argument
 from numkeras.callbacks.monitor_callback import MonitorCallback
-from numkeras.utils import io_utils
 
 
 class EarlyStopping(MonitorCallback):

@@ -1,8 +1,8 @@
 """LearningRateScheduler: set the learning rate from `schedule(epoch, lr)` before each epoch."""
 import numpy as np
 
+from numkeras.backend import io_utils
 from numkeras.callbacks.callback import Callback
-from numkeras.utils import io_utils
 
 
 class LearningRateScheduler(Callback):

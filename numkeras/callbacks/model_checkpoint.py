@@ -5,8 +5,8 @@ import warnings
 
 import numpy as np
 
+from numkeras.backend import io_utils
 from numkeras.callbacks.monitor_callback import MonitorCallback
-from numkeras.utils import io_utils
 
 
 def _check_template(filepath):

@@ -3,9 +3,9 @@ import warnings
 
 import numpy as np
 
+from numkeras.backend import io_utils
 from numkeras.callbacks.callback import check_argument
 from numkeras.callbacks.monitor_callback import MonitorCallback
-from numkeras.utils import io_utils
 
 
 class ReduceLROnPlateau(MonitorCallback):

@@ -469,7 +469,7 @@ def _leaves(value):
 
 def _dtype_name(dtype):
     if dtype is None:  # the global DTypePolicy's, floatx() unless one was set
-        from numkeras.dtype_policies import dtype_policy
+        from numkeras.backend.dtype_policies import dtype_policy
 
         return dtype_policy().name
     if isinstance(dtype, dict):  # a serialized DTypePolicy

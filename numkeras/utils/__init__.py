@@ -3,6 +3,11 @@
 windows, image and text folders), image files (Pillow, the `image` extra), custom object
 registration, `plot_history` and `plot_model` (matplotlib, the `plot` extra)."""
 from numkeras.backend import clear_session, is_keras_tensor, standardize_dtype
+from numkeras.backend.io_utils import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 from numkeras.saving.object_registration import (
     CustomObjectScope,
     custom_object_scope,
@@ -12,6 +17,7 @@ from numkeras.saving.object_registration import (
     register_keras_serializable,
 )
 from numkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from numkeras.utils.config import Config
 from numkeras.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from numkeras.utils.dataset_utils import split_dataset
 from numkeras.utils.directory_datasets import (
@@ -21,11 +27,6 @@ from numkeras.utils.directory_datasets import (
 from numkeras.utils.file_utils import get_file
 from numkeras.utils.graph_utils import get_source_inputs
 from numkeras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
-from numkeras.utils.io_utils import (
-    disable_interactive_logging,
-    enable_interactive_logging,
-    is_interactive_logging_enabled,
-)
 from numkeras.utils.numerical_utils import normalize, to_categorical
 from numkeras.utils.plotting import plot_history, plot_model
 from numkeras.utils.progbar import Progbar
@@ -42,6 +43,6 @@ __all__ = [
     "image_dataset_from_directory", "text_dataset_from_directory", "array_to_img",
     "img_to_array", "load_img", "disable_interactive_logging", "enable_interactive_logging",
     "is_interactive_logging_enabled", "clear_session", "is_keras_tensor", "standardize_dtype",
-    "get_source_inputs", "save_img", "pad_sequences", "timeseries_dataset_from_array",
+    "get_source_inputs", "Config", "save_img", "pad_sequences", "timeseries_dataset_from_array",
     "set_random_seed", "split_dataset", "to_categorical",
 ]

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from numkeras.utils import io_utils
+from numkeras.backend import io_utils
 
 __all__ = ["Progbar"]
 

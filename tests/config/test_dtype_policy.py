@@ -66,3 +66,20 @@ def test_bad_and_mixed_policies_raise():
     with pytest.raises(ValueError, match="mixed precision"):
         nk.config.set_dtype_policy("mixed_float16")
     assert nk.config.dtype_policy().name == "float32"
+
+
+def test_mixed_precision_preprocessing_and_flash_attention_names_as_keras(keras):
+    for module, theirs in ((nk.mixed_precision, keras.mixed_precision),
+                           (nk.preprocessing, keras.preprocessing),
+                           (nk.preprocessing.sequence, keras.preprocessing.sequence)):
+        assert [n for n in dir(theirs) if not n.startswith("_")] == sorted(module.__all__)
+    assert nk.mixed_precision.global_policy() == nk.DTypePolicy("float32")
+    assert repr(nk.mixed_precision.global_policy()) == repr(keras.mixed_precision.global_policy())
+    assert nk.config.is_flash_attention_enabled() is keras.config.is_flash_attention_enabled()
+    try:
+        nk.config.enable_flash_attention()
+        assert nk.config.is_flash_attention_enabled() is True
+        nk.config.disable_flash_attention()
+        assert nk.config.is_flash_attention_enabled() is False
+    finally:
+        nk.config._state.pop("flash_attention")
