@@ -1,7 +1,7 @@
 """`numkeras.config`: global settings, as `keras.config`, plus the NaN policy for input data.
 
 Keras's settings (`floatx`, `epsilon`, `image_data_format` and their setters, `backend`) are
-the ones in `numkeras.backend`. numkeras adds one of its own:
+the ones in `numkeras.backend`. numkeras adds two of its own:
 
 - `set_nan_policy("raise")` (the default): NaN or infinite values in the arrays given to
   `fit`, `evaluate`, `predict` or `*_on_batch` (inputs, targets, sample weights) raise a
@@ -10,11 +10,16 @@ the ones in `numkeras.backend`. numkeras adds one of its own:
   loss is then likely NaN too: `callbacks.TerminateOnNaN` stops training at the first such
   batch, and without it `fit` warns once).
 
+- `set_blas_threads(n)` fixes the number of BLAS threads (`None`: numkeras chooses them from
+  the cores other processes leave free, see `numkeras/backend/blas_threads.py`);
+  `blas_threads()` is the count in use.
+
 Traceback filtering, which Keras can switch on and off here, does not exist in numkeras:
 errors about arguments are raised from the public call itself and no frame is ever hidden,
 so `is_traceback_filtering_enabled()` is always False and the switches do nothing.
 """
 from numkeras.backend import backend
+from numkeras.backend.blas_threads import blas_threads, set_blas_threads
 from numkeras.backend.config import (
     epsilon,
     floatx,
@@ -25,9 +30,9 @@ from numkeras.backend.config import (
 )
 
 __all__ = [
-    "backend", "disable_traceback_filtering", "enable_traceback_filtering", "epsilon",
-    "floatx", "image_data_format", "is_traceback_filtering_enabled", "nan_policy",
-    "set_epsilon", "set_floatx", "set_image_data_format", "set_nan_policy",
+    "backend", "blas_threads", "disable_traceback_filtering", "enable_traceback_filtering",
+    "epsilon", "floatx", "image_data_format", "is_traceback_filtering_enabled", "nan_policy",
+    "set_blas_threads", "set_epsilon", "set_floatx", "set_image_data_format", "set_nan_policy",
 ]
 
 NAN_POLICIES = ("raise", "warn")

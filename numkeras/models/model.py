@@ -2,6 +2,7 @@
 import numpy as np
 
 from numkeras import distribution
+from numkeras.backend import blas_threads
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import autodiff
 from numkeras.engine.tape import GradientTape
@@ -194,6 +195,7 @@ class Model(SavingMethods, Layer):
                                  steps=data.num_batches)
         self.stop_training, self._initial_epoch, epoch_logs = False, None, {}
         with StepGuard() as guard:
+            blas_threads.refresh()  # as many BLAS threads as other processes leave cores
             callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
             train_step = distribution.step_function(self, "train")  # MPI: state of process 0
             for epoch in range(self._initial_epoch or initial_epoch, epochs):
@@ -202,6 +204,7 @@ class Model(SavingMethods, Layer):
                 logs = None
                 for step, batch in data:
                     callbacks.on_train_batch_begin(step)
+                    blas_threads.refresh(during_fit=True)
                     logs = pythonify_logs(guard.run(train_step, _pack(*batch)))
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
@@ -234,6 +237,7 @@ class Model(SavingMethods, Layer):
         """Run the test step over one epoch of `data`; fires the `on_test_*` hooks."""
         self.reset_metrics()
         logs = {}
+        blas_threads.refresh()
         callbacks.on_test_begin()
         test_step = distribution.step_function(self, "test")
         with autodiff.no_grad():
@@ -279,6 +283,7 @@ class Model(SavingMethods, Layer):
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                  verbose=check_verbose(verbose), epochs=1, steps=data.num_batches,
                                  mode="predict")
+        blas_threads.refresh()
         callbacks.on_predict_begin()
         outputs = []
         predict_step = distribution.step_function(self, "predict")
