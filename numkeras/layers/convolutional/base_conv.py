@@ -1,6 +1,5 @@
 """BaseConv: the shared N-D convolution layer; Conv1D and Conv2D only fix the rank."""
 from numkeras import activations, ops
-from numkeras.engine.conv_pool import conv_bias_relu
 from numkeras.engine.kernels import output_size
 from numkeras.engine.nn_ops import bias_relu
 from numkeras.layers import args
@@ -67,11 +66,6 @@ class BaseConv(Layer):
 
     def call(self, inputs):
         self._check_spatial(inputs.shape)
-        if self.activation is activations.relu and self.data_format == "channels_last" \
-                and self.rank == 2:
-            # pending: a max pool that reads it next fuses with it (engine/conv_pool.py)
-            return conv_bias_relu(inputs, self.kernel, self.bias, self.strides, self.padding,
-                                  self.dilation_rate)
         outputs = ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
                            self.dilation_rate)
         if self.bias is not None and self.activation is activations.relu \
