@@ -263,6 +263,7 @@ def main():
         ["--quick"] if args.quick else [])
     if args.profile:
         proc = subprocess.run([sys.executable, __file__, "--worker", args.profile, "--profile",
+                               args.profile,
                                *flags], env=subprocess_env())
         return proc.returncode
     names = [n.strip() for n in args.only.split(",") if n.strip()]

@@ -4,6 +4,8 @@ Each op here stands for a chain of ops that a model pass (numkeras/models/fusion
 chooses where the model's structure says the chain runs; its value equals the chain's and its
 VJP is the chain's gradient, checked in float64 against central differences like every op.
 """
+import numpy as np
+
 from numkeras.engine import autodiff
 from numkeras.engine.conv_ops import conv_args
 from numkeras.engine.conv_pool import conv_relu_pool_backward, conv_relu_pool_forward
@@ -49,3 +51,47 @@ def conv_relu_pool(inputs, kernel, bias, strides, padding, dilation_rate, pool):
         return grads[: len(parents)]
 
     return Tensor(y, parents, vjp, "conv_relu_pool")
+
+
+def batch_norm_train(inputs, gamma, beta, epsilon):
+    """Batch normalization over every axis but the last with the batch's own statistics, as
+    one op: (gamma * (x - mean) / sqrt(var + epsilon) + beta, mean, var), the statistics as
+    arrays for the moving averages. The VJP is the closed form (three passes over x) instead
+    of the graph of a dozen broadcast ops."""
+    x = as_tensor(inputs)
+    C = x.shape[-1]
+    x2 = x.data.reshape(-1, C)
+    m = x2.shape[0]
+    mean = np.add.reduce(x2, axis=0) / x2.dtype.type(m)  # (a GEMV with ones: 5x slower)
+    xhat = x2 - mean
+    var = np.add.reduce(np.square(xhat), axis=0) / x2.dtype.type(m)
+    inv = (1.0 / np.sqrt(var + x2.dtype.type(epsilon))).astype(x2.dtype)
+    xhat *= inv
+    parents = [x]
+    scale = inv if gamma is None else None
+    y = xhat.copy() if gamma is None else xhat * gamma.data
+    if beta is not None:
+        y += beta.data
+    parents += [t for t in (gamma, beta) if t is not None]
+
+    def vjp(g):
+        g2 = g.reshape(-1, C)
+        gbeta = np.add.reduce(g2, axis=0)
+        ggamma = np.add.reduce(g2 * xhat, axis=0)
+        gx = None
+        if x.requires_grad:  # (gamma * inv / m) * (m * g - sum(g) - xhat * sum(g * xhat))
+            gx = xhat * ggamma
+            gx += gbeta
+            gx /= x2.dtype.type(m)
+            np.subtract(g2, gx, out=gx)
+            gx *= scale if gamma is None else inv * gamma.data
+            gx = gx.reshape(x.shape)
+        grads = [gx]
+        if gamma is not None:
+            grads.append(ggamma.astype(gamma.data.dtype))
+        if beta is not None:
+            grads.append(gbeta.astype(beta.data.dtype))
+        return tuple(grads)
+
+    out = Tensor(y.reshape(x.shape), tuple(parents), vjp, "batch_norm_train")
+    return out, mean, var
