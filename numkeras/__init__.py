@@ -15,6 +15,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     optimizers,
     random,
     regularizers,
+    saving,
     utils,
 )
 from numkeras.engine.allocator import keep_step_memory
@@ -29,6 +30,6 @@ keep_step_memory()  # steps reuse heap memory instead of faulting in fresh pages
 __all__ = [
     "GradientTape", "Input", "Layer", "Model", "Sequential", "Tensor", "Variable", "activations",
     "backend", "callbacks", "config", "constraints", "datasets", "initializers", "layers",
-    "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "utils",
+    "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "utils",
     "__version__",
 ]

@@ -9,7 +9,6 @@ the ones in `numkeras.backend`. numkeras adds two of its own:
 - `set_nan_policy("warn")`: the same finding is a `UserWarning`, and the call goes on (the
   loss is then likely NaN too: `callbacks.TerminateOnNaN` stops training at the first such
   batch, and without it `fit` warns once).
-
 - `set_blas_threads(n)` fixes the number of BLAS threads (`None`: numkeras chooses them from
   the cores other processes leave free, see `numkeras/backend/blas_threads.py`);
   `blas_threads()` is the count in use.
@@ -30,9 +29,10 @@ from numkeras.backend.config import (
 )
 
 __all__ = [
-    "backend", "blas_threads", "disable_traceback_filtering", "enable_traceback_filtering",
-    "epsilon", "floatx", "image_data_format", "is_traceback_filtering_enabled", "nan_policy",
-    "set_blas_threads", "set_epsilon", "set_floatx", "set_image_data_format", "set_nan_policy",
+    "backend", "blas_threads", "disable_traceback_filtering", "enable_unsafe_deserialization",
+    "enable_traceback_filtering", "epsilon", "floatx", "image_data_format",
+    "is_traceback_filtering_enabled", "nan_policy", "set_blas_threads", "set_epsilon",
+    "set_floatx", "set_image_data_format", "set_nan_policy",
 ]
 
 NAN_POLICIES = ("raise", "warn")
@@ -81,3 +81,8 @@ def enable_traceback_filtering():
 
 def disable_traceback_filtering():
     """Does nothing (kept so Keras scripts run): numkeras has no traceback filtering."""
+
+
+def enable_unsafe_deserialization():
+    """Kept so Keras scripts run; numkeras stays safe: Keras would now load lambdas' Python
+    bytecode from files, numkeras never executes code from a file and still refuses them."""

@@ -52,6 +52,7 @@ def run_in_subprocesses(*seeds):
     return outputs
 
 
+@pytest.mark.slow
 def test_seeded_tutorial_cnn_runs_are_bit_identical_across_processes():
     first, second, unseeded_a, unseeded_b = run_in_subprocesses(1337, 1337, "none", "none")
     assert first == second

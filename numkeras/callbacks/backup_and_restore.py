@@ -17,7 +17,7 @@ import numpy as np
 
 from numkeras.callbacks.callback import Callback
 from numkeras.random import SeedGenerator, global_generator
-from numkeras.saving.atomic import atomic_write, write_bytes
+from numkeras.saving.atomic import atomic_write, remove_stale, write_bytes
 
 _FILE = "latest.backup.npz"
 
@@ -81,7 +81,8 @@ def save_training_state(model, path, epoch, batch):
 def load_training_state(model, path):
     """Restore what `save_training_state` wrote; returns its metadata (epoch, batch).
 
-    Everything is checked against the model before anything is assigned."""
+    Everything is checked against the model, and the random states set (undone if one is
+    malformed), before any variable is assigned."""
     with np.load(path, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     meta = json.loads(str(arrays.pop("meta")))
@@ -101,9 +102,16 @@ def load_training_state(model, path):
             raise ValueError(f"The backup's value for {variable.path} has shape "
                              f"{value.shape}, but the variable has "
                              f"shape {variable.shape}: it is not the model that was backed up.")
-    for variable, value in pairs:
+    values = [(variable, np.asarray(value, variable.data.dtype)) for variable, value in pairs]
+    current = _rng_states(model)
+    try:
+        _set_rng_states(model, meta["rng"])
+    except (TypeError, ValueError, KeyError, IndexError) as e:
+        _set_rng_states(model, current)
+        raise ValueError(f"The backup's random generator states are malformed ({e}); "
+                         "nothing was restored.") from e
+    for variable, value in values:
         variable.assign(value)
-    _set_rng_states(model, meta["rng"])
     return meta
 
 
@@ -205,5 +213,6 @@ class BackupAndRestore(Callback):
         for path in (self._path, self._prev_path):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
+            remove_stale(path)  # what backups killed mid-write left
         with contextlib.suppress(OSError):  # only if empty: never delete the user's files
             os.rmdir(self.backup_dir)

@@ -63,8 +63,9 @@ def _topological_order(target):
 
 def gradients(target, sources, seed=None):
     """Gradients of `target` with respect to each of `sources` (None where unconnected)."""
+    value = target.data  # a lazily computed output records its parents when first read
     if seed is None:
-        seed = np.ones_like(target.data)
+        seed = np.ones_like(value)
     wanted = {id(s) for s in sources}
     grads, found = {id(target): seed}, {}
     for node in reversed(_topological_order(target)):

@@ -1,5 +1,6 @@
 """Weight initializers with Keras 3's names, defaults and fan rules; seeded draws."""
 import math
+import re
 
 import numpy as np
 
@@ -9,7 +10,12 @@ from numkeras.random import generator_for
 __all__ = [
     "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
     "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
-    "LecunNormal", "Orthogonal", "Identity", "get", "serialize", "deserialize",
+    "LecunNormal", "Orthogonal", "Identity", "STFT", "get", "serialize", "deserialize",
+    # Keras's snake_case and compatibility aliases of the classes
+    "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity",
+    "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
+    "stft", "truncated_normal", "variance_scaling", "zeros", "IdentityInitializer",
+    "OrthogonalInitializer", "STFTInitializer",
 ]
 
 
@@ -106,9 +112,13 @@ class TruncatedNormal(RandomNormal):
         return (_truncated(self.rng(), shape, self.stddev) + self.mean).astype(dtype or floatx())
 
 
-def compute_fans(shape):
-    """(fan_in, fan_out) by Keras's rules; conv kernels multiply by the receptive field."""
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """(fan_in, fan_out) by Keras's rules; conv kernels multiply by the receptive field, and
+    explicit `input_axes`/`output_axes` multiply those axes' sizes."""
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return (math.prod(shape[a] for a in input_axes),
+                math.prod(shape[a] for a in output_axes))
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -120,7 +130,8 @@ def compute_fans(shape):
 
 
 class VarianceScaling(_Random):
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         if scale <= 0:
             raise ValueError(f"VarianceScaling: `scale` must be positive, got {scale}.")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -135,9 +146,10 @@ class VarianceScaling(_Random):
             )
         super().__init__(seed)
         self.scale, self.mode, self.distribution = scale, mode, distribution
+        self.input_axes, self.output_axes = input_axes, output_axes
 
     def __call__(self, shape, dtype=None):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, fan)
         rng = self.rng()
@@ -152,15 +164,17 @@ class VarianceScaling(_Random):
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed}
+                "seed": self.seed, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
 
 def _scaling(name, scale, mode, distribution):
-    def __init__(self, seed=None):
-        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
     doc = f"VarianceScaling({scale}, {mode!r}, {distribution!r})."
     attrs = {"__init__": __init__, "get_config": get_config, "__doc__": doc}
@@ -200,50 +214,150 @@ class Identity(Initializer):
 
     def __call__(self, shape, dtype=None):
         if len(shape) != 2:
-            raise ValueError(f"Identity initializer needs a 2-D shape, got {tuple(shape)}.")
+            raise ValueError(
+                "Identity matrix initializer can only be used for 2D matrices. "
+                f"Received: shape={tuple(shape)} of rank {len(shape)}."
+            )
         return (self.gain * np.eye(*shape)).astype(dtype or floatx())
 
     def get_config(self):
         return {"gain": self.gain}
 
 
-_ALIASES = {
-    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
-    "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
-    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
-    "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
-    "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
-    "identity": Identity,
-}
-_CLASSES = {cls.__name__: cls for cls in _ALIASES.values()}
+def _window(name, length, periodic):
+    """SciPy's symmetric (or, `periodic`, DFT-even) hann and hamming windows, in NumPy."""
+    coefficients = {"hann": 0.5, "hamming": 0.54}
+    if name not in coefficients:
+        raise ValueError(
+            f"STFT: window {name!r} is not available in numkeras; use one of "
+            f"{sorted(coefficients)}, an array of window values, or None."
+        )
+    n = length + 1 if periodic else length
+    a = coefficients[name]
+    w = a - (1 - a) * np.cos(2 * np.pi * np.arange(n) / max(n - 1, 1))
+    return w[:length]
 
 
-def serialize(initializer):
-    return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}
+class STFT(Initializer):
+    """Conv kernels computing the real or imaginary part of a short-time Fourier transform,
+    shape `(frame_length, 1, fft_length // 2 + 1)`, optionally windowed and scaled."""
 
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            _window(window, 1, periodic)
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(
+                "Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                f"Received scaling={scaling}"
+            )
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
 
-def deserialize(config):
-    name = config["class_name"]
-    if name not in _CLASSES:
-        raise ValueError(f"Unknown initializer class {name!r}; known: {sorted(_CLASSES)}.")
-    return _CLASSES[name].from_config(config.get("config") or {})
+    def __call__(self, shape, dtype=None):
+        frame_length, _, bins = shape
+        angle = -2 * np.pi * np.arange(frame_length)[:, None, None] * np.arange(bins) / (
+            (bins - 1) * 2)
+        kernel = np.cos(angle) if self.side == "real" else np.sin(angle)
+        if self.window is not None:
+            win = (_window(self.window, frame_length, self.periodic)
+                   if isinstance(self.window, str) else np.asarray(self.window, "float64"))
+            if win.shape != (frame_length,):
+                raise ValueError(
+                    "The shape of `window` must be equal to [frame_length]."
+                    f"Received: window shape={win.shape}"
+                )
+            scale = {"density": np.sqrt(np.sum(win**2)), "spectrum": np.sum(np.abs(win)),
+                     None: 1.0}[self.scaling]
+            kernel = kernel * win[:, None, None] / scale
+        return kernel.astype(dtype or floatx())
 
-
-def get(identifier):
-    """An Initializer from a name ('glorot_uniform'), a config dict, an instance or a callable."""
-    if identifier is None or isinstance(identifier, Initializer) or callable(identifier):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        key = identifier if identifier in _ALIASES else _snake(identifier)
-        if key in _ALIASES:
-            return _ALIASES[key]()
-    raise ValueError(
-        f"Unknown initializer: {identifier!r}. Valid names: {sorted(_ALIASES)}."
-    )
+    def get_config(self):
+        return {"side": self.side, "window": self.window, "periodic": self.periodic,
+                "scaling": self.scaling}
 
 
 def _snake(name):
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+    """Keras's snake case: a capitalised word gets an underscore before it ('STFT' stays
+    one word: 'stft')."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+_CLASS_LIST = (Initializer, Constant, Identity, Ones, STFT, Zeros, GlorotNormal, GlorotUniform,
+               HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal, RandomNormal,
+               RandomUniform, TruncatedNormal, VarianceScaling)
+ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASS_LIST}
+ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in _CLASS_LIST})
+ALL_OBJECTS_DICT.update({
+    "IdentityInitializer": Identity, "normal": RandomNormal, "one": Ones,
+    "STFTInitializer": STFT, "OrthogonalInitializer": Orthogonal, "uniform": RandomUniform,
+    "zero": Zeros,
+})
+(constant, glorot_normal, glorot_uniform, he_normal, he_uniform, identity, lecun_normal,
+ lecun_uniform, ones, orthogonal, random_normal, random_uniform, stft, truncated_normal,
+ variance_scaling, zeros) = (
+    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, LecunNormal,
+    LecunUniform, Ones, Orthogonal, RandomNormal, RandomUniform, STFT, TruncatedNormal,
+    VarianceScaling, Zeros)
+IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogonal, STFT
+
+
+def serialize(initializer):
+    """Keras 3's config dict of `initializer` (registered custom classes included)."""
+    from numkeras.saving import serialize_keras_object
+
+    return serialize_keras_object(initializer)
+
+
+def deserialize(config, custom_objects=None):
+    """The initializer a config (or a bare name) describes; custom objects, the active
+    custom object scope and registered classes are found too."""
+    from numkeras.saving import deserialize_keras_object
+    from numkeras.saving.object_registration import get_registered_object
+
+    if isinstance(config, str):
+        config = {"class_name": config, "config": {}}
+    name = config.get("class_name") if isinstance(config, dict) else None
+    custom = get_registered_object(name, custom_objects) if isinstance(name, str) else None
+    if custom is None and name in ALL_OBJECTS_DICT:
+        return ALL_OBJECTS_DICT[name].from_config(config.get("config") or {})
+    return deserialize_keras_object(config, custom_objects=custom_objects)
+
+
+def get(identifier):
+    """An Initializer from None, a name ('glorot_uniform', 'uniform'), a config dict, a class,
+    an instance, a callable, or an array (then the shape asked for must match it)."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        try:
+            obj = deserialize(identifier)
+        except ValueError:
+            raise ValueError(
+                f"Could not interpret initializer identifier: {identifier!r}. Valid names: "
+                f"{sorted(k for k in ALL_OBJECTS_DICT if k != 'Initializer')}."
+            ) from None
+    elif isinstance(identifier, (np.ndarray, np.generic)) or hasattr(identifier, "numpy"):
+        obj = _fixed(np.asarray(identifier))
+    else:
+        obj = identifier
+    if isinstance(obj, type):
+        obj = obj()
+    if not callable(obj):
+        raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    return obj
+
+
+def _fixed(value):
+    def initialize_fn(shape, dtype=None):
+        if tuple(shape) != value.shape:
+            raise ValueError(
+                f"Expected `shape` to be {value.shape} for direct tensor as initializer. "
+                f"Received shape={shape}"
+            )
+        return value.astype(dtype or floatx())
+
+    return initialize_fn

@@ -18,6 +18,7 @@ from numkeras.layers.keras_tensor import KerasTensor, Node, flatten, is_symbolic
 from numkeras.metrics.metric import Metric
 
 _context = threading.local()
+_build_lock = threading.RLock()
 _with_losses = weakref.WeakSet()  # layers holding add_loss values: calls clear them cheaply
 
 
@@ -182,10 +183,14 @@ class Layer:
         self.built = True
 
     def _maybe_build(self, input_shape):
+        """Build once, even when several threads make the first call together (the lock is
+        taken only while unbuilt; reentrant, as a model's build builds its layers)."""
         if not self.built:
-            self.build(input_shape)
-            self.built = True
-            self._build_shape = input_shape
+            with _build_lock:
+                if not self.built:
+                    self.build(input_shape)
+                    self._build_shape = input_shape
+                    self.built = True
 
     def call(self, inputs, *args, **kwargs):
         return inputs

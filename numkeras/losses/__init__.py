@@ -9,6 +9,8 @@
 """
 import inspect
 
+from numkeras.losses.circle import Circle, circle
+from numkeras.losses.ctc import CTC, ctc
 from numkeras.losses.loss import Loss, reduce_weighted_values, squeeze_or_expand_to_same_rank
 from numkeras.losses.losses import (
     CategoricalHinge,
@@ -33,11 +35,13 @@ from numkeras.losses.losses import (
     mean_squared_logarithmic_error,
     squared_hinge,
 )
+from numkeras.losses.overlap import Dice, Tversky, dice, tversky
 from numkeras.losses.probabilistic import (
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
     CategoricalCrossentropy,
     CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
     KLDivergence,
     Poisson,
     SparseCategoricalCrossentropy,
@@ -45,6 +49,7 @@ from numkeras.losses.probabilistic import (
     binary_focal_crossentropy,
     categorical_crossentropy,
     categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
     kl_divergence,
     poisson,
     sparse_categorical_crossentropy,
@@ -61,7 +66,9 @@ __all__ = [
     "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
     "mean_squared_logarithmic_error", "poisson", "sparse_categorical_crossentropy",
     "squared_hinge", "reduce_weighted_values", "squeeze_or_expand_to_same_rank", "get",
-    "serialize", "deserialize",
+    "serialize", "deserialize", "CTC", "Circle", "Dice", "Tversky",
+    "CategoricalGeneralizedCrossEntropy", "ctc", "circle", "dice", "tversky",
+    "categorical_generalized_cross_entropy",
 ]
 
 # Each loss function with the class that wraps it; Keras's names and aliases map to both.
@@ -83,6 +90,11 @@ _FUNCTION_CLASSES = {
     hinge: Hinge,
     squared_hinge: SquaredHinge,
     categorical_hinge: CategoricalHinge,
+    dice: Dice,
+    tversky: Tversky,
+    circle: Circle,
+    ctc: CTC,
+    categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
 }
 _FUNCTIONS = {fn.__name__: fn for fn in _FUNCTION_CLASSES}
 _FUNCTIONS.update({

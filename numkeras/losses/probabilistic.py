@@ -23,7 +23,7 @@ __all__ = [
     "CategoricalFocalCrossentropy", "SparseCategoricalCrossentropy", "KLDivergence", "Poisson",
     "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
     "categorical_focal_crossentropy", "sparse_categorical_crossentropy", "kl_divergence",
-    "poisson",
+    "poisson", "CategoricalGeneralizedCrossEntropy", "categorical_generalized_cross_entropy",
 ]
 
 
@@ -214,6 +214,18 @@ def poisson(y_true, y_pred):
     return ops.mean(y_pred - y_true * ops.log(y_pred + epsilon()), axis=-1)
 
 
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """`(1 - p ** q) / q` with `p` the probability of the integer label (Zhang & Sabuncu, 2018).
+
+    Between cross-entropy (q -> 0) and mean absolute error (q = 1): robust to noisy labels.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    labels = ops.convert_to_numpy(y_true).astype(np.int64)
+    onehot = np.eye(y_pred.shape[-1], dtype=y_pred.dtype)[labels]
+    p = ops.sum(y_pred * onehot, axis=-1)
+    return (1 - ops.power(p, q)) / q
+
+
 # --- classes -------------------------------------------------------------------------------------
 
 _R = "sum_over_batch_size"
@@ -297,3 +309,16 @@ class Poisson(LossFunctionWrapper):
 
     def __init__(self, reduction=_R, name="poisson", dtype=None):
         super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """Generalized cross-entropy for integer labels; see `categorical_generalized_cross_entropy`.
+    """
+
+    def __init__(self, q=0.5, reduction=_R, name="categorical_generalized_cross_entropy",
+                 dtype=None):
+        if not 0 < q < 1:
+            raise ValueError("q must be in the interval (0, 1)")
+        super().__init__(categorical_generalized_cross_entropy, reduction=reduction, name=name,
+                         dtype=dtype, q=q)
+        self.q = q

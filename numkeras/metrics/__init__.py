@@ -10,6 +10,24 @@ import inspect
 
 import numpy as np
 
+from numkeras.losses import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 from numkeras.metrics.accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,
@@ -24,8 +42,21 @@ from numkeras.metrics.accuracy_metrics import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
+from numkeras.metrics.confusion_counts import (
+    FalseNegatives,
+    FalsePositives,
+    TrueNegatives,
+    TruePositives,
+)
 from numkeras.metrics.confusion_metrics import AUC, Precision, Recall
+from numkeras.metrics.correlation_metrics import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
 from numkeras.metrics.f_score_metrics import F1Score, FBetaScore
+from numkeras.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from numkeras.metrics.metric import Metric
 from numkeras.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from numkeras.metrics.regression_metrics import (
@@ -41,9 +72,16 @@ from numkeras.metrics.regression_metrics import (
     MeanSquaredError,
     MeanSquaredLogarithmicError,
     Poisson,
+    R2Score,
     RootMeanSquaredError,
     SparseCategoricalCrossentropy,
     SquaredHinge,
+)
+from numkeras.metrics.sensitivity_specificity import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
 )
 
 __all__ = [
@@ -56,7 +94,15 @@ __all__ = [
     "SparseCategoricalCrossentropy", "Precision", "Recall", "AUC", "F1Score", "FBetaScore",
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get", "serialize",
-    "deserialize", "resolve_metric",
+    "deserialize", "resolve_metric", "IoU", "BinaryIoU", "MeanIoU", "OneHotIoU",
+    "OneHotMeanIoU", "R2Score", "TruePositives", "FalsePositives", "TrueNegatives",
+    "FalseNegatives", "SensitivityAtSpecificity", "SpecificityAtSensitivity",
+    "PrecisionAtRecall", "RecallAtPrecision", "PearsonCorrelation", "ConcordanceCorrelation",
+    "pearson_correlation", "concordance_correlation", "binary_crossentropy",
+    "binary_focal_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
+    "categorical_hinge", "hinge", "huber", "kl_divergence", "log_cosh", "mean_absolute_error",
+    "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
+    "poisson", "sparse_categorical_crossentropy", "squared_hinge",
 ]
 
 _CLASSES = [
@@ -66,7 +112,10 @@ _CLASSES = [
     MeanSquaredLogarithmicError, RootMeanSquaredError, CosineSimilarity, LogCoshError, Hinge,
     SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy,
     CategoricalCrossentropy, SparseCategoricalCrossentropy, Precision, Recall, AUC, F1Score,
-    FBetaScore,
+    FBetaScore, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU, R2Score, TruePositives,
+    FalsePositives, TrueNegatives, FalseNegatives, SensitivityAtSpecificity,
+    SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, PearsonCorrelation,
+    ConcordanceCorrelation,
 ]
 _ABSTRACT = {"Metric", "MeanMetricWrapper"}
 
@@ -89,7 +138,8 @@ _BY_NAME.update({
 })
 _FUNCTIONS = {fn.__name__: fn for fn in (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
-    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, pearson_correlation,
+    concordance_correlation,
 )}
 
 _BINARY_LOSSES = {"binary_crossentropy", "binary_focal_crossentropy"}

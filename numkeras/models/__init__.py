@@ -1,7 +1,7 @@
 """`numkeras.models`: Model, Sequential (and, with the saving module, load_model)."""
 from numkeras.models.model import Model
 from numkeras.models.sequential import Sequential
-from numkeras.saving.keras_file import load_model
+from numkeras.saving.keras_file import load_model, save_model
 from numkeras.saving.model_config import clone_model
 
 
@@ -14,4 +14,4 @@ def model_from_json(json_string, custom_objects=None):
     return deserialize_keras_object(json.loads(json_string), custom_objects)
 
 
-__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]

@@ -18,20 +18,25 @@ def serialize(optimizer):
     >>> serialize(SGD(name="sgd"))["config"]["learning_rate"]
     0.009999999776482582
     """
+    from numkeras.saving.object_registration import get_registered_name
+
     cls = type(optimizer)
     builtin = ALL_OBJECTS_DICT.get(cls.__name__.lower()) is cls
     return {
         "module": "keras.optimizers" if builtin else cls.__module__,
         "class_name": cls.__name__,
         "config": optimizer.get_config(),
-        "registered_name": None if builtin else cls.__name__,
+        "registered_name": None if builtin else get_registered_name(cls),
     }
 
 
 def deserialize(config, custom_objects=None):
     """Rebuild an optimizer from `serialize`'s dict (`{"class_name": ..., "config": ...}`)."""
+    from numkeras.saving.object_registration import get_registered_object
+
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or ALL_OBJECTS_DICT.get(name.lower())
+    cls = get_registered_object(config.get("registered_name") or name, custom_objects) \
+        or get_registered_object(name, custom_objects) or ALL_OBJECTS_DICT.get(name.lower())
     if cls is None:
         raise ValueError(
             f"Unknown optimizer: {name!r}. Valid names are: "

@@ -6,7 +6,9 @@ classes are instantiated.
 """
 from numkeras.saving.keras_file import load_model, load_weights, save_model, save_weights
 from numkeras.saving.object_registration import (
+    CustomObjectScope,
     custom_object_scope,
+    get_custom_objects,
     get_registered_name,
     get_registered_object,
     register_keras_serializable,
@@ -15,6 +17,6 @@ from numkeras.saving.serialization import deserialize_keras_object, serialize_ke
 
 __all__ = [
     "save_model", "load_model", "save_weights", "load_weights", "register_keras_serializable",
-    "get_registered_object", "get_registered_name", "custom_object_scope",
-    "serialize_keras_object", "deserialize_keras_object",
+    "get_registered_object", "get_registered_name", "custom_object_scope", "CustomObjectScope",
+    "get_custom_objects", "serialize_keras_object", "deserialize_keras_object",
 ]

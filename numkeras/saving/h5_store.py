@@ -127,8 +127,9 @@ def save_weights(model, target):
 def load_weights(model, source, skip_mismatch=False):
     """Load `source` (a path or file object in Keras 3's layout) into `model`.
 
-    Every count and shape is checked before any variable changes, so a bad file leaves the
-    model as it was. Mismatches raise ValueError; with `skip_mismatch` they warn and skip.
+    Every count and shape is checked, and every array read, before any variable changes, so
+    a bad file leaves the model as it was. Mismatches raise ValueError; with `skip_mismatch`
+    they warn and skip.
     """
     import h5py
 
@@ -142,12 +143,16 @@ def load_weights(model, source, skip_mismatch=False):
             if step is not None:
                 plan.append(step)
         _check_unused(f, used, model, skip_mismatch)
-        for obj, pairs in plan:
-            if _custom_store(obj):
-                obj.load_own_variables({key: ds[()] for key, ds in pairs})
-                continue
-            for variable, ds in pairs:
-                variable.assign(np.asarray(ds[()], dtype=variable.data.dtype))
+        # read every array (a corrupt chunk fails here) before the first assignment
+        values = [(obj, {key: ds[()] for key, ds in pairs}) if _custom_store(obj) else
+                  (obj, [(v, np.asarray(ds[()], v.data.dtype)) for v, ds in pairs])
+                  for obj, pairs in plan]
+    for obj, read in values:
+        if _custom_store(obj):
+            obj.load_own_variables(read)
+            continue
+        for variable, value in read:
+            variable.assign(value)
 
 
 def _plan(model, obj, where, datasets, skip_mismatch):

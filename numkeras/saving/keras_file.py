@@ -44,9 +44,7 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         return
     members = _members(model)
     if zipped is False:
-        os.makedirs(path, exist_ok=True)
-        for name, data in members.items():
-            atomic.write_bytes(os.path.join(path, name), data)
+        atomic.write_folder(path, members)
         return
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:  # ZIP_STORED, as Keras

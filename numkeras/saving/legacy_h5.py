@@ -143,8 +143,7 @@ def _compile(model, training_config, optimizer_group):
             f"optimizer variables, '{optimizer.name}' has {len(variables)} (or shapes differ). "
             "Your model starts with a freshly initialized optimizer.", stacklevel=4)
         return
-    for variable, ds in zip(variables, datasets):
-        variable.assign(np.asarray(ds[()], dtype=variable.data.dtype))
+    _assign_all(zip(variables, datasets))
 
 
 def load_weights(model, path, skip_mismatch=False, by_name=False):
@@ -219,5 +218,12 @@ def _load_layers(model, group, skip_mismatch=False, by_name=False):
             warnings.warn(f"Skipping loading weights: {problem}.", stacklevel=3)
         else:
             raise ValueError(problem + ".")
-    for variable, ds in plan:
-        variable.assign(np.asarray(ds[()], dtype=variable.data.dtype))
+    _assign_all(plan)
+
+
+def _assign_all(pairs):
+    """Read every (variable, dataset) pair's array, then assign them: a corrupt dataset
+    raises before the first variable changes."""
+    values = [(variable, np.asarray(ds[()], variable.data.dtype)) for variable, ds in pairs]
+    for variable, value in values:
+        variable.assign(value)

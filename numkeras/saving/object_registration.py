@@ -1,14 +1,14 @@
-"""Custom objects: `register_keras_serializable`, `custom_objects` scopes and lookups.
+"""Custom objects: `register_keras_serializable`, `get_custom_objects`, `CustomObjectScope`
+and lookups.
 
 Deserialization finds a config's class or function here first (by its registered name
 `"package>Name"`, then by its class name), before numkeras's built-ins.
 """
-import contextlib
 import inspect
 import threading
 
 __all__ = ["register_keras_serializable", "get_registered_name", "get_registered_object",
-           "custom_object_scope"]
+           "custom_object_scope", "CustomObjectScope", "get_custom_objects"]
 
 _GLOBAL_CUSTOM_OBJECTS = {}  # "package>Name" -> class or function
 _GLOBAL_CUSTOM_NAMES = {}  # class or function -> "package>Name"
@@ -59,12 +59,35 @@ def get_registered_object(name, custom_objects=None, module_objects=None, suffix
     return None
 
 
-@contextlib.contextmanager
-def custom_object_scope(custom_objects=None):
-    """Within the block, deserialization also finds `custom_objects` (nested loads too)."""
-    saved = getattr(_scope, "custom_objects", None)
-    _scope.custom_objects = {**(saved or {}), **(custom_objects or {})}
-    try:
-        yield
-    finally:
-        _scope.custom_objects = saved
+def get_custom_objects():
+    """The live global dict of custom objects: registered ones, and any you add to it.
+
+    >>> def cube(x):
+    ...     return x ** 3
+    >>> get_custom_objects()["cube"] = cube
+    >>> get_registered_object("cube") is cube
+    True
+    >>> del get_custom_objects()["cube"]
+    """
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+class CustomObjectScope:
+    """Within `with CustomObjectScope({"name": obj}):` deserialization (`load_model`,
+    `from_config`, the `get`/`deserialize` of each namespace) also finds these objects.
+    Nested scopes add to the outer scope's objects."""
+
+    def __init__(self, custom_objects=None):
+        self.custom_objects = dict(custom_objects or {})
+        self.backup = None
+
+    def __enter__(self):
+        self.backup = getattr(_scope, "custom_objects", None)
+        _scope.custom_objects = {**(self.backup or {}), **self.custom_objects}
+        return self
+
+    def __exit__(self, *exc):
+        _scope.custom_objects = self.backup
+
+
+custom_object_scope = CustomObjectScope

@@ -35,7 +35,7 @@ def parse_image(body):
     """The `image` of a JSON body as a (28, 28) float32 array in [0, 1], or an ApiError."""
     try:
         payload = json.loads(body, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # too deep: RecursionError
         raise ApiError(400, f"The body is not valid JSON ({e}); expected {_EXPECTED}.") from None
     if not isinstance(payload, dict) or "image" not in payload:
         got = "an object without 'image'" if isinstance(payload, dict) else type(payload).__name__

@@ -52,6 +52,7 @@ class DemoHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the page posts after every stroke
     server_version = "numkeras-demo"
     timeout = 30  # a client that stops sending mid-request loses its connection, not a thread
+    body_timeout = 5  # seconds without a byte of a body under way: 408
 
     # --- responses ------------------------------------------------------------------------------
     def _send(self, status, body, content_type, extra_headers=()):
@@ -146,7 +147,12 @@ class DemoHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._error(411, "Send the body with a Content-Length, not a Transfer-Encoding.")
             return None
-        length = self.headers.get("Content-Length")
+        lengths = self.headers.get_all("Content-Length") or []
+        if len(set(lengths)) > 1:  # which one frames the body? (request smuggling)
+            self.close_connection = True
+            self._error(400, f"Conflicting Content-Length headers: {', '.join(lengths)}.")
+            return None
+        length = lengths[0] if lengths else None
         if length is None:
             self.close_connection = True
             self._error(411, "A Content-Length header is required.")
@@ -160,16 +166,25 @@ class DemoHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the unread body must not be taken for a request
             self._error(413, f"The body is {length:,} bytes; the limit is {MAX_BODY:,}.")
             return None
+        self.connection.settimeout(self.body_timeout)
+        body = bytearray()
         try:
-            body = self.rfile.read(length)
-        except OSError:  # timed out or reset mid-body
+            while len(body) < length and (chunk := self.rfile.read1(length - len(body))):
+                body += chunk
+        except TimeoutError:  # the client stopped sending mid-body
+            self.close_connection = True
+            self._error(408, f"The body stopped after {len(body)} of {length} bytes.")
+            return None
+        except OSError:  # reset mid-body
             self.close_connection = True
             return None
+        finally:
+            self.connection.settimeout(self.timeout)
         if len(body) < length:
             self.close_connection = True
             self._error(400, f"The body ended after {len(body)} of {length} bytes.")
             return None
-        return body
+        return bytes(body)
 
     def _static(self, name):
         path = self.server.static.get(name)  # only files that are there: no '..' escapes

@@ -7,6 +7,7 @@ from numkeras import layers
 from numkeras.engine.nn_ops import bias_relu
 
 
+@pytest.mark.oracle
 @pytest.mark.parametrize("shape", [(5, 3), (2, 4, 4, 3)])
 @pytest.mark.parametrize("overwrite_x", [False, True])
 def test_bias_relu_gradients_and_torch(shape, overwrite_x):

@@ -165,12 +165,11 @@ def test_the_tutorial_cnn_fuses_both_blocks():
     assert all(g is not None and np.abs(g).sum() > 0 for g in grads)
 
 
-def test_tutorial_cnn_training_steps_match_torch():
+def test_tutorial_cnn_training_steps_match_torch(torch):
     """Three SGD steps of the tutorial CNN (no dropout) on one batch, against PyTorch in float64.
 
     SGD, because Adam's first steps divide by the gradient's size, which magnifies float32
-    rounding on near-zero gradients (Adam itself is checked in tests/test_optimizers.py)."""
-    torch = pytest.importorskip("torch")
+    rounding on near-zero gradients (Adam itself is checked in tests/optimizers)."""
     numkeras.utils.set_random_seed(3)
     model = numkeras.Sequential([
         layers.Input((28, 28, 1)), layers.Conv2D(8, 3, activation="relu"),

@@ -7,6 +7,7 @@ from numkeras import ops
 from numkeras.engine.kernels import output_size
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.oracle
 F = torch.nn.functional
 EPS = 1e-7
 

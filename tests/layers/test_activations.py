@@ -1,5 +1,4 @@
 """Activation layers: harness, torch forward/gradients, real Keras, masks, errors."""
-import os
 
 import numpy as np
 import pytest
@@ -64,8 +63,7 @@ def _torch_fn(torch, cls, kwargs):
 
 
 @pytest.mark.parametrize("cls, kwargs, shape, n_weights", CASES)
-def test_matches_torch(cls, kwargs, shape, n_weights):
-    torch = pytest.importorskip("torch")
+def test_matches_torch(torch, cls, kwargs, shape, n_weights):
     layer = cls(**kwargs)
     x = _x(shape)
     layer(x)
@@ -95,9 +93,7 @@ def test_softmax_mask_excludes_positions():
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras's torch backend
 @pytest.mark.parametrize("cls, kwargs, shape, n_weights", CASES)
-def test_matches_real_keras(cls, kwargs, shape, n_weights):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_matches_real_keras(keras, cls, kwargs, shape, n_weights):
     x = _x(shape)
     theirs = getattr(keras.layers, cls.__name__)(**kwargs)
     expected = theirs(x)

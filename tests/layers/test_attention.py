@@ -1,7 +1,6 @@
 """Attention and MultiHeadAttention: harness, torch (scaled_dot_product_attention) forward and
 gradients, real Keras after copying weights (masks, causal, attention axes, gates), configs,
 functional models, dropout, bad arguments."""
-import os
 
 import numpy as np
 import pytest
@@ -40,11 +39,6 @@ def _arrays(*shapes, seed=0):
     return [rng.normal(size=s).astype("float32") for s in shapes]
 
 
-def _keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
-
-
 def _np(keras, x):
     return [_np(keras, t) for t in x] if isinstance(x, (list, tuple)) else (
         keras.ops.convert_to_numpy(x))
@@ -65,8 +59,7 @@ def _masks(seed=1):
     {}, {"use_causal_mask": True}, {"mask": "masks"}, {"mask": "masks", "use_causal_mask": True},
     {"return_attention_scores": True},
 ])
-def test_attention_matches_real_keras(kwargs, call):
-    keras = _keras()
+def test_attention_matches_real_keras(keras, kwargs, call):
     inputs = _arrays((2, 3, 4), (2, 5, 4), (2, 5, 4))
     call = {**call, "mask": _masks()} if call.get("mask") else call
     theirs = keras.layers.Attention(**kwargs)
@@ -95,8 +88,7 @@ def test_attention_uses_the_inputs_keras_masks():
     assert (out.numpy()[~q_mask] == 0).all()
 
 
-def test_attention_matches_torch_with_gradients():
-    torch = pytest.importorskip("torch")
+def test_attention_matches_torch_with_gradients(torch):
     layer = layers.Attention(use_scale=True)
     inputs = _arrays((2, 3, 4), (2, 5, 6), (2, 5, 4))
     layer(inputs)
@@ -149,8 +141,7 @@ def _mha_call(inputs, call):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("kwargs, shapes, call", MHA_KERAS_CASES)
-def test_mha_matches_real_keras_after_weight_copy(kwargs, shapes, call):
-    keras = _keras()
+def test_mha_matches_real_keras_after_weight_copy(keras, kwargs, shapes, call):
     inputs = _arrays(*shapes)
     call = _mha_call(inputs, call)
     theirs = keras.layers.MultiHeadAttention(**kwargs)
@@ -172,8 +163,7 @@ def test_mha_matches_real_keras_after_weight_copy(kwargs, shapes, call):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_mha_keras_masks_match_keras_attention_mask():
-    keras = _keras()
+def test_mha_keras_masks_match_keras_attention_mask(keras):
     q, v = _arrays((2, 4, 6), (2, 5, 6))
     q_mask = np.array([[1, 1, 1, 0], [1, 1, 0, 0]], bool)
     v_mask = np.array([[1, 1, 1, 1, 0], [1, 0, 1, 0, 1]], bool)
@@ -194,8 +184,7 @@ def test_mha_keras_masks_match_keras_attention_mask():
 
 # --- MultiHeadAttention core against torch ------------------------------------------------------
 @pytest.mark.parametrize("causal, masked", [(False, False), (True, False), (False, True)])
-def test_mha_matches_torch_scaled_dot_product_attention(causal, masked):
-    torch = pytest.importorskip("torch")
+def test_mha_matches_torch_scaled_dot_product_attention(torch, causal, masked):
     F = torch.nn.functional
     layer = layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4,
                                       bias_initializer="random_normal")
@@ -258,8 +247,7 @@ def test_mha_in_a_functional_model_trains_and_round_trips(tmp_path):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("use_gate", [False, True])
-def test_mha_keras_files_load_both_ways(tmp_path, use_gate):
-    keras = _keras()
+def test_mha_keras_files_load_both_ways(keras, tmp_path, use_gate):
     q, v, k = _arrays((3, 4, 6), (3, 5, 6), (3, 5, 2))
 
     def build(lib):

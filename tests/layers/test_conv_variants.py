@@ -1,7 +1,6 @@
 """Conv1D/2DTranspose, DepthwiseConv1D/2D, SeparableConv1D/2D and `ops.conv_transpose`:
 harness, float64 finite differences, torch forward/gradients, real Keras after a weight copy,
 configs, bad arguments."""
-import os
 
 import numpy as np
 import pytest
@@ -79,8 +78,7 @@ def _torch_conv_transpose(torch, rank, k, s, d, crops):
 
 @pytest.mark.parametrize("rank", [1, 2])
 @pytest.mark.parametrize("k, s, d, padding, output_padding, crops", OP_CASES)
-def test_conv_transpose_matches_torch(rank, k, s, d, padding, output_padding, crops):
-    torch = pytest.importorskip("torch")
+def test_conv_transpose_matches_torch(torch, rank, k, s, d, padding, output_padding, crops):
     x_shape, w_shape = ((2, 5, 3), (k, 4, 3)) if rank == 1 else ((2, 4, 5, 3), (k, k, 4, 3))
     compare_op([x_shape, w_shape], _torch_conv_transpose(torch, rank, k, s, d, crops),
                lambda x, w: ops.conv_transpose(x, w, s, padding, output_padding, None, d),
@@ -145,8 +143,7 @@ def _nchw(torch, fn, first):
     {"kernel_size": 3, "padding": "same", "dilation_rate": 2, "use_bias": False},
     {"kernel_size": (2, 3), "strides": 2, "depth_multiplier": 3, **CF},
 ])
-def test_depthwise_matches_torch_groups(kwargs):
-    torch = pytest.importorskip("torch")
+def test_depthwise_matches_torch_groups(torch, kwargs):
     F = torch.nn.functional
     layer = layers.DepthwiseConv2D(**kwargs)
     first = kwargs.get("data_format") == "channels_first"
@@ -167,8 +164,7 @@ def test_depthwise_matches_torch_groups(kwargs):
     {"filters": 4, "kernel_size": 3, "depth_multiplier": 2},
     {"filters": 5, "kernel_size": 3, "padding": "same", **CF},
 ])
-def test_separable_matches_torch(kwargs):
-    torch = pytest.importorskip("torch")
+def test_separable_matches_torch(torch, kwargs):
     F = torch.nn.functional
     layer = layers.SeparableConv2D(**kwargs)
     first = kwargs.get("data_format") == "channels_first"
@@ -185,8 +181,7 @@ def test_separable_matches_torch(kwargs):
     assert_matches_torch(layer, x, _nchw(torch, fn, first), atol=1e-4)
 
 
-def test_conv2d_transpose_layer_matches_torch_with_bias():
-    torch = pytest.importorskip("torch")
+def test_conv2d_transpose_layer_matches_torch_with_bias(torch):
     F = torch.nn.functional
     layer = layers.Conv2DTranspose(4, 3, strides=2, activation="relu")
     x = rand(2, 4, 5, 3, dtype="float32")
@@ -234,9 +229,7 @@ def _plain(value):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras's torch backend
 @pytest.mark.parametrize("cls, kwargs, shape", KERAS_CASES)
-def test_matches_real_keras_after_weight_copy(cls, kwargs, shape):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_matches_real_keras_after_weight_copy(keras, cls, kwargs, shape):
     x = rand(*shape, seed=3, dtype="float32")
     theirs = getattr(keras.layers, cls.__name__)(**kwargs)
     ours = deserialize_keras_object(keras.saving.serialize_keras_object(theirs))
@@ -258,9 +251,7 @@ def _comparable(config):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_keras_reads_our_configs():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_keras_reads_our_configs(keras):
     for cls, kwargs, _ in KERAS_CASES:
         config = cls(**kwargs).get_config()
         theirs = getattr(keras.layers, cls.__name__).from_config({**config, "name": "theirs"})

@@ -1,5 +1,4 @@
 """Identity, Lambda and Embedding: harness, torch and real Keras, configs, masks, errors."""
-import os
 
 import numpy as np
 import pytest
@@ -43,8 +42,7 @@ def test_embedding_default_initializer_is_keras_uniform():
     assert values.min() >= -0.05 and values.max() <= 0.05 and values.std() > 0.02
 
 
-def test_embedding_matches_torch_forward_and_weight_gradient():
-    torch = pytest.importorskip("torch")
+def test_embedding_matches_torch_forward_and_weight_gradient(torch):
     layer = layers.Embedding(5, 3)
     layer(INDICES)
     weights = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
@@ -81,9 +79,7 @@ def test_embedding_weights_argument_float_indices_and_training():
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras's torch backend
-def test_embedding_matches_real_keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_embedding_matches_real_keras(keras):
     theirs = keras.layers.Embedding(5, 3, mask_zero=True)
     expected = keras.ops.convert_to_numpy(theirs(INDICES))
     ours = layers.Embedding.from_config({**theirs.get_config(), "name": "ours"})
@@ -151,9 +147,7 @@ def test_lambda_config_stores_functions_by_name():
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_lambda_refuses_keras_bytecode_unless_safe_mode_is_false():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_lambda_refuses_keras_bytecode_unless_safe_mode_is_false(keras):
     config = keras.layers.Lambda(lambda t: t * 2 + 1).get_config()
     config.pop("dtype")
     with pytest.raises(ValueError, match="bytecode.*safe_mode=False"):

@@ -1,5 +1,4 @@
 """Image preprocessing layers inside models: Keras's training resolution, and .keras files."""
-import os
 
 import numpy as np
 import pytest
@@ -40,9 +39,7 @@ def test_training_is_explicit_else_the_enclosing_calls_else_calls_default():
     assert seen == [None, True, None]
 
 
-def test_a_model_with_augmentation_trains_and_saves_both_ways_with_keras(tmp_path):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_a_model_with_augmentation_trains_and_saves_both_ways_with_keras(keras, tmp_path):
     model = numkeras.Sequential([
         numkeras.Input((8, 8, 3)), layers.Resizing(6, 6), layers.RandomFlip(seed=1),
         layers.RandomTranslation(0.1, 0.1, seed=2), layers.RandomZoom(0.1, seed=3),

@@ -1,5 +1,4 @@
 """Resizing, CenterCrop, RandomCrop and RandomFlip, checked against Keras 3 and by property."""
-import os
 
 import numpy as np
 import pytest
@@ -10,8 +9,8 @@ from numkeras.layers.preprocessing.random_crop import RandomCrop
 from numkeras.layers.preprocessing.random_flip import RandomFlip
 from numkeras.layers.preprocessing.resizing import Resizing
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
+pytestmark = pytest.mark.oracle
 
 LAYERS = {"Resizing": Resizing, "CenterCrop": CenterCrop, "RandomCrop": RandomCrop,
           "RandomFlip": RandomFlip}

@@ -1,5 +1,4 @@
 """Merging layers: harness, float64 gradient checks, torch and real Keras, shape errors."""
-import os
 
 import numpy as np
 import pytest
@@ -79,8 +78,7 @@ def _torch_fns(torch):
 
 
 @pytest.mark.parametrize("cls, kwargs, shapes, out_shape", CASES)
-def test_matches_torch(cls, kwargs, shapes, out_shape):
-    torch = pytest.importorskip("torch")
+def test_matches_torch(torch, cls, kwargs, shapes, out_shape):
     if cls is L.Concatenate:
         fn = lambda ts, ws: torch.cat(ts, dim=kwargs.get("axis", -1))  # noqa: E731
     elif cls is L.Dot:
@@ -92,9 +90,7 @@ def test_matches_torch(cls, kwargs, shapes, out_shape):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras's torch backend
 @pytest.mark.parametrize("cls, kwargs, shapes, out_shape", CASES)
-def test_matches_real_keras(cls, kwargs, shapes, out_shape):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_matches_real_keras(keras, cls, kwargs, shapes, out_shape):
     xs = _inputs(shapes)
     theirs = getattr(keras.layers, cls.__name__)(**kwargs)
     expected = keras.ops.convert_to_numpy(theirs(xs))

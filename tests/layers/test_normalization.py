@@ -1,5 +1,4 @@
 """BatchNormalization, LayerNormalization, UnitNormalization: harness, torch, Keras, errors."""
-import os
 
 import numpy as np
 import pytest
@@ -58,8 +57,7 @@ def _bn_weights(layer):
 
 @pytest.mark.parametrize("shape, axis", [((6, 4), -1), ((3, 4, 5, 2), -1), ((3, 2, 4, 5), 1)])
 @pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_matches_torch(shape, axis, training):
-    torch = pytest.importorskip("torch")
+def test_batch_norm_matches_torch(torch, shape, axis, training):
     x = _x(*shape)
     layer = BN(axis=axis)
     _randomize(layer, x)
@@ -75,8 +73,7 @@ def test_batch_norm_matches_torch(shape, axis, training):
     assert_matches_torch(layer, x, torch_bn, training=training)
 
 
-def test_batch_norm_moving_statistics_follow_keras_formula():
-    torch = pytest.importorskip("torch")
+def test_batch_norm_moving_statistics_follow_keras_formula(torch):
     x = _x(8, 3)
     layer = BN(momentum=0.9)
     _randomize(layer, x)
@@ -125,8 +122,7 @@ def test_batch_norm_in_fit_updates_moving_statistics_and_predict_uses_them():
 
 
 @pytest.mark.parametrize("axis", [-1, [-2, -1]])
-def test_layer_norm_matches_torch(axis):
-    torch = pytest.importorskip("torch")
+def test_layer_norm_matches_torch(torch, axis):
     x = _x(3, 4, 5)
     layer = LN(axis=axis)
     _randomize(layer, x)
@@ -148,8 +144,7 @@ def test_layer_norm_over_a_middle_axis_matches_numpy():
                                rtol=1e-5, atol=1e-5)
 
 
-def test_unit_normalization_matches_torch():
-    torch = pytest.importorskip("torch")
+def test_unit_normalization_matches_torch(torch):
     x = _x(3, 6)
     assert_matches_torch(UN(), x, lambda t, ws: torch.nn.functional.normalize(t, dim=-1))
     zero = UN()(np.zeros((1, 3), "float32")).numpy()
@@ -161,9 +156,7 @@ def test_unit_normalization_matches_torch():
     (BN, {}, (4, 3)), (BN, {"axis": 1}, (4, 3, 2)), (LN, {"axis": [1, 2]}, (2, 3, 4)),
     (UN, {}, (2, 3)),
 ])
-def test_matches_real_keras(cls, kwargs, x_shape):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_matches_real_keras(keras, cls, kwargs, x_shape):
     x = _x(*x_shape)
     theirs = getattr(keras.layers, cls.__name__)(**kwargs)
     theirs(x)

@@ -1,5 +1,4 @@
 """Global pooling layers: harness, torch gradients, real Keras, masks, errors."""
-import os
 
 import numpy as np
 import pytest
@@ -37,8 +36,7 @@ def _x(shape, seed=0):
 
 
 @pytest.mark.parametrize("cls, kwargs, shape, out_shape", CASES)
-def test_matches_torch(cls, kwargs, shape, out_shape):
-    torch = pytest.importorskip("torch")
+def test_matches_torch(torch, cls, kwargs, shape, out_shape):
     first = kwargs.get("data_format") == "channels_first"
     axes = tuple(range(2, len(shape))) if first else tuple(range(1, len(shape) - 1))
     keep = kwargs.get("keepdims", False)
@@ -65,9 +63,7 @@ def test_average_pooling_1d_with_a_mask_averages_unmasked_steps():
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras's torch backend
 @pytest.mark.parametrize("cls, kwargs, shape, out_shape", CASES)
-def test_matches_real_keras(cls, kwargs, shape, out_shape):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_matches_real_keras(keras, cls, kwargs, shape, out_shape):
     x = _x(shape)
     theirs = getattr(keras.layers, cls.__name__)(**kwargs)
     ours = cls.from_config({**theirs.get_config(), "name": "ours"})

@@ -1,5 +1,4 @@
 """Rescaling and Normalization: harness, adapt vs NumPy, real Keras, configs, errors."""
-import os
 
 import numpy as np
 import pytest
@@ -83,9 +82,7 @@ def test_rescaling_casts_integers_and_trains_after_normalization():
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras's torch backend
 @pytest.mark.parametrize("cls, kwargs, shape, n_weights", CASES)
-def test_matches_real_keras(cls, kwargs, shape, n_weights):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_matches_real_keras(keras, cls, kwargs, shape, n_weights):
     x = np.random.default_rng(1).normal(size=shape).astype("float32") * 3 + 1
     theirs = getattr(keras.layers, cls.__name__)(**kwargs)
     ours = cls.from_config({**theirs.get_config(), "name": "ours"})

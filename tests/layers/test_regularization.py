@@ -1,5 +1,4 @@
 """Spatial dropout, Gaussian noise/dropout, activity regularization: statistics, seeds, Keras."""
-import os
 
 import numpy as np
 import pytest
@@ -88,9 +87,7 @@ def test_activity_regularization_adds_keras_penalty_to_the_model_loss():
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras's torch backend
 @pytest.mark.parametrize("cls, kwargs, shape, deterministic", CASES)
-def test_configs_match_real_keras_both_ways(cls, kwargs, shape, deterministic):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_configs_match_real_keras_both_ways(keras, cls, kwargs, shape, deterministic):
     keras_cls = getattr(keras.layers, cls.__name__)
     theirs = keras_cls(**kwargs)
     ours = cls.from_config(theirs.get_config())

@@ -1,6 +1,5 @@
 """Recurrent layers: harness, PyTorch (forward and gradients), real Keras, masks, training."""
 import json
-import os
 
 import numpy as np
 import pytest
@@ -27,17 +26,6 @@ def _randomize(layer, x, seed=0, scale=0.5):
     for v in layer.weights:
         v.assign((rng.standard_normal(v.shape) * scale).astype(v.dtype))
     return layer
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() == "torch":  # tiny matmuls: threads only add contention
-        import torch
-
-        torch.set_num_threads(1)
-    return keras
 
 
 # --- the declarative harness ------------------------------------------------------------------
@@ -109,8 +97,7 @@ TORCH_CASES = [
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("kwargs", TORCH_CASES)
-def test_matches_torch(kind, kwargs):
-    pytest.importorskip("torch")
+def test_matches_torch(torch, kind, kwargs):
     layer = _randomize(getattr(layers, kind)(U, **kwargs), _x(B, T, D))
     assert_matches_torch(layer, _x(B, T, D, seed=2), _torch_fn(kind, **kwargs))
 
@@ -137,8 +124,7 @@ def _torch_with_state(kind, x, weights, h0):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_states_and_initial_state_match_torch(kind):
-    pytest.importorskip("torch")
+def test_states_and_initial_state_match_torch(torch, kind):
     layer = _randomize(getattr(layers, kind)(U, return_state=True), _x(B, T, D))
     init = [_x(B, U, seed=10 + i) for i in range(2 if kind == "LSTM" else 1)]
     out, *states = layer(_x(B, T, D), initial_state=init)
@@ -550,9 +536,8 @@ def test_bidirectional_harness(make, kwargs, out_shape, n_weights):
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
-def test_bidirectional_matches_torch(kind):
+def test_bidirectional_matches_torch(torch, kind):
     """torch's bidirectional=True module: forward and reverse weights from our two layers."""
-    torch = pytest.importorskip("torch")
     layer = _randomize(layers.Bidirectional(getattr(layers, kind)(U, return_sequences=True)),
                        _x(B, T, D))
     forward_fn, backward_fn = (_torch_fn(kind, return_sequences=True, go_backwards=g)
@@ -655,8 +640,7 @@ def test_time_distributed_harness(make, shape, out_shape, n_weights, determinist
                    expected_num_weights=n_weights, deterministic=deterministic)
 
 
-def test_time_distributed_dense_matches_torch():
-    pytest.importorskip("torch")
+def test_time_distributed_dense_matches_torch(torch):
     layer = _randomize(TD(layers.Dense(U, activation="tanh")), _x(B, T, D))
     assert_matches_torch(layer, _x(B, T, D, seed=2), lambda x, w: (x @ w[0] + w[1]).tanh())
     assert [v.path for v in layer.weights] == [

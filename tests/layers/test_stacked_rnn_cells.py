@@ -1,6 +1,5 @@
 """StackedRNNCells: RNN over stacked cells against real Keras (copied weights) and against
 stacked RNN layers; return_state and initial_state structures; training; configs; .keras files."""
-import os
 import re
 
 import numpy as np
@@ -19,12 +18,6 @@ UNITS = (4, 3, 2)
 
 def _x(*shape, seed=1):
     return np.random.default_rng(seed).standard_normal(shape).astype("float32")
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
 
 
 def _cells(module, kinds):

@@ -138,6 +138,7 @@ def test_predict_records_no_graph():
     assert not out.requires_grad and out.parents == ()
 
 
+@pytest.mark.slow
 def test_cli_tutorial_end_to_end(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "numkeras", "tutorial", "--epochs", "1", "--train-samples",

@@ -1,6 +1,5 @@
 """Keras masks between layers: passed to `call(mask=)`, kept by layers that support masking,
 computed by `compute_mask`, dropped (with Keras's warning) by the others; real Keras agrees."""
-import os
 import warnings
 
 import numpy as np
@@ -12,17 +11,6 @@ from numkeras.models import load_model
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 TOKENS = np.array([[3, 5, 2, 0, 0], [1, 4, 0, 0, 0], [6, 2, 7, 1, 9]])
 KEPT = TOKENS != 0
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() == "torch":
-        import torch
-
-        torch.set_num_threads(1)
-    return keras
 
 
 def _mask(t):

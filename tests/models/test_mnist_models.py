@@ -1,7 +1,6 @@
 """Accuracy gates on MNIST subsets for the model APIs beyond Sequential: a functional model with
 two named inputs and two named outputs (per-output losses, loss weights and metrics as dicts),
 and a subclassed model trained by its own `train_step`. 6000 training images, 2000 test images."""
-import time
 
 import numpy as np
 import pytest
@@ -30,6 +29,7 @@ def _inputs(x, seed):
     return {"image": x, "noise": noise}
 
 
+@pytest.mark.slow
 def test_functional_two_inputs_two_outputs_reaches_90_percent(data):
     x_train, y_train, x_test, y_test = data
     set_random_seed(0)
@@ -47,12 +47,10 @@ def test_functional_two_inputs_two_outputs_reaches_90_percent(data):
         loss_weights={"digit": 1.0, "even": 0.5},
         metrics={"digit": ["accuracy"], "even": ["accuracy"]},
     )
-    start = time.perf_counter()
     (x_fit, y_fit), (x_val, y_val) = split_dataset((x_train, y_train), left_size=0.9)
     history = model.fit(_inputs(x_fit, 1), _targets(y_fit), epochs=10, batch_size=64,
                         validation_data=(_inputs(x_val, 2), _targets(y_val)), verbose=0)
     logs = model.evaluate(_inputs(x_test, 3), _targets(y_test), verbose=0, return_dict=True)
-    elapsed = time.perf_counter() - start
     assert sorted(history.history) == [
         "digit_accuracy", "digit_loss", "even_accuracy", "even_loss", "loss",
         "val_digit_accuracy", "val_digit_loss", "val_even_accuracy", "val_even_loss",
@@ -63,7 +61,6 @@ def test_functional_two_inputs_two_outputs_reaches_90_percent(data):
     predicted = model.predict(_inputs(x_test, 3), verbose=0)
     assert [p.shape for p in predicted] == [(TEST, 10), (TEST, 1)]
     assert np.isclose((predicted[0].argmax(1) == y_test).mean(), logs["digit_accuracy"])
-    assert elapsed < 15, f"took {elapsed:.1f} s"
 
 
 class DigitNet(Model):
@@ -98,18 +95,16 @@ class DigitNet(Model):
         return {m.name: m.result() for m in self.metrics}
 
 
+@pytest.mark.slow
 def test_subclassed_model_with_custom_train_step_reaches_90_percent(data):
     x_train, y_train, x_test, y_test = data
     set_random_seed(0)
     model = DigitNet()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    start = time.perf_counter()
     history = model.fit(x_train, y_train, epochs=5, batch_size=64, verbose=0)
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    elapsed = time.perf_counter() - start
     assert sorted(history.history) == ["accuracy", "loss"]
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert accuracy >= 0.90, (loss, accuracy)
-    assert elapsed < 15, f"took {elapsed:.1f} s"
     assert len(model.layers) == 6 and model.count_params() == 8 * 9 + 8 + 1352 * 64 + 64 + 650

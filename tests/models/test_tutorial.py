@@ -82,6 +82,7 @@ def test_summary_after_fit_counts_the_optimizer_as_keras_does(capsys, monkeypatc
     ]
 
 
+@pytest.mark.slow
 def test_tutorial_on_a_subset_learns(data, capsys):
     x_train, y_train, y_train_cat, x_test, y_test, y_test_cat = data
     clear_session()
@@ -102,6 +103,7 @@ def test_tutorial_on_a_subset_learns(data, capsys):
     assert model.predict(x_test[:3], verbose=0).dtype == np.float32
 
 
+@pytest.mark.slow
 def test_one_full_epoch_reaches_97_percent(data):
     x_train, y_train, y_train_cat, x_test, y_test, y_test_cat = data
     clear_session()

@@ -1,6 +1,5 @@
 """fit/evaluate/predict inputs: generators and iterables of batches with steps_per_epoch /
 validation_steps, PyDataset, class_weight, sample_weight, validation_freq, shuffle modes."""
-import os
 import warnings
 
 import numpy as np
@@ -189,6 +188,7 @@ def test_py_dataset_base_and_sequence_alias():
 
 
 # --- class_weight, sample_weight -------------------------------------------------------------
+@pytest.mark.oracle
 @pytest.mark.parametrize("labels", [
     np.array([0, 1, 2, 1, 0, 3]),
     np.array([[0.0], [1.0], [1.0], [0.0], [1.0], [1.0]]),
@@ -201,7 +201,6 @@ def test_class_weight_to_sample_weights(labels):
     sparse = labels.argmax(-1) if labels.ndim == 2 and labels.shape[1] > 1 else labels.ravel()
     expected = [class_weight.get(int(c), 1.0) for c in sparse]
     np.testing.assert_array_equal(ours, np.array(expected, "float32"))
-    os.environ.setdefault("KERAS_BACKEND", "torch")
     keras_utils = pytest.importorskip("keras.src.trainers.data_adapters.data_adapter_utils")
     np.testing.assert_array_equal(ours, keras_utils.class_weight_to_sample_weights(
         labels, class_weight))

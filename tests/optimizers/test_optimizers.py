@@ -6,10 +6,8 @@ hand-computed values, and, when Keras is installed, against real `keras.optimize
 """
 import copy
 import math
-import os
 import pickle
 import re
-import warnings
 
 import numpy as np
 import pytest
@@ -632,14 +630,6 @@ def test_training_continues_after_a_copy(how):
 
 
 # --- real Keras, when installed ----------------------------------------------------------------
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pytest.importorskip("keras")
-
-
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Keras's own NumPy 2 warnings
 @pytest.mark.parametrize(
     "name, kwargs",

@@ -314,6 +314,7 @@ def tensorboard_view(log_dir, sub):
     return out
 
 
+@pytest.mark.oracle
 def test_tensorboard_reads_what_keras_writes(tmp_path):
     pytest.importorskip("tensorboard")
     np.savez(tmp_path / "data.npz", x=X, y=Y)

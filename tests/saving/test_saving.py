@@ -17,20 +17,13 @@ import numkeras as nk
 from numkeras import layers
 from numkeras.saving import h5_store, register_keras_serializable
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures")
 CNN_KERAS = os.path.join(FIXTURES, "cnn.keras")
 CNN_H5 = os.path.join(FIXTURES, "cnn.h5")
 RNG = np.random.default_rng(0)
 X28 = RNG.random((6, 28, 28, 1), dtype=np.float32)
 X8 = RNG.random((16, 8, 8, 1), dtype=np.float32)
 Y8 = np.eye(3, dtype=np.float32)[RNG.integers(0, 3, 16)]
-
-
-@pytest.fixture(scope="module")
-def keras():
-    if "keras" not in sys.modules:
-        os.environ["KERAS_BACKEND"] = "torch"
-    return pytest.importorskip("keras")
 
 
 def tutorial_cnn():

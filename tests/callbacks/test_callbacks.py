@@ -146,9 +146,7 @@ def test_early_stopping_missing_metric_warns_and_unknown_direction_raises():
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Keras's own, under NumPy 2
-def test_monitor_rules_match_real_keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+def test_monitor_rules_match_real_keras(keras):
 
     class FakeModel:
         stop_training = False
@@ -489,7 +487,7 @@ SCRIPT = """
 def test_backup_and_restore_after_sigkill_in_a_subprocess(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent(SCRIPT))
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
     run = lambda backup, out, kill: subprocess.run(
         [sys.executable, str(script), str(tmp_path / backup), str(tmp_path / out), str(kill)],

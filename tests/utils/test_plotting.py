@@ -45,6 +45,7 @@ def functional_model():
 
 
 # --- plot_history --------------------------------------------------------------------------------
+@pytest.mark.oracle
 def test_plot_history_from_fit(mpl, history, tmp_path):
     path = tmp_path / "history.png"
     fig = plot_history(history, path)
@@ -57,6 +58,7 @@ def test_plot_history_from_fit(mpl, history, tmp_path):
     np.testing.assert_allclose(panels[0].get_lines()[1].get_ydata(), history.history["val_loss"])
 
 
+@pytest.mark.oracle
 def test_plot_history_depends_on_the_history(mpl, tmp_path):
     logs = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7]}
     plot_history(logs, tmp_path / "a.png")
@@ -69,12 +71,14 @@ def test_plot_history_depends_on_the_history(mpl, tmp_path):
     assert png_size(tmp_path / "c.png")[0] > png_size(tmp_path / "a.png")[0]  # three panels
 
 
+@pytest.mark.oracle
 def test_plot_history_without_a_path_returns_the_figure(mpl, tmp_path):
     fig = plot_history({"val_loss": [0.5, 0.4]})  # validation only is fine
     assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == ["loss"]
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.oracle
 @pytest.mark.parametrize("bad, error, words", [
     ([1, 2, 3], TypeError, "History that `fit` returns"),
     ({}, ValueError, "empty history"),
@@ -85,6 +89,8 @@ def test_plot_history_rejects(mpl, bad, error, words):
         plot_history(bad)
 
 
+@pytest.mark.slow
+@pytest.mark.oracle
 def test_tutorial_command_saves_training_curves(mpl, tmp_path, capsys):
     argv = ["tutorial", "--epochs", "1", "--train-samples", "256", "--batch-size", "64",
             "--seed", "0", "--output", str(tmp_path)]
@@ -103,6 +109,7 @@ def test_plot_model_has_keras_signature():
     ]
 
 
+@pytest.mark.oracle
 def test_plot_model_sequential(mpl, tmp_path):
     model = cli.build_tutorial_model()
     plain, full = tmp_path / "plain.png", tmp_path / "full.png"
@@ -117,6 +124,7 @@ def test_plot_model_sequential(mpl, tmp_path):
     assert plain.stat().st_size > 3000
 
 
+@pytest.mark.oracle
 def test_plot_model_depends_on_the_model(mpl, tmp_path):
     small = numkeras.Sequential([layers.Input((4,)), layers.Dense(2)])
     plot_model(small, tmp_path / "small.png", dpi=50)
@@ -126,6 +134,7 @@ def test_plot_model_depends_on_the_model(mpl, tmp_path):
     assert (tmp_path / "small.svg").read_text().lstrip().startswith("<?xml")
 
 
+@pytest.mark.oracle
 def test_plot_model_functional_graph(mpl, tmp_path):
     model = functional_model()
     plot_model(model, tmp_path / "tb.png", show_shapes=True, dpi=50)
@@ -140,6 +149,7 @@ def test_plot_model_functional_graph(mpl, tmp_path):
     assert _ranks(len(boxes), edges) == [0, 1, 2, 3, 4, 5]
 
 
+@pytest.mark.oracle
 @pytest.mark.parametrize("kwargs, words", [
     ({"rankdir": "BT"}, "rankdir must be 'TB' or 'LR'"),
     ({"layer_range": ["a", "b"]}, "layer_range` is no longer supported"),
@@ -152,6 +162,7 @@ def test_plot_model_rejects(mpl, tmp_path, kwargs, words):
     assert not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.oracle
 def test_plot_model_needs_a_built_model(mpl, tmp_path):
     with pytest.raises(ValueError, match="has not yet been built"):
         plot_model(numkeras.Sequential([layers.Dense(2)]), tmp_path / "x.png")

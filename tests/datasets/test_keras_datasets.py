@@ -7,7 +7,6 @@ reads the same fake files (its get_file patched to return them) and must give th
 import hashlib
 import io
 import json
-import os
 import pickle
 import tarfile
 
@@ -16,8 +15,6 @@ import pytest
 
 from numkeras import backend
 from numkeras.datasets import boston_housing, california_housing, cifar100, imdb, npz, reuters
-
-os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
 @pytest.fixture
@@ -42,7 +39,6 @@ def ragged(rng, n, vocab=30):
 
 def keras_reading(monkeypatch, name, path):
     """Real Keras's `keras.datasets.<name>` module, its get_file returning `path`."""
-    pytest.importorskip("keras")
     import importlib
 
     module = importlib.import_module(f"keras.src.datasets.{name}")
@@ -73,7 +69,7 @@ IMDB_CASES = [{}, {"num_words": 12}, {"skip_top": 5, "num_words": 20}, {"maxlen"
 
 
 @pytest.mark.parametrize("kwargs", IMDB_CASES)
-def test_imdb_matches_keras_on_the_same_file(imdb_file, monkeypatch, kwargs):
+def test_imdb_matches_keras_on_the_same_file(keras, imdb_file, monkeypatch, kwargs):
     ours = imdb.load_data(**kwargs)
     theirs = keras_reading(monkeypatch, "imdb", imdb_file).load_data(**kwargs)
     assert ours[0][0].dtype == object and len(ours[0][0]) + len(ours[1][0]) > 0
@@ -161,7 +157,7 @@ def reuters_file(keras_home, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs", IMDB_CASES[:-2] + [{"test_split": 0.5}, {"test_split": 0.0}])
-def test_reuters_matches_keras_on_the_same_file(reuters_file, monkeypatch, kwargs):
+def test_reuters_matches_keras_on_the_same_file(keras, reuters_file, monkeypatch, kwargs):
     ours = reuters.load_data(**kwargs)
     theirs = keras_reading(monkeypatch, "reuters", reuters_file).load_data(**kwargs)
     total = len(ours[0][0]) + len(ours[1][0])
@@ -169,8 +165,7 @@ def test_reuters_matches_keras_on_the_same_file(reuters_file, monkeypatch, kwarg
     assert_same(ours, theirs)
 
 
-def test_reuters_label_names_match_keras(monkeypatch):
-    keras = pytest.importorskip("keras")
+def test_reuters_label_names_match_keras(keras, monkeypatch):
     assert len(reuters.get_label_names()) == 46
     assert reuters.get_label_names() == keras.datasets.reuters.get_label_names()
 
@@ -193,7 +188,7 @@ def cifar100_archive(path, rng):
 
 
 @pytest.mark.parametrize("label_mode", ["fine", "coarse"])
-def test_cifar100_matches_keras_on_the_same_archive(keras_home, tmp_path, monkeypatch,
+def test_cifar100_matches_keras_on_the_same_archive(keras, keras_home, tmp_path, monkeypatch,
                                                    label_mode):
     archive = tmp_path / "cifar-100-python.tar.gz"
     parts = cifar100_archive(archive, np.random.default_rng(2))
@@ -223,7 +218,7 @@ HOUSING = [(boston_housing, "boston_housing", 13, {}), (boston_housing, "boston_
 
 
 @pytest.mark.parametrize("module,name,features,kwargs", HOUSING)
-def test_housing_matches_keras_on_the_same_file(keras_home, tmp_path, monkeypatch, module,
+def test_housing_matches_keras_on_the_same_file(keras, keras_home, tmp_path, monkeypatch, module,
                                                 name, features, kwargs):
     rng = np.random.default_rng(3)
     path = tmp_path / f"{name}.npz"

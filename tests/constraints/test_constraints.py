@@ -1,6 +1,5 @@
 """Constraints: values and configs against real Keras, lookup, and the optimizer applying them
 after each update (Dense and Conv2D through fit, and a plain optimizer step)."""
-import os
 
 import numpy as np
 import pytest
@@ -24,14 +23,8 @@ def _weights(shape=(3, 3, 2, 4), seed=0):
     return np.random.default_rng(seed).normal(size=shape).astype("float32")
 
 
-def _keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
-
-
 @pytest.mark.parametrize("cls, kwargs", CASES)
-def test_matches_real_keras(cls, kwargs):
-    keras = _keras()
+def test_matches_real_keras(keras, cls, kwargs):
     theirs = getattr(keras.constraints, cls.__name__)(**kwargs)
     w = _weights()
     ours = numkeras.ops.convert_to_numpy(cls(**kwargs)(w))
@@ -128,8 +121,7 @@ def test_custom_constraint_subclass():
 @pytest.mark.parametrize("cls, kwargs", [
     (layers.Dense, {"units": 2}), (layers.Conv2D, {"filters": 2, "kernel_size": 3}),
 ])
-def test_layer_configs_serialize_constraints_as_keras(cls, kwargs):
-    keras = _keras()
+def test_layer_configs_serialize_constraints_as_keras(keras, cls, kwargs):
     given = {"kernel_constraint": constraints.MaxNorm(2.5, axis=0), "bias_constraint": "non_neg"}
     ours = cls(**kwargs, **given).get_config()
     layer = getattr(keras.layers, cls.__name__)(

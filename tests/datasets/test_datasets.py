@@ -117,7 +117,7 @@ def test_load_data_imports_neither_h5py_nor_urllib_request():
         "mnist.load_data()\n"
         "print(sorted(m for m in ('h5py', 'urllib.request') if m in sys.modules))\n"
     )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
     )

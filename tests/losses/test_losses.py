@@ -1,6 +1,4 @@
 """Losses: Keras's formulas as golden values, reductions, weights, gradients, torch and Keras."""
-import os
-import warnings
 
 import numpy as np
 import pytest
@@ -378,11 +376,6 @@ def test_fused_softmax_gradient_is_p_minus_y_over_n():
 
 
 # --- PyTorch as an independent reference ----------------------------------------------------------
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
-
-
 def torch_cases(torch):
     F = torch.nn.functional
     labels = torch.tensor(LABELS)
@@ -543,14 +536,6 @@ def test_loss_subclass():
 
 
 # --- real Keras, when installed -------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pytest.importorskip("keras")
-
-
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("name, kwargs, y_true, y_pred, expected", REFERENCE_CASES, ids=CASE_IDS)
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "mean_with_sample_weight", None])

@@ -1,0 +1,43 @@
+"""Shared test fixtures and markers.
+
+The oracles (PyTorch, real Keras 3 on its torch backend) are optional: a test asks for them
+through the `torch` and `keras` fixtures, which skip it cleanly when the oracle is absent, and
+such a test is marked `oracle` so `pytest -m "not oracle"` runs the dependency-free part.
+"""
+import os
+import warnings
+
+import pytest
+
+# Keras picks its backend once, on first import: PyTorch's is the oracle we install.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+ORACLE_FIXTURES = ("keras", "torch")
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, one thread (the oracles' matmuls are tiny: threads only add contention)."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    return torch
+
+
+@pytest.fixture(scope="session")
+def keras():
+    """Real Keras 3 on the torch backend."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras's and torch's import-time warnings
+        keras = pytest.importorskip("keras")
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+    return keras
+
+
+def pytest_collection_modifyitems(items):
+    """A test that asks for an oracle fixture is an oracle test."""
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in ORACLE_FIXTURES):
+            item.add_marker(pytest.mark.oracle)
