@@ -95,3 +95,41 @@ def batch_norm_train(inputs, gamma, beta, epsilon):
 
     out = Tensor(y.reshape(x.shape), tuple(parents), vjp, "batch_norm_train")
     return out, mean, var
+
+
+def layer_norm(inputs, gamma, beta, epsilon):
+    """Layer normalization over the last axis as one op: gamma * (x - mean) / sqrt(var +
+    epsilon) + beta with each row's statistics, and the closed-form VJP."""
+    x = as_tensor(inputs)
+    C = x.shape[-1]
+    x2 = x.data.reshape(-1, C)
+    n = x2.dtype.type(C)
+    mean = np.add.reduce(x2, axis=1, keepdims=True) / n
+    xhat = x2 - mean
+    var = np.add.reduce(np.square(xhat), axis=1, keepdims=True) / n
+    inv = (1.0 / np.sqrt(var + x2.dtype.type(epsilon))).astype(x2.dtype)
+    xhat *= inv
+    y = xhat.copy() if gamma is None else xhat * gamma.data
+    if beta is not None:
+        y += beta.data
+    parents = [x] + [t for t in (gamma, beta) if t is not None]
+
+    def vjp(g):
+        g2 = g.reshape(-1, C)
+        grads = []
+        if x.requires_grad:  # inv * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat))
+            gxhat = g2 if gamma is None else g2 * gamma.data
+            gx = xhat * (np.add.reduce(gxhat * xhat, axis=1, keepdims=True) / n)
+            gx += np.add.reduce(gxhat, axis=1, keepdims=True) / n
+            np.subtract(gxhat, gx, out=gx)
+            gx *= inv
+            grads.append(gx.reshape(x.shape))
+        else:
+            grads.append(None)
+        if gamma is not None:
+            grads.append(np.add.reduce(g2 * xhat, axis=0).astype(gamma.data.dtype))
+        if beta is not None:
+            grads.append(np.add.reduce(g2, axis=0).astype(beta.data.dtype))
+        return tuple(grads)
+
+    return Tensor(y.reshape(x.shape), tuple(parents), vjp, "layer_norm")

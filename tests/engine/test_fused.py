@@ -4,7 +4,7 @@ import pytest
 from gradcheck import check_grad, rand
 
 from numkeras import layers, ops
-from numkeras.engine.fused import batch_norm_train
+from numkeras.engine.fused import batch_norm_train, layer_norm
 
 
 @pytest.mark.parametrize("affine", [(True, True), (True, False), (False, True), (False, False)])
@@ -45,3 +45,27 @@ def test_the_layer_uses_it_while_training_and_its_output_is_eager():
     channels_first = layers.BatchNormalization(axis=1)
     assert channels_first(rand(4, 3, 5, dtype="float32"), training=True).op != \
         "batch_norm_train"
+
+
+@pytest.mark.parametrize("affine", [(True, True), (True, False), (False, True), (False, False)])
+def test_layer_norm_gradients_match_central_differences(affine):
+    params = [rand(4, seed=k) for k, use in zip((1, 2), affine) if use]
+
+    def fn(x, *p):
+        it = iter(p)
+        gamma = next(it) if affine[0] else None
+        beta = next(it) if affine[1] else None
+        return layer_norm(x, gamma, beta, 1e-3)
+
+    check_grad(fn, rand(3, 2, 4), *params)
+
+
+def test_layer_norm_equals_the_formula_and_the_layer_uses_it():
+    x = rand(5, 3, 6, low=-3, high=5)
+    gamma, beta = rand(6, seed=1), rand(6, seed=2)
+    y = layer_norm(x, ops.convert_to_tensor(gamma), ops.convert_to_tensor(beta), 1e-3)
+    mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(y), gamma * (x - mean) / np.sqrt(var + 1e-3) + beta,
+                               rtol=1e-12, atol=1e-12)
+    assert layers.LayerNormalization()(rand(2, 3, dtype="float32")).op == "layer_norm"
+    assert layers.LayerNormalization(axis=1)(rand(2, 3, 4, dtype="float32")).op != "layer_norm"
