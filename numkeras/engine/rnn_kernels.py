@@ -57,39 +57,33 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel):
 
     def vjp(grad):
         grad = grad.transpose(1, 2, 0, 3)  # (T, 2, B, u)
-        dz = np.empty_like(gates)
+        # the activations' derivatives for all steps at once: a(1 - a) for the sigmoid gates,
+        # 1 - g^2 for the candidate, and o(1 - tanh(c)^2) for the cell state's path to h
+        dz = np.subtract(1, gates)
+        dz *= gates
+        g_all = gates[:, :, 2 * units:3 * units]
+        np.multiply(g_all, g_all, out=dz[:, :, 2 * units:3 * units])
+        np.subtract(1, dz[:, :, 2 * units:3 * units], out=dz[:, :, 2 * units:3 * units])
+        o_dtanh = np.square(tanh_c)
+        np.subtract(1, o_dtanh, out=o_dtanh)
+        o_dtanh *= gates[:, :, 3 * units:]
         dh = np.zeros((B, units), gates.dtype)
         dc = np.zeros((B, units), gates.dtype)
         tmp = np.empty((B, units), gates.dtype)
+        da = np.empty((B, 4 * units), gates.dtype)
+        di, df, dg, do = _blocks(da, units)
         for t in reversed(range(T)):
-            z = gates[t]
-            i, f, g, o = _blocks(z, units)
-            d = dz[t]
-            di, df, dg, do = _blocks(d, units)
+            i, f, g, _ = _blocks(gates[t], units)
             dh += grad[t, 0]
             dc += grad[t, 1]
-            tc = tanh_c[t]
-            np.multiply(dh, tc, out=do)  # d output gate (before its sigmoid)
-            do *= o
-            np.subtract(1, o, out=tmp)
-            do *= tmp
-            np.multiply(tc, tc, out=tmp)  # dc += dh * o * (1 - tanh(c)^2)
-            np.subtract(1, tmp, out=tmp)
-            tmp *= o
-            tmp *= dh
+            np.multiply(dh, o_dtanh[t], out=tmp)
             dc += tmp
+            np.multiply(dh, tanh_c[t], out=do)
             np.multiply(dc, g, out=di)
-            di *= i
-            np.subtract(1, i, out=tmp)
-            di *= tmp
-            np.multiply(dc, i, out=dg)
-            np.multiply(g, g, out=tmp)
-            np.subtract(1, tmp, out=tmp)
-            dg *= tmp
             np.multiply(dc, hc[t, 1], out=df)
-            df *= f
-            np.subtract(1, f, out=tmp)
-            df *= tmp
+            np.multiply(dc, i, out=dg)
+            d = dz[t]
+            d *= da  # through the activations: the pre-activation gradient of step t
             dc *= f  # to step t - 1
             np.matmul(d, Uk.T, out=dh)
         dU = None
