@@ -6,6 +6,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     config,
     constraints,
     datasets,
+    dtype_policies,
     initializers,
     layers,
     losses,
@@ -16,20 +17,35 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     random,
     regularizers,
     saving,
+    tree,
     utils,
 )
-from numkeras.engine.allocator import keep_step_memory
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
+from numkeras.dtype_policies import DTypePolicy, FloatDTypePolicy
 from numkeras.engine.variable import Variable
+from numkeras.initializers import Initializer
+from numkeras.losses import Loss
+from numkeras.metrics import Metric
+from numkeras.optimizers import Optimizer
+from numkeras.regularizers import Regularizer
 from numkeras.layers import Input, Layer
 from numkeras.models import Model, Sequential
 
 __version__ = "0.1.0"
-keep_step_memory()  # steps reuse heap memory instead of faulting in fresh pages
+
+
+def version():
+    """numkeras's version string (Keras's `keras.version()`)."""
+    return __version__
+
+
 __all__ = [
+    "DTypePolicy", "FloatDTypePolicy", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer",
+    "dtype_policies", "version",
     "GradientTape", "Input", "Layer", "Model", "Sequential", "Tensor", "Variable", "activations",
     "backend", "callbacks", "config", "constraints", "datasets", "initializers", "layers",
-    "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "utils",
+    "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "tree",
+    "utils",
     "__version__",
 ]

@@ -169,15 +169,15 @@ def serialize(activation):
     for name, fn in _ACTIVATIONS.items():
         if fn is activation and name not in _ALIASES:
             return name
-    from numkeras.saving import serialize_keras_object
+    from numkeras.saving.serialization import serialize_keras_object
 
     return serialize_keras_object(activation)
 
 
 def deserialize(config, custom_objects=None):
     """The activation a name or config names, looking in `custom_objects` first."""
-    from numkeras.saving import deserialize_keras_object
     from numkeras.saving.object_registration import get_registered_object
+    from numkeras.saving.serialization import deserialize_keras_object
 
     if isinstance(config, str):
         found = get_registered_object(config, custom_objects, _ACTIVATIONS, suffix=True)

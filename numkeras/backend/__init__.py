@@ -10,16 +10,43 @@ from numkeras.backend.config import (
     set_floatx,
     set_image_data_format,
 )
+from numkeras.backend.dtypes import (
+    is_float_dtype,
+    is_int_dtype,
+    result_type,
+    standardize_dtype,
+)
 
 __all__ = [
-    "backend", "clear_session", "epsilon", "floatx", "image_data_format", "naming",
-    "set_epsilon", "set_floatx", "set_image_data_format",
+    "get_uid", "is_float_dtype", "is_int_dtype", "is_keras_tensor", "result_type",
+    "standardize_dtype", "backend", "clear_session", "epsilon", "floatx", "image_data_format",
+    "naming", "set_epsilon", "set_floatx", "set_image_data_format",
 ]
 
 
 def backend():
     """The name of the engine doing the math: always `"numpy"`."""
     return "numpy"
+
+
+def get_uid(prefix=""):
+    """1, 2, 3, ... for successive calls with the same `prefix` in a session (reset by
+    `clear_session`).
+
+    >>> clear_session()
+    >>> get_uid("dense"), get_uid("dense"), get_uid("conv")
+    (1, 2, 1)
+    >>> clear_session()
+    """
+    naming.uids[prefix] = naming.uids.get(prefix, 0) + 1
+    return naming.uids[prefix]
+
+
+def is_keras_tensor(x):
+    """Whether `x` is a symbolic KerasTensor (a functional model's input or layer output)."""
+    from numkeras.layers.keras_tensor import KerasTensor
+
+    return isinstance(x, KerasTensor)
 
 
 def clear_session(free_memory=True):

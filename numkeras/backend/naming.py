@@ -9,6 +9,7 @@ import re
 __all__ = ["auto_name", "reset", "to_snake_case", "uniquify"]
 
 _name_counts = collections.defaultdict(int)
+uids = {}  # get_uid's counters, by prefix
 
 
 def to_snake_case(name):
@@ -41,5 +42,6 @@ def auto_name(base):
 
 
 def reset():
-    """Forget every name handed out so far (what `clear_session()` does)."""
+    """Forget every name and uid handed out so far (what `clear_session()` does)."""
     _name_counts.clear()
+    uids.clear()

@@ -10,60 +10,15 @@ NumPy's legacy global generator). Restoring all of it makes a resumed run, seede
 import contextlib
 import json
 import os
-import random
 import zipfile
 
 import numpy as np
 
+from numkeras import random as random_lib
 from numkeras.callbacks.callback import Callback
-from numkeras.random import SeedGenerator, global_generator
 from numkeras.saving.atomic import atomic_write, remove_stale, write_bytes
 
 _FILE = "latest.backup.npz"
-
-
-def seed_generators(model):
-    """Every SeedGenerator held by the model or its layers, in a fixed order."""
-    found, seen_layers, seen = [], set(), set()
-
-    def visit(layer):
-        if id(layer) in seen_layers:
-            return
-        seen_layers.add(id(layer))
-        for value in vars(layer).values():
-            items = value if isinstance(value, (list, tuple)) else [value]
-            for item in items:
-                if isinstance(item, SeedGenerator) and id(item) not in seen:
-                    seen.add(id(item))
-                    found.append(item)
-        for sub in getattr(layer, "_layers", []):
-            visit(sub)
-
-    visit(model)
-    return found
-
-
-def _rng_states(model):
-    numpy_state = np.random.get_state(legacy=False)
-    numpy_state["state"]["key"] = numpy_state["state"]["key"].tolist()
-    version, internal, gauss = random.getstate()
-    return {
-        "global": global_generator().bit_generator.state,
-        "layers": [g.rng.bit_generator.state for g in seed_generators(model)],
-        "python": [version, list(internal), gauss],
-        "numpy": numpy_state,
-    }
-
-
-def _set_rng_states(model, states):
-    global_generator().bit_generator.state = states["global"]
-    for generator, state in zip(seed_generators(model), states["layers"]):
-        generator.rng.bit_generator.state = state
-    version, internal, gauss = states["python"]
-    random.setstate((version, tuple(internal), gauss))
-    numpy_state = states["numpy"]
-    numpy_state["state"]["key"] = np.asarray(numpy_state["state"]["key"], np.uint32)
-    np.random.set_state(numpy_state)
 
 
 def save_training_state(model, path, epoch, batch):
@@ -72,7 +27,8 @@ def save_training_state(model, path, epoch, batch):
     optimizer = getattr(model, "optimizer", None)
     for i, v in enumerate(optimizer.variables if optimizer is not None else []):
         arrays[f"optimizer_{i}"] = np.asarray(v.numpy())
-    meta = {"epoch": epoch, "batch": batch, "rng": _rng_states(model)}
+    rng = random_lib.get_generator_states(random_lib.seed_generators(model))
+    meta = {"epoch": epoch, "batch": batch, "rng": rng}
     arrays["meta"] = np.array(json.dumps(meta))
     with atomic_write(path) as f:
         np.savez(f, **arrays)
@@ -88,7 +44,8 @@ def load_training_state(model, path):
     meta = json.loads(str(arrays.pop("meta")))
     count = lambda prefix: sum(key.startswith(prefix) for key in arrays)
     _expect(count("weights_"), len(model.weights), "weights", model)
-    _expect(len(meta["rng"]["layers"]), len(seed_generators(model)), "SeedGenerator states",
+    generators = random_lib.seed_generators(model)
+    _expect(len(meta["rng"]["layers"]), len(generators), "SeedGenerator states",
             model)
     pairs = [(v, arrays[f"weights_{i}"]) for i, v in enumerate(model.weights)]
     optimizer = getattr(model, "optimizer", None)
@@ -103,11 +60,11 @@ def load_training_state(model, path):
                              f"{value.shape}, but the variable has "
                              f"shape {variable.shape}: it is not the model that was backed up.")
     values = [(variable, np.asarray(value, variable.data.dtype)) for variable, value in pairs]
-    current = _rng_states(model)
+    current = random_lib.get_generator_states(generators)
     try:
-        _set_rng_states(model, meta["rng"])
+        random_lib.set_generator_states(meta["rng"], generators)
     except (TypeError, ValueError, KeyError, IndexError) as e:
-        _set_rng_states(model, current)
+        random_lib.set_generator_states(current, generators)
         raise ValueError(f"The backup's random generator states are malformed ({e}); "
                          "nothing was restored.") from e
     for variable, value in values:
@@ -144,6 +101,8 @@ class BackupAndRestore(Callback):
     Traceback (most recent call last):
     ValueError: Empty `backup_dir` argument passed
     """
+
+    chief_only = True  # writes files or prints
 
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
                  delete_checkpoint=True):

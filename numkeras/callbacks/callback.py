@@ -20,6 +20,9 @@ class Callback:
     (0, ['loss'])
     """
 
+    # In data-parallel training, a callback that writes files or prints runs on process 0 only.
+    chief_only = False
+
     def __init__(self):
         self.model = None
         self.params = {}

@@ -1,9 +1,9 @@
 """CallbackList: fan each hook out to the user's callbacks plus History and the progress bar."""
-from numkeras import distribution
+from numkeras.backend import process
 from numkeras.callbacks.callback import _HOOKS, Callback
 from numkeras.callbacks.history import History
 from numkeras.callbacks.progbar_logger import ProgbarLogger
-from numkeras.layers.keras_tensor import flatten
+from numkeras.tree import flatten
 
 
 class CallbackList(Callback):
@@ -39,9 +39,8 @@ class CallbackList(Callback):
                     f"`callbacks` must hold numkeras.callbacks.Callback instances, got "
                     f"{type(cb).__name__}."
                 )
-        replica = distribution.current()
-        if replica is not None and replica.rank != 0:  # files and progress bar: process 0
-            callbacks, add_progbar = replica.worker_callbacks(callbacks), False
+        if not process.is_chief():  # data-parallel: files and the progress bar are process 0's
+            callbacks, add_progbar = [cb for cb in callbacks if not cb.chief_only], False
         if add_history and not any(isinstance(cb, History) for cb in callbacks):
             callbacks.append(History())
         if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in callbacks):
@@ -63,6 +62,19 @@ class CallbackList(Callback):
         self.model = model
         for cb in self.callbacks:
             cb.set_model(model)
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Call `on_epoch_end` on every callback; if one raises, a History not yet reached
+        still records the epoch (its training finished), then the exception goes on."""
+        logs = {} if logs is None else logs
+        for i, cb in enumerate(self.callbacks):
+            try:
+                cb.on_epoch_end(epoch, logs)
+            except BaseException:
+                for later in self.callbacks[i + 1:]:
+                    if isinstance(later, History):
+                        later.on_epoch_end(epoch, logs)
+                raise
 
 
 def _fan_out(name):
@@ -90,4 +102,6 @@ def _fan_out(name):
 
 
 for _hook in _HOOKS + ["on_batch_begin", "on_batch_end"]:
-    setattr(CallbackList, _hook, _fan_out(_hook))
+    if _hook not in vars(CallbackList):  # hooks the class defines itself stay
+        setattr(CallbackList, _hook, _fan_out(_hook))
+

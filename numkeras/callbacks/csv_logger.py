@@ -43,6 +43,8 @@ class CSVLogger(Callback):
     0,0.5,0.75
     """
 
+    chief_only = True  # writes files or prints
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         if not isinstance(separator, str) or len(separator) != 1:

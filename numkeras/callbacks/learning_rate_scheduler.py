@@ -2,6 +2,7 @@
 import numpy as np
 
 from numkeras.callbacks.callback import Callback
+from numkeras.utils import io_utils
 
 
 class LearningRateScheduler(Callback):
@@ -46,8 +47,8 @@ class LearningRateScheduler(Callback):
                              f"Got: {learning_rate}")
         optimizer.learning_rate = learning_rate
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
-                  f"{learning_rate}.")
+            io_utils.print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning "
+                               f"rate to {learning_rate}.")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

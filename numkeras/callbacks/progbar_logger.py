@@ -1,5 +1,6 @@
 """ProgbarLogger: drives the progress bar from the training loop's logs."""
 from numkeras.callbacks.callback import Callback
+from numkeras.utils import io_utils
 from numkeras.utils.progbar import Progbar
 
 
@@ -9,6 +10,8 @@ class ProgbarLogger(Callback):
     When the number of steps is unknown (a generator without `steps_per_epoch`), the bar
     counts up and takes the number of batches seen as its target when it finishes.
     """
+
+    chief_only = True  # writes files or prints
 
     def __init__(self):
         super().__init__()
@@ -31,7 +34,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         epochs = self.params.get("epochs", 1)
         if epochs > 1 and self.params.get("verbose", 1):
-            print(f"Epoch {epoch + 1}/{epochs}")
+            io_utils.print_msg(f"Epoch {epoch + 1}/{epochs}")
         self._start(self.params.get("steps"))
 
     def on_train_batch_end(self, batch, logs=None):

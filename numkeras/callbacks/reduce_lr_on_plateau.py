@@ -5,6 +5,7 @@ import numpy as np
 
 from numkeras.callbacks.callback import check_argument
 from numkeras.callbacks.monitor_callback import MonitorCallback
+from numkeras.utils import io_utils
 
 
 class ReduceLROnPlateau(MonitorCallback):
@@ -59,7 +60,8 @@ class ReduceLROnPlateau(MonitorCallback):
         new_lr = max(old_lr * self.factor, self.min_lr)
         optimizer.learning_rate = new_lr
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+            io_utils.print_msg(
+                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
         return True
 
     def on_epoch_end(self, epoch, logs=None):

@@ -3,7 +3,7 @@ import math
 import warnings
 
 from numkeras.callbacks.callback import Callback
-from numkeras.layers.keras_tensor import flatten
+from numkeras.tree import flatten
 
 
 def _bad_loss(logs):

@@ -24,7 +24,7 @@ def serialize(constraint):
     """Keras 3's config dict of `constraint` (None stays None)."""
     if constraint is None:
         return None
-    from numkeras.saving import serialize_keras_object
+    from numkeras.saving.serialization import serialize_keras_object
 
     return serialize_keras_object(constraint)
 
@@ -35,7 +35,7 @@ def deserialize(config, custom_objects=None):
         config = {"class_name": config, "config": {}}
     if isinstance(config, dict) and config.get("class_name") in _BY_NAME:
         return _BY_NAME[config["class_name"]].from_config(config.get("config") or {})
-    from numkeras.saving import deserialize_keras_object
+    from numkeras.saving.serialization import deserialize_keras_object
 
     return deserialize_keras_object(config, custom_objects=custom_objects)
 

@@ -13,11 +13,12 @@ metrics. The changes the forward pass makes to non-trainable weights of trainabl
 (BatchNormalization's moving statistics) ride along in the same buffer, weighted by n_r.
 """
 import collections
+import contextlib
 
 import numpy as np
 
 from numkeras import random as random_lib
-from numkeras.layers.keras_tensor import flatten, map_structure
+from numkeras.tree import flatten, map_structure
 
 Shard = collections.namedtuple("Shard", "offset rows total local")
 
@@ -83,11 +84,12 @@ class Replica:
                 self._rows = rows
                 weights = moving if moving is not None else _moving_weights(model)
                 self._moving = [(v, v.data.copy()) for v in weights]
-            random_lib._global["batch_rows"] = shard and (shard.offset, shard.local, shard.total)
+            rows_drawn = contextlib.nullcontext() if shard is None else random_lib.sharded_rows(
+                shard.offset, shard.local, shard.total)
             try:
-                logs = step(batch)
+                with rows_drawn:
+                    logs = step(batch)
             finally:
-                random_lib._global["batch_rows"] = None
                 self._rows = self._moving = None
             if saved is not None:  # the stand-in row must not count
                 _set_metric_values(model, saved)
@@ -151,15 +153,14 @@ class Replica:
     def broadcast_state(self, model):
         """Process 0's weights, optimizer variables, random generator states and initial
         epoch (BackupAndRestore restores them there), on every process."""
-        from numkeras.callbacks.backup_and_restore import _rng_states, _set_rng_states
-
         optimizer = getattr(model, "optimizer", None)
         if model.built and optimizer is not None and not optimizer.built:
             optimizer.build(model.trainable_weights)  # so that its slots can be broadcast
         variables = list(model.weights) + list(optimizer.variables if optimizer else [])
         state = None
         if self.rank == 0:
-            state = {"values": [v.data for v in variables], "rng": _rng_states(model),
+            rng = random_lib.get_generator_states(random_lib.seed_generators(model))
+            state = {"values": [v.data for v in variables], "rng": rng,
                      "initial_epoch": getattr(model, "_initial_epoch", None)}
         state = self.comm.bcast_object(state)
         if self.rank == 0:
@@ -171,7 +172,7 @@ class Replica:
                              f"process's {shapes}: every process must build the same model.")
         for v, value in zip(variables, state["values"]):
             v.assign(value)
-        _set_rng_states(model, state["rng"])
+        random_lib.set_generator_states(state["rng"], random_lib.seed_generators(model))
         model._initial_epoch = state["initial_epoch"]
 
     def gather_outputs(self, outputs):
@@ -197,13 +198,6 @@ class Replica:
             whole = all_rows.view(local.dtype).reshape((-1,) + local.shape[1:])[order]
             gathered.append(np.split(whole, np.cumsum(totals)[:-1]))
         return [_rebuild(output, [g[b] for g in gathered]) for b, output in enumerate(outputs)]
-
-    def worker_callbacks(self, callbacks):
-        """The callbacks a process other than 0 keeps: not those that write files or print."""
-        from numkeras.callbacks import BackupAndRestore, CSVLogger, ModelCheckpoint, ProgbarLogger
-
-        chief_only = (BackupAndRestore, CSVLogger, ModelCheckpoint, ProgbarLogger)
-        return [cb for cb in callbacks if not isinstance(cb, chief_only)]
 
 
 def _rows(batch):

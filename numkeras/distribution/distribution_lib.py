@@ -7,7 +7,9 @@ import sys
 
 import numpy as np
 
+from numkeras.backend import process
 from numkeras.distribution import mpi
+from numkeras.optimizers.base_optimizer import set_gradient_reduction
 
 DEFAULT_BATCH_DIM_NAME = "batch"
 _state = {"distribution": None, "replica": None, "world": None}
@@ -193,7 +195,13 @@ def set_distribution(value):
     if value is not None and not isinstance(value, DataParallel):
         raise ValueError(f"Expected a DataParallel distribution or None, got {value!r}.")
     _state["distribution"] = value
-    _state["replica"] = None if value is None else value.replica()
+    replica = _state["replica"] = None if value is None else value.replica()
+    # what differs in data-parallel training, handed to those it concerns
+    process.set_chief(replica is None or replica.rank == 0)
+    set_gradient_reduction(None if replica is None else replica.reduce_gradients)
+    from numkeras.models.data import set_sharding  # the models import this module
+
+    set_sharding(replica)
 
 
 def current():

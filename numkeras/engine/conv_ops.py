@@ -1,8 +1,10 @@
-"""Convolution and pooling ops (1-D and 2-D, either data format) on the NHWC kernels."""
+"""Convolution and pooling ops (1-D and 2-D, either data format) on the NHWC kernels; 3-D
+runs through engine/conv3d.py."""
 
-from numkeras.engine import kernels, pool_kernels
 from numkeras.engine.math_ops import operands
 from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.kernels import conv as kernels
+from numkeras.kernels import pool as pool_kernels
 
 
 def _tuple(value, n, name):
@@ -68,7 +70,11 @@ def conv_args(inputs, kernel, strides, padding, data_format, dilation_rate):
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """N-D convolution (1-D or 2-D) with Keras's signature; kernel is (..., in/groups, out)."""
+    """N-D convolution (1-D, 2-D or 3-D) with Keras's signature; kernel (..., in/groups, out)."""
+    if getattr(kernel, "ndim", None) == 5:
+        from numkeras.engine.conv3d import conv3d
+
+        return conv3d(inputs, kernel, strides, padding, data_format, dilation_rate)
     x, k, rank, xd, kd, data_format, strides, padding, dilation, groups = conv_args(
         inputs, kernel, strides, padding, data_format, dilation_rate)
     y, cache = kernels.conv2d_forward(xd, kd, strides, padding, dilation, groups)
@@ -88,8 +94,13 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
 def _pool(name, forward, backward, inputs, pool_size, strides, padding, data_format):
     x = as_tensor(inputs)
     rank = x.ndim - 2
+    if rank == 3:
+        from numkeras.engine import conv3d
+
+        op = conv3d.max_pool3d if name == "max_pool" else conv3d.average_pool3d
+        return op(x, pool_size, strides, padding, data_format)
     if rank not in (1, 2):
-        raise ValueError(f"Op `{name}`: expected a 3-D or 4-D input, got shape {x.shape}.")
+        raise ValueError(f"Op `{name}`: expected a 3-D, 4-D or 5-D input, got shape {x.shape}.")
     pool = _tuple(pool_size, rank, "pool_size")
     strides = pool if strides is None else _tuple(strides, rank, "strides")
     pool, strides = ((1,) + pool, (1,) + strides) if rank == 1 else (pool, strides)

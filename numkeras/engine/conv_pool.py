@@ -14,9 +14,9 @@ separate ops would break by window order).
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from numkeras.engine.kernels import FEW_CHANNELS, _geometry, _pad, _unpad, col2im
 from numkeras.engine.nn_ops import _relu
-from numkeras.engine.pool_kernels import _route, _running_max
+from numkeras.kernels.conv import FEW_CHANNELS, _geometry, _pad, _unpad, col2im
+from numkeras.kernels.pool import _route, _running_max
 
 CHUNK_BYTES = 4 << 20
 

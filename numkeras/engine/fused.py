@@ -9,8 +9,8 @@ import numpy as np
 from numkeras.engine import autodiff
 from numkeras.engine.conv_ops import conv_args
 from numkeras.engine.conv_pool import conv_relu_pool_backward, conv_relu_pool_forward
-from numkeras.engine.kernels import _geometry
 from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.kernels.conv import _geometry
 
 
 def pool_tiles(conv_shape, pool, strides, padding):

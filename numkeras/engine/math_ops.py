@@ -2,23 +2,9 @@
 import numpy as np
 
 from numkeras.backend.config import floatx
-from numkeras.engine.tensor import Tensor, as_array, as_tensor
-
-
-def unbroadcast(g, shape):
-    """Sum `g` down to `shape`, undoing NumPy broadcasting (the VJP of a broadcast)."""
-    if g.shape == tuple(shape):
-        return g
-    extra = g.ndim - len(shape)
-    if extra and g.size and g.dtype.kind == "f" and g.shape[extra:] == tuple(shape) \
-            and g.flags.c_contiguous:
-        # a bias gradient: summing rows as one GEMV is ~9x faster than a strided reduction
-        rows = g.reshape(-1, int(np.prod(shape)))
-        return (np.ones(rows.shape[0], g.dtype) @ rows).reshape(shape)
-    axes = tuple(range(extra)) + tuple(
-        i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1
-    )
-    return g.sum(axis=axes, keepdims=True).reshape(shape)
+from numkeras.engine.axes import normalize_axes, unbroadcast
+from numkeras.engine.shape_ops import moveaxis, reshape
+from numkeras.engine.tensor import Tensor, as_array, as_tensor, cast
 
 
 def operands(name, a, b):
@@ -199,15 +185,6 @@ def clip(x, x_min, x_max):
     )
 
 
-def cast(x, dtype):
-    x = as_tensor(x)
-    source = x.data.dtype
-    y = x.data.astype(dtype)
-    if y.dtype.kind != "f" or source.kind != "f":
-        return Tensor(y)
-    return Tensor(y, (x,), lambda g: (g.astype(source),), "cast")
-
-
 def where(condition, x1=None, x2=None):
     """`x1` where `condition` holds, else `x2`; gradients route to the chosen side."""
     cond = as_array(condition).astype(bool)
@@ -322,8 +299,6 @@ def _matmul_rows(a, b):
 
 def dot(x1, x2):
     """NumPy's dot: a product with a scalar, matmul up to a 2-D `x2`, else a tensordot."""
-    from numkeras.engine.shape_ops import moveaxis, reshape
-
     a, b = operands("dot", x1, x2)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)
@@ -341,20 +316,13 @@ def dot(x1, x2):
 # --- reductions ------------------------------------------------------------------------
 
 
-def _axes(axis, ndim):
-    if axis is None:
-        return tuple(range(ndim))
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    return tuple(sorted(a % ndim for a in axes))
-
-
 def _expand(g, axes, keepdims):
     return g if keepdims else np.expand_dims(g, axes)
 
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001  (Keras's name)
     x = as_tensor(x)
-    axes, shape = _axes(axis, x.ndim), x.shape
+    axes, shape = normalize_axes(axis, x.ndim), x.shape
     # Keras sums bools and small ints as int32 (NumPy would give int64)
     small_int = x.data.dtype.kind in "biu" and x.data.dtype.itemsize <= 4
     y = np.sum(x.data, axis=axes, keepdims=keepdims, dtype="int32" if small_int else None)
@@ -365,7 +333,7 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001  (Keras's name)
 
 def mean(x, axis=None, keepdims=False):
     x = as_tensor(x)
-    axes, shape = _axes(axis, x.ndim), x.shape
+    axes, shape = normalize_axes(axis, x.ndim), x.shape
     count = int(np.prod([shape[a] for a in axes]))
     if x.data.dtype.kind != "f":
         x = cast(x, floatx())  # Keras: the mean of integers is floatx, not truncated
@@ -379,7 +347,7 @@ def mean(x, axis=None, keepdims=False):
 
 def _extreme(name, func, x, axis, keepdims):
     x = as_tensor(x)
-    axes = _axes(axis, x.ndim)
+    axes = normalize_axes(axis, x.ndim)
     data = x.data
     y = func(data, axis=axes, keepdims=True)
 
@@ -404,7 +372,7 @@ amax, amin = max, min
 
 def prod(x, axis=None, keepdims=False):
     x = as_tensor(x)
-    axes, data = _axes(axis, x.ndim), x.data
+    axes, data = normalize_axes(axis, x.ndim), x.data
     y = np.prod(data, axis=axes, keepdims=True)
 
     def vjp(g):
@@ -434,7 +402,7 @@ def std(x, axis=None, keepdims=False):
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) computed after subtracting the max, so it never overflows."""
     x = as_tensor(x)
-    axes, data = _axes(axis, x.ndim), x.data
+    axes, data = normalize_axes(axis, x.ndim), x.data
     peak = np.max(data, axis=axes, keepdims=True)
     peak = np.where(np.isfinite(peak), peak, 0)
     shifted = np.exp(data - peak)

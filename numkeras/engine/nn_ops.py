@@ -1,7 +1,7 @@
-"""Neural-network ops: activations, softmax, cross-entropies, convolution and pooling."""
+"""Neural-network ops: activations, softmax, the fused cross-entropies and one_hot."""
 import numpy as np
 
-from numkeras.engine.math_ops import _unary, clip, log, mean, multiply, operands, sum
+from numkeras.engine.math_ops import _unary, multiply, operands
 from numkeras.engine.tensor import Tensor, as_array, as_tensor
 
 EPSILON = 1e-7
@@ -156,19 +156,11 @@ def log_softmax(x, axis=-1):
     return _unary("log_softmax", x, forward, grad)
 
 
-# --- losses (per sample) --------------------------------------------------------------
+# --- fused cross-entropies (the Keras rules choosing them are in numkeras.ops.cross_entropy) ---
 
 
-def _logits_of(output, op, axis=-1):
-    """The logits behind a `softmax` or `sigmoid` output, for the loss matching it; else None."""
-    if output.op != op or getattr(output, "_keras_logits", None) is None:
-        return None
-    if op == "softmax" and output._keras_axis != axis % output.ndim:
-        return None
-    return output._keras_logits
-
-
-def _check_pair(name, target, output):
+def check_pair(name, target, output):
+    """Raises the ValueError an op `name` gives when `target` and `output` shapes differ."""
     if target.shape != output.shape:
         raise ValueError(
             f"Op `{name}`: target and output must have the same shape, "
@@ -179,7 +171,7 @@ def _check_pair(name, target, output):
 def softmax_cross_entropy(target, logits, axis=-1):
     """-sum(target * log_softmax(logits)); gradient `softmax * sum(target) - target` (fused)."""
     t, z = as_tensor(target, as_tensor(logits).dtype), as_tensor(logits)
-    _check_pair("categorical_crossentropy", t, z)
+    check_pair("categorical_crossentropy", t, z)
     shifted = z.data - z.data.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     total = e.sum(axis=axis, keepdims=True)
@@ -198,94 +190,22 @@ def softmax_cross_entropy(target, logits, axis=-1):
     return Tensor(y, (t, z), vjp, "softmax_cross_entropy")
 
 
-def categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Keras's rule: probabilities are renormalised and clipped to [eps, 1-eps]."""
-    output = as_tensor(output)
-    logits = None if from_logits else _logits_of(output, "softmax", axis)
-    if logits is not None:
-        output, from_logits = logits, True
-    if from_logits:
-        return softmax_cross_entropy(target, output, axis)
+def sigmoid_cross_entropy(target, logits):
+    """Binary cross-entropy of `sigmoid(logits)`: max(z, 0) - z * t + log(1 + exp(-|z|)), stable
+    for any z; gradient `sigmoid(z) - t`."""
+    output = as_tensor(logits)
     target = as_tensor(target, output.dtype)
-    _check_pair("categorical_crossentropy", target, output)
-    p = output / sum(output, axis=axis, keepdims=True)
-    p = clip(p, EPSILON, 1 - EPSILON)
-    return -sum(target * log(p), axis=axis)
+    check_pair("binary_crossentropy", target, output)
+    z, t = output.data, target.data
+    y = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
 
+    def vjp(g):
+        return (-g * z if target.requires_grad else None), g * (_sigmoid(z) - t)
 
-def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    output = as_tensor(output)
-    if axis not in (-1, output.ndim - 1):
-        raise ValueError(
-            f"Op `sparse_categorical_crossentropy`: only axis=-1 is supported, got axis={axis} "
-            f"for output shape {output.shape}."
-        )
-    labels = as_array(target)
-    if labels.ndim == output.ndim and labels.shape[-1] == 1:
-        labels = labels[..., 0]
-    if labels.shape != output.shape[:-1]:
-        raise ValueError(
-            "Op `sparse_categorical_crossentropy`: labels must have the output's shape without "
-            f"its last axis, expected {output.shape[:-1]}, got {labels.shape}."
-        )
-    classes = output.shape[axis]
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise ValueError(
-            f"Op `sparse_categorical_crossentropy`: labels must be in [0, {classes}), "
-            f"got values from {labels.min()} to {labels.max()}."
-        )
-    target = one_hot(labels, classes, dtype=output.dtype)
-    return categorical_crossentropy(target, output, from_logits, axis)
-
-
-def binary_crossentropy(target, output, from_logits=False):
-    output = as_tensor(output)
-    logits = None if from_logits else _logits_of(output, "sigmoid")
-    if logits is not None:
-        output, from_logits = logits, True
-    target = as_tensor(target, output.dtype)
-    _check_pair("binary_crossentropy", target, output)
-    if from_logits:
-        # max(z, 0) - z * t + log(1 + exp(-|z|)), stable for any z
-        z, t = output.data, target.data
-        y = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
-
-        def vjp(g):
-            return (-g * z if target.requires_grad else None), g * (_sigmoid(z) - t)
-
-        return Tensor(y.astype(z.dtype), (target, output), vjp, "sigmoid_cross_entropy")
-    p = clip(output, EPSILON, 1 - EPSILON)
-    return -(target * log(p) + (1 - target) * log(1 - p))
+    return Tensor(y.astype(z.dtype), (target, output), vjp, "sigmoid_cross_entropy")
 
 
 def one_hot(x, num_classes, axis=-1, dtype="float32"):
     labels = as_array(x).astype(np.intp)
     y = (labels[..., None] == np.arange(num_classes)).astype(dtype or "float32")
     return Tensor(np.moveaxis(y, -1, axis) if axis != -1 else y)
-
-
-# --- dropout ---------------------------------------------------------------------------
-
-
-def dropout(inputs, rate, noise_shape=None, seed=None):
-    """Inverted dropout: keep with probability 1-rate and scale by 1/(1-rate)."""
-    from numkeras.random import generator_for, sample_rows
-
-    x = as_tensor(inputs)
-    if not 0 <= rate <= 1:
-        raise ValueError(f"Op `dropout`: rate must be in [0, 1], got {rate}.")
-    if rate == 1:
-        return multiply(x, np.zeros((), x.data.dtype))
-    shape = x.shape if noise_shape is None else tuple(
-        s if n is None else n for n, s in zip(noise_shape, x.shape))
-    keep = sample_rows(generator_for(seed).random, shape, dtype=np.float32) >= rate
-    scale = (keep / np.asarray(1 - rate, x.data.dtype)).astype(x.data.dtype)
-    return multiply(x, Tensor(scale))
-
-
-def mean_squared_error(target, output):
-    output = as_tensor(output)
-    target = as_tensor(target, output.dtype)
-    _check_pair("mean_squared_error", target, output)
-    diff = output - target
-    return mean(diff * diff, axis=-1)

@@ -1,7 +1,7 @@
 """Ops that move values without computing new ones: reshape, transpose, slicing, joining."""
 import numpy as np
 
-from numkeras.engine.math_ops import _axes
+from numkeras.engine.axes import normalize_axes, unbroadcast
 from numkeras.engine.scatter import add_rows_at
 from numkeras.engine.tensor import Tensor, as_array, as_tensor
 
@@ -56,7 +56,7 @@ def expand_dims(x, axis):
 def squeeze(x, axis=None):
     x = as_tensor(x)
     if axis is not None:
-        for a in _axes(axis, x.ndim):
+        for a in normalize_axes(axis, x.ndim):
             if x.shape[a] != 1:
                 raise ValueError(
                     f"Op `squeeze`: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1."
@@ -69,8 +69,6 @@ def flatten(x):
 
 
 def broadcast_to(x, shape):
-    from numkeras.engine.math_ops import unbroadcast
-
     x = as_tensor(x)
     source, shape = x.shape, tuple(int(n) for n in np.atleast_1d(shape))
     if len(shape) < len(source) or any(

@@ -1,4 +1,7 @@
-"""Tensor: a NumPy array that remembers the op that made it and that op's VJP."""
+"""Tensor: a NumPy array that remembers the op that made it and that op's VJP.
+
+Its Python operators (`+`, `@`, `[]`, `<`, ...) are bound to the ops in engine/operators.py.
+"""
 import numpy as np
 
 from numkeras.backend.config import floatx
@@ -66,83 +69,6 @@ class Tensor:
         name = getattr(self, "_display_name", type(self).__name__)
         return f"<{name} shape={self.shape}, dtype={self.dtype}, numpy=\n{body}>"
 
-    # --- operators ----------------------------------------------------------------------
-    def __add__(self, other):
-        return _m.add(self, other)
-
-    def __radd__(self, other):
-        return _m.add(other, self)
-
-    def __sub__(self, other):
-        return _m.subtract(self, other)
-
-    def __rsub__(self, other):
-        return _m.subtract(other, self)
-
-    def __mul__(self, other):
-        return _m.multiply(self, other)
-
-    def __rmul__(self, other):
-        return _m.multiply(other, self)
-
-    def __truediv__(self, other):
-        return _m.divide(self, other)
-
-    def __rtruediv__(self, other):
-        return _m.divide(other, self)
-
-    def __pow__(self, other):
-        return _m.power(self, other)
-
-    def __rpow__(self, other):
-        return _m.power(other, self)
-
-    def __matmul__(self, other):
-        return _m.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _m.matmul(other, self)
-
-    def __neg__(self):
-        return _m.negative(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _m.abs(self)
-
-    def __getitem__(self, key):
-        return _s.getitem(self, key)
-
-    def __lt__(self, other):
-        return _m.less(self, other)
-
-    def __le__(self, other):
-        return _m.less_equal(self, other)
-
-    def __gt__(self, other):
-        return _m.greater(self, other)
-
-    def __ge__(self, other):
-        return _m.greater_equal(self, other)
-
-    def __eq__(self, other):
-        return _m.equal(self, other)
-
-    def __ne__(self, other):
-        return _m.not_equal(self, other)
-
-    @property
-    def T(self):
-        return _s.transpose(self)
-
-    def reshape(self, *shape):
-        return _s.reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    def astype(self, dtype):
-        return _m.cast(self, dtype)
-
 
 _DTYPE_NAMES = {}
 
@@ -158,7 +84,7 @@ def dtype_name(dtype):
 def as_tensor(x, dtype=None):
     """`x` as a Tensor; Python numbers and lists become floatx/int32 as in Keras."""
     if isinstance(x, Tensor):
-        return x if dtype is None or x.dtype == np.dtype(dtype) else _m.cast(x, dtype)
+        return x if dtype is None or x.dtype == np.dtype(dtype) else cast(x, dtype)
     return Tensor(as_array(x, dtype))
 
 
@@ -180,5 +106,11 @@ def as_array(x, dtype=None):
     return array
 
 
-from numkeras.engine import math_ops as _m  # noqa: E402  (operators need the ops)
-from numkeras.engine import shape_ops as _s  # noqa: E402
+def cast(x, dtype):
+    """`x` as `dtype`; the gradient flows back between float dtypes only."""
+    x = as_tensor(x)
+    source = x.data.dtype
+    y = x.data.astype(dtype)
+    if y.dtype.kind != "f" or source.kind != "f":
+        return Tensor(y)
+    return Tensor(y, (x,), lambda g: (g.astype(source),), "cast")

@@ -5,8 +5,8 @@ the `_keras_mask` attribute of the tensor it describes.
 """
 import warnings
 
-from numkeras.engine.tensor import Tensor
-from numkeras.layers.keras_tensor import flatten
+from numkeras.engine import Tensor
+from numkeras.tree import flatten
 
 
 def input_mask(inputs):

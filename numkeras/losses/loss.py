@@ -4,7 +4,7 @@ import numpy as np
 from numkeras import ops
 from numkeras.backend import floatx
 from numkeras.backend.naming import auto_name
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 
 __all__ = ["Loss", "reduce_weighted_values", "squeeze_or_expand_to_same_rank"]
 
@@ -35,11 +35,16 @@ class Loss:
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.name = name or auto_name(type(self).__name__)
         self.reduction = standardize_reduction(reduction)
-        self.dtype = dtype
+        self._dtype = dtype
+
+    @property
+    def dtype(self):
+        """The computation dtype: the one given, else `floatx()` (float Tensors keep theirs)."""
+        return self._dtype or floatx()
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = getattr(y_pred, "_keras_mask", None)  # a masked model output, as Keras
-        dtype = self.dtype or _float_dtype(y_pred)
+        dtype = self._dtype or _float_dtype(y_pred)
         y_pred = ops.convert_to_tensor(y_pred, dtype)
         y_true = ops.convert_to_tensor(y_true, dtype)
         values = ops.convert_to_tensor(self.call(y_true, y_pred))

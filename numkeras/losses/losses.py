@@ -7,7 +7,7 @@ import numpy as np
 
 from numkeras import ops
 from numkeras.backend import epsilon, floatx
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.losses.loss import Loss, squeeze_or_expand_to_same_rank
 
 __all__ = [

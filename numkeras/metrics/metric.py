@@ -3,7 +3,8 @@ import numpy as np
 
 from numkeras.backend import floatx
 from numkeras.backend.naming import auto_name
-from numkeras.engine.variable import Variable
+from numkeras.engine.tensor import Tensor
+from numkeras.engine.variable import Variable, swapped_values
 
 __all__ = ["Metric"]
 
@@ -37,7 +38,11 @@ class Metric:
     def __init__(self, name=None, dtype=None):
         self._variables = []
         self._name = name or auto_name(type(self).__name__)
-        self.dtype = dtype or floatx()
+        self._dtype = dtype or floatx()
+
+    @property
+    def dtype(self):
+        return self._dtype
 
     @property
     def name(self):
@@ -49,16 +54,48 @@ class Metric:
         for v in self._variables:
             v.path = f"{value}/{v.name}"
 
-    def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
-        """A non-trainable state variable, zero-initialised, with path `"<metric>/<name>"`."""
-        if initializer not in ("zeros", None):
-            raise ValueError(f"Metric.add_variable only supports zeros, got {initializer!r}.")
-        variable = Variable(np.zeros(shape, dtype or self.dtype), trainable=False, name=name)
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """A non-trainable state variable with path `"<metric>/<name>"` (reset_state zeroes
+        it whatever its initializer)."""
+        variable = Variable(initializer or "zeros", shape=tuple(shape), dtype=dtype or self.dtype,
+                            trainable=False, aggregation=aggregation,
+                            synchronization="on_read", name=name)
         variable.path = f"{self.name}/{variable.name}"
         self._variables.append(variable)
         return variable
 
-    add_weight = add_variable
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Keras's older name for `add_variable`: a scalar, zero-initialised by default."""
+        return self.add_variable(shape, initializer, dtype=dtype, name=name)
+
+    # --- the stateless API: the same computations on values passed in and returned ---------
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """`update_state` on `metric_variables` (values, one per variable) instead of the
+        metric's variables, which are left unchanged; returns the updated values."""
+        self._check_state(metric_variables)
+        with swapped_values(self.variables, metric_variables):
+            self.update_state(*args, **kwargs)
+            return [Tensor(v.data) for v in self.variables]
+
+    def stateless_result(self, metric_variables):
+        """`result()` computed from `metric_variables` instead of the metric's state."""
+        self._check_state(metric_variables)
+        with swapped_values(self.variables, metric_variables):
+            return self.result()
+
+    def stateless_reset_state(self):
+        """The values `reset_state()` would give the variables, leaving them unchanged."""
+        with swapped_values(self.variables, [v.data for v in self.variables]):
+            self.reset_state()
+            return [Tensor(v.data) for v in self.variables]
+
+    def _check_state(self, metric_variables):
+        if len(metric_variables) != len(self.variables):
+            raise ValueError(
+                "Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
+                f"{type(self).__name__}().variables. Received list with length "
+                f"{len(metric_variables)}, but expected {len(self.variables)} variables."
+            )
 
     @property
     def variables(self):

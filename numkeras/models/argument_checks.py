@@ -11,9 +11,32 @@ import warnings
 import numpy as np
 
 from numkeras.engine import autodiff
-from numkeras.layers.keras_tensor import flatten
 from numkeras.layers.layer import shape_str
 from numkeras.models import data as data_lib
+from numkeras.tree import flatten
+
+
+def input_mismatch_hint(expected, received):
+    """What to add to 'expected shape E, got G' when the array given had shape `received`:
+    that shape itself, and the fix when it is one sample without the batch axis."""
+    received = tuple(received)
+    text = f" (from an array of shape {shape_str(received)})"
+
+    def fits(sample):
+        return len(sample) == len(received) and all(
+            e is None or e == r for e, r in zip(sample, received))
+
+    sample = tuple(expected[1:])
+    if fits(sample):
+        text += (f". It looks like one sample without the batch axis: pass x[None] or "
+                 f"np.expand_dims(x, 0), of shape {shape_str((1, *received))}")
+    elif sample and sample[-1] == 1 and fits(sample[:-1]):
+        text += (f". It looks like one sample without the batch and channel axes: pass "
+                 f"x[None, ..., None], of shape {shape_str((1, *received, 1))}")
+    elif None not in sample and np.prod(sample) == np.prod(received[1:]):
+        text += f". Did you mean to reshape to {shape_str((-1, *sample))}?"
+        return text
+    return text + "."
 
 
 def check_int(name, value, minimum):
@@ -125,20 +148,25 @@ def _output_shapes(model):
 
 def check_targets(model, source, method):
     """Targets given as arrays must exist and fit each output's loss (shape and values)."""
-    from numkeras.models.model import Model
-
     if method == "predict" or not isinstance(source, data_lib.ArraySource) or not model.compiled:
         return
+    check_target_arrays(model, source.data.y, method)
+
+
+def check_target_arrays(model, y, method):
+    """Targets `y` (arrays, or a batch of them) must fit each output's loss, when the model
+    trains with the default step."""
+    from numkeras.models.model import Model
+
     step = "test_step" if method in ("evaluate", "test_on_batch") else "train_step"
     if getattr(type(model), step) is not getattr(Model, step) or (
             type(model).compute_loss is not Model.compute_loss):
         return  # a custom step may not need targets at all
     compile_loss = model._compile_loss
-    if not compile_loss.has_loss():
-        return
-    data = source.data
+    if not compile_loss.has_loss() or compile_loss.losses is None:
+        return  # (a subclassed model's outputs are named at its first step)
     names = [loss.name for loss in compile_loss.losses if loss is not None]
-    if data.y is None:
+    if y is None:
         raise ValueError(f"`{method}` needs targets `y`: the model was compiled with "
                          f"loss={names[0] if len(names) == 1 else names}, which compares them "
                          "with the outputs. Received y=None.")
@@ -147,13 +175,13 @@ def check_targets(model, source, method):
         return
     from numkeras.models.compile_utils import _align
 
-    targets = _align(data.y, compile_loss.output_names)
-    for loss, y, shape in zip(compile_loss.losses, targets, shapes):
-        if (loss is None or not isinstance(y, np.ndarray) or None in shape[1:]
+    targets = _align(y, compile_loss.output_names)
+    for loss, target, shape in zip(compile_loss.losses, targets, shapes):
+        if (loss is None or not isinstance(target, np.ndarray) or None in shape[1:]
                 or not type(loss).__module__.startswith("numkeras.")):
             continue
-        _probe_loss(loss, y, shape)
-        _check_label_values(loss, y, shape)
+        _probe_loss(loss, target, shape)
+        _check_label_values(loss, target, shape)
 
 
 def _probe_loss(loss, y, shape):

@@ -8,11 +8,19 @@ import warnings
 
 import numpy as np
 
-from numkeras import distribution
 from numkeras.backend.traceback_utils import warn_user
-from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.random import global_generator
+from numkeras.tree import flatten, map_structure
 from numkeras.utils.py_dataset import PyDataset
+
+# In data-parallel training numkeras.distribution sets this to its Replica, whose
+# `shard(start, stop)` and `shard_batch(batch)` give this process's rows of each batch.
+_sharding = {"replica": None}
+
+
+def set_sharding(replica):
+    """Shard every batch with `replica` (None: one process takes whole batches)."""
+    _sharding["replica"] = replica
 
 
 def _leaf(x, role):
@@ -138,7 +146,7 @@ class ArrayData:
             order = global_generator().permutation(self.size)
         else:
             order = None
-        replica = distribution.current()
+        replica = _sharding["replica"]
         for start in range(0, self.size, batch_size):
             stop = min(start + batch_size, self.size)
             if replica is not None:  # data-parallel: only this process's rows are gathered
@@ -222,7 +230,9 @@ def _standardize_batch(batch, class_weight=None):
     convert = lambda part, role: None if part is None else map_structure(
         lambda a: _leaf(a, role), part)
     batch = convert(x, "x"), convert(y, "y"), convert(sample_weight, "sample_weight")
-    replica = distribution.current()
+    for part, role in zip(batch, ("x", "y", "sample_weight")):  # as arrays are checked
+        _check_finite(flatten(part) if part is not None else [], role)
+    replica = _sharding["replica"]
     return batch if replica is None else replica.shard_batch(batch)
 
 
@@ -354,6 +364,12 @@ class EpochIterator:
     """
 
     def __init__(self, source, steps=None, role="training"):
+        from numkeras import config
+
+        cap = config.max_steps_per_epoch()
+        if cap and (not steps or cap < steps):  # keras.config.set_max_steps_per_epoch
+            warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+            steps = cap
         self.source, self.steps, self.role = source, steps, role
         self.exhausted = False
         self._iterator, self._seen = None, 0

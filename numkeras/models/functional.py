@@ -1,12 +1,14 @@
 """Functional: a model defined by calling layers on symbolic inputs, `Model(inputs, outputs)`."""
 import numpy as np
 
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.layers.input_layer import InputLayer
-from numkeras.layers.keras_tensor import KerasTensor, flatten, map_structure
-from numkeras.layers.layer import shape_str
+from numkeras.layers.keras_tensor import KerasTensor
+from numkeras.layers.layer import Layer, shape_str
+from numkeras.models import argument_checks
 from numkeras.models import summary as summary_lib
 from numkeras.models.model import Model
+from numkeras.tree import flatten, map_structure
 
 
 class Functional(Model):
@@ -25,12 +27,17 @@ class Functional(Model):
         from numkeras.saving.model_config import keras_layer_order
 
         # Keras's order: `.keras` files name layers, and order optimizer slots, by it
-        self._graph_layers = keras_layer_order(flatten(inputs), flatten(outputs))
+        self._operations = keras_layer_order(flatten(inputs), flatten(outputs))
         self.built = True
 
     @property
+    def operations(self):
+        """Every layer and op of the graph, in Keras's order."""
+        return list(self._operations)
+
+    @property
     def layers(self):
-        return list(self._graph_layers)
+        return [op for op in self._operations if isinstance(op, Layer)]
 
     @property
     def inputs(self):
@@ -40,13 +47,33 @@ class Functional(Model):
     def outputs(self):
         return flatten(self._outputs_struct)
 
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_shape(self):
+        return _one_or_all([t.shape for t in flatten(self._inputs_struct)])
+
+    @property
+    def output_shape(self):
+        return _one_or_all([t.shape for t in flatten(self._outputs_struct)])
+
+    @property
+    def output_names(self):
+        """The names of the layers (or ops) that make the outputs, in Keras's order."""
+        return [t._keras_history.operation.name for t in flatten(self._outputs_struct)]
+
     def _output_names(self):
         return [t._keras_history[0].name for t in self.outputs]
 
     def call(self, inputs, training=None, mask=None):
         values = {}
-        given = flatten(inputs) if not isinstance(inputs, dict) else [
-            inputs[t._keras_history[0].name] for t in self.inputs]
+        given = self._flat_inputs(inputs)
         if len(given) != len(self.inputs):
             raise ValueError(
                 f'Model "{self.name}" expects {len(self.inputs)} inputs, got {len(given)}.'
@@ -54,9 +81,14 @@ class Functional(Model):
         for t, v in zip(self.inputs, given):
             values[id(t)] = _adjust_rank(v, t.shape)
         for node in self._nodes:
-            args = map_structure(lambda t: values[id(t)], node.inputs)
-            out = node.layer(args, training=training, **{
-                k: v for k, v in node.kwargs.items() if k != "training"})
+            def value(x):
+                return values[id(x)] if isinstance(x, KerasTensor) else x
+
+            args = map_structure(value, list(node.call_args))
+            kwargs = map_structure(value, dict(node.call_kwargs))
+            if isinstance(node.operation, Layer):
+                kwargs["training"] = training
+            out = node.operation(*args, **kwargs)
             for t, v in zip(flatten(node.outputs), flatten(out)):
                 values[id(t)] = v
         outputs = map_structure(lambda t: values[id(t)], self._outputs_struct)
@@ -67,8 +99,19 @@ class Functional(Model):
     def compute_output_shape(self, input_shape):
         return map_structure(lambda t: t.shape, self._outputs_struct)
 
+    def _flat_inputs(self, x):
+        """Data for each of `inputs`, in order: a dict is matched by the keys the model's
+        inputs were given with, else by input name."""
+        if not isinstance(x, dict):
+            return flatten(x)
+        struct = self._inputs_struct
+        if isinstance(struct, dict) and set(x) == set(struct):
+            return flatten(x)  # (dicts flatten in sorted key order, as `inputs` do)
+        names = [t._keras_history[0].name for t in self.inputs]
+        return [x[n] for n in names] if set(names) <= set(x) else list(x.values())
+
     def _check_model_inputs(self, x):
-        arrays = flatten(x) if not isinstance(x, dict) else list(x.values())
+        arrays = self._flat_inputs(x)
         if len(arrays) != len(self.inputs):
             raise ValueError(
                 f'Model "{self.name}" expects {len(self.inputs)} input(s), but it received '
@@ -80,12 +123,10 @@ class Functional(Model):
             if len(got) != len(expected) or any(
                 e is not None and e != g for e, g in zip(expected[1:], got[1:])
             ):
-                hint = ""
-                if None not in expected[1:] and np.prod(expected[1:]) == np.prod(got[1:]):
-                    hint = f" Did you mean to reshape to {shape_str((-1,) + expected[1:])}?"
                 raise ValueError(
                     f'Input {i} of layer "{self.name}" is incompatible with the layer: expected '
-                    f"shape {shape_str(expected)}, got {shape_str(got)}.{hint}"
+                    f"shape {shape_str(expected)}, got {shape_str(got)}"
+                    + argument_checks.input_mismatch_hint(expected, np.shape(a))
                 )
         return x
 
@@ -116,7 +157,7 @@ class Functional(Model):
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         chain = self._is_chain()
         rows = []
-        for layer in self.layers:
+        for layer in self.operations:
             if isinstance(layer, InputLayer):
                 row = summary_lib.layer_row(layer, layer.batch_shape)
                 rows.append(row if chain else row + ["-"])
@@ -132,6 +173,11 @@ class Functional(Model):
         text = summary_lib.format_summary(self, rows, connected=not chain,
                                           line_length=line_length)
         (print_fn or print)(text)
+
+
+def _one_or_all(shapes):
+    """A single input's (or output's) shape bare, as Keras's `input_shape` gives it."""
+    return shapes[0] if len(shapes) == 1 else shapes
 
 
 def _adjust_rank(value, expected):

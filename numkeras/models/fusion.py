@@ -7,8 +7,8 @@ instead of the two calls. The fused op is an ordinary recorded op computed when 
 every output is a plain tensor; anything a rule does not cover runs layer by layer.
 """
 from numkeras import activations
-from numkeras.engine.fused import conv_relu_pool, pool_tiles
 from numkeras.engine.tensor import Tensor
+from numkeras.ops.layer_ops import conv_relu_pool, pool_tiles
 
 
 class ConvReluMaxPool:

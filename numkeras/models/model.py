@@ -1,15 +1,16 @@
 """Model: a Layer that trains (compile, fit, evaluate, predict) and reports (summary)."""
+import warnings
+
 import numpy as np
 
-from numkeras import distribution
+from numkeras import config, distribution
 from numkeras.backend import blas_threads
+from numkeras.backend.allocator import apply_step_memory_setting
 from numkeras.backend.traceback_utils import checking_arguments
-from numkeras.engine import autodiff
+from numkeras.engine import Tensor, autodiff
 from numkeras.engine.tape import GradientTape
-from numkeras.engine.tensor import Tensor
-from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.layers.layer import Layer
-from numkeras.models import argument_checks, subclassed
+from numkeras.models import argument_checks, step_state, subclassed
 from numkeras.models import data as data_lib
 from numkeras.models import summary as summary_lib
 from numkeras.models.argument_checks import check_batch_size as _check_batch_size
@@ -21,6 +22,7 @@ from numkeras.models.interrupt import StepGuard
 from numkeras.models.model_saving import SavingMethods
 from numkeras.models.step_io import pack_x_y_sample_weight as _pack
 from numkeras.models.step_io import pythonify_logs
+from numkeras.tree import flatten, map_structure
 
 
 class Model(SavingMethods, Layer):
@@ -69,12 +71,14 @@ class Model(SavingMethods, Layer):
         self._compile_loss = compile_loss
         self._compile_metrics = compile_metrics
         object.__setattr__(self, "_loss_tracker", Mean(name="loss"))  # not an attribute metric
-        self._compile_config = {
+        # not tracked: a metric object in it belongs to the compiled metrics, and would
+        # otherwise also count as an attribute metric (evaluate returned it twice)
+        object.__setattr__(self, "_compile_config", {
             "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
             "metrics": metrics, "weighted_metrics": weighted_metrics,
             "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
             "jit_compile": jit_compile,
-        }
+        })
         self.compiled = True
 
     def _output_names(self):
@@ -145,8 +149,10 @@ class Model(SavingMethods, Layer):
         self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
         variables = self.trainable_weights
         grads = tape.gradient(scaled, variables)
+        logs = self.compute_metrics(x, y, y_pred, sample_weight)
+        # last: the optimizer updates in place, so all that can fail has run (see step_state)
         self.optimizer.apply_gradients(zip(grads, variables))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        return logs
 
     def test_step(self, data):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
@@ -176,6 +182,7 @@ class Model(SavingMethods, Layer):
         from numkeras.callbacks.terminate_on_nan import with_nan_warning
 
         self._assert_compiled("fit")
+        apply_step_memory_setting()  # glibc: steps reuse heap memory (numkeras.config)
         with checking_arguments():  # an error about the arguments is raised from this line
             batch_size = _check_batch_size(batch_size, default=None)
             _check_int("epochs", epochs, 0)
@@ -188,6 +195,9 @@ class Model(SavingMethods, Layer):
                 validation_split, validation_data, validation_batch_size, validation_steps)
             for source in (train, val) if val is not None else (train,):
                 self._check_source_inputs(source, "fit")
+        if config.max_epochs() and config.max_epochs() < epochs:  # keras.config.set_max_epochs
+            warnings.warn(f"Limiting epochs to {config.max_epochs()}", stacklevel=2)
+            epochs = config.max_epochs()
         data = data_lib.EpochIterator(train, steps_per_epoch)
         val = val and data_lib.EpochIterator(val, validation_steps, role="validation")
         callbacks = CallbackList(with_nan_warning(callbacks), add_history=True,
@@ -198,7 +208,9 @@ class Model(SavingMethods, Layer):
         with StepGuard() as guard:
             blas_threads.refresh()  # as many BLAS threads as other processes leave cores
             callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
-            train_step = distribution.step_function(self, "train")  # MPI: state of process 0
+            train_step = step_state.all_or_nothing(  # MPI: state of process 0
+                distribution.step_function(self, "train"))
+            check_batches = not isinstance(train, data_lib.ArraySource)
             for epoch in range(self._initial_epoch or initial_epoch, epochs):
                 self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
@@ -206,6 +218,8 @@ class Model(SavingMethods, Layer):
                 for step, batch in data:
                     callbacks.on_train_batch_begin(step)
                     blas_threads.refresh(during_fit=True)
+                    if check_batches:  # generator and PyDataset batches: as arrays are
+                        argument_checks.check_target_arrays(self, batch[1], "fit")
                     logs = pythonify_logs(guard.run(train_step, _pack(*batch)))
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
@@ -256,6 +270,7 @@ class Model(SavingMethods, Layer):
         from numkeras.callbacks.callback_list import CallbackList
 
         self._assert_compiled("evaluate")
+        apply_step_memory_setting()  # glibc: steps reuse heap memory (numkeras.config)
         with checking_arguments():  # an error about the arguments is raised from this line
             argument_checks.check_steps("steps", steps)
             source = data_lib.make_source(
@@ -275,6 +290,7 @@ class Model(SavingMethods, Layer):
         batch by batch, as float32 NumPy arrays."""
         from numkeras.callbacks.callback_list import CallbackList
 
+        apply_step_memory_setting()  # glibc: steps reuse heap memory (numkeras.config)
         with checking_arguments():  # an error about the arguments is raised from this line
             argument_checks.check_steps("steps", steps)
             source = data_lib.make_source(x, batch_size=_check_batch_size(batch_size, None),
@@ -312,7 +328,8 @@ class Model(SavingMethods, Layer):
             data = ArrayData(x, y, data_lib.array_sample_weight(y, sample_weight, class_weight))
             self._check_source_inputs(data_lib.ArraySource(data, data.size), "train_on_batch")
         self.reset_metrics()
-        logs = pythonify_logs(self.train_step(_pack(data.x, data.y, data.sample_weight)))
+        train_step = step_state.all_or_nothing(self.train_step)
+        logs = pythonify_logs(train_step(_pack(data.x, data.y, data.sample_weight)))
         return self._batch_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):

@@ -1,5 +1,5 @@
 """What `train_step`/`test_step` receive (Keras's packed batch) and what callbacks get back."""
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):

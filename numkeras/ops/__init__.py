@@ -69,9 +69,6 @@ from numkeras.engine.math_ops import (
 )
 from numkeras.engine.conv_ops import average_pool, conv, max_pool
 from numkeras.engine.nn_ops import (
-    binary_crossentropy,
-    categorical_crossentropy,
-    dropout,
     elu,
     gelu,
     hard_sigmoid,
@@ -86,7 +83,6 @@ from numkeras.engine.nn_ops import (
     softmax,
     softplus,
     softsign,
-    sparse_categorical_crossentropy,
     swish,
 )
 from numkeras.engine.shape_ops import (
@@ -112,6 +108,49 @@ from numkeras.engine.shape_ops import (
     zeros_like,
 )
 from numkeras.engine.transpose_conv import conv_transpose
+from numkeras.ops.cross_entropy import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    sparse_categorical_crossentropy,
+)
+from numkeras.random import dropout
+from numkeras.ops import image, linalg, nn, numpy  # noqa: F401  (Keras's submodules)
+from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
+    activations,
+    attention,
+    casting,
+    control_flow,
+    convolution,
+    creation,
+    ctc,
+    elementwise,
+    linear_algebra,
+    normalization,
+    products,
+    rearranging,
+    reductions,
+    scattering,
+    shaping,
+    sorting,
+    spectral,
+)
+from numkeras.ops.activations import *  # noqa: F403
+from numkeras.ops.attention import *  # noqa: F403
+from numkeras.ops.casting import *  # noqa: F403
+from numkeras.ops.control_flow import *  # noqa: F403
+from numkeras.ops.convolution import *  # noqa: F403
+from numkeras.ops.creation import *  # noqa: F403
+from numkeras.ops.ctc import *  # noqa: F403
+from numkeras.ops.elementwise import *  # noqa: F403
+from numkeras.ops.linear_algebra import *  # noqa: F403
+from numkeras.ops.normalization import *  # noqa: F403
+from numkeras.ops.products import *  # noqa: F403
+from numkeras.ops.rearranging import *  # noqa: F403
+from numkeras.ops.reductions import *  # noqa: F403
+from numkeras.ops.scattering import *  # noqa: F403
+from numkeras.ops.shaping import *  # noqa: F403
+from numkeras.ops.sorting import *  # noqa: F403
+from numkeras.ops.spectral import *  # noqa: F403
 
 __all__ = [
     "abs", "absolute", "add", "all", "amax", "amin", "any", "arange", "argmax", "argmin",
@@ -130,3 +169,27 @@ __all__ = [
     "take_along_axis", "tanh", "tile", "transpose", "true_divide", "unstack", "var", "where",
     "zeros", "zeros_like",
 ]
+for _module in (
+    activations,
+    attention,
+    casting,
+    control_flow,
+    convolution,
+    creation,
+    ctc,
+    elementwise,
+    linear_algebra,
+    normalization,
+    products,
+    rearranging,
+    reductions,
+    scattering,
+    shaping,
+    sorting,
+    spectral,
+):
+    __all__ += _module.__all__
+
+from numkeras.ops.operation import wrap_namespace  # noqa: E402  (after every op is imported)
+
+wrap_namespace(globals(), __all__)  # each op records a graph node when given KerasTensors

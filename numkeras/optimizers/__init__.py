@@ -1,14 +1,19 @@
 """Optimizers with Keras 3's names, defaults, update rules, configs and variable order."""
 from numkeras.optimizers import schedules
+from numkeras.optimizers.adafactor import Adafactor
 from numkeras.optimizers.adam import Adam, Adamax, AdamW, Nadam
 from numkeras.optimizers.base_optimizer import Optimizer
+from numkeras.optimizers.ftrl import Ftrl
+from numkeras.optimizers.lamb import Lamb
 from numkeras.optimizers.lion import Lion
+from numkeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from numkeras.optimizers.rmsprop import Adadelta, Adagrad, RMSprop
 from numkeras.optimizers.sgd import SGD
 
-ALL_OBJECTS = (Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Nadam, RMSprop, SGD)
+ALL_OBJECTS = (Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl, Lamb, Lion, Nadam,
+               RMSprop, SGD)
 # Keras looks names up lowercased, so "Adam", "adam" and "RMSprop" all work.
-ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
+ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS + (LossScaleOptimizer,)}
 
 
 def serialize(optimizer):
@@ -65,6 +70,10 @@ def get(identifier):
 
 __all__ = [
     "Adadelta",
+    "Adafactor",
+    "Ftrl",
+    "Lamb",
+    "LossScaleOptimizer",
     "Adagrad",
     "Adam",
     "AdamW",

@@ -5,6 +5,7 @@ Subclasses follow Keras's split: `build(variables)` creates the slot variables a
 NumPy array of the variable's dtype and `learning_rate` a Python float; updates write into
 `variable.data` in place, using `self._buffers[i]` as scratch space to avoid allocations.
 """
+import collections
 import numbers
 import re
 import warnings
@@ -12,13 +13,22 @@ from collections import defaultdict
 
 import numpy as np
 
-from numkeras import distribution
-from numkeras.engine.tensor import Tensor
-from numkeras.engine.variable import Variable
+from numkeras.engine import Tensor
+from numkeras.engine.variable import Variable, swapped_values
 from numkeras.optimizers.clipping import clip_by_global_norm, clip_by_norm
 from numkeras.optimizers.schedules import learning_rate_schedule as lr_schedules
 
 _name_uids = defaultdict(int)
+
+
+# How gradients are combined across processes before an update: None in one process; in
+# data-parallel training numkeras.distribution sets it (every process's rows, averaged).
+_gradient_reduction = {"reduce": None}
+
+
+def set_gradient_reduction(reduce):
+    """`reduce(grads, variables) -> grads`, applied by every optimizer before it updates."""
+    _gradient_reduction["reduce"] = reduce
 
 
 def _auto_name(class_name):
@@ -142,11 +152,19 @@ class Optimizer:
         self.built = True
 
     def _reindex(self):
-        self._index = {id(v): i for i, v in enumerate(self._trainable_variables)}
+        """Slots are found by their variable's path (`dense/kernel`), so a variable rebuilt with
+        the same path (a pickle, a deepcopy, a reloaded model) still has them; variables that
+        share a path (unnamed ones), or whose path changed, are found by identity."""
+        variables = self._trainable_variables
+        paths = collections.Counter(v.path for v in variables)
+        self._index = {id(v): i for i, v in enumerate(variables)}
+        self._index.update((v.path, i) for i, v in enumerate(variables) if paths[v.path] == 1)
         self._buffers = [np.empty_like(v.data) for v in self._trainable_variables]
 
     def _get_variable_index(self, variable):
-        return self._index[id(variable)]
+        """The index of `variable`'s slots (KeyError for a variable not built with)."""
+        index = self._index.get(variable.path)
+        return self._index[id(variable)] if index is None else index
 
     @property
     def variables(self):
@@ -229,14 +247,16 @@ class Optimizer:
             if not self.built:
                 self.build(trainable_variables)
             for v in trainable_variables:
-                if id(v) not in self._index:
+                if v.path not in self._index and id(v) not in self._index:
                     raise ValueError(f"Unknown variable: {v!r}. This optimizer can only update "
                                      "the variables it was built with; make a new optimizer "
                                      "for new variables.")
         grads, trainable_variables = self._prepare_gradients(grads, trainable_variables)
-        replica = distribution.current()
-        if replica is not None:  # data-parallel training: the global batch's gradients
-            grads = replica.reduce_gradients(grads, trainable_variables)
+        if any(v.overwrite_with_gradient for v in trainable_variables):
+            grads, trainable_variables = _overwrite_with_gradients(grads, trainable_variables)
+        reduce = _gradient_reduction["reduce"]
+        if reduce is not None:  # data-parallel training: the global batch's gradients
+            grads = reduce(grads, trainable_variables)
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         self._apply_prepared(grads, trainable_variables)
@@ -245,6 +265,35 @@ class Optimizer:
             if constraint is not None:
                 variable.assign(constraint(variable))
         self._iterations.data += 1
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """`apply(grads)` on values passed in (one per optimizer variable and per trainable
+        variable it was built with), leaving the real variables unchanged; returns the
+        updated `(trainable_variables, optimizer_variables)` values."""
+        if not self.built:
+            raise ValueError(
+                f"To call `stateless_apply`, {type(self).__name__} must be built (i.e. its "
+                "variables must have been created). You can build it via "
+                "`optimizer.build(trainable_variables)`."
+            )
+        if len(optimizer_variables) != len(self.variables):
+            raise ValueError(
+                "Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
+                f"{type(self).__name__}().variables. Received list with length "
+                f"{len(optimizer_variables)}, but expected {len(self.variables)} variables."
+            )
+        if len(trainable_variables) != len(self._trainable_variables):
+            raise ValueError(
+                "Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
+                "the trainable variables list that the optimizer was built with. Received "
+                f"len(trainable_variables) == {len(trainable_variables)} whereas the optimizer "
+                f"was built with {len(self._trainable_variables)} variables."
+            )
+        owned = self._trainable_variables + self.variables
+        with swapped_values(owned, list(trainable_variables) + list(optimizer_variables)):
+            self.apply(grads)
+            return ([Tensor(v.data) for v in self._trainable_variables],
+                    [Tensor(v.data) for v in self.variables])
 
     def _prepare_gradients(self, grads, variables):
         """Drop missing gradients (with a warning) and make the rest arrays of the
@@ -438,8 +487,8 @@ class Optimizer:
             )
         return cls(**config)
 
-    # Slot lookups are keyed by id(); rebuild them when a pickle or deepcopy makes new
-    # variable objects (the list of variables itself survives, with identities preserved).
+    # Variables sharing a path are looked up by id(): rebuild the index when a pickle or
+    # deepcopy makes new variable objects (the list of variables survives, identities kept).
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_index"], state["_buffers"] = {}, []
@@ -472,3 +521,14 @@ def _check_arguments(clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum
     if use_ema and frequency and (not isinstance(frequency, int) or frequency < 1):
         raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
                          f"Received: ema_overwrite_frequency={frequency}")
+
+
+def _overwrite_with_gradients(grads, variables):
+    """Assign each gradient to its `overwrite_with_gradient` variable; the rest step on."""
+    kept = []
+    for g, v in zip(grads, variables):
+        if v.overwrite_with_gradient:
+            v.assign(g)
+        else:
+            kept.append((g, v))
+    return [g for g, _ in kept], [v for _, v in kept]

@@ -7,79 +7,24 @@ Every random draw in numkeras (initialisers, shuffling, dropout, noise) comes fr
 import numpy as np
 
 from numkeras.backend.config import floatx
-from numkeras.engine.tensor import Tensor
+from numkeras.engine.math_ops import multiply
+from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.random.generators import (
+    SeedGenerator,
+    generator_for,
+    global_generator,
+    sample_rows,
+    set_global_seed,
+    sharded_rows,
+)
+from numkeras.random.state import get_generator_states, seed_generators, set_generator_states
 
 __all__ = [
     "SeedGenerator", "normal", "uniform", "truncated_normal", "randint", "shuffle", "dropout",
-    "categorical",
+    "categorical", "beta", "binomial", "gamma", "get_generator_states", "generator_for",
+    "global_generator", "sample_rows", "seed_generators", "set_generator_states",
+    "set_global_seed", "sharded_rows",
 ]
-
-# batch_rows: (offset, rows, global rows) of this process's slice of the batch during a
-# data-parallel training step (numkeras.distribution), else None
-_global = {"rng": np.random.default_rng(), "batch_rows": None}
-
-
-def set_global_seed(seed):
-    """Reset the global generator (called by `numkeras.utils.set_random_seed`)."""
-    _global["rng"] = np.random.default_rng(seed)
-
-
-def global_generator():
-    return _global["rng"]
-
-
-class SeedGenerator:
-    """A stateful source of randomness; each draw advances it.
-
-    Args:
-        seed: an int for a repeatable stream, or None to draw one from the global generator.
-
-    >>> a, b = SeedGenerator(1), SeedGenerator(1)
-    >>> float(uniform((), seed=a)) == float(uniform((), seed=b))
-    True
-    """
-
-    def __init__(self, seed=None, name=None, **kwargs):
-        if seed is None:
-            seed = int(global_generator().integers(2**31))
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError("Argument `seed` must be None or a non-negative integer. "
-                             f"Received: seed={seed!r}")
-        self.seed = seed
-        self.name = name or "seed_generator"
-        self.rng = np.random.default_rng(seed)
-
-    def next(self, ordered=True):
-        return self.rng.integers(2**31, size=2)
-
-    def get_config(self):
-        return {"seed": self.seed}
-
-
-def generator_for(seed):
-    """The NumPy generator behind `seed`: a SeedGenerator's, a fresh one for an int, or global."""
-    if isinstance(seed, SeedGenerator):
-        return seed.rng
-    if seed is None:
-        return global_generator()
-    if isinstance(seed, (int, np.integer)):
-        return np.random.default_rng(int(seed))
-    raise TypeError(f"`seed` must be an int, a SeedGenerator or None, got {seed!r}.")
-
-
-def sample_rows(sample, shape, **kwargs):
-    """`sample(shape, **kwargs)`, for per-sample noise (dropout masks, GaussianNoise).
-
-    In a data-parallel training step, a process holding rows [offset, offset + rows) of the
-    global batch draws the noise for the whole batch and keeps its rows: its masks are then
-    those a single process would draw for these samples, and every process's generator
-    advances alike.
-    """
-    shape, rows = tuple(shape), _global["batch_rows"]
-    if rows is None or not shape or shape[0] != rows[1]:
-        return sample(shape, **kwargs)
-    offset, size, total = rows
-    return sample((total,) + shape[1:], **kwargs)[offset:offset + size]
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
@@ -124,7 +69,33 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     return Tensor(samples.astype(dtype))
 
 
-def dropout(inputs, rate, noise_shape=None, seed=None):
-    from numkeras.engine.nn_ops import dropout as _dropout
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Gamma(alpha, scale 1) samples."""
+    return Tensor(generator_for(seed).gamma(alpha, size=tuple(shape)).astype(dtype or floatx()))
 
-    return _dropout(inputs, rate, noise_shape, seed)
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Beta(alpha, beta) samples; `alpha` and `beta` broadcast against `shape`."""
+    return Tensor(generator_for(seed).beta(np.asarray(alpha), np.asarray(beta),
+                                           size=tuple(shape)).astype(dtype or floatx()))
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """The number of successes in `counts` trials of probability `probabilities`, as floats
+    (Keras's default dtype)."""
+    return Tensor(generator_for(seed).binomial(np.asarray(counts), np.asarray(probabilities),
+                                               size=tuple(shape)).astype(dtype or floatx()))
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Inverted dropout: keep with probability 1-rate and scale by 1/(1-rate)."""
+    x = as_tensor(inputs)
+    if not 0 <= rate <= 1:
+        raise ValueError(f"Op `dropout`: rate must be in [0, 1], got {rate}.")
+    if rate == 1:
+        return multiply(x, np.zeros((), x.data.dtype))
+    shape = x.shape if noise_shape is None else tuple(
+        s if n is None else n for n, s in zip(noise_shape, x.shape))
+    keep = sample_rows(generator_for(seed).random, shape, dtype=np.float32) >= rate
+    scale = (keep / np.asarray(1 - rate, x.data.dtype)).astype(x.data.dtype)
+    return multiply(x, Tensor(scale))

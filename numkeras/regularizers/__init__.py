@@ -92,7 +92,7 @@ def serialize(regularizer):
     """Keras 3's config dict of `regularizer` (None stays None)."""
     if regularizer is None:
         return None
-    from numkeras.saving import serialize_keras_object
+    from numkeras.saving.serialization import serialize_keras_object
 
     return serialize_keras_object(regularizer)
 
@@ -100,8 +100,8 @@ def serialize(regularizer):
 def deserialize(config, custom_objects=None):
     """The regularizer a config (or a bare name) describes; custom objects, the active custom
     object scope and registered classes are found too."""
-    from numkeras.saving import deserialize_keras_object
     from numkeras.saving.object_registration import get_registered_object
+    from numkeras.saving.serialization import deserialize_keras_object
 
     if isinstance(config, str):
         config = {"class_name": config, "config": {}}

@@ -13,6 +13,8 @@ import os
 import shutil
 import tempfile
 
+from numkeras.backend import process
+
 __all__ = ["atomic_write", "write_bytes", "write_folder", "remove_stale"]
 
 # mkstemp creates files as 0600; saved files get the usual 0666 & ~umask instead.
@@ -31,10 +33,7 @@ def atomic_write(path, overwrite=True):
     >>> open(path, "rb").read(), os.listdir(os.path.dirname(path))
     (b'data', ['out.bin'])
     """
-    from numkeras import distribution
-
-    replica = distribution.current()
-    if replica is not None and replica.rank != 0:  # data-parallel: process 0 writes files
+    if not process.is_chief():  # data-parallel training: process 0 writes the files
         yield io.BytesIO()
         return
     path = os.fspath(path)
@@ -77,10 +76,7 @@ def write_folder(path, members):
     >>> os.listdir(path), open(os.path.join(path, "a.txt"), "rb").read()
     (['a.txt'], b'new')
     """
-    from numkeras import distribution
-
-    replica = distribution.current()
-    if replica is not None and replica.rank != 0:  # data-parallel: process 0 writes files
+    if not process.is_chief():  # data-parallel training: process 0 writes the files
         return
     path = os.path.abspath(os.fspath(path))
     directory = os.path.dirname(path)

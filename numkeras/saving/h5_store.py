@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from numkeras.backend.naming import to_snake_case
-from numkeras.layers.keras_tensor import flatten
+from numkeras.tree import flatten
 
 __all__ = ["walk", "weights_to_bytes", "save_weights", "load_weights"]
 
@@ -47,8 +47,9 @@ def _walk_container(container, path, visited):
     used = {}
     for item in container.values() if isinstance(container, dict) else container:
         if _saveable(item):
-            yield from _walk(item, f"{path}/{_unique(to_snake_case(type(item).__name__), used)}",
-                             visited)
+            # Keras names the entry after its own class (`_keras_class` where ours differs)
+            name = getattr(type(item), "_keras_class", type(item).__name__)
+            yield from _walk(item, f"{path}/{_unique(to_snake_case(name), used)}", visited)
         elif isinstance(item, (list, tuple, dict)):
             yield from _walk_container(item, f"{path}/{_unique('container', used)}", visited)
 
@@ -226,6 +227,16 @@ def _check_unused(f, used, model, skip_mismatch):
         if not skip_mismatch:
             raise ValueError(message + ".")
         warnings.warn(f"Ignoring weights: {message}.", stacklevel=3)
+
+
+def dataset_shapes(group):
+    """The shapes of every dataset under `group` (an open h5py File or Group), unread."""
+    import h5py
+
+    shapes = []
+    group.visititems(lambda _, obj: shapes.append(obj.shape)
+                     if isinstance(obj, h5py.Dataset) else None)
+    return shapes
 
 
 def _datasets(f, path):

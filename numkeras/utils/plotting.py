@@ -3,13 +3,14 @@
 matplotlib is imported inside the functions, so `import numkeras` stays light. Figures are
 made with `matplotlib.figure.Figure`, not pyplot: no global figure list, no GUI backend.
 """
+import io
 import os
 
 import numpy as np
 
 from numkeras.layers.input_layer import InputLayer
-from numkeras.layers.keras_tensor import flatten
 from numkeras.layers.layer import shape_str
+from numkeras.tree import flatten
 
 
 def _figure_class(function):
@@ -21,6 +22,20 @@ def _figure_class(function):
             "pip install 'numkeras[plot]' (or pip install matplotlib)."
         ) from e
     return Figure
+
+
+def _notebook_figure_class():
+    """A Figure that shows itself as a PNG in Jupyter even without `%matplotlib inline`:
+    IPython asks an object for `_repr_png_`, and plain Figures have none."""
+    from matplotlib.figure import Figure
+
+    class NotebookFigure(Figure):
+        def _repr_png_(self):
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return NotebookFigure
 
 
 # --- training curves ------------------------------------------------------------------------------
@@ -46,9 +61,10 @@ def plot_history(history, path=None):
             `.pdf`); None to only return it.
 
     Returns:
-        The matplotlib `Figure`.
+        The matplotlib `Figure`; as the last value of a notebook cell it shows as an image.
     """
-    Figure = _figure_class("plot_history")
+    _figure_class("plot_history")
+    Figure = _notebook_figure_class()
     from matplotlib.ticker import MaxNLocator
 
     logs = _logs(history)
@@ -91,7 +107,7 @@ def _graph(model):
     from numkeras.models.functional import Functional
 
     if isinstance(model, Functional):
-        layers = list(model.layers)
+        layers = list(model.operations)
         index = {id(layer): i for i, layer in enumerate(layers)}
         shapes, edges = {}, []
         for layer in layers:
@@ -107,12 +123,14 @@ def _graph(model):
                 if edge not in edges:
                     edges.append(edge)
         return [(layer, *shapes.get(id(layer), (None, None))) for layer in layers], edges
+    # Sequential: its layers only, as Keras draws it (no InputLayer box), each with the shape
+    # it receives, chained from the model's input shape.
     shape = getattr(model, "_input_batch_shape", None)
     boxes = []
-    if shape is not None:
-        boxes.append((InputLayer(batch_shape=shape, name="input_layer"), shape, shape))
     for layer in model.layers:
-        out = getattr(layer, "_output_shape", None)
+        out = getattr(layer, "_built_output_shape", None)
+        if out is None and shape is not None:
+            out = layer.compute_output_shape(shape)
         boxes.append((layer, shape, out))
         shape = out
     return boxes, [(i, i + 1) for i in range(len(boxes) - 1)]
@@ -131,30 +149,77 @@ def _ranks(count, edges):
     return rank
 
 
+def _layout(count, edges, rank):
+    """Layered layout: the slots of each rank, and each edge as the chain of slots it passes.
+
+    An edge that skips ranks gets a placeholder in every rank between (so it never runs
+    through a box); each rank is then ordered by the mean position of its neighbours, sweeping
+    down and up, which leaves chains and simple branches without crossings.
+    """
+    depth = max(rank) + 1
+    slots = [[] for _ in range(depth)]  # a box index, or ("via", edge number, rank)
+    for i in range(count):
+        slots[rank[i]].append(i)
+    chains = []
+    for e, (a, b) in enumerate(edges):
+        via = [("via", e, r) for r in range(rank[a] + 1, rank[b])]
+        for v in via:
+            slots[v[2]].append(v)
+        chains.append([a, *via, b])
+    up, down = {}, {}
+    for chain in chains:
+        for u, v in zip(chain, chain[1:]):
+            down.setdefault(u, []).append(v)
+            up.setdefault(v, []).append(u)
+    for sweep in range(4):
+        order = range(1, depth) if sweep % 2 == 0 else range(depth - 2, -1, -1)
+        near = up if sweep % 2 == 0 else down
+        for r in order:
+            where = {}
+            for row in slots:
+                for k, item in enumerate(row):
+                    where[item] = k - (len(row) - 1) / 2
+            old = {item: k for k, item in enumerate(slots[r])}
+
+            def key(item, where=where, near=near, old=old):
+                others = [where[n] for n in near.get(item, [])]
+                return (sum(others) / len(others) if others else where[item], old[item])
+
+            slots[r].sort(key=key)
+    return slots, chains
+
+
 def _shape_text(shape):
     if shape is None:
         return "?"
     if isinstance(shape, list):
-        return ", ".join(shape_str(s) for s in shape)
+        return "[" + ", ".join(shape_str(s) for s in shape) + "]"
     return shape_str(shape)
 
 
 def _label(layer, shapes, options):
-    """(title, detail lines) of one box, as Keras's plot_model writes them."""
+    """(title, detail lines) of one box: the text of Keras's plot_model, in its order."""
     kind = type(layer).__name__
     title = f"{layer.name} ({kind})" if options["show_layer_names"] else kind
     lines = []
-    if options["show_shapes"]:
-        lines += [f"Input shape: {_shape_text(shapes[0])}",
-                  f"Output shape: {_shape_text(shapes[1])}"]
-    if options["show_dtype"]:
-        lines.append(f"dtype: {layer.dtype}")
     activation = getattr(layer, "activation", None)
     if options["show_layer_activations"] and activation is not None:
         lines.append(f"Activation: {getattr(activation, '__name__', str(activation))}")
-    if options["show_trainable"]:
-        lines.append(f"Trainable: {bool(layer.trainable)}")
+    if options["show_shapes"]:
+        if not isinstance(layer, InputLayer):
+            lines.append(f"Input shape: {_shape_text(shapes[0])}")
+        lines.append(f"Output shape: {_shape_text(shapes[1])}")
+    if options["show_dtype"]:
+        lines.append(f"Output dtype: {layer.dtype if shapes[1] is not None else '?'}")
+    if options["show_trainable"] and layer.weights:
+        lines.append("Trainable" if layer.trainable else "Non-trainable")
     return title, lines
+
+
+def _port(centre, width, height, rankdir, side):
+    """Where edges leave (side 1: bottom, or right for LR) or enter (-1: top, left) a box."""
+    x, y = centre
+    return (x, y - side * height / 2) if rankdir == "TB" else (x + side * width / 2, y)
 
 
 def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
@@ -191,67 +256,10 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
             "This model has not yet been built. Build the model first by calling `build()` or "
             "by calling the model on a batch of data."
         )
-    Figure = _figure_class("plot_model")
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-
     options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
                    show_layer_names=show_layer_names,
                    show_layer_activations=show_layer_activations, show_trainable=show_trainable)
-    boxes, edges = _graph(model)
-    if not boxes:
-        raise ValueError("plot_model: the model has no layers to draw.")
-    labels = [_label(layer, (ins, outs), options) for layer, ins, outs in boxes]
-    rank = _ranks(len(boxes), edges)
-    # Sizes in inches: 9-point text is about 0.075 in per character and 0.19 in per line.
-    widths = [0.075 * max(len(line) for line in [t, *lines]) + 0.35
-              for t, lines in labels]
-    heights = [0.19 * (1 + len(lines)) + 0.22 for _, lines in labels]
-    column, row = max(widths) + 0.4, max(heights) + 0.5
-    slots = {}
-    for i, r in enumerate(rank):
-        slots.setdefault(r, []).append(i)
-    across = max(len(s) for s in slots.values())
-    spread, deep = (column, row) if rankdir == "TB" else (row, column)
-    side = 0.4 if any(rank[b] - rank[a] > 1 for a, b in edges) else 0.1  # room for bends
-    fig_w, fig_h = across * spread + 2 * side, len(slots) * deep + 0.2
-    if rankdir == "LR":
-        fig_w, fig_h = len(slots) * deep + 0.2, across * spread + 2 * side
-    centre = {}
-    for r, members in slots.items():
-        for k, i in enumerate(members):
-            offset = (k - (len(members) - 1) / 2) * spread
-            if rankdir == "TB":
-                centre[i] = (fig_w / 2 + offset, fig_h - 0.1 - (r + 0.5) * deep)
-            else:
-                centre[i] = (0.1 + (r + 0.5) * deep, fig_h / 2 - offset)
-
-    fig = Figure(figsize=(fig_w, fig_h))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, fig_w)
-    ax.set_ylim(0, fig_h)
-    ax.set_axis_off()
-    patches = []
-    for i, (title, lines) in enumerate(labels):
-        (x, y), w, h = centre[i], widths[i], heights[i]
-        box = FancyBboxPatch((x - w / 2, y - h / 2), w, h,
-                             boxstyle="round,pad=0,rounding_size=0.06",
-                             facecolor="#eef2ff", edgecolor="#3b4a8c", linewidth=1)
-        ax.add_patch(box)
-        patches.append(box)
-        top = y + h / 2 - 0.11 - 0.095
-        ax.text(x, top, title, ha="center", va="center", fontsize=9, fontweight="bold")
-        for k, line in enumerate(lines):
-            ax.text(x, top - 0.19 * (k + 1), line, ha="center", va="center", fontsize=8.5)
-    for a, b in edges:
-        # An edge that skips ranks bends around the boxes between: a quadratic curve strays
-        # rad * length / 2 from the straight line, so it clears half the widest box.
-        length = np.hypot(centre[b][0] - centre[a][0], centre[b][1] - centre[a][1])
-        clear = (max(widths) if rankdir == "TB" else max(heights)) / 2 + 0.25
-        rad = 2 * clear / length if rank[b] - rank[a] > 1 else 0.0
-        ax.add_patch(FancyArrowPatch(centre[a], centre[b], patchA=patches[a], patchB=patches[b],
-                                     connectionstyle=f"arc3,rad={rad:.3f}", arrowstyle="-|>",
-                                     mutation_scale=12, linewidth=1, color="#3b4a8c",
-                                     shrinkA=2, shrinkB=2))
+    fig = _model_figure(model, rankdir, options)
     fig.savefig(to_file, dpi=dpi)
     extension = os.path.splitext(str(to_file))[1].lower()
     if extension in (".png", ".jpg", ".jpeg"):
@@ -261,3 +269,68 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
             return None
         return display.Image(filename=to_file)
     return None
+
+
+def _model_figure(model, rankdir, options):
+    """The layer graph as a matplotlib Figure: one labelled box per layer, arrows between."""
+    Figure = _figure_class("plot_model")
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    boxes, edges = _graph(model)
+    if not boxes:
+        raise ValueError("plot_model: the model has no layers to draw.")
+    labels = [_label(layer, (ins, outs), options) for layer, ins, outs in boxes]
+    rank = _ranks(len(boxes), edges)
+    slots, chains = _layout(len(boxes), edges, rank)
+    # Sizes in inches: 9-point text is about 0.075 in per character and 0.19 in per line.
+    widths = [0.075 * max(len(line) for line in [t, *lines]) + 0.35
+              for t, lines in labels]
+    heights = [0.19 * (1 + len(lines)) + 0.22 for _, lines in labels]
+    column, row = max(widths) + 0.4, max(heights) + 0.5
+    across = max(len(s) for s in slots)
+    spread, deep = (column, row) if rankdir == "TB" else (row, column)
+    fig_w, fig_h = across * spread + 0.2, len(slots) * deep + 0.2
+    if rankdir == "LR":
+        fig_w, fig_h = len(slots) * deep + 0.2, across * spread + 0.2
+    centre = {}
+    for r, members in enumerate(slots):
+        for k, item in enumerate(members):
+            offset = (k - (len(members) - 1) / 2) * spread
+            if rankdir == "TB":
+                centre[item] = (fig_w / 2 + offset, fig_h - 0.1 - (r + 0.5) * deep)
+            else:
+                centre[item] = (0.1 + (r + 0.5) * deep, fig_h / 2 - offset)
+
+    fig = Figure(figsize=(fig_w, fig_h))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, fig_w)
+    ax.set_ylim(0, fig_h)
+    ax.set_axis_off()
+    for i, (title, lines) in enumerate(labels):
+        (x, y), w, h = centre[i], widths[i], heights[i]
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
+                                    boxstyle="round,pad=0,rounding_size=0.06",
+                                    facecolor="#eef2ff", edgecolor="#3b4a8c", linewidth=1))
+        top = y + h / 2 - 0.11 - 0.095
+        ax.text(x, top, title, ha="center", va="center", fontsize=9, fontweight="bold")
+        for k, line in enumerate(lines):
+            ax.text(x, top - 0.19 * (k + 1), line, ha="center", va="center", fontsize=8.5)
+    band = (max(heights) if rankdir == "TB" else max(widths)) / 2  # half a rank's boxes
+    for chain in chains:
+        # Straight out of the source's bottom (right, for LR) to the edge of its rank's band,
+        # straight through each placeholder's band, straight into the target's top: slanted
+        # segments lie only in the gaps between ranks, where the ordering keeps them apart.
+        a, b = chain[0], chain[-1]
+        points = [_port(centre[a], widths[a], heights[a], rankdir, 1)]
+        for item in chain[:-1]:
+            if item != a:
+                points.append(_port(centre[item], 2 * band, 2 * band, rankdir, -1))
+            points.append(_port(centre[item], 2 * band, 2 * band, rankdir, 1))
+        points += [_port(centre[b], 2 * band, 2 * band, rankdir, -1),
+                   _port(centre[b], widths[b], heights[b], rankdir, -1)]
+        points = [p for k, p in enumerate(points) if k == 0 or p != points[k - 1]]
+        xs, ys = zip(*points)
+        ax.plot(xs, ys, color="#3b4a8c", linewidth=1, solid_capstyle="butt")
+        ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", linewidth=1,
+                                     mutation_scale=12, color="#3b4a8c", shrinkA=0, shrinkB=0))
+    return fig

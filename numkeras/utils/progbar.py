@@ -3,13 +3,20 @@
 The text matches Keras 3. How it is drawn differs on purpose: the bar redraws itself in place
 (`\\r`, with Keras's ANSI colours) only on a terminal or in Jupyter. Into a file or a pipe it
 writes one plain line when the bar finishes, with no carriage returns, backspaces or escape
-codes, so logs stay readable. (Keras also redraws into files on Linux and macOS.)
+codes, so logs stay readable. (Keras also redraws into files on Linux and macOS.) On a terminal
+narrower than the line, the bar's redraws are cut to the terminal's width, since a `\\r` only
+returns to the start of the last wrapped row (Keras's backspaces do not go further back either,
+and leave a wrapped line per redraw); the finished line is written whole.
 """
+import io
 import math
+import os
 import sys
 import time
 
 import numpy as np
+
+from numkeras.utils import io_utils
 
 __all__ = ["Progbar"]
 
@@ -20,6 +27,14 @@ def _is_interactive(stream):
     """True when `\\r` redraws render: a terminal, or a Jupyter kernel."""
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) or "ipykernel" in sys.modules
+
+
+def _columns(stream):
+    """The terminal's width in characters, or None when `stream` is not a terminal's file."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or None
+    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        return None
 
 
 def _bar_char(stream):
@@ -130,7 +145,7 @@ class Progbar:
 
         now = self._time()
         time_per_unit = self._estimate_step_duration(current, now)
-        stream = sys.stdout
+        stream = sys.stdout if io_utils.is_interactive_logging_enabled() else io_utils.LogStream()
         if self.verbose == 1:
             if not _is_interactive(stream):
                 if finalize:
@@ -138,7 +153,10 @@ class Progbar:
                     stream.write("\n")
                     stream.flush()
             elif finalize or self._last_update is None or now - self._last_update >= self.interval:
-                line, width = self._bar_line(current, now, time_per_unit, finalize, stream, True)
+                columns = None if finalize else _columns(stream)
+                limit = columns - 1 if columns else None  # the last column would wrap at once
+                line, width = self._bar_line(current, now, time_per_unit, finalize, stream, True,
+                                             limit)
                 padding = " " * max(self._prev_width - width, 0)
                 stream.write("\r" + line + padding + ("\n" if finalize else ""))
                 stream.flush()
@@ -166,8 +184,10 @@ class Progbar:
             for name, (total, count) in self._values.items()
         )
 
-    def _bar_line(self, current, now, time_per_unit, finalize, stream, styled=False):
-        """The bar's text and its visible width (the text less any ANSI codes)."""
+    def _bar_line(self, current, now, time_per_unit, finalize, stream, styled=False,
+                  limit=None):
+        """The bar's text and its visible width (the text less any ANSI codes), cut to `limit`
+        visible characters when given."""
         segments = [(self._count(current), _BOLD)]
         if self.target:
             done = min(int(self.width * current / self.target), self.width)
@@ -179,6 +199,12 @@ class Progbar:
             clock = f"{now - self._start:.0f}s"
         segments += [(" ", ""), (clock, _BOLD)]
         segments.append((_format_time(time_per_unit, self.unit_name) + self._metrics_text(), ""))
+        if limit is not None:
+            kept, room = [], max(limit, 1)
+            for text, style in segments:
+                kept.append((text[:room], style))
+                room -= len(kept[-1][0])
+            segments = kept
         if styled:
             text = "".join(f"{style}{s}{_RESET}" if style and s else s for s, style in segments)
         else:

@@ -10,10 +10,10 @@ import numpy as np
 from numkeras.engine.autodiff import no_grad
 from numkeras.layers.convolutional.base_conv import BaseConv
 from numkeras.layers.input_layer import InputLayer
-from numkeras.layers.keras_tensor import flatten, map_structure
 from numkeras.layers.pooling.base_pooling import BasePooling
 from numkeras.models.functional import Functional
 from numkeras.models.sequential import Sequential
+from numkeras.tree import flatten, map_structure
 
 IMAGE_SIZE = 28
 _EXPECTED = '{"image": [[...28 rows of 28 numbers in 0..1...]]}'

@@ -1,5 +1,4 @@
 """Every Keras activation: values against real Keras, gradients against finite differences."""
-import os
 
 import numpy as np
 import pytest
@@ -26,14 +25,8 @@ X = np.array([[-3.7, -2.2, -1.3, -0.8, -0.35, -0.1],
               [0.12, 0.41, 0.77, 1.6, 2.4, 4.2]], "float64")
 
 
-def _keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
-
-
 @pytest.mark.parametrize("name, kwargs", CASES)
-def test_values_match_real_keras(name, kwargs):
-    keras = _keras()
+def test_values_match_real_keras(keras, name, kwargs):
     x = X.astype("float32")
     theirs = keras.ops.convert_to_numpy(getattr(keras.activations, name)(x, **kwargs))
     ours = ops.convert_to_numpy(getattr(activations, name)(x, **kwargs))
@@ -46,8 +39,7 @@ def test_gradients_match_finite_differences(name, kwargs):
     check_grad(lambda x: getattr(activations, name)(x, **kwargs), X)
 
 
-def test_every_keras_activation_is_here_and_round_trips():
-    keras = _keras()
+def test_every_keras_activation_is_here_and_round_trips(keras):
     from keras.src.activations import ALL_OBJECTS_DICT
 
     for name in ALL_OBJECTS_DICT:

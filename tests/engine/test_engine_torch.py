@@ -4,7 +4,7 @@ import pytest
 from gradcheck import compare_op, rand
 
 from numkeras import ops
-from numkeras.engine.kernels import output_size
+from numkeras.kernels.conv import output_size
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.oracle

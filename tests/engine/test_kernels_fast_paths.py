@@ -8,7 +8,8 @@ checked here on small shapes, including the cropped, padded, gapped and tied cas
 import numpy as np
 import pytest
 
-from numkeras.engine import kernels, pool_kernels
+from numkeras.kernels import conv as kernels
+from numkeras.kernels import pool as pool_kernels
 
 
 def reference_conv(x, kernel, strides, padding, dilation, groups):

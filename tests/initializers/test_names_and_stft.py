@@ -1,5 +1,4 @@
 """Keras 3.15's initializer names, aliases and configs; STFT and fan axes against real Keras."""
-import os
 
 import numpy as np
 import pytest
@@ -7,13 +6,7 @@ import pytest
 from numkeras import initializers
 
 
-def _keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
-
-
-def test_every_keras_name_resolves_to_the_same_class_with_the_same_config():
-    keras = _keras()
+def test_every_keras_name_resolves_to_the_same_class_with_the_same_config(keras):
     from keras.src.initializers import ALL_OBJECTS_DICT
 
     assert sorted(initializers.ALL_OBJECTS_DICT) == sorted(ALL_OBJECTS_DICT)
@@ -34,8 +27,7 @@ def test_every_keras_name_resolves_to_the_same_class_with_the_same_config():
 
 
 @pytest.mark.parametrize("name", ["Zeros", "Ones", "Identity"])
-def test_deterministic_values_match(name):
-    keras = _keras()
+def test_deterministic_values_match(keras, name):
     theirs = keras.ops.convert_to_numpy(keras.initializers.get(name)((3, 4)))
     np.testing.assert_array_equal(initializers.get(name)((3, 4)), theirs)
 
@@ -45,8 +37,7 @@ def test_deterministic_values_match(name):
     {"window": "hann", "periodic": True}, {"window": None, "scaling": None},
     {"window": [0.1, 0.5, 1.0, 0.5, 0.1, 0.0, 0.2, 0.3]},
 ])
-def test_stft_matches_real_keras(kwargs):
-    keras = _keras()
+def test_stft_matches_real_keras(keras, kwargs):
     shape = (8, 1, 5)
     theirs = keras.ops.convert_to_numpy(keras.initializers.STFT(**kwargs)(shape))
     ours = initializers.STFT(**kwargs)(shape)
@@ -65,8 +56,7 @@ def test_stft_errors():
         initializers.STFT(window=[1.0, 2.0])((8, 1, 5))
 
 
-def test_fan_axes_set_the_variance_as_in_keras():
-    keras = _keras()
+def test_fan_axes_set_the_variance_as_in_keras(keras):
     shape, axes = (64, 4, 32), {"input_axes": [0], "output_axes": [1, 2]}
     ours = initializers.VarianceScaling(mode="fan_out", distribution="uniform", **axes)
     theirs = keras.initializers.VarianceScaling(mode="fan_out", distribution="uniform", **axes)

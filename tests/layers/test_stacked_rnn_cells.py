@@ -7,8 +7,8 @@ import pytest
 
 import numkeras
 from numkeras import layers
-from numkeras.layers.keras_tensor import flatten
 from numkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
+from numkeras.tree import flatten
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 B, T, D = 3, 6, 5

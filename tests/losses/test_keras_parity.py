@@ -1,5 +1,4 @@
 """New losses against real Keras (torch backend): values, sample weights, gradients, config."""
-import os
 
 import numpy as np
 import pytest
@@ -7,9 +6,9 @@ import pytest
 import numkeras
 from numkeras import losses, ops
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.oracle
 
 RNG = np.random.default_rng(5)
 B = 6

@@ -1,13 +1,12 @@
 """New metrics against real Keras (torch backend): two batches, one weighted, reset, config."""
-import os
 
 import numpy as np
 import pytest
 
 from numkeras import metrics
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
+pytestmark = pytest.mark.oracle
 
 RNG = np.random.default_rng(3)
 N, C = 24, 4

@@ -364,5 +364,5 @@ def test_subclassed_summary_before_and_after_build_matches_keras(capsys, monkeyp
 
 
 def test_unknown_keyword_argument_names_the_layer():
-    with pytest.raises(TypeError, match="Linear: unrecognized keyword arguments"):
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to Linear"):
         Linear(3, unit=4)

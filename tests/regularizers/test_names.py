@@ -1,5 +1,4 @@
 """Regularizer names, aliases, configs and penalties against real Keras."""
-import os
 
 import numpy as np
 import pytest
@@ -7,14 +6,8 @@ import pytest
 from numkeras import ops, regularizers
 
 
-def _keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
-
-
 @pytest.mark.parametrize("name", ["l1", "l2", "l1_l2", "orthogonal_regularizer"])
-def test_lowercase_aliases_are_keras_classes(name):
-    keras = _keras()
+def test_lowercase_aliases_are_keras_classes(keras, name):
     ours, theirs = getattr(regularizers, name)(), getattr(keras.regularizers, name)()
     assert type(ours).__name__ == type(theirs).__name__
     assert ours.get_config() == pytest.approx(theirs.get_config()) or \
@@ -25,8 +18,7 @@ def test_lowercase_aliases_are_keras_classes(name):
     assert regularizers.serialize(ours) == keras.regularizers.serialize(theirs)
 
 
-def test_get_by_every_keras_name():
-    keras = _keras()
+def test_get_by_every_keras_name(keras):
     from keras.src.regularizers import ALL_OBJECTS_DICT
 
     for name, cls in ALL_OBJECTS_DICT.items():

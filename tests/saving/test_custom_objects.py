@@ -1,7 +1,5 @@
 """Custom objects: registration, `get_custom_objects`, scopes, and every namespace's
 `get`/`serialize`/`deserialize` finding them; `.keras` files both ways with real Keras."""
-import os
-import sys
 
 import numpy as np
 import pytest
@@ -14,13 +12,6 @@ from numkeras.saving import (
     get_custom_objects,
     register_keras_serializable,
 )
-
-
-@pytest.fixture(scope="module")
-def keras():
-    if "keras" not in sys.modules:
-        os.environ["KERAS_BACKEND"] = "torch"
-    return pytest.importorskip("keras")
 
 
 @register_keras_serializable(package="CO")

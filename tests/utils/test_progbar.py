@@ -250,3 +250,99 @@ def test_writes_to_sys_stdout_at_call_time(capsys):
     bar = Progbar(2)  # created before capsys's stream is read
     bar.update(2, [("loss", 0.5)])
     assert capsys.readouterr().out.endswith("- loss: 0.5000\n")
+
+
+# --- a real narrow terminal ----------------------------------------------------------------------
+NARROW_SCRIPT = """
+import time
+import numpy as np, numkeras
+from numkeras import callbacks, layers
+numkeras.utils.set_random_seed(0)
+x = np.random.default_rng(0).normal(size=(240, 4)).astype("float32")
+model = numkeras.Sequential([layers.Input((4,)), layers.Dense(3, activation="softmax")])
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+slow = callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: time.sleep(0.06))
+model.fit(x, (x[:, 0] > 0).astype("int64"), batch_size=8, epochs=2, validation_split=0.2,
+          callbacks=[slow])  # slower steps than the bar's 0.05 s interval: a redraw per step
+"""
+
+
+def render(output, columns):
+    """The rows a terminal `columns` wide shows for `output`: carriage return, newline,
+    backspace, colour codes, and automatic wrapping at the right margin (as xterm does)."""
+    rows, r, c, pending = [[]], 0, 0, False
+    text = ANSI.sub("", output)
+    for ch in text:
+        if ch == "\r":
+            c, pending = 0, False
+        elif ch == "\n":
+            r, pending = r + 1, False
+        elif ch == "\b":
+            c, pending = max(c - 1, 0), False
+        else:
+            if pending:
+                r, c, pending = r + 1, 0, False
+            while len(rows) <= r:
+                rows.append([])
+            row = rows[r]
+            row.extend(" " * (c + 1 - len(row)))
+            row[c] = ch
+            if c == columns - 1:
+                pending = True
+            else:
+                c += 1
+        while len(rows) <= r:
+            rows.append([])
+    return ["".join(row).rstrip() for row in rows if "".join(row).strip()]
+
+
+def test_render_wraps_and_redraws():
+    assert render("abcdef\rXY\n", 4) == ["abcd", "XY"]  # \r returns only within the last row
+    assert render("abc\b\bZ\r\x1b[1mQ\x1b[0m\n", 10) == ["QZc"]
+
+
+def run_in_pty(script, columns):
+    """Run `script` in a new Python whose stdout is a terminal `columns` wide; its output."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    import numkeras
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(numkeras.__file__)))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["PYTHONPATH"] = root
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=follower, stdout=follower,
+                            stderr=subprocess.PIPE, env=env, close_fds=True)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    err = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 0, err.decode()
+    return b"".join(chunks).decode("utf-8")
+
+
+def test_fit_in_a_60_column_terminal_leaves_no_pile_of_wrapped_lines():
+    """Two epochs of 24 steps in a 60-column pty: each epoch shows its title and its finished
+    line (wrapped, whole, as it is longer than 60), not one wrapped line per redraw."""
+    output = run_in_pty(NARROW_SCRIPT, 60)
+    assert output.count("\r") > 10  # it did redraw in place, many times
+    rows = render(output, 60)
+    assert len(rows) <= 6, rows  # "Epoch k/2" and a final line of two rows, twice
+    assert rows[0] == "Epoch 1/2" and rows[0 + len(rows) // 2] == "Epoch 2/2"
+    final = "".join(rows[1:len(rows) // 2])
+    assert final.startswith("24/24 " + BAR * 20) and "val_loss: " in final
+    assert all(len(row) <= 60 for row in rows)

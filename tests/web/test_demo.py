@@ -431,6 +431,7 @@ def page(server, tmp_path):
         page.wait_for_selector("#summary tbody tr")
         yield page
         context.close()
+    assert page.problems == []  # no console error or warning, no uncaught exception, anywhere
 
 
 def _predictions(page):
@@ -459,8 +460,7 @@ def test_browser_draw_a_one(page, tmp_path, record_property):
         page.wait_for_function(f"() => (document.body.dataset.predictions | 0) > {count}")
         times.append(float(page.locator("#timing").get_attribute("data-ms")))
     ms = float(np.median(times))
-    record_property("browser_round_trip_ms_median", round(ms, 2))
-    assert ms < 100  # typically 15-25 ms here; the strict 50 ms bound is on the API above
+    record_property("browser_round_trip_ms_median", round(ms, 2))  # recorded, not asserted
     assert page.locator("#digit").text_content() == "1"
     bars = page.locator("#bars .bar")
     assert bars.count() == 10
@@ -499,6 +499,78 @@ def test_browser_draw_a_one(page, tmp_path, record_property):
     page.click("#clear")
     assert page.locator("#digit").text_content() == "?"
     assert page.locator("#maps canvas.tile").count() == 0
+
+
+def _status(page):
+    return page.locator("#status").text_content()
+
+
+def _settle(page, before):
+    """Wait for a prediction after `before`, then until no more arrive (the last one landed);
+    return at once on an error in the page."""
+    for _ in range(300):
+        if _predictions(page) > before or page.problems or _status(page):
+            break
+        page.wait_for_timeout(50)
+    count = _predictions(page)
+    while True:
+        page.wait_for_timeout(250)  # also lets the bars' 80 ms width transition finish
+        if _predictions(page) == count:
+            return
+        count = _predictions(page)
+
+
+def _rendered_bars(page):
+    """Each bar's rendered width as a percentage of its track, and the percentage it shows."""
+    return page.evaluate("""() => [...document.querySelectorAll('#bars li')].map((li) => {
+        const bar = li.querySelector('.bar').getBoundingClientRect();
+        const track = li.querySelector('.track').getBoundingClientRect();
+        return [100 * bar.width / track.width, bar.height, parseFloat(
+            li.querySelector('.pct').textContent), li.classList.contains('top')];
+    })""")
+
+
+def _strokes(box, count, seed):
+    """Pointer paths in page coordinates: random scribbles, and strokes along or at the edges
+    and corners of the pad (where the bounding box touches the canvas border)."""
+    rng = np.random.default_rng(seed)
+    lo, hi = 1.5, box["width"] - 1.5  # inside the pad, its rounded corners included
+    edge = [[(lo, lo), (hi, lo)], [(lo, lo), (lo, hi)], [(hi, lo), (hi, hi)],
+            [(lo, hi), (hi, hi)], [(lo, lo)], [(hi, hi)], [(lo, lo), (hi, hi)],
+            [(hi, lo), (lo, hi)], [(lo, 0.5 * hi), (0.3 * hi, 0.6 * hi)],
+            [(0.4 * hi, hi), (0.6 * hi, 0.8 * hi), (0.8 * hi, hi)]]
+    paths = list(edge)
+    while len(paths) < count:
+        points = rng.uniform(lo, hi, size=(rng.integers(1, 6), 2))
+        snap = rng.random(points.shape) < 0.25  # some points pushed onto the border
+        points[snap] = np.where(rng.random(snap.sum()) < 0.5, lo, hi)
+        paths.append([tuple(p) for p in points])
+    return [[(box["x"] + px, box["y"] + py) for px, py in path] for path in paths]
+
+
+@pytest.mark.browser
+def test_browser_many_strokes_bars_show_the_probabilities(page):
+    """Forty strokes, ten of them along the pad's edges and corners: every one is predicted
+    without a console error, and each bar's rendered width is the probability it shows."""
+    box = page.locator("#pad").bounding_box()
+    for k, path in enumerate(_strokes(box, 40, seed=0)):
+        page.click("#clear")
+        before = _predictions(page)
+        page.mouse.move(*path[0])
+        page.mouse.down()
+        for point in path[1:]:
+            page.mouse.move(*point, steps=4)
+        page.mouse.up()
+        _settle(page, before)
+        assert page.problems == [] and _status(page) == "", (k, path, _status(page))
+        bars = _rendered_bars(page)
+        shown = [pct for _, _, pct, _ in bars]
+        assert abs(sum(shown) - 100) < 1, (k, path, shown, page.problems)
+        for digit, (width, height, pct, top) in enumerate(bars):
+            assert abs(width - pct) < 1, (k, digit, width, pct)
+            assert height > 5 or pct == 0  # a bar you can see, not a 0x0 inline span
+            assert top == (digit == int(page.locator("#digit").text_content()))
+    assert max(_rendered_bars(page))[0] > 10
 
 
 @pytest.mark.browser

@@ -1,10 +1,9 @@
-"""BaseConv: the shared N-D convolution layer; Conv1D and Conv2D only fix the rank."""
+"""BaseConv: the shared N-D convolution layer; Conv1D, Conv2D and Conv3D only fix the rank."""
 from numkeras import activations, ops
-from numkeras.engine.kernels import output_size
-from numkeras.engine.nn_ops import bias_relu
 from numkeras.layers import args
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
+from numkeras.ops.layer_ops import bias_relu, output_size
 
 
 class BaseConv(Layer):
@@ -116,4 +115,17 @@ class Conv2D(BaseConv):
         super().__init__(2, filters, kernel_size, **kwargs)
 
 
-Convolution1D, Convolution2D = Conv1D, Conv2D
+class Conv3D(BaseConv):
+    """3-D convolution over (batch, depth, height, width, channels); kernel (kd, kh, kw, in,
+    filters).
+
+    >>> import numpy as np
+    >>> Conv3D(4, 3, padding="same")(np.zeros((1, 5, 6, 7, 2), "float32")).shape
+    (1, 5, 6, 7, 4)
+    """
+
+    def __init__(self, filters, kernel_size, **kwargs):
+        super().__init__(3, filters, kernel_size, **kwargs)
+
+
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D

@@ -1,16 +1,16 @@
 """BaseConvTranspose: transposed ("de-") convolution; Conv1DTranspose and Conv2DTranspose."""
 from numkeras import ops
-from numkeras.engine.transpose_conv import output_length
 from numkeras.layers import args
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
+from numkeras.ops.layer_ops import output_length
 
 
 class BaseConvTranspose(Layer):
     """`activation(conv_transpose(inputs, kernel) + bias)`; kernel (*kernel_size, filters, in).
 
     Args:
-        rank: 1 or 2, the number of spatial axes.
+        rank: 1, 2 or 3, the number of spatial axes.
         filters: the number of output channels.
         kernel_size, strides, dilation_rate: an int or a tuple of `rank` ints.
         padding: "valid" (output `(n - 1) * stride + max(kernel, stride)`) or "same"
@@ -110,4 +110,12 @@ class Conv2DTranspose(BaseConvTranspose):
         super().__init__(2, filters, kernel_size, **kwargs)
 
 
+class Conv3DTranspose(BaseConvTranspose):
+    """Transposed 3-D convolution over volumes; kernel (kd, kh, kw, filters, in)."""
+
+    def __init__(self, filters, kernel_size, **kwargs):
+        super().__init__(3, filters, kernel_size, **kwargs)
+
+
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose

@@ -1,8 +1,8 @@
 """Depthwise convolution: each input channel convolved with its own `depth_multiplier` filters."""
 from numkeras import activations, constraints, initializers, ops, regularizers
-from numkeras.engine.kernels import output_size
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
+from numkeras.ops.layer_ops import output_size
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,

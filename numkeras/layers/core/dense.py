@@ -1,9 +1,9 @@
 """Dense: `activation(inputs @ kernel + bias)`, the fully connected layer."""
 from numkeras import activations, ops
-from numkeras.engine.nn_ops import bias_relu
 from numkeras.layers.args import positive_int
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer
+from numkeras.ops.layer_ops import bias_relu
 
 
 class Dense(Layer):

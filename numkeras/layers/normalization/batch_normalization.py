@@ -2,8 +2,8 @@
 import numpy as np
 
 from numkeras import initializers, ops, regularizers
-from numkeras.engine.fused import batch_norm_train
 from numkeras.layers.layer import InputSpec, Layer, shape_str
+from numkeras.ops.layer_ops import batch_norm_train
 
 
 class BatchNormalization(Layer):

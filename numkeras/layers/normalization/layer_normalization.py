@@ -1,7 +1,7 @@
 """LayerNormalization: normalize each example over its feature axes."""
 from numkeras import initializers, ops, regularizers
-from numkeras.engine.fused import layer_norm
 from numkeras.layers.layer import Layer, shape_str
+from numkeras.ops.layer_ops import layer_norm
 
 
 class LayerNormalization(Layer):

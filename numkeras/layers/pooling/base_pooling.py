@@ -1,8 +1,8 @@
-"""Max and average pooling layers, 1-D and 2-D, sharing one base."""
+"""Max and average pooling layers, 1-D, 2-D and 3-D, sharing one base."""
 from numkeras import ops
-from numkeras.engine.kernels import output_size
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
+from numkeras.ops.layer_ops import output_size
 
 
 class BasePooling(Layer):
@@ -69,5 +69,7 @@ MaxPooling1D = _pooling("MaxPooling1D", ops.max_pool, 1, "Max over windows of 1-
 MaxPooling2D = _pooling("MaxPooling2D", ops.max_pool, 2, "Max over windows of 2-D inputs.")
 AveragePooling1D = _pooling("AveragePooling1D", ops.average_pool, 1, "Mean over 1-D windows.")
 AveragePooling2D = _pooling("AveragePooling2D", ops.average_pool, 2, "Mean over 2-D windows.")
-MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
-AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
+MaxPooling3D = _pooling("MaxPooling3D", ops.max_pool, 3, "Max over windows of 3-D inputs.")
+AveragePooling3D = _pooling("AveragePooling3D", ops.average_pool, 3, "Mean over 3-D windows.")
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D

@@ -51,4 +51,15 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
         return ops.mean(inputs, axis=self._spatial_axes(), keepdims=self.keepdims)
 
 
+class GlobalAveragePooling3D(BaseGlobalPooling):
+    """Mean over depth, height and width of (batch, depth, height, width, channels) inputs."""
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(3, data_format, keepdims, **kwargs)
+
+    def call(self, inputs):
+        return ops.mean(inputs, axis=self._spatial_axes(), keepdims=self.keepdims)
+
+
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalAvgPool3D = GlobalAveragePooling3D

@@ -41,4 +41,15 @@ class GlobalMaxPooling2D(BaseGlobalPooling):
         return ops.max(inputs, axis=self._spatial_axes(), keepdims=self.keepdims)
 
 
+class GlobalMaxPooling3D(BaseGlobalPooling):
+    """Max over depth, height and width of (batch, depth, height, width, channels) inputs."""
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(3, data_format, keepdims, **kwargs)
+
+    def call(self, inputs):
+        return ops.max(inputs, axis=self._spatial_axes(), keepdims=self.keepdims)
+
+
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+GlobalMaxPool3D = GlobalMaxPooling3D

@@ -1,5 +1,5 @@
 """CenterCrop: the central window of images, at a fixed height and width."""
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.layers import args
 from numkeras.layers.layer import Layer
 from numkeras.layers.preprocessing.resizing import (

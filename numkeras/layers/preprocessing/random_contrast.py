@@ -1,6 +1,6 @@
 """RandomContrast: scale each image's deviations from its mean by a random factor."""
 from numkeras import random
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.layers import args
 from numkeras.layers.layer import Layer
 from numkeras.layers.preprocessing.augmentation_args import factor_range, pixel_range

@@ -1,6 +1,6 @@
 """RandomCrop: a random window of images at a fixed size, during training."""
 from numkeras import random
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.layers import args
 from numkeras.layers.layer import Layer
 from numkeras.layers.preprocessing.resizing import (

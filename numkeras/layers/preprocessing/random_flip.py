@@ -2,7 +2,7 @@
 import numpy as np
 
 from numkeras import random
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.layers import args
 from numkeras.layers.layer import Layer
 from numkeras.layers.preprocessing.resizing import image_array, spatial_axes

@@ -1,7 +1,7 @@
 """Resizing: images to a fixed height and width, plus the NumPy resize the crop layers share."""
 import numpy as np
 
-from numkeras.engine.tensor import Tensor
+from numkeras.engine import Tensor
 from numkeras.layers import args
 from numkeras.layers.layer import Layer
 

@@ -1,4 +1,4 @@
-"""SpatialDropout1D/2D: drop whole feature maps (channels) instead of single values."""
+"""SpatialDropout1D/2D/3D: drop whole feature maps (channels) instead of single values."""
 from numkeras import ops
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec
@@ -68,3 +68,16 @@ class SpatialDropout2D(SpatialDropout1D):
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
+
+
+class SpatialDropout3D(SpatialDropout2D):
+    """Dropout of entire channels of volumes (batch, depth, height, width, channels)."""
+
+    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None, **kwargs):
+        super().__init__(rate, data_format, seed=seed, name=name, dtype=dtype, **kwargs)
+        self.input_spec = InputSpec(ndim=5)
+
+    def _noise_shape(self, shape):
+        if self.data_format == "channels_first":
+            return (shape[0], shape[1], 1, 1, 1)
+        return (shape[0], 1, 1, 1, shape[4])

@@ -1,4 +1,4 @@
-"""Cropping1D/2D: cut steps or rows/columns off the edges of sequences and images."""
+"""Cropping1D/2D/3D: cut steps, rows/columns or slices off the edges of the inputs."""
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 from numkeras.layers.reshaping.zero_padding import pairs
@@ -78,4 +78,18 @@ class Cropping2D(_Cropping):
     rank = 2
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(cropping, data_format, **kwargs)
+
+
+class Cropping3D(_Cropping):
+    """Cuts slices off the edges of volumes (batch, depth, height, width, channels).
+
+    Args:
+        cropping: an int, three ints, or three (before, after) pairs (((1, 1),) * 3).
+        data_format: 'channels_last' or 'channels_first'.
+    """
+
+    rank = 3
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(cropping, data_format, **kwargs)

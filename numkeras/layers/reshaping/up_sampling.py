@@ -1,4 +1,5 @@
-"""UpSampling1D/2D: repeat steps or pixels (or interpolate bilinearly) to enlarge inputs."""
+"""UpSampling1D/2D/3D: repeat steps, pixels or voxels (or interpolate bilinearly) to enlarge
+inputs."""
 import numpy as np
 
 from numkeras import ops
@@ -77,6 +78,43 @@ class UpSampling2D(Layer):
     def get_config(self):
         return {**super().get_config(), "size": self.size, "data_format": self.data_format,
                 "interpolation": self.interpolation}
+
+
+class UpSampling3D(Layer):
+    """Repeats each voxel `size` times along depth, height and width.
+
+    Args:
+        size: the (depth, rows, columns) factors, or one int for all ((2, 2, 2)).
+        data_format: 'channels_last' (batch, depth, height, width, channels) or
+            'channels_first'.
+
+    >>> import numpy as np
+    >>> UpSampling3D()(np.zeros((1, 2, 3, 4, 5), "float32")).shape
+    (1, 4, 6, 8, 5)
+    """
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.size = args.int_tuple(self, "size", size, 3)
+        self.data_format = args.data_format(self, data_format)
+        self.input_spec = InputSpec(ndim=5)
+
+    def _first(self):
+        return 2 if self.data_format == "channels_first" else 1
+
+    def call(self, inputs):
+        for i, factor in enumerate(self.size, start=self._first()):
+            inputs = ops.repeat(inputs, factor, axis=i)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for i, factor in enumerate(self.size, start=self._first()):
+            shape[i] = None if shape[i] is None else shape[i] * factor
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "data_format": self.data_format}
 
 
 def _linear_weights(n, factor, dtype):

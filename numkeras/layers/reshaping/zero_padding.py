@@ -1,4 +1,4 @@
-"""ZeroPadding1D/2D: add rows/columns of zeros around sequences and images."""
+"""ZeroPadding1D/2D/3D: add zeros around sequences, images and volumes."""
 from numkeras import ops
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer
@@ -92,4 +92,18 @@ class ZeroPadding2D(_ZeroPadding):
     rank = 2
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
+
+
+class ZeroPadding3D(_ZeroPadding):
+    """Pads volumes (batch, depth, height, width, channels) with zeros on the three axes.
+
+    Args:
+        padding: an int, three ints, or three (before, after) pairs (((1, 1),) * 3).
+        data_format: 'channels_last' or 'channels_first'.
+    """
+
+    rank = 3
+
+    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(padding, data_format, **kwargs)

@@ -2,11 +2,11 @@
 import numpy as np
 
 from numkeras import ops, regularizers
-from numkeras.layers.keras_tensor import flatten
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 from numkeras.layers.rnn import whole_sequence
 from numkeras.layers.rnn.base_cell import BaseRNNCell
 from numkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells, call_cell, state_sizes
+from numkeras.tree import flatten
 
 
 def time_steps(x):

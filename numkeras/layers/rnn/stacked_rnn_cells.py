@@ -1,8 +1,8 @@
 """StackedRNNCells: a list of RNN cells run as one cell, each cell's output the next one's input."""
 from numkeras import ops
-from numkeras.layers.keras_tensor import flatten
 from numkeras.layers.layer import Layer
 from numkeras.layers.rnn.base_cell import BaseRNNCell
+from numkeras.tree import flatten
 
 
 def state_sizes(cell):

@@ -5,9 +5,9 @@ activations, no mask, no recurrent dropout while training, forward in time. Anyt
 returns None and the RNN steps through time one cell call at a time.
 """
 from numkeras import activations
-from numkeras.engine.rnn_kernels import gru_sequence, lstm_sequence
 from numkeras.layers.rnn.gru_cell import GRUCell
 from numkeras.layers.rnn.lstm_cell import LSTMCell
+from numkeras.ops.layer_ops import gru_sequence, lstm_sequence
 
 
 def _applies(rnn, keep, training):

@@ -66,8 +66,10 @@
     const ratio = from / to;
     const out = [];
     for (let d = 0; d < to; d++) {
-      const a = d * ratio, b = (d + 1) * ratio, list = [];
-      for (let s = Math.floor(a); s < Math.ceil(b); s++) {
+      // (d * from) / to, not d * ratio: the last output pixel then ends exactly at `from`,
+      // where d * ratio can end a hair past it and read one pixel beyond the row.
+      const a = (d * from) / to, b = ((d + 1) * from) / to, list = [];
+      for (let s = Math.floor(a); s < Math.min(Math.ceil(b), from); s++) {
         const w = Math.min(b, s + 1) - Math.max(a, s);
         if (w > 0) list.push([s, w / ratio]);
       }

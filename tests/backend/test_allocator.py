@@ -1,4 +1,4 @@
-"""glibc malloc settings (engine/allocator.py): steps reuse heap memory, users can opt out."""
+"""glibc malloc settings (backend/allocator.py): steps reuse heap memory, users can opt out."""
 import os
 import platform
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from numkeras.engine import allocator
+from numkeras.backend import allocator
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
@@ -46,3 +46,27 @@ def test_the_users_malloc_settings_win(monkeypatch):
     assert allocator.keep_step_memory() is False
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
     assert allocator.keep_step_memory() is True
+
+
+SETTING = """
+import numpy as np, numkeras as keras
+from numkeras.backend import allocator
+print(allocator._state["applied"])
+if {off}:
+    keras.config.set_step_memory_reuse(False)
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+model.predict(np.zeros((1, 2)), verbose=0)
+print(allocator._state["applied"], keras.config.step_memory_reuse())
+"""
+
+
+@pytest.mark.parametrize("off, applied", [(False, "True True"), (True, "False False")])
+def test_a_setting_applied_by_the_first_step_not_by_import(off, applied):
+    out = subprocess.run([sys.executable, "-c", SETTING.format(off=off)], capture_output=True,
+                         text=True, check=True, timeout=300)
+    assert out.stdout.split("\n")[:2] == ["False", applied]
+
+
+def test_the_setting_takes_a_bool():
+    with pytest.raises(TypeError, match="True or False"):
+        allocator.set_step_memory_reuse("no")

@@ -6,6 +6,10 @@ and every array is page-faulted and zero-filled anew: on the tutorial CNN that w
 faults and 10 ms of kernel time per 18 ms step. Keeping arrays below 32 MB on the heap and
 trimming it only past 256 MB removes both; peak memory is unchanged, since only memory the
 step already used is kept. MALLOC_* environment variables the user set take precedence.
+
+This is a setting, on by default: `numkeras.config.set_step_memory_reuse(False)` before the
+first `fit`, `evaluate` or `predict` leaves glibc's defaults alone. It is applied once per
+process when the first of those starts (importing numkeras changes nothing), and stays.
 """
 import ctypes
 import os
@@ -28,3 +32,25 @@ def keep_step_memory():
         return False
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
         mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+_state = {"reuse": True, "applied": False}
+
+
+def step_memory_reuse():
+    """Whether training and inference keep their step memory on the heap (default True)."""
+    return _state["reuse"]
+
+
+def set_step_memory_reuse(enabled):
+    """Turn the malloc settings on or off; they take effect when the first step starts."""
+    if not isinstance(enabled, bool):
+        raise TypeError(f"`enabled` must be True or False, received {enabled!r}.")
+    _state["reuse"] = enabled
+
+
+def apply_step_memory_setting():
+    """Apply the setting once per process (called as fit, evaluate and predict start)."""
+    if _state["reuse"] and not _state["applied"]:
+        _state["applied"] = True
+        keep_step_memory()

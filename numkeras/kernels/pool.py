@@ -5,7 +5,7 @@ PyTorch and TensorFlow do.
 """
 import numpy as np
 
-from numkeras.engine.kernels import _geometry, _pad, _unpad, _window
+from numkeras.kernels.conv import _geometry, _pad, _unpad, _window
 
 
 def _pool_offsets(x_shape, pool, strides, padding):
