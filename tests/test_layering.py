@@ -4,8 +4,9 @@ From the ground up (each tier may import only the tiers below it; a package may 
 
 0. `tree`, `backend`, `kernels`: nested structures, the process's settings, and the pure
    NumPy kernels (im2col, pooling windows), needing nothing above them; `_api_exclusions`,
-   a table of the Keras names numkeras will not have.
-1. `config`, `engine`: tensors, the tape and the ops with their VJPs.
+   a table of the Keras names numkeras will not have; `utils.io_utils`, the logging switches.
+1. `config` and `dtype_policies` (settings over the backend's); `engine`: tensors, the tape
+   and the ops with their VJPs.
 2. `ops` (the public op namespace over the engine) and `random` (seeded generators).
 3. `activations`, `initializers`, `constraints`, `regularizers`, and the bases other pieces
    name: `metrics.metric` (layers track metrics) and Keras-object serialization
@@ -28,8 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "numkeras"
 TIERS = [
-    ["tree", "backend", "kernels", "_api_exclusions"],
-    ["config", "engine"],
+    ["tree", "backend", "kernels", "_api_exclusions", "utils.io_utils"],
+    ["config", "dtype_policies", "engine"],
     ["ops", "random"],
     ["activations", "initializers", "constraints", "regularizers", "metrics.metric",
      "saving.serialization", "saving.object_registration", "saving.compile_config"],
@@ -60,6 +61,8 @@ KNOWN = {
     ("numkeras.saving.serialization", "numkeras.models.sequential"): _REGISTRY,
     ("numkeras.saving.serialization", "numkeras.optimizers"): _REGISTRY,
     ("numkeras.utils.plotting", "numkeras.models.functional"): "plot_model draws a graph's nodes",
+    ("numkeras.backend", "numkeras.layers.keras_tensor"):
+        "keras.backend.is_keras_tensor names the layers' KerasTensor (Keras keeps it in backend)",
 }
 
 

@@ -8,6 +8,8 @@ __all__ = [
 _FLOATX_VALUES = ("bfloat16", "float16", "float32", "float64")
 _DATA_FORMATS = ("channels_first", "channels_last")
 _config = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
+# session state that `clear_session` resets, as Keras's global attributes (the dtype policy)
+session = {"dtype_policy": None}
 
 
 def floatx():

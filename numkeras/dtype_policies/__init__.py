@@ -5,11 +5,10 @@ Mixed precision ("mixed_float16", "mixed_bfloat16") is not offered: numkeras lay
 in their variables' dtype (there is no autocasting), and NumPy has neither bfloat16 nor fast
 float16 kernels. Quantized policies (int8, float8, GPTQ, AWQ) are not offered either.
 """
-from numkeras.backend.config import floatx
+from numkeras.backend.config import floatx, session
 from numkeras.backend.dtypes import is_float_dtype, standardize_dtype
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "deserialize", "get", "serialize"]
-_global = {"policy": None}
 
 
 class DTypePolicy:
@@ -90,12 +89,12 @@ def set_dtype_policy(policy):
             "Invalid `policy` argument. Expected the string name of a policy (such as "
             f"'float64') or a `DTypePolicy` instance. Received: policy={policy} "
             f"(of type {type(policy)})")
-    _global["policy"] = policy
+    session["dtype_policy"] = policy
 
 
 def dtype_policy():
     """The default policy of new layers: the one set, else `floatx()`'s."""
-    return _global["policy"] or DTypePolicy(floatx())
+    return session["dtype_policy"] or DTypePolicy(floatx())
 
 
 def serialize(policy):

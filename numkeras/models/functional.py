@@ -72,6 +72,15 @@ class Functional(Model):
         return [t._keras_history[0].name for t in self.outputs]
 
     def call(self, inputs, training=None, mask=None):
+        values = self._run_nodes(inputs, training)
+        outputs = map_structure(lambda t: values[id(t)], self._outputs_struct)
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            return outputs[0]  # a single output given as [x] comes back bare, as in Keras
+        return outputs
+
+    def _run_nodes(self, inputs, training=None, on_node=None):
+        """Run every node in order on `inputs`: {id(KerasTensor): value}; `on_node(node, out)`
+        sees each node's output (the demo shows intermediate feature maps through it)."""
         values = {}
         given = self._flat_inputs(inputs)
         if len(given) != len(self.inputs):
@@ -80,10 +89,11 @@ class Functional(Model):
             )
         for t, v in zip(self.inputs, given):
             values[id(t)] = _adjust_rank(v, t.shape)
-        for node in self._nodes:
-            def value(x):
-                return values[id(x)] if isinstance(x, KerasTensor) else x
 
+        def value(x):
+            return values[id(x)] if isinstance(x, KerasTensor) else x
+
+        for node in self._nodes:
             args = map_structure(value, list(node.call_args))
             kwargs = map_structure(value, dict(node.call_kwargs))
             if isinstance(node.operation, Layer):
@@ -91,10 +101,9 @@ class Functional(Model):
             out = node.operation(*args, **kwargs)
             for t, v in zip(flatten(node.outputs), flatten(out)):
                 values[id(t)] = v
-        outputs = map_structure(lambda t: values[id(t)], self._outputs_struct)
-        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
-            return outputs[0]  # a single output given as [x] comes back bare, as in Keras
-        return outputs
+            if on_node is not None:
+                on_node(node, out)
+        return values
 
     def compute_output_shape(self, input_shape):
         return map_structure(lambda t: t.shape, self._outputs_struct)

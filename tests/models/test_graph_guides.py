@@ -2,18 +2,17 @@
 words and run on real Keras (torch backend) and numkeras: layer lists, shapes, summaries,
 configs, predictions with the same weights, and clone_model / plot_model / .keras files for
 graphs holding ops."""
-import os
-
 import numpy as np
 import pytest
 
 import numkeras
 
 
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
+def fresh(K):
+    """K with its automatic names counting from the start, so both sides name layers alike
+    whatever ran before."""
+    K.backend.clear_session()
+    return K
 
 
 def ticket_model(K):
@@ -72,7 +71,7 @@ def _data(K, model, seed=0):
 
 @pytest.mark.parametrize("build", [ticket_model, toy_resnet, shared_embedding])
 def test_functional_guide_graphs(keras, build):
-    ours, theirs = build(numkeras), build(keras)
+    ours, theirs = build(fresh(numkeras)), build(fresh(keras))
     assert [type(la).__name__ for la in ours.layers] == [type(la).__name__ for la in theirs.layers]
     assert ours.output_shape == theirs.output_shape and ours.input_shape == theirs.input_shape
     assert ours.output_names == theirs.output_names
@@ -107,7 +106,7 @@ def test_summary_of_an_ops_graph_matches_keras(keras):
     lines = []
     for K in (numkeras, keras):
         text = []
-        ops_graph(K).summary(print_fn=lambda s, text=text, **_: text.append(s))
+        ops_graph(fresh(K)).summary(print_fn=lambda s, text=text, **_: text.append(s))
         lines.append([row.split("│")[2:4] for row in "\n".join(text).splitlines()
                       if row.startswith("│")])
     assert lines[0] == lines[1]  # shapes and parameter counts, row by row
