@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 
 from numkeras import config, distribution
+from numkeras.backend import blas_threads
 from numkeras.backend.allocator import apply_step_memory_setting
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import Tensor, autodiff
@@ -205,6 +206,7 @@ class Model(SavingMethods, Layer):
                                  steps=data.num_batches)
         self.stop_training, self._initial_epoch, epoch_logs = False, None, {}
         with StepGuard() as guard:
+            blas_threads.refresh()  # as many BLAS threads as other processes leave cores
             callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
             train_step = step_state.all_or_nothing(  # MPI: state of process 0
                 distribution.step_function(self, "train"))
@@ -215,6 +217,7 @@ class Model(SavingMethods, Layer):
                 logs = None
                 for step, batch in data:
                     callbacks.on_train_batch_begin(step)
+                    blas_threads.refresh(during_fit=True)
                     if check_batches:  # generator and PyDataset batches: as arrays are
                         argument_checks.check_target_arrays(self, batch[1], "fit")
                     logs = pythonify_logs(guard.run(train_step, _pack(*batch)))
@@ -249,6 +252,7 @@ class Model(SavingMethods, Layer):
         """Run the test step over one epoch of `data`; fires the `on_test_*` hooks."""
         self.reset_metrics()
         logs = {}
+        blas_threads.refresh()
         callbacks.on_test_begin()
         test_step = distribution.step_function(self, "test")
         with autodiff.no_grad():
@@ -296,6 +300,7 @@ class Model(SavingMethods, Layer):
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                  verbose=check_verbose(verbose), epochs=1, steps=data.num_batches,
                                  mode="predict")
+        blas_threads.refresh()
         callbacks.on_predict_begin()
         outputs = []
         predict_step = distribution.step_function(self, "predict")

@@ -5,7 +5,7 @@ from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import Layer, shape_str
-from numkeras.models import argument_checks
+from numkeras.models import argument_checks, fusion
 from numkeras.models.model import Model
 from numkeras.tree import flatten
 
@@ -132,10 +132,7 @@ class Sequential(Model):
         return self._graph_part(1, "output_shape").shape
 
     def call(self, inputs, training=None, mask=None):
-        x = inputs
-        for layer in self._stack:
-            x = layer(x, training=training)
-        return x
+        return fusion.run_stack(self._stack, inputs, training)  # fused pairs as one op
 
     def __call__(self, inputs, *args, **kwargs):
         if self.built and isinstance(inputs, np.ndarray):
