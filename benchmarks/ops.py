@@ -11,7 +11,8 @@ inside a model only the weights' gradients are returned.
     python benchmarks/ops.py [--repeats 20] [--only conv]
 
 The "conv+relu+pool" lines are the fused block that `Conv2D(activation="relu")` followed by
-`MaxPooling2D` runs (numkeras/engine/conv_pool.py), against PyTorch's three separate calls.
+`MaxPooling2D` runs in a Sequential model (numkeras/engine/fused.py), against PyTorch's three
+separate calls.
 """
 import argparse
 import os
@@ -25,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout too
 import numkeras  # noqa: E402
 from numkeras import ops  # noqa: E402
-from numkeras.engine.conv_pool import conv_bias_relu  # noqa: E402
+from numkeras.engine.fused import conv_relu_pool  # noqa: E402
 
 try:
     import torch
@@ -150,7 +151,7 @@ def block_case(rng, shape, filters, input_grad):
     out = (shape[0], (shape[1] - 2) // 2, (shape[2] - 2) // 2, filters)
     g = rng.standard_normal(out, dtype=np.float32)
     xt, kv, bv = numkeras.Tensor(x), numkeras.Variable(kernel), numkeras.Variable(bias)
-    nk = _nk_grad(lambda: ops.max_pool(conv_bias_relu(xt, kv, bv), 2), [kv, bv],
+    nk = _nk_grad(lambda: conv_relu_pool(xt, kv, bv, 1, "valid", 1, (2, 2)), [kv, bv],
                   [xt] if input_grad else [], g)
     if torch is None:
         return nk, None
@@ -199,8 +200,8 @@ def cnn_case(rng):
 
     def nk_forward():
         k1, b1, k2, b2, k3, b3 = nk_w
-        h = ops.max_pool(conv_bias_relu(xt, k1, b1), 2)  # as the layers run it
-        h = ops.max_pool(conv_bias_relu(h, k2, b2), 2)
+        h = conv_relu_pool(xt, k1, b1, 1, "valid", 1, (2, 2))  # as the layers run it
+        h = conv_relu_pool(h, k2, b2, 1, "valid", 1, (2, 2))
         logits = ops.matmul(ops.reshape(h, (BATCH, -1)), k3) + b3
         return ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
 

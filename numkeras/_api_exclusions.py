@@ -32,7 +32,6 @@ EXCLUDED = {
     "keras.Quantizer": _QUANT,
     "keras.remat": _REMAT,
     "keras.RematScope": _REMAT,
-    "KerasTensor.ragged": "TF ragged tensors, TF-only",
     "KerasTensor.ragged_rank": "TF ragged tensors, TF-only",
     "KerasTensor.row_splits_dtype": "TF ragged tensors, TF-only",
     **_members(("Model", "Sequential"), {"export": _EXPORT,

@@ -15,6 +15,9 @@ the ones in `numkeras.backend`. numkeras adds two of its own:
 - `set_nan_policy("warn")`: the same finding is a `UserWarning`, and the call goes on (the
   loss is then likely NaN too: `callbacks.TerminateOnNaN` stops training at the first such
   batch, and without it `fit` warns once).
+- `set_blas_threads(n)` fixes the number of BLAS threads (`None`: numkeras chooses them from
+  the cores other processes leave free, see `numkeras/backend/blas_threads.py`);
+  `blas_threads()` is the count in use.
 
 Traceback filtering, which Keras can switch on and off here, does not exist in numkeras:
 errors about arguments are raised from the public call itself and no frame is ever hidden,
@@ -24,6 +27,7 @@ import os
 
 from numkeras.backend import backend
 from numkeras.backend.allocator import set_step_memory_reuse, step_memory_reuse
+from numkeras.backend.blas_threads import blas_threads, set_blas_threads
 from numkeras.backend.config import (
     epsilon,
     floatx,
@@ -45,10 +49,10 @@ __all__ = [
     "set_dtype_policy",
     "is_interactive_logging_enabled", "max_epochs", "max_steps_per_epoch", "set_max_epochs",
     "set_max_steps_per_epoch",
-    "backend", "disable_traceback_filtering", "enable_unsafe_deserialization",
+    "backend", "blas_threads", "disable_traceback_filtering", "enable_unsafe_deserialization",
     "enable_traceback_filtering", "epsilon",
     "floatx", "image_data_format", "is_traceback_filtering_enabled", "nan_policy",
-    "set_epsilon", "set_floatx", "set_image_data_format", "set_nan_policy",
+    "set_blas_threads", "set_epsilon", "set_floatx", "set_image_data_format", "set_nan_policy",
     "set_step_memory_reuse", "step_memory_reuse",
 ]
 

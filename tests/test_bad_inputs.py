@@ -9,6 +9,7 @@ import pytest
 import numkeras
 from numkeras import callbacks, layers
 from numkeras.datasets import mnist
+from numkeras.engine import autodiff
 from numkeras.utils import to_categorical
 
 RNG = np.random.default_rng(0)
@@ -695,3 +696,116 @@ def test_load_model_without_the_extension_suggests_the_file(tmp_path, monkeypatc
     with pytest.raises(FileNotFoundError) as info:
         numkeras.models.load_model("other")
     assert "Did you mean" not in str(info.value)
+
+
+# --- generator and PyDataset batches: checked like arrays, before the step ---------------------
+def bn_cnn(loss="categorical_crossentropy"):
+    """A model with state that the forward pass updates (BatchNormalization's moving stats)."""
+    numkeras.utils.set_random_seed(0)
+    model = numkeras.Sequential([
+        layers.Input((8, 8, 1)), layers.Conv2D(2, 3), layers.BatchNormalization(),
+        layers.Flatten(), layers.Dense(3, activation="softmax")])
+    model.compile("adam", loss, metrics=["accuracy"])
+    return model
+
+
+class Batches(numkeras.utils.PyDataset):
+    def __init__(self, x, y):
+        super().__init__()
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return self.x[i * 8:(i + 1) * 8], self.y[i * 8:(i + 1) * 8]
+
+
+SOURCES = {"generator": lambda x, y: ((x[i:i + 8], y[i:i + 8]) for i in (0, 8)),
+           "PyDataset": Batches}
+BAD_NAN_X = np.where(X > 0.5, np.nan, X)
+
+
+def every_value(model):
+    """Weights (moving statistics too) and optimizer state (metrics are reset by `fit`)."""
+    return [np.array(v.numpy()) for v in model.weights + model.optimizer.variables]
+
+
+def assert_unchanged(model, before):
+    after = every_value(model)
+    assert len(after) == len(before)
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+@pytest.mark.parametrize("x, y, loss, words", [
+    pytest.param(X, LABELS + 3, "sparse_categorical_crossentropy", ["[0, 3)", "from 3 to 5"],
+                 id="sparse labels out of range"),
+    pytest.param(X, Y, "sparse_categorical_crossentropy", ["sparse_categorical_crossentropy",
+                                                           "(8, 3)"],
+                 id="one-hot labels to a sparse loss"),
+    pytest.param(X, to_categorical(LABELS + 2, 5), "categorical_crossentropy",
+                 ["5 classes", "3 units"], id="one-hot width differs from units"),
+    pytest.param(BAD_NAN_X, Y, "categorical_crossentropy", ["NaN", "`x`", "set_nan_policy"],
+                 id="NaN in inputs"),
+    pytest.param(X, np.where(Y > 0, np.inf, Y), "categorical_crossentropy",
+                 ["infinite", "`y`"], id="inf in labels"),
+])
+def test_bad_batches_are_refused_before_the_step_and_the_model_still_trains(source, x, y,
+                                                                              loss, words):
+    model = bn_cnn(loss)
+    model.fit(X, TARGETS[loss], batch_size=8, epochs=1, verbose=0)  # optimizer and metrics built
+    before = every_value(model)
+    with pytest.raises(ValueError) as info:
+        model.fit(SOURCES[source](x, y), epochs=1, verbose=0)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+    assert_unchanged(model, before)
+    history = model.fit(SOURCES[source](X, TARGETS[loss]), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+
+
+def test_nan_policy_warn_lets_generator_batches_through_with_a_warning(warn_on_nan):
+    model = bn_cnn()
+    with pytest.warns(UserWarning, match="`x` contains"):
+        model.fit(SOURCES["generator"](BAD_NAN_X, Y), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.fit(X, Y, batch_size=8, epochs=1, verbose=0),
+    lambda m: m.train_on_batch(X, Y),
+], ids=["fit", "train_on_batch"])
+def test_a_step_that_fails_in_the_loss_changes_no_state(call):
+    armed = []
+
+    def loss_failing_when_armed(y_true, y_pred):
+        if armed and autodiff.is_recording():  # in the step, not in fit's shape probe
+            raise RuntimeError("the loss failed")
+        return numkeras.ops.mean(numkeras.ops.square(y_true - y_pred))
+
+    model = bn_cnn(loss_failing_when_armed)
+    model.train_on_batch(X[:8], Y[:8])
+    before = every_value(model)
+    armed.append(True)
+    with pytest.raises(RuntimeError, match="the loss failed"):
+        call(model)
+    assert_unchanged(model, before)
+
+
+def test_a_step_that_fails_in_a_metric_changes_no_state():
+    class Failing(numkeras.metrics.Mean):
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            if getattr(self, "armed", False):
+                raise RuntimeError("the metric failed")
+            super().update_state(y_pred)
+
+    metric = Failing(name="failing")
+    model = bn_cnn()
+    model.compile("adam", "categorical_crossentropy", metrics=[metric])
+    model.train_on_batch(X[:8], Y[:8])
+    before = every_value(model)
+    metric.armed = True
+    with pytest.raises(RuntimeError, match="the metric failed"):
+        model.fit(X, Y, batch_size=8, epochs=1, verbose=0)
+    assert_unchanged(model, before)

@@ -25,3 +25,13 @@ def test_step_profile_prints_every_part():
 def test_ops_benchmark_runs_one_line():
     out = run("ops.py", "--only", "dense", "--repeats", "2")
     assert "dense 1600->10" in out, out
+
+
+def test_zoo_quick_runs_every_workload_on_numkeras():
+    out = run("zoo.py", "--quick")
+    assert "numkeras's BLAS:" in out, out
+    rows = [ln for ln in out.splitlines() if ln.startswith("| ") and "workload" not in ln]
+    assert len(rows) == 8, out
+    for row in rows:
+        ms = row.split("|")[2].strip()
+        assert float(ms) > 0, row  # "-" (a skipped workload) fails here

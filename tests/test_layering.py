@@ -2,9 +2,11 @@
 
 From the ground up (each tier may import only the tiers below it; a package may import itself):
 
-0. `tree`, `backend`, `kernels`: nested structures, the process's settings, and the pure
-   NumPy kernels (im2col, pooling windows), needing nothing above them.
-1. `config`, `engine`: tensors, the tape and the ops with their VJPs.
+0. `tree`, `backend`, `kernels`, `_api_exclusions`: nested structures, the process's settings
+   (dtype policies and where messages go among them), the pure NumPy kernels (im2col, pooling
+   windows) and the API census's table of excluded names, needing nothing above them.
+1. `config` and `dtype_policies` (the public faces of those settings); `engine`: tensors, the
+   tape and the ops with their VJPs.
 2. `ops` (the public op namespace over the engine) and `random` (seeded generators).
 3. `activations`, `initializers`, `constraints`, `regularizers`, and the bases other pieces
    name: `metrics.metric` (layers track metrics) and Keras-object serialization
@@ -27,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "numkeras"
 TIERS = [
-    ["tree", "backend", "kernels"],
+    ["tree", "backend", "kernels", "_api_exclusions"],
     ["config", "engine", "dtype_policies"],
     ["ops", "random"],
     ["activations", "initializers", "constraints", "regularizers", "metrics.metric",

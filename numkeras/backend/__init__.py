@@ -1,7 +1,7 @@
 """`numkeras.backend`: global settings and session state (`clear_session`, `floatx`, ...)."""
 import gc
 
-from numkeras.backend import naming
+from numkeras.backend import dtype_policies, naming
 from numkeras.backend.config import (
     epsilon,
     floatx,
@@ -62,5 +62,6 @@ def clear_session(free_memory=True):
     >>> clear_session()
     """
     naming.reset()
+    dtype_policies._global["policy"] = None  # Keras's clear_session drops the global policy
     if free_memory:
         gc.collect()

@@ -120,11 +120,7 @@ def _pool(name, forward, backward, inputs, pool_size, strides, padding, data_for
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    """Window maxima; a pending conv + bias + relu (engine/conv_pool.py) fuses into it."""
-    fuse = getattr(inputs, "_fused_max_pool", None)
-    pooled = fuse and fuse(pool_size, strides, padding, data_format)
-    if pooled is not None:
-        return pooled
+    """Window maxima (first maximum gets the gradient)."""
     return _pool("max_pool", pool_kernels.max_pool_forward, pool_kernels.max_pool_backward,
                  inputs, pool_size, strides, padding, data_format)
 

@@ -1,11 +1,11 @@
-"""Conv2D + bias + relu + max pool as one op, for the classic conv-then-pool block.
+"""Conv2D + bias + relu + max pool kernels, for the classic conv-then-pool block.
 
-A relu Conv2D returns a `PendingConvRelu`: the output described, not yet computed. A max pool
-whose windows tile it pools the raw convolution instead (max and relu commute, and a
-per-channel bias is constant over a window), so bias and relu run on 1/(p*q) of the values.
-The patch matrix's rows are ordered window offset first, so the p*q candidates of every window
-are p*q contiguous blocks of the GEMM output and the pooling runs over long contiguous rows.
-Any other reader of a pending output computes it as the three separate ops would.
+Where max pool windows tile a relu conv's output (engine/fused.py's `conv_relu_pool`, chosen
+by numkeras/models/fusion.py), the pool runs over the raw convolution instead (max and relu
+commute, and a per-channel bias is constant over a window), so bias and relu run on 1/(p*q) of
+the values. The patch matrix's rows are ordered window offset first, so the p*q candidates of
+every window are p*q contiguous blocks of the GEMM output and the pooling runs over long
+contiguous rows.
 
 The values equal the separate ops' bit for bit; the gradient goes to the same first maximum,
 except where adding the bias rounds two different raw values to one float (a tie that the
@@ -14,10 +14,7 @@ separate ops would break by window order).
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from numkeras.engine import autodiff
-from numkeras.engine.conv_ops import _tuple, conv, conv_args
-from numkeras.engine.nn_ops import _relu, bias_relu, relu
-from numkeras.engine.tensor import Tensor, as_tensor, dtype_name
+from numkeras.engine.nn_ops import _relu
 from numkeras.kernels.conv import FEW_CHANNELS, _geometry, _pad, _unpad, col2im
 from numkeras.kernels.pool import _route, _running_max
 
@@ -106,85 +103,3 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
             col2im(gxp, g_conv.reshape(-1, CO), kernel, PH * p, PW * q, strides, dilation)
             gx[rows] = _unpad(gxp, pad_h, pad_w)
     return gx, None if gk is None else gk.reshape(kernel.shape), gb
-
-
-def conv_bias_relu(inputs, kernel, bias, strides=1, padding="valid", dilation_rate=1):
-    """relu(conv(inputs, kernel) + bias), channels_last, pending until read (see the module)."""
-    x, k, rank, xd, kd, _, strides, padding, dilation, groups = conv_args(
-        inputs, kernel, strides, padding, "channels_last", dilation_rate)
-    if bias is not None:
-        bias = as_tensor(bias, k.dtype)
-        if bias.shape != k.shape[-1:]:
-            raise ValueError(f"Op `conv_bias_relu`: expected a bias of shape {k.shape[-1:]} "
-                             f"for kernel shape {k.shape}, got {bias.shape}.")
-    if rank != 2 or groups != 1:
-        return _separate_ops(x, k, bias, strides[2 - rank:], padding, dilation[2 - rank:])
-    OH, OW, _, _ = _geometry(xd.shape, kd.shape[:2], strides, padding, dilation)
-    return PendingConvRelu(x, k, bias, strides, padding, dilation, (x.shape[0], OH, OW,
-                                                                      k.shape[-1]))
-
-
-def _separate_ops(x, kernel, bias, strides, padding, dilation):
-    """relu(conv(x, kernel) + bias) as the conv and bias_relu (or relu) ops compute it."""
-    y = conv(x, kernel, strides, padding, "channels_last", dilation)
-    return relu(y) if bias is None else bias_relu(y, bias, overwrite_x=True)
-
-
-class PendingConvRelu(Tensor):
-    """The output of `conv_bias_relu` before it is computed (a Tensor to every reader)."""
-
-    _display_name = "Tensor"
-
-    def __init__(self, x, kernel, bias, strides, padding, dilation, shape):
-        self._inputs = (x, kernel) if bias is None else (x, kernel, bias)
-        self._settings = (strides, padding, dilation)
-        self._shape, self._dtype = shape, x.data.dtype
-        self._recording = autodiff.is_recording()
-        self._value = None
-        self.requires_grad = self._recording and any(t.requires_grad for t in self._inputs)
-        self.parents, self.vjp, self.op = (), None, "conv_bias_relu"
-
-    shape = property(lambda self: self._shape)
-    dtype = property(lambda self: dtype_name(self._dtype))
-    ndim = property(lambda self: len(self._shape))
-    size = property(lambda self: int(np.prod(self._shape)))
-
-    @property
-    def data(self):
-        """The values, computed by the separate ops on first read (recorded as when created)."""
-        if self._value is None:
-            (x, kernel, *bias), settings = self._inputs, self._settings
-            with autodiff.enable_grad() if self._recording else autodiff.no_grad():
-                y = _separate_ops(x, kernel, bias[0] if bias else None, *settings)
-            self._value, self.parents, self.vjp = y.data, y.parents, y.vjp
-            self.requires_grad = y.requires_grad
-        return self._value
-
-    @data.setter
-    def data(self, value):
-        self._value = value
-
-    def _fused_max_pool(self, pool_size, strides, padding, data_format):
-        """`max_pool` of this output as one op, or None where the windows do not tile it."""
-        if self._value is not None or (data_format or "channels_last") != "channels_last" \
-                or padding.lower() not in ("valid", "same"):
-            return None
-        pool = _tuple(pool_size, 2, "pool_size")
-        if (pool if strides is None else _tuple(strides, 2, "strides")) != pool:
-            return None
-        _, OH, OW, _ = self._shape
-        if OH < pool[0] or OW < pool[1] or (padding.lower() == "same" and (OH % pool[0] or
-                                                                          OW % pool[1])):
-            return None
-        (x, kernel, *bias), (conv_strides, conv_padding, dilation) = self._inputs, self._settings
-        for_grad = autodiff.is_recording() and any(t.requires_grad for t in self._inputs)
-        y, cache = conv_relu_pool_forward(x.data, kernel.data, bias[0].data if bias else None,
-                                          conv_strides, conv_padding, dilation, pool, for_grad)
-
-        def vjp(g):
-            need_bias = bool(bias) and bias[0].requires_grad
-            grads = conv_relu_pool_backward(g, cache, x.requires_grad, kernel.requires_grad,
-                                            need_bias)
-            return grads[: len(self._inputs)]
-
-        return Tensor(y, self._inputs, vjp, "conv_relu_pool")

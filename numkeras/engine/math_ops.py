@@ -263,6 +263,8 @@ def matmul(x1, x2):
             f"Op `matmul`: cannot broadcast the batch dimensions of shapes {a.shape} and {b.shape}."
         ) from None
     x0, x1 = a.data, b.data
+    if x0.ndim > 2 and x1.ndim == 2:
+        return _matmul_rows(a, b)
     y = np.matmul(x0, x1)
 
     def vjp(g):
@@ -274,6 +276,22 @@ def matmul(x1, x2):
             ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(x0.shape)
         if b.requires_grad:
             gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(x1.shape)
+        return ga, gb
+
+    return Tensor(y, (a, b), vjp, "matmul")
+
+
+def _matmul_rows(a, b):
+    """(..., K) @ (K, N) as one (rows, K) @ (K, N) GEMM; the kernel's gradient is one GEMM too
+    (NumPy's batched matmul would run a GEMM per leading index, and the gradient would sum a
+    (batch, K, N) stack)."""
+    rows = a.data.reshape(-1, a.shape[-1])
+    y = (rows @ b.data).reshape(a.shape[:-1] + b.shape[-1:])
+
+    def vjp(g):
+        g2 = g.reshape(-1, g.shape[-1])
+        ga = (g2 @ b.data.T).reshape(a.shape) if a.requires_grad else None
+        gb = rows.T @ g2 if b.requires_grad else None
         return ga, gb
 
     return Tensor(y, (a, b), vjp, "matmul")

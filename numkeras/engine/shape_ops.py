@@ -2,6 +2,7 @@
 import numpy as np
 
 from numkeras.engine.axes import normalize_axes, unbroadcast
+from numkeras.engine.scatter import add_rows_at
 from numkeras.engine.tensor import Tensor, as_array, as_tensor
 
 
@@ -209,7 +210,10 @@ def take(x, indices, axis=None):
         gx = np.zeros_like(data)
         moved = np.moveaxis(gx, ax, 0)
         index_axes = tuple(range(ax, ax + idx.ndim))
-        np.add.at(moved, idx, np.moveaxis(g, index_axes, tuple(range(idx.ndim))))
+        if ax == 0 and gx.flags.c_contiguous:  # rows, as an embedding's: sorted sums
+            add_rows_at(gx, idx, g)
+        else:
+            np.add.at(moved, idx, np.moveaxis(g, index_axes, tuple(range(idx.ndim))))
         return (gx.reshape(x.shape),)
 
     return Tensor(y, (x,), vjp, "take")

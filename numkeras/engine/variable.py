@@ -1,5 +1,6 @@
 """Variable: the mutable, optionally trainable state of layers and optimizers."""
 import contextlib
+import threading
 
 import numpy as np
 
@@ -149,6 +150,9 @@ class Variable(Tensor):
                 f"Variable {self.path!r}: cannot assign a value of shape {array.shape} "
                 f"to a variable of shape {self.data.shape}."
             )
+        journal = getattr(_journal, "entries", None)
+        if journal is not None:
+            journal.append((self, self.data))
         # a new array, not an in-place write: tensors and tape records made from the old
         # value keep it (as in TensorFlow and JAX)
         self.data = np.array(array, dtype=self.data.dtype)
@@ -168,6 +172,27 @@ class Variable(Tensor):
 
     def __reduce__(self):
         return (_rebuild, (self.data, self.trainable, self.name, self.path))
+
+
+_journal = threading.local()
+
+
+@contextlib.contextmanager
+def assignments_undone_on_error():
+    """Note every `assign` made in the block (the old value, by reference: `assign` makes a
+    new array); if the block raises, give each variable back its value from before."""
+    outer = getattr(_journal, "entries", None)
+    _journal.entries = entries = []
+    try:
+        yield
+    except BaseException:
+        for variable, value in reversed(entries):
+            variable.data = value
+        raise
+    finally:
+        _journal.entries = outer
+    if outer is not None:  # an enclosing block may still undo them
+        outer.extend(entries)
 
 
 @contextlib.contextmanager

@@ -70,6 +70,28 @@ class _Random(Initializer):
     def rng(self):
         return generator_for(self.seed)
 
+
+def _draw_dtype(dtype):
+    """The dtype to draw in: the variable's own where NumPy's generator draws it (float32,
+    float64), so a float32 weight never passes through a float64 array twice its size."""
+    dtype = np.dtype(dtype or floatx())
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _normal(rng, shape, dtype):
+    return rng.standard_normal(shape, dtype=_draw_dtype(dtype))
+
+
+def _uniform(rng, low, high, shape, dtype):
+    values = rng.random(shape, dtype=_draw_dtype(dtype))
+    values *= high - low
+    values += low
+    return values
+
+
+def _cast(values, dtype):
+    return values.astype(dtype or floatx(), copy=False)
+
     def get_config(self):
         return {"seed": self.seed}
 
@@ -80,8 +102,10 @@ class RandomNormal(_Random):
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype=None):
-        values = self.rng().standard_normal(shape) * self.stddev + self.mean
-        return values.astype(dtype or floatx())
+        values = _normal(self.rng(), shape, dtype)
+        values *= self.stddev
+        values += self.mean
+        return _cast(values, dtype)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -93,24 +117,33 @@ class RandomUniform(_Random):
         self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype=None):
-        return self.rng().uniform(self.minval, self.maxval, shape).astype(dtype or floatx())
+        return _cast(_uniform(self.rng(), self.minval, self.maxval, shape, dtype), dtype)
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
-def _truncated(rng, shape, stddev):
-    values = rng.standard_normal(shape)
-    bad = np.abs(values) > 2
-    while bad.any():  # redraw the tails, so every value lies within two standard deviations
-        values[bad] = rng.standard_normal(int(bad.sum()))
-        bad = np.abs(values) > 2
-    return values * stddev
+def _truncated(rng, shape, stddev, dtype):
+    values = _normal(rng, shape, dtype)
+    bad = np.empty(values.shape, bool)
+    while _tails(values, out=bad).any():  # redraw the tails: all within two deviations
+        values[bad] = _normal(rng, int(bad.sum()), dtype)
+    values *= stddev
+    return values
+
+
+def _tails(values, out):
+    """Where |values| > 2, into `out` (no temporary array of the values' size)."""
+    np.greater(values, 2, out=out)
+    out |= values < -2
+    return out
 
 
 class TruncatedNormal(RandomNormal):
     def __call__(self, shape, dtype=None):
-        return (_truncated(self.rng(), shape, self.stddev) + self.mean).astype(dtype or floatx())
+        values = _truncated(self.rng(), shape, self.stddev, dtype)
+        values += self.mean
+        return _cast(values, dtype)
 
 
 def compute_fans(shape, input_axes=None, output_axes=None):
@@ -156,12 +189,13 @@ class VarianceScaling(_Random):
         rng = self.rng()
         if self.distribution == "uniform":
             limit = math.sqrt(3 * variance)
-            values = rng.uniform(-limit, limit, shape)
+            values = _uniform(rng, -limit, limit, shape, dtype)
         elif self.distribution == "truncated_normal":
-            values = _truncated(rng, shape, math.sqrt(variance) / 0.87962566103423978)
+            values = _truncated(rng, shape, math.sqrt(variance) / 0.87962566103423978, dtype)
         else:
-            values = rng.standard_normal(shape) * math.sqrt(variance)
-        return values.astype(dtype or floatx())
+            values = _normal(rng, shape, dtype)
+            values *= math.sqrt(variance)
+        return _cast(values, dtype)
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,

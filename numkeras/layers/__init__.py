@@ -55,6 +55,7 @@ from numkeras.layers.normalization.batch_normalization import BatchNormalization
 from numkeras.layers.normalization.group_normalization import GroupNormalization
 from numkeras.layers.normalization.layer_normalization import LayerNormalization
 from numkeras.layers.normalization.rms_normalization import RMSNormalization
+from numkeras.layers.normalization.spectral_normalization import SpectralNormalization
 from numkeras.layers.normalization.unit_normalization import UnitNormalization
 from numkeras.layers.pooling.adaptive_pooling import (
     AdaptiveAveragePooling1D,
@@ -96,6 +97,16 @@ from numkeras.layers.pooling.global_max_pooling import (
 )
 from numkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from numkeras.layers.preprocessing.center_crop import CenterCrop
+from numkeras.layers.preprocessing.color_augmentation import (
+    AutoContrast,
+    Equalization,
+    RandomColorDegeneration,
+    RandomGrayscale,
+    RandomInvert,
+    RandomPosterization,
+    RandomSharpness,
+    Solarization,
+)
 from numkeras.layers.preprocessing.discretization import Discretization
 from numkeras.layers.preprocessing.normalization import Normalization
 from numkeras.layers.preprocessing.pipeline import Pipeline
@@ -109,6 +120,7 @@ from numkeras.layers.preprocessing.random_zoom import RandomZoom
 from numkeras.layers.preprocessing.rescaling import Rescaling
 from numkeras.layers.preprocessing.resizing import Resizing
 from numkeras.layers.preprocessing.string_lookup import IntegerLookup, StringLookup
+from numkeras.layers.preprocessing.text_vectorization import TextVectorization
 from numkeras.layers.regularization.activity_regularization import ActivityRegularization
 from numkeras.layers.regularization.alpha_dropout import AlphaDropout
 from numkeras.layers.regularization.dropout import Dropout
@@ -127,6 +139,7 @@ from numkeras.layers.reshaping.reshape import Reshape
 from numkeras.layers.reshaping.up_sampling import UpSampling1D, UpSampling2D, UpSampling3D
 from numkeras.layers.reshaping.zero_padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from numkeras.layers.rnn.bidirectional import Bidirectional
+from numkeras.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from numkeras.layers.rnn.gru import GRU
 from numkeras.layers.rnn.gru_cell import GRUCell
 from numkeras.layers.rnn.lstm import LSTM
@@ -166,5 +179,8 @@ __all__ = [
     "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D", "CategoryEncoding", "Discretization", "serialize", "deserialize",
     "GroupQueryAttention", "IntegerLookup", "StringLookup", "Pipeline", "ReversibleEmbedding",
-    "Wrapper",
+    "Wrapper", "TextVectorization", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+    "AutoContrast", "RandomGrayscale", "RandomInvert", "RandomPosterization", "Solarization",
+    "SpectralNormalization", "RandomColorDegeneration", "RandomSharpness",
+    "Equalization",
 ]

@@ -1,5 +1,5 @@
 """Input and InputLayer: the entry point of Sequential and functional models."""
-from numkeras.layers.keras_tensor import KerasTensor
+from numkeras.layers.keras_tensor import KerasTensor, Node
 from numkeras.layers.layer import Layer
 
 
@@ -34,7 +34,8 @@ class InputLayer(Layer):
                 )
         self.batch_shape = batch_shape
         self.built = True
-        self.output = KerasTensor(batch_shape, self.dtype, name=self.name, history=(self, 0, 0))
+        # the graph's entry: a node without inputs whose output is the model's input tensor
+        Node(self, outputs=KerasTensor(batch_shape, self.dtype, name=name))
 
     def get_config(self):
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "sparse": False,

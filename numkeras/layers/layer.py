@@ -1,7 +1,8 @@
 """Layer: the base of every layer and model (config, lazy build, weights, call)."""
+import functools
 import inspect
-import itertools
 import threading
+import warnings
 import weakref
 
 import numpy as np
@@ -10,12 +11,12 @@ from numkeras import initializers, regularizers
 from numkeras.backend.config import floatx
 from numkeras.backend.naming import auto_name
 from numkeras.backend.traceback_utils import checking_arguments
-from numkeras.engine import autodiff
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.engine.variable import Variable
-from numkeras.layers import mask_utils
+from numkeras.layers import mask_utils, stored_shapes
 from numkeras.layers.keras_tensor import KerasTensor, Node, is_symbolic
 from numkeras.metrics.metric import Metric
+from numkeras.ops.operation import Operation, any_symbolic, output_spec
 from numkeras.tree import map_structure
 
 _context = threading.local()
@@ -60,7 +61,7 @@ def shape_str(shape):
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-class Layer:
+class Layer(Operation):
     """Base class: `__init__` stores config, `build(input_shape)` makes weights, `call` computes.
 
     Args:
@@ -87,7 +88,7 @@ class Layer:
         self.built = False
         self.input_spec = None
         self._losses = []
-        self._inbound_nodes = []
+        self._inbound_nodes, self._outbound_nodes = [], []
         if input_dim is not None:
             input_shape = (input_dim,)
         if batch_input_shape is not None:
@@ -96,6 +97,11 @@ class Layer:
             self._batch_input_shape = (batch_size,) + tuple(input_shape)
         else:
             self._batch_input_shape = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:  # as Keras: `layer.build(shape)` called directly builds it
+            cls.build = _marks_built(cls.__dict__["build"])
 
     # --- tracking -------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -172,6 +178,7 @@ class Layer:
                    regularizer=None, constraint=None, name=None, **kwargs):
         """Create a Variable owned by this layer (tracked, regularized, constrained)."""
         shape = tuple(shape or ())
+        stored_shapes.check(shape, self.name, name)  # loading: the file must hold one
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype or self.dtype).kind == "f" else "zeros"
         value = initializers.get(initializer)(shape, dtype=dtype or self.dtype)
@@ -208,7 +215,31 @@ class Layer:
 
     # --- build and call ----------------------------------------------------------------
     def build(self, input_shape):
+        if type(self).build is Layer.build and any(not la.built for la in self._layers):
+            warnings.warn(
+                f"`build()` was called on layer '{self.name}', however the layer does not have "
+                "a `build()` method implemented and it looks like it has unbuilt state. This "
+                "will cause the layer to be marked as built, despite not being actually built, "
+                "which may cause failures down the line. Make sure to implement a proper "
+                "`build()` method.", stacklevel=2)
         self.built = True
+        if getattr(self, "_build_shape", None) is None:
+            self._build_shape = input_shape
+
+    def get_build_config(self):
+        """The shape(s) the layer was built with, for `build_from_config` (as Keras)."""
+        shapes = getattr(self, "_build_shapes_dict", None)
+        if shapes is not None:
+            return {"shapes_dict": shapes}
+        shape = getattr(self, "_build_shape", None)
+        return None if shape is None else {"input_shape": shape}
+
+    def build_from_config(self, config):
+        """Build from `get_build_config()`'s dict: `build(input_shape)` or `build(**shapes)`."""
+        if config and "input_shape" in config:
+            self.build(config["input_shape"])
+        elif config and "shapes_dict" in config:
+            self.build(**config["shapes_dict"])
 
     def _maybe_build(self, input_shape):
         """Build once, even when several threads make the first call together (the lock is
@@ -216,17 +247,20 @@ class Layer:
         if not self.built:
             with _build_lock:
                 if not self.built:
-                    self.build(input_shape)
+                    if type(self).build is not Layer.build:  # (else sublayers build in call)
+                        self.build(input_shape)
                     self._build_shape = input_shape
                     self.built = True
 
     def call(self, inputs, *args, **kwargs):
         return inputs
 
-    def __call__(self, inputs, *args, **kwargs):
-        if is_symbolic(inputs):
-            return self._symbolic_call(inputs, *args, **kwargs)
-        # 1. convert arrays to tensors; 2. check and build with the first input's shape
+    def __call__(self, *args, **kwargs):
+        # 1. a KerasTensor anywhere in the arguments: record a graph node instead
+        if any_symbolic(args, kwargs):
+            return self._symbolic_call(args, kwargs)
+        inputs, args = (args[0], args[1:]) if args else (kwargs.pop("inputs"), ())
+        # 2. convert arrays to tensors; check and build with the first input's shape
         inputs = map_structure(self._convert_input, inputs)
         shapes = map_structure(lambda t: t.shape if isinstance(t, Tensor) else None, inputs)
         with checking_arguments(ValueError):  # an input that does not fit: raised from here
@@ -294,30 +328,38 @@ class Layer:
             kwargs.pop("mask", None)
         return kwargs
 
-    def _symbolic_call(self, inputs, *args, **kwargs):
+    def _symbolic_call(self, args, kwargs):
+        """Build from the first argument's shapes, infer the outputs, record the node (every
+        tensor argument, positional or keyword, nested or not, is one of its inputs)."""
+        inputs = args[0] if args else next(iter(kwargs.values()))
         shapes = map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else None, inputs)
         with checking_arguments(ValueError):  # an input that does not fit: raised from here
             self._check_input_spec(shapes)
             self._maybe_build(shapes)
-            out_shapes = self.compute_output_shape(shapes)
-        node_index = len(self._inbound_nodes)
-        counter = itertools.count()
-
-        def make(leaf):
-            return KerasTensor(leaf.shape, self.dtype, history=(self, node_index, next(counter)))
-
-        outputs = map_structure(make, _shape_structure(out_shapes))
-        self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
+            outputs = self.compute_output_spec(*args, **kwargs)
+        Node(self, args, kwargs, outputs)
         return outputs
 
-    def compute_output_shape(self, input_shape):
-        """By default, run `call` on zeros (None dims as 1) and read the output shape."""
-        def zeros(leaf):
-            return Tensor(np.zeros(tuple(1 if d is None else d for d in leaf.shape), self.dtype))
+    def compute_output_spec(self, *args, **kwargs):
+        """KerasTensors shaped like the outputs: from `compute_output_shape` when the layer
+        has its own and is called on tensors only, else from running `call` on placeholders."""
+        own = type(self).compute_output_shape is not Layer.compute_output_shape
+        if own and args and all(is_symbolic(a) for a in args) and not set(kwargs) - {"training"}:
+            shapes = self.compute_output_shape(*(map_structure(_shape_of, a) for a in args))
+            return map_structure(lambda leaf: KerasTensor(leaf.shape, self.dtype),
+                                 _shape_structure(shapes))
 
-        with autodiff.no_grad():
-            out = self.call(map_structure(zeros, _shape_structure(input_shape)))
-        return map_structure(lambda t: (None,) + tuple(t.shape[1:]), out)
+        def call(*args, **kwargs):
+            return self.call(*args, **self._resolve_call_kwargs(kwargs))
+
+        return output_spec(call, args, kwargs)
+
+    def compute_output_shape(self, input_shape):
+        """By default, run `call` on placeholders and read the output shapes."""
+        inputs = map_structure(lambda leaf: KerasTensor(leaf.shape, self.dtype),
+                               _shape_structure(input_shape))
+        spec = output_spec(lambda x: self.call(x, **self._resolve_call_kwargs({})), [inputs], {})
+        return map_structure(lambda t: t.shape, spec)
 
     def _check_input_spec(self, shapes):
         spec = self.input_spec
@@ -392,6 +434,23 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _marks_built(build):
+    """`build` that leaves the layer built, remembering the shape (as Keras's build wrapper)."""
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        build(self, *args, **kwargs)
+        self.built = True
+        shape = args[0] if args else kwargs.get("input_shape")
+        if shape is not None and getattr(self, "_build_shape", None) is None:
+            self._build_shape = shape
+
+    return wrapper
+
+
+def _shape_of(t):
+    return t.shape if isinstance(t, KerasTensor) else None
 
 
 def _trackable(value):

@@ -3,7 +3,7 @@
 
 def serialize(layer):
     """Keras's `{"module", "class_name", "config", "registered_name"}` dict for a layer."""
-    from numkeras.saving import serialize_keras_object
+    from numkeras.saving.serialization import serialize_keras_object
 
     return serialize_keras_object(layer)
 
@@ -16,7 +16,7 @@ def deserialize(config, custom_objects=None):
     3
     """
     from numkeras.layers.layer import Layer
-    from numkeras.saving import deserialize_keras_object
+    from numkeras.saving.serialization import deserialize_keras_object
 
     layer = deserialize_keras_object(config, custom_objects=custom_objects)
     if not isinstance(layer, Layer):

@@ -148,20 +148,25 @@ def _output_shapes(model):
 
 def check_targets(model, source, method):
     """Targets given as arrays must exist and fit each output's loss (shape and values)."""
-    from numkeras.models.model import Model
-
     if method == "predict" or not isinstance(source, data_lib.ArraySource) or not model.compiled:
         return
+    check_target_arrays(model, source.data.y, method)
+
+
+def check_target_arrays(model, y, method):
+    """Targets `y` (arrays, or a batch of them) must fit each output's loss, when the model
+    trains with the default step."""
+    from numkeras.models.model import Model
+
     step = "test_step" if method in ("evaluate", "test_on_batch") else "train_step"
     if getattr(type(model), step) is not getattr(Model, step) or (
             type(model).compute_loss is not Model.compute_loss):
         return  # a custom step may not need targets at all
     compile_loss = model._compile_loss
-    if not compile_loss.has_loss():
-        return
-    data = source.data
+    if not compile_loss.has_loss() or compile_loss.losses is None:
+        return  # (a subclassed model's outputs are named at its first step)
     names = [loss.name for loss in compile_loss.losses if loss is not None]
-    if data.y is None:
+    if y is None:
         raise ValueError(f"`{method}` needs targets `y`: the model was compiled with "
                          f"loss={names[0] if len(names) == 1 else names}, which compares them "
                          "with the outputs. Received y=None.")
@@ -170,13 +175,13 @@ def check_targets(model, source, method):
         return
     from numkeras.models.compile_utils import _align
 
-    targets = _align(data.y, compile_loss.output_names)
-    for loss, y, shape in zip(compile_loss.losses, targets, shapes):
-        if (loss is None or not isinstance(y, np.ndarray) or None in shape[1:]
+    targets = _align(y, compile_loss.output_names)
+    for loss, target, shape in zip(compile_loss.losses, targets, shapes):
+        if (loss is None or not isinstance(target, np.ndarray) or None in shape[1:]
                 or not type(loss).__module__.startswith("numkeras.")):
             continue
-        _probe_loss(loss, y, shape)
-        _check_label_values(loss, y, shape)
+        _probe_loss(loss, target, shape)
+        _check_label_values(loss, target, shape)
 
 
 def _probe_loss(loss, y, shape):

@@ -37,8 +37,22 @@ class CompileLoss:
     def __init__(self, loss, loss_weights=None, output_names=None):
         from numkeras import losses
 
+        self.config, self._loss_weights = loss, loss_weights
+        self.metrics = []
+        if output_names is None and isinstance(loss, (list, tuple, dict)) and len(loss) > 1:
+            # a subclassed model's outputs are known at its first call: resolve then, as Keras
+            for entry in (loss.values() if isinstance(loss, dict) else loss):
+                if entry is not None:
+                    losses.get(entry)  # fail early on unknown names
+            self.output_names = self.losses = None
+            return
+        self._resolve(output_names)
+
+    def _resolve(self, output_names):
+        from numkeras import losses
+
+        loss, loss_weights = self.config, self._loss_weights
         self.output_names = output_names
-        self.config = loss
         entries = _per_output(loss, output_names, "loss")
         self.losses = [None if entry is None else losses.get(entry) for entry in entries]
         weights = _per_output(loss_weights, output_names, "loss_weights")
@@ -52,9 +66,12 @@ class CompileLoss:
         self.metrics = [Mean(name=f"{n}_loss") for n in named] if len(named) > 1 else []
 
     def has_loss(self):
-        return any(fn is not None for fn in self.losses)
+        return self.losses is None or any(fn is not None for fn in self.losses)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if self.losses is None:  # a subclassed model's first step: name its outputs
+            self._resolve(list(y_pred) if isinstance(y_pred, dict) else
+                          [f"output_{i + 1}" for i in range(len(flatten(y_pred)))])
         trues, preds = _align(y_true, self.output_names), _align(y_pred, self.output_names)
         total, trackers = None, iter(self.metrics)
         for fn, weight, t, p in zip(self.losses, self.weights, trues, preds):

@@ -230,6 +230,8 @@ def _standardize_batch(batch, class_weight=None):
     convert = lambda part, role: None if part is None else map_structure(
         lambda a: _leaf(a, role), part)
     batch = convert(x, "x"), convert(y, "y"), convert(sample_weight, "sample_weight")
+    for part, role in zip(batch, ("x", "y", "sample_weight")):  # as arrays are checked
+        _check_finite(flatten(part) if part is not None else [], role)
     replica = _sharding["replica"]
     return batch if replica is None else replica.shard_batch(batch)
 

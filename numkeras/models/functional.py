@@ -4,7 +4,7 @@ import numpy as np
 from numkeras.engine import Tensor
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor
-from numkeras.layers.layer import shape_str
+from numkeras.layers.layer import Layer, shape_str
 from numkeras.models import argument_checks
 from numkeras.models import summary as summary_lib
 from numkeras.models.model import Model
@@ -27,12 +27,17 @@ class Functional(Model):
         from numkeras.saving.model_config import keras_layer_order
 
         # Keras's order: `.keras` files name layers, and order optimizer slots, by it
-        self._graph_layers = keras_layer_order(flatten(inputs), flatten(outputs))
+        self._operations = keras_layer_order(flatten(inputs), flatten(outputs))
         self.built = True
 
     @property
+    def operations(self):
+        """Every layer and op of the graph, in Keras's order."""
+        return list(self._operations)
+
+    @property
     def layers(self):
-        return list(self._graph_layers)
+        return [op for op in self._operations if isinstance(op, Layer)]
 
     @property
     def inputs(self):
@@ -42,35 +47,80 @@ class Functional(Model):
     def outputs(self):
         return flatten(self._outputs_struct)
 
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_shape(self):
+        return _one_or_all([t.shape for t in flatten(self._inputs_struct)])
+
+    @property
+    def output_shape(self):
+        return _one_or_all([t.shape for t in flatten(self._outputs_struct)])
+
+    @property
+    def output_names(self):
+        """The names of the layers (or ops) that make the outputs, in Keras's order."""
+        return [t._keras_history.operation.name for t in flatten(self._outputs_struct)]
+
     def _output_names(self):
         return [t._keras_history[0].name for t in self.outputs]
 
     def call(self, inputs, training=None, mask=None):
+        values = self._run_nodes(inputs, training)
+        outputs = map_structure(lambda t: values[id(t)], self._outputs_struct)
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            return outputs[0]  # a single output given as [x] comes back bare, as in Keras
+        return outputs
+
+    def _run_nodes(self, inputs, training=None, on_node=None):
+        """Run every node in order on `inputs`: {id(KerasTensor): value}; `on_node(node, out)`
+        sees each node's output (the demo shows intermediate feature maps through it)."""
         values = {}
-        given = flatten(inputs) if not isinstance(inputs, dict) else [
-            inputs[t._keras_history[0].name] for t in self.inputs]
+        given = self._flat_inputs(inputs)
         if len(given) != len(self.inputs):
             raise ValueError(
                 f'Model "{self.name}" expects {len(self.inputs)} inputs, got {len(given)}.'
             )
         for t, v in zip(self.inputs, given):
             values[id(t)] = _adjust_rank(v, t.shape)
+
+        def value(x):
+            return values[id(x)] if isinstance(x, KerasTensor) else x
+
         for node in self._nodes:
-            args = map_structure(lambda t: values[id(t)], node.inputs)
-            out = node.layer(args, training=training, **{
-                k: v for k, v in node.kwargs.items() if k != "training"})
+            args = map_structure(value, list(node.call_args))
+            kwargs = map_structure(value, dict(node.call_kwargs))
+            if isinstance(node.operation, Layer):
+                kwargs["training"] = training
+            out = node.operation(*args, **kwargs)
             for t, v in zip(flatten(node.outputs), flatten(out)):
                 values[id(t)] = v
-        outputs = map_structure(lambda t: values[id(t)], self._outputs_struct)
-        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
-            return outputs[0]  # a single output given as [x] comes back bare, as in Keras
-        return outputs
+            if on_node is not None:
+                on_node(node, out)
+        return values
 
     def compute_output_shape(self, input_shape):
         return map_structure(lambda t: t.shape, self._outputs_struct)
 
+    def _flat_inputs(self, x):
+        """Data for each of `inputs`, in order: a dict is matched by the keys the model's
+        inputs were given with, else by input name."""
+        if not isinstance(x, dict):
+            return flatten(x)
+        struct = self._inputs_struct
+        if isinstance(struct, dict) and set(x) == set(struct):
+            return flatten(x)  # (dicts flatten in sorted key order, as `inputs` do)
+        names = [t._keras_history[0].name for t in self.inputs]
+        return [x[n] for n in names] if set(names) <= set(x) else list(x.values())
+
     def _check_model_inputs(self, x):
-        arrays = flatten(x) if not isinstance(x, dict) else list(x.values())
+        arrays = self._flat_inputs(x)
         if len(arrays) != len(self.inputs):
             raise ValueError(
                 f'Model "{self.name}" expects {len(self.inputs)} input(s), but it received '
@@ -116,7 +166,7 @@ class Functional(Model):
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         chain = self._is_chain()
         rows = []
-        for layer in self.layers:
+        for layer in self.operations:
             if isinstance(layer, InputLayer):
                 row = summary_lib.layer_row(layer, layer.batch_shape)
                 rows.append(row if chain else row + ["-"])
@@ -132,6 +182,11 @@ class Functional(Model):
         text = summary_lib.format_summary(self, rows, connected=not chain,
                                           line_length=line_length)
         (print_fn or print)(text)
+
+
+def _one_or_all(shapes):
+    """A single input's (or output's) shape bare, as Keras's `input_shape` gives it."""
+    return shapes[0] if len(shapes) == 1 else shapes
 
 
 def _adjust_rank(value, expected):

@@ -4,12 +4,13 @@ import warnings
 import numpy as np
 
 from numkeras import config, distribution
+from numkeras.backend import blas_threads
 from numkeras.backend.allocator import apply_step_memory_setting
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import Tensor, autodiff
 from numkeras.engine.tape import GradientTape
 from numkeras.layers.layer import Layer
-from numkeras.models import argument_checks, subclassed
+from numkeras.models import argument_checks, step_state, subclassed
 from numkeras.models import data as data_lib
 from numkeras.models import summary as summary_lib
 from numkeras.models.argument_checks import check_batch_size as _check_batch_size
@@ -148,8 +149,10 @@ class Model(SavingMethods, Layer):
         self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
         variables = self.trainable_weights
         grads = tape.gradient(scaled, variables)
+        logs = self.compute_metrics(x, y, y_pred, sample_weight)
+        # last: the optimizer updates in place, so all that can fail has run (see step_state)
         self.optimizer.apply_gradients(zip(grads, variables))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        return logs
 
     def test_step(self, data):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
@@ -203,14 +206,20 @@ class Model(SavingMethods, Layer):
                                  steps=data.num_batches)
         self.stop_training, self._initial_epoch, epoch_logs = False, None, {}
         with StepGuard() as guard:
+            blas_threads.refresh()  # as many BLAS threads as other processes leave cores
             callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
-            train_step = distribution.step_function(self, "train")  # MPI: state of process 0
+            train_step = step_state.all_or_nothing(  # MPI: state of process 0
+                distribution.step_function(self, "train"))
+            check_batches = not isinstance(train, data_lib.ArraySource)
             for epoch in range(self._initial_epoch or initial_epoch, epochs):
                 self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
                 logs = None
                 for step, batch in data:
                     callbacks.on_train_batch_begin(step)
+                    blas_threads.refresh(during_fit=True)
+                    if check_batches:  # generator and PyDataset batches: as arrays are
+                        argument_checks.check_target_arrays(self, batch[1], "fit")
                     logs = pythonify_logs(guard.run(train_step, _pack(*batch)))
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
@@ -243,6 +252,7 @@ class Model(SavingMethods, Layer):
         """Run the test step over one epoch of `data`; fires the `on_test_*` hooks."""
         self.reset_metrics()
         logs = {}
+        blas_threads.refresh()
         callbacks.on_test_begin()
         test_step = distribution.step_function(self, "test")
         with autodiff.no_grad():
@@ -290,6 +300,7 @@ class Model(SavingMethods, Layer):
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                  verbose=check_verbose(verbose), epochs=1, steps=data.num_batches,
                                  mode="predict")
+        blas_threads.refresh()
         callbacks.on_predict_begin()
         outputs = []
         predict_step = distribution.step_function(self, "predict")
@@ -317,7 +328,8 @@ class Model(SavingMethods, Layer):
             data = ArrayData(x, y, data_lib.array_sample_weight(y, sample_weight, class_weight))
             self._check_source_inputs(data_lib.ArraySource(data, data.size), "train_on_batch")
         self.reset_metrics()
-        logs = pythonify_logs(self.train_step(_pack(data.x, data.y, data.sample_weight)))
+        train_step = step_state.all_or_nothing(self.train_step)
+        logs = pythonify_logs(train_step(_pack(data.x, data.y, data.sample_weight)))
         return self._batch_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):

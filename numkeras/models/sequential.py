@@ -5,8 +5,9 @@ from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import Layer, shape_str
-from numkeras.models import argument_checks
+from numkeras.models import argument_checks, fusion
 from numkeras.models.model import Model
+from numkeras.tree import flatten
 
 
 class Sequential(Model):
@@ -22,10 +23,14 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name)
         self._stack = []
         self._input_batch_shape = None
+        self._set_input_layer(None)  # the graph's entry, once the input shape is known
+        self._graph = None  # (input tensor, output tensor) of the layers' symbolic calls
         for layer in layers or []:
-            self.add(layer)
+            self.add(layer, rebuild=False)
+        if self._input_batch_shape is not None and self._stack:
+            self._rebuild()
 
-    def add(self, layer):
+    def add(self, layer, rebuild=True):
         """Append a layer (or an `Input`, which fixes the input shape)."""
         if isinstance(layer, KerasTensor):
             layer = layer._keras_history[0]
@@ -35,6 +40,7 @@ class Sequential(Model):
                     f'Sequential model "{self.name}": an Input can only be the first layer.'
                 )
             self._input_batch_shape = layer.batch_shape
+            self._set_input_layer(layer)
             return
         if not isinstance(layer, Layer):
             raise TypeError(
@@ -45,26 +51,35 @@ class Sequential(Model):
                 f'All layers added to a Sequential model should have unique names. Name '
                 f'"{layer.name}" is already the name of a layer in this model.'
             )
-        before = self._stack, self.built, self._input_batch_shape
+        before = self._stack, self.built, self._graph, self._input_batch_shape
         if not self._stack and self._input_batch_shape is None:
             self._input_batch_shape = layer._batch_input_shape
         self._stack = self._stack + [layer]
-        self.built = False
-        if self._input_batch_shape is not None:
+        self.built, self._graph = False, None
+        if rebuild and self._input_batch_shape is not None:
             try:
-                with checking_arguments(ValueError):  # a layer that does not fit: raised here
-                    self.build(self._input_batch_shape)
+                self._rebuild()
             except ValueError:
-                self._stack, self.built, self._input_batch_shape = before  # left out
-                raise
-            self.built = True
+                self._stack, self.built, self._graph, self._input_batch_shape = before
+                raise  # the layer is left out
 
-    def pop(self):
+    def _set_input_layer(self, layer):
+        object.__setattr__(self, "_input_layer", layer)  # not a sublayer: it has no state
+
+    def _rebuild(self):
+        """Build the layers symbolically from the known input shape, as Keras does."""
+        with checking_arguments(ValueError):  # a layer that does not fit: raised from here
+            self.build(self._input_batch_shape)
+
+    def pop(self, rebuild=True):
         """Remove the last layer."""
         if not self._stack:
             raise TypeError("There are no layers in the model.")
         layer = self._stack[-1]
         self._stack = self._stack[:-1]
+        self.built, self._graph = False, None
+        if rebuild and self._stack and self._input_batch_shape is not None:
+            self._rebuild()
         return layer
 
     @property
@@ -72,21 +87,52 @@ class Sequential(Model):
         return list(self._stack)
 
     def build(self, input_shape=None):
-        """Build each layer in turn from the shape the previous one outputs."""
+        """Call each layer on a symbolic input of `input_shape` (batch axis None): this builds
+        them and makes the graph behind `inputs`, `outputs` and each layer's `output`."""
         shape = tuple(input_shape if input_shape is not None else self._input_batch_shape)
         shape = (None,) + shape[1:]
+        if self._input_layer is None or tuple(self._input_layer.batch_shape) != shape:
+            self._set_input_layer(InputLayer(batch_shape=shape, dtype=self.dtype))
         self._input_batch_shape = shape
+        x = inputs = self._input_layer.output
         for layer in self._stack:
-            layer._check_input_spec(shape)
-            layer._maybe_build(shape)
-            shape = layer.compute_output_shape(shape)
-            layer._built_output_shape = shape
+            x = layer(x)
+            layer._built_output_shape = x.shape if isinstance(x, KerasTensor) else [
+                t.shape for t in flatten(x)]
+        self._graph = (inputs, x)
+        self.built = True
+
+    def _graph_part(self, index, what):
+        if self._graph is None:
+            raise AttributeError(f"'Sequential' object has no attribute '{what}'")
+        return self._graph[index]
+
+    @property
+    def inputs(self):
+        return [self._graph_part(0, "inputs")]
+
+    @property
+    def outputs(self):
+        return [self._graph_part(1, "outputs")]
+
+    @property
+    def input(self):
+        return self._graph_part(0, "input")
+
+    @property
+    def output(self):
+        return self._graph_part(1, "output")
+
+    @property
+    def input_shape(self):
+        return self._graph_part(0, "input_shape").shape
+
+    @property
+    def output_shape(self):
+        return self._graph_part(1, "output_shape").shape
 
     def call(self, inputs, training=None, mask=None):
-        x = inputs
-        for layer in self._stack:
-            x = layer(x, training=training)
-        return x
+        return fusion.run_stack(self._stack, inputs, training)  # fused pairs as one op
 
     def __call__(self, inputs, *args, **kwargs):
         if self.built and isinstance(inputs, np.ndarray):

@@ -103,10 +103,11 @@ def _count(variables):
 
 def layer_row(layer, output_shape):
     name = f"{layer.name} ({type(layer).__name__})"
-    if not layer.built:
+    if not getattr(layer, "built", True):  # (ops in a graph have nothing to build)
         return [name, "?", "0 (unbuilt)"]
     if isinstance(output_shape, list):
         shape = ", ".join(shape_str(s) for s in output_shape)
     else:
         shape = "?" if output_shape is None else shape_str(output_shape)
-    return [name, shape, f"{int(np.sum([v.size for v in layer.weights])):,}"]
+    weights = getattr(layer, "weights", [])
+    return [name, shape, f"{int(np.sum([v.size for v in weights])):,}"]

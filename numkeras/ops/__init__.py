@@ -114,7 +114,7 @@ from numkeras.ops.cross_entropy import (
     sparse_categorical_crossentropy,
 )
 from numkeras.random import dropout
-from numkeras.ops import linalg, nn, numpy  # noqa: F401  (Keras's submodules)
+from numkeras.ops import image, linalg, nn, numpy  # noqa: F401  (Keras's submodules)
 from numkeras.ops import (  # noqa: I001  (the op modules, gathered below)
     activations,
     attention,
@@ -189,3 +189,7 @@ for _module in (
     spectral,
 ):
     __all__ += _module.__all__
+
+from numkeras.ops.operation import wrap_namespace  # noqa: E402  (after every op is imported)
+
+wrap_namespace(globals(), __all__)  # each op records a graph node when given KerasTensors

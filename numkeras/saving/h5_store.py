@@ -229,6 +229,16 @@ def _check_unused(f, used, model, skip_mismatch):
         warnings.warn(f"Ignoring weights: {message}.", stacklevel=3)
 
 
+def dataset_shapes(group):
+    """The shapes of every dataset under `group` (an open h5py File or Group), unread."""
+    import h5py
+
+    shapes = []
+    group.visititems(lambda _, obj: shapes.append(obj.shape)
+                     if isinstance(obj, h5py.Dataset) else None)
+    return shapes
+
+
 def _datasets(f, path):
     """{key: Dataset} of the group at `path` ({} if absent), refusing links out of the file."""
     import h5py

@@ -11,6 +11,7 @@ import os
 import sys
 import zipfile
 
+from numkeras.layers import stored_shapes
 from numkeras.saving import atomic, h5_store
 from numkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 
@@ -159,7 +160,8 @@ def _model_from(config_json, weights, custom_objects, compile):
         raise ValueError(f"{_CONFIG} does not hold a model config")
     if not compile:
         config = {**config, "compile_config": None}
-    model = deserialize_keras_object(config, custom_objects)
+    with stored_shapes.expecting(_stored_shapes(weights)):  # no weight the file can't fill
+        model = deserialize_keras_object(config, custom_objects)
     if not isinstance(model, Model):
         raise ValueError(f"{_CONFIG} describes a {type(model).__name__}, not a model")
     try:
@@ -167,6 +169,16 @@ def _model_from(config_json, weights, custom_objects, compile):
     except Exception as e:
         raise ValueError(f"{_WEIGHTS}: {e}") from e
     return model
+
+
+def _stored_shapes(weights):
+    import h5py
+
+    try:
+        with h5py.File(io.BytesIO(weights), "r") as f:
+            return h5_store.dataset_shapes(f)
+    except OSError as e:
+        raise ValueError(f"{_WEIGHTS} is not a readable HDF5 file ({e})") from e
 
 
 def save_weights(model, filepath, overwrite=True):

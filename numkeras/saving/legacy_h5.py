@@ -12,9 +12,10 @@ import warnings
 
 import numpy as np
 
+from numkeras.layers import stored_shapes
 from numkeras.saving import atomic
 from numkeras.saving.compile_config import compile_config, compile_from_config
-from numkeras.saving.h5_store import check_dataset, safe_get
+from numkeras.saving.h5_store import check_dataset, dataset_shapes, safe_get
 from numkeras.saving.object_registration import custom_object_scope
 from numkeras.saving.serialization import deserialize_keras_object
 
@@ -110,9 +111,11 @@ def load_model(path, custom_objects=None, compile=True):
                     "model.load_weights() instead"
                 )
             config = json.loads(_text(f.attrs["model_config"]))
+            group = _weights_group(f)
             with custom_object_scope(custom_objects):
-                model = deserialize_keras_object(config)
-                _load_layers(model, _weights_group(f))
+                with stored_shapes.expecting(dataset_shapes(group)):  # before any allocation
+                    model = deserialize_keras_object(config)
+                _load_layers(model, group)
                 if compile and "training_config" in f.attrs:
                     _compile(model, json.loads(_text(f.attrs["training_config"])),
                              safe_get(f, "optimizer_weights"))

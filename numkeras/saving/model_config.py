@@ -7,6 +7,7 @@ nodes are read too.
 """
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor
+from numkeras.ops.operation import FunctionOperation, get_op_class
 from numkeras.saving.serialization import (
     deserialize_keras_object,
     dtype_policy,
@@ -107,7 +108,7 @@ def keras_layer_order(inputs, outputs):
 def functional_config(model):
     node_ids = {id(node) for node in model._nodes}
     new_index = {}  # id(node) -> its index among the layer's calls inside this model
-    for layer in model.layers:
+    for layer in model.operations:
         kept = [n for n in layer._inbound_nodes if id(n) in node_ids]
         new_index.update({id(n): i for i, n in enumerate(kept)})
 
@@ -124,12 +125,12 @@ def functional_config(model):
             "shape": list(value.shape), "dtype": value.dtype, "keras_history": history(value)}}
 
     layers = []
-    for layer in model.layers:
-        config = serialize_keras_object(layer)
+    for layer in model.operations:
+        config = _operation_config(layer)
         config["name"] = layer.name
         config["inbound_nodes"] = [
-            {"args": map_structure(tensor_config, _call_args(node)),
-             "kwargs": map_structure(tensor_config, dict(node.kwargs))}
+            {"args": map_structure(tensor_config, list(node.call_args)),
+             "kwargs": map_structure(tensor_config, dict(node.call_kwargs))}
             for node in layer._inbound_nodes if id(node) in node_ids]
         layers.append(config)
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
@@ -137,10 +138,24 @@ def functional_config(model):
             "output_layers": map_structure(history, model._outputs_struct)}
 
 
-def _call_args(node):
-    """A call's positional arguments: its inputs, or each input for layers called as
-    `layer(query, value, key)` (MultiHeadAttention), as Keras writes them."""
-    return list(node.inputs) if getattr(node, "inputs_are_args", False) else [node.inputs]
+def _operation_config(operation):
+    """A layer's config, or an op's as Keras writes it (`keras.src.ops.numpy` `Mean`)."""
+    if not isinstance(operation, FunctionOperation):
+        return serialize_keras_object(operation)
+    name = type(operation).__name__
+    return {"module": operation.keras_module, "class_name": name,
+            "config": map_structure(serialize_keras_object, operation.get_config()),
+            "registered_name": name}
+
+
+def _make_operation(data):
+    """The op a config entry from `_operation_config` (or Keras) describes, else a layer."""
+    if str(data.get("module", "")).startswith("keras.src.ops"):
+        cls = get_op_class(data.get("class_name"))
+        if cls is None:
+            raise ValueError(f"Unknown op {data.get('class_name')!r} in the model config.")
+        return cls.from_config(deserialize_keras_object(data.get("config") or {}))
+    return deserialize_keras_object(data)
 
 
 def functional_from_config(cls, config, make_layer=None):
@@ -148,7 +163,7 @@ def functional_from_config(cls, config, make_layer=None):
     exist (configs list layers in order, but shared layers can be called out of order)."""
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ValueError("A functional model config needs a 'layers' list.")
-    make_layer = make_layer or deserialize_keras_object
+    make_layer = make_layer or _make_operation
     created, pending = {}, []
     for layer_data in config["layers"]:
         layer = make_layer(layer_data)
@@ -265,13 +280,15 @@ def clone_model(model, input_tensors=None, clone_function=None, **kwargs):
             layers.insert(0, InputLayer(batch_shape=model._input_batch_shape))
         return Sequential(layers, name=model.name, trainable=model.trainable)
     if isinstance(model, Functional):
-        originals = {layer.name: layer for layer in model.layers}
+        originals = {layer.name: layer for layer in model.operations}
 
         def make_layer(layer_data):
             layer = originals[layer_data["name"]]
             if isinstance(layer, InputLayer):
                 return InputLayer(batch_shape=layer.batch_shape, dtype=layer.dtype,
                                   name=layer.name)
+            if isinstance(layer, FunctionOperation):
+                return type(layer).from_config(layer.get_config())
             return clone_function(layer)
 
         return functional_from_config(type(model), functional_config(model), make_layer)

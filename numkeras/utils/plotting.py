@@ -107,7 +107,7 @@ def _graph(model):
     from numkeras.models.functional import Functional
 
     if isinstance(model, Functional):
-        layers = list(model.layers)
+        layers = list(model.operations)
         index = {id(layer): i for i, layer in enumerate(layers)}
         shapes, edges = {}, []
         for layer in layers:

@@ -3,11 +3,14 @@ import random
 
 import numpy as np
 
+from numkeras.backend import blas_threads
+
 __all__ = ["set_random_seed"]
 
 
 def set_random_seed(seed):
-    """Seed Python's `random`, NumPy's global generator and numkeras's global generator.
+    """Seed Python's `random`, NumPy's global generator and numkeras's global generator, and
+    hold the BLAS thread count at the usable cores (see `numkeras.config.set_blas_threads`).
 
     Args:
         seed: a non-negative integer.
@@ -29,3 +32,4 @@ def set_random_seed(seed):
     random.seed(seed)
     np.random.seed(seed)
     set_global_seed(seed)
+    blas_threads.hold_for_seed()  # BLAS sums differ between thread counts

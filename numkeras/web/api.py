@@ -13,7 +13,7 @@ from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.pooling.base_pooling import BasePooling
 from numkeras.models.functional import Functional
 from numkeras.models.sequential import Sequential
-from numkeras.tree import flatten, map_structure
+from numkeras.tree import flatten
 
 IMAGE_SIZE = 28
 _EXPECTED = '{"image": [[...28 rows of 28 numbers in 0..1...]]}'
@@ -90,14 +90,9 @@ def layer_outputs(model, x):
                 outputs.append((layer, _numpy(x)))
             return outputs, _numpy(x)
         if isinstance(model, Functional) and len(model.inputs) == 1:
-            values, outputs = {id(model.inputs[0]): x}, []
-            for node in model._nodes:  # as Functional.call, keeping each node's output
-                args = map_structure(lambda t: values[id(t)], node.inputs)
-                out = node.layer(args, training=False, **{
-                    k: v for k, v in node.kwargs.items() if k != "training"})
-                for t, v in zip(flatten(node.outputs), flatten(out)):
-                    values[id(t)] = v
-                outputs.append((node.layer, _numpy(flatten(out)[0])))
+            outputs = []
+            values = model._run_nodes(x, training=False, on_node=lambda node, out: outputs.append(
+                (node.operation, _numpy(flatten(out)[0]))))
             return outputs, _numpy(values[id(model.outputs[0])])
         return [], _numpy(model(x, training=False))
 

@@ -7,7 +7,6 @@ import pytest
 
 import numkeras as nk
 from numkeras import dtype_policies
-from numkeras.backend import dtype_policies as policies
 
 
 @pytest.fixture()
@@ -48,9 +47,15 @@ def test_global_policy_sets_new_layers_dtype_and_matches_keras_in_float64(keras)
         model.fit(x, x[:, :1], verbose=0)
         assert all(w.dtype == np.float64 for w in model.get_weights())
     finally:
-        policies._global["policy"] = None  # back to "no policy set": floatx() decides again
-        keras.config.set_dtype_policy("float32")
+        nk.backend.clear_session()  # as in Keras, it drops the global policy
+        keras.backend.clear_session()
     assert nk.layers.Dense(2).dtype == "float32"
+    assert nk.config.dtype_policy() == nk.DTypePolicy("float32")
+    nk.config.set_floatx("float64")
+    try:  # with no policy set, new layers follow floatx again
+        assert nk.layers.Dense(2).dtype == "float64"
+    finally:
+        nk.config.set_floatx("float32")
 
 
 def test_bad_and_mixed_policies_raise():

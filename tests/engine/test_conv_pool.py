@@ -1,8 +1,9 @@
-"""The fused conv + bias + relu + max pool (engine/conv_pool.py) against the separate ops.
+"""The fused conv + bias + relu + max pool (engine/fused.py, engine/conv_pool.py) against the
+separate ops, and the Sequential pass that chooses it (models/fusion.py).
 
-The fused path must give the separate ops' values bit for bit and their gradients, fall back
-wherever the pool windows do not tile the conv output, and keep a pending output correct for
-every other reader. The tutorial CNN's training steps are checked against PyTorch at the end.
+The fused op must give the separate ops' values bit for bit and their gradients; the pass must
+use it only where the pool windows tile the conv output, and every output is computed when its
+op runs. The tutorial CNN's training steps are checked against PyTorch at the end.
 """
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from gradcheck import check_grad, rand
 import numkeras
 from numkeras import layers, ops
 from numkeras.engine import conv_pool
-from numkeras.engine.conv_pool import PendingConvRelu, conv_bias_relu
+from numkeras.engine.fused import conv_relu_pool
 
 CASES = [  # input shape, kernel shape, conv settings, pool settings
     ((2, 8, 8, 1), (3, 3, 1, 4), {}, {"pool_size": 2}),  # few channels: K-major patches
@@ -30,9 +31,10 @@ def separate(x, kernel, bias, conv_kw, pool_kw):
 
 
 def fused(x, kernel, bias, conv_kw, pool_kw):
-    pending = conv_bias_relu(x, kernel, bias, **conv_kw)
-    assert isinstance(pending, PendingConvRelu)
-    return ops.max_pool(pending, **pool_kw)
+    pool = pool_kw["pool_size"]
+    return conv_relu_pool(x, kernel, bias, conv_kw.get("strides", 1),
+                          conv_kw.get("padding", "valid"), conv_kw.get("dilation_rate", 1),
+                          pool if isinstance(pool, tuple) else (pool, pool))
 
 
 @pytest.mark.parametrize("x_shape, k_shape, conv_kw, pool_kw", CASES)
@@ -75,55 +77,79 @@ def test_tied_windows_route_like_the_separate_ops(x_shape, k_shape, conv_kw, poo
 
 def test_no_bias_and_a_numpy_bias():
     x, kernel = rand(2, 6, 6, 3), rand(3, 3, 3, 2, seed=1)
-    y = ops.max_pool(conv_bias_relu(x, kernel, None), 2)
+    y = conv_relu_pool(x, kernel, None, 1, "valid", 1, (2, 2))
     np.testing.assert_array_equal(np.asarray(y),
                                   np.asarray(ops.max_pool(ops.relu(ops.conv(x, kernel)), 2)))
-    check_grad(lambda x, k: ops.max_pool(conv_bias_relu(x, k, None), 2), x, kernel)
+    check_grad(lambda x, k: conv_relu_pool(x, k, None, 1, "valid", 1, (2, 2)), x, kernel)
     np.testing.assert_array_equal(
-        np.asarray(ops.max_pool(conv_bias_relu(x, kernel, np.ones(2)), 2)),
+        np.asarray(conv_relu_pool(x, kernel, np.ones(2), 1, "valid", 1, (2, 2))),
         np.asarray(ops.max_pool(ops.relu(ops.conv(x, kernel) + 1), 2)))
 
 
-@pytest.mark.parametrize("pool_kw", [
-    {"pool_size": 2, "strides": 1},  # overlapping windows
-    {"pool_size": 3, "padding": "same"},  # 4x4 output: padded windows
-    {"pool_size": 2, "data_format": "channels_first"},
-])
-def test_pools_that_do_not_tile_compute_the_separate_ops(pool_kw):
-    x, kernel, bias = rand(2, 6, 6, 3), rand(3, 3, 3, 4, seed=1), rand(4, seed=2)
-    y = ops.max_pool(conv_bias_relu(x, kernel, bias), **pool_kw)
-    assert y.op == "max_pool"
-    np.testing.assert_array_equal(np.asarray(y), np.asarray(separate(x, kernel, bias, {},
-                                                                      pool_kw)))
-
-
-def test_a_pending_output_read_twice_gets_both_gradients():
-    """Pooled (fused) and also summed directly: the gradient adds both paths."""
-    x, kernel, bias = rand(2, 6, 6, 3), rand(3, 3, 3, 4, seed=1), rand(4, seed=2)
-
-    def both(x, kernel, bias, pending):
-        y = conv_bias_relu(x, kernel, bias) if pending else ops.relu(ops.conv(x, kernel) + bias)
-        return ops.sum(ops.max_pool(y, 2)) + ops.sum(y * y)
-
-    for got, want in zip(grads(lambda *a: both(*a, True), x, kernel, bias),
-                         grads(lambda *a: both(*a, False), x, kernel, bias)):
-        np.testing.assert_allclose(got, want, rtol=1e-12)
-
-
-def test_a_pending_output_made_on_a_tape_is_recorded_when_read_later():
-    x, kernel = numkeras.Variable(rand(1, 5, 5, 2)), numkeras.Variable(rand(3, 3, 2, 2, seed=1))
-    with numkeras.GradientTape() as tape:
-        y = conv_bias_relu(x, kernel, None)
-    assert y.shape == (1, 3, 3, 2) and y.dtype == "float64"  # known without computing
-    gx = tape.gradient(y, x)  # read outside the tape's block
-    with numkeras.GradientTape() as tape:
-        want = ops.relu(ops.conv(x, kernel))
-    np.testing.assert_allclose(gx, tape.gradient(want, x))
-
-
-def test_a_bad_bias_is_refused_when_the_layer_is_called():
+def test_the_op_refuses_pools_that_do_not_tile_and_bad_biases():
+    x, kernel = rand(1, 5, 5, 2), rand(3, 3, 2, 4)
+    with pytest.raises(ValueError, match=r"conv_relu_pool.*\(3, 3\) pool windows \(4, 4\)"):
+        conv_relu_pool(x, kernel, None, 1, "valid", 1, (4, 4))
     with pytest.raises(ValueError, match=r"expected a bias of shape \(4,\).*got \(3,\)"):
-        conv_bias_relu(rand(1, 5, 5, 2), rand(3, 3, 2, 4), rand(3))
+        conv_relu_pool(x, kernel, rand(3), 1, "valid", 1, (1, 1))
+
+
+def pair_model(conv_kw, pool_kw, input_shape=(6, 6, 3)):
+    numkeras.utils.set_random_seed(0)
+    return numkeras.Sequential([layers.Input(input_shape),
+                                layers.Conv2D(4, 3, **{"activation": "relu", **conv_kw}),
+                                layers.MaxPooling2D(**pool_kw)])
+
+
+@pytest.mark.parametrize("conv_kw, pool_kw", [
+    ({}, {"pool_size": 2, "strides": 1}),  # overlapping windows
+    ({}, {"pool_size": 3, "padding": "same"}),  # 4x4 output: padded windows
+    ({"data_format": "channels_first"}, {"pool_size": 2, "data_format": "channels_first"}),
+    ({"activation": "tanh"}, {"pool_size": 2}),
+])
+def test_the_pass_runs_other_pairs_layer_by_layer(conv_kw, pool_kw):
+    shape = (3, 6, 6) if "data_format" in conv_kw else (6, 6, 3)
+    model = pair_model(conv_kw, pool_kw, shape)
+    x = rand(2, *shape, dtype="float32")
+    y = model(x)
+    assert y.op == "max_pool"
+    np.testing.assert_array_equal(np.asarray(y), np.asarray(model.layers[1](model.layers[0](x))))
+
+
+def test_the_pass_fuses_tiling_pools_with_the_layers_values():
+    model = pair_model({"padding": "same"}, {"pool_size": 2, "padding": "same"})
+    x = rand(2, 6, 6, 3, dtype="float32")
+    y = model(x)
+    assert y.op == "conv_relu_pool" and y.shape == (2, 3, 3, 4)
+    np.testing.assert_array_equal(np.asarray(y), np.asarray(model.layers[1](model.layers[0](x))))
+
+
+def test_outputs_are_computed_when_their_op_runs():
+    """Changing the input buffer afterwards changes no output: conv, fused op or model."""
+    model = pair_model({}, {"pool_size": 2})
+    conv = model.layers[0]
+    buf = rand(2, 6, 6, 3, dtype="float32")
+    want_conv, want_model = np.asarray(conv(buf)).copy(), np.asarray(model(buf)).copy()
+    y_conv, y_model = conv(buf), model(buf)
+    y_op = conv_relu_pool(buf, conv.kernel, conv.bias, 1, "valid", 1, (2, 2))
+    buf[:] = 0
+    np.testing.assert_array_equal(np.asarray(y_conv), want_conv)
+    np.testing.assert_array_equal(np.asarray(y_model), want_model)
+    np.testing.assert_array_equal(np.asarray(y_op), want_model)
+
+
+def test_features_taken_before_fit_keep_their_values_after_fit():
+    model = numkeras.Sequential([
+        layers.Input((10, 10, 1)), layers.Conv2D(4, 3, activation="relu"),
+        layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(2)])
+    model.compile("adam", "mse")
+    x = rand(8, 10, 10, 1, dtype="float32")
+    feature_model = numkeras.Sequential(model.layers[:2])
+    before = feature_model(x)
+    snapshot = np.asarray(before).copy()
+    model.fit(x, np.ones((8, 2), "float32"), epochs=2, verbose=0)
+    np.testing.assert_array_equal(np.asarray(before), snapshot)
+    assert not np.array_equal(np.asarray(feature_model(x)), snapshot)  # the weights did train
 
 
 def test_the_tutorial_cnn_fuses_both_blocks():
@@ -133,7 +159,10 @@ def test_the_tutorial_cnn_fuses_both_blocks():
     ])
     x = rand(2, 28, 28, 1, dtype="float32")
     assert model(x).op == "conv_relu_pool"
-    assert model.layers[1](model.layers[0](x)).op == "conv_relu_pool"
+    with numkeras.GradientTape() as tape:
+        loss = ops.sum(model(x))
+    grads = tape.gradient(loss, model.trainable_weights)
+    assert all(g is not None and np.abs(g).sum() > 0 for g in grads)
 
 
 def test_tutorial_cnn_training_steps_match_torch(torch):
@@ -185,9 +214,10 @@ def test_inference_and_training_paths_give_the_same_values():
     """Outside a tape no first-maximum index is kept; the maxima (NaN included) are the same."""
     x, kernel, bias = rand(2, 8, 8, 3), rand(3, 3, 3, 4, seed=1), rand(4, seed=2)
     x[0, 2, 3, 1] = np.nan
-    inference = np.asarray(ops.max_pool(conv_bias_relu(x, kernel, bias), 2))
+    inference = np.asarray(conv_relu_pool(x, kernel, bias, 1, "valid", 1, (2, 2)))
     with numkeras.GradientTape():
-        training = np.asarray(ops.max_pool(conv_bias_relu(numkeras.Variable(x), kernel, bias), 2))
+        training = np.asarray(conv_relu_pool(numkeras.Variable(x), kernel, bias, 1, "valid", 1,
+                                             (2, 2)))
     np.testing.assert_array_equal(inference, training)
     assert np.isnan(inference[0]).any() and not np.isnan(inference[1]).any()
 
@@ -209,7 +239,7 @@ def test_chunks_of_the_batch_give_the_whole_batchs_results(monkeypatch, images_p
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
-def test_models_that_return_or_share_a_pending_conv_output():
+def test_models_that_return_or_share_a_relu_conv_output():
     """A conv output that is a model output, and one read by a pool and an Add, in a model."""
     x = rand(4, 12, 12, 3, dtype="float32")
     inp = numkeras.Input((12, 12, 3))

@@ -83,6 +83,7 @@ CASES = [
     ("where_broadcast", lambda a, b: ops.where(rand(3, 1) > 0, a, b), [(1, 4), (3, 4)]),
     ("operators", lambda a, b: (a * b - a / (b * b + 1)) ** 2 + 1 - a, [(3, 4), (4,)]),
     ("reflected_ops", lambda a: 2 / (1.5 + a * a) - 3 * a + 2**a, [(2, 5)]),
+    ("mod", ops.mod, [P(3, 4), P(4, seed=1) + 1.0]),
     # --- unary with arguments ------------------------------------------------------------
     ("clip", lambda x: ops.clip(x, -0.7, 1.1), [(4, 5)]),
     ("cast_float64", lambda x: ops.cast(x, "float64") * 2, [(3, 4)]),

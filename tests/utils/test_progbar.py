@@ -312,7 +312,9 @@ def run_in_pty(script, columns):
 
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    import numkeras
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(numkeras.__file__)))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     env["PYTHONPATH"] = root
     proc = subprocess.Popen([sys.executable, "-c", script], stdin=follower, stdout=follower,

@@ -133,11 +133,9 @@ class MultiHeadAttention(Layer):
                              "value=None.")
         if not self.built:
             self.build(*(None if t is None else tuple(t.shape) for t in (query, value, key)))
-        if is_symbolic([query, value, key]):
-            outputs = super().__call__([t for t in (query, value, key) if t is not None],
-                                       **kwargs)
-            self._inbound_nodes[-1].inputs_are_args = True  # saved as Keras's (q, v, k) args
-            return outputs
+        if is_symbolic([query, value, key, kwargs]):  # a node with every tensor argument
+            return super().__call__(query, value, **({} if key is None else {"key": key}),
+                                    **kwargs)
         value = self._convert_input(value)
         key = None if key is None else self._convert_input(key)
         return super().__call__(query, value, key, **kwargs)

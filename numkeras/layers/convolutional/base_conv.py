@@ -3,7 +3,7 @@ from numkeras import activations, ops
 from numkeras.layers import args
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
-from numkeras.ops.layer_ops import bias_relu, conv_bias_relu, output_size
+from numkeras.ops.layer_ops import bias_relu, output_size
 
 
 class BaseConv(Layer):
@@ -65,11 +65,6 @@ class BaseConv(Layer):
 
     def call(self, inputs):
         self._check_spatial(inputs.shape)
-        if self.activation is activations.relu and self.data_format == "channels_last" \
-                and self.rank == 2:
-            # pending: a max pool that reads it next fuses with it (engine/conv_pool.py)
-            return conv_bias_relu(inputs, self.kernel, self.bias, self.strides, self.padding,
-                                  self.dilation_rate)
         outputs = ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
                            self.dilation_rate)
         if self.bias is not None and self.activation is activations.relu \

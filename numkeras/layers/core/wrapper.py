@@ -29,14 +29,16 @@ class Wrapper(Layer):
             self.layer.built = True
 
     def get_config(self):
-        from numkeras.saving import serialize_keras_object
+        from numkeras.saving.serialization import serialize_keras_object
 
         return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from numkeras.saving import deserialize_keras_object
+        from numkeras.saving.serialization import deserialize_keras_object
 
         config = dict(config)
-        layer = deserialize_keras_object(config.pop("layer"), custom_objects=custom_objects)
+        layer = config.pop("layer")
+        if not isinstance(layer, Layer):  # a loader may have rebuilt it already
+            layer = deserialize_keras_object(layer, custom_objects=custom_objects)
         return cls(layer, **config)

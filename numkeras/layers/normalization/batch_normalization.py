@@ -3,6 +3,7 @@ import numpy as np
 
 from numkeras import initializers, ops, regularizers
 from numkeras.layers.layer import InputSpec, Layer, shape_str
+from numkeras.ops.layer_ops import batch_norm_train
 
 
 class BatchNormalization(Layer):
@@ -83,13 +84,15 @@ class BatchNormalization(Layer):
         axis = self.axis % inputs.ndim
         reduce = tuple(a for a in range(inputs.ndim) if a != axis)
         shape = tuple(-1 if a == axis else 1 for a in range(inputs.ndim))
+        if training and self.trainable and axis == inputs.ndim - 1:  # one fused op
+            outputs, mean, variance = batch_norm_train(inputs, self.gamma, self.beta,
+                                                       self.epsilon)
+            self._update_moving(mean, variance)
+            return outputs
         if training and self.trainable:
             mean = ops.mean(inputs, axis=reduce, keepdims=True)
             variance = ops.mean(ops.square(inputs - mean), axis=reduce, keepdims=True)
-            # the moving statistics are state, not part of the graph
-            for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
-                moving.assign(moving.data * self.momentum
-                              + batch.data.reshape(-1) * (1.0 - self.momentum))
+            self._update_moving(mean.data, variance.data)
         else:
             mean = ops.reshape(ops.cast(self.moving_mean, inputs.dtype), shape)
             variance = ops.reshape(ops.cast(self.moving_variance, inputs.dtype), shape)
@@ -100,6 +103,11 @@ class BatchNormalization(Layer):
         if self.beta is not None:
             offset = offset + ops.reshape(self.beta, shape)
         return inputs * inv + offset
+
+    def _update_moving(self, mean, variance):
+        """The moving statistics are state, not part of the graph."""
+        for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
+            moving.assign(moving.data * self.momentum + batch.reshape(-1) * (1.0 - self.momentum))
 
     def compute_output_shape(self, input_shape):
         _check_axis(self, input_shape, need_size=False)

@@ -1,6 +1,7 @@
 """LayerNormalization: normalize each example over its feature axes."""
 from numkeras import initializers, ops, regularizers
 from numkeras.layers.layer import Layer, shape_str
+from numkeras.ops.layer_ops import layer_norm
 
 
 class LayerNormalization(Layer):
@@ -72,6 +73,8 @@ class LayerNormalization(Layer):
 
     def call(self, inputs):
         axes = self._axes(inputs.shape)
+        if tuple(axes) == (inputs.ndim - 1,) and not self.rms_scaling:  # one fused op
+            return layer_norm(inputs, self.gamma, self.beta, self.epsilon)
         shape = tuple(n if a in axes else 1 for a, n in enumerate(inputs.shape))
         mean = ops.mean(inputs, axis=axes, keepdims=True)
         variance = ops.mean(ops.square(inputs - mean), axis=axes, keepdims=True)

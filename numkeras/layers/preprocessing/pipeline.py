@@ -41,14 +41,14 @@ class Pipeline(Layer):
         return input_shape
 
     def get_config(self):
-        from numkeras.saving import serialize_keras_object
+        from numkeras.saving.serialization import serialize_keras_object
 
         return {"layers": [serialize_keras_object(layer) for layer in self._pipeline_layers],
                 "name": self.name}
 
     @classmethod
     def from_config(cls, config):
-        from numkeras.saving import deserialize_keras_object
+        from numkeras.saving.serialization import deserialize_keras_object
 
         layers = config.get("layers")
         if not isinstance(layers, (list, tuple)):

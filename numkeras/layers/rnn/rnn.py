@@ -3,6 +3,7 @@ import numpy as np
 
 from numkeras import ops, regularizers
 from numkeras.layers.layer import InputSpec, Layer, shape_str
+from numkeras.layers.rnn import whole_sequence
 from numkeras.layers.rnn.base_cell import BaseRNNCell
 from numkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells, call_cell, state_sizes
 from numkeras.tree import flatten
@@ -103,9 +104,10 @@ class RNN(Layer):
             raise ValueError(f'Layer "{self.name}": the inputs have no time steps, '
                              f"shape {shape_str(sequences.shape)}.")
         states = self._start_states(initial_state, batch)
+        keep = self._step_masks(mask, batch, steps)
         try:
-            output, outputs, states = self._loop(
-                sequences, states, self._step_masks(mask, batch, steps), training)
+            whole = whole_sequence.run(self, sequences, states, keep, training)
+            output, outputs, states = whole or self._loop(sequences, states, keep, training)
         finally:
             if hasattr(self.cell, "reset_dropout_mask"):  # fresh masks for the next batch
                 self.cell.reset_dropout_mask()
@@ -113,7 +115,7 @@ class RNN(Layer):
         if self.stateful:
             self.states = [ops.convert_to_numpy(s) for s in states]
         if self.return_sequences:
-            output = ops.stack(outputs, axis=1)
+            output = ops.stack(outputs, axis=1) if isinstance(outputs, list) else outputs
             if mask is not None:
                 output._keras_mask = mask
         result = (output, *self._grouped(states)) if self.return_state else output

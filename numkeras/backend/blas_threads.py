@@ -1,0 +1,225 @@
+"""How many threads the BLAS (NumPy's OpenBLAS) runs: the cores that other processes leave free.
+
+Two BLAS thread pools spinning on the same cores slow each other down many times over (two
+tutorial trainings on 2 cores: 142 ms/step each against 29 alone). So numkeras counts the
+cores it may use (CPU affinity, a cgroup CPU quota), subtracts the load of other processes
+(busy CPU time in /proc/stat minus its own, or the load average elsewhere) and runs that many
+BLAS threads, at least one. It decides when `fit`, `evaluate` or `predict` starts, and again
+at most once a second during `fit`, from the CPU time used since it last looked (the
+process's first look measures a 50 ms window).
+
+Overrides, strongest first: `numkeras.config.set_blas_threads(n)`, the environment variable
+NUMKERAS_BLAS_THREADS=n, and OPENBLAS_NUM_THREADS / OMP_NUM_THREADS (the BLAS reads those
+itself at start; numkeras then leaves its thread count alone).
+
+OpenBLAS's results differ in their last bits between thread counts, so a thread count that
+follows the load would break `set_random_seed`'s bit-for-bit repeatability: after
+`set_random_seed`, numkeras runs as many threads as there are usable cores, whatever the load,
+until `set_blas_threads` says otherwise (`set_blas_threads(None)`: by load again). The threads
+are set through threadpoolctl when installed, else through OpenBLAS's `openblas_set_num_threads`.
+"""
+import ctypes
+import os
+import time
+
+ENV_OVERRIDES = ("NUMKERAS_BLAS_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+REFRESH_SECONDS = 1.0
+FRESH_WINDOW_SECONDS = 0.05  # the process's first look at the load: a short window
+MIN_WINDOW_SECONDS = 0.1  # shorter windows hold too few clock ticks to measure a load
+OPENBLAS_SETTERS = ("openblas_set_num_threads", "openblas_set_num_threads64_",
+                    "scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads")
+
+_state = {"seeded": False, "fixed": None, "applied": None, "sample": None, "checked": 0.0,
+          "setter": None}
+
+
+def choose_threads(cores, other_load):
+    """BLAS threads for `cores` usable cores of which other processes keep `other_load` busy
+    (in cores): the free cores, rounded, between 1 and `cores`."""
+    free = int(cores - max(other_load, 0.0) + 0.5)
+    return max(1, min(int(cores), free))
+
+
+def usable_cores():
+    """Cores this process may run on: its CPU affinity, capped by a cgroup CPU quota."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    return max(1, min(cores, quota)) if quota else cores
+
+
+def _cgroup_quota():
+    """The cgroup v2 (cpu.max) or v1 (cfs quota/period) CPU limit in whole cores, or None."""
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        return None if quota == "max" else max(1, int(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as f:
+            quota = int(f.read())
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
+            period = int(f.read())
+        return None if quota <= 0 else max(1, int(quota / period))
+    except (OSError, ValueError):
+        return None
+
+
+def _cpu_sample():
+    """(wall seconds, busy seconds of our cores from /proc/stat, our own CPU seconds), or None
+    where /proc/stat is missing."""
+    try:
+        cpus = os.sched_getaffinity(0)
+    except (AttributeError, OSError):
+        cpus = None
+    try:
+        with open("/proc/stat") as f:
+            lines = [ln.split() for ln in f if ln.startswith("cpu") and not ln.startswith("cpu ")]
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    busy = 0
+    for name, *fields in lines:
+        if cpus is None or int(name[3:]) in cpus:
+            values = [int(v) for v in fields[:8]]
+            busy += sum(values) - values[3] - values[4]  # all but idle and iowait
+    own = os.times()
+    return time.monotonic(), busy / ticks, own.user + own.system
+
+
+def other_load(previous=None):
+    """(cores kept busy by other processes, the sample to pass next time). Without a usable
+    earlier sample, the load over a short fresh window; where /proc/stat is missing, the
+    1-minute load average."""
+    if previous is None:
+        previous = _cpu_sample()
+        if previous is None:
+            return _load_average(), None
+        time.sleep(FRESH_WINDOW_SECONDS)
+    current = _cpu_sample()
+    if current is None:
+        return _load_average(), None
+    wall = current[0] - previous[0]
+    if wall <= 0:
+        return 0.0, previous
+    others = (current[1] - previous[1]) - (current[2] - previous[2])
+    return max(others / wall, 0.0), current
+
+
+def _load_average():
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+
+
+def env_threads():
+    """The thread count the environment fixes (NUMKERAS_BLAS_THREADS), or "external" when
+    OPENBLAS_NUM_THREADS or OMP_NUM_THREADS are set (the BLAS obeys them), or None."""
+    value = os.environ.get("NUMKERAS_BLAS_THREADS", "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(f"NUMKERAS_BLAS_THREADS must be a positive integer, got {value!r}.") \
+                from None
+    if any(os.environ.get(name, "").strip() for name in ENV_OVERRIDES[1:]):
+        return "external"
+    return None
+
+
+def set_blas_threads(n):
+    """Fix the BLAS thread count to `n` (a positive integer), or None to let numkeras choose."""
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"set_blas_threads: expected a positive integer or None, got {n!r}.")
+    _state["fixed"], _state["seeded"] = n, False
+    _state["checked"] = 0.0
+    if n is not None:
+        _apply(n)
+
+
+def hold_for_seed():
+    """Called by `set_random_seed`: keep the thread count fixed at the usable cores from now
+    on (OpenBLAS's sums differ in their last bits between thread counts), unless the user fixed
+    one; `set_blas_threads(None)` returns to choosing by load."""
+    _state["seeded"], _state["checked"] = True, 0.0
+
+
+def blas_threads():
+    """The BLAS thread count numkeras last set (None before it set any)."""
+    return _state["applied"]
+
+
+def refresh(during_fit=False):
+    """Choose and apply the thread count now (during fit: at most once a second)."""
+    now = time.monotonic()
+    if during_fit and now - _state["checked"] < REFRESH_SECONDS:
+        return _state["applied"]
+    _state["checked"] = now
+    n = _state["fixed"]
+    if n is None:
+        n = env_threads()
+        if n == "external":
+            return _state["applied"]
+    if n is None and _state["seeded"]:
+        n = usable_cores()
+    if n is None:
+        sample = _state["sample"]
+        if sample is not None and now - sample[0] < MIN_WINDOW_SECONDS \
+                and _state["applied"] is not None:
+            return _state["applied"]  # too soon after the last look to measure anything
+        load, _state["sample"] = other_load(sample)
+        n = choose_threads(usable_cores(), load)
+    if n != _state["applied"]:
+        _apply(n)
+    return n
+
+
+def _apply(n):
+    """Set the BLAS thread count: threadpoolctl if installed, else OpenBLAS's own setter."""
+    setter = _state["setter"] or _find_setter()
+    _state["setter"] = setter
+    setter(n)
+    _state["applied"] = n
+
+
+def _find_setter():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return _openblas_setter()
+    controller = ThreadpoolController()
+    return lambda n: controller.limit(limits=n, user_api="blas")
+
+
+def _openblas_setter():
+    """`openblas_set_num_threads` of every OpenBLAS this process loaded (found in
+    /proc/self/maps), or a setter that does nothing where there is none."""
+    import numpy  # noqa: F401  (loads NumPy's BLAS)
+
+    functions = []
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {ln.split()[-1] for ln in f if "openblas" in ln.lower() and "/" in ln}
+    except OSError:
+        paths = set()
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in OPENBLAS_SETTERS:
+            function = getattr(lib, name, None)
+            if function is not None:
+                function.argtypes = [ctypes.c_int]
+                functions.append(function)
+                break
+
+    def set_all(n):
+        for function in functions:
+            function(n)
+
+    return set_all

@@ -1,0 +1,39 @@
+"""LSTM and GRU layers over the whole sequence as one op (engine/rnn_kernels.py).
+
+`run` handles the common case: an LSTMCell or a GRUCell (reset_after) with Keras's default
+activations, no mask, no recurrent dropout while training, forward in time. Anything else
+returns None and the RNN steps through time one cell call at a time.
+"""
+from numkeras import activations
+from numkeras.layers.rnn.gru_cell import GRUCell
+from numkeras.layers.rnn.lstm_cell import LSTMCell
+from numkeras.ops.layer_ops import gru_sequence, lstm_sequence
+
+
+def _applies(rnn, keep, training):
+    cell = rnn.cell
+    if keep is not None or rnn.go_backwards or type(cell) not in (LSTMCell, GRUCell):
+        return False
+    if cell.activation is not activations.tanh \
+            or cell.recurrent_activation is not activations.sigmoid:
+        return False
+    if training and 0.0 < cell.recurrent_dropout < 1.0:
+        return False
+    return type(cell) is LSTMCell or cell.reset_after
+
+
+def run(rnn, sequences, states, keep, training):
+    """(last output, all outputs (batch, time, units) or None, final states), or None where
+    the layer must step through time."""
+    if not _applies(rnn, keep, training):
+        return None
+    cell = rnn.cell
+    xproj = cell.project(sequences, training)  # all time steps in one GEMM
+    if type(cell) is LSTMCell:
+        packed = lstm_sequence(xproj, states[0], states[1], cell.recurrent_kernel)
+        h, c = packed[:, -1, 0], packed[:, -1, 1]
+        return h, packed[:, :, 0] if rnn.return_sequences else None, [h, c]
+    bias = None if cell.bias is None else cell.bias[1]
+    outputs = gru_sequence(xproj, states[0], cell.recurrent_kernel, bias)
+    h = outputs[:, -1]
+    return h, outputs if rnn.return_sequences else None, [h]

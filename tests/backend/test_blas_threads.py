@@ -1,0 +1,137 @@
+"""numkeras runs as many BLAS threads as other processes leave cores free; settings override."""
+import os
+
+import numpy as np
+import pytest
+
+import numkeras
+from numkeras.backend import blas_threads
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+@pytest.fixture(autouse=True)
+def automatic(monkeypatch):
+    """Each test starts from the automatic policy with no environment overrides, and leaves
+    the policy automatic and the BLAS at the usable cores."""
+    for name in blas_threads.ENV_OVERRIDES:
+        monkeypatch.delenv(name, raising=False)
+    saved = dict(blas_threads._state)
+    blas_threads.set_blas_threads(None)
+    yield
+    blas_threads._state.update(saved)
+    blas_threads._apply(blas_threads.usable_cores())
+
+
+def blas_info():
+    return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+
+@pytest.mark.parametrize("cores, load, expected", [
+    (2, 0.0, 2), (2, 0.4, 2), (2, 0.6, 1), (2, 1.0, 1), (2, 2.0, 1), (2, 7.5, 1),
+    (8, 0.0, 8), (8, 3.0, 5), (8, 2.6, 5), (8, 20.0, 1), (1, 0.0, 1), (4, -1.0, 4),
+])
+def test_threads_are_the_cores_other_processes_leave_free(cores, load, expected):
+    assert blas_threads.choose_threads(cores, load) == expected
+
+
+def fake_machine(monkeypatch, cores, load):
+    monkeypatch.setattr(blas_threads, "usable_cores", lambda: cores)
+    monkeypatch.setattr(blas_threads, "other_load", lambda sample: (load, None))
+
+
+def test_refresh_applies_the_choice_to_the_blas(monkeypatch):
+    fake_machine(monkeypatch, 2, 1.0)
+    assert blas_threads.refresh() == 1
+    assert numkeras.config.blas_threads() == 1
+    assert set(blas_info()) == {1}
+    fake_machine(monkeypatch, 2, 0.0)
+    assert blas_threads.refresh() == 2
+    assert set(blas_info()) == {2}
+
+
+def test_during_fit_the_choice_is_refreshed_at_most_once_a_second(monkeypatch):
+    fake_machine(monkeypatch, 2, 0.0)
+    blas_threads.refresh()
+    fake_machine(monkeypatch, 2, 1.5)
+    assert blas_threads.refresh(during_fit=True) == 2  # less than a second later
+    blas_threads._state["checked"] -= blas_threads.REFRESH_SECONDS
+    assert blas_threads.refresh(during_fit=True) == 1
+
+
+def test_fit_evaluate_and_predict_choose_by_load(monkeypatch):
+    model = numkeras.Sequential([numkeras.Input((3,)), numkeras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+    for call in (lambda: model.fit(x, y, verbose=0), lambda: model.evaluate(x, y, verbose=0),
+                 lambda: model.predict(x, verbose=0)):
+        fake_machine(monkeypatch, 2, 2.0)
+        blas_threads._apply(2)
+        call()
+        assert set(blas_info()) == {1}
+
+
+def test_set_blas_threads_overrides_the_load(monkeypatch):
+    fake_machine(monkeypatch, 2, 2.0)
+    numkeras.config.set_blas_threads(2)
+    assert blas_threads.refresh() == 2 and set(blas_info()) == {2}
+    numkeras.config.set_blas_threads(None)
+    assert blas_threads.refresh() == 1
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_set_blas_threads_rejects_what_is_not_a_positive_integer(bad):
+    with pytest.raises(ValueError, match="set_blas_threads: expected a positive integer"):
+        numkeras.config.set_blas_threads(bad)
+
+
+def test_numkeras_blas_threads_variable_fixes_the_count(monkeypatch):
+    fake_machine(monkeypatch, 2, 0.0)
+    monkeypatch.setenv("NUMKERAS_BLAS_THREADS", "1")
+    assert blas_threads.refresh() == 1 and set(blas_info()) == {1}
+    monkeypatch.setenv("NUMKERAS_BLAS_THREADS", "many")
+    with pytest.raises(ValueError, match="NUMKERAS_BLAS_THREADS must be a positive integer"):
+        blas_threads.refresh()
+
+
+@pytest.mark.parametrize("name", ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"])
+def test_blas_variables_leave_the_count_to_the_blas(monkeypatch, name):
+    fake_machine(monkeypatch, 2, 2.0)
+    blas_threads._apply(2)
+    monkeypatch.setenv(name, "2")
+    blas_threads.refresh()
+    assert set(blas_info()) == {2}
+
+
+def test_a_seed_holds_the_threads_at_the_usable_cores_whatever_the_load(monkeypatch):
+    fake_machine(monkeypatch, 2, 2.0)
+    numkeras.utils.set_random_seed(0)
+    assert blas_threads.refresh() == 2
+    numkeras.config.set_blas_threads(None)  # back to choosing by load
+    assert blas_threads.refresh() == 1
+
+
+def test_other_load_is_busy_time_minus_this_process_own(monkeypatch):
+    """(wall, busy seconds of all cores, own CPU seconds): 1.5 busy core-seconds in one second,
+    0.4 of them ours, is a load of 1.1 cores from other processes."""
+    monkeypatch.setattr(blas_threads, "_cpu_sample", lambda: (11.0, 101.5, 5.4))
+    load, sample = blas_threads.other_load((10.0, 100.0, 5.0))
+    assert load == pytest.approx(1.1) and sample == (11.0, 101.5, 5.4)
+    monkeypatch.setattr(blas_threads, "_cpu_sample", lambda: (12.0, 102.0, 6.4))
+    assert blas_threads.other_load(sample)[0] == 0.0  # only this process was busy
+
+
+def test_the_cpu_sample_reads_this_machine():
+    sample = blas_threads._cpu_sample()
+    if sample is None:
+        pytest.skip("no /proc/stat")
+    wall, busy, own = sample
+    assert busy > 0 and own > 0 and 1 <= blas_threads.usable_cores() <= (os.cpu_count() or 1)
+
+
+def test_openblas_fallback_sets_the_threads_without_threadpoolctl():
+    setter = blas_threads._openblas_setter()
+    setter(1)
+    assert set(blas_info()) == {1}
+    setter(2)
+    assert set(blas_info()) == {2}
