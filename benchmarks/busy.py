@@ -7,6 +7,7 @@ unseeded programs do). The figures are ratios to one training alone
 
     python benchmarks/busy.py [--framework numkeras] [--steps 20] [--epochs 3]
 """
+
 import argparse
 import json
 import statistics
@@ -20,9 +21,22 @@ SPIN = "while True: pass"
 
 def start(framework, steps, epochs):
     return subprocess.Popen(
-        [sys.executable, str(ZOO), "--worker", "tutorial", "--framework", framework,
-         "--steps", str(steps), "--epochs", str(epochs), "--auto-threads"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            str(ZOO),
+            "--worker",
+            "tutorial",
+            "--framework",
+            framework,
+            "--steps",
+            str(steps),
+            "--epochs",
+            str(epochs),
+            "--auto-threads",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
 def median_ms(proc):
@@ -35,8 +49,9 @@ def median_ms(proc):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--framework", default="numkeras",
-                        choices=["numkeras", "tensorflow", "torch"])
+    parser.add_argument(
+        "--framework", default="numkeras", choices=["numkeras", "tensorflow", "torch"]
+    )
     parser.add_argument("--steps", type=int, default=20, help="steps per epoch")
     parser.add_argument("--epochs", type=int, default=3, help="epochs, the first is warm-up")
     args = parser.parse_args()

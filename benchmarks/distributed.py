@@ -11,6 +11,7 @@ two typical networks, for the global batch fixed and for the global batch growin
 
     python benchmarks/distributed.py [--processes 1,2] [--steps 40] [--warmup 5]
 """
+
 import argparse
 import json
 import os
@@ -39,11 +40,18 @@ def worker(batch_size, steps, warmup):
     x = (x.astype("float32") / 255)[..., None]
     y = numkeras.utils.to_categorical(y, 10)
     numkeras.utils.set_random_seed(0)
-    model = numkeras.Sequential([
-        numkeras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
-        layers.MaxPooling2D(2), layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
-    ])
+    model = numkeras.Sequential(
+        [
+            numkeras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
     marks = []
 
@@ -54,8 +62,11 @@ def worker(batch_size, steps, warmup):
 
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, callbacks=[Clock()])
     (t0, w0), (t1, w1) = marks
-    result = {"step_ms": 1000 * (t1 - t0) / steps, "collective_ms": 1000 * (w1 - w0) / steps,
-              "params": model.count_params()}
+    result = {
+        "step_ms": 1000 * (t1 - t0) / steps,
+        "collective_ms": 1000 * (w1 - w0) / steps,
+        "params": model.count_params(),
+    }
     if replica is not None:  # the gradient Allreduce alone, both processes in step
         buffer = np.ones(GRADIENT_FLOATS, np.float32)
         for _ in range(20):
@@ -69,10 +80,24 @@ def worker(batch_size, steps, warmup):
 
 
 def launch(processes, batch_size, steps, warmup):
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, __file__, "--worker", "--batch-size", str(batch_size),
-               "--steps", str(steps), "--warmup", str(warmup)]
+    env = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--batch-size",
+        str(batch_size),
+        "--steps",
+        str(steps),
+        "--warmup",
+        str(warmup),
+    ]
     if processes > 1:
         mpiexec = shutil.which("mpiexec")
         if mpiexec is None:
@@ -122,28 +147,43 @@ def main():
             rounds[(k, b)].append(launch(k, b, args.steps, args.warmup))
     runs = {c: median_run(r) for c, r in rounds.items()}
     one = runs[(1, batch)]
-    print(f"\nMeasured: tutorial CNN ({one['params']:,} parameters), global batch {batch}, "
-          f"1 BLAS thread per process, median of {args.repeats} runs of {args.steps} steps, "
-          f"load average {load:.1f} at the start\n")
-    print("| processes | steps/s | ms/step | speed-up | in collectives, ms/step "
-          "| isolated gradient Allreduce, µs |")
+    print(
+        f"\nMeasured: tutorial CNN ({one['params']:,} parameters), global batch {batch}, "
+        f"1 BLAS thread per process, median of {args.repeats} runs of {args.steps} steps, "
+        f"load average {load:.1f} at the start\n"
+    )
+    print(
+        "| processes | steps/s | ms/step | speed-up | in collectives, ms/step "
+        "| isolated gradient Allreduce, µs |"
+    )
     print("|---|---|---|---|---|---|")
     for k in counts:
         r = runs[(k, batch)]
-        print(f"| {k} | {1000 / r['step_ms']:.1f} | {r['step_ms']:.1f} | "
-              f"{one['step_ms'] / r['step_ms']:.2f} | {r['collective_ms']:.2f} | "
-              f"{r.get('allreduce_us', 0):.0f} |")
-    print("\nOne process, ms/step by batch: " + ", ".join(
-        f"{b}: {r['step_ms']:.1f}" for (k, b), r in sorted(runs.items(), key=lambda c: -c[0][1])
-        if k == 1))
+        print(
+            f"| {k} | {1000 / r['step_ms']:.1f} | {r['step_ms']:.1f} | "
+            f"{one['step_ms'] / r['step_ms']:.2f} | {r['collective_ms']:.2f} | "
+            f"{r.get('allreduce_us', 0):.0f} |"
+        )
+    print(
+        "\nOne process, ms/step by batch: "
+        + ", ".join(
+            f"{b}: {r['step_ms']:.1f}"
+            for (k, b), r in sorted(runs.items(), key=lambda c: -c[0][1])
+            if k == 1
+        )
+    )
     compute = {k: runs[(1, -(-batch // k))]["step_ms"] for k in SCALES}
-    print("\nProjected, one process per node: ms/step = one process's step at batch B/K + "
-          "Allreduces (samples/s in brackets)\n")
+    print(
+        "\nProjected, one process per node: ms/step = one process's step at batch B/K + "
+        "Allreduces (samples/s in brackets)\n"
+    )
     print("| network | global batch | " + " | ".join(f"K={k}" for k in SCALES) + " |")
     print("|---|---|" + "---|" * len(SCALES))
     for name, link in NETWORKS.items():
-        for label, per_process in ((str(batch), compute), (f"{batch}*K", {k: one["step_ms"]
-                                                                          for k in SCALES})):
+        for label, per_process in (
+            (str(batch), compute),
+            (f"{batch}*K", {k: one["step_ms"] for k in SCALES}),
+        ):
             cells = []
             for k in SCALES:
                 ms = per_process[k] + allreduce_ms(k, *link)

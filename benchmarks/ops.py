@@ -14,6 +14,7 @@ The "conv+relu+pool" lines are the fused block that `Conv2D(activation="relu")` 
 `MaxPooling2D` runs in a Sequential model (numkeras/engine/fused.py), against PyTorch's three
 separate calls.
 """
+
 import argparse
 import os
 import statistics
@@ -118,8 +119,12 @@ def conv_case(rng, shape, filters, input_grad):
     out = (shape[0], shape[1] - 2, shape[2] - 2, filters)
     g = rng.standard_normal(out, dtype=np.float32)
     xt, kv, bv = numkeras.Tensor(x), numkeras.Variable(kernel), numkeras.Variable(bias)
-    nk = _nk_grad(lambda: ops.conv(xt, kv, strides=1, padding="valid") + bv,
-                  [kv, bv], [xt] if input_grad else [], g)
+    nk = _nk_grad(
+        lambda: ops.conv(xt, kv, strides=1, padding="valid") + bv,
+        [kv, bv],
+        [xt] if input_grad else [],
+        g,
+    )
     if torch is None:
         return nk, None
     tx = _nchw(x, input_grad)
@@ -151,16 +156,19 @@ def block_case(rng, shape, filters, input_grad):
     out = (shape[0], (shape[1] - 2) // 2, (shape[2] - 2) // 2, filters)
     g = rng.standard_normal(out, dtype=np.float32)
     xt, kv, bv = numkeras.Tensor(x), numkeras.Variable(kernel), numkeras.Variable(bias)
-    nk = _nk_grad(lambda: conv_relu_pool(xt, kv, bv, 1, "valid", 1, (2, 2)), [kv, bv],
-                  [xt] if input_grad else [], g)
+    nk = _nk_grad(
+        lambda: conv_relu_pool(xt, kv, bv, 1, "valid", 1, (2, 2)),
+        [kv, bv],
+        [xt] if input_grad else [],
+        g,
+    )
     if torch is None:
         return nk, None
     tx = _nchw(x, input_grad)
     tk = torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))).requires_grad_()
     tb = torch.from_numpy(bias).requires_grad_()
     sources = [tk, tb] + ([tx] if input_grad else [])
-    return nk, _torch_grad(lambda: F.max_pool2d(F.relu(F.conv2d(tx, tk, tb)), 2), sources,
-                           _nchw(g))
+    return nk, _torch_grad(lambda: F.max_pool2d(F.relu(F.conv2d(tx, tk, tb)), 2), sources, _nchw(g))
 
 
 def relu_case(rng, shape):
@@ -211,8 +219,14 @@ def cnn_case(rng):
     tx, tl = _nchw(x), torch.from_numpy(labels)
     # Same weights; the Dense kernel's rows follow numkeras's NHWC flatten order.
     k3 = weights[4].reshape(5, 5, 64, 10).transpose(2, 0, 1, 3).reshape(1600, 10)
-    torch_w = [weights[0].transpose(3, 2, 0, 1), weights[1], weights[2].transpose(3, 2, 0, 1),
-               weights[3], k3.T, weights[5]]
+    torch_w = [
+        weights[0].transpose(3, 2, 0, 1),
+        weights[1],
+        weights[2].transpose(3, 2, 0, 1),
+        weights[3],
+        k3.T,
+        weights[5],
+    ]
     t_w = [torch.from_numpy(np.ascontiguousarray(w)).requires_grad_() for w in torch_w]
 
     def torch_forward():

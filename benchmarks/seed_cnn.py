@@ -8,6 +8,7 @@ skipped. Ratios are numkeras's figure over each peer's (below 1: numkeras is fas
 
     python benchmarks/seed_cnn.py [--epochs 1] [--repeats 3] [--frameworks numkeras,torch]
 """
+
 import argparse
 import json
 import os
@@ -50,11 +51,18 @@ def run_keras_like(keras, layers, epochs, on_epoch=None):
     y_train = keras.utils.to_categorical(y_train, 10)
     y_test_cat = keras.utils.to_categorical(y_test, 10)
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
-        layers.MaxPooling2D(2), layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
     times = []
 
@@ -67,11 +75,19 @@ def run_keras_like(keras, layers, epochs, on_epoch=None):
             if on_epoch:
                 on_epoch(sum(times), lambda: model.evaluate(x_test, y_test_cat, verbose=0)[1])
 
-    model.fit(x_train, y_train, batch_size=128, epochs=epochs, validation_split=0.1, verbose=0,
-              callbacks=[Timer()])
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=128,
+        epochs=epochs,
+        validation_split=0.1,
+        verbose=0,
+        callbacks=[Timer()],
+    )
     accuracy = model.evaluate(x_test, y_test_cat, verbose=0)[1]
     return {
-        "epoch_s": times, "accuracy": accuracy,
+        "epoch_s": times,
+        "accuracy": accuracy,
         "predict_10k_s": median_seconds(lambda: model.predict(x_test, verbose=0), 3),
         "predict_1_ms": 1000 * median_seconds(lambda: model.predict(x_test[:1], verbose=0), 30),
     }
@@ -89,8 +105,16 @@ def run_torch(epochs, on_epoch=None):
     y = torch.from_numpy(y_train[:split].astype("int64"))
     xt = torch.from_numpy(x_test).permute(0, 3, 1, 2).contiguous()
     model = nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10))
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(1600, 10),
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -113,9 +137,12 @@ def run_torch(epochs, on_epoch=None):
         times.append(time.perf_counter() - start)
         if on_epoch:
             on_epoch(sum(times), accuracy)
-    return {"epoch_s": times, "accuracy": accuracy(),
-            "predict_10k_s": median_seconds(lambda: predict(xt), 3),
-            "predict_1_ms": 1000 * median_seconds(lambda: predict(xt[:1]), 30)}
+    return {
+        "epoch_s": times,
+        "accuracy": accuracy(),
+        "predict_10k_s": median_seconds(lambda: predict(xt), 3),
+        "predict_1_ms": 1000 * median_seconds(lambda: predict(xt[:1]), 30),
+    }
 
 
 def import_framework(name):
@@ -124,14 +151,17 @@ def import_framework(name):
         sys.path.insert(0, str(ROOT))
         import numkeras as keras
         from numkeras import layers
+
         return keras, layers
     if name == "tensorflow":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         os.environ["KERAS_BACKEND"] = "tensorflow"
         from tensorflow import keras
         from tensorflow.keras import layers
+
         return keras, layers
     import torch  # noqa: F401
+
     return None
 
 
@@ -140,8 +170,11 @@ def worker(name, epochs):
     frameworks = import_framework(name)
     import_s = time.perf_counter() - start
     result = run_torch(epochs) if frameworks is None else run_keras_like(*frameworks, epochs)
-    result.update(name=name, import_s=import_s,
-                  peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    result.update(
+        name=name,
+        import_s=import_s,
+        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
     print(json.dumps(result))
 
 
@@ -150,8 +183,11 @@ def run_all(script, names, extra_args, repeats):
     results = {}
     for _ in range(repeats):
         for name in names:
-            proc = subprocess.run([sys.executable, script, "--worker", name, *extra_args],
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, script, "--worker", name, *extra_args],
+                capture_output=True,
+                text=True,
+            )
             lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
             if proc.returncode or not lines:
                 reason = (proc.stderr.strip().splitlines() or ["failed"])[-1]
@@ -170,8 +206,9 @@ def main():
     args = parser.parse_args()
     if args.worker:
         return worker(args.worker, args.epochs)
-    results = run_all(__file__, args.frameworks.split(","), ["--epochs", str(args.epochs)],
-                      args.repeats)
+    results = run_all(
+        __file__, args.frameworks.split(","), ["--epochs", str(args.epochs)], args.repeats
+    )
     if not results:
         return 1
 
@@ -179,29 +216,41 @@ def main():
         values = [min(r[key]) if isinstance(r[key], list) else r[key] for r in results[name]]
         return statistics.median(values)
 
-    columns = [("s/epoch", "epoch_s", "{:.2f}"), ("ms/step", None, "{:.1f}"),
-               ("test acc", "accuracy", "{:.4f}"), ("peak RSS MB", "peak_mb", "{:.0f}"),
-               ("import s", "import_s", "{:.2f}"), ("predict 1 ms", "predict_1_ms", "{:.2f}"),
-               ("predict 10k s", "predict_10k_s", "{:.3f}")]
+    columns = [
+        ("s/epoch", "epoch_s", "{:.2f}"),
+        ("ms/step", None, "{:.1f}"),
+        ("test acc", "accuracy", "{:.4f}"),
+        ("peak RSS MB", "peak_mb", "{:.0f}"),
+        ("import s", "import_s", "{:.2f}"),
+        ("predict 1 ms", "predict_1_ms", "{:.2f}"),
+        ("predict 10k s", "predict_10k_s", "{:.3f}"),
+    ]
     settings = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP", "MALLOC"))}
-    print(f"\nTutorial CNN, {args.epochs} epoch(s) of {STEPS} steps of 128, medians of "
-          f"{args.repeats} alternating runs, {os.cpu_count()} cores, BLAS/allocator settings "
-          f"{settings or 'none'}\n")
+    print(
+        f"\nTutorial CNN, {args.epochs} epoch(s) of {STEPS} steps of 128, medians of "
+        f"{args.repeats} alternating runs, {os.cpu_count()} cores, BLAS/allocator settings "
+        f"{settings or 'none'}\n"
+    )
     print("| framework | " + " | ".join(c[0] for c in columns) + " | epoch time ratio |")
     print("|---" * (len(columns) + 2) + "|")
     ours = med("numkeras", "epoch_s") if "numkeras" in results else None
     for name in results:
         epoch = med(name, "epoch_s")
-        cells = [fmt.format(epoch / STEPS * 1000 if key is None else med(name, key))
-                 for _, key, fmt in columns]
+        cells = [
+            fmt.format(epoch / STEPS * 1000 if key is None else med(name, key))
+            for _, key, fmt in columns
+        ]
         ratio = f"{ours / epoch:.2f}" if ours else "-"
         print(f"| {name} | " + " | ".join(cells) + f" | {ratio} |")
     if ours:
         print("\nRatios of numkeras to each peer (below 1 means numkeras is faster or smaller):")
         for name in results:
             if name != "numkeras":
-                parts = [f"{label} {med('numkeras', key) / med(name, key):.2f}"
-                         for label, key, _ in columns if key not in (None, "accuracy")]
+                parts = [
+                    f"{label} {med('numkeras', key) / med(name, key):.2f}"
+                    for label, key, _ in columns
+                    if key not in (None, "accuracy")
+                ]
                 print(f"  vs {name}: " + ", ".join(parts))
     return 0
 

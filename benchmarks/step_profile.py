@@ -11,6 +11,7 @@ fixed cost of a step, Python included, is the same step at batch 2. Last, one ep
 
     python benchmarks/step_profile.py [--repeats 40] [--no-scaling]
 """
+
 import argparse
 import statistics
 import sys
@@ -42,11 +43,18 @@ def median_ms(fn, repeats):
 
 def tutorial_model():
     numkeras.utils.set_random_seed(0)
-    model = numkeras.Sequential([
-        layers.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
-        layers.MaxPooling2D(2), layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
-    ])
+    model = numkeras.Sequential(
+        [
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -75,12 +83,17 @@ def block_parts(x, kernel, bias, input_grad, repeats):
         g * (out > 0)
 
     parts = {
-        "im2col": median_ms(lambda: conv_pool.pooled_im2col(
-            x, (KH, KW), (PH, PW), (2, 2), (1, 1), (1, 1)), repeats),
-        "GEMM": median_ms(lambda: (cols @ k2, np.ones(len(gp), gp.dtype) @ gp,
-                                   cols.T @ gz.reshape(-1, CO)), repeats),
-        "pooling": median_ms(lambda: (pool_kernels._running_max(list(z)),
-                                      pool_kernels._route(gp, first, list(gz))), repeats),
+        "im2col": median_ms(
+            lambda: conv_pool.pooled_im2col(x, (KH, KW), (PH, PW), (2, 2), (1, 1), (1, 1)), repeats
+        ),
+        "GEMM": median_ms(
+            lambda: (cols @ k2, np.ones(len(gp), gp.dtype) @ gp, cols.T @ gz.reshape(-1, CO)),
+            repeats,
+        ),
+        "pooling": median_ms(
+            lambda: (pool_kernels._running_max(list(z)), pool_kernels._route(gp, first, list(gz))),
+            repeats,
+        ),
         "elementwise": median_ms(elementwise, repeats),
     }
     if input_grad:
@@ -93,10 +106,18 @@ def block_parts(x, kernel, bias, input_grad, repeats):
 
         buffer = np.empty((N * PH * 2 * PW * 2, C), np.float32)
         g2 = g_conv.reshape(-1, CO)
-        col2im_gemms = median_ms(lambda: [np.matmul(g2, kernel[i, j].T, out=buffer)
-                                          for i in range(KH) for j in range(KW)], repeats)
-        col2im = median_ms(lambda: kernels.col2im(np.zeros(x.shape, np.float32), g2, kernel,
-                                                  PH * 2, PW * 2, (1, 1), (1, 1)), repeats)
+        col2im_gemms = median_ms(
+            lambda: [
+                np.matmul(g2, kernel[i, j].T, out=buffer) for i in range(KH) for j in range(KW)
+            ],
+            repeats,
+        )
+        col2im = median_ms(
+            lambda: kernels.col2im(
+                np.zeros(x.shape, np.float32), g2, kernel, PH * 2, PW * 2, (1, 1), (1, 1)
+            ),
+            repeats,
+        )
         parts["GEMM"] += col2im_gemms
         parts["col2im adds"] = max(col2im - col2im_gemms, 0.0)
         parts["elementwise"] += median_ms(scatter, repeats)
@@ -108,8 +129,7 @@ def profile(model, x, y, repeats):
     k1, b1, k2, b2, k3, b3 = model.get_weights()
     h1 = np.asarray(model.layers[1](model.layers[0](x)))
     totals = {}
-    for parts in (block_parts(x, k1, b1, False, repeats),
-                  block_parts(h1, k2, b2, True, repeats)):
+    for parts in (block_parts(x, k1, b1, False, repeats), block_parts(h1, k2, b2, True, repeats)):
         for name, ms in parts.items():
             totals[name] = totals.get(name, 0.0) + ms
     flat = np.asarray(model.layers[3](model.layers[2](h1))).reshape(BATCH, -1)
@@ -118,7 +138,8 @@ def profile(model, x, y, repeats):
     variables = model.trainable_weights
     grads = [np.zeros(v.shape, np.float32) for v in variables]
     totals["optimizer"] = median_ms(
-        lambda: model.optimizer.apply_gradients(zip(grads, variables)), repeats)
+        lambda: model.optimizer.apply_gradients(zip(grads, variables)), repeats
+    )
     totals["rest (see the module's docstring)"] = max(step - sum(totals.values()), 0.0)
     return step, totals
 

@@ -5,6 +5,7 @@ framework runs in its own subprocess, with the same data and model as benchmarks
 
     python benchmarks/time_to_accuracy.py [--target 0.99] [--max-epochs 15]
 """
+
 import argparse
 import json
 import sys
@@ -46,9 +47,12 @@ def main():
     args = parser.parse_args()
     if args.worker:
         return worker(args.worker, args.target, args.max_epochs)
-    results = seed_cnn.run_all(__file__, args.frameworks.split(","),
-                               ["--target", str(args.target), "--max-epochs",
-                                str(args.max_epochs)], 1)
+    results = seed_cnn.run_all(
+        __file__,
+        args.frameworks.split(","),
+        ["--target", str(args.target), "--max-epochs", str(args.max_epochs)],
+        1,
+    )
     print(f"\n| framework | seconds to {args.target} test accuracy | accuracy then |")
     print("|---|---|---|")
     for name, runs in results.items():

@@ -15,6 +15,7 @@ OpenBLAS tuning variables (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are removed from
 subprocesses' environment, so every framework runs the kernels OpenBLAS picks itself; the
 kernel and thread count numkeras's NumPy uses are printed first.
 """
+
 import argparse
 import json
 import math
@@ -31,10 +32,16 @@ UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 def mlp(keras, layers, s):
-    return keras.Sequential([
-        keras.Input((784,)), layers.Dense(s(512), activation="relu"), layers.Dropout(0.2),
-        layers.Dense(s(512), activation="relu"), layers.Dropout(0.2),
-        layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((784,)),
+            layers.Dense(s(512), activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(s(512), activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def resnet(keras, layers, s):
@@ -53,9 +60,15 @@ def resnet(keras, layers, s):
 
 def recurrent(cell):
     def build(keras, layers, s):
-        return keras.Sequential([
-            keras.Input((s(100),), "int32"), layers.Embedding(10000, s(64)),
-            getattr(layers, cell)(s(64)), layers.Dense(1, activation="sigmoid")])
+        return keras.Sequential(
+            [
+                keras.Input((s(100),), "int32"),
+                layers.Embedding(10000, s(64)),
+                getattr(layers, cell)(s(64)),
+                layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+
     return build
 
 
@@ -72,44 +85,73 @@ def transformer(keras, layers, s):
 
 
 def conv1d(keras, layers, s):
-    return keras.Sequential([
-        keras.Input((s(500), 3)), layers.Conv1D(s(64), 7, activation="relu"),
-        layers.Conv1D(s(64), 7), layers.BatchNormalization(), layers.Activation("relu"),
-        layers.GlobalAveragePooling1D(), layers.Dense(5, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((s(500), 3)),
+            layers.Conv1D(s(64), 7, activation="relu"),
+            layers.Conv1D(s(64), 7),
+            layers.BatchNormalization(),
+            layers.Activation("relu"),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(5, activation="softmax"),
+        ]
+    )
 
 
 def autoencoder(keras, layers, s):
-    return keras.Sequential([
-        keras.Input((s(28), s(28), 1)),
-        layers.Conv2D(s(32), 3, activation="relu", padding="same"),
-        layers.MaxPooling2D(2, padding="same"),
-        layers.Conv2D(s(32), 3, activation="relu", padding="same"),
-        layers.MaxPooling2D(2, padding="same"),
-        layers.Conv2DTranspose(s(32), 3, strides=2, activation="relu", padding="same"),
-        layers.Conv2DTranspose(s(32), 3, strides=2, activation="relu", padding="same"),
-        layers.Conv2D(1, 3, activation="sigmoid", padding="same")])
+    return keras.Sequential(
+        [
+            keras.Input((s(28), s(28), 1)),
+            layers.Conv2D(s(32), 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(2, padding="same"),
+            layers.Conv2D(s(32), 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(2, padding="same"),
+            layers.Conv2DTranspose(s(32), 3, strides=2, activation="relu", padding="same"),
+            layers.Conv2DTranspose(s(32), 3, strides=2, activation="relu", padding="same"),
+            layers.Conv2D(1, 3, activation="sigmoid", padding="same"),
+        ]
+    )
 
 
 def tutorial_cnn(keras, layers, s):
-    return keras.Sequential([
-        keras.Input((28, 28, 1)), layers.Conv2D(s(32), 3, activation="relu"),
-        layers.MaxPooling2D(2), layers.Conv2D(s(64), 3, activation="relu"),
-        layers.MaxPooling2D(2), layers.Flatten(), layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(s(32), 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(s(64), 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 # name: (description, builder, batch, targets: "classes:n", "binary" or "image")
 WORKLOADS = {
     "mlp": ("MLP 784-512-512-10, dropout", mlp, 128, "classes:10"),
-    "resnet": ("CIFAR-shaped ResNet, conv same + BN + relu + add, 2 blocks", resnet, 64,
-               "classes:10"),
+    "resnet": (
+        "CIFAR-shaped ResNet, conv same + BN + relu + add, 2 blocks",
+        resnet,
+        64,
+        "classes:10",
+    ),
     "lstm": ("Embedding(10000, 64) + LSTM(64), seq 100", recurrent("LSTM"), 64, "binary"),
     "gru": ("Embedding(10000, 64) + GRU(64), seq 100", recurrent("GRU"), 64, "binary"),
-    "transformer": ("Transformer block, MHA 4x32, LayerNorm, FFN 256, seq 64", transformer,
-                    32, "classes:2"),
+    "transformer": (
+        "Transformer block, MHA 4x32, LayerNorm, FFN 256, seq 64",
+        transformer,
+        32,
+        "classes:2",
+    ),
     "conv1d": ("Conv1D(64, 7) x2 + BatchNorm + GAP, length 500", conv1d, 64, "classes:5"),
-    "autoencoder": ("conv autoencoder, same pads + Conv2DTranspose stride 2", autoencoder, 128,
-                    "image"),
+    "autoencoder": (
+        "conv autoencoder, same pads + Conv2DTranspose stride 2",
+        autoencoder,
+        128,
+        "image",
+    ),
     "tutorial": ("tutorial CNN (MNIST-shaped)", tutorial_cnn, 128, "classes:10"),
 }
 
@@ -120,15 +162,18 @@ def import_framework(name):
         sys.path.insert(0, str(ROOT))
         import numkeras as keras
         from numkeras import layers
+
         return keras, layers
     os.environ["KERAS_BACKEND"] = name
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if name == "tensorflow":
         from tensorflow import keras
         from tensorflow.keras import layers
+
         return keras, layers
     import keras
     from keras import layers
+
     return keras, layers
 
 
@@ -137,8 +182,11 @@ def make_data(np, spec, batch, targets, steps):
     rng = np.random.default_rng(0)
     n = batch * steps
     shape, dtype = spec
-    x = (rng.integers(0, 10000, (n,) + shape).astype("int32") if "int" in dtype
-         else rng.random((n,) + shape, dtype="float32"))
+    x = (
+        rng.integers(0, 10000, (n,) + shape).astype("int32")
+        if "int" in dtype
+        else rng.random((n,) + shape, dtype="float32")
+    )
     if targets == "binary":
         y = rng.integers(0, 2, (n, 1)).astype("float32")
     elif targets == "image":
@@ -146,7 +194,8 @@ def make_data(np, spec, batch, targets, steps):
     else:
         y = rng.integers(0, int(targets.split(":")[1]), n)
     loss = {"binary": "binary_crossentropy", "image": "binary_crossentropy"}.get(
-        targets, "sparse_categorical_crossentropy")
+        targets, "sparse_categorical_crossentropy"
+    )
     return x, y, loss
 
 
@@ -184,8 +233,7 @@ def run_workload(framework, workload, steps, epochs, quick, auto_threads=False):
         def on_train_batch_end(self, batch, logs=None):
             ends[-1].append(time.perf_counter())
 
-    model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, shuffle=False,
-              callbacks=[Clock()])
+    model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, shuffle=False, callbacks=[Clock()])
     return [1000 * (b - a) for epoch in ends[1:] for a, b in zip(epoch, epoch[1:])]
 
 
@@ -197,15 +245,22 @@ def blas_report():
         return "threadpoolctl not installed"
     import numpy  # noqa: F401  (loads its BLAS)
 
-    return "; ".join(f"{i.get('internal_api')} {i.get('version')} kernel "
-                     f"{i.get('architecture', '?')}, {i.get('num_threads')} threads"
-                     for i in threadpool_info() if i.get("user_api") == "blas") or "none found"
+    return (
+        "; ".join(
+            f"{i.get('internal_api')} {i.get('version')} kernel "
+            f"{i.get('architecture', '?')}, {i.get('num_threads')} threads"
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        )
+        or "none found"
+    )
 
 
 def worker(args):
     if args.report_blas:
         sys.path.insert(0, str(ROOT))
         import numkeras  # noqa: F401  (its BLAS thread choice applies)
+
         print(json.dumps({"blas": blas_report()}))
         return 0
     if args.profile:
@@ -218,8 +273,9 @@ def worker(args):
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         return 0
-    times = run_workload(args.framework, args.worker, args.steps, args.epochs, args.quick,
-                         args.auto_threads)
+    times = run_workload(
+        args.framework, args.worker, args.steps, args.epochs, args.quick, args.auto_threads
+    )
     print(json.dumps({"ms": times}))
     return 0
 
@@ -230,8 +286,9 @@ def subprocess_env():
 
 
 def run(extra):
-    proc = subprocess.run([sys.executable, __file__, *extra], capture_output=True, text=True,
-                          env=subprocess_env())
+    proc = subprocess.run(
+        [sys.executable, __file__, *extra], capture_output=True, text=True, env=subprocess_env()
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode or not lines:
         reason = (proc.stderr.strip().splitlines() or ["failed"])[-1]
@@ -246,10 +303,12 @@ def main():
     parser.add_argument("--epochs", type=int, default=3, help="epochs, the first is warm-up")
     parser.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny shapes, 2 epochs of 2 steps, numkeras only")
-    parser.add_argument("--profile", metavar="WORKLOAD",
-                        help="print numkeras's cProfile for one workload")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny shapes, 2 epochs of 2 steps, numkeras only"
+    )
+    parser.add_argument(
+        "--profile", metavar="WORKLOAD", help="print numkeras's cProfile for one workload"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--framework", help=argparse.SUPPRESS)
     parser.add_argument("--report-blas", action="store_true", help=argparse.SUPPRESS)
@@ -260,11 +319,13 @@ def main():
     if args.worker or args.report_blas:
         return worker(args)
     flags = ["--steps", str(args.steps), "--epochs", str(args.epochs)] + (
-        ["--quick"] if args.quick else [])
+        ["--quick"] if args.quick else []
+    )
     if args.profile:
-        proc = subprocess.run([sys.executable, __file__, "--worker", args.profile, "--profile",
-                               args.profile,
-                               *flags], env=subprocess_env())
+        proc = subprocess.run(
+            [sys.executable, __file__, "--worker", args.profile, "--profile", args.profile, *flags],
+            env=subprocess_env(),
+        )
         return proc.returncode
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in WORKLOADS]
@@ -272,8 +333,10 @@ def main():
         parser.error(f"unknown workloads {unknown}; choose from {list(WORKLOADS)}")
     frameworks = args.frameworks.split(",")
     blas, _ = run(["--report-blas"])
-    print(f"numkeras's BLAS: {blas['blas'] if blas else 'unknown'}; {os.cpu_count()} cores; "
-          f"unset for the runs: {', '.join(UNSET)}")
+    print(
+        f"numkeras's BLAS: {blas['blas'] if blas else 'unknown'}; {os.cpu_count()} cores; "
+        f"unset for the runs: {', '.join(UNSET)}"
+    )
     times, skipped = {}, {}
     for _ in range(args.repeats):
         for name in names:
@@ -291,9 +354,11 @@ def main():
 
 def print_table(names, frameworks, times, args):
     median = {key: statistics.median(v) for key, v in times.items() if v}
-    print(f"\nTraining ms/step, medians of {args.repeats} alternating run(s) x "
-          f"{args.epochs - 1} timed epoch(s) x {args.steps} steps{' (quick shapes)' * args.quick}"
-          "\n")
+    print(
+        f"\nTraining ms/step, medians of {args.repeats} alternating run(s) x "
+        f"{args.epochs - 1} timed epoch(s) x {args.steps} steps{' (quick shapes)' * args.quick}"
+        "\n"
+    )
     print("| workload (batch) | " + " | ".join(frameworks) + " | numkeras / TF |")
     print("|---" * (len(frameworks) + 2) + "|")
     ratios = []

@@ -4,6 +4,7 @@ Run from the repository root: `python docs/screenshots.py` (needs matplotlib, pi
 playwright and Chromium at /usr/bin/chromium). Trains the tutorial CNN on 12,000 digits for
 2 epochs, draws a 7 on the demo page in headless Chromium, and saves palette PNGs.
 """
+
 import tempfile
 import threading
 
@@ -26,19 +27,33 @@ set_random_seed(0)
 (x, y), _ = mnist.load_data()
 model = cli.build_tutorial_model()
 model.compile("adam", loss="categorical_crossentropy", metrics=["accuracy"])
-history = model.fit(np.expand_dims(x[:12000] / 255, 3).astype("float32"),
-                    to_categorical(y[:12000]), batch_size=128, epochs=2, validation_split=0.1)
+history = model.fit(
+    np.expand_dims(x[:12000] / 255, 3).astype("float32"),
+    to_categorical(y[:12000]),
+    batch_size=128,
+    epochs=2,
+    validation_split=0.1,
+)
 plot_history(history, "docs/history.png")
 plot_model(model, "docs/model.png", show_shapes=True, show_layer_names=True, dpi=70)
 
 server = make_server(model, port=0)
 threading.Thread(target=server.serve_forever, daemon=True).start()
-args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+args = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 with sync_playwright() as p:
     browser = p.chromium.launch_persistent_context(
-        tempfile.mkdtemp(), executable_path="/usr/bin/chromium", args=args,
-        viewport={"width": 1000, "height": 560})
+        tempfile.mkdtemp(),
+        executable_path="/usr/bin/chromium",
+        args=args,
+        viewport={"width": 1000, "height": 560},
+    )
     page = browser.pages[0]
     page.goto(server.url)
     page.wait_for_selector("#summary tbody tr")

@@ -1,4 +1,5 @@
 """`python -m numkeras` is the `numkeras` command."""
+
 import sys
 
 from numkeras.cli import main

@@ -3,6 +3,7 @@
 The API census (tests/test_api_census.py) counts these as accounted for. A reason says why the
 name has no meaning on a single NumPy backend, never that it is simply not done yet.
 """
+
 _TORCH = "torch-backend only (nn.Module entry point)"
 _JIT = "jit_compile machinery; numkeras runs eagerly"
 _QUANT = "quantization, not supported"
@@ -34,19 +35,23 @@ EXCLUDED = {
     "keras.RematScope": _REMAT,
     "KerasTensor.ragged_rank": "TF ragged tensors, TF-only",
     "KerasTensor.row_splits_dtype": "TF ragged tensors, TF-only",
-    **_members(("Model", "Sequential"), {"export": _EXPORT,
-                                          "get_quantization_layer_structure": _QUANT}),
-    **_members(("Model", "Sequential", "Dense"), {
-        "forward": _TORCH,
-        "named_parameters": _TORCH,
-        "torch_params": _TORCH,
-        "supports_jit": _JIT,
-        "quantize": _QUANT,
-        "quantized_build": _QUANT,
-        "quantized_call": _QUANT,
-        "quantization_mode": _QUANT,
-        "rematerialized_call": _REMAT,
-    }),
+    **_members(
+        ("Model", "Sequential"), {"export": _EXPORT, "get_quantization_layer_structure": _QUANT}
+    ),
+    **_members(
+        ("Model", "Sequential", "Dense"),
+        {
+            "forward": _TORCH,
+            "named_parameters": _TORCH,
+            "torch_params": _TORCH,
+            "supports_jit": _JIT,
+            "quantize": _QUANT,
+            "quantized_build": _QUANT,
+            "quantized_call": _QUANT,
+            "quantization_mode": _QUANT,
+            "rematerialized_call": _REMAT,
+        },
+    ),
     "Model.jit_compile": _JIT,
     "Sequential.jit_compile": _JIT,
     "Dense.quantization_config": _QUANT,

@@ -1,5 +1,6 @@
 """Activation functions by name, as `Dense(..., activation="relu")` resolves them: the ops of
 `numkeras.ops`, or built from them (so gradients come from the ops' VJPs)."""
+
 from numkeras import ops
 
 
@@ -39,16 +40,38 @@ def mish(x):
 
 
 _ACTIVATIONS = {
-    "linear": linear, "relu": relu, "relu6": ops.relu6, "leaky_relu": leaky_relu, "elu": elu,
-    "selu": ops.selu, "gelu": gelu, "silu": ops.silu, "swish": ops.silu,
-    "sigmoid": ops.sigmoid, "hard_sigmoid": ops.hard_sigmoid, "tanh": ops.tanh,
-    "softplus": ops.softplus, "softsign": ops.softsign, "softmax": softmax,
-    "log_softmax": ops.log_softmax, "exponential": ops.exp, "celu": ops.celu, "glu": ops.glu,
-    "hard_tanh": ops.hard_tanh, "hard_shrink": ops.hard_shrink, "soft_shrink": ops.soft_shrink,
-    "tanh_shrink": ops.tanh_shrink, "sparse_plus": ops.sparse_plus,
-    "sparse_sigmoid": ops.sparse_sigmoid, "squareplus": ops.squareplus,
-    "threshold": ops.threshold, "log_sigmoid": ops.log_sigmoid, "hard_silu": ops.hard_silu,
-    "hard_swish": ops.hard_silu, "mish": mish, "sparsemax": ops.sparsemax,
+    "linear": linear,
+    "relu": relu,
+    "relu6": ops.relu6,
+    "leaky_relu": leaky_relu,
+    "elu": elu,
+    "selu": ops.selu,
+    "gelu": gelu,
+    "silu": ops.silu,
+    "swish": ops.silu,
+    "sigmoid": ops.sigmoid,
+    "hard_sigmoid": ops.hard_sigmoid,
+    "tanh": ops.tanh,
+    "softplus": ops.softplus,
+    "softsign": ops.softsign,
+    "softmax": softmax,
+    "log_softmax": ops.log_softmax,
+    "exponential": ops.exp,
+    "celu": ops.celu,
+    "glu": ops.glu,
+    "hard_tanh": ops.hard_tanh,
+    "hard_shrink": ops.hard_shrink,
+    "soft_shrink": ops.soft_shrink,
+    "tanh_shrink": ops.tanh_shrink,
+    "sparse_plus": ops.sparse_plus,
+    "sparse_sigmoid": ops.sparse_sigmoid,
+    "squareplus": ops.squareplus,
+    "threshold": ops.threshold,
+    "log_sigmoid": ops.log_sigmoid,
+    "hard_silu": ops.hard_silu,
+    "hard_swish": ops.hard_silu,
+    "mish": mish,
+    "sparsemax": ops.sparsemax,
 }
 _ALIASES = {"swish", "hard_swish"}  # Keras serializes these as silu and hard_silu
 globals().update({k: v for k, v in _ACTIVATIONS.items() if k not in globals()})

@@ -1,5 +1,6 @@
 """The `numkeras` command: `numkeras tutorial` runs the Keras MNIST tutorial end to end;
 `numkeras demo` serves a page to draw digits for a trained model."""
+
 import argparse
 import os
 import sys
@@ -87,8 +88,9 @@ def tutorial(args):
     model = build_tutorial_model()
     model.summary()
     model.compile("adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(x_train, y_train_cat, batch_size=args.batch_size, epochs=args.epochs,
-                        validation_split=0.1)
+    history = model.fit(
+        x_train, y_train_cat, batch_size=args.batch_size, epochs=args.epochs, validation_split=0.1
+    )
     loss, accuracy = model.evaluate(x_test, y_test_cat, verbose=0)
     print(f"Test loss: {loss:.4f}")
     print(f"Test accuracy: {accuracy:.4f}")
@@ -137,8 +139,10 @@ def demo(args):
     try:
         serve(model, args.host, args.port, open_browser=args.open)
     except OSError as e:
-        print(f"numkeras demo: cannot serve on {args.host}:{args.port}: {e.strerror or e}",
-              file=sys.stderr)
+        print(
+            f"numkeras demo: cannot serve on {args.host}:{args.port}: {e.strerror or e}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -166,28 +170,40 @@ def main(argv=None):
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     tut = sub.add_parser(
-        "tutorial", help="train the Keras MNIST tutorial CNN and report test accuracy",
+        "tutorial",
+        help="train the Keras MNIST tutorial CNN and report test accuracy",
         description="Run the classic Keras MNIST tutorial: load MNIST, build the CNN "
         "(34,826 parameters), train with a progress bar, evaluate, predict, save the model.",
     )
     tut.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
     tut.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
     tut.add_argument("--output", default=".", help="directory for the model and plots (default .)")
-    tut.add_argument("--train-samples", type=int, default=None,
-                     help="train on only the first N training images (for a quick look)")
+    tut.add_argument(
+        "--train-samples",
+        type=int,
+        default=None,
+        help="train on only the first N training images (for a quick look)",
+    )
     tut.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
     dem = sub.add_parser(
-        "demo", help="serve a local page: draw a digit, see the prediction and feature maps",
+        "demo",
+        help="serve a local page: draw a digit, see the prediction and feature maps",
         description="Serve a page where you draw a digit and see the model's input, its "
         "prediction, the probabilities, every convolution and pooling layer's feature maps and "
         "the model summary. Ctrl-C stops it.",
     )
-    dem.add_argument("model", nargs="?", default=None, metavar="MODEL.keras",
-                     help="a saved model (default: mnist_cnn.keras here, or train the tutorial "
-                     "CNN for one epoch and save it there)")
+    dem.add_argument(
+        "model",
+        nargs="?",
+        default=None,
+        metavar="MODEL.keras",
+        help="a saved model (default: mnist_cnn.keras here, or train the tutorial "
+        "CNN for one epoch and save it there)",
+    )
     dem.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    dem.add_argument("--port", type=int, default=8000,
-                     help="port (default 8000; 0 picks a free one)")
+    dem.add_argument(
+        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+    )
     dem.add_argument("--open", action="store_true", help="open the page in a web browser")
     args = parser.parse_args(argv)
     if args.command == "demo":

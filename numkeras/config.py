@@ -23,6 +23,7 @@ Traceback filtering, which Keras can switch on and off here, does not exist in n
 errors about arguments are raised from the public call itself and no frame is ever hidden,
 so `is_traceback_filtering_enabled()` is always False and the switches do nothing.
 """
+
 import os
 
 from numkeras.backend import backend
@@ -44,26 +45,47 @@ from numkeras.backend.io_utils import (
 )
 
 __all__ = [
-    "disable_flash_attention", "enable_flash_attention", "is_flash_attention_enabled",
-    "disable_interactive_logging", "dtype_policy", "enable_interactive_logging",
+    "disable_flash_attention",
+    "enable_flash_attention",
+    "is_flash_attention_enabled",
+    "disable_interactive_logging",
+    "dtype_policy",
+    "enable_interactive_logging",
     "set_dtype_policy",
-    "is_interactive_logging_enabled", "max_epochs", "max_steps_per_epoch", "set_max_epochs",
+    "is_interactive_logging_enabled",
+    "max_epochs",
+    "max_steps_per_epoch",
+    "set_max_epochs",
     "set_max_steps_per_epoch",
-    "backend", "blas_threads", "disable_traceback_filtering", "enable_unsafe_deserialization",
-    "enable_traceback_filtering", "epsilon",
-    "floatx", "image_data_format", "is_traceback_filtering_enabled", "nan_policy",
-    "set_blas_threads", "set_epsilon", "set_floatx", "set_image_data_format", "set_nan_policy",
-    "set_step_memory_reuse", "step_memory_reuse",
+    "backend",
+    "blas_threads",
+    "disable_traceback_filtering",
+    "enable_unsafe_deserialization",
+    "enable_traceback_filtering",
+    "epsilon",
+    "floatx",
+    "image_data_format",
+    "is_traceback_filtering_enabled",
+    "nan_policy",
+    "set_blas_threads",
+    "set_epsilon",
+    "set_floatx",
+    "set_image_data_format",
+    "set_nan_policy",
+    "set_step_memory_reuse",
+    "step_memory_reuse",
 ]
 
 NAN_POLICIES = ("raise", "warn")
 _state = {
     "nan_policy": "raise",
     # debugging caps on every fit (and every epoch of fit/evaluate/predict), as Keras's
-    "max_epochs": int(os.environ["KERAS_MAX_EPOCHS"]) if os.environ.get(
-        "KERAS_MAX_EPOCHS") else None,
-    "max_steps_per_epoch": int(os.environ["KERAS_MAX_STEPS_PER_EPOCH"]) if os.environ.get(
-        "KERAS_MAX_STEPS_PER_EPOCH") else None,
+    "max_epochs": int(os.environ["KERAS_MAX_EPOCHS"])
+    if os.environ.get("KERAS_MAX_EPOCHS")
+    else None,
+    "max_steps_per_epoch": int(os.environ["KERAS_MAX_STEPS_PER_EPOCH"])
+    if os.environ.get("KERAS_MAX_STEPS_PER_EPOCH")
+    else None,
 }
 
 

@@ -4,12 +4,22 @@ deques are nodes, everything else (None, arrays, strings, tensors) is a leaf.
 Dicts are walked in sorted key order so that flattening is deterministic; `OrderedDict`s keep
 their own order. Rebuilt dicts keep the key order of the structure they were built from.
 """
+
 import collections
 
 __all__ = [
-    "MAP_TO_NONE", "assert_same_paths", "assert_same_structure", "flatten", "flatten_with_path",
-    "is_nested", "lists_to_tuples", "map_shape_structure", "map_structure",
-    "map_structure_up_to", "pack_sequence_as", "traverse",
+    "MAP_TO_NONE",
+    "assert_same_paths",
+    "assert_same_structure",
+    "flatten",
+    "flatten_with_path",
+    "is_nested",
+    "lists_to_tuples",
+    "map_shape_structure",
+    "map_structure",
+    "map_structure_up_to",
+    "pack_sequence_as",
+    "traverse",
 ]
 
 _MAPPINGS = (dict, collections.OrderedDict, collections.defaultdict)
@@ -30,8 +40,9 @@ def is_nested(structure):
     >>> is_nested({"foo": 42}), is_nested(42), is_nested(None)
     (True, False, False)
     """
-    return type(structure) in _MAPPINGS or type(structure) in _SEQUENCES or (
-        _is_namedtuple(structure))
+    return (
+        type(structure) in _MAPPINGS or type(structure) in _SEQUENCES or (_is_namedtuple(structure))
+    )
 
 
 def _keys(structure):
@@ -43,7 +54,8 @@ def _keys(structure):
             return sorted(structure)
         except TypeError as error:
             raise TypeError(f"Dict keys must be sortable; received keys {list(structure)}.") from (
-                error)
+                error
+            )
     return range(len(structure))
 
 
@@ -89,9 +101,11 @@ def flatten_with_path(structure):
     """
     if not is_nested(structure):
         return [((), structure)]
-    return [((key, *path), leaf)
-            for key, child in zip(_keys(structure), _children(structure))
-            for path, leaf in flatten_with_path(child)]
+    return [
+        ((key, *path), leaf)
+        for key, child in zip(_keys(structure), _children(structure))
+        for path, leaf in flatten_with_path(child)
+    ]
 
 
 def _same_node(a, b):
@@ -111,7 +125,8 @@ def assert_same_structure(a, b, check_types=None):
     if is_nested(a) != is_nested(b) or (is_nested(a) and not _same_node(a, b)):
         raise ValueError(
             "The two structures don't have the same nested structure: "
-            f"received {_describe(a)} and {_describe(b)}.")
+            f"received {_describe(a)} and {_describe(b)}."
+        )
     if is_nested(a):
         for child_a, child_b in zip(_children(a), _children(b)):
             assert_same_structure(child_a, child_b)
@@ -133,7 +148,8 @@ def assert_same_paths(a, b):
         raise ValueError(
             "`a` and `b` don't have the same paths.\n"
             f"Paths in `a` missing in `b`: {sorted(a_paths - b_paths, key=str)}\n"
-            f"Paths in `b` missing in `a`: {sorted(b_paths - a_paths, key=str)}")
+            f"Paths in `b` missing in `a`: {sorted(b_paths - a_paths, key=str)}"
+        )
 
 
 def map_structure(func, *structures, none_is_leaf=True):
@@ -160,8 +176,10 @@ def _map(func, structures, none_is_leaf):
         return _rebuild(first, [_map(func, column, none_is_leaf) for column in columns])
     if first is None and not none_is_leaf:
         if any(s is not None for s in structures):
-            raise ValueError("Structure mismatch: some arguments are None, others are not; "
-                             f"received {structures}.")
+            raise ValueError(
+                "Structure mismatch: some arguments are None, others are not; "
+                f"received {structures}."
+            )
         return None
     return func(*structures)
 
@@ -181,10 +199,13 @@ def map_structure_up_to(shallow_structure, func, *structures):
         if not is_nested(s) or not _same_node(shallow_structure, s):
             raise ValueError(
                 "The structures don't have the same nested structure as `shallow_structure`: "
-                f"expected {_describe(shallow_structure)}, received {_describe(s)}.")
+                f"expected {_describe(shallow_structure)}, received {_describe(s)}."
+            )
     columns = zip(_children(shallow_structure), *(_children(s) for s in structures))
-    return _rebuild(shallow_structure,
-                    [map_structure_up_to(shallow, func, *parts) for shallow, *parts in columns])
+    return _rebuild(
+        shallow_structure,
+        [map_structure_up_to(shallow, func, *parts) for shallow, *parts in columns],
+    )
 
 
 def pack_sequence_as(structure, flat_sequence):
@@ -197,11 +218,13 @@ def pack_sequence_as(structure, flat_sequence):
         leaves = list(flat_sequence)
     except TypeError:
         raise TypeError(
-            f"`flat_sequence` must be iterable; received {type(flat_sequence).__name__}.") from None
+            f"`flat_sequence` must be iterable; received {type(flat_sequence).__name__}."
+        ) from None
     expected = len(flatten(structure))
     if len(leaves) != expected:
         raise ValueError(
-            f"`flat_sequence` has {len(leaves)} items but `structure` holds {expected} leaves.")
+            f"`flat_sequence` has {len(leaves)} items but `structure` holds {expected} leaves."
+        )
     leaves.reverse()
     return _pack(structure, leaves)
 

@@ -4,6 +4,7 @@ The oracles (PyTorch, real Keras 3 on its torch backend) are optional: a test as
 through the `torch` and `keras` fixtures, which skip it cleanly when the oracle is absent, and
 such a test is marked `oracle` so `pytest -m "not oracle"` runs the dependency-free part.
 """
+
 import os
 import warnings
 

@@ -9,6 +9,7 @@ both ways: a Keras name in none of the three fails, and so does a listed name nu
     python tests/test_api_census.py                  # the markdown coverage table
     python tests/test_api_census.py --write-missing  # regenerate the to-do list
 """
+
 import importlib
 import os
 import sys
@@ -22,10 +23,30 @@ MAX_EXCLUDED = 0.08  # exclusions stay under this share of Keras's names
 
 # (label, module path under `keras` / `numkeras`); "" is the top-level package
 NAMESPACES = [
-    "", "ops", "ops.numpy", "ops.nn", "ops.linalg", "ops.image", "layers", "activations",
-    "initializers", "regularizers", "constraints", "losses", "metrics", "optimizers",
-    "optimizers.schedules", "callbacks", "utils", "saving", "models", "random", "config",
-    "datasets", "tree", "backend",
+    "",
+    "ops",
+    "ops.numpy",
+    "ops.nn",
+    "ops.linalg",
+    "ops.image",
+    "layers",
+    "activations",
+    "initializers",
+    "regularizers",
+    "constraints",
+    "losses",
+    "metrics",
+    "optimizers",
+    "optimizers.schedules",
+    "callbacks",
+    "utils",
+    "saving",
+    "models",
+    "random",
+    "config",
+    "datasets",
+    "tree",
+    "backend",
 ]
 PRIVATE = {"src"}  # keras.src is Keras's implementation package, not API
 
@@ -76,8 +97,9 @@ def _backend_inherited(obj):
 
     if not isinstance(obj, torch.nn.Module):
         return set()
-    keras_defined = {n for cls in type(obj).__mro__ if cls.__module__.startswith("keras")
-                     for n in vars(cls)}
+    keras_defined = {
+        n for cls in type(obj).__mro__ if cls.__module__.startswith("keras") for n in vars(cls)
+    }
     return set(_public(torch.nn.Module())) - keras_defined
 
 
@@ -126,8 +148,9 @@ def read_missing():
 
 
 def still_missing(groups, excluded):
-    return [n for names in groups.values() for n, present in names
-            if not present and n not in excluded]
+    return [
+        n for names in groups.values() for n, present in names if not present and n not in excluded
+    ]
 
 
 def write_missing(groups, excluded):
@@ -142,8 +165,10 @@ def write_missing(groups, excluded):
 
 def table(groups, excluded):
     """Markdown: per namespace, Keras's name count and how many numkeras has, excludes, lacks."""
-    rows = ["| namespace | Keras names | present | excluded | missing | coverage |",
-            "|---|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| namespace | Keras names | present | excluded | missing | coverage |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     totals = [0, 0, 0, 0]
     for label, names in groups.items():
         present = sum(p for _, p in names)

@@ -1,4 +1,5 @@
 """The benchmark scripts still run (tiny settings): they are how speed claims get reproduced."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -10,15 +11,28 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def run(script, *args):
-    out = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True,
-                         text=True, timeout=300, check=True)
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return out.stdout
 
 
 def test_step_profile_prints_every_part():
     out = run("step_profile.py", "--no-scaling", "--repeats", "2")
-    for part in ("GEMM", "pooling", "col2im adds", "elementwise", "im2col", "optimizer",
-                 "rest", "Fixed cost per step"):
+    for part in (
+        "GEMM",
+        "pooling",
+        "col2im adds",
+        "elementwise",
+        "im2col",
+        "optimizer",
+        "rest",
+        "Fixed cost per step",
+    ):
         assert part in out, out
 
 

@@ -24,6 +24,7 @@ A module's tier is that of its longest listed prefix. Imports inside functions c
 lazy import is a dependency all the same. `KNOWN` lists the upward imports that remain, each with
 why; the test fails on a new one and on one that has gone (so the list only shrinks).
 """
+
 import ast
 from pathlib import Path
 
@@ -32,8 +33,16 @@ TIERS = [
     ["tree", "backend", "kernels", "_api_exclusions"],
     ["config", "engine", "dtype_policies"],
     ["ops", "random"],
-    ["activations", "initializers", "constraints", "regularizers", "metrics.metric",
-     "saving.serialization", "saving.object_registration", "saving.compile_config"],
+    [
+        "activations",
+        "initializers",
+        "constraints",
+        "regularizers",
+        "metrics.metric",
+        "saving.serialization",
+        "saving.object_registration",
+        "saving.compile_config",
+    ],
     ["layers"],
     ["losses", "optimizers"],
     ["metrics"],
@@ -103,8 +112,11 @@ def upward_imports():
 
 
 def test_every_module_has_a_tier():
-    untiered = [module_name(p) for p in ROOT.rglob("*.py")
-                if tier(module_name(p)) is None and module_name(p) != "numkeras"]
+    untiered = [
+        module_name(p)
+        for p in ROOT.rglob("*.py")
+        if tier(module_name(p)) is None and module_name(p) != "numkeras"
+    ]
     assert untiered == []
 
 
@@ -113,5 +125,6 @@ def test_no_module_imports_one_above_it():
     new = {edge: lines for edge, lines in found.items() if edge not in KNOWN}
     gone = sorted(edge for edge in KNOWN if edge not in found)
     assert not new, "upward imports (module -> module: lines):\n" + "\n".join(
-        f"{a} -> {b}: {lines}" for (a, b), lines in sorted(new.items()))
+        f"{a} -> {b}: {lines}" for (a, b), lines in sorted(new.items())
+    )
     assert not gone, f"no longer imported, remove from KNOWN: {gone}"

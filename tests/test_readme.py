@@ -1,4 +1,5 @@
 """The README's first code block is the whole tutorial program, and it runs."""
+
 import os
 import re
 
@@ -20,8 +21,9 @@ def test_readme_tutorial_program_runs(monkeypatch, tmp_path, capsys):
     assert "..." not in code  # the whole program, nothing left out
     assert code.count("epochs=10") == 1
     (x, y), (xt, yt) = mnist.load_data()
-    monkeypatch.setattr(mnist, "load_data", lambda *a, **k: ((x[:256], y[:256]),
-                                                             (xt[:50], yt[:50])))
+    monkeypatch.setattr(
+        mnist, "load_data", lambda *a, **k: ((x[:256], y[:256]), (xt[:50], yt[:50]))
+    )
     monkeypatch.chdir(tmp_path)
     namespace = {}
     exec(compile(code.replace("epochs=10", "epochs=1"), README, "exec"), namespace)

@@ -1,6 +1,7 @@
 """`numkeras.utils.set_random_seed` makes runs bit-for-bit repeatable, in one process and across
 processes: weight initialisation, shuffling, dropout, noise layers and `validation_split`.
 Without a seed, runs differ."""
+
 import hashlib
 import os
 import subprocess
@@ -42,8 +43,16 @@ print(digest.hexdigest(), history.history["val_loss"])
 def run_in_subprocesses(*seeds):
     """Run SCRIPT once per seed, all at once, each in a fresh interpreter (its own hash seed)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
-    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, str(seed)], env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for seed in seeds]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, str(seed)],
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for seed in seeds
+    ]
     outputs = []
     for proc in procs:
         out, err = proc.communicate(timeout=240)
@@ -67,10 +76,12 @@ def weights_hash(model):
 
 
 RANDOM_LAYERS = [
-    layers.Dropout(0.5), layers.GaussianNoise(0.3), layers.GaussianDropout(0.3),
-    layers.SpatialDropout1D(0.3), layers.Dense(6), layers.LSTM(3, dropout=0.2,
-                                                                recurrent_dropout=0.2,
-                                                                return_sequences=True),
+    layers.Dropout(0.5),
+    layers.GaussianNoise(0.3),
+    layers.GaussianDropout(0.3),
+    layers.SpatialDropout1D(0.3),
+    layers.Dense(6),
+    layers.LSTM(3, dropout=0.2, recurrent_dropout=0.2, return_sequences=True),
 ]
 
 
@@ -80,9 +91,14 @@ def train(make_layer, seed=None, shuffle=True):
         numkeras.utils.set_random_seed(seed)
     x = np.linspace(-1, 1, 40 * 5 * 3, dtype="float32").reshape(40, 5, 3)
     y = (x.sum((1, 2)) > 0).astype("float32")[:, None]
-    model = numkeras.Sequential([
-        layers.Input((5, 3)), make_layer(), layers.Flatten(),
-        layers.Dense(1, activation="sigmoid")])
+    model = numkeras.Sequential(
+        [
+            layers.Input((5, 3)),
+            make_layer(),
+            layers.Flatten(),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile("adam", "binary_crossentropy")
     model.fit(x, y, batch_size=8, epochs=2, shuffle=shuffle, validation_split=0.2, verbose=0)
     return weights_hash(model)
@@ -91,7 +107,8 @@ def train(make_layer, seed=None, shuffle=True):
 @pytest.mark.parametrize("layer", RANDOM_LAYERS, ids=lambda la: type(la).__name__)
 def test_each_source_of_randomness_repeats_with_a_seed_and_varies_without(layer):
     make = lambda: type(layer).from_config(
-        {k: v for k, v in layer.get_config().items() if k != "name"})
+        {k: v for k, v in layer.get_config().items() if k != "name"}
+    )
     assert train(make, seed=5) == train(make, seed=5)
     assert train(make, seed=5) != train(make, seed=6)
     assert train(make) != train(make)  # unseeded: the global generator moves on

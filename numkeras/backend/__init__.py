@@ -1,4 +1,5 @@
 """`numkeras.backend`: global settings and session state (`clear_session`, `floatx`, ...)."""
+
 import gc
 
 from numkeras.backend import dtype_policies, naming
@@ -18,9 +19,21 @@ from numkeras.backend.dtypes import (
 )
 
 __all__ = [
-    "get_uid", "is_float_dtype", "is_int_dtype", "is_keras_tensor", "result_type",
-    "standardize_dtype", "backend", "clear_session", "epsilon", "floatx", "image_data_format",
-    "naming", "set_epsilon", "set_floatx", "set_image_data_format",
+    "get_uid",
+    "is_float_dtype",
+    "is_int_dtype",
+    "is_keras_tensor",
+    "result_type",
+    "standardize_dtype",
+    "backend",
+    "clear_session",
+    "epsilon",
+    "floatx",
+    "image_data_format",
+    "naming",
+    "set_epsilon",
+    "set_floatx",
+    "set_image_data_format",
 ]
 
 
@@ -45,8 +58,10 @@ def get_uid(prefix=""):
 def is_keras_tensor(x):
     """Whether `x` is a symbolic KerasTensor (a functional model's input or layer output);
     known by its class, as the backend sits below the layers that define it."""
-    return any(c.__name__ == "KerasTensor" and c.__module__.startswith("numkeras.")
-               for c in type(x).__mro__)
+    return any(
+        c.__name__ == "KerasTensor" and c.__module__.startswith("numkeras.")
+        for c in type(x).__mro__
+    )
 
 
 def clear_session(free_memory=True):

@@ -11,6 +11,7 @@ This is a setting, on by default: `numkeras.config.set_step_memory_reuse(False)`
 first `fit`, `evaluate` or `predict` leaves glibc's defaults alone. It is applied once per
 process when the first of those starts (importing numkeras changes nothing), and stays.
 """
+
 import ctypes
 import os
 import platform
@@ -31,7 +32,8 @@ def keep_step_memory():
     except (OSError, AttributeError):
         return False
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
-        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    )
 
 
 _state = {"reuse": True, "applied": False}

@@ -18,6 +18,7 @@ follows the load would break `set_random_seed`'s bit-for-bit repeatability: afte
 until `set_blas_threads` says otherwise (`set_blas_threads(None)`: by load again). The threads
 are set through threadpoolctl when installed, else through OpenBLAS's `openblas_set_num_threads`.
 """
+
 import ctypes
 import os
 import time
@@ -26,11 +27,21 @@ ENV_OVERRIDES = ("NUMKERAS_BLAS_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREA
 REFRESH_SECONDS = 1.0
 FRESH_WINDOW_SECONDS = 0.05  # the process's first look at the load: a short window
 MIN_WINDOW_SECONDS = 0.1  # shorter windows hold too few clock ticks to measure a load
-OPENBLAS_SETTERS = ("openblas_set_num_threads", "openblas_set_num_threads64_",
-                    "scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads")
+OPENBLAS_SETTERS = (
+    "openblas_set_num_threads",
+    "openblas_set_num_threads64_",
+    "scipy_openblas_set_num_threads64_",
+    "scipy_openblas_set_num_threads",
+)
 
-_state = {"seeded": False, "fixed": None, "applied": None, "sample": None, "checked": 0.0,
-          "setter": None}
+_state = {
+    "seeded": False,
+    "fixed": None,
+    "applied": None,
+    "sample": None,
+    "checked": 0.0,
+    "setter": None,
+}
 
 
 def choose_threads(cores, other_load):
@@ -124,8 +135,9 @@ def env_threads():
         try:
             return max(1, int(value))
         except ValueError:
-            raise ValueError(f"NUMKERAS_BLAS_THREADS must be a positive integer, got {value!r}.") \
-                from None
+            raise ValueError(
+                f"NUMKERAS_BLAS_THREADS must be a positive integer, got {value!r}."
+            ) from None
     if any(os.environ.get(name, "").strip() for name in ENV_OVERRIDES[1:]):
         return "external"
     return None
@@ -168,8 +180,11 @@ def refresh(during_fit=False):
         n = usable_cores()
     if n is None:
         sample = _state["sample"]
-        if sample is not None and now - sample[0] < MIN_WINDOW_SECONDS \
-                and _state["applied"] is not None:
+        if (
+            sample is not None
+            and now - sample[0] < MIN_WINDOW_SECONDS
+            and _state["applied"] is not None
+        ):
             return _state["applied"]  # too soon after the last look to measure anything
         load, _state["sample"] = other_load(sample)
         n = choose_threads(usable_cores(), load)

@@ -1,7 +1,11 @@
 """Global Keras settings: default float type, fuzz factor and image data format."""
 
 __all__ = [
-    "epsilon", "floatx", "image_data_format", "set_epsilon", "set_floatx",
+    "epsilon",
+    "floatx",
+    "image_data_format",
+    "set_epsilon",
+    "set_floatx",
     "set_image_data_format",
 ]
 

@@ -5,6 +5,7 @@ Mixed precision ("mixed_float16", "mixed_bfloat16") is not offered: numkeras lay
 in their variables' dtype (there is no autocasting), and NumPy has neither bfloat16 nor fast
 float16 kernels. Quantized policies (int8, float8, GPTQ, AWQ) are not offered either.
 """
+
 from numkeras.backend.config import floatx
 from numkeras.backend.dtypes import is_float_dtype, standardize_dtype
 
@@ -28,12 +29,15 @@ class DTypePolicy:
         if name is None:
             name = dtype_policy().name
         if not isinstance(name, str):
-            raise TypeError(f"'name' must be a string, such as 'mixed_float16'. Received: "
-                            f"name={name} (of type {type(name)})")
+            raise TypeError(
+                f"'name' must be a string, such as 'mixed_float16'. Received: "
+                f"name={name} (of type {type(name)})"
+            )
         if name.startswith("mixed_"):
             raise ValueError(
                 f"numkeras doesn't support the mixed precision policy {name!r}: its layers "
-                "compute in their variables' dtype. Use 'float32' or 'float64'.")
+                "compute in their variables' dtype. Use 'float32' or 'float64'."
+            )
         try:
             valid = is_float_dtype(name) and name != "bfloat16"
         except ValueError:
@@ -41,7 +45,8 @@ class DTypePolicy:
         if not valid:
             raise ValueError(
                 f"Cannot convert '{name}' to a DTypePolicy. Valid policies are the name of a "
-                "float dtype such as 'float32' or 'float64'.")
+                "float dtype such as 'float32' or 'float64'."
+            )
         self._name = standardize_dtype(name)
 
     @property
@@ -89,7 +94,8 @@ def set_dtype_policy(policy):
         raise ValueError(
             "Invalid `policy` argument. Expected the string name of a policy (such as "
             f"'float64') or a `DTypePolicy` instance. Received: policy={policy} "
-            f"(of type {type(policy)})")
+            f"(of type {type(policy)})"
+        )
     _global["policy"] = policy
 
 
@@ -99,8 +105,12 @@ def dtype_policy():
 
 
 def serialize(policy):
-    return {"module": "keras", "class_name": "DTypePolicy", "config": policy.get_config(),
-            "registered_name": None}
+    return {
+        "module": "keras",
+        "class_name": "DTypePolicy",
+        "config": policy.get_config(),
+        "registered_name": None,
+    }
 
 
 def deserialize(config, custom_objects=None):
@@ -120,5 +130,7 @@ def get(identifier):
         return deserialize(identifier)
     if isinstance(identifier, str):
         return DTypePolicy(identifier)
-    raise ValueError(f"Cannot interpret `dtype` argument. Expected a string or an instance of "
-                     f"DTypePolicy. Received: dtype={identifier}")
+    raise ValueError(
+        f"Cannot interpret `dtype` argument. Expected a string or an instance of "
+        f"DTypePolicy. Received: dtype={identifier}"
+    )

@@ -1,13 +1,37 @@
 """Dtype names as Keras standardizes them, and the dtype of mixed operands."""
+
 import numpy as np
 
 from numkeras.backend.config import floatx
 
-ALLOWED_DTYPES = ("float16", "float32", "float64", "uint8", "uint16", "uint32", "uint64",
-                  "int8", "int16", "int32", "int64", "bfloat16", "bool", "string", "float8_e4m3fn",
-                  "float8_e5m2", "complex64", "complex128")
-PYTHON_DTYPES = {bool: "bool", int: "int32", float: "float32", str: "string", "int": "int32",
-                 complex: "complex64"}
+ALLOWED_DTYPES = (
+    "float16",
+    "float32",
+    "float64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "bfloat16",
+    "bool",
+    "string",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "complex64",
+    "complex128",
+)
+PYTHON_DTYPES = {
+    bool: "bool",
+    int: "int32",
+    float: "float32",
+    str: "string",
+    "int": "int32",
+    complex: "complex64",
+}
 
 
 def standardize_dtype(dtype):

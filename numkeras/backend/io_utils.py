@@ -1,5 +1,6 @@
 """Where numkeras's messages go: stdout (interactive logging, the default) or the
 `numkeras` Python logger, switched as Keras's `keras.config.*_interactive_logging`."""
+
 import logging
 import sys
 

@@ -3,6 +3,7 @@
 Keras keeps one counter per base name for the whole process, so a second model built in the
 same session gets `sequential_1`, `dense_1`, and so on; `clear_session()` starts them over.
 """
+
 import collections
 import re
 

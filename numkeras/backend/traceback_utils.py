@@ -8,6 +8,7 @@ argument-checking part of a public call is wrapped (never the training loop), on
 exact exception types and only when numkeras itself raised them (an error from NumPy keeps its
 whole traceback), and no frame is ever filtered out of any other traceback.
 """
+
 import os
 import sys
 import warnings

@@ -1,4 +1,5 @@
 """`numkeras.callbacks`: hooks into training (History, EarlyStopping, ModelCheckpoint, ...)."""
+
 from numkeras.callbacks.backup_and_restore import BackupAndRestore
 from numkeras.callbacks.callback import Callback
 from numkeras.callbacks.callback_list import CallbackList
@@ -16,7 +17,19 @@ from numkeras.callbacks.tensorboard import TensorBoard
 from numkeras.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
-    "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
-    "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger",
-    "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
+    "BackupAndRestore",
+    "CSVLogger",
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "ProgbarLogger",
+    "ReduceLROnPlateau",
+    "RemoteMonitor",
+    "SwapEMAWeights",
+    "TensorBoard",
+    "TerminateOnNaN",
 ]

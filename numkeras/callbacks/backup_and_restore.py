@@ -7,6 +7,7 @@ shuffles the data; each layer's `SeedGenerator`, e.g. Dropout masks; Python's `r
 NumPy's legacy global generator). Restoring all of it makes a resumed run, seeded with
 `numkeras.utils.set_random_seed` as the first one was, end with bit-identical weights.
 """
+
 import contextlib
 import json
 import os
@@ -45,8 +46,7 @@ def load_training_state(model, path):
     count = lambda prefix: sum(key.startswith(prefix) for key in arrays)
     _expect(count("weights_"), len(model.weights), "weights", model)
     generators = random_lib.seed_generators(model)
-    _expect(len(meta["rng"]["layers"]), len(generators), "SeedGenerator states",
-            model)
+    _expect(len(meta["rng"]["layers"]), len(generators), "SeedGenerator states", model)
     pairs = [(v, arrays[f"weights_{i}"]) for i, v in enumerate(model.weights)]
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and count("optimizer_"):
@@ -56,17 +56,20 @@ def load_training_state(model, path):
         pairs += [(v, arrays[f"optimizer_{i}"]) for i, v in enumerate(optimizer.variables)]
     for variable, value in pairs:
         if tuple(value.shape) != tuple(variable.shape):
-            raise ValueError(f"The backup's value for {variable.path} has shape "
-                             f"{value.shape}, but the variable has "
-                             f"shape {variable.shape}: it is not the model that was backed up.")
+            raise ValueError(
+                f"The backup's value for {variable.path} has shape "
+                f"{value.shape}, but the variable has "
+                f"shape {variable.shape}: it is not the model that was backed up."
+            )
     values = [(variable, np.asarray(value, variable.data.dtype)) for variable, value in pairs]
     current = random_lib.get_generator_states(generators)
     try:
         random_lib.set_generator_states(meta["rng"], generators)
     except (TypeError, ValueError, KeyError, IndexError) as e:
         random_lib.set_generator_states(current, generators)
-        raise ValueError(f"The backup's random generator states are malformed ({e}); "
-                         "nothing was restored.") from e
+        raise ValueError(
+            f"The backup's random generator states are malformed ({e}); nothing was restored."
+        ) from e
     for variable, value in values:
         variable.assign(value)
     return meta
@@ -74,8 +77,10 @@ def load_training_state(model, path):
 
 def _expect(saved, expected, what, model):
     if saved != expected:
-        raise ValueError(f"The backup holds {saved} {what}, but model '{model.name}' has "
-                         f"{expected}: it is not the model that was backed up.")
+        raise ValueError(
+            f"The backup holds {saved} {what}, but model '{model.name}' has "
+            f"{expected}: it is not the model that was backed up."
+        )
 
 
 class BackupAndRestore(Callback):
@@ -104,16 +109,20 @@ class BackupAndRestore(Callback):
 
     chief_only = True  # writes files or prints
 
-    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
-                 delete_checkpoint=True):
+    def __init__(
+        self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True
+    ):
         super().__init__()
         if not backup_dir:
             raise ValueError("Empty `backup_dir` argument passed")
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
-                                     or save_freq < 1):
-            raise ValueError("Invalid value for argument `save_freq`. Received: "
-                             f"save_freq={save_freq}. Expected either 'epoch' or an integer "
-                             "value >= 1.")
+        if save_freq != "epoch" and (
+            isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1
+        ):
+            raise ValueError(
+                "Invalid value for argument `save_freq`. Received: "
+                f"save_freq={save_freq}. Expected either 'epoch' or an integer "
+                "value >= 1."
+            )
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.double_checkpoint = double_checkpoint
@@ -136,9 +145,11 @@ class BackupAndRestore(Callback):
         if not os.path.exists(path):
             return
         if not self.model.built:
-            raise ValueError("To use the BackupAndRestore callback, your model must be built "
-                             f"before you call `fit()`. Model {self.model.name} is unbuilt. "
-                             "You can build it beforehand by calling it on a batch of data.")
+            raise ValueError(
+                "To use the BackupAndRestore callback, your model must be built "
+                f"before you call `fit()`. Model {self.model.name} is unbuilt. "
+                "You can build it beforehand by calling it on a batch of data."
+            )
         meta = load_training_state(self.model, path)
         self._current_epoch = meta["epoch"]
         self.model._initial_epoch = meta["epoch"]

@@ -1,4 +1,5 @@
 """Callback: the hooks `fit`, `evaluate` and `predict` call, with `self.model` set."""
+
 import numbers
 
 
@@ -88,10 +89,20 @@ class Callback:
 
 
 _HOOKS = [
-    "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_test_begin",
-    "on_test_end", "on_predict_begin", "on_predict_end", "on_train_batch_begin",
-    "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
-    "on_predict_batch_begin", "on_predict_batch_end",
+    "on_train_begin",
+    "on_train_end",
+    "on_epoch_begin",
+    "on_epoch_end",
+    "on_test_begin",
+    "on_test_end",
+    "on_predict_begin",
+    "on_predict_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
 ]
 
 
@@ -100,6 +111,8 @@ def check_argument(callback, name, value, integer=True, minimum=0):
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind) or not value >= minimum:
         what = "an integer" if integer else "a number"
-        raise ValueError(f"{type(callback).__name__}: `{name}` must be {what} >= {minimum}, "
-                         f"received {name}={value!r}.")
+        raise ValueError(
+            f"{type(callback).__name__}: `{name}` must be {what} >= {minimum}, "
+            f"received {name}={value!r}."
+        )
     return value

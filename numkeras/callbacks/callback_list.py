@@ -1,4 +1,5 @@
 """CallbackList: fan each hook out to the user's callbacks plus History and the progress bar."""
+
 from numkeras.backend import process
 from numkeras.callbacks.callback import _HOOKS, Callback
 from numkeras.callbacks.history import History
@@ -29,8 +30,7 @@ class CallbackList(Callback):
     [3, 3]
     """
 
-    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
-                 **params):
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
         super().__init__()
         callbacks = flatten(callbacks) if callbacks is not None else []
         for cb in callbacks:
@@ -71,7 +71,7 @@ class CallbackList(Callback):
             try:
                 cb.on_epoch_end(epoch, logs)
             except BaseException:
-                for later in self.callbacks[i + 1:]:
+                for later in self.callbacks[i + 1 :]:
                     if isinstance(later, History):
                         later.on_epoch_end(epoch, logs)
                 raise
@@ -81,16 +81,19 @@ def _fan_out(name):
     # as Keras calls them: `on_*_batch_*(batch, logs=logs)`, `on_epoch_*(epoch, logs)`,
     # `on_*_begin/end(logs)`; logs are always a dict (a new one when None is given)
     if "batch" in name:
+
         def hook(self, batch, logs=None):
             logs = {} if logs is None else logs
             for cb in self.callbacks:
                 getattr(cb, name)(batch, logs=logs)
     elif "epoch" in name:
+
         def hook(self, epoch, logs=None):
             logs = {} if logs is None else logs
             for cb in self.callbacks:
                 getattr(cb, name)(epoch, logs)
     else:
+
         def hook(self, logs=None):
             logs = {} if logs is None else logs
             for cb in self.callbacks:
@@ -104,4 +107,3 @@ def _fan_out(name):
 for _hook in _HOOKS + ["on_batch_begin", "on_batch_end"]:
     if _hook not in vars(CallbackList):  # hooks the class defines itself stay
         setattr(CallbackList, _hook, _fan_out(_hook))
-

@@ -1,4 +1,5 @@
 """CSVLogger: one CSV row per epoch, the file replaced atomically after each epoch."""
+
 import collections
 import csv
 import io
@@ -14,7 +15,8 @@ def _csv_value(value):
     if isinstance(value, str):
         return value
     if isinstance(value, collections.abc.Iterable) and not (
-            isinstance(value, np.ndarray) and value.ndim == 0):
+        isinstance(value, np.ndarray) and value.ndim == 0
+    ):
         return f'"[{", ".join(map(str, value))}]"'
     return value
 
@@ -48,8 +50,10 @@ class CSVLogger(Callback):
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         if not isinstance(separator, str) or len(separator) != 1:
-            raise ValueError("CSVLogger: `separator` must be a 1-character string such as ',' "
-                             f"or '\\t', received separator={separator!r}.")
+            raise ValueError(
+                "CSVLogger: `separator` must be a 1-character string such as ',' "
+                f"or '\\t', received separator={separator!r}."
+            )
         self.sep = separator
         self.filename = os.fspath(filename)
         self.append = append

@@ -1,4 +1,5 @@
 """EarlyStopping: end `fit` when a monitored metric stops improving."""
+
 import warnings
 
 from numkeras.backend import io_utils
@@ -36,8 +37,17 @@ class EarlyStopping(MonitorCallback):
     (True, 3, 0.5)
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
-                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+        start_from_epoch=0,
+    ):
         super().__init__(monitor, mode, min_delta=min_delta)
         self.patience = check_argument(self, "patience", patience)
         check_argument(self, "start_from_epoch", start_from_epoch)
@@ -86,15 +96,19 @@ class EarlyStopping(MonitorCallback):
             io_utils.print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                io_utils.print_msg("Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
+                io_utils.print_msg(
+                    "Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
             self.model.set_weights(self.best_weights)
 
     def get_monitor_value(self, logs):
         logs = logs or {}
         value = logs.get(self.monitor)
         if value is None:
-            warnings.warn(f"Early stopping conditioned on metric `{self.monitor}` which is not "
-                          f"available. Available metrics are: {','.join(list(logs.keys()))}",
-                          stacklevel=2)
+            warnings.warn(
+                f"Early stopping conditioned on metric `{self.monitor}` which is not "
+                f"available. Available metrics are: {','.join(list(logs.keys()))}",
+                stacklevel=2,
+            )
         return value

@@ -5,6 +5,7 @@ The field numbers are those of tensorflow/core/util/event.proto, summary.proto, 
 and tensor_shape.proto; a record is `len (uint64) | masked crc32c(len) | data | masked
 crc32c(data)`, all little-endian.
 """
+
 import itertools
 import os
 import socket
@@ -49,8 +50,12 @@ def masked_crc32c(data):
 def tfrecord(data):
     """`data` framed as one TFRecord."""
     length = struct.pack("<Q", len(data))
-    return (length + struct.pack("<I", masked_crc32c(length)) + data
-            + struct.pack("<I", masked_crc32c(data)))
+    return (
+        length
+        + struct.pack("<I", masked_crc32c(length))
+        + data
+        + struct.pack("<I", masked_crc32c(data))
+    )
 
 
 # --- protobuf wire format ----------------------------------------------------------------------
@@ -120,8 +125,10 @@ class EventFileWriter:
     def __init__(self, logdir):
         os.makedirs(logdir, exist_ok=True)
         now = time.time()
-        name = (f"events.out.tfevents.{int(now):010d}.{socket.gethostname()}.{os.getpid()}."
-                f"{next(_file_counter)}.v2")
+        name = (
+            f"events.out.tfevents.{int(now):010d}.{socket.gethostname()}.{os.getpid()}."
+            f"{next(_file_counter)}.v2"
+        )
         self.path = os.path.join(logdir, name)
         self._pending = []
         with open(self.path, "wb") as f:

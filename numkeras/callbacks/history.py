@@ -1,4 +1,5 @@
 """History: the per-epoch logs of `fit`, returned by it and kept as `model.history`."""
+
 from numkeras.callbacks.callback import Callback
 
 

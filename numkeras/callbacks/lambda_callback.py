@@ -1,4 +1,5 @@
 """LambdaCallback: a callback built from plain functions."""
+
 from numkeras.callbacks.callback import Callback
 
 
@@ -24,18 +25,32 @@ class LambdaCallback(Callback):
     [2]
     """
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
-                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None,
-                 **kwargs):
+    def __init__(
+        self,
+        on_epoch_begin=None,
+        on_epoch_end=None,
+        on_train_begin=None,
+        on_train_end=None,
+        on_train_batch_begin=None,
+        on_train_batch_end=None,
+        **kwargs,
+    ):
         super().__init__()
-        hooks = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end,
-                 "on_train_begin": on_train_begin, "on_train_end": on_train_end,
-                 "on_train_batch_begin": on_train_batch_begin,
-                 "on_train_batch_end": on_train_batch_end, **kwargs}
+        hooks = {
+            "on_epoch_begin": on_epoch_begin,
+            "on_epoch_end": on_epoch_end,
+            "on_train_begin": on_train_begin,
+            "on_train_end": on_train_end,
+            "on_train_batch_begin": on_train_batch_begin,
+            "on_train_batch_end": on_train_batch_end,
+            **kwargs,
+        }
         for name, function in hooks.items():
             if function is not None and not callable(function):
-                raise ValueError(f"LambdaCallback: `{name}` must be a function or None, "
-                                 f"received {name}={function!r}.")
+                raise ValueError(
+                    f"LambdaCallback: `{name}` must be a function or None, "
+                    f"received {name}={function!r}."
+                )
         for name, function in hooks.items():
             if function is not None:
                 setattr(self, name, function)

@@ -1,4 +1,5 @@
 """LearningRateScheduler: set the learning rate from `schedule(epoch, lr)` before each epoch."""
+
 import numpy as np
 
 from numkeras.backend import io_utils
@@ -29,8 +30,10 @@ class LearningRateScheduler(Callback):
     def __init__(self, schedule, verbose=0):
         super().__init__()
         if not callable(schedule):
-            raise ValueError("LearningRateScheduler: `schedule` must be a function of (epoch, lr) "
-                             f"returning the new learning rate, received schedule={schedule!r}.")
+            raise ValueError(
+                "LearningRateScheduler: `schedule` must be a function of (epoch, lr) "
+                f"returning the new learning rate, received schedule={schedule!r}."
+            )
         self.schedule = schedule
         self.verbose = verbose
 
@@ -43,12 +46,15 @@ class LearningRateScheduler(Callback):
         except TypeError:  # the old one-argument API
             learning_rate = self.schedule(epoch)
         if not isinstance(learning_rate, (float, np.float32, np.float64)):
-            raise ValueError("The output of the `schedule` function should be a float. "
-                             f"Got: {learning_rate}")
+            raise ValueError(
+                f"The output of the `schedule` function should be a float. Got: {learning_rate}"
+            )
         optimizer.learning_rate = learning_rate
         if self.verbose > 0:
-            io_utils.print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning "
-                               f"rate to {learning_rate}.")
+            io_utils.print_msg(
+                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning "
+                f"rate to {learning_rate}."
+            )
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

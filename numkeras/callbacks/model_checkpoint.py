@@ -1,4 +1,5 @@
 """ModelCheckpoint: save the model or its weights during training, every epoch or N batches."""
+
 import os
 import string
 import warnings
@@ -19,9 +20,11 @@ def _check_template(filepath):
             if field is not None and spec:
                 format(1, spec) if field in ("epoch", "batch") else format(1.0, spec)
     except ValueError as error:
-        raise ValueError(f"ModelCheckpoint: `filepath` is not a valid template ({error}); "
-                         "fields look like {epoch:02d} or {val_loss:.2f}. Received: "
-                         f"filepath={filepath}") from None
+        raise ValueError(
+            f"ModelCheckpoint: `filepath` is not a valid template ({error}); "
+            "fields look like {epoch:02d} or {val_loss:.2f}. Received: "
+            f"filepath={filepath}"
+        ) from None
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -53,9 +56,17 @@ class ModelCheckpoint(MonitorCallback):
 
     chief_only = True  # writes files or prints
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", save_freq="epoch",
-                 initial_value_threshold=None):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+        initial_value_threshold=None,
+    ):
         super().__init__(monitor, mode, initial_value_threshold)
         self.verbose = verbose
         self.filepath = os.fspath(filepath)
@@ -65,18 +76,25 @@ class ModelCheckpoint(MonitorCallback):
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = None
         self._current_epoch = 0
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(
-                save_freq, int) or save_freq < 1):
-            raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are "
-                             "'epoch' or integer values >= 1")
+        if save_freq != "epoch" and (
+            isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1
+        ):
+            raise ValueError(
+                f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are "
+                "'epoch' or integer values >= 1"
+            )
         _check_template(self.filepath)
         if save_weights_only and not self.filepath.endswith(".weights.h5"):
-            raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the "
-                             "filepath provided must end in `.weights.h5` (Keras weights "
-                             f"format). Received: filepath={self.filepath}")
+            raise ValueError(
+                "When using `save_weights_only=True` in `ModelCheckpoint`, the "
+                "filepath provided must end in `.weights.h5` (Keras weights "
+                f"format). Received: filepath={self.filepath}"
+            )
         if not save_weights_only and not self.filepath.endswith((".keras", ".h5")):
-            raise ValueError("The filepath provided must end in `.keras` (Keras model format). "
-                             f"Received: filepath={self.filepath}")
+            raise ValueError(
+                "The filepath provided must end in `.keras` (Keras model format). "
+                f"Received: filepath={self.filepath}"
+            )
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
@@ -112,21 +130,24 @@ class ModelCheckpoint(MonitorCallback):
             return True
         current = logs.get(self.monitor)
         if current is None:
-            warnings.warn(f"Can save best model only with {self.monitor} available.",
-                          stacklevel=3)
+            warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
             return True
         if isinstance(current, np.ndarray) and current.ndim > 0:
-            warnings.warn("Can save best model only when `monitor` is a scalar value. "
-                          f"Received: {current}. Falling back to `save_best_only=False`.",
-                          stacklevel=3)
+            warnings.warn(
+                "Can save best model only when `monitor` is a scalar value. "
+                f"Received: {current}. Falling back to `save_best_only=False`.",
+                stacklevel=3,
+            )
             return True
         if self.monitor_op is None:
             self._set_monitor_op()
         best = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
             if self.verbose > 0:
-                io_utils.print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
-                      f"{current:.5f}, saving model to {filepath}")
+                io_utils.print_msg(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
+                    f"{current:.5f}, saving model to {filepath}"
+                )
             self.best = current
             return True
         if self.verbose > 0:
@@ -137,8 +158,10 @@ class ModelCheckpoint(MonitorCallback):
         logs = logs or {}
         filepath = self._get_file_path(epoch, batch, logs)
         if os.path.isdir(filepath):
-            raise OSError("Please specify a non-directory filepath for ModelCheckpoint. "
-                          f"Filepath used is an existing directory: {filepath}")
+            raise OSError(
+                "Please specify a non-directory filepath for ModelCheckpoint. "
+                f"Filepath used is an existing directory: {filepath}"
+            )
         if not self._should_save_model(epoch, logs, filepath):
             return
         dirname = os.path.dirname(filepath)
@@ -157,5 +180,6 @@ class ModelCheckpoint(MonitorCallback):
                 return self.filepath.format(epoch=epoch + 1, **logs)
             return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
         except KeyError as e:
-            raise KeyError(f'Failed to format this callback filepath: "{self.filepath}". '
-                           f"Reason: {e}") from None
+            raise KeyError(
+                f'Failed to format this callback filepath: "{self.filepath}". Reason: {e}'
+            ) from None

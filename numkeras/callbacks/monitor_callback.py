@@ -4,6 +4,7 @@ EarlyStopping, ModelCheckpoint and ReduceLROnPlateau watch one entry of the epoc
 `mode="auto"` the direction comes from the metric: `loss`/`val_loss` go down, and a compiled
 metric of that name goes the way Keras's class of that name does (accuracy up, error down).
 """
+
 import numbers
 import operator
 
@@ -11,21 +12,45 @@ from numkeras.callbacks.callback import Callback, check_argument
 
 # Keras 3 metric classes that set `_direction = "up"`; the other built-in metrics go down.
 _UP = {
-    "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
-    "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "AUC", "Precision", "Recall",
-    "SensitivitySpecificityBase", "FBetaScore", "F1Score", "R2Score", "CosineSimilarity",
-    "PearsonCorrelation", "ConcordanceCorrelation", "_IoUBase", "_PrecisionRecall",
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "AUC",
+    "Precision",
+    "Recall",
+    "SensitivitySpecificityBase",
+    "FBetaScore",
+    "F1Score",
+    "R2Score",
+    "CosineSimilarity",
+    "PearsonCorrelation",
+    "ConcordanceCorrelation",
+    "_IoUBase",
+    "_PrecisionRecall",
 }
 _DOWN = {
-    "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
-    "MeanSquaredLogarithmicError", "RootMeanSquaredError", "LogCoshError", "Hinge",
-    "SquaredHinge", "CategoricalHinge", "BinaryCrossentropy", "CategoricalCrossentropy",
-    "SparseCategoricalCrossentropy", "KLDivergence", "Poisson",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "RootMeanSquaredError",
+    "LogCoshError",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "KLDivergence",
+    "Poisson",
 }
 
 
 def metric_direction(metric):
-    """"up", "down" or None for a metric object, as Keras's `_direction` attribute."""
+    """ "up", "down" or None for a metric object, as Keras's `_direction` attribute."""
     direction = getattr(metric, "_direction", None)
     if direction:
         return direction
@@ -62,13 +87,21 @@ class MonitorCallback(Callback):
     def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
         super().__init__()
         if mode not in ("auto", "min", "max"):  # Keras warns and falls back to "auto"
-            raise ValueError(f"{type(self).__name__}: `mode` must be one of 'auto', 'min' or "
-                             f"'max', received mode={mode!r}.")
+            raise ValueError(
+                f"{type(self).__name__}: `mode` must be one of 'auto', 'min' or "
+                f"'max', received mode={mode!r}."
+            )
         if not isinstance(monitor, str):
-            raise ValueError(f"{type(self).__name__}: `monitor` must be the name of a logged "
-                             f"metric such as 'val_loss', received monitor={monitor!r}.")
-        check_argument(self, "min_delta", abs(min_delta) if isinstance(
-            min_delta, numbers.Real) else min_delta, integer=False)
+            raise ValueError(
+                f"{type(self).__name__}: `monitor` must be the name of a logged "
+                f"metric such as 'val_loss', received monitor={monitor!r}."
+            )
+        check_argument(
+            self,
+            "min_delta",
+            abs(min_delta) if isinstance(min_delta, numbers.Real) else min_delta,
+            integer=False,
+        )
         self.monitor = monitor
         self.mode = mode
         self.best = baseline

@@ -1,4 +1,5 @@
 """ProgbarLogger: drives the progress bar from the training loop's logs."""
+
 from numkeras.backend import io_utils
 from numkeras.callbacks.callback import Callback
 from numkeras.utils.progbar import Progbar

@@ -1,4 +1,5 @@
 """ReduceLROnPlateau: multiply the learning rate by `factor` when a metric stalls."""
+
 import warnings
 
 import numpy as np
@@ -30,12 +31,23 @@ class ReduceLROnPlateau(MonitorCallback):
     (0.5, 0.0001)
     """
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+        **kwargs,
+    ):
         super().__init__(monitor, mode, min_delta=min_delta)
         if isinstance(factor, (int, float)) and factor >= 1.0:
-            raise ValueError("ReduceLROnPlateau does not support a factor >= 1.0. "
-                             f"Received factor={factor}")
+            raise ValueError(
+                f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}"
+            )
         self.factor = check_argument(self, "factor", factor, integer=False)
         self.min_lr = check_argument(self, "min_lr", min_lr, integer=False)
         self.patience = check_argument(self, "patience", patience)
@@ -61,7 +73,8 @@ class ReduceLROnPlateau(MonitorCallback):
         optimizer.learning_rate = new_lr
         if self.verbose > 0:
             io_utils.print_msg(
-                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}."
+            )
         return True
 
     def on_epoch_end(self, epoch, logs=None):
@@ -71,9 +84,12 @@ class ReduceLROnPlateau(MonitorCallback):
         logs["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
         current = logs.get(self.monitor)
         if current is None:
-            warnings.warn("Learning rate reduction is conditioned on metric "
-                          f"`{self.monitor}` which is not available. Available metrics are: "
-                          f"{','.join(list(logs.keys()))}.", stacklevel=2)
+            warnings.warn(
+                "Learning rate reduction is conditioned on metric "
+                f"`{self.monitor}` which is not available. Available metrics are: "
+                f"{','.join(list(logs.keys()))}.",
+                stacklevel=2,
+            )
             return
         if self.in_cooldown():
             self.cooldown_counter -= 1

@@ -1,4 +1,5 @@
 """RemoteMonitor: POST each epoch's logs to a server, with the standard library's urllib."""
+
 import json
 import warnings
 
@@ -20,8 +21,14 @@ class RemoteMonitor(Callback):
         send_as_json: post `application/json` instead of a form.
     """
 
-    def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data",
-                 headers=None, send_as_json=False):
+    def __init__(
+        self,
+        root="http://localhost:9000",
+        path="/publish/epoch/end/",
+        field="data",
+        headers=None,
+        send_as_json=False,
+    ):
         super().__init__()
         self.root, self.path, self.field = root, path, field
         self.headers, self.send_as_json = headers, send_as_json
@@ -37,11 +44,14 @@ class RemoteMonitor(Callback):
         else:
             body = urllib.parse.urlencode({self.field: json.dumps(send)}).encode("utf-8")
             kind = "application/x-www-form-urlencoded"
-        request = urllib.request.Request(self.root + self.path, data=body, method="POST",
-                                         headers={"Content-Type": kind, **(self.headers or {})})
+        request = urllib.request.Request(
+            self.root + self.path,
+            data=body,
+            method="POST",
+            headers={"Content-Type": kind, **(self.headers or {})},
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 response.read()
         except OSError:  # URLError is an OSError
-            warnings.warn(f"Could not reach RemoteMonitor root server at {self.root}",
-                          stacklevel=2)
+            warnings.warn(f"Could not reach RemoteMonitor root server at {self.root}", stacklevel=2)

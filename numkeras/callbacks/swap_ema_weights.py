@@ -1,4 +1,5 @@
 """SwapEMAWeights: evaluate and predict with the optimizer's moving averages of the weights."""
+
 import numpy as np
 
 from numkeras.callbacks.callback import Callback
@@ -28,15 +29,17 @@ class SwapEMAWeights(Callback):
         if not hasattr(optimizer, "_model_variables_moving_average"):
             raise ValueError(
                 "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
-                f"Received: use_ema={getattr(optimizer, 'use_ema', None)}")
+                f"Received: use_ema={getattr(optimizer, 'use_ema', None)}"
+            )
         return optimizer
 
     def _swap(self, into_model):
         if self._ema_weights_in_model == into_model:
             return
         optimizer = self._optimizer()
-        for var, average in zip(optimizer._trainable_variables,
-                                optimizer._model_variables_moving_average):
+        for var, average in zip(
+            optimizer._trainable_variables, optimizer._model_variables_moving_average
+        ):
             saved = np.array(var.data)
             var.assign(average.data)
             average.assign(saved)
@@ -51,8 +54,9 @@ class SwapEMAWeights(Callback):
             self._swap(into_model=True)
             if epoch == self.params["epochs"] - 1:  # finalize: the averages stay
                 optimizer = self._optimizer()
-                for var, average in zip(optimizer._trainable_variables,
-                                        optimizer._model_variables_moving_average):
+                for var, average in zip(
+                    optimizer._trainable_variables, optimizer._model_variables_moving_average
+                ):
                     average.assign(var.data)
 
     def on_test_begin(self, logs=None):

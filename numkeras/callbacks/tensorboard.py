@@ -1,4 +1,5 @@
 """TensorBoard: Keras 3's callback, writing the event files itself (no TensorFlow needed)."""
+
 import os
 import time
 import warnings
@@ -89,9 +90,18 @@ class TensorBoard(Callback):
     ['train']
     """
 
-    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
-                 write_steps_per_second=False, update_freq="epoch", profile_batch=0,
-                 embeddings_freq=0, embeddings_metadata=None):
+    def __init__(
+        self,
+        log_dir="logs",
+        histogram_freq=0,
+        write_graph=True,
+        write_images=False,
+        write_steps_per_second=False,
+        update_freq="epoch",
+        profile_batch=0,
+        embeddings_freq=0,
+        embeddings_metadata=None,
+    ):
         super().__init__()
         self.log_dir = str(log_dir)
         self.histogram_freq = check_argument(self, "histogram_freq", histogram_freq)
@@ -106,7 +116,8 @@ class TensorBoard(Callback):
         if profile_batch:
             raise ValueError(
                 "Profiling is not yet available with the numpy backend. Received: "
-                f"profile_batch={profile_batch} (must be 0)")
+                f"profile_batch={profile_batch} (must be 0)"
+            )
         self.embeddings_freq = check_argument(self, "embeddings_freq", embeddings_freq)
         self.embeddings_metadata = embeddings_metadata
         self._global_train_batch = 0
@@ -127,8 +138,11 @@ class TensorBoard(Callback):
         return self._writers[name]
 
     def _scalars(self, name, step, logs, prefix, suffix=""):
-        values = [event_file.scalar_value(f"{prefix}{key}{suffix}", float(value))
-                  for key, value in logs.items() if np.ndim(value) == 0]
+        values = [
+            event_file.scalar_value(f"{prefix}{key}{suffix}", float(value))
+            for key, value in logs.items()
+            if np.ndim(value) == 0
+        ]
         if values:
             self._writer(name).add(step, *values)
 
@@ -140,11 +154,11 @@ class TensorBoard(Callback):
         try:
             json_text = self.model.to_json()
         except Exception as error:  # as in Keras: a model that can't serialize has no graph
-            warnings.warn(f"Model failed to serialize as JSON. Ignoring... {error}",
-                          stacklevel=2)
+            warnings.warn(f"Model failed to serialize as JSON. Ignoring... {error}", stacklevel=2)
             return
-        value = event_file.tensor_value("keras", [json_text.encode("utf-8")],
-                                        "graph_keras_model", _BLOB_SEQUENCE, content=b"1")
+        value = event_file.tensor_value(
+            "keras", [json_text.encode("utf-8")], "graph_keras_model", _BLOB_SEQUENCE, content=b"1"
+        )
         self._writer("train").add(0, value)
         self._writer("train").flush()
 
@@ -156,16 +170,20 @@ class TensorBoard(Callback):
         lines = []
         for layer in self.model.layers:
             if isinstance(layer, Embedding):
-                lines += ["embeddings {", '  tensor_name: "layer_with_weights-0/embeddings/'
-                          '.ATTRIBUTES/VARIABLE_VALUE"']
+                lines += [
+                    "embeddings {",
+                    '  tensor_name: "layer_with_weights-0/embeddings/.ATTRIBUTES/VARIABLE_VALUE"',
+                ]
                 path = metadata if isinstance(metadata, str) else unused.pop(layer.name, None)
                 if path is not None:
                     lines.append(f'  metadata_path: "{path}"')
                 lines.append("}")
         if unused:
-            raise ValueError("Unrecognized `Embedding` layer names passed to "
-                             "`keras.callbacks.TensorBoard` `embeddings_metadata` "
-                             f"argument: {unused.keys()}")
+            raise ValueError(
+                "Unrecognized `Embedding` layer names passed to "
+                "`keras.callbacks.TensorBoard` `embeddings_metadata` "
+                f"argument: {unused.keys()}"
+            )
         os.makedirs(self.log_dir, exist_ok=True)
         with open(os.path.join(self.log_dir, "projector_config.pbtxt"), "w") as f:
             f.write("".join(line + "\n" for line in lines))
@@ -217,10 +235,12 @@ class TensorBoard(Callback):
                 for weight in layer.weights:
                     tag = weight.path.replace(":", "_") + "/histogram"
                     buckets = histogram_buckets(np.asarray(weight))
-                    self._writer("train").add(epoch, event_file.tensor_value(
-                        tag, buckets, "histograms", _TENSOR))
+                    self._writer("train").add(
+                        epoch, event_file.tensor_value(tag, buckets, "histograms", _TENSOR)
+                    )
         if self.embeddings_freq and epoch % self.embeddings_freq == 0:
             os.makedirs(os.path.join(self.log_dir, "train"), exist_ok=True)
-            self.model.save_weights(os.path.join(
-                self.log_dir, "train", f"keras_embedding.ckpt-{epoch}.weights.h5"))
+            self.model.save_weights(
+                os.path.join(self.log_dir, "train", f"keras_embedding.ckpt-{epoch}.weights.h5")
+            )
         self._flush()

@@ -1,4 +1,5 @@
 """TerminateOnNaN: stop `fit` at the first NaN or infinite loss (and `fit`'s warning without it)."""
+
 import math
 import warnings
 
@@ -41,8 +42,10 @@ class TerminateOnNaN(Callback):
             return
         where = f"epoch {self._epoch + 1}, batch {batch}"
         if self.raise_error:
-            raise RuntimeError(f"NaN or Inf loss encountered at {where}. Loss value: "
-                               f"{logs['loss']}. Terminating training immediately.")
+            raise RuntimeError(
+                f"NaN or Inf loss encountered at {where}. Loss value: "
+                f"{logs['loss']}. Terminating training immediately."
+            )
         print(f"Epoch {self._epoch + 1}, batch {batch}: Invalid loss, terminating training")
         self.model.stop_training = True
 
@@ -65,7 +68,8 @@ class NonFiniteLossWarning(Callback):
                 "training continues but the weights are likely no longer finite. Lower the "
                 "learning rate, check the data for NaN/Inf, or pass "
                 "callbacks=[numkeras.callbacks.TerminateOnNaN()] to stop at the first bad loss.",
-                RuntimeWarning, stacklevel=4,  # the user's `fit` call
+                RuntimeWarning,
+                stacklevel=4,  # the user's `fit` call
             )
 
 

@@ -4,6 +4,7 @@ Pass one as a layer's `kernel_constraint` / `bias_constraint` (an instance, a na
 `"non_neg"` or `"NonNeg"`, or a config dict); the optimizer replaces the variable with
 `constraint(variable)` after updating it.
 """
+
 import inspect
 import re
 
@@ -12,12 +13,26 @@ from numkeras.constraints.constraints import Constraint, MaxNorm, MinMaxNorm, No
 # Keras's snake_case aliases of the classes
 max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm
 
-__all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "deserialize", "get",
-           "max_norm", "min_max_norm", "non_neg", "serialize", "unit_norm"]
+__all__ = [
+    "Constraint",
+    "MaxNorm",
+    "MinMaxNorm",
+    "NonNeg",
+    "UnitNorm",
+    "deserialize",
+    "get",
+    "max_norm",
+    "min_max_norm",
+    "non_neg",
+    "serialize",
+    "unit_norm",
+]
 
 _CLASSES = {cls.__name__: cls for cls in (Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm)}
-_BY_NAME = {**_CLASSES, **{re.sub(r"(?<!^)(?=[A-Z])", "_", n).lower(): c
-                           for n, c in _CLASSES.items()}}
+_BY_NAME = {
+    **_CLASSES,
+    **{re.sub(r"(?<!^)(?=[A-Z])", "_", n).lower(): c for n, c in _CLASSES.items()},
+}
 
 
 def serialize(constraint):

@@ -1,4 +1,5 @@
 """Weight constraints: projections the optimizer applies to a variable after each update."""
+
 from numkeras import backend, ops
 
 
@@ -114,10 +115,15 @@ class MinMaxNorm(Constraint):
     def __call__(self, w):
         w = ops.convert_to_tensor(w)
         norms = _norms(w, self.axis)
-        desired = (self.rate * ops.clip(norms, self.min_value, self.max_value)
-                   + (1 - self.rate) * norms)
+        desired = (
+            self.rate * ops.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
+        )
         return w * (desired / (backend.epsilon() + norms))
 
     def get_config(self):
-        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate,
-                "axis": self.axis}
+        return {
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "rate": self.rate,
+            "axis": self.axis,
+        }

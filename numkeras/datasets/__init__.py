@@ -1,4 +1,5 @@
 """`numkeras.datasets`: Keras's small datasets, laid out as in Keras (`mnist.load_data()`)."""
+
 from numkeras.datasets import (
     boston_housing,
     california_housing,
@@ -10,5 +11,13 @@ from numkeras.datasets import (
     reuters,
 )
 
-__all__ = ["boston_housing", "california_housing", "cifar10", "cifar100", "fashion_mnist",
-           "imdb", "mnist", "reuters"]
+__all__ = [
+    "boston_housing",
+    "california_housing",
+    "cifar10",
+    "cifar100",
+    "fashion_mnist",
+    "imdb",
+    "mnist",
+    "reuters",
+]

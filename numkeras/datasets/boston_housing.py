@@ -3,6 +3,7 @@
 The data has an ethical problem (its "B" attribute encodes race), which is why Keras
 discourages it outside lessons about exactly that; `california_housing` is the replacement.
 """
+
 import numpy as np
 
 from numkeras.datasets.housing import check_test_split, split

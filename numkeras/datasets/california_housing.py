@@ -1,4 +1,5 @@
 """California Housing prices (1990 census), downloaded from Keras's storage on first use."""
+
 import numpy as np
 
 from numkeras.datasets.housing import check_test_split, split
@@ -27,8 +28,9 @@ def load_data(version="large", path="california_housing.npz", test_split=0.2, se
     """
     check_test_split(test_split)
     if version not in ("large", "small"):
-        raise ValueError(f"Argument `version` must be one of 'small', 'large'. "
-                         f"Received: version={version}")
+        raise ValueError(
+            f"Argument `version` must be one of 'small', 'large'. Received: version={version}"
+        )
     with np.load(get_file(path, origin=ORIGIN, file_hash=FILE_HASH), allow_pickle=False) as f:
         x, y = f["x"], f["y"]
     if version == "small":

@@ -4,6 +4,7 @@ The batches are pickles (dicts of a uint8 array and lists). Unpickling can call 
 file names, so only what NumPy needs to rebuild an array is let through; anything else is
 refused with an UnpicklingError before it runs.
 """
+
 import codecs
 import pickle
 

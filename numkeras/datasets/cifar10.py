@@ -1,4 +1,5 @@
 """CIFAR-10: downloaded from its home page on first use (it is not bundled)."""
+
 import os
 
 import numpy as np

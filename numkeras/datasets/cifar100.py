@@ -1,4 +1,5 @@
 """CIFAR-100: downloaded from its home page on first use (it is not bundled)."""
+
 import os
 
 import numpy as np
@@ -27,8 +28,9 @@ def load_data(label_mode="fine"):
         "channels_first"), integer labels `(50000, 1)` and `(10000, 1)`, as Keras returns them.
     """
     if label_mode not in ("fine", "coarse"):
-        raise ValueError('`label_mode` must be one of `"fine"`, `"coarse"`. '
-                         f"Received: label_mode={label_mode}.")
+        raise ValueError(
+            f'`label_mode` must be one of `"fine"`, `"coarse"`. Received: label_mode={label_mode}.'
+        )
     path = get_file(fname=DIRNAME, origin=ORIGIN, extract=True, file_hash=FILE_HASH)
     path = os.path.join(path, "cifar-100-python")
     splits = []

@@ -1,4 +1,5 @@
 """Fashion-MNIST: downloaded from Keras's mirror on first use (it is not bundled)."""
+
 import gzip
 import os
 

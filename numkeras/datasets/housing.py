@@ -1,4 +1,5 @@
 """The seeded shuffle and train/test split that Keras's housing datasets share."""
+
 import numpy as np
 
 __all__ = ["check_test_split", "split"]
@@ -6,8 +7,10 @@ __all__ = ["check_test_split", "split"]
 
 def check_test_split(test_split):
     if not 0 <= test_split < 1:
-        raise ValueError(f"Invalid `test_split` argument: {test_split}. "
-                         "It must be between 0 and 1 (exclusive of 1).")
+        raise ValueError(
+            f"Invalid `test_split` argument: {test_split}. "
+            "It must be between 0 and 1 (exclusive of 1)."
+        )
 
 
 def split(x, y, test_split, seed):

@@ -1,4 +1,5 @@
 """IMDB movie reviews labelled by sentiment, downloaded from Keras's storage on first use."""
+
 import json
 
 import numpy as np
@@ -17,8 +18,17 @@ WORD_INDEX_ORIGIN = (
 WORD_INDEX_HASH = "bfafd718b763782e994055a2d397834f"  # md5, as Keras
 
 
-def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113,
-              start_char=1, oov_char=2, index_from=3, **kwargs):
+def load_data(
+    path="imdb.npz",
+    num_words=None,
+    skip_top=0,
+    maxlen=None,
+    seed=113,
+    start_char=1,
+    oov_char=2,
+    index_from=3,
+    **kwargs,
+):
     """Load IMDB: 25,000 training and 25,000 test reviews, each a list of word indices
     (1 = most frequent word, before the `index_from` shift), labelled 1 (positive) or 0.
 
@@ -51,13 +61,17 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
         x_train, labels_train = drop_long(maxlen, x_train, labels_train)
         x_test, labels_test = drop_long(maxlen, x_test, labels_test)
         if not x_train or not x_test:
-            raise ValueError(f"After filtering for sequences shorter than maxlen={maxlen}, "
-                             "no sequence was kept. Increase maxlen.")
+            raise ValueError(
+                f"After filtering for sequences shorter than maxlen={maxlen}, "
+                "no sequence was kept. Increase maxlen."
+            )
     xs = cap_vocabulary(x_train + x_test, num_words, skip_top, oov_char)
     labels = np.concatenate([labels_train, labels_test])
     n = len(x_train)
-    return ((np.array(xs[:n], dtype="object"), labels[:n]),
-            (np.array(xs[n:], dtype="object"), labels[n:]))
+    return (
+        (np.array(xs[:n], dtype="object"), labels[:n]),
+        (np.array(xs[n:], dtype="object"), labels[n:]),
+    )
 
 
 def get_word_index(path="imdb_word_index.json"):

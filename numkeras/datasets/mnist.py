@@ -1,4 +1,5 @@
 """MNIST handwritten digits, bundled with numkeras so `load_data()` works offline."""
+
 import os
 
 import numpy as np
@@ -15,8 +16,10 @@ BUNDLED = os.path.join(os.path.dirname(__file__), "data", "mnist.npz")
 def _resolve(path):
     """The copy to read: a file the caller named in the cache, else the bundled one."""
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError("mnist.load_data: `path` must be a file name such as 'mnist.npz', "
-                        f"received path={path!r} of type {type(path).__name__}.")
+        raise TypeError(
+            "mnist.load_data: `path` must be a file name such as 'mnist.npz', "
+            f"received path={path!r} of type {type(path).__name__}."
+        )
     if os.sep in os.fspath(path) or (os.altsep and os.altsep in os.fspath(path)):
         raise ValueError(
             "mnist.load_data: Paths are no longer accepted as `path`, a file name in the Keras "

@@ -5,6 +5,7 @@ as a pickle; `np.load(allow_pickle=True)` would call any function a crafted file
 object arrays go through cifar's `SafeUnpickler` (NumPy arrays and plain values only), as
 Keras 3's `npz_utils.load_npz` does, and numeric arrays load with pickling off.
 """
+
 import io
 import zipfile
 
@@ -14,9 +15,11 @@ from numkeras.datasets.cifar import SafeUnpickler
 
 __all__ = ["load_npz"]
 
-_HEADER_READERS = {1: np.lib.format.read_array_header_1_0,
-                   2: np.lib.format.read_array_header_2_0,
-                   3: np.lib.format.read_array_header_2_0}  # 3.0 differs only in text encoding
+_HEADER_READERS = {
+    1: np.lib.format.read_array_header_1_0,
+    2: np.lib.format.read_array_header_2_0,
+    3: np.lib.format.read_array_header_2_0,
+}  # 3.0 differs only in text encoding
 
 
 def _read_npy(fp):

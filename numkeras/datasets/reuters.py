@@ -1,4 +1,5 @@
 """Reuters newswires labelled over 46 topics, downloaded from Keras's storage on first use."""
+
 import json
 
 import numpy as np
@@ -16,16 +17,66 @@ WORD_INDEX_ORIGIN = (
 )
 WORD_INDEX_HASH = "4d44cc38712099c9e383dc6e5f11a921"  # md5, as Keras
 LABEL_NAMES = (
-    "cocoa", "grain", "veg-oil", "earn", "acq", "wheat", "copper", "housing", "money-supply",
-    "coffee", "sugar", "trade", "reserves", "ship", "cotton", "carcass", "crude", "nat-gas",
-    "cpi", "money-fx", "interest", "gnp", "meal-feed", "alum", "oilseed", "gold", "tin",
-    "strategic-metal", "livestock", "retail", "ipi", "iron-steel", "rubber", "heat", "jobs",
-    "lei", "bop", "zinc", "orange", "pet-chem", "dlr", "gas", "silver", "wpi", "hog", "lead",
+    "cocoa",
+    "grain",
+    "veg-oil",
+    "earn",
+    "acq",
+    "wheat",
+    "copper",
+    "housing",
+    "money-supply",
+    "coffee",
+    "sugar",
+    "trade",
+    "reserves",
+    "ship",
+    "cotton",
+    "carcass",
+    "crude",
+    "nat-gas",
+    "cpi",
+    "money-fx",
+    "interest",
+    "gnp",
+    "meal-feed",
+    "alum",
+    "oilseed",
+    "gold",
+    "tin",
+    "strategic-metal",
+    "livestock",
+    "retail",
+    "ipi",
+    "iron-steel",
+    "rubber",
+    "heat",
+    "jobs",
+    "lei",
+    "bop",
+    "zinc",
+    "orange",
+    "pet-chem",
+    "dlr",
+    "gas",
+    "silver",
+    "wpi",
+    "hog",
+    "lead",
 )
 
 
-def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_split=0.2,
-              seed=113, start_char=1, oov_char=2, index_from=3):
+def load_data(
+    path="reuters.npz",
+    num_words=None,
+    skip_top=0,
+    maxlen=None,
+    test_split=0.2,
+    seed=113,
+    start_char=1,
+    oov_char=2,
+    index_from=3,
+):
     """Load Reuters: 11,228 newswires, each a list of word indices, labelled 0-45 by topic
     (`get_label_names()` names them), split into train and test after one seeded shuffle.
 
@@ -55,8 +106,10 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
         xs, labels = drop_long(maxlen, xs, labels)
     xs = cap_vocabulary(xs, num_words, skip_top, oov_char)
     n = int(len(xs) * (1 - test_split))
-    return ((np.array(xs[:n], dtype="object"), np.array(labels[:n])),
-            (np.array(xs[n:], dtype="object"), np.array(labels[n:])))
+    return (
+        (np.array(xs[:n], dtype="object"), np.array(labels[:n])),
+        (np.array(xs[n:], dtype="object"), np.array(labels[n:])),
+    )
 
 
 def get_word_index(path="reuters_word_index.json"):

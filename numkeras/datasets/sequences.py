@@ -1,4 +1,5 @@
 """Keras's word-index processing shared by IMDB and Reuters: shift, filter by length, cap."""
+
 import numpy as np
 
 __all__ = ["cap_vocabulary", "drop_long", "shift", "shuffled"]

@@ -5,6 +5,7 @@
 
 mpi4py (the `numkeras[mpi]` extra) is imported only when this API is used.
 """
+
 from numkeras.distribution.distribution_lib import (
     DataParallel,
     DeviceMesh,
@@ -17,8 +18,13 @@ from numkeras.distribution.distribution_lib import (
 )
 
 __all__ = [
-    "DataParallel", "DeviceMesh", "distribution", "get_device_count", "initialize",
-    "list_devices", "set_distribution",
+    "DataParallel",
+    "DeviceMesh",
+    "distribution",
+    "get_device_count",
+    "initialize",
+    "list_devices",
+    "set_distribution",
 ]
 
 

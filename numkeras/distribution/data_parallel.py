@@ -12,6 +12,7 @@ states (totals, counts, confusion matrices) are sums, so summing them gives the 
 metrics. The changes the forward pass makes to non-trainable weights of trainable layers
 (BatchNormalization's moving statistics) ride along in the same buffer, weighted by n_r.
 """
+
 import collections
 import contextlib
 
@@ -60,8 +61,9 @@ class Replica:
         if not self.auto_shard_dataset:
             return batch
         lo, hi = self.shard(0, len(flatten(batch[0])[0]))
-        return tuple(None if part is None else map_structure(lambda a: a[lo:hi], part)
-                     for part in batch)
+        return tuple(
+            None if part is None else map_structure(lambda a: a[lo:hi], part) for part in batch
+        )
 
     # --- steps ----------------------------------------------------------------------------
     def step_function(self, model, step, kind):
@@ -84,8 +86,11 @@ class Replica:
                 self._rows = rows
                 weights = moving if moving is not None else _moving_weights(model)
                 self._moving = [(v, v.data.copy()) for v in weights]
-            rows_drawn = contextlib.nullcontext() if shard is None else random_lib.sharded_rows(
-                shard.offset, shard.local, shard.total)
+            rows_drawn = (
+                contextlib.nullcontext()
+                if shard is None
+                else random_lib.sharded_rows(shard.offset, shard.local, shard.total)
+            )
             try:
                 with rows_drawn:
                     logs = step(batch)
@@ -110,17 +115,18 @@ class Replica:
         _, flat, views = self._gradient_buffer
         for g, view in zip(grads, views):
             np.multiply(g, rows, out=view)
-        for (v, before), view in zip(moving, views[len(grads):]):
+        for (v, before), view in zip(moving, views[len(grads) :]):
             np.multiply(v.data - before, rows, out=view)
         flat[-1] = rows
         self.comm.allreduce_(flat, "gradient Allreduce")
         if flat[-1] == 0:
             raise RuntimeError("No process had rows in this batch.")
         np.divide(flat, flat[-1], out=flat)
-        for (v, before), view in zip(moving, views[len(grads):]):
+        for (v, before), view in zip(moving, views[len(grads) :]):
             v.assign(before + view)
-        return [view if view.dtype == g.dtype else view.astype(g.dtype)
-                for g, view in zip(grads, views)]
+        return [
+            view if view.dtype == g.dtype else view.astype(g.dtype) for g, view in zip(grads, views)
+        ]
 
     def global_logs(self, model, logs):
         """`logs` with the compiled metrics' values over all processes: the metric states
@@ -140,7 +146,7 @@ class Replica:
         self.comm.allreduce_(buffer, "metrics Allreduce")
         position = 0
         for v, a in zip(variables, local):
-            v.data = buffer[position:position + a.size].reshape(a.shape).astype(a.dtype)
+            v.data = buffer[position : position + a.size].reshape(a.shape).astype(a.dtype)
             position += a.size
         try:
             result = model.get_metrics_result()
@@ -160,16 +166,21 @@ class Replica:
         state = None
         if self.rank == 0:
             rng = random_lib.get_generator_states(random_lib.seed_generators(model))
-            state = {"values": [v.data for v in variables], "rng": rng,
-                     "initial_epoch": getattr(model, "_initial_epoch", None)}
+            state = {
+                "values": [v.data for v in variables],
+                "rng": rng,
+                "initial_epoch": getattr(model, "_initial_epoch", None),
+            }
         state = self.comm.bcast_object(state)
         if self.rank == 0:
             return
         shapes = [tuple(v.shape) for v in variables]
         received = [tuple(np.shape(a)) for a in state["values"]]
         if shapes != received:
-            raise ValueError(f"Process 0's model has variables of shapes {received}, this "
-                             f"process's {shapes}: every process must build the same model.")
+            raise ValueError(
+                f"Process 0's model has variables of shapes {received}, this "
+                f"process's {shapes}: every process must build the same model."
+            )
         for v, value in zip(variables, state["values"]):
             v.assign(value)
         random_lib.set_generator_states(state["rng"], random_lib.seed_generators(model))
@@ -183,18 +194,25 @@ class Replica:
             return outputs
         leaves = [flatten(o) for o in outputs]
         totals = [s.total for s in shards]
-        rows = np.array([[split_rows(t, self.size, r)[1] for t in totals]
-                         for r in range(self.size)])  # (process, batch)
+        rows = np.array(
+            [[split_rows(t, self.size, r)[1] for t in totals] for r in range(self.size)]
+        )  # (process, batch)
         # row of the gathered array (grouped by process, then batch) for each global row
         start = np.concatenate([[0], np.cumsum(rows.ravel())[:-1]]).reshape(rows.shape)
-        order = np.concatenate([np.arange(start[r, b], start[r, b] + rows[r, b])
-                                for b in range(len(totals)) for r in range(self.size)])
+        order = np.concatenate(
+            [
+                np.arange(start[r, b], start[r, b] + rows[r, b])
+                for b in range(len(totals))
+                for r in range(self.size)
+            ]
+        )
         gathered = []
         for j in range(len(leaves[0])):
-            local = np.concatenate([batch[j][:s.rows] for batch, s in zip(leaves, shards)])
+            local = np.concatenate([batch[j][: s.rows] for batch, s in zip(leaves, shards)])
             row_bytes = int(np.prod(local.shape[1:])) * local.itemsize
             all_rows = self.comm.allgatherv_bytes(
-                np.ascontiguousarray(local).view(np.uint8).ravel(), rows.sum(1) * row_bytes)
+                np.ascontiguousarray(local).view(np.uint8).ravel(), rows.sum(1) * row_bytes
+            )
             whole = all_rows.view(local.dtype).reshape((-1,) + local.shape[1:])[order]
             gathered.append(np.split(whole, np.cumsum(totals)[:-1]))
         return [_rebuild(output, [g[b] for g in gathered]) for b, output in enumerate(outputs)]
@@ -229,8 +247,9 @@ def _moving_weights(model):
         if not layer.trainable or id(layer) in seen:
             return
         seen.add(id(layer))
-        found.extend(v for v in layer._own_variables
-                     if not v.trainable and v.data.dtype.kind == "f")
+        found.extend(
+            v for v in layer._own_variables if not v.trainable and v.data.dtype.kind == "f"
+        )
         for sub in layer._layers:
             visit(sub)
 

@@ -2,6 +2,7 @@
 
 A "device" is one process started by `mpiexec` (or `srun`): `cpu:0` ... `cpu:K-1`.
 """
+
 import contextlib
 import sys
 
@@ -49,11 +50,14 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
     `job_addresses` is not used; `num_processes` and `process_id`, if given, must match
     what the launcher started."""
     rank, size = _world()
-    for name, given, actual in (("num_processes", num_processes, size),
-                                ("process_id", process_id, rank)):
+    for name, given, actual in (
+        ("num_processes", num_processes, size),
+        ("process_id", process_id, rank),
+    ):
         if given is not None and int(given) != actual:
-            raise ValueError(f"initialize: {name}={given}, but MPI started this process with "
-                             f"{name}={actual}.")
+            raise ValueError(
+                f"initialize: {name}={given}, but MPI started this process with {name}={actual}."
+            )
 
 
 class DeviceMesh:
@@ -72,11 +76,12 @@ class DeviceMesh:
         shape, axis_names = tuple(shape), list(axis_names)
         devices = np.array(list_devices() if devices is None else devices)
         if len(shape) != len(axis_names):
-            raise ValueError(f"Shape and axis_names cannot be mismatched. Received: "
-                             f"shape={shape}, axis_names={axis_names}")
+            raise ValueError(
+                f"Shape and axis_names cannot be mismatched. Received: "
+                f"shape={shape}, axis_names={axis_names}"
+            )
         if int(np.prod(shape)) != devices.size:
-            raise ValueError(f"Shape {shape} does not match the number of devices "
-                             f"{devices.size}.")
+            raise ValueError(f"Shape {shape} does not match the number of devices {devices.size}.")
         self.shape, self.axis_names, self.devices = shape, axis_names, devices.reshape(shape)
 
     def __repr__(self):
@@ -116,11 +121,15 @@ class DataParallel:
             devices = list_devices() if devices is None else list(devices)
             device_mesh = DeviceMesh((len(devices),), [DEFAULT_BATCH_DIM_NAME], devices)
         elif not isinstance(device_mesh, DeviceMesh):
-            raise ValueError(f"Expect `mesh` to be an instance of `DeviceMesh`. Received: "
-                             f"mesh={device_mesh} (of type {type(device_mesh)})")
+            raise ValueError(
+                f"Expect `mesh` to be an instance of `DeviceMesh`. Received: "
+                f"mesh={device_mesh} (of type {type(device_mesh)})"
+            )
         if device_mesh.devices.size != size:
-            raise ValueError(f"DataParallel needs one device per process: {size} processes, "
-                             f"but the mesh has {device_mesh.devices.size} devices.")
+            raise ValueError(
+                f"DataParallel needs one device per process: {size} processes, "
+                f"but the mesh has {device_mesh.devices.size} devices."
+            )
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValueError(f"`timeout` must be a positive number of seconds, got {timeout!r}.")
         self._device_mesh, self._process_id, self._num_processes = device_mesh, rank, size
@@ -181,8 +190,10 @@ class DataParallel:
         return self._replica
 
     def __repr__(self):
-        return (f"<DataParallel device_mesh={self._device_mesh}, "
-                f"process {self._process_id} of {self._num_processes}>")
+        return (
+            f"<DataParallel device_mesh={self._device_mesh}, "
+            f"process {self._process_id} of {self._num_processes}>"
+        )
 
 
 def distribution():

@@ -6,6 +6,7 @@ deadline; past it, the process prints which operation timed out and calls
 `MPI_COMM_WORLD.Abort`, which makes `mpiexec` (or `srun`) end every process with a non-zero
 exit code. mpi4py is imported only when a `Communicator` is made.
 """
+
 import os
 import pickle
 import sys
@@ -51,8 +52,10 @@ class Communicator:
         self.wait_seconds = 0.0
 
     def abort(self, message, code=1):
-        sys.stderr.write(f"numkeras.distribution: process {self.rank} of {self.size}: {message}\n"
-                         "Stopping all processes (MPI_Abort).\n")
+        sys.stderr.write(
+            f"numkeras.distribution: process {self.rank} of {self.size}: {message}\n"
+            "Stopping all processes (MPI_Abort).\n"
+        )
         sys.stderr.flush()
         self.comm.Abort(code)
         os._exit(code)  # Abort may return while the launcher tears the job down
@@ -68,8 +71,10 @@ class Communicator:
                 self.abort(f"{what} failed: {error}")
             now = time.perf_counter()
             if now > deadline:
-                self.abort(f"{what} did not complete within {self.timeout:g} s: another "
-                           "process has died, hangs, or is not running the same steps.")
+                self.abort(
+                    f"{what} did not complete within {self.timeout:g} s: another "
+                    "process has died, hangs, or is not running the same steps."
+                )
             if now - start < 0.002:  # spin briefly, yielding to any process on this core
                 _yield()
             else:  # a slower process (checkpoint, validation): nap
@@ -86,8 +91,11 @@ class Communicator:
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL) if self.rank == root else b""
         size = np.array([len(data)], np.int64)
         self._wait(self.comm.Ibcast(size, root=root), "Bcast")
-        payload = np.frombuffer(data, np.uint8).copy() if self.rank == root else np.empty(
-            int(size[0]), np.uint8)
+        payload = (
+            np.frombuffer(data, np.uint8).copy()
+            if self.rank == root
+            else np.empty(int(size[0]), np.uint8)
+        )
         self._wait(self.comm.Ibcast(payload, root=root), "Bcast")
         return value if self.rank == root else pickle.loads(payload.tobytes())
 
@@ -97,6 +105,8 @@ class Communicator:
         counts = np.asarray(counts, np.int64)
         displs = np.concatenate([[0], np.cumsum(counts)[:-1]])
         out = np.empty(int(counts.sum()), np.uint8)
-        self._wait(self.comm.Iallgatherv(
-            local, [out, counts.tolist(), displs.tolist(), self.MPI.BYTE]), "Allgatherv")
+        self._wait(
+            self.comm.Iallgatherv(local, [out, counts.tolist(), displs.tolist(), self.MPI.BYTE]),
+            "Allgatherv",
+        )
         return out

@@ -1,5 +1,6 @@
 """`numkeras.dtype_policies`: Keras's `DTypePolicy` for single-dtype policies (kept in
 `numkeras.backend.dtype_policies`, below the layers that use it)."""
+
 from numkeras.backend.dtype_policies import (
     DTypePolicy,
     FloatDTypePolicy,

@@ -8,6 +8,7 @@ these names or through `numkeras.ops`.
 - ops: math_ops.py, shape_ops.py, nn_ops.py, creation_ops.py, conv_ops.py, conv_pool.py,
   transpose_conv.py, on the pure NumPy kernels in `numkeras.kernels`
 """
+
 from numkeras.engine import operators  # noqa: F401  (binds the Tensor's operators)
 from numkeras.engine.autodiff import gradients, no_grad
 from numkeras.engine.tape import GradientTape
@@ -15,5 +16,12 @@ from numkeras.engine.tensor import Tensor, as_array, as_tensor, cast
 from numkeras.engine.variable import Variable
 
 __all__ = [
-    "GradientTape", "Tensor", "Variable", "as_array", "as_tensor", "cast", "gradients", "no_grad",
+    "GradientTape",
+    "Tensor",
+    "Variable",
+    "as_array",
+    "as_tensor",
+    "cast",
+    "gradients",
+    "no_grad",
 ]

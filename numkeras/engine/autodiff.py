@@ -1,4 +1,5 @@
 """Recording switches and the reverse pass: topological order, a reversed loop, accumulation."""
+
 import threading
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Axis bookkeeping shared by the ops' VJPs (pure NumPy): undoing broadcasts, normalising axes."""
+
 import numpy as np
 
 
@@ -7,8 +8,13 @@ def unbroadcast(g, shape):
     if g.shape == tuple(shape):
         return g
     extra = g.ndim - len(shape)
-    if extra and g.size and g.dtype.kind == "f" and g.shape[extra:] == tuple(shape) \
-            and g.flags.c_contiguous:
+    if (
+        extra
+        and g.size
+        and g.dtype.kind == "f"
+        and g.shape[extra:] == tuple(shape)
+        and g.flags.c_contiguous
+    ):
         # a bias gradient: summing rows as one GEMV is ~9x faster than a strided reduction
         rows = g.reshape(-1, int(np.prod(shape)))
         return (np.ones(rows.shape[0], g.dtype) @ rows).reshape(shape)

@@ -6,6 +6,7 @@ input slices it meets (one per output depth) are folded into the batch and run t
 is composed of differentiable ops (slicing, padding, reshaping, the 2-D convolution), so the
 gradient is their VJPs chained; tests/engine/test_conv3d.py checks it in float64.
 """
+
 import numpy as np
 
 from numkeras.engine import conv_ops, transpose_conv
@@ -34,8 +35,12 @@ def _depth_pad(x, before, after, value=0.0):
 def _depth_slices(x, taps, out, stride, dilation):
     """For each depth tap i, the (N*out, H, W, C) inputs it meets at every output depth."""
     N, _, H, W, C = x.shape
-    return [reshape(x[:, i * dilation: i * dilation + stride * (out - 1) + 1: stride],
-                    (N * out, H, W, C)) for i in range(taps)]
+    return [
+        reshape(
+            x[:, i * dilation : i * dilation + stride * (out - 1) + 1 : stride], (N * out, H, W, C)
+        )
+        for i in range(taps)
+    ]
 
 
 def _check(name, x, rank_name="input"):
@@ -56,7 +61,8 @@ def conv3d(inputs, kernel, strides=1, padding="valid", data_format=None, dilatio
     if out < 1:
         raise ValueError(
             f"Op `conv`: the kernel {k.shape[:3]} (dilation {dilation}) is larger than the "
-            f"input {inputs.shape} with padding='valid'.")
+            f"input {inputs.shape} with padding='valid'."
+        )
     x = _depth_pad(x, before, after)
     y = None
     for i, xs in enumerate(_depth_slices(x, k.shape[0], out, strides[0], dilation[0])):
@@ -65,8 +71,15 @@ def conv3d(inputs, kernel, strides=1, padding="valid", data_format=None, dilatio
     return _restore(reshape(y, (N, out) + y.shape[1:]), data_format)
 
 
-def conv3d_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
-                     data_format=None, dilation_rate=1):
+def conv3d_transpose(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    output_padding=None,
+    data_format=None,
+    dilation_rate=1,
+):
     """3-D transposed convolution; kernel `(kd, kh, kw, out, in)` as in Keras.
 
     Each depth tap's 2-D transposed convolution lands at output depths `i * stride + tap *
@@ -87,17 +100,22 @@ def conv3d_transpose(inputs, kernel, strides=1, padding="valid", output_padding=
     flat = reshape(x, (N * D, H, W, CI))
     total = None
     for i in range(taps):
-        y = transpose_conv.conv_transpose(flat, k[i], strides[1:], padding,
-                                          None if output_padding is None else extra[1:],
-                                          "channels_last", dilation[1:])
+        y = transpose_conv.conv_transpose(
+            flat,
+            k[i],
+            strides[1:],
+            padding,
+            None if output_padding is None else extra[1:],
+            "channels_last",
+            dilation[1:],
+        )
         y = reshape(y, (N, D) + y.shape[1:])
         if stride > 1:  # depth i -> i * stride: interleave stride - 1 zero slices
             zeros = y * 0.0
-            y = reshape(stack([y] + [zeros] * (stride - 1), axis=2),
-                        (N, D * stride) + y.shape[2:])
+            y = reshape(stack([y] + [zeros] * (stride - 1), axis=2), (N, D * stride) + y.shape[2:])
         y = _depth_pad(y, i * dil, length - D * stride - i * dil)
         total = y if total is None else add(total, y)
-    return _restore(total[:, crop: crop + out], data_format)
+    return _restore(total[:, crop : crop + out], data_format)
 
 
 def _pool3d(name, pool_2d, combine, inputs, pool_size, strides, padding, data_format, fill):
@@ -110,11 +128,15 @@ def _pool3d(name, pool_2d, combine, inputs, pool_size, strides, padding, data_fo
     N, D = x.shape[:2]
     out, (before, after) = output_size(D, pool[0], strides[0], padding)
     if out < 1:
-        raise ValueError(f"Op `{name}`: pool_size {pool} is larger than the input {inputs.shape} "
-                         "with padding='valid'.")
+        raise ValueError(
+            f"Op `{name}`: pool_size {pool} is larger than the input {inputs.shape} "
+            "with padding='valid'."
+        )
     x = _depth_pad(x, before, after, fill)
-    parts = [pool_2d(xs, pool[1:], strides[1:], padding, "channels_last")
-             for xs in _depth_slices(x, pool[0], out, strides[0], 1)]
+    parts = [
+        pool_2d(xs, pool[1:], strides[1:], padding, "channels_last")
+        for xs in _depth_slices(x, pool[0], out, strides[0], 1)
+    ]
     y = combine(parts, D, out, pool[0], strides[0], before)
     return _restore(reshape(y, (N, out) + y.shape[1:]), data_format)
 
@@ -138,10 +160,28 @@ def _mean(parts, D, out, taps, stride, before):
 
 
 def max_pool3d(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    return _pool3d("max_pool", conv_ops.max_pool, _max, inputs, pool_size, strides, padding,
-                   data_format, -np.inf)
+    return _pool3d(
+        "max_pool",
+        conv_ops.max_pool,
+        _max,
+        inputs,
+        pool_size,
+        strides,
+        padding,
+        data_format,
+        -np.inf,
+    )
 
 
 def average_pool3d(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    return _pool3d("average_pool", conv_ops.average_pool, _mean, inputs, pool_size, strides,
-                   padding, data_format, 0.0)
+    return _pool3d(
+        "average_pool",
+        conv_ops.average_pool,
+        _mean,
+        inputs,
+        pool_size,
+        strides,
+        padding,
+        data_format,
+        0.0,
+    )

@@ -63,7 +63,7 @@ def conv_args(inputs, kernel, strides, padding, data_format, dilation_rate):
     span = [(n - 1) * d + 1 for n, d in zip(kd.shape[:2], dilation)]
     if padding == "valid" and (span[0] > xd.shape[1] or span[1] > xd.shape[2]):
         raise ValueError(
-            f"Op `conv`: the kernel (span {tuple(span[2 - rank:])}) is larger than the input "
+            f"Op `conv`: the kernel (span {tuple(span[2 - rank :])}) is larger than the input "
             f"{x.shape} with padding='valid'."
         )
     return x, k, rank, xd, kd, data_format, strides, padding, dilation, groups
@@ -76,7 +76,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
 
         return conv3d(inputs, kernel, strides, padding, data_format, dilation_rate)
     x, k, rank, xd, kd, data_format, strides, padding, dilation, groups = conv_args(
-        inputs, kernel, strides, padding, data_format, dilation_rate)
+        inputs, kernel, strides, padding, data_format, dilation_rate
+    )
     y, cache = kernels.conv2d_forward(xd, kd, strides, padding, dilation, groups)
 
     def vjp(g):
@@ -108,7 +109,7 @@ def _pool(name, forward, backward, inputs, pool_size, strides, padding, data_for
     xd = _to_nhwc(x.data, data_format, rank)
     if padding == "valid" and (pool[0] > xd.shape[1] or pool[1] > xd.shape[2]):
         raise ValueError(
-            f"Op `{name}`: pool_size {pool[2 - rank:]} is larger than the input {x.shape} "
+            f"Op `{name}`: pool_size {pool[2 - rank :]} is larger than the input {x.shape} "
             "with padding='valid'."
         )
     y, cache = forward(xd, pool, strides, padding)
@@ -121,11 +122,26 @@ def _pool(name, forward, backward, inputs, pool_size, strides, padding, data_for
 
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
     """Window maxima (first maximum gets the gradient)."""
-    return _pool("max_pool", pool_kernels.max_pool_forward, pool_kernels.max_pool_backward,
-                 inputs, pool_size, strides, padding, data_format)
+    return _pool(
+        "max_pool",
+        pool_kernels.max_pool_forward,
+        pool_kernels.max_pool_backward,
+        inputs,
+        pool_size,
+        strides,
+        padding,
+        data_format,
+    )
 
 
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    return _pool("average_pool", pool_kernels.average_pool_forward,
-                 pool_kernels.average_pool_backward,
-                 inputs, pool_size, strides, padding, data_format)
+    return _pool(
+        "average_pool",
+        pool_kernels.average_pool_forward,
+        pool_kernels.average_pool_backward,
+        inputs,
+        pool_size,
+        strides,
+        padding,
+        data_format,
+    )

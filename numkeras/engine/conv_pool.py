@@ -11,6 +11,7 @@ The values equal the separate ops' bit for bit; the gradient goes to the same fi
 except where adding the bias rounds two different raw values to one float (a tie that the
 separate ops would break by window order).
 """
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -29,13 +30,17 @@ def pooled_im2col(xp, kernel_size, pooled, pool, strides, dilation):
     sN, sH, sW, sC = xp.strides
     (s0, s1), (d0, d1) = strides, dilation
     patches = as_strided(
-        xp, (p, q, N, PH, PW, KH, KW, C),
+        xp,
+        (p, q, N, PH, PW, KH, KW, C),
         (sH * s0, sW * s1, sN, sH * s0 * p, sW * s1 * q, sH * d0, sW * d1, sC),
         writeable=False,
     )
     if C < FEW_CHANNELS:  # K-major, as kernels.im2col copies few channels
-        return np.ascontiguousarray(patches.transpose(5, 6, 7, 0, 1, 2, 3, 4)).reshape(
-            KH * KW * C, -1).T
+        return (
+            np.ascontiguousarray(patches.transpose(5, 6, 7, 0, 1, 2, 3, 4))
+            .reshape(KH * KW * C, -1)
+            .T
+        )
     return np.ascontiguousarray(patches).reshape(-1, KH * KW * C)
 
 

@@ -1,4 +1,5 @@
 """Ops that make new tensors or leave the graph: conversion, constants, stop_gradient."""
+
 import numpy as np
 
 from numkeras.backend.config import floatx

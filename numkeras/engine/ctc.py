@@ -6,6 +6,7 @@ Graves et al. (2006). Each label sequence `l` of length L is extended with blank
 backward ones `beta[t, s]` (log-probability of the remaining frames from there) are computed
 in log space, vectorized over the batch and over s, with one loop over time.
 """
+
 import numpy as np
 
 from numkeras.engine.tensor import Tensor, as_array, as_tensor
@@ -51,8 +52,9 @@ def ctc_forward_backward(logits, target, target_length, output_length, blank=0):
     B, T, C = logits.shape
     log_probs = _log_softmax(logits.astype(np.float64))
     ext, skip, S = _extended_labels(target, target_length, blank)
-    emit = np.take_along_axis(log_probs, np.broadcast_to(ext[:, None], (B, T, ext.shape[1])),
-                              axis=2)  # (B, T, 2L+1): log y_t(l'_s)
+    emit = np.take_along_axis(
+        log_probs, np.broadcast_to(ext[:, None], (B, T, ext.shape[1])), axis=2
+    )  # (B, T, 2L+1): log y_t(l'_s)
     rows = np.arange(B)
     alpha = np.full(emit.shape, NEG_INF)
     alpha[:, 0, 0] = emit[:, 0, 0]
@@ -76,8 +78,11 @@ def ctc_forward_backward(logits, target, target_length, output_length, blank=0):
             recurse = _logsumexp(nxt, _shift(nxt, -1), into_skip)
         else:
             recurse = np.full(beta[:, t].shape, NEG_INF)
-        beta[:, t] = np.where((t == last)[:, None], np.where(finals, 0.0, NEG_INF),
-                              np.where((t < last)[:, None], recurse, NEG_INF))
+        beta[:, t] = np.where(
+            (t == last)[:, None],
+            np.where(finals, 0.0, NEG_INF),
+            np.where((t < last)[:, None], recurse, NEG_INF),
+        )
 
     finite = np.isfinite(log_likelihood)
     with np.errstate(invalid="ignore"):
@@ -105,8 +110,7 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
             "ctc_loss expects `target` of shape (batch, max_label_length) and `output` of shape "
             f"(batch, max_time, num_classes); received {target.shape} and {output.shape}."
         )
-    loss, grad = ctc_forward_backward(output.data, target, target_length, output_length,
-                                      mask_index)
+    loss, grad = ctc_forward_backward(output.data, target, target_length, output_length, mask_index)
     dtype = output.dtype if output.dtype.startswith("float") else "float32"
 
     def vjp(g):

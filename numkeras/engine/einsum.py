@@ -4,6 +4,7 @@ For `y = einsum("A,B->Y", a, b)`, `ga = einsum("Y,B->A'", g, b)` where `A'` drop
 `A` found in neither `Y` nor `B` (summed over `a` alone); those axes get the gradient
 broadcast back. Repeated labels within one operand (diagonals) are not supported.
 """
+
 import string
 
 import numpy as np
@@ -16,13 +17,15 @@ def _parse(equation):
     inputs, _, output = equation.replace(" ", "").partition("->")
     specs = inputs.split(",")
     if not output and "->" not in equation or len(specs) != 2:
-        raise ValueError(f"einsum: expected an explicit two-operand equation 'A,B->Y', "
-                         f"received {equation!r}.")
+        raise ValueError(
+            f"einsum: expected an explicit two-operand equation 'A,B->Y', received {equation!r}."
+        )
     for spec in (*specs, output):
         letters = spec.replace("...", "")
         if len(set(letters)) != len(letters):
-            raise ValueError(f"einsum: repeated labels in one operand are not supported; "
-                             f"received {equation!r}.")
+            raise ValueError(
+                f"einsum: repeated labels in one operand are not supported; received {equation!r}."
+            )
     return specs[0], specs[1], output
 
 
@@ -44,7 +47,7 @@ def _explicit(a_spec, b_spec, out_spec, a_ndim, b_ndim):
     width = max(na, nb)
 
     def fill(spec, k):
-        return spec.replace("...", free[width - k:width])
+        return spec.replace("...", free[width - k : width])
 
     return fill(a_spec, na), fill(b_spec, nb), fill(out_spec, width)
 
@@ -58,9 +61,11 @@ def einsum(equation, a, b):
     def vjp(g):
         return (
             _operand_grad(g, a_spec, b_spec, w.data, out_spec, x.shape)
-            if x.requires_grad else None,
+            if x.requires_grad
+            else None,
             _operand_grad(g, b_spec, a_spec, x.data, out_spec, w.shape)
-            if w.requires_grad else None,
+            if w.requires_grad
+            else None,
         )
 
     return Tensor(y, (x, w), vjp, "einsum")

@@ -4,6 +4,7 @@ Each op here stands for a chain of ops that a model pass (numkeras/models/fusion
 chooses where the model's structure says the chain runs; its value equals the chain's and its
 VJP is the chain's gradient, checked in float64 against central differences like every op.
 """
+
 import numpy as np
 
 from numkeras.engine import autodiff
@@ -27,23 +28,29 @@ def conv_relu_pool(inputs, kernel, bias, strides, padding, dilation_rate, pool):
     output the pool windows tile (`pool_tiles`): bias and relu run on the pooled values only
     (max and relu commute; a per-channel bias is constant over a window), see conv_pool.py."""
     x, k, rank, xd, kd, _, strides, padding, dilation, groups = conv_args(
-        inputs, kernel, strides, padding, "channels_last", dilation_rate)
+        inputs, kernel, strides, padding, "channels_last", dilation_rate
+    )
     OH, OW, _, _ = _geometry(xd.shape, kd.shape[:2], strides, padding, dilation)
     pool = tuple(pool)
     if rank != 2 or groups != 1 or not pool_tiles((None, OH, OW, None), pool, pool, "valid"):
-        raise ValueError(f"Op `conv_relu_pool`: needs a 2-D ungrouped conv whose output "
-                         f"({OH}, {OW}) pool windows {pool} tile; input shape {x.shape}, "
-                         f"kernel shape {k.shape}.")
+        raise ValueError(
+            f"Op `conv_relu_pool`: needs a 2-D ungrouped conv whose output "
+            f"({OH}, {OW}) pool windows {pool} tile; input shape {x.shape}, "
+            f"kernel shape {k.shape}."
+        )
     parents = (x, k)
     if bias is not None:
         bias = as_tensor(bias, k.dtype)
         if bias.shape != k.shape[-1:]:
-            raise ValueError(f"Op `conv_relu_pool`: expected a bias of shape {k.shape[-1:]} "
-                             f"for kernel shape {k.shape}, got {bias.shape}.")
+            raise ValueError(
+                f"Op `conv_relu_pool`: expected a bias of shape {k.shape[-1:]} "
+                f"for kernel shape {k.shape}, got {bias.shape}."
+            )
         parents = (x, k, bias)
     for_grad = autodiff.is_recording() and any(t.requires_grad for t in parents)
-    y, cache = conv_relu_pool_forward(xd, kd, None if bias is None else bias.data, strides,
-                                      padding, dilation, pool, for_grad)
+    y, cache = conv_relu_pool_forward(
+        xd, kd, None if bias is None else bias.data, strides, padding, dilation, pool, for_grad
+    )
 
     def vjp(g):
         need_bias = bias is not None and bias.requires_grad

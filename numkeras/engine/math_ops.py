@@ -1,4 +1,5 @@
 """Elementwise arithmetic, reductions and matmul, each forward beside its VJP."""
+
 import numpy as np
 
 from numkeras.backend.config import floatx
@@ -85,8 +86,12 @@ def divide(x1, x2):
     if x1.data.dtype.kind != "f" and x2.data.dtype.kind != "f":
         x1, x2 = cast(x1, floatx()), cast(x2, floatx())  # Keras: int / int is floatx, not float64
     return _binary(
-        "divide", x1, x2, np.true_divide,
-        lambda g, a, b, y: g / b, lambda g, a, b, y: -g * y / b,
+        "divide",
+        x1,
+        x2,
+        np.true_divide,
+        lambda g, a, b, y: g / b,
+        lambda g, a, b, y: -g * y / b,
     )
 
 
@@ -105,15 +110,23 @@ def power(x1, x2):
 
 def maximum(x1, x2):
     return _binary(
-        "maximum", x1, x2, np.maximum,
-        lambda g, a, b, y: g * (a >= b), lambda g, a, b, y: g * (a < b),
+        "maximum",
+        x1,
+        x2,
+        np.maximum,
+        lambda g, a, b, y: g * (a >= b),
+        lambda g, a, b, y: g * (a < b),
     )
 
 
 def minimum(x1, x2):
     return _binary(
-        "minimum", x1, x2, np.minimum,
-        lambda g, a, b, y: g * (a <= b), lambda g, a, b, y: g * (a > b),
+        "minimum",
+        x1,
+        x2,
+        np.minimum,
+        lambda g, a, b, y: g * (a <= b),
+        lambda g, a, b, y: g * (a > b),
     )
 
 

@@ -1,4 +1,5 @@
 """Neural-network ops: activations, softmax, the fused cross-entropies and one_hot."""
+
 import numpy as np
 
 from numkeras.engine.math_ops import _unary, multiply, operands
@@ -26,15 +27,20 @@ def bias_relu(x, bias, overwrite_x=False):
     """
     x, b = operands("bias_relu", x, bias)
     if b.ndim != 1 or x.shape[-1:] != b.shape:
-        raise ValueError(f"Op `bias_relu`: expected a bias of shape {x.shape[-1:]} for input "
-                         f"shape {x.shape}, got {b.shape}.")
+        raise ValueError(
+            f"Op `bias_relu`: expected a bias of shape {x.shape[-1:]} for input "
+            f"shape {x.shape}, got {b.shape}."
+        )
     y = np.add(x.data, b.data, out=x.data if overwrite_x else None)
     _relu(y, out=y)
 
     def vjp(g):
         gz = g * (y > 0)
-        gb = np.ones(gz.size // b.size, gz.dtype) @ gz.reshape(-1, b.size) if b.requires_grad \
+        gb = (
+            np.ones(gz.size // b.size, gz.dtype) @ gz.reshape(-1, b.size)
+            if b.requires_grad
             else None
+        )
         return gz, None if gb is None else gb.reshape(b.shape)
 
     return Tensor(y, (x, b), vjp, "bias_relu")
@@ -47,7 +53,9 @@ def relu6(x):
 def leaky_relu(x, negative_slope=0.2):
     s = negative_slope
     return _unary(
-        "leaky_relu", x, lambda x: np.where(x > 0, x, x * x.dtype.type(s)),
+        "leaky_relu",
+        x,
+        lambda x: np.where(x > 0, x, x * x.dtype.type(s)),
         lambda g, x, y: g * np.where(x > 0, 1, s).astype(g.dtype),
     )
 
@@ -55,7 +63,9 @@ def leaky_relu(x, negative_slope=0.2):
 def elu(x, alpha=1.0):
     a = alpha
     return _unary(
-        "elu", x, lambda x: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))).astype(x.dtype),
+        "elu",
+        x,
+        lambda x: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))).astype(x.dtype),
         lambda g, x, y: g * np.where(x > 0, 1, y + a).astype(g.dtype),
     )
 
@@ -78,14 +88,18 @@ def sigmoid(x):
 
 def hard_sigmoid(x):
     return _unary(
-        "hard_sigmoid", x, lambda x: np.clip(x / 6 + 0.5, 0, 1).astype(x.dtype),
+        "hard_sigmoid",
+        x,
+        lambda x: np.clip(x / 6 + 0.5, 0, 1).astype(x.dtype),
         lambda g, x, y: g * ((x > -3) & (x < 3)) / 6,
     )
 
 
 def softplus(x):
     return _unary(
-        "softplus", x, lambda x: np.logaddexp(0, x).astype(x.dtype),
+        "softplus",
+        x,
+        lambda x: np.logaddexp(0, x).astype(x.dtype),
         lambda g, x, y: g * _sigmoid(x),
     )
 

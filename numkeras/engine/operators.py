@@ -3,13 +3,26 @@
 tensor.py defines the Tensor without them, so that the op modules can import it; importing the
 engine (engine/__init__.py) binds them.
 """
+
 from numkeras.engine import math_ops, shape_ops
 from numkeras.engine.tensor import Tensor, cast
 
-_BINARY = {"add": math_ops.add, "sub": math_ops.subtract, "mul": math_ops.multiply,
-           "truediv": math_ops.divide, "pow": math_ops.power, "matmul": math_ops.matmul}
-_COMPARISONS = {"lt": math_ops.less, "le": math_ops.less_equal, "gt": math_ops.greater,
-                "ge": math_ops.greater_equal, "eq": math_ops.equal, "ne": math_ops.not_equal}
+_BINARY = {
+    "add": math_ops.add,
+    "sub": math_ops.subtract,
+    "mul": math_ops.multiply,
+    "truediv": math_ops.divide,
+    "pow": math_ops.power,
+    "matmul": math_ops.matmul,
+}
+_COMPARISONS = {
+    "lt": math_ops.less,
+    "le": math_ops.less_equal,
+    "gt": math_ops.greater,
+    "ge": math_ops.greater_equal,
+    "eq": math_ops.equal,
+    "ne": math_ops.not_equal,
+}
 
 
 def _reflected(op):

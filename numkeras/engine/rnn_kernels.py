@@ -7,6 +7,7 @@ preallocated buffers and gets the recurrent kernel's gradient as one GEMM over a
 Gates as Keras orders them (LSTM: i, f, c, o; GRU: z, r, h) with sigmoid gates and tanh
 candidates; the layers fall back to a step at a time for other activations.
 """
+
 import numpy as np
 
 from numkeras.engine.tensor import Tensor, as_tensor
@@ -23,7 +24,7 @@ def _sigmoid(x, out):
 
 def _blocks(z, units):
     """The gate column blocks of a (batch, k * units) array, as views."""
-    return [z[:, k * units:(k + 1) * units] for k in range(z.shape[1] // units)]
+    return [z[:, k * units : (k + 1) * units] for k in range(z.shape[1] // units)]
 
 
 def _time_major(xproj):
@@ -44,9 +45,9 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel):
     for t in range(T):
         z = gates[t]
         z += hc[t, 0] @ Uk
-        _sigmoid(z[:, :2 * units], z[:, :2 * units])
-        np.tanh(z[:, 2 * units:3 * units], out=z[:, 2 * units:3 * units])
-        _sigmoid(z[:, 3 * units:], z[:, 3 * units:])
+        _sigmoid(z[:, : 2 * units], z[:, : 2 * units])
+        np.tanh(z[:, 2 * units : 3 * units], out=z[:, 2 * units : 3 * units])
+        _sigmoid(z[:, 3 * units :], z[:, 3 * units :])
         i, f, g, o = _blocks(z, units)
         c = hc[t + 1, 1]
         np.multiply(f, hc[t, 1], out=c)
@@ -61,12 +62,12 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel):
         # 1 - g^2 for the candidate, and o(1 - tanh(c)^2) for the cell state's path to h
         dz = np.subtract(1, gates)
         dz *= gates
-        g_all = gates[:, :, 2 * units:3 * units]
-        np.multiply(g_all, g_all, out=dz[:, :, 2 * units:3 * units])
-        np.subtract(1, dz[:, :, 2 * units:3 * units], out=dz[:, :, 2 * units:3 * units])
+        g_all = gates[:, :, 2 * units : 3 * units]
+        np.multiply(g_all, g_all, out=dz[:, :, 2 * units : 3 * units])
+        np.subtract(1, dz[:, :, 2 * units : 3 * units], out=dz[:, :, 2 * units : 3 * units])
         o_dtanh = np.square(tanh_c)
         np.subtract(1, o_dtanh, out=o_dtanh)
-        o_dtanh *= gates[:, :, 3 * units:]
+        o_dtanh *= gates[:, :, 3 * units :]
         dh = np.zeros((B, units), gates.dtype)
         dc = np.zeros((B, units), gates.dtype)
         tmp = np.empty((B, units), gates.dtype)
@@ -116,10 +117,10 @@ def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None):
         np.matmul(hs[t], Uk, out=r_in)
         if recurrent_bias is not None:
             r_in += recurrent_bias.data
-        a[:, :2 * units] += r_in[:, :2 * units]
-        _sigmoid(a[:, :2 * units], a[:, :2 * units])
-        z, r, hh = a[:, :units], a[:, units:2 * units], a[:, 2 * units:]
-        np.multiply(r, r_in[:, 2 * units:], out=tmp)
+        a[:, : 2 * units] += r_in[:, : 2 * units]
+        _sigmoid(a[:, : 2 * units], a[:, : 2 * units])
+        z, r, hh = a[:, :units], a[:, units : 2 * units], a[:, 2 * units :]
+        np.multiply(r, r_in[:, 2 * units :], out=tmp)
         hh += tmp
         np.tanh(hh, out=hh)
         h = hs[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
@@ -136,8 +137,8 @@ def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None):
         t1 = np.empty((B, units), gates.dtype)
         for t in reversed(range(T)):
             a, r_in = gates[t], inner[t]
-            z, r, hh = a[:, :units], a[:, units:2 * units], a[:, 2 * units:]
-            dxz, dxr, dxh = dx[t][:, :units], dx[t][:, units:2 * units], dx[t][:, 2 * units:]
+            z, r, hh = a[:, :units], a[:, units : 2 * units], a[:, 2 * units :]
+            dxz, dxr, dxh = dx[t][:, :units], dx[t][:, units : 2 * units], dx[t][:, 2 * units :]
             dh += grad[t]
             np.subtract(hs[t], hh, out=dxz)  # dz = dh * (h_prev - hh), through the sigmoid
             dxz *= dh
@@ -148,13 +149,13 @@ def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None):
             np.multiply(hh, hh, out=t1)
             np.subtract(1, t1, out=t1)
             dxh *= t1
-            np.multiply(dxh, r_in[:, 2 * units:], out=dxr)  # dr = dxh * h_h, through sigmoid
+            np.multiply(dxh, r_in[:, 2 * units :], out=dxr)  # dr = dxh * h_h, through sigmoid
             dxr *= r
             np.subtract(1, r, out=t1)
             dxr *= t1
             d = d_in[t]
-            d[:, :2 * units] = dx[t][:, :2 * units]
-            np.multiply(dxh, r, out=d[:, 2 * units:])
+            d[:, : 2 * units] = dx[t][:, : 2 * units]
+            np.multiply(dxh, r, out=d[:, 2 * units :])
             dh *= z  # to step t - 1: the direct path plus the recurrent GEMM
             dh += d @ Uk.T
         dU = db = None

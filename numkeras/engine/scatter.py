@@ -5,6 +5,7 @@ about 17 ms). Sorting the indices (stably) and summing each index's rows with on
 `np.add.reduceat` gives the same sums to rounding (NumPy may add in another order), the same
 bits every time.
 """
+
 import numpy as np
 
 

@@ -1,4 +1,5 @@
 """Ops that move values without computing new ones: reshape, transpose, slicing, joining."""
+
 import numpy as np
 
 from numkeras.engine.axes import normalize_axes, unbroadcast
@@ -71,9 +72,7 @@ def flatten(x):
 def broadcast_to(x, shape):
     x = as_tensor(x)
     source, shape = x.shape, tuple(int(n) for n in np.atleast_1d(shape))
-    if len(shape) < len(source) or any(
-        n not in (1, m) for n, m in zip(source[::-1], shape[::-1])
-    ):
+    if len(shape) < len(source) or any(n not in (1, m) for n, m in zip(source[::-1], shape[::-1])):
         raise ValueError(f"Op `broadcast_to`: cannot broadcast shape {source} to shape {shape}.")
     return Tensor(
         np.broadcast_to(x.data, shape), (x,), lambda g: (unbroadcast(g, source),), "broadcast_to"
@@ -133,9 +132,7 @@ def stack(xs, axis=0):
                 f"Op `stack`: all shapes must be equal, got {xs[0].shape} and {x.shape}."
             )
     y = np.stack([x.data for x in xs], axis=axis)
-    return Tensor(
-        y, xs, lambda g: tuple(np.moveaxis(g, axis, 0)), "stack"
-    )
+    return Tensor(y, xs, lambda g: tuple(np.moveaxis(g, axis, 0)), "stack")
 
 
 def unstack(x, num=None, axis=0):

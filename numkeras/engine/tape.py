@@ -1,4 +1,5 @@
 """GradientTape: record the ops run inside it, then ask for gradients, as in TensorFlow."""
+
 import numpy as np
 
 from numkeras.engine import autodiff

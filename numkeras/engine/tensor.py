@@ -2,6 +2,7 @@
 
 Its Python operators (`+`, `@`, `[]`, `<`, ...) are bound to the ops in engine/operators.py.
 """
+
 import numpy as np
 
 from numkeras.backend.config import floatx
@@ -18,8 +19,8 @@ class Tensor:
     def __init__(self, data, parents=(), vjp=None, op=None):
         # NumPy reductions of 0-d results give scalars (np.float32), which are not arrays
         self.data = data if isinstance(data, np.ndarray) else np.asarray(data)
-        record = vjp is not None and autodiff.is_recording() and any(
-            p.requires_grad for p in parents
+        record = (
+            vjp is not None and autodiff.is_recording() and any(p.requires_grad for p in parents)
         )
         self.requires_grad = record
         self.parents = tuple(parents) if record else ()

@@ -8,6 +8,7 @@ kernel offset, added into the output by strided slices) into the "full" output o
 convolution of the output gradient: one `kernels.im2col`, then a GEMM for each operand.
 The kernel is `(*kernel_size, filters, in_channels)`, as in Keras.
 """
+
 import numpy as np
 
 from numkeras.engine.conv_ops import _from_nhwc, _to_nhwc, _tuple
@@ -60,14 +61,22 @@ def _output_padding(value, rank):
     return tuple(int(v) for v in values)
 
 
-def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
-                   data_format=None, dilation_rate=1):
+def conv_transpose(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    output_padding=None,
+    data_format=None,
+    dilation_rate=1,
+):
     """Transposed convolution with Keras's signature; kernel `(*kernel_size, out, in)`."""
     if getattr(kernel, "ndim", None) == 5:
         from numkeras.engine.conv3d import conv3d_transpose
 
-        return conv3d_transpose(inputs, kernel, strides, padding, output_padding, data_format,
-                                dilation_rate)
+        return conv3d_transpose(
+            inputs, kernel, strides, padding, output_padding, data_format, dilation_rate
+        )
     x, k = operands("conv_transpose", inputs, kernel)  # a bare NumPy kernel takes x's dtype
     rank = k.ndim - 2
     if rank not in (1, 2) or x.ndim != rank + 2:
@@ -85,9 +94,12 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     padding = str(padding).lower()
     if padding not in ("valid", "same"):
         raise ValueError(
-            f"Op `conv_transpose`: `padding` must be 'valid' or 'same', got {padding!r}.")
-    strides, dilation = _tuple(strides, rank, "strides"), _tuple(dilation_rate, rank,
-                                                                   "dilation_rate")
+            f"Op `conv_transpose`: `padding` must be 'valid' or 'same', got {padding!r}."
+        )
+    strides, dilation = (
+        _tuple(strides, rank, "strides"),
+        _tuple(dilation_rate, rank, "dilation_rate"),
+    )
     extra = _output_padding(output_padding, rank)
     if rank == 1:  # a 1-D transposed convolution is a 2-D one of height 1
         strides, dilation, extra = (1,) + strides, (1,) + dilation, (None,) + extra

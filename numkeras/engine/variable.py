@@ -1,4 +1,5 @@
 """Variable: the mutable, optionally trainable state of layers and optimizers."""
+
 import contextlib
 import threading
 
@@ -26,8 +27,18 @@ class Variable(Tensor):
     [3.0, 4.0]
     """
 
-    def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True,
-                 aggregation="none", synchronization="auto", name=None, **kwargs):
+    def __init__(
+        self,
+        initializer,
+        shape=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        aggregation="none",
+        synchronization="auto",
+        name=None,
+        **kwargs,
+    ):
         if aggregation not in AGGREGATIONS:
             raise ValueError(
                 f"Invalid value for argument `aggregation`. Expected one of {AGGREGATIONS}. "

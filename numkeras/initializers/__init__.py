@@ -1,4 +1,5 @@
 """Weight initializers with Keras 3's names, defaults and fan rules; seeded draws."""
+
 import math
 import re
 
@@ -9,14 +10,46 @@ from numkeras.engine.variable import use_initializer_lookup
 from numkeras.random import generator_for
 
 __all__ = [
-    "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
-    "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
-    "LecunNormal", "Orthogonal", "Identity", "STFT", "get", "serialize", "deserialize",
+    "Initializer",
+    "Zeros",
+    "Ones",
+    "Constant",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "GlorotUniform",
+    "GlorotNormal",
+    "HeUniform",
+    "HeNormal",
+    "LecunUniform",
+    "LecunNormal",
+    "Orthogonal",
+    "Identity",
+    "STFT",
+    "get",
+    "serialize",
+    "deserialize",
     # Keras's snake_case and compatibility aliases of the classes
-    "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity",
-    "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
-    "stft", "truncated_normal", "variance_scaling", "zeros", "IdentityInitializer",
-    "OrthogonalInitializer", "STFTInitializer",
+    "constant",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "identity",
+    "lecun_normal",
+    "lecun_uniform",
+    "ones",
+    "orthogonal",
+    "random_normal",
+    "random_uniform",
+    "stft",
+    "truncated_normal",
+    "variance_scaling",
+    "zeros",
+    "IdentityInitializer",
+    "OrthogonalInitializer",
+    "STFTInitializer",
 ]
 
 
@@ -151,8 +184,7 @@ def compute_fans(shape, input_axes=None, output_axes=None):
     explicit `input_axes`/`output_axes` multiply those axes' sizes."""
     shape = tuple(shape)
     if input_axes is not None and output_axes is not None:
-        return (math.prod(shape[a] for a in input_axes),
-                math.prod(shape[a] for a in output_axes))
+        return (math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes))
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -164,8 +196,15 @@ def compute_fans(shape, input_axes=None, output_axes=None):
 
 
 class VarianceScaling(_Random):
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
-                 input_axes=None, output_axes=None):
+    def __init__(
+        self,
+        scale=1.0,
+        mode="fan_in",
+        distribution="truncated_normal",
+        seed=None,
+        input_axes=None,
+        output_axes=None,
+    ):
         if scale <= 0:
             raise ValueError(f"VarianceScaling: `scale` must be positive, got {scale}.")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -198,9 +237,14 @@ class VarianceScaling(_Random):
         return _cast(values, dtype)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed, "input_axes": self.input_axes,
-                "output_axes": self.output_axes}
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 def _scaling(name, scale, mode, distribution):
@@ -208,8 +252,7 @@ def _scaling(name, scale, mode, distribution):
         VarianceScaling.__init__(self, scale, mode, distribution, seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes,
-                "output_axes": self.output_axes}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
     doc = f"VarianceScaling({scale}, {mode!r}, {distribution!r})."
     attrs = {"__init__": __init__, "get_config": get_config, "__doc__": doc}
@@ -291,25 +334,36 @@ class STFT(Initializer):
 
     def __call__(self, shape, dtype=None):
         frame_length, _, bins = shape
-        angle = -2 * np.pi * np.arange(frame_length)[:, None, None] * np.arange(bins) / (
-            (bins - 1) * 2)
+        angle = (
+            -2 * np.pi * np.arange(frame_length)[:, None, None] * np.arange(bins) / ((bins - 1) * 2)
+        )
         kernel = np.cos(angle) if self.side == "real" else np.sin(angle)
         if self.window is not None:
-            win = (_window(self.window, frame_length, self.periodic)
-                   if isinstance(self.window, str) else np.asarray(self.window, "float64"))
+            win = (
+                _window(self.window, frame_length, self.periodic)
+                if isinstance(self.window, str)
+                else np.asarray(self.window, "float64")
+            )
             if win.shape != (frame_length,):
                 raise ValueError(
                     "The shape of `window` must be equal to [frame_length]."
                     f"Received: window shape={win.shape}"
                 )
-            scale = {"density": np.sqrt(np.sum(win**2)), "spectrum": np.sum(np.abs(win)),
-                     None: 1.0}[self.scaling]
+            scale = {
+                "density": np.sqrt(np.sum(win**2)),
+                "spectrum": np.sum(np.abs(win)),
+                None: 1.0,
+            }[self.scaling]
             kernel = kernel * win[:, None, None] / scale
         return kernel.astype(dtype or floatx())
 
     def get_config(self):
-        return {"side": self.side, "window": self.window, "periodic": self.periodic,
-                "scaling": self.scaling}
+        return {
+            "side": self.side,
+            "window": self.window,
+            "periodic": self.periodic,
+            "scaling": self.scaling,
+        }
 
 
 def _snake(name):
@@ -319,22 +373,73 @@ def _snake(name):
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-_CLASS_LIST = (Initializer, Constant, Identity, Ones, STFT, Zeros, GlorotNormal, GlorotUniform,
-               HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal, RandomNormal,
-               RandomUniform, TruncatedNormal, VarianceScaling)
+_CLASS_LIST = (
+    Initializer,
+    Constant,
+    Identity,
+    Ones,
+    STFT,
+    Zeros,
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    LecunNormal,
+    LecunUniform,
+    Orthogonal,
+    RandomNormal,
+    RandomUniform,
+    TruncatedNormal,
+    VarianceScaling,
+)
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASS_LIST}
 ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in _CLASS_LIST})
-ALL_OBJECTS_DICT.update({
-    "IdentityInitializer": Identity, "normal": RandomNormal, "one": Ones,
-    "STFTInitializer": STFT, "OrthogonalInitializer": Orthogonal, "uniform": RandomUniform,
-    "zero": Zeros,
-})
-(constant, glorot_normal, glorot_uniform, he_normal, he_uniform, identity, lecun_normal,
- lecun_uniform, ones, orthogonal, random_normal, random_uniform, stft, truncated_normal,
- variance_scaling, zeros) = (
-    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, LecunNormal,
-    LecunUniform, Ones, Orthogonal, RandomNormal, RandomUniform, STFT, TruncatedNormal,
-    VarianceScaling, Zeros)
+ALL_OBJECTS_DICT.update(
+    {
+        "IdentityInitializer": Identity,
+        "normal": RandomNormal,
+        "one": Ones,
+        "STFTInitializer": STFT,
+        "OrthogonalInitializer": Orthogonal,
+        "uniform": RandomUniform,
+        "zero": Zeros,
+    }
+)
+(
+    constant,
+    glorot_normal,
+    glorot_uniform,
+    he_normal,
+    he_uniform,
+    identity,
+    lecun_normal,
+    lecun_uniform,
+    ones,
+    orthogonal,
+    random_normal,
+    random_uniform,
+    stft,
+    truncated_normal,
+    variance_scaling,
+    zeros,
+) = (
+    Constant,
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    Identity,
+    LecunNormal,
+    LecunUniform,
+    Ones,
+    Orthogonal,
+    RandomNormal,
+    RandomUniform,
+    STFT,
+    TruncatedNormal,
+    VarianceScaling,
+    Zeros,
+)
 IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogonal, STFT
 
 

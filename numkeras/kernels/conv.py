@@ -4,6 +4,7 @@ Convolution is one GEMM over an im2col matrix, copied once from a strided view o
 kernel offset (no loop over pixels or images); its gradients are GEMMs too, with col2im
 adding each kernel offset's share back by strided slices.
 """
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -50,7 +51,8 @@ def im2col(xp, KH, KW, OH, OW, strides, dilation):
     N, _, _, C = xp.shape
     sN, sH, sW, sC = xp.strides
     patches = as_strided(
-        xp, (N, OH, OW, KH, KW, C),
+        xp,
+        (N, OH, OW, KH, KW, C),
         (sN, sH * strides[0], sW * strides[1], sH * dilation[0], sW * dilation[1], sC),
         writeable=False,
     )
@@ -96,8 +98,9 @@ def conv2d_forward(x, kernel, strides, padding, dilation, groups=1):
     xp = _pad(x, pad_h, pad_w)
     COg = CO // groups
     k2 = kernel.reshape(-1, CO)
-    cols = [im2col(xp[..., _group(grp, Cg)], KH, KW, OH, OW, strides, dilation)
-            for grp in range(groups)]
+    cols = [
+        im2col(xp[..., _group(grp, Cg)], KH, KW, OH, OW, strides, dilation) for grp in range(groups)
+    ]
     if groups == 1:
         y = cols[0] @ k2
     else:
@@ -116,13 +119,20 @@ def conv2d_backward(g, cache, need_x=True, need_kernel=True):
     gx = gkernel = None
     if need_kernel:
         parts = [c.T @ g2[:, _group(grp, COg)] for grp, c in enumerate(cols)]
-        gkernel = (parts[0] if groups == 1 else np.concatenate(parts, axis=1))
+        gkernel = parts[0] if groups == 1 else np.concatenate(parts, axis=1)
         gkernel = gkernel.reshape(kernel.shape)
     if need_x:
         N, H, W, C = x_shape
         gxp = np.zeros((N, H + sum(pad_h), W + sum(pad_w), C), dtype=g2.dtype)
         for grp in range(groups):
-            col2im(gxp[..., _group(grp, Cg)], g2[:, _group(grp, COg)],
-                   kernel[..., _group(grp, COg)], OH, OW, strides, dilation)
+            col2im(
+                gxp[..., _group(grp, Cg)],
+                g2[:, _group(grp, COg)],
+                kernel[..., _group(grp, COg)],
+                OH,
+                OW,
+                strides,
+                dilation,
+            )
         gx = _unpad(gxp, pad_h, pad_w)
     return gx, gkernel

@@ -3,6 +3,7 @@
 Max pooling sends each window's gradient to its first maximum in row-major window order, as
 PyTorch and TensorFlow do.
 """
+
 import numpy as np
 
 from numkeras.kernels.conv import _geometry, _pad, _unpad, _window

@@ -41,10 +41,13 @@ def choice(layer, name, value, options):
 def data_format(layer, value):
     from numkeras.backend import image_data_format
 
-    lowered = (value or image_data_format()).lower() if isinstance(value, (str, type(None))) \
-        else value
+    lowered = (
+        (value or image_data_format()).lower() if isinstance(value, (str, type(None))) else value
+    )
     if lowered not in ("channels_last", "channels_first"):  # raised here: a short traceback
-        raise ValueError(f"{type(layer).__name__}: `data_format` must be one of "
-                         "('channels_last', 'channels_first'), received "
-                         f"data_format={value!r}.")
+        raise ValueError(
+            f"{type(layer).__name__}: `data_format` must be one of "
+            "('channels_last', 'channels_first'), received "
+            f"data_format={value!r}."
+        )
     return lowered

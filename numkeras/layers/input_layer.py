@@ -1,4 +1,5 @@
 """Input and InputLayer: the entry point of Sequential and functional models."""
+
 from numkeras.layers.keras_tensor import KerasTensor, Node
 from numkeras.layers.layer import Layer
 
@@ -13,8 +14,18 @@ class InputLayer(Layer):
         batch_shape: the full shape, batch axis included (instead of shape and batch_size).
     """
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
-                 sparse=None, ragged=None, optional=False, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        batch_shape=None,
+        name=None,
+        sparse=None,
+        ragged=None,
+        optional=False,
+        **kwargs,
+    ):
         if "input_shape" in kwargs:
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs:
@@ -38,12 +49,24 @@ class InputLayer(Layer):
         Node(self, outputs=KerasTensor(batch_shape, self.dtype, name=name))
 
     def get_config(self):
-        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "sparse": False,
-                "ragged": False, "name": self.name, "optional": False}
+        return {
+            "batch_shape": list(self.batch_shape),
+            "dtype": self.dtype,
+            "sparse": False,
+            "ragged": False,
+            "name": self.name,
+            "optional": False,
+        }
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, **kwargs):
     """A symbolic input tensor: `Input(shape=(28, 28, 1))`, the start of a functional model."""
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
-                       name=name, **kwargs)
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        batch_shape=batch_shape,
+        name=name,
+        **kwargs,
+    )
     return layer.output

@@ -1,4 +1,5 @@
 """Layer: the base of every layer and model (config, lazy build, weights, call)."""
+
 import functools
 import inspect
 import threading
@@ -40,8 +41,11 @@ def _closest_names(cls, kwargs):
             params = inspect.signature(init).parameters.values()
         except (TypeError, ValueError):
             continue
-        valid.update(p.name for p in params if p.name != "self" and p.kind in (
-            p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        valid.update(
+            p.name
+            for p in params
+            if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        )
     guesses = []
     for name in kwargs:
         close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.7)
@@ -131,8 +135,11 @@ class Layer(Operation):
         own = []
         for name, value in self._tracked:
             if getattr(self, name, None) is value:
-                own += [m for m in _leaves(value) if isinstance(m, Metric) and all(
-                    m is not o for o in own)]
+                own += [
+                    m
+                    for m in _leaves(value)
+                    if isinstance(m, Metric) and all(m is not o for o in own)
+                ]
         return own + [m for layer in self._layers for m in layer.metrics]
 
     @property
@@ -174,8 +181,17 @@ class Layer(Operation):
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
 
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
-                   regularizer=None, constraint=None, name=None, **kwargs):
+    def add_weight(
+        self,
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+        **kwargs,
+    ):
         """Create a Variable owned by this layer (tracked, regularized, constrained)."""
         shape = tuple(shape or ())
         stored_shapes.check(shape, self.name, name)  # loading: the file must hold one
@@ -221,7 +237,9 @@ class Layer(Operation):
                 "a `build()` method implemented and it looks like it has unbuilt state. This "
                 "will cause the layer to be marked as built, despite not being actually built, "
                 "which may cause failures down the line. Make sure to implement a proper "
-                "`build()` method.", stacklevel=2)
+                "`build()` method.",
+                stacklevel=2,
+            )
         self.built = True
         if getattr(self, "_build_shape", None) is None:
             self._build_shape = input_shape
@@ -346,8 +364,9 @@ class Layer(Operation):
         own = type(self).compute_output_shape is not Layer.compute_output_shape
         if own and args and all(is_symbolic(a) for a in args) and not set(kwargs) - {"training"}:
             shapes = self.compute_output_shape(*(map_structure(_shape_of, a) for a in args))
-            return map_structure(lambda leaf: KerasTensor(leaf.shape, self.dtype),
-                                 _shape_structure(shapes))
+            return map_structure(
+                lambda leaf: KerasTensor(leaf.shape, self.dtype), _shape_structure(shapes)
+            )
 
         def call(*args, **kwargs):
             return self.call(*args, **self._resolve_call_kwargs(kwargs))
@@ -356,15 +375,18 @@ class Layer(Operation):
 
     def compute_output_shape(self, input_shape):
         """By default, run `call` on placeholders and read the output shapes."""
-        inputs = map_structure(lambda leaf: KerasTensor(leaf.shape, self.dtype),
-                               _shape_structure(input_shape))
+        inputs = map_structure(
+            lambda leaf: KerasTensor(leaf.shape, self.dtype), _shape_structure(input_shape)
+        )
         spec = output_spec(lambda x: self.call(x, **self._resolve_call_kwargs({})), [inputs], {})
         return map_structure(lambda t: t.shape, spec)
 
     def _check_input_spec(self, shapes):
         spec = self.input_spec
-        if spec is None or not isinstance(shapes, tuple) or not all(
-            isinstance(d, (int, type(None))) for d in shapes
+        if (
+            spec is None
+            or not isinstance(shapes, tuple)
+            or not all(isinstance(d, (int, type(None))) for d in shapes)
         ):
             return
         problem = None
@@ -408,8 +430,10 @@ class Layer(Operation):
         arrays = [np.asarray(w) for w in weights]
         for v, w in zip(own, arrays):
             if w.dtype.kind not in "biuf":
-                raise ValueError(f'Layer "{self.name}": weight {v.path} takes numbers, but the '
-                                 f"provided array has dtype {w.dtype}.")
+                raise ValueError(
+                    f'Layer "{self.name}": weight {v.path} takes numbers, but the '
+                    f"provided array has dtype {w.dtype}."
+                )
             if v.shape != w.shape:
                 raise ValueError(
                     f'Layer "{self.name}": weight {v.path} has shape {v.shape}, '
@@ -438,6 +462,7 @@ class Layer(Operation):
 
 def _marks_built(build):
     """`build` that leaves the layer built, remembering the shape (as Keras's build wrapper)."""
+
     @functools.wraps(build)
     def wrapper(self, *args, **kwargs):
         build(self, *args, **kwargs)
@@ -503,8 +528,14 @@ def _call_info(cls):
     if info is None:
         signature = inspect.signature(cls.call).parameters
         training = signature.get("training")
-        default = None if training is None or training.default is inspect.Parameter.empty \
+        default = (
+            None
+            if training is None or training.default is inspect.Parameter.empty
             else training.default
-        info = _call_info_cache[cls] = (set(signature), cls.compute_mask is not Layer.compute_mask,
-                                        default)
+        )
+        info = _call_info_cache[cls] = (
+            set(signature),
+            cls.compute_mask is not Layer.compute_mask,
+            default,
+        )
     return info

@@ -3,6 +3,7 @@
 A mask is a boolean tensor (e.g. `Embedding(mask_zero=True)` gives `inputs != 0`) stored as
 the `_keras_mask` attribute of the tensor it describes.
 """
+
 import warnings
 
 from numkeras.engine import Tensor
@@ -29,7 +30,9 @@ def set_output_mask(layer, inputs, outputs, mask, warn=True):
                 f"Layer '{layer.name}' (of type {type(layer).__name__}) was passed an input "
                 "with a mask attached to it. However, this layer does not support masking and "
                 "will therefore destroy the mask information. Downstream layers will not see "
-                "the mask.", stacklevel=3)
+                "the mask.",
+                stacklevel=3,
+            )
         return
     flat = [t for t in flatten(outputs) if isinstance(t, Tensor)]
     if all(getattr(t, "_keras_mask", None) is not None for t in flat):

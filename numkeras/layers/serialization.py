@@ -20,6 +20,8 @@ def deserialize(config, custom_objects=None):
 
     layer = deserialize_keras_object(config, custom_objects=custom_objects)
     if not isinstance(layer, Layer):
-        raise ValueError("`numkeras.layers.deserialize` was passed a `config` object that is "
-                         f"not a `Layer`. Received: {config}")
+        raise ValueError(
+            "`numkeras.layers.deserialize` was passed a `config` object that is "
+            f"not a `Layer`. Received: {config}"
+        )
     return layer

@@ -5,6 +5,7 @@ the weight, so a small file whose config declares huge layers is refused before 
 allocated (the full check, variable by variable, follows when the weights are read; a layer
 may build a weight that is not saved, such as a wrapper's template, so shapes aren't counted).
 """
+
 import contextlib
 import threading
 
@@ -31,4 +32,5 @@ def check(shape, layer_name, weight_name):
         raise ValueError(
             f"layer '{layer_name}' declares weight '{weight_name}' with shape {tuple(shape)}, "
             f"but the weights file stores no array of that shape (its shapes: {stored[:20]}"
-            f"{' ...' if len(stored) > 20 else ''}).")
+            f"{' ...' if len(stored) > 20 else ''})."
+        )

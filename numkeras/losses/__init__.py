@@ -7,6 +7,7 @@
 >>> get("mse").name
 'mean_squared_error'
 """
+
 import inspect
 
 from numkeras.losses.circle import Circle, circle
@@ -56,18 +57,56 @@ from numkeras.losses.probabilistic import (
 )
 
 __all__ = [
-    "Loss", "LossFunctionWrapper", "BinaryCrossentropy", "BinaryFocalCrossentropy",
-    "CategoricalCrossentropy", "CategoricalFocalCrossentropy", "CategoricalHinge",
-    "CosineSimilarity", "Hinge", "Huber", "KLDivergence", "LogCosh", "MeanAbsoluteError",
-    "MeanAbsolutePercentageError", "MeanSquaredError", "MeanSquaredLogarithmicError", "Poisson",
-    "SparseCategoricalCrossentropy", "SquaredHinge", "binary_crossentropy",
-    "binary_focal_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
-    "categorical_hinge", "cosine_similarity", "hinge", "huber", "kl_divergence", "log_cosh",
-    "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
-    "mean_squared_logarithmic_error", "poisson", "sparse_categorical_crossentropy",
-    "squared_hinge", "reduce_weighted_values", "squeeze_or_expand_to_same_rank", "get",
-    "serialize", "deserialize", "CTC", "Circle", "Dice", "Tversky",
-    "CategoricalGeneralizedCrossEntropy", "ctc", "circle", "dice", "tversky",
+    "Loss",
+    "LossFunctionWrapper",
+    "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
+    "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "Hinge",
+    "Huber",
+    "KLDivergence",
+    "LogCosh",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Poisson",
+    "SparseCategoricalCrossentropy",
+    "SquaredHinge",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "cosine_similarity",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "poisson",
+    "sparse_categorical_crossentropy",
+    "squared_hinge",
+    "reduce_weighted_values",
+    "squeeze_or_expand_to_same_rank",
+    "get",
+    "serialize",
+    "deserialize",
+    "CTC",
+    "Circle",
+    "Dice",
+    "Tversky",
+    "CategoricalGeneralizedCrossEntropy",
+    "ctc",
+    "circle",
+    "dice",
+    "tversky",
     "categorical_generalized_cross_entropy",
 ]
 
@@ -97,15 +136,25 @@ _FUNCTION_CLASSES = {
     categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
 }
 _FUNCTIONS = {fn.__name__: fn for fn in _FUNCTION_CLASSES}
-_FUNCTIONS.update({
-    "bce": binary_crossentropy, "BCE": binary_crossentropy,
-    "mse": mean_squared_error, "MSE": mean_squared_error,
-    "mae": mean_absolute_error, "MAE": mean_absolute_error,
-    "mape": mean_absolute_percentage_error, "MAPE": mean_absolute_percentage_error,
-    "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error,
-    "kld": kl_divergence, "KLD": kl_divergence, "kullback_leibler_divergence": kl_divergence,
-    "logcosh": log_cosh, "huber_loss": huber,
-})
+_FUNCTIONS.update(
+    {
+        "bce": binary_crossentropy,
+        "BCE": binary_crossentropy,
+        "mse": mean_squared_error,
+        "MSE": mean_squared_error,
+        "mae": mean_absolute_error,
+        "MAE": mean_absolute_error,
+        "mape": mean_absolute_percentage_error,
+        "MAPE": mean_absolute_percentage_error,
+        "msle": mean_squared_logarithmic_error,
+        "MSLE": mean_squared_logarithmic_error,
+        "kld": kl_divergence,
+        "KLD": kl_divergence,
+        "kullback_leibler_divergence": kl_divergence,
+        "logcosh": log_cosh,
+        "huber_loss": huber,
+    }
+)
 _CLASSES = {cls.__name__: cls for cls in [Loss, LossFunctionWrapper, *_FUNCTION_CLASSES.values()]}
 
 
@@ -156,13 +205,21 @@ def serialize(loss):
     if loss is None or isinstance(loss, str):
         return loss
     if isinstance(loss, Loss):
-        return {"module": "keras.losses", "class_name": type(loss).__name__,
-                "config": loss.get_config(), "registered_name": None}
+        return {
+            "module": "keras.losses",
+            "class_name": type(loss).__name__,
+            "config": loss.get_config(),
+            "registered_name": None,
+        }
     name = getattr(loss, "__name__", None)
     if name is None:
         raise ValueError(f"Cannot serialize loss {loss!r}: it is neither a Loss nor a function.")
-    return {"module": "builtins", "class_name": "function", "config": name,
-            "registered_name": "function"}
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": name,
+        "registered_name": "function",
+    }
 
 
 def deserialize(config, custom_objects=None):

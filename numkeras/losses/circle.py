@@ -1,4 +1,5 @@
 """The Circle loss (Sun et al., 2020) for metric learning on L2-normalized embeddings."""
+
 import numpy as np
 
 from numkeras import ops
@@ -18,8 +19,9 @@ def _pair_masks(query_labels, key_labels, remove_diagonal):
     return positive, negative
 
 
-def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True,
-           gamma=80, margin=0.4):
+def circle(
+    y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80, margin=0.4
+):
     """Per-sample Circle loss of `y_pred` embeddings `(batch, dim)` with integer labels.
 
     Pairs are scored by cosine distance `d = max(1 - x . y, 0)`; same-label pairs are pushed
@@ -29,8 +31,11 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
     y_pred = ops.convert_to_tensor(y_pred)
     labels = np.asarray(ops.convert_to_numpy(y_true)).astype(np.int32)
     refs = y_pred if ref_embeddings is None else ops.convert_to_tensor(ref_embeddings)
-    ref_labels = labels if ref_labels is None else np.asarray(
-        ops.convert_to_numpy(ref_labels)).astype(np.int32)
+    ref_labels = (
+        labels
+        if ref_labels is None
+        else np.asarray(ops.convert_to_numpy(ref_labels)).astype(np.int32)
+    )
     distances = ops.maximum(1 - ops.matmul(y_pred, ops.transpose(refs)), 0.0)
     positive, negative = _pair_masks(labels, ref_labels, remove_diagonal)
     dtype = y_pred.dtype
@@ -48,8 +53,22 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
 class Circle(LossFunctionWrapper):
     """The Circle loss; see `circle`. `y_true` holds integer labels, `y_pred` embeddings."""
 
-    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True,
-                 reduction="sum_over_batch_size", name="circle", dtype=None):
-        super().__init__(circle, reduction=reduction, name=name, dtype=dtype, gamma=gamma,
-                         margin=margin, remove_diagonal=remove_diagonal)
+    def __init__(
+        self,
+        gamma=80.0,
+        margin=0.4,
+        remove_diagonal=True,
+        reduction="sum_over_batch_size",
+        name="circle",
+        dtype=None,
+    ):
+        super().__init__(
+            circle,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            gamma=gamma,
+            margin=margin,
+            remove_diagonal=remove_diagonal,
+        )
         self.gamma, self.margin, self.remove_diagonal = gamma, margin, remove_diagonal

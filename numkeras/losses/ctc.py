@@ -1,4 +1,5 @@
 """The CTC loss for unaligned sequence labels (speech, handwriting, OCR)."""
+
 import numpy as np
 
 from numkeras import ops

@@ -1,4 +1,5 @@
 """`Loss`, the base class of every loss, and the reduction rules it applies (Keras 3's)."""
+
 import numpy as np
 
 from numkeras import ops

@@ -3,6 +3,7 @@
 Each function takes `(y_true, y_pred)` and returns one value per sample (the last axis is
 reduced); each class wraps its function and adds Keras's reduction and `sample_weight`.
 """
+
 import numpy as np
 
 from numkeras import ops
@@ -11,11 +12,27 @@ from numkeras.engine import Tensor
 from numkeras.losses.loss import Loss, squeeze_or_expand_to_same_rank
 
 __all__ = [
-    "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError",
-    "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "CosineSimilarity", "Huber",
-    "LogCosh", "Hinge", "SquaredHinge", "CategoricalHinge", "mean_squared_error",
-    "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error",
-    "cosine_similarity", "huber", "log_cosh", "hinge", "squared_hinge", "categorical_hinge",
+    "LossFunctionWrapper",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "CosineSimilarity",
+    "Huber",
+    "LogCosh",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "cosine_similarity",
+    "huber",
+    "log_cosh",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
 ]
 
 

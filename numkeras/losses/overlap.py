@@ -1,4 +1,5 @@
 """Overlap losses for segmentation: Dice and Tversky, `1 - overlap / size` over `axis`."""
+
 from numkeras import ops
 from numkeras.backend import epsilon
 from numkeras.losses.losses import LossFunctionWrapper, as_float_pair
@@ -42,8 +43,16 @@ class Dice(LossFunctionWrapper):
 class Tversky(LossFunctionWrapper):
     """The Tversky loss; see `tversky`."""
 
-    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky",
-                 axis=None, dtype=None):
-        super().__init__(tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha,
-                         beta=beta, axis=axis)
+    def __init__(
+        self,
+        alpha=0.5,
+        beta=0.5,
+        reduction="sum_over_batch_size",
+        name="tversky",
+        axis=None,
+        dtype=None,
+    ):
+        super().__init__(
+            tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis
+        )
         self.alpha, self.beta, self.axis = alpha, beta, axis

@@ -4,6 +4,7 @@ Cross-entropies check that the labels fit the output before computing anything, 
 which loss was probably meant when they do not (one-hot labels given to a sparse loss, or
 integer labels given to `categorical_crossentropy`).
 """
+
 import warnings
 
 import numpy as np
@@ -19,11 +20,22 @@ from numkeras.losses.losses import (
 )
 
 __all__ = [
-    "BinaryCrossentropy", "BinaryFocalCrossentropy", "CategoricalCrossentropy",
-    "CategoricalFocalCrossentropy", "SparseCategoricalCrossentropy", "KLDivergence", "Poisson",
-    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
-    "categorical_focal_crossentropy", "sparse_categorical_crossentropy", "kl_divergence",
-    "poisson", "CategoricalGeneralizedCrossEntropy", "categorical_generalized_cross_entropy",
+    "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
+    "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "KLDivergence",
+    "Poisson",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "sparse_categorical_crossentropy",
+    "kl_divergence",
+    "poisson",
+    "CategoricalGeneralizedCrossEntropy",
+    "categorical_generalized_cross_entropy",
 ]
 
 
@@ -81,7 +93,8 @@ def _categorical_inputs(name, y_true, y_pred, label_smoothing, axis):
             f"In loss {name}, expected y_pred.shape to be (batch_size, num_classes) with "
             f"num_classes > 1, got y_pred.shape={y_pred.shape}. Consider using "
             "'binary_crossentropy' if you only have 2 classes.",
-            SyntaxWarning, stacklevel=3,
+            SyntaxWarning,
+            stacklevel=3,
         )
     return _smooth(y_true, label_smoothing, y_true.shape[-1]), y_pred
 
@@ -123,7 +136,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     axis = axis % y_pred.ndim
     if labels.ndim == y_pred.ndim and labels.shape[axis] == 1:
         labels = np.squeeze(labels, axis)
-    expected = y_pred.shape[:axis] + y_pred.shape[axis + 1:]
+    expected = y_pred.shape[:axis] + y_pred.shape[axis + 1 :]
     if labels.shape != expected:
         hint = " Did you mean categorical_crossentropy?" if labels.shape == y_pred.shape else ""
         raise ValueError(
@@ -170,8 +183,14 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
 
 
 def binary_focal_crossentropy(
-    y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
-    label_smoothing=0.0, axis=-1,
+    y_true,
+    y_pred,
+    apply_class_balancing=False,
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
 ):
     """Binary cross-entropy scaled by `(1 - p_t) ** gamma`, optionally by `alpha` per class."""
     y_true, y_pred = _binary_inputs("binary_focal_crossentropy", y_true, y_pred, label_smoothing)
@@ -241,43 +260,101 @@ class CategoricalCrossentropy(LossFunctionWrapper):
     1.1769
     """
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction=_R,
-                 name="categorical_crossentropy", dtype=None):
-        super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction=_R,
+        name="categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            categorical_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
     """Cross-entropy for integer labels; see `sparse_categorical_crossentropy`."""
 
-    def __init__(self, from_logits=False, ignore_class=None, reduction=_R, axis=-1,
-                 name="sparse_categorical_crossentropy", dtype=None):
-        super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name,
-                         dtype=dtype, from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        ignore_class=None,
+        reduction=_R,
+        axis=-1,
+        name="sparse_categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            sparse_categorical_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            ignore_class=ignore_class,
+            axis=axis,
+        )
         self.from_logits, self.ignore_class, self.axis = from_logits, ignore_class, axis
 
 
 class BinaryCrossentropy(LossFunctionWrapper):
     """Cross-entropy for 0/1 targets; see `binary_crossentropy`."""
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction=_R,
-                 name="binary_crossentropy", dtype=None):
-        super().__init__(binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction=_R,
+        name="binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            binary_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
 
 
 class BinaryFocalCrossentropy(LossFunctionWrapper):
     """Focal binary cross-entropy; see `binary_focal_crossentropy`."""
 
-    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
-                 label_smoothing=0.0, axis=-1, reduction=_R, name="binary_focal_crossentropy",
-                 dtype=None):
+    def __init__(
+        self,
+        apply_class_balancing=False,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction=_R,
+        name="binary_focal_crossentropy",
+        dtype=None,
+    ):
         super().__init__(
-            binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
-            apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
-            from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
+            binary_focal_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            apply_class_balancing=apply_class_balancing,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
         )
         self.apply_class_balancing, self.alpha, self.gamma = apply_class_balancing, alpha, gamma
         self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
@@ -286,11 +363,26 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
 class CategoricalFocalCrossentropy(LossFunctionWrapper):
     """Focal categorical cross-entropy; see `categorical_focal_crossentropy`."""
 
-    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction=_R, name="categorical_focal_crossentropy", dtype=None):
+    def __init__(
+        self,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction=_R,
+        name="categorical_focal_crossentropy",
+        dtype=None,
+    ):
         super().__init__(
-            categorical_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
-            alpha=alpha, gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing,
+            categorical_focal_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
             axis=axis,
         )
         self.alpha, self.gamma = alpha, gamma
@@ -312,13 +404,14 @@ class Poisson(LossFunctionWrapper):
 
 
 class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
-    """Generalized cross-entropy for integer labels; see `categorical_generalized_cross_entropy`.
-    """
+    """Generalized cross-entropy for integer labels; see `categorical_generalized_cross_entropy`."""
 
-    def __init__(self, q=0.5, reduction=_R, name="categorical_generalized_cross_entropy",
-                 dtype=None):
+    def __init__(
+        self, q=0.5, reduction=_R, name="categorical_generalized_cross_entropy", dtype=None
+    ):
         if not 0 < q < 1:
             raise ValueError("q must be in the interval (0, 1)")
-        super().__init__(categorical_generalized_cross_entropy, reduction=reduction, name=name,
-                         dtype=dtype, q=q)
+        super().__init__(
+            categorical_generalized_cross_entropy, reduction=reduction, name=name, dtype=dtype, q=q
+        )
         self.q = q

@@ -6,6 +6,7 @@
 >>> type(m).__name__, m.name
 ('CategoricalAccuracy', 'accuracy')
 """
+
 import inspect
 
 import numpy as np
@@ -85,36 +86,128 @@ from numkeras.metrics.sensitivity_specificity import (
 )
 
 __all__ = [
-    "Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
-    "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
-    "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError",
-    "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "RootMeanSquaredError",
-    "CosineSimilarity", "LogCoshError", "Hinge", "SquaredHinge", "CategoricalHinge",
-    "KLDivergence", "Poisson", "BinaryCrossentropy", "CategoricalCrossentropy",
-    "SparseCategoricalCrossentropy", "Precision", "Recall", "AUC", "F1Score", "FBetaScore",
-    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get", "serialize",
-    "deserialize", "resolve_metric", "IoU", "BinaryIoU", "MeanIoU", "OneHotIoU",
-    "OneHotMeanIoU", "R2Score", "TruePositives", "FalsePositives", "TrueNegatives",
-    "FalseNegatives", "SensitivityAtSpecificity", "SpecificityAtSensitivity",
-    "PrecisionAtRecall", "RecallAtPrecision", "PearsonCorrelation", "ConcordanceCorrelation",
-    "pearson_correlation", "concordance_correlation", "binary_crossentropy",
-    "binary_focal_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
-    "categorical_hinge", "hinge", "huber", "kl_divergence", "log_cosh", "mean_absolute_error",
-    "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
-    "poisson", "sparse_categorical_crossentropy", "squared_hinge",
+    "Metric",
+    "Mean",
+    "Sum",
+    "MeanMetricWrapper",
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "RootMeanSquaredError",
+    "CosineSimilarity",
+    "LogCoshError",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "KLDivergence",
+    "Poisson",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "Precision",
+    "Recall",
+    "AUC",
+    "F1Score",
+    "FBetaScore",
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
+    "get",
+    "serialize",
+    "deserialize",
+    "resolve_metric",
+    "IoU",
+    "BinaryIoU",
+    "MeanIoU",
+    "OneHotIoU",
+    "OneHotMeanIoU",
+    "R2Score",
+    "TruePositives",
+    "FalsePositives",
+    "TrueNegatives",
+    "FalseNegatives",
+    "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity",
+    "PrecisionAtRecall",
+    "RecallAtPrecision",
+    "PearsonCorrelation",
+    "ConcordanceCorrelation",
+    "pearson_correlation",
+    "concordance_correlation",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "poisson",
+    "sparse_categorical_crossentropy",
+    "squared_hinge",
 ]
 
 _CLASSES = [
-    Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
-    SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
-    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError, RootMeanSquaredError, CosineSimilarity, LogCoshError, Hinge,
-    SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy,
-    CategoricalCrossentropy, SparseCategoricalCrossentropy, Precision, Recall, AUC, F1Score,
-    FBetaScore, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU, R2Score, TruePositives,
-    FalsePositives, TrueNegatives, FalseNegatives, SensitivityAtSpecificity,
-    SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, PearsonCorrelation,
+    Metric,
+    Mean,
+    Sum,
+    MeanMetricWrapper,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    MeanSquaredError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    RootMeanSquaredError,
+    CosineSimilarity,
+    LogCoshError,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    KLDivergence,
+    Poisson,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    Precision,
+    Recall,
+    AUC,
+    F1Score,
+    FBetaScore,
+    IoU,
+    BinaryIoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
+    R2Score,
+    TruePositives,
+    FalsePositives,
+    TrueNegatives,
+    FalseNegatives,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    PearsonCorrelation,
     ConcordanceCorrelation,
 ]
 _ABSTRACT = {"Metric", "MeanMetricWrapper"}
@@ -129,23 +222,42 @@ def _snake(name):
 # Keras's lookup table: class names, their snake_case forms, and the short aliases.
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({_snake(cls.__name__): cls for cls in _CLASSES})
-_BY_NAME.update({
-    "acc": Accuracy, "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
-    "mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError,
-    "MAE": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
-    "MAPE": MeanAbsolutePercentageError, "msle": MeanSquaredLogarithmicError,
-    "MSLE": MeanSquaredLogarithmicError, "rmse": RootMeanSquaredError,
-})
-_FUNCTIONS = {fn.__name__: fn for fn in (
-    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
-    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, pearson_correlation,
-    concordance_correlation,
-)}
+_BY_NAME.update(
+    {
+        "acc": Accuracy,
+        "bce": BinaryCrossentropy,
+        "BCE": BinaryCrossentropy,
+        "mse": MeanSquaredError,
+        "MSE": MeanSquaredError,
+        "mae": MeanAbsoluteError,
+        "MAE": MeanAbsoluteError,
+        "mape": MeanAbsolutePercentageError,
+        "MAPE": MeanAbsolutePercentageError,
+        "msle": MeanSquaredLogarithmicError,
+        "MSLE": MeanSquaredLogarithmicError,
+        "rmse": RootMeanSquaredError,
+    }
+)
+_FUNCTIONS = {
+    fn.__name__: fn
+    for fn in (
+        accuracy,
+        binary_accuracy,
+        categorical_accuracy,
+        sparse_categorical_accuracy,
+        top_k_categorical_accuracy,
+        sparse_top_k_categorical_accuracy,
+        pearson_correlation,
+        concordance_correlation,
+    )
+}
 
 _BINARY_LOSSES = {"binary_crossentropy", "binary_focal_crossentropy"}
 _SPARSE_LOSSES = {"sparse_categorical_crossentropy"}
 _CATEGORICAL_LOSSES = {
-    "categorical_crossentropy", "categorical_focal_crossentropy", "kl_divergence",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "kl_divergence",
     "categorical_hinge",
 }
 
@@ -255,8 +367,11 @@ def _accuracy_class(true_shape, pred_shape, loss_name):
         sparse = len(true_shape) < len(pred_shape) or (
             bool(true_shape) and true_shape[-1] == 1 and pred_shape[-1] != 1
         )
-        return SparseCategoricalAccuracy if sparse or loss_name in _SPARSE_LOSSES else (
-            CategoricalAccuracy)
+        return (
+            SparseCategoricalAccuracy
+            if sparse or loss_name in _SPARSE_LOSSES
+            else (CategoricalAccuracy)
+        )
     if loss_name in _SPARSE_LOSSES:
         return SparseCategoricalAccuracy
     if loss_name in _CATEGORICAL_LOSSES or pred_shape:
@@ -276,8 +391,12 @@ def serialize(metric):
         from numkeras.losses import serialize as serialize_function
 
         return serialize_function(metric)
-    return {"module": "keras.metrics", "class_name": type(metric).__name__,
-            "config": metric.get_config(), "registered_name": None}
+    return {
+        "module": "keras.metrics",
+        "class_name": type(metric).__name__,
+        "config": metric.get_config(),
+        "registered_name": None,
+    }
 
 
 def deserialize_function(config, custom_objects=None):

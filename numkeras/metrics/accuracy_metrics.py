@@ -1,13 +1,22 @@
 """Accuracy metrics: per-sample 0/1 matches in NumPy, averaged by `MeanMetricWrapper`."""
+
 import numpy as np
 
 from numkeras.losses.loss import squeeze_or_expand_to_same_rank
 from numkeras.metrics.reduction_metrics import MeanMetricWrapper, to_numpy
 
 __all__ = [
-    "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
-    "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "accuracy", "binary_accuracy",
-    "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy",
     "sparse_top_k_categorical_accuracy",
 ]
 
@@ -132,8 +141,9 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the integer label is in the top `k` predictions."""
 
-    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
-                 from_sorted_ids=False):
+    def __init__(
+        self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False
+    ):
         kwargs = {"from_sorted_ids": True} if from_sorted_ids else {}
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k, **kwargs)
         self.k, self.from_sorted_ids = k, from_sorted_ids

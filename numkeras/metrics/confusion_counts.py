@@ -1,4 +1,5 @@
 """TruePositives, FalsePositives, TrueNegatives, FalseNegatives: weighted counts per threshold."""
+
 from numkeras.metrics.confusion_metrics import (
     _thresholds,
     is_evenly_distributed,
@@ -22,8 +23,14 @@ class _ConditionCount(Metric):
         self.accumulator = self.add_variable((len(self.thresholds),), name="accumulator")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        update_confusion_matrix({self._cell: self.accumulator}, y_true, y_pred,
-                                self.thresholds, self._evenly, sample_weight=sample_weight)
+        update_confusion_matrix(
+            {self._cell: self.accumulator},
+            y_true,
+            y_pred,
+            self.thresholds,
+            self._evenly,
+            sample_weight=sample_weight,
+        )
 
     def result(self):
         value = self.accumulator.data

@@ -5,6 +5,7 @@ how many thresholds it exceeds (`np.searchsorted`, or Keras's bucket formula for
 spaced thresholds), then a reversed cumulative sum gives the count above each threshold.
 No Python loop runs over samples or thresholds.
 """
+
 import numpy as np
 
 from numkeras.backend import epsilon
@@ -61,9 +62,18 @@ def _count_above(exceeded, weights, num_thresholds):
     return np.cumsum(hist[::-1], axis=0)[::-1][1:]
 
 
-def update_confusion_matrix(variables, y_true, y_pred, thresholds, evenly=False, top_k=None,
-                            class_id=None, sample_weight=None, multi_label=False,
-                            label_weights=None):
+def update_confusion_matrix(
+    variables,
+    y_true,
+    y_pred,
+    thresholds,
+    evenly=False,
+    top_k=None,
+    class_id=None,
+    sample_weight=None,
+    multi_label=False,
+    label_weights=None,
+):
     """Add this batch's weighted counts to `variables`, a dict with keys among tp, fp, tn, fn.
 
     A prediction counts as positive at threshold `t` when `y_pred > t`; any nonzero label is
@@ -125,8 +135,14 @@ class _PrecisionRecall(Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         update_confusion_matrix(
-            {"tp": self.true_positives, self._second: self._other}, y_true, y_pred,
-            self.thresholds, self._evenly, self.top_k, self.class_id, sample_weight,
+            {"tp": self.true_positives, self._second: self._other},
+            y_true,
+            y_pred,
+            self.thresholds,
+            self._evenly,
+            self.top_k,
+            self.class_id,
+            sample_weight,
         )
 
     def result(self):
@@ -135,8 +151,12 @@ class _PrecisionRecall(Metric):
         return as_result(value[0] if len(self.thresholds) == 1 else value)
 
     def get_config(self):
-        return {**super().get_config(), "thresholds": self.init_thresholds,
-                "top_k": self.top_k, "class_id": self.class_id}
+        return {
+            **super().get_config(),
+            "thresholds": self.init_thresholds,
+            "top_k": self.top_k,
+            "class_id": self.class_id,
+        }
 
 
 class Precision(_PrecisionRecall):
@@ -188,9 +208,19 @@ class AUC(Metric):
     0.75
     """
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
-                 name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,
-                 label_weights=None, from_logits=False):
+    def __init__(
+        self,
+        num_thresholds=200,
+        curve="ROC",
+        summation_method="interpolation",
+        name=None,
+        dtype=None,
+        thresholds=None,
+        multi_label=False,
+        num_labels=None,
+        label_weights=None,
+        from_logits=False,
+    ):
         self.curve = str(curve).upper()
         if self.curve not in ("ROC", "PR"):
             raise ValueError(f'Invalid AUC curve value: "{curve}". Expected "ROC" or "PR".')
@@ -213,8 +243,9 @@ class AUC(Metric):
         self._thresholds = [0.0 - epsilon()] + inner + [1.0 + epsilon()]
         super().__init__(name=name, dtype=dtype)
         self.multi_label, self.num_labels, self._from_logits = multi_label, num_labels, from_logits
-        self.label_weights = None if label_weights is None else [
-            float(w) for w in np.ravel(label_weights)]
+        self.label_weights = (
+            None if label_weights is None else [float(w) for w in np.ravel(label_weights)]
+        )
         if num_labels and not multi_label:
             raise ValueError("`num_labels` is needed only when `multi_label` is True.")
         self._built = False
@@ -244,9 +275,17 @@ class AUC(Metric):
         if self._from_logits:
             y_pred = (0.5 * (1 + np.tanh(0.5 * y_pred))).astype(np.float32)  # stable sigmoid
         update_confusion_matrix(
-            {"tp": self.true_positives, "fp": self.false_positives,
-             "tn": self.true_negatives, "fn": self.false_negatives},
-            y_true, y_pred, self._thresholds, self._evenly, sample_weight=sample_weight,
+            {
+                "tp": self.true_positives,
+                "fp": self.false_positives,
+                "tn": self.true_negatives,
+                "fn": self.false_negatives,
+            },
+            y_true,
+            y_pred,
+            self._thresholds,
+            self._evenly,
+            sample_weight=sample_weight,
             multi_label=self.multi_label,
             label_weights=None if self.multi_label else self.label_weights,
         )
@@ -275,8 +314,15 @@ class AUC(Metric):
     def result(self):
         if not self._built:
             return 0.0
-        tp, fp, tn, fn = (v.data.astype(np.float64) for v in (
-            self.true_positives, self.false_positives, self.true_negatives, self.false_negatives))
+        tp, fp, tn, fn = (
+            v.data.astype(np.float64)
+            for v in (
+                self.true_positives,
+                self.false_positives,
+                self.true_negatives,
+                self.false_negatives,
+            )
+        )
         if self.curve == "PR" and self.summation_method == "interpolation":
             return as_result(np.float32(self._average(self._interpolate_pr_auc(tp, fp, fn))))
         recall = divide_no_nan(tp, tp + fn)
@@ -297,10 +343,16 @@ class AUC(Metric):
             super().reset_state()
 
     def get_config(self):
-        config = {**super().get_config(), "num_thresholds": self.num_thresholds,
-                  "curve": self.curve, "summation_method": self.summation_method,
-                  "multi_label": self.multi_label, "num_labels": self.num_labels,
-                  "label_weights": self.label_weights, "from_logits": self._from_logits}
+        config = {
+            **super().get_config(),
+            "num_thresholds": self.num_thresholds,
+            "curve": self.curve,
+            "summation_method": self.summation_method,
+            "multi_label": self.multi_label,
+            "num_labels": self.num_labels,
+            "label_weights": self.label_weights,
+            "from_logits": self._from_logits,
+        }
         if self._init_from_thresholds:
             config["thresholds"] = self._thresholds[1:-1]
         return config

@@ -1,4 +1,5 @@
 """Pearson and concordance correlation: per-sample coefficients along `axis`, averaged."""
+
 import numpy as np
 
 from numkeras.backend import epsilon
@@ -6,7 +7,9 @@ from numkeras.losses.loss import squeeze_or_expand_to_same_rank
 from numkeras.metrics.reduction_metrics import MeanMetricWrapper, to_numpy
 
 __all__ = [
-    "PearsonCorrelation", "ConcordanceCorrelation", "pearson_correlation",
+    "PearsonCorrelation",
+    "ConcordanceCorrelation",
+    "pearson_correlation",
     "concordance_correlation",
 ]
 

@@ -1,4 +1,5 @@
 """F-beta and F1 scores: per-class true/false positive counts accumulated in NumPy."""
+
 import numpy as np
 
 from numkeras.backend import epsilon
@@ -59,10 +60,12 @@ class FBetaScore(Metric):
         def total(value):
             return np.sum(value * weight, axis=self.axis)
 
-        for variable, value in ((self.true_positives, predicted * y_true),
-                                (self.false_positives, predicted * (1 - y_true)),
-                                (self.false_negatives, (1 - predicted) * y_true),
-                                (self.intermediate_weights, y_true)):
+        for variable, value in (
+            (self.true_positives, predicted * y_true),
+            (self.false_positives, predicted * (1 - y_true)),
+            (self.false_negatives, (1 - predicted) * y_true),
+            (self.intermediate_weights, y_true),
+        ):
             variable.assign(variable.data + total(value))
 
     def result(self):
@@ -81,8 +84,12 @@ class FBetaScore(Metric):
         return as_result(np.asarray(score, self.dtype))
 
     def get_config(self):
-        return {**super().get_config(), "average": self.average, "beta": self.beta,
-                "threshold": self.threshold}
+        return {
+            **super().get_config(),
+            "average": self.average,
+            "beta": self.beta,
+            "threshold": self.threshold,
+        }
 
 
 class F1Score(FBetaScore):

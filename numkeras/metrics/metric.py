@@ -1,4 +1,5 @@
 """`Metric`: stateful, non-differentiable statistics accumulated over batches in NumPy."""
+
 import numpy as np
 
 from numkeras.backend import floatx
@@ -57,9 +58,15 @@ class Metric:
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="sum", name=None):
         """A non-trainable state variable with path `"<metric>/<name>"` (reset_state zeroes
         it whatever its initializer)."""
-        variable = Variable(initializer or "zeros", shape=tuple(shape), dtype=dtype or self.dtype,
-                            trainable=False, aggregation=aggregation,
-                            synchronization="on_read", name=name)
+        variable = Variable(
+            initializer or "zeros",
+            shape=tuple(shape),
+            dtype=dtype or self.dtype,
+            trainable=False,
+            aggregation=aggregation,
+            synchronization="on_read",
+            name=name,
+        )
         variable.path = f"{self.name}/{variable.name}"
         self._variables.append(variable)
         return variable

@@ -1,4 +1,5 @@
 """`Sum`, `Mean` and `MeanMetricWrapper`: running (weighted) sums and means in NumPy."""
+
 import numpy as np
 
 from numkeras import ops
@@ -115,7 +116,9 @@ class MeanMetricWrapper(Mean):
             mask = in_mask if mask is None else to_numpy(in_mask) & to_numpy(mask)
         sample_weight = apply_mask(
             None if sample_weight is None else to_numpy(sample_weight, self.dtype),
-            mask, self.dtype, reduction="sum",
+            mask,
+            self.dtype,
+            reduction="sum",
         )
         super().update_state(values, sample_weight=sample_weight)
 

@@ -3,6 +3,7 @@
 They reuse `numkeras.losses`' functions (run on NumPy inputs, without a graph), so a metric
 and the loss of the same name always agree.
 """
+
 import warnings
 
 import numpy as np
@@ -13,11 +14,23 @@ from numkeras.metrics.metric import Metric, as_result
 from numkeras.metrics.reduction_metrics import Mean, MeanMetricWrapper, to_numpy
 
 __all__ = [
-    "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
-    "MeanSquaredLogarithmicError", "RootMeanSquaredError", "CosineSimilarity", "LogCoshError",
-    "Hinge", "SquaredHinge", "CategoricalHinge", "KLDivergence", "Poisson",
-    "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
-    "R2Score", "cosine_similarity",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "RootMeanSquaredError",
+    "CosineSimilarity",
+    "LogCoshError",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "KLDivergence",
+    "Poisson",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "R2Score",
+    "cosine_similarity",
 ]
 
 
@@ -107,30 +120,60 @@ class CosineSimilarity(MeanMetricWrapper):
 class BinaryCrossentropy(MeanMetricWrapper):
     """Running mean binary cross-entropy."""
 
-    def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
-                 label_smoothing=0.0):
-        super().__init__(losses.binary_crossentropy, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing)
+    def __init__(
+        self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0.0
+    ):
+        super().__init__(
+            losses.binary_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+        )
         self.from_logits, self.label_smoothing = from_logits, label_smoothing
 
 
 class CategoricalCrossentropy(MeanMetricWrapper):
     """Running mean categorical cross-entropy."""
 
-    def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
-                 label_smoothing=0.0, axis=-1):
-        super().__init__(losses.categorical_crossentropy, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        name="categorical_crossentropy",
+        dtype=None,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+    ):
+        super().__init__(
+            losses.categorical_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """Running mean sparse categorical cross-entropy."""
 
-    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
-                 ignore_class=None, axis=-1):
-        super().__init__(losses.sparse_categorical_crossentropy, name=name, dtype=dtype,
-                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+    def __init__(
+        self,
+        name="sparse_categorical_crossentropy",
+        dtype=None,
+        from_logits=False,
+        ignore_class=None,
+        axis=-1,
+    ):
+        super().__init__(
+            losses.sparse_categorical_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            ignore_class=ignore_class,
+            axis=axis,
+        )
         self.from_logits, self.ignore_class, self.axis = from_logits, ignore_class, axis
 
 
@@ -173,8 +216,9 @@ class R2Score(Metric):
 
     _AGGREGATIONS = (None, "uniform_average", "variance_weighted_average")
 
-    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score",
-                 dtype=None):
+    def __init__(
+        self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None
+    ):
         if class_aggregation not in self._AGGREGATIONS:
             raise ValueError(
                 "Invalid value for argument `class_aggregation`. Expected one of "
@@ -216,7 +260,8 @@ class R2Score(Metric):
         self.sum.assign(self.sum.data + weighted.sum(axis=0))
         self.squared_sum.assign(self.squared_sum.data + (y_true * weighted).sum(axis=0))
         self.total_mse.assign(
-            self.total_mse.data + (np.square(y_true - y_pred) * weights).sum(axis=0))
+            self.total_mse.data + (np.square(y_true - y_pred) * weights).sum(axis=0)
+        )
         self.count.assign(self.count.data + weights.sum(axis=0))
         self.num_samples.assign(self.num_samples.data + y_true.size)
 
@@ -238,8 +283,9 @@ class R2Score(Metric):
         if p and p >= n - 1:
             warnings.warn(
                 "More independent predictors than datapoints in adjusted R2 score. Falling "
-                "back to standard R2 score." if p > n - 1 else
-                "Division by zero in Adjusted R2 score. Falling back to standard R2 score.",
+                "back to standard R2 score."
+                if p > n - 1
+                else "Division by zero in Adjusted R2 score. Falling back to standard R2 score.",
                 stacklevel=2,
             )
         elif p:
@@ -247,5 +293,8 @@ class R2Score(Metric):
         return as_result(np.asarray(score, np.float32))
 
     def get_config(self):
-        return {**super().get_config(), "class_aggregation": self.class_aggregation,
-                "num_regressors": self.num_regressors}
+        return {
+            **super().get_config(),
+            "class_aggregation": self.class_aggregation,
+            "num_regressors": self.num_regressors,
+        }

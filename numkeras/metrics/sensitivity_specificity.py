@@ -4,13 +4,16 @@ All four count tp/fp/tn/fn at `num_thresholds` evenly spaced thresholds in [0, 1
 return the largest value of one rate among the thresholds where the other rate is at least
 the target (0 when none is).
 """
+
 import numpy as np
 
 from numkeras.metrics.confusion_metrics import update_confusion_matrix
 from numkeras.metrics.metric import Metric, as_result, divide_no_nan
 
 __all__ = [
-    "SensitivityAtSpecificity", "SpecificityAtSensitivity", "PrecisionAtRecall",
+    "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity",
+    "PrecisionAtRecall",
     "RecallAtPrecision",
 ]
 
@@ -47,18 +50,35 @@ class _SensitivitySpecificityBase(Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         update_confusion_matrix(
-            {"tp": self.true_positives, "fp": self.false_positives,
-             "tn": self.true_negatives, "fn": self.false_negatives},
-            y_true, y_pred, self.thresholds, self._evenly, class_id=self.class_id,
+            {
+                "tp": self.true_positives,
+                "fp": self.false_positives,
+                "tn": self.true_negatives,
+                "fn": self.false_negatives,
+            },
+            y_true,
+            y_pred,
+            self.thresholds,
+            self._evenly,
+            class_id=self.class_id,
             sample_weight=sample_weight,
         )
 
     def _rates(self):
-        tp, fp, tn, fn = (v.data for v in (self.true_positives, self.false_positives,
-                                          self.true_negatives, self.false_negatives))
-        rates = {"sensitivity": divide_no_nan(tp, tp + fn),
-                 "specificity": divide_no_nan(tn, tn + fp),
-                 "precision": divide_no_nan(tp, tp + fp)}
+        tp, fp, tn, fn = (
+            v.data
+            for v in (
+                self.true_positives,
+                self.false_positives,
+                self.true_negatives,
+                self.false_negatives,
+            )
+        )
+        rates = {
+            "sensitivity": divide_no_nan(tp, tp + fn),
+            "specificity": divide_no_nan(tn, tn + fp),
+            "precision": divide_no_nan(tp, tp + fp),
+        }
         return {k: v.astype(np.float32) for k, v in rates.items()}  # compared as Keras does
 
     def _best(self, constrained, dependent):
@@ -67,8 +87,12 @@ class _SensitivitySpecificityBase(Metric):
         return as_result(np.float32(np.max(np.where(feasible, rates[dependent], 0), initial=0)))
 
     def get_config(self):
-        return {**super().get_config(), "class_id": self.class_id,
-                "num_thresholds": self.num_thresholds, self._target: self.value}
+        return {
+            **super().get_config(),
+            "class_id": self.class_id,
+            "num_thresholds": self.num_thresholds,
+            self._target: self.value,
+        }
 
 
 class SensitivityAtSpecificity(_SensitivitySpecificityBase):

@@ -1,4 +1,5 @@
 """`numkeras.models`: Model, Sequential (and, with the saving module, load_model)."""
+
 from numkeras.models.model import Model
 from numkeras.models.sequential import Sequential
 from numkeras.saving.keras_file import load_model, save_model

@@ -5,6 +5,7 @@ Targets are checked against the model's output shapes and the compiled loss over
 array at once, so that a bad label at sample 50,000 is found before the first step rather than
 when its batch comes round (with the weights already half trained).
 """
+
 import numbers
 import warnings
 
@@ -24,15 +25,20 @@ def input_mismatch_hint(expected, received):
 
     def fits(sample):
         return len(sample) == len(received) and all(
-            e is None or e == r for e, r in zip(sample, received))
+            e is None or e == r for e, r in zip(sample, received)
+        )
 
     sample = tuple(expected[1:])
     if fits(sample):
-        text += (f". It looks like one sample without the batch axis: pass x[None] or "
-                 f"np.expand_dims(x, 0), of shape {shape_str((1, *received))}")
+        text += (
+            f". It looks like one sample without the batch axis: pass x[None] or "
+            f"np.expand_dims(x, 0), of shape {shape_str((1, *received))}"
+        )
     elif sample and sample[-1] == 1 and fits(sample[:-1]):
-        text += (f". It looks like one sample without the batch and channel axes: pass "
-                 f"x[None, ..., None], of shape {shape_str((1, *received, 1))}")
+        text += (
+            f". It looks like one sample without the batch and channel axes: pass "
+            f"x[None, ..., None], of shape {shape_str((1, *received, 1))}"
+        )
     elif None not in sample and np.prod(sample) == np.prod(received[1:]):
         text += f". Did you mean to reshape to {shape_str((-1, *sample))}?"
         return text
@@ -59,23 +65,41 @@ def check_steps(name, value):
         raise ValueError(f"`{name}` must be None or an integer >= 1, received {name}={value!r}.")
 
 
-def check_fit_arguments(validation_split, validation_data, validation_freq, shuffle,
-                        class_weight, steps_per_epoch, validation_steps, validation_batch_size):
+def check_fit_arguments(
+    validation_split,
+    validation_data,
+    validation_freq,
+    shuffle,
+    class_weight,
+    steps_per_epoch,
+    validation_steps,
+    validation_batch_size,
+):
     """The arguments of `fit` that do not depend on the data."""
-    for name, value in (("steps_per_epoch", steps_per_epoch),
-                        ("validation_steps", validation_steps),
-                        ("validation_batch_size", validation_batch_size)):
+    for name, value in (
+        ("steps_per_epoch", steps_per_epoch),
+        ("validation_steps", validation_steps),
+        ("validation_batch_size", validation_batch_size),
+    ):
         check_steps(name, value)
-    if (isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real)
-            or not 0 <= validation_split < 1):
-        raise ValueError("`validation_split` must be a number in [0, 1), received "
-                         f"validation_split={validation_split!r}.")
+    if (
+        isinstance(validation_split, bool)
+        or not isinstance(validation_split, numbers.Real)
+        or not 0 <= validation_split < 1
+    ):
+        raise ValueError(
+            "`validation_split` must be a number in [0, 1), received "
+            f"validation_split={validation_split!r}."
+        )
     freqs = validation_freq if isinstance(validation_freq, list) else [validation_freq]
-    if not freqs or any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1
-                        for f in freqs):
-        raise ValueError("Expected `validation_freq` to be a list or int (epoch numbers >= 1). "
-                         f"Received: validation_freq={validation_freq!r} of the type "
-                         f"{type(validation_freq)}.")
+    if not freqs or any(
+        isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1 for f in freqs
+    ):
+        raise ValueError(
+            "Expected `validation_freq` to be a list or int (epoch numbers >= 1). "
+            f"Received: validation_freq={validation_freq!r} of the type "
+            f"{type(validation_freq)}."
+        )
     if not (shuffle is None or shuffle == "batch" or isinstance(shuffle, (bool, np.bool_))):
         raise ValueError(f"`shuffle` must be True, False or 'batch', received shuffle={shuffle!r}.")
     check_class_weight(class_weight)
@@ -84,9 +108,11 @@ def check_fit_arguments(validation_split, validation_data, validation_freq, shuf
 
 def check_class_weight(class_weight):
     if class_weight is not None and not isinstance(class_weight, dict):
-        raise ValueError("`class_weight` must be a dict mapping class indices to weights, e.g. "
-                         f"{{0: 1.0, 1: 5.0}}, received {type(class_weight).__name__} "
-                         f"{class_weight!r}.")
+        raise ValueError(
+            "`class_weight` must be a dict mapping class indices to weights, e.g. "
+            f"{{0: 1.0, 1: 5.0}}, received {type(class_weight).__name__} "
+            f"{class_weight!r}."
+        )
     if class_weight and not all(isinstance(w, numbers.Real) for w in class_weight.values()):
         raise ValueError(f"`class_weight` values must be numbers, received {class_weight!r}.")
 
@@ -95,12 +121,17 @@ def _check_validation_data(validation_data):
     if validation_data is None or data_lib.is_batch_iterable(validation_data):
         return
     if not isinstance(validation_data, (tuple, list)) or not 2 <= len(validation_data) <= 3:
-        received = (f"a {type(validation_data).__name__} of {len(validation_data)} items"
-                    if isinstance(validation_data, (tuple, list)) else
-                    f"{type(validation_data).__name__} of shape {np.shape(validation_data)}"
-                    if hasattr(validation_data, "shape") else repr(validation_data)[:80])
-        raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
-                         f"val_sample_weight), a generator or a PyDataset; received {received}.")
+        received = (
+            f"a {type(validation_data).__name__} of {len(validation_data)} items"
+            if isinstance(validation_data, (tuple, list))
+            else f"{type(validation_data).__name__} of shape {np.shape(validation_data)}"
+            if hasattr(validation_data, "shape")
+            else repr(validation_data)[:80]
+        )
+        raise ValueError(
+            "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
+            f"val_sample_weight), a generator or a PyDataset; received {received}."
+        )
 
 
 def check_sample_weight(data):
@@ -113,23 +144,32 @@ def check_sample_weight(data):
     if len(targets) == 1 and targets[0].shape[: len(shape)] == shape:
         return
     expected = f"({data.size},)" + (
-        f" or a prefix of y's shape {targets[0].shape}" if len(targets) == 1 else "")
-    raise ValueError(f"`sample_weight` must have shape {expected}, received an array of shape "
-                     f"{weights.shape}.")
+        f" or a prefix of y's shape {targets[0].shape}" if len(targets) == 1 else ""
+    )
+    raise ValueError(
+        f"`sample_weight` must have shape {expected}, received an array of shape {weights.shape}."
+    )
 
 
 def check_compile_arguments(loss_weights, metrics, steps_per_execution):
     if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
-        raise ValueError("Expected `metrics` argument to be a list, tuple, or dict. Received "
-                         f"instead: metrics={metrics!r} of type {type(metrics)}")
-    weights = loss_weights.values() if isinstance(loss_weights, dict) else (
-        loss_weights if isinstance(loss_weights, (list, tuple)) else [loss_weights])
+        raise ValueError(
+            "Expected `metrics` argument to be a list, tuple, or dict. Received "
+            f"instead: metrics={metrics!r} of type {type(metrics)}"
+        )
+    weights = (
+        loss_weights.values()
+        if isinstance(loss_weights, dict)
+        else (loss_weights if isinstance(loss_weights, (list, tuple)) else [loss_weights])
+    )
     if loss_weights is not None and not all(
-            w is None or (isinstance(w, numbers.Real) and not isinstance(w, bool))
-            for w in weights):
-        raise ValueError("Expected `loss_weights` to be a number (one output) or a list, tuple or "
-                         f"dict of numbers (several outputs). Received: loss_weights="
-                         f"{loss_weights!r}")
+        w is None or (isinstance(w, numbers.Real) and not isinstance(w, bool)) for w in weights
+    ):
+        raise ValueError(
+            "Expected `loss_weights` to be a number (one output) or a list, tuple or "
+            f"dict of numbers (several outputs). Received: loss_weights="
+            f"{loss_weights!r}"
+        )
     check_steps("steps_per_execution", steps_per_execution)
 
 
@@ -160,16 +200,19 @@ def check_target_arrays(model, y, method):
 
     step = "test_step" if method in ("evaluate", "test_on_batch") else "train_step"
     if getattr(type(model), step) is not getattr(Model, step) or (
-            type(model).compute_loss is not Model.compute_loss):
+        type(model).compute_loss is not Model.compute_loss
+    ):
         return  # a custom step may not need targets at all
     compile_loss = model._compile_loss
     if not compile_loss.has_loss() or compile_loss.losses is None:
         return  # (a subclassed model's outputs are named at its first step)
     names = [loss.name for loss in compile_loss.losses if loss is not None]
     if y is None:
-        raise ValueError(f"`{method}` needs targets `y`: the model was compiled with "
-                         f"loss={names[0] if len(names) == 1 else names}, which compares them "
-                         "with the outputs. Received y=None.")
+        raise ValueError(
+            f"`{method}` needs targets `y`: the model was compiled with "
+            f"loss={names[0] if len(names) == 1 else names}, which compares them "
+            "with the outputs. Received y=None."
+        )
     shapes = _output_shapes(model)
     if shapes is None:
         return
@@ -177,8 +220,12 @@ def check_target_arrays(model, y, method):
 
     targets = _align(y, compile_loss.output_names)
     for loss, target, shape in zip(compile_loss.losses, targets, shapes):
-        if (loss is None or not isinstance(target, np.ndarray) or None in shape[1:]
-                or not type(loss).__module__.startswith("numkeras.")):
+        if (
+            loss is None
+            or not isinstance(target, np.ndarray)
+            or None in shape[1:]
+            or not type(loss).__module__.startswith("numkeras.")
+        ):
             continue
         _probe_loss(loss, target, shape)
         _check_label_values(loss, target, shape)
@@ -224,8 +271,10 @@ def should_validate(epoch, validation_freq):
         return (epoch + 1) % validation_freq == 0
     if isinstance(validation_freq, list):
         return epoch + 1 in validation_freq
-    raise ValueError("Expected `validation_freq` to be a list or int. Received: "
-                     f"validation_freq={validation_freq} of the type {type(validation_freq)}.")
+    raise ValueError(
+        "Expected `validation_freq` to be a list or int. Received: "
+        f"validation_freq={validation_freq} of the type {type(validation_freq)}."
+    )
 
 
 def check_verbose(verbose):
@@ -235,4 +284,3 @@ def check_verbose(verbose):
     if verbose not in (0, 1, 2):
         raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2, got {verbose!r}.")
     return verbose
-

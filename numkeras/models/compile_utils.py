@@ -1,4 +1,5 @@
 """The compiled loss and metrics of a model: resolve names, apply per output, sum."""
+
 import itertools
 
 from numkeras.tree import flatten
@@ -20,12 +21,12 @@ def _per_output(value, names, what):
             )
         return [value.get(n) for n in names]
     nested = isinstance(value, (list, tuple)) and all(
-        isinstance(v, (list, tuple)) or v is None for v in value)
+        isinstance(v, (list, tuple)) or v is None for v in value
+    )
     if isinstance(value, (list, tuple)) and (what == "loss" or nested):
         if len(value) != len(names):
             raise ValueError(
-                f"`{what}` has {len(value)} entries but the model has {len(names)} outputs "
-                f"{names}."
+                f"`{what}` has {len(value)} entries but the model has {len(names)} outputs {names}."
             )
         return list(value)
     return [value] * len(names)
@@ -41,7 +42,7 @@ class CompileLoss:
         self.metrics = []
         if output_names is None and isinstance(loss, (list, tuple, dict)) and len(loss) > 1:
             # a subclassed model's outputs are known at its first call: resolve then, as Keras
-            for entry in (loss.values() if isinstance(loss, dict) else loss):
+            for entry in loss.values() if isinstance(loss, dict) else loss:
                 if entry is not None:
                     losses.get(entry)  # fail early on unknown names
             self.output_names = self.losses = None
@@ -70,8 +71,11 @@ class CompileLoss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         if self.losses is None:  # a subclassed model's first step: name its outputs
-            self._resolve(list(y_pred) if isinstance(y_pred, dict) else
-                          [f"output_{i + 1}" for i in range(len(flatten(y_pred)))])
+            self._resolve(
+                list(y_pred)
+                if isinstance(y_pred, dict)
+                else [f"output_{i + 1}" for i in range(len(flatten(y_pred)))]
+            )
         trues, preds = _align(y_true, self.output_names), _align(y_pred, self.output_names)
         total, trackers = None, iter(self.metrics)
         for fn, weight, t, p in zip(self.losses, self.weights, trues, preds):

@@ -1,5 +1,6 @@
 """Inputs for fit/evaluate/predict: arrays (checks, validation split, batches without copies),
 Python generators and iterables of batches, and PyDatasets, read an epoch at a time."""
+
 import concurrent.futures
 import itertools
 import math
@@ -38,7 +39,8 @@ def _leaf(x, role):
         raise ValueError(
             f"`{role}` must be an array whose first axis indexes the samples, got the scalar "
             f"{array.item()!r}. A Python list is read as a list of inputs, one per model input: "
-            "to give one input, convert it first with np.array(...).")
+            "to give one input, convert it first with np.array(...)."
+        )
     return array
 
 
@@ -53,9 +55,11 @@ def _check_finite(arrays, role):
             if config.nan_policy() == "warn":
                 warn_user(message + " Going on, as numkeras.config.nan_policy() is 'warn'.")
                 continue
-            raise ValueError(message + " Clean the data first (e.g. drop those samples or use "
-                             "np.nan_to_num), or call numkeras.config.set_nan_policy('warn') to "
-                             "only be warned.")
+            raise ValueError(
+                message + " Clean the data first (e.g. drop those samples or use "
+                "np.nan_to_num), or call numkeras.config.set_nan_policy('warn') to "
+                "only be warned."
+            )
 
 
 _warned = set()
@@ -69,14 +73,22 @@ def _warn_unscaled(arrays):
             _warned.add("uint8")
             warn_user(
                 "The input is uint8 (values 0-255). Neural networks train best on inputs scaled "
-                "to [0, 1]: divide by 255 first, e.g. x.astype('float32') / 255.")
-        elif (a.dtype.kind in "iu" and a.dtype != np.uint8 and a.ndim >= 3 and a.size
-              and "int" not in _warned and a.max() > 1):
+                "to [0, 1]: divide by 255 first, e.g. x.astype('float32') / 255."
+            )
+        elif (
+            a.dtype.kind in "iu"
+            and a.dtype != np.uint8
+            and a.ndim >= 3
+            and a.size
+            and "int" not in _warned
+            and a.max() > 1
+        ):
             _warned.add("int")
             warn_user(
                 f"The input is an integer array ({a.dtype}, values up to {a.max()}). Neural "
                 "networks train best on inputs scaled to [0, 1]: convert and scale it first, "
-                "e.g. x.astype('float32') / x.max().")
+                "e.g. x.astype('float32') / x.max()."
+            )
 
 
 class ArrayData:
@@ -88,14 +100,20 @@ class ArrayData:
         self.x = map_structure(lambda a: _leaf(a, "x"), x)
         self.y = None if y is None else map_structure(lambda a: _leaf(a, "y"), y)
         self.sample_weight = (
-            None if sample_weight is None else _leaf(sample_weight, "sample_weight"))
+            None if sample_weight is None else _leaf(sample_weight, "sample_weight")
+        )
         leaves = self.leaves()
         sizes = {len(a) for a in leaves}
         if len(sizes) > 1:
             lengths = ", ".join(
                 f"{name}: {sorted({len(a) for a in flatten(part)})}"
-                for name, part in (("x", self.x), ("y", self.y),
-                                   ("sample_weight", self.sample_weight)) if part is not None)
+                for name, part in (
+                    ("x", self.x),
+                    ("y", self.y),
+                    ("sample_weight", self.sample_weight),
+                )
+                if part is not None
+            )
             raise ValueError(
                 f"Data cardinality is ambiguous: x and y must have the same number of samples. "
                 f"Received sizes {lengths}."
@@ -104,15 +122,17 @@ class ArrayData:
         if self.size == 0:
             raise ValueError("The data is empty: x has 0 samples.")
         if check:
-            for role, part in (("x", self.x), ("y", self.y),
-                               ("sample_weight", self.sample_weight)):
+            for role, part in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
                 _check_finite(flatten(part) if part is not None else [], role)
             _warn_unscaled(flatten(self.x))
         self._buffers = {}
 
     def leaves(self):
-        parts = [self.x] + ([self.y] if self.y is not None else []) + (
-            [self.sample_weight] if self.sample_weight is not None else [])
+        parts = (
+            [self.x]
+            + ([self.y] if self.y is not None else [])
+            + ([self.sample_weight] if self.sample_weight is not None else [])
+        )
         return [leaf for part in parts for leaf in flatten(part)]
 
     def _take(self, part, rows):
@@ -128,10 +148,20 @@ class ArrayData:
                 "non-empty."
             )
         head, tail = slice(None, split_at), slice(split_at, None)
-        return (ArrayData(self._take(self.x, head), self._take(self.y, head),
-                          self._take(self.sample_weight, head), check=False),
-                ArrayData(self._take(self.x, tail), self._take(self.y, tail),
-                          self._take(self.sample_weight, tail), check=False))
+        return (
+            ArrayData(
+                self._take(self.x, head),
+                self._take(self.y, head),
+                self._take(self.sample_weight, head),
+                check=False,
+            ),
+            ArrayData(
+                self._take(self.x, tail),
+                self._take(self.y, tail),
+                self._take(self.sample_weight, tail),
+                check=False,
+            ),
+        )
 
     def num_batches(self, batch_size):
         return -(-self.size // batch_size)
@@ -140,8 +170,12 @@ class ArrayData:
         """Yield (x, y, sample_weight) per batch; shuffled rows are gathered into reused buffers."""
         if shuffle == "batch":  # Keras 3: the batches stay, rows are shuffled within each
             rng = global_generator()
-            order = np.concatenate([s + rng.permutation(min(batch_size, self.size - s))
-                                    for s in range(0, self.size, batch_size)])
+            order = np.concatenate(
+                [
+                    s + rng.permutation(min(batch_size, self.size - s))
+                    for s in range(0, self.size, batch_size)
+                ]
+            )
         elif shuffle:
             order = global_generator().permutation(self.size)
         else:
@@ -153,12 +187,17 @@ class ArrayData:
                 start, stop = replica.shard(start, stop)
             if order is None:
                 rows = slice(start, stop)
-                yield (self._take(self.x, rows), self._take(self.y, rows),
-                       self._take(self.sample_weight, rows))
+                yield (
+                    self._take(self.x, rows),
+                    self._take(self.y, rows),
+                    self._take(self.sample_weight, rows),
+                )
             else:
                 idx = order[start:stop]
-                yield tuple(self._gather(part, idx, k) for k, part in
-                            enumerate((self.x, self.y, self.sample_weight)))
+                yield tuple(
+                    self._gather(part, idx, k)
+                    for k, part in enumerate((self.x, self.y, self.sample_weight))
+                )
 
     def _gather(self, part, idx, key):
         if part is None:
@@ -224,11 +263,13 @@ def _standardize_batch(batch, class_weight=None):
     x, y, sample_weight = (tuple(batch) + (None, None))[:3]
     if class_weight is not None and y is not None:
         if sample_weight is not None:
-            raise ValueError("You cannot specify `class_weight` and `sample_weight` at the same "
-                             "time.")
+            raise ValueError(
+                "You cannot specify `class_weight` and `sample_weight` at the same time."
+            )
         sample_weight = class_weight_to_sample_weights(y, class_weight)
-    convert = lambda part, role: None if part is None else map_structure(
-        lambda a: _leaf(a, role), part)
+    convert = lambda part, role: (
+        None if part is None else map_structure(lambda a: _leaf(a, role), part)
+    )
     batch = convert(x, "x"), convert(y, "y"), convert(sample_weight, "sample_weight")
     for part, role in zip(batch, ("x", "y", "sample_weight")):  # as arrays are checked
         _check_finite(flatten(part) if part is not None else [], role)
@@ -264,8 +305,10 @@ class IterableSource:
         self.iterable = iterable
 
     def __iter__(self):
-        return (_standardize_batch(batch) for batch in (
-            self.iterable if self.one_shot else iter(self.iterable)))
+        return (
+            _standardize_batch(batch)
+            for batch in (self.iterable if self.one_shot else iter(self.iterable))
+        )
 
     def on_epoch_begin(self):
         pass
@@ -299,12 +342,14 @@ class PyDatasetSource:
     def _prefetched(self, indices):
         ahead = max(1, self.dataset.max_queue_size)
         with concurrent.futures.ThreadPoolExecutor(self.dataset.workers) as pool:
-            futures = [pool.submit(self.dataset.__getitem__, i)
-                       for i in itertools.islice(indices, ahead)]
+            futures = [
+                pool.submit(self.dataset.__getitem__, i) for i in itertools.islice(indices, ahead)
+            ]
             while futures:
                 batch = futures.pop(0).result()
-                futures.extend(pool.submit(self.dataset.__getitem__, i)
-                               for i in itertools.islice(indices, 1))
+                futures.extend(
+                    pool.submit(self.dataset.__getitem__, i) for i in itertools.islice(indices, 1)
+                )
                 yield _standardize_batch(batch, self.class_weight)
 
     def on_epoch_begin(self):
@@ -315,8 +360,10 @@ class PyDatasetSource:
 
 
 def _unsupported(arg, what, kind):
-    raise ValueError(f"When providing `x` as a {kind}, `{arg}` should not be passed. Instead, "
-                     f"{what} should be included as part of the {kind}.")
+    raise ValueError(
+        f"When providing `x` as a {kind}, `{arg}` should not be passed. Instead, "
+        f"{what} should be included as part of the {kind}."
+    )
 
 
 def is_batch_iterable(x):
@@ -329,8 +376,9 @@ def is_batch_iterable(x):
     return hasattr(x, "__iter__") and not hasattr(x, "__array__") and not hasattr(x, "shape")
 
 
-def make_source(x, y=None, sample_weight=None, class_weight=None, batch_size=None, steps=None,
-                shuffle=False):
+def make_source(
+    x, y=None, sample_weight=None, class_weight=None, batch_size=None, steps=None, shuffle=False
+):
     """The batch source for `x`: ArraySource, IterableSource or PyDatasetSource."""
     if isinstance(x, PyDataset):
         if y is not None:
@@ -345,8 +393,10 @@ def make_source(x, y=None, sample_weight=None, class_weight=None, batch_size=Non
         if sample_weight is not None:
             _unsupported("sample_weights", "the sample weights", kind)
         if class_weight is not None:
-            raise ValueError(f"Argument `class_weight` is not supported for Python {kind} "
-                             f"inputs. Received: class_weight={class_weight}")
+            raise ValueError(
+                f"Argument `class_weight` is not supported for Python {kind} "
+                f"inputs. Received: class_weight={class_weight}"
+            )
         return IterableSource(x)
     data = ArrayData(x, y, array_sample_weight(y, sample_weight, class_weight))
     if batch_size is None:
@@ -380,13 +430,17 @@ class EpochIterator:
 
     def warn_ran_out(self, stacklevel=4):
         if self.role == "training":
-            message = ("Your input ran out of data; interrupting training. Make sure that your "
-                       "dataset or generator can generate at least `steps_per_epoch * epochs` "
-                       "batches.")
+            message = (
+                "Your input ran out of data; interrupting training. Make sure that your "
+                "dataset or generator can generate at least `steps_per_epoch * epochs` "
+                "batches."
+            )
         else:
-            message = (f"Your {self.role} data ran out after {self._seen} batches. Make sure "
-                       "that it can generate `steps` (or `validation_steps`) batches for each "
-                       "run, or pass a re-iterable dataset such as a PyDataset.")
+            message = (
+                f"Your {self.role} data ran out after {self._seen} batches. Make sure "
+                "that it can generate `steps` (or `validation_steps`) batches for each "
+                "run, or pass a re-iterable dataset such as a PyDataset."
+            )
         warnings.warn(message, stacklevel=stacklevel)  # default: the user's fit/predict call
 
     def __iter__(self):
@@ -418,8 +472,19 @@ class EpochIterator:
             source.on_epoch_end()
 
 
-def fit_sources(x, y, sample_weight, class_weight, batch_size, steps, shuffle, validation_split,
-                validation_data, validation_batch_size, validation_steps):
+def fit_sources(
+    x,
+    y,
+    sample_weight,
+    class_weight,
+    batch_size,
+    steps,
+    shuffle,
+    validation_split,
+    validation_data,
+    validation_batch_size,
+    validation_steps,
+):
     """(training source, validation source or None) for `fit`'s arguments."""
     if not 0 <= validation_split < 1:
         raise ValueError(f"`validation_split` must be in [0, 1), got {validation_split}.")
@@ -428,16 +493,27 @@ def fit_sources(x, y, sample_weight, class_weight, batch_size, steps, shuffle, v
         if isinstance(validation_data, list):
             validation_data = tuple(validation_data)
         val_x, val_y, val_sw = unpack_x_y_sample_weight(validation_data)
-        val = make_source(val_x, val_y, val_sw, batch_size=validation_batch_size or batch_size,
-                          steps=validation_steps)
+        val = make_source(
+            val_x,
+            val_y,
+            val_sw,
+            batch_size=validation_batch_size or batch_size,
+            steps=validation_steps,
+        )
     if not validation_split or validation_data is not None:
         return make_source(x, y, sample_weight, class_weight, batch_size, steps, shuffle), val
     if is_batch_iterable(x):
-        raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays. "
-                         f"Found: x={type(x).__name__}. Pass `validation_data` instead.")
+        raise ValueError(
+            "`validation_split` is only supported for Tensors or NumPy arrays. "
+            f"Found: x={type(x).__name__}. Pass `validation_data` instead."
+        )
     data, val_data = ArrayData(x, y, array_sample_weight(y, sample_weight, class_weight)).split(
-        validation_split)
+        validation_split
+    )
     train_size = batch_size or (int(math.ceil(data.size / steps)) if steps else 32)
-    val_size = validation_batch_size or batch_size or (
-        int(math.ceil(val_data.size / validation_steps)) if validation_steps else 32)
+    val_size = (
+        validation_batch_size
+        or batch_size
+        or (int(math.ceil(val_data.size / validation_steps)) if validation_steps else 32)
+    )
     return ArraySource(data, train_size, shuffle), ArraySource(val_data, val_size)

@@ -1,4 +1,5 @@
 """Functional: a model defined by calling layers on symbolic inputs, `Model(inputs, outputs)`."""
+
 import numpy as np
 
 from numkeras.engine import Tensor
@@ -174,13 +175,16 @@ class Functional(Model):
             node = next(n for n in self._nodes if n.layer is layer)
             outs = flatten(node.outputs)
             shape = outs[0].shape if len(outs) == 1 else [o.shape for o in outs]
-            links = ", ".join(
-                f"{t._keras_history[0].name}[{t._keras_history[1]}][{t._keras_history[2]}]"
-                for t in node.input_tensors) or "-"
+            links = (
+                ", ".join(
+                    f"{t._keras_history[0].name}[{t._keras_history[1]}][{t._keras_history[2]}]"
+                    for t in node.input_tensors
+                )
+                or "-"
+            )
             row = summary_lib.layer_row(layer, shape)
             rows.append(row if chain else row + [links])
-        text = summary_lib.format_summary(self, rows, connected=not chain,
-                                          line_length=line_length)
+        text = summary_lib.format_summary(self, rows, connected=not chain, line_length=line_length)
         (print_fn or print)(text)
 
 

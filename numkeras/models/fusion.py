@@ -6,6 +6,7 @@ layers, a tensor of the layers' dtype, no mask), it runs the rule's fused op (en
 instead of the two calls. The fused op is an ordinary recorded op computed when it runs, so
 every output is a plain tensor; anything a rule does not cover runs layer by layer.
 """
+
 from numkeras import activations
 from numkeras.engine.tensor import Tensor
 from numkeras.ops.layer_ops import conv_relu_pool, pool_tiles
@@ -18,12 +19,17 @@ class ConvReluMaxPool:
         from numkeras.layers.convolutional.base_conv import BaseConv
         from numkeras.layers.pooling.base_pooling import BasePooling
 
-        return (isinstance(conv, BaseConv) and type(conv).__name__ == "Conv2D"
-                and conv.activation is activations.relu and conv.groups == 1
-                and conv.data_format == "channels_last"
-                and getattr(conv, "activity_regularizer", None) is None
-                and isinstance(pool, BasePooling) and type(pool).__name__ == "MaxPooling2D"
-                and pool.data_format == "channels_last")
+        return (
+            isinstance(conv, BaseConv)
+            and type(conv).__name__ == "Conv2D"
+            and conv.activation is activations.relu
+            and conv.groups == 1
+            and conv.data_format == "channels_last"
+            and getattr(conv, "activity_regularizer", None) is None
+            and isinstance(pool, BasePooling)
+            and type(pool).__name__ == "MaxPooling2D"
+            and pool.data_format == "channels_last"
+        )
 
     def applies(self, conv, pool, x):
         if len(x.shape) != 4 or x.shape[-1] != conv.kernel.shape[-2]:
@@ -33,8 +39,15 @@ class ConvReluMaxPool:
 
     def run(self, conv, pool, x):
         conv._check_spatial(x.shape)
-        return conv_relu_pool(x, conv.kernel, conv.bias, conv.strides, conv.padding,
-                              conv.dilation_rate, pool.pool_size)
+        return conv_relu_pool(
+            x,
+            conv.kernel,
+            conv.bias,
+            conv.strides,
+            conv.padding,
+            conv.dilation_rate,
+            pool.pool_size,
+        )
 
 
 RULES = (ConvReluMaxPool(),)
@@ -42,8 +55,12 @@ RULES = (ConvReluMaxPool(),)
 
 def _plain(layer, x):
     """Whether `x` reaches `layer` as its `__call__` would pass it on unchanged."""
-    return (layer.built and isinstance(x, Tensor) and x.dtype == layer.dtype
-            and getattr(x, "_keras_mask", None) is None)
+    return (
+        layer.built
+        and isinstance(x, Tensor)
+        and x.dtype == layer.dtype
+        and getattr(x, "_keras_mask", None) is None
+    )
 
 
 def run_stack(layers, x, training=None):

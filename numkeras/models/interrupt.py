@@ -6,6 +6,7 @@ that no number of steps produces. While `fit` runs, SIGINT is caught: inside a s
 only noted, and KeyboardInterrupt is raised as soon as the step has finished; between steps
 (reading data, callbacks) it is raised at once, as usual.
 """
+
 import signal
 import threading
 
@@ -27,8 +28,10 @@ class StepGuard:
         self._previous = None
 
     def __enter__(self):
-        if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
             self._previous = signal.signal(signal.SIGINT, self._on_sigint)
         return self
 

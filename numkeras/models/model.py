@@ -1,4 +1,5 @@
 """Model: a Layer that trains (compile, fit, evaluate, predict) and reports (summary)."""
+
 import warnings
 
 import numpy as np
@@ -46,17 +47,30 @@ class Model(SavingMethods, Layer):
             subclassed.inject_functional(type(self), Model, Functional)
             Functional.__init__(self, *args, **kwargs)
             return
-        super().__init__(trainable=kwargs.pop("trainable", True), name=kwargs.pop("name", None),
-                         dtype=kwargs.pop("dtype", None), **kwargs)
+        super().__init__(
+            trainable=kwargs.pop("trainable", True),
+            name=kwargs.pop("name", None),
+            dtype=kwargs.pop("dtype", None),
+            **kwargs,
+        )
         self.optimizer = None
         self.compiled = False
         self.stop_training = False
         self.history = None
 
     # --- compile ----------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile="auto", auto_scale_loss=True):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
         """Choose the optimizer, loss and metrics; names are checked before anything changes."""
         from numkeras import optimizers
 
@@ -73,12 +87,20 @@ class Model(SavingMethods, Layer):
         object.__setattr__(self, "_loss_tracker", Mean(name="loss"))  # not an attribute metric
         # not tracked: a metric object in it belongs to the compiled metrics, and would
         # otherwise also count as an attribute metric (evaluate returned it twice)
-        object.__setattr__(self, "_compile_config", {
-            "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
-            "metrics": metrics, "weighted_metrics": weighted_metrics,
-            "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
-            "jit_compile": jit_compile,
-        })
+        object.__setattr__(
+            self,
+            "_compile_config",
+            {
+                "optimizer": optimizer,
+                "loss": loss,
+                "loss_weights": loss_weights,
+                "metrics": metrics,
+                "weighted_metrics": weighted_metrics,
+                "run_eagerly": run_eagerly,
+                "steps_per_execution": steps_per_execution,
+                "jit_compile": jit_compile,
+            },
+        )
         self.compiled = True
 
     def _output_names(self):
@@ -167,10 +189,25 @@ class Model(SavingMethods, Layer):
         return self(x, training=False)
 
     # --- loops ----------------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
         """Train for `epochs` epochs over `x`, `y` in batches; returns a `History`.
 
         `x` may also be a generator or iterable of `(x, y[, sample_weight])` batches (with
@@ -188,11 +225,28 @@ class Model(SavingMethods, Layer):
             _check_int("epochs", epochs, 0)
             _check_int("initial_epoch", initial_epoch, 0)
             argument_checks.check_fit_arguments(
-                validation_split, validation_data, validation_freq, shuffle, class_weight,
-                steps_per_epoch, validation_steps, validation_batch_size)
+                validation_split,
+                validation_data,
+                validation_freq,
+                shuffle,
+                class_weight,
+                steps_per_epoch,
+                validation_steps,
+                validation_batch_size,
+            )
             train, val = data_lib.fit_sources(
-                x, y, sample_weight, class_weight, batch_size, steps_per_epoch, shuffle,
-                validation_split, validation_data, validation_batch_size, validation_steps)
+                x,
+                y,
+                sample_weight,
+                class_weight,
+                batch_size,
+                steps_per_epoch,
+                shuffle,
+                validation_split,
+                validation_data,
+                validation_batch_size,
+                validation_steps,
+            )
             for source in (train, val) if val is not None else (train,):
                 self._check_source_inputs(source, "fit")
         if config.max_epochs() and config.max_epochs() < epochs:  # keras.config.set_max_epochs
@@ -200,16 +254,22 @@ class Model(SavingMethods, Layer):
             epochs = config.max_epochs()
         data = data_lib.EpochIterator(train, steps_per_epoch)
         val = val and data_lib.EpochIterator(val, validation_steps, role="validation")
-        callbacks = CallbackList(with_nan_warning(callbacks), add_history=True,
-                                 add_progbar=verbose != 0, model=self,
-                                 verbose=check_verbose(verbose), epochs=epochs,
-                                 steps=data.num_batches)
+        callbacks = CallbackList(
+            with_nan_warning(callbacks),
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=check_verbose(verbose),
+            epochs=epochs,
+            steps=data.num_batches,
+        )
         self.stop_training, self._initial_epoch, epoch_logs = False, None, {}
         with StepGuard() as guard:
             blas_threads.refresh()  # as many BLAS threads as other processes leave cores
             callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
             train_step = step_state.all_or_nothing(  # MPI: state of process 0
-                distribution.step_function(self, "train"))
+                distribution.step_function(self, "train")
+            )
             check_batches = not isinstance(train, data_lib.ArraySource)
             for epoch in range(self._initial_epoch or initial_epoch, epochs):
                 self.reset_metrics()
@@ -263,8 +323,17 @@ class Model(SavingMethods, Layer):
         callbacks.on_test_end(logs)
         return logs
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
         """Loss and metrics over `x`, `y` (arrays, a generator/iterable of batches or a
         PyDataset): `[loss, *metrics]`, or the loss alone without metrics."""
         from numkeras.callbacks.callback_list import CallbackList
@@ -274,12 +343,19 @@ class Model(SavingMethods, Layer):
         with checking_arguments():  # an error about the arguments is raised from this line
             argument_checks.check_steps("steps", steps)
             source = data_lib.make_source(
-                x, y, sample_weight, batch_size=_check_batch_size(batch_size, None), steps=steps)
+                x, y, sample_weight, batch_size=_check_batch_size(batch_size, None), steps=steps
+            )
             self._check_source_inputs(source, "evaluate")
         data = data_lib.EpochIterator(source, steps, role="evaluation")
-        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                 verbose=check_verbose(verbose), epochs=1, steps=data.num_batches,
-                                 mode="test")
+        callbacks = CallbackList(
+            callbacks,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=check_verbose(verbose),
+            epochs=1,
+            steps=data.num_batches,
+            mode="test",
+        )
         logs = self._evaluate_data(data, callbacks)
         if return_dict:
             return logs
@@ -293,13 +369,20 @@ class Model(SavingMethods, Layer):
         apply_step_memory_setting()  # glibc: steps reuse heap memory (numkeras.config)
         with checking_arguments():  # an error about the arguments is raised from this line
             argument_checks.check_steps("steps", steps)
-            source = data_lib.make_source(x, batch_size=_check_batch_size(batch_size, None),
-                                          steps=steps)
+            source = data_lib.make_source(
+                x, batch_size=_check_batch_size(batch_size, None), steps=steps
+            )
             self._check_source_inputs(source, "predict")
         data = data_lib.EpochIterator(source, steps, role="prediction")
-        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                 verbose=check_verbose(verbose), epochs=1, steps=data.num_batches,
-                                 mode="predict")
+        callbacks = CallbackList(
+            callbacks,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=check_verbose(verbose),
+            epochs=1,
+            steps=data.num_batches,
+            mode="predict",
+        )
         blas_threads.refresh()
         callbacks.on_predict_begin()
         outputs = []
@@ -320,8 +403,7 @@ class Model(SavingMethods, Layer):
         joined = iter([np.concatenate(parts) for parts in zip(*leaves)])
         return map_structure(lambda _: next(joined), first)
 
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
-                       return_dict=False):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._assert_compiled("train_on_batch")
         with checking_arguments():
             argument_checks.check_class_weight(class_weight)
@@ -369,8 +451,15 @@ class Model(SavingMethods, Layer):
         """Overridden by models that know their input shape (Sequential, Functional)."""
 
     # --- reporting -----------------------------------------------------------------------------
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+    ):
         """Print the layer table: name (type), output shape, parameter count, as Keras 3 does."""
         from numkeras.models.sequential import Sequential
 
@@ -393,8 +482,10 @@ class Model(SavingMethods, Layer):
     def get_layer(self, name=None, index=None):
         """A layer by name or by index (as in `model.layers`)."""
         if (name is None) == (index is None):
-            raise ValueError("Provide either a layer name or layer index at `get_layer`. "
-                             f"Received: name={name!r}, index={index!r}.")
+            raise ValueError(
+                "Provide either a layer name or layer index at `get_layer`. "
+                f"Received: name={name!r}, index={index!r}."
+            )
         if index is not None:
             if not -len(self.layers) <= index < len(self.layers):
                 raise ValueError(

@@ -1,4 +1,5 @@
 """Sequential: a plain stack of layers, each feeding the next."""
+
 import numpy as np
 
 from numkeras.backend.traceback_utils import checking_arguments
@@ -48,7 +49,7 @@ class Sequential(Model):
             )
         if any(existing.name == layer.name for existing in self._stack):
             raise ValueError(
-                f'All layers added to a Sequential model should have unique names. Name '
+                f"All layers added to a Sequential model should have unique names. Name "
                 f'"{layer.name}" is already the name of a layer in this model.'
             )
         before = self._stack, self.built, self._graph, self._input_batch_shape
@@ -97,8 +98,9 @@ class Sequential(Model):
         x = inputs = self._input_layer.output
         for layer in self._stack:
             x = layer(x)
-            layer._built_output_shape = x.shape if isinstance(x, KerasTensor) else [
-                t.shape for t in flatten(x)]
+            layer._built_output_shape = (
+                x.shape if isinstance(x, KerasTensor) else [t.shape for t in flatten(x)]
+            )
         self._graph = (inputs, x)
         self.built = True
 

@@ -1,4 +1,5 @@
 """What `train_step`/`test_step` receive (Keras's packed batch) and what callbacks get back."""
+
 from numkeras.engine import Tensor
 
 

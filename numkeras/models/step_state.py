@@ -5,6 +5,7 @@ Until the optimizer runs, variables change only by `assign`, which the step's jo
 (see `Variable`); `Model.train_step` runs the optimizer, which updates in place, last, so
 whatever fails before it (forward pass, loss, gradients, metrics) leaves the model as it was.
 """
+
 import functools
 
 from numkeras.engine.variable import assignments_undone_on_error
@@ -12,6 +13,7 @@ from numkeras.engine.variable import assignments_undone_on_error
 
 def all_or_nothing(step):
     """`step` (a train step) with every `assign` it makes undone if it raises."""
+
     @functools.wraps(step)
     def run(*args):
         with assignments_undone_on_error():

@@ -1,4 +1,5 @@
 """Support for subclassed models: Keras's functional subclasses and their summary rows."""
+
 from numkeras.layers.layer import Layer
 
 
@@ -18,8 +19,11 @@ def built_output_shape(layer):
     """A sublayer's output shape from the shape it was built with, when its class has its own
     `build` and `compute_output_shape`; None (shown as '?') otherwise, as in Keras."""
     shape, cls = getattr(layer, "_build_shape", None), type(layer)
-    if shape is None or cls.build is Layer.build or (
-            cls.compute_output_shape is Layer.compute_output_shape):
+    if (
+        shape is None
+        or cls.build is Layer.build
+        or (cls.compute_output_shape is Layer.compute_output_shape)
+    ):
         return None
     try:
         return layer.compute_output_shape(shape)
@@ -29,5 +33,8 @@ def built_output_shape(layer):
 
 def counts_as_built(layer):
     """Keras marks a layer without its own `build` built once all its sublayers are."""
-    return layer.built or type(layer).build is Layer.build and all(
-        counts_as_built(sub) for sub in layer._layers)
+    return (
+        layer.built
+        or type(layer).build is Layer.build
+        and all(counts_as_built(sub) for sub in layer._layers)
+    )

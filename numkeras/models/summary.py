@@ -1,4 +1,5 @@
 """`model.summary()`: Keras 3's box table, with its column widths and wrapping rules."""
+
 import shutil
 
 import numpy as np
@@ -74,9 +75,14 @@ def format_summary(model, rows, connected, line_length=None):
         return left + mid.join(fill * (w + 2) for w in widths) + right
 
     out = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━")]
-    out.append("┃" + "┃".join(
-        " " + (h.rjust(w) if a == "right" else h.ljust(w)) + " "
-        for h, w, a in zip(header, widths, aligns)) + "┃")
+    out.append(
+        "┃"
+        + "┃".join(
+            " " + (h.rjust(w) if a == "right" else h.ljust(w)) + " "
+            for h, w, a in zip(header, widths, aligns)
+        )
+        + "┃"
+    )
     out.append(rule("┡", "╇", "┩", "━"))
     for i, cells in enumerate(rows):
         if i:

@@ -1,5 +1,6 @@
 """Scaled dot-product attention with Keras's layout (batch, length, heads, head_dim), masks,
 causal masking, grouped-query heads and logit soft-capping, built from differentiable ops."""
+
 import numpy as np
 
 from numkeras.engine import math_ops as m
@@ -9,20 +10,35 @@ from numkeras.engine.tensor import Tensor, as_array, as_tensor
 from numkeras.ops.products import einsum
 
 
-def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
-                          flash_attention=None, attn_logits_soft_cap=None):
+def dot_product_attention(
+    query,
+    key,
+    value,
+    bias=None,
+    mask=None,
+    scale=None,
+    is_causal=False,
+    flash_attention=None,
+    attn_logits_soft_cap=None,
+):
     """softmax(q k^T * scale + bias, masked) v; q (B, T, N, H), k and v (B, S, K, H)."""
     if flash_attention:
-        raise ValueError("Flash attention is not supported by the NumPy engine. "
-                         f"Received: flash_attention={flash_attention}")
+        raise ValueError(
+            "Flash attention is not supported by the NumPy engine. "
+            f"Received: flash_attention={flash_attention}"
+        )
     q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
     if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
-        raise ValueError("`dot_product_attention` only supports 4D inputs. Received: "
-                         f"query.shape={q.shape}, key.shape={k.shape}, value.shape={v.shape}.")
+        raise ValueError(
+            "`dot_product_attention` only supports 4D inputs. Received: "
+            f"query.shape={q.shape}, key.shape={k.shape}, value.shape={v.shape}."
+        )
     heads, kv_heads = q.shape[2], k.shape[2]
     if heads % kv_heads:
-        raise ValueError(f"The number of query heads ({heads}) must be a multiple of the number "
-                         f"of key/value heads ({kv_heads}).")
+        raise ValueError(
+            f"The number of query heads ({heads}) must be a multiple of the number "
+            f"of key/value heads ({kv_heads})."
+        )
     if kv_heads != heads:  # grouped-query attention: each key/value head serves a group
         k, v = repeat(k, heads // kv_heads, axis=2), repeat(v, heads // kv_heads, axis=2)
     dtype = q.data.dtype

@@ -1,4 +1,5 @@
 """Dtype changes beyond `cast`: saturating casts, bit views, and complex <-> (real, imag) views."""
+
 import numpy as np
 
 from numkeras.engine import math_ops as m
@@ -46,8 +47,9 @@ def view_as_complex(x):
     """A (..., 2) real tensor as complex values."""
     data = as_array(x)
     if data.shape[-1:] != (2,):
-        raise ValueError(f"Op `view_as_complex`: the last axis must have size 2, got shape "
-                         f"{data.shape}.")
+        raise ValueError(
+            f"Op `view_as_complex`: the last axis must have size 2, got shape {data.shape}."
+        )
     return Tensor(data[..., 0] + 1j * data[..., 1])
 
 

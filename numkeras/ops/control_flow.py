@@ -1,5 +1,6 @@
 """Control flow and function transforms: cond, switch, loops, scan, map, vectorize and
 custom_gradient. They run eagerly, so gradients flow through whatever ops the loop bodies run."""
+
 import numpy as np
 
 from numkeras.engine import autodiff
@@ -25,7 +26,7 @@ def _flatten(value):
     def rebuild(new):
         out, start = [], 0
         for (_, build), n in zip(parts, sizes):
-            out.append(build(new[start:start + n]))
+            out.append(build(new[start : start + n]))
             start += n
         if keys is not None:
             return dict(zip(keys, out))
@@ -51,8 +52,9 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
     state = tuple(loop_vars) if is_tuple else (loop_vars,)
     state = tuple(as_tensor(v) if not isinstance(v, (list, tuple, dict)) else v for v in state)
     steps = 0
-    while bool(as_array(cond(*state))) and (maximum_iterations is None
-                                            or steps < maximum_iterations):
+    while bool(as_array(cond(*state))) and (
+        maximum_iterations is None or steps < maximum_iterations
+    ):
         state = body(*state)
         state = tuple(state) if isinstance(state, (list, tuple)) else (state,)
         steps += 1
@@ -82,8 +84,9 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     if not callable(f):
         raise TypeError(f"`f` should be a callable. Received: f={f}")
     if not isinstance(unroll, bool) and (not isinstance(unroll, int) or unroll < 1):
-        raise ValueError("`unroll` must be an positive integer or boolean. "
-                         f"Received: unroll={unroll}")
+        raise ValueError(
+            f"`unroll` must be an positive integer or boolean. Received: unroll={unroll}"
+        )
     if xs is None and length is None:
         raise ValueError("Got no `xs` to scan over and `length` not provided.")
     leaves, rebuild = _flatten(xs) if xs is not None else ([], None)
@@ -108,8 +111,10 @@ def associative_scan(f, elems, reverse=False, axis=0):
     leaves = [as_tensor(v) for v in leaves]
     n = leaves[0].shape[axis]
     if any(v.shape[axis] != n for v in leaves[1:]):
-        raise ValueError("Array inputs to associative_scan must have the same first dimension. "
-                         f"(saw: {[v.shape for v in leaves]})")
+        raise ValueError(
+            "Array inputs to associative_scan must have the same first dimension. "
+            f"(saw: {[v.shape for v in leaves]})"
+        )
     ax = axis % leaves[0].ndim
 
     def at(v, i):
@@ -119,17 +124,22 @@ def associative_scan(f, elems, reverse=False, axis=0):
     done, acc = [], None
     for i in order:
         item = [at(v, i) for v in leaves]
-        acc = item if acc is None else _flatten(f(rebuild(item), rebuild(acc)) if reverse
-                                                else f(rebuild(acc), rebuild(item)))[0]
+        acc = (
+            item
+            if acc is None
+            else _flatten(
+                f(rebuild(item), rebuild(acc)) if reverse else f(rebuild(acc), rebuild(item))
+            )[0]
+        )
         done.append(acc)
     if reverse:
         done.reverse()
-    return rebuild([concatenate([step[k] for step in done], axis=ax)
-                    for k in range(len(leaves))])
+    return rebuild([concatenate([step[k] for step in done], axis=ax) for k in range(len(leaves))])
 
 
 def map(f, xs):  # noqa: A001  (Keras's name)
     """`f` applied to each slice of `xs` along the first axis, results stacked."""
+
     def step(_, x):
         return (), f(x)
 
@@ -165,8 +175,9 @@ def vectorize(pyfunc, *, excluded=None, signature=None):
         for index in np.ndindex(batch):
             call = list(args)
             for i, loop in zip(mapped, loops):
-                own = tuple(0 if n == 1 else k for k, n in zip(index[len(index) - len(loop):],
-                                                                loop))
+                own = tuple(
+                    0 if n == 1 else k for k, n in zip(index[len(index) - len(loop) :], loop)
+                )
                 call[i] = getitem(tensors[i], own) if own else tensors[i]
             results.append(as_tensor(pyfunc(*call)))
         if not results:
@@ -181,6 +192,7 @@ def vectorize(pyfunc, *, excluded=None, signature=None):
 
 def custom_gradient(f):
     """Decorator: `f(*args)` returns `(y, grad_fn)`; `grad_fn(upstream)` gives the input grads."""
+
     def wrapped(*args):
         inputs = [as_tensor(a) for a in args]
         with autodiff.no_grad():
@@ -191,8 +203,10 @@ def custom_gradient(f):
             with autodiff.no_grad():
                 grads = grad_fn(Tensor(g))
             grads = grads if isinstance(grads, (list, tuple)) else (grads,)
-            return tuple(None if gr is None else np.asarray(as_array(gr), x.data.dtype)
-                         for gr, x in zip(grads, inputs))
+            return tuple(
+                None if gr is None else np.asarray(as_array(gr), x.data.dtype)
+                for gr, x in zip(grads, inputs)
+            )
 
         return Tensor(y.data, inputs, vjp, getattr(f, "__name__", "custom_gradient"))
 
@@ -202,8 +216,16 @@ def custom_gradient(f):
 
 
 __all__ = [
-    "associative_scan", "cond", "custom_gradient", "fori_loop", "map", "scan", "switch",
-    "vectorize", "vectorized_map", "while_loop",
+    "associative_scan",
+    "cond",
+    "custom_gradient",
+    "fori_loop",
+    "map",
+    "scan",
+    "switch",
+    "vectorize",
+    "vectorized_map",
+    "while_loop",
 ]
 
 
@@ -230,10 +252,12 @@ def jvp(fun, primals, tangents, has_aux=False):
         for i in range(leaf.size):
             seed = np.zeros(leaf.size, leaf.data.dtype)
             seed[i] = 1
-            grads = autodiff.gradients(leaf, inputs, seed.reshape(leaf.shape)) \
-                if leaf.requires_grad else [None] * len(inputs)
-            flat[i] = sum(float(np.sum(g * d)) for g, d in zip(grads, directions)
-                          if g is not None)
+            grads = (
+                autodiff.gradients(leaf, inputs, seed.reshape(leaf.shape))
+                if leaf.requires_grad
+                else [None] * len(inputs)
+            )
+            flat[i] = sum(float(np.sum(g * d)) for g, d in zip(grads, directions) if g is not None)
         products.append(Tensor(flat.reshape(leaf.shape)))
     detached = rebuild([Tensor(as_tensor(leaf).data) for leaf in leaves])
     tangents_out = rebuild(products)

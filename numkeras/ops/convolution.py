@@ -1,5 +1,6 @@
 """Convolution and pooling variants: depthwise and separable convolutions (grouped `conv`), and
 adaptive pooling to a fixed output size (PyTorch's bins), built from differentiable ops."""
+
 import math
 
 from numkeras.backend.config import image_data_format
@@ -9,8 +10,7 @@ from numkeras.engine.shape_ops import concatenate, getitem, reshape
 from numkeras.engine.tensor import as_tensor
 
 
-def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
-                   dilation_rate=1):
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """Each input channel convolved with its own filters; kernel (*k, in, multiplier)."""
     kernel = as_tensor(kernel)
     shape = kernel.shape
@@ -18,11 +18,19 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     return conv(inputs, flat, strides, padding, data_format, dilation_rate)
 
 
-def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
-                   data_format=None, dilation_rate=1):
+def separable_conv(
+    inputs,
+    depthwise_kernel,
+    pointwise_kernel,
+    strides=1,
+    padding="valid",
+    data_format=None,
+    dilation_rate=1,
+):
     """A depthwise convolution followed by a 1x1 (pointwise) convolution."""
-    depthwise = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format,
-                               dilation_rate)
+    depthwise = depthwise_conv(
+        inputs, depthwise_kernel, strides, padding, data_format, dilation_rate
+    )
     return conv(depthwise, pointwise_kernel, 1, "valid", data_format, 1)
 
 

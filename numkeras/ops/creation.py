@@ -1,5 +1,6 @@
 """Ops that make tensors: copies, empty/full-like, identity, spaced ranges, window functions,
 and ops that only read an input's shape or positions (size, ndim, nonzero, unravel_index)."""
+
 import numpy as np
 
 from numkeras.backend.config import floatx
@@ -33,8 +34,9 @@ def identity(n, dtype=None):
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
-    values = np.logspace(as_array(start), as_array(stop), num, endpoint=endpoint, base=base,
-                         axis=axis)
+    values = np.logspace(
+        as_array(start), as_array(stop), num, endpoint=endpoint, base=base, axis=axis
+    )
     return Tensor(values.astype(dtype or floatx()))
 
 
@@ -96,7 +98,22 @@ def unravel_index(indices, shape):
 
 
 __all__ = [
-    "array", "bartlett", "blackman", "copy", "empty", "empty_like", "full_like", "geomspace",
-    "hamming", "hanning", "identity", "kaiser", "logspace", "ndim", "nonzero", "size",
-    "unravel_index", "vander",
+    "array",
+    "bartlett",
+    "blackman",
+    "copy",
+    "empty",
+    "empty_like",
+    "full_like",
+    "geomspace",
+    "hamming",
+    "hanning",
+    "identity",
+    "kaiser",
+    "logspace",
+    "ndim",
+    "nonzero",
+    "size",
+    "unravel_index",
+    "vander",
 ]

@@ -1,5 +1,6 @@
 """Keras's cross-entropy rules over the engine's ops: which fused op a loss takes, and the clipped
 probabilities otherwise (`keras.ops.categorical_crossentropy` and its siblings)."""
+
 from numkeras.engine.math_ops import clip, log, sum
 from numkeras.engine.nn_ops import check_pair, one_hot, sigmoid_cross_entropy, softmax_cross_entropy
 from numkeras.engine.tensor import as_array, as_tensor

@@ -1,18 +1,27 @@
 """Connectionist temporal classification: the loss (the engine's forward-backward op, shared
 with `losses.CTC`) and greedy decoding."""
+
 import numpy as np
 
 from numkeras.engine.ctc import ctc_loss
 from numkeras.engine.tensor import Tensor, as_array
 
 
-def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
-               merge_repeated=True, mask_index=0):
+def ctc_decode(
+    inputs,
+    sequence_lengths,
+    strategy="greedy",
+    beam_width=100,
+    top_paths=1,
+    merge_repeated=True,
+    mask_index=0,
+):
     """Greedy CTC decoding: best class per step, repeats merged, blanks removed and padded
     with -1 at the end; returns ((1, B, T) labels, (B, 1) negative summed best scores)."""
     if strategy != "greedy":
-        raise NotImplementedError(f"Op `ctc_decode`: only strategy='greedy' is available in "
-                                  f"numkeras, got {strategy!r}.")
+        raise NotImplementedError(
+            f"Op `ctc_decode`: only strategy='greedy' is available in numkeras, got {strategy!r}."
+        )
     scores_in = as_array(inputs)
     lengths = as_array(sequence_lengths).astype(np.intp).reshape(-1)
     batch, steps, classes = scores_in.shape

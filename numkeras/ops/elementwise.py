@@ -1,5 +1,6 @@
 """Elementwise math beyond the engine's core: trig, hyperbolic, exponent/log variants, rounding,
 special functions, complex parts, and binary ops such as arctan2, hypot and logaddexp."""
+
 import math
 
 import numpy as np
@@ -171,8 +172,9 @@ def diff(a, n=1, axis=-1):
     a = as_tensor(a)
     ax = axis % a.ndim
     for _ in range(n):
-        a = getitem(a, (slice(None),) * ax + (slice(1, None),)) - \
-            getitem(a, (slice(None),) * ax + (slice(None, -1),))
+        a = getitem(a, (slice(None),) * ax + (slice(1, None),)) - getitem(
+            a, (slice(None),) * ax + (slice(None, -1),)
+        )
     return a
 
 
@@ -197,42 +199,69 @@ def arctan2(x1, x2):
 
 
 def hypot(x1, x2):
-    return _binary("hypot", *_float_pair("hypot", x1, x2), np.hypot,
-                   lambda g, a, b, y: g * a / y, lambda g, a, b, y: g * b / y)
+    return _binary(
+        "hypot",
+        *_float_pair("hypot", x1, x2),
+        np.hypot,
+        lambda g, a, b, y: g * a / y,
+        lambda g, a, b, y: g * b / y,
+    )
 
 
 def logaddexp(x1, x2):
-    return _binary("logaddexp", *_float_pair("logaddexp", x1, x2), np.logaddexp,
-                   lambda g, a, b, y: g * np.exp(a - y), lambda g, a, b, y: g * np.exp(b - y))
+    return _binary(
+        "logaddexp",
+        *_float_pair("logaddexp", x1, x2),
+        np.logaddexp,
+        lambda g, a, b, y: g * np.exp(a - y),
+        lambda g, a, b, y: g * np.exp(b - y),
+    )
 
 
 def logaddexp2(x1, x2):
-    return _binary("logaddexp2", *_float_pair("logaddexp2", x1, x2), np.logaddexp2,
-                   lambda g, a, b, y: g * np.exp2(a - y), lambda g, a, b, y: g * np.exp2(b - y))
+    return _binary(
+        "logaddexp2",
+        *_float_pair("logaddexp2", x1, x2),
+        np.logaddexp2,
+        lambda g, a, b, y: g * np.exp2(a - y),
+        lambda g, a, b, y: g * np.exp2(b - y),
+    )
 
 
 def fmax(x1, x2):
-    return _binary("fmax", x1, x2, np.fmax,
-                   lambda g, a, b, y: g * ((a >= b) | np.isnan(b)),
-                   lambda g, a, b, y: g * ((a < b) | np.isnan(a)))
+    return _binary(
+        "fmax",
+        x1,
+        x2,
+        np.fmax,
+        lambda g, a, b, y: g * ((a >= b) | np.isnan(b)),
+        lambda g, a, b, y: g * ((a < b) | np.isnan(a)),
+    )
 
 
 def fmin(x1, x2):
-    return _binary("fmin", x1, x2, np.fmin,
-                   lambda g, a, b, y: g * ((a <= b) | np.isnan(b)),
-                   lambda g, a, b, y: g * ((a > b) | np.isnan(a)))
+    return _binary(
+        "fmin",
+        x1,
+        x2,
+        np.fmin,
+        lambda g, a, b, y: g * ((a <= b) | np.isnan(b)),
+        lambda g, a, b, y: g * ((a > b) | np.isnan(a)),
+    )
 
 
 def mod(x1, x2):
     """Python-style remainder (the sign of the divisor); d/dx1 = 1, d/dx2 = -floor(x1 / x2)."""
-    return _binary("mod", x1, x2, np.mod, lambda g, a, b, y: g,
-                   lambda g, a, b, y: -g * np.floor_divide(a, b))
+    return _binary(
+        "mod", x1, x2, np.mod, lambda g, a, b, y: g, lambda g, a, b, y: -g * np.floor_divide(a, b)
+    )
 
 
 def fmod(x1, x2):
     """C-style remainder (the sign of the dividend)."""
-    return _binary("fmod", x1, x2, np.fmod, lambda g, a, b, y: g,
-                   lambda g, a, b, y: -g * np.trunc(a / b))
+    return _binary(
+        "fmod", x1, x2, np.fmod, lambda g, a, b, y: g, lambda g, a, b, y: -g * np.trunc(a / b)
+    )
 
 
 def floor_divide(x1, x2):
@@ -248,9 +277,14 @@ def divide_no_nan(x1, x2):
     def forward(a, b):
         return np.where(b == 0, 0, a / safe).astype(a.dtype)
 
-    return _binary("divide_no_nan", a, b, forward,
-                   lambda g, a, b, y: np.where(b == 0, 0, g / safe),
-                   lambda g, a, b, y: np.where(b == 0, 0, -g * y / safe))
+    return _binary(
+        "divide_no_nan",
+        a,
+        b,
+        forward,
+        lambda g, a, b, y: np.where(b == 0, 0, g / safe),
+        lambda g, a, b, y: np.where(b == 0, 0, -g * y / safe),
+    )
 
 
 def heaviside(x1, x2):
@@ -291,8 +325,9 @@ def _bitwise(name, func):
     def op(x, y):
         a, b = pair(name, x, y)
         if a.data.dtype.kind not in "biu" or b.data.dtype.kind not in "biu":
-            raise TypeError(f"Op `{name}`: expected integer or bool tensors, got {a.dtype} "
-                            f"and {b.dtype}.")
+            raise TypeError(
+                f"Op `{name}`: expected integer or bool tensors, got {a.dtype} and {b.dtype}."
+            )
         return Tensor(func(a.data, b.data))
 
     op.__name__ = name
@@ -311,19 +346,75 @@ def bitwise_invert(x):
     data = as_array(x)
     if data.dtype.kind not in "biu":
         raise TypeError(
-            f"Op `bitwise_invert`: expected an integer or bool tensor, got {data.dtype}.")
+            f"Op `bitwise_invert`: expected an integer or bool tensor, got {data.dtype}."
+        )
     return Tensor(np.invert(data))
 
 
 bitwise_not = bitwise_invert
 
 __all__ = [
-    "angle", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
-    "bitwise_and", "bitwise_invert", "bitwise_left_shift", "bitwise_not", "bitwise_or",
-    "bitwise_right_shift", "bitwise_xor", "cbrt", "ceil", "conj", "conjugate", "cosh", "deg2rad",
-    "diff", "divide_no_nan", "erf", "erfc", "erfinv", "exp2", "expm1", "fabs", "floor_divide",
-    "fmax", "fmin", "fmod", "gcd", "heaviside", "hypot", "i0", "imag", "isinf", "isneginf",
-    "isposinf", "isreal", "lcm", "ldexp", "left_shift", "log10", "log2", "logaddexp",
-    "logaddexp2", "logical_xor", "mod", "nan_to_num", "nextafter", "rad2deg", "real",
-    "reciprocal", "right_shift", "signbit", "sinc", "sinh", "tan", "trapezoid", "trunc",
+    "angle",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "bitwise_and",
+    "bitwise_invert",
+    "bitwise_left_shift",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_right_shift",
+    "bitwise_xor",
+    "cbrt",
+    "ceil",
+    "conj",
+    "conjugate",
+    "cosh",
+    "deg2rad",
+    "diff",
+    "divide_no_nan",
+    "erf",
+    "erfc",
+    "erfinv",
+    "exp2",
+    "expm1",
+    "fabs",
+    "floor_divide",
+    "fmax",
+    "fmin",
+    "fmod",
+    "gcd",
+    "heaviside",
+    "hypot",
+    "i0",
+    "imag",
+    "isinf",
+    "isneginf",
+    "isposinf",
+    "isreal",
+    "lcm",
+    "ldexp",
+    "left_shift",
+    "log10",
+    "log2",
+    "logaddexp",
+    "logaddexp2",
+    "logical_xor",
+    "mod",
+    "nan_to_num",
+    "nextafter",
+    "rad2deg",
+    "real",
+    "reciprocal",
+    "right_shift",
+    "signbit",
+    "sinc",
+    "sinh",
+    "tan",
+    "trapezoid",
+    "trunc",
 ]

@@ -1,6 +1,7 @@
 """`numkeras.ops.image`: Keras's image ops on a NumPy engine. Colour conversions, crops and
 pads, resizing by separable weight matrices, patches, blurs and edges, coordinate mapping and
 SSIM; built from differentiable ops, so gradients reach the pixels."""
+
 import numpy as np
 
 from numkeras.backend.config import floatx, image_data_format
@@ -29,8 +30,10 @@ def _batched(name, images, data_format):
     """Images as a float NHWC batch, and a function restoring the caller's rank and layout."""
     x = as_tensor(images)
     if x.ndim not in (3, 4):
-        raise ValueError("Invalid images rank: expected rank 3 (single image) or rank 4 (batch "
-                         f"of images). Received input with shape: images.shape={x.shape}")
+        raise ValueError(
+            "Invalid images rank: expected rank 3 (single image) or rank 4 (batch "
+            f"of images). Received input with shape: images.shape={x.shape}"
+        )
     first = (data_format or image_data_format()) == "channels_first"
     single = x.ndim == 3
     if single:
@@ -48,8 +51,10 @@ def _batched(name, images, data_format):
 
 def _channels(name, x, allowed):
     if x.shape[-1] not in allowed:
-        raise ValueError(f"Invalid channel size: expected {' or '.join(map(str, allowed))}. "
-                         f"Received input with shape: images.shape={x.shape}")
+        raise ValueError(
+            f"Invalid channel size: expected {' or '.join(map(str, allowed))}. "
+            f"Received input with shape: images.shape={x.shape}"
+        )
 
 
 def rgb_to_grayscale(images, data_format=None):
@@ -67,8 +72,9 @@ def rgb_to_grayscale(images, data_format=None):
 def _float_images(name, images, data_format):
     x, restore = _batched(name, images, data_format)
     if x.data.dtype.kind != "f":
-        raise ValueError("Invalid images dtype: expected float dtype. "
-                         f"Received: images.dtype={x.dtype}")
+        raise ValueError(
+            f"Invalid images dtype: expected float dtype. Received: images.dtype={x.dtype}"
+        )
     _channels(name, x, (3,))
     return x, restore
 
@@ -86,8 +92,11 @@ def rgb_to_hsv(images, data_format=None):
     safe_spread = m.where(spread.data > 0, spread, 1.0)
     saturation = m.where(value.data > 0, m.divide(spread, safe_value), zero)
     norm = m.divide(1.0, m.multiply(safe_spread, 6.0))
-    hue = m.where(value.data == g.data, m.add(m.multiply(norm, b - r), 2.0 / 6.0),
-                  m.add(m.multiply(norm, r - g), 4.0 / 6.0))
+    hue = m.where(
+        value.data == g.data,
+        m.add(m.multiply(norm, b - r), 2.0 / 6.0),
+        m.add(m.multiply(norm, r - g), 4.0 / 6.0),
+    )
     hue = m.where(value.data == r.data, m.multiply(norm, g - b), hue)
     hue = m.add(m.where(spread.data > 0, hue, zero), (hue.data < 0).astype(hue.data.dtype))
     return restore(stack([hue, saturation, value], axis=-1))
@@ -109,20 +118,32 @@ def hsv_to_rgb(images, data_format=None):
 def _sides(name, first, second, target, size):
     given = [v is not None for v in (first, second, target)]
     if sum(given) != 2:
-        raise ValueError(f"{name}: exactly two of the leading, trailing and target arguments "
-                         f"must be set along each axis, got {first}, {second} and {target}.")
+        raise ValueError(
+            f"{name}: exactly two of the leading, trailing and target arguments "
+            f"must be set along each axis, got {first}, {second} and {target}."
+        )
     if first is None:
         first = size - target - second if "crop" in name else target - second - size
     if second is None:
         second = size - target - first if "crop" in name else target - first - size
     if first < 0 or second < 0:
-        raise ValueError(f"{name}: the amounts must be non-negative, got {first} and {second} "
-                         f"for size {size} and target {target}.")
+        raise ValueError(
+            f"{name}: the amounts must be non-negative, got {first} and {second} "
+            f"for size {size} and target {target}."
+        )
     return int(first), int(second)
 
 
-def pad_images(images, top_padding=None, left_padding=None, bottom_padding=None,
-               right_padding=None, target_height=None, target_width=None, data_format=None):
+def pad_images(
+    images,
+    top_padding=None,
+    left_padding=None,
+    bottom_padding=None,
+    right_padding=None,
+    target_height=None,
+    target_width=None,
+    data_format=None,
+):
     """Zero-pad images to a size: two of (top, bottom, target_height), likewise for width."""
     x, restore = _batched("pad_images", images, data_format)
     top, bottom = _sides("pad_images", top_padding, bottom_padding, target_height, x.shape[1])
@@ -130,22 +151,33 @@ def pad_images(images, top_padding=None, left_padding=None, bottom_padding=None,
     return restore(pad(x, [(0, 0), (top, bottom), (left, right), (0, 0)]))
 
 
-def crop_images(images, top_cropping=None, left_cropping=None, bottom_cropping=None,
-                right_cropping=None, target_height=None, target_width=None, data_format=None):
+def crop_images(
+    images,
+    top_cropping=None,
+    left_cropping=None,
+    bottom_cropping=None,
+    right_cropping=None,
+    target_height=None,
+    target_width=None,
+    data_format=None,
+):
     """Crop images: two of (top, bottom, target_height), likewise for width."""
     x, restore = _batched("crop_images", images, data_format)
     h, w = x.shape[1:3]
     top, bottom = _sides("crop_images", top_cropping, bottom_cropping, target_height, h)
     left, right = _sides("crop_images", left_cropping, right_cropping, target_width, w)
-    return restore(x[:, top:h - bottom, left:w - right, :])
+    return restore(x[:, top : h - bottom, left : w - right, :])
 
 
 def _kernel(method):
     if method == "bilinear":
         return lambda d: np.maximum(0.0, 1.0 - d)
     if method == "bicubic":  # Keys cubic with a = -0.5, as JAX and TF
-        return lambda d: np.where(d < 1, ((1.5 * d - 2.5) * d) * d + 1,
-                                  np.where(d < 2, ((-0.5 * d + 2.5) * d - 4) * d + 2, 0.0))
+        return lambda d: np.where(
+            d < 1,
+            ((1.5 * d - 2.5) * d) * d + 1,
+            np.where(d < 2, ((-0.5 * d + 2.5) * d - 4) * d + 2, 0.0),
+        )
     radius = 3 if method == "lanczos3" else 5
 
     def lanczos(d):
@@ -165,27 +197,41 @@ def _weights(in_size, out_size, method, antialias, scale=None, translation=0.0):
     distance = np.abs(sample[:, None] - np.arange(in_size)[None, :]) / width
     w = _kernel(method)(distance)
     total = w.sum(1, keepdims=True)
-    w = np.where(np.abs(total) > 1000 * np.finfo(np.float32).eps, w / np.where(total != 0, total,
-                                                                               1), 0)
+    w = np.where(
+        np.abs(total) > 1000 * np.finfo(np.float32).eps, w / np.where(total != 0, total, 1), 0
+    )
     inside = (sample >= -0.5) & (sample <= in_size - 0.5)
     return np.where(inside[:, None], w, 0)
 
 
-def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspect_ratio=False,
-           pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, data_format=None):
+def resize(
+    images,
+    size,
+    interpolation="bilinear",
+    antialias=False,
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    fill_mode="constant",
+    fill_value=0.0,
+    data_format=None,
+):
     """Resize to `size` (height, width), optionally cropping or padding to its aspect first."""
     if interpolation not in RESIZE_INTERPOLATIONS:
-        raise ValueError("Invalid value for argument `interpolation`. Expected of one "
-                         f"{RESIZE_INTERPOLATIONS}. Received: interpolation={interpolation}")
+        raise ValueError(
+            "Invalid value for argument `interpolation`. Expected of one "
+            f"{RESIZE_INTERPOLATIONS}. Received: interpolation={interpolation}"
+        )
     if fill_mode != "constant":
-        raise ValueError("Invalid value for argument `fill_mode`. Only `'constant'` is "
-                         f"supported. Received: fill_mode={fill_mode}")
+        raise ValueError(
+            "Invalid value for argument `fill_mode`. Only `'constant'` is "
+            f"supported. Received: fill_mode={fill_mode}"
+        )
     if pad_to_aspect_ratio and crop_to_aspect_ratio:
-        raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be "
-                         "`True`.")
+        raise ValueError(
+            "Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be `True`."
+        )
     if len(size) != 2:
-        raise ValueError("Expected `size` to be a tuple of 2 integers. "
-                         f"Received: size={size}")
+        raise ValueError(f"Expected `size` to be a tuple of 2 integers. Received: size={size}")
     x, restore = _batched("resize", images, data_format)
     th, tw = (int(s) for s in size)
     h, w = x.shape[1:3]
@@ -193,18 +239,20 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
         ch = max(min(h, int(float(w * th) / tw)), 1)
         cw = max(min(w, int(float(h * tw) / th)), 1)
         top, left = int(float(h - ch) / 2), int(float(w - cw) / 2)
-        x = x[:, top:top + ch, left:left + cw, :]
+        x = x[:, top : top + ch, left : left + cw, :]
     elif pad_to_aspect_ratio:
         ph, pw = max(h, int(float(w * th) / tw)), max(w, int(float(h * tw) / th))
         top, left = int(float(ph - h) / 2), int(float(pw - w) / 2)
         border = Tensor(np.asarray(fill_value, x.data.dtype))
         if top > 0:
-            band = m.multiply(Tensor(np.ones((x.shape[0], top, w, x.shape[3]), x.data.dtype)),
-                              border)
+            band = m.multiply(
+                Tensor(np.ones((x.shape[0], top, w, x.shape[3]), x.data.dtype)), border
+            )
             x = concatenate([band, x, band], axis=1)
         elif left > 0:
-            band = m.multiply(Tensor(np.ones((x.shape[0], h, left, x.shape[3]), x.data.dtype)),
-                              border)
+            band = m.multiply(
+                Tensor(np.ones((x.shape[0], h, left, x.shape[3]), x.data.dtype)), border
+            )
             x = concatenate([band, x, band], axis=2)
     h, w = x.shape[1:3]
     if interpolation == "nearest":
@@ -221,28 +269,29 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
     return restore(y)
 
 
-def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid",
-                    data_format=None):
+def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
     """Patches of size (ph, pw) as channels: (..., rows, cols, ph * pw * channels)."""
     x, restore = _batched("extract_patches", images, data_format)
     ph, pw = (size, size) if isinstance(size, int) else tuple(size)
     strides = (ph, pw) if strides is None else strides
     channels = x.shape[-1]
-    eye = np.eye(ph * pw * channels, dtype=x.data.dtype if x.data.dtype.kind == "f"
-                 else floatx())
+    eye = np.eye(ph * pw * channels, dtype=x.data.dtype if x.data.dtype.kind == "f" else floatx())
     kernel = eye.reshape(ph, pw, channels, ph * pw * channels)
     source = x if x.data.dtype.kind == "f" else m.cast(x, floatx())
     y = conv(source, kernel, strides, padding, "channels_last", dilation_rate)
     return restore(y)
 
 
-def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid",
-                       data_format=None):
+def extract_patches_3d(
+    volumes, size, strides=None, dilation_rate=1, padding="valid", data_format=None
+):
     """3-D patches (pd, ph, pw) of (batch, depth, height, width, channels) volumes."""
     x = as_tensor(volumes)
     if x.ndim not in (4, 5):
-        raise ValueError("Invalid volumes rank: expected rank 4 (single volume) or rank 5 "
-                         f"(batch of volumes). Received input with shape: {x.shape}")
+        raise ValueError(
+            "Invalid volumes rank: expected rank 4 (single volume) or rank 5 "
+            f"(batch of volumes). Received input with shape: {x.shape}"
+        )
     single = x.ndim == 4
     if single:
         x = expand_dims(x, 0)
@@ -250,8 +299,11 @@ def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="va
     if first:
         x = moveaxis(x, 1, -1)
     pd, ph, pw = (size,) * 3 if isinstance(size, int) else tuple(size)
-    sd, sh, sw = (pd, ph, pw) if strides is None else (
-        (strides,) * 3 if isinstance(strides, int) else tuple(strides))
+    sd, sh, sw = (
+        (pd, ph, pw)
+        if strides is None
+        else ((strides,) * 3 if isinstance(strides, int) else tuple(strides))
+    )
     if padding == "same":
         pads = []
         for n, k, s in zip(x.shape[1:4], (pd, ph, pw), (sd, sh, sw)):
@@ -265,8 +317,16 @@ def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="va
         parts = [x[:, i * sd + j * dd] for j in range(pd)]
         slab = stack(parts, axis=3)  # (B, H, W, pd, C)
         slab = reshape(slab, slab.shape[:3] + (-1,))
-        slabs.append(extract_patches(slab, (ph, pw), (sh, sw), dilation_rate if isinstance(
-            dilation_rate, int) else dilation_rate[1:], "valid", "channels_last"))
+        slabs.append(
+            extract_patches(
+                slab,
+                (ph, pw),
+                (sh, sw),
+                dilation_rate if isinstance(dilation_rate, int) else dilation_rate[1:],
+                "valid",
+                "channels_last",
+            )
+        )
     y = stack(slabs, axis=1)  # (B, D', H', W', pd * ph * pw * C) in (ph, pw, pd, c) order
     b, d2, h2, w2 = y.shape[:4]
     y = reshape(y, (b, d2, h2, w2, ph, pw, pd, x.shape[-1]))
@@ -324,8 +384,9 @@ def sobel_edges(images, data_format=None):
 def _reflect_pad(x):
     from numkeras.ops.rearranging import moved
 
-    return moved("sobel_edges", x, lambda p: np.pad(p, [(0, 0), (1, 1), (1, 1), (0, 0)],
-                                                    mode="symmetric"))
+    return moved(
+        "sobel_edges", x, lambda p: np.pad(p, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="symmetric")
+    )
 
 
 def _remap(index, size, mode):
@@ -350,18 +411,25 @@ def _remap(index, size, mode):
 def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value=0):
     """Sample `inputs` at `coordinates` (one array per input axis), order 0 or 1."""
     if fill_mode not in FILL_MODES:
-        raise ValueError("Invalid value for argument `fill_mode`. Expected one of "
-                         f"{set(FILL_MODES)}. Received: fill_mode={fill_mode}")
+        raise ValueError(
+            "Invalid value for argument `fill_mode`. Expected one of "
+            f"{set(FILL_MODES)}. Received: fill_mode={fill_mode}"
+        )
     if order not in (0, 1):
-        raise NotImplementedError("map_coordinates does not support order > 1; received "
-                                  f"order={order}.")
+        raise NotImplementedError(
+            f"map_coordinates does not support order > 1; received order={order}."
+        )
     x = as_tensor(inputs)
-    coords = [np.asarray(c, np.float64) for c in (coordinates.data if isinstance(
-        coordinates, Tensor) else coordinates)]
+    coords = [
+        np.asarray(c, np.float64)
+        for c in (coordinates.data if isinstance(coordinates, Tensor) else coordinates)
+    ]
     if len(coords) != x.ndim:
-        raise ValueError("First dim of `coordinates` must be the same as the rank of `inputs`. "
-                         f"Received inputs with shape: {x.shape} and coordinate leading dim of "
-                         f"{len(coords)}")
+        raise ValueError(
+            "First dim of `coordinates` must be the same as the rank of `inputs`. "
+            f"Received inputs with shape: {x.shape} and coordinate leading dim of "
+            f"{len(coords)}"
+        )
     flat = reshape(x, (-1,))
     strides = np.cumprod((x.shape[1:] + (1,))[::-1])[::-1]
     corners = []  # (weight, flat index, valid) for each corner
@@ -394,33 +462,46 @@ def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value
     return m.cast(total, x.data.dtype) if x.data.dtype.kind != "f" else total
 
 
-def affine_transform(images, transform, interpolation="bilinear", fill_mode="constant",
-                     fill_value=0, data_format=None):
+def affine_transform(
+    images,
+    transform,
+    interpolation="bilinear",
+    fill_mode="constant",
+    fill_value=0,
+    data_format=None,
+):
     """Sample each image at A [x, y, 1] for the 8-parameter projective `transform`
     [a0, a1, a2, b0, b1, b2, c0, c1] (output x, y to input coordinates)."""
     if interpolation not in AFFINE_INTERPOLATIONS:
-        raise ValueError("Invalid value for argument `interpolation`. Expected of one "
-                         f"{set(AFFINE_INTERPOLATIONS)}. Received: interpolation={interpolation}")
+        raise ValueError(
+            "Invalid value for argument `interpolation`. Expected of one "
+            f"{set(AFFINE_INTERPOLATIONS)}. Received: interpolation={interpolation}"
+        )
     if fill_mode not in FILL_MODES:
-        raise ValueError("Invalid value for argument `fill_mode`. Expected of one "
-                         f"{set(FILL_MODES)}. Received: fill_mode={fill_mode}")
+        raise ValueError(
+            "Invalid value for argument `fill_mode`. Expected of one "
+            f"{set(FILL_MODES)}. Received: fill_mode={fill_mode}"
+        )
     x, restore = _batched("affine_transform", images, data_format)
     t = np.asarray(transform.data if isinstance(transform, Tensor) else transform, np.float64)
     if t.ndim not in (1, 2) or t.shape[-1] != 8:
-        raise ValueError("Invalid transform shape: expected (8,) or (batch_size, 8). "
-                         f"Received input with shape: transform.shape={t.shape}")
+        raise ValueError(
+            "Invalid transform shape: expected (8,) or (batch_size, 8). "
+            f"Received input with shape: transform.shape={t.shape}"
+        )
     t = np.broadcast_to(t.reshape(-1, 8), (x.shape[0], 8))
-    return restore(_projective(x, t, AFFINE_INTERPOLATIONS[interpolation], fill_mode,
-                               fill_value))
+    return restore(_projective(x, t, AFFINE_INTERPOLATIONS[interpolation], fill_mode, fill_value))
 
 
 def _sample(image, y_in, x_in, order, fill_mode, fill_value):
     """One (h, w, c) image sampled at per-pixel input positions (the same for each channel)."""
     h, w = y_in.shape
     c = image.shape[-1]
-    coords = [np.broadcast_to(y_in[..., None], (h, w, c)),
-              np.broadcast_to(x_in[..., None], (h, w, c)),
-              np.broadcast_to(np.arange(c), (h, w, c))]
+    coords = [
+        np.broadcast_to(y_in[..., None], (h, w, c)),
+        np.broadcast_to(x_in[..., None], (h, w, c)),
+        np.broadcast_to(np.arange(c), (h, w, c)),
+    ]
     return map_coordinates(image, coords, order, fill_mode, fill_value)
 
 
@@ -446,41 +527,61 @@ def _homography(start, end):
     return np.linalg.solve(np.array(rows, np.float64), np.array(targets, np.float64))
 
 
-def perspective_transform(images, start_points, end_points, interpolation="bilinear",
-                          fill_value=0, data_format=None):
+def perspective_transform(
+    images, start_points, end_points, interpolation="bilinear", fill_value=0, data_format=None
+):
     """Warp so the 4 `start_points` (x, y) corners land on `end_points`."""
     if interpolation not in AFFINE_INTERPOLATIONS:
-        raise ValueError("Invalid value for argument `interpolation`. Expected of one "
-                         f"{set(AFFINE_INTERPOLATIONS)}. Received: interpolation={interpolation}")
-    start = np.asarray(start_points.data if isinstance(start_points, Tensor) else start_points,
-                       np.float64)
-    end = np.asarray(end_points.data if isinstance(end_points, Tensor) else end_points,
-                     np.float64)
+        raise ValueError(
+            "Invalid value for argument `interpolation`. Expected of one "
+            f"{set(AFFINE_INTERPOLATIONS)}. Received: interpolation={interpolation}"
+        )
+    start = np.asarray(
+        start_points.data if isinstance(start_points, Tensor) else start_points, np.float64
+    )
+    end = np.asarray(end_points.data if isinstance(end_points, Tensor) else end_points, np.float64)
     for name, pts in (("start_points", start), ("end_points", end)):
         if pts.ndim not in (2, 3) or pts.shape[-2:] != (4, 2):
-            raise ValueError(f"Invalid {name} shape: expected (4, 2) or (batch_size, 4, 2). "
-                             f"Received input with shape: {name}.shape={pts.shape}")
+            raise ValueError(
+                f"Invalid {name} shape: expected (4, 2) or (batch_size, 4, 2). "
+                f"Received input with shape: {name}.shape={pts.shape}"
+            )
     if start.shape != end.shape:
-        raise ValueError("start_points and end_points must have the same shape. Received: "
-                         f"start_points.shape={start.shape}, end_points.shape={end.shape}")
+        raise ValueError(
+            "start_points and end_points must have the same shape. Received: "
+            f"start_points.shape={start.shape}, end_points.shape={end.shape}"
+        )
     x, restore = _batched("perspective_transform", images, data_format)
     start, end = start.reshape(-1, 4, 2), end.reshape(-1, 4, 2)
     transforms = np.stack([_homography(s, e) for s, e in zip(start, end)])
     transforms = np.broadcast_to(transforms, (x.shape[0], 8))
-    return restore(_projective(x, transforms, AFFINE_INTERPOLATIONS[interpolation], "constant",
-                               fill_value))
+    return restore(
+        _projective(x, transforms, AFFINE_INTERPOLATIONS[interpolation], "constant", fill_value)
+    )
 
 
-def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
-                      fill_mode="reflect", fill_value=0.0, seed=None, data_format=None):
+def elastic_transform(
+    images,
+    alpha=20.0,
+    sigma=5.0,
+    interpolation="bilinear",
+    fill_mode="reflect",
+    fill_value=0.0,
+    seed=None,
+    data_format=None,
+):
     """Warp by a random displacement field: normal noise times sigma, Gaussian-blurred with
     sigma (kernel int(6 sigma) | 1), times alpha. Seeded by `seed` or numkeras's generator."""
     if interpolation not in AFFINE_INTERPOLATIONS:
-        raise ValueError("Invalid value for argument `interpolation`. Expected of one "
-                         f"{set(AFFINE_INTERPOLATIONS)}. Received: interpolation={interpolation}")
+        raise ValueError(
+            "Invalid value for argument `interpolation`. Expected of one "
+            f"{set(AFFINE_INTERPOLATIONS)}. Received: interpolation={interpolation}"
+        )
     if fill_mode not in FILL_MODES:
-        raise ValueError("Invalid value for argument `fill_mode`. Expected of one "
-                         f"{set(FILL_MODES)}. Received: fill_mode={fill_mode}")
+        raise ValueError(
+            "Invalid value for argument `fill_mode`. Expected of one "
+            f"{set(FILL_MODES)}. Received: fill_mode={fill_mode}"
+        )
     from numkeras import random
 
     x, restore = _batched("elastic_transform", images, data_format)
@@ -491,39 +592,66 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
     fields = np.asarray(blurred.data[..., 0], np.float64).reshape(2, b, h, w) * alpha
     ys, xs = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
     order = AFFINE_INTERPOLATIONS[interpolation]
-    out = [_sample(x[i], ys + fields[1][i], xs + fields[0][i], order, fill_mode, fill_value)
-           for i in range(b)]
+    out = [
+        _sample(x[i], ys + fields[1][i], xs + fields[0][i], order, fill_mode, fill_value)
+        for i in range(b)
+    ]
     return restore(stack(out))
 
 
-def scale_and_translate(images, output_shape, scale, translation, spatial_dims, method,
-                        antialias=True):
+def scale_and_translate(
+    images, output_shape, scale, translation, spatial_dims, method, antialias=True
+):
     """`jax.image.scale_and_translate`: resample each of `spatial_dims` to `output_shape`,
     output pixel i reading input ((i + 0.5) - translation) / scale - 0.5."""
-    methods = {"linear": "bilinear", "bilinear": "bilinear", "trilinear": "bilinear",
-               "cubic": "bicubic", "bicubic": "bicubic", "tricubic": "bicubic",
-               "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
+    methods = {
+        "linear": "bilinear",
+        "bilinear": "bilinear",
+        "trilinear": "bilinear",
+        "cubic": "bicubic",
+        "bicubic": "bicubic",
+        "tricubic": "bicubic",
+        "lanczos3": "lanczos3",
+        "lanczos5": "lanczos5",
+    }
     if method not in methods:
-        raise ValueError("Invalid value for argument `method`. Expected of one "
-                         f"{set(methods)}. Received: method={method}")
+        raise ValueError(
+            "Invalid value for argument `method`. Expected of one "
+            f"{set(methods)}. Received: method={method}"
+        )
     x = as_tensor(images)
     if x.data.dtype.kind != "f":
         x = m.cast(x, floatx())
     scale = np.atleast_1d(np.asarray(scale.data if isinstance(scale, Tensor) else scale, float))
-    translation = np.atleast_1d(np.asarray(
-        translation.data if isinstance(translation, Tensor) else translation, float))
+    translation = np.atleast_1d(
+        np.asarray(translation.data if isinstance(translation, Tensor) else translation, float)
+    )
     from numkeras.ops.products import tensordot
 
     for i, dim in enumerate(spatial_dims):
         dim = dim % x.ndim
-        matrix = _weights(x.shape[dim], int(output_shape[dim]), methods[method], antialias,
-                          scale[i], translation[i]).astype(x.data.dtype)
+        matrix = _weights(
+            x.shape[dim],
+            int(output_shape[dim]),
+            methods[method],
+            antialias,
+            scale[i],
+            translation[i],
+        ).astype(x.data.dtype)
         x = moveaxis(tensordot(x, Tensor(matrix), axes=([dim], [1])), -1, dim)
     return x
 
 
-def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
-         data_format=None):
+def ssim(
+    image1,
+    image2,
+    max_val=1.0,
+    filter_size=11,
+    filter_sigma=1.5,
+    k1=0.01,
+    k2=0.03,
+    data_format=None,
+):
     """Structural similarity with a Gaussian window ('valid' positions), mean per image."""
     a, restore_a = _batched("ssim", image1, data_format)
     b, _ = _batched("ssim", image2, data_format)
@@ -542,18 +670,32 @@ def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01,
     s11 = m.subtract(blur(m.multiply(a, a)), m.multiply(mu1, mu1))
     s22 = m.subtract(blur(m.multiply(b, b)), m.multiply(mu2, mu2))
     s12 = m.subtract(blur(m.multiply(a, b)), m.multiply(mu1, mu2))
-    num = m.multiply(m.add(m.multiply(m.multiply(mu1, mu2), 2.0), c1),
-                     m.add(m.multiply(s12, 2.0), c2))
-    den = m.multiply(m.add(m.add(m.multiply(mu1, mu1), m.multiply(mu2, mu2)), c1),
-                     m.add(m.add(s11, s22), c2))
+    num = m.multiply(
+        m.add(m.multiply(m.multiply(mu1, mu2), 2.0), c1), m.add(m.multiply(s12, 2.0), c2)
+    )
+    den = m.multiply(
+        m.add(m.add(m.multiply(mu1, mu1), m.multiply(mu2, mu2)), c1), m.add(m.add(s11, s22), c2)
+    )
     per_channel = m.mean(m.divide(num, den), axis=(1, 2, 3))
     result = m.mean(reshape(per_channel, (batch, channels)), axis=-1)
     return squeeze(result, 0) if as_tensor(image1).ndim == 3 else result
 
 
 __all__ = [
-    "affine_transform", "crop_images", "elastic_transform", "extract_patches",
-    "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
-    "perspective_transform", "resize", "rgb_to_grayscale", "rgb_to_hsv", "scale_and_translate",
-    "sobel_edges", "ssim",
+    "affine_transform",
+    "crop_images",
+    "elastic_transform",
+    "extract_patches",
+    "extract_patches_3d",
+    "gaussian_blur",
+    "hsv_to_rgb",
+    "map_coordinates",
+    "pad_images",
+    "perspective_transform",
+    "resize",
+    "rgb_to_grayscale",
+    "rgb_to_hsv",
+    "scale_and_translate",
+    "sobel_edges",
+    "ssim",
 ]

@@ -5,14 +5,16 @@ records a `Node` (the call: operation, arguments, outputs) and returns new Keras
 `_keras_history` names the node; walking those histories back from a model's outputs gives
 its graph.
 """
+
 import collections
 
 from numkeras.backend.naming import auto_name
 from numkeras.tree import flatten
 
 
-class KerasHistory(collections.namedtuple("KerasHistory",
-                                          ["operation", "node_index", "tensor_index"])):
+class KerasHistory(
+    collections.namedtuple("KerasHistory", ["operation", "node_index", "tensor_index"])
+):
     """Where a KerasTensor came from: `operation._inbound_nodes[node_index]`'s output
     number `tensor_index`."""
 
@@ -26,8 +28,16 @@ class KerasTensor:
     operation in the graph, as Keras does.
     """
 
-    def __init__(self, shape, dtype="float32", sparse=False, ragged=False,
-                 record_history=True, name=None, history=None):
+    def __init__(
+        self,
+        shape,
+        dtype="float32",
+        sparse=False,
+        ragged=False,
+        record_history=True,
+        name=None,
+        history=None,
+    ):
         self._shape = tuple(None if d is None else int(d) for d in shape)
         self._dtype = str(dtype)
         self.sparse, self.ragged = bool(sparse), bool(ragged)
@@ -42,8 +52,10 @@ class KerasTensor:
 
     @shape.setter
     def shape(self, value):
-        raise AttributeError("The `shape` attribute of KerasTensor is immutable. One should "
-                             "create a new instance of KerasTensor for this.")
+        raise AttributeError(
+            "The `shape` attribute of KerasTensor is immutable. One should "
+            "create a new instance of KerasTensor for this."
+        )
 
     @property
     def dtype(self):
@@ -60,8 +72,10 @@ class KerasTensor:
         return _ops().squeeze(self, axis)
 
     def __repr__(self):
-        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
-                f"ragged={self.ragged}, name={self.name}>")
+        return (
+            f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
+            f"ragged={self.ragged}, name={self.name}>"
+        )
 
     def __iter__(self):
         raise NotImplementedError("Iterating over a symbolic KerasTensor is not supported.")
@@ -72,7 +86,8 @@ class KerasTensor:
     def __array__(self, dtype=None, copy=None):
         raise ValueError(
             "A KerasTensor is symbolic: it's a placeholder for a shape and a dtype. It doesn't "
-            "have any actual numerical value. You cannot convert it to a NumPy array.")
+            "have any actual numerical value. You cannot convert it to a NumPy array."
+        )
 
     # --- operators: each records the same op as the `numkeras.ops` function ------------------
     def __add__(self, other):
@@ -208,8 +223,10 @@ class Node:
     @property
     def parent_nodes(self):
         """The nodes whose outputs this call takes."""
-        return [t._keras_history.operation._inbound_nodes[t._keras_history.node_index]
-                for t in self.input_tensors]
+        return [
+            t._keras_history.operation._inbound_nodes[t._keras_history.node_index]
+            for t in self.input_tensors
+        ]
 
     def __repr__(self):
         return f"<Node operation={self.operation.name}, id={id(self)}>"

@@ -3,6 +3,7 @@
 Inverse, determinants, solves, Cholesky, eigh and singular values record their matrix-calculus
 VJPs; QR, full SVD vectors, eig, LU, pinv and lstsq are forward-only.
 """
+
 import numpy as np
 
 from numkeras.engine import math_ops as m
@@ -30,25 +31,38 @@ def inv(x):
 def det(x):
     x = _square("det", x)
     y = np.linalg.det(x.data)
-    return Tensor(np.asarray(y), (x,),
-                  lambda g: ((g * y)[..., None, None] * _mT(np.linalg.inv(x.data)),), "det")
+    return Tensor(
+        np.asarray(y),
+        (x,),
+        lambda g: ((g * y)[..., None, None] * _mT(np.linalg.inv(x.data)),),
+        "det",
+    )
 
 
 def slogdet(x):
     """(sign, log|det|); the gradient flows through log|det|."""
     x = _square("slogdet", x)
     sign, logabs = np.linalg.slogdet(x.data)
-    value = Tensor(np.asarray(logabs), (x,),
-                   lambda g: (g[..., None, None] * _mT(np.linalg.inv(x.data)),), "slogdet")
+    value = Tensor(
+        np.asarray(logabs),
+        (x,),
+        lambda g: (g[..., None, None] * _mT(np.linalg.inv(x.data)),),
+        "slogdet",
+    )
     return Tensor(np.asarray(sign)), value
 
 
 def logdet(x):
     """log(det(x)) (NaN for a negative determinant, as in torch.logdet)."""
     sign, logabs = slogdet(x)
-    return m.add(logabs, Tensor(np.where(sign.data > 0, 0, np.where(sign.data == 0, -np.inf,
-                                                                      np.nan)).astype(
-        logabs.data.dtype)))
+    return m.add(
+        logabs,
+        Tensor(
+            np.where(sign.data > 0, 0, np.where(sign.data == 0, -np.inf, np.nan)).astype(
+                logabs.data.dtype
+            )
+        ),
+    )
 
 
 def solve(a, b):
@@ -159,8 +173,10 @@ def eig(x):
 
 def qr(x, mode="reduced"):
     if mode not in {"reduced", "complete"}:
-        raise ValueError("`mode` argument value not supported. Expected one of "
-                         f"{{'reduced', 'complete'}}. Received: mode={mode}")
+        raise ValueError(
+            "`mode` argument value not supported. Expected one of "
+            f"{{'reduced', 'complete'}}. Received: mode={mode}"
+        )
     x = _floating(x)
     q, r = np.linalg.qr(x.data, mode=mode)
     return Tensor(q), Tensor(r)
@@ -181,8 +197,8 @@ def lu_factor(x):
             if p != j:
                 lu[[j, p]] = lu[[p, j]]
             if lu[j, j] != 0:
-                lu[j + 1:, j] /= lu[j, j]
-                lu[j + 1:, j + 1:] -= np.outer(lu[j + 1:, j], lu[j, j + 1:])
+                lu[j + 1 :, j] /= lu[j, j]
+                lu[j + 1 :, j + 1 :] -= np.outer(lu[j + 1 :, j], lu[j, j + 1 :])
     return Tensor(a), Tensor(pivots)
 
 
@@ -265,6 +281,21 @@ def _matrix_norm(x, ord, axes, keepdims):
 
 
 __all__ = [
-    "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "logdet", "lstsq", "lu_factor",
-    "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
+    "cholesky",
+    "cholesky_inverse",
+    "det",
+    "eig",
+    "eigh",
+    "inv",
+    "logdet",
+    "lstsq",
+    "lu_factor",
+    "matrix_rank",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_triangular",
+    "svd",
 ]

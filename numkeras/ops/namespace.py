@@ -1,4 +1,5 @@
 """Keras's op submodules (`ops.numpy`, `ops.nn`, `ops.linalg`) as views of `numkeras.ops`."""
+
 import importlib
 
 

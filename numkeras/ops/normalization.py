@@ -1,5 +1,6 @@
 """Normalization ops: moments, batch/layer/RMS normalization and Lp normalize, built from
 differentiable engine ops so their gradients come with them."""
+
 import numpy as np
 
 from numkeras.backend.config import epsilon as default_epsilon
@@ -97,8 +98,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     if order == 2:
         inv = m.rsqrt(m.sum(m.square(x), axis=axis, keepdims=True))
         return m.multiply(x, m.minimum(inv, 1.0 / eps))
-    norm = m.power(m.sum(m.power(m.abs(x), float(order)), axis=axis, keepdims=True),
-                   1.0 / order)
+    norm = m.power(m.sum(m.power(m.abs(x), float(order)), axis=axis, keepdims=True), 1.0 / order)
     return m.divide(x, m.maximum(norm, eps))
 
 
@@ -112,5 +112,11 @@ def psnr(x1, x2, max_val):
     return m.subtract(peak, m.multiply(m.divide(m.log(mse), np.log(10.0)), 10.0))
 
 
-__all__ = ["batch_normalization", "layer_normalization", "moments", "normalize", "psnr",
-           "rms_normalization"]
+__all__ = [
+    "batch_normalization",
+    "layer_normalization",
+    "moments",
+    "normalize",
+    "psnr",
+    "rms_normalization",
+]

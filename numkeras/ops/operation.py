@@ -6,6 +6,7 @@ node instead, as Keras's ops do. The output's shape and dtype come from running 
 itself on small placeholder arrays, twice with different sizes for the unknown (None) axes,
 so the axes that follow them come out None: no per-op shape rules.
 """
+
 import functools
 import inspect
 
@@ -17,8 +18,17 @@ from numkeras.engine.tensor import Tensor
 from numkeras.ops.keras_tensor import KerasTensor, Node
 from numkeras.tree import flatten, map_structure
 
-__all__ = ["Operation", "FunctionOperation", "any_symbolic", "get_item", "get_op_class",
-           "op_class", "output_spec", "symbolic", "wrap_namespace"]
+__all__ = [
+    "Operation",
+    "FunctionOperation",
+    "any_symbolic",
+    "get_item",
+    "get_op_class",
+    "op_class",
+    "output_spec",
+    "symbolic",
+    "wrap_namespace",
+]
 
 _PLACEHOLDER_SIZES = (2, 3)  # two sizes for None axes: an output axis that differs is None
 
@@ -28,8 +38,10 @@ class Operation:
 
     def __init__(self, name=None):
         if name is not None and (not isinstance(name, str) or "/" in name):
-            raise ValueError("Argument `name` must be a string and cannot contain character "
-                             f"`/`. Received: name={name} (of type {type(name)})")
+            raise ValueError(
+                "Argument `name` must be a string and cannot contain character "
+                f"`/`. Received: name={name} (of type {type(name)})"
+            )
         self.name = name or auto_name(type(self).__name__)
         self._inbound_nodes = []
         self._outbound_nodes = []
@@ -62,12 +74,13 @@ class Operation:
     def _node_attribute(self, node_index, attr, attr_name):
         if not self._inbound_nodes:
             raise AttributeError(
-                f"The layer {self.name} has never been called and thus has no defined "
-                f"{attr_name}.")
+                f"The layer {self.name} has never been called and thus has no defined {attr_name}."
+            )
         if len(self._inbound_nodes) <= node_index:
             raise ValueError(
                 f"Asked to get {attr_name} at node {node_index}, but the operation has only "
-                f"{len(self._inbound_nodes)} inbound nodes.")
+                f"{len(self._inbound_nodes)} inbound nodes."
+            )
         values = getattr(self._inbound_nodes[node_index], attr)
         return values[0] if isinstance(values, list) and len(values) == 1 else values
 
@@ -103,11 +116,41 @@ class FunctionOperation(Operation):
 _op_classes = {}
 # the module of Keras's op classes, which `.keras` files name: by the numkeras module an op
 # lives in (`numkeras.ops.<module>` maps to Keras's own), with Keras's few exceptions
-_KERAS_CORE = {"cast", "convert_to_tensor", "stop_gradient", "unstack", "cond", "scatter",
-               "slice", "slice_update", "while_loop", "fori_loop", "map", "scan", "switch"}
-_KERAS_MATH = {"logsumexp", "rsqrt", "erf", "erfinv", "logdet", "segment_sum", "segment_max",
-               "top_k", "in_top_k", "extract_sequences", "fft", "fft2", "rfft", "irfft", "stft",
-               "istft", "qr", "solve"}
+_KERAS_CORE = {
+    "cast",
+    "convert_to_tensor",
+    "stop_gradient",
+    "unstack",
+    "cond",
+    "scatter",
+    "slice",
+    "slice_update",
+    "while_loop",
+    "fori_loop",
+    "map",
+    "scan",
+    "switch",
+}
+_KERAS_MATH = {
+    "logsumexp",
+    "rsqrt",
+    "erf",
+    "erfinv",
+    "logdet",
+    "segment_sum",
+    "segment_max",
+    "top_k",
+    "in_top_k",
+    "extract_sequences",
+    "fft",
+    "fft2",
+    "rfft",
+    "irfft",
+    "stft",
+    "istft",
+    "qr",
+    "solve",
+}
 
 
 def keras_module(name):
@@ -129,9 +172,16 @@ def op_class(fn, name=None):
     name = name or fn.__name__
     cls = _op_classes.get(name)
     if cls is None:
-        cls = type(_class_name(name), (FunctionOperation,), {
-            "function": staticmethod(fn), "__doc__": f"The `{name}` op in a symbolic graph.",
-            "__module__": __name__, "keras_module": keras_module(name)})
+        cls = type(
+            _class_name(name),
+            (FunctionOperation,),
+            {
+                "function": staticmethod(fn),
+                "__doc__": f"The `{name}` op in a symbolic graph.",
+                "__module__": __name__,
+                "keras_module": keras_module(name),
+            },
+        )
         _op_classes[name] = cls
     return cls
 
@@ -157,8 +207,11 @@ def symbolic(fn, name=None):
     """Wrap op function `fn` (`numkeras.ops.<name>`): on KerasTensors it records a node,
     otherwise it runs `fn`."""
     name = name or fn.__name__
-    params = [p for p in inspect.signature(fn).parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    params = [
+        p
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
     names = [p.name for p in params]
 
     @functools.wraps(fn)
@@ -183,8 +236,12 @@ def _split_arguments(params, names, args, kwargs):
     call, config = [], {}
     for i, p in enumerate(params):
         leading = p.default is p.empty and p.kind != p.KEYWORD_ONLY
-        if leading and len(call) == i and p.name in bound and (
-                i == 0 or _is_operand(bound[p.name])):
+        if (
+            leading
+            and len(call) == i
+            and p.name in bound
+            and (i == 0 or _is_operand(bound[p.name]))
+        ):
             call.append(bound.pop(p.name))
         elif p.name in bound:
             config[p.name] = bound.pop(p.name)
@@ -195,9 +252,11 @@ def _split_arguments(params, names, args, kwargs):
 
 
 def _is_operand(value):
-    return _symbolic((value,), {}) or isinstance(
-        value, (int, float, complex, np.ndarray, np.generic, Tensor)) and not isinstance(
-        value, bool)
+    return (
+        _symbolic((value,), {})
+        or isinstance(value, (int, float, complex, np.ndarray, np.generic, Tensor))
+        and not isinstance(value, bool)
+    )
 
 
 def wrap_namespace(namespace, names):
@@ -205,8 +264,11 @@ def wrap_namespace(namespace, names):
     `shape` and `dtype` read a KerasTensor's own, as Keras's do."""
     for name in names:
         fn = namespace.get(name)
-        if not inspect.isfunction(fn) or hasattr(fn, "__wrapped_op__") or name in (
-                "convert_to_numpy", "is_tensor"):
+        if (
+            not inspect.isfunction(fn)
+            or hasattr(fn, "__wrapped_op__")
+            or name in ("convert_to_numpy", "is_tensor")
+        ):
             continue
         wrapped = _static(fn, name) if name in ("shape", "dtype") else symbolic(fn, name)
         # pickle finds the wrapper where it lives (numkeras.ops.<name>), not the engine's fn
@@ -242,14 +304,16 @@ def output_spec(fn, args, kwargs):
     with them are None."""
     runs = []
     for size in _PLACEHOLDER_SIZES:
+
         def placeholder(value, size=size):
             if not isinstance(value, KerasTensor):
                 return value
             return _placeholder(value, size)
 
         with autodiff.no_grad(), np.errstate(all="ignore"):
-            out = fn(*map_structure(placeholder, list(args)),
-                     **map_structure(placeholder, dict(kwargs)))
+            out = fn(
+                *map_structure(placeholder, list(args)), **map_structure(placeholder, dict(kwargs))
+            )
         runs.append(out)
     leaves = [_leaves(out) for out in runs]
 

@@ -1,5 +1,6 @@
 """Tensor products: einsum (with its VJP, itself an einsum), and the products built on it or on
 other differentiable ops: tensordot, outer, inner, vdot, kron, cross, correlate, cdist, corrcoef."""
+
 import string
 
 import numpy as np
@@ -16,18 +17,21 @@ def _parse(subscripts, shapes):
     inputs, arrow, output = spec.partition("->")
     terms = inputs.split(",")
     if len(terms) != len(shapes):
-        raise ValueError(f"Op `einsum`: subscripts {subscripts!r} name {len(terms)} operands, "
-                         f"got {len(shapes)}.")
+        raise ValueError(
+            f"Op `einsum`: subscripts {subscripts!r} name {len(terms)} operands, got {len(shapes)}."
+        )
     used = set(spec) - set(".,->")
     spare = [c for c in string.ascii_letters if c not in used]
-    ell_rank = max((len(shp) - len(t.replace("...", "")) for t, shp in zip(terms, shapes)
-                    if "..." in t), default=0)
+    ell_rank = max(
+        (len(shp) - len(t.replace("...", "")) for t, shp in zip(terms, shapes) if "..." in t),
+        default=0,
+    )
     ell = "".join(spare[:ell_rank])
     explicit = []
     for t, shp in zip(terms, shapes):
         if "..." in t:
             n = len(shp) - len(t.replace("...", ""))
-            t = t.replace("...", ell[ell_rank - n:] if n else "")
+            t = t.replace("...", ell[ell_rank - n :] if n else "")
         if len(t) != len(shp):
             raise ValueError(f"Op `einsum`: term {t!r} does not match an operand of shape {shp}.")
         explicit.append(t)
@@ -35,8 +39,9 @@ def _parse(subscripts, shapes):
         out = output.replace("...", ell)
     else:
         letters = "".join(explicit)
-        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
-                                   and c not in ell))
+        out = ell + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell)
+        )
     return explicit, out
 
 
@@ -49,14 +54,17 @@ def einsum(subscripts, *operands, **kwargs):
         for c, n in zip(t, x.shape):
             if n != 1:
                 if sizes.get(c, n) != n:
-                    raise ValueError(f"Op `einsum`: label {c!r} has sizes {sizes[c]} and {n} in "
-                                     f"{subscripts!r} (shapes {[x.shape for x in xs]}).")
+                    raise ValueError(
+                        f"Op `einsum`: label {c!r} has sizes {sizes[c]} and {n} in "
+                        f"{subscripts!r} (shapes {[x.shape for x in xs]})."
+                    )
                 sizes[c] = n
     # broadcast size-1 axes are squeezed out, repeated labels become a diagonal first
     prepared = []
     for t, x in zip(terms, xs):
-        keep = [i for i, (c, n) in enumerate(zip(t, x.shape))
-                if not (n == 1 and sizes.get(c, 1) > 1)]
+        keep = [
+            i for i, (c, n) in enumerate(zip(t, x.shape)) if not (n == 1 and sizes.get(c, 1) > 1)
+        ]
         if len(keep) < len(t):
             x = s.reshape(x, tuple(x.shape[i] for i in keep))
             t = "".join(t[i] for i in keep)
@@ -116,11 +124,13 @@ def tensordot(x1, x2, axes=2):
     tb = [next(letters) for _ in range(b.ndim)]
     for i, j in zip(axes_a, axes_b):
         if a.shape[i] != b.shape[j]:
-            raise ValueError(f"Op `tensordot`: axis {i} of {a.shape} and axis {j} of {b.shape} "
-                             "differ in size.")
+            raise ValueError(
+                f"Op `tensordot`: axis {i} of {a.shape} and axis {j} of {b.shape} differ in size."
+            )
         tb[j] = ta[i]
-    out = [c for i, c in enumerate(ta) if i not in axes_a] + \
-        [c for j, c in enumerate(tb) if j not in axes_b]
+    out = [c for i, c in enumerate(ta) if i not in axes_a] + [
+        c for j, c in enumerate(tb) if j not in axes_b
+    ]
     return einsum(f"{''.join(ta)},{''.join(tb)}->{''.join(out)}", a, b)
 
 
@@ -161,8 +171,10 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
         axisa = axisb = axisc = axis
     a, b = s.moveaxis(as_tensor(x1), axisa, -1), s.moveaxis(as_tensor(x2), axisb, -1)
     if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
-        raise ValueError(f"Op `cross`: vectors must have 2 or 3 components, got shapes "
-                         f"{a.shape} and {b.shape} along the chosen axes.")
+        raise ValueError(
+            f"Op `cross`: vectors must have 2 or 3 components, got shapes "
+            f"{a.shape} and {b.shape} along the chosen axes."
+        )
     a, b = m.operands("cross", a, b)
 
     def parts(v):
@@ -201,9 +213,9 @@ def correlate(x1, x2, mode="valid"):
     if mode == "full":
         return full
     if mode == "valid":
-        return full[small - 1: big]
+        return full[small - 1 : big]
     start = (small - 1) // 2 if a.shape[0] >= n else small // 2
-    return full[start: start + big]
+    return full[start : start + big]
 
 
 def cdist(x, y):
@@ -228,6 +240,14 @@ def corrcoef(x):
 
 
 __all__ = [
-    "cdist", "corrcoef", "correlate", "cross", "einsum", "inner", "kron", "outer", "tensordot",
+    "cdist",
+    "corrcoef",
+    "correlate",
+    "cross",
+    "einsum",
+    "inner",
+    "kron",
+    "outer",
+    "tensordot",
     "vdot",
 ]

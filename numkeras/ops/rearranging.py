@@ -3,6 +3,7 @@
 Most are one NumPy function applied through `moved`, which runs it on the positions of the
 input's elements to learn where each output value comes from; the gradient scatters back.
 """
+
 import builtins
 
 import numpy as np
@@ -131,8 +132,9 @@ def array_split(x, indices_or_sections, axis=0):
     cuts = np.cumsum(sizes)[:-1].tolist()
     ax = axis % x.ndim
     bounds = [0] + cuts + [n]
-    return [getitem(x, (_slice(None),) * ax + (_slice(lo, hi),))
-            for lo, hi in zip(bounds, bounds[1:])]
+    return [
+        getitem(x, (_slice(None),) * ax + (_slice(lo, hi),)) for lo, hi in zip(bounds, bounds[1:])
+    ]
 
 
 def _split_along(name, x, indices_or_sections, axis, min_rank):
@@ -165,10 +167,14 @@ def slice(inputs, start_indices, shape):  # noqa: A001  (Keras's name)
     starts = [int(s) for s in as_array(start_indices).reshape(-1)]
     sizes = [int(s) for s in np.atleast_1d(as_array(shape))]
     if len(starts) != x.ndim or len(sizes) != x.ndim:
-        raise ValueError(f"Op `slice`: expected {x.ndim} start indices and sizes for shape "
-                         f"{x.shape}, got {starts} and {sizes}.")
-    key = tuple(_slice(s, s + (n if n >= 0 else x.shape[i] - s))
-                for i, (s, n) in enumerate(zip(starts, sizes)))
+        raise ValueError(
+            f"Op `slice`: expected {x.ndim} start indices and sizes for shape "
+            f"{x.shape}, got {starts} and {sizes}."
+        )
+    key = tuple(
+        _slice(s, s + (n if n >= 0 else x.shape[i] - s))
+        for i, (s, n) in enumerate(zip(starts, sizes))
+    )
     return getitem(x, key)
 
 
@@ -200,7 +206,28 @@ def meshgrid(*x, indexing="xy"):
 
 
 __all__ = [
-    "append", "array_split", "diag", "diagflat", "diagonal", "dsplit", "dstack", "flip", "fliplr",
-    "flipud", "get_item", "hsplit", "hstack", "meshgrid", "ravel", "roll", "rot90", "slice",
-    "trace", "tri", "tril", "triu", "vsplit", "vstack",
+    "append",
+    "array_split",
+    "diag",
+    "diagflat",
+    "diagonal",
+    "dsplit",
+    "dstack",
+    "flip",
+    "fliplr",
+    "flipud",
+    "get_item",
+    "hsplit",
+    "hstack",
+    "meshgrid",
+    "ravel",
+    "roll",
+    "rot90",
+    "slice",
+    "trace",
+    "tri",
+    "tril",
+    "triu",
+    "vsplit",
+    "vstack",
 ]

@@ -1,5 +1,6 @@
 """Reductions beyond the engine's core: running sums and products, NaN-ignoring reductions,
 weighted averages, counts and closeness tests."""
+
 import numpy as np
 
 from numkeras.backend.config import floatx
@@ -138,13 +139,16 @@ def average(x, axis=None, weights=None):
     w = m.cast(as_tensor(weights), x.data.dtype)
     if w.shape != x.shape:
         if axis is None or w.ndim != 1 or w.shape[0] != x.shape[axis]:
-            raise ValueError(f"Op `average`: weights of shape {w.shape} must match x {x.shape}, "
-                             f"or be 1-D with the length of axis {axis}.")
+            raise ValueError(
+                f"Op `average`: weights of shape {w.shape} must match x {x.shape}, "
+                f"or be 1-D with the length of axis {axis}."
+            )
         shape = [1] * x.ndim
         shape[axis] = w.shape[0]
         w = reshape(w, shape)
-    return m.divide(m.sum(m.multiply(x, w), axis=axis), m.sum(w * np.ones(x.shape, x.data.dtype),
-                                                            axis=axis))
+    return m.divide(
+        m.sum(m.multiply(x, w), axis=axis), m.sum(w * np.ones(x.shape, x.data.dtype), axis=axis)
+    )
 
 
 def isclose(x1, x2, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -161,7 +165,23 @@ def isin(x1, x2, assume_unique=False, invert=False):
 
 
 __all__ = [
-    "allclose", "average", "count_nonzero", "cumprod", "cumsum", "isclose", "isin", "nanargmax",
-    "nanargmin", "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd",
-    "nansum", "nanvar", "ptp",
+    "allclose",
+    "average",
+    "count_nonzero",
+    "cumprod",
+    "cumsum",
+    "isclose",
+    "isin",
+    "nanargmax",
+    "nanargmin",
+    "nancumprod",
+    "nancumsum",
+    "nanmax",
+    "nanmean",
+    "nanmin",
+    "nanprod",
+    "nanstd",
+    "nansum",
+    "nanvar",
+    "ptp",
 ]

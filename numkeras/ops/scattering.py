@@ -1,5 +1,6 @@
 """Ops that write values into positions: scatter, scatter_update, slice_update, select and the
 segment reductions, each with the VJP that reads the gradient back from those positions."""
+
 import numpy as np
 
 from numkeras.engine import math_ops as m
@@ -16,7 +17,7 @@ def scatter(indices, values, shape):
     values = as_tensor(values)
     idx, where = _index_tuple(indices)
     shape = tuple(int(n) for n in np.atleast_1d(as_array(shape)))
-    tail = shape[idx.shape[-1]:]
+    tail = shape[idx.shape[-1] :]
     flat = values.data.reshape((-1,) + tail)
     y = np.zeros(shape, values.data.dtype)
     np.add.at(y, where, flat)
@@ -30,12 +31,13 @@ def scatter_update(inputs, indices, updates, reduction=None):
     x, u = m.operands("scatter_update", inputs, updates)
     _, where = _index_tuple(indices)
     y = np.array(x.data)
-    flat = u.data.reshape((len(where[0]),) + y.shape[len(where):]) if where else u.data
+    flat = u.data.reshape((len(where[0]),) + y.shape[len(where) :]) if where else u.data
     if reduction is None:
         y[where] = flat
     else:
-        {"add": np.add, "max": np.maximum, "min": np.minimum, "mul": np.multiply}[
-            reduction].at(y, where, flat)
+        {"add": np.add, "max": np.maximum, "min": np.minimum, "mul": np.multiply}[reduction].at(
+            y, where, flat
+        )
 
     def vjp(g):
         if reduction is None:
@@ -61,8 +63,10 @@ def slice_update(inputs, start_indices, updates):
     x, u = m.operands("slice_update", inputs, updates)
     starts = [int(s) for s in np.atleast_1d(as_array(start_indices))]
     if len(starts) != x.ndim or u.ndim != x.ndim:
-        raise ValueError(f"Op `slice_update`: expected {x.ndim} start indices and updates of rank "
-                         f"{x.ndim}, got {starts} and shape {u.shape}.")
+        raise ValueError(
+            f"Op `slice_update`: expected {x.ndim} start indices and updates of rank "
+            f"{x.ndim}, got {starts} and shape {u.shape}."
+        )
     block = tuple(slice(s, s + n) for s, n in zip(starts, u.shape))
     y = np.array(x.data)
     y[block] = u.data
@@ -78,8 +82,10 @@ def slice_update(inputs, start_indices, updates):
 def select(condlist, choicelist, default=0):
     """The first choice whose condition holds, elementwise, else `default`."""
     if len(condlist) != len(choicelist):
-        raise ValueError("condlist and choicelist must have the same length. Received: "
-                         f"len(condlist)={len(condlist)}, len(choicelist)={len(choicelist)}")
+        raise ValueError(
+            "condlist and choicelist must have the same length. Received: "
+            f"len(condlist)={len(condlist)}, len(choicelist)={len(choicelist)}"
+        )
     result = as_tensor(default) if isinstance(default, Tensor) else None
     choices = [as_tensor(c) for c in choicelist]
     if result is None:
@@ -93,8 +99,10 @@ def _segments(name, data, segment_ids, num_segments):
     data = as_tensor(data)
     ids = as_array(segment_ids).astype(np.intp)
     if ids.shape != data.shape[:1]:
-        raise ValueError(f"Op `{name}`: segment_ids of shape {ids.shape} must match the first "
-                         f"axis of data {data.shape}.")
+        raise ValueError(
+            f"Op `{name}`: segment_ids of shape {ids.shape} must match the first "
+            f"axis of data {data.shape}."
+        )
     n = int(ids.max()) + 1 if num_segments is None else int(num_segments)
     keep = (ids >= 0) & (ids < n)
     return data, ids, n, keep
@@ -163,8 +171,14 @@ def segment_prod(data, segment_ids, num_segments=None, sorted=False):  # noqa: A
 
 
 __all__ = [
-    "scatter", "scatter_update", "segment_max", "segment_min", "segment_prod", "segment_sum",
-    "select", "slice_update",
+    "scatter",
+    "scatter_update",
+    "segment_max",
+    "segment_min",
+    "segment_prod",
+    "segment_sum",
+    "select",
+    "slice_update",
 ]
 
 

@@ -1,5 +1,6 @@
 """Block rearrangements: depth_to_space, space_to_depth, unfold/fold (im2col and col2im) and
 einops-style `rearrange`. All are position maps, so gradients scatter back exactly."""
+
 import numpy as np
 
 from numkeras.engine.shape_ops import reshape, transpose
@@ -9,8 +10,10 @@ from numkeras.ops.rearranging import moved
 
 def _check_format(name, data_format):
     if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f"Op `{name}`: data_format must be 'channels_last' or 'channels_first', "
-                         f"got {data_format!r}.")
+        raise ValueError(
+            f"Op `{name}`: data_format must be 'channels_last' or 'channels_first', "
+            f"got {data_format!r}."
+        )
 
 
 def depth_to_space(x, block_size, data_format="channels_last"):
@@ -51,10 +54,12 @@ def _im2col(p, k, d, pad, s):
     n, c, h, w = p.shape
     oh = (h - d[0] * (k[0] - 1) - 1) // s[0] + 1
     ow = (w - d[1] * (k[1] - 1) - 1) // s[1] + 1
-    rows = (np.arange(k[0]) * d[0])[:, None, None, None] + (np.arange(oh) * s[0])[None, None, :,
-                                                                                  None]
-    cols = (np.arange(k[1]) * d[1])[None, :, None, None] + (np.arange(ow) * s[1])[None, None,
-                                                                                  None, :]
+    rows = (np.arange(k[0]) * d[0])[:, None, None, None] + (np.arange(oh) * s[0])[
+        None, None, :, None
+    ]
+    cols = (np.arange(k[1]) * d[1])[None, :, None, None] + (np.arange(ow) * s[1])[
+        None, None, None, :
+    ]
     blocks = p[:, :, rows, cols]  # (N, C, kH, kW, oH, oW)
     return blocks.reshape(n, c * k[0] * k[1], oh * ow)
 
@@ -78,8 +83,10 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     positions = np.arange(1, n * c * oh * ow + 1).reshape(n, c, oh, ow)
     source = _im2col(positions, k, _two(dilation), _two(padding), _two(stride))
     if source.shape != x.shape:
-        raise ValueError(f"Op `fold`: blocks of shape {x.shape} do not match output_size "
-                         f"{(oh, ow)} (expected {source.shape}).")
+        raise ValueError(
+            f"Op `fold`: blocks of shape {x.shape} do not match output_size "
+            f"{(oh, ow)} (expected {source.shape})."
+        )
     flat = np.zeros(n * c * oh * ow + 1, x.data.dtype)
     np.add.at(flat, source.reshape(-1), x.data.reshape(-1))
     y = flat[1:].reshape(n, c, oh, ow)
@@ -112,8 +119,10 @@ def rearrange(tensor, pattern, **axes_lengths):
     left, _, right = pattern.partition("->")
     lhs, rhs = _groups(left), _groups(right)
     if len(lhs) != x.ndim:
-        raise ValueError(f"Op `rearrange`: pattern {pattern!r} names {len(lhs)} axes, the input "
-                         f"has shape {x.shape}.")
+        raise ValueError(
+            f"Op `rearrange`: pattern {pattern!r} names {len(lhs)} axes, the input "
+            f"has shape {x.shape}."
+        )
     sizes = dict(axes_lengths)
     for group, n in zip(lhs, x.shape):
         unknown = [a for a in group if a not in sizes]

@@ -1,6 +1,7 @@
 """Ops that order or rank values: sort, argsort, top_k, searchsorted, quantiles and median,
 unique values and counts. Sorted values are gathered with `take_along_axis`, so they carry its
 gradient."""
+
 import numpy as np
 
 from numkeras.backend.config import floatx
@@ -50,7 +51,8 @@ def searchsorted(sorted_sequence, values, side="left"):
     seq = as_array(sorted_sequence)
     if seq.ndim != 1:
         raise ValueError(
-            f"Op `searchsorted`: expected a 1-D sorted sequence, got shape {seq.shape}.")
+            f"Op `searchsorted`: expected a 1-D sorted sequence, got shape {seq.shape}."
+        )
     index = np.searchsorted(seq, as_array(values), side=side)
     return Tensor(index.astype("int32" if len(seq) < 2**31 - 1 else "int64"))
 
@@ -65,8 +67,10 @@ def _quantile(name, x, q, axis, method, keepdims, nan):
     NaNs sort last, so for the nan* forms a row's quantile reads only its first `count` values.
     """
     if method not in ("linear", "lower", "higher", "midpoint", "nearest"):
-        raise ValueError(f"Op `{name}`: unknown method {method!r}; expected 'linear', 'lower', "
-                         "'higher', 'midpoint' or 'nearest'.")
+        raise ValueError(
+            f"Op `{name}`: unknown method {method!r}; expected 'linear', 'lower', "
+            "'higher', 'midpoint' or 'nearest'."
+        )
     x = as_tensor(x)
     if x.data.dtype.kind in "biu":
         x = Tensor(x.data.astype(floatx()))
@@ -128,18 +132,28 @@ def nanmedian(x, axis=None, keepdims=False):
     return _quantile("nanmedian", x, 0.5, axis, "linear", keepdims, nan=True)
 
 
-def unique(x, sorted=True, return_index=False, return_inverse=False,  # noqa: A002
-           return_counts=False, axis=None, size=None, fill_value=None):
+def unique(
+    x,
+    sorted=True,
+    return_index=False,
+    return_inverse=False,  # noqa: A002
+    return_counts=False,
+    axis=None,
+    size=None,
+    fill_value=None,
+):
     """Unique values (sorted), optionally padded to `size` with `fill_value`, plus indices."""
     data = as_array(x)
     values, index, inverse, counts = np.unique(
-        data, return_index=True, return_inverse=True, return_counts=True, axis=axis)
+        data, return_index=True, return_inverse=True, return_counts=True, axis=axis
+    )
     if size is not None:
         n = len(values)
         if n < size:
             fill = values.min() if fill_value is None and n else (fill_value or 0)
-            values = np.concatenate([values, np.full((size - n,) + values.shape[1:], fill,
-                                                     values.dtype)])
+            values = np.concatenate(
+                [values, np.full((size - n,) + values.shape[1:], fill, values.dtype)]
+            )
             index = np.concatenate([index, np.zeros(size - n, index.dtype)])
             counts = np.concatenate([counts, np.zeros(size - n, counts.dtype)])
         values, index, counts = values[:size], index[:size], counts[:size]
@@ -165,8 +179,12 @@ def bincount(x, weights=None, minlength=0, sparse=False):
     if data.ndim == 1:
         counts = np.bincount(data, w, minlength=length)
     else:
-        counts = np.stack([np.bincount(row, None if w is None else wr, minlength=length)
-                           for row, wr in zip(data, w if w is not None else [None] * len(data))])
+        counts = np.stack(
+            [
+                np.bincount(row, None if w is None else wr, minlength=length)
+                for row, wr in zip(data, w if w is not None else [None] * len(data))
+            ]
+        )
     dtype = "int32" if w is None else w.dtype
     return Tensor(counts.astype(dtype))
 
@@ -180,7 +198,20 @@ def histogram(x, bins=10, range=None):  # noqa: A002  (Keras's name)
 
 
 __all__ = [
-    "argpartition", "argsort", "bincount", "digitize", "histogram", "in_top_k", "median",
-    "nanmedian", "nanpercentile", "nanquantile", "percentile", "quantile", "searchsorted", "sort",
-    "top_k", "unique",
+    "argpartition",
+    "argsort",
+    "bincount",
+    "digitize",
+    "histogram",
+    "in_top_k",
+    "median",
+    "nanmedian",
+    "nanpercentile",
+    "nanquantile",
+    "percentile",
+    "quantile",
+    "searchsorted",
+    "sort",
+    "top_k",
+    "unique",
 ]

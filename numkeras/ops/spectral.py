@@ -1,6 +1,7 @@
 """Fourier transforms on (real, imaginary) pairs, as Keras passes complex values, and the
 framing ops built on them: extract_sequences, stft, istft. Each transform's VJP is the adjoint
 transform, so gradients flow to both parts."""
+
 import numpy as np
 
 from numkeras.engine import math_ops as m
@@ -11,12 +12,14 @@ from numkeras.ops.rearranging import moved
 
 def _pair(name, x):
     if not isinstance(x, (tuple, list)) or len(x) != 2:
-        raise ValueError(f"Op `{name}`: expected a tuple of (real, imag) tensors, got "
-                         f"{type(x).__name__}.")
+        raise ValueError(
+            f"Op `{name}`: expected a tuple of (real, imag) tensors, got {type(x).__name__}."
+        )
     real, imag = _floating(x[0]), _floating(x[1])
     if real.shape != imag.shape:
-        raise ValueError(f"Op `{name}`: real and imaginary parts differ in shape: {real.shape} "
-                         f"and {imag.shape}.")
+        raise ValueError(
+            f"Op `{name}`: real and imaginary parts differ in shape: {real.shape} and {imag.shape}."
+        )
     return real, imag
 
 
@@ -32,28 +35,35 @@ def _complex_op(name, x, forward, adjoint):
         def vjp(g):
             w = adjoint(unit * g)
             return np.real(w).astype(dtype), np.imag(w).astype(dtype)
+
         return vjp
 
-    return (Tensor(np.real(z).astype(dtype), (real, imag), vjp_of(1), name),
-            Tensor(np.imag(z).astype(dtype), (real, imag), vjp_of(1j), name))
+    return (
+        Tensor(np.real(z).astype(dtype), (real, imag), vjp_of(1), name),
+        Tensor(np.imag(z).astype(dtype), (real, imag), vjp_of(1j), name),
+    )
 
 
 def fft(x):
     """The 1-D FFT along the last axis of a (real, imag) pair."""
-    return _complex_op("fft", x, lambda z: np.fft.fft(z),
-                       lambda g: np.fft.ifft(g) * g.shape[-1])
+    return _complex_op("fft", x, lambda z: np.fft.fft(z), lambda g: np.fft.ifft(g) * g.shape[-1])
 
 
 def fft2(x):
     """The 2-D FFT over the last two axes of a (real, imag) pair."""
-    return _complex_op("fft2", x, lambda z: np.fft.fft2(z),
-                       lambda g: np.fft.ifft2(g) * g.shape[-1] * g.shape[-2])
+    return _complex_op(
+        "fft2", x, lambda z: np.fft.fft2(z), lambda g: np.fft.ifft2(g) * g.shape[-1] * g.shape[-2]
+    )
 
 
 def ifft2(x):
     """The inverse 2-D FFT over the last two axes of a (real, imag) pair."""
-    return _complex_op("ifft2", x, lambda z: np.fft.ifft2(z),
-                       lambda g: np.fft.fft2(g) / (g.shape[-1] * g.shape[-2]))
+    return _complex_op(
+        "ifft2",
+        x,
+        lambda z: np.fft.ifft2(z),
+        lambda g: np.fft.fft2(g) / (g.shape[-1] * g.shape[-2]),
+    )
 
 
 def rfft(x, fft_length=None):
@@ -72,10 +82,8 @@ def rfft(x, fft_length=None):
             return back[..., :length]
         return np.concatenate([back, np.zeros(back.shape[:-1] + (length - n,))], -1)
 
-    re = Tensor(np.real(z).astype(dtype), (x,),
-                lambda g: (adjoint(g).astype(dtype),), "rfft")
-    im = Tensor(np.imag(z).astype(dtype), (x,),
-                lambda g: (adjoint(1j * g).astype(dtype),), "rfft")
+    re = Tensor(np.real(z).astype(dtype), (x,), lambda g: (adjoint(g).astype(dtype),), "rfft")
+    im = Tensor(np.imag(z).astype(dtype), (x,), lambda g: (adjoint(1j * g).astype(dtype),), "rfft")
     return re, im
 
 
@@ -129,16 +137,20 @@ def _window(window, sequence_length, fft_length, dtype):
         win = np.ones(sequence_length)
     elif isinstance(window, str):
         if window not in {"hann", "hamming"}:
-            raise ValueError('If a string is passed to `window`, it must be one of `"hann"`, '
-                             f'`"hamming"`. Received: window={window}')
+            raise ValueError(
+                'If a string is passed to `window`, it must be one of `"hann"`, '
+                f'`"hamming"`. Received: window={window}'
+            )
         k = np.arange(sequence_length)
         a = 0.5 if window == "hann" else 0.54  # periodic windows, as scipy.signal.get_window
         win = a - (1 - a) * np.cos(2 * np.pi * k / sequence_length)
     else:
         win = np.asarray(window)
         if win.ndim != 1 or win.shape[-1] != sequence_length:
-            raise ValueError("The shape of `window` must be equal to [sequence_length]."
-                             f"Received: window shape={win.shape}")
+            raise ValueError(
+                "The shape of `window` must be equal to [sequence_length]."
+                f"Received: window shape={win.shape}"
+            )
     return np.pad(win, (l_pad, r_pad)).astype(dtype)
 
 
@@ -146,22 +158,25 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
     """Short-time Fourier transform: (real, imag) of shape (..., frames, fft_length // 2 + 1)."""
     x = as_tensor(x)
     if x.dtype not in ("float32", "float64"):
-        raise TypeError("Invalid input type. Expected `float32` or `float64`. "
-                        f"Received: input type={x.dtype}")
+        raise TypeError(
+            f"Invalid input type. Expected `float32` or `float64`. Received: input type={x.dtype}"
+        )
     if fft_length < sequence_length:
-        raise ValueError("`fft_length` must equal or larger than `sequence_length`. "
-                         f"Received: sequence_length={sequence_length}, fft_length={fft_length}")
+        raise ValueError(
+            "`fft_length` must equal or larger than `sequence_length`. "
+            f"Received: sequence_length={sequence_length}, fft_length={fft_length}"
+        )
     win = _window(window, sequence_length, fft_length, x.data.dtype)
     if center:
         half = fft_length // 2
-        x = moved("stft", x, lambda p: np.pad(p, [(0, 0)] * (p.ndim - 1) + [(half, half)],
-                                              mode="reflect"))
+        x = moved(
+            "stft", x, lambda p: np.pad(p, [(0, 0)] * (p.ndim - 1) + [(half, half)], mode="reflect")
+        )
     frames = extract_sequences(x, fft_length, sequence_stride)
     return rfft(m.multiply(frames, win), fft_length)
 
 
-def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="hann",
-          center=True):
+def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="hann", center=True):
     """The inverse of `stft`: windowed overlap-add of the frames' inverse FFTs."""
     real, _ = _pair("istft", x)
     dtype = real.data.dtype
@@ -190,8 +205,6 @@ def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="
     from numkeras.engine.shape_ops import getitem
 
     return getitem(signal, (Ellipsis, slice(start, end)))
-
-
 
 
 __all__ = ["extract_sequences", "fft", "fft2", "ifft2", "irfft", "istft", "rfft", "stft"]

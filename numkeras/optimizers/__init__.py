@@ -1,4 +1,5 @@
 """Optimizers with Keras 3's names, defaults, update rules, configs and variable order."""
+
 from numkeras.optimizers import schedules
 from numkeras.optimizers.adafactor import Adafactor
 from numkeras.optimizers.adam import Adam, Adamax, AdamW, Nadam
@@ -10,8 +11,20 @@ from numkeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from numkeras.optimizers.rmsprop import Adadelta, Adagrad, RMSprop
 from numkeras.optimizers.sgd import SGD
 
-ALL_OBJECTS = (Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl, Lamb, Lion, Nadam,
-               RMSprop, SGD)
+ALL_OBJECTS = (
+    Adadelta,
+    Adafactor,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    Ftrl,
+    Lamb,
+    Lion,
+    Nadam,
+    RMSprop,
+    SGD,
+)
 # Keras looks names up lowercased, so "Adam", "adam" and "RMSprop" all work.
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS + (LossScaleOptimizer,)}
 
@@ -40,12 +53,14 @@ def deserialize(config, custom_objects=None):
     from numkeras.saving.object_registration import get_registered_object
 
     name = config["class_name"]
-    cls = get_registered_object(config.get("registered_name") or name, custom_objects) \
-        or get_registered_object(name, custom_objects) or ALL_OBJECTS_DICT.get(name.lower())
+    cls = (
+        get_registered_object(config.get("registered_name") or name, custom_objects)
+        or get_registered_object(name, custom_objects)
+        or ALL_OBJECTS_DICT.get(name.lower())
+    )
     if cls is None:
         raise ValueError(
-            f"Unknown optimizer: {name!r}. Valid names are: "
-            f"{', '.join(sorted(ALL_OBJECTS_DICT))}."
+            f"Unknown optimizer: {name!r}. Valid names are: {', '.join(sorted(ALL_OBJECTS_DICT))}."
         )
     return cls.from_config(dict(config.get("config") or {}), custom_objects=custom_objects)
 

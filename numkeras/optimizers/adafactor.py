@@ -1,4 +1,5 @@
 """Adafactor (Shazeer & Stern, 2018): second moments kept as row and column averages."""
+
 import numpy as np
 
 from numkeras.optimizers.base_optimizer import Optimizer
@@ -18,8 +19,16 @@ class Adafactor(Optimizer):
         **kwargs: the common arguments of `Optimizer`.
     """
 
-    def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3,
-                 clip_threshold=1.0, relative_step=True, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_2_decay=-0.8,
+        epsilon_1=1e-30,
+        epsilon_2=1e-3,
+        clip_threshold=1.0,
+        relative_step=True,
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_2_decay, self.epsilon_1, self.epsilon_2 = beta_2_decay, epsilon_1, epsilon_2
         self.clip_threshold, self.relative_step = clip_threshold, relative_step
@@ -32,10 +41,14 @@ class Adafactor(Optimizer):
         for variable in var_list:
             if len(variable.shape) >= 2:  # vectors keep a full second moment: no factors
                 shape = tuple(variable.shape)
-                self._r.append(self.add_variable(shape[:-1], dtype=variable.dtype,
-                                                 name=variable.name))
-                self._c.append(self.add_variable(shape[:-2] + shape[-1:], dtype=variable.dtype,
-                                                 name=variable.name))
+                self._r.append(
+                    self.add_variable(shape[:-1], dtype=variable.dtype, name=variable.name)
+                )
+                self._c.append(
+                    self.add_variable(
+                        shape[:-2] + shape[-1:], dtype=variable.dtype, name=variable.name
+                    )
+                )
             else:  # unused int32 scalars, which Keras creates (and saves) all the same
                 self._r.append(self.add_variable((), dtype="int32", name=variable.name))
                 self._c.append(self.add_variable((), dtype="int32", name=variable.name))
@@ -65,9 +78,13 @@ class Adafactor(Optimizer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(beta_2_decay=self.beta_2_decay, epsilon_1=self.epsilon_1,
-                      epsilon_2=self.epsilon_2, clip_threshold=self.clip_threshold,
-                      relative_step=self.relative_step)
+        config.update(
+            beta_2_decay=self.beta_2_decay,
+            epsilon_1=self.epsilon_1,
+            epsilon_2=self.epsilon_2,
+            clip_threshold=self.clip_threshold,
+            relative_step=self.relative_step,
+        )
         return config
 
 

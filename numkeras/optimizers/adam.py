@@ -3,6 +3,7 @@
 Per-step scalars are computed in the variable's dtype (float32), as Keras does, so the
 bias corrections round the same way.
 """
+
 import numpy as np
 
 from numkeras.optimizers.base_optimizer import Optimizer
@@ -44,7 +45,12 @@ class Adam(_Moments):
     """
 
     def __init__(
-        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
         **kwargs,
     ):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
@@ -97,12 +103,23 @@ class AdamW(Adam):
     """
 
     def __init__(
-        self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-        amsgrad=False, **kwargs,
+        self,
+        learning_rate=0.001,
+        weight_decay=0.004,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        **kwargs,
     ):
         super().__init__(
-            learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-            amsgrad=amsgrad, weight_decay=weight_decay, **kwargs,
+            learning_rate=learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=amsgrad,
+            weight_decay=weight_decay,
+            **kwargs,
         )
         if self.weight_decay is None:
             raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")

@@ -5,6 +5,7 @@ Subclasses follow Keras's split: `build(variables)` creates the slot variables a
 NumPy array of the variable's dtype and `learning_rate` a Python float; updates write into
 `variable.data` in place, using `self._buffers[i]` as scratch space to avoid allocations.
 """
+
 import collections
 import numbers
 import re
@@ -58,23 +59,43 @@ class Optimizer:
     """
 
     def __init__(
-        self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
-        global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
-        loss_scale_factor=None, gradient_accumulation_steps=None, name=None, **kwargs,
+        self,
+        learning_rate,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
     ):
         if kwargs.pop("decay", None) is not None:
-            warnings.warn("Argument `decay` is no longer supported and will be ignored.",
-                          stacklevel=3)
+            warnings.warn(
+                "Argument `decay` is no longer supported and will be ignored.", stacklevel=3
+            )
         if "lr" in kwargs:  # Keras 2 spelling, still common in classic scripts.
             warnings.warn("Argument `lr` is deprecated; use `learning_rate`.", stacklevel=3)
             learning_rate = kwargs.pop("lr")
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        _check_arguments(clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
-                         ema_overwrite_frequency, gradient_accumulation_steps)
+        _check_arguments(
+            clipnorm,
+            clipvalue,
+            global_clipnorm,
+            use_ema,
+            ema_momentum,
+            ema_overwrite_frequency,
+            gradient_accumulation_steps,
+        )
         if isinstance(learning_rate, numbers.Real) and not learning_rate >= 0:
-            raise ValueError("Argument `learning_rate` must be a non-negative number. Received: "
-                             f"learning_rate={learning_rate!r}")
+            raise ValueError(
+                "Argument `learning_rate` must be a non-negative number. Received: "
+                f"learning_rate={learning_rate!r}"
+            )
         self.name = name or _auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -94,11 +115,12 @@ class Optimizer:
         if isinstance(learning_rate, lr_schedules.LearningRateSchedule) or callable(learning_rate):
             self._learning_rate = learning_rate
         elif isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool):
-            self._learning_rate = self._add_own_variable(np.float32(learning_rate),
-                                                         "learning_rate")
+            self._learning_rate = self._add_own_variable(np.float32(learning_rate), "learning_rate")
         else:
-            raise ValueError("Argument `learning_rate` should be a float, a LearningRateSchedule "
-                             f"or a callable. Received: learning_rate={learning_rate!r}")
+            raise ValueError(
+                "Argument `learning_rate` should be a float, a LearningRateSchedule "
+                f"or a callable. Received: learning_rate={learning_rate!r}"
+            )
 
     # --- variables -------------------------------------------------------------------------
     def _add_own_variable(self, value, name):
@@ -122,7 +144,9 @@ class Optimizer:
         """A slot shaped like `reference_variable`, named `<its path with _>_<name>`."""
         prefix = getattr(reference_variable, "path", None) or reference_variable.name
         return self.add_variable(
-            reference_variable.shape, initializer, reference_variable.dtype,
+            reference_variable.shape,
+            initializer,
+            reference_variable.dtype,
             name=f"{prefix.replace('/', '_').replace(':', '_')}_{name or 'var'}",
         )
 
@@ -203,9 +227,11 @@ class Optimizer:
             if previous is not None:  # by identity: `==` on variables compares values
                 self._variables = [v for v in self._variables if v is not previous]
         elif isinstance(self._learning_rate, lr_schedules.LearningRateSchedule):
-            raise TypeError("This optimizer was created with a `LearningRateSchedule`, hence its "
-                            "learning rate is not settable; create it with a float "
-                            f"`learning_rate` instead. Received: {learning_rate!r}")
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule`, hence its "
+                "learning rate is not settable; create it with a float "
+                f"`learning_rate` instead. Received: {learning_rate!r}"
+            )
         elif previous is not None:
             previous.assign(np.float32(learning_rate))
         else:  # a callable is replaced by a float: the variable goes back to index 1
@@ -236,11 +262,15 @@ class Optimizer:
             return
         if trainable_variables is None:
             if not self.built:
-                raise ValueError("When passing `grads` without `variables`, the optimizer must "
-                                 "already be built: call `optimizer.build(variables)` first.")
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must "
+                    "already be built: call `optimizer.build(variables)` first."
+                )
             if len(grads) != len(self._trainable_variables):
-                raise ValueError(f"Received {len(grads)} gradients, but the optimizer is tracking "
-                                 f"{len(self._trainable_variables)} trainable variables.")
+                raise ValueError(
+                    f"Received {len(grads)} gradients, but the optimizer is tracking "
+                    f"{len(self._trainable_variables)} trainable variables."
+                )
             trainable_variables = self._trainable_variables
         else:
             trainable_variables = list(trainable_variables)
@@ -248,9 +278,11 @@ class Optimizer:
                 self.build(trainable_variables)
             for v in trainable_variables:
                 if v.path not in self._index and id(v) not in self._index:
-                    raise ValueError(f"Unknown variable: {v!r}. This optimizer can only update "
-                                     "the variables it was built with; make a new optimizer "
-                                     "for new variables.")
+                    raise ValueError(
+                        f"Unknown variable: {v!r}. This optimizer can only update "
+                        "the variables it was built with; make a new optimizer "
+                        "for new variables."
+                    )
         grads, trainable_variables = self._prepare_gradients(grads, trainable_variables)
         if any(v.overwrite_with_gradient for v in trainable_variables):
             grads, trainable_variables = _overwrite_with_gradients(grads, trainable_variables)
@@ -292,8 +324,10 @@ class Optimizer:
         owned = self._trainable_variables + self.variables
         with swapped_values(owned, list(trainable_variables) + list(optimizer_variables)):
             self.apply(grads)
-            return ([Tensor(v.data) for v in self._trainable_variables],
-                    [Tensor(v.data) for v in self.variables])
+            return (
+                [Tensor(v.data) for v in self._trainable_variables],
+                [Tensor(v.data) for v in self.variables],
+            )
 
     def _prepare_gradients(self, grads, variables):
         """Drop missing gradients (with a warning) and make the rest arrays of the
@@ -307,8 +341,10 @@ class Optimizer:
             if g.dtype != v.data.dtype:
                 g = g.astype(v.data.dtype)
             if g.shape != v.data.shape:
-                raise ValueError(f"Gradient for variable {v.path!r} has shape {g.shape}, "
-                                 f"expected the variable's shape {v.data.shape}.")
+                raise ValueError(
+                    f"Gradient for variable {v.path!r} has shape {g.shape}, "
+                    f"expected the variable's shape {v.data.shape}."
+                )
             kept_grads.append(g)
             kept_vars.append(v)
         if not kept_grads:
@@ -382,8 +418,10 @@ class Optimizer:
         """Skip weight decay for `var_list`, and for variables whose name contains any of
         `var_names`. Call before the optimizer is built."""
         if self.built:
-            raise ValueError("`exclude_from_weight_decay()` can only be configured before the "
-                             "optimizer is built.")
+            raise ValueError(
+                "`exclude_from_weight_decay()` can only be configured before the "
+                "optimizer is built."
+            )
         self._exclude_ids = {id(v) for v in var_list or ()}
         self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
 
@@ -403,8 +441,10 @@ class Optimizer:
 
     def _overwrite_model_variables_with_average_value(self, variables):
         if len(variables) != len(self._model_variables_moving_average):
-            raise ValueError(f"Expected {len(self._model_variables_moving_average)} variables "
-                             f"to overwrite with their moving average, got {len(variables)}.")
+            raise ValueError(
+                f"Expected {len(self._model_variables_moving_average)} variables "
+                f"to overwrite with their moving average, got {len(variables)}."
+            )
         for variable, average in zip(variables, self._model_variables_moving_average):
             variable.assign(average.data)
 
@@ -420,12 +460,16 @@ class Optimizer:
     def set_weights(self, weights):
         """Assign values to `variables`, in order."""
         if not self.built:
-            raise ValueError("`set_weights()` needs a built optimizer: call "
-                             "`optimizer.build(trainable_variables)` first.")
+            raise ValueError(
+                "`set_weights()` needs a built optimizer: call "
+                "`optimizer.build(trainable_variables)` first."
+            )
         for variable, weight in zip(self._variables, weights):
             if tuple(variable.shape) != tuple(np.shape(weight)):
-                raise ValueError(f"Optimizer variable {variable.path!r} has shape "
-                                 f"{variable.shape}, but the weight has shape {np.shape(weight)}.")
+                raise ValueError(
+                    f"Optimizer variable {variable.path!r} has shape "
+                    f"{variable.shape}, but the weight has shape {np.shape(weight)}."
+                )
             variable.assign(weight)
 
     def save_own_variables(self, store):
@@ -502,8 +546,15 @@ class Optimizer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _check_arguments(clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
-                     ema_overwrite_frequency, gradient_accumulation_steps):
+def _check_arguments(
+    clipnorm,
+    clipvalue,
+    global_clipnorm,
+    use_ema,
+    ema_momentum,
+    ema_overwrite_frequency,
+    gradient_accumulation_steps,
+):
     """Keras's checks of the common arguments, with its messages."""
     if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
         raise ValueError(
@@ -511,16 +562,20 @@ def _check_arguments(clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum
             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
         )
     if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
-        raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. "
-                         f"Received: gradient_accumulation_steps={gradient_accumulation_steps}")
+        raise ValueError(
+            "`gradient_accumulation_steps` must be an integer >= 2. "
+            f"Received: gradient_accumulation_steps={gradient_accumulation_steps}"
+        )
     if use_ema and not 0 <= ema_momentum <= 1:
         raise ValueError(
             f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}"
         )
     frequency = ema_overwrite_frequency
     if use_ema and frequency and (not isinstance(frequency, int) or frequency < 1):
-        raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
-                         f"Received: ema_overwrite_frequency={frequency}")
+        raise ValueError(
+            "`ema_overwrite_frequency` must be an integer >= 1 or None. "
+            f"Received: ema_overwrite_frequency={frequency}"
+        )
 
 
 def _overwrite_with_gradients(grads, variables):

@@ -1,4 +1,5 @@
 """Gradient clipping as Keras 3's optimizers do it (`clipnorm`, `global_clipnorm`)."""
+
 import math
 
 import numpy as np

@@ -1,4 +1,5 @@
 """LAMB (You et al., 2019): Adam's direction, scaled per variable by ||w|| / ||update||."""
+
 import numpy as np
 
 from numkeras.optimizers.base_optimizer import Optimizer
@@ -23,7 +24,8 @@ class Lamb(Optimizer):
             return
         super().build(var_list)
         self._momentums, self._velocities = self.add_optimizer_variables(
-            var_list, ["momentum", "velocity"])
+            var_list, ["momentum", "velocity"]
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._get_variable_index(variable)

@@ -1,4 +1,5 @@
 """Lion: the sign of an interpolated momentum (Chen et al., 2023), as in Keras 3."""
+
 import numpy as np
 
 from numkeras.optimizers.base_optimizer import Optimizer

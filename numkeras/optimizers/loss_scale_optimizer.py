@@ -1,11 +1,20 @@
 """LossScaleOptimizer: dynamic loss scaling around another optimizer, as Keras 3's."""
+
 import numpy as np
 
 from numkeras.optimizers.base_optimizer import Optimizer
 
-_INNER_ONLY = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
-               "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-               "loss_scale_factor": None, "gradient_accumulation_steps": None}
+_INNER_ONLY = {
+    "weight_decay": None,
+    "clipnorm": None,
+    "global_clipnorm": None,
+    "clipvalue": None,
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
 
 
 class LossScaleOptimizer(Optimizer):
@@ -19,19 +28,24 @@ class LossScaleOptimizer(Optimizer):
         dynamic_growth_steps: finite steps between doublings of the scale.
     """
 
-    def __init__(self, inner_optimizer, initial_scale=2.0**15, dynamic_growth_steps=2000,
-                 name=None, **kwargs):
+    def __init__(
+        self, inner_optimizer, initial_scale=2.0**15, dynamic_growth_steps=2000, name=None, **kwargs
+    ):
         if not kwargs.pop("dynamic", True):
             raise ValueError(
                 "LossScaleOptimizer no longer supports `dynamic=False`. Instead, simply set "
-                "`loss_scale_factor` directly on the `inner_optimizer`.")
+                "`loss_scale_factor` directly on the `inner_optimizer`."
+            )
         for arg, default in _INNER_ONLY.items():
             if arg in kwargs and kwargs.pop(arg) != default:
-                raise ValueError(f"LossScaleOptimizer does not support `{arg}`. Instead, set "
-                                 f"`{arg}` on the `inner_optimizer`.")
+                raise ValueError(
+                    f"LossScaleOptimizer does not support `{arg}`. Instead, set "
+                    f"`{arg}` on the `inner_optimizer`."
+                )
         if kwargs:
             raise ValueError(
-                f"LossScaleOptimizer does not support arguments: `{'`, `'.join(kwargs)}`.")
+                f"LossScaleOptimizer does not support arguments: `{'`, `'.join(kwargs)}`."
+            )
         super().__init__(learning_rate=0.0, name=name)
         self.inner_optimizer = inner_optimizer
         self.initial_scale = initial_scale
@@ -42,8 +56,9 @@ class LossScaleOptimizer(Optimizer):
         if self.built:
             return
         self.step_counter = self.add_variable((), dtype="int32", name="step_counter")
-        self.dynamic_scale = self.add_variable((), initializer=self.initial_scale,
-                                               name="dynamic_scale")
+        self.dynamic_scale = self.add_variable(
+            (), initializer=self.initial_scale, name="dynamic_scale"
+        )
         self.inner_optimizer.build(var_list)
         super().build(var_list)
 
@@ -58,8 +73,9 @@ class LossScaleOptimizer(Optimizer):
         arrays = [np.asarray(getattr(g, "data", g)) for g in grads if g is not None]
         if all(np.isfinite(a).all() for a in arrays):
             scale = self.dynamic_scale.data
-            unscaled = [None if g is None else np.asarray(getattr(g, "data", g)) / scale
-                        for g in grads]
+            unscaled = [
+                None if g is None else np.asarray(getattr(g, "data", g)) / scale for g in grads
+            ]
             self.inner_optimizer.apply(unscaled, trainable_variables)
             if int(self.step_counter.data) == self.dynamic_growth_steps - 1:
                 self.step_counter.assign(np.int32(0))
@@ -91,9 +107,12 @@ class LossScaleOptimizer(Optimizer):
     def get_config(self):
         from numkeras.optimizers import serialize
 
-        return {"name": self.name, "inner_optimizer": serialize(self.inner_optimizer),
-                "initial_scale": self.initial_scale,
-                "dynamic_growth_steps": self.dynamic_growth_steps}
+        return {
+            "name": self.name,
+            "inner_optimizer": serialize(self.inner_optimizer),
+            "initial_scale": self.initial_scale,
+            "dynamic_growth_steps": self.dynamic_growth_steps,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

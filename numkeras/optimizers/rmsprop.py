@@ -2,6 +2,7 @@
 
 All three add epsilon *inside* the square root.
 """
+
 import numpy as np
 
 from numkeras.optimizers.base_optimizer import Optimizer
@@ -27,7 +28,12 @@ class RMSprop(Optimizer):
     """
 
     def __init__(
-        self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+        self,
+        learning_rate=0.001,
+        rho=0.9,
+        momentum=0.0,
+        epsilon=1e-7,
+        centered=False,
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, **kwargs)
@@ -95,9 +101,7 @@ class Adagrad(Optimizer):
         epsilon: added inside the square root. **kwargs: as `Optimizer`.
     """
 
-    def __init__(
-        self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs
-    ):
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.initial_accumulator_value = initial_accumulator_value
         self.epsilon = epsilon

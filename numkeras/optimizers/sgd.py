@@ -1,4 +1,5 @@
 """SGD with optional momentum and Nesterov momentum (Keras 3's formulation)."""
+
 import numpy as np
 
 from numkeras.optimizers.base_optimizer import Optimizer

@@ -4,6 +4,7 @@ Every random draw in numkeras (initialisers, shuffling, dropout, noise) comes fr
 `Generator` that is either a layer's `SeedGenerator` or the global one, so
 `numkeras.utils.set_random_seed` makes runs repeatable.
 """
+
 import numpy as np
 
 from numkeras.backend.config import floatx
@@ -20,10 +21,25 @@ from numkeras.random.generators import (
 from numkeras.random.state import get_generator_states, seed_generators, set_generator_states
 
 __all__ = [
-    "SeedGenerator", "normal", "uniform", "truncated_normal", "randint", "shuffle", "dropout",
-    "categorical", "beta", "binomial", "gamma", "get_generator_states", "generator_for",
-    "global_generator", "sample_rows", "seed_generators", "set_generator_states",
-    "set_global_seed", "sharded_rows",
+    "SeedGenerator",
+    "normal",
+    "uniform",
+    "truncated_normal",
+    "randint",
+    "shuffle",
+    "dropout",
+    "categorical",
+    "beta",
+    "binomial",
+    "gamma",
+    "get_generator_states",
+    "generator_for",
+    "global_generator",
+    "sample_rows",
+    "seed_generators",
+    "set_generator_states",
+    "set_global_seed",
+    "sharded_rows",
 ]
 
 
@@ -76,15 +92,21 @@ def gamma(shape, alpha, dtype=None, seed=None):
 
 def beta(shape, alpha, beta, dtype=None, seed=None):
     """Beta(alpha, beta) samples; `alpha` and `beta` broadcast against `shape`."""
-    return Tensor(generator_for(seed).beta(np.asarray(alpha), np.asarray(beta),
-                                           size=tuple(shape)).astype(dtype or floatx()))
+    return Tensor(
+        generator_for(seed)
+        .beta(np.asarray(alpha), np.asarray(beta), size=tuple(shape))
+        .astype(dtype or floatx())
+    )
 
 
 def binomial(shape, counts, probabilities, dtype=None, seed=None):
     """The number of successes in `counts` trials of probability `probabilities`, as floats
     (Keras's default dtype)."""
-    return Tensor(generator_for(seed).binomial(np.asarray(counts), np.asarray(probabilities),
-                                               size=tuple(shape)).astype(dtype or floatx()))
+    return Tensor(
+        generator_for(seed)
+        .binomial(np.asarray(counts), np.asarray(probabilities), size=tuple(shape))
+        .astype(dtype or floatx())
+    )
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):
@@ -94,8 +116,11 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         raise ValueError(f"Op `dropout`: rate must be in [0, 1], got {rate}.")
     if rate == 1:
         return multiply(x, np.zeros((), x.data.dtype))
-    shape = x.shape if noise_shape is None else tuple(
-        s if n is None else n for n, s in zip(noise_shape, x.shape))
+    shape = (
+        x.shape
+        if noise_shape is None
+        else tuple(s if n is None else n for n, s in zip(noise_shape, x.shape))
+    )
     keep = sample_rows(generator_for(seed).random, shape, dtype=np.float32) >= rate
     scale = (keep / np.asarray(1 - rate, x.data.dtype)).astype(x.data.dtype)
     return multiply(x, Tensor(scale))

@@ -1,4 +1,5 @@
 """The generators behind every random draw: a layer's `SeedGenerator` or the global one."""
+
 import contextlib
 
 import numpy as np
@@ -32,8 +33,9 @@ class SeedGenerator:
         if seed is None:
             seed = int(global_generator().integers(2**31))
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError("Argument `seed` must be None or a non-negative integer. "
-                             f"Received: seed={seed!r}")
+            raise ValueError(
+                f"Argument `seed` must be None or a non-negative integer. Received: seed={seed!r}"
+            )
         self.seed = seed
         self.name = name or "seed_generator"
         self.rng = np.random.default_rng(seed)
@@ -68,7 +70,7 @@ def sample_rows(sample, shape, **kwargs):
     if rows is None or not shape or shape[0] != rows[1]:
         return sample(shape, **kwargs)
     offset, size, total = rows
-    return sample((total,) + shape[1:], **kwargs)[offset:offset + size]
+    return sample((total,) + shape[1:], **kwargs)[offset : offset + size]
 
 
 @contextlib.contextmanager

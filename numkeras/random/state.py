@@ -1,6 +1,7 @@
 """The state of every random generator training draws from, to save, restore or broadcast it:
 numkeras's global generator (shuffling), the `SeedGenerator`s a model's layers hold (dropout,
 noise), Python's `random` and NumPy's legacy global generator."""
+
 import random
 
 import numpy as np

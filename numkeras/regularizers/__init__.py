@@ -1,10 +1,23 @@
 """Weight regularizers: penalties added to the loss for a layer's weights."""
+
 import numpy as np
 
 from numkeras import ops
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "get", "serialize",
-           "deserialize", "l1", "l2", "l1_l2", "orthogonal_regularizer"]
+__all__ = [
+    "Regularizer",
+    "L1",
+    "L2",
+    "L1L2",
+    "OrthogonalRegularizer",
+    "get",
+    "serialize",
+    "deserialize",
+    "l1",
+    "l2",
+    "l1_l2",
+    "orthogonal_regularizer",
+]
 
 
 class Regularizer:
@@ -67,7 +80,8 @@ class OrthogonalRegularizer(Regularizer):
     def __init__(self, factor=0.01, mode="rows"):
         if mode not in ("rows", "columns"):
             raise ValueError(
-                f"OrthogonalRegularizer: mode must be 'rows' or 'columns', got {mode!r}.")
+                f"OrthogonalRegularizer: mode must be 'rows' or 'columns', got {mode!r}."
+            )
         self.factor, self.mode = factor, mode
 
     def __call__(self, x):
@@ -84,8 +98,15 @@ class OrthogonalRegularizer(Regularizer):
 # Keras's snake_case aliases of the classes
 l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
 _CLASSES = {c.__name__: c for c in (Regularizer, L1, L2, L1L2, OrthogonalRegularizer)}
-ALL_OBJECTS_DICT = {**_CLASSES, "regularizer": Regularizer, "l1": L1, "l2": L2, "l1l2": L1L2,
-                    "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
+ALL_OBJECTS_DICT = {
+    **_CLASSES,
+    "regularizer": Regularizer,
+    "l1": L1,
+    "l2": L2,
+    "l1l2": L1L2,
+    "l1_l2": L1L2,
+    "orthogonal_regularizer": OrthogonalRegularizer,
+}
 
 
 def serialize(regularizer):

@@ -6,6 +6,7 @@ is written beside its destination and swapped in. Temporary names hold the write
 id (`.NAME.PID.XXXX.tmp`): each save to NAME first removes those of processes that have died
 (killed mid-save), so they never pile up.
 """
+
 import contextlib
 import ctypes
 import io
@@ -116,9 +117,10 @@ def remove_stale(path):
     except OSError:
         return
     for name in names:
-        pid = name[len(start):].split(".")[0]
-        if not (name.startswith(start) and name.endswith(".tmp") and pid.isdigit()) \
-                or _running(int(pid)):
+        pid = name[len(start) :].split(".")[0]
+        if not (name.startswith(start) and name.endswith(".tmp") and pid.isdigit()) or _running(
+            int(pid)
+        ):
             continue
         stale = os.path.join(directory, name)
         if os.path.isdir(stale) and not os.path.islink(stale):
@@ -149,8 +151,10 @@ def _exchange(a, b):
     except (AttributeError, OSError, TypeError):  # not Linux, or a C library without it
         renameat2 = None
     at_cwd, exchange = -100, 2
-    if renameat2 is not None and renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b),
-                                           exchange) == 0:
+    if (
+        renameat2 is not None
+        and renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), exchange) == 0
+    ):
         return
     aside = a[: -len(".tmp")] + ".old.tmp"
     os.rename(b, aside)

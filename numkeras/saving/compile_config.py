@@ -1,4 +1,5 @@
 """Keras's `compile_config`: the arguments of `model.compile`, serialized, and back."""
+
 import inspect
 
 from numkeras.saving.object_registration import get_registered_object
@@ -24,8 +25,11 @@ def compile_from_config(model, config):
     if "optimizer_config" in config:  # legacy H5 training_config
         config["optimizer"] = config.pop("optimizer_config")
     optimizer = config.get("optimizer")
-    if isinstance(optimizer, dict) and str(optimizer.get("class_name")).startswith("Custom>") \
-            and get_registered_object(optimizer["class_name"]) is None:
+    if (
+        isinstance(optimizer, dict)
+        and str(optimizer.get("class_name")).startswith("Custom>")
+        and get_registered_object(optimizer["class_name"]) is None
+    ):
         # tf.keras 2.11-2.15 wrote its built-in optimizers as "Custom>Adam"
         config["optimizer"] = {**optimizer, "class_name": optimizer["class_name"][7:]}
     args = {"optimizer": _compile_item(config.get("optimizer"), ["optimizers"])}

@@ -6,6 +6,7 @@ the other attributes holding layers (sorted, `_private` last) and `optimizer`. I
 a layer is named by its snake-cased class (`conv2d`, `conv2d_1`, ...), not by `layer.name`.
 h5py is imported inside the functions, so `import numkeras` doesn't need it.
 """
+
 import io
 import warnings
 
@@ -77,8 +78,9 @@ def _children(obj):
         attrs["layers"] = obj.layers
         if getattr(obj, "optimizer", None) is not None:
             attrs["optimizer"] = obj.optimizer
-    children = sorted(attrs.items(), key=lambda item: "~" + item[0] if item[0][0] == "_"
-                      else item[0])
+    children = sorted(
+        attrs.items(), key=lambda item: "~" + item[0] if item[0][0] == "_" else item[0]
+    )
     if isinstance(obj, (Sequential, Functional)):
         children.insert(0, ("layers", obj.layers))
     return children
@@ -95,8 +97,11 @@ def _custom_store(obj):
     from numkeras.layers.layer import Layer
 
     method = getattr(type(obj), "load_own_variables", None)
-    return (isinstance(obj, Layer) and method is not None
-            and method is not getattr(Layer, "load_own_variables", None))
+    return (
+        isinstance(obj, Layer)
+        and method is not None
+        and method is not getattr(Layer, "load_own_variables", None)
+    )
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -145,9 +150,12 @@ def load_weights(model, source, skip_mismatch=False):
                 plan.append(step)
         _check_unused(f, used, model, skip_mismatch)
         # read every array (a corrupt chunk fails here) before the first assignment
-        values = [(obj, {key: ds[()] for key, ds in pairs}) if _custom_store(obj) else
-                  (obj, [(v, np.asarray(ds[()], v.data.dtype)) for v, ds in pairs])
-                  for obj, pairs in plan]
+        values = [
+            (obj, {key: ds[()] for key, ds in pairs})
+            if _custom_store(obj)
+            else (obj, [(v, np.asarray(ds[()], v.data.dtype)) for v, ds in pairs])
+            for obj, pairs in plan
+        ]
     for obj, read in values:
         if _custom_store(obj):
             obj.load_own_variables(read)
@@ -166,18 +174,21 @@ def _plan(model, obj, where, datasets, skip_mismatch):
         return _plan_optimizer(model, obj, datasets)
     variables = _own_variables(obj)
     problem = None
-    if len(datasets) != len(variables) or set(datasets) != {str(i) for i in
-                                                           range(len(variables))}:
-        problem = (f"layer '{obj.name}' (stored at '{where}') expects {len(variables)} "
-                   f"variables {[v.name for v in variables]}, but the file has "
-                   f"{len(datasets)} there")
+    if len(datasets) != len(variables) or set(datasets) != {str(i) for i in range(len(variables))}:
+        problem = (
+            f"layer '{obj.name}' (stored at '{where}') expects {len(variables)} "
+            f"variables {[v.name for v in variables]}, but the file has "
+            f"{len(datasets)} there"
+        )
     else:
         for i, variable in enumerate(variables):
             shape = datasets[str(i)].shape
             if tuple(shape) != tuple(variable.shape):
-                problem = (f"layer '{obj.name}' (stored at '{where}'): variable '{variable.name}'"
-                           f" has shape {tuple(variable.shape)}, but the file has shape "
-                           f"{tuple(shape)}")
+                problem = (
+                    f"layer '{obj.name}' (stored at '{where}'): variable '{variable.name}'"
+                    f" has shape {tuple(variable.shape)}, but the file has shape "
+                    f"{tuple(shape)}"
+                )
                 break
     if problem is None:
         return obj, [(v, datasets[str(i)]) for i, v in enumerate(variables)]
@@ -194,17 +205,24 @@ def _plan_optimizer(model, optimizer, datasets):
         optimizer.build(model.trainable_weights)  # so that saved slots have somewhere to go
     variables = optimizer.variables
     count = len(datasets)
-    if count < len(variables) and "0" in datasets and datasets["0"].shape == () \
-            and int(datasets["0"][()]) == 0:
+    if (
+        count < len(variables)
+        and "0" in datasets
+        and datasets["0"].shape == ()
+        and int(datasets["0"][()]) == 0
+    ):
         variables = variables[:count]  # saved before its first step: the slots are zeros
     shapes_match = count == len(variables) and all(
         str(i) in datasets and tuple(datasets[str(i)].shape) == tuple(v.shape)
-        for i, v in enumerate(variables))
+        for i, v in enumerate(variables)
+    )
     if not shapes_match:
         warnings.warn(
             f"Skipping variable loading for optimizer '{optimizer.name}', because it has "
             f"{len(optimizer.variables)} variables whereas the saved optimizer has {count} "
-            "variables (or their shapes differ).", stacklevel=4)
+            "variables (or their shapes differ).",
+            stacklevel=4,
+        )
         return None
     return optimizer, [(v, datasets[str(i)]) for i, v in enumerate(variables)]
 
@@ -216,14 +234,21 @@ def _check_unused(f, used, model, skip_mismatch):
     extra = []
 
     def visit(name, obj):
-        if (isinstance(obj, h5py.Group) and name.split("/")[-1] == "vars" and len(obj)
-                and name not in used and name.split("/")[0] != "optimizer"):
+        if (
+            isinstance(obj, h5py.Group)
+            and name.split("/")[-1] == "vars"
+            and len(obj)
+            and name not in used
+            and name.split("/")[0] != "optimizer"
+        ):
             extra.append(name)
 
     f.visititems(visit)
     if extra:
-        message = (f"the file has weights at {sorted(extra)} that no layer of model "
-                   f"'{model.name}' uses: it was saved from a different architecture")
+        message = (
+            f"the file has weights at {sorted(extra)} that no layer of model "
+            f"'{model.name}' uses: it was saved from a different architecture"
+        )
         if not skip_mismatch:
             raise ValueError(message + ".")
         warnings.warn(f"Ignoring weights: {message}.", stacklevel=3)
@@ -234,8 +259,9 @@ def dataset_shapes(group):
     import h5py
 
     shapes = []
-    group.visititems(lambda _, obj: shapes.append(obj.shape)
-                     if isinstance(obj, h5py.Dataset) else None)
+    group.visititems(
+        lambda _, obj: shapes.append(obj.shape) if isinstance(obj, h5py.Dataset) else None
+    )
     return shapes
 
 
@@ -265,8 +291,10 @@ def safe_get(group, path):
         if link is None:
             return None
         if not isinstance(link, h5py.HardLink):
-            raise ValueError(f"'{path}' goes through a {type(link).__name__}; only plain "
-                             "groups and datasets are read.")
+            raise ValueError(
+                f"'{path}' goes through a {type(link).__name__}; only plain "
+                "groups and datasets are read."
+            )
         group = group[part]
     return group
 

@@ -4,6 +4,7 @@
 Files are written atomically; loading checks everything and raises `ValueError` naming the
 file and what is wrong (`FileNotFoundError` when it doesn't exist).
 """
+
 import datetime
 import io
 import json
@@ -55,11 +56,15 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
 
 
 def _members(model):
-    metadata = {"keras_version": KERAS_VERSION,
-                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
-    return {_METADATA: json.dumps(metadata).encode(),
-            _CONFIG: json.dumps(serialize_keras_object(model)).encode(),
-            _WEIGHTS: h5_store.weights_to_bytes(model)}
+    metadata = {
+        "keras_version": KERAS_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+    }
+    return {
+        _METADATA: json.dumps(metadata).encode(),
+        _CONFIG: json.dumps(serialize_keras_object(model)).encode(),
+        _WEIGHTS: h5_store.weights_to_bytes(model),
+    }
 
 
 def _may_write(path, overwrite):
@@ -99,13 +104,16 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 def _existing(filepath):
     if not isinstance(filepath, (str, os.PathLike)):
-        raise TypeError("`filepath` must be a path (a str or os.PathLike) to a .keras, "
-                        f".weights.h5 or .h5 file, received {filepath!r} of type "
-                        f"{type(filepath).__name__}.")
+        raise TypeError(
+            "`filepath` must be a path (a str or os.PathLike) to a .keras, "
+            f".weights.h5 or .h5 file, received {filepath!r} of type "
+            f"{type(filepath).__name__}."
+        )
     path = os.fspath(filepath)
     if not os.path.exists(path):
-        near = [path + ext for ext in (".keras", ".weights.h5", ".h5")
-                if os.path.isfile(path + ext)]
+        near = [
+            path + ext for ext in (".keras", ".weights.h5", ".h5") if os.path.isfile(path + ext)
+        ]
         hint = f" Did you mean '{near[0]}'?" if near else ""
         raise FileNotFoundError(f"No such file: '{path}'.{hint}")
     return path
@@ -127,8 +135,7 @@ def _read_archive(path):
         if _CONFIG not in names:
             raise ValueError(f"the archive has no {_CONFIG} (it holds {names[:10]})")
         if _WEIGHTS not in names:
-            extra = " (numkeras does not read .npz weights)" if "model.weights.npz" in names \
-                else ""
+            extra = " (numkeras does not read .npz weights)" if "model.weights.npz" in names else ""
             raise ValueError(f"the archive has no {_WEIGHTS}{extra}")
         config, weights = _member(zf, _CONFIG), _member(zf, _WEIGHTS)
         bad = zf.testzip()  # every member's CRC, metadata.json included
@@ -185,9 +192,7 @@ def save_weights(model, filepath, overwrite=True):
     """Write the weights (and optimizer state) in Keras 3's `.weights.h5` layout."""
     path = os.fspath(filepath)
     if not path.endswith(".weights.h5"):
-        raise ValueError(
-            f"The filename must end in `.weights.h5`. Received: filepath={path}"
-        )
+        raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={path}")
     if _may_write(path, overwrite):
         atomic.write_bytes(path, h5_store.weights_to_bytes(model))
 

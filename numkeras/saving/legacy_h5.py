@@ -6,6 +6,7 @@ Root attributes hold `model_config` and `training_config` (JSON). `model_weights
 `dense/kernel:0` (Keras 2) or `sequential/dense/kernel` (Keras 3). Weights are matched to the
 model's layers by position (or by layer name with `by_name=True`), as Keras does.
 """
+
 import io
 import json
 import warnings
@@ -35,7 +36,8 @@ def save_model(model, path, include_optimizer=True):
         f.attrs["keras_version"] = KERAS_VERSION
         f.attrs["backend"] = "numpy"
         f.attrs["model_config"] = json.dumps(
-            {"class_name": type(model).__name__, "config": model.get_config()})
+            {"class_name": type(model).__name__, "config": model.get_config()}
+        )
         weights = f.create_group("model_weights")
         weights.attrs["keras_version"] = KERAS_VERSION
         weights.attrs["backend"] = "numpy"
@@ -46,8 +48,10 @@ def save_model(model, path, include_optimizer=True):
         if include_optimizer and getattr(model, "compiled", False):
             config = compile_config(model)
             optimizer = config.pop("optimizer")
-            config["optimizer_config"] = {"class_name": optimizer["class_name"],
-                                          "config": optimizer["config"]}
+            config["optimizer_config"] = {
+                "class_name": optimizer["class_name"],
+                "config": optimizer["config"],
+            }
             f.attrs["training_config"] = json.dumps(config)
             _write_weights(f.create_group("optimizer_weights"), model.optimizer.variables)
     atomic.write_bytes(path, buffer.getvalue())
@@ -117,8 +121,11 @@ def load_model(path, custom_objects=None, compile=True):
                     model = deserialize_keras_object(config)
                 _load_layers(model, group)
                 if compile and "training_config" in f.attrs:
-                    _compile(model, json.loads(_text(f.attrs["training_config"])),
-                             safe_get(f, "optimizer_weights"))
+                    _compile(
+                        model,
+                        json.loads(_text(f.attrs["training_config"])),
+                        safe_get(f, "optimizer_weights"),
+                    )
         return model
     except Exception as e:
         raise ValueError(f"Cannot load model from '{path}': {e}") from e
@@ -128,8 +135,11 @@ def _compile(model, training_config, optimizer_group):
     try:
         compile_from_config(model, training_config)
     except Exception as e:  # Keras 2 metric configs may name classes numkeras doesn't have
-        warnings.warn(f"Could not restore the training configuration ({e}); the model is "
-                      "returned uncompiled.", stacklevel=4)
+        warnings.warn(
+            f"Could not restore the training configuration ({e}); the model is "
+            "returned uncompiled.",
+            stacklevel=4,
+        )
         return
     if optimizer_group is None:
         return
@@ -140,11 +150,14 @@ def _compile(model, training_config, optimizer_group):
         optimizer.build(model.trainable_weights)
     variables = optimizer.variables
     if len(datasets) != len(variables) or any(
-            tuple(d.shape) != tuple(v.shape) for d, v in zip(datasets, variables)):
+        tuple(d.shape) != tuple(v.shape) for d, v in zip(datasets, variables)
+    ):
         warnings.warn(
             f"Error in loading the saved optimizer state: the file has {len(datasets)} "
             f"optimizer variables, '{optimizer.name}' has {len(variables)} (or shapes differ). "
-            "Your model starts with a freshly initialized optimizer.", stacklevel=4)
+            "Your model starts with a freshly initialized optimizer.",
+            stacklevel=4,
+        )
         return
     _assign_all(zip(variables, datasets))
 
@@ -156,8 +169,11 @@ def load_weights(model, path, skip_mismatch=False, by_name=False):
     with open(path, "rb") as fh:
         data = fh.read()
     with h5py.File(io.BytesIO(data), "r") as f:
-        keras3 = "model_weights" not in f and "layer_names" not in f.attrs and (
-            "layers" in f or "vars" in f)
+        keras3 = (
+            "model_weights" not in f
+            and "layer_names" not in f.attrs
+            and ("layers" in f or "vars" in f)
+        )
         if not keras3:
             _load_layers(model, _weights_group(f), skip_mismatch, by_name)
     if keras3:  # a Keras 3 weights file that was named `.h5`
@@ -180,8 +196,10 @@ def _saved_layers(group):
         layer_group = safe_get(group, name)
         if layer_group is None:
             raise ValueError(f"layer_names lists '{name}', but there is no such group")
-        datasets = [check_dataset(safe_get(layer_group, w), f"{name}/{w}")
-                    for w in _read_names(layer_group, "weight_names")]
+        datasets = [
+            check_dataset(safe_get(layer_group, w), f"{name}/{w}")
+            for w in _read_names(layer_group, "weight_names")
+        ]
         layers.append((name, datasets))
     return layers
 
@@ -190,8 +208,11 @@ def _load_layers(model, group, skip_mismatch=False, by_name=False):
     saved = _saved_layers(group)
     if by_name:
         by_layer = dict(saved)
-        pairs = [(layer, (layer.name, by_layer[layer.name])) for layer in model.layers
-                 if layer.name in by_layer]
+        pairs = [
+            (layer, (layer.name, by_layer[layer.name]))
+            for layer in model.layers
+            if layer.name in by_layer
+        ]
     else:
         layers = [layer for layer in model.layers if _legacy_weights(layer)]
         saved = [(name, datasets) for name, datasets in saved if datasets]
@@ -206,14 +227,18 @@ def _load_layers(model, group, skip_mismatch=False, by_name=False):
         variables = _legacy_weights(layer)
         problem = None
         if len(variables) != len(datasets):
-            problem = (f"layer '{layer.name}' expects {len(variables)} weights, but the saved "
-                       f"layer '{name}' has {len(datasets)}")
+            problem = (
+                f"layer '{layer.name}' expects {len(variables)} weights, but the saved "
+                f"layer '{name}' has {len(datasets)}"
+            )
         else:
             for v, ds in zip(variables, datasets):
                 if tuple(v.shape) != tuple(ds.shape):
-                    problem = (f"layer '{layer.name}': weight '{v.name}' has shape "
-                               f"{tuple(v.shape)}, the saved layer '{name}' has "
-                               f"{tuple(ds.shape)}")
+                    problem = (
+                        f"layer '{layer.name}': weight '{v.name}' has shape "
+                        f"{tuple(v.shape)}, the saved layer '{name}' has "
+                        f"{tuple(ds.shape)}"
+                    )
                     break
         if problem is None:
             plan.extend(zip(variables, datasets))

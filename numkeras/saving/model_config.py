@@ -5,6 +5,7 @@ each call's arguments hold `__keras_tensor__` dicts whose `keras_history` is
 `[layer name, node index, tensor index]`. Keras 2's `[[name, node, tensor, kwargs], ...]`
 nodes are read too.
 """
+
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.ops.operation import FunctionOperation, get_op_class
@@ -15,8 +16,14 @@ from numkeras.saving.serialization import (
 )
 from numkeras.tree import flatten, map_structure
 
-__all__ = ["sequential_config", "sequential_from_config", "keras_layer_order",
-           "functional_config", "functional_from_config", "clone_model"]
+__all__ = [
+    "sequential_config",
+    "sequential_from_config",
+    "keras_layer_order",
+    "functional_config",
+    "functional_from_config",
+    "clone_model",
+]
 
 
 # --- Sequential ---------------------------------------------------------------------------------
@@ -29,17 +36,31 @@ def sequential_config(model):
         if layers:  # the InputLayer entry carries the shape
             config["config"].pop("batch_input_shape", None)
         layers.append(config)
-    config = {"name": model.name, "trainable": model.trainable,
-              "dtype": dtype_policy(model.dtype), "layers": layers}
+    config = {
+        "name": model.name,
+        "trainable": model.trainable,
+        "dtype": dtype_policy(model.dtype),
+        "layers": layers,
+    }
     if model._input_batch_shape is not None:
         config["build_input_shape"] = list(model._input_batch_shape)
     return config
 
 
 def _input_layer_config(batch_shape, dtype, name):
-    return {"module": "keras.layers", "class_name": "InputLayer", "config": {
-        "batch_shape": list(batch_shape), "dtype": dtype, "sparse": False, "ragged": False,
-        "name": name, "optional": False}, "registered_name": None}
+    return {
+        "module": "keras.layers",
+        "class_name": "InputLayer",
+        "config": {
+            "batch_shape": list(batch_shape),
+            "dtype": dtype,
+            "sparse": False,
+            "ragged": False,
+            "name": name,
+            "optional": False,
+        },
+        "registered_name": None,
+    }
 
 
 def sequential_from_config(cls, config):
@@ -121,21 +142,35 @@ def functional_config(model):
     def tensor_config(value):
         if not isinstance(value, KerasTensor):
             return serialize_keras_object(value)
-        return {"class_name": "__keras_tensor__", "config": {
-            "shape": list(value.shape), "dtype": value.dtype, "keras_history": history(value)}}
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {
+                "shape": list(value.shape),
+                "dtype": value.dtype,
+                "keras_history": history(value),
+            },
+        }
 
     layers = []
     for layer in model.operations:
         config = _operation_config(layer)
         config["name"] = layer.name
         config["inbound_nodes"] = [
-            {"args": map_structure(tensor_config, list(node.call_args)),
-             "kwargs": map_structure(tensor_config, dict(node.call_kwargs))}
-            for node in layer._inbound_nodes if id(node) in node_ids]
+            {
+                "args": map_structure(tensor_config, list(node.call_args)),
+                "kwargs": map_structure(tensor_config, dict(node.call_kwargs)),
+            }
+            for node in layer._inbound_nodes
+            if id(node) in node_ids
+        ]
         layers.append(config)
-    return {"name": model.name, "trainable": model.trainable, "layers": layers,
-            "input_layers": map_structure(history, model._inputs_struct),
-            "output_layers": map_structure(history, model._outputs_struct)}
+    return {
+        "name": model.name,
+        "trainable": model.trainable,
+        "layers": layers,
+        "input_layers": map_structure(history, model._inputs_struct),
+        "output_layers": map_structure(history, model._outputs_struct),
+    }
 
 
 def _operation_config(operation):
@@ -143,9 +178,12 @@ def _operation_config(operation):
     if not isinstance(operation, FunctionOperation):
         return serialize_keras_object(operation)
     name = type(operation).__name__
-    return {"module": operation.keras_module, "class_name": name,
-            "config": map_structure(serialize_keras_object, operation.get_config()),
-            "registered_name": name}
+    return {
+        "module": operation.keras_module,
+        "class_name": name,
+        "config": map_structure(serialize_keras_object, operation.get_config()),
+        "registered_name": name,
+    }
 
 
 def _make_operation(data):
@@ -190,8 +228,9 @@ def functional_from_config(cls, config, make_layer=None):
     inputs = _tensors(config.get("input_layers"), created, required=True, triples=True)
     outputs = _tensors(config.get("output_layers"), created, required=True, triples=True)
     # Keras 2 always wrote lists: a single input or output is the tensor itself, as in Keras
-    inputs, outputs = (t[0] if isinstance(t, list) and len(t) == 1 else t
-                       for t in (inputs, outputs))
+    inputs, outputs = (
+        t[0] if isinstance(t, list) and len(t) == 1 else t for t in (inputs, outputs)
+    )
     kwargs = {"name": config.get("name"), "trainable": config.get("trainable", True)}
     from numkeras.models.functional import Functional
 
@@ -236,8 +275,12 @@ def _tensors(value, created, required=False, triples=False):
 
 
 def _is_triple(value):
-    return (isinstance(value, (list, tuple)) and len(value) == 3 and isinstance(value[0], str)
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:]))
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:])
+    )
 
 
 def _tensor(history, created, required=False):
@@ -285,8 +328,7 @@ def clone_model(model, input_tensors=None, clone_function=None, **kwargs):
         def make_layer(layer_data):
             layer = originals[layer_data["name"]]
             if isinstance(layer, InputLayer):
-                return InputLayer(batch_shape=layer.batch_shape, dtype=layer.dtype,
-                                  name=layer.name)
+                return InputLayer(batch_shape=layer.batch_shape, dtype=layer.dtype, name=layer.name)
             if isinstance(layer, FunctionOperation):
                 return type(layer).from_config(layer.get_config())
             return clone_function(layer)

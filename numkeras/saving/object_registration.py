@@ -4,11 +4,18 @@ and lookups.
 Deserialization finds a config's class or function here first (by its registered name
 `"package>Name"`, then by its class name), before numkeras's built-ins.
 """
+
 import inspect
 import threading
 
-__all__ = ["register_keras_serializable", "get_registered_name", "get_registered_object",
-           "custom_object_scope", "CustomObjectScope", "get_custom_objects"]
+__all__ = [
+    "register_keras_serializable",
+    "get_registered_name",
+    "get_registered_object",
+    "custom_object_scope",
+    "CustomObjectScope",
+    "get_custom_objects",
+]
 
 _GLOBAL_CUSTOM_OBJECTS = {}  # "package>Name" -> class or function
 _GLOBAL_CUSTOM_NAMES = {}  # class or function -> "package>Name"
@@ -24,6 +31,7 @@ def register_keras_serializable(package="Custom", name=None):
     >>> get_registered_name(double), get_registered_object("Demo>double") is double
     ('Demo>double', True)
     """
+
     def decorator(obj):
         registered = f"{package}>{name or obj.__name__}"
         if inspect.isclass(obj) and not hasattr(obj, "get_config"):
@@ -46,14 +54,23 @@ def get_registered_object(name, custom_objects=None, module_objects=None, suffix
     """The object for `name` in `custom_objects`, the active scope, the registry, or
     `module_objects`, in that order; None if it's nowhere. With `suffix`, a bare name also
     matches one registered `"package>name"`."""
-    tables = (custom_objects, getattr(_scope, "custom_objects", None), _GLOBAL_CUSTOM_OBJECTS,
-              module_objects)
+    tables = (
+        custom_objects,
+        getattr(_scope, "custom_objects", None),
+        _GLOBAL_CUSTOM_OBJECTS,
+        module_objects,
+    )
     for table in tables:
         if table and name in table:
             return table[name]
     if suffix:
-        matches = {id(obj): obj for table in tables if table for key, obj in table.items()
-                   if key.endswith(f">{name}")}
+        matches = {
+            id(obj): obj
+            for table in tables
+            if table
+            for key, obj in table.items()
+            if key.endswith(f">{name}")
+        }
         if len(matches) == 1:
             return next(iter(matches.values()))
     return None

@@ -5,6 +5,7 @@ set of numkeras namespaces), classes registered with `register_keras_serializabl
 `custom_objects`. Module names read from a file are never imported, and nothing is unpickled
 or executed, so a crafted config can't run code: it can only fail with a `ValueError`.
 """
+
 import importlib
 import inspect
 import types
@@ -18,17 +19,27 @@ from numkeras.saving.object_registration import (
     get_registered_object,
 )
 
-__all__ = ["serialize_keras_object", "deserialize_keras_object", "dtype_policy",
-           "compile_config", "compile_from_config"]
+__all__ = [
+    "serialize_keras_object",
+    "deserialize_keras_object",
+    "dtype_policy",
+    "compile_config",
+    "compile_from_config",
+]
 
 # The Keras namespaces a config's `module` can name, and where numkeras keeps each one.
 _NAMESPACES = {
-    "layers": "numkeras.layers", "models": "numkeras.models",
-    "initializers": "numkeras.initializers", "regularizers": "numkeras.regularizers",
+    "layers": "numkeras.layers",
+    "models": "numkeras.models",
+    "initializers": "numkeras.initializers",
+    "regularizers": "numkeras.regularizers",
     "constraints": "numkeras.constraints",
-    "optimizers": "numkeras.optimizers", "schedules": "numkeras.optimizers.schedules",
-    "losses": "numkeras.losses", "metrics": "numkeras.metrics",
-    "activations": "numkeras.activations", "ops": "numkeras.ops",
+    "optimizers": "numkeras.optimizers",
+    "schedules": "numkeras.optimizers.schedules",
+    "losses": "numkeras.losses",
+    "metrics": "numkeras.metrics",
+    "activations": "numkeras.activations",
+    "ops": "numkeras.ops",
 }
 _FUNCTION_NAMESPACES = ("activations", "losses", "metrics", "ops")
 _OPTIMIZER_IGNORED = {"jit_compile", "is_legacy_optimizer"}  # Keras 2.11+ optimizer configs
@@ -39,8 +50,12 @@ _DTYPE_POLICIES = {"DTypePolicy", "FloatDTypePolicy", "Policy"}
 # --- serialize ------------------------------------------------------------------------------
 def dtype_policy(name):
     """A dtype as Keras 3 writes it in layer configs."""
-    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name},
-            "registered_name": None}
+    return {
+        "module": "keras",
+        "class_name": "DTypePolicy",
+        "config": {"name": name},
+        "registered_name": None,
+    }
 
 
 def serialize_keras_object(obj):
@@ -53,23 +68,35 @@ def serialize_keras_object(obj):
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):
-        return {"class_name": "__numpy__",
-                "config": {"value": obj.tolist(), "dtype": obj.dtype.name}}
+        return {
+            "class_name": "__numpy__",
+            "config": {"value": obj.tolist(), "dtype": obj.dtype.name},
+        }
     if isinstance(obj, (list, tuple)):
         return [serialize_keras_object(x) for x in obj]
     if isinstance(obj, dict):
         return {str(k): serialize_keras_object(v) for k, v in obj.items()}
     if isinstance(obj, slice):  # an indexing op's key, as Keras writes it
-        return {"class_name": "__slice__", "config": {
-            "start": serialize_keras_object(obj.start), "stop": serialize_keras_object(obj.stop),
-            "step": serialize_keras_object(obj.step)}}
+        return {
+            "class_name": "__slice__",
+            "config": {
+                "start": serialize_keras_object(obj.start),
+                "stop": serialize_keras_object(obj.stop),
+                "step": serialize_keras_object(obj.step),
+            },
+        }
     if obj is Ellipsis:
         return {"class_name": "__ellipsis__", "config": {}}
     if isinstance(obj, KerasTensor):
         history = obj._keras_history
-        return {"class_name": "__keras_tensor__", "config": {
-            "shape": list(obj.shape), "dtype": obj.dtype,
-            "keras_history": [history[0].name, history[1], history[2]] if history else None}}
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {
+                "shape": list(obj.shape),
+                "dtype": obj.dtype,
+                "keras_history": [history[0].name, history[1], history[2]] if history else None,
+            },
+        }
     if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
         return _serialize_function(obj)
     if not hasattr(obj, "get_config"):
@@ -79,7 +106,8 @@ def serialize_keras_object(obj):
     cls = type(obj)
     module = _builtin_modules().get(cls)
     config = {
-        "module": module or cls.__module__, "class_name": cls.__name__,
+        "module": module or cls.__module__,
+        "class_name": cls.__name__,
         "config": serialize_keras_object(obj.get_config()),
         "registered_name": None if module else get_registered_name(cls),
     }
@@ -96,11 +124,19 @@ def _serialize_function(fn):
     for namespace in _FUNCTION_NAMESPACES:
         module = _namespace(namespace)
         if any(getattr(module, name, None) is fn for name in module.__all__):
-            return {"module": f"keras.{namespace}", "class_name": "function",
-                    "config": fn.__name__, "registered_name": fn.__name__}
+            return {
+                "module": f"keras.{namespace}",
+                "class_name": "function",
+                "config": fn.__name__,
+                "registered_name": fn.__name__,
+            }
     name = get_registered_name(fn)
-    return {"module": fn.__module__, "class_name": "function", "config": name,
-            "registered_name": name}
+    return {
+        "module": fn.__module__,
+        "class_name": "function",
+        "config": name,
+        "registered_name": name,
+    }
 
 
 def _add_layer_fields(obj, config):
@@ -176,8 +212,9 @@ def _instantiate(cls, inner, config):
         inner = {k: _deserialize(v) for k, v in inner.items()}
         inner = _drop_unsupported(cls, inner)
         if isinstance(inner.get("fn"), str):  # Mean{Metric,Loss}Wrapper's function by name
-            inner["fn"] = _resolve({"class_name": "function", "config": inner["fn"]},
-                                   "function", ["metrics", "losses"])
+            inner["fn"] = _resolve(
+                {"class_name": "function", "config": inner["fn"]}, "function", ["metrics", "losses"]
+            )
     if isinstance(inner.get("dtype"), dict):
         inner["dtype"] = _deserialize(inner["dtype"])
     try:
@@ -236,8 +273,7 @@ def _drop_unsupported(cls, config):
 
     accepted = _init_params(cls)
     ignored = _OPTIMIZER_IGNORED if issubclass(cls, Optimizer) else set()
-    return {k: v for k, v in config.items()
-            if k in accepted or not (_is_off(v) or k in ignored)}
+    return {k: v for k, v in config.items() if k in accepted or not (_is_off(v) or k in ignored)}
 
 
 def _is_off(value):
@@ -291,8 +327,9 @@ _SPECIAL = {
     "__tensor__": _numpy,
     "__bytes__": lambda inner: str(inner["value"]).encode("utf-8"),
     "__ellipsis__": lambda inner: Ellipsis,
-    "__slice__": lambda inner: slice(*(_deserialize(inner.get(k))
-                                       for k in ("start", "stop", "step"))),
+    "__slice__": lambda inner: slice(
+        *(_deserialize(inner.get(k)) for k in ("start", "stop", "step"))
+    ),
     "__lambda__": _lambda,
     "__typespec__": lambda inner: _unknown("__typespec__", None, "TensorFlow type specs"),
 }
@@ -341,8 +378,12 @@ def _builtin(module, name, kind, namespaces=None):
             continue
         if kind == "class" and obj in _builtin_modules() and hasattr(obj, "from_config"):
             return obj
-        if kind == "function" and namespace in _FUNCTION_NAMESPACES and callable(obj) \
-                and not inspect.isclass(obj):
+        if (
+            kind == "function"
+            and namespace in _FUNCTION_NAMESPACES
+            and callable(obj)
+            and not inspect.isclass(obj)
+        ):
             return obj
     return None
 
@@ -354,7 +395,8 @@ def _namespaces_for(module, kind, default):
     everything = list(default or _NAMESPACES)
     if kind == "function":
         everything = [n for n in everything if n in _FUNCTION_NAMESPACES] or list(
-            _FUNCTION_NAMESPACES)
+            _FUNCTION_NAMESPACES
+        )
     if not isinstance(module, str) or module == "builtins":
         return everything
     parts = module.split(".")

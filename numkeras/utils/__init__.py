@@ -2,6 +2,7 @@
 `set_random_seed`, `split_dataset`, `pad_sequences`, datasets of NumPy batches (timeseries
 windows, image and text folders), image files (Pillow, the `image` extra), custom object
 registration, `plot_history` and `plot_model` (matplotlib, the `plot` extra)."""
+
 from numkeras.backend import clear_session, is_keras_tensor, standardize_dtype
 from numkeras.backend.io_utils import (
     disable_interactive_logging,
@@ -36,13 +37,40 @@ from numkeras.utils.sequence_utils import pad_sequences
 from numkeras.utils.timeseries_dataset import timeseries_dataset_from_array
 
 __all__ = [
-    "CustomObjectScope", "custom_object_scope", "deserialize_keras_object", "get_custom_objects",
-    "get_registered_name", "get_registered_object", "register_keras_serializable",
-    "serialize_keras_object", "Progbar", "PyDataset", "Sequence", "get_file", "normalize",
-    "plot_history", "plot_model", "pack_x_y_sample_weight", "unpack_x_y_sample_weight",
-    "image_dataset_from_directory", "text_dataset_from_directory", "array_to_img",
-    "img_to_array", "load_img", "disable_interactive_logging", "enable_interactive_logging",
-    "is_interactive_logging_enabled", "clear_session", "is_keras_tensor", "standardize_dtype",
-    "get_source_inputs", "Config", "save_img", "pad_sequences", "timeseries_dataset_from_array",
-    "set_random_seed", "split_dataset", "to_categorical",
+    "CustomObjectScope",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "register_keras_serializable",
+    "serialize_keras_object",
+    "Progbar",
+    "PyDataset",
+    "Sequence",
+    "get_file",
+    "normalize",
+    "plot_history",
+    "plot_model",
+    "pack_x_y_sample_weight",
+    "unpack_x_y_sample_weight",
+    "image_dataset_from_directory",
+    "text_dataset_from_directory",
+    "array_to_img",
+    "img_to_array",
+    "load_img",
+    "disable_interactive_logging",
+    "enable_interactive_logging",
+    "is_interactive_logging_enabled",
+    "clear_session",
+    "is_keras_tensor",
+    "standardize_dtype",
+    "get_source_inputs",
+    "Config",
+    "save_img",
+    "pad_sequences",
+    "timeseries_dataset_from_array",
+    "set_random_seed",
+    "split_dataset",
+    "to_categorical",
 ]

@@ -1,5 +1,6 @@
 """`Config`: a dict whose entries are also attributes, that can be frozen (Keras's
 `keras.utils.Config`, for experiment settings)."""
+
 import difflib
 import json
 

@@ -1,5 +1,6 @@
 """`image_dataset_from_directory` and `text_dataset_from_directory`: one class per folder,
 as batches of NumPy arrays (a PyDataset `fit` takes) in Keras's file order."""
+
 import os
 
 import numpy as np
@@ -10,27 +11,40 @@ from numkeras.utils.timeseries_dataset import ArrayBatches
 IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 
 
-def index_directory(directory, labels, formats, class_names=None, shuffle=True, seed=None,
-                    follow_links=False, verbose=True):
+def index_directory(
+    directory,
+    labels,
+    formats,
+    class_names=None,
+    shuffle=True,
+    seed=None,
+    follow_links=False,
+    verbose=True,
+):
     """Keras's `(file_paths, labels, class_names)`: subfolders sorted, files sorted within
     each, shuffled (paths and labels alike) with `np.random.RandomState(seed)`."""
     if labels == "inferred":
-        subdirs = [d for d in sorted(os.listdir(directory))
-                   if os.path.isdir(os.path.join(directory, d)) and not d.startswith(".")]
+        subdirs = [
+            d
+            for d in sorted(os.listdir(directory))
+            if os.path.isdir(os.path.join(directory, d)) and not d.startswith(".")
+        ]
         if class_names is not None:
             if not set(class_names).issubset(subdirs):
                 raise ValueError(
                     "The `class_names` passed did not match the names of the subdirectories "
                     f"of the target directory. Expected: {subdirs} (or a subset of it), but "
-                    f"received: class_names={class_names}")
+                    f"received: class_names={class_names}"
+                )
             subdirs = list(class_names)
     else:
         if class_names is not None:
             raise ValueError(
                 "When `labels=None` (no labels), argument `class_names` cannot be specified."
-                if labels is None else
-                "When argument `labels` is specified, argument `class_names` cannot be "
-                "specified (the `class_names` will be the sorted list of labels).")
+                if labels is None
+                else "When argument `labels` is specified, argument `class_names` cannot be "
+                "specified (the `class_names` will be the sorted list of labels)."
+            )
         subdirs = [""]
     filenames, found = [], []
     for index, subdir in enumerate(subdirs):
@@ -51,12 +65,16 @@ def index_directory(directory, labels, formats, class_names=None, shuffle=True, 
             raise ValueError(
                 "Expected the lengths of `labels` to match the number of files in the target "
                 f"directory. len(labels) is {len(labels)} while we found {len(filenames)} files "
-                f"in directory {directory}.")
+                f"in directory {directory}."
+            )
         class_names = [str(label) for label in sorted(set(labels))]
         labels = np.asarray(labels)
     if verbose:
-        print(f"Found {len(filenames)} files." if labels is None else
-              f"Found {len(filenames)} files belonging to {len(class_names)} classes.")
+        print(
+            f"Found {len(filenames)} files."
+            if labels is None
+            else f"Found {len(filenames)} files belonging to {len(class_names)} classes."
+        )
     paths = [os.path.join(directory, name) for name in filenames]
     if shuffle:
         seed = np.random.randint(1e6) if seed is None else seed
@@ -74,19 +92,23 @@ def _split(paths, labels, validation_split, subset, shuffle, seed):
         return {None: (paths, labels)}
     if not 0 < validation_split < 1:
         raise ValueError(
-            f"`validation_split` must be between 0 and 1, received: {validation_split}")
+            f"`validation_split` must be between 0 and 1, received: {validation_split}"
+        )
     if subset not in ("training", "validation", "both"):
         raise ValueError(
-            '`subset` must be either "training", "validation" or "both", '
-            f"received: {subset}")
+            f'`subset` must be either "training", "validation" or "both", received: {subset}'
+        )
     if shuffle and seed is None:
         raise ValueError(
             "If using `validation_split` and shuffling the data, you must provide a `seed` "
             "argument, to make sure that there is no overlap between the training and "
-            "validation subset.")
+            "validation subset."
+        )
     cut = len(paths) - int(validation_split * len(paths))
-    parts = {"training": (paths[:cut], None if labels is None else labels[:cut]),
-             "validation": (paths[cut:], None if labels is None else labels[cut:])}
+    parts = {
+        "training": (paths[:cut], None if labels is None else labels[:cut]),
+        "validation": (paths[cut:], None if labels is None else labels[cut:]),
+    }
     return parts if subset == "both" else {subset: parts[subset]}
 
 
@@ -102,19 +124,22 @@ def _check_label_mode(label_mode, labels, class_names):
     if label_mode not in ("int", "categorical", "binary", None):
         raise ValueError(
             '`label_mode` argument must be one of "int", "categorical", "binary", or None. '
-            f"Received: label_mode={label_mode}")
+            f"Received: label_mode={label_mode}"
+        )
     if labels is None or label_mode is None:
         return None
     if label_mode == "binary" and len(class_names) != 2:
         raise ValueError(
             'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-            f"Received: class_names={class_names}")
+            f"Received: class_names={class_names}"
+        )
     return label_mode
 
 
 def _datasets(parts, label_mode, class_names, batch_size, load):
     out = []
     for paths, labels in parts.values():
+
         def make(chosen, single, paths=paths, labels=labels):
             x = np.stack([load(paths[i]) for i in chosen])
             x = x[0] if single else x
@@ -129,12 +154,25 @@ def _datasets(parts, label_mode, class_names, batch_size, load):
     return out if len(out) > 1 else out[0]
 
 
-def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
-                                 class_names=None, color_mode="rgb", batch_size=32,
-                                 image_size=(256, 256), shuffle=True, seed=None,
-                                 validation_split=None, subset=None, interpolation="bilinear",
-                                 follow_links=False, crop_to_aspect_ratio=False,
-                                 pad_to_aspect_ratio=False, data_format=None, verbose=True):
+def image_dataset_from_directory(
+    directory,
+    labels="inferred",
+    label_mode="int",
+    class_names=None,
+    color_mode="rgb",
+    batch_size=32,
+    image_size=(256, 256),
+    shuffle=True,
+    seed=None,
+    validation_split=None,
+    subset=None,
+    interpolation="bilinear",
+    follow_links=False,
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    data_format=None,
+    verbose=True,
+):
     """Batches `(images, labels)` of the images under `directory` (one subfolder per class),
     float32 `(batch, height, width, channels)`, resized with Pillow to `image_size`.
 
@@ -144,31 +182,51 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if color_mode not in ("rgb", "rgba", "grayscale"):
         raise ValueError(
             '`color_mode` must be one of {"rgb", "rgba", "grayscale"}. '
-            f"Received: color_mode={color_mode}")
+            f"Received: color_mode={color_mode}"
+        )
     if pad_to_aspect_ratio:
-        raise ValueError("numkeras's image_dataset_from_directory doesn't pad "
-                         "(pad_to_aspect_ratio=True); use crop_to_aspect_ratio instead.")
+        raise ValueError(
+            "numkeras's image_dataset_from_directory doesn't pad "
+            "(pad_to_aspect_ratio=True); use crop_to_aspect_ratio instead."
+        )
     paths, labels, class_names = index_directory(
-        directory, labels, IMAGE_FORMATS, class_names, shuffle, seed, follow_links, verbose)
+        directory, labels, IMAGE_FORMATS, class_names, shuffle, seed, follow_links, verbose
+    )
     label_mode = _check_label_mode(label_mode, labels, class_names)
     parts = _split(paths, labels, validation_split, subset, shuffle, seed)
 
     def load(path):
-        img = load_img(path, color_mode, tuple(image_size), interpolation,
-                       keep_aspect_ratio=crop_to_aspect_ratio)
+        img = load_img(
+            path,
+            color_mode,
+            tuple(image_size),
+            interpolation,
+            keep_aspect_ratio=crop_to_aspect_ratio,
+        )
         return img_to_array(img, data_format=data_format)
 
     return _datasets(parts, label_mode, class_names, batch_size, load)
 
 
-def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
-                                class_names=None, batch_size=32, max_length=None, shuffle=True,
-                                seed=None, validation_split=None, subset=None,
-                                follow_links=False, verbose=True):
+def text_dataset_from_directory(
+    directory,
+    labels="inferred",
+    label_mode="int",
+    class_names=None,
+    batch_size=32,
+    max_length=None,
+    shuffle=True,
+    seed=None,
+    validation_split=None,
+    subset=None,
+    follow_links=False,
+    verbose=True,
+):
     """Batches `(texts, labels)` of the `.txt` files under `directory` (one subfolder per
     class); texts are a NumPy array of str, cut to `max_length` characters if given."""
     paths, labels, class_names = index_directory(
-        directory, labels, (".txt",), class_names, shuffle, seed, follow_links, verbose)
+        directory, labels, (".txt",), class_names, shuffle, seed, follow_links, verbose
+    )
     label_mode = _check_label_mode(label_mode, labels, class_names)
     parts = _split(paths, labels, validation_split, subset, shuffle, seed)
 

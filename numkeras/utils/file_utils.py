@@ -1,4 +1,5 @@
 """`get_file`: download a file once into the Keras cache (`$KERAS_HOME` or `~/.keras`)."""
+
 import hashlib
 import os
 import tempfile
@@ -210,8 +211,10 @@ def get_file(
         target = os.path.join(datadir, fname)
 
     download = force_download or not os.path.exists(target)
-    if not download and file_hash is not None and not validate_file(
-        target, file_hash, hash_algorithm
+    if (
+        not download
+        and file_hash is not None
+        and not validate_file(target, file_hash, hash_algorithm)
     ):
         print(
             "A local file was found, but it seems to be incomplete or outdated because the "

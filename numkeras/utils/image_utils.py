@@ -1,5 +1,6 @@
 """Images <-> arrays with Pillow (the `image` extra): `load_img`, `img_to_array`,
 `array_to_img`, `save_img`, as Keras's `keras.utils` functions."""
+
 import io
 import pathlib
 import warnings
@@ -17,7 +18,8 @@ def _pil():
     except ImportError as e:
         raise ImportError(
             "Could not import PIL.Image: image utilities need Pillow "
-            "(`pip install numkeras[image]`).") from e
+            "(`pip install numkeras[image]`)."
+        ) from e
     return Image
 
 
@@ -26,7 +28,8 @@ def _data_format(data_format):
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
             "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-            f"Received: data_format={data_format}")
+            f"Received: data_format={data_format}"
+        )
     return data_format
 
 
@@ -37,7 +40,8 @@ def array_to_img(x, data_format=None, scale=True, dtype=None):
     x = np.array(x, dtype=dtype or floatx())
     if x.ndim != 3:
         raise ValueError(
-            f"Expected image array to have rank 3 (single image). Got array with shape: {x.shape}")
+            f"Expected image array to have rank 3 (single image). Got array with shape: {x.shape}"
+        )
     if _data_format(data_format) == "channels_first":
         x = x.transpose(1, 2, 0)
     if scale:
@@ -74,14 +78,16 @@ def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
         file_format = "jpeg"
     img = array_to_img(x, data_format=data_format, scale=scale)
     if img.mode == "RGBA" and file_format == "jpeg":
-        warnings.warn("The JPEG format does not support RGBA images, converting to RGB.",
-                      stacklevel=2)
+        warnings.warn(
+            "The JPEG format does not support RGBA images, converting to RGB.", stacklevel=2
+        )
         img = img.convert("RGB")
     img.save(path, format=file_format, **kwargs)
 
 
-def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest",
-             keep_aspect_ratio=False):
+def load_img(
+    path, color_mode="rgb", target_size=None, interpolation="nearest", keep_aspect_ratio=False
+):
     """A PIL image from a file path or BytesIO, converted to `color_mode` ("grayscale",
     "rgb", "rgba") and resized to `target_size=(height, width)`; `keep_aspect_ratio` crops
     the centre to the target's aspect ratio first."""
@@ -108,7 +114,8 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest",
     if interpolation not in INTERPOLATIONS:
         raise ValueError(
             f"Invalid interpolation method {interpolation} specified. Supported methods are "
-            f"{', '.join(INTERPOLATIONS)}")
+            f"{', '.join(INTERPOLATIONS)}"
+        )
     resample = getattr(image.Resampling, interpolation.upper())
     box = None
     if keep_aspect_ratio:

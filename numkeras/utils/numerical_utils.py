@@ -1,4 +1,5 @@
 """`to_categorical` and `normalize`, on plain NumPy arrays."""
+
 import numpy as np
 
 __all__ = ["normalize", "to_categorical"]
@@ -63,8 +64,7 @@ def to_categorical(x, num_classes=None):
     num_classes = int(num_classes)
     if x.size and x.max() >= num_classes:
         raise ValueError(
-            f"Class labels must be < num_classes={num_classes}. "
-            f"Received a label of {x.max()}."
+            f"Class labels must be < num_classes={num_classes}. Received a label of {x.max()}."
         )
     categorical = np.zeros((x.size, num_classes))
     categorical[np.arange(x.size), x] = 1

@@ -3,6 +3,7 @@
 matplotlib is imported inside the functions, so `import numkeras` stays light. Figures are
 made with `matplotlib.figure.Figure`, not pyplot: no global figure list, no GUI backend.
 """
+
 import io
 import os
 
@@ -94,7 +95,7 @@ def plot_history(history, path=None):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend()
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     if path is not None:
         fig.savefig(path, dpi=100)
@@ -116,8 +117,10 @@ def _graph(model):
         for node in model._nodes:
             ins = [t.shape for t in node.input_tensors]
             outs = [t.shape for t in flatten(node.outputs)]
-            shapes.setdefault(id(node.layer), (ins if len(ins) > 1 else ins[0],
-                                               outs if len(outs) > 1 else outs[0]))
+            shapes.setdefault(
+                id(node.layer),
+                (ins if len(ins) > 1 else ins[0], outs if len(outs) > 1 else outs[0]),
+            )
             for t in node.input_tensors:
                 edge = (index[id(t._keras_history[0])], index[id(node.layer)])
                 if edge not in edges:
@@ -222,9 +225,20 @@ def _port(centre, width, height, rankdir, side):
     return (x, y - side * height / 2) if rankdir == "TB" else (x + side * width / 2, y)
 
 
-def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
-               show_layer_names=False, rankdir="TB", expand_nested=False, dpi=200,
-               show_layer_activations=False, show_trainable=False, splines="ortho", **kwargs):
+def plot_model(
+    model,
+    to_file="model.png",
+    show_shapes=False,
+    show_dtype=False,
+    show_layer_names=False,
+    rankdir="TB",
+    expand_nested=False,
+    dpi=200,
+    show_layer_activations=False,
+    show_trainable=False,
+    splines="ortho",
+    **kwargs,
+):
     """Draw the model's layer graph to `to_file`, as Keras's `plot_model`, with matplotlib
     (boxes and arrows) instead of graphviz.
 
@@ -256,9 +270,13 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
             "This model has not yet been built. Build the model first by calling `build()` or "
             "by calling the model on a batch of data."
         )
-    options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
-                   show_layer_names=show_layer_names,
-                   show_layer_activations=show_layer_activations, show_trainable=show_trainable)
+    options = dict(
+        show_shapes=show_shapes,
+        show_dtype=show_dtype,
+        show_layer_names=show_layer_names,
+        show_layer_activations=show_layer_activations,
+        show_trainable=show_trainable,
+    )
     fig = _model_figure(model, rankdir, options)
     fig.savefig(to_file, dpi=dpi)
     extension = os.path.splitext(str(to_file))[1].lower()
@@ -283,8 +301,7 @@ def _model_figure(model, rankdir, options):
     rank = _ranks(len(boxes), edges)
     slots, chains = _layout(len(boxes), edges, rank)
     # Sizes in inches: 9-point text is about 0.075 in per character and 0.19 in per line.
-    widths = [0.075 * max(len(line) for line in [t, *lines]) + 0.35
-              for t, lines in labels]
+    widths = [0.075 * max(len(line) for line in [t, *lines]) + 0.35 for t, lines in labels]
     heights = [0.19 * (1 + len(lines)) + 0.22 for _, lines in labels]
     column, row = max(widths) + 0.4, max(heights) + 0.5
     across = max(len(s) for s in slots)
@@ -308,9 +325,17 @@ def _model_figure(model, rankdir, options):
     ax.set_axis_off()
     for i, (title, lines) in enumerate(labels):
         (x, y), w, h = centre[i], widths[i], heights[i]
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
-                                    boxstyle="round,pad=0,rounding_size=0.06",
-                                    facecolor="#eef2ff", edgecolor="#3b4a8c", linewidth=1))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - w / 2, y - h / 2),
+                w,
+                h,
+                boxstyle="round,pad=0,rounding_size=0.06",
+                facecolor="#eef2ff",
+                edgecolor="#3b4a8c",
+                linewidth=1,
+            )
+        )
         top = y + h / 2 - 0.11 - 0.095
         ax.text(x, top, title, ha="center", va="center", fontsize=9, fontweight="bold")
         for k, line in enumerate(lines):
@@ -326,11 +351,23 @@ def _model_figure(model, rankdir, options):
             if item != a:
                 points.append(_port(centre[item], 2 * band, 2 * band, rankdir, -1))
             points.append(_port(centre[item], 2 * band, 2 * band, rankdir, 1))
-        points += [_port(centre[b], 2 * band, 2 * band, rankdir, -1),
-                   _port(centre[b], widths[b], heights[b], rankdir, -1)]
+        points += [
+            _port(centre[b], 2 * band, 2 * band, rankdir, -1),
+            _port(centre[b], widths[b], heights[b], rankdir, -1),
+        ]
         points = [p for k, p in enumerate(points) if k == 0 or p != points[k - 1]]
         xs, ys = zip(*points)
         ax.plot(xs, ys, color="#3b4a8c", linewidth=1, solid_capstyle="butt")
-        ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", linewidth=1,
-                                     mutation_scale=12, color="#3b4a8c", shrinkA=0, shrinkB=0))
+        ax.add_patch(
+            FancyArrowPatch(
+                points[-2],
+                points[-1],
+                arrowstyle="-|>",
+                linewidth=1,
+                mutation_scale=12,
+                color="#3b4a8c",
+                shrinkA=0,
+                shrinkB=0,
+            )
+        )
     return fig

@@ -8,6 +8,7 @@ narrower than the line, the bar's redraws are cut to the terminal's width, since
 returns to the start of the last wrapped row (Keras's backspaces do not go further back either,
 and leave a wrapped line per redraw); the finished line is written whole.
 """
+
 import io
 import math
 import os
@@ -155,8 +156,9 @@ class Progbar:
             elif finalize or self._last_update is None or now - self._last_update >= self.interval:
                 columns = None if finalize else _columns(stream)
                 limit = columns - 1 if columns else None  # the last column would wrap at once
-                line, width = self._bar_line(current, now, time_per_unit, finalize, stream, True,
-                                             limit)
+                line, width = self._bar_line(
+                    current, now, time_per_unit, finalize, stream, True, limit
+                )
                 padding = " " * max(self._prev_width - width, 0)
                 stream.write("\r" + line + padding + ("\n" if finalize else ""))
                 stream.flush()
@@ -184,8 +186,7 @@ class Progbar:
             for name, (total, count) in self._values.items()
         )
 
-    def _bar_line(self, current, now, time_per_unit, finalize, stream, styled=False,
-                  limit=None):
+    def _bar_line(self, current, now, time_per_unit, finalize, stream, styled=False, limit=None):
         """The bar's text and its visible width (the text less any ANSI codes), cut to `limit`
         visible characters when given."""
         segments = [(self._count(current), _BOLD)]

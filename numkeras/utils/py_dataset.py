@@ -1,4 +1,5 @@
 """PyDataset (alias Sequence): a dataset of batches defined by `__len__` and `__getitem__`."""
+
 import itertools
 import warnings
 
@@ -44,7 +45,8 @@ class PyDataset:
                 "Your `PyDataset` class should call `super().__init__(**kwargs)` in its "
                 "constructor. `**kwargs` can include `workers`, `use_multiprocessing`, "
                 "`max_queue_size`. Do not pass these arguments to `fit()`, as they will be "
-                "ignored.", stacklevel=3,
+                "ignored.",
+                stacklevel=3,
             )
 
     @property

@@ -1,4 +1,5 @@
 """`set_random_seed`: one call that makes numkeras runs repeatable."""
+
 import random
 
 import numpy as np

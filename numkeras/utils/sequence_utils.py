@@ -1,9 +1,11 @@
 """`pad_sequences`: variable-length sequences to one array, padded and truncated as Keras."""
+
 import numpy as np
 
 
-def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre",
-                  value=0.0):
+def pad_sequences(
+    sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0
+):
     """A `(len(sequences), maxlen, ...)` array: each sequence padded with `value` and cut to
     `maxlen` at the start (`"pre"`) or the end (`"post"`).
 
@@ -18,7 +20,8 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
             lengths.append(len(s))
         except TypeError as e:
             raise ValueError(
-                f"`sequences` must be a list of iterables. Found non-iterable: {s}") from e
+                f"`sequences` must be a list of iterables. Found non-iterable: {s}"
+            ) from e
         if sample_shape is None and len(s):
             sample_shape = np.asarray(s).shape[1:]
     sample_shape = sample_shape or ()
@@ -45,7 +48,7 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
                 f"from expected shape {sample_shape}"
             )
         if padding == "post":
-            out[i, :len(kept)] = kept
+            out[i, : len(kept)] = kept
         else:
-            out[i, -len(kept):] = kept
+            out[i, -len(kept) :] = kept
     return out

@@ -1,4 +1,5 @@
 """`timeseries_dataset_from_array`: sliding windows over a series, as batches of NumPy arrays."""
+
 import numpy as np
 
 from numkeras.utils.py_dataset import PyDataset
@@ -22,14 +23,23 @@ class ArrayBatches(PyDataset):
             raise IndexError(f"Batch index {index} out of range for {len(self)} batches.")
         index %= len(self)
         if self._batch_size is None:
-            return self._make(self._order[index:index + 1], single=True)
+            return self._make(self._order[index : index + 1], single=True)
         size = self._batch_size
-        return self._make(self._order[index * size:(index + 1) * size], single=False)
+        return self._make(self._order[index * size : (index + 1) * size], single=False)
 
 
-def timeseries_dataset_from_array(data, targets, sequence_length, sequence_stride=1,
-                                  sampling_rate=1, batch_size=128, shuffle=False, seed=None,
-                                  start_index=None, end_index=None):
+def timeseries_dataset_from_array(
+    data,
+    targets,
+    sequence_length,
+    sequence_stride=1,
+    sampling_rate=1,
+    batch_size=128,
+    shuffle=False,
+    seed=None,
+    start_index=None,
+    end_index=None,
+):
     """Windows `data[i : i + sequence_length * sampling_rate : sampling_rate]` every
     `sequence_stride` steps, with `targets[i]` (unless `targets` is None), in batches.
 
@@ -53,8 +63,7 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
         count = min(count, len(labels))
     positions = np.arange(0, max(count, 0), sequence_stride)
     if shuffle:
-        np.random.RandomState(np.random.randint(1e6) if seed is None else seed).shuffle(
-            positions)
+        np.random.RandomState(np.random.randint(1e6) if seed is None else seed).shuffle(positions)
     offsets = np.arange(sequence_length) * sampling_rate
 
     def make(chosen, single):
@@ -73,24 +82,29 @@ def _check(data, start_index, end_index, sampling_rate, sequence_stride):
     if start_index:
         if start_index < 0:
             raise ValueError(
-                f"`start_index` must be 0 or greater. Received: start_index={start_index}")
+                f"`start_index` must be 0 or greater. Received: start_index={start_index}"
+            )
         if start_index >= len(data):
             raise ValueError(
                 "`start_index` must be lower than the length of the data. Received: "
-                f"start_index={start_index}, for data of length {len(data)}")
+                f"start_index={start_index}, for data of length {len(data)}"
+            )
     if end_index:
         if start_index and end_index <= start_index:
             raise ValueError(
                 "`end_index` must be higher than `start_index`. Received: "
-                f"start_index={start_index}, and end_index={end_index} ")
+                f"start_index={start_index}, and end_index={end_index} "
+            )
         if end_index >= len(data):
             raise ValueError(
                 "`end_index` must be lower than the length of the data. Received: "
-                f"end_index={end_index}, for data of length {len(data)}")
+                f"end_index={end_index}, for data of length {len(data)}"
+            )
     for name, value in (("sampling_rate", sampling_rate), ("sequence_stride", sequence_stride)):
         if value <= 0:
             raise ValueError(f"`{name}` must be higher than 0. Received: {name}={value}")
         if value >= len(data):
             raise ValueError(
                 f"`{name}` must be lower than the length of the data. Received: "
-                f"{name}={value}, for data of length {len(data)}")
+                f"{name}={value}, for data of length {len(data)}"
+            )

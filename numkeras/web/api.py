@@ -2,6 +2,7 @@
 
 Pure functions of a model and a request body; `numkeras.web.server` adds the HTTP around them.
 """
+
 import json
 import math
 
@@ -67,8 +68,10 @@ def _as_model_input(model, image):
     """The image as one sample in the model's input layout: (1, 28, 28, 1), (1, 784), ..."""
     shape = _input_shape(model)[1:]
     if None in shape or int(np.prod(shape)) != image.size:
-        raise ApiError(422, f"The model expects inputs of shape {shape}; a {image.shape} "
-                            "image does not fit it.")
+        raise ApiError(
+            422,
+            f"The model expects inputs of shape {shape}; a {image.shape} image does not fit it.",
+        )
     return image.reshape((1,) + shape)
 
 
@@ -91,8 +94,11 @@ def layer_outputs(model, x):
             return outputs, _numpy(x)
         if isinstance(model, Functional) and len(model.inputs) == 1:
             outputs = []
-            values = model._run_nodes(x, training=False, on_node=lambda node, out: outputs.append(
-                (node.operation, _numpy(flatten(out)[0]))))
+            values = model._run_nodes(
+                x,
+                training=False,
+                on_node=lambda node, out: outputs.append((node.operation, _numpy(flatten(out)[0]))),
+            )
             return outputs, _numpy(values[id(model.outputs[0])])
         return [], _numpy(model(x, training=False))
 
@@ -132,9 +138,14 @@ def predict(model, image):
     outputs, final = layer_outputs(model, _as_model_input(model, image))
     probabilities = _probabilities(final)
     layers = [
-        {"name": layer.name, "type": type(layer).__name__, "shape": list(out.shape[1:]),
-         "maps": feature_maps(out, getattr(layer, "data_format", "channels_last"))}
-        for layer, out in outputs if _is_map_layer(layer, out)
+        {
+            "name": layer.name,
+            "type": type(layer).__name__,
+            "shape": list(out.shape[1:]),
+            "maps": feature_maps(out, getattr(layer, "data_format", "channels_last")),
+        }
+        for layer, out in outputs
+        if _is_map_layer(layer, out)
     ]
     return {
         "prediction": int(np.argmax(probabilities)),
@@ -167,12 +178,21 @@ def model_summary(model):
     layers = []
     for layer in model.layers:
         shape = layer.batch_shape if isinstance(layer, InputLayer) else shapes.get(id(layer))
-        layers.append({"name": layer.name, "type": type(layer).__name__,
-                       "output_shape": _shape(shape), "params": _count(layer.weights)})
+        layers.append(
+            {
+                "name": layer.name,
+                "type": type(layer).__name__,
+                "output_shape": _shape(shape),
+                "params": _count(layer.weights),
+            }
+        )
     total, trainable = _count(model.weights), _count(model.trainable_weights)
     return {
-        "name": model.name, "type": type(model).__name__,
-        "input_shape": _shape(_input_shape(model)), "layers": layers,
-        "total_params": total, "trainable_params": trainable,
+        "name": model.name,
+        "type": type(model).__name__,
+        "input_shape": _shape(_input_shape(model)),
+        "layers": layers,
+        "total_params": total,
+        "trainable_params": trainable,
         "non_trainable_params": total - trainable,
     }

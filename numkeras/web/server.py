@@ -4,6 +4,7 @@ library's ThreadingHTTPServer.
 Routes: `GET /` (the page), `GET /static/<file>`, `GET /api/model`, `POST /api/predict`.
 Every refusal is a 4xx with a JSON `{"error": ...}` body, and the server keeps serving.
 """
+
 import json
 import os
 import socket
@@ -18,12 +19,19 @@ from numkeras.web import api
 
 MAX_BODY = 1 << 20  # 1 MB; a 28x28 image in JSON is about 5 KB
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
-_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-          ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml",
-          ".png": "image/png", ".ico": "image/x-icon"}
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
 # The page loads nothing from elsewhere; uploads are read as blob: URLs.
-_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 _GET_ROUTES = {"/", "/index.html", "/api/model"}
 
 
@@ -99,7 +107,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         if path == "/api/model":
             return self._send_json(200, self.server.summary)
         if path.startswith("/static/"):
-            return self._static(path[len("/static/"):])
+            return self._static(path[len("/static/") :])
         if path == "/api/predict":
             return self._not_allowed()
         self._error(404, f"Not found: {path}")
@@ -138,8 +146,9 @@ class DemoHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # its body, if any, stays unread
         path = self._path()
         allow = "POST" if path == "/api/predict" else "GET, HEAD"
-        self._error(405, f"Method {self.command} is not allowed on {path}; use {allow}.",
-                    [("Allow", allow)])
+        self._error(
+            405, f"Method {self.command} is not allowed on {path}; use {allow}.", [("Allow", allow)]
+        )
 
     def _read_body(self):
         """The request body, or None after answering with an error (nothing is read then)."""

@@ -8,21 +8,46 @@ from tests.engine.gradcheck import check_grad
 
 # (name, kwargs): every name in keras.activations' ALL_OBJECTS_DICT, with some arguments
 CASES = [
-    ("linear", {}), ("relu", {}), ("relu", {"negative_slope": 0.1, "max_value": 1.5}),
-    ("relu6", {}), ("leaky_relu", {}), ("elu", {"alpha": 0.5}), ("selu", {}), ("gelu", {}),
-    ("gelu", {"approximate": True}), ("silu", {}), ("swish", {}), ("sigmoid", {}),
-    ("hard_sigmoid", {}), ("tanh", {}), ("softplus", {}), ("softsign", {}), ("softmax", {}),
-    ("log_softmax", {}), ("exponential", {}), ("celu", {}), ("celu", {"alpha": 0.5}),
-    ("glu", {}), ("hard_tanh", {}), ("hard_shrink", {}), ("hard_shrink", {"threshold": 1.0}),
-    ("soft_shrink", {}), ("tanh_shrink", {}), ("sparse_plus", {}), ("sparse_sigmoid", {}),
-    ("squareplus", {}), ("squareplus", {"b": 2}), ("threshold", {"threshold": 0.3,
-                                                                  "default_value": -1.0}),
-    ("log_sigmoid", {}), ("hard_silu", {}), ("hard_swish", {}), ("mish", {}),
+    ("linear", {}),
+    ("relu", {}),
+    ("relu", {"negative_slope": 0.1, "max_value": 1.5}),
+    ("relu6", {}),
+    ("leaky_relu", {}),
+    ("elu", {"alpha": 0.5}),
+    ("selu", {}),
+    ("gelu", {}),
+    ("gelu", {"approximate": True}),
+    ("silu", {}),
+    ("swish", {}),
+    ("sigmoid", {}),
+    ("hard_sigmoid", {}),
+    ("tanh", {}),
+    ("softplus", {}),
+    ("softsign", {}),
+    ("softmax", {}),
+    ("log_softmax", {}),
+    ("exponential", {}),
+    ("celu", {}),
+    ("celu", {"alpha": 0.5}),
+    ("glu", {}),
+    ("hard_tanh", {}),
+    ("hard_shrink", {}),
+    ("hard_shrink", {"threshold": 1.0}),
+    ("soft_shrink", {}),
+    ("tanh_shrink", {}),
+    ("sparse_plus", {}),
+    ("sparse_sigmoid", {}),
+    ("squareplus", {}),
+    ("squareplus", {"b": 2}),
+    ("threshold", {"threshold": 0.3, "default_value": -1.0}),
+    ("log_sigmoid", {}),
+    ("hard_silu", {}),
+    ("hard_swish", {}),
+    ("mish", {}),
     ("sparsemax", {"axis": 0}),  # one-element supports: where Keras's formula is right
 ]
 # values away from the kinks (±1, ±0.5, 0.3, 0, ±3, 6) so finite differences are smooth
-X = np.array([[-3.7, -2.2, -1.3, -0.8, -0.35, -0.1],
-              [0.12, 0.41, 0.77, 1.6, 2.4, 4.2]], "float64")
+X = np.array([[-3.7, -2.2, -1.3, -0.8, -0.35, -0.1], [0.12, 0.41, 0.77, 1.6, 2.4, 4.2]], "float64")
 
 
 @pytest.mark.parametrize("name, kwargs", CASES)

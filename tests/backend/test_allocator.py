@@ -1,4 +1,5 @@
 """glibc malloc settings (backend/allocator.py): steps reuse heap memory, users can opt out."""
+
 import os
 import platform
 import subprocess
@@ -27,8 +28,14 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 16)
 
 
 def faults_per_step(env):
-    out = subprocess.run([sys.executable, "-c", STEPS], env=env, capture_output=True, text=True,
-                         check=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", STEPS],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     return float(out.stdout)
 
 
@@ -62,8 +69,13 @@ print(allocator._state["applied"], keras.config.step_memory_reuse())
 
 @pytest.mark.parametrize("off, applied", [(False, "True True"), (True, "False False")])
 def test_a_setting_applied_by_the_first_step_not_by_import(off, applied):
-    out = subprocess.run([sys.executable, "-c", SETTING.format(off=off)], capture_output=True,
-                         text=True, check=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", SETTING.format(off=off)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     assert out.stdout.split("\n")[:2] == ["False", applied]
 
 

@@ -1,4 +1,5 @@
 """numkeras runs as many BLAS threads as other processes leave cores free; settings override."""
+
 import os
 
 import numpy as np
@@ -27,10 +28,23 @@ def blas_info():
     return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
 
 
-@pytest.mark.parametrize("cores, load, expected", [
-    (2, 0.0, 2), (2, 0.4, 2), (2, 0.6, 1), (2, 1.0, 1), (2, 2.0, 1), (2, 7.5, 1),
-    (8, 0.0, 8), (8, 3.0, 5), (8, 2.6, 5), (8, 20.0, 1), (1, 0.0, 1), (4, -1.0, 4),
-])
+@pytest.mark.parametrize(
+    "cores, load, expected",
+    [
+        (2, 0.0, 2),
+        (2, 0.4, 2),
+        (2, 0.6, 1),
+        (2, 1.0, 1),
+        (2, 2.0, 1),
+        (2, 7.5, 1),
+        (8, 0.0, 8),
+        (8, 3.0, 5),
+        (8, 2.6, 5),
+        (8, 20.0, 1),
+        (1, 0.0, 1),
+        (4, -1.0, 4),
+    ],
+)
 def test_threads_are_the_cores_other_processes_leave_free(cores, load, expected):
     assert blas_threads.choose_threads(cores, load) == expected
 
@@ -63,8 +77,11 @@ def test_fit_evaluate_and_predict_choose_by_load(monkeypatch):
     model = numkeras.Sequential([numkeras.Input((3,)), numkeras.layers.Dense(2)])
     model.compile("sgd", "mse")
     x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
-    for call in (lambda: model.fit(x, y, verbose=0), lambda: model.evaluate(x, y, verbose=0),
-                 lambda: model.predict(x, verbose=0)):
+    for call in (
+        lambda: model.fit(x, y, verbose=0),
+        lambda: model.evaluate(x, y, verbose=0),
+        lambda: model.predict(x, verbose=0),
+    ):
         fake_machine(monkeypatch, 2, 2.0)
         blas_threads._apply(2)
         call()

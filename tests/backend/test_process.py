@@ -1,5 +1,6 @@
 """The process role numkeras.distribution sets: a process that is not the chief writes no file
 and runs no callback that writes or prints; gradients pass through the reduction it installs."""
+
 import numpy as np
 import pytest
 
@@ -26,9 +27,13 @@ def test_a_worker_writes_no_file(worker, tmp_path):
 
 def test_a_worker_keeps_only_callbacks_that_neither_write_nor_print(worker, tmp_path):
     kept = callbacks.EarlyStopping()
-    given = [kept, callbacks.CSVLogger(str(tmp_path / "log.csv")), callbacks.ProgbarLogger(),
-             callbacks.ModelCheckpoint(str(tmp_path / "m.keras")),
-             callbacks.BackupAndRestore(str(tmp_path / "backup"))]
+    given = [
+        kept,
+        callbacks.CSVLogger(str(tmp_path / "log.csv")),
+        callbacks.ProgbarLogger(),
+        callbacks.ModelCheckpoint(str(tmp_path / "m.keras")),
+        callbacks.BackupAndRestore(str(tmp_path / "backup")),
+    ]
     assert CallbackList(given, add_progbar=True).callbacks == [kept]
 
 

@@ -3,6 +3,7 @@ ReduceLROnPlateau, LearningRateScheduler, CSVLogger, TerminateOnNaN, LambdaCallb
 non-finite-loss warning, Ctrl-C during fit, and BackupAndRestore (resuming bit for bit, also
 after a SIGKILL in a subprocess).
 """
+
 import os
 import signal
 import subprocess
@@ -23,8 +24,9 @@ Y = (X @ np.array([[1.0], [-2.0], [0.5], [0.0]], "float32") + 0.1).astype("float
 
 def tiny_model(seed=0, optimizer="sgd", loss="mse", metrics=None):
     numkeras.utils.set_random_seed(seed)
-    model = numkeras.Sequential([layers.Input((4,)), layers.Dense(8, activation="relu"),
-                                 layers.Dense(1)])
+    model = numkeras.Sequential(
+        [layers.Input((4,)), layers.Dense(8, activation="relu"), layers.Dense(1)]
+    )
     model.compile(optimizer, loss, metrics=metrics)
     return model
 
@@ -51,26 +53,57 @@ def fit(model, cbs, epochs=5, **kwargs):
 def test_hook_order_matches_keras():
     # the sequence real Keras 3.15.1 produces for this fit/evaluate/predict (checked by hand)
     calls = []
-    hooks = [name for name in dir(callbacks.Callback) if name.startswith("on_")
-             and not name.startswith("on_batch")]
-    record = lambda name: lambda *args, **kwargs: calls.append(
-        (name,) + tuple(a for a in args if isinstance(a, int)))
+    hooks = [
+        name
+        for name in dir(callbacks.Callback)
+        if name.startswith("on_") and not name.startswith("on_batch")
+    ]
+    record = lambda name: (
+        lambda *args, **kwargs: calls.append((name,) + tuple(a for a in args if isinstance(a, int)))
+    )
     cb = callbacks.LambdaCallback(**{name: record(name) for name in hooks})
     model = tiny_model()
     x, y = X[:4], Y[:4]
-    model.fit(x, y, batch_size=2, epochs=2, validation_data=(x, y), validation_batch_size=4,
-              callbacks=[cb], verbose=0)
+    model.fit(
+        x,
+        y,
+        batch_size=2,
+        epochs=2,
+        validation_data=(x, y),
+        validation_batch_size=4,
+        callbacks=[cb],
+        verbose=0,
+    )
     model.evaluate(x, y, batch_size=4, callbacks=[cb], verbose=0)
     model.predict(x, batch_size=4, callbacks=[cb], verbose=0)
-    epoch = lambda e: [("on_epoch_begin", e), ("on_train_batch_begin", 0),
-                       ("on_train_batch_end", 0), ("on_train_batch_begin", 1),
-                       ("on_train_batch_end", 1), ("on_test_begin",),
-                       ("on_test_batch_begin", 0), ("on_test_batch_end", 0), ("on_test_end",),
-                       ("on_epoch_end", e)]
-    assert calls == ([("on_train_begin",)] + epoch(0) + epoch(1) + [("on_train_end",)] + [
-        ("on_test_begin",), ("on_test_batch_begin", 0), ("on_test_batch_end", 0),
-        ("on_test_end",), ("on_predict_begin",), ("on_predict_batch_begin", 0),
-        ("on_predict_batch_end", 0), ("on_predict_end",)])
+    epoch = lambda e: [
+        ("on_epoch_begin", e),
+        ("on_train_batch_begin", 0),
+        ("on_train_batch_end", 0),
+        ("on_train_batch_begin", 1),
+        ("on_train_batch_end", 1),
+        ("on_test_begin",),
+        ("on_test_batch_begin", 0),
+        ("on_test_batch_end", 0),
+        ("on_test_end",),
+        ("on_epoch_end", e),
+    ]
+    assert calls == (
+        [("on_train_begin",)]
+        + epoch(0)
+        + epoch(1)
+        + [("on_train_end",)]
+        + [
+            ("on_test_begin",),
+            ("on_test_batch_begin", 0),
+            ("on_test_batch_end", 0),
+            ("on_test_end",),
+            ("on_predict_begin",),
+            ("on_predict_batch_begin", 0),
+            ("on_predict_batch_end", 0),
+            ("on_predict_end",),
+        ]
+    )
 
 
 def test_legacy_batch_hooks_and_model_params():
@@ -88,8 +121,13 @@ def test_legacy_batch_hooks_and_model_params():
             assert isinstance(self.model, numkeras.Model)
 
     fit(tiny_model(), [Legacy()], epochs=1, batch_size=16)
-    assert seen == [{"verbose": 0, "epochs": 1, "steps": 2}, ("begin", 0), ("end", 0, ["loss"]),
-                    ("begin", 1), ("end", 1, ["loss"])]
+    assert seen == [
+        {"verbose": 0, "epochs": 1, "steps": 2},
+        ("begin", 0),
+        ("end", 0, ["loss"]),
+        ("begin", 1),
+        ("end", 1, ["loss"]),
+    ]
 
 
 def test_callback_list_flattens_and_rejects_non_callbacks():
@@ -101,8 +139,9 @@ def test_callback_list_flattens_and_rejects_non_callbacks():
 
 
 def test_stop_training_from_a_batch_hook():
-    stop = callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: setattr(
-        model, "stop_training", batch == 1))
+    stop = callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: setattr(model, "stop_training", batch == 1)
+    )
     model = tiny_model()
     history = fit(model, [stop], epochs=5)
     assert history.epoch == [0]
@@ -120,19 +159,26 @@ def test_early_stopping_stops_and_restores_best_weights():
         np.testing.assert_array_equal(restored, best)
 
 
-@pytest.mark.parametrize("kwargs, values, epochs_run", [
-    ({"patience": 0}, [3, 2, 2.5, 1], 3),                         # no patience
-    ({"patience": 1, "min_delta": 0.5}, [3, 2.8, 2.6, 2.4], 2),   # small gains don't count
-    ({"patience": 2, "baseline": 1.0}, [3, 3.5, 4, 0.5], 2),  # best, but not the baseline
-    ({"patience": 1, "start_from_epoch": 3}, [1, 2, 3, 4, 5], 5),  # warm-up, then a best
-    ({"patience": 1, "mode": "max"}, [1, 2, 3, 2, 1], 4),
-    ({"patience": 1, "monitor": "val_accuracy"}, [0.5, 0.6, 0.55, 0.5, 0.4], 3),  # auto: up
-])
+@pytest.mark.parametrize(
+    "kwargs, values, epochs_run",
+    [
+        ({"patience": 0}, [3, 2, 2.5, 1], 3),  # no patience
+        ({"patience": 1, "min_delta": 0.5}, [3, 2.8, 2.6, 2.4], 2),  # small gains don't count
+        ({"patience": 2, "baseline": 1.0}, [3, 3.5, 4, 0.5], 2),  # best, but not the baseline
+        ({"patience": 1, "start_from_epoch": 3}, [1, 2, 3, 4, 5], 5),  # warm-up, then a best
+        ({"patience": 1, "mode": "max"}, [1, 2, 3, 2, 1], 4),
+        ({"patience": 1, "monitor": "val_accuracy"}, [0.5, 0.6, 0.55, 0.5, 0.4], 3),  # auto: up
+    ],
+)
 def test_early_stopping_rules(kwargs, values, epochs_run):
     key = kwargs.get("monitor", "val_loss")
     model = tiny_model(metrics=["accuracy"])
-    history = fit(model, [Script(key, values), callbacks.EarlyStopping(**kwargs)],
-                  epochs=len(values), validation_data=(X, Y))
+    history = fit(
+        model,
+        [Script(key, values), callbacks.EarlyStopping(**kwargs)],
+        epochs=len(values),
+        validation_data=(X, Y),
+    )
     assert len(history.epoch) == epochs_run
 
 
@@ -157,8 +203,12 @@ def test_monitor_rules_match_real_keras(keras):
             return []
 
     sequences = [[3, 2, 2.5, 2.4, 2.6, 1, 1.5, 1.6, 1.7], [1, 1, 1, 1, 0.99995, 0.5, 0.6]]
-    configs = [dict(patience=2, min_delta=0.1), dict(patience=1, baseline=2.2),
-               dict(patience=3, start_from_epoch=2), dict(patience=1, mode="max")]
+    configs = [
+        dict(patience=2, min_delta=0.1),
+        dict(patience=1, baseline=2.2),
+        dict(patience=3, start_from_epoch=2),
+        dict(patience=1, mode="max"),
+    ]
     for values in sequences:
         for config in configs:
             ours = callbacks.EarlyStopping(**config)
@@ -170,12 +220,20 @@ def test_monitor_rules_match_real_keras(keras):
                     if not cb.model.stop_training:
                         cb.on_epoch_end(epoch, {"val_loss": v})
             assert (ours.stopped_epoch, ours.best, ours.wait) == (
-                theirs.stopped_epoch, theirs.best, theirs.wait), (values, config)
-        for config in [dict(patience=1), dict(patience=2, cooldown=1, factor=0.5),
-                       dict(patience=0, min_lr=0.004, factor=0.2)]:
+                theirs.stopped_epoch,
+                theirs.best,
+                theirs.wait,
+            ), (values, config)
+        for config in [
+            dict(patience=1),
+            dict(patience=2, cooldown=1, factor=0.5),
+            dict(patience=0, min_lr=0.004, factor=0.2),
+        ]:
             lrs = []
-            for cls, module in ((callbacks.ReduceLROnPlateau, numkeras),
-                                (keras.callbacks.ReduceLROnPlateau, keras)):
+            for cls, module in (
+                (callbacks.ReduceLROnPlateau, numkeras),
+                (keras.callbacks.ReduceLROnPlateau, keras),
+            ):
                 model = FakeModel()
                 model.optimizer = module.optimizers.SGD(learning_rate=0.1)
                 cb = cls(**config)
@@ -184,17 +242,22 @@ def test_monitor_rules_match_real_keras(keras):
                 for epoch, v in enumerate(values):
                     cb.on_epoch_end(epoch, {"val_loss": v})
                     lrs.append(float(np.asarray(model.optimizer.learning_rate)))
-            assert lrs[: len(values)] == lrs[len(values):], (values, config)
+            assert lrs[: len(values)] == lrs[len(values) :], (values, config)
 
 
 # --- ModelCheckpoint -------------------------------------------------------------------------
 def test_model_checkpoint_formats_names_from_epoch_and_logs(tmp_path):
     path = str(tmp_path / "ckpt-{epoch:02d}-{val_loss:.2f}.weights.h5")
     model = tiny_model()
-    history = fit(model, [callbacks.ModelCheckpoint(path, save_weights_only=True)], epochs=3,
-                  validation_data=(X, Y))
-    expected = sorted(f"ckpt-{e + 1:02d}-{v:.2f}.weights.h5"
-                      for e, v in enumerate(history.history["val_loss"]))
+    history = fit(
+        model,
+        [callbacks.ModelCheckpoint(path, save_weights_only=True)],
+        epochs=3,
+        validation_data=(X, Y),
+    )
+    expected = sorted(
+        f"ckpt-{e + 1:02d}-{v:.2f}.weights.h5" for e, v in enumerate(history.history["val_loss"])
+    )
     assert sorted(os.listdir(tmp_path)) == expected
     fresh = tiny_model(seed=1)
     fresh.load_weights(str(tmp_path / expected[-1]))
@@ -205,8 +268,7 @@ def test_model_checkpoint_formats_names_from_epoch_and_logs(tmp_path):
 def test_model_checkpoint_save_best_only_and_threshold(tmp_path):
     path = str(tmp_path / "best-{epoch}.keras")
     script = Script("val_loss", [1.0, 1.2, 0.8, 0.8, 0.3])
-    checkpoint = callbacks.ModelCheckpoint(path, save_best_only=True,
-                                           initial_value_threshold=0.9)
+    checkpoint = callbacks.ModelCheckpoint(path, save_best_only=True, initial_value_threshold=0.9)
     model = tiny_model()
     fit(model, [script, checkpoint], epochs=5, validation_data=(X, Y))
     assert sorted(os.listdir(tmp_path)) == ["best-3.keras", "best-5.keras"]
@@ -216,16 +278,22 @@ def test_model_checkpoint_save_best_only_and_threshold(tmp_path):
 
 def test_model_checkpoint_every_n_batches(tmp_path):
     path = str(tmp_path / "e{epoch}-b{batch}.weights.h5")
-    fit(tiny_model(), [callbacks.ModelCheckpoint(path, save_weights_only=True, save_freq=3)],
-        epochs=2)  # 4 batches per epoch: saves after batches 3, 6 (= epoch 2, batch 2)
+    fit(
+        tiny_model(),
+        [callbacks.ModelCheckpoint(path, save_weights_only=True, save_freq=3)],
+        epochs=2,
+    )  # 4 batches per epoch: saves after batches 3, 6 (= epoch 2, batch 2)
     assert sorted(os.listdir(tmp_path)) == ["e1-b3.weights.h5", "e2-b2.weights.h5"]
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"filepath": "m.h5py"}, "must end in `.keras`"),
-    ({"filepath": "m.keras", "save_weights_only": True}, "must end in `.weights.h5`"),
-    ({"filepath": "m.keras", "save_freq": "batch"}, "Unrecognized save_freq"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"filepath": "m.h5py"}, "must end in `.keras`"),
+        ({"filepath": "m.keras", "save_weights_only": True}, "must end in `.weights.h5`"),
+        ({"filepath": "m.keras", "save_freq": "batch"}, "Unrecognized save_freq"),
+    ],
+)
 def test_model_checkpoint_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         callbacks.ModelCheckpoint(**kwargs)
@@ -246,7 +314,8 @@ def test_reduce_lr_on_plateau_changes_the_rate():
     # each epoch logs the rate it ran with; reduced at the end of epochs 3 (2 flat epochs),
     # 6 and 8 (after the cooldown epoch, 2 more flat ones), floored at min_lr
     assert history.history["learning_rate"] == pytest.approx(
-        [0.01, 0.01, 0.01, 0.005, 0.005, 0.005, 0.0025, 0.0025])
+        [0.01, 0.01, 0.01, 0.005, 0.005, 0.005, 0.0025, 0.0025]
+    )
     assert float(model.optimizer.learning_rate) == pytest.approx(0.002)
     with pytest.raises(ValueError, match="factor >= 1.0"):
         callbacks.ReduceLROnPlateau(factor=1.5)
@@ -257,9 +326,10 @@ def test_learning_rate_scheduler():
     model = tiny_model()
     history = fit(model, [callbacks.LearningRateScheduler(schedule)], epochs=3)
     assert history.history["learning_rate"] == pytest.approx([0.01, 0.005, 0.01 / 3])
-    old_api = callbacks.LearningRateScheduler(lambda epoch: 0.01 * 0.5 ** epoch)
+    old_api = callbacks.LearningRateScheduler(lambda epoch: 0.01 * 0.5**epoch)
     assert fit(tiny_model(), [old_api], epochs=2).history["learning_rate"] == pytest.approx(
-        [0.01, 0.005])
+        [0.01, 0.005]
+    )
     with pytest.raises(ValueError, match="should be a float"):
         fit(tiny_model(), [callbacks.LearningRateScheduler(lambda e, lr: "fast")], epochs=1)
 
@@ -268,8 +338,11 @@ def test_learning_rate_scheduler():
 def test_csv_logger_rows_and_atomic_rewrites(tmp_path):
     path = tmp_path / "log.csv"
     snapshots = []
-    after = callbacks.LambdaCallback(on_epoch_end=lambda e, logs: snapshots.append(
-        (path.read_text(), sorted(os.listdir(tmp_path)))))
+    after = callbacks.LambdaCallback(
+        on_epoch_end=lambda e, logs: snapshots.append(
+            (path.read_text(), sorted(os.listdir(tmp_path)))
+        )
+    )
     model = tiny_model(metrics=["mae"])
     history = fit(model, [callbacks.CSVLogger(path), after], epochs=3, validation_data=(X, Y))
     lines = path.read_text().splitlines()
@@ -278,8 +351,12 @@ def test_csv_logger_rows_and_atomic_rewrites(tmp_path):
     for epoch, line in enumerate(lines[1:]):
         values = [float(v) for v in line.split(",")[1:]]
         assert int(line.split(",")[0]) == epoch
-        assert values == [h["loss"][epoch], h["mae"][epoch], h["val_loss"][epoch],
-                          h["val_mae"][epoch]]
+        assert values == [
+            h["loss"][epoch],
+            h["mae"][epoch],
+            h["val_loss"][epoch],
+            h["val_mae"][epoch],
+        ]
     # each epoch's rename leaves a complete file and no temporary files behind
     assert [len(text.splitlines()) for text, _ in snapshots] == [2, 3, 4]
     assert all(files == ["log.csv"] for _, files in snapshots)
@@ -304,8 +381,9 @@ def exploding_model():
 
 def test_terminate_on_nan_stops_at_the_first_bad_batch(capsys):
     batches = []
-    count = callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: batches.append(
-        logs["loss"]))
+    count = callbacks.LambdaCallback(
+        on_train_batch_end=lambda b, logs: batches.append(logs["loss"])
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow warnings
         history = fit(exploding_model(), [count, callbacks.TerminateOnNaN()], epochs=3)
@@ -368,14 +446,18 @@ def test_keyboard_interrupt_finishes_the_batch_keeps_history_and_reraises(python
     assert int(model.optimizer.iterations) == 6  # the interrupted step completed
     # the weights are exactly those after 6 whole steps
     reference = model_with(layers.Identity() if hasattr(layers, "Identity") else SigintAt(0))
-    stop = callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: setattr(
-        reference, "stop_training", int(reference.optimizer.iterations) == 6))
+    stop = callbacks.LambdaCallback(
+        on_train_batch_end=lambda b, logs: setattr(
+            reference, "stop_training", int(reference.optimizer.iterations) == 6
+        )
+    )
     fit(reference, [stop], epochs=3)
     for a, b in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(a, b)
     # Ctrl-C between steps (in a callback) raises at once
-    interrupt = callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: os.kill(
-        os.getpid(), signal.SIGINT) if e == 1 else None)
+    interrupt = callbacks.LambdaCallback(
+        on_epoch_begin=lambda e, logs: os.kill(os.getpid(), signal.SIGINT) if e == 1 else None
+    )
     with pytest.raises(KeyboardInterrupt):
         fit(tiny_model(), [interrupt], epochs=3)
 
@@ -383,8 +465,14 @@ def test_keyboard_interrupt_finishes_the_batch_keeps_history_and_reraises(python
 # --- BackupAndRestore ------------------------------------------------------------------------
 def dropout_model(seed=7):
     numkeras.utils.set_random_seed(seed)
-    model = numkeras.Sequential([layers.Input((4,)), layers.Dense(8, activation="relu"),
-                                 layers.Dropout(0.3), layers.Dense(1)])
+    model = numkeras.Sequential(
+        [
+            layers.Input((4,)),
+            layers.Dense(8, activation="relu"),
+            layers.Dropout(0.3),
+            layers.Dense(1),
+        ]
+    )
     model.compile(numkeras.optimizers.Adam(0.01), "mse")
     return model
 
@@ -400,8 +488,15 @@ class CrashAt(callbacks.Callback):
 
 
 def backup_fit(model, backup_dir, extra=(), epochs=4, **kwargs):
-    return model.fit(X, Y, batch_size=8, epochs=epochs, verbose=0, validation_split=0.25,
-                     callbacks=[callbacks.BackupAndRestore(backup_dir, **kwargs), *extra])
+    return model.fit(
+        X,
+        Y,
+        batch_size=8,
+        epochs=epochs,
+        verbose=0,
+        validation_split=0.25,
+        callbacks=[callbacks.BackupAndRestore(backup_dir, **kwargs), *extra],
+    )
 
 
 def test_backup_and_restore_resumes_bit_for_bit(tmp_path):
@@ -491,7 +586,11 @@ def test_backup_and_restore_after_sigkill_in_a_subprocess(tmp_path):
     env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
     run = lambda backup, out, kill: subprocess.run(
         [sys.executable, str(script), str(tmp_path / backup), str(tmp_path / out), str(kill)],
-        capture_output=True, text=True, env=env, timeout=120)
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     whole = run("whole", "whole.npz", -1)
     assert whole.returncode == 0, whole.stderr
     killed = run("backup", "never.npz", 8)  # 3 batches per epoch: killed in epoch 3

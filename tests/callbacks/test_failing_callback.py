@@ -1,5 +1,6 @@
 """An exception in a user callback during `fit` keeps what finished: the weights and optimizer
 state of the steps that ran, and a History of the epochs whose training finished."""
+
 import numpy as np
 import pytest
 
@@ -13,8 +14,9 @@ BATCH = 8  # 4 steps per epoch
 
 def _model():
     numkeras.utils.set_random_seed(0)
-    model = numkeras.Sequential([numkeras.Input((3,)), layers.Dense(4),
-                                 layers.BatchNormalization(), layers.Dense(1)])
+    model = numkeras.Sequential(
+        [numkeras.Input((3,)), layers.Dense(4), layers.BatchNormalization(), layers.Dense(1)]
+    )
     model.compile("adam", "mse", metrics=["mae"])
     return model
 
@@ -53,17 +55,21 @@ class Fails(numkeras.callbacks.Callback):
             raise RuntimeError(f"callback failed in {hook}")
 
 
-@pytest.mark.parametrize("hook, steps, epochs", [
-    ("on_epoch_begin", 4, [0]),
-    ("on_train_batch_begin", 6, [0]),
-    ("on_train_batch_end", 7, [0]),
-    ("on_epoch_end", 8, [0, 1]),  # epoch 1's training finished: History keeps it
-])
+@pytest.mark.parametrize(
+    "hook, steps, epochs",
+    [
+        ("on_epoch_begin", 4, [0]),
+        ("on_train_batch_begin", 6, [0]),
+        ("on_train_batch_end", 7, [0]),
+        ("on_epoch_end", 8, [0, 1]),  # epoch 1's training finished: History keeps it
+    ],
+)
 def test_a_failing_callback_keeps_what_finished(hook, steps, epochs):
     model = _model()
     with pytest.raises(RuntimeError, match=f"callback failed in {hook}"):
-        model.fit(X, Y, batch_size=BATCH, epochs=3, shuffle=False, verbose=0,
-                  callbacks=[Fails(hook)])
+        model.fit(
+            X, Y, batch_size=BATCH, epochs=3, shuffle=False, verbose=0, callbacks=[Fails(hook)]
+        )
     reference = _trained_for(steps)
     for got, expected in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(got, expected)
@@ -77,8 +83,15 @@ def test_a_failing_callback_keeps_what_finished(hook, steps, epochs):
 def test_fit_after_a_failing_callback_continues_from_the_kept_state():
     model = _model()
     with pytest.raises(RuntimeError):
-        model.fit(X, Y, batch_size=BATCH, epochs=3, shuffle=False, verbose=0,
-                  callbacks=[Fails("on_epoch_end")])
+        model.fit(
+            X,
+            Y,
+            batch_size=BATCH,
+            epochs=3,
+            shuffle=False,
+            verbose=0,
+            callbacks=[Fails("on_epoch_end")],
+        )
     history = model.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
     reference = _trained_for(12)
     for got, expected in zip(model.get_weights(), reference.get_weights()):

@@ -1,5 +1,6 @@
 """Runs in a separate process, as users run scripts: Ctrl-C (SIGINT) in the middle of an epoch,
 a loss that turns NaN with and without TerminateOnNaN, and progress output into a pipe."""
+
 import json
 import os
 import signal
@@ -29,7 +30,9 @@ model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
 out = sys.argv[1]
 """
 
-SIGINT_SCRIPT = PRELUDE + """
+SIGINT_SCRIPT = (
+    PRELUDE
+    + """
 class Ready(callbacks.Callback):
     '''Says "ready" in the middle of the second epoch, once a checkpoint has been saved.'''
     def on_epoch_begin(self, epoch, logs=None):
@@ -47,15 +50,20 @@ except KeyboardInterrupt:
               open(out + "/state.json", "w"))
     raise
 """
+)
 
 
 def run(script, *args, **kwargs):
     # SIGINT back to its default in the child, so Python turns it into KeyboardInterrupt even
     # when the test runner itself was started with SIGINT ignored (a background job).
     return subprocess.Popen(
-        [sys.executable, "-c", script, *map(str, args)], text=True, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        **kwargs)
+        [sys.executable, "-c", script, *map(str, args)],
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **kwargs,
+    )
 
 
 def test_sigint_mid_epoch_exits_with_keyboard_interrupt_and_the_checkpoint_loads(tmp_path):
@@ -78,7 +86,9 @@ def test_sigint_mid_epoch_exits_with_keyboard_interrupt_and_the_checkpoint_loads
     assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
 
 
-NAN_SCRIPT = PRELUDE + """
+NAN_SCRIPT = (
+    PRELUDE
+    + """
 numkeras.config.set_nan_policy("warn")
 x[70] = np.nan  # in batch 2 (0-based) of every epoch: batches of 32, no shuffling
 given = {"none": [], "stop": [callbacks.TerminateOnNaN()],
@@ -86,6 +96,7 @@ given = {"none": [], "stop": [callbacks.TerminateOnNaN()],
 history = model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0, callbacks=given)
 print(json.dumps({"epochs": history.epoch, "steps": int(model.optimizer.iterations)}))
 """
+)
 
 
 @pytest.mark.parametrize("mode", ["none", "stop", "raise"])
@@ -105,13 +116,16 @@ def test_a_nan_loss_with_and_without_terminate_on_nan(tmp_path, mode):
         assert out == ""
 
 
-PROGRESS_SCRIPT = PRELUDE + """
+PROGRESS_SCRIPT = (
+    PRELUDE
+    + """
 model.fit(x, y, batch_size=64, epochs=2, validation_split=0.25, verbose=1)
 model.evaluate(x, y, batch_size=64, verbose=1)
 model.predict(x, batch_size=64, verbose=1)
 model.evaluate(x, y, batch_size=64, verbose=2)
 model.predict(x, batch_size=64, verbose=2)
 """
+)
 
 
 def test_progress_into_a_pipe_has_no_carriage_returns_or_backspaces(tmp_path):

@@ -1,4 +1,5 @@
 """RemoteMonitor posting to a local HTTP server; SwapEMAWeights against real Keras."""
+
 import json
 import os
 import threading
@@ -21,8 +22,9 @@ def server():
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802  (http.server's name)
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((self.path, self.headers["Content-Type"],
-                             self.headers.get("X-Run"), body.decode()))
+            received.append(
+                (self.path, self.headers["Content-Type"], self.headers.get("X-Run"), body.decode())
+            )
             self.send_response(200)
             self.end_headers()
 
@@ -45,11 +47,18 @@ def _model():
 
 def test_remote_monitor_posts_a_form_field_per_epoch(server):
     root, received = server
-    _model().fit(X, Y, epochs=2, verbose=0, callbacks=[
-        nk.callbacks.RemoteMonitor(root=root, path="/logs/", field="payload",
-                                   headers={"X-Run": "r1"})])
-    assert [r[:3] for r in received] == [
-        ("/logs/", "application/x-www-form-urlencoded", "r1")] * 2
+    _model().fit(
+        X,
+        Y,
+        epochs=2,
+        verbose=0,
+        callbacks=[
+            nk.callbacks.RemoteMonitor(
+                root=root, path="/logs/", field="payload", headers={"X-Run": "r1"}
+            )
+        ],
+    )
+    assert [r[:3] for r in received] == [("/logs/", "application/x-www-form-urlencoded", "r1")] * 2
     sent = [json.loads(urllib.parse.parse_qs(r[3])["payload"][0]) for r in received]
     assert [s["epoch"] for s in sent] == [0, 1]
     assert all(isinstance(s["loss"], float) for s in sent)
@@ -57,13 +66,23 @@ def test_remote_monitor_posts_a_form_field_per_epoch(server):
 
 def test_remote_monitor_posts_json_and_warns_when_unreachable(server):
     root, received = server
-    _model().fit(X, Y, epochs=1, verbose=0, callbacks=[
-        nk.callbacks.RemoteMonitor(root=root, send_as_json=True)])
+    _model().fit(
+        X,
+        Y,
+        epochs=1,
+        verbose=0,
+        callbacks=[nk.callbacks.RemoteMonitor(root=root, send_as_json=True)],
+    )
     assert received[0][0] == "/publish/epoch/end/" and received[0][1] == "application/json"
     assert set(json.loads(received[0][3])) == {"epoch", "loss"}
     with pytest.warns(UserWarning, match="Could not reach RemoteMonitor"):
-        _model().fit(X, Y, epochs=1, verbose=0, callbacks=[
-            nk.callbacks.RemoteMonitor(root="http://127.0.0.1:9")])
+        _model().fit(
+            X,
+            Y,
+            epochs=1,
+            verbose=0,
+            callbacks=[nk.callbacks.RemoteMonitor(root="http://127.0.0.1:9")],
+        )
 
 
 def _fit(lib, swap_on_epoch):
@@ -71,9 +90,16 @@ def _fit(lib, swap_on_epoch):
     model.build((None, 3))
     model.set_weights([np.full((3, 1), 0.1, "float32"), np.zeros(1, "float32")])
     model.compile(lib.optimizers.SGD(0.05, use_ema=True, ema_momentum=0.8), "mse")
-    history = model.fit(X, Y, batch_size=8, epochs=3, shuffle=False, verbose=0,
-                        validation_data=(X[:8], Y[:8]),
-                        callbacks=[lib.callbacks.SwapEMAWeights(swap_on_epoch=swap_on_epoch)])
+    history = model.fit(
+        X,
+        Y,
+        batch_size=8,
+        epochs=3,
+        shuffle=False,
+        verbose=0,
+        validation_data=(X[:8], Y[:8]),
+        callbacks=[lib.callbacks.SwapEMAWeights(swap_on_epoch=swap_on_epoch)],
+    )
     return history.history, [np.asarray(w) for w in model.get_weights()]
 
 
@@ -92,8 +118,14 @@ def test_swap_ema_weights_matches_keras(swap_on_epoch):
 def test_swap_ema_weights_needs_use_ema_and_restores_after_predict():
     model = _model()
     with pytest.raises(ValueError, match="use_ema=True"):
-        model.fit(X, Y, epochs=1, verbose=0, validation_data=(X, Y),
-                  callbacks=[nk.callbacks.SwapEMAWeights()])
+        model.fit(
+            X,
+            Y,
+            epochs=1,
+            verbose=0,
+            validation_data=(X, Y),
+            callbacks=[nk.callbacks.SwapEMAWeights()],
+        )
     model.compile(nk.optimizers.SGD(0.1, use_ema=True), "mse")
     model.fit(X, Y, batch_size=4, epochs=2, verbose=0)  # ends with the averages in the model
     model.set_weights([w + 1.0 for w in model.get_weights()])

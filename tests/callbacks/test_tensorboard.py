@@ -1,6 +1,7 @@
 """TensorBoard callback: the event files read back by a reader written here (both CRCs, the
 protobuf decoded by hand), by TensorBoard's own loader, and compared with the files real
 Keras 3 (torch backend, TensorFlow's summary writer) writes for the same model and data."""
+
 import glob
 import json
 import os
@@ -48,10 +49,10 @@ def _fields(data):
             value = varint()
         elif wire == 2:
             size = varint()
-            value, i = data[i:i + size], i + size
+            value, i = data[i : i + size], i + size
         else:
             size = {1: 8, 5: 4}[wire]
-            value, i = data[i:i + size], i + size
+            value, i = data[i : i + size], i + size
         out.append((field, value))
     return out
 
@@ -60,12 +61,13 @@ def read_events(path):
     """Each record's CRCs checked; events as dicts (wall_time, step, file_version, values)."""
     blob, i, events = open(path, "rb").read(), 0, []
     while i < len(blob):
-        header = blob[i:i + 8]
+        header = blob[i : i + 8]
         (length,) = struct.unpack("<Q", header)
-        assert struct.unpack("<I", blob[i + 8:i + 12])[0] == masked_crc32c(header)
-        data = blob[i + 12:i + 12 + length]
-        assert struct.unpack("<I", blob[i + 12 + length:i + 16 + length])[0] == \
-            masked_crc32c(data)
+        assert struct.unpack("<I", blob[i + 8 : i + 12])[0] == masked_crc32c(header)
+        data = blob[i + 12 : i + 12 + length]
+        assert struct.unpack("<I", blob[i + 12 + length : i + 16 + length])[0] == masked_crc32c(
+            data
+        )
         i += 16 + length
         event = {"step": 0, "values": []}
         for field, value in _fields(data):
@@ -115,15 +117,21 @@ def scalars(log_dir, sub):
 
 
 def _files(log_dir, sub):
-    return sorted(glob.glob(os.path.join(log_dir, sub, "events.out.tfevents.*")),
-                  key=lambda p: int(p.split(".")[-2]))
+    return sorted(
+        glob.glob(os.path.join(log_dir, sub, "events.out.tfevents.*")),
+        key=lambda p: int(p.split(".")[-2]),
+    )
 
 
 def tiny_model(seed=0):
     numkeras.utils.set_random_seed(seed)
-    model = numkeras.Sequential([layers.Input((4,)),
-                                 layers.Dense(8, activation="relu", name="hidden"),
-                                 layers.Dense(1, name="out")])
+    model = numkeras.Sequential(
+        [
+            layers.Input((4,)),
+            layers.Dense(8, activation="relu", name="hidden"),
+            layers.Dense(1, name="out"),
+        ]
+    )
     model.compile("sgd", "mse", metrics=["mae"])
     return model
 
@@ -143,8 +151,7 @@ def test_file_names_and_first_record(tmp_path):
     (path,) = _files(tmp_path, "train")
     name = os.path.basename(path)
     host = re.escape(os.uname().nodename) if hasattr(os, "uname") else r"[^.]+"
-    assert re.fullmatch(rf"events\.out\.tfevents\.\d{{10}}\.{host}\.{os.getpid()}\.\d+\.v2",
-                        name)
+    assert re.fullmatch(rf"events\.out\.tfevents\.\d{{10}}\.{host}\.{os.getpid()}\.\d+\.v2", name)
     first = read_events(path)[0]
     assert first["file_version"] == "brain.Event:2" and first["values"] == []
     assert first["wall_time"] == int(first["wall_time"])
@@ -154,36 +161,54 @@ def test_file_names_and_first_record(tmp_path):
 # --- what is written ------------------------------------------------------------------------
 def test_epoch_scalars_match_history(tmp_path):
     model = tiny_model()
-    history = model.fit(X, Y, epochs=3, batch_size=8, validation_split=0.25, verbose=0,
-                        callbacks=[TensorBoard(tmp_path)]).history
+    history = model.fit(
+        X,
+        Y,
+        epochs=3,
+        batch_size=8,
+        validation_split=0.25,
+        verbose=0,
+        callbacks=[TensorBoard(tmp_path)],
+    ).history
     train, val = scalars(tmp_path, "train"), scalars(tmp_path, "validation")
     assert sorted(train) == ["epoch_learning_rate", "epoch_loss", "epoch_mae"]
     for key in ("loss", "mae"):
         assert [s for s, _ in train[f"epoch_{key}"]] == [0, 1, 2]
-        np.testing.assert_allclose([v for _, v in train[f"epoch_{key}"]], history[key],
-                                   rtol=1e-6)
-        np.testing.assert_allclose([v for _, v in val[f"epoch_{key}"]], history[f"val_{key}"],
-                                   rtol=1e-6)
+        np.testing.assert_allclose([v for _, v in train[f"epoch_{key}"]], history[key], rtol=1e-6)
+        np.testing.assert_allclose(
+            [v for _, v in val[f"epoch_{key}"]], history[f"val_{key}"], rtol=1e-6
+        )
     assert train["epoch_learning_rate"] == [(e, pytest.approx(0.01)) for e in range(3)]
     # 24 training rows in batches of 8: the validation after epoch e is at iteration 3(e+1)
     assert [s for s, _ in val["evaluation_loss_vs_iterations"]] == [3, 6, 9]
-    np.testing.assert_allclose([v for _, v in val["evaluation_loss_vs_iterations"]],
-                               history["val_loss"], rtol=1e-6)
-    assert sorted(val) == ["epoch_loss", "epoch_mae", "evaluation_loss_vs_iterations",
-                           "evaluation_mae_vs_iterations"]
+    np.testing.assert_allclose(
+        [v for _, v in val["evaluation_loss_vs_iterations"]], history["val_loss"], rtol=1e-6
+    )
+    assert sorted(val) == [
+        "epoch_loss",
+        "epoch_mae",
+        "evaluation_loss_vs_iterations",
+        "evaluation_mae_vs_iterations",
+    ]
 
 
-@pytest.mark.parametrize("update_freq, steps", [("batch", [1, 2, 3, 4, 5, 6, 7, 8]),
-                                                (3, [3, 6])])
+@pytest.mark.parametrize("update_freq, steps", [("batch", [1, 2, 3, 4, 5, 6, 7, 8]), (3, [3, 6])])
 def test_batch_scalars(tmp_path, update_freq, steps):
     seen = []
     record = LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(dict(logs)))
-    tiny_model().fit(X, Y, epochs=2, batch_size=8, verbose=0,
-                     callbacks=[record, TensorBoard(tmp_path, update_freq=update_freq)])
+    tiny_model().fit(
+        X,
+        Y,
+        epochs=2,
+        batch_size=8,
+        verbose=0,
+        callbacks=[record, TensorBoard(tmp_path, update_freq=update_freq)],
+    )
     train = scalars(tmp_path, "train")
     assert [s for s, _ in train["batch_loss"]] == steps  # counted across epochs, from 1
-    np.testing.assert_allclose([v for _, v in train["batch_loss"]],
-                               [seen[s - 1]["loss"] for s in steps], rtol=1e-6)
+    np.testing.assert_allclose(
+        [v for _, v in train["batch_loss"]], [seen[s - 1]["loss"] for s in steps], rtol=1e-6
+    )
     assert [s for s, _ in train["batch_mae"]] == steps
 
 
@@ -191,23 +216,35 @@ def test_evaluation_scalars_are_written_whatever_update_freq(tmp_path):
     # Keras drops some of these with an integer update_freq (tensorflow/tensorboard#4975)
     model = tiny_model()
     tb = TensorBoard(tmp_path, update_freq=2)
-    history = model.fit(X, Y, epochs=2, batch_size=8, validation_split=0.25, verbose=0,
-                        callbacks=[tb]).history
+    history = model.fit(
+        X, Y, epochs=2, batch_size=8, validation_split=0.25, verbose=0, callbacks=[tb]
+    ).history
     loss = model.evaluate(X, Y, verbose=0, callbacks=[tb])[0]
     assert scalars(tmp_path, "validation")["evaluation_loss_vs_iterations"] == [
         (3, pytest.approx(history["val_loss"][0], rel=1e-6)),
-        (6, pytest.approx(history["val_loss"][1], rel=1e-6)), (6, pytest.approx(loss, rel=1e-6))]
+        (6, pytest.approx(history["val_loss"][1], rel=1e-6)),
+        (6, pytest.approx(loss, rel=1e-6)),
+    ]
     assert [s for s, _ in scalars(tmp_path, "train")["epoch_loss"]] == [0, 1]
 
 
 def test_histograms_graph_and_steps_per_second(tmp_path):
     model = tiny_model()
-    model.fit(X, Y, epochs=3, batch_size=8, verbose=0, callbacks=[TensorBoard(
-        tmp_path, histogram_freq=2, write_steps_per_second=True, update_freq=4)])
+    model.fit(
+        X,
+        Y,
+        epochs=3,
+        batch_size=8,
+        verbose=0,
+        callbacks=[
+            TensorBoard(tmp_path, histogram_freq=2, write_steps_per_second=True, update_freq=4)
+        ],
+    )
     events = [e for path in _files(tmp_path, "train") for e in read_events(path)]
     hist = [(e["step"], v) for e in events for v in e["values"] if v.get("plugin") == "histograms"]
     assert [(s, v["tag"]) for s, v in hist] == [
-        (s, f"{w.path}/histogram") for s in (0, 2) for w in model.weights]
+        (s, f"{w.path}/histogram") for s in (0, 2) for w in model.weights
+    ]
     for (_, value), weight in zip(hist[4:], model.weights):  # epoch 2 = the final weights
         np.testing.assert_array_equal(value["tensor"], histogram_buckets(np.asarray(weight)))
         assert value["tensor"][:, 2].sum() == np.asarray(weight).size
@@ -237,8 +274,9 @@ def test_events_reach_disk_each_epoch_and_no_file_stays_open(tmp_path):
                 raise RuntimeError("crash")
 
     with pytest.raises(RuntimeError, match="crash"):  # TensorBoard runs first, then the crash
-        tiny_model().fit(X, Y, epochs=3, verbose=0,
-                         callbacks=[TensorBoard(tmp_path, update_freq=1), Crash()])
+        tiny_model().fit(
+            X, Y, epochs=3, verbose=0, callbacks=[TensorBoard(tmp_path, update_freq=1), Crash()]
+        )
     train = scalars(tmp_path, "train")
     assert [s for s, _ in train["epoch_loss"]] == [0, 1]
     assert [s for s, _ in train["batch_loss"]] == [1, 2]
@@ -249,21 +287,36 @@ def test_events_reach_disk_each_epoch_and_no_file_stays_open(tmp_path):
 
 def test_embeddings_and_arguments(tmp_path):
     numkeras.utils.set_random_seed(0)
-    model = numkeras.Sequential([layers.Input((3,), dtype="int32"),
-                                 layers.Embedding(10, 2, name="emb"), layers.Flatten(),
-                                 layers.Dense(1)])
+    model = numkeras.Sequential(
+        [
+            layers.Input((3,), dtype="int32"),
+            layers.Embedding(10, 2, name="emb"),
+            layers.Flatten(),
+            layers.Dense(1),
+        ]
+    )
     model.compile("sgd", "mse")
     tb = TensorBoard(tmp_path, embeddings_freq=1, embeddings_metadata={"emb": "meta.tsv"})
-    model.fit(np.arange(12).reshape(4, 3) % 10, np.ones((4, 1)), epochs=2, verbose=0,
-              callbacks=[tb])
+    model.fit(
+        np.arange(12).reshape(4, 3) % 10, np.ones((4, 1)), epochs=2, verbose=0, callbacks=[tb]
+    )
     assert (tmp_path / "projector_config.pbtxt").read_text() == (
         'embeddings {\n  tensor_name: "layer_with_weights-0/embeddings/.ATTRIBUTES/'
-        'VARIABLE_VALUE"\n  metadata_path: "meta.tsv"\n}\n')
+        'VARIABLE_VALUE"\n  metadata_path: "meta.tsv"\n}\n'
+    )
     assert sorted(p.name for p in (tmp_path / "train").glob("*.h5")) == [
-        "keras_embedding.ckpt-0.weights.h5", "keras_embedding.ckpt-1.weights.h5"]
+        "keras_embedding.ckpt-0.weights.h5",
+        "keras_embedding.ckpt-1.weights.h5",
+    ]
     with pytest.raises(ValueError, match="Unrecognized `Embedding` layer names"):
-        model.fit(np.zeros((4, 3), "int32"), np.ones((4, 1)), verbose=0, callbacks=[
-            TensorBoard(tmp_path, embeddings_freq=1, embeddings_metadata={"nope": "m.tsv"})])
+        model.fit(
+            np.zeros((4, 3), "int32"),
+            np.ones((4, 1)),
+            verbose=0,
+            callbacks=[
+                TensorBoard(tmp_path, embeddings_freq=1, embeddings_metadata={"nope": "m.tsv"})
+            ],
+        )
     with pytest.raises(ValueError, match="Profiling is not yet available"):
         TensorBoard(profile_batch=2)
     with pytest.raises(ValueError, match="update_freq"):
@@ -320,31 +373,51 @@ def test_tensorboard_reads_what_keras_writes(tmp_path):
     np.savez(tmp_path / "data.npz", x=X, y=Y)
     try:
         import importlib.util
+
         has_tf = importlib.util.find_spec("tensorflow") and importlib.util.find_spec("keras")
     except ValueError:
         has_tf = False
     if has_tf:
-        run = subprocess.run([sys.executable, "-c", KERAS_SCRIPT, str(tmp_path)],
-                             capture_output=True, text=True, timeout=300,
-                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        run = subprocess.run(
+            [sys.executable, "-c", KERAS_SCRIPT, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
         assert run.returncode == 0, run.stderr[-3000:]
     model = tiny_model()
     if has_tf:
         weights = np.load(tmp_path / "weights.npz")
         model.set_weights([weights[f"arr_{i}"] for i in range(len(weights.files))])
     tb = TensorBoard(tmp_path / "numkeras", histogram_freq=1, update_freq=1)
-    model.fit(X, Y, epochs=2, batch_size=8, validation_split=0.25, shuffle=False,
-              callbacks=[tb], verbose=0)
+    model.fit(
+        X,
+        Y,
+        epochs=2,
+        batch_size=8,
+        validation_split=0.25,
+        shuffle=False,
+        callbacks=[tb],
+        verbose=0,
+    )
     model.evaluate(X, Y, callbacks=[tb], verbose=0)
     ours = {sub: tensorboard_view(tmp_path / "numkeras", sub) for sub in ("train", "validation")}
     assert sorted(k for k in ours["validation"]) == [
-        ("epoch_loss", 0, "scalars"), ("epoch_loss", 1, "scalars"), ("epoch_mae", 0, "scalars"),
-        ("epoch_mae", 1, "scalars"), ("evaluation_loss_vs_iterations", 3, "scalars"),
-        ("evaluation_loss_vs_iterations", 6, "scalars"), ("evaluation_mae_vs_iterations", 3,
-        "scalars"), ("evaluation_mae_vs_iterations", 6, "scalars")]
+        ("epoch_loss", 0, "scalars"),
+        ("epoch_loss", 1, "scalars"),
+        ("epoch_mae", 0, "scalars"),
+        ("epoch_mae", 1, "scalars"),
+        ("evaluation_loss_vs_iterations", 3, "scalars"),
+        ("evaluation_loss_vs_iterations", 6, "scalars"),
+        ("evaluation_mae_vs_iterations", 3, "scalars"),
+        ("evaluation_mae_vs_iterations", 6, "scalars"),
+    ]
     if not has_tf:
-        pytest.skip("TensorFlow (Keras's summary writer) not installed: only TensorBoard's "
-                    "reading of numkeras's files was checked")
+        pytest.skip(
+            "TensorFlow (Keras's summary writer) not installed: only TensorBoard's "
+            "reading of numkeras's files was checked"
+        )
     for sub in ("train", "validation"):
         theirs = tensorboard_view(tmp_path / "keras", sub)
         assert sorted(ours[sub]) == sorted(theirs)
@@ -354,5 +427,6 @@ def test_tensorboard_reads_what_keras_writes(tmp_path):
                 continue
             assert len(ours[sub][key]) == len(arrays), key
             for mine, keras_array in zip(ours[sub][key], arrays):
-                np.testing.assert_allclose(mine, keras_array, rtol=2e-5, atol=1e-6,
-                                           err_msg=str(key))
+                np.testing.assert_allclose(
+                    mine, keras_array, rtol=2e-5, atol=1e-6, err_msg=str(key)
+                )

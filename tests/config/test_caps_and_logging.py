@@ -1,5 +1,6 @@
 """keras.config's debugging caps on fit/evaluate/predict and the interactive-logging switch,
 against real Keras's counts."""
+
 import logging
 import os
 
@@ -48,8 +49,13 @@ def _counts(lib, counter):
     finally:
         lib.config.set_max_epochs(None)
         lib.config.set_max_steps_per_epoch(None)
-    return (counter.epochs, counter.batches, counter.test_batches, counter.predict_batches,
-            len(predictions))
+    return (
+        counter.epochs,
+        counter.batches,
+        counter.test_batches,
+        counter.predict_batches,
+        len(predictions),
+    )
 
 
 def test_caps_limit_fit_evaluate_predict_as_keras():

@@ -1,5 +1,6 @@
 """DTypePolicy and config.set_dtype_policy/dtype_policy, against real Keras (float32 and
 float64; mixed precision is refused with its reason)."""
+
 import os
 
 import numpy as np
@@ -40,8 +41,7 @@ def test_global_policy_sets_new_layers_dtype_and_matches_keras_in_float64(keras)
         theirs.build((None, 3))
         theirs.set_weights(ours.get_weights())
         assert y.dtype == "float64" and ours.kernel.dtype == "float64"
-        np.testing.assert_allclose(np.asarray(y), keras.ops.convert_to_numpy(theirs(x)),
-                                   rtol=1e-6)
+        np.testing.assert_allclose(np.asarray(y), keras.ops.convert_to_numpy(theirs(x)), rtol=1e-6)
         model = nk.Sequential([nk.layers.Input((3,)), nk.layers.Dense(1)])
         model.compile("sgd", "mse")
         model.fit(x, x[:, :1], verbose=0)
@@ -69,9 +69,11 @@ def test_bad_and_mixed_policies_raise():
 
 
 def test_mixed_precision_preprocessing_and_flash_attention_names_as_keras(keras):
-    for module, theirs in ((nk.mixed_precision, keras.mixed_precision),
-                           (nk.preprocessing, keras.preprocessing),
-                           (nk.preprocessing.sequence, keras.preprocessing.sequence)):
+    for module, theirs in (
+        (nk.mixed_precision, keras.mixed_precision),
+        (nk.preprocessing, keras.preprocessing),
+        (nk.preprocessing.sequence, keras.preprocessing.sequence),
+    ):
         assert [n for n in dir(theirs) if not n.startswith("_")] == sorted(module.__all__)
     assert nk.mixed_precision.global_policy() == nk.DTypePolicy("float32")
     assert repr(nk.mixed_precision.global_policy()) == repr(keras.mixed_precision.global_policy())

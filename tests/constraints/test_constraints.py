@@ -37,23 +37,32 @@ def test_matches_real_keras(keras, cls, kwargs):
 
 def test_projections_by_hand():
     w = np.array([[3.0, 0.3], [4.0, 0.4]], "float32")  # column norms 5 and 0.5
-    np.testing.assert_allclose(constraints.MaxNorm(1.0)(w).numpy(), [[0.6, 0.3], [0.8, 0.4]],
-                               rtol=1e-6)
-    np.testing.assert_allclose(constraints.UnitNorm()(w).numpy(), [[0.6, 0.6], [0.8, 0.8]],
-                               rtol=1e-6)
-    np.testing.assert_allclose(constraints.MinMaxNorm(1.0, 2.0)(w).numpy(),
-                               [[1.2, 0.6], [1.6, 0.8]], rtol=1e-6)
+    np.testing.assert_allclose(
+        constraints.MaxNorm(1.0)(w).numpy(), [[0.6, 0.3], [0.8, 0.4]], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        constraints.UnitNorm()(w).numpy(), [[0.6, 0.6], [0.8, 0.8]], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        constraints.MinMaxNorm(1.0, 2.0)(w).numpy(), [[1.2, 0.6], [1.6, 0.8]], rtol=1e-6
+    )
     half = constraints.MinMaxNorm(1.0, 2.0, rate=0.5)(w).numpy()  # norms 3.5 and 0.75
     np.testing.assert_allclose(np.linalg.norm(half, axis=0), [3.5, 0.75], rtol=1e-6)
     np.testing.assert_array_equal(constraints.NonNeg()(-w).numpy(), np.zeros_like(w))
 
 
-@pytest.mark.parametrize("identifier, cls", [
-    ("non_neg", constraints.NonNeg), ("NonNeg", constraints.NonNeg),
-    ("max_norm", constraints.MaxNorm), ("unit_norm", constraints.UnitNorm),
-    ("min_max_norm", constraints.MinMaxNorm), (constraints.UnitNorm, constraints.UnitNorm),
-    ({"class_name": "MaxNorm", "config": {"max_value": 3}}, constraints.MaxNorm),
-])
+@pytest.mark.parametrize(
+    "identifier, cls",
+    [
+        ("non_neg", constraints.NonNeg),
+        ("NonNeg", constraints.NonNeg),
+        ("max_norm", constraints.MaxNorm),
+        ("unit_norm", constraints.UnitNorm),
+        ("min_max_norm", constraints.MinMaxNorm),
+        (constraints.UnitNorm, constraints.UnitNorm),
+        ({"class_name": "MaxNorm", "config": {"max_value": 3}}, constraints.MaxNorm),
+    ],
+)
 def test_get(identifier, cls):
     assert type(constraints.get(identifier)) is cls
     assert constraints.get(None) is None
@@ -118,15 +127,21 @@ def test_custom_constraint_subclass():
     assert np.abs(dense.kernel.numpy()).max() <= 0.1 + 1e-7
 
 
-@pytest.mark.parametrize("cls, kwargs", [
-    (layers.Dense, {"units": 2}), (layers.Conv2D, {"filters": 2, "kernel_size": 3}),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        (layers.Dense, {"units": 2}),
+        (layers.Conv2D, {"filters": 2, "kernel_size": 3}),
+    ],
+)
 def test_layer_configs_serialize_constraints_as_keras(keras, cls, kwargs):
     given = {"kernel_constraint": constraints.MaxNorm(2.5, axis=0), "bias_constraint": "non_neg"}
     ours = cls(**kwargs, **given).get_config()
     layer = getattr(keras.layers, cls.__name__)(
-        **kwargs, kernel_constraint=keras.constraints.MaxNorm(2.5, axis=0),
-        bias_constraint="non_neg")
+        **kwargs,
+        kernel_constraint=keras.constraints.MaxNorm(2.5, axis=0),
+        bias_constraint="non_neg",
+    )
     theirs = layer.get_config()
     for key in ("kernel_constraint", "bias_constraint"):
         assert ours[key] == theirs[key]
@@ -137,8 +152,9 @@ def test_layer_configs_serialize_constraints_as_keras(keras, cls, kwargs):
 
 
 def test_constraints_survive_save_and_load(tmp_path):
-    model = numkeras.Sequential([numkeras.Input((3,)),
-                                 layers.Dense(2, kernel_constraint=constraints.UnitNorm(axis=1))])
+    model = numkeras.Sequential(
+        [numkeras.Input((3,)), layers.Dense(2, kernel_constraint=constraints.UnitNorm(axis=1))]
+    )
     path = str(tmp_path / "m.keras")
     model.save(path)
     loaded = numkeras.saving.load_model(path)

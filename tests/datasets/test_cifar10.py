@@ -1,5 +1,6 @@
 """numkeras.datasets.cifar10 offline: a small archive in CIFAR's own layout stands in for the
 163 MB download (checked by SHA-256), and batch files are unpickled without running code."""
+
 import hashlib
 import io
 import pickle
@@ -21,21 +22,37 @@ def keras_home(tmp_path, monkeypatch):
 
 def batch_bytes(images, labels, protocol):
     """A batch as CIFAR's files hold it: bytes keys, (n, 3072) uint8 rows, a list of labels."""
-    return pickle.dumps({b"batch_label": b"batch", b"labels": [int(v) for v in labels],
-                         b"data": images.reshape(len(images), -1),
-                         b"filenames": [b"x.png"] * len(images)}, protocol=protocol)
+    return pickle.dumps(
+        {
+            b"batch_label": b"batch",
+            b"labels": [int(v) for v in labels],
+            b"data": images.reshape(len(images), -1),
+            b"filenames": [b"x.png"] * len(images),
+        },
+        protocol=protocol,
+    )
 
 
 def write_archive(path, rng, protocol=2, test_batch=None):
     """cifar-10-python.tar.gz's layout: a top folder holding data_batch_1..5 and test_batch."""
-    batches = {f"data_batch_{i}": (rng.integers(0, 256, (3, 3, 32, 32), dtype=np.uint8),
-                                   rng.integers(0, 10, 3)) for i in range(1, 6)}
-    batches["test_batch"] = (rng.integers(0, 256, (2, 3, 32, 32), dtype=np.uint8),
-                             rng.integers(0, 10, 2))
+    batches = {
+        f"data_batch_{i}": (
+            rng.integers(0, 256, (3, 3, 32, 32), dtype=np.uint8),
+            rng.integers(0, 10, 3),
+        )
+        for i in range(1, 6)
+    }
+    batches["test_batch"] = (
+        rng.integers(0, 256, (2, 3, 32, 32), dtype=np.uint8),
+        rng.integers(0, 10, 2),
+    )
     with tarfile.open(path, "w:gz") as tar:
         for name, (images, labels) in batches.items():
-            data = test_batch if name == "test_batch" and test_batch else batch_bytes(
-                images, labels, protocol)
+            data = (
+                test_batch
+                if name == "test_batch" and test_batch
+                else batch_bytes(images, labels, protocol)
+            )
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -51,8 +68,9 @@ def serve(monkeypatch, tmp_path, **kwargs):
 
 
 @pytest.mark.parametrize("protocol", [2, 4])
-def test_load_data_returns_keras_shapes_dtypes_and_values(keras_home, tmp_path, monkeypatch,
-                                                          protocol):
+def test_load_data_returns_keras_shapes_dtypes_and_values(
+    keras_home, tmp_path, monkeypatch, protocol
+):
     archive, batches = serve(monkeypatch, tmp_path, protocol=protocol)
     (x_train, y_train), (x_test, y_test) = cifar10.load_data()
     assert x_train.shape == (15, 32, 32, 3) and x_test.shape == (2, 32, 32, 3)

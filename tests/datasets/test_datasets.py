@@ -1,4 +1,5 @@
 """numkeras.datasets.mnist: the bundled real MNIST, Keras's shapes and dtypes, offline."""
+
 import hashlib
 import os
 import subprocess
@@ -17,8 +18,12 @@ ARRAY_SHA256 = {
     "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
     "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
 }
-SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28),
-          "y_test": (10000,)}
+SHAPES = {
+    "x_train": (60000, 28, 28),
+    "y_train": (60000,),
+    "x_test": (10000, 28, 28),
+    "y_test": (10000,),
+}
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +50,28 @@ def test_load_data_shapes_dtypes_and_content(data, name):
 
 def test_load_data_matches_published_mnist_statistics(data):
     assert np.bincount(data["y_train"]).tolist() == [
-        5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949,
+        5923,
+        6742,
+        5958,
+        6131,
+        5842,
+        5421,
+        5918,
+        6265,
+        5851,
+        5949,
     ]
     assert np.bincount(data["y_test"]).tolist() == [
-        980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009,
+        980,
+        1135,
+        1032,
+        1010,
+        982,
+        892,
+        958,
+        1028,
+        974,
+        1009,
     ]
     assert data["x_train"].min() == 0 and data["x_train"].max() == 255
     assert data["x_train"].mean() == pytest.approx(33.318421449829934)

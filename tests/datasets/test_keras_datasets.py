@@ -4,6 +4,7 @@ Each module's origin and hash are pointed at a small fake file served as a file:
 the real download path (get_file, hash check, cache) runs without the network. Real Keras 3
 reads the same fake files (its get_file patched to return them) and must give the same data.
 """
+
 import hashlib
 import io
 import json
@@ -57,15 +58,28 @@ def assert_same(ours, theirs):
 def imdb_file(keras_home, tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     path = tmp_path / "imdb.npz"
-    np.savez(path, x_train=ragged(rng, 9), y_train=rng.integers(0, 2, 9),
-             x_test=ragged(rng, 7), y_test=rng.integers(0, 2, 7))
+    np.savez(
+        path,
+        x_train=ragged(rng, 9),
+        y_train=rng.integers(0, 2, 9),
+        x_test=ragged(rng, 7),
+        y_test=rng.integers(0, 2, 7),
+    )
     serve(monkeypatch, imdb, path)
     return path
 
 
-IMDB_CASES = [{}, {"num_words": 12}, {"skip_top": 5, "num_words": 20}, {"maxlen": 11},
-              {"seed": 7}, {"start_char": None}, {"oov_char": None, "num_words": 10},
-              {"start_char": None, "index_from": 0}, {"index_from": 5, "oov_char": 4}]
+IMDB_CASES = [
+    {},
+    {"num_words": 12},
+    {"skip_top": 5, "num_words": 20},
+    {"maxlen": 11},
+    {"seed": 7},
+    {"start_char": None},
+    {"oov_char": None, "num_words": 10},
+    {"start_char": None, "index_from": 0},
+    {"index_from": 5, "oov_char": 4},
+]
 
 
 @pytest.mark.parametrize("kwargs", IMDB_CASES)
@@ -178,8 +192,10 @@ def cifar100_archive(path, rng):
             images = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
             fine, coarse = rng.integers(0, 100, n).tolist(), rng.integers(0, 20, n).tolist()
             # protocol 4: Keras's unpickler refuses the _codecs.encode in protocol 2's bytes
-            data = pickle.dumps({b"data": images.reshape(n, -1), b"fine_labels": fine,
-                                 b"coarse_labels": coarse}, protocol=4)
+            data = pickle.dumps(
+                {b"data": images.reshape(n, -1), b"fine_labels": fine, b"coarse_labels": coarse},
+                protocol=4,
+            )
             info = tarfile.TarInfo(f"cifar-100-python/{name}")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -188,8 +204,9 @@ def cifar100_archive(path, rng):
 
 
 @pytest.mark.parametrize("label_mode", ["fine", "coarse"])
-def test_cifar100_matches_keras_on_the_same_archive(keras, keras_home, tmp_path, monkeypatch,
-                                                   label_mode):
+def test_cifar100_matches_keras_on_the_same_archive(
+    keras, keras_home, tmp_path, monkeypatch, label_mode
+):
     archive = tmp_path / "cifar-100-python.tar.gz"
     parts = cifar100_archive(archive, np.random.default_rng(2))
     serve(monkeypatch, cifar100, archive)
@@ -211,15 +228,19 @@ def test_cifar100_matches_keras_on_the_same_archive(keras, keras_home, tmp_path,
         cifar100.load_data("medium")
 
 
-HOUSING = [(boston_housing, "boston_housing", 13, {}), (boston_housing, "boston_housing", 13,
-           {"test_split": 0.3, "seed": 1}), (california_housing, "california_housing", 8, {}),
-           (california_housing, "california_housing", 8, {"version": "small", "seed": 5}),
-           (california_housing, "california_housing", 8, {"test_split": 0.0})]
+HOUSING = [
+    (boston_housing, "boston_housing", 13, {}),
+    (boston_housing, "boston_housing", 13, {"test_split": 0.3, "seed": 1}),
+    (california_housing, "california_housing", 8, {}),
+    (california_housing, "california_housing", 8, {"version": "small", "seed": 5}),
+    (california_housing, "california_housing", 8, {"test_split": 0.0}),
+]
 
 
 @pytest.mark.parametrize("module,name,features,kwargs", HOUSING)
-def test_housing_matches_keras_on_the_same_file(keras, keras_home, tmp_path, monkeypatch, module,
-                                                name, features, kwargs):
+def test_housing_matches_keras_on_the_same_file(
+    keras, keras_home, tmp_path, monkeypatch, module, name, features, kwargs
+):
     rng = np.random.default_rng(3)
     path = tmp_path / f"{name}.npz"
     np.savez(path, x=rng.normal(size=(620, features)), y=rng.normal(size=620))

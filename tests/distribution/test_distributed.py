@@ -5,6 +5,7 @@ process (BatchNormalization's moving statistics too), only process 0 writing fil
 printing, a killed or hung process stopping the job, and a restart resuming from the backup.
 Skipped where mpi4py or mpiexec is missing.
 """
+
 import importlib.util
 import json
 import os
@@ -21,7 +22,7 @@ import numkeras
 from numkeras import distribution, layers
 from numkeras.distribution.data_parallel import split_rows
 
-WORKER = textwrap.dedent('''
+WORKER = textwrap.dedent("""
     import argparse, json, os, signal, sys, time
     import numpy as np
     import numkeras
@@ -100,12 +101,13 @@ WORKER = textwrap.dedent('''
     np.savez(f"{args.out}.{rank}.npz", **arrays)
     with open(f"{args.out}.{rank}.json", "w") as f:
         json.dump({**result, "calls": calls}, f)
-''')
+""")
 
 MPIEXEC = shutil.which("mpiexec")
 HAVE_MPI = MPIEXEC is not None and importlib.util.find_spec("mpi4py") is not None
-needs_mpi = pytest.mark.skipif(not HAVE_MPI, reason="needs mpi4py and mpiexec: "
-                                                   "pip install 'numkeras[mpi]'")
+needs_mpi = pytest.mark.skipif(
+    not HAVE_MPI, reason="needs mpi4py and mpiexec: pip install 'numkeras[mpi]'"
+)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(numkeras.__file__)))
 
 
@@ -114,8 +116,12 @@ def run(tmp, out, *args, processes=2, timeout=120):
     completed process, its seconds, and its results per rank."""
     script = tmp / "worker.py"
     script.write_text(WORKER)
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     command = [sys.executable, str(script), str(tmp / out), *args]
     if processes > 1:
         command = [MPIEXEC, "-n", str(processes), *command, "--dist"]
@@ -127,8 +133,7 @@ def run(tmp, out, *args, processes=2, timeout=120):
         if not (tmp / f"{out}.{rank}.json").exists():
             break
         with np.load(tmp / f"{out}.{rank}.npz") as arrays:
-            results.append({**json.loads((tmp / f"{out}.{rank}.json").read_text()),
-                            **dict(arrays)})
+            results.append({**json.loads((tmp / f"{out}.{rank}.json").read_text()), **dict(arrays)})
     return done, seconds, results
 
 
@@ -242,8 +247,7 @@ def test_one_process_data_parallel_changes_nothing():
 
     expected = train()
     strategy = distribution.DataParallel()
-    assert (strategy.num_processes, strategy.process_id, strategy.batch_dim_name) == (1, 0,
-                                                                                       "batch")
+    assert (strategy.num_processes, strategy.process_id, strategy.batch_dim_name) == (1, 0, "batch")
     with strategy.scope():
         assert distribution.distribution() is strategy
         assert distribution.current() is None  # nothing to synchronise in one process

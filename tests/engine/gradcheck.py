@@ -3,6 +3,7 @@
 Both seed the backward pass with a random upstream gradient `r` (loss = sum(f(x) * r)),
 because a VJP that ignores its upstream gradient still passes an all-ones seed.
 """
+
 import numpy as np
 
 import numkeras
@@ -74,8 +75,12 @@ def compare_op(arrays, torch_fn, our_fn, atol=1e-5, rtol=1e-5, grad_atol=1e-5, g
     """
     import torch
 
-    arrays = [rand(*a, seed=i, dtype="float32") if isinstance(a, tuple) else
-              np.asarray(a, dtype="float32") for i, a in enumerate(arrays)]
+    arrays = [
+        rand(*a, seed=i, dtype="float32")
+        if isinstance(a, tuple)
+        else np.asarray(a, dtype="float32")
+        for i, a in enumerate(arrays)
+    ]
     ts = [torch.tensor(a, requires_grad=True) for a in arrays]
     expected = torch_fn(*ts)
     r = np.random.default_rng(7).standard_normal(tuple(expected.shape)).astype("float32")
@@ -86,5 +91,6 @@ def compare_op(arrays, torch_fn, our_fn, atol=1e-5, rtol=1e-5, grad_atol=1e-5, g
     np.testing.assert_allclose(np.asarray(y), expected.detach().numpy(), atol=atol, rtol=rtol)
     for i, (g, t) in enumerate(zip(grads, ts)):
         assert g is not None and g.dtype == np.float32, f"input {i}: gradient {g!r}"
-        np.testing.assert_allclose(g, t.grad.numpy(), atol=grad_atol, rtol=grad_rtol,
-                                   err_msg=f"gradient of input {i}")
+        np.testing.assert_allclose(
+            g, t.grad.numpy(), atol=grad_atol, rtol=grad_rtol, err_msg=f"gradient of input {i}"
+        )

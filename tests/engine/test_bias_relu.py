@@ -1,4 +1,5 @@
 """The fused `bias_relu` op: float64 central differences and torch agreement, both buffer modes."""
+
 import numpy as np
 import pytest
 from gradcheck import check_grad, compare_op, rand
@@ -20,8 +21,13 @@ def test_bias_relu_gradients_and_torch(shape, overwrite_x):
     compare_op([shape, (shape[-1],)], lambda x, b: torch.relu(x + b), fn)
 
 
-@pytest.mark.parametrize("layer", [layers.Dense(4, activation="relu", bias_initializer="ones"),
-                                   layers.Conv2D(4, 3, activation="relu", bias_initializer="ones")])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        layers.Dense(4, activation="relu", bias_initializer="ones"),
+        layers.Conv2D(4, 3, activation="relu", bias_initializer="ones"),
+    ],
+)
 def test_fused_layers_match_unfused(layer):
     x = rand(2, 6, 6, 3, dtype="float32")
     y = np.asarray(layer(x))

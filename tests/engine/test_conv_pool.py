@@ -5,6 +5,7 @@ The fused op must give the separate ops' values bit for bit and their gradients;
 use it only where the pool windows tile the conv output, and every output is computed when its
 op runs. The tutorial CNN's training steps are checked against PyTorch at the end.
 """
+
 import numpy as np
 import pytest
 from gradcheck import check_grad, rand
@@ -32,9 +33,15 @@ def separate(x, kernel, bias, conv_kw, pool_kw):
 
 def fused(x, kernel, bias, conv_kw, pool_kw):
     pool = pool_kw["pool_size"]
-    return conv_relu_pool(x, kernel, bias, conv_kw.get("strides", 1),
-                          conv_kw.get("padding", "valid"), conv_kw.get("dilation_rate", 1),
-                          pool if isinstance(pool, tuple) else (pool, pool))
+    return conv_relu_pool(
+        x,
+        kernel,
+        bias,
+        conv_kw.get("strides", 1),
+        conv_kw.get("padding", "valid"),
+        conv_kw.get("dilation_rate", 1),
+        pool if isinstance(pool, tuple) else (pool, pool),
+    )
 
 
 @pytest.mark.parametrize("x_shape, k_shape, conv_kw, pool_kw", CASES)
@@ -43,8 +50,9 @@ def test_fused_values_equal_the_separate_ops(x_shape, k_shape, conv_kw, pool_kw)
     bias = rand(k_shape[-1], seed=2, low=-0.5, high=0.5, dtype="float32")
     y = fused(x, kernel, bias, conv_kw, pool_kw)
     assert y.op == "conv_relu_pool" and y.dtype == "float32"
-    np.testing.assert_array_equal(np.asarray(y), np.asarray(separate(x, kernel, bias, conv_kw,
-                                                                      pool_kw)))
+    np.testing.assert_array_equal(
+        np.asarray(y), np.asarray(separate(x, kernel, bias, conv_kw, pool_kw))
+    )
 
 
 @pytest.mark.parametrize("x_shape, k_shape, conv_kw, pool_kw", CASES)
@@ -52,8 +60,9 @@ def test_fused_gradients_match_central_differences(x_shape, k_shape, conv_kw, po
     def fn(x, kernel, bias):
         return fused(x, kernel, bias, conv_kw, pool_kw)
 
-    check_grad(fn, rand(*x_shape), rand(*k_shape, seed=1),
-               rand(k_shape[-1], seed=2, low=-0.5, high=0.5))
+    check_grad(
+        fn, rand(*x_shape), rand(*k_shape, seed=1), rand(k_shape[-1], seed=2, low=-0.5, high=0.5)
+    )
 
 
 def grads(fn, x, kernel, bias):
@@ -70,20 +79,24 @@ def test_tied_windows_route_like_the_separate_ops(x_shape, k_shape, conv_kw, poo
     x = rand(*x_shape)
     x[:, : x_shape[1] // 2] = 0
     kernel, bias = rand(*k_shape, seed=1), np.abs(rand(k_shape[-1], seed=2)) + 0.1
-    for got, want in zip(grads(lambda *a: fused(*a, conv_kw, pool_kw), x, kernel, bias),
-                         grads(lambda *a: separate(*a, conv_kw, pool_kw), x, kernel, bias)):
+    for got, want in zip(
+        grads(lambda *a: fused(*a, conv_kw, pool_kw), x, kernel, bias),
+        grads(lambda *a: separate(*a, conv_kw, pool_kw), x, kernel, bias),
+    ):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_no_bias_and_a_numpy_bias():
     x, kernel = rand(2, 6, 6, 3), rand(3, 3, 3, 2, seed=1)
     y = conv_relu_pool(x, kernel, None, 1, "valid", 1, (2, 2))
-    np.testing.assert_array_equal(np.asarray(y),
-                                  np.asarray(ops.max_pool(ops.relu(ops.conv(x, kernel)), 2)))
+    np.testing.assert_array_equal(
+        np.asarray(y), np.asarray(ops.max_pool(ops.relu(ops.conv(x, kernel)), 2))
+    )
     check_grad(lambda x, k: conv_relu_pool(x, k, None, 1, "valid", 1, (2, 2)), x, kernel)
     np.testing.assert_array_equal(
         np.asarray(conv_relu_pool(x, kernel, np.ones(2), 1, "valid", 1, (2, 2))),
-        np.asarray(ops.max_pool(ops.relu(ops.conv(x, kernel) + 1), 2)))
+        np.asarray(ops.max_pool(ops.relu(ops.conv(x, kernel) + 1), 2)),
+    )
 
 
 def test_the_op_refuses_pools_that_do_not_tile_and_bad_biases():
@@ -96,17 +109,24 @@ def test_the_op_refuses_pools_that_do_not_tile_and_bad_biases():
 
 def pair_model(conv_kw, pool_kw, input_shape=(6, 6, 3)):
     numkeras.utils.set_random_seed(0)
-    return numkeras.Sequential([layers.Input(input_shape),
-                                layers.Conv2D(4, 3, **{"activation": "relu", **conv_kw}),
-                                layers.MaxPooling2D(**pool_kw)])
+    return numkeras.Sequential(
+        [
+            layers.Input(input_shape),
+            layers.Conv2D(4, 3, **{"activation": "relu", **conv_kw}),
+            layers.MaxPooling2D(**pool_kw),
+        ]
+    )
 
 
-@pytest.mark.parametrize("conv_kw, pool_kw", [
-    ({}, {"pool_size": 2, "strides": 1}),  # overlapping windows
-    ({}, {"pool_size": 3, "padding": "same"}),  # 4x4 output: padded windows
-    ({"data_format": "channels_first"}, {"pool_size": 2, "data_format": "channels_first"}),
-    ({"activation": "tanh"}, {"pool_size": 2}),
-])
+@pytest.mark.parametrize(
+    "conv_kw, pool_kw",
+    [
+        ({}, {"pool_size": 2, "strides": 1}),  # overlapping windows
+        ({}, {"pool_size": 3, "padding": "same"}),  # 4x4 output: padded windows
+        ({"data_format": "channels_first"}, {"pool_size": 2, "data_format": "channels_first"}),
+        ({"activation": "tanh"}, {"pool_size": 2}),
+    ],
+)
 def test_the_pass_runs_other_pairs_layer_by_layer(conv_kw, pool_kw):
     shape = (3, 6, 6) if "data_format" in conv_kw else (6, 6, 3)
     model = pair_model(conv_kw, pool_kw, shape)
@@ -139,9 +159,15 @@ def test_outputs_are_computed_when_their_op_runs():
 
 
 def test_features_taken_before_fit_keep_their_values_after_fit():
-    model = numkeras.Sequential([
-        layers.Input((10, 10, 1)), layers.Conv2D(4, 3, activation="relu"),
-        layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(2)])
+    model = numkeras.Sequential(
+        [
+            layers.Input((10, 10, 1)),
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(2),
+        ]
+    )
     model.compile("adam", "mse")
     x = rand(8, 10, 10, 1, dtype="float32")
     feature_model = numkeras.Sequential(model.layers[:2])
@@ -153,10 +179,15 @@ def test_features_taken_before_fit_keep_their_values_after_fit():
 
 
 def test_the_tutorial_cnn_fuses_both_blocks():
-    model = numkeras.Sequential([
-        layers.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
-        layers.MaxPooling2D(2), layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-    ])
+    model = numkeras.Sequential(
+        [
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+        ]
+    )
     x = rand(2, 28, 28, 1, dtype="float32")
     assert model(x).op == "conv_relu_pool"
     with numkeras.GradientTape() as tape:
@@ -171,11 +202,17 @@ def test_tutorial_cnn_training_steps_match_torch(torch):
     SGD, because Adam's first steps divide by the gradient's size, which magnifies float32
     rounding on near-zero gradients (Adam itself is checked in tests/optimizers)."""
     numkeras.utils.set_random_seed(3)
-    model = numkeras.Sequential([
-        layers.Input((28, 28, 1)), layers.Conv2D(8, 3, activation="relu"),
-        layers.MaxPooling2D(2), layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dense(10, activation="softmax"),
-    ])
+    model = numkeras.Sequential(
+        [
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(16, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(numkeras.optimizers.SGD(0.1), "categorical_crossentropy")
     rng = np.random.default_rng(0)
     x = np.maximum(rng.standard_normal((16, 28, 28, 1)), 0).astype("float32")  # zero regions
@@ -183,8 +220,12 @@ def test_tutorial_cnn_training_steps_match_torch(torch):
     weights = [w.astype("float64") for w in model.get_weights()]
 
     tm = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 8, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(8, 16, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(1, 8, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(8, 16, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
     ).double()
     dense = torch.nn.Linear(400, 10).double()
     with torch.no_grad():
@@ -204,8 +245,14 @@ def test_tutorial_cnn_training_steps_match_torch(torch):
         loss = -(ty * torch.log(p)).sum(-1).mean()
         loss.backward()
         opt.step()
-    want = [tm[0].weight.permute(2, 3, 1, 0), tm[0].bias, tm[3].weight.permute(2, 3, 1, 0),
-            tm[3].bias, dense.weight.T, dense.bias]
+    want = [
+        tm[0].weight.permute(2, 3, 1, 0),
+        tm[0].bias,
+        tm[3].weight.permute(2, 3, 1, 0),
+        tm[3].bias,
+        dense.weight.T,
+        dense.bias,
+    ]
     for got, w in zip(model.get_weights(), want):
         np.testing.assert_allclose(got, w.detach().numpy(), rtol=1e-5, atol=1e-6)
 
@@ -216,24 +263,31 @@ def test_inference_and_training_paths_give_the_same_values():
     x[0, 2, 3, 1] = np.nan
     inference = np.asarray(conv_relu_pool(x, kernel, bias, 1, "valid", 1, (2, 2)))
     with numkeras.GradientTape():
-        training = np.asarray(conv_relu_pool(numkeras.Variable(x), kernel, bias, 1, "valid", 1,
-                                             (2, 2)))
+        training = np.asarray(
+            conv_relu_pool(numkeras.Variable(x), kernel, bias, 1, "valid", 1, (2, 2))
+        )
     np.testing.assert_array_equal(inference, training)
     assert np.isnan(inference[0]).any() and not np.isnan(inference[1]).any()
 
 
 @pytest.mark.parametrize("images_per_chunk", [1, 3, 7])
 @pytest.mark.parametrize("x_shape, k_shape, conv_kw, pool_kw", [CASES[1], CASES[3], CASES[5]])
-def test_chunks_of_the_batch_give_the_whole_batchs_results(monkeypatch, images_per_chunk,
-                                                            x_shape, k_shape, conv_kw, pool_kw):
+def test_chunks_of_the_batch_give_the_whole_batchs_results(
+    monkeypatch, images_per_chunk, x_shape, k_shape, conv_kw, pool_kw
+):
     """The fused op runs a few images at a time; any chunking (an uneven last chunk too)."""
     x_shape = (7,) + x_shape[1:]
     x, kernel, bias = rand(*x_shape), rand(*k_shape, seed=1), rand(k_shape[-1], seed=2)
     x[:, : x_shape[1] // 2] = 0  # tied windows
     assert len(conv_pool._chunks(7, 10_000)) == 1  # these small images: one chunk by default
     whole = grads(lambda *a: fused(*a, conv_kw, pool_kw), x, kernel, bias)
-    monkeypatch.setattr(conv_pool, "_chunks", lambda n, _: [
-        slice(i, min(i + images_per_chunk, n)) for i in range(0, n, images_per_chunk)])
+    monkeypatch.setattr(
+        conv_pool,
+        "_chunks",
+        lambda n, _: [
+            slice(i, min(i + images_per_chunk, n)) for i in range(0, n, images_per_chunk)
+        ],
+    )
     chunked = grads(lambda *a: fused(*a, conv_kw, pool_kw), x, kernel, bias)
     for got, want in zip(chunked, whole):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

@@ -1,4 +1,5 @@
 """The CTC op: float64 gradient check, torch's ctc_loss, uneven lengths, impossible labels."""
+
 import numpy as np
 
 from numkeras.engine.ctc import ctc_loss
@@ -19,8 +20,13 @@ def test_matches_torch_with_uneven_lengths(torch):
     x = torch.tensor(logits, requires_grad=True)
     log_probs = torch.log_softmax(x, -1).transpose(0, 1)
     expected = torch.nn.functional.ctc_loss(
-        log_probs, torch.tensor(TARGET), torch.tensor(OUTPUT_LENGTH),
-        torch.tensor(TARGET_LENGTH), blank=0, reduction="none")
+        log_probs,
+        torch.tensor(TARGET),
+        torch.tensor(OUTPUT_LENGTH),
+        torch.tensor(TARGET_LENGTH),
+        blank=0,
+        reduction="none",
+    )
     r = torch.tensor([0.5, -1.0, 2.0])
     (expected * r).sum().backward()
     from numkeras import GradientTape, Variable, ops

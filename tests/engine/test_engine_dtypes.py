@@ -1,4 +1,5 @@
 """float32 stays float32, bad inputs fail early with named errors, and values convert both ways."""
+
 import pickle
 
 import numpy as np
@@ -33,19 +34,33 @@ def test_bare_operands_take_the_tensor_float32(op, other):
     assert tape.gradient(y, x).dtype == np.float32
 
 
-@pytest.mark.parametrize("fn", [
-    lambda x: x * 0.5 + 1,
-    lambda x: 2.0 ** x / 3,
-    lambda x: ops.matmul(x, np.ones((3, 2))),
-    lambda x: ops.matmul(np.ones((4, 2)), x),
-    lambda x: ops.where(np.ones((2, 3), bool), x, 0.0),
-    lambda x: ops.clip(x, np.float64(0.1), 2),
-    lambda x: ops.categorical_crossentropy(np.full((2, 3), 1 / 3), ops.softmax(x)),
-    lambda x: ops.binary_crossentropy(np.full((2, 3), 0.5), x, from_logits=True),
-    lambda x: ops.sparse_categorical_crossentropy(np.array([0, 2]), x, from_logits=True),
-    lambda x: ops.conv(x[None, :, :, None], np.ones((2, 2, 1, 2))),
-], ids=["scalars", "rpow", "matmul_right", "matmul_left", "where", "clip", "categorical",
-        "binary", "sparse", "conv_float64_kernel"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: x * 0.5 + 1,
+        lambda x: 2.0**x / 3,
+        lambda x: ops.matmul(x, np.ones((3, 2))),
+        lambda x: ops.matmul(np.ones((4, 2)), x),
+        lambda x: ops.where(np.ones((2, 3), bool), x, 0.0),
+        lambda x: ops.clip(x, np.float64(0.1), 2),
+        lambda x: ops.categorical_crossentropy(np.full((2, 3), 1 / 3), ops.softmax(x)),
+        lambda x: ops.binary_crossentropy(np.full((2, 3), 0.5), x, from_logits=True),
+        lambda x: ops.sparse_categorical_crossentropy(np.array([0, 2]), x, from_logits=True),
+        lambda x: ops.conv(x[None, :, :, None], np.ones((2, 2, 1, 2))),
+    ],
+    ids=[
+        "scalars",
+        "rpow",
+        "matmul_right",
+        "matmul_left",
+        "where",
+        "clip",
+        "categorical",
+        "binary",
+        "sparse",
+        "conv_float64_kernel",
+    ],
+)
 def test_float64_numpy_arguments_keep_float32(fn):
     assert fn(Variable(F32)).dtype == "float32"
 
@@ -73,8 +88,13 @@ def test_integer_tensors_meet_floats_as_keras_does():
 
 @pytest.mark.parametrize(
     "fn, specs",
-    [pytest.param(f, s, id=n) for n, f, s in gradcheck_cases.CASES + gradcheck_cases.CONV_CASES
-     + gradcheck_cases.POOL_CASES if not n.startswith("cast")],
+    [
+        pytest.param(f, s, id=n)
+        for n, f, s in gradcheck_cases.CASES
+        + gradcheck_cases.CONV_CASES
+        + gradcheck_cases.POOL_CASES
+        if not n.startswith("cast")
+    ],
 )
 def test_every_op_keeps_float32_forward_and_backward(fn, specs):
     arrays = [a.astype("float32") for a in gradcheck_cases.inputs(specs)]
@@ -91,34 +111,60 @@ BAD = [
     ("add", lambda: ops.ones((2, 3)) + "abc", ["(2, 3)", "dtype"]),
     ("matmul", lambda: ops.matmul(ops.ones((2, 3)), ops.ones((4, 5))), ["(2, 3)", "(4, 5)"]),
     ("matmul", lambda: ops.ones((2, 3, 4)) @ ops.ones((5, 4, 6)), ["(2, 3, 4)", "(5, 4, 6)"]),
-    ("concatenate", lambda: ops.concatenate([ops.ones((2, 3)), ops.ones((3, 4))]),
-     ["(2, 3)", "(3, 4)"]),
+    (
+        "concatenate",
+        lambda: ops.concatenate([ops.ones((2, 3)), ops.ones((3, 4))]),
+        ["(2, 3)", "(3, 4)"],
+    ),
     ("reshape", lambda: ops.reshape(ops.ones((2, 3)), (4, 2)), ["(2, 3)", "(4, 2)"]),
     ("stack", lambda: ops.stack([ops.ones((2, 3)), ops.ones((3, 2))]), ["(2, 3)", "(3, 2)"]),
     ("broadcast_to", lambda: ops.broadcast_to(ops.ones((3, 2)), (4, 5)), ["(3, 2)", "(4, 5)"]),
     ("where", lambda: ops.where(np.ones((4,), bool), ops.ones((2, 3)), 0.0), ["(4,)", "(2, 3)"]),
-    ("conv", lambda: ops.conv(ops.ones((1, 5, 5, 3)), ops.ones((3, 3, 2, 4))),
-     ["(1, 5, 5, 3)", "(3, 3, 2, 4)"]),
-    ("conv", lambda: ops.conv(ops.ones((1, 5, 5)), ops.ones((3, 3, 5, 4))),
-     ["(1, 5, 5)", "(3, 3, 5, 4)"]),
-    ("categorical_crossentropy",
-     lambda: ops.categorical_crossentropy(ops.ones((3, 4)), ops.ones((3, 5))),
-     ["(3, 4)", "(3, 5)"]),
-    ("categorical_crossentropy",
-     lambda: ops.categorical_crossentropy(ops.ones((3, 4)), ops.ones((3, 5)), from_logits=True),
-     ["(3, 4)", "(3, 5)"]),
-    ("binary_crossentropy", lambda: ops.binary_crossentropy(ops.ones((3, 1)), ops.ones((3,))),
-     ["(3, 1)", "(3,)"]),
-    ("sparse_categorical_crossentropy",
-     lambda: ops.sparse_categorical_crossentropy(np.array([0, 4]), ops.ones((2, 4))), ["[0, 4)"]),
-    ("sparse_categorical_crossentropy",
-     lambda: ops.sparse_categorical_crossentropy(np.array([0, -1]), ops.ones((2, 4))), ["[0, 4)"]),
-    ("sparse_categorical_crossentropy",
-     lambda: ops.sparse_categorical_crossentropy(np.array([0, 1, 2]), ops.ones((2, 4))),
-     ["(2,)", "(3,)"]),
-    ("sparse_categorical_crossentropy",
-     lambda: ops.sparse_categorical_crossentropy([[0, 1]], ops.ones((1, 3, 2)), axis=1),
-     ["axis=1", "(1, 3, 2)"]),
+    (
+        "conv",
+        lambda: ops.conv(ops.ones((1, 5, 5, 3)), ops.ones((3, 3, 2, 4))),
+        ["(1, 5, 5, 3)", "(3, 3, 2, 4)"],
+    ),
+    (
+        "conv",
+        lambda: ops.conv(ops.ones((1, 5, 5)), ops.ones((3, 3, 5, 4))),
+        ["(1, 5, 5)", "(3, 3, 5, 4)"],
+    ),
+    (
+        "categorical_crossentropy",
+        lambda: ops.categorical_crossentropy(ops.ones((3, 4)), ops.ones((3, 5))),
+        ["(3, 4)", "(3, 5)"],
+    ),
+    (
+        "categorical_crossentropy",
+        lambda: ops.categorical_crossentropy(ops.ones((3, 4)), ops.ones((3, 5)), from_logits=True),
+        ["(3, 4)", "(3, 5)"],
+    ),
+    (
+        "binary_crossentropy",
+        lambda: ops.binary_crossentropy(ops.ones((3, 1)), ops.ones((3,))),
+        ["(3, 1)", "(3,)"],
+    ),
+    (
+        "sparse_categorical_crossentropy",
+        lambda: ops.sparse_categorical_crossentropy(np.array([0, 4]), ops.ones((2, 4))),
+        ["[0, 4)"],
+    ),
+    (
+        "sparse_categorical_crossentropy",
+        lambda: ops.sparse_categorical_crossentropy(np.array([0, -1]), ops.ones((2, 4))),
+        ["[0, 4)"],
+    ),
+    (
+        "sparse_categorical_crossentropy",
+        lambda: ops.sparse_categorical_crossentropy(np.array([0, 1, 2]), ops.ones((2, 4))),
+        ["(2,)", "(3,)"],
+    ),
+    (
+        "sparse_categorical_crossentropy",
+        lambda: ops.sparse_categorical_crossentropy([[0, 1]], ops.ones((1, 3, 2)), axis=1),
+        ["axis=1", "(1, 3, 2)"],
+    ),
     ("take", lambda: ops.take(ops.ones((2, 3)), [3], axis=1), ["3"]),
     ("transpose", lambda: ops.transpose(ops.ones((2, 3)), (0, 0)), ["(2, 3)"]),
     ("squeeze", lambda: ops.squeeze(ops.ones((2, 3)), 1), ["(2, 3)"]),
@@ -126,8 +172,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("name, call, parts", [pytest.param(*c, id=f"{c[0]}_{i}")
-                                               for i, c in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "name, call, parts", [pytest.param(*c, id=f"{c[0]}_{i}") for i, c in enumerate(BAD)]
+)
 def test_bad_inputs_raise_named_errors(name, call, parts):
     with pytest.raises((ValueError, TypeError)) as info:
         call()
@@ -186,15 +233,18 @@ def test_assign_family():
     assert before.numpy()[0, 0] == 0.5 and float(v[0, 0]) == 7.0
 
 
-@pytest.mark.parametrize("value, dtype", [
-    ([1.0, 2.0], "float32"),
-    ([[1, 2]], "int32"),
-    (2.0, "float32"),
-    (True, "bool"),
-    (np.ones(2), "float64"),
-    (np.ones(2, "float16"), "float16"),
-    (np.float32(3), "float32"),
-])
+@pytest.mark.parametrize(
+    "value, dtype",
+    [
+        ([1.0, 2.0], "float32"),
+        ([[1, 2]], "int32"),
+        (2.0, "float32"),
+        (True, "bool"),
+        (np.ones(2), "float64"),
+        (np.ones(2, "float16"), "float16"),
+        (np.float32(3), "float32"),
+    ],
+)
 def test_convert_to_tensor_dtypes(value, dtype):
     t = ops.convert_to_tensor(value)
     assert ops.is_tensor(t) and t.dtype == dtype

@@ -1,5 +1,6 @@
 """Hand-computed values for conv and pooling, where TensorFlow's asymmetric 'same' padding
 (extra padding after, never before) has no direct PyTorch equivalent."""
+
 import numpy as np
 import pytest
 
@@ -32,10 +33,13 @@ def test_conv_same_stride2_dilation_and_groups_by_hand():
     np.testing.assert_array_equal(y.reshape(-1), [0 + 2 + 6 + 8])
 
 
-@pytest.mark.parametrize("op, expected", [
-    (ops.max_pool, [[4, 5], [7, 8]]),
-    (ops.average_pool, [[2, 3.5], [6.5, 8]]),  # padded cells are not counted
-])
+@pytest.mark.parametrize(
+    "op, expected",
+    [
+        (ops.max_pool, [[4, 5], [7, 8]]),
+        (ops.average_pool, [[2, 3.5], [6.5, 8]]),  # padded cells are not counted
+    ],
+)
 def test_pool_same_pads_after(op, expected):
     y = op(GRID, 2, padding="same")
     np.testing.assert_array_equal(y.numpy()[0, :, :, 0], expected)

@@ -1,4 +1,5 @@
 """Every differentiable op: float64 central differences against GradientTape, every input."""
+
 import numpy as np
 import pytest
 from gradcheck import check_grad, rand
@@ -70,114 +71,154 @@ def shape_id(*shapes):
     return "-".join("x".join(map(str, s)) or "scalar" for s in shapes)
 
 
-CASES = [
-    (f"{name}-{shape_id(shape)}", op, [rand(*shape, low=low, high=high)])
-    for name, op, low, high in ELEMENTWISE for shape in SHAPES
-] + [
-    (f"{name}-{shape_id(*shapes)}", op,
-     [P(*s, seed=i) if i in positive else rand(*s, seed=i) for i, s in enumerate(shapes)])
-    for name, op, positive in BINARY for shapes in SHAPE_PAIRS
-] + [
-    # --- where and operators ------------------------------------------------------------
-    ("where", lambda a, b: ops.where(rand(3, 4) > 0, a, b), [(3, 4), (3, 4)]),
-    ("where_broadcast", lambda a, b: ops.where(rand(3, 1) > 0, a, b), [(1, 4), (3, 4)]),
-    ("operators", lambda a, b: (a * b - a / (b * b + 1)) ** 2 + 1 - a, [(3, 4), (4,)]),
-    ("reflected_ops", lambda a: 2 / (1.5 + a * a) - 3 * a + 2**a, [(2, 5)]),
-    ("mod", ops.mod, [P(3, 4), P(4, seed=1) + 1.0]),
-    # --- unary with arguments ------------------------------------------------------------
-    ("clip", lambda x: ops.clip(x, -0.7, 1.1), [(4, 5)]),
-    ("cast_float64", lambda x: ops.cast(x, "float64") * 2, [(3, 4)]),
-    # --- matmul -------------------------------------------------------------------------
-    ("matmul", ops.matmul, [(3, 4), (4, 5)]),
-    ("matmul_batched", ops.matmul, [(2, 3, 4), (2, 4, 5)]),
-    ("matmul_broadcast_batch", ops.matmul, [(2, 1, 3, 4), (3, 4, 2)]),
-    ("matmul_vector_matrix", ops.matmul, [(4,), (4, 3)]),
-    ("matmul_matrix_vector", ops.matmul, [(2, 3, 4), (4,)]),
-    ("matmul_vector_vector", ops.matmul, [(5,), (5,)]),
-    ("dot", ops.dot, [(3, 4), (4, 2)]),
-    ("dot_nd", ops.dot, [(2, 3, 4), (2, 4, 3)]),
-    ("dot_scalar", ops.dot, [(), (2, 3)]),
-    # --- reductions ---------------------------------------------------------------------
-    ("sum_all", ops.sum, [(3, 4)]),
-    ("sum_axis", lambda x: ops.sum(x, axis=1), [(2, 3, 4)]),
-    ("sum_axes_keepdims", lambda x: ops.sum(x, axis=(0, -1), keepdims=True), [(2, 3, 4)]),
-    ("mean_all", ops.mean, [(3, 5)]),
-    ("mean_axis", lambda x: ops.mean(x, axis=-1), [(2, 3, 5)]),
-    ("mean_keepdims", lambda x: ops.mean(x, axis=(0, 2), keepdims=True), [(2, 3, 5)]),
-    ("max_all", ops.max, [(3, 5)]),
-    ("max_axis", lambda x: ops.max(x, axis=0), [(3, 5)]),
-    ("max_keepdims", lambda x: ops.max(x, axis=(1, 2), keepdims=True), [(2, 3, 4)]),
-    ("min_axis", lambda x: ops.min(x, axis=-1), [(3, 5)]),
-    ("prod_all", ops.prod, [(2, 3)]),
-    ("prod_axis", lambda x: ops.prod(x, axis=1), [(3, 4, 2)]),
-    ("prod_axes_keepdims", lambda x: ops.prod(x, axis=(0, 2), keepdims=True), [(3, 2, 3)]),
-    ("prod_with_zero", lambda x: ops.prod(x, axis=0), [np.array([[0.0, 1.5], [2.0, -1.0]])]),
-    ("var", lambda x: ops.var(x, axis=1), [(3, 5)]),
-    ("std", lambda x: ops.std(x, axis=0, keepdims=True), [(4, 3)]),
-    ("logsumexp", lambda x: ops.logsumexp(x, axis=-1), [(3, 5)]),
-    ("logsumexp_all", ops.logsumexp, [(2, 3, 2)]),
-    # --- shape ops ------------------------------------------------------------------------
-    ("reshape", lambda x: ops.reshape(x, (4, -1)), [(2, 3, 2)]),
-    ("method_reshape_T", lambda x: x.reshape(3, 4).T * 1, [(2, 6)]),
-    ("transpose", lambda x: ops.transpose(x, (2, 0, 1)), [(2, 3, 4)]),
-    ("moveaxis", lambda x: ops.moveaxis(x, 0, 2), [(2, 3, 4)]),
-    ("moveaxis_negative", lambda x: ops.moveaxis(x, -1, 1), [(2, 3, 4)]),
-    ("swapaxes", lambda x: ops.swapaxes(x, 0, -1), [(2, 3, 4)]),
-    ("expand_dims", lambda x: ops.expand_dims(x, 1), [(3, 4)]),
-    ("squeeze", lambda x: ops.squeeze(x, 1), [(3, 1, 4)]),
-    ("flatten", ops.flatten, [(2, 3, 2)]),
-    ("broadcast_to", lambda x: ops.broadcast_to(x, (2, 3, 4)), [(3, 1)]),
-    ("tile", lambda x: ops.tile(x, (2, 1, 3)), [(3, 2)]),
-    ("repeat_axis", lambda x: ops.repeat(x, 3, axis=1), [(2, 3)]),
-    ("repeat_varying", lambda x: ops.repeat(x, [1, 0, 2], axis=0), [(3, 2)]),
-    ("repeat_flat", lambda x: ops.repeat(x, 2), [(2, 3)]),
-    ("concatenate", lambda a, b: ops.concatenate([a, b, a], axis=1), [(2, 3), (2, 1)]),
-    ("concatenate_neg_axis", lambda a, b: ops.concatenate([a, b], axis=-1), [(2, 3, 1), (2, 3, 2)]),
-    ("stack", lambda a, b: ops.stack([a, b], axis=1), [(2, 3), (2, 3)]),
-    ("stack_last", lambda a, b: ops.stack([a, b, a], axis=-1), [(2, 3), (2, 3)]),
-    ("unstack", lambda x: ops.unstack(x, axis=1)[1] * ops.unstack(x, axis=1)[2], [(2, 3, 2)]),
-    ("split", lambda x: ops.split(x, 3, axis=1)[2] - ops.split(x, [1], axis=1)[0], [(2, 3)]),
-    ("getitem_slice", lambda x: x[1:, ::2], [(3, 5)]),
-    ("getitem_int_ellipsis", lambda x: x[..., 1, None], [(2, 3, 4)]),
-    ("getitem_repeated_indices", lambda x: x[np.array([0, 2, 0, 0])], [(3, 4)]),
-    ("getitem_mixed", lambda x: x[np.array([1, 1]), :, np.array([0, 2])], [(2, 3, 4)]),
-    ("getitem_mask", lambda x: x[rand(3, 4) > 0], [(3, 4)]),
-    ("take", lambda x: ops.take(x, np.array([[2, 0], [2, 2]]), axis=1), [(3, 4, 2)]),
-    ("take_flat", lambda x: ops.take(x, np.array([5, 0, 5, -1])), [(2, 3)]),
-    ("take_along_axis", lambda x: ops.take_along_axis(x, np.array([[1], [0], [1]]), axis=1),
-     [(3, 4)]),
-    ("take_along_axis_repeats", lambda x: ops.take_along_axis(x, LABELS, axis=-1), [(2, 4)]),
-    ("take_along_axis_broadcast",
-     lambda x: ops.take_along_axis(x, np.array([[1], [0], [1]]), axis=0), [(2, 4)]),
-    ("take_along_axis_flat", lambda x: ops.take_along_axis(x, np.array([5, 0, 5]), None), [(2, 3)]),
-    ("pad", lambda x: ops.pad(x, ((1, 0), (2, 3))), [(2, 3)]),
-    ("pad_int", lambda x: ops.pad(x, 1, constant_values=2.0), [(2, 3)]),
-    # --- softmax and dropout -------------------------------------------------------------
-    ("softmax", ops.softmax, [(3, 5)]),
-    ("softmax_axis0", lambda x: ops.softmax(x, axis=0), [(3, 5)]),
-    ("softmax_3d", lambda x: ops.softmax(x, axis=1), [(2, 3, 4)]),
-    ("log_softmax", ops.log_softmax, [(3, 5)]),
-    ("log_softmax_axis0", lambda x: ops.log_softmax(x, axis=0), [(3, 5)]),
-    ("dropout", lambda x: ops.dropout(x, 0.4, seed=3), [(4, 5)]),
-    # --- losses (target and output both get gradients) ------------------------------------
-    ("categorical_ce", ops.categorical_crossentropy, [U(3, 4), U(3, 4, seed=1)]),
-    ("categorical_ce_3d", ops.categorical_crossentropy, [U(2, 2, 3), U(2, 2, 3, seed=1)]),
-    ("categorical_ce_logits",
-     lambda t, z: ops.categorical_crossentropy(t, z, from_logits=True), [U(3, 4), (3, 4)]),
-    ("categorical_ce_of_softmax",
-     lambda t, z: ops.categorical_crossentropy(t, ops.softmax(z)), [U(3, 4), (3, 4)]),
-    ("sparse_ce", lambda p: ops.sparse_categorical_crossentropy(LABELS, p), [U(2, 3, 4)]),
-    ("sparse_ce_logits",
-     lambda z: ops.sparse_categorical_crossentropy(LABELS, z, from_logits=True), [(2, 3, 4)]),
-    ("sparse_ce_column_labels",
-     lambda z: ops.sparse_categorical_crossentropy(LABELS[0, :, None], z, from_logits=True),
-     [(3, 4)]),
-    ("binary_ce", ops.binary_crossentropy, [U(3, 4), U(3, 4, seed=1)]),
-    ("binary_ce_logits",
-     lambda t, z: ops.binary_crossentropy(t, z, from_logits=True), [U(3, 4), rand(3, 4, high=9)]),
-    ("binary_ce_of_sigmoid",
-     lambda t, z: ops.binary_crossentropy(t, ops.sigmoid(z)), [U(3, 4), (3, 4)]),
-]
+CASES = (
+    [
+        (f"{name}-{shape_id(shape)}", op, [rand(*shape, low=low, high=high)])
+        for name, op, low, high in ELEMENTWISE
+        for shape in SHAPES
+    ]
+    + [
+        (
+            f"{name}-{shape_id(*shapes)}",
+            op,
+            [P(*s, seed=i) if i in positive else rand(*s, seed=i) for i, s in enumerate(shapes)],
+        )
+        for name, op, positive in BINARY
+        for shapes in SHAPE_PAIRS
+    ]
+    + [
+        # --- where and operators ------------------------------------------------------------
+        ("where", lambda a, b: ops.where(rand(3, 4) > 0, a, b), [(3, 4), (3, 4)]),
+        ("where_broadcast", lambda a, b: ops.where(rand(3, 1) > 0, a, b), [(1, 4), (3, 4)]),
+        ("operators", lambda a, b: (a * b - a / (b * b + 1)) ** 2 + 1 - a, [(3, 4), (4,)]),
+        ("reflected_ops", lambda a: 2 / (1.5 + a * a) - 3 * a + 2**a, [(2, 5)]),
+        ("mod", ops.mod, [P(3, 4), P(4, seed=1) + 1.0]),
+        # --- unary with arguments ------------------------------------------------------------
+        ("clip", lambda x: ops.clip(x, -0.7, 1.1), [(4, 5)]),
+        ("cast_float64", lambda x: ops.cast(x, "float64") * 2, [(3, 4)]),
+        # --- matmul -------------------------------------------------------------------------
+        ("matmul", ops.matmul, [(3, 4), (4, 5)]),
+        ("matmul_batched", ops.matmul, [(2, 3, 4), (2, 4, 5)]),
+        ("matmul_broadcast_batch", ops.matmul, [(2, 1, 3, 4), (3, 4, 2)]),
+        ("matmul_vector_matrix", ops.matmul, [(4,), (4, 3)]),
+        ("matmul_matrix_vector", ops.matmul, [(2, 3, 4), (4,)]),
+        ("matmul_vector_vector", ops.matmul, [(5,), (5,)]),
+        ("dot", ops.dot, [(3, 4), (4, 2)]),
+        ("dot_nd", ops.dot, [(2, 3, 4), (2, 4, 3)]),
+        ("dot_scalar", ops.dot, [(), (2, 3)]),
+        # --- reductions ---------------------------------------------------------------------
+        ("sum_all", ops.sum, [(3, 4)]),
+        ("sum_axis", lambda x: ops.sum(x, axis=1), [(2, 3, 4)]),
+        ("sum_axes_keepdims", lambda x: ops.sum(x, axis=(0, -1), keepdims=True), [(2, 3, 4)]),
+        ("mean_all", ops.mean, [(3, 5)]),
+        ("mean_axis", lambda x: ops.mean(x, axis=-1), [(2, 3, 5)]),
+        ("mean_keepdims", lambda x: ops.mean(x, axis=(0, 2), keepdims=True), [(2, 3, 5)]),
+        ("max_all", ops.max, [(3, 5)]),
+        ("max_axis", lambda x: ops.max(x, axis=0), [(3, 5)]),
+        ("max_keepdims", lambda x: ops.max(x, axis=(1, 2), keepdims=True), [(2, 3, 4)]),
+        ("min_axis", lambda x: ops.min(x, axis=-1), [(3, 5)]),
+        ("prod_all", ops.prod, [(2, 3)]),
+        ("prod_axis", lambda x: ops.prod(x, axis=1), [(3, 4, 2)]),
+        ("prod_axes_keepdims", lambda x: ops.prod(x, axis=(0, 2), keepdims=True), [(3, 2, 3)]),
+        ("prod_with_zero", lambda x: ops.prod(x, axis=0), [np.array([[0.0, 1.5], [2.0, -1.0]])]),
+        ("var", lambda x: ops.var(x, axis=1), [(3, 5)]),
+        ("std", lambda x: ops.std(x, axis=0, keepdims=True), [(4, 3)]),
+        ("logsumexp", lambda x: ops.logsumexp(x, axis=-1), [(3, 5)]),
+        ("logsumexp_all", ops.logsumexp, [(2, 3, 2)]),
+        # --- shape ops ------------------------------------------------------------------------
+        ("reshape", lambda x: ops.reshape(x, (4, -1)), [(2, 3, 2)]),
+        ("method_reshape_T", lambda x: x.reshape(3, 4).T * 1, [(2, 6)]),
+        ("transpose", lambda x: ops.transpose(x, (2, 0, 1)), [(2, 3, 4)]),
+        ("moveaxis", lambda x: ops.moveaxis(x, 0, 2), [(2, 3, 4)]),
+        ("moveaxis_negative", lambda x: ops.moveaxis(x, -1, 1), [(2, 3, 4)]),
+        ("swapaxes", lambda x: ops.swapaxes(x, 0, -1), [(2, 3, 4)]),
+        ("expand_dims", lambda x: ops.expand_dims(x, 1), [(3, 4)]),
+        ("squeeze", lambda x: ops.squeeze(x, 1), [(3, 1, 4)]),
+        ("flatten", ops.flatten, [(2, 3, 2)]),
+        ("broadcast_to", lambda x: ops.broadcast_to(x, (2, 3, 4)), [(3, 1)]),
+        ("tile", lambda x: ops.tile(x, (2, 1, 3)), [(3, 2)]),
+        ("repeat_axis", lambda x: ops.repeat(x, 3, axis=1), [(2, 3)]),
+        ("repeat_varying", lambda x: ops.repeat(x, [1, 0, 2], axis=0), [(3, 2)]),
+        ("repeat_flat", lambda x: ops.repeat(x, 2), [(2, 3)]),
+        ("concatenate", lambda a, b: ops.concatenate([a, b, a], axis=1), [(2, 3), (2, 1)]),
+        (
+            "concatenate_neg_axis",
+            lambda a, b: ops.concatenate([a, b], axis=-1),
+            [(2, 3, 1), (2, 3, 2)],
+        ),
+        ("stack", lambda a, b: ops.stack([a, b], axis=1), [(2, 3), (2, 3)]),
+        ("stack_last", lambda a, b: ops.stack([a, b, a], axis=-1), [(2, 3), (2, 3)]),
+        ("unstack", lambda x: ops.unstack(x, axis=1)[1] * ops.unstack(x, axis=1)[2], [(2, 3, 2)]),
+        ("split", lambda x: ops.split(x, 3, axis=1)[2] - ops.split(x, [1], axis=1)[0], [(2, 3)]),
+        ("getitem_slice", lambda x: x[1:, ::2], [(3, 5)]),
+        ("getitem_int_ellipsis", lambda x: x[..., 1, None], [(2, 3, 4)]),
+        ("getitem_repeated_indices", lambda x: x[np.array([0, 2, 0, 0])], [(3, 4)]),
+        ("getitem_mixed", lambda x: x[np.array([1, 1]), :, np.array([0, 2])], [(2, 3, 4)]),
+        ("getitem_mask", lambda x: x[rand(3, 4) > 0], [(3, 4)]),
+        ("take", lambda x: ops.take(x, np.array([[2, 0], [2, 2]]), axis=1), [(3, 4, 2)]),
+        ("take_flat", lambda x: ops.take(x, np.array([5, 0, 5, -1])), [(2, 3)]),
+        (
+            "take_along_axis",
+            lambda x: ops.take_along_axis(x, np.array([[1], [0], [1]]), axis=1),
+            [(3, 4)],
+        ),
+        ("take_along_axis_repeats", lambda x: ops.take_along_axis(x, LABELS, axis=-1), [(2, 4)]),
+        (
+            "take_along_axis_broadcast",
+            lambda x: ops.take_along_axis(x, np.array([[1], [0], [1]]), axis=0),
+            [(2, 4)],
+        ),
+        (
+            "take_along_axis_flat",
+            lambda x: ops.take_along_axis(x, np.array([5, 0, 5]), None),
+            [(2, 3)],
+        ),
+        ("pad", lambda x: ops.pad(x, ((1, 0), (2, 3))), [(2, 3)]),
+        ("pad_int", lambda x: ops.pad(x, 1, constant_values=2.0), [(2, 3)]),
+        # --- softmax and dropout -------------------------------------------------------------
+        ("softmax", ops.softmax, [(3, 5)]),
+        ("softmax_axis0", lambda x: ops.softmax(x, axis=0), [(3, 5)]),
+        ("softmax_3d", lambda x: ops.softmax(x, axis=1), [(2, 3, 4)]),
+        ("log_softmax", ops.log_softmax, [(3, 5)]),
+        ("log_softmax_axis0", lambda x: ops.log_softmax(x, axis=0), [(3, 5)]),
+        ("dropout", lambda x: ops.dropout(x, 0.4, seed=3), [(4, 5)]),
+        # --- losses (target and output both get gradients) ------------------------------------
+        ("categorical_ce", ops.categorical_crossentropy, [U(3, 4), U(3, 4, seed=1)]),
+        ("categorical_ce_3d", ops.categorical_crossentropy, [U(2, 2, 3), U(2, 2, 3, seed=1)]),
+        (
+            "categorical_ce_logits",
+            lambda t, z: ops.categorical_crossentropy(t, z, from_logits=True),
+            [U(3, 4), (3, 4)],
+        ),
+        (
+            "categorical_ce_of_softmax",
+            lambda t, z: ops.categorical_crossentropy(t, ops.softmax(z)),
+            [U(3, 4), (3, 4)],
+        ),
+        ("sparse_ce", lambda p: ops.sparse_categorical_crossentropy(LABELS, p), [U(2, 3, 4)]),
+        (
+            "sparse_ce_logits",
+            lambda z: ops.sparse_categorical_crossentropy(LABELS, z, from_logits=True),
+            [(2, 3, 4)],
+        ),
+        (
+            "sparse_ce_column_labels",
+            lambda z: ops.sparse_categorical_crossentropy(LABELS[0, :, None], z, from_logits=True),
+            [(3, 4)],
+        ),
+        ("binary_ce", ops.binary_crossentropy, [U(3, 4), U(3, 4, seed=1)]),
+        (
+            "binary_ce_logits",
+            lambda t, z: ops.binary_crossentropy(t, z, from_logits=True),
+            [U(3, 4), rand(3, 4, high=9)],
+        ),
+        (
+            "binary_ce_of_sigmoid",
+            lambda t, z: ops.binary_crossentropy(t, ops.sigmoid(z)),
+            [U(3, 4), (3, 4)],
+        ),
+    ]
+)
 
 
 @pytest.mark.parametrize("fn, specs", [pytest.param(f, s, id=n) for n, f, s in CASES])
@@ -206,8 +247,11 @@ CONV_CASES = [
     ("conv1d_dilation", conv(dilation_rate=2), [(1, 9, 2), (3, 2, 2)]),
     ("conv1d_channels_first", conv(data_format="channels_first"), [(2, 3, 7), (3, 3, 2)]),
     ("channels_first", conv(data_format="channels_first"), [(2, 3, 5, 4), (3, 2, 3, 2)]),
-    ("channels_first_same_stride", conv(data_format="channels_first", padding="same", strides=2),
-     [(1, 2, 5, 6), (3, 3, 2, 3)]),
+    (
+        "channels_first_same_stride",
+        conv(data_format="channels_first", padding="same", strides=2),
+        [(1, 2, 5, 6), (3, 3, 2, 3)],
+    ),
 ]
 
 
@@ -237,8 +281,11 @@ POOL_CASES = [
     ("avg_same_overlap", pool(ops.average_pool, 3, strides=2, padding="same"), [(1, 6, 5, 2)]),
     ("avg_1d", pool(ops.average_pool, 3, strides=1), [(2, 6, 2)]),
     ("avg_1d_same", pool(ops.average_pool, 2, padding="same"), [(2, 5, 3)]),
-    ("avg_channels_first", pool(ops.average_pool, 2, padding="same", data_format="channels_first"),
-     [(1, 2, 5, 3)]),
+    (
+        "avg_channels_first",
+        pool(ops.average_pool, 2, padding="same", data_format="channels_first"),
+        [(1, 2, 5, 3)],
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
 """GradientTape semantics: what is recorded, what comes back, and in which structure."""
+
 import numpy as np
 import pytest
 
@@ -108,14 +109,21 @@ def test_watch_rejects_non_tensors():
         tape.watch(np.ones(3))
 
 
-@pytest.mark.parametrize("fn, grad", [
-    (lambda w: w * w + 3 * w, lambda w: 2 * w + 3),
-    (lambda w: w + ops.exp(w), lambda w: 1 + np.exp(w)),
-    (lambda w: ops.square(ops.exp(w)) + ops.sin(ops.exp(w)),
-     lambda w: (2 * np.exp(w) + np.cos(np.exp(w))) * np.exp(w)),
-    (lambda w: ops.exp(w) * (ops.exp(w) + w) * w, lambda w: np.exp(w) * (
-        (np.exp(w) + w) * w + (np.exp(w) + 1) * w + np.exp(w) + w)),
-])
+@pytest.mark.parametrize(
+    "fn, grad",
+    [
+        (lambda w: w * w + 3 * w, lambda w: 2 * w + 3),
+        (lambda w: w + ops.exp(w), lambda w: 1 + np.exp(w)),
+        (
+            lambda w: ops.square(ops.exp(w)) + ops.sin(ops.exp(w)),
+            lambda w: (2 * np.exp(w) + np.cos(np.exp(w))) * np.exp(w),
+        ),
+        (
+            lambda w: ops.exp(w) * (ops.exp(w) + w) * w,
+            lambda w: np.exp(w) * ((np.exp(w) + w) * w + (np.exp(w) + 1) * w + np.exp(w) + w),
+        ),
+    ],
+)
 def test_gradients_accumulate_over_every_use(fn, grad):
     w = var(4)
     with GradientTape() as tape:
@@ -225,4 +233,3 @@ def test_float32_variable_gets_float32_gradient():
     with numkeras.GradientTape() as tape:
         y = ops.mean(ops.gelu(ops.matmul(w, np.ones((2, 2)))) * 0.5 + 1)
     assert tape.gradient(y, w).dtype == np.float32
-

@@ -1,4 +1,5 @@
 """Every op PyTorch also has: float32 forward values and input gradients agree with torch."""
+
 import numpy as np
 import pytest
 from gradcheck import compare_op, rand
@@ -39,8 +40,12 @@ CASES = [
     ("power", [POS, (3, 4)], torch.pow, ops.power),
     ("maximum", [(3, 4), (3, 4)], torch.maximum, ops.maximum),
     ("minimum", [(3, 4), (4,)], torch.minimum, ops.minimum),
-    ("where", [(3, 4), (3, 4)], lambda a, b: torch.where(a > b, a, b * 2),
-     lambda a, b: ops.where(a > b, a, b * 2)),
+    (
+        "where",
+        [(3, 4), (3, 4)],
+        lambda a, b: torch.where(a > b, a, b * 2),
+        lambda a, b: ops.where(a > b, a, b * 2),
+    ),
     ("negative", [(3, 4)], torch.neg, ops.negative),
     ("abs", [(3, 4)], torch.abs, ops.abs),
     ("exp", [(3, 4)], torch.exp, ops.exp),
@@ -74,20 +79,40 @@ CASES = [
     ("swapaxes", [(2, 3, 4)], lambda x: x.transpose(0, 2), lambda x: ops.swapaxes(x, 0, 2)),
     ("expand_dims", [(3, 4)], lambda x: x.unsqueeze(-1), lambda x: ops.expand_dims(x, -1)),
     ("squeeze", [(3, 1, 4)], lambda x: x.squeeze(1), lambda x: ops.squeeze(x, 1)),
-    ("broadcast_to", [(3, 1)], lambda x: x.expand(2, 3, 4),
-     lambda x: ops.broadcast_to(x, (2, 3, 4))),
+    (
+        "broadcast_to",
+        [(3, 1)],
+        lambda x: x.expand(2, 3, 4),
+        lambda x: ops.broadcast_to(x, (2, 3, 4)),
+    ),
     ("tile", [(2, 3)], lambda x: x.tile(2, 2), lambda x: ops.tile(x, (2, 2))),
     ("repeat", [(2, 3)], lambda x: x.repeat_interleave(2, 1), lambda x: ops.repeat(x, 2, axis=1)),
-    ("concatenate", [(2, 3), (2, 2)], lambda a, b: torch.cat([a, b], 1),
-     lambda a, b: ops.concatenate([a, b], axis=1)),
-    ("stack", [(2, 3), (2, 3)], lambda a, b: torch.stack([a, b], -1),
-     lambda a, b: ops.stack([a, b], axis=-1)),
+    (
+        "concatenate",
+        [(2, 3), (2, 2)],
+        lambda a, b: torch.cat([a, b], 1),
+        lambda a, b: ops.concatenate([a, b], axis=1),
+    ),
+    (
+        "stack",
+        [(2, 3), (2, 3)],
+        lambda a, b: torch.stack([a, b], -1),
+        lambda a, b: ops.stack([a, b], axis=-1),
+    ),
     ("split", [(4, 3)], lambda x: torch.split(x, 1, 0)[3], lambda x: ops.split(x, 4, axis=0)[3]),
     ("getitem", [(4, 5)], lambda x: x[1:3, [0, 4, 0]], lambda x: x[1:3, [0, 4, 0]]),
-    ("take", [(4, 5)], lambda x: x.index_select(1, torch.tensor([3, 3, 0])),
-     lambda x: ops.take(x, [3, 3, 0], axis=1)),
-    ("take_along_axis", [(3, 5)], lambda x: torch.gather(x, 1, torch.tensor(LABELS)[:, None]),
-     lambda x: ops.take_along_axis(x, LABELS[:, None], axis=1)),
+    (
+        "take",
+        [(4, 5)],
+        lambda x: x.index_select(1, torch.tensor([3, 3, 0])),
+        lambda x: ops.take(x, [3, 3, 0], axis=1),
+    ),
+    (
+        "take_along_axis",
+        [(3, 5)],
+        lambda x: torch.gather(x, 1, torch.tensor(LABELS)[:, None]),
+        lambda x: ops.take_along_axis(x, LABELS[:, None], axis=1),
+    ),
     ("pad", [(2, 3)], lambda x: F.pad(x, (2, 0, 1, 1)), lambda x: ops.pad(x, ((1, 1), (2, 0)))),
     # --- activations ---------------------------------------------------------------------
     ("relu", [(3, 4)], torch.relu, ops.relu),
@@ -108,33 +133,63 @@ CASES = [
     # --- losses ---------------------------------------------------------------------------
     ("categorical_ce", [TARGET, PROBS], keras_categorical, ops.categorical_crossentropy),
     ("categorical_ce_clipped", [EDGE_T, EDGE], keras_categorical, ops.categorical_crossentropy),
-    ("categorical_ce_logits", [TARGET, (3, 5)],
-     lambda t, z: F.cross_entropy(z, t, reduction="none"),
-     lambda t, z: ops.categorical_crossentropy(t, z, from_logits=True)),
-    ("sparse_ce", [PROBS], lambda p: keras_categorical(F.one_hot(torch.tensor(LABELS), 5), p),
-     lambda p: ops.sparse_categorical_crossentropy(LABELS, p)),
-    ("sparse_ce_logits", [(3, 5)],
-     lambda z: F.cross_entropy(z, torch.tensor(LABELS), reduction="none"),
-     lambda z: ops.sparse_categorical_crossentropy(LABELS, z, from_logits=True)),
+    (
+        "categorical_ce_logits",
+        [TARGET, (3, 5)],
+        lambda t, z: F.cross_entropy(z, t, reduction="none"),
+        lambda t, z: ops.categorical_crossentropy(t, z, from_logits=True),
+    ),
+    (
+        "sparse_ce",
+        [PROBS],
+        lambda p: keras_categorical(F.one_hot(torch.tensor(LABELS), 5), p),
+        lambda p: ops.sparse_categorical_crossentropy(LABELS, p),
+    ),
+    (
+        "sparse_ce_logits",
+        [(3, 5)],
+        lambda z: F.cross_entropy(z, torch.tensor(LABELS), reduction="none"),
+        lambda z: ops.sparse_categorical_crossentropy(LABELS, z, from_logits=True),
+    ),
     # a softmax or sigmoid output may be replaced by its logits, but only for its own loss
-    ("categorical_ce_of_softmax", [TARGET, (3, 5)],
-     lambda t, z: keras_categorical(t, torch.softmax(z, -1)),
-     lambda t, z: ops.categorical_crossentropy(t, ops.softmax(z))),
-    ("categorical_ce_of_softmax_other_axis", [TARGET, (3, 5)],
-     lambda t, z: keras_categorical(t, torch.softmax(z, 0)),
-     lambda t, z: ops.categorical_crossentropy(t, ops.softmax(z, axis=0))),
-    ("categorical_ce_of_sigmoid", [TARGET, (3, 5)],
-     lambda t, z: keras_categorical(t, torch.sigmoid(z)),
-     lambda t, z: ops.categorical_crossentropy(t, ops.sigmoid(z))),
-    ("binary_ce_of_sigmoid", [TARGET, (3, 5)], lambda t, z: keras_binary(t, torch.sigmoid(z)),
-     lambda t, z: ops.binary_crossentropy(t, ops.sigmoid(z))),
-    ("binary_ce_of_softmax", [TARGET, (3, 5)], lambda t, z: keras_binary(t, torch.softmax(z, -1)),
-     lambda t, z: ops.binary_crossentropy(t, ops.softmax(z))),
+    (
+        "categorical_ce_of_softmax",
+        [TARGET, (3, 5)],
+        lambda t, z: keras_categorical(t, torch.softmax(z, -1)),
+        lambda t, z: ops.categorical_crossentropy(t, ops.softmax(z)),
+    ),
+    (
+        "categorical_ce_of_softmax_other_axis",
+        [TARGET, (3, 5)],
+        lambda t, z: keras_categorical(t, torch.softmax(z, 0)),
+        lambda t, z: ops.categorical_crossentropy(t, ops.softmax(z, axis=0)),
+    ),
+    (
+        "categorical_ce_of_sigmoid",
+        [TARGET, (3, 5)],
+        lambda t, z: keras_categorical(t, torch.sigmoid(z)),
+        lambda t, z: ops.categorical_crossentropy(t, ops.sigmoid(z)),
+    ),
+    (
+        "binary_ce_of_sigmoid",
+        [TARGET, (3, 5)],
+        lambda t, z: keras_binary(t, torch.sigmoid(z)),
+        lambda t, z: ops.binary_crossentropy(t, ops.sigmoid(z)),
+    ),
+    (
+        "binary_ce_of_softmax",
+        [TARGET, (3, 5)],
+        lambda t, z: keras_binary(t, torch.softmax(z, -1)),
+        lambda t, z: ops.binary_crossentropy(t, ops.softmax(z)),
+    ),
     ("binary_ce", [TARGET, PROBS], keras_binary, ops.binary_crossentropy),
     ("binary_ce_clipped", [EDGE_T, EDGE], keras_binary, ops.binary_crossentropy),
-    ("binary_ce_logits", [TARGET, rand(3, 5, low=-30, high=30)],
-     lambda t, z: F.binary_cross_entropy_with_logits(z, t, reduction="none"),
-     lambda t, z: ops.binary_crossentropy(t, z, from_logits=True)),
+    (
+        "binary_ce_logits",
+        [TARGET, rand(3, 5, low=-30, high=30)],
+        lambda t, z: F.binary_cross_entropy_with_logits(z, t, reduction="none"),
+        lambda t, z: ops.binary_crossentropy(t, z, from_logits=True),
+    ),
 ]
 
 
@@ -149,10 +204,12 @@ def test_matches_torch(shapes, torch_fn, our_fn):
 
 def nhwc(fn):
     """Run a torch NCHW function on NHWC (or NWC) tensors."""
+
     def run(x, *args):
         if x.ndim == 3:
             return fn(x.permute(0, 2, 1), *args).permute(0, 2, 1)
         return fn(x.permute(0, 3, 1, 2), *args).permute(0, 2, 3, 1)
+
     return run
 
 
@@ -176,6 +233,7 @@ def torch_conv(strides=1, padding="valid", dilation=1, channels_first=False):
         conv = F.conv1d if rank == 1 else F.conv2d
         y = conv(x, w, stride=s, dilation=d, groups=groups)
         return y if channels_first else y.movedim(1, -1)
+
     return run
 
 
@@ -202,12 +260,18 @@ CONV_CASES = [
     conv_case("depth_multiplier", [(2, 6, 5, 2), (3, 3, 1, 6)]),
     conv_case("input_smaller_than_kernel", [(1, 2, 2, 3), (3, 3, 3, 2)], padding="same", strides=2),
     conv_case("conv1d", [(2, 9, 3), (3, 3, 5)]),
-    conv_case("conv1d_groups_dilation_same", [(2, 4, 9), (3, 2, 6)], data_format="channels_first",
-              dilation_rate=2, padding="same"),
+    conv_case(
+        "conv1d_groups_dilation_same",
+        [(2, 4, 9), (3, 2, 6)],
+        data_format="channels_first",
+        dilation_rate=2,
+        padding="same",
+    ),
     conv_case("conv1d_same_stride", [(2, 9, 3), (4, 3, 2)], padding="same", strides=2),
     conv_case("channels_first", [(2, 3, 6, 5), (3, 3, 3, 4)], data_format="channels_first"),
-    conv_case("conv1d_channels_first", [(2, 3, 8), (3, 3, 2)], data_format="channels_first",
-              strides=2),
+    conv_case(
+        "conv1d_channels_first", [(2, 3, 8), (3, 3, 2)], data_format="channels_first", strides=2
+    ),
 ]
 
 
@@ -218,36 +282,77 @@ def test_conv_matches_torch(shapes, torch_fn, our_fn):
 
 def torch_max_pool_same(pool, strides):
     def run(x):
-        x = tf_pad(x, (pool,) * (x.ndim - 2), (strides,) * (x.ndim - 2), (1,) * (x.ndim - 2),
-                   value=-float("inf"))
+        x = tf_pad(
+            x,
+            (pool,) * (x.ndim - 2),
+            (strides,) * (x.ndim - 2),
+            (1,) * (x.ndim - 2),
+            value=-float("inf"),
+        )
         return (F.max_pool1d if x.ndim == 3 else F.max_pool2d)(x, pool, strides)
+
     return run
 
 
 POOL_CASES = [
     ("max", [(2, 4, 6, 3)], nhwc(lambda x: F.max_pool2d(x, 2)), lambda x: ops.max_pool(x, 2)),
-    ("max_overlap", [(1, 7, 6, 2)], nhwc(lambda x: F.max_pool2d(x, 3, 2)),
-     lambda x: ops.max_pool(x, 3, 2)),
-    ("max_rect", [(1, 5, 7, 2)], nhwc(lambda x: F.max_pool2d(x, (2, 3), (1, 2))),
-     lambda x: ops.max_pool(x, (2, 3), (1, 2))),
-    ("max_same", [(1, 5, 7, 2)], nhwc(torch_max_pool_same(2, 2)),
-     lambda x: ops.max_pool(x, 2, padding="same")),
-    ("max_same_overlap", [(1, 6, 5, 2)], nhwc(torch_max_pool_same(3, 2)),
-     lambda x: ops.max_pool(x, 3, 2, padding="same")),
+    (
+        "max_overlap",
+        [(1, 7, 6, 2)],
+        nhwc(lambda x: F.max_pool2d(x, 3, 2)),
+        lambda x: ops.max_pool(x, 3, 2),
+    ),
+    (
+        "max_rect",
+        [(1, 5, 7, 2)],
+        nhwc(lambda x: F.max_pool2d(x, (2, 3), (1, 2))),
+        lambda x: ops.max_pool(x, (2, 3), (1, 2)),
+    ),
+    (
+        "max_same",
+        [(1, 5, 7, 2)],
+        nhwc(torch_max_pool_same(2, 2)),
+        lambda x: ops.max_pool(x, 2, padding="same"),
+    ),
+    (
+        "max_same_overlap",
+        [(1, 6, 5, 2)],
+        nhwc(torch_max_pool_same(3, 2)),
+        lambda x: ops.max_pool(x, 3, 2, padding="same"),
+    ),
     ("max_1d", [(2, 7, 3)], nhwc(lambda x: F.max_pool1d(x, 3, 2)), lambda x: ops.max_pool(x, 3, 2)),
-    ("max_channels_first", [(1, 2, 4, 6)], lambda x: F.max_pool2d(x, 2),
-     lambda x: ops.max_pool(x, 2, data_format="channels_first")),
+    (
+        "max_channels_first",
+        [(1, 2, 4, 6)],
+        lambda x: F.max_pool2d(x, 2),
+        lambda x: ops.max_pool(x, 2, data_format="channels_first"),
+    ),
     ("avg", [(2, 4, 6, 3)], nhwc(lambda x: F.avg_pool2d(x, 2)), lambda x: ops.average_pool(x, 2)),
-    ("avg_overlap", [(1, 7, 6, 2)], nhwc(lambda x: F.avg_pool2d(x, 3, 2)),
-     lambda x: ops.average_pool(x, 3, 2)),
+    (
+        "avg_overlap",
+        [(1, 7, 6, 2)],
+        nhwc(lambda x: F.avg_pool2d(x, 3, 2)),
+        lambda x: ops.average_pool(x, 3, 2),
+    ),
     # Keras's 'same' average excludes the padding, which is torch's count_include_pad=False
-    ("avg_same", [(1, 5, 6, 2)],
-     nhwc(lambda x: F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)),
-     lambda x: ops.average_pool(x, 3, 1, padding="same")),
-    ("avg_1d", [(2, 7, 3)], nhwc(lambda x: F.avg_pool1d(x, 2, 1)),
-     lambda x: ops.average_pool(x, 2, 1)),
-    ("avg_channels_first", [(1, 2, 4, 6)], lambda x: F.avg_pool2d(x, 2),
-     lambda x: ops.average_pool(x, 2, data_format="channels_first")),
+    (
+        "avg_same",
+        [(1, 5, 6, 2)],
+        nhwc(lambda x: F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)),
+        lambda x: ops.average_pool(x, 3, 1, padding="same"),
+    ),
+    (
+        "avg_1d",
+        [(2, 7, 3)],
+        nhwc(lambda x: F.avg_pool1d(x, 2, 1)),
+        lambda x: ops.average_pool(x, 2, 1),
+    ),
+    (
+        "avg_channels_first",
+        [(1, 2, 4, 6)],
+        lambda x: F.avg_pool2d(x, 2),
+        lambda x: ops.average_pool(x, 2, data_format="channels_first"),
+    ),
 ]
 
 

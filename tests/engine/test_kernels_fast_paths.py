@@ -5,6 +5,7 @@ kernel offset above it; max pooling writes (rather than adds) the gradient of di
 windows and routes tied windows to their first maximum. Each side of each switch is
 checked here on small shapes, including the cropped, padded, gapped and tied cases.
 """
+
 import numpy as np
 import pytest
 
@@ -45,13 +46,16 @@ def reference_conv_grads(g, x, kernel, context, groups):
 
 
 @pytest.mark.parametrize("channels", [1, 3, kernels.FEW_CHANNELS, 6])
-@pytest.mark.parametrize("strides, padding, dilation, groups", [
-    ((1, 1), "valid", (1, 1), 1),
-    ((2, 1), "same", (1, 1), 1),
-    ((1, 2), "valid", (2, 1), 1),
-    ((2, 2), "same", (2, 2), 1),
-    ((1, 1), "same", (1, 1), 2),
-])
+@pytest.mark.parametrize(
+    "strides, padding, dilation, groups",
+    [
+        ((1, 1), "valid", (1, 1), 1),
+        ((2, 1), "same", (1, 1), 1),
+        ((1, 2), "valid", (2, 1), 1),
+        ((2, 2), "same", (2, 2), 1),
+        ((1, 1), "same", (1, 1), 2),
+    ],
+)
 def test_conv_matches_a_per_pixel_loop(channels, strides, padding, dilation, groups):
     rng = np.random.default_rng(0)
     C = channels * groups
@@ -94,21 +98,24 @@ def reference_max_pool(x, g, pool, strides, padding):
     return y, gxp[:, pad_h[0] : pad_h[0] + x.shape[1], pad_w[0] : pad_w[0] + x.shape[2]]
 
 
-@pytest.mark.parametrize("shape, pool, strides, padding", [
-    ((2, 8, 6, 3), (2, 2), (2, 2), "valid"),  # disjoint, exact fit
-    ((2, 9, 8, 3), (3, 2), (3, 2), "valid"),  # disjoint, 3 rows by 2 columns
-    ((2, 6, 9, 2), (2, 3), (2, 3), "valid"),  # disjoint, 2 rows by 3 columns
-    ((2, 5, 7, 2), (1, 2), (1, 2), "valid"),  # two offsets in one row, cropped
-    ((2, 6, 6, 2), (2, 2), (2, 2), "same"),  # 'same' that needs no padding
-    ((2, 6, 6, 2), (2, 1), (1, 1), "valid"),  # overlapping, two offsets
-    ((2, 7, 9, 3), (2, 2), (2, 2), "valid"),  # disjoint, cropped remainder
-    ((2, 7, 5, 3), (2, 2), (2, 2), "same"),  # disjoint, padded
-    ((2, 9, 8, 2), (2, 3), (3, 4), "valid"),  # disjoint with gaps between windows
-    ((2, 7, 6, 2), (3, 3), (2, 1), "valid"),  # overlapping
-    ((2, 6, 7, 2), (3, 2), (2, 2), "same"),  # overlapping in one axis, padded
-    ((1, 17, 17, 2), (17, 17), (1, 1), "valid"),  # 289 offsets: an index wider than uint8
-    ((2, 5, 4, 2), (1, 1), (1, 1), "valid"),  # a single offset
-])
+@pytest.mark.parametrize(
+    "shape, pool, strides, padding",
+    [
+        ((2, 8, 6, 3), (2, 2), (2, 2), "valid"),  # disjoint, exact fit
+        ((2, 9, 8, 3), (3, 2), (3, 2), "valid"),  # disjoint, 3 rows by 2 columns
+        ((2, 6, 9, 2), (2, 3), (2, 3), "valid"),  # disjoint, 2 rows by 3 columns
+        ((2, 5, 7, 2), (1, 2), (1, 2), "valid"),  # two offsets in one row, cropped
+        ((2, 6, 6, 2), (2, 2), (2, 2), "same"),  # 'same' that needs no padding
+        ((2, 6, 6, 2), (2, 1), (1, 1), "valid"),  # overlapping, two offsets
+        ((2, 7, 9, 3), (2, 2), (2, 2), "valid"),  # disjoint, cropped remainder
+        ((2, 7, 5, 3), (2, 2), (2, 2), "same"),  # disjoint, padded
+        ((2, 9, 8, 2), (2, 3), (3, 4), "valid"),  # disjoint with gaps between windows
+        ((2, 7, 6, 2), (3, 3), (2, 1), "valid"),  # overlapping
+        ((2, 6, 7, 2), (3, 2), (2, 2), "same"),  # overlapping in one axis, padded
+        ((1, 17, 17, 2), (17, 17), (1, 1), "valid"),  # 289 offsets: an index wider than uint8
+        ((2, 5, 4, 2), (1, 1), (1, 1), "valid"),  # a single offset
+    ],
+)
 @pytest.mark.parametrize("values", ["distinct", "relu_ties", "all_equal"])
 def test_max_pool_routes_to_the_first_maximum(shape, pool, strides, padding, values):
     rng = np.random.default_rng(1)

@@ -1,4 +1,5 @@
 """matmul of a (..., K) tensor by a (K, N) matrix runs as one 2-D GEMM (math_ops._matmul_rows)."""
+
 import numpy as np
 from gradcheck import check_grad, rand
 

@@ -3,6 +3,7 @@
 Seeding the backward pass with `g` must give the gradients of `sum(target * g)`, whatever
 the op (including layers whose outputs the engine computes in fused kernels).
 """
+
 import numpy as np
 import pytest
 from gradcheck import analytic_grads, rand
@@ -17,24 +18,38 @@ def _layer_case(*stack):
         for layer in stack:
             x = layer(x)
         return x
+
     return fn
 
 
 LAYER_CASES = [  # layer outputs whose ops the engine may fuse (float64 layers)
-    ("conv2d_relu", _layer_case(layers.Conv2D(3, 3, activation="relu", dtype="float64")),
-     [(2, 6, 6, 2)]),
-    ("conv2d_relu_maxpool", _layer_case(layers.Conv2D(3, 3, activation="relu", dtype="float64"),
-                                        layers.MaxPooling2D(2, dtype="float64")), [(2, 8, 8, 2)]),
-    ("conv2d_relu_no_bias",
-     _layer_case(layers.Conv2D(2, 2, activation="relu", use_bias=False, dtype="float64")),
-     [(1, 5, 5, 3)]),
+    (
+        "conv2d_relu",
+        _layer_case(layers.Conv2D(3, 3, activation="relu", dtype="float64")),
+        [(2, 6, 6, 2)],
+    ),
+    (
+        "conv2d_relu_maxpool",
+        _layer_case(
+            layers.Conv2D(3, 3, activation="relu", dtype="float64"),
+            layers.MaxPooling2D(2, dtype="float64"),
+        ),
+        [(2, 8, 8, 2)],
+    ),
+    (
+        "conv2d_relu_no_bias",
+        _layer_case(layers.Conv2D(2, 2, activation="relu", use_bias=False, dtype="float64")),
+        [(1, 5, 5, 3)],
+    ),
     ("dense_relu", _layer_case(layers.Dense(4, activation="relu", dtype="float64")), [(3, 5)]),
-    ("dense_softmax", _layer_case(layers.Dense(4, activation="softmax", dtype="float64")),
-     [(3, 5)]),
+    (
+        "dense_softmax",
+        _layer_case(layers.Dense(4, activation="softmax", dtype="float64")),
+        [(3, 5)],
+    ),
 ]
 
-ALL_CASES = [pytest.param(f, s, id=n) for n, f, s in CASES + CONV_CASES + POOL_CASES
-             + LAYER_CASES]
+ALL_CASES = [pytest.param(f, s, id=n) for n, f, s in CASES + CONV_CASES + POOL_CASES + LAYER_CASES]
 
 
 @pytest.mark.parametrize("fn, specs", ALL_CASES)

@@ -1,6 +1,7 @@
 """LSTM and GRU over whole sequences (engine/rnn_kernels.py, layers/rnn/whole_sequence.py):
 float64 gradients against central differences, and the layers' values and gradients against
 the same layers stepping through time one cell call at a time."""
+
 import numpy as np
 import pytest
 from gradcheck import check_grad, rand
@@ -13,15 +14,23 @@ from numkeras.layers.rnn import whole_sequence
 
 def test_lstm_sequence_gradients_match_central_differences():
     B, T, u = 2, 4, 3
-    check_grad(lstm_sequence, rand(B, T, 4 * u, low=-1, high=1), rand(B, u, seed=1),
-               rand(B, u, seed=2), rand(u, 4 * u, seed=3, low=-1, high=1))
+    check_grad(
+        lstm_sequence,
+        rand(B, T, 4 * u, low=-1, high=1),
+        rand(B, u, seed=1),
+        rand(B, u, seed=2),
+        rand(u, 4 * u, seed=3, low=-1, high=1),
+    )
 
 
 @pytest.mark.parametrize("with_bias", [True, False])
 def test_gru_sequence_gradients_match_central_differences(with_bias):
     B, T, u = 2, 4, 3
-    arrays = [rand(B, T, 3 * u, low=-1, high=1), rand(B, u, seed=1),
-              rand(u, 3 * u, seed=3, low=-1, high=1)]
+    arrays = [
+        rand(B, T, 3 * u, low=-1, high=1),
+        rand(B, u, seed=1),
+        rand(u, 3 * u, seed=3, low=-1, high=1),
+    ]
     if with_bias:
         check_grad(gru_sequence, *arrays, rand(3 * u, seed=4))
     else:
@@ -35,20 +44,25 @@ def stepwise(monkeypatch):
 def outputs_and_grads(model, x):
     with numkeras.GradientTape() as tape:
         outputs = model(x, training=True)
-        loss = sum(ops.sum(o * np.linspace(-1, 1, o.size).reshape(o.shape).astype("float32"))
-                   for o in (outputs if isinstance(outputs, list) else [outputs]))
+        loss = sum(
+            ops.sum(o * np.linspace(-1, 1, o.size).reshape(o.shape).astype("float32"))
+            for o in (outputs if isinstance(outputs, list) else [outputs])
+        )
     grads = tape.gradient(loss, model.trainable_weights)
     return [np.asarray(o) for o in (outputs if isinstance(outputs, list) else [outputs])], grads
 
 
-@pytest.mark.parametrize("layer_cls, kwargs", [
-    (layers.LSTM, {}),
-    (layers.LSTM, {"return_sequences": True, "return_state": True}),
-    (layers.LSTM, {"use_bias": False, "return_sequences": True}),
-    (layers.GRU, {}),
-    (layers.GRU, {"return_sequences": True, "return_state": True}),
-    (layers.GRU, {"use_bias": False}),
-])
+@pytest.mark.parametrize(
+    "layer_cls, kwargs",
+    [
+        (layers.LSTM, {}),
+        (layers.LSTM, {"return_sequences": True, "return_state": True}),
+        (layers.LSTM, {"use_bias": False, "return_sequences": True}),
+        (layers.GRU, {}),
+        (layers.GRU, {"return_sequences": True, "return_state": True}),
+        (layers.GRU, {"use_bias": False}),
+    ],
+)
 def test_layers_equal_stepping_through_time(monkeypatch, layer_cls, kwargs):
     inputs = numkeras.Input((7, 5))
     numkeras.utils.set_random_seed(0)
@@ -69,9 +83,14 @@ def test_layers_equal_stepping_through_time(monkeypatch, layer_cls, kwargs):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"go_backwards": True}, {"activation": "relu"}, {"recurrent_dropout": 0.2},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"go_backwards": True},
+        {"activation": "relu"},
+        {"recurrent_dropout": 0.2},
+    ],
+)
 def test_other_settings_step_through_time(monkeypatch, kwargs):
     called = []
     monkeypatch.setattr(whole_sequence, "lstm_sequence", lambda *a: called.append(1))
@@ -83,8 +102,9 @@ def test_other_settings_step_through_time(monkeypatch, kwargs):
 def test_masked_sequences_step_through_time(monkeypatch):
     called = []
     monkeypatch.setattr(whole_sequence, "gru_sequence", lambda *a: called.append(1))
-    model = numkeras.Sequential([layers.Input((4,)), layers.Embedding(10, 3, mask_zero=True),
-                                 layers.GRU(2)])
+    model = numkeras.Sequential(
+        [layers.Input((4,)), layers.Embedding(10, 3, mask_zero=True), layers.GRU(2)]
+    )
     assert model(np.array([[1, 2, 0, 0]])).shape == (1, 2) and not called
 
 

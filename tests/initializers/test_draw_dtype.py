@@ -1,5 +1,6 @@
 """Random initializers draw in the variable's dtype: a float32 weight never passes through a
 float64 array twice its size."""
+
 import tracemalloc
 
 import numpy as np
@@ -7,8 +8,17 @@ import pytest
 
 from numkeras import initializers
 
-NAMES = ["random_normal", "random_uniform", "truncated_normal", "glorot_uniform",
-         "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal"]
+NAMES = [
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -26,8 +36,9 @@ def test_float32_draws_take_little_more_than_the_result(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_draws_keep_their_distribution_in_both_dtypes(name):
-    initializer = initializers.get({"class_name": initializers.get(name).__class__.__name__,
-                                    "config": {"seed": 3}})
+    initializer = initializers.get(
+        {"class_name": initializers.get(name).__class__.__name__, "config": {"seed": 3}}
+    )
     for dtype in ("float32", "float64"):
         values = initializer((300, 200), dtype=dtype)
         assert values.dtype == dtype

@@ -1,4 +1,5 @@
 """Initializers: Keras's fan rules and limits, seeded repeatability, names and configs."""
+
 import numpy as np
 import pytest
 
@@ -6,8 +7,9 @@ from numkeras import initializers
 from numkeras.utils import set_random_seed
 
 
-@pytest.mark.parametrize("shape, limit", [
-    ((3, 3, 1, 32), 0.1421), ((3, 3, 32, 64), 0.0833), ((1600, 10), 0.0610)])
+@pytest.mark.parametrize(
+    "shape, limit", [((3, 3, 1, 32), 0.1421), ((3, 3, 32, 64), 0.0833), ((1600, 10), 0.0610)]
+)
 def test_glorot_uniform_limits_of_the_tutorial_weights(shape, limit):
     values = initializers.get("glorot_uniform")(shape)
     assert values.dtype == np.float32 and values.shape == shape
@@ -15,10 +17,17 @@ def test_glorot_uniform_limits_of_the_tutorial_weights(shape, limit):
     assert np.abs(values).max() > 0.95 * limit  # uniform over the whole range
 
 
-@pytest.mark.parametrize("name, std", [
-    ("he_normal", np.sqrt(2 / 400)), ("lecun_normal", np.sqrt(1 / 400)),
-    ("glorot_normal", np.sqrt(2 / 500)), ("he_uniform", np.sqrt(2 / 400)),
-    ("lecun_uniform", np.sqrt(1 / 400)), ("glorot_uniform", np.sqrt(2 / 500))])
+@pytest.mark.parametrize(
+    "name, std",
+    [
+        ("he_normal", np.sqrt(2 / 400)),
+        ("lecun_normal", np.sqrt(1 / 400)),
+        ("glorot_normal", np.sqrt(2 / 500)),
+        ("he_uniform", np.sqrt(2 / 400)),
+        ("lecun_uniform", np.sqrt(1 / 400)),
+        ("glorot_uniform", np.sqrt(2 / 500)),
+    ],
+)
 def test_variance_scaling_standard_deviations(name, std):
     values = initializers.get(name)((400, 100))
     assert values.std() == pytest.approx(std, rel=0.05)

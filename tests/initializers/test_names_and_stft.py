@@ -22,8 +22,9 @@ def test_every_keras_name_resolves_to_the_same_class_with_the_same_config(keras)
         assert initializers.serialize(ours) == keras.initializers.serialize(theirs)
     for name in dir(keras.initializers):
         if not name.startswith("_"):
-            assert getattr(initializers, name).__name__ == getattr(keras.initializers,
-                                                                   name).__name__
+            assert (
+                getattr(initializers, name).__name__ == getattr(keras.initializers, name).__name__
+            )
 
 
 @pytest.mark.parametrize("name", ["Zeros", "Ones", "Identity"])
@@ -32,19 +33,26 @@ def test_deterministic_values_match(keras, name):
     np.testing.assert_array_equal(initializers.get(name)((3, 4)), theirs)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {}, {"side": "imag"}, {"window": "hamming", "scaling": "spectrum"},
-    {"window": "hann", "periodic": True}, {"window": None, "scaling": None},
-    {"window": [0.1, 0.5, 1.0, 0.5, 0.1, 0.0, 0.2, 0.3]},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"side": "imag"},
+        {"window": "hamming", "scaling": "spectrum"},
+        {"window": "hann", "periodic": True},
+        {"window": None, "scaling": None},
+        {"window": [0.1, 0.5, 1.0, 0.5, 0.1, 0.0, 0.2, 0.3]},
+    ],
+)
 def test_stft_matches_real_keras(keras, kwargs):
     shape = (8, 1, 5)
     theirs = keras.ops.convert_to_numpy(keras.initializers.STFT(**kwargs)(shape))
     ours = initializers.STFT(**kwargs)(shape)
     assert ours.dtype == np.float32
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
-    assert initializers.STFT(**kwargs).get_config() == keras.initializers.STFT(
-        **kwargs).get_config()
+    assert (
+        initializers.STFT(**kwargs).get_config() == keras.initializers.STFT(**kwargs).get_config()
+    )
 
 
 def test_stft_errors():

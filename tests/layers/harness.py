@@ -4,6 +4,7 @@ Output shape equals `compute_output_shape`; the weight count and shapes are as s
 training step lowers a loss; `get_config`/`from_config` round-trips to a layer that computes
 the same; for deterministic layers the training and inference paths agree.
 """
+
 import numpy as np
 
 import numkeras
@@ -16,10 +17,18 @@ def _structure_shapes(x):
     return tuple(x.shape)
 
 
-def run_layer_test(layer_cls, init_kwargs, input_shape=None, input_data=None,
-                   expected_output_shape=None, expected_num_weights=0,
-                   expected_num_trainable_weights=None, deterministic=True, trains=None,
-                   seed=0):
+def run_layer_test(
+    layer_cls,
+    init_kwargs,
+    input_shape=None,
+    input_data=None,
+    expected_output_shape=None,
+    expected_num_weights=0,
+    expected_num_trainable_weights=None,
+    deterministic=True,
+    trains=None,
+    seed=0,
+):
     """Build `layer_cls(**init_kwargs)` on random inputs of `input_shape` and check it."""
     rng = np.random.default_rng(seed)
     if input_data is None:
@@ -34,12 +43,14 @@ def run_layer_test(layer_cls, init_kwargs, input_shape=None, input_data=None,
         assert shapes == expected_output_shape, (shapes, expected_output_shape)
     # compute_output_shape agrees with what call produced (batch axis as None)
     in_shapes = (
-        [(None,) + tuple(np.shape(a)[1:]) for a in input_data] if isinstance(input_data, list)
+        [(None,) + tuple(np.shape(a)[1:]) for a in input_data]
+        if isinstance(input_data, list)
         else (None,) + tuple(np.shape(input_data)[1:])
     )
     predicted = layer.compute_output_shape(in_shapes)
-    actual = [(None,) + s[1:] for s in shapes] if isinstance(shapes, list) else (
-        (None,) + shapes[1:])
+    actual = (
+        [(None,) + s[1:] for s in shapes] if isinstance(shapes, list) else ((None,) + shapes[1:])
+    )
     if isinstance(predicted, list):
         predicted = [tuple(p) for p in predicted]
     else:
@@ -71,6 +82,7 @@ def _first(x):
 
 def _one_step_lowers_loss(layer, input_data):
     """Plain gradient descent on mean(output**2) must lower it (tiny step, same inputs)."""
+
     def loss_value():
         with numkeras.GradientTape() as tape:
             out = _first(layer(input_data, training=False))

@@ -1,5 +1,6 @@
 """Compare a numkeras layer with real Keras (torch backend): config, weights, output, gradients,
 and `.keras` files both ways."""
+
 import os
 
 import numpy as np
@@ -26,8 +27,11 @@ def plain(value):
 
 def comparable(config):
     """Config values to compare: initializers by class, tuples as lists, no name or dtype."""
-    return {k: v["class_name"] if k.endswith("_initializer") and isinstance(v, dict)
-            else plain(v) for k, v in config.items() if k not in ("name", "dtype")}
+    return {
+        k: v["class_name"] if k.endswith("_initializer") and isinstance(v, dict) else plain(v)
+        for k, v in config.items()
+        if k not in ("name", "dtype")
+    }
 
 
 def keras_grads(keras, layer, x, r, **call_kwargs):
@@ -59,16 +63,23 @@ def assert_matches_keras(name, kwargs, x, rtol=1e-4, atol=1e-5, grads=True, **ca
     assert type(ours).__name__ == name
     ours(x, **call_kwargs)
     assert [(w.name, tuple(w.shape)) for w in ours.weights] == [
-        (w.name, tuple(w.shape)) for w in theirs.weights]
+        (w.name, tuple(w.shape)) for w in theirs.weights
+    ]
     ours.set_weights([keras.ops.convert_to_numpy(w) for w in theirs.weights])
     assert comparable(ours.get_config()) == comparable(theirs.get_config())
     if not grads:
-        np.testing.assert_allclose(ours(x, **call_kwargs).numpy(),
-                                   keras.ops.convert_to_numpy(theirs(x, **call_kwargs)),
-                                   rtol=rtol, atol=atol)
+        np.testing.assert_allclose(
+            ours(x, **call_kwargs).numpy(),
+            keras.ops.convert_to_numpy(theirs(x, **call_kwargs)),
+            rtol=rtol,
+            atol=atol,
+        )
         return ours, theirs
-    r = np.random.default_rng(9).standard_normal(
-        keras.ops.convert_to_numpy(theirs(x, **call_kwargs)).shape).astype("float32")
+    r = (
+        np.random.default_rng(9)
+        .standard_normal(keras.ops.convert_to_numpy(theirs(x, **call_kwargs)).shape)
+        .astype("float32")
+    )
     y, g = our_grads(ours, x, r, **call_kwargs)
     ty, tg = keras_grads(keras, theirs, x, r, **call_kwargs)
     np.testing.assert_allclose(y, ty, rtol=rtol, atol=atol, err_msg="output")
@@ -82,14 +93,23 @@ def assert_keras_files_both_ways(name, kwargs, x, tmp_path, rtol=1e-4, atol=1e-5
     """A one-layer model saved by numkeras loads in Keras, and Keras's loads in numkeras,
     predicting the same."""
     keras = get_keras()
-    ours = numkeras.Sequential([numkeras.Input(x.shape[1:]),
-                                getattr(numkeras.layers, name)(**kwargs)])
+    ours = numkeras.Sequential(
+        [numkeras.Input(x.shape[1:]), getattr(numkeras.layers, name)(**kwargs)]
+    )
     ours.save(tmp_path / "ours.keras")
     loaded = keras.models.load_model(tmp_path / "ours.keras")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded.predict(x, verbose=0)),
-                               ours.predict(x, verbose=0), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded.predict(x, verbose=0)),
+        ours.predict(x, verbose=0),
+        rtol=rtol,
+        atol=atol,
+    )
     theirs = keras.Sequential([keras.Input(x.shape[1:]), getattr(keras.layers, name)(**kwargs)])
     theirs.save(tmp_path / "theirs.keras")
     mine = numkeras.models.load_model(tmp_path / "theirs.keras")
-    np.testing.assert_allclose(mine.predict(x, verbose=0), keras.ops.convert_to_numpy(
-        theirs.predict(x, verbose=0)), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(
+        mine.predict(x, verbose=0),
+        keras.ops.convert_to_numpy(theirs.predict(x, verbose=0)),
+        rtol=rtol,
+        atol=atol,
+    )

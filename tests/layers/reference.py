@@ -4,6 +4,7 @@
 (loss = sum(y * r)) and returns the output, the input gradient(s) and the trainable weight
 gradients; `torch_grads` does the same for a torch function of (inputs, weights).
 """
+
 import numpy as np
 
 import numkeras
@@ -23,7 +24,7 @@ def layer_grads(layer, inputs, r=None, **call_kwargs):
         r = upstream(y.shape) if r is None else r
         loss = ops.sum(y * r)
     grads = tape.gradient(loss, xs + list(layer.trainable_weights))
-    gx, gw = grads[:len(xs)], grads[len(xs):]
+    gx, gw = grads[: len(xs)], grads[len(xs) :]
     return ops.convert_to_numpy(y), (gx if many else gx[0]), gw
 
 

@@ -22,16 +22,21 @@ CASES = [
     (layers.ELU, {"alpha": 0.5}, (2, 5), 0),
     # alpha starts at 0 by default, where mean(output**2) has no gradient for it: start at 0.25
     (layers.PReLU, {"alpha_initializer": initializers.Constant(0.25)}, (2, 5), 1),
-    (layers.PReLU, {"shared_axes": [1, 2], "alpha_initializer": initializers.Constant(0.25)},
-     (2, 4, 4, 3), 1),
+    (
+        layers.PReLU,
+        {"shared_axes": [1, 2], "alpha_initializer": initializers.Constant(0.25)},
+        (2, 4, 4, 3),
+        1,
+    ),
     (layers.PReLU, {"shared_axes": 1, "alpha_initializer": "ones"}, (2, 4, 3), 1),
 ]
 
 
 @pytest.mark.parametrize("cls, kwargs, shape, n_weights", CASES)
 def test_harness(cls, kwargs, shape, n_weights):
-    run_layer_test(cls, kwargs, input_shape=shape, expected_output_shape=shape,
-                   expected_num_weights=n_weights)
+    run_layer_test(
+        cls, kwargs, input_shape=shape, expected_output_shape=shape, expected_num_weights=n_weights
+    )
 
 
 def _x(shape, seed=0):
@@ -53,8 +58,9 @@ def _torch_fn(torch, cls, kwargs):
         slope, cap = kwargs.get("negative_slope", 0.0), kwargs.get("max_value")
         threshold = kwargs.get("threshold", 0.0)
         top = float("inf") if cap is None else cap
-        return lambda t, ws: torch.where(t > threshold, torch.clamp(t, max=top),
-                                         slope * (t - threshold))
+        return lambda t, ws: torch.where(
+            t > threshold, torch.clamp(t, max=top), slope * (t - threshold)
+        )
     if cls is layers.LeakyReLU:
         return lambda t, ws: F.leaky_relu(t, kwargs.get("negative_slope", 0.3))
     if cls is layers.ELU:
@@ -100,13 +106,15 @@ def test_matches_real_keras(keras, cls, kwargs, shape, n_weights):
     ours = cls.from_config({**theirs.get_config(), "name": "ours"})
     ours(x)
     ours.set_weights([keras.ops.convert_to_numpy(w) for w in theirs.get_weights()])
-    np.testing.assert_allclose(ours(x).numpy(), keras.ops.convert_to_numpy(expected),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        ours(x).numpy(), keras.ops.convert_to_numpy(expected), rtol=1e-6, atol=1e-6
+    )
     assert sorted(ours.get_config()) == sorted(theirs.get_config())
     if cls is layers.Softmax:
         mask = x > 1.0
-        np.testing.assert_allclose(ours(x, mask=mask).numpy(),
-                                   keras.ops.convert_to_numpy(theirs(x, mask=mask)), rtol=1e-6)
+        np.testing.assert_allclose(
+            ours(x, mask=mask).numpy(), keras.ops.convert_to_numpy(theirs(x, mask=mask)), rtol=1e-6
+        )
 
 
 def test_leaky_relu_keras_defaults_and_deprecated_alpha():
@@ -115,15 +123,18 @@ def test_leaky_relu_keras_defaults_and_deprecated_alpha():
         assert layers.LeakyReLU(alpha=0.1).negative_slope == 0.1
 
 
-@pytest.mark.parametrize("cls, kwargs, name", [
-    (layers.ReLU, {"max_value": -1.0}, "max_value"),
-    (layers.ReLU, {"negative_slope": -0.1}, "negative_slope"),
-    (layers.ReLU, {"threshold": None}, "threshold"),
-    (layers.LeakyReLU, {"negative_slope": -1}, "negative_slope"),
-    (layers.ELU, {"alpha": "one"}, "alpha"),
-    (layers.PReLU, {"shared_axes": [0]}, "shared_axes"),
-    (layers.Softmax, {"axis": "last"}, "axis"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, name",
+    [
+        (layers.ReLU, {"max_value": -1.0}, "max_value"),
+        (layers.ReLU, {"negative_slope": -0.1}, "negative_slope"),
+        (layers.ReLU, {"threshold": None}, "threshold"),
+        (layers.LeakyReLU, {"negative_slope": -1}, "negative_slope"),
+        (layers.ELU, {"alpha": "one"}, "alpha"),
+        (layers.PReLU, {"shared_axes": [0]}, "shared_axes"),
+        (layers.Softmax, {"axis": "last"}, "axis"),
+    ],
+)
 def test_bad_arguments_name_the_argument(cls, kwargs, name):
     with pytest.raises(ValueError, match=f"{cls.__name__}: `{name}`"):
         cls(**kwargs)

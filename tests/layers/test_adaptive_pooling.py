@@ -1,4 +1,5 @@
 """Adaptive pooling layers against real Keras (outputs, gradients, configs) and the harness."""
+
 import pytest
 
 from numkeras import layers

@@ -16,22 +16,42 @@ CASES = [
     (layers.Attention, {}, [(2, 3, 4), (2, 5, 4)], (2, 3, 4), 0),
     (layers.Attention, {"use_scale": True}, [(2, 3, 4), (2, 5, 6), (2, 5, 4)], (2, 3, 6), 1),
     (layers.Attention, {"score_mode": "concat"}, [(2, 3, 4), (2, 5, 4)], (2, 3, 4), 1),
-    (layers.Attention, {"score_mode": "concat", "use_scale": True, "dropout": 0.5},
-     [(2, 3, 4), (2, 5, 4)], (2, 3, 4), 2),
+    (
+        layers.Attention,
+        {"score_mode": "concat", "use_scale": True, "dropout": 0.5},
+        [(2, 3, 4), (2, 5, 4)],
+        (2, 3, 4),
+        2,
+    ),
     (MHA, {"num_heads": 2, "key_dim": 3}, [(2, 4, 6), (2, 5, 6)], (2, 4, 6), 8),
-    (MHA, {"num_heads": 2, "key_dim": 3, "value_dim": 4, "output_shape": (2, 5)},
-     [(2, 4, 6), (2, 5, 7), (2, 5, 3)], (2, 4, 2, 5), 8),
-    (MHA, {"num_heads": 3, "key_dim": 2, "use_bias": False, "attention_axes": 2},
-     [(2, 3, 4, 6), (2, 3, 5, 6)], (2, 3, 4, 6), 4),
-    (MHA, {"num_heads": 1, "key_dim": 2, "use_gate": True}, [(2, 4, 6), (2, 4, 6)], (2, 4, 6),
-     10),
+    (
+        MHA,
+        {"num_heads": 2, "key_dim": 3, "value_dim": 4, "output_shape": (2, 5)},
+        [(2, 4, 6), (2, 5, 7), (2, 5, 3)],
+        (2, 4, 2, 5),
+        8,
+    ),
+    (
+        MHA,
+        {"num_heads": 3, "key_dim": 2, "use_bias": False, "attention_axes": 2},
+        [(2, 3, 4, 6), (2, 3, 5, 6)],
+        (2, 3, 4, 6),
+        4,
+    ),
+    (MHA, {"num_heads": 1, "key_dim": 2, "use_gate": True}, [(2, 4, 6), (2, 4, 6)], (2, 4, 6), 10),
 ]
 
 
 @pytest.mark.parametrize("cls, kwargs, shapes, out_shape, n_weights", CASES)
 def test_harness(cls, kwargs, shapes, out_shape, n_weights):
-    run_layer_test(cls, kwargs, input_shape=shapes, expected_output_shape=out_shape,
-                   expected_num_weights=n_weights, deterministic=not kwargs.get("dropout"))
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=shapes,
+        expected_output_shape=out_shape,
+        expected_num_weights=n_weights,
+        deterministic=not kwargs.get("dropout"),
+    )
 
 
 def _arrays(*shapes, seed=0):
@@ -40,8 +60,11 @@ def _arrays(*shapes, seed=0):
 
 
 def _np(keras, x):
-    return [_np(keras, t) for t in x] if isinstance(x, (list, tuple)) else (
-        keras.ops.convert_to_numpy(x))
+    return (
+        [_np(keras, t) for t in x]
+        if isinstance(x, (list, tuple))
+        else (keras.ops.convert_to_numpy(x))
+    )
 
 
 # --- Attention --------------------------------------------------------------------------------
@@ -53,12 +76,25 @@ def _masks(seed=1):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize("kwargs", [{}, {"use_scale": True}, {"score_mode": "concat"},
-                                    {"score_mode": "concat", "use_scale": True}])
-@pytest.mark.parametrize("call", [
-    {}, {"use_causal_mask": True}, {"mask": "masks"}, {"mask": "masks", "use_causal_mask": True},
-    {"return_attention_scores": True},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"use_scale": True},
+        {"score_mode": "concat"},
+        {"score_mode": "concat", "use_scale": True},
+    ],
+)
+@pytest.mark.parametrize(
+    "call",
+    [
+        {},
+        {"use_causal_mask": True},
+        {"mask": "masks"},
+        {"mask": "masks", "use_causal_mask": True},
+        {"return_attention_scores": True},
+    ],
+)
 def test_attention_matches_real_keras(keras, kwargs, call):
     inputs = _arrays((2, 3, 4), (2, 5, 4), (2, 5, 4))
     call = {**call, "mask": _masks()} if call.get("mask") else call
@@ -70,8 +106,10 @@ def test_attention_matches_real_keras(keras, kwargs, call):
     theirs.set_weights([np.float32(0.7) for _ in theirs.weights])
     expected = _np(keras, theirs(inputs, **call))
     got = ours(inputs, **call)
-    for a, b in zip(got if isinstance(got, tuple) else [got], expected if isinstance(
-            expected, list) else [expected]):
+    for a, b in zip(
+        got if isinstance(got, tuple) else [got],
+        expected if isinstance(expected, list) else [expected],
+    ):
         np.testing.assert_allclose(a.numpy(), b, rtol=1e-5, atol=1e-6)
     assert ours.get_config() == {**theirs.get_config(), "name": "ours", "dtype": "float32"}
 
@@ -83,8 +121,9 @@ def test_attention_uses_the_inputs_keras_masks():
     layer = layers.Attention()
     out = layer([q, v])
     np.testing.assert_array_equal(out._keras_mask, q_mask)
-    np.testing.assert_allclose(out.numpy(), layer([q.numpy(), v.numpy()],
-                                                  mask=[q_mask, v_mask]).numpy())
+    np.testing.assert_allclose(
+        out.numpy(), layer([q.numpy(), v.numpy()], mask=[q_mask, v_mask]).numpy()
+    )
     assert (out.numpy()[~q_mask] == 0).all()
 
 
@@ -109,26 +148,45 @@ def test_attention_dropout_drops_weights_only_in_training():
     _, scores = layer([q, v], return_attention_scores=True, training=True)
     dropped = scores.numpy() == 0
     assert 0.3 < dropped.mean() < 0.7
-    np.testing.assert_allclose(scores.numpy()[~dropped], 2 * eval_scores.numpy()[~dropped],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        scores.numpy()[~dropped], 2 * eval_scores.numpy()[~dropped], rtol=1e-5
+    )
 
 
 # --- MultiHeadAttention against real Keras ------------------------------------------------------
 MHA_KERAS_CASES = [
     ({"num_heads": 2, "key_dim": 3}, [(2, 4, 6), (2, 5, 6)], {}),
-    ({"num_heads": 2, "key_dim": 3, "value_dim": 4, "output_shape": (2, 3)},
-     [(2, 4, 6), (2, 5, 7), (2, 5, 3)], {}),
-    ({"num_heads": 3, "key_dim": 2, "attention_axes": (2,)}, [(2, 3, 4, 6), (2, 3, 5, 6)],
-     {"return_attention_scores": True}),
-    ({"num_heads": 3, "key_dim": 2}, [(2, 3, 4, 6), (2, 2, 5, 6)],
-     {"return_attention_scores": True}),
+    (
+        {"num_heads": 2, "key_dim": 3, "value_dim": 4, "output_shape": (2, 3)},
+        [(2, 4, 6), (2, 5, 7), (2, 5, 3)],
+        {},
+    ),
+    (
+        {"num_heads": 3, "key_dim": 2, "attention_axes": (2,)},
+        [(2, 3, 4, 6), (2, 3, 5, 6)],
+        {"return_attention_scores": True},
+    ),
+    (
+        {"num_heads": 3, "key_dim": 2},
+        [(2, 3, 4, 6), (2, 2, 5, 6)],
+        {"return_attention_scores": True},
+    ),
     ({"num_heads": 2, "key_dim": 3}, [(2, 4, 6), (2, 4, 6)], {"use_causal_mask": True}),
-    ({"num_heads": 2, "key_dim": 3, "use_bias": False}, [(2, 4, 6), (2, 5, 6)],
-     {"attention_mask": "random", "return_attention_scores": True}),
-    ({"num_heads": 2, "key_dim": 3, "use_gate": True, "sliding_window": 2},
-     [(2, 4, 6), (2, 4, 6)], {"use_causal_mask": True}),
-    ({"num_heads": 4, "key_dim": 2, "dropout": 0.3}, [(2, 4, 6), (2, 5, 6)],
-     {"attention_mask": "random", "return_attention_scores": True}),
+    (
+        {"num_heads": 2, "key_dim": 3, "use_bias": False},
+        [(2, 4, 6), (2, 5, 6)],
+        {"attention_mask": "random", "return_attention_scores": True},
+    ),
+    (
+        {"num_heads": 2, "key_dim": 3, "use_gate": True, "sliding_window": 2},
+        [(2, 4, 6), (2, 4, 6)],
+        {"use_causal_mask": True},
+    ),
+    (
+        {"num_heads": 4, "key_dim": 2, "dropout": 0.3},
+        [(2, 4, 6), (2, 5, 6)],
+        {"attention_mask": "random", "return_attention_scores": True},
+    ),
 ]
 
 
@@ -149,16 +207,25 @@ def test_mha_matches_real_keras_after_weight_copy(keras, kwargs, shapes, call):
     expected = _np(keras, theirs(*inputs, **call))
     ours(*inputs)
     assert [(w.path, w.shape) for w in ours.weights] == [
-        (w.path, tuple(w.shape)) for w in theirs.weights]
+        (w.path, tuple(w.shape)) for w in theirs.weights
+    ]
     ours.set_weights(theirs.get_weights())  # Keras's get_weights order is ours
     got = ours(*inputs, **call)
-    for a, b in zip(got if isinstance(got, tuple) else [got], expected if isinstance(
-            expected, list) else [expected]):
+    for a, b in zip(
+        got if isinstance(got, tuple) else [got],
+        expected if isinstance(expected, list) else [expected],
+    ):
         np.testing.assert_allclose(a.numpy(), b, rtol=1e-5, atol=2e-6)
-    plain = {k: v["class_name"] if k.endswith("_initializer") else (
-        list(v) if isinstance(v, tuple) else v) for k, v in theirs.get_config().items()}
-    ours_config = {k: v["class_name"] if k.endswith("_initializer") else v
-                   for k, v in ours.get_config().items()}
+    plain = {
+        k: v["class_name"]
+        if k.endswith("_initializer")
+        else (list(v) if isinstance(v, tuple) else v)
+        for k, v in theirs.get_config().items()
+    }
+    ours_config = {
+        k: v["class_name"] if k.endswith("_initializer") else v
+        for k, v in ours.get_config().items()
+    }
     assert ours_config == {**plain, "dtype": "float32"}
 
 
@@ -170,8 +237,12 @@ def test_mha_keras_masks_match_keras_attention_mask(keras):
     theirs = keras.layers.MultiHeadAttention(2, 3)
     # with return_attention_scores Keras takes its einsum path, whose masked softmax gives
     # zeros where every key is masked (its fused path gives backend-dependent values there)
-    expected, _ = _np(keras, theirs(q, v, attention_mask=q_mask[:, :, None] & v_mask[:, None],
-                                    return_attention_scores=True))
+    expected, _ = _np(
+        keras,
+        theirs(
+            q, v, attention_mask=q_mask[:, :, None] & v_mask[:, None], return_attention_scores=True
+        ),
+    )
     ours = layers.MultiHeadAttention(2, 3)
     qt, vt = numkeras.ops.convert_to_tensor(q), numkeras.ops.convert_to_tensor(v)
     qt._keras_mask, vt._keras_mask = q_mask, v_mask
@@ -186,8 +257,9 @@ def test_mha_keras_masks_match_keras_attention_mask(keras):
 @pytest.mark.parametrize("causal, masked", [(False, False), (True, False), (False, True)])
 def test_mha_matches_torch_scaled_dot_product_attention(torch, causal, masked):
     F = torch.nn.functional
-    layer = layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4,
-                                      bias_initializer="random_normal")
+    layer = layers.MultiHeadAttention(
+        num_heads=2, key_dim=3, value_dim=4, bias_initializer="random_normal"
+    )
     inputs = _arrays((2, 4, 6), (2, 5, 7), (2, 5, 8))
     mask = np.random.default_rng(4).random((2, 4, 5)) > 0.3 if masked else None
     mask = mask if mask is None else mask | np.eye(4, 5, dtype=bool)  # no empty rows
@@ -203,19 +275,25 @@ def test_mha_matches_torch_scaled_dot_product_attention(torch, causal, masked):
             return (torch.einsum("btd,dhk->bthk", x, w) + b).transpose(1, 2)
 
         attn_mask = None if mask is None else torch.tensor(mask)[:, None]
-        o = F.scaled_dot_product_attention(heads(q, wq, bq), heads(k, wk, bk), heads(v, wv, bv),
-                                           attn_mask=attn_mask, is_causal=causal)
+        o = F.scaled_dot_product_attention(
+            heads(q, wq, bq),
+            heads(k, wk, bk),
+            heads(v, wv, bv),
+            attn_mask=attn_mask,
+            is_causal=causal,
+        )
         return torch.einsum("bthv,hvd->btd", o.transpose(1, 2), wo) + bo
 
-    assert_matches_torch(layer, inputs, fn, atol=2e-5, use_causal_mask=causal,
-                         attention_mask=mask)
+    assert_matches_torch(layer, inputs, fn, atol=2e-5, use_causal_mask=causal, attention_mask=mask)
 
 
 # --- behaviour ------------------------------------------------------------------------------------
 def test_mha_dropout_only_in_training_and_repeatable():
     q = _arrays((2, 6, 8))[0]
-    a, b = layers.MultiHeadAttention(2, 4, dropout=0.5, seed=1), layers.MultiHeadAttention(
-        2, 4, dropout=0.5, seed=1)
+    a, b = (
+        layers.MultiHeadAttention(2, 4, dropout=0.5, seed=1),
+        layers.MultiHeadAttention(2, 4, dropout=0.5, seed=1),
+    )
     a(q, q)
     b(q, q)
     b.set_weights(a.get_weights())
@@ -252,48 +330,64 @@ def test_mha_keras_files_load_both_ways(keras, tmp_path, use_gate):
 
     def build(lib):
         query, value, key = lib.Input((4, 6)), lib.Input((5, 6)), lib.Input((5, 2))
-        out = lib.layers.MultiHeadAttention(2, 3, value_dim=4, use_gate=use_gate,
-                                            bias_initializer="random_normal")(query, value, key)
+        out = lib.layers.MultiHeadAttention(
+            2, 3, value_dim=4, use_gate=use_gate, bias_initializer="random_normal"
+        )(query, value, key)
         return lib.Model([query, value, key], lib.layers.GlobalAveragePooling1D()(out))
 
     ours = build(numkeras)
     ours.save(str(tmp_path / "ours.keras"))
     theirs = keras.saving.load_model(str(tmp_path / "ours.keras"))
-    np.testing.assert_allclose(_np(keras, theirs([q, v, k])), ours([q, v, k]).numpy(),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _np(keras, theirs([q, v, k])), ours([q, v, k]).numpy(), rtol=1e-5, atol=1e-6
+    )
     theirs = build(keras)
     theirs.save(str(tmp_path / "theirs.keras"))
     loaded = numkeras.saving.load_model(str(tmp_path / "theirs.keras"))
-    np.testing.assert_allclose(loaded([q, v, k]).numpy(), _np(keras, theirs([q, v, k])),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        loaded([q, v, k]).numpy(), _np(keras, theirs([q, v, k])), rtol=1e-5, atol=1e-6
+    )
 
 
 # --- bad arguments --------------------------------------------------------------------------------
-@pytest.mark.parametrize("cls, kwargs, name", [
-    (layers.Attention, {"score_mode": "add"}, "score_mode"),
-    (layers.Attention, {"dropout": 1.5}, "dropout"),
-    (MHA, {"num_heads": 0, "key_dim": 2}, "num_heads"),
-    (MHA, {"num_heads": 2, "key_dim": 2.5}, "key_dim"),
-    (MHA, {"num_heads": 2, "key_dim": 2, "value_dim": -1}, "value_dim"),
-    (MHA, {"num_heads": 2, "key_dim": 2, "dropout": -0.1}, "dropout"),
-    (MHA, {"num_heads": 2, "key_dim": 2, "output_shape": (4, 0)}, "output_shape"),
-    (MHA, {"num_heads": 2, "key_dim": 2, "attention_axes": "time"}, "attention_axes"),
-    (MHA, {"num_heads": 2, "key_dim": 2, "sliding_window": 0}, "sliding_window"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, name",
+    [
+        (layers.Attention, {"score_mode": "add"}, "score_mode"),
+        (layers.Attention, {"dropout": 1.5}, "dropout"),
+        (MHA, {"num_heads": 0, "key_dim": 2}, "num_heads"),
+        (MHA, {"num_heads": 2, "key_dim": 2.5}, "key_dim"),
+        (MHA, {"num_heads": 2, "key_dim": 2, "value_dim": -1}, "value_dim"),
+        (MHA, {"num_heads": 2, "key_dim": 2, "dropout": -0.1}, "dropout"),
+        (MHA, {"num_heads": 2, "key_dim": 2, "output_shape": (4, 0)}, "output_shape"),
+        (MHA, {"num_heads": 2, "key_dim": 2, "attention_axes": "time"}, "attention_axes"),
+        (MHA, {"num_heads": 2, "key_dim": 2, "sliding_window": 0}, "sliding_window"),
+    ],
+)
 def test_bad_arguments_name_the_argument(cls, kwargs, name):
     with pytest.raises(ValueError, match=f"{cls.__name__}: `{name}`"):
         cls(**kwargs)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: layers.Attention(name="att")(np.ones((2, 3, 4), "float32")), r'"att" must be .* list'),
-    (lambda: layers.Attention(name="att")([np.ones((2, 3, 4), "float32")] * 4), "length 4"),
-    (lambda: MHA(2, 3, name="mha")(np.ones((2, 3, 4), "float32")), '"mha" needs `query`'),
-    (lambda: MHA(2, 3, name="mha")(*_arrays((2, 3, 4), (2, 5, 4), (2, 6, 4))),
-     '"mha": all dimensions of `value` and `key`'),
-    (lambda: MHA(2, 3, attention_axes=3, name="mha")(*_arrays((2, 3, 4), (2, 5, 4))),
-     '"mha": `attention_axes`'),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: layers.Attention(name="att")(np.ones((2, 3, 4), "float32")),
+            r'"att" must be .* list',
+        ),
+        (lambda: layers.Attention(name="att")([np.ones((2, 3, 4), "float32")] * 4), "length 4"),
+        (lambda: MHA(2, 3, name="mha")(np.ones((2, 3, 4), "float32")), '"mha" needs `query`'),
+        (
+            lambda: MHA(2, 3, name="mha")(*_arrays((2, 3, 4), (2, 5, 4), (2, 6, 4))),
+            '"mha": all dimensions of `value` and `key`',
+        ),
+        (
+            lambda: MHA(2, 3, attention_axes=3, name="mha")(*_arrays((2, 3, 4), (2, 5, 4))),
+            '"mha": `attention_axes`',
+        ),
+    ],
+)
 def test_bad_calls_name_the_layer(call, message):
     with pytest.raises(ValueError, match=message):
         call()

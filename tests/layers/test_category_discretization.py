@@ -1,4 +1,5 @@
 """CategoryEncoding and Discretization against real Keras: values, dtypes, adapt, configs."""
+
 import numpy as np
 import pytest
 
@@ -6,19 +7,21 @@ from numkeras import layers
 from tests.layers.keras_parity import comparable, get_keras
 
 IDS = np.array([[0, 1, 3, 3], [2, 2, 0, 1], [4, 0, 0, 0]])
-WEIGHTS = np.array([[0.5, 1.0, 2.0, 1.5], [1.0, 1.0, 1.0, 1.0], [3.0, 0.1, 0.2, 0.3]],
-                   "float32")
+WEIGHTS = np.array([[0.5, 1.0, 2.0, 1.5], [1.0, 1.0, 1.0, 1.0], [3.0, 0.1, 0.2, 0.3]], "float32")
 VALUES = np.random.default_rng(0).normal(size=(6, 5)).astype("float32")
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize("kwargs, inputs", [
-    ({"num_tokens": 5}, IDS),
-    ({"num_tokens": 6, "output_mode": "count"}, IDS),
-    ({"num_tokens": 5, "output_mode": "one_hot"}, IDS[:, :1]),
-    ({"num_tokens": 5, "output_mode": "one_hot"}, IDS[0]),
-    ({"num_tokens": 5, "output_mode": "binary"}, IDS[1]),
-])
+@pytest.mark.parametrize(
+    "kwargs, inputs",
+    [
+        ({"num_tokens": 5}, IDS),
+        ({"num_tokens": 6, "output_mode": "count"}, IDS),
+        ({"num_tokens": 5, "output_mode": "one_hot"}, IDS[:, :1]),
+        ({"num_tokens": 5, "output_mode": "one_hot"}, IDS[0]),
+        ({"num_tokens": 5, "output_mode": "binary"}, IDS[1]),
+    ],
+)
 def test_category_encoding_matches_keras(kwargs, inputs):
     keras = get_keras()
     ours, theirs = layers.CategoryEncoding(**kwargs), keras.layers.CategoryEncoding(**kwargs)
@@ -26,7 +29,8 @@ def test_category_encoding_matches_keras(kwargs, inputs):
     np.testing.assert_array_equal(y, expected)
     assert y.dtype == expected.dtype
     assert tuple(ours.compute_output_shape(inputs.shape)) == tuple(
-        theirs.compute_output_shape(inputs.shape))
+        theirs.compute_output_shape(inputs.shape)
+    )
     assert comparable(ours.get_config()) == comparable(theirs.get_config())
 
 
@@ -36,8 +40,10 @@ def test_category_encoding_count_weights():
     kwargs = {"num_tokens": 5, "output_mode": "count"}
     np.testing.assert_allclose(
         layers.CategoryEncoding(**kwargs)(IDS, count_weights=WEIGHTS).numpy(),
-        keras.ops.convert_to_numpy(keras.layers.CategoryEncoding(**kwargs)(
-            IDS, count_weights=WEIGHTS)))
+        keras.ops.convert_to_numpy(
+            keras.layers.CategoryEncoding(**kwargs)(IDS, count_weights=WEIGHTS)
+        ),
+    )
     with pytest.raises(ValueError, match="count_weights"):
         layers.CategoryEncoding(5)(IDS, count_weights=WEIGHTS)
     with pytest.raises(ValueError, match="0 <= values < 3"):
@@ -45,14 +51,17 @@ def test_category_encoding_count_weights():
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize("kwargs", [
-    {"bin_boundaries": [-0.5, 0.0, 0.7]},
-    {"bin_boundaries": [0.0, 1.0], "output_mode": "one_hot"},
-    {"bin_boundaries": [-1.0, 0.0, 1.0], "output_mode": "multi_hot"},
-    {"bin_boundaries": [0.0], "output_mode": "count"},
-    {"num_bins": 4},
-    {"num_bins": 3, "epsilon": 0.1},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"bin_boundaries": [-0.5, 0.0, 0.7]},
+        {"bin_boundaries": [0.0, 1.0], "output_mode": "one_hot"},
+        {"bin_boundaries": [-1.0, 0.0, 1.0], "output_mode": "multi_hot"},
+        {"bin_boundaries": [0.0], "output_mode": "count"},
+        {"num_bins": 4},
+        {"num_bins": 3, "epsilon": 0.1},
+    ],
+)
 def test_discretization_matches_keras(kwargs):
     keras = get_keras()
     ours, theirs = layers.Discretization(**kwargs), keras.layers.Discretization(**kwargs)

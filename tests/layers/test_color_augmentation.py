@@ -1,5 +1,6 @@
 """AutoContrast, RandomInvert, RandomGrayscale, Solarization and RandomPosterization against
 real Keras where the outcome is determined, and by their defining properties otherwise."""
+
 import numpy as np
 import pytest
 
@@ -39,16 +40,22 @@ def _id(case):
 def test_matches_keras(name, kwargs, images):
     keras = get_keras()
     ours, theirs = getattr(layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
-    np.testing.assert_allclose(ours(images).numpy(),
-                               keras.ops.convert_to_numpy(theirs(images)), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        ours(images).numpy(), keras.ops.convert_to_numpy(theirs(images)), rtol=1e-5, atol=1e-4
+    )
     assert comparable(ours.get_config()) == comparable(theirs.get_config())
-    np.testing.assert_array_equal(getattr(layers, name).from_config(ours.get_config())(
-        images).numpy(), ours(images).numpy())
+    np.testing.assert_array_equal(
+        getattr(layers, name).from_config(ours.get_config())(images).numpy(), ours(images).numpy()
+    )
 
 
 def test_random_layers_are_the_identity_at_inference():
-    for layer in (layers.RandomInvert(), layers.RandomGrayscale(), layers.Solarization(),
-                  layers.RandomPosterization(4)):
+    for layer in (
+        layers.RandomInvert(),
+        layers.RandomGrayscale(),
+        layers.Solarization(),
+        layers.RandomPosterization(4),
+    ):
         np.testing.assert_array_equal(layer(IMAGES, training=False).numpy(), IMAGES)
 
 
@@ -57,11 +64,14 @@ def test_random_draws_follow_their_definitions():
     flipped = np.isclose(inverted, 255 - np.repeat(IMAGES, 30, axis=0)).all(axis=(1, 2, 3))
     assert 0 < flipped.mean() < 0.5  # probability drawn from [0, 0.5], then compared
     posterized = layers.RandomPosterization(4, seed=2)(IMAGES).numpy()
-    bits = [next(b for b in range(1, 9) if np.all(np.mod(p.astype(int), 2 ** (8 - b)) == 0))
-            for p in posterized]
+    bits = [
+        next(b for b in range(1, 9) if np.all(np.mod(p.astype(int), 2 ** (8 - b)) == 0))
+        for p in posterized
+    ]
     assert all(1 <= b <= 3 for b in bits)  # bits drawn from [1, 4)
-    solarized = layers.Solarization(addition_factor=0.2, threshold_factor=(0.5, 0.5),
-                                    seed=3)(IMAGES).numpy()
+    solarized = layers.Solarization(addition_factor=0.2, threshold_factor=(0.5, 0.5), seed=3)(
+        IMAGES
+    ).numpy()
     assert solarized.min() >= 0 and solarized.max() <= 255
 
 

@@ -1,4 +1,5 @@
 """A layer or model called for the first time from several threads at once is built once."""
+
 import threading
 
 import numpy as np
@@ -48,8 +49,14 @@ def test_concurrent_predict_on_a_new_model_builds_once(tmp_path):
         np.testing.assert_array_equal(model.predict(x, verbose=0), outputs[0])
     path = tmp_path / "model.keras"
     model.save(path)
-    assert len(numkeras.saving.load_model(path, custom_objects={
-        "SlowBuildDense": SlowBuildDense}).weights) == 4
+    assert (
+        len(
+            numkeras.saving.load_model(
+                path, custom_objects={"SlowBuildDense": SlowBuildDense}
+            ).weights
+        )
+        == 4
+    )
 
 
 def test_concurrent_first_calls_of_a_layer_build_once():

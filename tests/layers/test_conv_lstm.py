@@ -1,5 +1,6 @@
 """ConvLSTM1D/2D/3D against real Keras (outputs, states, gradients, configs), the harness and
 `.keras` files both ways."""
+
 import numpy as np
 import pytest
 
@@ -11,14 +12,34 @@ from tests.layers.keras_parity import assert_keras_files_both_ways, assert_match
 CF = {"data_format": "channels_first"}
 CASES = [
     ("ConvLSTM2D", {"filters": 3, "kernel_size": 3}, (2, 3, 6, 5, 2)),
-    ("ConvLSTM2D", {"filters": 2, "kernel_size": (2, 3), "padding": "same",
-                    "return_sequences": True, "go_backwards": True}, (2, 4, 5, 4, 3)),
+    (
+        "ConvLSTM2D",
+        {
+            "filters": 2,
+            "kernel_size": (2, 3),
+            "padding": "same",
+            "return_sequences": True,
+            "go_backwards": True,
+        },
+        (2, 4, 5, 4, 3),
+    ),
     ("ConvLSTM2D", {"filters": 2, "kernel_size": 2, "strides": 2, **CF}, (2, 3, 3, 6, 6)),
-    ("ConvLSTM1D", {"filters": 4, "kernel_size": 3, "dilation_rate": 2,
-                    "unit_forget_bias": False, "bias_initializer": "random_normal"},
-     (2, 3, 9, 2)),
-    ("ConvLSTM3D", {"filters": 2, "kernel_size": 2, "padding": "same",
-                    "return_sequences": True}, (1, 2, 3, 4, 3, 2)),
+    (
+        "ConvLSTM1D",
+        {
+            "filters": 4,
+            "kernel_size": 3,
+            "dilation_rate": 2,
+            "unit_forget_bias": False,
+            "bias_initializer": "random_normal",
+        },
+        (2, 3, 9, 2),
+    ),
+    (
+        "ConvLSTM3D",
+        {"filters": 2, "kernel_size": 2, "padding": "same", "return_sequences": True},
+        (1, 2, 3, 4, 3, 2),
+    ),
 ]
 
 
@@ -47,9 +68,11 @@ def test_states_match_keras():
         np.testing.assert_allclose(a.numpy(), keras.ops.convert_to_numpy(b), atol=2e-5)
     h0 = rand(2, 5, 5, 3, seed=5, dtype="float32")
     c0 = rand(2, 5, 5, 3, seed=6, dtype="float32")
-    np.testing.assert_allclose(ours(x, initial_state=[h0, c0])[0].numpy(),
-                               keras.ops.convert_to_numpy(theirs(x, initial_state=[h0, c0])[0]),
-                               atol=2e-5)
+    np.testing.assert_allclose(
+        ours(x, initial_state=[h0, c0])[0].numpy(),
+        keras.ops.convert_to_numpy(theirs(x, initial_state=[h0, c0])[0]),
+        atol=2e-5,
+    )
 
 
 @pytest.mark.parametrize("name, kwargs, shape", CASES[:2], ids=[_id(c) for c in CASES[:2]])
@@ -59,8 +82,13 @@ def test_harness(name, kwargs, shape):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_keras_files_both_ways(tmp_path):
-    assert_keras_files_both_ways("ConvLSTM2D", {"filters": 2, "kernel_size": 3},
-                                 rand(2, 3, 5, 5, 2, dtype="float32"), tmp_path, atol=2e-5)
+    assert_keras_files_both_ways(
+        "ConvLSTM2D",
+        {"filters": 2, "kernel_size": 3},
+        rand(2, 3, 5, 5, 2, dtype="float32"),
+        tmp_path,
+        atol=2e-5,
+    )
 
 
 def test_dropout_only_in_training_and_unsupported_options():

@@ -14,36 +14,97 @@ from tests.layers.reference import assert_matches_torch
 CF = {"data_format": "channels_first"}
 CASES = [
     (layers.Conv2DTranspose, {"filters": 4, "kernel_size": 3}, (2, 5, 6, 3), (2, 7, 8, 4), 2),
-    (layers.Conv2DTranspose, {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"},
-     (2, 5, 6, 3), (2, 10, 12, 4), 2),
-    (layers.Conv2DTranspose, {"filters": 2, "kernel_size": (2, 3), "strides": (3, 2),
-                              "output_padding": (1, 0), "use_bias": False},
-     (2, 4, 3, 3), (2, 12, 7, 2), 1),
-    (layers.Conv2DTranspose, {"filters": 4, "kernel_size": 3, "dilation_rate": 2, **CF},
-     (2, 3, 5, 6), (2, 4, 9, 10), 2),
-    (layers.Conv1DTranspose, {"filters": 4, "kernel_size": 3, "strides": 2}, (2, 5, 3),
-     (2, 11, 4), 2),
-    (layers.Conv1DTranspose, {"filters": 4, "kernel_size": 4, "strides": 2, "padding": "same",
-                              **CF}, (2, 3, 5), (2, 4, 10), 2),
+    (
+        layers.Conv2DTranspose,
+        {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"},
+        (2, 5, 6, 3),
+        (2, 10, 12, 4),
+        2,
+    ),
+    (
+        layers.Conv2DTranspose,
+        {
+            "filters": 2,
+            "kernel_size": (2, 3),
+            "strides": (3, 2),
+            "output_padding": (1, 0),
+            "use_bias": False,
+        },
+        (2, 4, 3, 3),
+        (2, 12, 7, 2),
+        1,
+    ),
+    (
+        layers.Conv2DTranspose,
+        {"filters": 4, "kernel_size": 3, "dilation_rate": 2, **CF},
+        (2, 3, 5, 6),
+        (2, 4, 9, 10),
+        2,
+    ),
+    (
+        layers.Conv1DTranspose,
+        {"filters": 4, "kernel_size": 3, "strides": 2},
+        (2, 5, 3),
+        (2, 11, 4),
+        2,
+    ),
+    (
+        layers.Conv1DTranspose,
+        {"filters": 4, "kernel_size": 4, "strides": 2, "padding": "same", **CF},
+        (2, 3, 5),
+        (2, 4, 10),
+        2,
+    ),
     (layers.DepthwiseConv2D, {"kernel_size": 3}, (2, 6, 7, 3), (2, 4, 5, 3), 2),
-    (layers.DepthwiseConv2D, {"kernel_size": 3, "depth_multiplier": 2, "strides": 2,
-                              "padding": "same"}, (2, 6, 7, 3), (2, 3, 4, 6), 2),
-    (layers.DepthwiseConv2D, {"kernel_size": 2, "dilation_rate": 2, "use_bias": False, **CF},
-     (2, 3, 6, 6), (2, 3, 4, 4), 1),
+    (
+        layers.DepthwiseConv2D,
+        {"kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same"},
+        (2, 6, 7, 3),
+        (2, 3, 4, 6),
+        2,
+    ),
+    (
+        layers.DepthwiseConv2D,
+        {"kernel_size": 2, "dilation_rate": 2, "use_bias": False, **CF},
+        (2, 3, 6, 6),
+        (2, 3, 4, 4),
+        1,
+    ),
     (layers.DepthwiseConv1D, {"kernel_size": 3, "depth_multiplier": 3}, (2, 7, 2), (2, 5, 6), 2),
     (layers.SeparableConv2D, {"filters": 5, "kernel_size": 3}, (2, 6, 7, 3), (2, 4, 5, 5), 3),
-    (layers.SeparableConv2D, {"filters": 5, "kernel_size": 3, "depth_multiplier": 2,
-                              "padding": "same", "strides": 2, **CF}, (2, 3, 6, 7), (2, 5, 3, 4),
-     3),
-    (layers.SeparableConv1D, {"filters": 4, "kernel_size": 2, "use_bias": False}, (2, 6, 3),
-     (2, 5, 4), 2),
+    (
+        layers.SeparableConv2D,
+        {
+            "filters": 5,
+            "kernel_size": 3,
+            "depth_multiplier": 2,
+            "padding": "same",
+            "strides": 2,
+            **CF,
+        },
+        (2, 3, 6, 7),
+        (2, 5, 3, 4),
+        3,
+    ),
+    (
+        layers.SeparableConv1D,
+        {"filters": 4, "kernel_size": 2, "use_bias": False},
+        (2, 6, 3),
+        (2, 5, 4),
+        2,
+    ),
 ]
 
 
 @pytest.mark.parametrize("cls, kwargs, shape, out_shape, n_weights", CASES)
 def test_harness(cls, kwargs, shape, out_shape, n_weights):
-    run_layer_test(cls, kwargs, input_shape=shape, expected_output_shape=out_shape,
-                   expected_num_weights=n_weights)
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=shape,
+        expected_output_shape=out_shape,
+        expected_num_weights=n_weights,
+    )
 
 
 # --- ops.conv_transpose -----------------------------------------------------------------------
@@ -52,13 +113,13 @@ def test_harness(cls, kwargs, shape, out_shape, n_weights):
 # conv padding (a negative crop extends with zeros on that side).
 OP_CASES = [
     (3, 2, 1, "valid", None, (0, 0)),
-    (3, 2, 1, "same", None, (0, 1)),   # conv 'same' of 2n with k=3, s=2 pads (0, 1)
-    (4, 2, 1, "same", None, (1, 1)),   # pads (1, 1)
-    (3, 1, 2, "same", None, (2, 2)),   # span 5 pads (2, 2)
-    (3, 2, 1, "valid", 1, (0, -1)),    # one extra row of zeros on the right
+    (3, 2, 1, "same", None, (0, 1)),  # conv 'same' of 2n with k=3, s=2 pads (0, 1)
+    (4, 2, 1, "same", None, (1, 1)),  # pads (1, 1)
+    (3, 1, 2, "same", None, (2, 2)),  # span 5 pads (2, 2)
+    (3, 2, 1, "valid", 1, (0, -1)),  # one extra row of zeros on the right
     (2, 3, 1, "valid", None, (0, -1)),  # stride > kernel: output (n - 1) * s + s
     (3, 2, 1, "same", 1, (0, 1)),
-    (5, 2, 1, "same", 0, (2, 2)),      # output (n - 1) * s + k % 2 + output_padding
+    (5, 2, 1, "same", 0, (2, 2)),  # output (n - 1) * s + k % 2 + output_padding
 ]
 
 
@@ -69,8 +130,7 @@ def _torch_conv_transpose(torch, rank, k, s, d, crops):
         if rank == 1:
             y = F.conv_transpose1d(x.permute(0, 2, 1), w.permute(2, 1, 0), stride=s, dilation=d)
             return F.pad(y, (-crops[0], -crops[1])).permute(0, 2, 1)
-        y = F.conv_transpose2d(x.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), stride=s,
-                               dilation=d)
+        y = F.conv_transpose2d(x.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), stride=s, dilation=d)
         return F.pad(y, (-crops[0], -crops[1]) * 2).permute(0, 2, 3, 1)
 
     return fn
@@ -80,16 +140,23 @@ def _torch_conv_transpose(torch, rank, k, s, d, crops):
 @pytest.mark.parametrize("k, s, d, padding, output_padding, crops", OP_CASES)
 def test_conv_transpose_matches_torch(torch, rank, k, s, d, padding, output_padding, crops):
     x_shape, w_shape = ((2, 5, 3), (k, 4, 3)) if rank == 1 else ((2, 4, 5, 3), (k, k, 4, 3))
-    compare_op([x_shape, w_shape], _torch_conv_transpose(torch, rank, k, s, d, crops),
-               lambda x, w: ops.conv_transpose(x, w, s, padding, output_padding, None, d),
-               atol=1e-4, grad_atol=1e-4)
+    compare_op(
+        [x_shape, w_shape],
+        _torch_conv_transpose(torch, rank, k, s, d, crops),
+        lambda x, w: ops.conv_transpose(x, w, s, padding, output_padding, None, d),
+        atol=1e-4,
+        grad_atol=1e-4,
+    )
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"strides": 2, "padding": "same"},
-    {"strides": (2, 3), "padding": "valid", "output_padding": (1, 2)},
-    {"dilation_rate": 2, "padding": "same", "data_format": "channels_first"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"strides": 2, "padding": "same"},
+        {"strides": (2, 3), "padding": "valid", "output_padding": (1, 2)},
+        {"dilation_rate": 2, "padding": "same", "data_format": "channels_first"},
+    ],
+)
 def test_conv_transpose_float64_finite_differences(kwargs):
     x = rand(2, 3, 3, 2, seed=1) if kwargs.get("data_format") is None else rand(2, 2, 3, 3)
     check_grad(lambda x, w: ops.conv_transpose(x, w, **kwargs), x, rand(2, 3, 3, 2, seed=2))
@@ -107,10 +174,10 @@ def test_conv_transpose_by_hand():
     x = np.array([1.0, 2.0], "float32").reshape(1, 2, 1)
     w = np.array([1.0, 10.0, 100.0], "float32").reshape(3, 1, 1)
     # each input scatters the kernel at stride 2: [1, 10, 100+2, 20, 200]
-    np.testing.assert_allclose(ops.conv_transpose(x, w, 2).numpy().ravel(),
-                               [1, 10, 102, 20, 200])
-    np.testing.assert_allclose(ops.conv_transpose(x, w, 2, "same").numpy().ravel(),
-                               [1, 10, 102, 20])
+    np.testing.assert_allclose(ops.conv_transpose(x, w, 2).numpy().ravel(), [1, 10, 102, 20, 200])
+    np.testing.assert_allclose(
+        ops.conv_transpose(x, w, 2, "same").numpy().ravel(), [1, 10, 102, 20]
+    )
 
 
 def test_conv_transpose_keeps_float32_with_a_numpy_kernel():
@@ -118,14 +185,21 @@ def test_conv_transpose_keeps_float32_with_a_numpy_kernel():
     assert ops.conv_transpose(x, np.ones((2, 2, 4, 2)), 2).dtype == "float32"
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: ops.conv_transpose(np.zeros((1, 4, 4, 3)), np.zeros((3, 3, 2, 5))), "3 channels"),
-    (lambda: ops.conv_transpose(np.zeros((1, 4, 3)), np.zeros((3, 3, 2, 3))), "4-D input"),
-    (lambda: ops.conv_transpose(np.zeros((1, 4, 3)), np.zeros((3, 2, 3)), padding="full"),
-     "padding"),
-    (lambda: ops.conv_transpose(np.zeros((1, 4, 3)), np.zeros((3, 2, 3)), output_padding=-1),
-     "output_padding"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: ops.conv_transpose(np.zeros((1, 4, 4, 3)), np.zeros((3, 3, 2, 5))), "3 channels"),
+        (lambda: ops.conv_transpose(np.zeros((1, 4, 3)), np.zeros((3, 3, 2, 3))), "4-D input"),
+        (
+            lambda: ops.conv_transpose(np.zeros((1, 4, 3)), np.zeros((3, 2, 3)), padding="full"),
+            "padding",
+        ),
+        (
+            lambda: ops.conv_transpose(np.zeros((1, 4, 3)), np.zeros((3, 2, 3)), output_padding=-1),
+            "output_padding",
+        ),
+    ],
+)
 def test_conv_transpose_bad_inputs(call, message):
     with pytest.raises(ValueError, match=f"Op `conv_transpose`.*{message}"):
         call()
@@ -138,11 +212,14 @@ def _nchw(torch, fn, first):
     return lambda t, ws: fn(t.permute(0, 3, 1, 2), ws).permute(0, 2, 3, 1)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"kernel_size": 3, "depth_multiplier": 2},
-    {"kernel_size": 3, "padding": "same", "dilation_rate": 2, "use_bias": False},
-    {"kernel_size": (2, 3), "strides": 2, "depth_multiplier": 3, **CF},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"kernel_size": 3, "depth_multiplier": 2},
+        {"kernel_size": 3, "padding": "same", "dilation_rate": 2, "use_bias": False},
+        {"kernel_size": (2, 3), "strides": 2, "depth_multiplier": 3, **CF},
+    ],
+)
 def test_depthwise_matches_torch_groups(torch, kwargs):
     F = torch.nn.functional
     layer = layers.DepthwiseConv2D(**kwargs)
@@ -153,17 +230,26 @@ def test_depthwise_matches_torch_groups(torch, kwargs):
     def fn(t, ws):
         kh, kw, cin, mult = ws[0].shape
         weight = ws[0].reshape(kh, kw, cin * mult).permute(2, 0, 1).unsqueeze(1)
-        y = F.conv2d(t, weight, stride=layer.strides, padding=layer.padding,
-                     dilation=layer.dilation_rate, groups=cin)
+        y = F.conv2d(
+            t,
+            weight,
+            stride=layer.strides,
+            padding=layer.padding,
+            dilation=layer.dilation_rate,
+            groups=cin,
+        )
         return y + ws[1].reshape(1, -1, 1, 1) if layer.use_bias else y
 
     assert_matches_torch(layer, x, _nchw(torch, fn, first), atol=1e-4)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"filters": 4, "kernel_size": 3, "depth_multiplier": 2},
-    {"filters": 5, "kernel_size": 3, "padding": "same", **CF},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"filters": 4, "kernel_size": 3, "depth_multiplier": 2},
+        {"filters": 5, "kernel_size": 3, "padding": "same", **CF},
+    ],
+)
 def test_separable_matches_torch(torch, kwargs):
     F = torch.nn.functional
     layer = layers.SeparableConv2D(**kwargs)
@@ -197,24 +283,56 @@ def test_conv2d_transpose_layer_matches_torch_with_bias(torch):
 
 # --- layers against real Keras ----------------------------------------------------------------
 KERAS_CASES = [
-    (layers.Conv2DTranspose, {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"},
-     (2, 5, 6, 3)),
-    (layers.Conv2DTranspose, {"filters": 3, "kernel_size": (4, 3), "strides": (2, 3),
-                              "output_padding": (1, 2), "activation": "tanh"}, (2, 4, 3, 2)),
-    (layers.Conv2DTranspose, {"filters": 2, "kernel_size": 3, "dilation_rate": 2,
-                              "padding": "same", **CF}, (2, 3, 5, 6)),
-    (layers.Conv1DTranspose, {"filters": 4, "kernel_size": 5, "strides": 2, "padding": "same",
-                              "output_padding": 0}, (2, 6, 3)),
-    (layers.DepthwiseConv2D, {"kernel_size": 3, "depth_multiplier": 2, "strides": 2,
-                              "padding": "same"}, (2, 7, 6, 3)),
+    (
+        layers.Conv2DTranspose,
+        {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"},
+        (2, 5, 6, 3),
+    ),
+    (
+        layers.Conv2DTranspose,
+        {
+            "filters": 3,
+            "kernel_size": (4, 3),
+            "strides": (2, 3),
+            "output_padding": (1, 2),
+            "activation": "tanh",
+        },
+        (2, 4, 3, 2),
+    ),
+    (
+        layers.Conv2DTranspose,
+        {"filters": 2, "kernel_size": 3, "dilation_rate": 2, "padding": "same", **CF},
+        (2, 3, 5, 6),
+    ),
+    (
+        layers.Conv1DTranspose,
+        {"filters": 4, "kernel_size": 5, "strides": 2, "padding": "same", "output_padding": 0},
+        (2, 6, 3),
+    ),
+    (
+        layers.DepthwiseConv2D,
+        {"kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same"},
+        (2, 7, 6, 3),
+    ),
     (layers.DepthwiseConv2D, {"kernel_size": 2, "dilation_rate": 2, **CF}, (2, 3, 6, 6)),
-    (layers.DepthwiseConv1D, {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"},
-     (2, 7, 3)),
-    (layers.SeparableConv2D, {"filters": 5, "kernel_size": 3, "depth_multiplier": 2,
-                              "strides": 2, "padding": "same", "activation": "relu"},
-     (2, 7, 6, 3)),
-    (layers.SeparableConv1D, {"filters": 4, "kernel_size": 3, "dilation_rate": 2, **CF},
-     (2, 3, 9)),
+    (
+        layers.DepthwiseConv1D,
+        {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"},
+        (2, 7, 3),
+    ),
+    (
+        layers.SeparableConv2D,
+        {
+            "filters": 5,
+            "kernel_size": 3,
+            "depth_multiplier": 2,
+            "strides": 2,
+            "padding": "same",
+            "activation": "relu",
+        },
+        (2, 7, 6, 3),
+    ),
+    (layers.SeparableConv1D, {"filters": 4, "kernel_size": 3, "dilation_rate": 2, **CF}, (2, 3, 9)),
 ]
 
 
@@ -246,8 +364,11 @@ def test_matches_real_keras_after_weight_copy(keras, cls, kwargs, shape):
 def _comparable(config):
     """Config values to compare: initializers by class (Keras 3.15's GlorotUniform config adds
     `input_axes`), tuples as lists, without the name and dtype."""
-    return {k: v["class_name"] if k.endswith("_initializer") else _plain(v)
-            for k, v in config.items() if k not in ("name", "dtype")}
+    return {
+        k: v["class_name"] if k.endswith("_initializer") else _plain(v)
+        for k, v in config.items()
+        if k not in ("name", "dtype")
+    }
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -259,35 +380,60 @@ def test_keras_reads_our_configs(keras):
 
 
 # --- bad arguments ----------------------------------------------------------------------------
-@pytest.mark.parametrize("cls, kwargs, name", [
-    (layers.Conv2DTranspose, {"filters": 0, "kernel_size": 3}, "filters"),
-    (layers.Conv2DTranspose, {"filters": 2, "kernel_size": (3, 0)}, "kernel_size"),
-    (layers.Conv2DTranspose, {"filters": 2, "kernel_size": 3, "padding": "causal"}, "padding"),
-    (layers.Conv2DTranspose, {"filters": 2, "kernel_size": 3, "strides": 2,
-                              "output_padding": 2}, "output_padding"),
-    (layers.Conv2DTranspose, {"filters": 2, "kernel_size": 3, "output_padding": -1},
-     "output_padding"),
-    (layers.Conv2DTranspose, {"filters": 2, "kernel_size": 3, "strides": 2,
-                              "dilation_rate": 2}, "strides"),
-    (layers.Conv1DTranspose, {"filters": 2, "kernel_size": 3, "data_format": "nhwc"},
-     "data_format"),
-    (layers.DepthwiseConv2D, {"kernel_size": 3, "depth_multiplier": 0}, "depth_multiplier"),
-    (layers.DepthwiseConv2D, {"kernel_size": 3, "strides": (1, 2, 3)}, "strides"),
-    (layers.DepthwiseConv1D, {"kernel_size": 3, "padding": "full"}, "padding"),
-    (layers.SeparableConv2D, {"filters": -1, "kernel_size": 3}, "filters"),
-    (layers.SeparableConv2D, {"filters": 2, "kernel_size": 3, "depth_multiplier": 1.5},
-     "depth_multiplier"),
-    (layers.SeparableConv1D, {"filters": 2, "kernel_size": 3, "dilation_rate": 0},
-     "dilation_rate"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, name",
+    [
+        (layers.Conv2DTranspose, {"filters": 0, "kernel_size": 3}, "filters"),
+        (layers.Conv2DTranspose, {"filters": 2, "kernel_size": (3, 0)}, "kernel_size"),
+        (layers.Conv2DTranspose, {"filters": 2, "kernel_size": 3, "padding": "causal"}, "padding"),
+        (
+            layers.Conv2DTranspose,
+            {"filters": 2, "kernel_size": 3, "strides": 2, "output_padding": 2},
+            "output_padding",
+        ),
+        (
+            layers.Conv2DTranspose,
+            {"filters": 2, "kernel_size": 3, "output_padding": -1},
+            "output_padding",
+        ),
+        (
+            layers.Conv2DTranspose,
+            {"filters": 2, "kernel_size": 3, "strides": 2, "dilation_rate": 2},
+            "strides",
+        ),
+        (
+            layers.Conv1DTranspose,
+            {"filters": 2, "kernel_size": 3, "data_format": "nhwc"},
+            "data_format",
+        ),
+        (layers.DepthwiseConv2D, {"kernel_size": 3, "depth_multiplier": 0}, "depth_multiplier"),
+        (layers.DepthwiseConv2D, {"kernel_size": 3, "strides": (1, 2, 3)}, "strides"),
+        (layers.DepthwiseConv1D, {"kernel_size": 3, "padding": "full"}, "padding"),
+        (layers.SeparableConv2D, {"filters": -1, "kernel_size": 3}, "filters"),
+        (
+            layers.SeparableConv2D,
+            {"filters": 2, "kernel_size": 3, "depth_multiplier": 1.5},
+            "depth_multiplier",
+        ),
+        (
+            layers.SeparableConv1D,
+            {"filters": 2, "kernel_size": 3, "dilation_rate": 0},
+            "dilation_rate",
+        ),
+    ],
+)
 def test_bad_arguments_name_the_argument(cls, kwargs, name):
     with pytest.raises(ValueError, match=f"{cls.__name__}: `{name}`"):
         cls(**kwargs)
 
 
-@pytest.mark.parametrize("layer", [
-    layers.DepthwiseConv2D(5, name="dw"), layers.SeparableConv2D(3, 5, name="dw"),
-])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        layers.DepthwiseConv2D(5, name="dw"),
+        layers.SeparableConv2D(3, 5, name="dw"),
+    ],
+)
 def test_kernel_larger_than_input_names_the_layer(layer):
     with pytest.raises(ValueError, match=r'"dw": the kernel \(5, 5\)'):
         layer(np.zeros((1, 4, 4, 2), "float32"))

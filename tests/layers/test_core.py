@@ -19,16 +19,27 @@ CASES = [
 
 @pytest.mark.parametrize("cls, kwargs, shape, out_shape, n_weights", CASES)
 def test_harness(cls, kwargs, shape, out_shape, n_weights):
-    run_layer_test(cls, kwargs, input_shape=shape, expected_output_shape=out_shape,
-                   expected_num_weights=n_weights)
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=shape,
+        expected_output_shape=out_shape,
+        expected_num_weights=n_weights,
+    )
 
 
-@pytest.mark.parametrize("kwargs", [{"input_dim": 5, "output_dim": 4},
-                                    {"input_dim": 5, "output_dim": 2, "mask_zero": True}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"input_dim": 5, "output_dim": 4}, {"input_dim": 5, "output_dim": 2, "mask_zero": True}],
+)
 def test_embedding_harness(kwargs):
-    layer = run_layer_test(layers.Embedding, kwargs, input_data=INDICES,
-                           expected_output_shape=(2, 5, kwargs["output_dim"]),
-                           expected_num_weights=1)
+    layer = run_layer_test(
+        layers.Embedding,
+        kwargs,
+        input_data=INDICES,
+        expected_output_shape=(2, 5, kwargs["output_dim"]),
+        expected_num_weights=1,
+    )
     assert layer.weights[0].path.endswith("/embeddings")
 
 
@@ -71,8 +82,14 @@ def test_embedding_weights_argument_float_indices_and_training():
     layer = layers.Embedding(5, 2, weights=table)
     np.testing.assert_array_equal(layer(np.array([[4.0, 0.0]])).numpy(), [[[8, 9], [0, 1]]])
     numkeras.utils.set_random_seed(0)
-    model = numkeras.Sequential([numkeras.Input((5,), dtype="int32"), layers.Embedding(5, 3),
-                                 layers.Flatten(), layers.Dense(1)])
+    model = numkeras.Sequential(
+        [
+            numkeras.Input((5,), dtype="int32"),
+            layers.Embedding(5, 3),
+            layers.Flatten(),
+            layers.Dense(1),
+        ]
+    )
     model.compile(optimizer="adam", loss="mse")
     history = model.fit(INDICES, np.array([[1.0], [-1.0]]), epochs=5, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
@@ -86,8 +103,9 @@ def test_embedding_matches_real_keras(keras):
     ours(INDICES)
     ours.set_weights([keras.ops.convert_to_numpy(w) for w in theirs.get_weights()])
     np.testing.assert_array_equal(ours(INDICES).numpy(), expected)
-    np.testing.assert_array_equal(ours.compute_mask(INDICES).numpy(),
-                                  keras.ops.convert_to_numpy(theirs.compute_mask(INDICES)))
+    np.testing.assert_array_equal(
+        ours.compute_mask(INDICES).numpy(), keras.ops.convert_to_numpy(theirs.compute_mask(INDICES))
+    )
     assert sorted(ours.get_config()) == sorted(theirs.get_config())
 
 
@@ -99,10 +117,13 @@ def test_embedding_rejects_out_of_range_indices():
         layer(np.array([[-1, 2]]))
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"input_dim": 0, "output_dim": 2}, "input_dim"),
-    ({"input_dim": 3, "output_dim": 2.5}, "output_dim"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"input_dim": 0, "output_dim": 2}, "input_dim"),
+        ({"input_dim": 3, "output_dim": 2.5}, "output_dim"),
+    ],
+)
 def test_embedding_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=f"Embedding: `{name}`"):
         layers.Embedding(**kwargs)
@@ -124,7 +145,9 @@ def test_lambda_arguments_mask_training_and_output_shape():
     layers.Lambda(spy)(x, training=True)
     assert seen == {"mask": None, "training": True}
     assert layers.Lambda(triple, output_shape=lambda s: s).compute_output_shape((None, 3)) == (
-        None, 3)
+        None,
+        3,
+    )
     flat = layers.Lambda(lambda t: ops.reshape(t, (t.shape[0], -1)))
     assert flat.compute_output_shape((None, 3, 4)) == (None, 12)
     model = numkeras.Sequential([numkeras.Input((3, 4)), flat, layers.Dense(2)])
@@ -134,8 +157,12 @@ def test_lambda_arguments_mask_training_and_output_shape():
 def test_lambda_config_stores_functions_by_name():
     layer = layers.Lambda(triple, output_shape=(3,), arguments={"factor": 2.0})
     config = layer.get_config()
-    assert config["function"] == {"module": __name__, "class_name": "function",
-                                  "config": "triple", "registered_name": "function"}
+    assert config["function"] == {
+        "module": __name__,
+        "class_name": "function",
+        "config": "triple",
+        "registered_name": "function",
+    }
     clone = layers.Lambda.from_config(config, custom_objects={"triple": triple})
     assert clone.function is triple and clone.arguments == {"factor": 2.0}
     relu = layers.Lambda.from_config(layers.Lambda(numkeras.activations.relu).get_config())

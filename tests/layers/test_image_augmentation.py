@@ -42,9 +42,14 @@ def rotation(theta, shift=(0.0, 0.0), scale=1.0):
     return [c, -s, shift[0], s, c, shift[1], 0.0, 0.0]
 
 
-TRANSFORMS = np.array([rotation(0.6, (1.3, -2.1)),
-                       [1.3, 0.2, -3.4, -0.1, 0.8, 2.7, 0.0, 0.0],  # shear, scale, shift
-                       rotation(-2.2, (4.6, 9.3), scale=1.7)], "float32")
+TRANSFORMS = np.array(
+    [
+        rotation(0.6, (1.3, -2.1)),
+        [1.3, 0.2, -3.4, -0.1, 0.8, 2.7, 0.0, 0.0],  # shear, scale, shift
+        rotation(-2.2, (4.6, 9.3), scale=1.7),
+    ],
+    "float32",
+)
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras's torch backend
@@ -54,21 +59,28 @@ TRANSFORMS = np.array([rotation(0.6, (1.3, -2.1)),
 def test_affine_transform_matches_real_keras(keras, interpolation, fill_mode, data_format):
     images = IMAGES if data_format == "channels_last" else IMAGES.transpose(0, 3, 1, 2)
     ours = affine_transform(images, TRANSFORMS, interpolation, fill_mode, 7.5, data_format)
-    theirs = keras.ops.image.affine_transform(images, TRANSFORMS.copy(), interpolation,
-                                              fill_mode, 7.5, data_format)
+    theirs = keras.ops.image.affine_transform(
+        images, TRANSFORMS.copy(), interpolation, fill_mode, 7.5, data_format
+    )
     assert ours.shape == images.shape and ours.dtype == np.float32
     np.testing.assert_allclose(ours, keras.ops.convert_to_numpy(theirs), rtol=1e-5, atol=1e-3)
     # one image and one transform
     np.testing.assert_allclose(
         affine_transform(images[1], TRANSFORMS[1], interpolation, fill_mode, 7.5, data_format),
-        ours[1], rtol=1e-6)
+        ours[1],
+        rtol=1e-6,
+    )
 
 
 def test_affine_transform_hand_computed_fill_modes():
     row = np.arange(1.0, 5.0).reshape(1, 4, 1)  # a b c d = 1 2 3 4
     shift = [1, 0, -2.0, 0, 1, 0, 0, 0]  # the output pixel x reads the input at x - 2
-    expected = {"reflect": [2, 1, 1, 2], "wrap": [3, 4, 1, 2], "nearest": [1, 1, 1, 2],
-                "constant": [9, 9, 1, 2]}
+    expected = {
+        "reflect": [2, 1, 1, 2],
+        "wrap": [3, 4, 1, 2],
+        "nearest": [1, 1, 1, 2],
+        "constant": [9, 9, 1, 2],
+    }
     for mode, values in expected.items():
         out = affine_transform(row, shift, "nearest", mode, fill_value=9.0)
         assert out.ravel().tolist() == values, mode
@@ -83,16 +95,31 @@ def test_affine_transform_hand_computed_fill_modes():
 # one-point factor ranges: a fixed transform, so the output is Keras's exactly
 FIXED = [
     (RandomTranslation, {"height_factor": (0.2, 0.2), "width_factor": (-0.35, -0.35)}),
-    (RandomTranslation, {"height_factor": (-0.5, -0.5), "width_factor": (0.25, 0.25),
-                         "fill_mode": "constant", "fill_value": 3.0}),
+    (
+        RandomTranslation,
+        {
+            "height_factor": (-0.5, -0.5),
+            "width_factor": (0.25, 0.25),
+            "fill_mode": "constant",
+            "fill_value": 3.0,
+        },
+    ),
     (RandomRotation, {"factor": (0.1, 0.1)}),
-    (RandomRotation, {"factor": (-0.3, -0.3), "fill_mode": "constant", "fill_value": 3.0,
-                      "interpolation": "nearest"}),
+    (
+        RandomRotation,
+        {
+            "factor": (-0.3, -0.3),
+            "fill_mode": "constant",
+            "fill_value": 3.0,
+            "interpolation": "nearest",
+        },
+    ),
     (RandomZoom, {"height_factor": (0.5, 0.5)}),
-    (RandomZoom, {"height_factor": (0.5, 0.5), "width_factor": (-0.3, -0.3),
-                  "fill_mode": "wrap"}),
-    (RandomZoom, {"height_factor": (-0.4, -0.4), "fill_mode": "nearest",
-                  "interpolation": "nearest"}),
+    (RandomZoom, {"height_factor": (0.5, 0.5), "width_factor": (-0.3, -0.3), "fill_mode": "wrap"}),
+    (
+        RandomZoom,
+        {"height_factor": (-0.4, -0.4), "fill_mode": "nearest", "interpolation": "nearest"},
+    ),
     (RandomBrightness, {"factor": (0.1, 0.1)}),
     (RandomBrightness, {"factor": (-0.4, -0.4), "value_range": (0, 255)}),
 ]
@@ -106,11 +133,11 @@ def test_fixed_transforms_match_real_keras(keras, cls, kwargs, data_format):
     theirs = getattr(keras.layers, cls.__name__)(data_format=data_format, **kwargs)
     ours = cls(data_format=data_format, **kwargs)
     expected = keras.ops.convert_to_numpy(theirs(images, training=True))
-    np.testing.assert_allclose(ours(images, training=True).numpy(), expected, rtol=1e-5,
-                               atol=1e-3)
+    np.testing.assert_allclose(ours(images, training=True).numpy(), expected, rtol=1e-5, atol=1e-3)
     # one image: the same as a batch of one
-    np.testing.assert_allclose(ours(images[0], training=True).numpy(), expected[0], rtol=1e-5,
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        ours(images[0], training=True).numpy(), expected[0], rtol=1e-5, atol=1e-3
+    )
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -132,8 +159,9 @@ def test_config_round_trip_draws_the_same(cls):
     layer = cls(**WIDE[cls], seed=11)
     clone = cls.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
-    np.testing.assert_array_equal(layer(IMAGES, training=True).numpy(),
-                                  clone(IMAGES, training=True).numpy())
+    np.testing.assert_array_equal(
+        layer(IMAGES, training=True).numpy(), clone(IMAGES, training=True).numpy()
+    )
 
 
 @pytest.mark.parametrize("cls", ALL)
@@ -178,15 +206,22 @@ def test_uint8_inputs_get_keras_dtypes(cls):
 def test_brightness_on_integers_clips_instead_of_wrapping():
     images = np.array([[[[10], [250]]]], "uint8")
     assert RandomBrightness((-0.5, -0.5))(images, training=True).numpy().ravel().tolist() == [
-        0, 123]  # 250 - trunc(127.5)
+        0,
+        123,
+    ]  # 250 - trunc(127.5)
     assert RandomBrightness((0.5, 0.5))(images, training=True).numpy().ravel().tolist() == [
-        137, 255]
+        137,
+        255,
+    ]
 
 
-@pytest.mark.parametrize("cls, kwargs", [
-    (RandomContrast, {"factor": (0.9, 1.0), "value_range": (20, 200)}),
-    (RandomBrightness, {"factor": 1.0, "value_range": (200, 20)}),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        (RandomContrast, {"factor": (0.9, 1.0), "value_range": (20, 200)}),
+        (RandomBrightness, {"factor": 1.0, "value_range": (200, 20)}),
+    ],
+)
 def test_outputs_stay_within_value_range(cls, kwargs):
     out = cls(**kwargs, seed=2)(IMAGES, training=True).numpy()
     assert out.min() >= 20 and out.max() <= 200
@@ -209,8 +244,7 @@ def test_contrast_scales_each_images_channels_about_their_means(data_format):
 
 
 def test_brightness_adds_one_offset_per_image_within_range():
-    out = RandomBrightness((-0.2, 0.1), value_range=(-1000, 1000), seed=8)(IMAGES,
-                                                                          training=True)
+    out = RandomBrightness((-0.2, 0.1), value_range=(-1000, 1000), seed=8)(IMAGES, training=True)
     delta = (out.numpy() - IMAGES).reshape(len(IMAGES), -1)
     np.testing.assert_allclose(delta, delta[:, :1].repeat(delta.shape[1], 1), atol=1e-3)
     assert np.all(delta >= -400 - 1e-3) and np.all(delta <= 200 + 1e-3)
@@ -246,31 +280,53 @@ def test_geometric_draws_stay_within_their_ranges():
 def test_channels_first_transforms_like_channels_last(cls):
     last = cls(**WIDE[cls], data_format="channels_last", seed=9)(IMAGES, training=True)
     first = cls(**WIDE[cls], data_format="channels_first", seed=9)(
-        IMAGES.transpose(0, 3, 1, 2), training=True)
+        IMAGES.transpose(0, 3, 1, 2), training=True
+    )
     np.testing.assert_allclose(first.numpy().transpose(0, 2, 3, 1), last.numpy(), rtol=1e-6)
 
 
-@pytest.mark.parametrize("cls, kwargs, message", [
-    (RandomTranslation, {"height_factor": 1.5, "width_factor": 0.1},
-     r"RandomTranslation: `height_factor` must be a number .* \[-1.0, 1.0\], received "
-     "height_factor=1.5"),
-    (RandomTranslation, {"height_factor": 0.1, "width_factor": (0.1, 0.2, 0.3)},
-     "RandomTranslation: `width_factor`"),
-    (RandomTranslation, {"height_factor": 0.1, "width_factor": "big"},
-     "RandomTranslation: `width_factor`"),
-    (RandomZoom, {"height_factor": -1.0}, r"RandomZoom: `height_factor` .* \(-1.0, 1.0\]"),
-    (RandomZoom, {"height_factor": 0.1, "width_factor": (-1, 0)}, "RandomZoom: `width_factor`"),
-    (RandomRotation, {"factor": (-2, 0.5)}, "RandomRotation: `factor`"),
-    (RandomRotation, {"factor": 0.1, "fill_mode": "mirror"}, "RandomRotation: `fill_mode`"),
-    (RandomZoom, {"height_factor": 0.1, "interpolation": "bicubic"},
-     "RandomZoom: `interpolation`"),
-    (RandomTranslation, {"height_factor": 0.1, "width_factor": 0.1, "data_format": "NHWC"},
-     "RandomTranslation: `data_format`"),
-    (RandomContrast, {"factor": -0.1}, r"RandomContrast: `factor` .* \[0.0, 1.0\]"),
-    (RandomContrast, {"factor": 0.1, "value_range": 255}, "RandomContrast: `value_range`"),
-    (RandomBrightness, {"factor": 0.1, "value_range": (0, 1, 2)},
-     "RandomBrightness: `value_range`"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        (
+            RandomTranslation,
+            {"height_factor": 1.5, "width_factor": 0.1},
+            r"RandomTranslation: `height_factor` must be a number .* \[-1.0, 1.0\], received "
+            "height_factor=1.5",
+        ),
+        (
+            RandomTranslation,
+            {"height_factor": 0.1, "width_factor": (0.1, 0.2, 0.3)},
+            "RandomTranslation: `width_factor`",
+        ),
+        (
+            RandomTranslation,
+            {"height_factor": 0.1, "width_factor": "big"},
+            "RandomTranslation: `width_factor`",
+        ),
+        (RandomZoom, {"height_factor": -1.0}, r"RandomZoom: `height_factor` .* \(-1.0, 1.0\]"),
+        (RandomZoom, {"height_factor": 0.1, "width_factor": (-1, 0)}, "RandomZoom: `width_factor`"),
+        (RandomRotation, {"factor": (-2, 0.5)}, "RandomRotation: `factor`"),
+        (RandomRotation, {"factor": 0.1, "fill_mode": "mirror"}, "RandomRotation: `fill_mode`"),
+        (
+            RandomZoom,
+            {"height_factor": 0.1, "interpolation": "bicubic"},
+            "RandomZoom: `interpolation`",
+        ),
+        (
+            RandomTranslation,
+            {"height_factor": 0.1, "width_factor": 0.1, "data_format": "NHWC"},
+            "RandomTranslation: `data_format`",
+        ),
+        (RandomContrast, {"factor": -0.1}, r"RandomContrast: `factor` .* \[0.0, 1.0\]"),
+        (RandomContrast, {"factor": 0.1, "value_range": 255}, "RandomContrast: `value_range`"),
+        (
+            RandomBrightness,
+            {"factor": 0.1, "value_range": (0, 1, 2)},
+            "RandomBrightness: `value_range`",
+        ),
+    ],
+)
 def test_bad_arguments_name_the_layer_and_value(cls, kwargs, message):
     with pytest.raises(ValueError, match=message):
         cls(**kwargs)
@@ -295,7 +351,8 @@ def test_in_a_model_fit_augments_and_predict_does_not(cls):
     # fit augmented once, in training mode: the layer's next draw is a fresh layer's second
     fresh = cls(**WIDE[cls], seed=1)
     fresh(x, training=True)
-    np.testing.assert_array_equal(augment(x, training=True).numpy(),
-                                  fresh(x, training=True).numpy())
+    np.testing.assert_array_equal(
+        augment(x, training=True).numpy(), fresh(x, training=True).numpy()
+    )
     expected = dense(x.reshape(3, -1)).numpy()  # predict leaves the images alone
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)

@@ -11,9 +11,13 @@ IMAGES = np.random.default_rng(0).random((4, 8, 8, 3)).astype("float32")
 
 
 def augmenter():
-    return numkeras.Sequential([numkeras.Input((8, 8, 3)),
-                                layers.RandomFlip("horizontal_and_vertical", seed=3),
-                                layers.RandomRotation(0.2, seed=4)])
+    return numkeras.Sequential(
+        [
+            numkeras.Input((8, 8, 3)),
+            layers.RandomFlip("horizontal_and_vertical", seed=3),
+            layers.RandomRotation(0.2, seed=4),
+        ]
+    )
 
 
 def test_training_is_explicit_else_the_enclosing_calls_else_calls_default():
@@ -40,18 +44,26 @@ def test_training_is_explicit_else_the_enclosing_calls_else_calls_default():
 
 
 def test_a_model_with_augmentation_trains_and_saves_both_ways_with_keras(keras, tmp_path):
-    model = numkeras.Sequential([
-        numkeras.Input((8, 8, 3)), layers.Resizing(6, 6), layers.RandomFlip(seed=1),
-        layers.RandomTranslation(0.1, 0.1, seed=2), layers.RandomZoom(0.1, seed=3),
-        layers.RandomContrast(0.2, seed=4), layers.RandomBrightness(0.1, seed=5),
-        layers.RandomRotation(0.1, seed=6), layers.CenterCrop(4, 4), layers.Flatten(),
-        layers.Dense(2)])
+    model = numkeras.Sequential(
+        [
+            numkeras.Input((8, 8, 3)),
+            layers.Resizing(6, 6),
+            layers.RandomFlip(seed=1),
+            layers.RandomTranslation(0.1, 0.1, seed=2),
+            layers.RandomZoom(0.1, seed=3),
+            layers.RandomContrast(0.2, seed=4),
+            layers.RandomBrightness(0.1, seed=5),
+            layers.RandomRotation(0.1, seed=6),
+            layers.CenterCrop(4, 4),
+            layers.Flatten(),
+            layers.Dense(2),
+        ]
+    )
     model.compile("adam", "mse")
     model.fit(IMAGES, np.zeros((4, 2)), verbose=0)
     model.save(tmp_path / "ours.keras")
     theirs = keras.saving.load_model(tmp_path / "ours.keras")
-    assert [type(la).__name__ for la in theirs.layers] == [type(la).__name__ for la in
-                                                           model.layers]
+    assert [type(la).__name__ for la in theirs.layers] == [type(la).__name__ for la in model.layers]
     want = model.predict(IMAGES, verbose=0)
     np.testing.assert_allclose(theirs.predict(IMAGES, verbose=0), want, rtol=1e-4, atol=1e-5)
     theirs.save(tmp_path / "theirs.keras")

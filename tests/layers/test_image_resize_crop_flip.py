@@ -12,8 +12,12 @@ from numkeras.layers.preprocessing.resizing import Resizing
 keras = pytest.importorskip("keras")
 pytestmark = pytest.mark.oracle
 
-LAYERS = {"Resizing": Resizing, "CenterCrop": CenterCrop, "RandomCrop": RandomCrop,
-          "RandomFlip": RandomFlip}
+LAYERS = {
+    "Resizing": Resizing,
+    "CenterCrop": CenterCrop,
+    "RandomCrop": RandomCrop,
+    "RandomFlip": RandomFlip,
+}
 
 
 def images(shape, dtype="float32", seed=0):
@@ -44,8 +48,9 @@ SIZES = [(3, 4), (10, 13), (16, 3), (1, 1), (7, 2)]
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
-@pytest.mark.parametrize("aspect", [{}, {"crop_to_aspect_ratio": True},
-                                    {"pad_to_aspect_ratio": True, "fill_value": 3.0}])
+@pytest.mark.parametrize(
+    "aspect", [{}, {"crop_to_aspect_ratio": True}, {"pad_to_aspect_ratio": True, "fill_value": 3.0}]
+)
 @pytest.mark.parametrize("dtype", ["float32", "uint8"])
 def test_resizing_matches_keras(size, interpolation, aspect, dtype):
     kwargs = {"height": size[0], "width": size[1], "interpolation": interpolation, **aspect}
@@ -67,13 +72,15 @@ def test_resizing_golden_values():
     # half-pixel centres: output pixel i samples input position (i + 0.5) * in / out - 0.5
     x = np.arange(4, dtype="float32").reshape(1, 4, 1)
     np.testing.assert_allclose(Resizing(1, 2)(x).numpy().ravel(), [0.5, 2.5])
-    np.testing.assert_allclose(Resizing(1, 8)(x).numpy().ravel(),
-                               [0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3])
+    np.testing.assert_allclose(
+        Resizing(1, 8)(x).numpy().ravel(), [0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3]
+    )
     assert Resizing(1, 2, interpolation="nearest")(x).numpy().ravel().tolist() == [1, 3]
 
 
-@pytest.mark.parametrize("shape", [(2, 9, 8, 3), (2, 10, 7, 3), (2, 3, 8, 3), (2, 9, 2, 3),
-                                   (2, 2, 3, 3), (4, 4, 1)])
+@pytest.mark.parametrize(
+    "shape", [(2, 9, 8, 3), (2, 10, 7, 3), (2, 3, 8, 3), (2, 9, 2, 3), (2, 2, 3, 3), (4, 4, 1)]
+)
 @pytest.mark.parametrize("dtype", ["float32", "uint8"])
 def test_center_crop_matches_keras(shape, dtype):
     # larger, with odd and even margins; smaller in one or both dimensions (crop then resize)
@@ -104,9 +111,12 @@ def test_random_crop_cuts_one_window_per_batch(data_format):
     for _ in range(200):
         y = layer(x, training=True).numpy()
         rows, cols = (1, 2) if data_format == "channels_last" else (2, 3)
-        starts = [(i, j) for i in range(4) for j in range(5)
-                  if np.array_equal(y, np.take(np.take(x, range(i, i + 4), rows),
-                                               range(j, j + 5), cols))]
+        starts = [
+            (i, j)
+            for i in range(4)
+            for j in range(5)
+            if np.array_equal(y, np.take(np.take(x, range(i, i + 4), rows), range(j, j + 5), cols))
+        ]
         assert len(starts) == 1  # the same window for every image of the batch
         seen.add(starts[0])
     assert seen == {(i, j) for i in range(4) for j in range(5)}  # every window is reachable
@@ -126,8 +136,11 @@ def test_random_crop_is_seeded_and_identity_at_inference():
     np.testing.assert_array_equal(theirs, x)
 
 
-FLIPS = {"horizontal": [(), (-2,)], "vertical": [(), (-3,)],
-         "horizontal_and_vertical": [(), (-3, -2)]}  # Keras: one coin flips both ways
+FLIPS = {
+    "horizontal": [(), (-2,)],
+    "vertical": [(), (-3,)],
+    "horizontal_and_vertical": [(), (-3, -2)],
+}  # Keras: one coin flips both ways
 
 
 @pytest.mark.parametrize("mode", list(FLIPS))
@@ -165,15 +178,26 @@ def test_random_flip_is_seeded_and_identity_at_inference():
     assert ours.dtype == theirs.dtype == np.float32  # Keras casts at inference too
     np.testing.assert_array_equal(ours, x)
     # as Keras: a direct call flips (call's training defaults to True), a model's predict not
-    np.testing.assert_array_equal(RandomFlip(seed=5)(x, training=True).numpy(),
-                                  RandomFlip(seed=5)(x).numpy())
+    np.testing.assert_array_equal(
+        RandomFlip(seed=5)(x, training=True).numpy(), RandomFlip(seed=5)(x).numpy()
+    )
 
 
-CONFIGS = [("Resizing", {"height": 3, "width": 4, "interpolation": "nearest",
-                         "pad_to_aspect_ratio": True, "fill_value": 1.5}),
-           ("CenterCrop", {"height": 3, "width": 4, "data_format": "channels_first"}),
-           ("RandomCrop", {"height": 3, "width": 4, "seed": 9}),
-           ("RandomFlip", {"mode": "vertical", "seed": 2})]
+CONFIGS = [
+    (
+        "Resizing",
+        {
+            "height": 3,
+            "width": 4,
+            "interpolation": "nearest",
+            "pad_to_aspect_ratio": True,
+            "fill_value": 1.5,
+        },
+    ),
+    ("CenterCrop", {"height": 3, "width": 4, "data_format": "channels_first"}),
+    ("RandomCrop", {"height": 3, "width": 4, "seed": 9}),
+    ("RandomFlip", {"mode": "vertical", "seed": 2}),
+]
 
 
 @pytest.mark.parametrize("name,kwargs", CONFIGS)
@@ -188,16 +212,22 @@ def test_config_matches_keras_and_round_trips(name, kwargs):
     assert clone.get_config() == config
     x = images((2, 6, 7, 4))
     if name == "RandomCrop" or name == "RandomFlip":  # the saved seed repeats the draws
-        np.testing.assert_array_equal(clone(x, training=True).numpy(),
-                                      type(layer).from_config(config)(x, training=True).numpy())
+        np.testing.assert_array_equal(
+            clone(x, training=True).numpy(),
+            type(layer).from_config(config)(x, training=True).numpy(),
+        )
 
 
 def test_defaults_match_keras():
-    for name, kwargs in [("Resizing", {"height": 2, "width": 2}),
-                         ("CenterCrop", {"height": 2, "width": 2}),
-                         ("RandomFlip", {})]:
-        ours, theirs = LAYERS[name](**kwargs).get_config(), \
-            getattr(keras.layers, name)(**kwargs).get_config()
+    for name, kwargs in [
+        ("Resizing", {"height": 2, "width": 2}),
+        ("CenterCrop", {"height": 2, "width": 2}),
+        ("RandomFlip", {}),
+    ]:
+        ours, theirs = (
+            LAYERS[name](**kwargs).get_config(),
+            getattr(keras.layers, name)(**kwargs).get_config(),
+        )
         for key in set(theirs) - {"name", "dtype"}:
             assert ours[key] == theirs[key], (name, key)
     assert isinstance(RandomCrop(2, 2).get_config()["seed"], int)  # drawn, as in Keras
@@ -210,17 +240,20 @@ def test_compute_output_shape_matches_keras(name, kwargs, shape):
     assert LAYERS[name](**kwargs).compute_output_shape(shape) == tuple(reference)
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda: Resizing(0, 3), "height"),
-    (lambda: Resizing(3, 3, interpolation="cubic"), "interpolation"),
-    (lambda: Resizing(3, 3, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True), "only one"),
-    (lambda: Resizing(3, 3, fill_mode="reflect"), "fill_mode"),
-    (lambda: Resizing(3, 3, antialias=True), "antialias"),
-    (lambda: CenterCrop(3, "4"), "width"),
-    (lambda: RandomCrop(3, 3, data_format="channels_middle"), "data_format"),
-    (lambda: RandomCrop(3, 3, seed=-1), "seed"),
-    (lambda: RandomFlip("diagonal"), "mode"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda: Resizing(0, 3), "height"),
+        (lambda: Resizing(3, 3, interpolation="cubic"), "interpolation"),
+        (lambda: Resizing(3, 3, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True), "only one"),
+        (lambda: Resizing(3, 3, fill_mode="reflect"), "fill_mode"),
+        (lambda: Resizing(3, 3, antialias=True), "antialias"),
+        (lambda: CenterCrop(3, "4"), "width"),
+        (lambda: RandomCrop(3, 3, data_format="channels_middle"), "data_format"),
+        (lambda: RandomCrop(3, 3, seed=-1), "seed"),
+        (lambda: RandomFlip("diagonal"), "mode"),
+    ],
+)
 def test_bad_arguments_raise(make, message):
     with pytest.raises(ValueError, match=message):
         make()
@@ -232,12 +265,14 @@ def test_bad_rank_raises(layer):
         layer(np.zeros((4, 4), "float32"), training=True)
 
 
-@pytest.mark.parametrize("layer", [lambda: Resizing(4, 3), lambda: CenterCrop(4, 3),
-                                   lambda: RandomFlip(seed=0)])
+@pytest.mark.parametrize(
+    "layer", [lambda: Resizing(4, 3), lambda: CenterCrop(4, 3), lambda: RandomFlip(seed=0)]
+)
 def test_in_a_model_fit_and_predict(layer):
     numkeras.utils.set_random_seed(0)
-    model = numkeras.Sequential([numkeras.Input((6, 5, 2)), layer(), numkeras.layers.Flatten(),
-                                 numkeras.layers.Dense(2)])
+    model = numkeras.Sequential(
+        [numkeras.Input((6, 5, 2)), layer(), numkeras.layers.Flatten(), numkeras.layers.Dense(2)]
+    )
     model.compile(optimizer="sgd", loss="mse")
     x, y = images((4, 6, 5, 2)) / 255, np.ones((4, 2), "float32")
     history = model.fit(x, y, epochs=1, batch_size=4, verbose=0)
@@ -247,8 +282,14 @@ def test_in_a_model_fit_and_predict(layer):
 
 def test_random_crop_in_a_model_trains_but_cannot_predict_as_in_keras():
     # Keras 3's RandomCrop returns uncropped images at inference, so Dense sees the wrong size
-    model = numkeras.Sequential([numkeras.Input((6, 5, 2)), RandomCrop(4, 3, seed=0),
-                                 numkeras.layers.Flatten(), numkeras.layers.Dense(2)])
+    model = numkeras.Sequential(
+        [
+            numkeras.Input((6, 5, 2)),
+            RandomCrop(4, 3, seed=0),
+            numkeras.layers.Flatten(),
+            numkeras.layers.Dense(2),
+        ]
+    )
     model.compile(optimizer="sgd", loss="mse")
     x, y = images((4, 6, 5, 2)) / 255, np.ones((4, 2), "float32")
     assert np.isfinite(model.fit(x, y, epochs=1, verbose=0).history["loss"][0])

@@ -1,5 +1,6 @@
 """3-D conv, transposed conv, pooling, cropping, padding, upsampling and spatial dropout
 against real Keras, plus the declarative harness and `.keras` files both ways."""
+
 import numpy as np
 import pytest
 
@@ -13,16 +14,30 @@ X = (2, 5, 6, 4, 3)
 
 CASES = [  # (name, kwargs, input shape)
     ("Conv3D", {"filters": 4, "kernel_size": 3}, X),
-    ("Conv3D", {"filters": 4, "kernel_size": (2, 3, 1), "strides": (2, 1, 1),
-                "padding": "same", "activation": "relu"}, X),
-    ("Conv3D", {"filters": 6, "kernel_size": 2, "dilation_rate": 2, "groups": 3},
-     (2, 5, 6, 5, 3)),
+    (
+        "Conv3D",
+        {
+            "filters": 4,
+            "kernel_size": (2, 3, 1),
+            "strides": (2, 1, 1),
+            "padding": "same",
+            "activation": "relu",
+        },
+        X,
+    ),
+    ("Conv3D", {"filters": 6, "kernel_size": 2, "dilation_rate": 2, "groups": 3}, (2, 5, 6, 5, 3)),
     ("Conv3D", {"filters": 2, "kernel_size": 2, "use_bias": False, **CF}, (2, 3, 5, 4, 4)),
     ("Conv3DTranspose", {"filters": 2, "kernel_size": 3}, X),
-    ("Conv3DTranspose", {"filters": 2, "kernel_size": (2, 3, 2), "strides": 2,
-                         "padding": "same"}, X),
-    ("Conv3DTranspose", {"filters": 3, "kernel_size": 3, "strides": (2, 1, 2),
-                         "output_padding": (1, 0, 0), **CF}, (2, 3, 4, 3, 2)),
+    (
+        "Conv3DTranspose",
+        {"filters": 2, "kernel_size": (2, 3, 2), "strides": 2, "padding": "same"},
+        X,
+    ),
+    (
+        "Conv3DTranspose",
+        {"filters": 3, "kernel_size": 3, "strides": (2, 1, 2), "output_padding": (1, 0, 0), **CF},
+        (2, 3, 4, 3, 2),
+    ),
     ("MaxPooling3D", {}, X),
     ("MaxPooling3D", {"pool_size": 3, "strides": (2, 1, 1), "padding": "same"}, X),
     ("AveragePooling3D", {"pool_size": (2, 3, 2), "strides": 1}, X),
@@ -53,16 +68,23 @@ def test_matches_keras(name, kwargs, shape):
 @pytest.mark.parametrize("name, kwargs, shape", CASES, ids=[_id(c) for c in CASES])
 def test_harness(name, kwargs, shape):
     cls = getattr(layers, name)
-    run_layer_test(cls, kwargs, input_shape=shape, deterministic="Dropout" not in name,
-                   expected_num_weights=1 + kwargs.get("use_bias", True) if "Conv" in name
-                   else 0)
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=shape,
+        deterministic="Dropout" not in name,
+        expected_num_weights=1 + kwargs.get("use_bias", True) if "Conv" in name else 0,
+    )
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize("name, kwargs", [
-    ("Conv3D", {"filters": 3, "kernel_size": 2, "padding": "same"}),
-    ("Conv3DTranspose", {"filters": 2, "kernel_size": 2, "strides": 2}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("Conv3D", {"filters": 3, "kernel_size": 2, "padding": "same"}),
+        ("Conv3DTranspose", {"filters": 2, "kernel_size": 2, "strides": 2}),
+    ],
+)
 def test_keras_files_both_ways(name, kwargs, tmp_path):
     assert_keras_files_both_ways(name, kwargs, rand(*X, seed=4, dtype="float32"), tmp_path)
 

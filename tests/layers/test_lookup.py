@@ -1,5 +1,6 @@
 """StringLookup and IntegerLookup against real Keras: indices, encodings, invert, adapt,
 vocabularies and configs."""
+
 import numpy as np
 import pytest
 
@@ -16,8 +17,15 @@ STRING_CASES = [
     ({"vocabulary": ["a", "b", "c"], "output_mode": "multi_hot"}, WORDS),
     ({"vocabulary": ["a", "b", "c"], "output_mode": "count", "mask_token": ""}, WORDS),
     ({"vocabulary": ["a", "b", "c", "d"], "output_mode": "one_hot"}, WORDS[:, :1]),
-    ({"vocabulary": ["a", "b"], "output_mode": "multi_hot", "max_tokens": 6,
-      "pad_to_max_tokens": True}, WORDS),
+    (
+        {
+            "vocabulary": ["a", "b"],
+            "output_mode": "multi_hot",
+            "max_tokens": 6,
+            "pad_to_max_tokens": True,
+        },
+        WORDS,
+    ),
     ({"vocabulary": ["[UNK]", "a", "b", "c"]}, WORDS),
     ({"vocabulary": ["a", "b", "c", "d", "e", "zz", ""], "num_oov_indices": 0}, WORDS),
 ]
@@ -44,8 +52,9 @@ def _check(name, kwargs, inputs):
         expected = expected.astype(str)
     np.testing.assert_array_equal(y, expected)
     assert y.dtype.kind == expected.dtype.kind
-    assert ours.get_vocabulary() == [t.decode() if isinstance(t, bytes) else t
-                                     for t in theirs.get_vocabulary()]
+    assert ours.get_vocabulary() == [
+        t.decode() if isinstance(t, bytes) else t for t in theirs.get_vocabulary()
+    ]
     assert ours.vocabulary_size() == theirs.vocabulary_size()
     assert comparable(ours.get_config()) == comparable(theirs.get_config())
     clone = type(ours).from_config(ours.get_config())
@@ -67,27 +76,33 @@ def test_integer_lookup_matches_keras(kwargs, inputs):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize("name, kwargs, data", [
-    ("StringLookup", {}, TEXT),
-    ("StringLookup", {"max_tokens": 4, "mask_token": ""}, TEXT),
-    ("IntegerLookup", {"output_mode": "multi_hot"}, INTS.ravel()),
-    ("IntegerLookup", {"max_tokens": 4}, INTS),
-])
+@pytest.mark.parametrize(
+    "name, kwargs, data",
+    [
+        ("StringLookup", {}, TEXT),
+        ("StringLookup", {"max_tokens": 4, "mask_token": ""}, TEXT),
+        ("IntegerLookup", {"output_mode": "multi_hot"}, INTS.ravel()),
+        ("IntegerLookup", {"max_tokens": 4}, INTS),
+    ],
+)
 def test_adapt_matches_keras(name, kwargs, data):
     keras = get_keras()
     ours, theirs = getattr(layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
     ours.adapt(data)
     theirs.adapt(data)
-    assert ours.get_vocabulary() == [t.decode() if isinstance(t, bytes) else t
-                                     for t in theirs.get_vocabulary()]
+    assert ours.get_vocabulary() == [
+        t.decode() if isinstance(t, bytes) else t for t in theirs.get_vocabulary()
+    ]
     np.testing.assert_array_equal(ours(data).numpy(), _np(keras, theirs(data)))
 
 
 def test_string_invert():
     # (Keras 3.15's StringLookup(invert=True) fails on the torch backend, so no oracle here)
     layer = layers.StringLookup(vocabulary=["a", "b", "c", "d"], invert=True)
-    assert layer(np.array([[0, 1, 4], [2, 9, 3]])).tolist() == [["[UNK]", "a", "d"],
-                                                                ["b", "[UNK]", "c"]]
+    assert layer(np.array([[0, 1, 4], [2, 9, 3]])).tolist() == [
+        ["[UNK]", "a", "d"],
+        ["b", "[UNK]", "c"],
+    ]
     masked = layers.StringLookup(vocabulary=["a", "b"], invert=True, mask_token="")
     assert masked(np.array([0, 1, 2, 3, 7])).tolist() == ["", "[UNK]", "a", "b", "[UNK]"]
     lookup = layers.StringLookup(vocabulary=["a", "b"], mask_token="")

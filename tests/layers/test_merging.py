@@ -38,8 +38,10 @@ def test_harness(cls, kwargs, shapes, out_shape):
 def _inputs(shapes, seed=0, dtype="float32"):
     rng = np.random.default_rng(seed)
     # distinct values, so maximum/minimum have no ties
-    return [(rng.permutation(np.prod(s)).reshape(s) / 3 - 1 + rng.uniform(0, 0.1, s)).astype(dtype)
-            for s in shapes]
+    return [
+        (rng.permutation(np.prod(s)).reshape(s) / 3 - 1 + rng.uniform(0, 0.1, s)).astype(dtype)
+        for s in shapes
+    ]
 
 
 @pytest.mark.parametrize("cls, kwargs, shapes, out_shape", CASES)
@@ -58,6 +60,7 @@ def _torch_dot(torch, axes, normalize):
             b = torch.nn.functional.normalize(b, dim=a2)
         out = torch.stack([torch.tensordot(x, y, dims=([a1 - 1], [a2 - 1])) for x, y in zip(a, b)])
         return out.reshape(len(a), -1) if out.ndim == 1 else out
+
     return fn
 
 
@@ -68,11 +71,15 @@ def _torch_fns(torch):
             for t in ts[1:]:
                 out = op(out, t.reshape(t.shape[:1] + (1,) * (out.ndim - t.ndim) + t.shape[1:]))
             return out
+
         return fn
 
     return {
-        L.Add: fold(torch.add), L.Subtract: fold(torch.sub), L.Multiply: fold(torch.mul),
-        L.Maximum: fold(torch.maximum), L.Minimum: fold(torch.minimum),
+        L.Add: fold(torch.add),
+        L.Subtract: fold(torch.sub),
+        L.Multiply: fold(torch.mul),
+        L.Maximum: fold(torch.maximum),
+        L.Minimum: fold(torch.minimum),
         L.Average: lambda ts, ws: fold(torch.add)(ts, ws) / len(ts),
     }
 
@@ -113,23 +120,27 @@ def test_functional_model_with_merges_trains():
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
-@pytest.mark.parametrize("layer, shapes, message", [
-    (L.Add(name="add_bad"), [(2, 3), (2, 4)], r'"add_bad" \(Add\): inputs have incompatible'),
-    (L.Maximum(name="max_bad"), [(2, 3, 4), (2, 2, 4)], "incompatible shapes"),
-    (L.Add(name="add_batch"), [(2, 3), (3, 3)], "different batch sizes"),
-    (L.Subtract(name="sub_three"), [(2, 3)] * 3, "exactly 2 inputs, received 3"),
-    (L.Dot(axes=1, name="dot_three"), [(2, 3)] * 3, "exactly 2 inputs"),
-    (L.Concatenate(name="cat_bad"), [(2, 3, 4), (2, 5, 4)], "must match on every axis but"),
-    (L.Concatenate(name="cat_rank"), [(2, 3, 4), (2, 3)], "same rank"),
-    (L.Dot(axes=1, name="dot_bad"), [(2, 3), (2, 4)], "axis 1 of .* has size 3"),
-    (L.Dot(axes=0, name="dot_batch"), [(2, 3), (2, 3)], "non-batch axis"),
-])
+@pytest.mark.parametrize(
+    "layer, shapes, message",
+    [
+        (L.Add(name="add_bad"), [(2, 3), (2, 4)], r'"add_bad" \(Add\): inputs have incompatible'),
+        (L.Maximum(name="max_bad"), [(2, 3, 4), (2, 2, 4)], "incompatible shapes"),
+        (L.Add(name="add_batch"), [(2, 3), (3, 3)], "different batch sizes"),
+        (L.Subtract(name="sub_three"), [(2, 3)] * 3, "exactly 2 inputs, received 3"),
+        (L.Dot(axes=1, name="dot_three"), [(2, 3)] * 3, "exactly 2 inputs"),
+        (L.Concatenate(name="cat_bad"), [(2, 3, 4), (2, 5, 4)], "must match on every axis but"),
+        (L.Concatenate(name="cat_rank"), [(2, 3, 4), (2, 3)], "same rank"),
+        (L.Dot(axes=1, name="dot_bad"), [(2, 3), (2, 4)], "axis 1 of .* has size 3"),
+        (L.Dot(axes=0, name="dot_batch"), [(2, 3), (2, 3)], "non-batch axis"),
+    ],
+)
 def test_incompatible_inputs_raise_clear_errors(layer, shapes, message):
     with pytest.raises(ValueError, match=message):
         layer(_inputs(shapes))
     with pytest.raises(ValueError, match=message):  # and symbolically, at model-building time
         type(layer).from_config(layer.get_config())(
-            [numkeras.Input(s[1:], batch_size=s[0]) for s in shapes])
+            [numkeras.Input(s[1:], batch_size=s[0]) for s in shapes]
+        )
 
 
 @pytest.mark.parametrize("cls", [L.Add, L.Concatenate, L.Subtract])
@@ -138,10 +149,14 @@ def test_a_single_tensor_is_refused(cls):
         cls()(np.zeros((2, 3), "float32"))
 
 
-@pytest.mark.parametrize("cls, kwargs, name", [
-    (L.Dot, {"axes": "last"}, "axes"), (L.Dot, {"axes": (1, 2, 3)}, "axes"),
-    (L.Concatenate, {"axis": 1.0}, "axis"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, name",
+    [
+        (L.Dot, {"axes": "last"}, "axes"),
+        (L.Dot, {"axes": (1, 2, 3)}, "axes"),
+        (L.Concatenate, {"axis": 1.0}, "axis"),
+    ],
+)
 def test_bad_arguments_name_the_argument(cls, kwargs, name):
     with pytest.raises(ValueError, match=f"{cls.__name__}: `{name}`"):
         cls(**kwargs)

@@ -25,15 +25,25 @@ CASES = [
 
 @pytest.mark.parametrize("cls, kwargs, shape, out_shape, n_weights, deterministic", CASES)
 def test_harness(cls, kwargs, shape, out_shape, n_weights, deterministic):
-    run_layer_test(cls, kwargs, input_shape=shape, expected_output_shape=out_shape,
-                   expected_num_weights=n_weights, deterministic=deterministic)
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=shape,
+        expected_output_shape=out_shape,
+        expected_num_weights=n_weights,
+        deterministic=deterministic,
+    )
 
 
 def test_batch_norm_weights_are_keras_ordered_and_moving_stats_non_trainable():
     layer = BN()
     layer(np.zeros((2, 3), "float32"))
     assert [v.path.split("/")[-1] for v in layer.weights] == [
-        "gamma", "beta", "moving_mean", "moving_variance"]
+        "gamma",
+        "beta",
+        "moving_mean",
+        "moving_variance",
+    ]
     assert [v.name for v in layer.trainable_weights] == ["gamma", "beta"]
     assert [v.name for v in layer.non_trainable_weights] == ["moving_mean", "moving_variance"]
 
@@ -66,8 +76,15 @@ def test_batch_norm_matches_torch(torch, shape, axis, training):
     def torch_bn(t, ws):
         moved = torch.movedim(t, axis, 1)  # torch normalizes axis 1
         y = torch.nn.functional.batch_norm(
-            moved, torch.tensor(w["moving_mean"]), torch.tensor(w["moving_variance"]),
-            ws[0], ws[1], training=training, momentum=0.01, eps=1e-3)
+            moved,
+            torch.tensor(w["moving_mean"]),
+            torch.tensor(w["moving_variance"]),
+            ws[0],
+            ws[1],
+            training=training,
+            momentum=0.01,
+            eps=1e-3,
+        )
         return torch.movedim(y, 1, axis)
 
     assert_matches_torch(layer, x, torch_bn, training=training)
@@ -80,14 +97,20 @@ def test_batch_norm_moving_statistics_follow_keras_formula(torch):
     old = _bn_weights(layer)
     layer(x, training=True)
     mean, var = x.mean(0), x.var(0)  # Keras updates with the biased batch variance
-    np.testing.assert_allclose(layer.moving_mean.numpy(), old["moving_mean"] * 0.9 + mean * 0.1,
-                               rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(layer.moving_variance.numpy(),
-                               old["moving_variance"] * 0.9 + var * 0.1, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        layer.moving_mean.numpy(), old["moving_mean"] * 0.9 + mean * 0.1, rtol=1e-6, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        layer.moving_variance.numpy(),
+        old["moving_variance"] * 0.9 + var * 0.1,
+        rtol=1e-6,
+        atol=1e-6,
+    )
     # torch's running mean uses the same rule (its momentum is 1 - Keras's)
     running = torch.tensor(old["moving_mean"])
-    torch.nn.functional.batch_norm(torch.tensor(x), running, torch.ones(3), training=True,
-                                   momentum=0.1)
+    torch.nn.functional.batch_norm(
+        torch.tensor(x), running, torch.ones(3), training=True, momentum=0.1
+    )
     np.testing.assert_allclose(layer.moving_mean.numpy(), running.numpy(), rtol=1e-6, atol=1e-6)
 
 
@@ -116,9 +139,12 @@ def test_batch_norm_in_fit_updates_moving_statistics_and_predict_uses_them():
     expected = (x - bn.moving_mean.numpy()) / np.sqrt(bn.moving_variance.numpy() + 1e-3)
     expected = expected * bn.gamma.numpy() + bn.beta.numpy()
     got = model.layers[-1].kernel.numpy()
-    np.testing.assert_allclose(model.predict(x, verbose=0),
-                               expected @ got + model.layers[-1].bias.numpy(), rtol=1e-4,
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0),
+        expected @ got + model.layers[-1].bias.numpy(),
+        rtol=1e-4,
+        atol=1e-4,
+    )
 
 
 @pytest.mark.parametrize("axis", [-1, [-2, -1]])
@@ -140,8 +166,9 @@ def test_layer_norm_over_a_middle_axis_matches_numpy():
     _randomize(layer, x)
     mean, var = x.mean(1, keepdims=True), x.var(1, keepdims=True)
     gamma, beta = (v.numpy()[None, :, None] for v in (layer.gamma, layer.beta))
-    np.testing.assert_allclose(layer(x).numpy(), (x - mean) / np.sqrt(var + 1e-3) * gamma + beta,
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        layer(x).numpy(), (x - mean) / np.sqrt(var + 1e-3) * gamma + beta, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_unit_normalization_matches_torch(torch):
@@ -152,10 +179,15 @@ def test_unit_normalization_matches_torch(torch):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras's torch backend
-@pytest.mark.parametrize("cls, kwargs, x_shape", [
-    (BN, {}, (4, 3)), (BN, {"axis": 1}, (4, 3, 2)), (LN, {"axis": [1, 2]}, (2, 3, 4)),
-    (UN, {}, (2, 3)),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, x_shape",
+    [
+        (BN, {}, (4, 3)),
+        (BN, {"axis": 1}, (4, 3, 2)),
+        (LN, {"axis": [1, 2]}, (2, 3, 4)),
+        (UN, {}, (2, 3)),
+    ],
+)
 def test_matches_real_keras(keras, cls, kwargs, x_shape):
     x = _x(*x_shape)
     theirs = getattr(keras.layers, cls.__name__)(**kwargs)
@@ -164,21 +196,27 @@ def test_matches_real_keras(keras, cls, kwargs, x_shape):
     _randomize(ours, x)
     theirs.set_weights(ours.get_weights())
     for training in (False, True):
-        np.testing.assert_allclose(ours(x, training=training).numpy(),
-                                   keras.ops.convert_to_numpy(theirs(x, training=training)),
-                                   rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            ours(x, training=training).numpy(),
+            keras.ops.convert_to_numpy(theirs(x, training=training)),
+            rtol=1e-5,
+            atol=1e-5,
+        )
     for a, b in zip(ours.get_weights(), theirs.get_weights()):  # moving statistics too
         np.testing.assert_allclose(a, keras.ops.convert_to_numpy(b), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("cls, kwargs, name", [
-    (BN, {"axis": "channels"}, "axis"),
-    (BN, {"momentum": -0.1}, "momentum"),
-    (BN, {"epsilon": "small"}, "epsilon"),
-    (LN, {"axis": 1.5}, "axis"),
-    (LN, {"epsilon": -1.0}, "epsilon"),
-    (UN, {"axis": None}, "axis"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, name",
+    [
+        (BN, {"axis": "channels"}, "axis"),
+        (BN, {"momentum": -0.1}, "momentum"),
+        (BN, {"epsilon": "small"}, "epsilon"),
+        (LN, {"axis": 1.5}, "axis"),
+        (LN, {"epsilon": -1.0}, "epsilon"),
+        (UN, {"axis": None}, "axis"),
+    ],
+)
 def test_bad_arguments_name_the_argument(cls, kwargs, name):
     with pytest.raises(ValueError, match=f"{cls.__name__}: `{name}`"):
         cls(**kwargs)

@@ -1,5 +1,6 @@
 """GroupNormalization, RMSNormalization, AdditiveAttention and AlphaDropout against real Keras:
 outputs and gradients after a weight copy, configs, harness, `.keras` files both ways."""
+
 import numpy as np
 import pytest
 
@@ -41,14 +42,23 @@ def test_matches_keras(name, kwargs, shape):
 def test_harness(name, kwargs, shape):
     layer = getattr(layers, name)(**kwargs)
     layer(_inputs(shape))
-    run_layer_test(getattr(layers, name), kwargs, input_shape=shape,
-                   expected_num_weights=len(layer.weights), deterministic=name != "AlphaDropout")
+    run_layer_test(
+        getattr(layers, name),
+        kwargs,
+        input_shape=shape,
+        expected_num_weights=len(layer.weights),
+        deterministic=name != "AlphaDropout",
+    )
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize("name, kwargs", [
-    ("GroupNormalization", {"groups": 2}), ("RMSNormalization", {}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("GroupNormalization", {"groups": 2}),
+        ("RMSNormalization", {}),
+    ],
+)
 def test_keras_files_both_ways(name, kwargs, tmp_path):
     assert_keras_files_both_ways(name, kwargs, _inputs((3, 5, 4), seed=5), tmp_path)
 
@@ -58,7 +68,7 @@ def test_alpha_dropout_keeps_selu_statistics_and_drops_to_the_saturation():
     x = np.random.default_rng(0).standard_normal((4000, 50)).astype("float32")
     y = layers.AlphaDropout(rate, seed=3)(x, training=True).numpy()
     alpha_p = -1.6732632423543772 * 1.0507009873554805
-    a = ((1 - rate) * (1 + rate * alpha_p ** 2)) ** -0.5
+    a = ((1 - rate) * (1 + rate * alpha_p**2)) ** -0.5
     b = -a * alpha_p * rate
     kept = np.isclose(y, a * x + b, atol=1e-6)
     np.testing.assert_allclose(y[~kept], a * alpha_p + b, rtol=1e-6)

@@ -72,8 +72,9 @@ def test_matches_real_keras(keras, cls, kwargs, shape, out_shape):
     assert getattr(layers, cls.__name__.replace("Pooling", "Pool").replace("Average", "Avg")) is cls
 
 
-@pytest.mark.parametrize("kwargs, name", [({"data_format": "NHWC"}, "data_format"),
-                                          ({"keepdims": "yes"}, "keepdims")])
+@pytest.mark.parametrize(
+    "kwargs, name", [({"data_format": "NHWC"}, "data_format"), ({"keepdims": "yes"}, "keepdims")]
+)
 def test_bad_arguments_name_the_argument(kwargs, name):
     with pytest.raises(ValueError, match=f"GlobalMaxPooling2D: `{name}`"):
         GMP2(**kwargs)

@@ -15,15 +15,20 @@ CASES = [
     (NORM, {"axis": (1, 2)}, (2, 3, 4), 3),
     (NORM, {"axis": None, "invert": True}, (2, 3), 3),
     (NORM, {"mean": 1.0, "variance": 4.0}, (2, 5), 0),
-    (NORM, {"axis": (1, 2), "mean": [1.0, 2.0, 3.0, 4.0], "variance": [1.0, 4.0, 9.0, 16.0]},
-     (2, 3, 4), 0),
+    (
+        NORM,
+        {"axis": (1, 2), "mean": [1.0, 2.0, 3.0, 4.0], "variance": [1.0, 4.0, 9.0, 16.0]},
+        (2, 3, 4),
+        0,
+    ),
 ]
 
 
 @pytest.mark.parametrize("cls, kwargs, shape, n_weights", CASES)
 def test_harness(cls, kwargs, shape, n_weights):
-    run_layer_test(cls, kwargs, input_shape=shape, expected_output_shape=shape,
-                   expected_num_weights=n_weights)
+    run_layer_test(
+        cls, kwargs, input_shape=shape, expected_output_shape=shape, expected_num_weights=n_weights
+    )
 
 
 # features on different scales, so per-feature statistics differ
@@ -42,8 +47,9 @@ def test_adapt_matches_numpy_and_standardizes(axis):
     out = layer(DATA).numpy()
     np.testing.assert_allclose(out.mean(axis=reduce), 0, atol=1e-5)
     np.testing.assert_allclose(out.std(axis=reduce), 1, rtol=1e-4)
-    np.testing.assert_allclose(NORM(axis=axis, mean=mean, variance=var)(DATA).numpy(), out,
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        NORM(axis=axis, mean=mean, variance=var)(DATA).numpy(), out, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_adapt_on_batches_equals_adapt_on_all_data():
@@ -53,8 +59,9 @@ def test_adapt_on_batches_equals_adapt_on_all_data():
     pairs.adapt((x, None) for x in (DATA[:6], DATA[6:]))  # (x, y) batches, as from a dataset
     for layer in (batched, pairs):
         np.testing.assert_allclose(layer.adapt_mean.numpy(), whole.adapt_mean.numpy(), rtol=1e-6)
-        np.testing.assert_allclose(layer.adapt_variance.numpy(), whole.adapt_variance.numpy(),
-                                   rtol=1e-5)
+        np.testing.assert_allclose(
+            layer.adapt_variance.numpy(), whole.adapt_variance.numpy(), rtol=1e-5
+        )
 
 
 def test_invert_undoes_normalization_and_tiny_variance_is_floored():
@@ -63,8 +70,9 @@ def test_invert_undoes_normalization_and_tiny_variance_is_floored():
     inverse.adapt(DATA)
     np.testing.assert_allclose(inverse(layer(DATA)).numpy(), DATA, rtol=1e-5, atol=1e-5)
     constant = NORM(mean=2.0, variance=0.0)
-    np.testing.assert_allclose(constant(np.array([[2.0, 2.5]], "float32")).numpy(),
-                               [[0.0, 0.5 / 1e-7]], rtol=1e-5)
+    np.testing.assert_allclose(
+        constant(np.array([[2.0, 2.5]], "float32")).numpy(), [[0.0, 0.5 / 1e-7]], rtol=1e-5
+    )
 
 
 def test_rescaling_casts_integers_and_trains_after_normalization():
@@ -92,21 +100,26 @@ def test_matches_real_keras(keras, cls, kwargs, shape, n_weights):
         for a, b in zip(ours.get_weights()[:2], theirs.get_weights()[:2]):
             np.testing.assert_allclose(a, keras.ops.convert_to_numpy(b), rtol=1e-5, atol=1e-6)
         assert [w.path.split("/")[-1] for w in ours.weights] == [
-            w.path.split("/")[-1] for w in theirs.weights]
-    np.testing.assert_allclose(ours(x).numpy(), keras.ops.convert_to_numpy(theirs(x)),
-                               rtol=1e-5, atol=1e-5)
+            w.path.split("/")[-1] for w in theirs.weights
+        ]
+    np.testing.assert_allclose(
+        ours(x).numpy(), keras.ops.convert_to_numpy(theirs(x)), rtol=1e-5, atol=1e-5
+    )
     assert ours.get_config().keys() == theirs.get_config().keys()
     getattr(keras.layers, cls.__name__).from_config(ours.get_config())  # Keras loads ours
 
 
-@pytest.mark.parametrize("cls, kwargs, message", [
-    (NORM, {"mean": 1.0}, "Normalization: `mean` and `variance` must be set together"),
-    (NORM, {"mean": [1.0, 2.0], "variance": [1.0]}, "must have the same shape"),
-    (NORM, {"axis": -1, "mean": np.ones((2, 2)), "variance": np.ones((2, 2))}, "rank at most"),
-    (NORM, {"axis": "last"}, "Normalization: `axis`"),
-    (RS, {"scale": "big"}, "Rescaling: `scale`"),
-    (RS, {"scale": 1.0, "offset": [None]}, "Rescaling: `offset`"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        (NORM, {"mean": 1.0}, "Normalization: `mean` and `variance` must be set together"),
+        (NORM, {"mean": [1.0, 2.0], "variance": [1.0]}, "must have the same shape"),
+        (NORM, {"axis": -1, "mean": np.ones((2, 2)), "variance": np.ones((2, 2))}, "rank at most"),
+        (NORM, {"axis": "last"}, "Normalization: `axis`"),
+        (RS, {"scale": "big"}, "Rescaling: `scale`"),
+        (RS, {"scale": 1.0, "offset": [None]}, "Rescaling: `offset`"),
+    ],
+)
 def test_bad_arguments_name_the_argument(cls, kwargs, message):
     with pytest.raises(ValueError, match=message):
         cls(**kwargs)

@@ -25,8 +25,9 @@ CASES = [
 
 @pytest.mark.parametrize("cls, kwargs, shape, deterministic", CASES)
 def test_harness(cls, kwargs, shape, deterministic):
-    run_layer_test(cls, kwargs, input_shape=shape, expected_output_shape=shape,
-                   deterministic=deterministic)
+    run_layer_test(
+        cls, kwargs, input_shape=shape, expected_output_shape=shape, deterministic=deterministic
+    )
 
 
 def test_spatial_dropout_drops_whole_channels_and_scales_the_rest():
@@ -41,8 +42,9 @@ def test_spatial_dropout_drops_whole_channels_and_scales_the_rest():
     np.testing.assert_array_equal(SD2(0.5)(images).numpy(), images)  # inference
 
 
-@pytest.mark.parametrize("cls, kwargs", [(SD1, {"rate": 0.5}), (GN, {"stddev": 0.3}),
-                                         (GD, {"rate": 0.3})])
+@pytest.mark.parametrize(
+    "cls, kwargs", [(SD1, {"rate": 0.5}), (GN, {"stddev": 0.3}), (GD, {"rate": 0.3})]
+)
 def test_seeded_randomness_repeats(cls, kwargs):
     x = np.ones((4, 3, 5), "float32")
     a = cls(seed=5, **kwargs)(x, training=True).numpy()
@@ -77,12 +79,12 @@ def test_activity_regularization_adds_keras_penalty_to_the_model_loss():
     x = np.array([[1.0, -2.0], [3.0, 0.5]], "float32")
     layer = AR(l1=0.1, l2=0.01)
     layer(x)
-    expected = (0.1 * np.abs(x).sum() + 0.01 * (x ** 2).sum()) / 2
+    expected = (0.1 * np.abs(x).sum() + 0.01 * (x**2).sum()) / 2
     np.testing.assert_allclose([float(v) for v in layer.losses], [expected], rtol=1e-6)
     model = numkeras.Sequential([numkeras.Input((2,)), AR(l1=0.1, l2=0.01)])
     model.compile(loss="mse")
     loss = model.evaluate(x, np.zeros_like(x), verbose=0)
-    np.testing.assert_allclose(loss, (x ** 2).mean() + expected, rtol=1e-5)
+    np.testing.assert_allclose(loss, (x**2).mean() + expected, rtol=1e-5)
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras's torch backend
@@ -97,18 +99,22 @@ def test_configs_match_real_keras_both_ways(keras, cls, kwargs, shape, determini
         x = np.random.default_rng(0).normal(size=shape).astype("float32")
         theirs(x)
         ours(x)
-        np.testing.assert_allclose(float(ours.losses[0]),
-                                   float(keras.ops.convert_to_numpy(theirs.losses[0])), rtol=1e-5)
+        np.testing.assert_allclose(
+            float(ours.losses[0]), float(keras.ops.convert_to_numpy(theirs.losses[0])), rtol=1e-5
+        )
 
 
-@pytest.mark.parametrize("cls, kwargs, name", [
-    (SD1, {"rate": 1.5}, "rate"),
-    (SD2, {"rate": 0.5, "data_format": "NCHW"}, "data_format"),
-    (GN, {"stddev": 2.0}, "stddev"),
-    (GN, {"stddev": "big"}, "stddev"),
-    (GD, {"rate": 1.0}, "rate"),
-    (AR, {"l1": -0.1}, "l1"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, name",
+    [
+        (SD1, {"rate": 1.5}, "rate"),
+        (SD2, {"rate": 0.5, "data_format": "NCHW"}, "data_format"),
+        (GN, {"stddev": 2.0}, "stddev"),
+        (GN, {"stddev": "big"}, "stddev"),
+        (GD, {"rate": 1.0}, "rate"),
+        (AR, {"l1": -0.1}, "l1"),
+    ],
+)
 def test_bad_arguments_name_the_argument(cls, kwargs, name):
     with pytest.raises(ValueError, match=f"{cls.__name__}: `{name}`"):
         cls(**kwargs)

@@ -16,8 +16,12 @@ CASES = [
     (layers.UpSampling1D, {"size": 3}, (2, 3, 4), (2, 9, 4)),
     (layers.UpSampling2D, {}, (2, 3, 4, 2), (2, 6, 8, 2)),
     (layers.UpSampling2D, {"size": (2, 3), **CF}, (2, 2, 3, 4), (2, 2, 6, 12)),
-    (layers.UpSampling2D, {"size": (3, 2), "interpolation": "bilinear"}, (2, 3, 4, 2),
-     (2, 9, 8, 2)),
+    (
+        layers.UpSampling2D,
+        {"size": (3, 2), "interpolation": "bilinear"},
+        (2, 3, 4, 2),
+        (2, 9, 8, 2),
+    ),
     (layers.UpSampling2D, {"interpolation": "bilinear", **CF}, (2, 2, 3, 4), (2, 2, 6, 8)),
     (layers.ZeroPadding1D, {}, (2, 3, 4), (2, 5, 4)),
     (layers.ZeroPadding1D, {"padding": (0, 2), **CF}, (2, 3, 4), (2, 3, 6)),
@@ -66,8 +70,11 @@ def _torch_fn(torch, cls, kwargs, shape):
             return lambda t, ws: F.pad(t.transpose(1, 2), pads[0]).transpose(1, 2)
         return nchw(lambda t, ws: F.pad(t, pads[1] + pads[0]))  # torch: last axis first
     crops = layer.cropping
-    key = lambda t: tuple(  # noqa: E731
-        slice(c[0], n - c[1]) for c, n in zip(crops, t.shape[2 if first else 1:]))
+    key = (
+        lambda t: tuple(  # noqa: E731
+            slice(c[0], n - c[1]) for c, n in zip(crops, t.shape[2 if first else 1 :])
+        )
+    )
     if first:
         return lambda t, ws: t[(slice(None), slice(None)) + key(t)]
     return lambda t, ws: t[(slice(None),) + key(t)]
@@ -92,34 +99,42 @@ def test_matches_real_keras(keras, cls, kwargs, shape, out_shape):
     x = np.random.default_rng(0).normal(size=shape).astype("float32")
     theirs = getattr(keras.layers, cls.__name__)(**kwargs)
     ours = cls.from_config({**theirs.get_config(), "name": "ours"})
-    np.testing.assert_allclose(ours(x).numpy(), keras.ops.convert_to_numpy(theirs(x)),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        ours(x).numpy(), keras.ops.convert_to_numpy(theirs(x)), rtol=1e-5, atol=1e-6
+    )
     assert ours.get_config().keys() == theirs.get_config().keys()
     assert {k: v for k, v in ours.get_config().items() if k not in ("name", "dtype")} == {
-        k: v for k, v in theirs.get_config().items() if k not in ("name", "dtype")}
+        k: v for k, v in theirs.get_config().items() if k not in ("name", "dtype")
+    }
 
 
-@pytest.mark.parametrize("cls, kwargs, name", [
-    (layers.Permute, {"dims": (1, 3)}, "dims"),
-    (layers.Permute, {"dims": 2}, "dims"),
-    (layers.RepeatVector, {"n": 0}, "n"),
-    (layers.UpSampling1D, {"size": 1.5}, "size"),
-    (layers.UpSampling2D, {"size": (2, 0)}, "size"),
-    (layers.UpSampling2D, {"interpolation": "bicubic"}, "interpolation"),
-    (layers.ZeroPadding1D, {"padding": -1}, "padding"),
-    (layers.ZeroPadding2D, {"padding": (1, 2, 3)}, "padding"),
-    (layers.Cropping1D, {"cropping": (1, 2, 3)}, "cropping"),
-    (layers.Cropping2D, {"cropping": ((1, -1), (0, 0))}, "cropping"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, name",
+    [
+        (layers.Permute, {"dims": (1, 3)}, "dims"),
+        (layers.Permute, {"dims": 2}, "dims"),
+        (layers.RepeatVector, {"n": 0}, "n"),
+        (layers.UpSampling1D, {"size": 1.5}, "size"),
+        (layers.UpSampling2D, {"size": (2, 0)}, "size"),
+        (layers.UpSampling2D, {"interpolation": "bicubic"}, "interpolation"),
+        (layers.ZeroPadding1D, {"padding": -1}, "padding"),
+        (layers.ZeroPadding2D, {"padding": (1, 2, 3)}, "padding"),
+        (layers.Cropping1D, {"cropping": (1, 2, 3)}, "cropping"),
+        (layers.Cropping2D, {"cropping": ((1, -1), (0, 0))}, "cropping"),
+    ],
+)
 def test_bad_arguments_name_the_argument(cls, kwargs, name):
     with pytest.raises(ValueError, match=f"{cls.__name__}: `{name}`"):
         cls(**kwargs)
 
 
-@pytest.mark.parametrize("layer, shape", [
-    (layers.Cropping1D((2, 3), name="crop"), (1, 5, 2)),
-    (layers.Cropping2D(((0, 0), (2, 2)), name="crop"), (1, 5, 4, 2)),
-])
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (layers.Cropping1D((2, 3), name="crop"), (1, 5, 2)),
+        (layers.Cropping2D(((0, 0), (2, 2)), name="crop"), (1, 5, 4, 2)),
+    ],
+)
 def test_cropping_everything_names_the_layer(layer, shape):
     with pytest.raises(ValueError, match=r'"crop": cropping .* must leave something'):
         layer(np.zeros(shape, "float32"))

@@ -1,4 +1,5 @@
 """Recurrent layers: harness, PyTorch (forward and gradients), real Keras, masks, training."""
+
 import json
 
 import numpy as np
@@ -41,24 +42,37 @@ HARNESS = [
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("kwargs, out_shape, n_weights", HARNESS)
 def test_harness(kind, kwargs, out_shape, n_weights):
-    run_layer_test(getattr(layers, kind), {"units": U, **kwargs}, input_shape=(B, T, D),
-                   expected_output_shape=out_shape, expected_num_weights=n_weights)
+    run_layer_test(
+        getattr(layers, kind),
+        {"units": U, **kwargs},
+        input_shape=(B, T, D),
+        expected_output_shape=out_shape,
+        expected_num_weights=n_weights,
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_harness_return_state(kind):
     n_states = 2 if kind == "LSTM" else 1
-    run_layer_test(getattr(layers, kind), {"units": U, "return_state": True},
-                   input_shape=(B, T, D), expected_output_shape=[(B, U)] * (1 + n_states),
-                   expected_num_weights=3)
+    run_layer_test(
+        getattr(layers, kind),
+        {"units": U, "return_state": True},
+        input_shape=(B, T, D),
+        expected_output_shape=[(B, U)] * (1 + n_states),
+        expected_num_weights=3,
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_harness_dropout(kind):
-    run_layer_test(getattr(layers, kind),
-                   {"units": U, "dropout": 0.3, "recurrent_dropout": 0.2, "seed": 1},
-                   input_shape=(B, T, D), expected_output_shape=(B, U),
-                   expected_num_weights=3, deterministic=False)
+    run_layer_test(
+        getattr(layers, kind),
+        {"units": U, "dropout": 0.3, "recurrent_dropout": 0.2, "seed": 1},
+        input_shape=(B, T, D),
+        expected_output_shape=(B, U),
+        expected_num_weights=3,
+        deterministic=False,
+    )
 
 
 # --- PyTorch: forward, input and weight gradients -----------------------------------------------
@@ -80,8 +94,9 @@ def _torch_fn(kind, return_sequences=False, go_backwards=False, use_bias=True):
         params = {"weight_ih_l0": reorder(weights[0]).T, "weight_hh_l0": reorder(weights[1]).T}
         if use_bias:
             bias = weights[2]
-            input_bias, recurrent_bias = (bias[0], bias[1]) if kind == "GRU" else (
-                bias, torch.zeros_like(bias))
+            input_bias, recurrent_bias = (
+                (bias[0], bias[1]) if kind == "GRU" else (bias, torch.zeros_like(bias))
+            )
             params.update(bias_ih_l0=reorder(input_bias), bias_hh_l0=reorder(recurrent_bias))
         y, _ = torch.func.functional_call(module, params, (x.flip(1) if go_backwards else x,))
         return y if return_sequences else y[:, -1]
@@ -90,8 +105,11 @@ def _torch_fn(kind, return_sequences=False, go_backwards=False, use_bias=True):
 
 
 TORCH_CASES = [
-    {}, {"return_sequences": True}, {"go_backwards": True},
-    {"return_sequences": True, "go_backwards": True}, {"use_bias": False},
+    {},
+    {"return_sequences": True},
+    {"go_backwards": True},
+    {"return_sequences": True, "go_backwards": True},
+    {"use_bias": False},
 ]
 
 
@@ -108,18 +126,27 @@ def _torch_with_state(kind, x, weights, h0):
 
     module = {"SimpleRNN": torch.nn.RNN, "LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU}[kind]
     module = module(D, U, batch_first=True)
-    order = (lambda w: torch.cat([w[..., U:2 * U], w[..., :U], w[..., 2 * U:]], -1)) if (
-        kind == "GRU") else (lambda w: w)
+    order = (
+        (lambda w: torch.cat([w[..., U : 2 * U], w[..., :U], w[..., 2 * U :]], -1))
+        if (kind == "GRU")
+        else (lambda w: w)
+    )
     weights = [torch.tensor(w) for w in weights]
     bias = weights[2]
-    input_bias, recurrent_bias = (bias[0], bias[1]) if kind == "GRU" else (
-        bias, torch.zeros_like(bias))
-    params = {"weight_ih_l0": order(weights[0]).T, "weight_hh_l0": order(weights[1]).T,
-              "bias_ih_l0": order(input_bias), "bias_hh_l0": order(recurrent_bias)}
+    input_bias, recurrent_bias = (
+        (bias[0], bias[1]) if kind == "GRU" else (bias, torch.zeros_like(bias))
+    )
+    params = {
+        "weight_ih_l0": order(weights[0]).T,
+        "weight_hh_l0": order(weights[1]).T,
+        "bias_ih_l0": order(input_bias),
+        "bias_hh_l0": order(recurrent_bias),
+    }
     h0 = [torch.tensor(h)[None] for h in h0]
     with torch.no_grad():
         y, hn = torch.func.functional_call(
-            module, params, (torch.tensor(x), tuple(h0) if kind == "LSTM" else h0[0]))
+            module, params, (torch.tensor(x), tuple(h0) if kind == "LSTM" else h0[0])
+        )
     return y.numpy(), [h[0].numpy() for h in (hn if kind == "LSTM" else (hn,))]
 
 
@@ -166,8 +193,10 @@ def test_masked_steps_are_skipped(kind, go_backwards):
 @pytest.mark.parametrize("zero_output_for_mask", [False, True])
 def test_masked_sequence_outputs(kind, zero_output_for_mask):
     x, mask = _x(B, T, D), _mask()
-    layer = _randomize(getattr(layers, kind)(U, return_sequences=True,
-                                             zero_output_for_mask=zero_output_for_mask), x)
+    layer = _randomize(
+        getattr(layers, kind)(U, return_sequences=True, zero_output_for_mask=zero_output_for_mask),
+        x,
+    )
     y = layer(x, mask=mask).numpy()
     for i in range(B):
         previous = np.zeros(U, "float32")
@@ -198,23 +227,28 @@ def test_mask_from_keras_mask_attribute_and_propagation(kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_embedding_mask_zero_matches_keras(keras, kind):
     tokens = np.array([[3, 5, 0, 0, 0], [0, 0, 2, 7, 1], [4, 0, 6, 0, 9]])
-    ours = numkeras.Sequential([layers.Embedding(10, D, mask_zero=True),
-                                getattr(layers, kind)(U)])
-    theirs = keras.Sequential([keras.layers.Embedding(10, D, mask_zero=True),
-                               getattr(keras.layers, kind)(U)])
+    ours = numkeras.Sequential([layers.Embedding(10, D, mask_zero=True), getattr(layers, kind)(U)])
+    theirs = keras.Sequential(
+        [keras.layers.Embedding(10, D, mask_zero=True), getattr(keras.layers, kind)(U)]
+    )
     ours(tokens)
     theirs(tokens)
     rng = np.random.default_rng(0)
-    theirs.set_weights([rng.standard_normal(w.shape).astype("float32") * 0.5
-                        for w in ours.get_weights()])
+    theirs.set_weights(
+        [rng.standard_normal(w.shape).astype("float32") * 0.5 for w in ours.get_weights()]
+    )
     ours.set_weights(theirs.get_weights())
-    np.testing.assert_allclose(ours.predict(tokens, verbose=0),
-                               theirs.predict(tokens, verbose=0), atol=1e-5)
+    np.testing.assert_allclose(
+        ours.predict(tokens, verbose=0), theirs.predict(tokens, verbose=0), atol=1e-5
+    )
 
 
 # --- real Keras 3 -------------------------------------------------------------------------------
-KERAS_CASES = [{}, {"return_sequences": True, "go_backwards": True},
-               {"return_sequences": True, "return_state": True}]
+KERAS_CASES = [
+    {},
+    {"return_sequences": True, "go_backwards": True},
+    {"return_sequences": True, "return_state": True},
+]
 
 
 def _flat(y):
@@ -246,14 +280,14 @@ def test_keras_weights_and_config_load(keras, kind):
     theirs = getattr(keras.layers, kind)(U, return_sequences=True, dropout=0.1)
     x = _x(B, T, D)
     theirs(x)
-    ours = deserialize_keras_object(json.loads(json.dumps(
-        keras.saving.serialize_keras_object(theirs))))
+    ours = deserialize_keras_object(
+        json.loads(json.dumps(keras.saving.serialize_keras_object(theirs)))
+    )
     assert type(ours) is getattr(layers, kind)
     assert (ours.units, ours.return_sequences, ours.dropout) == (U, True, 0.1)
     ours(x)
     ours.set_weights(theirs.get_weights())
-    np.testing.assert_allclose(ours(x).numpy(), keras.ops.convert_to_numpy(theirs(x)),
-                               atol=2e-6)
+    np.testing.assert_allclose(ours(x).numpy(), keras.ops.convert_to_numpy(theirs(x)), atol=2e-6)
     extra = {"seed"} if kind == "SimpleRNN" else set()  # Keras's SimpleRNN drops its seed
     assert set(ours.get_config()) == set(theirs.get_config()) | extra
     assert [v.shape for v in ours.weights] == [tuple(v.shape) for v in theirs.weights]
@@ -271,13 +305,14 @@ def test_regularization_losses(keras, kind):
     theirs.set_weights(ours.get_weights())
     ours._clear_losses()
     outputs = ours(x)
-    weight_losses = ours.losses[len(outputs):]
-    np.testing.assert_allclose([float(v) for v in weight_losses],
-                               [float(keras.ops.convert_to_numpy(v)) for v in theirs.losses],
-                               rtol=1e-5)
+    weight_losses = ours.losses[len(outputs) :]
+    np.testing.assert_allclose(
+        [float(v) for v in weight_losses],
+        [float(keras.ops.convert_to_numpy(v)) for v in theirs.losses],
+        rtol=1e-5,
+    )
     activity = [0.01 * np.sum(np.square(t.numpy())) / B for t in outputs]
-    np.testing.assert_allclose([float(v) for v in ours.losses[:len(outputs)]], activity,
-                               rtol=1e-5)
+    np.testing.assert_allclose([float(v) for v in ours.losses[: len(outputs)]], activity, rtol=1e-5)
     assert ours.get_config()["activity_regularizer"]["class_name"] == "L2"
 
 
@@ -302,8 +337,7 @@ def test_stateful_carries_states_between_batches(kind):
 def test_dropout_only_in_training_and_repeatable(kind):
     x = _x(B, T, D)
     plain = _randomize(getattr(layers, kind)(U), x)
-    a, b = (getattr(layers, kind)(U, dropout=0.5, recurrent_dropout=0.5, seed=4)
-            for _ in range(2))
+    a, b = (getattr(layers, kind)(U, dropout=0.5, recurrent_dropout=0.5, seed=4) for _ in range(2))
     for layer in (a, b):
         layer(x)
         layer.set_weights(plain.get_weights())
@@ -318,8 +352,14 @@ def test_dropout_only_in_training_and_repeatable(kind):
 
 def test_input_dropout_mask_is_shared_by_all_steps():
     """Keras draws one input mask per sequence: with no recurrence, every step is equal."""
-    layer = layers.SimpleRNN(8, activation=None, dropout=0.5, seed=0, return_sequences=True,
-                             recurrent_initializer="zeros")
+    layer = layers.SimpleRNN(
+        8,
+        activation=None,
+        dropout=0.5,
+        seed=0,
+        return_sequences=True,
+        recurrent_initializer="zeros",
+    )
     y = layer(np.ones((2, T, D), "float32"), training=True).numpy()
     np.testing.assert_allclose(y, np.broadcast_to(y[:, :1], y.shape))
 
@@ -344,8 +384,9 @@ class MinimalRNNCell(layers.Layer):
 
     def build(self, input_shape):
         self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units),
-                                                name="recurrent_kernel")
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.units), name="recurrent_kernel"
+        )
 
     def call(self, inputs, states):
         output = ops.matmul(inputs, self.kernel) + ops.matmul(states[0], self.recurrent_kernel)
@@ -360,7 +401,7 @@ def test_custom_cell_with_mask(go_backwards):
     kernel, recurrent = rnn.get_weights()
     h, expected = np.zeros((B, U), "float32"), []
     for t in reversed(range(T)) if go_backwards else range(T):
-        h = np.where(mask[:, t:t + 1], x[:, t] @ kernel + h @ recurrent, h)
+        h = np.where(mask[:, t : t + 1], x[:, t] @ kernel + h @ recurrent, h)
         expected.append(h)
     np.testing.assert_allclose(rnn(x, mask=mask).numpy(), np.stack(expected, 1), atol=1e-5)
     _, gx, grads = layer_grads(rnn, x)
@@ -391,12 +432,16 @@ def _fd_check(layer, x, eps=1e-6, **call):
         x = base if target is None else x
         if target is not None:
             target.assign(base)
-        np.testing.assert_allclose(np.sum(g * d), (values[0] - values[1]) / (2 * eps),
-                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            np.sum(g * d), (values[0] - values[1]) / (2 * eps), rtol=1e-6, atol=1e-8
+        )
 
 
-@pytest.mark.parametrize("kind, kwargs", [(k, {}) for k in KINDS] + [
-    (k, {"return_sequences": True, "go_backwards": True}) for k in KINDS])
+@pytest.mark.parametrize(
+    "kind, kwargs",
+    [(k, {}) for k in KINDS]
+    + [(k, {"return_sequences": True, "go_backwards": True}) for k in KINDS],
+)
 def test_gradients_float64(kind, kwargs):
     x = _x(2, 5, 3).astype("float64")
     layer = getattr(layers, kind)(U, dtype="float64", **kwargs)
@@ -406,11 +451,14 @@ def test_gradients_float64(kind, kwargs):
 
 # --- errors ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("kwargs, match", [
-    ({"units": 0}, "`units` must be a positive integer"),
-    ({"units": 2, "dropout": 1.5}, "`dropout` must be a number in"),
-    ({"units": 2, "recurrent_dropout": -0.1}, "`recurrent_dropout` must be a number in"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"units": 0}, "`units` must be a positive integer"),
+        ({"units": 2, "dropout": 1.5}, "`dropout` must be a number in"),
+        ({"units": 2, "recurrent_dropout": -0.1}, "`recurrent_dropout` must be a number in"),
+    ],
+)
 def test_bad_arguments(kind, kwargs, match):
     with pytest.raises(ValueError, match=f"{kind}: {match}"):
         getattr(layers, kind)(**kwargs)
@@ -442,8 +490,10 @@ def test_lstm_weights_are_keras_shaped_named_and_initialized(keras):
     layer = layers.LSTM(U)
     layer(_x(B, T, D))
     assert [v.path for v in layer.weights] == [
-        f"{layer.name}/lstm_cell/kernel", f"{layer.name}/lstm_cell/recurrent_kernel",
-        f"{layer.name}/lstm_cell/bias"]
+        f"{layer.name}/lstm_cell/kernel",
+        f"{layer.name}/lstm_cell/recurrent_kernel",
+        f"{layer.name}/lstm_cell/bias",
+    ]
     assert [v.shape for v in layer.weights] == [(D, 4 * U), (U, 4 * U), (4 * U,)]
     theirs = keras.layers.LSTM(U)
     theirs(_x(B, T, D))
@@ -477,8 +527,9 @@ def test_lstm_learns_the_sign_of_a_sum():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((768, 8, 1)).astype("float32")
     y = (x.sum(axis=(1, 2)) > 0).astype("float32")
-    model = numkeras.Sequential([layers.Input((8, 1)), layers.LSTM(16),
-                                 layers.Dense(1, activation="sigmoid")])
+    model = numkeras.Sequential(
+        [layers.Input((8, 1)), layers.LSTM(16), layers.Dense(1, activation="sigmoid")]
+    )
     model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
     model.fit(x[:512], y[:512], epochs=10, batch_size=32, verbose=0)
     _, accuracy = model.evaluate(x[512:], y[512:], verbose=0)
@@ -503,15 +554,25 @@ def test_gru_reset_before_matches_real_keras(keras, kwargs, masked):
     theirs(x)
     theirs.set_weights(ours.get_weights())
     call = {"mask": _mask()} if masked else {}
-    np.testing.assert_allclose(ours(x, **call).numpy(),
-                               keras.ops.convert_to_numpy(theirs(x, **call)), atol=2e-6)
+    np.testing.assert_allclose(
+        ours(x, **call).numpy(), keras.ops.convert_to_numpy(theirs(x, **call)), atol=2e-6
+    )
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
 def test_gru_reset_before_gradients_float64(dropout):
     x = _x(2, 5, 3).astype("float64")
-    layer = _randomize(layers.GRU(U, reset_after=False, recurrent_dropout=dropout, seed=2,
-                                  return_sequences=True, dtype="float64"), x)
+    layer = _randomize(
+        layers.GRU(
+            U,
+            reset_after=False,
+            recurrent_dropout=dropout,
+            seed=2,
+            return_sequences=True,
+            dtype="float64",
+        ),
+        x,
+    )
     if dropout:  # fixed masks: draw them once and keep them for every evaluation
         layer.cell.get_recurrent_dropout_mask(np.zeros((2, U)))
         layer.cell.reset_recurrent_dropout_mask = lambda: None
@@ -523,25 +584,36 @@ BIDI_HARNESS = [
     # wrapped layer, kwargs, output shape(s), weights
     (lambda: layers.LSTM(U), {}, (B, 2 * U), 6),
     (lambda: layers.GRU(U, return_sequences=True), {"merge_mode": "sum"}, (B, T, U), 6),
-    (lambda: layers.SimpleRNN(U, return_sequences=True), {"merge_mode": None},
-     [(B, T, U), (B, T, U)], 6),
+    (
+        lambda: layers.SimpleRNN(U, return_sequences=True),
+        {"merge_mode": None},
+        [(B, T, U), (B, T, U)],
+        6,
+    ),
     (lambda: layers.LSTM(U, return_state=True), {"merge_mode": "ave"}, [(B, U)] * 5, 6),
 ]
 
 
 @pytest.mark.parametrize("make, kwargs, out_shape, n_weights", BIDI_HARNESS)
 def test_bidirectional_harness(make, kwargs, out_shape, n_weights):
-    run_layer_test(layers.Bidirectional, {"layer": make(), **kwargs}, input_shape=(B, T, D),
-                   expected_output_shape=out_shape, expected_num_weights=n_weights)
+    run_layer_test(
+        layers.Bidirectional,
+        {"layer": make(), **kwargs},
+        input_shape=(B, T, D),
+        expected_output_shape=out_shape,
+        expected_num_weights=n_weights,
+    )
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
 def test_bidirectional_matches_torch(torch, kind):
     """torch's bidirectional=True module: forward and reverse weights from our two layers."""
-    layer = _randomize(layers.Bidirectional(getattr(layers, kind)(U, return_sequences=True)),
-                       _x(B, T, D))
-    forward_fn, backward_fn = (_torch_fn(kind, return_sequences=True, go_backwards=g)
-                               for g in (False, True))
+    layer = _randomize(
+        layers.Bidirectional(getattr(layers, kind)(U, return_sequences=True)), _x(B, T, D)
+    )
+    forward_fn, backward_fn = (
+        _torch_fn(kind, return_sequences=True, go_backwards=g) for g in (False, True)
+    )
 
     def fn(x, weights):
         backward = backward_fn(x, weights[3:]).flip(1)  # back in input order, as Keras merges
@@ -555,10 +627,12 @@ def test_bidirectional_matches_torch(torch, kind):
 @pytest.mark.parametrize("kwargs", [{}, {"return_sequences": True, "return_state": True}])
 def test_bidirectional_matches_real_keras(keras, kind, merge_mode, kwargs):
     x, mask = _x(B, T, D), _mask()
-    ours = _randomize(layers.Bidirectional(getattr(layers, kind)(U, **kwargs),
-                                           merge_mode=merge_mode), x)
-    theirs = keras.layers.Bidirectional(getattr(keras.layers, kind)(U, **kwargs),
-                                        merge_mode=merge_mode)
+    ours = _randomize(
+        layers.Bidirectional(getattr(layers, kind)(U, **kwargs), merge_mode=merge_mode), x
+    )
+    theirs = keras.layers.Bidirectional(
+        getattr(keras.layers, kind)(U, **kwargs), merge_mode=merge_mode
+    )
     theirs(x)
     theirs.set_weights(ours.get_weights())
     for call in ({}, {"mask": mask}):
@@ -576,8 +650,10 @@ def test_bidirectional_backward_layer_and_keras_config(keras):
     def make(lib):
         return lib.layers.Bidirectional(
             lib.layers.LSTM(U, return_sequences=True, return_state=True),
-            backward_layer=lib.layers.GRU(U, return_sequences=True, return_state=True,
-                                          go_backwards=True))
+            backward_layer=lib.layers.GRU(
+                U, return_sequences=True, return_state=True, go_backwards=True
+            ),
+        )
 
     ours, theirs = _randomize(make(numkeras), x), make(keras)
     theirs(x)
@@ -587,19 +663,26 @@ def test_bidirectional_backward_layer_and_keras_config(keras):
     init = [_x(B, U, seed=s) for s in range(11, 14)]  # split by the forward layer's 2 states
     y, h, c, h_back = ours(x, initial_state=init)
     np.testing.assert_array_equal(
-        h.numpy(), ours.forward_layer(x, initial_state=init[:2])[1].numpy())
+        h.numpy(), ours.forward_layer(x, initial_state=init[:2])[1].numpy()
+    )
     np.testing.assert_array_equal(
-        h_back.numpy(), ours.backward_layer(x, initial_state=init[2:])[1].numpy())
-    loaded = deserialize_keras_object(json.loads(json.dumps(
-        keras.saving.serialize_keras_object(theirs))))
+        h_back.numpy(), ours.backward_layer(x, initial_state=init[2:])[1].numpy()
+    )
+    loaded = deserialize_keras_object(
+        json.loads(json.dumps(keras.saving.serialize_keras_object(theirs)))
+    )
     loaded(x)
     loaded.set_weights(theirs.get_weights())
     assert [type(sub).__name__ for sub in (loaded.forward_layer, loaded.backward_layer)] == [
-        "LSTM", "GRU"]
+        "LSTM",
+        "GRU",
+    ]
     np.testing.assert_allclose(loaded(x)[0].numpy(), ours(x)[0].numpy(), atol=1e-6)
     forward, backward = ours.forward_layer.name, ours.backward_layer.name
     assert [v.path for v in ours.weights][::3] == [
-        f"{ours.name}/{forward}/lstm_cell/kernel", f"{ours.name}/{backward}/gru_cell/kernel"]
+        f"{ours.name}/{forward}/lstm_cell/kernel",
+        f"{ours.name}/{backward}/gru_cell/kernel",
+    ]
 
 
 def test_bidirectional_initial_state_matches_real_keras(keras):
@@ -613,13 +696,18 @@ def test_bidirectional_initial_state_matches_real_keras(keras):
         np.testing.assert_allclose(a.numpy(), keras.ops.convert_to_numpy(b), atol=2e-6)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"layer": "lstm"}, "`layer` must be a Layer instance"),
-    ({"merge_mode": "max"}, "`merge_mode` must be one of"),
-    ({"backward_layer": layers.LSTM(2)}, "need different `go_backwards`"),
-    ({"backward_layer": layers.LSTM(2, go_backwards=True, return_sequences=True)},
-     "need the same `return_sequences`"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"layer": "lstm"}, "`layer` must be a Layer instance"),
+        ({"merge_mode": "max"}, "`merge_mode` must be one of"),
+        ({"backward_layer": layers.LSTM(2)}, "need different `go_backwards`"),
+        (
+            {"backward_layer": layers.LSTM(2, go_backwards=True, return_sequences=True)},
+            "need the same `return_sequences`",
+        ),
+    ],
+)
 def test_bidirectional_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=f"Bidirectional: .*{match}"):
         layers.Bidirectional(**{"layer": layers.LSTM(2), **kwargs})
@@ -629,28 +717,42 @@ def test_bidirectional_bad_arguments(kwargs, match):
 TD = layers.TimeDistributed
 
 
-@pytest.mark.parametrize("make, shape, out_shape, n_weights, deterministic", [
-    (lambda: layers.Dense(U), (B, T, D), (B, T, U), 2, True),
-    (lambda: layers.Conv2D(2, 3), (B, T, 5, 5, 2), (B, T, 3, 3, 2), 2, True),
-    (lambda: layers.Flatten(), (B, T, 2, 3), (B, T, 6), 0, True),
-    (lambda: layers.BatchNormalization(), (B, T, D), (B, T, D), 4, False),
-])
+@pytest.mark.parametrize(
+    "make, shape, out_shape, n_weights, deterministic",
+    [
+        (lambda: layers.Dense(U), (B, T, D), (B, T, U), 2, True),
+        (lambda: layers.Conv2D(2, 3), (B, T, 5, 5, 2), (B, T, 3, 3, 2), 2, True),
+        (lambda: layers.Flatten(), (B, T, 2, 3), (B, T, 6), 0, True),
+        (lambda: layers.BatchNormalization(), (B, T, D), (B, T, D), 4, False),
+    ],
+)
 def test_time_distributed_harness(make, shape, out_shape, n_weights, deterministic):
-    run_layer_test(TD, {"layer": make()}, input_shape=shape, expected_output_shape=out_shape,
-                   expected_num_weights=n_weights, deterministic=deterministic)
+    run_layer_test(
+        TD,
+        {"layer": make()},
+        input_shape=shape,
+        expected_output_shape=out_shape,
+        expected_num_weights=n_weights,
+        deterministic=deterministic,
+    )
 
 
 def test_time_distributed_dense_matches_torch(torch):
     layer = _randomize(TD(layers.Dense(U, activation="tanh")), _x(B, T, D))
     assert_matches_torch(layer, _x(B, T, D, seed=2), lambda x, w: (x @ w[0] + w[1]).tanh())
     assert [v.path for v in layer.weights] == [
-        f"{layer.name}/{layer.layer.name}/kernel", f"{layer.name}/{layer.layer.name}/bias"]
+        f"{layer.name}/{layer.layer.name}/kernel",
+        f"{layer.name}/{layer.layer.name}/bias",
+    ]
 
 
-@pytest.mark.parametrize("make, shape", [
-    (lambda lib: lib.layers.Conv2D(3, 2, padding="same"), (B, T, 4, 4, 2)),
-    (lambda lib: lib.layers.BatchNormalization(momentum=0.5), (B, T, D)),
-])
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda lib: lib.layers.Conv2D(3, 2, padding="same"), (B, T, 4, 4, 2)),
+        (lambda lib: lib.layers.BatchNormalization(momentum=0.5), (B, T, D)),
+    ],
+)
 def test_time_distributed_matches_real_keras(keras, make, shape):
     """BatchNormalization inside TimeDistributed: batch statistics and moving-statistic
     updates per time step, as Keras runs the wrapped layer once per step."""
@@ -660,9 +762,11 @@ def test_time_distributed_matches_real_keras(keras, make, shape):
     theirs(x)
     theirs.set_weights(ours.get_weights())
     for training in (True, False):
-        np.testing.assert_allclose(ours(x, training=training).numpy(),
-                                   keras.ops.convert_to_numpy(theirs(x, training=training)),
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            ours(x, training=training).numpy(),
+            keras.ops.convert_to_numpy(theirs(x, training=training)),
+            atol=1e-5,
+        )
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
@@ -672,27 +776,34 @@ def test_time_distributed_passes_the_mask_on(keras):
     tokens = np.array([[3, 5, 0, 0, 0], [0, 0, 2, 7, 1], [4, 0, 6, 0, 9]])
 
     def make(lib):
-        return lib.Sequential([lib.layers.Embedding(10, D, mask_zero=True),
-                               lib.layers.TimeDistributed(lib.layers.Dense(U)),
-                               lib.layers.Bidirectional(lib.layers.GRU(U))])
+        return lib.Sequential(
+            [
+                lib.layers.Embedding(10, D, mask_zero=True),
+                lib.layers.TimeDistributed(lib.layers.Dense(U)),
+                lib.layers.Bidirectional(lib.layers.GRU(U)),
+            ]
+        )
 
     ours, theirs = make(numkeras), make(keras)
     ours(tokens)
     theirs(tokens)
     rng = np.random.default_rng(0)
-    ours.set_weights([rng.standard_normal(w.shape).astype("float32") * 0.5
-                      for w in ours.get_weights()])
+    ours.set_weights(
+        [rng.standard_normal(w.shape).astype("float32") * 0.5 for w in ours.get_weights()]
+    )
     theirs.set_weights(ours.get_weights())
-    np.testing.assert_allclose(ours.predict(tokens, verbose=0),
-                               theirs.predict(tokens, verbose=0), atol=1e-5)
+    np.testing.assert_allclose(
+        ours.predict(tokens, verbose=0), theirs.predict(tokens, verbose=0), atol=1e-5
+    )
 
 
 def test_time_distributed_config_and_errors(keras):
     from numkeras.saving.serialization import deserialize_keras_object
 
     theirs = keras.layers.TimeDistributed(keras.layers.Dense(U, activation="relu"))
-    ours = deserialize_keras_object(json.loads(json.dumps(
-        keras.saving.serialize_keras_object(theirs))))
+    ours = deserialize_keras_object(
+        json.loads(json.dumps(keras.saving.serialize_keras_object(theirs)))
+    )
     assert type(ours.layer) is layers.Dense and ours.layer.units == U
     assert ours.compute_output_shape((None, T, D)) == (None, T, U)
     with pytest.raises(ValueError, match="`layer` must be a Layer instance"):

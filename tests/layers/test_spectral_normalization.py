@@ -1,5 +1,6 @@
 """SpectralNormalization against real Keras: weights, training-mode normalization of the
 kernel and power-iteration vector, inference, config and `.keras` files both ways."""
+
 import numpy as np
 import pytest
 
@@ -16,10 +17,13 @@ def _pair(keras, make):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize("make, shape", [
-    (lambda lib: lib.layers.Dense(3), (4, 5)),
-    (lambda lib: lib.layers.Conv2D(2, 3), (2, 6, 6, 3)),
-])
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda lib: lib.layers.Dense(3), (4, 5)),
+        (lambda lib: lib.layers.Conv2D(2, 3), (2, 6, 6, 3)),
+    ],
+)
 def test_matches_keras_in_training_and_inference(make, shape):
     keras = get_keras()
     x = rand(*shape, dtype="float32")
@@ -27,14 +31,20 @@ def test_matches_keras_in_training_and_inference(make, shape):
     theirs(x)
     ours(x)
     assert [(w.name, tuple(w.shape)) for w in ours.weights] == [
-        (w.name, tuple(w.shape)) for w in theirs.weights]
+        (w.name, tuple(w.shape)) for w in theirs.weights
+    ]
     ours.set_weights([keras.ops.convert_to_numpy(w) for w in theirs.weights])
     for training in (True, True, False):
-        np.testing.assert_allclose(ours(x, training=training).numpy(), keras.ops.convert_to_numpy(
-            theirs(x, training=training)), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            ours(x, training=training).numpy(),
+            keras.ops.convert_to_numpy(theirs(x, training=training)),
+            rtol=1e-5,
+            atol=1e-6,
+        )
     for a, b in zip(ours.weights, theirs.weights):
-        np.testing.assert_allclose(a.numpy(), keras.ops.convert_to_numpy(b), rtol=1e-5,
-                                   atol=1e-6, err_msg=a.name)
+        np.testing.assert_allclose(
+            a.numpy(), keras.ops.convert_to_numpy(b), rtol=1e-5, atol=1e-6, err_msg=a.name
+        )
     assert ours.get_config()["power_iterations"] == theirs.get_config()["power_iterations"]
 
 
@@ -44,19 +54,28 @@ def test_keras_files_both_ways(tmp_path):
     x = rand(3, 5, dtype="float32")
 
     def build(lib):
-        return lib.Sequential([lib.Input((5,)), lib.layers.SpectralNormalization(
-            lib.layers.Dense(4))])
+        return lib.Sequential(
+            [lib.Input((5,)), lib.layers.SpectralNormalization(lib.layers.Dense(4))]
+        )
 
     ours = build(numkeras)
     ours.save(tmp_path / "ours.keras")
     loaded = keras.models.load_model(tmp_path / "ours.keras")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded.predict(x, verbose=0)),
-                               ours.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded.predict(x, verbose=0)),
+        ours.predict(x, verbose=0),
+        rtol=1e-5,
+        atol=1e-6,
+    )
     theirs = build(keras)
     theirs.save(tmp_path / "theirs.keras")
     mine = numkeras.models.load_model(tmp_path / "theirs.keras")
-    np.testing.assert_allclose(mine.predict(x, verbose=0), keras.ops.convert_to_numpy(
-        theirs.predict(x, verbose=0)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        mine.predict(x, verbose=0),
+        keras.ops.convert_to_numpy(theirs.predict(x, verbose=0)),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_embeddings_are_normalized():

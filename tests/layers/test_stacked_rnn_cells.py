@@ -1,5 +1,6 @@
 """StackedRNNCells: RNN over stacked cells against real Keras (copied weights) and against
 stacked RNN layers; return_state and initial_state structures; training; configs; .keras files."""
+
 import re
 
 import numpy as np
@@ -49,8 +50,10 @@ def _np(structure):
 # --- against real Keras ---------------------------------------------------------------------
 def test_state_and_output_sizes_and_weight_paths_match_keras(keras):
     kinds = STACKS[0]
-    ours, theirs = StackedRNNCells(_cells(numkeras, kinds)), keras.layers.StackedRNNCells(
-        _cells(keras, kinds))
+    ours, theirs = (
+        StackedRNNCells(_cells(numkeras, kinds)),
+        keras.layers.StackedRNNCells(_cells(keras, kinds)),
+    )
     assert ours.state_size == theirs.state_size == [4, [3, 3], 2]
     assert ours.output_size == theirs.output_size == 2
     a, b = _pair(keras, kinds, _x(B, T, D))
@@ -59,8 +62,15 @@ def test_state_and_output_sizes_and_weight_paths_match_keras(keras):
 
 
 @pytest.mark.parametrize("kinds", STACKS)
-@pytest.mark.parametrize("kwargs", [{}, {"return_sequences": True}, {"go_backwards": True},
-                                    {"return_sequences": True, "go_backwards": True}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"return_sequences": True},
+        {"go_backwards": True},
+        {"return_sequences": True, "go_backwards": True},
+    ],
+)
 def test_outputs_match_keras(keras, kinds, kwargs):
     x = _x(B, T, D)
     ours, theirs = _pair(keras, kinds, x, **kwargs)
@@ -82,8 +92,10 @@ def test_return_state_and_initial_state_match_keras(keras, kinds):
     mine, keras_out = ours(x), theirs(x)
     assert [len(s) for s in mine[1:]] == [len(s) for s in keras_out[1:]]
     _assert_states_equal(mine, keras_out)
-    initial = [[_x(B, n, seed=10 + i) for n in (s if isinstance(s, list) else [s])]
-               for i, s in enumerate(ours.cell.state_size)]
+    initial = [
+        [_x(B, n, seed=10 + i) for n in (s if isinstance(s, list) else [s])]
+        for i, s in enumerate(ours.cell.state_size)
+    ]
     expected = theirs(x, initial_state=initial)
     for given in (initial, flatten(initial)):  # Keras's nested form, and a flat one too
         _assert_states_equal(ours(x, initial_state=given), expected)
@@ -98,19 +110,24 @@ def test_masks_match_keras(keras, masking):
 
     def model(module, cells):
         inputs = module.Input((T,) if masking == "embedding" else (T, D))
-        front = (module.layers.Embedding(9, D, mask_zero=True) if masking == "embedding"
-                 else module.layers.Masking(0.0))
+        front = (
+            module.layers.Embedding(9, D, mask_zero=True)
+            if masking == "embedding"
+            else module.layers.Masking(0.0)
+        )
         y = module.layers.RNN(cells, return_sequences=True)(front(inputs))
         return module.Model(inputs, module.layers.GRU(2)(y))
 
     theirs = model(keras, keras.layers.StackedRNNCells(_cells(keras, STACKS[0])))
     ours = model(numkeras, StackedRNNCells(_cells(numkeras, STACKS[0])))
     rng = np.random.default_rng(3)
-    theirs.set_weights([rng.standard_normal(w.shape).astype("float32") * 0.5
-                        for w in theirs.get_weights()])
+    theirs.set_weights(
+        [rng.standard_normal(w.shape).astype("float32") * 0.5 for w in theirs.get_weights()]
+    )
     ours.set_weights(theirs.get_weights())
-    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_stateful_carries_the_states_keras_returns(keras):
@@ -136,10 +153,15 @@ def test_equals_stacked_rnn_layers(go_backwards):
     """One RNN over stacked cells computes what RNN layers stacked with return_sequences do
     (going backwards, only the first layer reverses the time axis)."""
     x = _x(B, T, D)
-    stacked = layers.RNN(StackedRNNCells(_cells(numkeras, STACKS[0])), return_sequences=True,
-                         go_backwards=go_backwards)
-    rnns = [layers.RNN(cell, return_sequences=True, go_backwards=go_backwards and i == 0)
-            for i, cell in enumerate(_cells(numkeras, STACKS[0]))]
+    stacked = layers.RNN(
+        StackedRNNCells(_cells(numkeras, STACKS[0])),
+        return_sequences=True,
+        go_backwards=go_backwards,
+    )
+    rnns = [
+        layers.RNN(cell, return_sequences=True, go_backwards=go_backwards and i == 0)
+        for i, cell in enumerate(_cells(numkeras, STACKS[0]))
+    ]
     stacked(x)
     z = x
     for rnn in rnns:
@@ -148,8 +170,8 @@ def test_equals_stacked_rnn_layers(go_backwards):
     weights = [rng.standard_normal(w.shape).astype("float32") for w in stacked.get_weights()]
     stacked.set_weights(weights)
     for rnn in rnns:
-        rnn.set_weights(weights[:len(rnn.weights)])
-        weights = weights[len(rnn.weights):]
+        rnn.set_weights(weights[: len(rnn.weights)])
+        weights = weights[len(rnn.weights) :]
     y = stacked(x)
     z = x
     for rnn in rnns:
@@ -167,11 +189,17 @@ def test_call_as_a_cell_keeps_the_states_structure():
 
 
 def test_fit_step_changes_every_cell():
-    model = numkeras.Sequential([
-        numkeras.Input((T, D)),
-        layers.RNN(StackedRNNCells([layers.SimpleRNNCell(4), layers.LSTMCell(3)]),
-                   return_sequences=True),
-        layers.Flatten(), layers.Dense(2)])
+    model = numkeras.Sequential(
+        [
+            numkeras.Input((T, D)),
+            layers.RNN(
+                StackedRNNCells([layers.SimpleRNNCell(4), layers.LSTMCell(3)]),
+                return_sequences=True,
+            ),
+            layers.Flatten(),
+            layers.Dense(2),
+        ]
+    )
     model.compile("adam", "mse")
     before = [np.array(w) for w in model.get_weights()]
     history = model.fit(_x(8, T, D), _x(8, 2), epochs=1, verbose=0)
@@ -204,8 +232,14 @@ def test_config_round_trip_matches_keras_keys(keras):
 
 
 def _model(module, cells):
-    return module.Sequential([module.Input((T, D)), module.layers.RNN(
-        cells, return_sequences=True), module.layers.Flatten(), module.layers.Dense(2)])
+    return module.Sequential(
+        [
+            module.Input((T, D)),
+            module.layers.RNN(cells, return_sequences=True),
+            module.layers.Flatten(),
+            module.layers.Dense(2),
+        ]
+    )
 
 
 def _h5_paths(path):
@@ -216,8 +250,11 @@ def _h5_paths(path):
 
     paths = []
     with zipfile.ZipFile(path) as z, h5py.File(io.BytesIO(z.read("model.weights.h5"))) as f:
-        f.visititems(lambda name, obj: paths.append((name, obj.shape))
-                     if isinstance(obj, h5py.Dataset) else None)
+        f.visititems(
+            lambda name, obj: (
+                paths.append((name, obj.shape)) if isinstance(obj, h5py.Dataset) else None
+            )
+        )
     return paths
 
 
@@ -233,8 +270,9 @@ def test_keras_file_saved_by_numkeras_loads_in_keras(keras, tmp_path):
     assert ("layers/rnn/cell/cells/lstm_cell/vars/1", (3, 12)) in paths
     loaded = keras.models.load_model(tmp_path / "ours.keras")
     assert isinstance(loaded.layers[0].cell, keras.layers.StackedRNNCells)
-    np.testing.assert_allclose(_np(loaded.predict(x, verbose=0)), ours.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        _np(loaded.predict(x, verbose=0)), ours.predict(x, verbose=0), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_keras_file_saved_by_keras_loads_in_numkeras(keras, tmp_path):
@@ -243,5 +281,6 @@ def test_keras_file_saved_by_keras_loads_in_numkeras(keras, tmp_path):
     theirs.save(tmp_path / "theirs.keras")
     loaded = numkeras.models.load_model(tmp_path / "theirs.keras")
     assert isinstance(loaded.layers[0].cell, StackedRNNCells)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), theirs.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-5
+    )

@@ -1,4 +1,5 @@
 """ReversibleEmbedding, Pipeline and Wrapper against real Keras."""
+
 import json
 
 import numpy as np
@@ -16,10 +17,13 @@ IDS = np.array([[1, 4, 0], [9, 2, 2]])
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize("kwargs", [
-    {"input_dim": 10, "output_dim": 4},
-    {"input_dim": 10, "output_dim": 4, "tie_weights": False, "logit_soft_cap": 2.0},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"input_dim": 10, "output_dim": 4},
+        {"input_dim": 10, "output_dim": 4, "tie_weights": False, "logit_soft_cap": 2.0},
+    ],
+)
 def test_reversible_embedding_matches_keras(kwargs):
     ours, theirs = assert_matches_keras("ReversibleEmbedding", kwargs, IDS, grads=False)
     x = rand(2, 3, 4, dtype="float32")
@@ -28,9 +32,12 @@ def test_reversible_embedding_matches_keras(kwargs):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_reversible_embedding_keras_files_both_ways(tmp_path):
-    assert_keras_files_both_ways("ReversibleEmbedding",
-                                 {"input_dim": 10, "output_dim": 3, "tie_weights": False},
-                                 IDS.astype("float32"), tmp_path)
+    assert_keras_files_both_ways(
+        "ReversibleEmbedding",
+        {"input_dim": 10, "output_dim": 3, "tie_weights": False},
+        IDS.astype("float32"),
+        tmp_path,
+    )
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -39,16 +46,23 @@ def test_pipeline_matches_keras_and_round_trips():
     x = rand(2, 8, 6, 3, dtype="float32")
 
     def chain(lib):
-        return lib.layers.Pipeline([lib.layers.Rescaling(0.5, offset=1.0),
-                                    lib.layers.Resizing(4, 3), lib.layers.CenterCrop(2, 2)])
+        return lib.layers.Pipeline(
+            [
+                lib.layers.Rescaling(0.5, offset=1.0),
+                lib.layers.Resizing(4, 3),
+                lib.layers.CenterCrop(2, 2),
+            ]
+        )
 
     ours, theirs = chain(__import__("numkeras")), chain(keras)
-    np.testing.assert_allclose(ours(x).numpy(), keras.ops.convert_to_numpy(theirs(x)),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        ours(x).numpy(), keras.ops.convert_to_numpy(theirs(x)), rtol=1e-5, atol=1e-6
+    )
     config = ours.get_config()
     keras_config = json.loads(json.dumps(theirs.get_config()))  # as a .keras file holds it
     assert [c["class_name"] for c in config["layers"]] == [
-        c["class_name"] for c in keras_config["layers"]]
+        c["class_name"] for c in keras_config["layers"]
+    ]
     rebuilt = layers.Pipeline.from_config(keras_config)
     np.testing.assert_allclose(rebuilt(x).numpy(), ours(x).numpy())
     assert keras.layers.Pipeline.from_config(config).layers[1].height == 4

@@ -20,8 +20,9 @@ def _unit_rows(x):
 
 SEG_TRUE = RNG.integers(0, 2, (B, 5, 5, 1)).astype("float32")
 SEG_PRED = RNG.uniform(0.01, 0.99, (B, 5, 5, 1)).astype("float32")
-CTC_TRUE = np.array([[1, 2, 2, 0], [3, 1, 0, 0], [2, 0, 0, 0], [1, 2, 3, 1], [4, 4, 0, 0],
-                     [0, 0, 0, 0]], "int32")
+CTC_TRUE = np.array(
+    [[1, 2, 2, 0], [3, 1, 0, 0], [2, 0, 0, 0], [1, 2, 3, 1], [4, 4, 0, 0], [0, 0, 0, 0]], "int32"
+)
 CTC_PRED = RNG.normal(size=(B, 9, 5)).astype("float32")
 LABELS = np.array([0, 1, 0, 2, 1, 3])
 EMBED = _unit_rows(RNG.normal(size=(B, 4)))
@@ -64,8 +65,11 @@ def _ids(case):
 @pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
 def test_value_and_gradient_match_keras(case, weighted):
     name, kwargs, y_true, y_pred = case
-    weights = WEIGHTS if weighted and name not in ("Dice", "Tversky") or (
-        weighted and kwargs.get("axis")) else None
+    weights = (
+        WEIGHTS
+        if weighted and name not in ("Dice", "Tversky") or (weighted and kwargs.get("axis"))
+        else None
+    )
     ours = getattr(losses, name)(**kwargs)
     theirs = getattr(keras.losses, name)(**kwargs)
     value, grad = _ours(ours, y_true, y_pred, weights)
@@ -75,18 +79,27 @@ def test_value_and_gradient_match_keras(case, weighted):
     assert ours.get_config() == theirs.get_config()
     clone = losses.deserialize(keras.losses.serialize(theirs))
     assert type(clone) is type(ours)
-    np.testing.assert_allclose(ops.convert_to_numpy(clone(y_true, y_pred, weights)), expected,
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(clone(y_true, y_pred, weights)), expected, rtol=1e-5, atol=1e-6
+    )
 
 
-@pytest.mark.parametrize("name, cls, y_true, y_pred, kwargs", [
-    ("dice", "Dice", SEG_TRUE, SEG_PRED, {"axis": (1, 2, 3)}),
-    ("tversky", "Tversky", SEG_TRUE, SEG_PRED, {"alpha": 0.2, "beta": 0.8, "axis": (1, 2, 3)}),
-    ("circle", "Circle", LABELS, EMBED, {}),
-    ("ctc", "CTC", CTC_TRUE, CTC_PRED, {}),
-    ("categorical_generalized_cross_entropy", "CategoricalGeneralizedCrossEntropy", LABELS,
-     PROBS, {"q": 0.3}),
-])
+@pytest.mark.parametrize(
+    "name, cls, y_true, y_pred, kwargs",
+    [
+        ("dice", "Dice", SEG_TRUE, SEG_PRED, {"axis": (1, 2, 3)}),
+        ("tversky", "Tversky", SEG_TRUE, SEG_PRED, {"alpha": 0.2, "beta": 0.8, "axis": (1, 2, 3)}),
+        ("circle", "Circle", LABELS, EMBED, {}),
+        ("ctc", "CTC", CTC_TRUE, CTC_PRED, {}),
+        (
+            "categorical_generalized_cross_entropy",
+            "CategoricalGeneralizedCrossEntropy",
+            LABELS,
+            PROBS,
+            {"q": 0.3},
+        ),
+    ],
+)
 def test_function_forms_match_keras(name, cls, y_true, y_pred, kwargs):
     ours = getattr(losses, name)(y_true, y_pred, **kwargs)
     theirs = getattr(keras.losses, name)(torch.tensor(y_true), torch.tensor(y_pred), **kwargs)

@@ -83,40 +83,89 @@ def ref_cosine(t, p):
 
 REFERENCE_CASES = [  # (class, kwargs, y_true, y_pred, expected per-sample values)
     ("CategoricalCrossentropy", {}, ONEHOT, PROBS, ref_cce(ONEHOT, PROBS)),
-    ("CategoricalCrossentropy", {"from_logits": True}, ONEHOT, LOGITS,
-     ref_cce_logits(ONEHOT, LOGITS)),
-    ("CategoricalCrossentropy", {"label_smoothing": 0.2}, ONEHOT, PROBS,
-     ref_cce(ONEHOT * 0.8 + 0.2 / C, PROBS)),
+    (
+        "CategoricalCrossentropy",
+        {"from_logits": True},
+        ONEHOT,
+        LOGITS,
+        ref_cce_logits(ONEHOT, LOGITS),
+    ),
+    (
+        "CategoricalCrossentropy",
+        {"label_smoothing": 0.2},
+        ONEHOT,
+        PROBS,
+        ref_cce(ONEHOT * 0.8 + 0.2 / C, PROBS),
+    ),
     ("SparseCategoricalCrossentropy", {}, LABELS, PROBS, ref_cce(ONEHOT, PROBS)),
     ("SparseCategoricalCrossentropy", {}, LABELS[:, None], PROBS, ref_cce(ONEHOT, PROBS)),
-    ("SparseCategoricalCrossentropy", {"from_logits": True}, LABELS, LOGITS,
-     ref_cce_logits(ONEHOT, LOGITS)),
+    (
+        "SparseCategoricalCrossentropy",
+        {"from_logits": True},
+        LABELS,
+        LOGITS,
+        ref_cce_logits(ONEHOT, LOGITS),
+    ),
     ("BinaryCrossentropy", {}, BIN_TRUE, BIN_PROBS, ref_bce(BIN_TRUE, BIN_PROBS)),
     ("BinaryCrossentropy", {}, BIN_TRUE[:, 0], BIN_PROBS, ref_bce(BIN_TRUE, BIN_PROBS)),
-    ("BinaryCrossentropy", {"from_logits": True, "label_smoothing": 0.1}, BIN_TRUE, BIN_LOGITS,
-     ref_bce(BIN_TRUE * 0.9 + 0.05, BIN_PROBS)),
+    (
+        "BinaryCrossentropy",
+        {"from_logits": True, "label_smoothing": 0.1},
+        BIN_TRUE,
+        BIN_LOGITS,
+        ref_bce(BIN_TRUE * 0.9 + 0.05, BIN_PROBS),
+    ),
     ("BinaryFocalCrossentropy", {}, BIN_TRUE, BIN_PROBS, ref_binary_focal(BIN_TRUE, BIN_PROBS)),
-    ("BinaryFocalCrossentropy", {"apply_class_balancing": True, "alpha": 0.3, "gamma": 1.5,
-                                 "from_logits": True}, BIN_TRUE, BIN_LOGITS,
-     ref_binary_focal(BIN_TRUE, BIN_PROBS, gamma=1.5, alpha=0.3)),
+    (
+        "BinaryFocalCrossentropy",
+        {"apply_class_balancing": True, "alpha": 0.3, "gamma": 1.5, "from_logits": True},
+        BIN_TRUE,
+        BIN_LOGITS,
+        ref_binary_focal(BIN_TRUE, BIN_PROBS, gamma=1.5, alpha=0.3),
+    ),
     ("CategoricalFocalCrossentropy", {}, ONEHOT, PROBS, ref_categorical_focal(ONEHOT, PROBS)),
-    ("CategoricalFocalCrossentropy", {"from_logits": True, "alpha": 0.5, "gamma": 1.0},
-     ONEHOT, LOGITS, ref_categorical_focal(ONEHOT, PROBS, alpha=0.5, gamma=1.0)),
+    (
+        "CategoricalFocalCrossentropy",
+        {"from_logits": True, "alpha": 0.5, "gamma": 1.0},
+        ONEHOT,
+        LOGITS,
+        ref_categorical_focal(ONEHOT, PROBS, alpha=0.5, gamma=1.0),
+    ),
     ("MeanSquaredError", {}, REG_TRUE, REG_PRED, ((REG_TRUE - REG_PRED) ** 2).mean(-1)),
     ("MeanAbsoluteError", {}, REG_TRUE, REG_PRED, np.abs(REG_TRUE - REG_PRED).mean(-1)),
-    ("MeanAbsolutePercentageError", {}, REG_TRUE, REG_PRED,
-     100 * np.abs((REG_TRUE - REG_PRED) / np.abs(REG_TRUE)).mean(-1)),
-    ("MeanSquaredLogarithmicError", {}, POS_TRUE, POS_PRED,
-     ((np.log1p(POS_PRED) - np.log1p(POS_TRUE)) ** 2).mean(-1)),
+    (
+        "MeanAbsolutePercentageError",
+        {},
+        REG_TRUE,
+        REG_PRED,
+        100 * np.abs((REG_TRUE - REG_PRED) / np.abs(REG_TRUE)).mean(-1),
+    ),
+    (
+        "MeanSquaredLogarithmicError",
+        {},
+        POS_TRUE,
+        POS_PRED,
+        ((np.log1p(POS_PRED) - np.log1p(POS_TRUE)) ** 2).mean(-1),
+    ),
     ("Huber", {}, REG_TRUE, REG_PRED, ref_huber(REG_TRUE, REG_PRED)),
     ("Huber", {"delta": 0.5}, REG_TRUE, REG_PRED, ref_huber(REG_TRUE, REG_PRED, 0.5)),
     ("LogCosh", {}, REG_TRUE, REG_PRED, np.log(np.cosh(REG_PRED - REG_TRUE)).mean(-1)),
     ("Hinge", {}, BIN_TRUE, BIN_LOGITS, ref_hinge(BIN_TRUE, BIN_LOGITS)),
     ("Hinge", {}, 2 * BIN_TRUE - 1, BIN_LOGITS, ref_hinge(BIN_TRUE, BIN_LOGITS)),
-    ("SquaredHinge", {}, BIN_TRUE, BIN_LOGITS,
-     (np.maximum(1 - (2 * BIN_TRUE - 1) * BIN_LOGITS, 0) ** 2).mean(-1)),
-    ("CategoricalHinge", {}, ONEHOT, LOGITS,
-     np.maximum(((1 - ONEHOT) * LOGITS).max(-1) - (ONEHOT * LOGITS).sum(-1) + 1, 0)),
+    (
+        "SquaredHinge",
+        {},
+        BIN_TRUE,
+        BIN_LOGITS,
+        (np.maximum(1 - (2 * BIN_TRUE - 1) * BIN_LOGITS, 0) ** 2).mean(-1),
+    ),
+    (
+        "CategoricalHinge",
+        {},
+        ONEHOT,
+        LOGITS,
+        np.maximum(((1 - ONEHOT) * LOGITS).max(-1) - (ONEHOT * LOGITS).sum(-1) + 1, 0),
+    ),
     ("KLDivergence", {}, PROBS[::-1], PROBS, (PROBS[::-1] * np.log(PROBS[::-1] / PROBS)).sum(-1)),
     ("Poisson", {}, POS_TRUE, POS_PRED, (POS_PRED - POS_TRUE * np.log(POS_PRED + EPS)).mean(-1)),
     ("CosineSimilarity", {}, REG_TRUE, REG_PRED, ref_cosine(REG_TRUE, REG_PRED)),
@@ -140,28 +189,29 @@ def test_function_form_gives_per_sample_values(name, kwargs, y_true, y_pred, exp
     kwargs = dict(kwargs)
     if name in ("BinaryCrossentropy", "BinaryFocalCrossentropy") and y_true.ndim == 1:
         y_true = y_true[:, None]  # the function form needs matching ranks only in Keras
-    np.testing.assert_allclose(np.asarray(fn(y_true, y_pred, **kwargs)), expected, rtol=2e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(fn(y_true, y_pred, **kwargs)), expected, rtol=2e-5, atol=1e-6
+    )
 
 
 def test_keras_docstring_examples():
     y_true, y_pred = [[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0], [0.1, 0.8, 0.1]]
     assert float(losses.CategoricalCrossentropy()(y_true, y_pred)) == pytest.approx(1.1769392)
-    assert float(losses.SparseCategoricalCrossentropy()([1, 2], y_pred)) == pytest.approx(
-        1.1769392)
+    assert float(losses.SparseCategoricalCrossentropy()([1, 2], y_pred)) == pytest.approx(1.1769392)
     bce = losses.BinaryCrossentropy()([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]])
     assert float(bce) == pytest.approx(0.8149245, rel=1e-6)
     assert float(losses.MeanAbsoluteError()([1.0, 0.3, 1.0], [1.9, 0.3, 1.8])) == pytest.approx(
-        0.5666667)
+        0.5666667
+    )
     mape = losses.MeanAbsolutePercentageError()([100.0, 200.0, 300.0], [90.0, 210.0, 310.0])
     assert float(mape) == pytest.approx(6.111111, rel=1e-6)
-    assert float(losses.MeanSquaredError()([1.0, 0.0, 1.0], [0.9, 0.1, 0.8])) == pytest.approx(
-        0.02)
+    assert float(losses.MeanSquaredError()([1.0, 0.0, 1.0], [0.9, 0.1, 0.8])) == pytest.approx(0.02)
 
 
 # --- reductions and sample weights -----------------------------------------------------------
-@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "mean", "sum",
-                                       "mean_with_sample_weight", None, "none"])
+@pytest.mark.parametrize(
+    "reduction", ["sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", None, "none"]
+)
 @pytest.mark.parametrize("weighted", [False, True])
 def test_reductions(reduction, weighted):
     values = ((REG_TRUE - REG_PRED) ** 2).mean(-1)
@@ -191,8 +241,9 @@ def test_sample_weight_shapes():
     expected = (((t - p) ** 2).mean(-1) * w).sum()
     np.testing.assert_allclose(float(loss(t, p, w)), expected, rtol=1e-5)
     # (N,) weights on (N, T) values weight whole rows
-    np.testing.assert_allclose(float(loss(t, p, WEIGHTS)),
-                               (((t - p) ** 2).mean(-1) * WEIGHTS[:, None]).sum(), rtol=1e-5)
+    np.testing.assert_allclose(
+        float(loss(t, p, WEIGHTS)), (((t - p) ** 2).mean(-1) * WEIGHTS[:, None]).sum(), rtol=1e-5
+    )
 
 
 def test_zero_weights_and_empty_batches_give_zero():
@@ -242,7 +293,8 @@ def test_numpy_labels_take_the_prediction_dtype():
     variable = numkeras.Variable(PROBS)  # float64 tensors keep float64 (gradient checks)
     assert losses.CategoricalCrossentropy()(ONEHOT, variable).dtype == "float64"
     assert losses.SparseCategoricalCrossentropy()(LABELS.astype("uint8"), variable).dtype == (
-        "float64")
+        "float64"
+    )
 
 
 def test_categorical_crossentropy_warns_for_one_unit():
@@ -254,8 +306,10 @@ def test_categorical_crossentropy_warns_for_one_unit():
 def test_integer_labels_for_categorical_crossentropy():
     labels = np.arange(128) % 10
     output = np.full((128, 10), 0.1, "float32")
-    message = ('Loss "categorical_crossentropy" expects targets of shape (None, 10) to match the '
-               "output, got (128,). Did you mean sparse_categorical_crossentropy?")
+    message = (
+        'Loss "categorical_crossentropy" expects targets of shape (None, 10) to match the '
+        "output, got (128,). Did you mean sparse_categorical_crossentropy?"
+    )
     with pytest.raises(ValueError) as info:
         losses.CategoricalCrossentropy()(labels, output)
     assert str(info.value) == message
@@ -290,8 +344,11 @@ def test_sparse_labels_must_be_whole_numbers():
 
 
 def test_binary_crossentropy_shape_errors():
-    with pytest.raises(ValueError, match=r'"binary_crossentropy".*\(None, 1\).*\(8, 10\).*'
-                                         "categorical_crossentropy"):
+    with pytest.raises(
+        ValueError,
+        match=r'"binary_crossentropy".*\(None, 1\).*\(8, 10\).*'
+        "categorical_crossentropy",
+    ):
         losses.BinaryCrossentropy()(np.eye(10)[:8], np.full((8, 1), 0.5))
     with pytest.raises(ValueError, match=r"\(None, 3\).*got \(8, 2\)"):
         losses.binary_crossentropy(np.ones((8, 2)), np.full((8, 3), 0.5))
@@ -362,8 +419,11 @@ GRADIENT_CASES = [  # (loss, y_true, y_pred, transform applied to y_pred inside 
 ]
 
 
-@pytest.mark.parametrize("loss, y_true, y_pred, transform", GRADIENT_CASES,
-                         ids=[f"{c[0].name}-{i}" for i, c in enumerate(GRADIENT_CASES)])
+@pytest.mark.parametrize(
+    "loss, y_true, y_pred, transform",
+    GRADIENT_CASES,
+    ids=[f"{c[0].name}-{i}" for i, c in enumerate(GRADIENT_CASES)],
+)
 def test_gradient_matches_finite_differences(loss, y_true, y_pred, transform):
     check_loss_gradient(loss, y_true, y_pred, transform)
 
@@ -380,32 +440,86 @@ def torch_cases(torch):
     F = torch.nn.functional
     labels = torch.tensor(LABELS)
     return [
-        (losses.CategoricalCrossentropy(from_logits=True), ONEHOT, LOGITS,
-         lambda z: F.cross_entropy(z, labels)),
-        (losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1), ONEHOT, LOGITS,
-         lambda z: F.cross_entropy(z, labels, label_smoothing=0.1)),
-        (losses.SparseCategoricalCrossentropy(from_logits=True), LABELS, LOGITS,
-         lambda z: F.cross_entropy(z, labels)),
-        (losses.SparseCategoricalCrossentropy(), LABELS, PROBS,
-         lambda p: F.nll_loss(torch.log(p / p.sum(-1, keepdim=True)), labels)),
-        (losses.BinaryCrossentropy(), BIN_TRUE, BIN_PROBS,
-         lambda p: F.binary_cross_entropy(p, torch.tensor(BIN_TRUE))),
-        (losses.BinaryCrossentropy(from_logits=True), BIN_TRUE, BIN_LOGITS,
-         lambda z: F.binary_cross_entropy_with_logits(z, torch.tensor(BIN_TRUE))),
-        (losses.MeanSquaredError(), REG_TRUE, REG_PRED,
-         lambda p: F.mse_loss(p, torch.tensor(REG_TRUE))),
-        (losses.MeanAbsoluteError(), REG_TRUE, REG_PRED,
-         lambda p: F.l1_loss(p, torch.tensor(REG_TRUE))),
-        (losses.Huber(delta=0.7), REG_TRUE, REG_PRED,
-         lambda p: F.huber_loss(p, torch.tensor(REG_TRUE), delta=0.7)),
-        (losses.KLDivergence(), PROBS[::-1], PROBS,
-         lambda p: F.kl_div(torch.log(p), torch.tensor(PROBS[::-1].copy()), reduction="batchmean")),
-        (losses.Poisson(), POS_TRUE, POS_PRED,
-         lambda p: F.poisson_nll_loss(p, torch.tensor(POS_TRUE), log_input=False, eps=EPS)),
-        (losses.CosineSimilarity(), REG_TRUE, REG_PRED,
-         lambda p: -F.cosine_similarity(p, torch.tensor(REG_TRUE), dim=-1).mean()),
-        (losses.MeanSquaredLogarithmicError(), POS_TRUE, POS_PRED,
-         lambda p: F.mse_loss(torch.log1p(p), torch.log1p(torch.tensor(POS_TRUE)))),
+        (
+            losses.CategoricalCrossentropy(from_logits=True),
+            ONEHOT,
+            LOGITS,
+            lambda z: F.cross_entropy(z, labels),
+        ),
+        (
+            losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+            ONEHOT,
+            LOGITS,
+            lambda z: F.cross_entropy(z, labels, label_smoothing=0.1),
+        ),
+        (
+            losses.SparseCategoricalCrossentropy(from_logits=True),
+            LABELS,
+            LOGITS,
+            lambda z: F.cross_entropy(z, labels),
+        ),
+        (
+            losses.SparseCategoricalCrossentropy(),
+            LABELS,
+            PROBS,
+            lambda p: F.nll_loss(torch.log(p / p.sum(-1, keepdim=True)), labels),
+        ),
+        (
+            losses.BinaryCrossentropy(),
+            BIN_TRUE,
+            BIN_PROBS,
+            lambda p: F.binary_cross_entropy(p, torch.tensor(BIN_TRUE)),
+        ),
+        (
+            losses.BinaryCrossentropy(from_logits=True),
+            BIN_TRUE,
+            BIN_LOGITS,
+            lambda z: F.binary_cross_entropy_with_logits(z, torch.tensor(BIN_TRUE)),
+        ),
+        (
+            losses.MeanSquaredError(),
+            REG_TRUE,
+            REG_PRED,
+            lambda p: F.mse_loss(p, torch.tensor(REG_TRUE)),
+        ),
+        (
+            losses.MeanAbsoluteError(),
+            REG_TRUE,
+            REG_PRED,
+            lambda p: F.l1_loss(p, torch.tensor(REG_TRUE)),
+        ),
+        (
+            losses.Huber(delta=0.7),
+            REG_TRUE,
+            REG_PRED,
+            lambda p: F.huber_loss(p, torch.tensor(REG_TRUE), delta=0.7),
+        ),
+        (
+            losses.KLDivergence(),
+            PROBS[::-1],
+            PROBS,
+            lambda p: F.kl_div(
+                torch.log(p), torch.tensor(PROBS[::-1].copy()), reduction="batchmean"
+            ),
+        ),
+        (
+            losses.Poisson(),
+            POS_TRUE,
+            POS_PRED,
+            lambda p: F.poisson_nll_loss(p, torch.tensor(POS_TRUE), log_input=False, eps=EPS),
+        ),
+        (
+            losses.CosineSimilarity(),
+            REG_TRUE,
+            REG_PRED,
+            lambda p: -F.cosine_similarity(p, torch.tensor(REG_TRUE), dim=-1).mean(),
+        ),
+        (
+            losses.MeanSquaredLogarithmicError(),
+            POS_TRUE,
+            POS_PRED,
+            lambda p: F.mse_loss(torch.log1p(p), torch.log1p(torch.tensor(POS_TRUE))),
+        ),
     ]
 
 
@@ -420,31 +534,56 @@ def test_against_torch(torch):
         # float64 throughout; 1e-7 because the engine rounds Python-scalar constants such as
         # label_smoothing=0.1 or delta=0.7 through float32 before they meet a float64 tensor
         np.testing.assert_allclose(float(ours), expected.item(), rtol=1e-7, err_msg=loss.name)
-        np.testing.assert_allclose(tape.gradient(ours, variable), x.grad.numpy(), rtol=1e-7,
-                                   atol=1e-12, err_msg=loss.name)
+        np.testing.assert_allclose(
+            tape.gradient(ours, variable), x.grad.numpy(), rtol=1e-7, atol=1e-12, err_msg=loss.name
+        )
 
 
 # --- get, serialize, deserialize ------------------------------------------------------------------
 LOSS_CLASSES = [
-    "BinaryCrossentropy", "BinaryFocalCrossentropy", "CategoricalCrossentropy",
-    "CategoricalFocalCrossentropy", "CategoricalHinge", "CosineSimilarity", "Hinge", "Huber",
-    "KLDivergence", "LogCosh", "MeanAbsoluteError", "MeanAbsolutePercentageError",
-    "MeanSquaredError", "MeanSquaredLogarithmicError", "Poisson",
-    "SparseCategoricalCrossentropy", "SquaredHinge",
+    "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
+    "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "Hinge",
+    "Huber",
+    "KLDivergence",
+    "LogCosh",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Poisson",
+    "SparseCategoricalCrossentropy",
+    "SquaredHinge",
 ]
 
 
-@pytest.mark.parametrize("identifier, cls", [
-    ("categorical_crossentropy", "CategoricalCrossentropy"),
-    ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"),
-    ("binary_crossentropy", "BinaryCrossentropy"), ("bce", "BinaryCrossentropy"),
-    ("mse", "MeanSquaredError"), ("mean_squared_error", "MeanSquaredError"),
-    ("MSE", "MeanSquaredError"), ("mae", "MeanAbsoluteError"),
-    ("mape", "MeanAbsolutePercentageError"), ("msle", "MeanSquaredLogarithmicError"),
-    ("kld", "KLDivergence"), ("huber", "Huber"), ("log_cosh", "LogCosh"),
-    ("logcosh", "LogCosh"), ("hinge", "Hinge"), ("CategoricalHinge", "CategoricalHinge"),
-    (losses.poisson, "Poisson"), (losses.Huber, "Huber"),
-])
+@pytest.mark.parametrize(
+    "identifier, cls",
+    [
+        ("categorical_crossentropy", "CategoricalCrossentropy"),
+        ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"),
+        ("binary_crossentropy", "BinaryCrossentropy"),
+        ("bce", "BinaryCrossentropy"),
+        ("mse", "MeanSquaredError"),
+        ("mean_squared_error", "MeanSquaredError"),
+        ("MSE", "MeanSquaredError"),
+        ("mae", "MeanAbsoluteError"),
+        ("mape", "MeanAbsolutePercentageError"),
+        ("msle", "MeanSquaredLogarithmicError"),
+        ("kld", "KLDivergence"),
+        ("huber", "Huber"),
+        ("log_cosh", "LogCosh"),
+        ("logcosh", "LogCosh"),
+        ("hinge", "Hinge"),
+        ("CategoricalHinge", "CategoricalHinge"),
+        (losses.poisson, "Poisson"),
+        (losses.Huber, "Huber"),
+    ],
+)
 def test_get_by_name_and_function(identifier, cls):
     loss = losses.get(identifier)
     assert type(loss).__name__ == cls
@@ -461,8 +600,9 @@ def test_get_passes_instances_and_wraps_callables():
 
     wrapped = losses.get(my_l1)
     assert isinstance(wrapped, losses.LossFunctionWrapper) and wrapped.name == "my_l1"
-    np.testing.assert_allclose(float(wrapped(REG_TRUE, REG_PRED)),
-                               np.abs(REG_TRUE - REG_PRED).sum(-1).mean(), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(wrapped(REG_TRUE, REG_PRED)), np.abs(REG_TRUE - REG_PRED).sum(-1).mean(), rtol=1e-6
+    )
 
 
 def test_unknown_name_lists_valid_names():
@@ -490,8 +630,11 @@ def test_config_round_trip(name):
 def test_config_keeps_arguments():
     loss = losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
     assert loss.get_config() == {
-        "name": "categorical_crossentropy", "reduction": "sum_over_batch_size",
-        "from_logits": True, "label_smoothing": 0.1, "axis": -1,
+        "name": "categorical_crossentropy",
+        "reduction": "sum_over_batch_size",
+        "from_logits": True,
+        "label_smoothing": 0.1,
+        "axis": -1,
     }
     clone = losses.CategoricalCrossentropy.from_config(loss.get_config())
     assert clone.from_logits and clone.label_smoothing == 0.1
@@ -503,7 +646,9 @@ def test_wrapper_config_names_the_function():
     loss = losses.LossFunctionWrapper(losses.mean_squared_error, name="wrapped")
     config = losses.serialize(loss)
     assert config["config"]["fn"] == {
-        "module": "builtins", "class_name": "function", "config": "mean_squared_error",
+        "module": "builtins",
+        "class_name": "function",
+        "config": "mean_squared_error",
         "registered_name": "function",
     }
     clone = losses.deserialize(config)
@@ -529,8 +674,9 @@ def test_loss_subclass():
 
     loss = Scaled(reduction="sum")
     assert loss.name.startswith("scaled")
-    np.testing.assert_allclose(float(loss(REG_TRUE, REG_PRED)),
-                               2 * ((REG_TRUE - REG_PRED) ** 2).mean(-1).sum(), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(loss(REG_TRUE, REG_PRED)), 2 * ((REG_TRUE - REG_PRED) ** 2).mean(-1).sum(), rtol=1e-6
+    )
     with pytest.raises(NotImplementedError):
         losses.Loss()(REG_TRUE, REG_PRED)
 
@@ -544,8 +690,9 @@ def test_against_keras(keras, name, kwargs, y_true, y_pred, expected, reduction)
     args = (y_true, y_pred, WEIGHTS.astype("float32"))
     theirs = getattr(keras.losses, name)(reduction=reduction, **kwargs)(*args)
     ours = getattr(losses, name)(reduction=reduction, **kwargs)(*args)
-    np.testing.assert_allclose(ours.numpy(), keras.ops.convert_to_numpy(theirs), rtol=2e-6,
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        ours.numpy(), keras.ops.convert_to_numpy(theirs), rtol=2e-6, atol=1e-7
+    )
     their_config = getattr(keras.losses, name)(**kwargs).get_config()
     our_config = getattr(losses, name)(**kwargs).get_config()
     assert {k: v for k, v in our_config.items() if k in their_config} == their_config

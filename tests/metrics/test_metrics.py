@@ -20,7 +20,9 @@ def make_batch(seed):
     logits = rng.normal(size=(N, C)).astype("float32")
     labels = rng.integers(0, C, N)
     return {
-        "logits": logits, "probs": softmax(logits), "labels": labels,
+        "logits": logits,
+        "probs": softmax(logits),
+        "labels": labels,
         "onehot": np.eye(C, dtype="float32")[labels],
         "multi": rng.integers(0, 2, (N, C)).astype("float32"),
         "bin_true": rng.integers(0, 2, (N, 1)).astype("float32"),
@@ -62,44 +64,102 @@ def ref_topk(labels, probs, k):
 
 MEAN_CASES = [  # (metric, y_true key, y_pred key, per-sample reference)
     (metrics.Accuracy(), "labels", "labels", lambda b: np.ones(N)),
-    (metrics.BinaryAccuracy(), "bin_true", "bin_pred",
-     lambda b: ((b["bin_pred"] > 0.5) == b["bin_true"])[:, 0]),
-    (metrics.BinaryAccuracy(threshold=0.3), "bin_true", "bin_pred",
-     lambda b: ((b["bin_pred"] > 0.3) == b["bin_true"])[:, 0]),
-    (metrics.CategoricalAccuracy(), "onehot", "probs",
-     lambda b: b["labels"] == b["probs"].argmax(-1)),
-    (metrics.SparseCategoricalAccuracy(), "labels", "probs",
-     lambda b: b["labels"] == b["probs"].argmax(-1)),
-    (metrics.TopKCategoricalAccuracy(k=2), "onehot", "probs",
-     lambda b: ref_topk(b["labels"], b["probs"], 2)),
-    (metrics.SparseTopKCategoricalAccuracy(k=3), "labels", "probs",
-     lambda b: ref_topk(b["labels"], b["probs"], 3)),
-    (metrics.MeanSquaredError(), "reg_true", "reg_pred",
-     lambda b: ((b["reg_true"] - b["reg_pred"]) ** 2).mean(-1)),
-    (metrics.MeanAbsoluteError(), "reg_true", "reg_pred",
-     lambda b: np.abs(b["reg_true"] - b["reg_pred"]).mean(-1)),
-    (metrics.MeanAbsolutePercentageError(), "reg_true", "reg_pred",
-     lambda b: 100 * np.abs((b["reg_true"] - b["reg_pred"]) / b["reg_true"]).mean(-1)),
-    (metrics.LogCoshError(), "reg_true", "reg_pred",
-     lambda b: np.log(np.cosh(b["reg_pred"] - b["reg_true"])).mean(-1)),
-    (metrics.CategoricalCrossentropy(), "onehot", "probs",
-     lambda b: -np.log(b["probs"][np.arange(N), b["labels"]])),
-    (metrics.SparseCategoricalCrossentropy(from_logits=True), "labels", "logits",
-     lambda b: -np.log(b["probs"][np.arange(N), b["labels"]])),
-    (metrics.BinaryCrossentropy(), "bin_true", "bin_pred",
-     lambda b: -(b["bin_true"] * np.log(np.clip(b["bin_pred"], 1e-7, 1 - 1e-7)) + (
-         1 - b["bin_true"]) * np.log(np.clip(1 - b["bin_pred"], 1e-7, 1 - 1e-7)))[:, 0]),
+    (
+        metrics.BinaryAccuracy(),
+        "bin_true",
+        "bin_pred",
+        lambda b: ((b["bin_pred"] > 0.5) == b["bin_true"])[:, 0],
+    ),
+    (
+        metrics.BinaryAccuracy(threshold=0.3),
+        "bin_true",
+        "bin_pred",
+        lambda b: ((b["bin_pred"] > 0.3) == b["bin_true"])[:, 0],
+    ),
+    (
+        metrics.CategoricalAccuracy(),
+        "onehot",
+        "probs",
+        lambda b: b["labels"] == b["probs"].argmax(-1),
+    ),
+    (
+        metrics.SparseCategoricalAccuracy(),
+        "labels",
+        "probs",
+        lambda b: b["labels"] == b["probs"].argmax(-1),
+    ),
+    (
+        metrics.TopKCategoricalAccuracy(k=2),
+        "onehot",
+        "probs",
+        lambda b: ref_topk(b["labels"], b["probs"], 2),
+    ),
+    (
+        metrics.SparseTopKCategoricalAccuracy(k=3),
+        "labels",
+        "probs",
+        lambda b: ref_topk(b["labels"], b["probs"], 3),
+    ),
+    (
+        metrics.MeanSquaredError(),
+        "reg_true",
+        "reg_pred",
+        lambda b: ((b["reg_true"] - b["reg_pred"]) ** 2).mean(-1),
+    ),
+    (
+        metrics.MeanAbsoluteError(),
+        "reg_true",
+        "reg_pred",
+        lambda b: np.abs(b["reg_true"] - b["reg_pred"]).mean(-1),
+    ),
+    (
+        metrics.MeanAbsolutePercentageError(),
+        "reg_true",
+        "reg_pred",
+        lambda b: 100 * np.abs((b["reg_true"] - b["reg_pred"]) / b["reg_true"]).mean(-1),
+    ),
+    (
+        metrics.LogCoshError(),
+        "reg_true",
+        "reg_pred",
+        lambda b: np.log(np.cosh(b["reg_pred"] - b["reg_true"])).mean(-1),
+    ),
+    (
+        metrics.CategoricalCrossentropy(),
+        "onehot",
+        "probs",
+        lambda b: -np.log(b["probs"][np.arange(N), b["labels"]]),
+    ),
+    (
+        metrics.SparseCategoricalCrossentropy(from_logits=True),
+        "labels",
+        "logits",
+        lambda b: -np.log(b["probs"][np.arange(N), b["labels"]]),
+    ),
+    (
+        metrics.BinaryCrossentropy(),
+        "bin_true",
+        "bin_pred",
+        lambda b: (
+            -(
+                b["bin_true"] * np.log(np.clip(b["bin_pred"], 1e-7, 1 - 1e-7))
+                + (1 - b["bin_true"]) * np.log(np.clip(1 - b["bin_pred"], 1e-7, 1 - 1e-7))
+            )[:, 0]
+        ),
+    ),
 ]
 
 
-@pytest.mark.parametrize("metric, true_key, pred_key, reference", MEAN_CASES,
-                         ids=[f"{c[0].name}-{i}" for i, c in enumerate(MEAN_CASES)])
+@pytest.mark.parametrize(
+    "metric, true_key, pred_key, reference",
+    MEAN_CASES,
+    ids=[f"{c[0].name}-{i}" for i, c in enumerate(MEAN_CASES)],
+)
 def test_mean_metrics_over_two_weighted_batches(metric, true_key, pred_key, reference):
     metric.reset_state()
     result = run(metric, true_key, pred_key)
     assert isinstance(result, float)
-    expected = running_mean(reference(B1).astype(float), reference(B2).astype(float),
-                            B2["weights"])
+    expected = running_mean(reference(B1).astype(float), reference(B2).astype(float), B2["weights"])
     np.testing.assert_allclose(result, expected, rtol=1e-5)
     assert [v.name for v in metric.variables] == ["total", "count"]
     np.testing.assert_allclose(metric.variables[1].numpy(), N + B2["weights"].sum(), rtol=1e-6)
@@ -170,19 +230,27 @@ def test_mean_metric_wrapper_respects_ignore_class_mask():
 def ref_counts(y_true, y_pred, weights, thresholds):
     """Weighted tp, fp, tn, fn at each threshold by direct comparison (a loop, as a reference)."""
     y_true, y_pred = y_true.ravel() != 0, y_pred.ravel()
-    weights = np.broadcast_to(weights.reshape(len(weights), -1), (len(weights), y_true.size // len(
-        weights))).ravel()
+    weights = np.broadcast_to(
+        weights.reshape(len(weights), -1), (len(weights), y_true.size // len(weights))
+    ).ravel()
     out = []
     for t in thresholds:
         pos = y_pred > np.float32(t)  # Keras compares in the variables' float32
-        out.append([np.sum(weights * (pos & y_true)), np.sum(weights * (pos & ~y_true)),
-                    np.sum(weights * (~pos & ~y_true)), np.sum(weights * (~pos & y_true))])
+        out.append(
+            [
+                np.sum(weights * (pos & y_true)),
+                np.sum(weights * (pos & ~y_true)),
+                np.sum(weights * (~pos & ~y_true)),
+                np.sum(weights * (~pos & y_true)),
+            ]
+        )
     return np.array(out, dtype=float).T  # (4, thresholds)
 
 
 def two_batch_counts(true_key, pred_key, thresholds):
     return ref_counts(B1[true_key], B1[pred_key], np.ones(N), thresholds) + ref_counts(
-        B2[true_key], B2[pred_key], B2["weights"], thresholds)
+        B2[true_key], B2[pred_key], B2["weights"], thresholds
+    )
 
 
 @pytest.mark.parametrize("thresholds", [None, 0.35, [0.2, 0.5, 0.7], [0.0, 0.5, 1.0], [0.9, 0.1]])
@@ -235,8 +303,9 @@ def test_auc_roc_matches_threshold_loop(num_thresholds):
     m = metrics.AUC(num_thresholds=num_thresholds)
     result = run(m, "bin_true", "bin_pred")
     counts = two_batch_counts("bin_true", "bin_pred", keras_auc_thresholds(num_thresholds))
-    np.testing.assert_allclose(np.stack([v.numpy() for v in m.variables]), counts, rtol=1e-5,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        np.stack([v.numpy() for v in m.variables]), counts, rtol=1e-5, atol=1e-5
+    )
     np.testing.assert_allclose(result, ref_auc(*counts, "ROC"), rtol=1e-5)
     assert_reset(m)
 
@@ -246,7 +315,7 @@ def test_auc_approaches_the_exact_roc_auc():
     y = rng.integers(0, 2, 2000)
     scores = np.clip(rng.normal(0.4 + 0.2 * y, 0.15), 0, 1)
     pos, neg = scores[y == 1], scores[y == 0]
-    exact = (np.mean(pos[:, None] > neg[None]) + 0.5 * np.mean(pos[:, None] == neg[None]))
+    exact = np.mean(pos[:, None] > neg[None]) + 0.5 * np.mean(pos[:, None] == neg[None])
     m = metrics.AUC(num_thresholds=1000)
     m.update_state(y, scores)
     assert m.result() == pytest.approx(exact, abs=2e-3)
@@ -270,8 +339,13 @@ def test_auc_multi_label_and_logits():
     assert m.variables == []  # built at the first batch, when the label count is known
     m.update_state(B1["multi"], B1["probs"])
     assert m.true_positives.shape == (50, C)
-    per_label = [ref_auc(*ref_counts(B1["multi"][:, i], B1["probs"][:, i], np.ones(N),
-                                     keras_auc_thresholds(50)), "ROC") for i in range(C)]
+    per_label = [
+        ref_auc(
+            *ref_counts(B1["multi"][:, i], B1["probs"][:, i], np.ones(N), keras_auc_thresholds(50)),
+            "ROC",
+        )
+        for i in range(C)
+    ]
     assert m.result() == pytest.approx(np.mean(per_label), rel=1e-5)
     logits = metrics.AUC(from_logits=True)
     logits.update_state(B1["bin_true"], np.log(B1["bin_pred"] / (1 - B1["bin_pred"] + 1e-9) + 1e-9))
@@ -291,13 +365,21 @@ def test_f1_score(average, threshold):
         y, p = b[true_key], b["probs"]
         pred = (p >= p.max(-1, keepdims=True)) if threshold is None else p > threshold
         w = w[:, None]
-        sums += [(pred * y * w).sum(0), (pred * (1 - y) * w).sum(0),
-                 ((1 - pred) * y * w).sum(0), (y * w).sum(0)]
+        sums += [
+            (pred * y * w).sum(0),
+            (pred * (1 - y) * w).sum(0),
+            ((1 - pred) * y * w).sum(0),
+            (y * w).sum(0),
+        ]
     tp, fp, fn, support = sums if average != "micro" else sums.sum(1)
     precision, recall = tp / (tp + fp + 1e-7), tp / (tp + fn + 1e-7)
     f1 = 2 * precision * recall / (precision + recall + 1e-7)
-    expected = {None: f1, "micro": f1, "macro": np.mean(f1),
-                "weighted": np.sum(f1 * support / (support.sum() + 1e-7))}[average]
+    expected = {
+        None: f1,
+        "micro": f1,
+        "macro": np.mean(f1),
+        "weighted": np.sum(f1 * support / (support.sum() + 1e-7)),
+    }[average]
     np.testing.assert_allclose(result, expected, rtol=1e-5)
     assert_reset(m)
 
@@ -326,29 +408,46 @@ def test_call_updates_and_returns_the_result():
     assert m([[0, 1]], [[0.1, 0.9]]) == pytest.approx(2 / 3)
 
 
-@pytest.mark.parametrize("cls, name", [
-    (metrics.Accuracy, "accuracy"), (metrics.BinaryAccuracy, "binary_accuracy"),
-    (metrics.CategoricalAccuracy, "categorical_accuracy"),
-    (metrics.SparseCategoricalAccuracy, "sparse_categorical_accuracy"),
-    (metrics.TopKCategoricalAccuracy, "top_k_categorical_accuracy"),
-    (metrics.SparseTopKCategoricalAccuracy, "sparse_top_k_categorical_accuracy"),
-    (metrics.MeanSquaredError, "mean_squared_error"),
-    (metrics.MeanAbsoluteError, "mean_absolute_error"),
-    (metrics.RootMeanSquaredError, "root_mean_squared_error"), (metrics.Mean, "mean"),
-    (metrics.Sum, "sum"), (metrics.F1Score, "f1_score"), (metrics.LogCoshError, "logcosh"),
-])
+@pytest.mark.parametrize(
+    "cls, name",
+    [
+        (metrics.Accuracy, "accuracy"),
+        (metrics.BinaryAccuracy, "binary_accuracy"),
+        (metrics.CategoricalAccuracy, "categorical_accuracy"),
+        (metrics.SparseCategoricalAccuracy, "sparse_categorical_accuracy"),
+        (metrics.TopKCategoricalAccuracy, "top_k_categorical_accuracy"),
+        (metrics.SparseTopKCategoricalAccuracy, "sparse_top_k_categorical_accuracy"),
+        (metrics.MeanSquaredError, "mean_squared_error"),
+        (metrics.MeanAbsoluteError, "mean_absolute_error"),
+        (metrics.RootMeanSquaredError, "root_mean_squared_error"),
+        (metrics.Mean, "mean"),
+        (metrics.Sum, "sum"),
+        (metrics.F1Score, "f1_score"),
+        (metrics.LogCoshError, "logcosh"),
+    ],
+)
 def test_default_names(cls, name):
     assert cls().name == name
 
 
 CONFIG_CASES = [
-    metrics.Accuracy(), metrics.BinaryAccuracy(threshold=0.7), metrics.CategoricalAccuracy(),
-    metrics.SparseCategoricalAccuracy(), metrics.TopKCategoricalAccuracy(k=3),
-    metrics.SparseTopKCategoricalAccuracy(k=2), metrics.MeanSquaredError(),
-    metrics.MeanAbsoluteError(), metrics.RootMeanSquaredError(), metrics.Mean(name="m"),
-    metrics.Sum(), metrics.Precision(thresholds=[0.3, 0.6]), metrics.Recall(top_k=2),
-    metrics.AUC(curve="PR", num_thresholds=50), metrics.AUC(thresholds=[0.2, 0.4]),
-    metrics.F1Score(average="macro", threshold=0.4), metrics.CategoricalCrossentropy(),
+    metrics.Accuracy(),
+    metrics.BinaryAccuracy(threshold=0.7),
+    metrics.CategoricalAccuracy(),
+    metrics.SparseCategoricalAccuracy(),
+    metrics.TopKCategoricalAccuracy(k=3),
+    metrics.SparseTopKCategoricalAccuracy(k=2),
+    metrics.MeanSquaredError(),
+    metrics.MeanAbsoluteError(),
+    metrics.RootMeanSquaredError(),
+    metrics.Mean(name="m"),
+    metrics.Sum(),
+    metrics.Precision(thresholds=[0.3, 0.6]),
+    metrics.Recall(top_k=2),
+    metrics.AUC(curve="PR", num_thresholds=50),
+    metrics.AUC(thresholds=[0.2, 0.4]),
+    metrics.F1Score(average="macro", threshold=0.4),
+    metrics.CategoricalCrossentropy(),
     metrics.MeanMetricWrapper(losses.hinge, name="h"),
 ]
 
@@ -368,15 +467,25 @@ def test_auc_config_keeps_custom_thresholds():
 
 
 # --- get and resolve_metric -----------------------------------------------------------------------
-@pytest.mark.parametrize("identifier, cls", [
-    ("accuracy", "Accuracy"), ("categorical_accuracy", "CategoricalAccuracy"),
-    ("sparse_categorical_accuracy", "SparseCategoricalAccuracy"),
-    ("binary_accuracy", "BinaryAccuracy"),
-    ("top_k_categorical_accuracy", "TopKCategoricalAccuracy"),
-    ("mse", "MeanSquaredError"), ("mae", "MeanAbsoluteError"), ("auc", "AUC"),
-    ("AUC", "AUC"), ("precision", "Precision"), ("recall", "Recall"), ("f1_score", "F1Score"),
-    ("root_mean_squared_error", "RootMeanSquaredError"), (metrics.Recall, "Recall"),
-])
+@pytest.mark.parametrize(
+    "identifier, cls",
+    [
+        ("accuracy", "Accuracy"),
+        ("categorical_accuracy", "CategoricalAccuracy"),
+        ("sparse_categorical_accuracy", "SparseCategoricalAccuracy"),
+        ("binary_accuracy", "BinaryAccuracy"),
+        ("top_k_categorical_accuracy", "TopKCategoricalAccuracy"),
+        ("mse", "MeanSquaredError"),
+        ("mae", "MeanAbsoluteError"),
+        ("auc", "AUC"),
+        ("AUC", "AUC"),
+        ("precision", "Precision"),
+        ("recall", "Recall"),
+        ("f1_score", "F1Score"),
+        ("root_mean_squared_error", "RootMeanSquaredError"),
+        (metrics.Recall, "Recall"),
+    ],
+)
 def test_get_by_name(identifier, cls):
     assert type(metrics.get(identifier)).__name__ == cls
 
@@ -420,13 +529,15 @@ def test_accuracy_resolution(true_shape, pred_shape, loss, expected, identifier)
 
 
 def test_accuracy_resolution_from_arrays():
-    metric = metrics.resolve_metric("accuracy", B1["onehot"], numkeras.ops.convert_to_tensor(
-        B1["probs"]))
+    metric = metrics.resolve_metric(
+        "accuracy", B1["onehot"], numkeras.ops.convert_to_tensor(B1["probs"])
+    )
     assert isinstance(metric, metrics.CategoricalAccuracy)
     metric.update_state(B1["onehot"], B1["probs"])
     assert metric.result() == pytest.approx(np.mean(B1["labels"] == B1["probs"].argmax(-1)))
-    assert isinstance(metrics.resolve_metric("acc", B1["labels"], B1["probs"]),
-                      metrics.SparseCategoricalAccuracy)
+    assert isinstance(
+        metrics.resolve_metric("acc", B1["labels"], B1["probs"]), metrics.SparseCategoricalAccuracy
+    )
 
 
 def test_accuracy_resolution_needs_shapes_or_a_loss():
@@ -465,8 +576,12 @@ KERAS_CASES = [
     ("AUC", {}, "bin_true", "bin_pred"),
     ("AUC", {"curve": "PR"}, "bin_true", "bin_pred"),
     ("AUC", {"multi_label": True, "label_weights": [1, 2, 0, 1, 1]}, "multi", "probs"),
-    ("AUC", {"thresholds": [0.1, 0.35, 0.5, 0.9], "summation_method": "minoring"},
-     "bin_true", "bin_pred"),
+    (
+        "AUC",
+        {"thresholds": [0.1, 0.35, 0.5, 0.9], "summation_method": "minoring"},
+        "bin_true",
+        "bin_pred",
+    ),
     ("F1Score", {"average": "weighted", "threshold": 0.25}, "multi", "probs"),
 ]
 
@@ -476,15 +591,19 @@ KERAS_CASES = [
 def test_against_keras(keras, name, kwargs, true_key, pred_key):
     theirs, ours = getattr(keras.metrics, name)(**kwargs), getattr(metrics, name)(**kwargs)
     run(theirs, true_key, pred_key)
-    np.testing.assert_allclose(run(ours, true_key, pred_key),
-                               keras.ops.convert_to_numpy(theirs.result()), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        run(ours, true_key, pred_key),
+        keras.ops.convert_to_numpy(theirs.result()),
+        rtol=1e-5,
+        atol=1e-7,
+    )
     assert [v.name for v in ours.variables] == [v.name for v in theirs.variables]
     for a, b in zip(ours.variables, theirs.variables):
-        np.testing.assert_allclose(a.numpy(), keras.ops.convert_to_numpy(b), rtol=1e-5,
-                                   atol=1e-5)
+        np.testing.assert_allclose(a.numpy(), keras.ops.convert_to_numpy(b), rtol=1e-5, atol=1e-5)
     their_config, our_config = theirs.get_config(), ours.get_config()
     their_config.pop("name"), our_config.pop("name")
     if "label_weights" in their_config:
         their_config["label_weights"] = keras.ops.convert_to_numpy(
-            their_config["label_weights"]).tolist()
+            their_config["label_weights"]
+        ).tolist()
     assert our_config == their_config

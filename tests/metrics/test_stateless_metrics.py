@@ -1,4 +1,5 @@
 """The stateless metric API and Metric.add_weight/add_variable, against real Keras."""
+
 import os
 
 import numpy as np
@@ -7,8 +8,7 @@ import pytest
 from numkeras import metrics, ops
 
 Y_TRUE = np.array([0, 1, 2, 1])
-Y_PRED = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.2, 0.6], [0.3, 0.6, 0.1]],
-                  "float32")
+Y_PRED = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.2, 0.6], [0.3, 0.6, 0.1]], "float32")
 
 
 def _keras():
@@ -33,7 +33,8 @@ def test_stateless_update_result_reset_match_keras_and_leave_state_alone():
     for a, b in zip(_np(ours.variables), before):
         np.testing.assert_array_equal(a, b)  # the metric's own state did not move
     assert float(ours.stateless_result(state)) == pytest.approx(
-        float(keras.ops.convert_to_numpy(theirs.stateless_result(their_state))))
+        float(keras.ops.convert_to_numpy(theirs.stateless_result(their_state)))
+    )
     assert float(ours.result()) == pytest.approx(float(theirs.result()))
     zeros = ours.stateless_reset_state()
     assert all(not a.any() for a in _np(zeros)) and _np(ours.variables)[0] > 0
@@ -72,7 +73,10 @@ def test_add_weight_defaults_to_a_zero_scalar_and_add_variable_takes_initializer
     for a, b in zip(ours.variables, theirs.variables):
         assert a.shape == tuple(b.shape) and a.dtype == b.dtype and a.path == b.path
         assert (a.aggregation, a.synchronization, a.trainable) == (
-            b.aggregation, b.synchronization, b.trainable)
+            b.aggregation,
+            b.synchronization,
+            b.trainable,
+        )
         np.testing.assert_array_equal(a.numpy(), keras.ops.convert_to_numpy(b))
     assert ours.dtype == theirs.dtype == "float32"
     assert [float(v) for v in _np(ours.stateless_update_state(ours.variables, 0))[:1]] == [1.0]

@@ -1,6 +1,7 @@
 """Build semantics as Keras's: `layer.build(shape)` called directly leaves the layer built,
 `model.build(shape)` for Sequential and subclassed models, and `get_build_config` /
 `build_from_config`. Checked against real Keras (torch backend)."""
+
 import os
 import warnings
 
@@ -22,8 +23,9 @@ def test_direct_build_marks_built(keras):
         conv.build((None, 8, 8, 1))
         assert conv.built and len(conv.weights) == 2
         assert conv.get_build_config() == {"input_shape": (None, 8, 8, 1)}
-        kernel = np.array(conv.weights[0].numpy() if hasattr(conv.weights[0], "numpy")
-                          else conv.weights[0])
+        kernel = np.array(
+            conv.weights[0].numpy() if hasattr(conv.weights[0], "numpy") else conv.weights[0]
+        )
         conv(np.zeros((1, 8, 8, 1), "float32"))
         assert len(conv.weights) == 2  # not built again
         np.testing.assert_array_equal(np.asarray(conv.weights[0].numpy()), kernel)

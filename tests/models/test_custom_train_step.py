@@ -1,6 +1,7 @@
 """Keras's "Customizing what happens in fit()" guide, run as tests: custom `train_step` and
 `test_step` (with `GradientTape`, `compute_loss`, `self.metrics`), own metric trackers, and a
 training loop written by hand without `fit`."""
+
 import inspect
 
 import numpy as np
@@ -60,8 +61,10 @@ def test_custom_train_step_that_copies_the_default_matches_builtin_fit():
     builtin, custom = _functional(Model), _functional(CustomModel)
     for model in (builtin, custom):
         model.compile(optimizer="adam", loss="mse", metrics=["mae"])
-    logs = [m.fit(X, Y, epochs=2, batch_size=64, shuffle=False, verbose=0).history
-            for m in (builtin, custom)]
+    logs = [
+        m.fit(X, Y, epochs=2, batch_size=64, shuffle=False, verbose=0).history
+        for m in (builtin, custom)
+    ]
     assert logs[0].keys() == logs[1].keys()
     for key in logs[0]:
         np.testing.assert_allclose(logs[0][key], logs[1][key], rtol=1e-6)
@@ -221,15 +224,16 @@ def test_training_loop_without_fit():
     """The "writing a training loop from scratch" guide: NumPy batches in, `.numpy()` out."""
     set_random_seed(0)
     labels = (X[:, 0] > X[:, 1]).astype("int64")
-    model = numkeras.Sequential([Input((32,)), layers.Dense(16, activation="relu"),
-                                 layers.Dense(2)])
+    model = numkeras.Sequential(
+        [Input((32,)), layers.Dense(16, activation="relu"), layers.Dense(2)]
+    )
     loss_fn = numkeras.losses.SparseCategoricalCrossentropy(from_logits=True)
     optimizer = numkeras.optimizers.Adam(learning_rate=1e-2)
     accuracy = metrics.SparseCategoricalAccuracy()
     first = None
     for epoch in range(15):
         for start in range(0, len(X), 64):
-            x, y = X[start:start + 64], labels[start:start + 64]
+            x, y = X[start : start + 64], labels[start : start + 64]
             with GradientTape() as tape:
                 logits = model(x, training=True)
                 loss_value = loss_fn(y, logits)

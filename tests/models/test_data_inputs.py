@@ -1,5 +1,6 @@
 """fit/evaluate/predict inputs: generators and iterables of batches with steps_per_epoch /
 validation_steps, PyDataset, class_weight, sample_weight, validation_freq, shuffle modes."""
+
 import warnings
 
 import numpy as np
@@ -18,16 +19,21 @@ SW = RNG.uniform(0.5, 2.0, 24).astype("float32")
 
 def tiny_model(seed=0, metrics=None):
     numkeras.utils.set_random_seed(seed)
-    model = numkeras.Sequential([layers.Input((3,)), layers.Dense(4, activation="tanh"),
-                                 layers.Dense(1, activation="sigmoid")])
+    model = numkeras.Sequential(
+        [
+            layers.Input((3,)),
+            layers.Dense(4, activation="tanh"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile("adam", "binary_crossentropy", metrics=metrics)
     return model
 
 
 def batches(x, y, sw=None, size=8):
     for start in range(0, len(x), size):
-        part = (x[start:start + size], y[start:start + size])
-        yield part if sw is None else part + (sw[start:start + size],)
+        part = (x[start : start + size], y[start : start + size])
+        yield part if sw is None else part + (sw[start : start + size],)
 
 
 def assert_same_weights(a, b):
@@ -69,12 +75,18 @@ def test_generator_with_steps_per_epoch_carries_on_across_epochs():
         i = 0
         while True:
             served.append(i)
-            yield X[i % 3 * 8:(i % 3 + 1) * 8], Y[i % 3 * 8:(i % 3 + 1) * 8]
+            yield X[i % 3 * 8 : (i % 3 + 1) * 8], Y[i % 3 * 8 : (i % 3 + 1) * 8]
             i += 1
 
     model = tiny_model()
-    history = model.fit(endless(), steps_per_epoch=2, epochs=3, verbose=0,
-                        validation_data=endless(), validation_steps=1)
+    history = model.fit(
+        endless(),
+        steps_per_epoch=2,
+        epochs=3,
+        verbose=0,
+        validation_data=endless(),
+        validation_steps=1,
+    )
     assert history.epoch == [0, 1, 2] and len(history.history["val_loss"]) == 3
     assert len(served) == 6 + 3  # never restarted: 2 training + 1 validation batch per epoch
 
@@ -109,7 +121,7 @@ def test_evaluate_and_predict_take_generators():
     assert model.evaluate(batches(X, Y), steps=3, verbose=0) == expected
     outputs = model.predict(X, verbose=0)
     np.testing.assert_array_equal(model.predict(batches(X, Y), verbose=0), outputs)
-    bare = (X[i:i + 5] for i in range(0, 24, 5))  # x alone, uneven batches
+    bare = (X[i : i + 5] for i in range(0, 24, 5))  # x alone, uneven batches
     np.testing.assert_array_equal(model.predict(bare, verbose=0), outputs)
     np.testing.assert_array_equal(model.predict(X, steps=3, verbose=0), outputs)  # 3 of 8
 
@@ -119,17 +131,22 @@ def test_progress_bar_counts_an_unknown_number_of_steps(capsys):
     assert capsys.readouterr().out.startswith("3/3 - ")
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda m: m.fit(batches(X, Y), Y, verbose=0), "`y` should not be passed"),
-    (lambda m: m.fit(batches(X, Y), sample_weight=SW, verbose=0), "`sample_weights` should"),
-    (lambda m: m.fit(batches(X, Y), class_weight={0: 2}, verbose=0), "not supported for"),
-    (lambda m: m.fit(batches(X, Y), validation_split=0.2, verbose=0), "only supported for"),
-    (lambda m: m.fit(iter([(X, Y, SW, SW)]), verbose=0), "received a tuple of 4"),
-    (lambda m: m.fit(Batches(X, Y), Y, verbose=0), "as a PyDataset, `y` should not"),
-    (lambda m: m.predict(iter([]), verbose=0), "received no batches"),  # (and a warning)
-    (lambda m: m.fit(X, Y, validation_data=(X, Y), validation_freq="2", verbose=0),
-     "`validation_freq` to be a list or int"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda m: m.fit(batches(X, Y), Y, verbose=0), "`y` should not be passed"),
+        (lambda m: m.fit(batches(X, Y), sample_weight=SW, verbose=0), "`sample_weights` should"),
+        (lambda m: m.fit(batches(X, Y), class_weight={0: 2}, verbose=0), "not supported for"),
+        (lambda m: m.fit(batches(X, Y), validation_split=0.2, verbose=0), "only supported for"),
+        (lambda m: m.fit(iter([(X, Y, SW, SW)]), verbose=0), "received a tuple of 4"),
+        (lambda m: m.fit(Batches(X, Y), Y, verbose=0), "as a PyDataset, `y` should not"),
+        (lambda m: m.predict(iter([]), verbose=0), "received no batches"),  # (and a warning)
+        (
+            lambda m: m.fit(X, Y, validation_data=(X, Y), validation_freq="2", verbose=0),
+            "`validation_freq` to be a list or int",
+        ),
+    ],
+)
 @pytest.mark.filterwarnings("ignore:Your prediction data ran out")
 def test_bad_inputs(call, match):
     with pytest.raises(ValueError, match=match):
@@ -152,7 +169,7 @@ def test_py_dataset_shuffle_visits_every_batch_once_per_epoch():
     data = Batches(X, Y, size=4)
     numkeras.utils.set_random_seed(5)
     tiny_model().fit(data, epochs=3, verbose=0)  # shuffle=True by default
-    epochs = [data.visits[i:i + 6] for i in range(0, 18, 6)]
+    epochs = [data.visits[i : i + 6] for i in range(0, 18, 6)]
     assert all(sorted(e) == list(range(6)) for e in epochs)
     assert len({tuple(e) for e in epochs}) > 1
 
@@ -160,8 +177,7 @@ def test_py_dataset_shuffle_visits_every_batch_once_per_epoch():
 def test_py_dataset_threads_give_the_same_batches():
     one, many = tiny_model(), tiny_model()
     one.fit(Batches(X, Y, size=4), epochs=2, shuffle=False, verbose=0)
-    many.fit(Batches(X, Y, size=4, workers=3, max_queue_size=2), epochs=2, shuffle=False,
-             verbose=0)
+    many.fit(Batches(X, Y, size=4, workers=3, max_queue_size=2), epochs=2, shuffle=False, verbose=0)
     assert_same_weights(one, many)
 
 
@@ -189,11 +205,14 @@ def test_py_dataset_base_and_sequence_alias():
 
 # --- class_weight, sample_weight -------------------------------------------------------------
 @pytest.mark.oracle
-@pytest.mark.parametrize("labels", [
-    np.array([0, 1, 2, 1, 0, 3]),
-    np.array([[0.0], [1.0], [1.0], [0.0], [1.0], [1.0]]),
-    np.eye(4)[[0, 3, 2, 2, 1, 0]],
-])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([0, 1, 2, 1, 0, 3]),
+        np.array([[0.0], [1.0], [1.0], [0.0], [1.0], [1.0]]),
+        np.eye(4)[[0, 3, 2, 2, 1, 0]],
+    ],
+)
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Keras's own, under NumPy 2
 def test_class_weight_to_sample_weights(labels):
     class_weight = {0: 0.5, 1: 2.0, 2: 3.0}  # class 3 unlisted: weight 1
@@ -202,8 +221,9 @@ def test_class_weight_to_sample_weights(labels):
     expected = [class_weight.get(int(c), 1.0) for c in sparse]
     np.testing.assert_array_equal(ours, np.array(expected, "float32"))
     keras_utils = pytest.importorskip("keras.src.trainers.data_adapters.data_adapter_utils")
-    np.testing.assert_array_equal(ours, keras_utils.class_weight_to_sample_weights(
-        labels, class_weight))
+    np.testing.assert_array_equal(
+        ours, keras_utils.class_weight_to_sample_weights(labels, class_weight)
+    )
 
 
 def test_class_weight_trains_like_sample_weight():
@@ -227,9 +247,11 @@ def test_class_weight_trains_like_sample_weight():
 def test_validation_freq(freq, validated):
     seen = []
     record = callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: seen.append("val_loss" in logs))
-    tiny_model().fit(X, Y, epochs=4, validation_data=(X, Y), validation_freq=freq,
-                     callbacks=[record], verbose=0)
+        on_epoch_end=lambda epoch, logs: seen.append("val_loss" in logs)
+    )
+    tiny_model().fit(
+        X, Y, epochs=4, validation_data=(X, Y), validation_freq=freq, callbacks=[record], verbose=0
+    )
     assert [i for i, v in enumerate(seen) if v] == validated
 
 
@@ -241,8 +263,9 @@ def test_steps_per_epoch_with_arrays():
     assert record == [0, 1, 2, 3]  # batch_size = ceil(24 / 4) = 6
     record.clear()
     with pytest.warns(UserWarning, match="ran out of data"):
-        history = model.fit(X, Y, batch_size=8, steps_per_epoch=2, epochs=3, callbacks=[count],
-                            verbose=0)
+        history = model.fit(
+            X, Y, batch_size=8, steps_per_epoch=2, epochs=3, callbacks=[count], verbose=0
+        )
     # 3 batches per pass: epochs take 2, then 1 (the pass ends, a new one starts), then 2
     assert record == [0, 1, 0, 0, 1] and history.epoch == [0, 1, 2]
 

@@ -1,4 +1,5 @@
 """Metric objects passed to compile are reported once, in the order Keras reports them."""
+
 import os
 
 import numpy as np
@@ -17,20 +18,26 @@ def _keras():
 
 def _pair(keras, metrics):
     ours = nk.Sequential([nk.layers.Input((4,)), nk.layers.Dense(3, activation="softmax")])
-    theirs = keras.Sequential([keras.layers.Input((4,)),
-                               keras.layers.Dense(3, activation="softmax")])
+    theirs = keras.Sequential(
+        [keras.layers.Input((4,)), keras.layers.Dense(3, activation="softmax")]
+    )
     theirs.set_weights(ours.get_weights())
     ours.compile("sgd", "sparse_categorical_crossentropy", metrics=metrics(nk))
     theirs.compile("sgd", "sparse_categorical_crossentropy", metrics=metrics(keras))
     return ours, theirs
 
 
-@pytest.mark.parametrize("metrics", [
-    lambda k: [k.metrics.SparseCategoricalAccuracy()],
-    lambda k: [k.metrics.SparseCategoricalAccuracy(name="acc"),
-               k.metrics.SparseTopKCategoricalAccuracy(k=2)],
-    lambda k: ["sparse_categorical_accuracy", k.metrics.SparseCategoricalCrossentropy()],
-])
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        lambda k: [k.metrics.SparseCategoricalAccuracy()],
+        lambda k: [
+            k.metrics.SparseCategoricalAccuracy(name="acc"),
+            k.metrics.SparseTopKCategoricalAccuracy(k=2),
+        ],
+        lambda k: ["sparse_categorical_accuracy", k.metrics.SparseCategoricalCrossentropy()],
+    ],
+)
 def test_evaluate_returns_each_metric_once_as_keras(metrics):
     keras = _keras()
     ours, theirs = _pair(keras, metrics)
@@ -38,8 +45,10 @@ def test_evaluate_returns_each_metric_once_as_keras(metrics):
     got = ours.evaluate(X, Y, verbose=0)
     assert len(got) == len(expected)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
-    assert ours.evaluate(X, Y, verbose=0, return_dict=True).keys() == \
-        theirs.evaluate(X, Y, verbose=0, return_dict=True).keys()
+    assert (
+        ours.evaluate(X, Y, verbose=0, return_dict=True).keys()
+        == theirs.evaluate(X, Y, verbose=0, return_dict=True).keys()
+    )
     assert len(ours.metrics) == len(theirs.metrics) == 2
     history = ours.fit(X, Y, verbose=0).history
     assert sorted(history) == sorted(theirs.fit(X, Y, verbose=0).history)

@@ -1,4 +1,5 @@
 """fit/evaluate/predict semantics: validation_split, shuffling, progress output, results."""
+
 import io
 import subprocess
 import sys
@@ -69,7 +70,8 @@ def small_model():
 def data(n=20):
     rng = np.random.default_rng(0)
     return rng.random((n, 3), dtype="float32"), numkeras.utils.to_categorical(
-        rng.integers(0, 2, n), 2)
+        rng.integers(0, 2, n), 2
+    )
 
 
 class FakeTerminal(io.StringIO):
@@ -114,7 +116,7 @@ def test_displayed_loss_is_the_batch_size_weighted_mean_of_batch_losses():
     history = model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
     check = small_model()
     check.set_weights(weights)
-    losses = [check.train_on_batch(x[i:i + 4], y[i:i + 4])[0] for i in (0, 4, 8)]
+    losses = [check.train_on_batch(x[i : i + 4], y[i : i + 4])[0] for i in (0, 4, 8)]
     expected = (4 * losses[0] + 4 * losses[1] + 2 * losses[2]) / 10
     assert history.history["loss"][0] == pytest.approx(expected, rel=1e-6)
 
@@ -141,26 +143,49 @@ def test_predict_records_no_graph():
 @pytest.mark.slow
 def test_cli_tutorial_end_to_end(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "numkeras", "tutorial", "--epochs", "1", "--train-samples",
-         "1000", "--output", str(tmp_path), "--seed", "0"],
-        capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "numkeras",
+            "tutorial",
+            "--epochs",
+            "1",
+            "--train-samples",
+            "1000",
+            "--output",
+            str(tmp_path),
+            "--seed",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for text in ("x_train: (1000, 28, 28)", "x_test: (10000, 28, 28)", "Total params: 34,826",
-                 "8/8", "Test accuracy:", "Predicted:", "Labels:    [7 2 1 0 4 1 4 9 5 9"):
+    for text in (
+        "x_train: (1000, 28, 28)",
+        "x_test: (10000, 28, 28)",
+        "Total params: 34,826",
+        "8/8",
+        "Test accuracy:",
+        "Predicted:",
+        "Labels:    [7 2 1 0 4 1 4 9 5 9",
+    ):
         assert text in out, text
     assert any(p.name.startswith("mnist_cnn") for p in tmp_path.iterdir())
 
 
 def test_cli_help():
-    result = subprocess.run([sys.executable, "-m", "numkeras", "tutorial", "--help"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "numkeras", "tutorial", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0
     assert "--epochs" in result.stdout and "--batch-size" in result.stdout
 
 
 def test_sequential_build_keeps_a_lambda_output_shape():
-    model = numkeras.Sequential([layers.Input((3,)),
-                                 layers.Lambda(lambda x: x[:, :2], output_shape=(2,)),
-                                 layers.Dense(1)])
+    model = numkeras.Sequential(
+        [layers.Input((3,)), layers.Lambda(lambda x: x[:, :2], output_shape=(2,)), layers.Dense(1)]
+    )
     assert model.layers[0].compute_output_shape((None, 3)) == (None, 2)

@@ -1,4 +1,5 @@
 """Functional models: several inputs and outputs, shared layers, summaries as Keras prints them."""
+
 import numpy as np
 import pytest
 
@@ -32,8 +33,9 @@ def branched():
     clear_session()
     a, b = numkeras.Input((4,), name="a"), numkeras.Input((4,), name="b")
     x = layers.Concatenate()([a, b])
-    return numkeras.Model([a, b], [layers.Dense(2)(x),
-                                   layers.Dense(3, name="a_very_long_layer_name_for_testing")(x)])
+    return numkeras.Model(
+        [a, b], [layers.Dense(2)(x), layers.Dense(3, name="a_very_long_layer_name_for_testing")(x)]
+    )
 
 
 def test_branched_summary_matches_keras(capsys, monkeypatch):
@@ -56,8 +58,12 @@ def test_two_inputs_two_outputs_train_with_per_output_losses_and_weights():
     xa, xb = rng.random((64, 4), "float32"), rng.random((64, 4), "float32")
     y1 = (xa[:, :2] + xb[:, :2]).astype("float32")
     y2 = numkeras.utils.to_categorical((xa.sum(1) > 2).astype(int), 3)
-    model.compile("adam", loss=["mse", "categorical_crossentropy"], loss_weights=[1.0, 0.5],
-                  metrics=[[], ["accuracy"]])
+    model.compile(
+        "adam",
+        loss=["mse", "categorical_crossentropy"],
+        loss_weights=[1.0, 0.5],
+        metrics=[[], ["accuracy"]],
+    )
     history = model.fit([xa, xb], [y1, y2], epochs=20, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert "a_very_long_layer_name_for_testing_accuracy" in history.history

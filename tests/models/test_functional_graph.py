@@ -2,6 +2,7 @@
 `layer.input`/`output`, shared layers, feature extraction and truncation through
 `model.layers[i].output`, nested structures, models called as layers, multi-output subclassed
 models. Each snippet runs on real Keras (torch backend) and on numkeras."""
+
 import json
 import os
 
@@ -23,6 +24,7 @@ def _nodes(config, name):
 
 def endpoint_snippet(K):
     """Keras's "endpoint layer" pattern: a layer taking targets and logits, dict in and out."""
+
     class Endpoint(K.layers.Layer):
         def call(self, targets, logits, sample_weights=None):
             return K.ops.mean((targets - logits) ** 2, axis=-1)
@@ -74,14 +76,20 @@ def test_multi_head_attention_keyword_tensors(keras, tmp_path):
     assert ours.compute_output_spec(ours.inputs).shape == (None, 5, 8)
     theirs.set_weights(ours.get_weights())
     rng = np.random.default_rng(0)
-    x = [rng.normal(size=(2, 5, 8)).astype("float32"), rng.normal(size=(2, 6, 8)).astype(
-        "float32"), rng.normal(size=(2, 6, 8)).astype("float32"), rng.random((2, 5, 6)) > 0.3]
-    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
-                               rtol=1e-4, atol=1e-5)
+    x = [
+        rng.normal(size=(2, 5, 8)).astype("float32"),
+        rng.normal(size=(2, 6, 8)).astype("float32"),
+        rng.normal(size=(2, 6, 8)).astype("float32"),
+        rng.random((2, 5, 6)) > 0.3,
+    ]
+    np.testing.assert_allclose(
+        ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-4, atol=1e-5
+    )
     theirs.save(tmp_path / "mha.keras")
     loaded = numkeras.models.load_model(tmp_path / "mha.keras")
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), theirs.predict(x, verbose=0),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-4, atol=1e-5
+    )
 
 
 def shared_snippet(K):
@@ -122,8 +130,7 @@ def test_feature_extraction_and_truncation(keras):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(16, 6)).astype("float32")
     model.fit(x, rng.normal(size=(16, 2)), epochs=2, verbose=0)
-    features = numkeras.Model(inputs=model.inputs,
-                              outputs=[layer.output for layer in model.layers])
+    features = numkeras.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
     truncated = numkeras.Model(model.input, model.layers[-2].output)
     theirs = trained_snippet(keras)
     theirs.set_weights(model.get_weights())
@@ -134,7 +141,11 @@ def test_feature_extraction_and_truncation(keras):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(truncated.predict(x, verbose=0), ours_all[2])
     assert truncated.output_shape == (None, 5) and features.output_names == [
-        "in", "h1", "h2", "out"]
+        "in",
+        "h1",
+        "h2",
+        "out",
+    ]
     assert model.get_layer(index=1).name == "h1" and model.get_layer(name="out").units == 2
 
 
@@ -163,12 +174,14 @@ def test_models_nest_both_ways(keras, tmp_path):
     top_ours, top_theirs = ours[2], theirs[2]
     top_theirs.set_weights(top_ours.get_weights())
     x = [np.ones((2, 4), "float32"), np.full((2, 2), 2.0, "float32")]
-    np.testing.assert_allclose(top_ours.predict(x, verbose=0), top_theirs.predict(x, verbose=0),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        top_ours.predict(x, verbose=0), top_theirs.predict(x, verbose=0), rtol=1e-5
+    )
     top_ours.save(tmp_path / "top.keras")
     loaded = keras.models.load_model(tmp_path / "top.keras")
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), top_ours.predict(x, verbose=0),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), top_ours.predict(x, verbose=0), rtol=1e-5
+    )
     back = numkeras.models.load_model(tmp_path / "top.keras")
     np.testing.assert_allclose(back.predict(x, verbose=0), top_ours.predict(x, verbose=0))
 

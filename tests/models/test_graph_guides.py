@@ -2,6 +2,7 @@
 words and run on real Keras (torch backend) and numkeras: layer lists, shapes, summaries,
 configs, predictions with the same weights, and clone_model / plot_model / .keras files for
 graphs holding ops."""
+
 import numpy as np
 import pytest
 
@@ -26,8 +27,9 @@ def ticket_model(K):
     x = K.layers.concatenate([title_features, body_features, tags])
     priority = K.layers.Dense(1, name="priority")(x)
     department = K.layers.Dense(4, name="department")(x)
-    return K.Model(inputs=[title, body, tags], outputs={"priority": priority,
-                                                        "department": department})
+    return K.Model(
+        inputs=[title, body, tags], outputs={"priority": priority, "department": department}
+    )
 
 
 def toy_resnet(K):
@@ -50,10 +52,14 @@ def shared_embedding(K):
 def sequential_feature_extractor(K):
     """The Sequential guide: a model with a known input shape, then a feature extractor over
     every layer's output, and one ending at a named layer."""
-    model = K.Sequential([K.Input(shape=(16, 16, 3)),
-                          K.layers.Conv2D(4, 3, strides=2, activation="relu"),
-                          K.layers.Conv2D(4, 3, activation="relu", name="my_intermediate"),
-                          K.layers.Conv2D(2, 3, activation="relu")])
+    model = K.Sequential(
+        [
+            K.Input(shape=(16, 16, 3)),
+            K.layers.Conv2D(4, 3, strides=2, activation="relu"),
+            K.layers.Conv2D(4, 3, activation="relu", name="my_intermediate"),
+            K.layers.Conv2D(2, 3, activation="relu"),
+        ]
+    )
     every = K.Model(inputs=model.inputs, outputs=[la.output for la in model.layers])
     one = K.Model(inputs=model.inputs, outputs=model.get_layer("my_intermediate").output)
     return model, every, one
@@ -64,8 +70,11 @@ def _data(K, model, seed=0):
     arrays = []
     for t in model.inputs:
         shape = (2,) + tuple(d or 5 for d in t.shape[1:])
-        arrays.append(rng.integers(0, 40, shape).astype(t.dtype) if "int" in t.dtype or (
-            t.shape[1] is None) else rng.normal(size=shape).astype("float32"))
+        arrays.append(
+            rng.integers(0, 40, shape).astype(t.dtype)
+            if "int" in t.dtype or (t.shape[1] is None)
+            else rng.normal(size=shape).astype("float32")
+        )
     return arrays
 
 
@@ -91,8 +100,9 @@ def test_sequential_guide_feature_extraction(keras):
     x = np.random.default_rng(0).normal(size=(2, 16, 16, 3)).astype("float32")
     for u, v in zip(ours[1].predict(x, verbose=0), theirs[1].predict(x, verbose=0)):
         np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(ours[2].predict(x, verbose=0), theirs[2].predict(x, verbose=0),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        ours[2].predict(x, verbose=0), theirs[2].predict(x, verbose=0), rtol=1e-4, atol=1e-5
+    )
 
 
 def ops_graph(K):
@@ -107,8 +117,9 @@ def test_summary_of_an_ops_graph_matches_keras(keras):
     for K in (numkeras, keras):
         text = []
         ops_graph(fresh(K)).summary(print_fn=lambda s, text=text, **_: text.append(s))
-        lines.append([row.split("│")[2:4] for row in "\n".join(text).splitlines()
-                      if row.startswith("│")])
+        lines.append(
+            [row.split("│")[2:4] for row in "\n".join(text).splitlines() if row.startswith("│")]
+        )
     assert lines[0] == lines[1]  # shapes and parameter counts, row by row
 
 
@@ -116,7 +127,8 @@ def test_clone_and_plot_an_ops_graph(tmp_path):
     model = ops_graph(numkeras)
     clone = numkeras.models.clone_model(model)
     assert [type(op).__name__ for op in clone.operations] == [
-        type(op).__name__ for op in model.operations]
+        type(op).__name__ for op in model.operations
+    ]
     clone.set_weights(model.get_weights())
     x = np.ones((3, 6), "float32")
     np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -1,6 +1,7 @@
 """KerasTensor operators and `numkeras.ops` on symbolic tensors, checked against real Keras 3:
 the same snippet builds the same shapes and dtypes, the same graph config, and a functional
 model made of ops trains, predicts and saves (.keras both ways)."""
+
 import os
 
 import numpy as np
@@ -22,12 +23,33 @@ def operator_snippet(K):
     x2 = K.Input((4, 6))
     m = K.Input((6, 3))
     out = {
-        "add": x + x2, "radd": 1 + x, "sub": x - 2.0, "rsub": 2.0 - x, "mul": x * x2,
-        "rmul": 3 * x, "div": x / x2, "rdiv": 1 / x, "floordiv": x // 2, "rfloordiv": 7 // x,
-        "mod": x % 3, "rmod": 5 % x, "pow": x**2, "rpow": 2**x, "matmul": x @ m,
-        "neg": -x, "abs": abs(x), "lt": x < x2, "le": x <= 1, "gt": x > 0, "ge": x >= x2,
-        "ne": x != x2, "slice": x[:, 1:3], "index": x[..., 0], "newaxis": x[:, None],
-        "strided": x[:, ::2, 1:], "reshape": x.reshape((-1, 24)),
+        "add": x + x2,
+        "radd": 1 + x,
+        "sub": x - 2.0,
+        "rsub": 2.0 - x,
+        "mul": x * x2,
+        "rmul": 3 * x,
+        "div": x / x2,
+        "rdiv": 1 / x,
+        "floordiv": x // 2,
+        "rfloordiv": 7 // x,
+        "mod": x % 3,
+        "rmod": 5 % x,
+        "pow": x**2,
+        "rpow": 2**x,
+        "matmul": x @ m,
+        "neg": -x,
+        "abs": abs(x),
+        "lt": x < x2,
+        "le": x <= 1,
+        "gt": x > 0,
+        "ge": x >= x2,
+        "ne": x != x2,
+        "slice": x[:, 1:3],
+        "index": x[..., 0],
+        "newaxis": x[:, None],
+        "strided": x[:, ::2, 1:],
+        "reshape": x.reshape((-1, 24)),
         "squeeze": K.ops.expand_dims(x, 1).squeeze(1),
     }
     y = x
@@ -78,8 +100,11 @@ def _strip(config):
         else:
             kept = {k: entry[k] for k in ("class_name", "name", "inbound_nodes")}
         layers_.append(kept)
-    return {"layers": layers_, "input_layers": config["input_layers"],
-            "output_layers": config["output_layers"]}
+    return {
+        "layers": layers_,
+        "input_layers": config["input_layers"],
+        "output_layers": config["output_layers"],
+    }
 
 
 def _normalize_names(config):
@@ -96,11 +121,13 @@ def _normalize_names(config):
 def test_ops_graph_config_matches_keras(keras):
     ours, theirs = ops_snippet(numkeras), ops_snippet(keras)
     assert [type(op).__name__ for op in ours.operations] == [
-        type(op).__name__ for op in theirs.operations]
+        type(op).__name__ for op in theirs.operations
+    ]
     assert [la.name for la in ours.layers] == [la.name for la in theirs.layers]
     assert ours.output_shape == theirs.output_shape
     assert _normalize_names(_strip(ours.get_config())) == _normalize_names(
-        _strip(theirs.get_config()))
+        _strip(theirs.get_config())
+    )
 
 
 def test_ops_graph_predicts_like_keras_and_trains(keras):
@@ -108,8 +135,9 @@ def test_ops_graph_predicts_like_keras_and_trains(keras):
     theirs.set_weights(ours.get_weights())
     rng = np.random.default_rng(0)
     x = [rng.normal(size=(6, 4)).astype("float32"), rng.normal(size=(6, 3)).astype("float32")]
-    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-5
+    )
     ours.compile(optimizer="sgd", loss="mse")
     before = ours.evaluate(x, np.ones((6, 1)), verbose=0)
     ours.fit(x, np.ones((6, 1)), epochs=5, verbose=0)
@@ -122,13 +150,15 @@ def test_ops_graph_keras_files_both_ways(keras, tmp_path):
     ours = ops_snippet(numkeras)
     ours.save(tmp_path / "ours.keras")
     loaded_by_keras = keras.models.load_model(tmp_path / "ours.keras")
-    np.testing.assert_allclose(loaded_by_keras.predict(x, verbose=0),
-                               ours.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        loaded_by_keras.predict(x, verbose=0), ours.predict(x, verbose=0), rtol=1e-5, atol=1e-5
+    )
     theirs = ops_snippet(keras)
     theirs.save(tmp_path / "theirs.keras")
     loaded = numkeras.models.load_model(tmp_path / "theirs.keras")
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), theirs.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-5
+    )
     again = numkeras.models.load_model(tmp_path / "ours.keras")
     np.testing.assert_allclose(again.predict(x, verbose=0), ours.predict(x, verbose=0))
 
@@ -155,10 +185,10 @@ def test_every_op_records_a_node_generically():
 
 def test_ops_still_run_eagerly_on_arrays():
     assert ops.add(np.ones(2), 1).shape == (2,)
-    np.testing.assert_allclose(ops.convert_to_numpy(ops.mod(np.array([5.0, -1.0]), 3.0)),
-                               [2.0, 2.0])
-    np.testing.assert_allclose(ops.convert_to_numpy(ops.floor_divide(np.array([5.0]), 2.0)),
-                               [2.0])
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(ops.mod(np.array([5.0, -1.0]), 3.0)), [2.0, 2.0]
+    )
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.floor_divide(np.array([5.0]), 2.0)), [2.0])
 
 
 def test_layers_mix_with_ops_in_a_custom_layer():
@@ -170,5 +200,4 @@ def test_layers_mix_with_ops_in_a_custom_layer():
     y = Scale()(x)
     model = numkeras.Model(x, y)
     data = np.arange(6, dtype="float32").reshape(2, 3)
-    np.testing.assert_allclose(model.predict(data, verbose=0),
-                               data.mean(-1, keepdims=True) * data)
+    np.testing.assert_allclose(model.predict(data, verbose=0), data.mean(-1, keepdims=True) * data)

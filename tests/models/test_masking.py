@@ -1,5 +1,6 @@
 """Keras masks between layers: passed to `call(mask=)`, kept by layers that support masking,
 computed by `compute_mask`, dropped (with Keras's warning) by the others; real Keras agrees."""
+
 import warnings
 
 import numpy as np
@@ -31,19 +32,29 @@ def _embed():
 
 
 # --- passing masks on -------------------------------------------------------------------------
-@pytest.mark.parametrize("make", [
-    lambda: layers.Dense(3), lambda: layers.Dropout(0.5), lambda: layers.Activation("relu"),
-    lambda: layers.ReLU(), lambda: layers.LayerNormalization(), lambda: layers.Identity(),
-    lambda: layers.BatchNormalization(), lambda: layers.GaussianNoise(0.1),
-    lambda: layers.TimeDistributed(layers.Dense(2)),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: layers.Dense(3),
+        lambda: layers.Dropout(0.5),
+        lambda: layers.Activation("relu"),
+        lambda: layers.ReLU(),
+        lambda: layers.LayerNormalization(),
+        lambda: layers.Identity(),
+        lambda: layers.BatchNormalization(),
+        lambda: layers.GaussianNoise(0.1),
+        lambda: layers.TimeDistributed(layers.Dense(2)),
+    ],
+)
 def test_layers_that_support_masking_keep_the_mask(make):
     y = make()(_embed()(TOKENS))
     np.testing.assert_array_equal(_mask(y), KEPT)
 
 
-@pytest.mark.parametrize("make", [lambda: layers.Flatten(), lambda: layers.Conv1D(2, 2),
-                                  lambda: layers.Lambda(lambda x: x * 2)])
+@pytest.mark.parametrize(
+    "make",
+    [lambda: layers.Flatten(), lambda: layers.Conv1D(2, 2), lambda: layers.Lambda(lambda x: x * 2)],
+)
 def test_other_layers_drop_the_mask_with_keras_warning(make):
     with pytest.warns(UserWarning, match="does not support masking"):
         y = make()(_embed()(TOKENS))
@@ -115,9 +126,14 @@ def test_pooling_and_dot_consume_the_mask_without_warning():
 # --- against real Keras --------------------------------------------------------------------------
 def test_dense_between_embedding_and_lstm_keeps_the_mask_as_keras(keras):
     def build(lib):
-        return lib.Sequential([lib.Input((5,), dtype="int32"),
-                               lib.layers.Embedding(10, 4, mask_zero=True),
-                               lib.layers.Dense(6, activation="tanh"), lib.layers.LSTM(3)])
+        return lib.Sequential(
+            [
+                lib.Input((5,), dtype="int32"),
+                lib.layers.Embedding(10, 4, mask_zero=True),
+                lib.layers.Dense(6, activation="tanh"),
+                lib.layers.LSTM(3),
+            ]
+        )
 
     ours, theirs = build(__import__("numkeras")), build(keras)
     _copy_weights(ours, theirs)
@@ -159,6 +175,7 @@ def test_bidirectional_output_masks_as_keras(keras, merge_mode):
 
 def test_functional_model_loss_ignores_masked_steps_as_keras(keras):
     """A masked sequence output: padded steps count in neither the loss nor the metric."""
+
     def build(lib):
         tokens = lib.Input((5,), dtype="int32")
         h = lib.layers.Embedding(10, 4, mask_zero=True)(tokens)
@@ -187,14 +204,20 @@ def test_masks_flow_through_nested_models():
 
 
 # --- the Masking layer -------------------------------------------------------------------------
-SEQUENCES = np.array([[[1.0, 2.0], [0.0, 0.0], [3.0, 0.0], [0.0, 0.0]],
-                      [[0.0, 0.0], [0.5, -1.0], [0.0, 0.0], [2.0, 2.0]]], "float32")
+SEQUENCES = np.array(
+    [
+        [[1.0, 2.0], [0.0, 0.0], [3.0, 0.0], [0.0, 0.0]],
+        [[0.0, 0.0], [0.5, -1.0], [0.0, 0.0], [2.0, 2.0]],
+    ],
+    "float32",
+)
 
 
 def test_masking_marks_all_mask_value_timesteps_and_zeroes_them():
     y = layers.Masking()(SEQUENCES)
-    np.testing.assert_array_equal(_mask(y), [[True, False, True, False],
-                                             [False, True, False, True]])
+    np.testing.assert_array_equal(
+        _mask(y), [[True, False, True, False], [False, True, False, True]]
+    )
     np.testing.assert_array_equal(np.asarray(y), SEQUENCES)
     y = layers.Masking(mask_value=2.0)(SEQUENCES)  # masked steps become zeros
     np.testing.assert_array_equal(_mask(y), [[True, True, True, True], [True, True, True, False]])
@@ -220,10 +243,13 @@ def test_masking_saves_and_loads_with_keras(keras, tmp_path):
     ours.save(tmp_path / "m.keras")
     theirs = keras.saving.load_model(tmp_path / "m.keras")
     assert theirs.layers[0].mask_value == 0.5
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(theirs(SEQUENCES)),
-                               np.asarray(ours(SEQUENCES)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(theirs(SEQUENCES)),
+        np.asarray(ours(SEQUENCES)),
+        rtol=1e-5,
+        atol=1e-6,
+    )
     theirs.save(tmp_path / "k.keras")
     back = load_model(tmp_path / "k.keras")
     assert isinstance(back.layers[0], layers.Masking) and back.layers[0].mask_value == 0.5
-    np.testing.assert_allclose(np.asarray(back(SEQUENCES)), np.asarray(ours(SEQUENCES)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(back(SEQUENCES)), np.asarray(ours(SEQUENCES)), rtol=1e-6)

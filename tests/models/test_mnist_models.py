@@ -16,8 +16,12 @@ TRAIN, TEST, NOISE = 6000, 2000, 8
 def data():
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     prepare = lambda x: (x.astype("float32") / 255)[..., None]  # noqa: E731
-    return (prepare(x_train[:TRAIN]), y_train[:TRAIN].astype("int64"),
-            prepare(x_test[:TEST]), y_test[:TEST].astype("int64"))
+    return (
+        prepare(x_train[:TRAIN]),
+        y_train[:TRAIN].astype("int64"),
+        prepare(x_test[:TEST]),
+        y_test[:TEST].astype("int64"),
+    )
 
 
 def _targets(y):
@@ -48,13 +52,27 @@ def test_functional_two_inputs_two_outputs_reaches_90_percent(data):
         metrics={"digit": ["accuracy"], "even": ["accuracy"]},
     )
     (x_fit, y_fit), (x_val, y_val) = split_dataset((x_train, y_train), left_size=0.9)
-    history = model.fit(_inputs(x_fit, 1), _targets(y_fit), epochs=10, batch_size=64,
-                        validation_data=(_inputs(x_val, 2), _targets(y_val)), verbose=0)
+    history = model.fit(
+        _inputs(x_fit, 1),
+        _targets(y_fit),
+        epochs=10,
+        batch_size=64,
+        validation_data=(_inputs(x_val, 2), _targets(y_val)),
+        verbose=0,
+    )
     logs = model.evaluate(_inputs(x_test, 3), _targets(y_test), verbose=0, return_dict=True)
     assert sorted(history.history) == [
-        "digit_accuracy", "digit_loss", "even_accuracy", "even_loss", "loss",
-        "val_digit_accuracy", "val_digit_loss", "val_even_accuracy", "val_even_loss",
-        "val_loss"]
+        "digit_accuracy",
+        "digit_loss",
+        "even_accuracy",
+        "even_loss",
+        "loss",
+        "val_digit_accuracy",
+        "val_digit_loss",
+        "val_even_accuracy",
+        "val_even_loss",
+        "val_loss",
+    ]
     assert np.isclose(logs["loss"], logs["digit_loss"] + 0.5 * logs["even_loss"], rtol=1e-4)
     assert logs["digit_accuracy"] >= 0.90, logs
     assert logs["even_accuracy"] >= 0.90, logs
@@ -100,8 +118,7 @@ def test_subclassed_model_with_custom_train_step_reaches_90_percent(data):
     x_train, y_train, x_test, y_test = data
     set_random_seed(0)
     model = DigitNet()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x_train, y_train, epochs=5, batch_size=64, verbose=0)
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     assert sorted(history.history) == ["accuracy", "loss"]

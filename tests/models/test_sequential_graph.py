@@ -1,6 +1,7 @@
 """Sequential as the graph Keras 3 makes of it: with a known input shape it has inputs,
 outputs, shapes and each layer's output, usable to build new models; without one it builds
 at its first call. Each snippet runs on real Keras (torch backend) and on numkeras."""
+
 import os
 
 import numpy as np
@@ -34,12 +35,12 @@ def test_known_input_shape_makes_a_graph(keras, one_by_one):
     assert [t.shape for t in ours.inputs] == [t.shape for t in theirs.inputs]
     assert [t.shape for t in ours.outputs] == [t.shape for t in theirs.outputs]
     assert [len(la._inbound_nodes) for la in ours.layers] == [
-        len(la._inbound_nodes) for la in theirs.layers]
+        len(la._inbound_nodes) for la in theirs.layers
+    ]
     assert [la.output.shape for la in ours.layers] == [la.output.shape for la in theirs.layers]
     theirs.set_weights(ours.get_weights())
     features = numkeras.Model(inputs=ours.inputs, outputs=[la.output for la in ours.layers])
-    their_features = keras.Model(inputs=theirs.inputs,
-                                 outputs=[la.output for la in theirs.layers])
+    their_features = keras.Model(inputs=theirs.inputs, outputs=[la.output for la in theirs.layers])
     assert [la.name for la in features.layers][1:] == ["d1", "d2"]
     x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
     for a, b in zip(features.predict(x, verbose=0), their_features.predict(x, verbose=0)):
@@ -90,5 +91,6 @@ def test_sequential_as_a_layer_in_a_functional_model(keras):
     assert results[0][:2] == results[1][:2]
     results[1][2].set_weights(results[0][2].get_weights())
     x = np.ones((3, 4), "float32")
-    np.testing.assert_allclose(results[0][2].predict(x, verbose=0),
-                               results[1][2].predict(x, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(
+        results[0][2].predict(x, verbose=0), results[1][2].predict(x, verbose=0), rtol=1e-5
+    )

@@ -1,5 +1,6 @@
 """Subclassed layers and models as in Keras's "Making new layers and models via subclassing"
 guide: weights, sublayer tracking, freezing, add_loss, shapes, configs, build and summary."""
+
 import numpy as np
 import pytest
 
@@ -19,8 +20,12 @@ class Linear(Layer):
 
     def build(self, input_shape):
         self.built_with = input_shape
-        self.w = self.add_weight(shape=(input_shape[-1], self.units),
-                                 initializer="random_normal", trainable=True, name="w")
+        self.w = self.add_weight(
+            shape=(input_shape[-1], self.units),
+            initializer="random_normal",
+            trainable=True,
+            name="w",
+        )
         self.b = self.add_weight(shape=(self.units,), initializer="zeros", name="b")
 
     def call(self, inputs):
@@ -108,8 +113,11 @@ def test_non_trainable_weight_updated_in_call():
     layer(np.ones((2, 2), "float32"))
     total = layer(np.ones((2, 2), "float32"))
     assert np.allclose(ops.convert_to_numpy(total), [4.0, 4.0])
-    assert (len(layer.weights), len(layer.trainable_weights),
-            len(layer.non_trainable_weights)) == (1, 0, 1)
+    assert (len(layer.weights), len(layer.trainable_weights), len(layer.non_trainable_weights)) == (
+        1,
+        0,
+        1,
+    )
 
 
 def test_nested_layers_are_tracked_recursively():
@@ -214,7 +222,7 @@ def test_regularization_losses_and_frozen_layers():
     layer(X)
     kernel = layer.dense.kernel.numpy()
     assert len(layer.losses) == 1
-    assert np.isclose(float(layer.losses[0]), 1e-3 * np.sum(kernel ** 2), rtol=1e-5)
+    assert np.isclose(float(layer.losses[0]), 1e-3 * np.sum(kernel**2), rtol=1e-5)
     layer.trainable = False
     assert layer.losses == []  # as Keras: only trainable weights are regularized
 
@@ -326,25 +334,36 @@ class Classifier(Model):
         return x
 
 
-RULES = ("┏" + "━" * 38 + "┳" + "━" * 29 + "┳" + "━" * 17 + "┓",
-         "┡" + "━" * 38 + "╇" + "━" * 29 + "╇" + "━" * 17 + "┩",
-         "├" + "─" * 38 + "┼" + "─" * 29 + "┼" + "─" * 17 + "┤",
-         "└" + "─" * 38 + "┴" + "─" * 29 + "┴" + "─" * 17 + "┘")
+RULES = (
+    "┏" + "━" * 38 + "┳" + "━" * 29 + "┳" + "━" * 17 + "┓",
+    "┡" + "━" * 38 + "╇" + "━" * 29 + "╇" + "━" * 17 + "┩",
+    "├" + "─" * 38 + "┼" + "─" * 29 + "┼" + "─" * 17 + "┤",
+    "└" + "─" * 38 + "┴" + "─" * 29 + "┴" + "─" * 17 + "┘",
+)
 
 
 def _table(rows, total):
     """Keras 3.15's text for a subclassed model at 88 columns (checked against real Keras)."""
-    lines = ['Model: "classifier"', RULES[0],
-             "┃ Layer (type)                         ┃ Output Shape                ┃"
-             "         Param # ┃", RULES[1]]
+    lines = [
+        'Model: "classifier"',
+        RULES[0],
+        "┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃",
+        RULES[1],
+    ]
     for i, (name, shape, params) in enumerate(rows):
         if i:
             lines.append(RULES[2])
         lines.append(f"│ {name:<36} │ {shape:<27} │ {params:>15} │")
     size = f"{total * 4:.2f} B"
-    return "\n".join(lines + [RULES[3], f" Total params: {total} ({size})",
-                              f" Trainable params: {total} ({size})",
-                              " Non-trainable params: 0 (0.00 B)"])
+    return "\n".join(
+        lines
+        + [
+            RULES[3],
+            f" Total params: {total} ({size})",
+            f" Trainable params: {total} ({size})",
+            " Non-trainable params: 0 (0.00 B)",
+        ]
+    )
 
 
 def test_subclassed_summary_before_and_after_build_matches_keras(capsys, monkeypatch):
@@ -352,14 +371,27 @@ def test_subclassed_summary_before_and_after_build_matches_keras(capsys, monkeyp
     clear_session()
     model = Classifier()
     model.summary()
-    unbuilt = _table([("block (Block)", "?", "0 (unbuilt)"), ("dropout (Dropout)", "?", "0"),
-                      ("dense_2 (Dense)", "?", "0 (unbuilt)"),
-                      ("dense_3 (Dense)", "?", "0 (unbuilt)")], 0)
+    unbuilt = _table(
+        [
+            ("block (Block)", "?", "0 (unbuilt)"),
+            ("dropout (Dropout)", "?", "0"),
+            ("dense_2 (Dense)", "?", "0 (unbuilt)"),
+            ("dense_3 (Dense)", "?", "0 (unbuilt)"),
+        ],
+        0,
+    )
     assert capsys.readouterr().out.rstrip("\n") == unbuilt
     model(np.ones((2, 5), "float32"))
     model.summary()
-    built = _table([("block (Block)", "?", "84"), ("dropout (Dropout)", "?", "0"),
-                    ("dense_2 (Dense)", "(2, 3)", "15"), ("dense_3 (Dense)", "(2, 2)", "8")], 107)
+    built = _table(
+        [
+            ("block (Block)", "?", "84"),
+            ("dropout (Dropout)", "?", "0"),
+            ("dense_2 (Dense)", "(2, 3)", "15"),
+            ("dense_3 (Dense)", "(2, 2)", "8"),
+        ],
+        107,
+    )
     assert capsys.readouterr().out.rstrip("\n") == built
 
 

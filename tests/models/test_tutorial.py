@@ -1,4 +1,5 @@
 """The Keras MNIST tutorial, as written, on a subset; plus its summary and fit semantics."""
+
 import numpy as np
 import pytest
 
@@ -89,8 +90,9 @@ def test_tutorial_on_a_subset_learns(data, capsys):
     set_random_seed(0)
     model = tutorial_model()
     model.compile("adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(x_train[:6000], y_train_cat[:6000], batch_size=128, epochs=2,
-                        validation_split=0.1)
+    history = model.fit(
+        x_train[:6000], y_train_cat[:6000], batch_size=128, epochs=2, validation_split=0.1
+    )
     out = capsys.readouterr().out
     assert "Epoch 1/2" in out and "Epoch 2/2" in out and "43/43" in out
     assert "\r" not in out and "\b" not in out  # captured output is not a terminal

@@ -1,4 +1,5 @@
 """Helpers for ops tests: run the same call through numkeras.ops and real keras.ops (torch)."""
+
 import os
 
 import numpy as np
@@ -25,8 +26,9 @@ def _leaves(value):
     return [value]
 
 
-def compare_with_keras(name, args, kwargs=None, atol=1e-5, rtol=1e-5, check_dtype=True,
-                       keras_tensors=False):
+def compare_with_keras(
+    name, args, kwargs=None, atol=1e-5, rtol=1e-5, check_dtype=True, keras_tensors=False
+):
     """`numkeras.ops.<name>` and `keras.ops.<name>` agree in values, shapes and dtypes.
 
     `keras_tensors` hands Keras torch tensors, for Keras-torch ops that reject NumPy arrays.
@@ -35,8 +37,10 @@ def compare_with_keras(name, args, kwargs=None, atol=1e-5, rtol=1e-5, check_dtyp
     import keras
 
     kwargs = kwargs or {}
-    kargs = [kops.convert_to_tensor(a) if keras_tensors and isinstance(a, np.ndarray) else a
-             for a in args]
+    kargs = [
+        kops.convert_to_tensor(a) if keras_tensors and isinstance(a, np.ndarray) else a
+        for a in args
+    ]
     theirs = resolve(kops, name)(*kargs, **kwargs)
     ours = resolve(numkeras.ops, name)(*args, **kwargs)
     theirs, ours = _leaves(theirs), _leaves(ours)
@@ -47,5 +51,6 @@ def compare_with_keras(name, args, kwargs=None, atol=1e-5, rtol=1e-5, check_dtyp
         assert got.shape == expected.shape, f"{name}: shape {got.shape}, Keras {expected.shape}"
         if check_dtype:
             assert str(got.dtype) == keras.backend.standardize_dtype(t.dtype), (
-                f"{name}: dtype {got.dtype}, Keras {t.dtype}")
+                f"{name}: dtype {got.dtype}, Keras {t.dtype}"
+            )
         np.testing.assert_allclose(got, expected, atol=atol, rtol=rtol, err_msg=name)

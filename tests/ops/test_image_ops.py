@@ -1,5 +1,6 @@
 """ops.image against real keras.ops.image (torch backend), SciPy where Keras-torch is wrong,
 and float64 gradients."""
+
 import numpy as np
 import pytest
 
@@ -12,24 +13,39 @@ ONE = IMG[0]
 FIRST = np.moveaxis(IMG, -1, 1).copy()
 
 FORWARD = [
-    ("image.rgb_to_grayscale", (IMG,), {}), ("image.rgb_to_grayscale", (ONE,), {}),
+    ("image.rgb_to_grayscale", (IMG,), {}),
+    ("image.rgb_to_grayscale", (ONE,), {}),
     ("image.rgb_to_grayscale", (FIRST,), {"data_format": "channels_first"}),
-    ("image.rgb_to_hsv", (IMG,), {}), ("image.hsv_to_rgb", (IMG,), {}),
+    ("image.rgb_to_hsv", (IMG,), {}),
+    ("image.hsv_to_rgb", (IMG,), {}),
     ("image.hsv_to_rgb", (FIRST,), {"data_format": "channels_first"}),
     ("image.pad_images", (IMG, 1, 2), {"target_height": 9, "target_width": 10}),
-    ("image.pad_images", (ONE,), {"top_padding": 1, "bottom_padding": 2, "left_padding": 0,
-                                  "right_padding": 3}),
+    (
+        "image.pad_images",
+        (ONE,),
+        {"top_padding": 1, "bottom_padding": 2, "left_padding": 0, "right_padding": 3},
+    ),
     ("image.crop_images", (IMG, 1, 2), {"target_height": 4, "target_width": 3}),
-    ("image.crop_images", (FIRST,), {"top_cropping": 1, "bottom_cropping": 2, "left_cropping": 1,
-                                     "target_width": 5, "data_format": "channels_first"}),
-    ("image.resize", (IMG, (9, 11)), {}), ("image.resize", (IMG, (3, 4)), {}),
+    (
+        "image.crop_images",
+        (FIRST,),
+        {
+            "top_cropping": 1,
+            "bottom_cropping": 2,
+            "left_cropping": 1,
+            "target_width": 5,
+            "data_format": "channels_first",
+        },
+    ),
+    ("image.resize", (IMG, (9, 11)), {}),
+    ("image.resize", (IMG, (3, 4)), {}),
     ("image.resize", (IMG, (3, 4)), {"antialias": True}),
     ("image.resize", (IMG, (9, 5)), {"interpolation": "nearest"}),
     ("image.resize", (IMG, (4, 4)), {"crop_to_aspect_ratio": True}),
     ("image.resize", (IMG, (4, 4)), {"pad_to_aspect_ratio": True, "fill_value": 0.5}),
     ("image.resize", (FIRST, (5, 9)), {"data_format": "channels_first"}),
-    ("image.extract_patches", (IMG, 2), {}), ("image.extract_patches", (IMG, (3, 2)),
-                                              {"strides": 1, "padding": "same"}),
+    ("image.extract_patches", (IMG, 2), {}),
+    ("image.extract_patches", (IMG, (3, 2)), {"strides": 1, "padding": "same"}),
     ("image.extract_patches_3d", (rand(1, 4, 4, 4, 2, dtype="float32"), 2), {}),
     ("image.map_coordinates", (IMG[0, :, :, 0], rand(2, 4, 3, low=-1, high=7)), {"order": 1}),
     ("image.ssim", (IMG, IMG[::-1] * 0.8 + 0.1), {"filter_size": 5}),
@@ -37,8 +53,7 @@ FORWARD = [
 ]
 
 
-@pytest.mark.parametrize("name,args,kwargs", FORWARD,
-                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("name,args,kwargs", FORWARD, ids=lambda v: v if isinstance(v, str) else "")
 def test_matches_keras(name, args, kwargs):
     compare_with_keras(name, args, kwargs, atol=2e-5, rtol=1e-4)
 
@@ -50,10 +65,19 @@ def test_map_coordinates_matches_scipy(mode, order):
     coords = rand(2, 5, 4, seed=3, low=-3, high=9)
     if order == 0:  # keep away from .5 ties, where rounding conventions differ
         coords = np.round(coords) + 0.2
-    expected = ndimage.map_coordinates(IMG[0, :, :, 1].astype("float64"), coords, order=order,
-                                       mode={"mirror": "mirror", "reflect": "reflect",
-                                             "wrap": "grid-wrap", "nearest": "nearest",
-                                             "constant": "grid-constant"}[mode], cval=0.25)
+    expected = ndimage.map_coordinates(
+        IMG[0, :, :, 1].astype("float64"),
+        coords,
+        order=order,
+        mode={
+            "mirror": "mirror",
+            "reflect": "reflect",
+            "wrap": "grid-wrap",
+            "nearest": "nearest",
+            "constant": "grid-constant",
+        }[mode],
+        cval=0.25,
+    )
     got = ops.image.map_coordinates(IMG[0, :, :, 1].astype("float64"), coords, order, mode, 0.25)
     np.testing.assert_allclose(np.asarray(got), expected, atol=1e-6)
 
@@ -66,9 +90,14 @@ def test_affine_transform_matches_scipy():
     a = np.array([[transform[4], transform[3]], [transform[1], transform[0]]])
     for b in range(2):
         for c in range(3):
-            expected = ndimage.affine_transform(IMG[b, :, :, c].astype("float64"), a,
-                                                offset=(transform[5], transform[2]), order=1,
-                                                mode="grid-constant", cval=0.0)
+            expected = ndimage.affine_transform(
+                IMG[b, :, :, c].astype("float64"),
+                a,
+                offset=(transform[5], transform[2]),
+                order=1,
+                mode="grid-constant",
+                cval=0.0,
+            )
             np.testing.assert_allclose(got[b, :, :, c], expected, atol=1e-6)
 
 
@@ -81,8 +110,9 @@ def test_sobel_edges_match_keras_inside_and_scipy_at_borders():
     theirs = kops.convert_to_numpy(kops.image.sobel_edges(IMG))
     np.testing.assert_allclose(got[:, 1:-1, 1:-1], theirs[:, 1:-1, 1:-1], atol=1e-5)
     for axis in (0, 1):
-        np.testing.assert_allclose(got[1, :, :, 2, axis],
-                                   ndimage.sobel(IMG[1, :, :, 2], axis=axis), atol=1e-5)
+        np.testing.assert_allclose(
+            got[1, :, :, 2, axis], ndimage.sobel(IMG[1, :, :, 2], axis=axis), atol=1e-5
+        )
     first = ops.image.sobel_edges(FIRST, data_format="channels_first")
     np.testing.assert_allclose(np.asarray(first), np.moveaxis(got, 3, 1), atol=1e-6)
 
@@ -117,12 +147,21 @@ GRAD = [
     ("extract_patches", lambda x: ops.image.extract_patches(x, 2), [rand(1, 4, 4, 2)]),
     ("gaussian_blur", ops.image.gaussian_blur, [rand(1, 4, 4, 2)]),
     ("sobel_edges", ops.image.sobel_edges, [rand(1, 4, 4, 1)]),
-    ("map_coordinates", lambda x: ops.image.map_coordinates(
-        x, rand(2, 3, 2, seed=4, low=-1, high=3), 1, "reflect"), [rand(3, 3)]),
-    ("affine_transform", lambda x: ops.image.affine_transform(
-        x, [1.0, 0.3, 0.5, 0.1, 0.9, -0.2, 0.0, 0.0]), [rand(1, 3, 4, 1)]),
-    ("ssim", lambda a, b: ops.image.ssim(a, b, filter_size=3),
-     [rand(1, 4, 4, 1, low=0, high=1), rand(1, 4, 4, 1, seed=1, low=0, high=1)]),
+    (
+        "map_coordinates",
+        lambda x: ops.image.map_coordinates(x, rand(2, 3, 2, seed=4, low=-1, high=3), 1, "reflect"),
+        [rand(3, 3)],
+    ),
+    (
+        "affine_transform",
+        lambda x: ops.image.affine_transform(x, [1.0, 0.3, 0.5, 0.1, 0.9, -0.2, 0.0, 0.0]),
+        [rand(1, 3, 4, 1)],
+    ),
+    (
+        "ssim",
+        lambda a, b: ops.image.ssim(a, b, filter_size=3),
+        [rand(1, 4, 4, 1, low=0, high=1), rand(1, 4, 4, 1, seed=1, low=0, high=1)],
+    ),
 ]
 
 
@@ -148,16 +187,25 @@ def test_perspective_transform_matches_keras():
     start = np.array([[0, 0], [6, 0], [0, 5], [6, 5]], "float32")
     end = np.array([[1, 0], [5, 1], [0, 5], [6, 4]], "float32")
     compare_with_keras("image.perspective_transform", (IMG, start, end), {}, atol=1e-4)
-    compare_with_keras("image.perspective_transform", (IMG, start, end),
-                       {"interpolation": "nearest", "fill_value": 0.5}, atol=1e-4)
+    compare_with_keras(
+        "image.perspective_transform",
+        (IMG, start, end),
+        {"interpolation": "nearest", "fill_value": 0.5},
+        atol=1e-4,
+    )
 
 
-@pytest.mark.parametrize("method,antialias", [("linear", True), ("linear", False),
-                                              ("cubic", True), ("lanczos3", False)])
+@pytest.mark.parametrize(
+    "method,antialias", [("linear", True), ("linear", False), ("cubic", True), ("lanczos3", False)]
+)
 def test_scale_and_translate_matches_keras(method, antialias):
-    compare_with_keras("image.scale_and_translate",
-                       (IMG, (2, 9, 5, 3), (1.5, 0.7), (0.5, -1.0), (1, 2), method),
-                       {"antialias": antialias}, atol=1e-4, rtol=1e-4)
+    compare_with_keras(
+        "image.scale_and_translate",
+        (IMG, (2, 9, 5, 3), (1.5, 0.7), (0.5, -1.0), (1, 2), method),
+        {"antialias": antialias},
+        atol=1e-4,
+        rtol=1e-4,
+    )
 
 
 def test_elastic_transform_is_seeded_and_identity_without_displacement():
@@ -173,5 +221,9 @@ def test_perspective_and_scale_gradients():
     start = np.array([[0, 0], [3, 0], [0, 2], [3, 2]], "float64")
     end = np.array([[0.5, 0], [3, 0.5], [0, 2], [2.5, 2]], "float64")
     check_grad(lambda x: ops.image.perspective_transform(x, start, end), rand(1, 3, 4, 1))
-    check_grad(lambda x: ops.image.scale_and_translate(x, (1, 5, 3, 1), (1.5, 0.8), (0.2, 0.0),
-                                                       (1, 2), "cubic"), rand(1, 3, 4, 1))
+    check_grad(
+        lambda x: ops.image.scale_and_translate(
+            x, (1, 5, 3, 1), (1.5, 0.8), (0.2, 0.0), (1, 2), "cubic"
+        ),
+        rand(1, 3, 4, 1),
+    )

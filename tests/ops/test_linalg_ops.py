@@ -1,4 +1,5 @@
 """Linear-algebra ops against real keras.ops.linalg (torch backend), and float64 gradients."""
+
 import numpy as np
 import pytest
 
@@ -13,30 +14,51 @@ B = rand(2, 3, 2, seed=3, dtype="float32")
 VEC = rand(2, 3, seed=4, dtype="float32")
 
 FORWARD = [
-    ("linalg.inv", (SPD,), {}), ("linalg.det", (M,), {}), ("slogdet", (M,), {}),
-    ("logdet", (SPD,), {}), ("linalg.solve", (M, B), {}),
-    ("linalg.solve_triangular", (M, B), {}), ("linalg.solve_triangular", (M, B), {"lower": True}),
-    ("linalg.cholesky", (SPD,), {}), ("linalg.cholesky", (SPD,), {"upper": True}),
+    ("linalg.inv", (SPD,), {}),
+    ("linalg.det", (M,), {}),
+    ("slogdet", (M,), {}),
+    ("logdet", (SPD,), {}),
+    ("linalg.solve", (M, B), {}),
+    ("linalg.solve_triangular", (M, B), {}),
+    ("linalg.solve_triangular", (M, B), {"lower": True}),
+    ("linalg.cholesky", (SPD,), {}),
+    ("linalg.cholesky", (SPD,), {"upper": True}),
     ("linalg.cholesky_inverse", (np.linalg.cholesky(SPD),), {}),
-    ("linalg.svd", (TALL,), {"compute_uv": False}), ("linalg.matrix_rank", (TALL,), {}),
-    ("linalg.pinv", (TALL,), {}), ("linalg.lstsq", (TALL, TALL[:, :2]), {}),
-    ("linalg.qr", (TALL,), {}), ("linalg.qr", (TALL,), {"mode": "complete"}),
+    ("linalg.svd", (TALL,), {"compute_uv": False}),
+    ("linalg.matrix_rank", (TALL,), {}),
+    ("linalg.pinv", (TALL,), {}),
+    ("linalg.lstsq", (TALL, TALL[:, :2]), {}),
+    ("linalg.qr", (TALL,), {}),
+    ("linalg.qr", (TALL,), {"mode": "complete"}),
     ("linalg.lu_factor", (M,), {}),
-    *[("linalg.norm", (M,), kw) for kw in [
-        {}, {"axis": -1}, {"ord": 1, "axis": 1}, {"ord": np.inf, "axis": -1},
-        {"ord": -np.inf, "axis": 2}, {"ord": 0, "axis": -1}, {"ord": 3, "axis": -1},
-        {"ord": "fro", "axis": (1, 2)}, {"ord": 1, "axis": (1, 2)}, {"ord": -1, "axis": (1, 2)},
-        {"ord": np.inf, "axis": (1, 2), "keepdims": True}, {"ord": "nuc", "axis": (1, 2)},
-        {"ord": 2, "axis": (1, 2)}, {"ord": -2, "axis": (1, 2)}]],
+    *[
+        ("linalg.norm", (M,), kw)
+        for kw in [
+            {},
+            {"axis": -1},
+            {"ord": 1, "axis": 1},
+            {"ord": np.inf, "axis": -1},
+            {"ord": -np.inf, "axis": 2},
+            {"ord": 0, "axis": -1},
+            {"ord": 3, "axis": -1},
+            {"ord": "fro", "axis": (1, 2)},
+            {"ord": 1, "axis": (1, 2)},
+            {"ord": -1, "axis": (1, 2)},
+            {"ord": np.inf, "axis": (1, 2), "keepdims": True},
+            {"ord": "nuc", "axis": (1, 2)},
+            {"ord": 2, "axis": (1, 2)},
+            {"ord": -2, "axis": (1, 2)},
+        ]
+    ],
     ("linalg.norm", (TALL,), {"ord": "nuc"}),
 ]
 
 
-@pytest.mark.parametrize("name,args,kwargs", FORWARD,
-                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("name,args,kwargs", FORWARD, ids=lambda v: v if isinstance(v, str) else "")
 def test_matches_keras(name, args, kwargs):
-    compare_with_keras(name, args, kwargs, atol=2e-5, rtol=1e-4,
-                       check_dtype=name != "linalg.lu_factor")  # Keras-torch: int64 pivots
+    compare_with_keras(
+        name, args, kwargs, atol=2e-5, rtol=1e-4, check_dtype=name != "linalg.lu_factor"
+    )  # Keras-torch: int64 pivots
 
 
 def test_decompositions_match_keras_up_to_signs():
@@ -47,8 +69,9 @@ def test_decompositions_match_keras_up_to_signs():
     np.testing.assert_allclose(np.abs(np.einsum("bij,bij->bj", v, kv)), 1, atol=1e-5)
     u, s, vh = ops.linalg.svd(TALL)
     assert np.asarray(u).shape == (5, 5) and np.asarray(vh).shape == (3, 3)
-    np.testing.assert_allclose(np.asarray(u)[:, :3] * np.asarray(s) @ np.asarray(vh), TALL,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(u)[:, :3] * np.asarray(s) @ np.asarray(vh), TALL, atol=1e-5
+    )
     w, v = ops.linalg.eig(M[0])
     np.testing.assert_allclose(M[0] @ np.asarray(v), np.asarray(v) * np.asarray(w), atol=1e-5)
     lu, piv = (np.asarray(t) for t in ops.linalg.lu_factor(M[0]))
@@ -65,12 +88,17 @@ def _sym(a):
 
 SPD64 = SPD.astype("float64")
 GRAD = [
-    ("inv", ops.linalg.inv, [SPD64]), ("det", ops.linalg.det, [SPD64]),
-    ("slogdet", lambda a: ops.slogdet(a)[1], [SPD64]), ("logdet", ops.logdet, [SPD64]),
+    ("inv", ops.linalg.inv, [SPD64]),
+    ("det", ops.linalg.det, [SPD64]),
+    ("slogdet", lambda a: ops.slogdet(a)[1], [SPD64]),
+    ("logdet", ops.logdet, [SPD64]),
     ("solve", ops.linalg.solve, [SPD64, rand(2, 3, 2)]),
     ("solve_vector", ops.linalg.solve, [SPD64, rand(2, 3)]),
-    ("solve_triangular", lambda a, b: ops.linalg.solve_triangular(a, b, lower=True),
-     [SPD64, rand(2, 3, 2)]),
+    (
+        "solve_triangular",
+        lambda a, b: ops.linalg.solve_triangular(a, b, lower=True),
+        [SPD64, rand(2, 3, 2)],
+    ),
     ("cholesky", lambda a: ops.linalg.cholesky(_sym(a)), [SPD64]),
     ("cholesky_upper", lambda a: ops.linalg.cholesky(_sym(a), upper=True), [SPD64]),
     ("cholesky_inverse", lambda a: ops.linalg.cholesky_inverse(a + 3 * np.eye(3)), [SPD64]),

@@ -1,4 +1,5 @@
 """Convolution variants, adaptive pooling, attention and CTC ops against real keras.ops."""
+
 import numpy as np
 import pytest
 
@@ -17,12 +18,15 @@ LOGITS = rand(2, 8, 5, seed=8, dtype="float32")
 LABELS = np.array([[1, 2, 2], [3, 1, 0]], "int32")
 
 FORWARD = [
-    ("depthwise_conv", (X2, DW), {}), ("depthwise_conv", (X2, DW),
-                                       {"strides": 2, "padding": "same"}),
+    ("depthwise_conv", (X2, DW), {}),
+    ("depthwise_conv", (X2, DW), {"strides": 2, "padding": "same"}),
     ("depthwise_conv", (X1, DW[0]), {"dilation_rate": 2}),
-    ("separable_conv", (X2, DW, PW), {}), ("separable_conv", (X2, DW, PW), {"padding": "same"}),
-    ("adaptive_average_pool", (X2, (3, 4)), {}), ("adaptive_max_pool", (X2, 4), {}),
-    ("adaptive_average_pool", (X1, 4), {}), ("adaptive_max_pool", (X1, 3), {}),
+    ("separable_conv", (X2, DW, PW), {}),
+    ("separable_conv", (X2, DW, PW), {"padding": "same"}),
+    ("adaptive_average_pool", (X2, (3, 4)), {}),
+    ("adaptive_max_pool", (X2, 4), {}),
+    ("adaptive_average_pool", (X1, 4), {}),
+    ("adaptive_max_pool", (X1, 3), {}),
     ("adaptive_average_pool", (np.moveaxis(X2, -1, 1), (2, 5)), {"data_format": "channels_first"}),
     ("adaptive_max_pool", (rand(1, 5, 6, 7, 2, dtype="float32"), (2, 3, 4)), {}),
     ("dot_product_attention", (Q, K, V), {}),
@@ -36,8 +40,7 @@ FORWARD = [
 ]
 
 
-@pytest.mark.parametrize("name,args,kwargs", FORWARD,
-                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("name,args,kwargs", FORWARD, ids=lambda v: v if isinstance(v, str) else "")
 def test_matches_keras(name, args, kwargs):
     compare_with_keras(name, args, kwargs, atol=1e-4, rtol=1e-4)
 
@@ -57,16 +60,28 @@ def test_attention_soft_cap_and_bias_with_mask_follow_the_formula():
 
 
 GRAD = [
-    ("depthwise_conv", lambda x, k: ops.depthwise_conv(x, k, padding="same"),
-     [rand(1, 4, 5, 2), rand(3, 3, 2, 2, seed=1)]),
-    ("separable_conv", lambda x, d, p: ops.separable_conv(x, d, p),
-     [rand(1, 4, 4, 2), rand(2, 2, 2, 1, seed=1), rand(1, 1, 2, 3, seed=2)]),
+    (
+        "depthwise_conv",
+        lambda x, k: ops.depthwise_conv(x, k, padding="same"),
+        [rand(1, 4, 5, 2), rand(3, 3, 2, 2, seed=1)],
+    ),
+    (
+        "separable_conv",
+        lambda x, d, p: ops.separable_conv(x, d, p),
+        [rand(1, 4, 4, 2), rand(2, 2, 2, 1, seed=1), rand(1, 1, 2, 3, seed=2)],
+    ),
     ("adaptive_average_pool", lambda x: ops.adaptive_average_pool(x, (2, 3)), [rand(1, 5, 7, 2)]),
     ("adaptive_max_pool", lambda x: ops.adaptive_max_pool(x, 3), [rand(1, 7, 2)]),
-    ("dot_product_attention", lambda q, k, v: ops.dot_product_attention(q, k, v, is_causal=True),
-     [rand(1, 3, 2, 4), rand(1, 3, 1, 4, seed=1), rand(1, 3, 1, 4, seed=2)]),
-    ("ctc_loss", lambda x: ops.ctc_loss(LABELS, x, np.array([3, 2]), np.array([6, 5])),
-     [rand(2, 6, 5)]),
+    (
+        "dot_product_attention",
+        lambda q, k, v: ops.dot_product_attention(q, k, v, is_causal=True),
+        [rand(1, 3, 2, 4), rand(1, 3, 1, 4, seed=1), rand(1, 3, 1, 4, seed=2)],
+    ),
+    (
+        "ctc_loss",
+        lambda x: ops.ctc_loss(LABELS, x, np.array([3, 2]), np.array([6, 5])),
+        [rand(2, 6, 5)],
+    ),
 ]
 
 

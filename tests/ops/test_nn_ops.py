@@ -1,4 +1,5 @@
 """Neural-network ops against real keras.ops (torch backend), and their gradients in float64."""
+
 import numpy as np
 import pytest
 
@@ -11,28 +12,47 @@ G = rand(6, seed=2, low=0.5, high=1.5, dtype="float32")
 B = rand(6, seed=3, dtype="float32")
 
 FORWARD = [
-    *[(n, (X,), {}) for n in ["celu", "glu", "hard_shrink", "hard_silu", "hard_swish",
-                              "hard_tanh", "log_sigmoid", "soft_shrink", "sparse_plus",
-                              "sparse_sigmoid", "squareplus", "tanh_shrink"]],
-    ("celu", (X,), {"alpha": 0.5}), ("glu", (X[:, :2],), {"axis": 1}),
+    *[
+        (n, (X,), {})
+        for n in [
+            "celu",
+            "glu",
+            "hard_shrink",
+            "hard_silu",
+            "hard_swish",
+            "hard_tanh",
+            "log_sigmoid",
+            "soft_shrink",
+            "sparse_plus",
+            "sparse_sigmoid",
+            "squareplus",
+            "tanh_shrink",
+        ]
+    ],
+    ("celu", (X,), {"alpha": 0.5}),
+    ("glu", (X[:, :2],), {"axis": 1}),
     ("hard_shrink", (X,), {"threshold": 1.0}),
-    ("soft_shrink", (X,), {"threshold": 1.0}), ("squareplus", (X,), {"b": 2}),
+    ("soft_shrink", (X,), {"threshold": 1.0}),
+    ("squareplus", (X,), {"b": 2}),
     ("threshold", (X, 0.5, -1.0), {}),
-    ("moments", (X, [0, 2]), {}), ("moments", (X, [1]), {"keepdims": True}),
+    ("moments", (X, [0, 2]), {}),
+    ("moments", (X, [1]), {"keepdims": True}),
     ("batch_normalization", (X, B, G, -1), {}),
     ("batch_normalization", (X, B, G, 2), {"offset": B, "scale": G, "epsilon": 0.1}),
-    ("layer_normalization", (X,), {}), ("layer_normalization", (X, G, B), {"epsilon": 1e-3}),
+    ("layer_normalization", (X,), {}),
+    ("layer_normalization", (X, G, B), {"epsilon": 1e-3}),
     ("layer_normalization", (X,), {"axis": (1, 2)}),
     ("layer_normalization", (X, G), {"rms_scaling": True}),
-    ("rms_normalization", (X,), {}), ("rms_normalization", (X, G), {"epsilon": 1e-2}),
-    ("normalize", (X,), {}), ("normalize", (X,), {"axis": 1, "order": 1}),
+    ("rms_normalization", (X,), {}),
+    ("rms_normalization", (X, G), {"epsilon": 1e-2}),
+    ("normalize", (X,), {}),
+    ("normalize", (X,), {"axis": 1, "order": 1}),
     ("normalize", (X,), {"order": 3}),
     ("psnr", (X, X * 0.9, 3.0), {}),
 ]
 
 
-@pytest.mark.parametrize("name,args,kwargs", FORWARD,
-                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("name,args,kwargs", FORWARD, ids=lambda v: v if isinstance(v, str) else "")
 def test_matches_keras(name, args, kwargs):
     compare_with_keras(name, args, kwargs, atol=2e-5, rtol=1e-4)
 
@@ -64,17 +84,38 @@ def test_sparsemax_is_a_simplex_projection():
 
 
 GRAD = [
-    *[(n, getattr(ops, n), [rand(2, 6, seed=1, low=-3, high=3)])
-      for n in ["celu", "glu", "hard_shrink", "hard_silu", "hard_tanh", "log_sigmoid",
-                "soft_shrink", "sparse_plus", "sparse_sigmoid", "squareplus", "tanh_shrink",
-                "sparsemax", "rms_normalization", "normalize", "layer_normalization"]],
+    *[
+        (n, getattr(ops, n), [rand(2, 6, seed=1, low=-3, high=3)])
+        for n in [
+            "celu",
+            "glu",
+            "hard_shrink",
+            "hard_silu",
+            "hard_tanh",
+            "log_sigmoid",
+            "soft_shrink",
+            "sparse_plus",
+            "sparse_sigmoid",
+            "squareplus",
+            "tanh_shrink",
+            "sparsemax",
+            "rms_normalization",
+            "normalize",
+            "layer_normalization",
+        ]
+    ],
     ("threshold", lambda x: ops.threshold(x, 0.3, 2.0), [rand(2, 6)]),
     ("moments", lambda x: ops.moments(x, [0])[1], [rand(3, 4)]),
-    ("batch_normalization", lambda x, mu, var, o, s: ops.batch_normalization(
-        x, mu, var, 1, offset=o, scale=s), [rand(2, 3), rand(3, seed=1), rand(3, seed=2, low=0.5),
-                                           rand(3, seed=3), rand(3, seed=4)]),
-    ("layer_normalization_affine", lambda x, g, b: ops.layer_normalization(x, g, b),
-     [rand(2, 4), rand(4, seed=1), rand(4, seed=2)]),
+    (
+        "batch_normalization",
+        lambda x, mu, var, o, s: ops.batch_normalization(x, mu, var, 1, offset=o, scale=s),
+        [rand(2, 3), rand(3, seed=1), rand(3, seed=2, low=0.5), rand(3, seed=3), rand(3, seed=4)],
+    ),
+    (
+        "layer_normalization_affine",
+        lambda x, g, b: ops.layer_normalization(x, g, b),
+        [rand(2, 4), rand(4, seed=1), rand(4, seed=2)],
+    ),
     ("normalize_l1", lambda x: ops.normalize(x, order=1), [rand(2, 4)]),
     ("psnr", lambda a, b: ops.psnr(a, b, 2.0), [rand(2, 3), rand(2, 3, seed=1)]),
 ]

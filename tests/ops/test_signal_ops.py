@@ -1,4 +1,5 @@
 """Fourier, framing, casting and block-rearranging ops against real keras.ops, and gradients."""
+
 import numpy as np
 import pytest
 
@@ -12,22 +13,30 @@ SIG = rand(2, 40, seed=3, dtype="float32")
 IMG = rand(2, 4, 6, 8, seed=4, dtype="float32")
 
 FORWARD = [
-    ("fft", ((RE, IM),), {}), ("fft2", ((RE, IM),), {}), ("ifft2", ((RE, IM),), {}),
-    ("rfft", (RE,), {}), ("rfft", (RE,), {"fft_length": 6}), ("rfft", (RE,), {"fft_length": 11}),
-    ("irfft", ((RE[:, :5], IM[:, :5]),), {}), ("irfft", ((RE[:, :5], IM[:, :5]),),
-                                                {"fft_length": 9}),
+    ("fft", ((RE, IM),), {}),
+    ("fft2", ((RE, IM),), {}),
+    ("ifft2", ((RE, IM),), {}),
+    ("rfft", (RE,), {}),
+    ("rfft", (RE,), {"fft_length": 6}),
+    ("rfft", (RE,), {"fft_length": 11}),
+    ("irfft", ((RE[:, :5], IM[:, :5]),), {}),
+    ("irfft", ((RE[:, :5], IM[:, :5]),), {"fft_length": 9}),
     ("extract_sequences", (SIG, 8, 3), {}),
-    ("stft", (SIG, 8, 4, 8), {}), ("stft", (SIG, 6, 3, 8), {"window": "hamming"}),
+    ("stft", (SIG, 8, 4, 8), {}),
+    ("stft", (SIG, 6, 3, 8), {"window": "hamming"}),
     ("stft", (SIG, 8, 5, 16), {"center": False, "window": None}),
-    ("saturate_cast", (RE * 200, "uint8"), {}), ("saturate_cast", (RE * 1e10, "int32"), {}),
-    ("view", (RE, "int32"), {}), ("view_as_real", ((RE + 1j * IM).astype("complex64"),), {}),
-    ("view_as_complex", (np.stack([RE, IM], -1),), {}), ("polar", (RE, IM), {}),
-    ("depth_to_space", (IMG, 2), {}), ("depth_to_space", (IMG.reshape(2, 8, 6, 4), 2),
-                                      {"data_format": "channels_first"}),
-    ("space_to_depth", (IMG, 2), {}), ("space_to_depth", (IMG.reshape(2, 3, 8, 8), 2),
-                                      {"data_format": "channels_first"}),
-    ("unfold", (IMG, 3), {}), ("unfold", (IMG, (2, 3)), {"dilation": 2, "padding": 1,
-                                                         "stride": (1, 2)}),
+    ("saturate_cast", (RE * 200, "uint8"), {}),
+    ("saturate_cast", (RE * 1e10, "int32"), {}),
+    ("view", (RE, "int32"), {}),
+    ("view_as_real", ((RE + 1j * IM).astype("complex64"),), {}),
+    ("view_as_complex", (np.stack([RE, IM], -1),), {}),
+    ("polar", (RE, IM), {}),
+    ("depth_to_space", (IMG, 2), {}),
+    ("depth_to_space", (IMG.reshape(2, 8, 6, 4), 2), {"data_format": "channels_first"}),
+    ("space_to_depth", (IMG, 2), {}),
+    ("space_to_depth", (IMG.reshape(2, 3, 8, 8), 2), {"data_format": "channels_first"}),
+    ("unfold", (IMG, 3), {}),
+    ("unfold", (IMG, (2, 3)), {"dilation": 2, "padding": 1, "stride": (1, 2)}),
     ("fold", (rand(2, 12, 12, seed=5, dtype="float32"), (4, 5), 2), {}),
     ("fold", (rand(2, 8, 9, seed=6, dtype="float32"), (5, 5), 2), {"stride": 2, "padding": 1}),
     ("rearrange", (IMG, "b h w c -> b c (h w)"), {}),
@@ -37,11 +46,11 @@ FORWARD = [
 ]
 
 
-@pytest.mark.parametrize("name,args,kwargs", FORWARD,
-                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("name,args,kwargs", FORWARD, ids=lambda v: v if isinstance(v, str) else "")
 def test_matches_keras(name, args, kwargs):
-    compare_with_keras(name, args, kwargs, atol=2e-5, rtol=1e-4,
-                       keras_tensors=name in ("unfold", "fold"))
+    compare_with_keras(
+        name, args, kwargs, atol=2e-5, rtol=1e-4, keras_tensors=name in ("unfold", "fold")
+    )
 
 
 def test_istft_inverts_stft_as_keras():
@@ -61,8 +70,11 @@ def test_istft_without_centering_reconstructs_the_signal():
 GRAD = [
     ("fft_re", lambda a, b: ops.fft((a, b))[0], [rand(2, 5), rand(2, 5, seed=1)]),
     ("fft_im", lambda a, b: ops.fft((a, b))[1], [rand(2, 5), rand(2, 5, seed=1)]),
-    ("fft2", lambda a, b: ops.fft2((a, b))[1] * ops.fft2((a, b))[0],
-     [rand(3, 4), rand(3, 4, seed=1)]),
+    (
+        "fft2",
+        lambda a, b: ops.fft2((a, b))[1] * ops.fft2((a, b))[0],
+        [rand(3, 4), rand(3, 4, seed=1)],
+    ),
     ("ifft2", lambda a, b: ops.ifft2((a, b))[1], [rand(3, 4), rand(3, 4, seed=1)]),
     ("rfft", lambda x: ops.rfft(x)[0] + 2 * ops.rfft(x)[1], [rand(2, 7)]),
     ("rfft_len", lambda x: ops.rfft(x, 5)[1], [rand(2, 7)]),
@@ -81,7 +93,7 @@ GRAD = [
 @pytest.mark.parametrize("name,fn,arrays", GRAD, ids=[g[0] for g in GRAD])
 def test_gradient(name, fn, arrays):
     if name == "saturate_cast":  # float64 -> float32 rounds; check the clip's gradient in float64
-        fn = (lambda x: ops.saturate_cast(x, "float64"))
+        fn = lambda x: ops.saturate_cast(x, "float64")
     check_grad(fn, *arrays)
 
 

@@ -21,8 +21,9 @@ def test_loss_scale_factor_leaves_the_step_unchanged():
 
 
 def test_loss_scale_factor_scales_the_loss_like_keras(keras):
-    model = keras.Sequential([keras.Input((1,)),
-                              keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+    model = keras.Sequential(
+        [keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")]
+    )
     model.compile(keras.optimizers.SGD(0.1, loss_scale_factor=4.0), "mse")
     model.train_on_batch(np.ones((1, 1), "float32"), np.zeros((1, 1), "float32"))
     assert np.isclose(float(model.get_weights()[0][0, 0]), _one_step(4.0))

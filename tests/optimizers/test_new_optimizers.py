@@ -1,4 +1,5 @@
 """Adafactor, Ftrl and Lamb: a few steps against real Keras (values, slots, configs)."""
+
 import os
 import warnings
 
@@ -27,14 +28,26 @@ def _problem(steps=4, seed=2):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize("name, kwargs", [
-    ("Adafactor", {}), ("Adafactor", {"learning_rate": 0.5, "relative_step": False,
-                                      "clip_threshold": 0.5}),
-    ("Ftrl", {}), ("Ftrl", {"learning_rate": 0.1, "l1_regularization_strength": 0.05,
-                            "l2_regularization_strength": 0.1, "beta": 0.2,
-                            "l2_shrinkage_regularization_strength": 0.01}),
-    ("Lamb", {}), ("Lamb", {"learning_rate": 0.01, "weight_decay": 0.1}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("Adafactor", {}),
+        ("Adafactor", {"learning_rate": 0.5, "relative_step": False, "clip_threshold": 0.5}),
+        ("Ftrl", {}),
+        (
+            "Ftrl",
+            {
+                "learning_rate": 0.1,
+                "l1_regularization_strength": 0.05,
+                "l2_regularization_strength": 0.1,
+                "beta": 0.2,
+                "l2_shrinkage_regularization_strength": 0.01,
+            },
+        ),
+        ("Lamb", {}),
+        ("Lamb", {"learning_rate": 0.01, "weight_decay": 0.1}),
+    ],
+)
 def test_against_keras(keras, name, kwargs):
     weights, grads = _problem()
     theirs = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
@@ -45,13 +58,11 @@ def test_against_keras(keras, name, kwargs):
         their_opt.apply_gradients(zip([keras.ops.convert_to_tensor(g) for g in step], theirs))
         our_opt.apply_gradients(zip(step, ours))
     for a, b in zip(theirs, ours):
-        np.testing.assert_allclose(b.numpy(), keras.ops.convert_to_numpy(a), rtol=2e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(b.numpy(), keras.ops.convert_to_numpy(a), rtol=2e-5, atol=1e-6)
     assert len(their_opt.variables) == len(our_opt.variables)
     for a, b in zip(their_opt.variables, our_opt.variables):
         assert tuple(a.shape) == b.shape
-        np.testing.assert_allclose(b.numpy(), keras.ops.convert_to_numpy(a), rtol=2e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(b.numpy(), keras.ops.convert_to_numpy(a), rtol=2e-5, atol=1e-6)
     their_config, our_config = their_opt.get_config(), our_opt.get_config()
     their_config.pop("name"), our_config.pop("name")
     assert our_config == their_config
@@ -85,27 +96,34 @@ def test_loss_scale_optimizer_matches_keras(keras):
     theirs = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
     ours = [numkeras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
     their_opt = keras.optimizers.LossScaleOptimizer(
-        keras.optimizers.Adam(0.1, name="adam"), initial_scale=8.0, dynamic_growth_steps=2,
-        name="loss_scale_optimizer")
-    our_opt = optimizers.LossScaleOptimizer(optimizers.Adam(0.1, name="adam"), initial_scale=8.0,
-                                            dynamic_growth_steps=2, name="loss_scale_optimizer")
+        keras.optimizers.Adam(0.1, name="adam"),
+        initial_scale=8.0,
+        dynamic_growth_steps=2,
+        name="loss_scale_optimizer",
+    )
+    our_opt = optimizers.LossScaleOptimizer(
+        optimizers.Adam(0.1, name="adam"),
+        initial_scale=8.0,
+        dynamic_growth_steps=2,
+        name="loss_scale_optimizer",
+    )
     for step in grads:
-        their_opt.apply_gradients(zip([keras.ops.convert_to_tensor(g * 8) for g in step],
-                                      theirs))
+        their_opt.apply_gradients(zip([keras.ops.convert_to_tensor(g * 8) for g in step], theirs))
         our_opt.apply_gradients(zip([g * 8 for g in step], ours))
     for a, b in zip(theirs, ours):
-        np.testing.assert_allclose(b.numpy(), keras.ops.convert_to_numpy(a), rtol=1e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(b.numpy(), keras.ops.convert_to_numpy(a), rtol=1e-5, atol=1e-6)
     # Keras builds the inner slots under the outer optimizer's name scope; files store
     # optimizer variables by position, so only the order and values must agree
     assert [v.path for v in our_opt.variables] == [
-        v.path.replace("loss_scale_optimizer/adam/", "adam/") for v in their_opt.variables]
+        v.path.replace("loss_scale_optimizer/adam/", "adam/") for v in their_opt.variables
+    ]
     for a, b in zip(their_opt.variables, our_opt.variables):
         np.testing.assert_allclose(b.numpy(), keras.ops.convert_to_numpy(a), rtol=1e-5)
     assert int(our_opt.iterations.numpy()) == int(their_opt.iterations.numpy()) == 4
     config, their_config = our_opt.get_config(), their_opt.get_config()
     assert {k: v for k, v in config.items() if k != "inner_optimizer"} == {
-        k: v for k, v in their_config.items() if k != "inner_optimizer"}
+        k: v for k, v in their_config.items() if k != "inner_optimizer"
+    }
     restored = optimizers.deserialize(optimizers.serialize(our_opt))
     assert type(restored.inner_optimizer) is optimizers.Adam
     with pytest.raises(ValueError, match="does not support `clipnorm`"):

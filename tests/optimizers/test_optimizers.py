@@ -4,6 +4,7 @@ Each optimizer is checked against an independent float64 NumPy implementation of
 formula in Keras 3's source (with Keras's defaults written out again here), plus a few
 hand-computed values, and, when Keras is installed, against real `keras.optimizers`.
 """
+
 import copy
 import math
 import pickle
@@ -27,8 +28,18 @@ def ref_sgd(w, g, s, t, learning_rate=0.01, momentum=0.0, nesterov=False):
     return w + (momentum * m - learning_rate * g if nesterov else m)
 
 
-def ref_adam(w, g, s, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-             amsgrad=False, weight_decay=None):
+def ref_adam(
+    w,
+    g,
+    s,
+    t,
+    learning_rate=0.001,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-7,
+    amsgrad=False,
+    weight_decay=None,
+):
     if weight_decay is not None:
         w = w - w * weight_decay * learning_rate
     m = s["m"] = beta_1 * s.get("m", 0.0) + (1 - beta_1) * g
@@ -43,8 +54,9 @@ def ref_adamw(w, g, s, t, weight_decay=0.004, **kwargs):
     return ref_adam(w, g, s, t, weight_decay=weight_decay, **kwargs)
 
 
-def ref_rmsprop(w, g, s, t, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
-                centered=False):
+def ref_rmsprop(
+    w, g, s, t, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False
+):
     v = s["v"] = rho * s.get("v", 0.0) + (1 - rho) * g * g
     denominator = v + epsilon
     if centered:
@@ -114,8 +126,9 @@ def run_reference(ref, weights, grads, **kwargs):
     ws = [w.astype(np.float64) for w in weights]
     slots = [{} for _ in ws]
     for t, step_grads in enumerate(grads, start=1):
-        ws = [ref(w, g.astype(np.float64), s, t, **kwargs)
-              for w, g, s in zip(ws, step_grads, slots)]
+        ws = [
+            ref(w, g.astype(np.float64), s, t, **kwargs) for w, g, s in zip(ws, step_grads, slots)
+        ]
     return ws
 
 
@@ -146,9 +159,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    "cls, ref, kwargs", CASES, ids=[f"{c.__name__}-{k}" for c, _, k in CASES]
-)
+@pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=[f"{c.__name__}-{k}" for c, _, k in CASES])
 def test_matches_reference_formula(cls, ref, kwargs):
     weights, grads = _problem()
     ours = run_ours(cls(**kwargs), weights, grads)
@@ -188,8 +199,10 @@ def test_adam_first_step_moves_by_about_lr():
     w = numkeras.Variable([1.0, -1.0])
     optimizers.Adam().apply_gradients([(np.array([3.0, -0.5], F32), w)])
     # lr * |g| sqrt(1e-3) / (|g| sqrt(1e-3) + 1e-7) per element.
-    expected = [1 - 0.001 * 3 / (3 + 1e-7 / math.sqrt(1e-3)),
-                -1 + 0.001 * 0.5 / (0.5 + 1e-7 / math.sqrt(1e-3))]
+    expected = [
+        1 - 0.001 * 3 / (3 + 1e-7 / math.sqrt(1e-3)),
+        -1 + 0.001 * 0.5 / (0.5 + 1e-7 / math.sqrt(1e-3)),
+    ]
     np.testing.assert_allclose(w.numpy(), expected, rtol=1e-7)
 
 
@@ -257,8 +270,9 @@ def test_exclude_from_weight_decay_by_name_and_by_variable():
     opt = optimizers.SGD(learning_rate=0.1, weight_decay=0.5)
     opt.exclude_from_weight_decay(var_list=[other], var_names=["bias"])
     opt.apply_gradients([(np.zeros(1, F32), v) for v in (kernel, bias, other)])
-    np.testing.assert_allclose([kernel.numpy()[0], bias.numpy()[0], other.numpy()[0]],
-                               [1.9, 2.0, 2.0], rtol=1e-6)
+    np.testing.assert_allclose(
+        [kernel.numpy()[0], bias.numpy()[0], other.numpy()[0]], [1.9, 2.0, 2.0], rtol=1e-6
+    )
     with pytest.raises(ValueError, match="before the optimizer is built"):
         opt.exclude_from_weight_decay(var_names=["kernel"])
 
@@ -287,8 +301,9 @@ def test_variable_constraint_is_applied_after_the_update():
 # --- gradient accumulation and EMA -----------------------------------------------------------
 def test_gradient_accumulation_applies_the_mean_every_n_calls():
     weights, grads = _problem(steps=4)
-    accumulated = run_ours(optimizers.Adam(learning_rate=0.1, gradient_accumulation_steps=2),
-                           weights, grads)
+    accumulated = run_ours(
+        optimizers.Adam(learning_rate=0.1, gradient_accumulation_steps=2), weights, grads
+    )
     means = [[(a + b) / 2 for a, b in zip(grads[i], grads[i + 1])] for i in (0, 2)]
     plain = run_ours(optimizers.Adam(learning_rate=0.1), weights, means)
     for a, b in zip(accumulated, plain):
@@ -320,16 +335,23 @@ def test_ema_tracks_and_overwrites():
 # --- variables, names, dtypes ---------------------------------------------------------------
 def test_adam_variables_order_and_count():
     shapes = [(3, 3, 1, 4), (4,), (10, 2)]
-    variables = [numkeras.Variable(np.zeros(s, F32), name=n)
-                 for s, n in zip(shapes, ["kernel", "bias", "dense"])]
+    variables = [
+        numkeras.Variable(np.zeros(s, F32), name=n)
+        for s, n in zip(shapes, ["kernel", "bias", "dense"])
+    ]
     variables[0].path = "sequential/conv2d/kernel"
     opt = optimizers.Adam(name="adam")
     opt.build(variables)
     assert len(opt.variables) == 2 + 2 * 3
     assert [v.name for v in opt.variables] == [
-        "iteration", "learning_rate",
-        "sequential_conv2d_kernel_momentum", "sequential_conv2d_kernel_velocity",
-        "bias_momentum", "bias_velocity", "dense_momentum", "dense_velocity",
+        "iteration",
+        "learning_rate",
+        "sequential_conv2d_kernel_momentum",
+        "sequential_conv2d_kernel_velocity",
+        "bias_momentum",
+        "bias_velocity",
+        "dense_momentum",
+        "dense_velocity",
     ]
     assert opt.variables[0].path == "adam/iteration"
     assert opt.variables[0].dtype == "int64" and opt.variables[1].dtype == "float32"
@@ -342,15 +364,25 @@ def test_rmsprop_slots_are_grouped_per_kind_as_in_keras():
     opt = optimizers.RMSprop(momentum=0.5, centered=True)
     opt.build(variables)
     assert [v.name for v in opt.variables[2:]] == [
-        "a_velocity", "b_velocity", "a_momentum", "b_momentum",
-        "a_average_gradient", "b_average_gradient",
+        "a_velocity",
+        "b_velocity",
+        "a_momentum",
+        "b_momentum",
+        "a_average_gradient",
+        "b_average_gradient",
     ]
 
 
 @pytest.mark.parametrize(
     "cls, n_slots",
-    [(optimizers.SGD, 0), (optimizers.Adagrad, 1), (optimizers.Lion, 1), (optimizers.Adadelta, 2),
-     (optimizers.Adamax, 2), (optimizers.RMSprop, 1)],
+    [
+        (optimizers.SGD, 0),
+        (optimizers.Adagrad, 1),
+        (optimizers.Lion, 1),
+        (optimizers.Adadelta, 2),
+        (optimizers.Adamax, 2),
+        (optimizers.RMSprop, 1),
+    ],
 )
 def test_slot_counts(cls, n_slots):
     opt = cls()
@@ -372,8 +404,14 @@ def test_adagrad_accumulator_starts_at_initial_value():
 
 @pytest.mark.parametrize(
     "cls, prefix",
-    [(optimizers.Adam, "adam"), (optimizers.SGD, "sgd"), (optimizers.RMSprop, "rm_sprop"),
-     (optimizers.AdamW, "adam_w"), (optimizers.Adagrad, "adagrad"), (optimizers.Nadam, "nadam")],
+    [
+        (optimizers.Adam, "adam"),
+        (optimizers.SGD, "sgd"),
+        (optimizers.RMSprop, "rm_sprop"),
+        (optimizers.AdamW, "adam_w"),
+        (optimizers.Adagrad, "adagrad"),
+        (optimizers.Nadam, "nadam"),
+    ],
 )
 def test_default_names_follow_keras_auto_name(cls, prefix):
     first, second = cls().name, cls().name
@@ -387,8 +425,12 @@ def test_updates_are_in_place_and_stay_float32():
     arrays = [v.data for v in variables]
     opt = optimizers.Adam()
     # A float64 array and a Tensor as gradients: both are used as float32.
-    opt.apply_gradients([(grads[0][0].astype(np.float64), variables[0]),
-                         (numkeras.Tensor(grads[0][1]), variables[1])])
+    opt.apply_gradients(
+        [
+            (grads[0][0].astype(np.float64), variables[0]),
+            (numkeras.Tensor(grads[0][1]), variables[1]),
+        ]
+    )
     for step_grads in grads[1:]:
         opt.apply_gradients(zip(step_grads, variables))
     assert all(v.data is a for v, a in zip(variables, arrays))
@@ -479,28 +521,59 @@ STEPS = np.array([0, 1, 5, 10, 11, 25, 100])
     "schedule, closed_form",
     [
         (schedules.ExponentialDecay(0.1, 10, 0.5), lambda s: 0.1 * 0.5 ** (s / 10)),
-        (schedules.ExponentialDecay(0.1, 10, 0.5, staircase=True),
-         lambda s: 0.1 * 0.5 ** np.floor(s / 10)),
+        (
+            schedules.ExponentialDecay(0.1, 10, 0.5, staircase=True),
+            lambda s: 0.1 * 0.5 ** np.floor(s / 10),
+        ),
         (schedules.InverseTimeDecay(0.1, 10, 0.5), lambda s: 0.1 / (1 + 0.5 * s / 10)),
-        (schedules.InverseTimeDecay(0.1, 10, 0.5, staircase=True),
-         lambda s: 0.1 / (1 + 0.5 * np.floor(s / 10))),
-        (schedules.PolynomialDecay(0.1, 10, end_learning_rate=0.01, power=2.0),
-         lambda s: 0.09 * (1 - np.minimum(s, 10) / 10) ** 2 + 0.01),
-        (schedules.PolynomialDecay(0.1, 10, end_learning_rate=0.01, cycle=True),
-         lambda s: 0.09 * (1 - s / (10 * np.maximum(np.ceil(s / 10), 1))) + 0.01),
-        (schedules.CosineDecay(0.1, 10, alpha=0.1),
-         lambda s: 0.1 * (0.9 * 0.5 * (1 + np.cos(np.pi * np.minimum(s, 10) / 10)) + 0.1)),
-        (schedules.CosineDecay(0.0, 10, warmup_target=0.1, warmup_steps=5),
-         lambda s: np.where(s < 5, 0.1 * s / 5,
-                            0.05 * (1 + np.cos(np.pi * np.clip(s - 5, 0, 10) / 10)))),
-        (schedules.PiecewiseConstantDecay([1, 10], [1.0, 0.5, 0.1]),
-         lambda s: np.where(s <= 1, 1.0, np.where(s <= 10, 0.5, 0.1))),
-        (schedules.CosineDecayRestarts(0.1, 10, t_mul=1.0, m_mul=0.5),
-         lambda s: 0.1 * 0.5 ** np.floor(s / 10) * 0.5 * (1 + np.cos(np.pi * (s % 10) / 10))),
+        (
+            schedules.InverseTimeDecay(0.1, 10, 0.5, staircase=True),
+            lambda s: 0.1 / (1 + 0.5 * np.floor(s / 10)),
+        ),
+        (
+            schedules.PolynomialDecay(0.1, 10, end_learning_rate=0.01, power=2.0),
+            lambda s: 0.09 * (1 - np.minimum(s, 10) / 10) ** 2 + 0.01,
+        ),
+        (
+            schedules.PolynomialDecay(0.1, 10, end_learning_rate=0.01, cycle=True),
+            lambda s: 0.09 * (1 - s / (10 * np.maximum(np.ceil(s / 10), 1))) + 0.01,
+        ),
+        (
+            schedules.CosineDecay(0.1, 10, alpha=0.1),
+            lambda s: 0.1 * (0.9 * 0.5 * (1 + np.cos(np.pi * np.minimum(s, 10) / 10)) + 0.1),
+        ),
+        (
+            schedules.CosineDecay(0.0, 10, warmup_target=0.1, warmup_steps=5),
+            lambda s: np.where(
+                s < 5, 0.1 * s / 5, 0.05 * (1 + np.cos(np.pi * np.clip(s - 5, 0, 10) / 10))
+            ),
+        ),
+        (
+            schedules.PiecewiseConstantDecay([1, 10], [1.0, 0.5, 0.1]),
+            lambda s: np.where(s <= 1, 1.0, np.where(s <= 10, 0.5, 0.1)),
+        ),
+        (
+            schedules.CosineDecayRestarts(0.1, 10, t_mul=1.0, m_mul=0.5),
+            lambda s: 0.1 * 0.5 ** np.floor(s / 10) * 0.5 * (1 + np.cos(np.pi * (s % 10) / 10)),
+        ),
         # t_mul=2: periods [0, 10), [10, 30), [30, 70), [70, 150).
-        (schedules.CosineDecayRestarts(0.1, 10),
-         lambda s: 0.05 * (1 + np.cos(np.pi * np.select(
-             [s < 10, s < 30, s < 70], [s / 10, (s - 10) / 20, (s - 30) / 40], (s - 70) / 80)))),
+        (
+            schedules.CosineDecayRestarts(0.1, 10),
+            lambda s: (
+                0.05
+                * (
+                    1
+                    + np.cos(
+                        np.pi
+                        * np.select(
+                            [s < 10, s < 30, s < 70],
+                            [s / 10, (s - 10) / 20, (s - 30) / 40],
+                            (s - 70) / 80,
+                        )
+                    )
+                )
+            ),
+        ),
     ],
     ids=lambda x: type(x).__name__ if isinstance(x, schedules.LearningRateSchedule) else "",
 )
@@ -530,12 +603,23 @@ def test_schedule_validation():
 
 # --- get / serialize / deserialize ------------------------------------------------------------
 KERAS_ADAM = {  # compile_config["optimizer"] of a model saved by Keras 3.15.1
-    "module": "keras.optimizers", "class_name": "Adam",
+    "module": "keras.optimizers",
+    "class_name": "Adam",
     "config": {
-        "name": "adam", "learning_rate": 0.0010000000474974513, "weight_decay": None,
-        "clipnorm": None, "global_clipnorm": None, "clipvalue": None, "use_ema": False,
-        "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
-        "gradient_accumulation_steps": None, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07,
+        "name": "adam",
+        "learning_rate": 0.0010000000474974513,
+        "weight_decay": None,
+        "clipnorm": None,
+        "global_clipnorm": None,
+        "clipvalue": None,
+        "use_ema": False,
+        "ema_momentum": 0.99,
+        "ema_overwrite_frequency": None,
+        "loss_scale_factor": None,
+        "gradient_accumulation_steps": None,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "epsilon": 1e-07,
         "amsgrad": False,
     },
     "registered_name": None,
@@ -633,10 +717,17 @@ def test_training_continues_after_a_copy(how):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Keras's own NumPy 2 warnings
 @pytest.mark.parametrize(
     "name, kwargs",
-    [("Adam", {}), ("Adam", {"amsgrad": True, "clipnorm": 0.5}), ("SGD", {"momentum": 0.9}),
-     ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
-     ("RMSprop", {"momentum": 0.5, "centered": True}), ("AdamW", {"global_clipnorm": 1.0}),
-     ("Adadelta", {"learning_rate": 1.0}), ("Nadam", {}), ("Lion", {})],
+    [
+        ("Adam", {}),
+        ("Adam", {"amsgrad": True, "clipnorm": 0.5}),
+        ("SGD", {"momentum": 0.9}),
+        ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+        ("RMSprop", {"momentum": 0.5, "centered": True}),
+        ("AdamW", {"global_clipnorm": 1.0}),
+        ("Adadelta", {"learning_rate": 1.0}),
+        ("Nadam", {}),
+        ("Lion", {}),
+    ],
 )
 def test_against_keras(keras, name, kwargs):
     weights, grads = _problem(steps=4, seed=1)

@@ -1,5 +1,6 @@
 """Optimizer slots are found by their variable's path, so a variable rebuilt with the same path
 keeps its moments; variables that share a path (unnamed ones) are told apart by identity."""
+
 import copy
 import pickle
 
@@ -36,8 +37,9 @@ def test_copies_train_on_exactly_as_the_original(copier):
     twin = copier(model)
     model.fit(X, Y, verbose=0)
     twin.fit(X, Y, verbose=0)
-    for a, b in zip(model.optimizer.variables + model.weights,
-                    twin.optimizer.variables + twin.weights):
+    for a, b in zip(
+        model.optimizer.variables + model.weights, twin.optimizer.variables + twin.weights
+    ):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 

@@ -1,5 +1,6 @@
 """Optimizer.stateless_apply and Variable's constraint/regularizer/trainable/aggregation
 semantics, against real Keras."""
+
 import os
 
 import numpy as np
@@ -9,8 +10,10 @@ import numkeras as nk
 from numkeras import optimizers
 
 W = np.array([[0.5, -1.0], [2.0, 0.25]], "float32")
-G = [np.array([[0.1, -0.2], [0.3, 0.05]], "float32"),
-     np.array([[-0.4, 0.2], [0.1, 0.3]], "float32")]
+G = [
+    np.array([[0.1, -0.2], [0.3, 0.05]], "float32"),
+    np.array([[-0.4, 0.2], [0.1, 0.3]], "float32"),
+]
 
 
 def _keras():
@@ -30,12 +33,17 @@ def test_stateless_apply_matches_keras_and_leaves_variables_alone(name):
     for g in G:
         ours_train, ours_state = ours.stateless_apply(ours_state, [g], ours_train)
         theirs_train, theirs_state = theirs.stateless_apply(
-            theirs_state, [keras.ops.convert_to_tensor(g)], theirs_train)
-    np.testing.assert_allclose(nk.ops.convert_to_numpy(ours_train[0]),
-                               keras.ops.convert_to_numpy(theirs_train[0]), rtol=1e-6)
+            theirs_state, [keras.ops.convert_to_tensor(g)], theirs_train
+        )
+    np.testing.assert_allclose(
+        nk.ops.convert_to_numpy(ours_train[0]),
+        keras.ops.convert_to_numpy(theirs_train[0]),
+        rtol=1e-6,
+    )
     for a, b in zip(ours_state, theirs_state):
-        np.testing.assert_allclose(nk.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b),
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            nk.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), rtol=1e-6
+        )
     np.testing.assert_array_equal(ours_v.numpy(), W)
     assert int(ours.iterations.numpy()) == 0
 
@@ -52,8 +60,14 @@ def test_stateless_apply_errors():
 def test_variable_attributes_as_keras():
     keras = _keras()
     ours, theirs = nk.Variable(W), keras.Variable(W)
-    for attr in ("aggregation", "synchronization", "trainable", "constraint", "regularizer",
-                 "overwrite_with_gradient"):
+    for attr in (
+        "aggregation",
+        "synchronization",
+        "trainable",
+        "constraint",
+        "regularizer",
+        "overwrite_with_gradient",
+    ):
         assert getattr(ours, attr) == getattr(theirs, attr), attr
     ours.trainable = 0
     assert ours.trainable is False

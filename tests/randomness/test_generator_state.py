@@ -1,5 +1,6 @@
 """numkeras.random's public generator state: a snapshot restores every stream a model draws from,
 and `sharded_rows` draws a process's rows of the global batch's noise."""
+
 import json
 import random
 
@@ -11,14 +12,17 @@ from numkeras import random as nk_random
 
 
 def draws(generators):
-    return ([float(nk_random.global_generator().random())]
-            + [float(g.rng.random()) for g in generators]
-            + [random.random(), float(np.random.random())])
+    return (
+        [float(nk_random.global_generator().random())]
+        + [float(g.rng.random()) for g in generators]
+        + [random.random(), float(np.random.random())]
+    )
 
 
 def test_a_snapshot_restores_every_generator():
-    model = numkeras.Sequential([numkeras.Input((4,)), layers.Dropout(0.5, seed=1),
-                                 layers.GaussianNoise(0.1, seed=2)])
+    model = numkeras.Sequential(
+        [numkeras.Input((4,)), layers.Dropout(0.5, seed=1), layers.GaussianNoise(0.1, seed=2)]
+    )
     generators = nk_random.seed_generators(model)
     assert len(generators) == 2
     state = json.loads(json.dumps(nk_random.get_generator_states(generators)))  # JSON-able

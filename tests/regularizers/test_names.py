@@ -10,11 +10,16 @@ from numkeras import ops, regularizers
 def test_lowercase_aliases_are_keras_classes(keras, name):
     ours, theirs = getattr(regularizers, name)(), getattr(keras.regularizers, name)()
     assert type(ours).__name__ == type(theirs).__name__
-    assert ours.get_config() == pytest.approx(theirs.get_config()) or \
-        ours.get_config() == theirs.get_config()
+    assert (
+        ours.get_config() == pytest.approx(theirs.get_config())
+        or ours.get_config() == theirs.get_config()
+    )
     w = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
-    np.testing.assert_allclose(float(ops.convert_to_numpy(ours(w))),
-                               float(keras.ops.convert_to_numpy(theirs(w))), rtol=1e-5)
+    np.testing.assert_allclose(
+        float(ops.convert_to_numpy(ours(w))),
+        float(keras.ops.convert_to_numpy(theirs(w))),
+        rtol=1e-5,
+    )
     assert regularizers.serialize(ours) == keras.regularizers.serialize(theirs)
 
 

@@ -59,7 +59,7 @@ def test_registry_is_the_live_dict_and_scopes_nest():
     assert custom_object_scope is CustomObjectScope
 
     def cube(x):
-        return x ** 3
+        return x**3
 
     def square(x):
         return x * x
@@ -110,12 +110,19 @@ def test_serialize_matches_real_keras_for_registered_objects(keras):
 
 
 def _model():
-    model = nk.Sequential([
-        layers.Input((3,)),
-        layers.Dense(4, activation=scaled_tanh, kernel_initializer=HalfOnes(),
-                     kernel_regularizer=SumSquares(0.01), kernel_constraint=ClipAt(0.4)),
-        layers.Dense(1),
-    ])
+    model = nk.Sequential(
+        [
+            layers.Input((3,)),
+            layers.Dense(
+                4,
+                activation=scaled_tanh,
+                kernel_initializer=HalfOnes(),
+                kernel_regularizer=SumSquares(0.01),
+                kernel_constraint=ClipAt(0.4),
+            ),
+            layers.Dense(1),
+        ]
+    )
     model.compile(MySGD(0.1), "mse")
     return model
 
@@ -153,20 +160,21 @@ def test_load_model_with_a_scope_for_unregistered_objects(tmp_path):
 
 
 def test_registered_activation_files_both_ways_with_real_keras(keras, tmp_path):
-    keras.saving.register_keras_serializable(package="CO")(
-        lambda_free := _keras_scaled_tanh(keras))
+    keras.saving.register_keras_serializable(package="CO")(lambda_free := _keras_scaled_tanh(keras))
     assert lambda_free.__name__ == "scaled_tanh"
     x = np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3)
     model = nk.Sequential([layers.Input((3,)), layers.Dense(2, activation=scaled_tanh)])
     model.save(tmp_path / "ours.keras")
     theirs = keras.models.load_model(tmp_path / "ours.keras")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(theirs(x)), model.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(theirs(x)), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
     theirs.save(tmp_path / "theirs.keras")
     back = nk.models.load_model(tmp_path / "theirs.keras")
     assert back.layers[0].activation is scaled_tanh
-    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        back.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
 
 
 def _keras_scaled_tanh(keras):

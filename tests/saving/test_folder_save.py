@@ -1,5 +1,6 @@
 """`save(path, zipped=False)` replaces the whole folder at once: a save that fails part-way
 leaves the previous model loadable and no temporary folder behind."""
+
 import os
 import resource
 import signal
@@ -43,8 +44,7 @@ def test_a_failure_writing_the_weights_keeps_the_previous_folder(tmp_path, file_
         new.save(path, zipped=False)
     file_size_limit(resource.RLIM_INFINITY)
 
-    np.testing.assert_array_equal(numkeras.saving.load_model(path).predict(x, verbose=0),
-                                  expected)
+    np.testing.assert_array_equal(numkeras.saving.load_model(path).predict(x, verbose=0), expected)
     assert os.listdir(tmp_path) == ["model.keras"]
 
 

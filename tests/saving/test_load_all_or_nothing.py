@@ -1,5 +1,6 @@
 """Loading weights or a training state is all or nothing: every array is read and checked
 before the first variable changes, so a file that fails half-way leaves the model as it was."""
+
 import json
 
 import numpy as np
@@ -11,8 +12,9 @@ from numkeras.callbacks.backup_and_restore import load_training_state, save_trai
 
 def _model(seed=0):
     numkeras.utils.set_random_seed(seed)
-    model = numkeras.Sequential([numkeras.Input((3,))]
-                                + [numkeras.layers.Dense(3) for _ in range(4)])
+    model = numkeras.Sequential(
+        [numkeras.Input((3,))] + [numkeras.layers.Dense(3) for _ in range(4)]
+    )
     model.compile("adam", "mse")
     return model
 
@@ -82,7 +84,7 @@ def test_training_state_with_a_malformed_rng_state_changes_nothing(tmp_path):
     draw = numkeras.random.global_generator().bit_generator.state
     with pytest.raises(ValueError, match="random"):
         load_training_state(model, path)
-    _assert_unchanged(model, before[:len(model.weights)])
-    for variable, saved in zip(model.optimizer.variables, before[len(model.weights):]):
+    _assert_unchanged(model, before[: len(model.weights)])
+    for variable, saved in zip(model.optimizer.variables, before[len(model.weights) :]):
         np.testing.assert_array_equal(variable.numpy(), saved)
     assert numkeras.random.global_generator().bit_generator.state == draw

@@ -1,5 +1,6 @@
 """A small file can't make loading allocate much more than it holds: each weight's declared
 shape is checked against the arrays the file stores before the weight is created."""
+
 import io
 import json
 import tracemalloc
@@ -62,8 +63,9 @@ def test_the_refusal_names_the_layer_and_the_stored_shapes(tmp_path):
 
 
 def test_a_matching_file_still_loads(tmp_path):
-    model = numkeras.Sequential([numkeras.Input((3,)), numkeras.layers.Dense(4),
-                                 numkeras.layers.Dense(4)])
+    model = numkeras.Sequential(
+        [numkeras.Input((3,)), numkeras.layers.Dense(4), numkeras.layers.Dense(4)]
+    )
     model.compile("adam", "mse")
     model.save(tmp_path / "m.keras")
     loaded = numkeras.saving.load_model(tmp_path / "m.keras")

@@ -1,5 +1,6 @@
 """Saving and loading: Keras 3 `.keras`, `.weights.h5` and legacy `.h5`, both ways with real
 Keras; optimizer state; corrupt and crafted files; atomic writes; pickle and deepcopy."""
+
 import copy
 import io
 import json
@@ -28,21 +29,28 @@ Y8 = np.eye(3, dtype=np.float32)[RNG.integers(0, 3, 16)]
 
 def tutorial_cnn():
     """The fixture's architecture, with the names Keras gave it."""
-    return nk.Sequential([
-        layers.Input((28, 28, 1)),
-        layers.Conv2D(32, 3, activation="relu", name="conv2d"),
-        layers.MaxPooling2D(2, name="max_pooling2d"),
-        layers.Conv2D(64, 3, activation="relu", name="conv2d_1"),
-        layers.MaxPooling2D(2, name="max_pooling2d_1"),
-        layers.Flatten(name="flatten"),
-        layers.Dropout(0.5, name="dropout"),
-        layers.Dense(10, activation="softmax", name="dense"),
-    ], name="sequential")
+    return nk.Sequential(
+        [
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu", name="conv2d"),
+            layers.MaxPooling2D(2, name="max_pooling2d"),
+            layers.Conv2D(64, 3, activation="relu", name="conv2d_1"),
+            layers.MaxPooling2D(2, name="max_pooling2d_1"),
+            layers.Flatten(name="flatten"),
+            layers.Dropout(0.5, name="dropout"),
+            layers.Dense(10, activation="softmax", name="dense"),
+        ],
+        name="sequential",
+    )
 
 
 def small_cnn(dropout=False):
-    stack = [layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),
-             layers.MaxPooling2D(2), layers.Flatten()]
+    stack = [
+        layers.Input((8, 8, 1)),
+        layers.Conv2D(4, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+    ]
     stack += [layers.Dropout(0.5)] if dropout else []
     model = nk.Sequential(stack + [layers.Dense(3, activation="softmax")])
     model.compile(nk.optimizers.Adam(1e-2), "categorical_crossentropy", metrics=["accuracy"])
@@ -100,27 +108,38 @@ def assert_same_weights(a, b):
 def test_keras_fixture_loads_with_its_weights_and_optimizer(path):
     model = nk.models.load_model(path)
     assert [type(la).__name__ for la in model.layers] == [
-        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense"]
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dropout",
+        "Dense",
+    ]
     assert model.compiled and type(model.optimizer).__name__ == "Adam"
     assert len(model.optimizer.variables) == 14
     with zipfile.ZipFile(CNN_KERAS) as zf, h5py.File(io.BytesIO(zf.read("model.weights.h5"))) as f:
         np.testing.assert_array_equal(model.layers[0].kernel.numpy(), f["layers/conv2d/vars/0"])
         np.testing.assert_array_equal(model.layers[-1].bias.numpy(), f["layers/dense/vars/1"])
-        np.testing.assert_array_equal(model.optimizer.variables[13].numpy(),
-                                      f["optimizer/vars/13"])
+        np.testing.assert_array_equal(model.optimizer.variables[13].numpy(), f["optimizer/vars/13"])
 
 
 @pytest.mark.parametrize("path", [CNN_KERAS, CNN_H5])
 def test_keras_fixture_predicts_like_keras(keras, path):
     expected = keras.saving.load_model(path).predict(X28, verbose=0)
-    np.testing.assert_allclose(nk.models.load_model(path).predict(X28, verbose=0), expected,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        nk.models.load_model(path).predict(X28, verbose=0), expected, atol=1e-5
+    )
 
 
 def test_our_file_matches_keras_layout_and_config():
     model = tutorial_cnn()
-    model.compile(nk.optimizers.Adam(name="adam"), "categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=True)
+    model.compile(
+        nk.optimizers.Adam(name="adam"),
+        "categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=True,
+    )
     model.optimizer.build(model.trainable_weights)
     buffer = io.BytesIO(h5_store.weights_to_bytes(model))
     fixture = io.BytesIO(archive_member(CNN_KERAS, "model.weights.h5"))
@@ -128,9 +147,16 @@ def test_our_file_matches_keras_layout_and_config():
 
     def strip(config):  # ids, and keys newer Keras adds with null values
         if isinstance(config, dict):
-            return {k: strip(v) for k, v in config.items() if k != "shared_object_id"
-                    and not (v is None and k in ("input_axes", "output_axes",
-                                                 "quantization_config", "activity_regularizer"))}
+            return {
+                k: strip(v)
+                for k, v in config.items()
+                if k != "shared_object_id"
+                and not (
+                    v is None
+                    and k
+                    in ("input_axes", "output_axes", "quantization_config", "activity_regularizer")
+                )
+            }
         return [strip(v) for v in config] if isinstance(config, list) else config
 
     ours = strip(json.loads(model.to_json()))
@@ -149,8 +175,9 @@ def test_keras_loads_our_sequential(keras, tmp_path, suffix):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "skipping variables" or similar warnings
         loaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(loaded.predict(X8, verbose=0), model.predict(X8, verbose=0),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        loaded.predict(X8, verbose=0), model.predict(X8, verbose=0), atol=1e-5
+    )
     assert int(loaded.optimizer.iterations) == 1
     theirs = loaded.optimizer.variables
     # Keras's legacy H5 loader builds a Sequential's optimizer without its weights, so it
@@ -193,13 +220,16 @@ def test_branching_functional_model_both_ways(keras, tmp_path):
     x = [X8.reshape(16, -1)[:, :4], X8.reshape(16, -1)[:, 4:8]]
     ours, theirs = branching(nk), branching(keras)
     assert [la.name for la in ours.layers] == [la.name for la in theirs.layers]
-    for source, other, load in [(ours, "k", keras.saving.load_model),
-                                (theirs, "n", nk.models.load_model)]:
+    for source, other, load in [
+        (ours, "k", keras.saving.load_model),
+        (theirs, "n", nk.models.load_model),
+    ]:
         source.fit(x, Y8[:, :2], verbose=0)
         source.save(tmp_path / f"{other}.keras")
         loaded = load(tmp_path / f"{other}.keras")
-        np.testing.assert_allclose(loaded.predict(x, verbose=0), source.predict(x, verbose=0),
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            loaded.predict(x, verbose=0), source.predict(x, verbose=0), atol=1e-5
+        )
         for u, v in zip(loaded.optimizer.variables, source.optimizer.variables, strict=True):
             np.testing.assert_allclose(np.asarray(u), np.asarray(v), atol=1e-7)
 
@@ -256,7 +286,13 @@ def test_registered_subclassed_model_round_trip(tmp_path):
     model.fit(x, Y8[:, :1], verbose=0)
     # Keras's walk: attributes sorted, `layers` holds what no attribute reached, privates last
     assert [path for path, _ in h5_store.walk(model)] == [
-        "", "blocks/dense", "blocks/dense_1", "body", "layers/dense_3", "optimizer"]
+        "",
+        "blocks/dense",
+        "blocks/dense_1",
+        "body",
+        "layers/dense_3",
+        "optimizer",
+    ]
     model.save(tmp_path / "t.keras")
     loaded = nk.models.load_model(tmp_path / "t.keras")
     assert isinstance(loaded, TwoTower) and loaded.units == 3
@@ -270,11 +306,20 @@ def twice(x):
 
 def test_functions_by_name_lambda_refused_and_directory_format(tmp_path):
     x = X8.reshape(16, -1)[:, :4]
-    model = nk.Sequential([layers.Dense(4, input_shape=(4,)), layers.Lambda(nk.ops.exp),
-                           layers.Lambda(twice), layers.Dense(1)])
+    model = nk.Sequential(
+        [
+            layers.Dense(4, input_shape=(4,)),
+            layers.Lambda(nk.ops.exp),
+            layers.Lambda(twice),
+            layers.Dense(1),
+        ]
+    )
     model.save(tmp_path / "dir.keras", zipped=False)
     assert sorted(os.listdir(tmp_path / "dir.keras")) == [
-        "config.json", "metadata.json", "model.weights.h5"]
+        "config.json",
+        "metadata.json",
+        "model.weights.h5",
+    ]
     loaded = nk.models.load_model(tmp_path / "dir.keras")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     nk.Sequential([layers.Input((4,)), layers.Lambda(lambda t: t + 1)]).save(tmp_path / "l.keras")
@@ -309,47 +354,108 @@ def test_legacy_h5_weights_by_position_and_by_name():
     renamed = tutorial_cnn()
     renamed.layers[0].name = "not_in_file"
     renamed.load_weights(CNN_H5, by_name=True)
-    np.testing.assert_array_equal(renamed.layers[-1].kernel.numpy(),
-                                  reference.layers[-1].kernel.numpy())
-    assert not np.array_equal(renamed.layers[0].kernel.numpy(),
-                              reference.layers[0].kernel.numpy())
+    np.testing.assert_array_equal(
+        renamed.layers[-1].kernel.numpy(), reference.layers[-1].kernel.numpy()
+    )
+    assert not np.array_equal(renamed.layers[0].kernel.numpy(), reference.layers[0].kernel.numpy())
 
 
 def keras2_dense(layer_name, units, activation, **extra):
-    return {"class_name": "Dense", "config": {
-        "name": layer_name, "trainable": True, "dtype": "float32", "units": units,
-        "activation": activation, "use_bias": True,
-        "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
-        "bias_initializer": {"class_name": "Zeros", "config": {}}, "kernel_regularizer": None,
-        "bias_regularizer": None, "activity_regularizer": None, "kernel_constraint": None,
-        "bias_constraint": None}, **extra}
+    return {
+        "class_name": "Dense",
+        "config": {
+            "name": layer_name,
+            "trainable": True,
+            "dtype": "float32",
+            "units": units,
+            "activation": activation,
+            "use_bias": True,
+            "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}},
+            "kernel_regularizer": None,
+            "bias_regularizer": None,
+            "activity_regularizer": None,
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        },
+        **extra,
+    }
 
 
-KERAS2_INPUT = {"class_name": "InputLayer", "config": {
-    "batch_input_shape": [None, 4], "dtype": "float32", "sparse": False, "ragged": False,
-    "name": "input_1"}}
+KERAS2_INPUT = {
+    "class_name": "InputLayer",
+    "config": {
+        "batch_input_shape": [None, 4],
+        "dtype": "float32",
+        "sparse": False,
+        "ragged": False,
+        "name": "input_1",
+    },
+}
 KERAS2_MODELS = {
-    "sequential": {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
-        KERAS2_INPUT, keras2_dense("dense", 3, "relu"), keras2_dense("dense_1", 2, "linear")]}},
-    "functional": {"class_name": "Functional", "config": {
-        "name": "model", "trainable": True, "layers": [
-            {**KERAS2_INPUT, "name": "input_1", "inbound_nodes": []},
-            keras2_dense("dense", 3, "relu", name="dense",
-                         inbound_nodes=[[["input_1", 0, 0, {}]]]),
-            keras2_dense("dense_1", 2, "linear", name="dense_1",
-                         inbound_nodes=[[["dense", 0, 0, {}]]])],
-        "input_layers": [["input_1", 0, 0]], "output_layers": [["dense_1", 0, 0]]}},
+    "sequential": {
+        "class_name": "Sequential",
+        "config": {
+            "name": "sequential",
+            "layers": [
+                KERAS2_INPUT,
+                keras2_dense("dense", 3, "relu"),
+                keras2_dense("dense_1", 2, "linear"),
+            ],
+        },
+    },
+    "functional": {
+        "class_name": "Functional",
+        "config": {
+            "name": "model",
+            "trainable": True,
+            "layers": [
+                {**KERAS2_INPUT, "name": "input_1", "inbound_nodes": []},
+                keras2_dense(
+                    "dense", 3, "relu", name="dense", inbound_nodes=[[["input_1", 0, 0, {}]]]
+                ),
+                keras2_dense(
+                    "dense_1", 2, "linear", name="dense_1", inbound_nodes=[[["dense", 0, 0, {}]]]
+                ),
+            ],
+            "input_layers": [["input_1", 0, 0]],
+            "output_layers": [["dense_1", 0, 0]],
+        },
+    },
 }
 KERAS2_TRAINING = {
-    "loss": "mse", "loss_weights": None, "weighted_metrics": None,
-    "metrics": [[{"class_name": "MeanMetricWrapper",
-                  "config": {"name": "mae", "dtype": "float32", "fn": "mean_absolute_error"}}]],
-    "optimizer_config": {"class_name": "Custom>Adam", "config": {
-        "name": "Adam", "weight_decay": None, "clipnorm": None, "global_clipnorm": None,
-        "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
-        "ema_overwrite_frequency": None, "jit_compile": True, "is_legacy_optimizer": False,
-        "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07,
-        "amsgrad": False}}}
+    "loss": "mse",
+    "loss_weights": None,
+    "weighted_metrics": None,
+    "metrics": [
+        [
+            {
+                "class_name": "MeanMetricWrapper",
+                "config": {"name": "mae", "dtype": "float32", "fn": "mean_absolute_error"},
+            }
+        ]
+    ],
+    "optimizer_config": {
+        "class_name": "Custom>Adam",
+        "config": {
+            "name": "Adam",
+            "weight_decay": None,
+            "clipnorm": None,
+            "global_clipnorm": None,
+            "clipvalue": None,
+            "use_ema": False,
+            "ema_momentum": 0.99,
+            "ema_overwrite_frequency": None,
+            "jit_compile": True,
+            "is_legacy_optimizer": False,
+            "learning_rate": 0.001,
+            "beta_1": 0.9,
+            "beta_2": 0.999,
+            "epsilon": 1e-07,
+            "amsgrad": False,
+        },
+    },
+}
 
 
 @pytest.mark.parametrize("kind", ["sequential", "functional"])
@@ -387,7 +493,8 @@ def test_json_and_clone(tmp_path):
     model = train_once(small_cnn())
     rebuilt = nk.models.model_from_json(model.to_json())
     assert rebuilt.compiled and [type(la) for la in rebuilt.layers] == [
-        type(la) for la in model.layers]
+        type(la) for la in model.layers
+    ]
     for original in (model, small_functional()):
         clone = nk.models.clone_model(original)
         assert clone is not original and len(clone.weights) == len(original.weights)
@@ -416,12 +523,13 @@ def test_missing_file(tmp_path):
         small_cnn().load_weights(tmp_path / "nope.weights.h5")
 
 
-@pytest.mark.parametrize("fraction", [0.0, 0.001, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
-                                      0.999])
+@pytest.mark.parametrize(
+    "fraction", [0.0, 0.001, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.999]
+)
 def test_truncated_file(tmp_path, fraction):
     data = saved_cnn(tmp_path).read_bytes()
     bad = tmp_path / "bad.keras"
-    bad.write_bytes(data[:int(len(data) * fraction)])
+    bad.write_bytes(data[: int(len(data) * fraction)])
     assert_load_fails(bad)
 
 
@@ -458,16 +566,47 @@ def test_random_bytes_and_wrong_archives(tmp_path):
 
 
 CRAFTED = [
-    {"module": "os", "class_name": "system", "config": {"command": "touch {marker}"},
-     "registered_name": None},
-    {"module": "keras.layers", "class_name": "Dense", "config": {
-        "units": 2, "activation": {"module": "os", "class_name": "function",
-                                   "config": "system", "registered_name": "system"}}},
+    {
+        "module": "os",
+        "class_name": "system",
+        "config": {"command": "touch {marker}"},
+        "registered_name": None,
+    },
+    {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "config": {
+            "units": 2,
+            "activation": {
+                "module": "os",
+                "class_name": "function",
+                "config": "system",
+                "registered_name": "system",
+            },
+        },
+    },
     {"module": "builtins", "class_name": "eval", "config": {"source": "1"}},
-    {"module": "keras.layers", "class_name": "Lambda", "config": {"function": {
-        "class_name": "__lambda__", "config": {"value": ["4wEAAAAAAAAA", None, None]}}}},
-    {"module": "keras.layers", "class_name": "Dense", "config": {"units": 2, "activation": {
-        "class_name": "__lambda__", "config": {"value": ["4wEAAAAAAAAA", None, None]}}}},
+    {
+        "module": "keras.layers",
+        "class_name": "Lambda",
+        "config": {
+            "function": {
+                "class_name": "__lambda__",
+                "config": {"value": ["4wEAAAAAAAAA", None, None]},
+            }
+        },
+    },
+    {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "config": {
+            "units": 2,
+            "activation": {
+                "class_name": "__lambda__",
+                "config": {"value": ["4wEAAAAAAAAA", None, None]},
+            },
+        },
+    },
 ]
 
 
@@ -481,8 +620,13 @@ def test_crafted_config_never_runs_code(tmp_path, monkeypatch, layer):
     crafted = json.loads(json.dumps(layer).replace("{marker}", str(marker)))
     config["config"]["layers"].insert(1, crafted)
     bad = tmp_path / "bad.keras"
-    write_archive(bad, {"config.json": json.dumps(config),
-                        "model.weights.h5": archive_member(good, "model.weights.h5")})
+    write_archive(
+        bad,
+        {
+            "config.json": json.dumps(config),
+            "model.weights.h5": archive_member(good, "model.weights.h5"),
+        },
+    )
     assert_load_fails(bad, "Unknown|lambda")
     assert not calls and not marker.exists()
 
@@ -490,16 +634,33 @@ def test_crafted_config_never_runs_code(tmp_path, monkeypatch, layer):
 def test_wrong_weight_shapes_and_counts(tmp_path):
     model = small_cnn()
     model.save(tmp_path / "a.keras")
-    wider = nk.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(5, 3), layers.MaxPooling2D(2),
-                           layers.Flatten(), layers.Dense(3)])
+    wider = nk.Sequential(
+        [
+            layers.Input((8, 8, 1)),
+            layers.Conv2D(5, 3),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3),
+        ]
+    )
     wider.save_weights(tmp_path / "wide.weights.h5")
-    deeper = nk.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3), layers.MaxPooling2D(2),
-                            layers.Flatten(), layers.Dense(3), layers.Dense(3)])
+    deeper = nk.Sequential(
+        [
+            layers.Input((8, 8, 1)),
+            layers.Conv2D(4, 3),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3),
+            layers.Dense(3),
+        ]
+    )
     deeper.save_weights(tmp_path / "deep.weights.h5")
     bad = tmp_path / "bad.keras"
     config = archive_member(tmp_path / "a.keras", "config.json")
-    write_archive(bad, {"config.json": config,
-                        "model.weights.h5": (tmp_path / "wide.weights.h5").read_bytes()})
+    write_archive(
+        bad,
+        {"config.json": config, "model.weights.h5": (tmp_path / "wide.weights.h5").read_bytes()},
+    )
     assert_load_fails(bad, r"shape \(3, 3, 1, 4\).*\(3, 3, 1, 5\)")
     before = [w.numpy() for w in model.weights]
     for name, match in [("wide", "shape"), ("deep", "layers/dense_1")]:
@@ -509,8 +670,15 @@ def test_wrong_weight_shapes_and_counts(tmp_path):
         np.testing.assert_array_equal(w.numpy(), b)
     with pytest.warns(UserWarning, match="Skipping"):
         model.load_weights(tmp_path / "wide.weights.h5", skip_mismatch=True)
-    no_bias = nk.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, use_bias=False),
-                             layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(3)])
+    no_bias = nk.Sequential(
+        [
+            layers.Input((8, 8, 1)),
+            layers.Conv2D(4, 3, use_bias=False),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3),
+        ]
+    )
     with pytest.raises(ValueError, match=r"expects 1 variables \['kernel'\].* has 2"):
         no_bias.load_weights(tmp_path / "a.keras")
     with pytest.raises(ValueError, match="weights only"):
@@ -546,8 +714,9 @@ def test_saving_is_atomic(tmp_path, monkeypatch):
 
 
 # --- pickle and deepcopy ------------------------------------------------------------------------
-@pytest.mark.parametrize("clone", [lambda m: pickle.loads(pickle.dumps(m)), copy.deepcopy],
-                         ids=["pickle", "deepcopy"])
+@pytest.mark.parametrize(
+    "clone", [lambda m: pickle.loads(pickle.dumps(m)), copy.deepcopy], ids=["pickle", "deepcopy"]
+)
 def test_pickle_and_deepcopy_trained_models(clone):
     model = train_once(small_cnn())
     copied = clone(model)
@@ -558,8 +727,9 @@ def test_pickle_and_deepcopy_trained_models(clone):
     assert all(a is not b for a, b in zip(copied.weights, model.weights))
     functional = small_functional()
     x = [np.ones((2, 4), "float32"), np.zeros((2, 4), "float32")]
-    for a, b in zip(clone(functional).predict(x, verbose=0), functional.predict(x, verbose=0),
-                    strict=True):
+    for a, b in zip(
+        clone(functional).predict(x, verbose=0), functional.predict(x, verbose=0), strict=True
+    ):
         np.testing.assert_array_equal(a, b)
 
 
@@ -587,8 +757,9 @@ def test_process_killed_while_saving_leaves_a_loadable_file(tmp_path, delay):
     import time
 
     path = tmp_path / "model.keras"
-    proc = subprocess.Popen([sys.executable, "-c", SAVE_FOREVER, str(path)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SAVE_FOREVER, str(path)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "saved"
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)

@@ -1,5 +1,6 @@
 """A save killed with SIGKILL leaves its temporary file; the next save to the same path
 removes the temporary files of processes that no longer run."""
+
 import os
 import signal
 import subprocess
@@ -30,8 +31,12 @@ else:
 
 def _killed_mid_save(path, kind="file"):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(path), kind],
-                            stdout=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WRITER, str(path), kind],
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     assert proc.stdout.readline() == "writing\n"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -84,6 +89,11 @@ def test_backup_and_restore_removes_its_folder_after_a_killed_backup(tmp_path):
     backup_dir.mkdir()
     _killed_mid_save(backup_dir / "latest.backup.npz")
     assert len(os.listdir(backup_dir)) == 1
-    _model().fit(np.ones((4, 3)), np.ones((4, 2)), epochs=2, verbose=0,
-                 callbacks=[numkeras.callbacks.BackupAndRestore(backup_dir)])
+    _model().fit(
+        np.ones((4, 3)),
+        np.ones((4, 2)),
+        epochs=2,
+        verbose=0,
+        callbacks=[numkeras.callbacks.BackupAndRestore(backup_dir)],
+    )
     assert not backup_dir.exists()

@@ -1,5 +1,6 @@
 """backend dtype helpers, get_uid, is_keras_tensor, get_source_inputs and random's beta,
 binomial and gamma, against real Keras where its answers are deterministic."""
+
 import inspect
 import os
 
@@ -15,10 +16,31 @@ def _keras():
     return pytest.importorskip("keras")
 
 
-DTYPE_NAMES = [None, "float16", "float32", "float64", "int8", "uint8", "int32", "int64", "bool",
-               np.float64, np.dtype("int16"), float, int, bool]
-PAIRS = [("int32", "float16"), ("int8", "uint8"), ("int64", "float32"), ("bool", "int32"),
-         ("int16", "int32"), ("uint8", "uint16"), ("bool", "float16")]
+DTYPE_NAMES = [
+    None,
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "uint8",
+    "int32",
+    "int64",
+    "bool",
+    np.float64,
+    np.dtype("int16"),
+    float,
+    int,
+    bool,
+]
+PAIRS = [
+    ("int32", "float16"),
+    ("int8", "uint8"),
+    ("int64", "float32"),
+    ("bool", "int32"),
+    ("int16", "int32"),
+    ("uint8", "uint16"),
+    ("bool", "float16"),
+]
 
 
 def test_dtype_helpers_match_keras():
@@ -43,8 +65,12 @@ def test_get_uid_counts_per_prefix_and_clear_session_resets():
     backend.clear_session()
     keras.backend.clear_session()
     ours = [backend.get_uid("a"), backend.get_uid("a"), backend.get_uid("b"), backend.get_uid()]
-    theirs = [keras.backend.get_uid("a"), keras.backend.get_uid("a"),
-              keras.backend.get_uid("b"), keras.backend.get_uid()]
+    theirs = [
+        keras.backend.get_uid("a"),
+        keras.backend.get_uid("a"),
+        keras.backend.get_uid("b"),
+        keras.backend.get_uid(),
+    ]
     assert ours == theirs == [1, 2, 1, 1]
     utils.clear_session()
     assert backend.get_uid("a") == 1
@@ -65,7 +91,8 @@ def test_source_inputs_and_is_keras_tensor():
 def test_random_signatures_match_keras(name):
     keras = _keras()
     assert inspect.signature(getattr(random, name)) == inspect.signature(
-        getattr(keras.random, name))
+        getattr(keras.random, name)
+    )
 
 
 def test_random_draws_are_seeded_with_the_right_moments():

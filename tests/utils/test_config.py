@@ -1,4 +1,5 @@
 """utils.Config against real Keras's: attributes, items, freezing, errors, JSON."""
+
 import os
 
 import pytest
@@ -15,13 +16,26 @@ def _exercise(config):
     config.units = 4
     config["rate"] = 0.5
     config.update(depth=2)
-    out = [config.units, config["rate"], list(config), len(config), "depth" in config,
-           config.get("missing", 7), config.as_dict(), config.to_json(), config.frozen]
+    out = [
+        config.units,
+        config["rate"],
+        list(config),
+        len(config),
+        "depth" in config,
+        config.get("missing", 7),
+        config.as_dict(),
+        config.to_json(),
+        config.frozen,
+    ]
     with pytest.raises(AttributeError, match="Did you mean 'units'"):
         config.unit  # noqa: B018
     config.freeze()
-    for change in (lambda: setattr(config, "units", 5), lambda: config.pop("rate"),
-                   lambda: config.__setitem__("x", 1), lambda: config.__delitem__("units")):
+    for change in (
+        lambda: setattr(config, "units", 5),
+        lambda: config.pop("rate"),
+        lambda: config.__setitem__("x", 1),
+        lambda: config.__delitem__("units"),
+    ):
         with pytest.raises(ValueError, match="frozen"):
             change()
     config.unfreeze()

@@ -1,4 +1,5 @@
 """`numkeras.utils.split_dataset`: Keras's sizes, order, shuffling and errors."""
+
 import numpy as np
 import pytest
 
@@ -30,8 +31,9 @@ def test_splits_match_keras(kwargs, left, right):
 
 def test_tuples_and_lists_of_arrays_split_together():
     x, y = np.arange(20).reshape(10, 2), DATA * 10
-    (x_left, y_left), (x_right, y_right) = split_dataset((x, y), left_size=0.6, shuffle=True,
-                                                         seed=1)
+    (x_left, y_left), (x_right, y_right) = split_dataset(
+        (x, y), left_size=0.6, shuffle=True, seed=1
+    )
     assert x_left.shape == (6, 2) and x_right.shape == (4, 2)
     np.testing.assert_array_equal(x_left[:, 0] * 5, y_left)
     np.testing.assert_array_equal(x_right[:, 0] * 5, y_right)
@@ -44,25 +46,33 @@ def test_shuffle_without_seed_keeps_every_sample_once():
     assert sorted(left.tolist() + right.tolist()) == DATA.tolist()
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({}, ValueError, "At least one of the `left_size` or `right_size` must be specified"),
-    ({"left_size": 0}, ValueError, "`left_size` should be either a positive integer smaller"),
-    ({"left_size": 1.0}, ValueError, "`left_size` should be either"),
-    ({"right_size": 10}, ValueError, "`right_size` should be either"),
-    ({"left_size": 0.6, "right_size": 0.6}, ValueError, "greater than 1"),
-    ({"left_size": 6, "right_size": 5}, ValueError, "left_size \\+ right_size = 11"),
-    ({"left_size": 0.01}, ValueError, "`left_size`=0 and `right_size`=10. Resulting left"),
-    ({"left_size": "a"}, TypeError, "Invalid `left_size` type"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({}, ValueError, "At least one of the `left_size` or `right_size` must be specified"),
+        ({"left_size": 0}, ValueError, "`left_size` should be either a positive integer smaller"),
+        ({"left_size": 1.0}, ValueError, "`left_size` should be either"),
+        ({"right_size": 10}, ValueError, "`right_size` should be either"),
+        ({"left_size": 0.6, "right_size": 0.6}, ValueError, "greater than 1"),
+        ({"left_size": 6, "right_size": 5}, ValueError, "left_size \\+ right_size = 11"),
+        ({"left_size": 0.01}, ValueError, "`left_size`=0 and `right_size`=10. Resulting left"),
+        ({"left_size": "a"}, TypeError, "Invalid `left_size` type"),
+    ],
+)
 def test_bad_sizes_raise_keras_errors(kwargs, error, match):
     with pytest.raises(error, match=match):
         split_dataset(DATA, **kwargs)
 
 
-@pytest.mark.parametrize("dataset, error", [
-    ([np.arange(3), np.arange(4)], ValueError), ({"a": DATA}, TypeError), ([1, 2, 3], ValueError),
-    ([], TypeError),
-])
+@pytest.mark.parametrize(
+    "dataset, error",
+    [
+        ([np.arange(3), np.arange(4)], ValueError),
+        ({"a": DATA}, TypeError),
+        ([1, 2, 3], ValueError),
+        ([], TypeError),
+    ],
+)
 def test_bad_datasets(dataset, error):
     with pytest.raises(error):
         split_dataset(dataset, left_size=1)

@@ -1,5 +1,6 @@
 """numkeras.utils.plot_history and plot_model: real PNGs that depend on what is plotted, Keras's
 signature, and a clear error without matplotlib."""
+
 import inspect
 import struct
 import sys
@@ -63,8 +64,7 @@ def test_plot_history_depends_on_the_history(mpl, tmp_path):
     logs = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7]}
     plot_history(logs, tmp_path / "a.png")
     plot_history({"loss": [1.0, 0.2, 0.1], "val_loss": [1.1, 0.9, 0.9]}, tmp_path / "b.png")
-    more = {**logs, "accuracy": [0.5, 0.7, 0.8], "val_accuracy": [0.4, 0.6, 0.7],
-            "mae": [3, 2, 1]}
+    more = {**logs, "accuracy": [0.5, 0.7, 0.8], "val_accuracy": [0.4, 0.6, 0.7], "mae": [3, 2, 1]}
     plot_history(more, tmp_path / "c.png")
     a, b = (tmp_path / "a.png").read_bytes(), (tmp_path / "b.png").read_bytes()
     assert a != b
@@ -92,11 +92,14 @@ def test_plot_history_shows_itself_in_a_notebook(mpl, history, tmp_path):
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("bad, error, words", [
-    ([1, 2, 3], TypeError, "History that `fit` returns"),
-    ({}, ValueError, "empty history"),
-    ({"loss": []}, ValueError, "empty history"),
-])
+@pytest.mark.parametrize(
+    "bad, error, words",
+    [
+        ([1, 2, 3], TypeError, "History that `fit` returns"),
+        ({}, ValueError, "empty history"),
+        ({"loss": []}, ValueError, "empty history"),
+    ],
+)
 def test_plot_history_rejects(mpl, bad, error, words):
     with pytest.raises(error, match=words):
         plot_history(bad)
@@ -105,8 +108,19 @@ def test_plot_history_rejects(mpl, bad, error, words):
 @pytest.mark.slow
 @pytest.mark.oracle
 def test_tutorial_command_saves_training_curves(mpl, tmp_path, capsys):
-    argv = ["tutorial", "--epochs", "1", "--train-samples", "256", "--batch-size", "64",
-            "--seed", "0", "--output", str(tmp_path)]
+    argv = [
+        "tutorial",
+        "--epochs",
+        "1",
+        "--train-samples",
+        "256",
+        "--batch-size",
+        "64",
+        "--seed",
+        "0",
+        "--output",
+        str(tmp_path),
+    ]
     assert cli.main(argv) == 0
     assert "Training curves saved to" in capsys.readouterr().out
     assert png_size(tmp_path / "history.png")[0] > 0
@@ -116,9 +130,16 @@ def test_tutorial_command_saves_training_curves(mpl, tmp_path, capsys):
 def test_plot_model_has_keras_signature():
     params = inspect.signature(plot_model).parameters
     assert [(n, p.default) for n, p in params.items() if n not in ("model", "kwargs")] == [
-        ("to_file", "model.png"), ("show_shapes", False), ("show_dtype", False),
-        ("show_layer_names", False), ("rankdir", "TB"), ("expand_nested", False), ("dpi", 200),
-        ("show_layer_activations", False), ("show_trainable", False), ("splines", "ortho"),
+        ("to_file", "model.png"),
+        ("show_shapes", False),
+        ("show_dtype", False),
+        ("show_layer_names", False),
+        ("rankdir", "TB"),
+        ("expand_nested", False),
+        ("dpi", 200),
+        ("show_layer_activations", False),
+        ("show_trainable", False),
+        ("splines", "ortho"),
     ]
 
 
@@ -127,9 +148,16 @@ def test_plot_model_sequential(mpl, tmp_path):
     model = cli.build_tutorial_model()
     plain, full = tmp_path / "plain.png", tmp_path / "full.png"
     plot_model(model, to_file=plain, dpi=50)
-    result = plot_model(model, to_file=full, show_shapes=True, show_layer_names=True,
-                        show_dtype=True, show_layer_activations=True, show_trainable=True,
-                        dpi=50)
+    result = plot_model(
+        model,
+        to_file=full,
+        show_shapes=True,
+        show_layer_names=True,
+        show_dtype=True,
+        show_layer_activations=True,
+        show_trainable=True,
+        dpi=50,
+    )
     assert result is None or hasattr(result, "data")  # an IPython Image when IPython is there
     (w0, h0), (w1, h1) = png_size(plain), png_size(full)
     assert h0 > 2 * w0  # eight boxes, top to bottom
@@ -169,15 +197,23 @@ def drawn(model, rankdir="TB", **options):
 
     from numkeras.utils.plotting import _model_figure
 
-    flags = dict(show_shapes=False, show_dtype=False, show_layer_names=False,
-                 show_layer_activations=False, show_trainable=False)
+    flags = dict(
+        show_shapes=False,
+        show_dtype=False,
+        show_layer_names=False,
+        show_layer_activations=False,
+        show_trainable=False,
+    )
     fig = _model_figure(model, rankdir, {**flags, **options})
     (ax,) = fig.axes
     rects = [p.get_bbox().bounds for p in ax.patches if isinstance(p, FancyBboxPatch)]
     labels = []
     for x, y, w, h in rects:  # the texts whose anchor lies inside the box, top to bottom
-        inside = [t for t in ax.texts if x < t.get_position()[0] < x + w
-                  and y < t.get_position()[1] < y + h]
+        inside = [
+            t
+            for t in ax.texts
+            if x < t.get_position()[0] < x + w and y < t.get_position()[1] < y + h
+        ]
         labels.append([t.get_text() for t in sorted(inside, key=lambda t: -t.get_position()[1])])
     return labels, rects, [line.get_xydata() for line in ax.get_lines()]
 
@@ -188,26 +224,35 @@ def keras_labels(keras_model, **options):
 
     from keras.src.utils.model_visualization import make_layer_label
 
-    flags = dict(show_shapes=False, show_dtype=False, show_layer_names=False,
-                 show_layer_activations=False, show_trainable=False)
+    flags = dict(
+        show_shapes=False,
+        show_dtype=False,
+        show_layer_names=False,
+        show_layer_activations=False,
+        show_trainable=False,
+    )
     out = []
     for layer in keras_model.layers if hasattr(keras_model, "_layers") else keras_model:
         html = make_layer_label(layer, **{**flags, **options})
-        out.append([re.sub("<[^>]+>", "", cell)
-                    for cell in re.findall(r"<td[^>]*>(.*?)</td>", html)])
+        out.append(
+            [re.sub("<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", html)]
+        )
     return out
 
 
 def _cross(p, q, r, s):
     """Whether segments pq and rs cross at a point inside both (touching ends do not count)."""
+
     def side(a, b, c):
         return np.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+
     return side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0
 
 
 def assert_no_crossings(rects, polylines):
-    segments = [(k, line[i], line[i + 1]) for k, line in enumerate(polylines)
-                for i in range(len(line) - 1)]
+    segments = [
+        (k, line[i], line[i + 1]) for k, line in enumerate(polylines) for i in range(len(line) - 1)
+    ]
     for a in range(len(segments)):
         for b in range(a + 1, len(segments)):
             (ka, p, q), (kb, r, s) = segments[a], segments[b]
@@ -217,17 +262,30 @@ def assert_no_crossings(rects, polylines):
             x, y = p + t * (q - p)
             for bx, by, bw, bh in rects:
                 assert not (bx + 0.01 < x < bx + bw - 0.01 and by + 0.01 < y < by + bh - 0.01), (
-                    k, (x, y), (bx, by, bw, bh))
+                    k,
+                    (x, y),
+                    (bx, by, bw, bh),
+                )
 
 
-ALL = dict(show_shapes=True, show_dtype=True, show_layer_names=True,
-           show_layer_activations=True, show_trainable=True)
+ALL = dict(
+    show_shapes=True,
+    show_dtype=True,
+    show_layer_names=True,
+    show_layer_activations=True,
+    show_trainable=True,
+)
 
 
 def tutorial_layers(lib):
     L = lib.layers
-    return [L.Conv2D(32, kernel_size=(3, 3), activation="relu"), L.MaxPooling2D((2, 2)),
-            L.Flatten(), L.Dropout(0.5), L.Dense(10, activation="softmax")]
+    return [
+        L.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        L.MaxPooling2D((2, 2)),
+        L.Flatten(),
+        L.Dropout(0.5),
+        L.Dense(10, activation="softmax"),
+    ]
 
 
 @pytest.mark.parametrize("how", ["Input", "input_shape", "trained", "loaded"])
@@ -253,8 +311,11 @@ def test_plot_model_sequential_labels_are_keras_labels(mpl, tmp_path, how):
         model = numkeras.models.load_model(tmp_path / "m.keras")
     labels, rects, lines = drawn(model, **ALL)
     assert [box[1:] for box in labels] == [box[1:] for box in keras_labels(reference, **ALL)]
-    assert labels[0][1:4] == ["Activation: relu", "Input shape: (None, 28, 28, 1)",
-                              "Output shape: (None, 26, 26, 32)"]
+    assert labels[0][1:4] == [
+        "Activation: relu",
+        "Input shape: (None, 28, 28, 1)",
+        "Output shape: (None, 26, 26, 32)",
+    ]
     assert not any("?" in line for box in labels for line in box)
     assert len(rects) == 5 and len(lines) == 4  # a box per layer, no InputLayer box, as Keras
     assert_no_crossings(rects, lines)
@@ -284,17 +345,21 @@ def test_plot_model_functional_labels_and_no_crossings(mpl, which, rankdir):
     model, reference = branchy_models(numkeras)[which], branchy_models(keras)[which]
     labels, rects, lines = drawn(model, rankdir, show_shapes=True, show_dtype=True)
     assert [box[1:] for box in labels] == [
-        box[1:] for box in keras_labels(reference, show_shapes=True, show_dtype=True)]
+        box[1:] for box in keras_labels(reference, show_shapes=True, show_dtype=True)
+    ]
     assert len(lines) == (6 if which == 0 else 9)
     assert_no_crossings(rects, lines)
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("kwargs, words", [
-    ({"rankdir": "BT"}, "rankdir must be 'TB' or 'LR'"),
-    ({"layer_range": ["a", "b"]}, "layer_range` is no longer supported"),
-    ({"colour": "red"}, "Unrecognized keyword arguments"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"rankdir": "BT"}, "rankdir must be 'TB' or 'LR'"),
+        ({"layer_range": ["a", "b"]}, "layer_range` is no longer supported"),
+        ({"colour": "red"}, "Unrecognized keyword arguments"),
+    ],
+)
 def test_plot_model_rejects(mpl, tmp_path, kwargs, words):
     model = numkeras.Sequential([layers.Input((4,)), layers.Dense(2)])
     with pytest.raises(ValueError, match=words):
@@ -309,10 +374,13 @@ def test_plot_model_needs_a_built_model(mpl, tmp_path):
 
 
 # --- without matplotlib --------------------------------------------------------------------------
-@pytest.mark.parametrize("call", [
-    lambda path: plot_history({"loss": [1.0]}, path),
-    lambda path: plot_model(numkeras.Sequential([layers.Input((4,)), layers.Dense(2)]), path),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda path: plot_history({"loss": [1.0]}, path),
+        lambda path: plot_model(numkeras.Sequential([layers.Input((4,)), layers.Dense(2)]), path),
+    ],
+)
 def test_a_clear_error_without_matplotlib(monkeypatch, tmp_path, call):
     for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.delitem(sys.modules, name)

@@ -1,4 +1,5 @@
 """Progbar: Keras 3's exact text, redrawn on terminals, one clean line into files and pipes."""
+
 import io
 import re
 import sys
@@ -187,8 +188,13 @@ def test_unknown_target(monkeypatch, clock):
 
 @pytest.mark.parametrize(
     "value, text",
-    [(0.3711, "0.3711"), (12.5, "12.5000"), (0.0001, "1.0000e-04"), (0.0, "0.0000e+00"),
-     (-0.5, "-0.5000")],
+    [
+        (0.3711, "0.3711"),
+        (12.5, "12.5000"),
+        (0.0001, "1.0000e-04"),
+        (0.0, "0.0000e+00"),
+        (-0.5, "-0.5000"),
+    ],
 )
 def test_value_format(monkeypatch, clock, value, text):
     out = use_stream(monkeypatch, Pipe())
@@ -208,9 +214,7 @@ def test_time_per_step_units(monkeypatch, clock, seconds, text):
     assert out.getvalue().endswith(f" - {text}\n")
 
 
-@pytest.mark.parametrize(
-    "per_step, eta", [(0.5, "49s"), (0.7, "1:09"), (40.0, "1:06:00")]
-)
+@pytest.mark.parametrize("per_step, eta", [(0.5, "49s"), (0.7, "1:09"), (40.0, "1:06:00")])
 def test_eta_formats(monkeypatch, clock, per_step, eta):
     out = use_stream(monkeypatch, Tty())
     bar = Progbar(100)
@@ -317,8 +321,14 @@ def run_in_pty(script, columns):
     root = os.path.dirname(os.path.dirname(os.path.abspath(numkeras.__file__)))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     env["PYTHONPATH"] = root
-    proc = subprocess.Popen([sys.executable, "-c", script], stdin=follower, stdout=follower,
-                            stderr=subprocess.PIPE, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=env,
+        close_fds=True,
+    )
     os.close(follower)
     chunks = []
     while True:
@@ -343,6 +353,6 @@ def test_fit_in_a_60_column_terminal_leaves_no_pile_of_wrapped_lines():
     rows = render(output, 60)
     assert len(rows) <= 6, rows  # "Epoch k/2" and a final line of two rows, twice
     assert rows[0] == "Epoch 1/2" and rows[0 + len(rows) // 2] == "Epoch 2/2"
-    final = "".join(rows[1:len(rows) // 2])
+    final = "".join(rows[1 : len(rows) // 2])
     assert final.startswith("24/24 " + BAR * 20) and "val_loss: " in final
     assert all(len(row) <= 60 for row in rows)

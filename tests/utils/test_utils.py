@@ -1,4 +1,5 @@
 """numkeras.utils (to_categorical, normalize, get_file, set_random_seed) and numkeras.backend."""
+
 import hashlib
 import io
 import os
@@ -201,8 +202,9 @@ def test_get_file_default_cache_is_home_dot_keras(tmp_path, monkeypatch, source)
 
 def test_get_file_cache_dir_and_subdir(tmp_path, keras_home, source):
     _, url, sha = source
-    out = get_file("data.bin", origin=url, file_hash=sha, cache_dir=tmp_path / "c",
-                   cache_subdir="models")
+    out = get_file(
+        "data.bin", origin=url, file_hash=sha, cache_dir=tmp_path / "c", cache_subdir="models"
+    )
     assert out == str(tmp_path / "c" / "models" / "data.bin")
     assert not keras_home.exists()
 
@@ -339,7 +341,10 @@ def test_backend_setters(getter, setter, value, bad):
 def test_clear_session_restarts_auto_names():
     backend.clear_session()
     assert [naming.auto_name(n) for n in ["Conv2D", "MaxPooling2D", "Conv2D", "Dense"]] == [
-        "conv2d", "max_pooling2d", "conv2d_1", "dense",
+        "conv2d",
+        "max_pooling2d",
+        "conv2d_1",
+        "dense",
     ]
     assert naming.auto_name("sequential") == "sequential"
     assert naming.uniquify("sequential") == "sequential_1"
@@ -350,8 +355,14 @@ def test_clear_session_restarts_auto_names():
 
 @pytest.mark.parametrize(
     "name, snake",
-    [("Conv2D", "conv2d"), ("MaxPooling2D", "max_pooling2d"), ("InputLayer", "input_layer"),
-     ("BatchNormalization", "batch_normalization"), ("dense", "dense"), ("GRU", "gru")],
+    [
+        ("Conv2D", "conv2d"),
+        ("MaxPooling2D", "max_pooling2d"),
+        ("InputLayer", "input_layer"),
+        ("BatchNormalization", "batch_normalization"),
+        ("dense", "dense"),
+        ("GRU", "gru"),
+    ],
 )
 def test_to_snake_case(name, snake):
     assert naming.to_snake_case(name) == snake
@@ -373,8 +384,15 @@ def test_set_floatx_reaches_weights_ops_and_training(float64_default):
     assert numkeras.Variable(np.zeros(2, np.float32)).dtype == "float32"  # an array keeps its own
     assert numkeras.random.uniform((2,)).dtype == "float64"
     assert (ops.convert_to_tensor(3) / ops.convert_to_tensor(2)).dtype == "float64"
-    model = numkeras.Sequential([layers.Input((6, 6, 1)), layers.Conv2D(2, 3, activation="relu"),
-                                 layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(3)])
+    model = numkeras.Sequential(
+        [
+            layers.Input((6, 6, 1)),
+            layers.Conv2D(2, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3),
+        ]
+    )
     assert {w.dtype for w in model.get_weights()} == {np.dtype("float64")}
     model.compile("adam", "mse")
     x = np.random.default_rng(0).random((4, 6, 6, 1))

@@ -1,5 +1,6 @@
 """`numkeras demo`: the JSON API on real MNIST digits, every malformed request, the command, and
 the page itself in headless Chromium."""
+
 import http.client
 import json
 import os
@@ -66,8 +67,9 @@ def request(server, method, path, body=None, headers=None):
 
 def post_image(server, image):
     body = json.dumps({"image": np.asarray(image).round(4).tolist()})
-    status, headers, data = request(server, "POST", "/api/predict", body,
-                                    {"Content-Type": "application/json"})
+    status, headers, data = request(
+        server, "POST", "/api/predict", body, {"Content-Type": "application/json"}
+    )
     return status, json.loads(data)
 
 
@@ -106,9 +108,12 @@ def test_feature_maps_of_every_conv_and_pool_layer(server, model, digits):
     status, result = post_image(server, digits[2][0] / 255)
     assert status == 200
     got = [(layer["name"], layer["type"], layer["shape"]) for layer in result["layers"]]
-    assert got == [("conv2d", "Conv2D", [26, 26, 32]), ("max_pooling2d", "MaxPooling2D",
-                    [13, 13, 32]), ("conv2d_1", "Conv2D", [11, 11, 64]),
-                   ("max_pooling2d_1", "MaxPooling2D", [5, 5, 64])]
+    assert got == [
+        ("conv2d", "Conv2D", [26, 26, 32]),
+        ("max_pooling2d", "MaxPooling2D", [13, 13, 32]),
+        ("conv2d_1", "Conv2D", [11, 11, 64]),
+        ("max_pooling2d_1", "MaxPooling2D", [5, 5, 64]),
+    ]
     for layer in result["layers"]:
         maps = np.array(layer["maps"])
         h, w, c = layer["shape"]
@@ -146,8 +151,10 @@ def test_keep_alive_round_trips(server, digits, record_property):
     conn.close()
     median = float(np.median(times))
     record_property("round_trip_ms_median", round(median, 2))
-    print(f"\nprediction round trip: median {median:.1f} ms, max {max(times):.1f} ms, "
-          f"{len(data) / 1024:.0f} KB per answer")
+    print(
+        f"\nprediction round trip: median {median:.1f} ms, max {max(times):.1f} ms, "
+        f"{len(data) / 1024:.0f} KB per answer"
+    )
 
 
 def test_concurrent_requests_all_answered(server, digits):
@@ -177,8 +184,15 @@ def test_model_summary(server):
     rows = [(la["name"], la["type"], la["output_shape"], la["params"]) for la in summary["layers"]]
     assert rows[0] == ("conv2d", "Conv2D", [None, 26, 26, 32], 320)
     assert rows[-1] == ("dense", "Dense", [None, 10], 16010)
-    assert [r[1] for r in rows] == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D",
-                                    "Flatten", "Dropout", "Dense"]
+    assert [r[1] for r in rows] == [
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dropout",
+        "Dense",
+    ]
 
 
 def test_page_and_static_files(server):
@@ -215,39 +229,42 @@ _NULL = json.dumps(_image()).replace("0.5", "null", 1).encode()
 _RAGGED = _body({"image": [[0.5] * 28] * 27 + [[0.5] * 29]})
 
 
-@pytest.mark.parametrize("method, path, body, status, words", [
-    ("POST", "/api/predict", b"{not json", 400, "not valid JSON"),
-    ("POST", "/api/predict", b"", 400, "not valid JSON"),
-    ("POST", "/api/predict", b"\xff\xfe\x00", 400, "not valid JSON"),
-    ("POST", "/api/predict", b"[1, 2]", 400, "got list"),
-    ("POST", "/api/predict", b"null", 400, "got NoneType"),
-    ("POST", "/api/predict", _body({"img": []}), 400, "without 'image'"),
-    ("POST", "/api/predict", _body({"image": "digit"}), 422, "got str"),
-    ("POST", "/api/predict", _body(_image(rows=27)), 422, "got 27 rows"),
-    ("POST", "/api/predict", _body(_image(cols=27)), 422, "got 27 values"),
-    ("POST", "/api/predict", _body({"image": [0.5] * 28}), 422, "got float"),
-    ("POST", "/api/predict", _body(_image(rows=0)), 422, "got 0 rows"),
-    ("POST", "/api/predict", _RAGGED, 422, "Row 27"),
-    ("POST", "/api/predict", _body(_image(1.5)), 422, "in [0, 1], got 1.5"),
-    ("POST", "/api/predict", _body(_image(-0.1)), 422, "in [0, 1], got -0.1"),
-    ("POST", "/api/predict", _body(_image(255)), 422, "in [0, 1], got 255"),
-    ("POST", "/api/predict", _NAN, 400, "NaN"),
-    ("POST", "/api/predict", _INF, 400, "Infinity"),
-    ("POST", "/api/predict", _HUGE, 422, "got inf"),
-    ("POST", "/api/predict", _STRING, 422, 'got "0.5"'),
-    ("POST", "/api/predict", _BOOL, 422, "got true"),
-    ("POST", "/api/predict", _NULL, 422, "got null"),
-    ("GET", "/api/predict", None, 405, "use POST"),
-    ("PUT", "/api/predict", b"{}", 405, "use POST"),
-    ("DELETE", "/api/model", None, 405, "use GET"),
-    ("POST", "/api/model", b"{}", 405, "use GET"),
-    ("PATCH", "/", b"x", 405, "not allowed"),
-    ("BREW", "/", None, 405, "not allowed"),
-    ("GET", "/nowhere", None, 404, "Not found"),
-    ("POST", "/api/nowhere", b"{}", 404, "Not found"),
-    ("GET", "/static/../server.py", None, 404, "Not found"),
-    ("GET", "/static/%2e%2e/api.py", None, 404, "Not found"),
-])
+@pytest.mark.parametrize(
+    "method, path, body, status, words",
+    [
+        ("POST", "/api/predict", b"{not json", 400, "not valid JSON"),
+        ("POST", "/api/predict", b"", 400, "not valid JSON"),
+        ("POST", "/api/predict", b"\xff\xfe\x00", 400, "not valid JSON"),
+        ("POST", "/api/predict", b"[1, 2]", 400, "got list"),
+        ("POST", "/api/predict", b"null", 400, "got NoneType"),
+        ("POST", "/api/predict", _body({"img": []}), 400, "without 'image'"),
+        ("POST", "/api/predict", _body({"image": "digit"}), 422, "got str"),
+        ("POST", "/api/predict", _body(_image(rows=27)), 422, "got 27 rows"),
+        ("POST", "/api/predict", _body(_image(cols=27)), 422, "got 27 values"),
+        ("POST", "/api/predict", _body({"image": [0.5] * 28}), 422, "got float"),
+        ("POST", "/api/predict", _body(_image(rows=0)), 422, "got 0 rows"),
+        ("POST", "/api/predict", _RAGGED, 422, "Row 27"),
+        ("POST", "/api/predict", _body(_image(1.5)), 422, "in [0, 1], got 1.5"),
+        ("POST", "/api/predict", _body(_image(-0.1)), 422, "in [0, 1], got -0.1"),
+        ("POST", "/api/predict", _body(_image(255)), 422, "in [0, 1], got 255"),
+        ("POST", "/api/predict", _NAN, 400, "NaN"),
+        ("POST", "/api/predict", _INF, 400, "Infinity"),
+        ("POST", "/api/predict", _HUGE, 422, "got inf"),
+        ("POST", "/api/predict", _STRING, 422, 'got "0.5"'),
+        ("POST", "/api/predict", _BOOL, 422, "got true"),
+        ("POST", "/api/predict", _NULL, 422, "got null"),
+        ("GET", "/api/predict", None, 405, "use POST"),
+        ("PUT", "/api/predict", b"{}", 405, "use POST"),
+        ("DELETE", "/api/model", None, 405, "use GET"),
+        ("POST", "/api/model", b"{}", 405, "use GET"),
+        ("PATCH", "/", b"x", 405, "not allowed"),
+        ("BREW", "/", None, 405, "not allowed"),
+        ("GET", "/nowhere", None, 404, "Not found"),
+        ("POST", "/api/nowhere", b"{}", 404, "Not found"),
+        ("GET", "/static/../server.py", None, 404, "Not found"),
+        ("GET", "/static/%2e%2e/api.py", None, 404, "Not found"),
+    ],
+)
 def test_malformed_requests_get_a_json_4xx(server, method, path, body, status, words):
     got, headers, data = request(server, method, path, body)
     assert got == status, data
@@ -262,19 +279,26 @@ def _head(path, headers):
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-@pytest.mark.parametrize("data, shut_write, status, words", [
-    (_head("/api/predict", [f"Content-Length: {MAX_BODY + 1}"]) + b"{", False, 413, "limit"),
-    (_head("/api/predict", ["Content-Length: 99999999999"]), False, 413, "limit"),
-    (_head("/api/predict", []), False, 411, "Content-Length"),
-    (_head("/api/predict", ["Transfer-Encoding: chunked"]) + b"5\r\nhello\r\n0\r\n\r\n", False,
-     411, "Content-Length"),
-    (_head("/api/predict", ["Content-Length: -5"]), False, 400, "whole number"),
-    (_head("/api/predict", ["Content-Length: ten"]), False, 400, "whole number"),
-    (_head("/api/predict", ["Content-Length: 100"]) + b'{"image"', True, 400, "ended after 8"),
-    (b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n", False, 431, "Line too long"),
-    (b"HELLO\r\n\r\n", False, None, "Bad request syntax"),
-    (b"GET / HTTP/9.9\r\n\r\n", False, None, "Invalid HTTP version"),
-])
+@pytest.mark.parametrize(
+    "data, shut_write, status, words",
+    [
+        (_head("/api/predict", [f"Content-Length: {MAX_BODY + 1}"]) + b"{", False, 413, "limit"),
+        (_head("/api/predict", ["Content-Length: 99999999999"]), False, 413, "limit"),
+        (_head("/api/predict", []), False, 411, "Content-Length"),
+        (
+            _head("/api/predict", ["Transfer-Encoding: chunked"]) + b"5\r\nhello\r\n0\r\n\r\n",
+            False,
+            411,
+            "Content-Length",
+        ),
+        (_head("/api/predict", ["Content-Length: -5"]), False, 400, "whole number"),
+        (_head("/api/predict", ["Content-Length: ten"]), False, 400, "whole number"),
+        (_head("/api/predict", ["Content-Length: 100"]) + b'{"image"', True, 400, "ended after 8"),
+        (b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n", False, 431, "Line too long"),
+        (b"HELLO\r\n\r\n", False, None, "Bad request syntax"),
+        (b"GET / HTTP/9.9\r\n\r\n", False, None, "Invalid HTTP version"),
+    ],
+)
 def test_malformed_http_gets_json_errors(server, data, shut_write, status, words):
     got, head, body = raw(server, data, shut_write)
     assert got == status, body
@@ -331,13 +355,21 @@ def test_feature_maps_scaling():
 
 # --- the command ---------------------------------------------------------------------------------
 def _start_demo(args, cwd):
-    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(
-        cli.__file__)))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(cli.__file__))),
+    }
     # SIGINT back to its default, so Python turns it into KeyboardInterrupt even when the
     # test runner itself was started with SIGINT ignored (a background job).
-    return subprocess.Popen([sys.executable, "-m", "numkeras", "demo", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    return subprocess.Popen(
+        [sys.executable, "-m", "numkeras", "demo", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def test_cli_demo_serves_mnist_cnn_keras_and_stops_on_ctrl_c(model, tmp_path):
@@ -347,7 +379,7 @@ def test_cli_demo_serves_mnist_cnn_keras_and_stops_on_ctrl_c(model, tmp_path):
         line = proc.stdout.readline()
         assert "http://127.0.0.1:" in line, (line, proc.stderr.read() if proc.poll() else "")
         url = line.split("serving ")[1].split()[0]
-        host, port = url[len("http://"):].rstrip("/").split(":")
+        host, port = url[len("http://") :].rstrip("/").split(":")
         conn = http.client.HTTPConnection(host, int(port), timeout=10)
         conn.request("GET", "/api/model")
         assert json.loads(conn.getresponse().read())["total_params"] == 34826
@@ -371,8 +403,12 @@ def test_cli_demo_trains_and_saves_when_there_is_no_model(monkeypatch, tmp_path,
     small = ((x_train[:256], y_train[:256]), (x_test[:10], y_test[:10]))
     monkeypatch.setattr(mnist, "load_data", lambda *a, **k: small)
     served = {}
-    monkeypatch.setattr("numkeras.web.serve", lambda model, host, port, open_browser: served.update(
-        model=model, host=host, port=port, open=open_browser))
+    monkeypatch.setattr(
+        "numkeras.web.serve",
+        lambda model, host, port, open_browser: served.update(
+            model=model, host=host, port=port, open=open_browser
+        ),
+    )
     monkeypatch.chdir(tmp_path)
     assert cli.main(["demo", "--port", "8123", "--open"]) == 0
     out = capsys.readouterr().out
@@ -402,11 +438,19 @@ def _png(grey):
     raw_rows = b"".join(b"\x00" + row.tobytes() for row in grey.astype("uint8"))
 
     def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw_rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw_rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture
@@ -414,17 +458,32 @@ def page(server, tmp_path):
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"]
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+    ]
     with sync_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=args,
-            viewport={"width": 1100, "height": 900}, has_touch=True)
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=args,
+            viewport={"width": 1100, "height": 900},
+            has_touch=True,
+        )
         context.set_default_timeout(15000)
         page = context.pages[0] if context.pages else context.new_page()
         page.problems = []
-        page.on("console", lambda m: m.type in ("error", "warning") and page.problems.append(
-            f"{m.type}: {m.text}"))
+        page.on(
+            "console",
+            lambda m: (
+                m.type in ("error", "warning") and page.problems.append(f"{m.type}: {m.text}")
+            ),
+        )
         page.on("pageerror", lambda e: page.problems.append(f"pageerror: {e}"))
         page.on("requestfailed", lambda r: page.problems.append(f"failed: {r.url}"))
         page.goto(server.url)
@@ -464,8 +523,7 @@ def test_browser_draw_a_one(page, tmp_path, record_property):
     assert page.locator("#digit").text_content() == "1"
     bars = page.locator("#bars .bar")
     assert bars.count() == 10
-    widths = [float(bars.nth(d).evaluate("e => parseFloat(e.style.width) || 0"))
-              for d in range(10)]
+    widths = [float(bars.nth(d).evaluate("e => parseFloat(e.style.width) || 0")) for d in range(10)]
     assert widths[1] == max(widths) and widths[1] > 50
     tiles = page.locator("#maps canvas.tile")
     assert tiles.count() == 32 + 32 + 64 + 64
@@ -491,8 +549,9 @@ def test_browser_draw_a_one(page, tmp_path, record_property):
     assert width <= 4  # a thin vertical stroke, as MNIST's ones
     shot = tmp_path / "demo-one.png"
     page.screenshot(path=str(shot), full_page=True)
-    print(f"\nscreenshot: {shot}; in-browser round trip median {ms:.1f} ms "
-          f"(max {max(times):.1f} ms)")
+    print(
+        f"\nscreenshot: {shot}; in-browser round trip median {ms:.1f} ms (max {max(times):.1f} ms)"
+    )
     assert shot.stat().st_size > 10000
     assert page.problems == []
 
@@ -535,10 +594,18 @@ def _strokes(box, count, seed):
     and corners of the pad (where the bounding box touches the canvas border)."""
     rng = np.random.default_rng(seed)
     lo, hi = 1.5, box["width"] - 1.5  # inside the pad, its rounded corners included
-    edge = [[(lo, lo), (hi, lo)], [(lo, lo), (lo, hi)], [(hi, lo), (hi, hi)],
-            [(lo, hi), (hi, hi)], [(lo, lo)], [(hi, hi)], [(lo, lo), (hi, hi)],
-            [(hi, lo), (lo, hi)], [(lo, 0.5 * hi), (0.3 * hi, 0.6 * hi)],
-            [(0.4 * hi, hi), (0.6 * hi, 0.8 * hi), (0.8 * hi, hi)]]
+    edge = [
+        [(lo, lo), (hi, lo)],
+        [(lo, lo), (lo, hi)],
+        [(hi, lo), (hi, hi)],
+        [(lo, hi), (hi, hi)],
+        [(lo, lo)],
+        [(hi, hi)],
+        [(lo, lo), (hi, hi)],
+        [(hi, lo), (lo, hi)],
+        [(lo, 0.5 * hi), (0.3 * hi, 0.6 * hi)],
+        [(0.4 * hi, hi), (0.6 * hi, 0.8 * hi), (0.8 * hi, hi)],
+    ]
     paths = list(edge)
     while len(paths) < count:
         points = rng.uniform(lo, hi, size=(rng.integers(1, 6), 2))
@@ -593,8 +660,9 @@ def test_browser_upload_a_dark_on_light_digit(page, digits, tmp_path):
     _, _, x_test, y_test = digits
     assert y_test[0] == 7
     paper = 255 - np.kron(x_test[0], np.ones((6, 6), dtype="uint8"))  # dark ink, white paper
-    page.set_input_files("#upload", files=[{"name": "seven.png", "mimeType": "image/png",
-                                            "buffer": _png(paper)}])
+    page.set_input_files(
+        "#upload", files=[{"name": "seven.png", "mimeType": "image/png", "buffer": _png(paper)}]
+    )
     page.wait_for_function("() => document.querySelector('#digit').textContent === '7'")
     assert page.locator("#maps canvas.tile").count() == 192
     page.screenshot(path=str(tmp_path / "demo-upload.png"))

@@ -1,5 +1,6 @@
 """The demo server answers hostile requests with a JSON 4xx and keeps serving: deeply nested
 JSON, a body shorter than its Content-Length, conflicting Content-Length headers."""
+
 import http.client
 import json
 import socket
@@ -50,8 +51,9 @@ def _still_serving(server):
 
 def test_deeply_nested_json_is_a_400(server):
     body = b"[" * 100_000 + b"]" * 100_000
-    status, message = _answer(server, _post(body, [f"Content-Length: {len(body)}",
-                                                   "Connection: close"]))
+    status, message = _answer(
+        server, _post(body, [f"Content-Length: {len(body)}", "Connection: close"])
+    )
     assert status == 400 and "not valid JSON" in message and "Traceback" not in message
     _still_serving(server)
 

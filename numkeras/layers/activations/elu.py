@@ -1,4 +1,5 @@
 """ELU: the exponential linear unit as a layer."""
+
 from numkeras import ops
 from numkeras.layers.layer import Layer
 

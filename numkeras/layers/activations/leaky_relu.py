@@ -1,4 +1,5 @@
 """LeakyReLU: a ReLU with a small slope for negative inputs."""
+
 import warnings
 
 from numkeras import ops
@@ -24,9 +25,11 @@ class LeakyReLU(Layer):
             negative_slope = kwargs.pop("alpha")
             warnings.warn("LeakyReLU: `alpha` is deprecated, use `negative_slope`.", stacklevel=2)
         super().__init__(**kwargs)
-        if isinstance(negative_slope, bool) or not isinstance(
-            negative_slope, (int, float)
-        ) or negative_slope < 0:
+        if (
+            isinstance(negative_slope, bool)
+            or not isinstance(negative_slope, (int, float))
+            or negative_slope < 0
+        ):
             raise ValueError(
                 "LeakyReLU: `negative_slope` must be a non-negative number, "
                 f"received negative_slope={negative_slope!r}."

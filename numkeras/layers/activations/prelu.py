@@ -1,4 +1,5 @@
 """PReLU: a leaky ReLU whose negative slopes are learned."""
+
 from numkeras import initializers, ops, regularizers
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 
@@ -20,15 +21,22 @@ class PReLU(Layer):
 
     supports_masking = True  # the input's mask passes to the output, as in Keras
 
-    def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
-                 shared_axes=None, **kwargs):
+    def __init__(
+        self,
+        alpha_initializer="Zeros",
+        alpha_regularizer=None,
+        alpha_constraint=None,
+        shared_axes=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
         axes = [shared_axes] if isinstance(shared_axes, int) else shared_axes
-        if axes is not None and (not isinstance(axes, (list, tuple)) or any(
-            isinstance(a, bool) or not isinstance(a, int) or a < 1 for a in axes
-        )):
+        if axes is not None and (
+            not isinstance(axes, (list, tuple))
+            or any(isinstance(a, bool) or not isinstance(a, int) or a < 1 for a in axes)
+        ):
             raise ValueError(
                 "PReLU: `shared_axes` must be None or a list of positive (non-batch) axes, "
                 f"received shared_axes={shared_axes!r}."
@@ -49,11 +57,17 @@ class PReLU(Layer):
                 f'Layer "{self.name}": every non-shared axis must be known; input shape '
                 f"{shape_str(input_shape)}, shared_axes={self.shared_axes}."
             )
-        self.alpha = self.add_weight(shape=tuple(shape), name="alpha",
-                                     initializer=self.alpha_initializer,
-                                     regularizer=self.alpha_regularizer)
-        axes = {i: input_shape[i] for i in range(1, len(input_shape))
-                if i not in (self.shared_axes or [])}
+        self.alpha = self.add_weight(
+            shape=tuple(shape),
+            name="alpha",
+            initializer=self.alpha_initializer,
+            regularizer=self.alpha_regularizer,
+        )
+        axes = {
+            i: input_shape[i]
+            for i in range(1, len(input_shape))
+            if i not in (self.shared_axes or [])
+        }
         self.input_spec = InputSpec(ndim=len(input_shape), axes=axes)
 
     def call(self, inputs):
@@ -63,7 +77,10 @@ class PReLU(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(),
-                "alpha_initializer": initializers.serialize(self.alpha_initializer),
-                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
-                "alpha_constraint": None, "shared_axes": self.shared_axes}
+        return {
+            **super().get_config(),
+            "alpha_initializer": initializers.serialize(self.alpha_initializer),
+            "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+            "alpha_constraint": None,
+            "shared_axes": self.shared_axes,
+        }

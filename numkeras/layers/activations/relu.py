@@ -1,4 +1,5 @@
 """ReLU: the rectified linear unit as a layer, with Keras's cap, slope and threshold."""
+
 from numkeras import ops
 from numkeras.layers.layer import Layer
 
@@ -20,11 +21,15 @@ class ReLU(Layer):
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("max_value", max_value), ("negative_slope", negative_slope),
-                            ("threshold", threshold)):
+        for name, value in (
+            ("max_value", max_value),
+            ("negative_slope", negative_slope),
+            ("threshold", threshold),
+        ):
             if (value is None and name != "max_value") or (
-                value is not None and (isinstance(value, bool) or not isinstance(
-                    value, (int, float)) or value < 0)):
+                value is not None
+                and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0)
+            ):
                 raise ValueError(
                     f"ReLU: `{name}` must be a non-negative number, received {name}={value!r}."
                 )
@@ -49,5 +54,9 @@ class ReLU(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "max_value": self.max_value,
-                "negative_slope": self.negative_slope, "threshold": self.threshold}
+        return {
+            **super().get_config(),
+            "max_value": self.max_value,
+            "negative_slope": self.negative_slope,
+            "threshold": self.threshold,
+        }

@@ -1,4 +1,5 @@
 """Softmax: the softmax activation as a layer, with an optional mask."""
+
 from numkeras import ops
 from numkeras.layers.layer import Layer
 

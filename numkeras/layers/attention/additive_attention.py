@@ -1,4 +1,5 @@
 """AdditiveAttention: Bahdanau-style attention, `sum(scale * tanh(query + key))` scores."""
+
 from numkeras import ops
 from numkeras.layers.attention.attention import Attention
 
@@ -22,8 +23,9 @@ class AdditiveAttention(Attention):
         self._check(input_shape)
         self.scale = None
         if self.use_scale:
-            self.scale = self.add_weight(shape=(input_shape[0][-1],), name="scale",
-                                         initializer="glorot_uniform")
+            self.scale = self.add_weight(
+                shape=(input_shape[0][-1],), name="scale", initializer="glorot_uniform"
+            )
 
     def _scores(self, query, key):
         summed = ops.tanh(ops.expand_dims(query, -2) + ops.expand_dims(key, -3))

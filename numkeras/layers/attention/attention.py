@@ -1,4 +1,5 @@
 """Attention: Luong-style dot-product (or concat) attention over [query, value, key]."""
+
 import numpy as np
 
 from numkeras import ops
@@ -40,14 +41,24 @@ class Attention(Layer):
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         if score_mode not in ("dot", "concat"):
-            raise ValueError(f"Attention: `score_mode` must be one of ('dot', 'concat'), "
-                             f"received score_mode={score_mode!r}.")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not (
-                0 <= dropout <= 1):
-            raise ValueError(f"Attention: `dropout` must be a number in [0, 1], received "
-                             f"dropout={dropout!r}.")
+            raise ValueError(
+                f"Attention: `score_mode` must be one of ('dot', 'concat'), "
+                f"received score_mode={score_mode!r}."
+            )
+        if (
+            isinstance(dropout, bool)
+            or not isinstance(dropout, (int, float))
+            or not (0 <= dropout <= 1)
+        ):
+            raise ValueError(
+                f"Attention: `dropout` must be a number in [0, 1], received dropout={dropout!r}."
+            )
         self.use_scale, self.score_mode, self.dropout, self.seed = (
-            use_scale, score_mode, dropout, seed)
+            use_scale,
+            score_mode,
+            dropout,
+            seed,
+        )
         self.seed_generator = SeedGenerator(seed)
         self.supports_masking = True
 
@@ -56,10 +67,13 @@ class Attention(Layer):
             raise ValueError(
                 f'Layer "{self.name}" must be called on a list [query, value] or '
                 f"[query, value, key], received {type(inputs).__name__}"
-                f"{f' of length {len(inputs)}' if isinstance(inputs, (list, tuple)) else ''}.")
+                f"{f' of length {len(inputs)}' if isinstance(inputs, (list, tuple)) else ''}."
+            )
         if mask is not None and (not isinstance(mask, (list, tuple)) or not 2 <= len(mask) <= 3):
-            raise ValueError(f'Layer "{self.name}": `mask` must be a list [query_mask, '
-                             f"value_mask], received {mask!r}.")
+            raise ValueError(
+                f'Layer "{self.name}": `mask` must be a list [query_mask, '
+                f"value_mask], received {mask!r}."
+            )
 
     def build(self, input_shape):
         self._check(input_shape)
@@ -67,8 +81,9 @@ class Attention(Layer):
         if self.use_scale:
             self.scale = self.add_weight(shape=(), name="scale", initializer="ones")
         if self.score_mode == "concat":
-            self.concat_score_weight = self.add_weight(shape=(), name="concat_score_weight",
-                                                       initializer="ones")
+            self.concat_score_weight = self.add_weight(
+                shape=(), name="concat_score_weight", initializer="ones"
+            )
 
     def _scores(self, query, key):
         if self.score_mode == "dot":
@@ -79,8 +94,14 @@ class Attention(Layer):
             summed = summed * self.scale
         return self.concat_score_weight * ops.sum(ops.tanh(summed), axis=-1)
 
-    def call(self, inputs, mask=None, training=False, return_attention_scores=False,
-             use_causal_mask=False):
+    def call(
+        self,
+        inputs,
+        mask=None,
+        training=False,
+        return_attention_scores=False,
+        use_causal_mask=False,
+    ):
         self._check(inputs, mask)
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
@@ -108,5 +129,10 @@ class Attention(Layer):
         return tuple(input_shape[0][:-1]) + (input_shape[1][-1],)
 
     def get_config(self):
-        return {**super().get_config(), "use_scale": self.use_scale,
-                "score_mode": self.score_mode, "dropout": self.dropout, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "use_scale": self.use_scale,
+            "score_mode": self.score_mode,
+            "dropout": self.dropout,
+            "seed": self.seed,
+        }

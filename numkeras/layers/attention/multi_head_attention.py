@@ -1,4 +1,5 @@
 """MultiHeadAttention: Keras 3's layer, with its sublayers, weight layout and masks."""
+
 import math
 
 import numpy as np
@@ -43,32 +44,65 @@ class MultiHeadAttention(Layer):
     (2, 5, 8)
     """
 
-    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
-                 output_shape=None, attention_axes=None, sliding_window=None,
-                 flash_attention=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 use_gate=False, seed=None, **kwargs):
+    def __init__(
+        self,
+        num_heads,
+        key_dim,
+        value_dim=None,
+        dropout=0.0,
+        use_bias=True,
+        output_shape=None,
+        attention_axes=None,
+        sliding_window=None,
+        flash_attention=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        use_gate=False,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.num_heads = args.positive_int(self, "num_heads", num_heads)
         self.key_dim = args.positive_int(self, "key_dim", key_dim)
         self.value_dim = args.positive_int(self, "value_dim", value_dim or key_dim)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not (
-                0 <= dropout <= 1):
-            raise ValueError(f"MultiHeadAttention: `dropout` must be a number in [0, 1], "
-                             f"received dropout={dropout!r}.")
+        if (
+            isinstance(dropout, bool)
+            or not isinstance(dropout, (int, float))
+            or not (0 <= dropout <= 1)
+        ):
+            raise ValueError(
+                f"MultiHeadAttention: `dropout` must be a number in [0, 1], "
+                f"received dropout={dropout!r}."
+            )
         self.dropout, self.use_bias, self.use_gate, self.seed = dropout, use_bias, use_gate, seed
-        self._output_shape = None if not output_shape else args.int_tuple(
-            self, "output_shape", output_shape,
-            len(output_shape) if isinstance(output_shape, (list, tuple)) else 1)
+        self._output_shape = (
+            None
+            if not output_shape
+            else args.int_tuple(
+                self,
+                "output_shape",
+                output_shape,
+                len(output_shape) if isinstance(output_shape, (list, tuple)) else 1,
+            )
+        )
         if isinstance(attention_axes, int):
             attention_axes = (attention_axes,)
         if attention_axes is not None and not isinstance(attention_axes, (list, tuple)):
-            raise ValueError(f"MultiHeadAttention: `attention_axes` must be an int, list or "
-                             f"tuple, received attention_axes={attention_axes!r}.")
+            raise ValueError(
+                f"MultiHeadAttention: `attention_axes` must be an int, list or "
+                f"tuple, received attention_axes={attention_axes!r}."
+            )
         self.attention_axes = None if attention_axes is None else tuple(attention_axes)
-        self.sliding_window = None if sliding_window is None else args.positive_int(
-            self, "sliding_window", sliding_window)
+        self.sliding_window = (
+            None
+            if sliding_window is None
+            else args.positive_int(self, "sliding_window", sliding_window)
+        )
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -81,45 +115,64 @@ class MultiHeadAttention(Layer):
     # --- building -----------------------------------------------------------------------------
     def _projection(self, name, in_dims, out_dims, activation=None):
         return Projection(
-            in_dims, out_dims, self.use_bias, activation, name=name, dtype=self.dtype,
-            kernel_initializer=self.kernel_initializer, bias_initializer=self.bias_initializer,
-            kernel_regularizer=self.kernel_regularizer, bias_regularizer=self.bias_regularizer,
-            kernel_constraint=self.kernel_constraint, bias_constraint=self.bias_constraint)
+            in_dims,
+            out_dims,
+            self.use_bias,
+            activation,
+            name=name,
+            dtype=self.dtype,
+            kernel_initializer=self.kernel_initializer,
+            bias_initializer=self.bias_initializer,
+            kernel_regularizer=self.kernel_regularizer,
+            bias_regularizer=self.bias_regularizer,
+            kernel_constraint=self.kernel_constraint,
+            bias_constraint=self.bias_constraint,
+        )
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         if value_shape is None and isinstance(query_shape, list):  # [query, value(, key)]
             query_shape, value_shape, key_shape = (list(query_shape) + [None])[:3]
         if value_shape is None:
-            raise ValueError(f'Layer "{self.name}": build needs the query and value shapes, '
-                             f"received query_shape={query_shape} and value_shape=None.")
+            raise ValueError(
+                f'Layer "{self.name}": build needs the query and value shapes, '
+                f"received query_shape={query_shape} and value_shape=None."
+            )
         key_shape = value_shape if key_shape is None else key_shape
         if tuple(value_shape[1:-1]) != tuple(key_shape[1:-1]):
             raise ValueError(
                 f'Layer "{self.name}": all dimensions of `value` and `key` except the last '
-                f"must be equal, received value shape {value_shape} and key shape {key_shape}.")
+                f"must be equal, received value shape {value_shape} and key shape {key_shape}."
+            )
         rank = len(query_shape) + 1  # of the projected (batch, ..., heads, head_dim) tensors
         axes = self.attention_axes or tuple(range(1, rank - 2))
         axes = tuple(sorted(a if a >= 0 else rank - 1 + a for a in axes))
         if not axes or any(not 1 <= a <= rank - 3 for a in axes) or len(set(axes)) < len(axes):
             raise ValueError(
                 f'Layer "{self.name}": `attention_axes` must name distinct axes among 1..'
-                f"{rank - 3} of the query, received attention_axes={self.attention_axes}.")
+                f"{rank - 3} of the query, received attention_axes={self.attention_axes}."
+            )
         self.attention_axes = axes
         heads = (self.num_heads,)
         self.query_dense = self._projection("query", query_shape[-1:], heads + (self.key_dim,))
         self.key_dense = self._projection("key", key_shape[-1:], heads + (self.key_dim,))
         if self.use_gate:
-            self._gate_dense = self._projection("gate", query_shape[-1:],
-                                               heads + (self.value_dim,), "sigmoid")
+            self._gate_dense = self._projection(
+                "gate", query_shape[-1:], heads + (self.value_dim,), "sigmoid"
+            )
         self.value_dense = self._projection("value", value_shape[-1:], heads + (self.value_dim,))
-        self.output_dense = self._projection("attention_output", heads + (self.value_dim,),
-                                             self._output_shape or tuple(query_shape[-1:]))
+        self.output_dense = self._projection(
+            "attention_output",
+            heads + (self.value_dim,),
+            self._output_shape or tuple(query_shape[-1:]),
+        )
         for layer in self._layers:
             layer.build(None)
             layer.built = True
         prefix_paths(self, self.name)  # "multi_head_attention/query/kernel", as Keras
-        self._build_shapes_dict = {"query_shape": tuple(query_shape),  # Keras's build_config
-                                   "value_shape": tuple(value_shape)}
+        self._build_shapes_dict = {
+            "query_shape": tuple(query_shape),  # Keras's build_config
+            "value_shape": tuple(value_shape),
+        }
         if key_shape is not value_shape:
             self._build_shapes_dict["key_shape"] = tuple(key_shape)
         self.built = True
@@ -129,23 +182,33 @@ class MultiHeadAttention(Layer):
         if value is None and isinstance(query, (list, tuple)):  # replayed by a Functional model
             query, value, key = (list(query) + [None])[:3]
         if value is None:
-            raise ValueError(f'Layer "{self.name}" needs `query` and `value`, received '
-                             "value=None.")
+            raise ValueError(f'Layer "{self.name}" needs `query` and `value`, received value=None.')
         if not self.built:
             self.build(*(None if t is None else tuple(t.shape) for t in (query, value, key)))
         if is_symbolic([query, value, key, kwargs]):  # a node with every tensor argument
-            return super().__call__(query, value, **({} if key is None else {"key": key}),
-                                    **kwargs)
+            return super().__call__(query, value, **({} if key is None else {"key": key}), **kwargs)
         value = self._convert_input(value)
         key = None if key is None else self._convert_input(key)
         return super().__call__(query, value, key, **kwargs)
 
-    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
-             attention_mask=None, return_attention_scores=False, training=None,
-             use_causal_mask=False):
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        training=None,
+        use_causal_mask=False,
+    ):
         key_input = value if key is None else key
-        masks = [getattr(t, "_keras_mask", None) if m is None else m  # the inputs' Keras masks
-                 for m, t in ((query_mask, query), (value_mask, value), (key_mask, key))]
+        masks = [
+            getattr(t, "_keras_mask", None) if m is None else m  # the inputs' Keras masks
+            for m, t in ((query_mask, query), (value_mask, value), (key_mask, key))
+        ]
         mask = self._attention_mask(query, value, *masks, attention_mask, use_causal_mask)
         gate = self._gate_dense(query) if self.use_gate else None
         q, k, v = self.query_dense(query), self.key_dense(key_input), self.value_dense(value)
@@ -155,8 +218,9 @@ class MultiHeadAttention(Layer):
         outputs = self.output_dense(outputs)
         return (outputs, scores) if return_attention_scores else outputs
 
-    def _attention_mask(self, query, value, query_mask, value_mask, key_mask, attention_mask,
-                        use_causal_mask):
+    def _attention_mask(
+        self, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
+    ):
         """Keras's rules: query mask (B, T, 1) & value/key masks (B, 1, S) & causal (1, T, S)
         & sliding window & `attention_mask`, as NumPy booleans (or None)."""
         parts = []
@@ -188,11 +252,12 @@ class MultiHeadAttention(Layer):
 
         def heads_first(t):  # (B, *others, heads, positions, dim)
             t = ops.transpose(t, order)
-            return ops.reshape(t, tuple(t.shape[:len(others) + 2]) + (-1, t.shape[-1]))
+            return ops.reshape(t, tuple(t.shape[: len(others) + 2]) + (-1, t.shape[-1]))
 
         q_lead = tuple(q.shape[a] for a in order[:-1])  # (B, *others, heads, *query axes)
-        scores = ops.matmul(heads_first(q) * (1.0 / math.sqrt(self.key_dim)),
-                            ops.swapaxes(heads_first(k), -1, -2))
+        scores = ops.matmul(
+            heads_first(q) * (1.0 / math.sqrt(self.key_dim)), ops.swapaxes(heads_first(k), -1, -2)
+        )
         keras_shape = q_lead + tuple(k.shape[a] for a in axes)
         if mask is not None:
             while mask.ndim < len(keras_shape):
@@ -216,17 +281,24 @@ class MultiHeadAttention(Layer):
         return tuple(query_shape[:-1]) + (self._output_shape or tuple(query_shape[-1:]))
 
     def get_config(self):
-        listed = (lambda t: None if t is None else list(t))
-        return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
-                "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
-                "use_gate": self.use_gate, "output_shape": listed(self._output_shape),
-                "attention_axes": listed(self.attention_axes),
-                "sliding_window": self.sliding_window,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": None,
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
-                "seed": self.seed}
+        listed = lambda t: None if t is None else list(t)
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "dropout": self.dropout,
+            "use_bias": self.use_bias,
+            "use_gate": self.use_gate,
+            "output_shape": listed(self._output_shape),
+            "attention_axes": listed(self.attention_axes),
+            "sliding_window": self.sliding_window,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": None,
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "seed": self.seed,
+        }

@@ -1,4 +1,5 @@
 """Projection: the dense maps inside MultiHeadAttention (Keras uses EinsumDense for them)."""
+
 import math
 
 import numpy as np
@@ -23,17 +24,27 @@ class Projection(Layer):
         kernel_*, bias_*: initializer, regularizer and constraint of each weight.
     """
 
-    def __init__(self, in_dims, out_dims, use_bias=True, activation=None,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        in_dims,
+        out_dims,
+        use_bias=True,
+        activation=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.in_dims, self.out_dims = tuple(in_dims), tuple(out_dims)
         self.use_bias, self.activation = use_bias, activations.get(activation)
         self._options = {
-            "kernel": (initializers.get(kernel_initializer), kernel_regularizer,
-                       kernel_constraint),
-            "bias": (initializers.get(bias_initializer), bias_regularizer, bias_constraint)}
+            "kernel": (initializers.get(kernel_initializer), kernel_regularizer, kernel_constraint),
+            "bias": (initializers.get(bias_initializer), bias_regularizer, bias_constraint),
+        }
 
     def build(self, input_shape):
         n_in, n_out = math.prod(self.in_dims), math.prod(self.out_dims)
@@ -42,16 +53,22 @@ class Projection(Layer):
         def as_matrix(shape, dtype=None):
             return np.reshape(np.asarray(init((n_in, n_out), dtype=dtype)), shape)
 
-        self.kernel = self.add_weight(shape=self.in_dims + self.out_dims, name="kernel",
-                                      initializer=as_matrix, regularizer=reg, constraint=con)
+        self.kernel = self.add_weight(
+            shape=self.in_dims + self.out_dims,
+            name="kernel",
+            initializer=as_matrix,
+            regularizer=reg,
+            constraint=con,
+        )
         self.bias = None
         if self.use_bias:
             init, reg, con = self._options["bias"]
-            self.bias = self.add_weight(shape=self.out_dims, name="bias", initializer=init,
-                                        regularizer=reg, constraint=con)
+            self.bias = self.add_weight(
+                shape=self.out_dims, name="bias", initializer=init, regularizer=reg, constraint=con
+            )
 
     def call(self, inputs):
-        lead = tuple(inputs.shape[:inputs.ndim - len(self.in_dims)])
+        lead = tuple(inputs.shape[: inputs.ndim - len(self.in_dims)])
         kernel = ops.reshape(self.kernel, (math.prod(self.in_dims), math.prod(self.out_dims)))
         outputs = ops.matmul(ops.reshape(inputs, lead + (-1,)), kernel)
         outputs = ops.reshape(outputs, lead + self.out_dims)
@@ -63,4 +80,4 @@ class Projection(Layer):
         return None  # MultiHeadAttention consumes the inputs' masks itself, as Keras does
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:len(input_shape) - len(self.in_dims)]) + self.out_dims
+        return tuple(input_shape[: len(input_shape) - len(self.in_dims)]) + self.out_dims

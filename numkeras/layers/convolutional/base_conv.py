@@ -1,4 +1,5 @@
 """BaseConv: the shared N-D convolution layer; Conv1D, Conv2D and Conv3D only fix the rank."""
+
 from numkeras import activations, ops
 from numkeras.layers import args
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
@@ -9,11 +10,27 @@ from numkeras.ops.layer_ops import bias_relu, output_size
 class BaseConv(Layer):
     """`activation(conv(inputs, kernel) + bias)`; kernel (*kernel_size, in/groups, filters)."""
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.rank = rank
         self.filters = args.positive_int(self, "filters", filters)
@@ -28,9 +45,17 @@ class BaseConv(Layer):
         self.dilation_rate = args.int_tuple(self, "dilation_rate", dilation_rate, rank)
         self.padding = args.choice(self, "padding", padding, ("valid", "same"))
         self.data_format = args.data_format(self, data_format)
-        set_kernel_bias_args(self, activation, use_bias, kernel_initializer, bias_initializer,
-                             kernel_regularizer, bias_regularizer, kernel_constraint,
-                             bias_constraint)
+        set_kernel_bias_args(
+            self,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def _channel_axis(self):
@@ -44,8 +69,9 @@ class BaseConv(Layer):
                 f"divisible by groups={self.groups}; input shape {shape_str(input_shape)}."
             )
         self._check_spatial(input_shape)
-        add_kernel_bias(self, self.kernel_size + (channels // self.groups, self.filters),
-                        self.filters)
+        add_kernel_bias(
+            self, self.kernel_size + (channels // self.groups, self.filters), self.filters
+        )
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis(): channels})
 
     def _spatial(self, input_shape):
@@ -65,15 +91,22 @@ class BaseConv(Layer):
 
     def call(self, inputs):
         self._check_spatial(inputs.shape)
-        outputs = ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
-                           self.dilation_rate)
-        if self.bias is not None and self.activation is activations.relu \
-                and self.data_format == "channels_last":
+        outputs = ops.conv(
+            inputs, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate
+        )
+        if (
+            self.bias is not None
+            and self.activation is activations.relu
+            and self.data_format == "channels_last"
+        ):
             # fused, in place on the conv's fresh output, which nothing else holds
             return bias_relu(outputs, self.bias, overwrite_x=True)
         if self.bias is not None:
-            bias = self.bias if self.data_format == "channels_last" else ops.reshape(
-                self.bias, (self.filters,) + (1,) * self.rank)
+            bias = (
+                self.bias
+                if self.data_format == "channels_last"
+                else ops.reshape(self.bias, (self.filters,) + (1,) * self.rank)
+            )
             outputs = outputs + bias
         return self.activation(outputs)
 
@@ -81,19 +114,26 @@ class BaseConv(Layer):
         self._check_spatial(input_shape)
         spatial = tuple(
             None if n is None else output_size(n, k, s, self.padding, d)[0]
-            for n, k, s, d in zip(self._spatial(input_shape), self.kernel_size, self.strides,
-                                  self.dilation_rate)
+            for n, k, s, d in zip(
+                self._spatial(input_shape), self.kernel_size, self.strides, self.dilation_rate
+            )
         )
         if self.data_format == "channels_last":
             return (input_shape[0],) + spatial + (self.filters,)
         return (input_shape[0], self.filters) + spatial
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters,
-                "kernel_size": list(self.kernel_size), "strides": list(self.strides),
-                "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": list(self.dilation_rate), "groups": self.groups,
-                **kernel_bias_config(self)}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": list(self.dilation_rate),
+            "groups": self.groups,
+            **kernel_bias_config(self),
+        }
 
 
 class Conv1D(BaseConv):

@@ -1,12 +1,12 @@
 """Depthwise convolution: each input channel convolved with its own `depth_multiplier` filters."""
+
 from numkeras import activations, constraints, initializers, ops, regularizers
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 from numkeras.ops.layer_ops import output_size
 
 
-def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
-                   dilation_rate=1):
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """Keras's `ops.depthwise_conv`: kernel (*kernel_size, in, multiplier), output channel
     `c * multiplier + m`. It is a grouped convolution with one group per input channel."""
     shape = tuple(kernel.shape)
@@ -25,7 +25,8 @@ def conv_output_shape(layer, input_shape, channels):
             raise ValueError(
                 f'Layer "{layer.name}": the kernel {shape_str(layer.kernel_size)} (dilation '
                 f"{shape_str(layer.dilation_rate)}) is larger than the input "
-                f"{shape_str(input_shape)} with padding='valid'.")
+                f"{shape_str(input_shape)} with padding='valid'."
+            )
         sizes.append(size)
     if first:
         return (input_shape[0], channels) + tuple(sizes)
@@ -45,11 +46,26 @@ class BaseDepthwiseConv(Layer):
         bias_initializer, bias_regularizer, bias_constraint: for the bias.
     """
 
-    def __init__(self, rank, depth_multiplier, kernel_size, strides=1, padding="valid",
-                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        rank,
+        depth_multiplier,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.rank = rank
         self.depth_multiplier = args.positive_int(self, "depth_multiplier", depth_multiplier)
@@ -73,23 +89,33 @@ class BaseDepthwiseConv(Layer):
         channels = input_shape[axis]
         conv_output_shape(self, input_shape, channels)
         self.kernel = self.add_weight(
-            shape=self.kernel_size + (channels, self.depth_multiplier), name="kernel",
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
+            shape=self.kernel_size + (channels, self.depth_multiplier),
+            name="kernel",
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
+        )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                shape=(channels * self.depth_multiplier,), name="bias",
-                initializer=self.bias_initializer, regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint)
+                shape=(channels * self.depth_multiplier,),
+                name="bias",
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={axis: channels})
 
     def call(self, inputs):
-        outputs = depthwise_conv(inputs, self.kernel, self.strides, self.padding,
-                                 self.data_format, self.dilation_rate)
+        outputs = depthwise_conv(
+            inputs, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate
+        )
         if self.bias is not None:
-            bias = self.bias if self.data_format == "channels_last" else ops.reshape(
-                self.bias, (-1,) + (1,) * self.rank)
+            bias = (
+                self.bias
+                if self.data_format == "channels_last"
+                else ops.reshape(self.bias, (-1,) + (1,) * self.rank)
+            )
             outputs = outputs + bias
         return self.activation(outputs)
 
@@ -98,18 +124,24 @@ class BaseDepthwiseConv(Layer):
         return conv_output_shape(self, input_shape, channels * self.depth_multiplier)
 
     def get_config(self):
-        return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
-                "kernel_size": list(self.kernel_size), "strides": list(self.strides),
-                "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": list(self.dilation_rate),
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": None,
-                "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+        return {
+            **super().get_config(),
+            "depth_multiplier": self.depth_multiplier,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": list(self.dilation_rate),
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": None,
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        }
 
 
 class DepthwiseConv1D(BaseDepthwiseConv):

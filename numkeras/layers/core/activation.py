@@ -1,4 +1,5 @@
 """Activation: apply an activation function as its own layer."""
+
 from numkeras import activations
 from numkeras.layers.layer import Layer
 

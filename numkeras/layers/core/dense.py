@@ -1,4 +1,5 @@
 """Dense: `activation(inputs @ kernel + bias)`, the fully connected layer."""
+
 from numkeras import activations, ops
 from numkeras.layers.args import positive_int
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
@@ -25,15 +26,33 @@ class Dense(Layer):
 
     supports_masking = True  # the input's mask passes to the output, as in Keras
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.units = positive_int(self, "units", units)
-        set_kernel_bias_args(self, activation, use_bias, kernel_initializer, bias_initializer,
-                             kernel_regularizer, bias_regularizer, kernel_constraint,
-                             bias_constraint)
+        set_kernel_bias_args(
+            self,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -54,5 +73,4 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units,
-                **kernel_bias_config(self)}
+        return {**super().get_config(), "units": self.units, **kernel_bias_config(self)}

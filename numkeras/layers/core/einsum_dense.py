@@ -1,4 +1,5 @@
 """EinsumDense: a dense layer whose kernel and contraction an einsum equation describes."""
+
 import re
 
 from numkeras import activations, constraints, initializers, regularizers
@@ -13,11 +14,12 @@ def analyze_equation(layer, equation, bias_axes, input_shape, output_shape):
     the elided axes of the output come from the input.
     """
     plain = equation.replace("...", "0")
-    forms = (("([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$", False),
-             ("0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)$", True),
-             ("([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0$", False))
-    match, left = next(((m, left) for p, left in forms if (m := re.match(p, plain))),
-                       (None, False))
+    forms = (
+        ("([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$", False),
+        ("0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)$", True),
+        ("([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0$", False),
+    )
+    match, left = next(((m, left) for p, left in forms if (m := re.match(p, plain))), (None, False))
     if match is None:
         raise ValueError(
             f"Invalid einsum equation '{equation}'. Equations must be in the form "
@@ -29,13 +31,16 @@ def analyze_equation(layer, equation, bias_axes, input_shape, output_shape):
     if elided > 0 and left:
         out[1:1] = list(input_shape[1:elided])
     elif elided > 0:
-        out += list(input_shape[len(input_shape) - elided:])
+        out += list(input_shape[len(input_shape) - elided :])
     shift = elided if left else 0
     in_index = {c: i + shift - (len(input_shape) if left else 0) for i, c in enumerate(in_spec)}
     out_index = {c: i + shift for i, c in enumerate(out_spec)}
     for c in in_spec:
-        if c in out_index and out[out_index[c]] is not None \
-                and out[out_index[c]] != input_shape[in_index[c]]:
+        if (
+            c in out_index
+            and out[out_index[c]] is not None
+            and out[out_index[c]] != input_shape[in_index[c]]
+        ):
             raise ValueError(
                 f'Layer "{layer.name}": input shape and output shape do not match at shared '
                 f"dimension '{c}'. Input shape is {input_shape[in_index[c]]}, and output "
@@ -51,17 +56,22 @@ def analyze_equation(layer, equation, bias_axes, input_shape, output_shape):
         elif c in in_index:
             kernel_shape.append(input_shape[in_index[c]])
         else:
-            raise ValueError(f'Layer "{layer.name}": weight dimension \'{c}\' of '
-                             f"'{equation}' is in neither the input nor the output spec.")
+            raise ValueError(
+                f"Layer \"{layer.name}\": weight dimension '{c}' of "
+                f"'{equation}' is in neither the input nor the output spec."
+            )
     bias_shape = None
     if bias_axes is not None:
         missing = [c for c in bias_axes if c not in out_spec]
         if missing:
-            raise ValueError(f"Bias dimension '{missing[0]}' was requested, but is not part of "
-                             f"the output spec '{out_spec}'")
+            raise ValueError(
+                f"Bias dimension '{missing[0]}' was requested, but is not part of "
+                f"the output spec '{out_spec}'"
+            )
         first = min(out_spec.find(c) for c in bias_axes)
-        bias_shape = [out[out_spec.find(c) + shift] if c in bias_axes else 1
-                      for c in out_spec[first:]] + ([1] * elided if not left else [])
+        bias_shape = [
+            out[out_spec.find(c) + shift] if c in bias_axes else 1 for c in out_spec[first:]
+        ] + ([1] * elided if not left else [])
     return tuple(kernel_shape), bias_shape and tuple(bias_shape), tuple(out)
 
 
@@ -83,20 +93,37 @@ class EinsumDense(Layer):
     (2, 5, 8)
     """
 
-    def __init__(self, equation, output_shape, activation=None, bias_axes=None,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, activity_regularizer=None, lora_rank=None, lora_alpha=None,
-                 quantization_config=None, **kwargs):
-        unsupported = {"activity_regularizer": activity_regularizer, "lora_rank": lora_rank,
-                       "quantization_config": quantization_config}
+    def __init__(
+        self,
+        equation,
+        output_shape,
+        activation=None,
+        bias_axes=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        activity_regularizer=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
+        **kwargs,
+    ):
+        unsupported = {
+            "activity_regularizer": activity_regularizer,
+            "lora_rank": lora_rank,
+            "quantization_config": quantization_config,
+        }
         given = {k: v for k, v in unsupported.items() if v is not None}
         if given:
             raise ValueError(f"EinsumDense: numkeras does not support {given}.")
         super().__init__(**kwargs)
         self.equation = equation
-        self.partial_output_shape = (output_shape,) if isinstance(output_shape, int) else \
-            tuple(output_shape)
+        self.partial_output_shape = (
+            (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)
+        )
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -108,18 +135,25 @@ class EinsumDense(Layer):
 
     def build(self, input_shape):
         kernel_shape, bias_shape, _ = analyze_equation(
-            self, self.equation, self.bias_axes, input_shape, self.partial_output_shape)
+            self, self.equation, self.bias_axes, input_shape, self.partial_output_shape
+        )
         self.input_spec = InputSpec(ndim=len(input_shape))
-        self.kernel = self.add_weight(shape=kernel_shape, name="kernel",
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self.kernel = self.add_weight(
+            shape=kernel_shape,
+            name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         self.bias = None
         if bias_shape is not None:
-            self.bias = self.add_weight(shape=bias_shape, name="bias",
-                                        initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+            self.bias = self.add_weight(
+                shape=bias_shape,
+                name="bias",
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
 
     def call(self, inputs):
         outputs = einsum(self.equation, inputs, self.kernel)
@@ -128,18 +162,23 @@ class EinsumDense(Layer):
         return self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
-        return analyze_equation(self, self.equation, self.bias_axes, input_shape,
-                                self.partial_output_shape)[2]
+        return analyze_equation(
+            self, self.equation, self.bias_axes, input_shape, self.partial_output_shape
+        )[2]
 
     def get_config(self):
-        return {**super().get_config(), "output_shape": self.partial_output_shape,
-                "equation": self.equation, "activation": activations.serialize(self.activation),
-                "bias_axes": self.bias_axes,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": None,
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
-                "quantization_config": None}
+        return {
+            **super().get_config(),
+            "output_shape": self.partial_output_shape,
+            "equation": self.equation,
+            "activation": activations.serialize(self.activation),
+            "bias_axes": self.bias_axes,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": None,
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "quantization_config": None,
+        }

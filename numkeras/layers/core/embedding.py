@@ -1,4 +1,5 @@
 """Embedding: turn integer indices into dense vectors by looking up rows of a matrix."""
+
 import numpy as np
 
 from numkeras import initializers, ops, regularizers
@@ -24,10 +25,21 @@ class Embedding(Layer):
     ((1, 3, 3), (10, 3))
     """
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
-                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 weights=None, activity_regularizer=None, lora_rank=None, lora_alpha=None,
-                 quantization_config=None, **kwargs):
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        embeddings_constraint=None,
+        mask_zero=False,
+        weights=None,
+        activity_regularizer=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if lora_rank or quantization_config:
             raise ValueError("Embedding: LoRA and quantization are not supported in numkeras.")
@@ -45,8 +57,11 @@ class Embedding(Layer):
 
     def build(self, input_shape):
         self.embeddings = self.add_weight(
-            shape=(self.input_dim, self.output_dim), name="embeddings",
-            initializer=self.embeddings_initializer, regularizer=self.embeddings_regularizer)
+            shape=(self.input_dim, self.output_dim),
+            name="embeddings",
+            initializer=self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
+        )
 
     def call(self, inputs):
         if inputs.dtype not in ("int32", "int64"):
@@ -75,10 +90,14 @@ class Embedding(Layer):
         return tuple(input_shape) + (self.output_dim,)
 
     def get_config(self):
-        return {**super().get_config(), "input_dim": self.input_dim,
-                "output_dim": self.output_dim,
-                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "embeddings_constraint": None, "mask_zero": self.mask_zero,
-                "quantization_config": None}
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+            "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "embeddings_constraint": None,
+            "mask_zero": self.mask_zero,
+            "quantization_config": None,
+        }

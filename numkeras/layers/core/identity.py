@@ -1,4 +1,5 @@
 """Identity: returns its inputs unchanged (a placeholder layer)."""
+
 from numkeras.layers.layer import Layer
 
 

@@ -1,4 +1,5 @@
 """Lambda: wrap a Python function as a layer."""
+
 import base64
 import inspect
 import marshal
@@ -44,8 +45,9 @@ class Lambda(Layer):
     def call(self, inputs, mask=None, training=None):
         kwargs = dict(self.arguments)
         kwargs.update({"mask": mask, "training": training})
-        return self.function(inputs, **{k: v for k, v in kwargs.items()
-                                        if k in self.arguments or k in self._wants})
+        return self.function(
+            inputs, **{k: v for k, v in kwargs.items() if k in self.arguments or k in self._wants}
+        )
 
     def compute_output_shape(self, input_shape):
         if self._output_shape is None:
@@ -59,11 +61,15 @@ class Lambda(Layer):
         return self.mask(inputs, mask) if callable(self.mask) else self.mask
 
     def get_config(self):
-        config = {**super().get_config(), "function": _by_name(self.function),
-                  "arguments": self.arguments}
+        config = {
+            **super().get_config(),
+            "function": _by_name(self.function),
+            "arguments": self.arguments,
+        }
         if self._output_shape is not None:
-            config["output_shape"] = (_by_name(self._output_shape) if callable(self._output_shape)
-                                      else self._output_shape)
+            config["output_shape"] = (
+                _by_name(self._output_shape) if callable(self._output_shape) else self._output_shape
+            )
         if self.mask is not None:
             config["mask"] = _by_name(self.mask) if callable(self.mask) else self.mask
         return config
@@ -79,8 +85,12 @@ class Lambda(Layer):
 
 
 def _by_name(fn):
-    return {"module": getattr(fn, "__module__", None) or "builtins", "class_name": "function",
-            "config": getattr(fn, "__name__", type(fn).__name__), "registered_name": "function"}
+    return {
+        "module": getattr(fn, "__module__", None) or "builtins",
+        "class_name": "function",
+        "config": getattr(fn, "__name__", type(fn).__name__),
+        "registered_name": "function",
+    }
 
 
 def _resolve(spec, custom_objects, safe_mode):

@@ -1,4 +1,5 @@
 """Masking: marks timesteps whose features all equal `mask_value` as padding."""
+
 from numkeras import ops
 from numkeras.layers.layer import Layer
 

@@ -1,4 +1,5 @@
 """ReversibleEmbedding: an Embedding that also maps vectors back to vocabulary logits."""
+
 from numkeras import ops
 from numkeras.layers.core.embedding import Embedding
 
@@ -14,14 +15,28 @@ class ReversibleEmbedding(Embedding):
     ((1, 2, 4), (1, 2, 10))
     """
 
-    def __init__(self, input_dim, output_dim, tie_weights=True,
-                 embeddings_initializer="uniform", embeddings_regularizer=None,
-                 embeddings_constraint=None, mask_zero=False, reverse_dtype=None,
-                 logit_soft_cap=None, **kwargs):
-        super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
-                         embeddings_regularizer=embeddings_regularizer,
-                         embeddings_constraint=embeddings_constraint, mask_zero=mask_zero,
-                         **kwargs)
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        tie_weights=True,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        embeddings_constraint=None,
+        mask_zero=False,
+        reverse_dtype=None,
+        logit_soft_cap=None,
+        **kwargs,
+    ):
+        super().__init__(
+            input_dim,
+            output_dim,
+            embeddings_initializer=embeddings_initializer,
+            embeddings_regularizer=embeddings_regularizer,
+            embeddings_constraint=embeddings_constraint,
+            mask_zero=mask_zero,
+            **kwargs,
+        )
         self.tie_weights, self.reverse_dtype = tie_weights, reverse_dtype
         self.logit_soft_cap = logit_soft_cap
 
@@ -30,16 +45,20 @@ class ReversibleEmbedding(Embedding):
         self.reverse_embeddings = None
         if not self.tie_weights:
             self.reverse_embeddings = self.add_weight(
-                shape=(self.output_dim, self.input_dim), name="reverse_embeddings",
-                initializer=self.embeddings_initializer)
+                shape=(self.output_dim, self.input_dim),
+                name="reverse_embeddings",
+                initializer=self.embeddings_initializer,
+            )
 
     def call(self, inputs, reverse=False):
         if not reverse:
             return super().call(inputs)
         kernel = ops.transpose(self.embeddings) if self.tie_weights else self.reverse_embeddings
         if self.reverse_dtype is not None:
-            inputs, kernel = ops.cast(inputs, self.reverse_dtype), ops.cast(kernel,
-                                                                             self.reverse_dtype)
+            inputs, kernel = (
+                ops.cast(inputs, self.reverse_dtype),
+                ops.cast(kernel, self.reverse_dtype),
+            )
         logits = ops.matmul(inputs, kernel)
         if self.logit_soft_cap is not None:
             logits = ops.tanh(logits / self.logit_soft_cap) * self.logit_soft_cap
@@ -54,5 +73,9 @@ class ReversibleEmbedding(Embedding):
         return tuple(input_shape) + (self.output_dim,)
 
     def get_config(self):
-        return {**super().get_config(), "tie_weights": self.tie_weights,
-                "reverse_dtype": self.reverse_dtype, "logit_soft_cap": self.logit_soft_cap}
+        return {
+            **super().get_config(),
+            "tie_weights": self.tie_weights,
+            "reverse_dtype": self.reverse_dtype,
+            "logit_soft_cap": self.logit_soft_cap,
+        }

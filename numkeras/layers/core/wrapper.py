@@ -1,4 +1,5 @@
 """Wrapper: the base class of layers that wrap another layer."""
+
 from numkeras.layers.layer import Layer
 
 
@@ -18,8 +19,10 @@ class Wrapper(Layer):
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError(f"Layer {layer} supplied to Wrapper isn't a supported layer type. "
-                             "Please ensure wrapped layer is a valid Keras layer.")
+            raise ValueError(
+                f"Layer {layer} supplied to Wrapper isn't a supported layer type. "
+                "Please ensure wrapped layer is a valid Keras layer."
+            )
         super().__init__(**kwargs)
         self.layer = layer
 

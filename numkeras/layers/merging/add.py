@@ -1,4 +1,5 @@
 """Add: the sum of the inputs, as a layer."""
+
 from numkeras import ops
 from numkeras.layers.merging.base_merge import Merge
 

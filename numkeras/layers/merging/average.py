@@ -1,4 +1,5 @@
 """Average: the elementwise mean of the inputs, as a layer."""
+
 from numkeras import ops
 from numkeras.layers.merging.base_merge import Merge
 

@@ -1,4 +1,5 @@
 """Merge: the base of layers that combine a list of tensors (Add, Concatenate, Dot, ...)."""
+
 from numkeras import ops
 from numkeras.layers.layer import Layer, shape_str
 
@@ -18,8 +19,10 @@ class Merge(Layer):
     def _check_list(self, shapes):
         """`shapes` as a list of shapes; errors name the layer and what it received."""
         kind = type(self).__name__
-        if not isinstance(shapes, (list, tuple)) or not shapes or not all(
-            isinstance(s, (list, tuple)) for s in shapes
+        if (
+            not isinstance(shapes, (list, tuple))
+            or not shapes
+            or not all(isinstance(s, (list, tuple)) for s in shapes)
         ):
             raise ValueError(
                 f'Layer "{self.name}": a `{kind}` layer should be called on a list of inputs, '
@@ -43,7 +46,7 @@ class Merge(Layer):
         if len(a) < len(b):
             a, b = b, a
         out = list(a[: len(a) - len(b)])
-        for i, j in zip(a[len(a) - len(b):], b):
+        for i, j in zip(a[len(a) - len(b) :], b):
             if i is not None and j is not None and i != j and 1 not in (i, j):
                 raise ValueError(
                     f'Layer "{self.name}" ({type(self).__name__}): inputs have incompatible '
@@ -61,8 +64,12 @@ class Merge(Layer):
         self.compute_output_shape(shapes)
         rank = max(len(s) for s in shapes)
         # a lower-rank input gets new axes after the batch axis, then NumPy broadcasting applies
-        inputs = [ops.reshape(x, x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:])
-                  if x.ndim < rank else x for x in inputs]
+        inputs = [
+            ops.reshape(x, x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:])
+            if x.ndim < rank
+            else x
+            for x in inputs
+        ]
         return self._merge_function(inputs)
 
     def compute_mask(self, inputs, mask=None):

@@ -1,4 +1,5 @@
 """Concatenate: join a list of tensors along one axis."""
+
 import numpy as np
 
 from numkeras import ops

@@ -1,4 +1,5 @@
 """Dot: the per-example dot product of two tensors along chosen axes."""
+
 from numkeras import ops
 from numkeras.layers.layer import shape_str
 from numkeras.layers.merging.base_merge import Merge, input_shapes
@@ -25,8 +26,10 @@ class Dot(Merge):
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
         pair = [axes, axes] if isinstance(axes, int) else axes
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or any(
-            isinstance(a, bool) or not isinstance(a, int) for a in pair
+        if (
+            not isinstance(pair, (list, tuple))
+            or len(pair) != 2
+            or any(isinstance(a, bool) or not isinstance(a, int) for a in pair)
         ):
             raise ValueError(
                 f"Dot: `axes` must be an integer or a pair of integers, received axes={axes!r}."
@@ -61,15 +64,17 @@ class Dot(Merge):
         left = ops.moveaxis(x1, a1, -1)
         right = ops.moveaxis(x2, a2, 1)
         batch, rest1, rest2 = x1.shape[0], left.shape[1:-1], right.shape[2:]
-        out = ops.matmul(ops.reshape(left, (batch, -1, left.shape[-1])),
-                         ops.reshape(right, (batch, right.shape[1], -1)))
+        out = ops.matmul(
+            ops.reshape(left, (batch, -1, left.shape[-1])),
+            ops.reshape(right, (batch, right.shape[1], -1)),
+        )
         return ops.reshape(out, (batch,) + (rest1 + rest2 or (1,)))
 
     def compute_output_shape(self, input_shape):
         shapes = self._check_list(input_shape)
         a1, a2 = self._axes(shapes)
         s1, s2 = shapes
-        out = s1[:a1] + s1[a1 + 1:] + s2[1:a2] + s2[a2 + 1:]
+        out = s1[:a1] + s1[a1 + 1 :] + s2[1:a2] + s2[a2 + 1 :]
         return out if len(out) > 1 else out + (1,)
 
     def get_config(self):

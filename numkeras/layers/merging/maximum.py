@@ -1,4 +1,5 @@
 """Maximum: the elementwise maximum of the inputs, as a layer."""
+
 from numkeras import ops
 from numkeras.layers.merging.base_merge import Merge
 

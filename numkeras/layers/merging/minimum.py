@@ -1,4 +1,5 @@
 """Minimum: the elementwise minimum of the inputs, as a layer."""
+
 from numkeras import ops
 from numkeras.layers.merging.base_merge import Merge
 

@@ -1,4 +1,5 @@
 """Subtract: the difference of exactly two inputs, as a layer."""
+
 from numkeras import ops
 from numkeras.layers.merging.base_merge import Merge
 

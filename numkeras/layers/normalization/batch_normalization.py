@@ -1,4 +1,5 @@
 """BatchNormalization: normalize with batch statistics in training, moving averages otherwise."""
+
 import numpy as np
 
 from numkeras import initializers, ops, regularizers
@@ -34,12 +35,27 @@ class BatchNormalization(Layer):
 
     supports_masking = True  # the input's mask passes to the output, as in Keras
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones",
-                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, renorm=False, renorm_clipping=None,
-                 renorm_momentum=0.99, synchronized=False, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        renorm=False,
+        renorm_clipping=None,
+        renorm_momentum=0.99,
+        synchronized=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise ValueError(
@@ -51,8 +67,10 @@ class BatchNormalization(Layer):
                 f"received renorm={renorm!r}, synchronized={synchronized!r}."
             )
         self.axis = int(axis)
-        self.momentum, self.epsilon = _number(self, "momentum", momentum), _number(
-            self, "epsilon", epsilon)
+        self.momentum, self.epsilon = (
+            _number(self, "momentum", momentum),
+            _number(self, "epsilon", epsilon),
+        )
         self.center, self.scale = center, scale
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
@@ -65,19 +83,31 @@ class BatchNormalization(Layer):
     def build(self, input_shape):
         size = input_shape[_check_axis(self, input_shape)]
         if self.scale:
-            self.gamma = self.add_weight(shape=(size,), name="gamma",
-                                         initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer)
+            self.gamma = self.add_weight(
+                shape=(size,),
+                name="gamma",
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+            )
         if self.center:
-            self.beta = self.add_weight(shape=(size,), name="beta",
-                                        initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer)
-        self.moving_mean = self.add_weight(shape=(size,), name="moving_mean",
-                                           initializer=self.moving_mean_initializer,
-                                           trainable=False)
-        self.moving_variance = self.add_weight(shape=(size,), name="moving_variance",
-                                               initializer=self.moving_variance_initializer,
-                                               trainable=False)
+            self.beta = self.add_weight(
+                shape=(size,),
+                name="beta",
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+            )
+        self.moving_mean = self.add_weight(
+            shape=(size,),
+            name="moving_mean",
+            initializer=self.moving_mean_initializer,
+            trainable=False,
+        )
+        self.moving_variance = self.add_weight(
+            shape=(size,),
+            name="moving_variance",
+            initializer=self.moving_variance_initializer,
+            trainable=False,
+        )
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: size})
 
     def call(self, inputs, training=False):
@@ -85,8 +115,7 @@ class BatchNormalization(Layer):
         reduce = tuple(a for a in range(inputs.ndim) if a != axis)
         shape = tuple(-1 if a == axis else 1 for a in range(inputs.ndim))
         if training and self.trainable and axis == inputs.ndim - 1:  # one fused op
-            outputs, mean, variance = batch_norm_train(inputs, self.gamma, self.beta,
-                                                       self.epsilon)
+            outputs, mean, variance = batch_norm_train(inputs, self.gamma, self.beta, self.epsilon)
             self._update_moving(mean, variance)
             return outputs
         if training and self.trainable:
@@ -115,16 +144,26 @@ class BatchNormalization(Layer):
 
     def get_config(self):
         ser = initializers.serialize
-        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
-                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": ser(self.beta_initializer),
-                "gamma_initializer": ser(self.gamma_initializer),
-                "moving_mean_initializer": ser(self.moving_mean_initializer),
-                "moving_variance_initializer": ser(self.moving_variance_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": None, "gamma_constraint": None, "synchronized": False,
-                "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": ser(self.beta_initializer),
+            "gamma_initializer": ser(self.gamma_initializer),
+            "moving_mean_initializer": ser(self.moving_mean_initializer),
+            "moving_variance_initializer": ser(self.moving_variance_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": None,
+            "gamma_constraint": None,
+            "synchronized": False,
+            "renorm": False,
+            "renorm_clipping": None,
+            "renorm_momentum": 0.99,
+        }
 
 
 def _number(layer, name, value):

@@ -1,4 +1,5 @@
 """GroupNormalization: normalize each example over groups of channels."""
+
 from numkeras import constraints, initializers, ops, regularizers
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 
@@ -24,11 +25,26 @@ class GroupNormalization(Layer):
 
     supports_masking = True
 
-    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
-        if isinstance(groups, bool) or not isinstance(groups, int) or (
-                groups <= 0 and groups != -1):
+    def __init__(
+        self,
+        groups=32,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
+        if (
+            isinstance(groups, bool)
+            or not isinstance(groups, int)
+            or (groups <= 0 and groups != -1)
+        ):
             raise ValueError(
                 "Received an invalid value for argument `groups`, expected a positive integer "
                 f"(or `-1` for instance normalization). Received: groups={groups}"
@@ -60,27 +76,33 @@ class GroupNormalization(Layer):
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: dim})
         self.gamma = self.beta = None
         if self.scale:
-            self.gamma = self.add_weight(shape=(dim,), name="gamma",
-                                         initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
+            self.gamma = self.add_weight(
+                shape=(dim,),
+                name="gamma",
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
         if self.center:
-            self.beta = self.add_weight(shape=(dim,), name="beta",
-                                        initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+            self.beta = self.add_weight(
+                shape=(dim,),
+                name="beta",
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
 
     def call(self, inputs):
         axis = self.axis % inputs.ndim
         shape = list(inputs.shape)
-        grouped = shape[:axis] + [self.groups, shape[axis] // self.groups] + shape[axis + 1:]
+        grouped = shape[:axis] + [self.groups, shape[axis] // self.groups] + shape[axis + 1 :]
         x = ops.reshape(inputs, grouped)
         reduce = tuple(a for a in range(1, x.ndim) if a != axis)  # all but batch and group
         mean = ops.mean(x, axis=reduce, keepdims=True)
         variance = ops.mean(ops.square(x - mean), axis=reduce, keepdims=True)
         inv = ops.rsqrt(variance + self.epsilon)
         params = [1] * x.ndim
-        params[axis:axis + 2] = grouped[axis:axis + 2]
+        params[axis : axis + 2] = grouped[axis : axis + 2]
         if self.gamma is not None:
             inv = inv * ops.reshape(self.gamma, params)
         offset = -mean * inv
@@ -92,11 +114,17 @@ class GroupNormalization(Layer):
         return tuple(input_shape)
 
     def get_config(self):
-        return {**super().get_config(), "groups": self.groups, "axis": self.axis,
-                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+        return {
+            **super().get_config(),
+            "groups": self.groups,
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+        }

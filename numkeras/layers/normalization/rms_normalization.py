@@ -1,4 +1,5 @@
 """RMSNormalization: scale each example by the inverse root mean square of its features."""
+
 from numkeras import ops
 from numkeras.layers.layer import Layer, shape_str
 
@@ -24,17 +25,21 @@ class RMSNormalization(Layer):
         rank = len(input_shape)
         axes = sorted(self.axis) if isinstance(self.axis, (list, tuple)) else [self.axis]
         if any(not -rank <= a < rank for a in axes):
-            raise ValueError(f'Layer "{self.name}": axis={self.axis} is out of bounds for an '
-                             f"input of shape {shape_str(input_shape)}.")
+            raise ValueError(
+                f'Layer "{self.name}": axis={self.axis} is out of bounds for an '
+                f"input of shape {shape_str(input_shape)}."
+            )
         self.axis = axes  # Keras keeps the axes as a list once built
-        self.scale = self.add_weight(shape=tuple(input_shape[a] for a in axes), name="scale",
-                                     initializer="ones")
+        self.scale = self.add_weight(
+            shape=tuple(input_shape[a] for a in axes), name="scale", initializer="ones"
+        )
 
     def call(self, inputs):
         axes = sorted(a % inputs.ndim for a in self.axis)
         shape = tuple(n if a in axes else 1 for a, n in enumerate(inputs.shape))
-        inv = ops.rsqrt(ops.mean(ops.square(inputs), axis=tuple(axes), keepdims=True)
-                        + self.epsilon)
+        inv = ops.rsqrt(
+            ops.mean(ops.square(inputs), axis=tuple(axes), keepdims=True) + self.epsilon
+        )
         return inputs * inv * ops.reshape(self.scale, shape)
 
     def compute_output_shape(self, input_shape):

@@ -1,4 +1,5 @@
 """SpectralNormalization: keep a wrapped layer's kernel at spectral norm 1 while training."""
+
 import numpy as np
 
 from numkeras import initializers
@@ -28,8 +29,10 @@ class SpectralNormalization(Wrapper):
     def __init__(self, layer, power_iterations=1, **kwargs):
         super().__init__(layer, **kwargs)
         if power_iterations <= 0:
-            raise ValueError("`power_iterations` should be greater than zero. Received: "
-                             f"`power_iterations={power_iterations}`")
+            raise ValueError(
+                "`power_iterations` should be greater than zero. Received: "
+                f"`power_iterations={power_iterations}`"
+            )
         self.power_iterations = power_iterations
 
     def build(self, input_shape):
@@ -38,12 +41,16 @@ class SpectralNormalization(Wrapper):
         kernel = getattr(self.layer, "kernel", None)
         kernel = getattr(self.layer, "embeddings", None) if kernel is None else kernel
         if kernel is None:
-            raise ValueError(f"{type(self.layer).__name__} object has no attribute 'kernel' "
-                             "nor 'embeddings'")
+            raise ValueError(
+                f"{type(self.layer).__name__} object has no attribute 'kernel' nor 'embeddings'"
+            )
         self.kernel = kernel
         self.vector_u = self.add_weight(
-            shape=(1, kernel.shape[-1]), name="vector_u", trainable=False,
-            initializer=initializers.TruncatedNormal(stddev=0.02))
+            shape=(1, kernel.shape[-1]),
+            name="vector_u",
+            trainable=False,
+            initializer=initializers.TruncatedNormal(stddev=0.02),
+        )
 
     def normalized_weights(self):
         """(new vector_u, kernel / sigma) by the power method, in NumPy."""

@@ -1,4 +1,5 @@
 """UnitNormalization: scale each example to unit L2 norm along `axis`."""
+
 from numkeras import ops
 from numkeras.layers.layer import Layer, shape_str
 

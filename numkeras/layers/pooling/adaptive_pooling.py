@@ -4,6 +4,7 @@ Output bin `i` of an axis of length `n` pooled to `m` covers `[floor(i n / m), c
 / m))`, as in PyTorch (which Keras follows). Max and mean over a box are separable, so each
 spatial axis is pooled in turn.
 """
+
 import math
 
 import numpy as np
@@ -30,12 +31,20 @@ class _AdaptivePooling(Layer):
     reduce = None  # "max" or "average"
 
     def __init__(self, output_size, data_format=None, **kwargs):
-        sizes = (output_size,) * self.rank if isinstance(output_size, int) and not isinstance(
-            output_size, bool) else output_size
-        if not isinstance(sizes, (tuple, list)) or len(sizes) != self.rank or any(
-                isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
-            raise TypeError(f"{type(self).__name__}: `output_size` must be an integer or a "
-                            f"tuple of {self.rank} positive integers. Received: {output_size!r}")
+        sizes = (
+            (output_size,) * self.rank
+            if isinstance(output_size, int) and not isinstance(output_size, bool)
+            else output_size
+        )
+        if (
+            not isinstance(sizes, (tuple, list))
+            or len(sizes) != self.rank
+            or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes)
+        ):
+            raise TypeError(
+                f"{type(self).__name__}: `output_size` must be an integer or a "
+                f"tuple of {self.rank} positive integers. Received: {output_size!r}"
+            )
         super().__init__(**kwargs)
         self.output_size = tuple(sizes)
         self.data_format = args.data_format(self, data_format)
@@ -51,8 +60,13 @@ class _AdaptivePooling(Layer):
             if self.reduce == "average":
                 x = self._average(x, axis, n, m)
             else:
-                x = ops.concatenate([ops.max(self._slice(x, axis, s, e), axis=axis,
-                                             keepdims=True) for s, e in _bins(n, m)], axis=axis)
+                x = ops.concatenate(
+                    [
+                        ops.max(self._slice(x, axis, s, e), axis=axis, keepdims=True)
+                        for s, e in _bins(n, m)
+                    ],
+                    axis=axis,
+                )
         return x
 
     @staticmethod
@@ -70,22 +84,32 @@ class _AdaptivePooling(Layer):
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != self.rank + 2:
-            raise ValueError(f'Layer "{self.name}" expects a {self.rank + 2}-D input, got '
-                             f"{shape_str(input_shape)}.")
+            raise ValueError(
+                f'Layer "{self.name}" expects a {self.rank + 2}-D input, got '
+                f"{shape_str(input_shape)}."
+            )
         shape = list(input_shape)
-        shape[self._first():self._first() + self.rank] = self.output_size
+        shape[self._first() : self._first() + self.rank] = self.output_size
         return tuple(shape)
 
     def get_config(self):
-        return {**super().get_config(), "output_size": self.output_size,
-                "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "output_size": self.output_size,
+            "data_format": self.data_format,
+        }
 
 
 def _adaptive(name, rank, reduce):
-    doc = (f"Adaptive {reduce} pooling of {rank}-D inputs to `output_size` (an int or "
-           f"{rank} ints) per spatial axis.")
-    return type(name, (_AdaptivePooling,), {"rank": rank, "reduce": reduce, "__doc__": doc,
-                                            "__module__": __name__})
+    doc = (
+        f"Adaptive {reduce} pooling of {rank}-D inputs to `output_size` (an int or "
+        f"{rank} ints) per spatial axis."
+    )
+    return type(
+        name,
+        (_AdaptivePooling,),
+        {"rank": rank, "reduce": reduce, "__doc__": doc, "__module__": __name__},
+    )
 
 
 AdaptiveMaxPooling1D = _adaptive("AdaptiveMaxPooling1D", 1, "max")

@@ -1,4 +1,5 @@
 """BaseGlobalPooling: reduce every spatial axis to one value per channel."""
+
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer
 
@@ -31,5 +32,4 @@ class BaseGlobalPooling(Layer):
         return (input_shape[0], input_shape[1]) + (1,) * self.rank
 
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format,
-                "keepdims": self.keepdims}
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}

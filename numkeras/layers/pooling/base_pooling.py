@@ -1,4 +1,5 @@
 """Max and average pooling layers, 1-D, 2-D and 3-D, sharing one base."""
+
 from numkeras import ops
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
@@ -10,13 +11,13 @@ class BasePooling(Layer):
 
     op = None
 
-    def __init__(self, rank, pool_size, strides=None, padding="valid", data_format=None,
-                 **kwargs):
+    def __init__(self, rank, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.rank = rank
         self.pool_size = args.int_tuple(self, "pool_size", pool_size, rank)
-        self.strides = self.pool_size if strides is None else args.int_tuple(
-            self, "strides", strides, rank)
+        self.strides = (
+            self.pool_size if strides is None else args.int_tuple(self, "strides", strides, rank)
+        )
         self.padding = args.choice(self, "padding", padding, ("valid", "same"))
         self.data_format = args.data_format(self, data_format)
         self.input_spec = InputSpec(ndim=rank + 2)
@@ -52,17 +53,24 @@ class BasePooling(Layer):
         return (input_shape[0], channels) + spatial
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": list(self.pool_size),
-                "padding": self.padding, "strides": list(self.strides),
-                "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "pool_size": list(self.pool_size),
+            "padding": self.padding,
+            "strides": list(self.strides),
+            "data_format": self.data_format,
+        }
 
 
 def _pooling(name, op, rank, doc):
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
         BasePooling.__init__(self, rank, pool_size, strides, padding, data_format, **kwargs)
 
-    return type(name, (BasePooling,), {"__init__": __init__, "op": staticmethod(op),
-                                       "__doc__": doc, "__module__": __name__})
+    return type(
+        name,
+        (BasePooling,),
+        {"__init__": __init__, "op": staticmethod(op), "__doc__": doc, "__module__": __name__},
+    )
 
 
 MaxPooling1D = _pooling("MaxPooling1D", ops.max_pool, 1, "Max over windows of 1-D inputs.")

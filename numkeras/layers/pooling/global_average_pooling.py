@@ -1,4 +1,5 @@
 """GlobalAveragePooling1D/2D: the mean over all steps or pixels, per channel."""
+
 from numkeras import ops
 from numkeras.layers.pooling.base_global_pooling import BaseGlobalPooling
 

@@ -1,4 +1,5 @@
 """GlobalMaxPooling1D/2D: the maximum over all steps or pixels, per channel."""
+
 from numkeras import ops
 from numkeras.layers.pooling.base_global_pooling import BaseGlobalPooling
 

@@ -1,12 +1,19 @@
 """`affine_transform`: resample images through per-image projective transforms (NumPy)."""
+
 import numpy as np
 
 INTERPOLATIONS = ("nearest", "bilinear")
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 
 
-def affine_transform(images, transform, interpolation="bilinear", fill_mode="constant",
-                     fill_value=0.0, data_format="channels_last"):
+def affine_transform(
+    images,
+    transform,
+    interpolation="bilinear",
+    fill_mode="constant",
+    fill_value=0.0,
+    data_format="channels_last",
+):
     """Keras's `ops.image.affine_transform` on NumPy arrays.
 
     A transform row `[a0, a1, a2, b0, b1, b2, c0, c1]` maps each output pixel (x, y) (column,
@@ -37,15 +44,17 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     n, height, width = x.shape[:3]
     t = np.broadcast_to(np.asarray(transform, np.float32).reshape(-1, 8), (n, 8))
     t = t[:, :, None, None]  # one row per image, broadcast over the pixel grid
-    rows, cols = np.meshgrid(np.arange(height, dtype=np.float32),
-                             np.arange(width, dtype=np.float32), indexing="ij")
+    rows, cols = np.meshgrid(
+        np.arange(height, dtype=np.float32), np.arange(width, dtype=np.float32), indexing="ij"
+    )
     k = t[:, 6] * cols + t[:, 7] * rows + 1
     src_x = (t[:, 0] * cols + t[:, 1] * rows + t[:, 2]) / k
     src_y = (t[:, 3] * cols + t[:, 4] * rows + t[:, 5]) / k
     batch = np.arange(n)[:, None, None]
     out = np.zeros(x.shape, dtype)
-    for (iy, wy), (ix, wx) in [(a, b) for a in _nodes(src_y, interpolation)
-                               for b in _nodes(src_x, interpolation)]:
+    for (iy, wy), (ix, wx) in [
+        (a, b) for a in _nodes(src_y, interpolation) for b in _nodes(src_x, interpolation)
+    ]:
         values = x[batch, _fix(iy, height, fill_mode), _fix(ix, width, fill_mode)].astype(dtype)
         if fill_mode == "constant":
             inside = (iy >= 0) & (iy < height) & (ix >= 0) & (ix < width)

@@ -9,8 +9,11 @@ def factor_range(layer, name, factor, low=-1.0, high=1.0, low_open=False):
     pair = isinstance(factor, (tuple, list))
     values = tuple(factor) if pair else (factor,)
     if (pair and len(values) != 2) or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool)
-        and (low < v if low_open else low <= v) and v <= high for v in values
+        isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and (low < v if low_open else low <= v)
+        and v <= high
+        for v in values
     ):
         bounds = f"{'(' if low_open else '['}{low}, {high}]"
         raise ValueError(
@@ -24,8 +27,10 @@ def factor_range(layer, name, factor, low=-1.0, high=1.0, low_open=False):
 
 def pixel_range(layer, value):
     """The pixel value range: a list or tuple of two numbers."""
-    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
     ):
         raise ValueError(
             f"{type(layer).__name__}: `value_range` must be a list of two numbers, "

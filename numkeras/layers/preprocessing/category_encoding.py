@@ -1,4 +1,5 @@
 """CategoryEncoding: integer ids to one-hot, multi-hot or count vectors."""
+
 import numpy as np
 
 from numkeras import ops
@@ -20,8 +21,10 @@ def encode_categorical(ids, output_mode, depth, dtype, count_weights=None):
     if ids.ndim == 0:
         ids = ids[None]
     if ids.size and (ids.min() < 0 or ids.max() >= depth):
-        raise ValueError(f"Input values must be in the range 0 <= values < {depth}; received "
-                         f"values from {ids.min()} to {ids.max()}.")
+        raise ValueError(
+            f"Input values must be in the range 0 <= values < {depth}; received "
+            f"values from {ids.min()} to {ids.max()}."
+        )
     if output_mode == "one_hot" and ids.ndim > 1 and ids.shape[-1] == 1:
         ids = ids[..., 0]
     onehot = np.eye(depth, dtype=dtype)[ids.astype(np.intp)]
@@ -53,9 +56,11 @@ class CategoryEncoding(Layer):
         if output_mode not in OUTPUT_MODES:
             raise ValueError(f"Unknown arg for output_mode: {output_mode}")
         if num_tokens is None:
-            raise ValueError("num_tokens must be set to use this layer. If the number of "
-                             "tokens is not known beforehand, use the IntegerLookup layer "
-                             "instead.")
+            raise ValueError(
+                "num_tokens must be set to use this layer. If the number of "
+                "tokens is not known beforehand, use the IntegerLookup layer "
+                "instead."
+            )
         if num_tokens < 1:
             raise ValueError(f"`num_tokens` must be >= 1. Received: num_tokens={num_tokens}.")
         if sparse:
@@ -64,12 +69,16 @@ class CategoryEncoding(Layer):
 
     def call(self, inputs, count_weights=None):
         if count_weights is not None and self.output_mode != "count":
-            raise ValueError("`count_weights` is not used when `output_mode` is not `'count'`. "
-                             f"Received `count_weights={count_weights}`.")
+            raise ValueError(
+                "`count_weights` is not used when `output_mode` is not `'count'`. "
+                f"Received `count_weights={count_weights}`."
+            )
         weights = None if count_weights is None else ops.convert_to_numpy(count_weights)
-        return ops.convert_to_tensor(encode_categorical(
-            ops.convert_to_numpy(inputs), self.output_mode, self.num_tokens, self.dtype,
-            weights))
+        return ops.convert_to_tensor(
+            encode_categorical(
+                ops.convert_to_numpy(inputs), self.output_mode, self.num_tokens, self.dtype, weights
+            )
+        )
 
     def compute_output_shape(self, input_shape):
         if not input_shape:
@@ -79,5 +88,8 @@ class CategoryEncoding(Layer):
         return tuple(input_shape[:-1]) + (self.num_tokens,)
 
     def get_config(self):
-        return {**super().get_config(), "num_tokens": self.num_tokens,
-                "output_mode": self.output_mode}
+        return {
+            **super().get_config(),
+            "num_tokens": self.num_tokens,
+            "output_mode": self.output_mode,
+        }

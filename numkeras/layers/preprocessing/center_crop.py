@@ -1,4 +1,5 @@
 """CenterCrop: the central window of images, at a fixed height and width."""
+
 from numkeras.engine import Tensor
 from numkeras.layers import args
 from numkeras.layers.layer import Layer
@@ -43,8 +44,12 @@ class CenterCrop(Layer):
         return with_spatial_size(self, input_shape, self.height, self.width, self.data_format)
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width,
-                "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "data_format": self.data_format,
+        }
 
 
 def center_crop(images, height, width, data_format):

@@ -7,6 +7,7 @@ Each works on an image (H, W, C) or a batch (B, H, W, C) in `value_range`, inter
 to [0, 255] as Keras does. The random layers change images only when `training` (a direct
 call trains, as for Keras's augmentation layers).
 """
+
 import numpy as np
 
 from numkeras import ops, random
@@ -27,8 +28,10 @@ def _batch(layer, inputs):
     """(float batch (B, H, W, C), whether the input was a single image)."""
     x = np.asarray(ops.convert_to_numpy(inputs), floatx())
     if x.ndim not in (3, 4):
-        raise ValueError(f"{type(layer).__name__}: expected an image (rank 3) or a batch of "
-                         f"images (rank 4), received inputs.shape={x.shape}.")
+        raise ValueError(
+            f"{type(layer).__name__}: expected an image (rank 3) or a batch of "
+            f"images (rank 4), received inputs.shape={x.shape}."
+        )
     return (x[None], True) if x.ndim == 3 else (x, False)
 
 
@@ -39,8 +42,10 @@ def _factor(layer, factor, bounds):
         return tuple(sorted(factor))
     if not pair and isinstance(factor, (int, float)) and bounds[0] <= factor <= bounds[1]:
         return max(-abs(factor), bounds[0]), abs(factor)
-    raise ValueError(f"The `factor` argument should be a number (or a list of two numbers) in "
-                     f"the range [{bounds[0]}, {bounds[1]}]. Received: factor={factor}")
+    raise ValueError(
+        f"The `factor` argument should be a number (or a list of two numbers) in "
+        f"the range [{bounds[0]}, {bounds[1]}]. Received: factor={factor}"
+    )
 
 
 def _gray(x, data_format):
@@ -112,8 +117,7 @@ class RandomInvert(_ColorLayer):
 
     _random = True
 
-    def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None,
-                 **kwargs):
+    def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(value_range, seed, data_format, **kwargs)
         self.factor = _factor(self, factor, (0, 1))
         self.value_range = tuple(value_range)  # Keras keeps this one as given
@@ -124,8 +128,12 @@ class RandomInvert(_ColorLayer):
         return np.where(invert[:, None, None, None], self.value_range[1] - x, x)
 
     def get_config(self):
-        return {**super().get_config(), "factor": self.factor,
-                "value_range": self.value_range, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "factor": self.factor,
+            "value_range": self.value_range,
+            "seed": self.seed,
+        }
 
 
 class RandomGrayscale(_ColorLayer):
@@ -155,8 +163,9 @@ class Solarization(_ColorLayer):
 
     _random = True
 
-    def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255),
-                 seed=None, **kwargs):
+    def __init__(
+        self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255), seed=None, **kwargs
+    ):
         super().__init__(value_range, seed, **kwargs)
         self.addition_factor = self._check(addition_factor, "addition_factor")
         self.threshold_factor = self._check(threshold_factor, "threshold_factor")
@@ -165,24 +174,30 @@ class Solarization(_ColorLayer):
         pair = isinstance(factor, (tuple, list))
         values = list(factor) if pair else [factor]
         if (pair and len(values) != 2) or not all(
-                isinstance(v, (int, float)) and 0 <= v <= 1 for v in values):
-            raise ValueError(f"The `{name}` argument should be a number (or a list of two "
-                             f"numbers) in the range [0, 1]. Received: {name}={factor}")
+            isinstance(v, (int, float)) and 0 <= v <= 1 for v in values
+        ):
+            raise ValueError(
+                f"The `{name}` argument should be a number (or a list of two "
+                f"numbers) in the range [0, 1]. Received: {name}={factor}"
+            )
         return tuple(sorted(values)) if pair else (0, factor)
 
     def _transform(self, x):
         shape = (len(x), 1, 1, 1)
         additions = self._uniform(shape, self.addition_factor[0], self.addition_factor[1] * 255)
-        thresholds = self._uniform(shape, self.threshold_factor[0],
-                                   self.threshold_factor[1] * 255)
+        thresholds = self._uniform(shape, self.threshold_factor[0], self.threshold_factor[1] * 255)
         images = np.clip(_rescale(x, self.value_range, (0, 255)) + additions, 0, 255)
         images = np.where(images < thresholds, images, 255 - images)
         return _rescale(images, (0, 255), self.value_range)
 
     def get_config(self):
-        return {**super().get_config(), "value_range": self.value_range,
-                "addition_factor": self.addition_factor,
-                "threshold_factor": self.threshold_factor, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "value_range": self.value_range,
+            "addition_factor": self.addition_factor,
+            "threshold_factor": self.threshold_factor,
+            "seed": self.seed,
+        }
 
 
 class RandomPosterization(_ColorLayer):
@@ -207,8 +222,12 @@ class RandomPosterization(_ColorLayer):
         return _rescale(images, (0, 255), self.value_range)
 
     def get_config(self):
-        return {**super().get_config(), "factor": self.factor,
-                "value_range": self.value_range, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "factor": self.factor,
+            "value_range": self.value_range,
+            "seed": self.seed,
+        }
 
 
 class RandomColorDegeneration(_ColorLayer):
@@ -226,8 +245,12 @@ class RandomColorDegeneration(_ColorLayer):
         return np.clip(x + f * (_gray(x, self.data_format) - x), *self.value_range)
 
     def get_config(self):
-        return {**super().get_config(), "factor": self.factor,
-                "value_range": self.value_range, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "factor": self.factor,
+            "value_range": self.value_range,
+            "seed": self.seed,
+        }
 
 
 class RandomSharpness(_ColorLayer):
@@ -247,14 +270,18 @@ class RandomSharpness(_ColorLayer):
         images = x if last else np.swapaxes(x, -3, -1)
         padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)))
         h, w = images.shape[1:3]
-        total = sum(padded[:, i:i + h, j:j + w] for i in range(3) for j in range(3))
+        total = sum(padded[:, i : i + h, j : j + w] for i in range(3) for j in range(3))
         smooth = (total + 4 * images) / 13  # every tap 1/13, the centre 5/13
         out = np.clip(images + (1 - 2 * f) * (smooth - images), *self.value_range)
         return out if last else np.swapaxes(out, -3, -1)
 
     def get_config(self):
-        return {**super().get_config(), "factor": self.factor,
-                "value_range": self.value_range, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "factor": self.factor,
+            "value_range": self.value_range,
+            "seed": self.seed,
+        }
 
 
 class Equalization(_ColorLayer):

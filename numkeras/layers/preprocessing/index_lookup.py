@@ -4,6 +4,7 @@ Indices follow Keras's layout: in "int" mode with a `mask_token`, index 0 is the
 `num_oov_indices` out-of-vocabulary slots; then the vocabulary, most frequent first when it
 is learned by `adapt` (ties broken by the larger token first, as Keras's reversed lexsort).
 """
+
 import collections
 
 import numpy as np
@@ -20,34 +21,61 @@ class IndexLookup(Layer):
 
     vocabulary_dtype = None  # "string" or an integer dtype
 
-    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=None,
-                 vocabulary=None, idf_weights=None, invert=False, output_mode="int",
-                 sparse=False, pad_to_max_tokens=False, oov_method="floormod", salt=None,
-                 name=None, **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        num_oov_indices=1,
+        mask_token=None,
+        oov_token=None,
+        vocabulary=None,
+        idf_weights=None,
+        invert=False,
+        output_mode="int",
+        sparse=False,
+        pad_to_max_tokens=False,
+        oov_method="floormod",
+        salt=None,
+        name=None,
+        **kwargs,
+    ):
         name_ = type(self).__name__
         output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
         if max_tokens is not None and max_tokens <= 1:
-            raise ValueError(f"If set, `max_tokens` must be greater than 1. Received: "
-                             f"max_tokens={max_tokens}")
+            raise ValueError(
+                f"If set, `max_tokens` must be greater than 1. Received: max_tokens={max_tokens}"
+            )
         if pad_to_max_tokens and max_tokens is None:
-            raise ValueError("If pad_to_max_tokens is True, must set `max_tokens`. Received: "
-                             f"max_tokens={max_tokens}")
+            raise ValueError(
+                "If pad_to_max_tokens is True, must set `max_tokens`. Received: "
+                f"max_tokens={max_tokens}"
+            )
         if num_oov_indices < 0:
-            raise ValueError("`num_oov_indices` must be greater than or equal to 0. "
-                             f"Received: num_oov_indices={num_oov_indices}")
+            raise ValueError(
+                "`num_oov_indices` must be greater than or equal to 0. "
+                f"Received: num_oov_indices={num_oov_indices}"
+            )
         if output_mode not in OUTPUT_MODES:
-            raise ValueError(f"{name_}: output_mode={output_mode!r} is not supported; numkeras "
-                             f"supports {OUTPUT_MODES} (not 'tf_idf').")
+            raise ValueError(
+                f"{name_}: output_mode={output_mode!r} is not supported; numkeras "
+                f"supports {OUTPUT_MODES} (not 'tf_idf')."
+            )
         if invert and output_mode != "int":
-            raise ValueError("`output_mode` must be `'int'` when `invert` is true. Received: "
-                             f"output_mode={output_mode}")
+            raise ValueError(
+                "`output_mode` must be `'int'` when `invert` is true. Received: "
+                f"output_mode={output_mode}"
+            )
         unsupported = {"sparse": sparse, "idf_weights": idf_weights, "salt": salt}
-        if any(v not in (None, False) for v in unsupported.values()) or (
-                oov_method != "floormod") or (num_oov_indices > 1 and self._is_string()):
-            raise ValueError(f"{name_}: numkeras supports neither sparse outputs, tf-idf, salts "
-                             "nor hashed OOV buckets (oov_method='farmhash', or more than one "
-                             f"OOV index for strings); received {unsupported}, "
-                             f"oov_method={oov_method!r}, num_oov_indices={num_oov_indices}.")
+        if (
+            any(v not in (None, False) for v in unsupported.values())
+            or (oov_method != "floormod")
+            or (num_oov_indices > 1 and self._is_string())
+        ):
+            raise ValueError(
+                f"{name_}: numkeras supports neither sparse outputs, tf-idf, salts "
+                "nor hashed OOV buckets (oov_method='farmhash', or more than one "
+                f"OOV index for strings); received {unsupported}, "
+                f"oov_method={oov_method!r}, num_oov_indices={num_oov_indices}."
+            )
         kwargs.pop("trainable", None), kwargs.pop("dtype", None)
         self._frozen_vocab_size = kwargs.pop("vocabulary_size", None)
         kwargs.pop("has_input_vocabulary", None)
@@ -73,31 +101,40 @@ class IndexLookup(Layer):
 
     def _special_tokens(self):
         return [self.mask_token] * self._oov_start_index() + [self.oov_token] * (
-            self.num_oov_indices)
+            self.num_oov_indices
+        )
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
         """Use `vocabulary` (without, or starting with, the mask and OOV tokens)."""
         if isinstance(vocabulary, str):
-            raise ValueError(f"{type(self).__name__}: numkeras does not read vocabulary files; "
-                             "pass the tokens as a list.")
+            raise ValueError(
+                f"{type(self).__name__}: numkeras does not read vocabulary files; "
+                "pass the tokens as a list."
+            )
         tokens = [self._plain(t) for t in np.asarray(vocabulary).ravel().tolist()]
         if not tokens:
             raise ValueError(f"Cannot set an empty vocabulary. Received: vocabulary={vocabulary}")
         special = self._special_tokens()
-        if tokens[:len(special)] == special:
-            tokens = tokens[len(special):]
+        if tokens[: len(special)] == special:
+            tokens = tokens[len(special) :]
         repeated = [t for t, n in collections.Counter(tokens).items() if n > 1]
         if repeated:
-            raise ValueError("The passed vocabulary has at least one repeated term. Please "
-                             f"uniquify your dataset. The repeated terms are: {repeated}")
+            raise ValueError(
+                "The passed vocabulary has at least one repeated term. Please "
+                f"uniquify your dataset. The repeated terms are: {repeated}"
+            )
         if self.mask_token is not None and self.mask_token in tokens:
-            raise ValueError("Found reserved mask token at unexpected location in "
-                             f"`vocabulary`: {self.mask_token!r}.")
+            raise ValueError(
+                "Found reserved mask token at unexpected location in "
+                f"`vocabulary`: {self.mask_token!r}."
+            )
         size = self._token_start_index() + len(tokens)
         if self.max_tokens is not None and size > self.max_tokens:
-            raise ValueError("Attempted to set a vocabulary larger than the maximum vocab size. "
-                             f"Received vocabulary size is {size}; `max_tokens` is "
-                             f"{self.max_tokens}.")
+            raise ValueError(
+                "Attempted to set a vocabulary larger than the maximum vocab size. "
+                f"Received vocabulary size is {size}; `max_tokens` is "
+                f"{self.max_tokens}."
+            )
         self._tokens = tokens
         self._frozen_vocab_size = size
 
@@ -109,8 +146,11 @@ class IndexLookup(Layer):
     def adapt(self, data, steps=None):
         """Learn the vocabulary from token counts over `data` (an array or batches)."""
         self._counts = collections.Counter()
-        batched = hasattr(data, "__iter__") and not isinstance(
-            data, (list, tuple, np.ndarray)) and not hasattr(data, "numpy")
+        batched = (
+            hasattr(data, "__iter__")
+            and not isinstance(data, (list, tuple, np.ndarray))
+            and not hasattr(data, "numpy")
+        )
         for i, batch in enumerate(data if batched else [data]):
             if steps is not None and i >= steps:
                 break
@@ -120,7 +160,7 @@ class IndexLookup(Layer):
             self._counts.pop(special, None)
         ordered = sorted(self._counts, key=lambda t: (self._counts[t], t), reverse=True)
         if self.max_tokens:
-            ordered = ordered[:self.max_tokens - self._token_start_index()]
+            ordered = ordered[: self.max_tokens - self._token_start_index()]
         self._tokens = ordered
         self._frozen_vocab_size = self._token_start_index() + len(ordered)
 
@@ -147,25 +187,34 @@ class IndexLookup(Layer):
             elif token in table:
                 ids[index] = table[token]
             elif self.num_oov_indices == 0:
-                raise ValueError(f"{type(self).__name__}: token {token!r} is not in the "
-                                 "vocabulary and num_oov_indices=0.")
+                raise ValueError(
+                    f"{type(self).__name__}: token {token!r} is not in the "
+                    "vocabulary and num_oov_indices=0."
+                )
             else:  # one OOV slot, or integers spread by floormod
-                ids[index] = self._oov_start_index() + token % self.num_oov_indices \
-                    if self.num_oov_indices > 1 else self._oov_start_index()
+                ids[index] = (
+                    self._oov_start_index() + token % self.num_oov_indices
+                    if self.num_oov_indices > 1
+                    else self._oov_start_index()
+                )
         return ids
 
     def _invert(self, ids):
         vocab = self.get_vocabulary()
         out = np.empty(ids.shape, object if self._is_string() else np.int64)
         for index, i in np.ndenumerate(ids):
-            out[index] = vocab[i] if self._token_start_index() <= i < len(vocab) else (
-                self.mask_token if i == 0 and self.mask_token is not None else self.oov_token)
+            out[index] = (
+                vocab[i]
+                if self._token_start_index() <= i < len(vocab)
+                else (self.mask_token if i == 0 and self.mask_token is not None else self.oov_token)
+            )
         return out.astype(str) if self._is_string() else out
 
     def call(self, inputs):
         if self._frozen_vocab_size is None:
-            raise ValueError(f'Layer "{self.name}" has no vocabulary: pass `vocabulary` or call '
-                             "`adapt` first.")
+            raise ValueError(
+                f'Layer "{self.name}" has no vocabulary: pass `vocabulary` or call `adapt` first.'
+            )
         if self.invert:
             result = self._invert(np.asarray(inputs).astype(np.int64))
             return result if self._is_string() else ops.convert_to_tensor(result)
@@ -189,10 +238,20 @@ class IndexLookup(Layer):
         vocabulary = self.input_vocabulary
         if vocabulary is not None and not isinstance(vocabulary, list):
             vocabulary = [self._plain(t) for t in np.asarray(vocabulary).ravel().tolist()]
-        return {**super().get_config(), "invert": self.invert, "max_tokens": self.max_tokens,
-                "num_oov_indices": self.num_oov_indices, "oov_token": self.oov_token,
-                "mask_token": self.mask_token, "output_mode": self.output_mode,
-                "sparse": self.sparse, "pad_to_max_tokens": self.pad_to_max_tokens,
-                "vocabulary_dtype": self.vocabulary_dtype, "idf_weights": None,
-                "vocabulary": vocabulary, "vocabulary_size": self._frozen_vocab_size,
-                "oov_method": self.oov_method, "salt": self.salt}
+        return {
+            **super().get_config(),
+            "invert": self.invert,
+            "max_tokens": self.max_tokens,
+            "num_oov_indices": self.num_oov_indices,
+            "oov_token": self.oov_token,
+            "mask_token": self.mask_token,
+            "output_mode": self.output_mode,
+            "sparse": self.sparse,
+            "pad_to_max_tokens": self.pad_to_max_tokens,
+            "vocabulary_dtype": self.vocabulary_dtype,
+            "idf_weights": None,
+            "vocabulary": vocabulary,
+            "vocabulary_size": self._frozen_vocab_size,
+            "oov_method": self.oov_method,
+            "salt": self.salt,
+        }

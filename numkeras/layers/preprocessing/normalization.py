@@ -1,4 +1,5 @@
 """Normalization: standardize features with a mean and variance given or learned by `adapt`."""
+
 import numpy as np
 
 from numkeras import ops
@@ -40,8 +41,7 @@ class Normalization(Layer):
                 "Normalization: `mean` and `variance` must be set together, received "
                 f"mean={mean!r} and variance={variance!r}."
             )
-        if mean is not None and (np.shape(mean) != np.shape(variance)
-                                 or np.ndim(mean) > len(axis)):
+        if mean is not None and (np.shape(mean) != np.shape(variance) or np.ndim(mean) > len(axis)):
             raise ValueError(
                 "Normalization: `mean` and `variance` must have the same shape, of rank at most "
                 f"len(axis)={len(axis)}; received shapes {np.shape(mean)} and "
@@ -68,12 +68,15 @@ class Normalization(Layer):
         self._build_shape = tuple(input_shape)
         stats = tuple(input_shape[a] for a in self._keep)
         if self.input_mean is None:
-            self.adapt_mean = self.add_weight(shape=stats, name="mean", initializer="zeros",
-                                              trainable=False)
-            self.adapt_variance = self.add_weight(shape=stats, name="variance",
-                                                  initializer="ones", trainable=False)
-            self.count = self.add_weight(shape=(), name="count", initializer="zeros",
-                                         dtype="int32", trainable=False)
+            self.adapt_mean = self.add_weight(
+                shape=stats, name="mean", initializer="zeros", trainable=False
+            )
+            self.adapt_variance = self.add_weight(
+                shape=stats, name="variance", initializer="ones", trainable=False
+            )
+            self.count = self.add_weight(
+                shape=(), name="count", initializer="zeros", dtype="int32", trainable=False
+            )
 
     def _statistics(self):
         """Mean and variance broadcast to the input rank; values align with the last kept axes."""
@@ -102,8 +105,9 @@ class Normalization(Layer):
         if isinstance(data, (np.ndarray, list)) and not _is_batches(data) or ops.is_tensor(data):
             batches = [np.asarray(ops.convert_to_numpy(data))]
         else:
-            batches = (np.asarray(ops.convert_to_numpy(b[0] if isinstance(b, tuple) else b))
-                       for b in data)
+            batches = (
+                np.asarray(ops.convert_to_numpy(b[0] if isinstance(b, tuple) else b)) for b in data
+            )
         total, mean, var = 0, None, None
         for batch in batches:
             if not self.built:
@@ -118,8 +122,9 @@ class Normalization(Layer):
             # merge two (count, mean, variance) summaries exactly (Chan et al.)
             new_total = total + count
             new_mean = mean + (b_mean - mean) * count / new_total
-            var = (total * (var + (mean - new_mean) ** 2)
-                   + count * (b_var + (b_mean - new_mean) ** 2)) / new_total
+            var = (
+                total * (var + (mean - new_mean) ** 2) + count * (b_var + (b_mean - new_mean) ** 2)
+            ) / new_total
             total, mean = new_total, new_mean
         if mean is None:
             raise ValueError(f'Layer "{self.name}": adapt() received no data.')
@@ -139,12 +144,19 @@ class Normalization(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "invert": self.invert,
-                "mean": np.array(self.input_mean).tolist(),
-                "variance": np.array(self.input_variance).tolist()}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "invert": self.invert,
+            "mean": np.array(self.input_mean).tolist(),
+            "variance": np.array(self.input_variance).tolist(),
+        }
 
 
 def _is_batches(data):
     """A list of arrays (batches), rather than one nested list of numbers."""
-    return isinstance(data, list) and bool(data) and (
-        isinstance(data[0], np.ndarray) or ops.is_tensor(data[0]))
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and (isinstance(data[0], np.ndarray) or ops.is_tensor(data[0]))
+    )

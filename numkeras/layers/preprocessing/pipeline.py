@@ -1,4 +1,5 @@
 """Pipeline: a sequence of (preprocessing) layers applied one after the other."""
+
 import inspect
 
 from numkeras.layers.layer import Layer
@@ -43,8 +44,10 @@ class Pipeline(Layer):
     def get_config(self):
         from numkeras.saving.serialization import serialize_keras_object
 
-        return {"layers": [serialize_keras_object(layer) for layer in self._pipeline_layers],
-                "name": self.name}
+        return {
+            "layers": [serialize_keras_object(layer) for layer in self._pipeline_layers],
+            "name": self.name,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -52,6 +55,8 @@ class Pipeline(Layer):
 
         layers = config.get("layers")
         if not isinstance(layers, (list, tuple)):
-            raise ValueError("`Pipeline` config must contain a `layers` key mapping to a list "
-                             f"of serialized layers. Received config with layers={layers}.")
+            raise ValueError(
+                "`Pipeline` config must contain a `layers` key mapping to a list "
+                f"of serialized layers. Received config with layers={layers}."
+            )
         return cls([deserialize_keras_object(x) for x in layers], name=config.get("name"))

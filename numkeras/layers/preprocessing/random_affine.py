@@ -1,4 +1,5 @@
 """BaseRandomAffine: what RandomTranslation, RandomRotation and RandomZoom share."""
+
 import numpy as np
 
 from numkeras import random
@@ -18,8 +19,15 @@ class BaseRandomAffine(Layer):
     Outputs are in the layer's float dtype, at inference too (the input cast, unchanged).
     """
 
-    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, data_format=None, **kwargs):
+    def __init__(
+        self,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.fill_mode = args.choice(self, "fill_mode", fill_mode, FILL_MODES)
         self.interpolation = args.choice(self, "interpolation", interpolation, INTERPOLATIONS)
@@ -39,23 +47,32 @@ class BaseRandomAffine(Layer):
         if not training:
             return Tensor(x)
         if x.ndim not in (3, 4):
-            raise ValueError(f"{type(self).__name__}: expected an image (rank 3) or a batch of "
-                             f"images (rank 4), received inputs.shape={x.shape}.")
+            raise ValueError(
+                f"{type(self).__name__}: expected an image (rank 3) or a batch of "
+                f"images (rank 4), received inputs.shape={x.shape}."
+            )
         batch = x[None] if x.ndim == 3 else x
-        height, width = batch.shape[1:3] if self.data_format == "channels_last" else (
-            batch.shape[2:4])
+        height, width = (
+            batch.shape[1:3] if self.data_format == "channels_last" else (batch.shape[2:4])
+        )
         transforms = self._transforms(len(batch), height, width)
-        out = affine_transform(batch, transforms, self.interpolation, self.fill_mode,
-                               self.fill_value, self.data_format).astype(self.dtype)
+        out = affine_transform(
+            batch, transforms, self.interpolation, self.fill_mode, self.fill_value, self.data_format
+        ).astype(self.dtype)
         return Tensor(out[0] if x.ndim == 3 else out)
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "fill_mode": self.fill_mode,
-                "interpolation": self.interpolation, "seed": self.seed,
-                "fill_value": self.fill_value, "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "fill_mode": self.fill_mode,
+            "interpolation": self.interpolation,
+            "seed": self.seed,
+            "fill_value": self.fill_value,
+            "data_format": self.data_format,
+        }
 
 
 def affine_rows(*columns):

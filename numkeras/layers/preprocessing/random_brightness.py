@@ -1,4 +1,5 @@
 """RandomBrightness: add a random offset to every pixel of each image."""
+
 import numpy as np
 
 from numkeras import random
@@ -41,9 +42,11 @@ class RandomBrightness(Layer):
             return inputs
         x = inputs.data
         if x.ndim not in (3, 4):
-            raise ValueError(f"RandomBrightness: expected an image (rank 3) or a batch of "
-                             f"images (rank 4), received inputs.shape={x.shape}.")
-        shape = (len(x) if x.ndim == 4 else 1, 1, 1, 1)[4 - x.ndim:]
+            raise ValueError(
+                f"RandomBrightness: expected an image (rank 3) or a batch of "
+                f"images (rank 4), received inputs.shape={x.shape}."
+            )
+        shape = (len(x) if x.ndim == 4 else 1, 1, 1, 1)[4 - x.ndim :]
         low, high = self.value_range
         delta = random.uniform(shape, *self.factor, seed=self.seed_generator).data * (high - low)
         if x.dtype.kind in "iu":  # add in int64 so that a negative offset cannot wrap around
@@ -56,6 +59,10 @@ class RandomBrightness(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "factor": self.factor,
-                "value_range": self.value_range, "seed": self.seed,
-                "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "factor": self.factor,
+            "value_range": self.value_range,
+            "seed": self.seed,
+            "data_format": self.data_format,
+        }

@@ -1,4 +1,5 @@
 """RandomContrast: scale each image's deviations from its mean by a random factor."""
+
 from numkeras import random
 from numkeras.engine import Tensor
 from numkeras.layers import args
@@ -38,11 +39,18 @@ class RandomContrast(Layer):
             return inputs
         x = inputs.data.astype(self.dtype)
         if x.ndim not in (3, 4):
-            raise ValueError(f"RandomContrast: expected an image (rank 3) or a batch of images "
-                             f"(rank 4), received inputs.shape={x.shape}.")
-        shape = (len(x) if x.ndim == 4 else 1, 1, 1, 1)[4 - x.ndim:]
-        contrast = random.uniform(shape, 1.0 - self.factor[0], 1.0 + self.factor[1],
-                                  dtype=self.dtype, seed=self.seed_generator).data
+            raise ValueError(
+                f"RandomContrast: expected an image (rank 3) or a batch of images "
+                f"(rank 4), received inputs.shape={x.shape}."
+            )
+        shape = (len(x) if x.ndim == 4 else 1, 1, 1, 1)[4 - x.ndim :]
+        contrast = random.uniform(
+            shape,
+            1.0 - self.factor[0],
+            1.0 + self.factor[1],
+            dtype=self.dtype,
+            seed=self.seed_generator,
+        ).data
         spatial = (-3, -2) if self.data_format == "channels_last" else (-2, -1)
         mean = x.mean(axis=spatial, keepdims=True)
         out = (x - mean) * contrast + mean
@@ -52,7 +60,10 @@ class RandomContrast(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "factor": self.factor,
-                "value_range": self.value_range, "seed": self.seed,
-                "data_format": self.data_format}
-
+        return {
+            **super().get_config(),
+            "factor": self.factor,
+            "value_range": self.value_range,
+            "seed": self.seed,
+            "data_format": self.data_format,
+        }

@@ -1,4 +1,5 @@
 """RandomCrop: a random window of images at a fixed size, during training."""
+
 from numkeras import random
 from numkeras.engine import Tensor
 from numkeras.layers import args
@@ -61,5 +62,10 @@ class RandomCrop(Layer):
         return with_spatial_size(self, input_shape, self.height, self.width, self.data_format)
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width,
-                "seed": self.seed, "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "seed": self.seed,
+            "data_format": self.data_format,
+        }

@@ -1,4 +1,5 @@
 """RandomFlip: flip images left-right and/or top-bottom at random, during training."""
+
 import numpy as np
 
 from numkeras import random
@@ -50,5 +51,9 @@ class RandomFlip(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "seed": self.seed, "mode": self.mode,
-                "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "seed": self.seed,
+            "mode": self.mode,
+            "data_format": self.data_format,
+        }

@@ -1,4 +1,5 @@
 """RandomRotation: rotate each image about its centre by a random angle."""
+
 import numpy as np
 
 from numkeras.layers.preprocessing.augmentation_args import factor_range
@@ -25,8 +26,16 @@ class RandomRotation(BaseRandomAffine):
     [[3.0, 2.0], [1.0, 0.0]]
     """
 
-    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, data_format=None, **kwargs):
+    def __init__(
+        self,
+        factor,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.factor = factor_range(self, "factor", factor)
 
@@ -35,8 +44,9 @@ class RandomRotation(BaseRandomAffine):
         cos, sin = np.cos(angle), np.sin(angle)
         cx, cy = (width - 1) / 2, (height - 1) / 2
         # the output pixel p reads the input at centre + R(angle) (p - centre)
-        return affine_rows(cos, -sin, cx - cx * cos + cy * sin,
-                           sin, cos, cy - cx * sin - cy * cos, 0, 0)
+        return affine_rows(
+            cos, -sin, cx - cx * cos + cy * sin, sin, cos, cy - cx * sin - cy * cos, 0, 0
+        )
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}

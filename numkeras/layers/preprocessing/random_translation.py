@@ -1,4 +1,5 @@
 """RandomTranslation: shift each image by a random fraction of its height and width."""
+
 from numkeras.layers.preprocessing.augmentation_args import factor_range
 from numkeras.layers.preprocessing.random_affine import BaseRandomAffine, affine_rows
 
@@ -24,9 +25,17 @@ class RandomTranslation(BaseRandomAffine):
     [[0.0, 0.0], [0.0, 1.0]]
     """
 
-    def __init__(self, height_factor, width_factor, fill_mode="reflect",
-                 interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
-                 **kwargs):
+    def __init__(
+        self,
+        height_factor,
+        width_factor,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.height_factor, self.width_factor = height_factor, width_factor
         self.height_lower, self.height_upper = factor_range(self, "height_factor", height_factor)
@@ -39,5 +48,8 @@ class RandomTranslation(BaseRandomAffine):
         return affine_rows(1, 0, -dx, 0, 1, -dy, 0, 0)
 
     def get_config(self):
-        return {**super().get_config(), "height_factor": self.height_factor,
-                "width_factor": self.width_factor}
+        return {
+            **super().get_config(),
+            "height_factor": self.height_factor,
+            "width_factor": self.width_factor,
+        }

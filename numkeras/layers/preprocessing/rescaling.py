@@ -1,4 +1,5 @@
 """Rescaling: `inputs * scale + offset`, e.g. pixel values from [0, 255] to [0, 1]."""
+
 import numpy as np
 
 from numkeras import ops
@@ -36,8 +37,11 @@ class Rescaling(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "scale": _config(self.scale),
-                "offset": _config(self.offset)}
+        return {
+            **super().get_config(),
+            "scale": _config(self.scale),
+            "offset": _config(self.offset),
+        }
 
 
 def _value(layer, name, value):
@@ -57,6 +61,8 @@ def _value(layer, name, value):
 
 def _config(value):
     if isinstance(value, np.ndarray):  # Keras 3's format for arrays in configs
-        return {"class_name": "__numpy__",
-                "config": {"value": value.tolist(), "dtype": value.dtype.name}}
+        return {
+            "class_name": "__numpy__",
+            "config": {"value": value.tolist(), "dtype": value.dtype.name},
+        }
     return value

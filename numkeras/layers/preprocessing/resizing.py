@@ -1,4 +1,5 @@
 """Resizing: images to a fixed height and width, plus the NumPy resize the crop layers share."""
+
 import numpy as np
 
 from numkeras.engine import Tensor
@@ -18,8 +19,10 @@ def aspect_ratio_window(height, width, target_height, target_width):
 def image_array(layer, inputs):
     """The NumPy array of `inputs`, which must be one image (rank 3) or a batch (rank 4)."""
     if inputs.ndim not in (3, 4):
-        raise ValueError(f"{type(layer).__name__}: expected images of rank 3 (one image) or 4 "
-                         f"(a batch), received an input of shape {tuple(inputs.shape)}.")
+        raise ValueError(
+            f"{type(layer).__name__}: expected images of rank 3 (one image) or 4 "
+            f"(a batch), received an input of shape {tuple(inputs.shape)}."
+        )
     return inputs.data
 
 
@@ -51,8 +54,15 @@ def _resize_axis(x, axis, size, interpolation):
     return np.take(x, low, axis=axis) * (1 - frac) + np.take(x, high, axis=axis) * frac
 
 
-def resize(images, size, interpolation="bilinear", crop_to_aspect_ratio=False,
-           pad_to_aspect_ratio=False, fill_value=0.0, data_format="channels_last"):
+def resize(
+    images,
+    size,
+    interpolation="bilinear",
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    fill_value=0.0,
+    data_format="channels_last",
+):
     """Resize a NumPy image or batch of images to `size` = (height, width), as Keras 3 does.
 
     Integer images are resized in float32, then rounded and clipped back to their dtype.
@@ -101,48 +111,77 @@ class Resizing(Layer):
     [1.0, 5.0]
     """
 
-    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
-                 pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0,
-                 antialias=False, data_format=None, **kwargs):
+    def __init__(
+        self,
+        height,
+        width,
+        interpolation="bilinear",
+        crop_to_aspect_ratio=False,
+        pad_to_aspect_ratio=False,
+        fill_mode="constant",
+        fill_value=0.0,
+        antialias=False,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.height = args.positive_int(self, "height", height)
         self.width = args.positive_int(self, "width", width)
         self.interpolation = args.choice(self, "interpolation", interpolation, INTERPOLATIONS)
         self.fill_mode = args.choice(self, "fill_mode", fill_mode, ("constant",))
         if crop_to_aspect_ratio and pad_to_aspect_ratio:
-            raise ValueError("Resizing: only one of `crop_to_aspect_ratio` and "
-                             "`pad_to_aspect_ratio` can be True, received both.")
+            raise ValueError(
+                "Resizing: only one of `crop_to_aspect_ratio` and "
+                "`pad_to_aspect_ratio` can be True, received both."
+            )
         if antialias:
-            raise ValueError(f"Resizing: `antialias=True` is not supported, received "
-                             f"antialias={antialias!r}.")
+            raise ValueError(
+                f"Resizing: `antialias=True` is not supported, received antialias={antialias!r}."
+            )
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
         self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
         self.fill_value, self.antialias = fill_value, False
         self.data_format = args.data_format(self, data_format)
 
     def call(self, inputs):
-        return Tensor(resize(image_array(self, inputs), (self.height, self.width),
-                             self.interpolation, self.crop_to_aspect_ratio,
-                             self.pad_to_aspect_ratio, self.fill_value, self.data_format))
+        return Tensor(
+            resize(
+                image_array(self, inputs),
+                (self.height, self.width),
+                self.interpolation,
+                self.crop_to_aspect_ratio,
+                self.pad_to_aspect_ratio,
+                self.fill_value,
+                self.data_format,
+            )
+        )
 
     def compute_output_shape(self, input_shape):
         return with_spatial_size(self, input_shape, self.height, self.width, self.data_format)
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width,
-                "interpolation": self.interpolation,
-                "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
-                "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
-                "fill_value": self.fill_value, "antialias": self.antialias,
-                "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "interpolation": self.interpolation,
+            "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+            "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
+            "fill_mode": self.fill_mode,
+            "fill_value": self.fill_value,
+            "antialias": self.antialias,
+            "data_format": self.data_format,
+        }
 
 
 def with_spatial_size(layer, input_shape, height, width, data_format):
     """`input_shape` (rank 3 or 4) with its height and width replaced."""
     shape = list(input_shape)
     if len(shape) not in (3, 4):
-        raise ValueError(f"{type(layer).__name__}: expected images of rank 3 (one image) or 4 "
-                         f"(a batch), received input_shape={tuple(input_shape)}.")
+        raise ValueError(
+            f"{type(layer).__name__}: expected images of rank 3 (one image) or 4 "
+            f"(a batch), received input_shape={tuple(input_shape)}."
+        )
     h_axis, w_axis = spatial_axes(len(shape), data_format)
     shape[h_axis], shape[w_axis] = height, width
     return tuple(shape)

@@ -1,4 +1,5 @@
 """StringLookup and IntegerLookup: vocabulary lookups for string and integer tokens."""
+
 from numkeras.layers.preprocessing.index_lookup import IndexLookup
 
 
@@ -22,15 +23,40 @@ class StringLookup(IndexLookup):
 
     vocabulary_dtype = "string"
 
-    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]",
-                 vocabulary=None, idf_weights=None, invert=False, output_mode="int",
-                 pad_to_max_tokens=False, sparse=False, encoding="utf-8", name=None, salt=None,
-                 **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        num_oov_indices=1,
+        mask_token=None,
+        oov_token="[UNK]",
+        vocabulary=None,
+        idf_weights=None,
+        invert=False,
+        output_mode="int",
+        pad_to_max_tokens=False,
+        sparse=False,
+        encoding="utf-8",
+        name=None,
+        salt=None,
+        **kwargs,
+    ):
         kwargs.pop("vocabulary_dtype", None)
         self.encoding = encoding
-        super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
-                         idf_weights, invert, output_mode, sparse, pad_to_max_tokens, salt=salt,
-                         name=name, **kwargs)
+        super().__init__(
+            max_tokens,
+            num_oov_indices,
+            mask_token,
+            oov_token,
+            vocabulary,
+            idf_weights,
+            invert,
+            output_mode,
+            sparse,
+            pad_to_max_tokens,
+            salt=salt,
+            name=name,
+            **kwargs,
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -47,14 +73,43 @@ class IntegerLookup(IndexLookup):
 
     vocabulary_dtype = "int64"
 
-    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1,
-                 vocabulary=None, vocabulary_dtype="int64", idf_weights=None, invert=False,
-                 output_mode="int", sparse=False, pad_to_max_tokens=False,
-                 oov_method="floormod", salt=None, name=None, **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        num_oov_indices=1,
+        mask_token=None,
+        oov_token=-1,
+        vocabulary=None,
+        vocabulary_dtype="int64",
+        idf_weights=None,
+        invert=False,
+        output_mode="int",
+        sparse=False,
+        pad_to_max_tokens=False,
+        oov_method="floormod",
+        salt=None,
+        name=None,
+        **kwargs,
+    ):
         if vocabulary_dtype not in ("int64", "int32"):
-            raise ValueError(f"IntegerLookup: `vocabulary_dtype` must be 'int64' or 'int32', "
-                             f"received {vocabulary_dtype!r}.")
+            raise ValueError(
+                f"IntegerLookup: `vocabulary_dtype` must be 'int64' or 'int32', "
+                f"received {vocabulary_dtype!r}."
+            )
         self.vocabulary_dtype = vocabulary_dtype
-        super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
-                         idf_weights, invert, output_mode, sparse, pad_to_max_tokens,
-                         oov_method, salt, name, **kwargs)
+        super().__init__(
+            max_tokens,
+            num_oov_indices,
+            mask_token,
+            oov_token,
+            vocabulary,
+            idf_weights,
+            invert,
+            output_mode,
+            sparse,
+            pad_to_max_tokens,
+            oov_method,
+            salt,
+            name,
+            **kwargs,
+        )

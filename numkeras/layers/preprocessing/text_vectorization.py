@@ -4,6 +4,7 @@ Each string is standardized (lowercased, punctuation stripped), split into token
 extended with n-grams, then looked up in a StringLookup vocabulary ("" is the padding mask
 and "[UNK]" the out-of-vocabulary token, as in Keras).
 """
+
 import re
 
 import numpy as np
@@ -40,46 +41,81 @@ class TextVectorization(Layer):
     [[2, 1, 4, 0]]
     """
 
-    def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
-                 split="whitespace", ngrams=None, output_mode="int",
-                 output_sequence_length=None, pad_to_max_tokens=False, vocabulary=None,
-                 idf_weights=None, sparse=False, ragged=False, encoding="utf-8", name=None,
-                 **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        standardize="lower_and_strip_punctuation",
+        split="whitespace",
+        ngrams=None,
+        output_mode="int",
+        output_sequence_length=None,
+        pad_to_max_tokens=False,
+        vocabulary=None,
+        idf_weights=None,
+        sparse=False,
+        ragged=False,
+        encoding="utf-8",
+        name=None,
+        **kwargs,
+    ):
         output_mode = "multi_hot" if output_mode == "binary" else output_mode
         if not (callable(standardize) or standardize in STANDARDIZE):
-            raise ValueError(f"TextVectorization: `standardize` must be one of {STANDARDIZE} or "
-                             f"a callable, received standardize={standardize!r}.")
+            raise ValueError(
+                f"TextVectorization: `standardize` must be one of {STANDARDIZE} or "
+                f"a callable, received standardize={standardize!r}."
+            )
         if not (callable(split) or split in SPLIT):
-            raise ValueError(f"TextVectorization: `split` must be one of {SPLIT} or a callable, "
-                             f"received split={split!r}.")
+            raise ValueError(
+                f"TextVectorization: `split` must be one of {SPLIT} or a callable, "
+                f"received split={split!r}."
+            )
         if output_mode not in OUTPUT_MODES:
-            raise ValueError(f"TextVectorization: output_mode={output_mode!r} is not supported; "
-                             f"numkeras supports {OUTPUT_MODES} (not 'tf_idf').")
-        if ngrams is not None and not (isinstance(ngrams, int) and ngrams > 0 or (
-                isinstance(ngrams, (list, tuple)) and all(isinstance(n, int) and n > 0
-                                                          for n in ngrams))):
-            raise ValueError("`ngrams` must be None, an integer, or a tuple of integers. "
-                             f"Received: ngrams={ngrams}")
+            raise ValueError(
+                f"TextVectorization: output_mode={output_mode!r} is not supported; "
+                f"numkeras supports {OUTPUT_MODES} (not 'tf_idf')."
+            )
+        if ngrams is not None and not (
+            isinstance(ngrams, int)
+            and ngrams > 0
+            or (
+                isinstance(ngrams, (list, tuple))
+                and all(isinstance(n, int) and n > 0 for n in ngrams)
+            )
+        ):
+            raise ValueError(
+                "`ngrams` must be None, an integer, or a tuple of integers. "
+                f"Received: ngrams={ngrams}"
+            )
         if output_sequence_length is not None and output_mode != "int":
-            raise ValueError("`output_sequence_length` must not be set if `output_mode` is not "
-                             f"'int'. Received output_sequence_length={output_sequence_length}.")
+            raise ValueError(
+                "`output_sequence_length` must not be set if `output_mode` is not "
+                f"'int'. Received output_sequence_length={output_sequence_length}."
+            )
         if sparse or ragged or idf_weights is not None:
-            raise ValueError("TextVectorization: numkeras supports neither sparse nor ragged "
-                             "outputs, nor tf-idf weights.")
+            raise ValueError(
+                "TextVectorization: numkeras supports neither sparse nor ragged "
+                "outputs, nor tf-idf weights."
+            )
         vocabulary_size = kwargs.pop("vocabulary_size", None)
         kwargs.pop("trainable", None), kwargs.pop("dtype", None)
         super().__init__(name=name, **kwargs)
         self.max_tokens, self.standardize, self.split = max_tokens, standardize, split
         self.ngrams, self.output_mode = ngrams, output_mode
-        self.output_sequence_length, self.pad_to_max_tokens = output_sequence_length, \
-            pad_to_max_tokens
+        self.output_sequence_length, self.pad_to_max_tokens = (
+            output_sequence_length,
+            pad_to_max_tokens,
+        )
         self.sparse, self.ragged, self.encoding = sparse, ragged, encoding
         self._widths = tuple(range(1, ngrams + 1)) if isinstance(ngrams, int) else ngrams
         self._lookup_layer = StringLookup(
-            max_tokens=max_tokens, mask_token="", vocabulary=vocabulary,
+            max_tokens=max_tokens,
+            mask_token="",
+            vocabulary=vocabulary,
             output_mode="int" if output_mode == "int" else "multi_hot",
-            pad_to_max_tokens=pad_to_max_tokens, vocabulary_size=vocabulary_size,
-            name=f"{self.name}_lookup")
+            pad_to_max_tokens=pad_to_max_tokens,
+            vocabulary_size=vocabulary_size,
+            name=f"{self.name}_lookup",
+        )
 
     # --- strings to tokens ------------------------------------------------------------------
     def _tokens(self, text):
@@ -100,8 +136,11 @@ class TextVectorization(Layer):
         else:
             tokens = [text]
         if self._widths:
-            tokens = [" ".join(tokens[i:i + n]) for n in self._widths
-                      for i in range(len(tokens) - n + 1)]
+            tokens = [
+                " ".join(tokens[i : i + n])
+                for n in self._widths
+                for i in range(len(tokens) - n + 1)
+            ]
         return tokens
 
     def _documents(self, inputs):
@@ -109,16 +148,21 @@ class TextVectorization(Layer):
         if texts.ndim == 2 and texts.shape[-1] == 1:
             texts = texts[:, 0]
         if texts.ndim > 1:
-            raise ValueError("When using `TextVectorization` to tokenize strings, the input "
-                             "rank must be 1 or the last shape dimension must be 1. Received: "
-                             f"inputs.shape={texts.shape}")
+            raise ValueError(
+                "When using `TextVectorization` to tokenize strings, the input "
+                "rank must be 1 or the last shape dimension must be 1. Received: "
+                f"inputs.shape={texts.shape}"
+            )
         return [self._tokens(t) for t in np.atleast_1d(texts).tolist()]
 
     # --- vocabulary ---------------------------------------------------------------------------
     def adapt(self, data, steps=None):
         """Learn the vocabulary (most frequent tokens first) from strings or batches of them."""
-        batched = hasattr(data, "__iter__") and not isinstance(
-            data, (list, tuple, np.ndarray)) and not hasattr(data, "numpy")
+        batched = (
+            hasattr(data, "__iter__")
+            and not isinstance(data, (list, tuple, np.ndarray))
+            and not hasattr(data, "numpy")
+        )
         batches = list(data)[:steps] if batched else [data]
         tokens = [t for batch in batches for doc in self._documents(batch) for t in doc]
         self._lookup_layer.adapt(np.array(tokens or [""], dtype=object))
@@ -140,33 +184,42 @@ class TextVectorization(Layer):
         docs = self._documents(inputs)
         lookup = self._lookup_layer
         if lookup._frozen_vocab_size is None:
-            raise ValueError(f'Layer "{self.name}" has no vocabulary: pass `vocabulary` or call '
-                             "`adapt` first.")
+            raise ValueError(
+                f'Layer "{self.name}" has no vocabulary: pass `vocabulary` or call `adapt` first.'
+            )
         ids = [lookup._lookup(np.array(doc, dtype=object)) for doc in docs]
         if self.output_mode == "int":
             length = self.output_sequence_length or max([len(d) for d in ids] + [0])
             out = np.zeros((len(ids), length), np.int64)
             for row, doc in zip(out, ids):
-                row[:min(len(doc), length)] = doc[:length]
+                row[: min(len(doc), length)] = doc[:length]
             return ops.convert_to_tensor(out)
         depth = self.max_tokens if self.pad_to_max_tokens else lookup._frozen_vocab_size
         counts = np.stack([np.bincount(d[d >= 0], minlength=depth)[:depth] for d in ids])
-        return ops.convert_to_tensor((counts if self.output_mode == "count" else
-                                      np.minimum(counts, 1)).astype(np.int64))
+        return ops.convert_to_tensor(
+            (counts if self.output_mode == "count" else np.minimum(counts, 1)).astype(np.int64)
+        )
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
             return (input_shape[0], self.output_sequence_length)
-        depth = self.max_tokens if self.pad_to_max_tokens else self._lookup_layer.\
-            _frozen_vocab_size
+        depth = self.max_tokens if self.pad_to_max_tokens else self._lookup_layer._frozen_vocab_size
         return (input_shape[0], depth)
 
     def get_config(self):
-        return {**super().get_config(), "max_tokens": self.max_tokens,
-                "standardize": self.standardize, "split": self.split, "ngrams": self.ngrams,
-                "output_mode": self.output_mode,
-                "output_sequence_length": self.output_sequence_length,
-                "pad_to_max_tokens": self.pad_to_max_tokens, "sparse": self.sparse,
-                "ragged": self.ragged, "vocabulary": self._lookup_layer.input_vocabulary,
-                "idf_weights": None, "encoding": self.encoding,
-                "vocabulary_size": self._lookup_layer._frozen_vocab_size}
+        return {
+            **super().get_config(),
+            "max_tokens": self.max_tokens,
+            "standardize": self.standardize,
+            "split": self.split,
+            "ngrams": self.ngrams,
+            "output_mode": self.output_mode,
+            "output_sequence_length": self.output_sequence_length,
+            "pad_to_max_tokens": self.pad_to_max_tokens,
+            "sparse": self.sparse,
+            "ragged": self.ragged,
+            "vocabulary": self._lookup_layer.input_vocabulary,
+            "idf_weights": None,
+            "encoding": self.encoding,
+            "vocabulary_size": self._lookup_layer._frozen_vocab_size,
+        }

@@ -1,4 +1,5 @@
 """ActivityRegularization: add an L1/L2 penalty on the activations to the loss."""
+
 from numkeras import regularizers
 from numkeras.layers.layer import Layer
 

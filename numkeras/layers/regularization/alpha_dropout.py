@@ -1,4 +1,5 @@
 """AlphaDropout: dropout that keeps the mean and variance of SELU activations."""
+
 from numkeras import random
 from numkeras.layers.layer import Layer
 
@@ -37,12 +38,15 @@ class AlphaDropout(Layer):
     def call(self, inputs, training=False):
         if not training or self.rate <= 0:
             return inputs
-        shape = tuple(inputs.shape) if self.noise_shape is None else tuple(
-            n if s is None else s for n, s in zip(inputs.shape, self.noise_shape))
+        shape = (
+            tuple(inputs.shape)
+            if self.noise_shape is None
+            else tuple(n if s is None else s for n, s in zip(inputs.shape, self.noise_shape))
+        )
         kept = random.uniform(shape, dtype=inputs.dtype, seed=self.seed_generator) >= self.rate
         kept = kept.numpy().astype(inputs.dtype)
         alpha_p = -_ALPHA * _SCALE
-        a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
+        a = ((1 - self.rate) * (1 + self.rate * alpha_p**2)) ** -0.5
         b = -a * alpha_p * self.rate
         return (inputs * kept + alpha_p * (1 - kept)) * a + b
 
@@ -50,5 +54,9 @@ class AlphaDropout(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
-                "noise_shape": self.noise_shape}
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "seed": self.seed,
+            "noise_shape": self.noise_shape,
+        }

@@ -1,4 +1,5 @@
 """GaussianDropout: multiply by Gaussian noise of mean 1 during training."""
+
 import math
 
 from numkeras import random
@@ -34,8 +35,9 @@ class GaussianDropout(Layer):
     def call(self, inputs, training=False):
         if training and self.rate > 0:
             stddev = math.sqrt(self.rate / (1.0 - self.rate))
-            return inputs * random.normal(inputs.shape, mean=1.0, stddev=stddev,
-                                          dtype=inputs.dtype, seed=self.seed_generator)
+            return inputs * random.normal(
+                inputs.shape, mean=1.0, stddev=stddev, dtype=inputs.dtype, seed=self.seed_generator
+            )
         return inputs
 
     def compute_output_shape(self, input_shape):

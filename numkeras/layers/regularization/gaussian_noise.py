@@ -1,4 +1,5 @@
 """GaussianNoise: add zero-mean Gaussian noise during training."""
+
 from numkeras import random
 from numkeras.layers.layer import Layer
 
@@ -19,8 +20,10 @@ class GaussianNoise(Layer):
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(stddev, bool) or not isinstance(stddev, (int, float)) or not (
-            0 <= stddev <= 1
+        if (
+            isinstance(stddev, bool)
+            or not isinstance(stddev, (int, float))
+            or not (0 <= stddev <= 1)
         ):
             raise ValueError(
                 f"GaussianNoise: `stddev` must be a number in [0, 1], received stddev={stddev!r}."
@@ -30,8 +33,9 @@ class GaussianNoise(Layer):
 
     def call(self, inputs, training=False):
         if training and self.stddev > 0:
-            return inputs + random.normal(inputs.shape, stddev=self.stddev, dtype=inputs.dtype,
-                                          seed=self.seed_generator)
+            return inputs + random.normal(
+                inputs.shape, stddev=self.stddev, dtype=inputs.dtype, seed=self.seed_generator
+            )
         return inputs
 
     def compute_output_shape(self, input_shape):

@@ -1,4 +1,5 @@
 """SpatialDropout1D/2D/3D: drop whole feature maps (channels) instead of single values."""
+
 from numkeras import ops
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec
@@ -34,8 +35,9 @@ class SpatialDropout1D(Dropout):
 
     def call(self, inputs, training=False):
         if training and self.rate > 0:
-            return ops.dropout(inputs, self.rate, self._noise_shape(inputs.shape),
-                               seed=self.seed_generator)
+            return ops.dropout(
+                inputs, self.rate, self._noise_shape(inputs.shape), seed=self.seed_generator
+            )
         return inputs
 
     def get_config(self):

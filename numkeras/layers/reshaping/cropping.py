@@ -1,4 +1,5 @@
 """Cropping1D/2D/3D: cut steps, rows/columns or slices off the edges of the inputs."""
+
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 from numkeras.layers.reshaping.zero_padding import pairs

@@ -1,4 +1,5 @@
 """Flatten: one vector per sample, in channels_last (H, W, C) order as Keras."""
+
 import math
 
 from numkeras import ops
@@ -24,4 +25,3 @@ class Flatten(Layer):
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
-

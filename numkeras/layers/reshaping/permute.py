@@ -1,4 +1,5 @@
 """Permute: reorder the non-batch axes."""
+
 from numkeras import ops
 from numkeras.layers.layer import InputSpec, Layer
 

@@ -1,4 +1,5 @@
 """RepeatVector: repeat a (batch, features) input n times along a new axis."""
+
 from numkeras import ops
 from numkeras.layers.args import positive_int
 from numkeras.layers.layer import InputSpec, Layer

@@ -1,4 +1,5 @@
 """Reshape: give each sample a new shape (one dimension may be -1)."""
+
 import math
 
 from numkeras import ops
@@ -12,9 +13,13 @@ class Reshape(Layer):
         super().__init__(**kwargs)
         given = target_shape
         target_shape = tuple(given) if isinstance(given, (list, tuple)) else None
-        if target_shape is None or sum(d == -1 for d in target_shape) > 1 or any(
-            isinstance(d, bool) or not isinstance(d, int) or (d <= 0 and d != -1)
-            for d in target_shape
+        if (
+            target_shape is None
+            or sum(d == -1 for d in target_shape) > 1
+            or any(
+                isinstance(d, bool) or not isinstance(d, int) or (d <= 0 and d != -1)
+                for d in target_shape
+            )
         ):
             raise ValueError(
                 "Reshape: `target_shape` must be a tuple of positive integers with at most one "
@@ -25,9 +30,7 @@ class Reshape(Layer):
     def _resolve(self, input_shape):
         size = math.prod(input_shape[1:]) if None not in input_shape[1:] else None
         known = math.prod(d for d in self.target_shape if d != -1)
-        if size is not None and (
-            size % known if -1 in self.target_shape else size != known
-        ):
+        if size is not None and (size % known if -1 in self.target_shape else size != known):
             raise ValueError(
                 f'Layer "{self.name}": cannot reshape input of shape {shape_str(input_shape)} '
                 f"({size} values per sample) to target_shape {shape_str(self.target_shape)}."

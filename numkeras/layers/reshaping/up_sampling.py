@@ -1,5 +1,6 @@
 """UpSampling1D/2D/3D: repeat steps, pixels or voxels (or interpolate bilinearly) to enlarge
 inputs."""
+
 import numpy as np
 
 from numkeras import ops
@@ -53,8 +54,9 @@ class UpSampling2D(Layer):
         super().__init__(**kwargs)
         self.size = args.int_tuple(self, "size", size, 2)
         self.data_format = args.data_format(self, data_format)
-        self.interpolation = args.choice(self, "interpolation", interpolation,
-                                         ("nearest", "bilinear"))
+        self.interpolation = args.choice(
+            self, "interpolation", interpolation, ("nearest", "bilinear")
+        )
         self.input_spec = InputSpec(ndim=4)
 
     def call(self, inputs):
@@ -76,8 +78,12 @@ class UpSampling2D(Layer):
         return tuple(shape)
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size, "data_format": self.data_format,
-                "interpolation": self.interpolation}
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "data_format": self.data_format,
+            "interpolation": self.interpolation,
+        }
 
 
 class UpSampling3D(Layer):

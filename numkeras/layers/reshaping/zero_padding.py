@@ -1,4 +1,5 @@
 """ZeroPadding1D/2D/3D: add zeros around sequences, images and volumes."""
+
 from numkeras import ops
 from numkeras.layers import args
 from numkeras.layers.layer import InputSpec, Layer
@@ -7,8 +8,11 @@ from numkeras.layers.layer import InputSpec, Layer
 def _pair(value):
     """(before, after) from an int or a pair of non-negative ints, else None."""
     value = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(value, (list, tuple)) or len(value) != 2 or any(
-            isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in value):
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 2
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in value)
+    ):
         return None
     return tuple(value)
 
@@ -18,16 +22,22 @@ def pairs(layer, name, value, rank):
     if rank == 1:
         found = (_pair(value),)
     else:
-        given = (value,) * rank if isinstance(value, int) and not isinstance(value, bool) \
-            else value
-        found = tuple(_pair(v) for v in given) if isinstance(given, (list, tuple)) and len(
-            given) == rank else (None,)
+        given = (value,) * rank if isinstance(value, int) and not isinstance(value, bool) else value
+        found = (
+            tuple(_pair(v) for v in given)
+            if isinstance(given, (list, tuple)) and len(given) == rank
+            else (None,)
+        )
     if None in found:
-        forms = ("an integer or a tuple of 2 non-negative integers" if rank == 1 else
-                 f"an int, a tuple of {rank} ints or a tuple of {rank} (before, after) pairs "
-                 "of non-negative integers")
-        raise ValueError(f"{type(layer).__name__}: `{name}` must be {forms}, received "
-                         f"{name}={value!r}.")
+        forms = (
+            "an integer or a tuple of 2 non-negative integers"
+            if rank == 1
+            else f"an int, a tuple of {rank} ints or a tuple of {rank} (before, after) pairs "
+            "of non-negative integers"
+        )
+        raise ValueError(
+            f"{type(layer).__name__}: `{name}` must be {forms}, received {name}={value!r}."
+        )
     return found
 
 
@@ -45,7 +55,7 @@ class _ZeroPadding(Layer):
 
     def call(self, inputs):
         widths = [(0, 0)] * inputs.ndim
-        widths[self._first():self._first() + self.rank] = self.padding
+        widths[self._first() : self._first() + self.rank] = self.padding
         return ops.pad(inputs, widths)
 
     def compute_output_shape(self, input_shape):

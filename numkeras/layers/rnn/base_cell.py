@@ -1,4 +1,5 @@
 """BaseRNNCell: what SimpleRNNCell, LSTMCell and GRUCell share (arguments, weights, dropout)."""
+
 import numpy as np
 
 from numkeras import activations, initializers, ops, regularizers
@@ -44,11 +45,25 @@ class BaseRNNCell(Layer):
 
     gates = 1
 
-    def __init__(self, units, activation="tanh", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
-                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
-                 bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         kwargs.pop("implementation", None)  # Keras 2 configs; the dropout setting decides it
         super().__init__(**kwargs)
         self.units = positive_int(self, "units", units)
@@ -75,17 +90,28 @@ class BaseRNNCell(Layer):
     def build(self, input_shape):
         width = self.gates * self.units
         self.kernel = self.add_weight(
-            shape=(input_shape[-1], width), name="kernel", initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+            shape=(input_shape[-1], width),
+            name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         self.recurrent_kernel = self.add_weight(
-            shape=(self.units, width), name="recurrent_kernel",
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
+            shape=(self.units, width),
+            name="recurrent_kernel",
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                shape=self.bias_shape(), name="bias", initializer=self.bias_init(),
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+                shape=self.bias_shape(),
+                name="bias",
+                initializer=self.bias_init(),
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
 
     def bias_shape(self):
         return (self.gates * self.units,)
@@ -110,8 +136,7 @@ class BaseRNNCell(Layer):
 
     def get_recurrent_dropout_mask(self, step_input):
         if self._recurrent_dropout_mask is None and self.recurrent_dropout > 0:
-            self._recurrent_dropout_mask = self._new_masks(step_input.shape,
-                                                           self.recurrent_dropout)
+            self._recurrent_dropout_mask = self._new_masks(step_input.shape, self.recurrent_dropout)
         return self._recurrent_dropout_mask
 
     def reset_dropout_mask(self):
@@ -129,13 +154,15 @@ class BaseRNNCell(Layer):
         if masks is None:
             out = dense(inputs, self.kernel)
         else:
+
             def masked(mask):  # the same mask at every time step
                 return inputs * (mask if inputs.ndim == 2 else ops.expand_dims(mask, 1))
 
             if isinstance(masks, list):
                 kernels = ops.split(self.kernel, len(masks), axis=1)
                 out = ops.concatenate(
-                    [dense(masked(m), k) for m, k in zip(masks, kernels)], axis=-1)
+                    [dense(masked(m), k) for m, k in zip(masks, kernels)], axis=-1
+                )
             else:
                 out = dense(masked(masks), self.kernel)
         bias = self.input_bias()
@@ -147,7 +174,7 @@ class BaseRNNCell(Layer):
         gates = range(self.gates) if gates is None else gates
         kernel = self.recurrent_kernel
         if len(gates) != self.gates:
-            kernel = kernel[:, gates[0] * self.units:(gates[-1] + 1) * self.units]
+            kernel = kernel[:, gates[0] * self.units : (gates[-1] + 1) * self.units]
         masks = None
         if training and 0.0 < self.recurrent_dropout < 1.0:
             masks = self.get_recurrent_dropout_mask(h)
@@ -156,8 +183,7 @@ class BaseRNNCell(Layer):
         if not isinstance(masks, list):
             return ops.matmul(h * masks, kernel)
         blocks = ops.split(kernel, len(gates), axis=1)
-        return ops.concatenate(
-            [ops.matmul(h * masks[g], k) for g, k in zip(gates, blocks)], axis=1)
+        return ops.concatenate([ops.matmul(h * masks[g], k) for g, k in zip(gates, blocks)], axis=1)
 
     def step(self, x, states, training=False):
         """(output, new states) from the projected inputs `x` and the previous states."""
@@ -165,8 +191,9 @@ class BaseRNNCell(Layer):
 
     def call(self, inputs, states, training=False):
         nested = isinstance(states, (list, tuple))
-        output, new_states = self.step(self.project(inputs, training),
-                                       list(states) if nested else [states], training)
+        output, new_states = self.step(
+            self.project(inputs, training), list(states) if nested else [states], training
+        )
         return output, (new_states if nested or len(new_states) > 1 else new_states[0])
 
     def get_initial_state(self, batch_size=None):
@@ -174,14 +201,21 @@ class BaseRNNCell(Layer):
         return [ops.zeros((batch_size, size), dtype=self.dtype) for size in sizes]
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": None, "recurrent_constraint": None,
-                "bias_constraint": None, "dropout": self.dropout,
-                "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": None,
+            "recurrent_constraint": None,
+            "bias_constraint": None,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": self.seed,
+        }

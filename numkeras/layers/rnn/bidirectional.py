@@ -1,4 +1,5 @@
 """Bidirectional: a recurrent layer run forwards and a copy run backwards, outputs merged."""
+
 from numkeras import ops
 from numkeras.layers.layer import Layer
 from numkeras.layers.rnn.rnn import prefix_paths
@@ -12,7 +13,7 @@ def _renamed_copy(layer, name, **changes):
 
 
 def _strip(name, prefix):
-    return name[len(prefix):] if name.startswith(prefix) else name
+    return name[len(prefix) :] if name.startswith(prefix) else name
 
 
 class Bidirectional(Layer):
@@ -43,22 +44,30 @@ class Bidirectional(Layer):
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError(f"Bidirectional: `layer` must be a Layer instance, "
-                             f"received layer={layer!r}.")
+            raise ValueError(
+                f"Bidirectional: `layer` must be a Layer instance, received layer={layer!r}."
+            )
         if not all(hasattr(layer, a) for a in ("go_backwards", "return_sequences", "stateful")):
-            raise ValueError("Bidirectional: `layer` must be a recurrent layer (an RNN such as "
-                             f"LSTM, GRU or SimpleRNN), received a {type(layer).__name__} layer.")
+            raise ValueError(
+                "Bidirectional: `layer` must be a recurrent layer (an RNN such as "
+                f"LSTM, GRU or SimpleRNN), received a {type(layer).__name__} layer."
+            )
         if backward_layer is not None and not isinstance(backward_layer, Layer):
-            raise ValueError(f"Bidirectional: `backward_layer` must be a Layer instance, "
-                             f"received backward_layer={backward_layer!r}.")
+            raise ValueError(
+                f"Bidirectional: `backward_layer` must be a Layer instance, "
+                f"received backward_layer={backward_layer!r}."
+            )
         if merge_mode not in MERGE_MODES:
-            raise ValueError(f"Bidirectional: `merge_mode` must be one of {MERGE_MODES}, "
-                             f"received merge_mode={merge_mode!r}.")
+            raise ValueError(
+                f"Bidirectional: `merge_mode` must be one of {MERGE_MODES}, "
+                f"received merge_mode={merge_mode!r}."
+            )
         super().__init__(**kwargs)
         self.forward_layer = _renamed_copy(layer, f"forward_{_strip(layer.name, 'forward_')}")
         if backward_layer is None:
             backward_layer = _renamed_copy(
-                layer, f"backward_{_strip(layer.name, 'backward_')}", go_backwards=True)
+                layer, f"backward_{_strip(layer.name, 'backward_')}", go_backwards=True
+            )
         self.backward_layer = backward_layer
         self._check_directions()
         for sub in (self.forward_layer, self.backward_layer):
@@ -99,8 +108,10 @@ class Bidirectional(Layer):
         states = [{}, {}]
         if initial_state is not None:
             half = len(getattr(self.forward_layer, "state_size", ())) or len(initial_state) // 2
-            states = [{"initial_state": list(initial_state[:half])},
-                      {"initial_state": list(initial_state[half:])}]
+            states = [
+                {"initial_state": list(initial_state[:half])},
+                {"initial_state": list(initial_state[half:])},
+            ]
         y = self.forward_layer(sequences, mask=mask, training=training, **states[0])
         y_rev = self.backward_layer(sequences, mask=mask, training=training, **states[1])
         final_states = ()
@@ -111,9 +122,12 @@ class Bidirectional(Layer):
             y_rev = y_rev[:, ::-1]
         if self.merge_mode is None:
             return (y, y_rev) + final_states
-        output = {"concat": lambda: ops.concatenate([y, y_rev], axis=-1),
-                  "sum": lambda: y + y_rev, "ave": lambda: (y + y_rev) / 2,
-                  "mul": lambda: y * y_rev}[self.merge_mode]()
+        output = {
+            "concat": lambda: ops.concatenate([y, y_rev], axis=-1),
+            "sum": lambda: y + y_rev,
+            "ave": lambda: (y + y_rev) / 2,
+            "mul": lambda: y * y_rev,
+        }[self.merge_mode]()
         if self.return_sequences and mask is not None:
             output._keras_mask = mask
         return (output,) + final_states if self.return_state else output
@@ -150,9 +164,12 @@ class Bidirectional(Layer):
     def get_config(self):
         from numkeras.saving.serialization import serialize_keras_object
 
-        return {**super().get_config(), "merge_mode": self.merge_mode,
-                "layer": serialize_keras_object(self.forward_layer),
-                "backward_layer": serialize_keras_object(self.backward_layer)}
+        return {
+            **super().get_config(),
+            "merge_mode": self.merge_mode,
+            "layer": serialize_keras_object(self.forward_layer),
+            "backward_layer": serialize_keras_object(self.backward_layer),
+        }
 
     @classmethod
     def from_config(cls, config):

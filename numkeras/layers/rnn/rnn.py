@@ -1,4 +1,5 @@
 """RNN: runs a cell over the time axis (masks, go_backwards, returned sequences and states)."""
+
 import numpy as np
 
 from numkeras import ops, regularizers
@@ -54,8 +55,17 @@ class RNN(Layer):
 
     _cell_attributes = ()  # settings SimpleRNN, LSTM and GRU read from (and save with) the cell
 
-    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
         if isinstance(cell, (list, tuple)):  # as Keras: a list of cells runs stacked
             cell = StackedRNNCells(cell)
         for needed in ("call", "state_size"):
@@ -101,8 +111,10 @@ class RNN(Layer):
             mask = getattr(sequences, "_keras_mask", None)
         batch, steps = sequences.shape[0], sequences.shape[1]
         if not steps:
-            raise ValueError(f'Layer "{self.name}": the inputs have no time steps, '
-                             f"shape {shape_str(sequences.shape)}.")
+            raise ValueError(
+                f'Layer "{self.name}": the inputs have no time steps, '
+                f"shape {shape_str(sequences.shape)}."
+            )
         states = self._start_states(initial_state, batch)
         keep = self._step_masks(mask, batch, steps)
         try:
@@ -152,7 +164,7 @@ class RNN(Layer):
         if self._groups is None:
             return list(flat)
         ends = np.cumsum(self._groups)
-        return [list(flat[end - n:end]) for n, end in zip(self._groups, ends)]
+        return [list(flat[end - n : end]) for n, end in zip(self._groups, ends)]
 
     def _start_states(self, initial_state, batch):
         if initial_state is None and self.stateful and self.states is not None:
@@ -207,10 +219,15 @@ class RNN(Layer):
     def get_config(self):
         from numkeras.saving.serialization import serialize_keras_object
 
-        config = {**super().get_config(), "return_sequences": self.return_sequences,
-                  "return_state": self.return_state, "go_backwards": self.go_backwards,
-                  "stateful": self.stateful, "unroll": self.unroll,
-                  "zero_output_for_mask": self.zero_output_for_mask}
+        config = {
+            **super().get_config(),
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
+        }
         regularizer = regularizers.serialize(self.activity_regularizer)
         if not self._cell_attributes:
             extra = {"activity_regularizer": regularizer} if regularizer is not None else {}

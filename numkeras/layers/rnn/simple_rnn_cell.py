@@ -1,4 +1,5 @@
 """SimpleRNNCell: one step of a fully connected RNN, `h = activation(x W + h_prev U + b)`."""
+
 from numkeras.layers.rnn.base_cell import BaseRNNCell
 
 

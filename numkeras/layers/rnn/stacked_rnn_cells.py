@@ -1,4 +1,5 @@
 """StackedRNNCells: a list of RNN cells run as one cell, each cell's output the next one's input."""
+
 from numkeras import ops
 from numkeras.layers.layer import Layer
 from numkeras.layers.rnn.base_cell import BaseRNNCell
@@ -51,8 +52,10 @@ class StackedRNNCells(Layer):
         for cell in cells:
             for needed in ("call", "state_size"):
                 if not hasattr(cell, needed):
-                    raise ValueError(f"StackedRNNCells: every cell needs a `{needed}` "
-                                     f"attribute, received cell={cell!r}.")
+                    raise ValueError(
+                        f"StackedRNNCells: every cell needs a `{needed}` "
+                        f"attribute, received cell={cell!r}."
+                    )
         self.cells = list(cells)
 
     @property
@@ -78,8 +81,11 @@ class StackedRNNCells(Layer):
         states = []
         for cell in self.cells:
             make = getattr(cell, "get_initial_state", None)
-            own = make(batch_size=batch_size) if make is not None else [
-                ops.zeros((batch_size, size), dtype=self.dtype) for size in state_sizes(cell)]
+            own = (
+                make(batch_size=batch_size)
+                if make is not None
+                else [ops.zeros((batch_size, size), dtype=self.dtype) for size in state_sizes(cell)]
+            )
             states.append(list(own) if isinstance(own, (list, tuple)) else [own])
         return states
 
@@ -94,7 +100,7 @@ class StackedRNNCells(Layer):
         new_states, start = [], 0
         for i, cell in enumerate(self.cells):
             count = len(state_sizes(cell))
-            own, start = list(states[start:start + count]), start + count
+            own, start = list(states[start : start + count]), start + count
             if isinstance(cell, BaseRNNCell):
                 x, own = cell.step(x if i == 0 else cell.project(x, training), own, training)
             else:
@@ -107,7 +113,7 @@ class StackedRNNCells(Layer):
         grouped, start = [], 0
         for cell, given in zip(self.cells, states):
             count = len(state_sizes(cell))
-            own, start = flat[start:start + count], start + count
+            own, start = flat[start : start + count], start + count
             grouped.append(own if isinstance(given, (list, tuple)) or count > 1 else own[0])
         return output, grouped[0] if len(grouped) == 1 else grouped
 
@@ -131,6 +137,8 @@ class StackedRNNCells(Layer):
         from numkeras.saving.serialization import deserialize_keras_object
 
         config = dict(config)
-        cells = [deserialize_keras_object(c, custom_objects=custom_objects)
-                 if isinstance(c, dict) else c for c in config.pop("cells")]
+        cells = [
+            deserialize_keras_object(c, custom_objects=custom_objects) if isinstance(c, dict) else c
+            for c in config.pop("cells")
+        ]
         return cls(cells, **config)

@@ -1,4 +1,5 @@
 """TimeDistributed: applies one layer (one set of weights) to every time step of its input."""
+
 from numkeras import ops
 from numkeras.layers.layer import Layer, shape_str
 from numkeras.layers.rnn.rnn import prefix_paths, time_steps
@@ -28,8 +29,9 @@ class TimeDistributed(Layer):
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError(f"TimeDistributed: `layer` must be a Layer instance, "
-                             f"received layer={layer!r}.")
+            raise ValueError(
+                f"TimeDistributed: `layer` must be a Layer instance, received layer={layer!r}."
+            )
         super().__init__(**kwargs)
         self.layer = layer
 
@@ -59,14 +61,17 @@ class TimeDistributed(Layer):
                 )
         if self.layer.non_trainable_weights:  # per-step state: one call per step, as Keras
             slices = time_steps(ops.swapaxes(inputs, 0, 1))
-            outputs = [self.layer(x, **kwargs, **({} if mask is None else {"mask": mask[:, t]}))
-                       for t, x in enumerate(slices)]
+            outputs = [
+                self.layer(x, **kwargs, **({} if mask is None else {"mask": mask[:, t]}))
+                for t, x in enumerate(slices)
+            ]
             output = ops.stack(outputs, axis=1)
         else:
             if mask is not None:
                 kwargs["mask"] = mask.reshape((batch * steps,) + mask.shape[2:])
-            y = self.layer(ops.reshape(inputs, (batch * steps,) + tuple(inputs.shape[2:])),
-                           **kwargs)
+            y = self.layer(
+                ops.reshape(inputs, (batch * steps,) + tuple(inputs.shape[2:])), **kwargs
+            )
             output = ops.reshape(y, (batch, steps) + tuple(y.shape[1:]))
         if mask is not None:
             output._keras_mask = mask

@@ -4,6 +4,7 @@
 activations, no mask, no recurrent dropout while training, forward in time. Anything else
 returns None and the RNN steps through time one cell call at a time.
 """
+
 from numkeras import activations
 from numkeras.layers.rnn.gru_cell import GRUCell
 from numkeras.layers.rnn.lstm_cell import LSTMCell
@@ -14,8 +15,10 @@ def _applies(rnn, keep, training):
     cell = rnn.cell
     if keep is not None or rnn.go_backwards or type(cell) not in (LSTMCell, GRUCell):
         return False
-    if cell.activation is not activations.tanh \
-            or cell.recurrent_activation is not activations.sigmoid:
+    if (
+        cell.activation is not activations.tanh
+        or cell.recurrent_activation is not activations.sigmoid
+    ):
         return False
     if training and 0.0 < cell.recurrent_dropout < 1.0:
         return False

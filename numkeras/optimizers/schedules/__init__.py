@@ -1,4 +1,5 @@
 """Learning-rate schedules: callables `schedule(step) -> learning rate`, as in Keras 3."""
+
 from numkeras.optimizers.schedules.learning_rate_schedule import (
     CosineDecay,
     CosineDecayRestarts,

@@ -4,6 +4,7 @@ A schedule maps the optimizer's iteration count to a learning rate. It accepts a
 NumPy array of steps or a numkeras Variable (the optimizer passes its `iterations`), and
 returns float32: a NumPy scalar for a scalar step, an array for an array of steps.
 """
+
 import math
 
 import numpy as np
@@ -94,7 +95,11 @@ class ExponentialDecay(_StepDecay):
     """
 
     def __init__(
-        self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+        self,
+        initial_learning_rate,
+        decay_steps,
+        decay_rate,
+        staircase=False,
         name="ExponentialDecay",
     ):
         super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
@@ -143,8 +148,13 @@ class PolynomialDecay(LearningRateSchedule):
     """
 
     def __init__(
-        self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
-        cycle=False, name="PolynomialDecay",
+        self,
+        initial_learning_rate,
+        decay_steps,
+        end_learning_rate=0.0001,
+        power=1.0,
+        cycle=False,
+        name="PolynomialDecay",
     ):
         _check_decay_steps(decay_steps)
         self.initial_learning_rate = initial_learning_rate
@@ -185,7 +195,11 @@ class InverseTimeDecay(_StepDecay):
     """
 
     def __init__(
-        self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+        self,
+        initial_learning_rate,
+        decay_steps,
+        decay_rate,
+        staircase=False,
         name="InverseTimeDecay",
     ):
         super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
@@ -211,8 +225,13 @@ class CosineDecay(LearningRateSchedule):
     """
 
     def __init__(
-        self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
-        warmup_target=None, warmup_steps=0,
+        self,
+        initial_learning_rate,
+        decay_steps,
+        alpha=0.0,
+        name="CosineDecay",
+        warmup_target=None,
+        warmup_steps=0,
     ):
         _check_decay_steps(decay_steps)
         self.initial_learning_rate = initial_learning_rate
@@ -260,7 +279,12 @@ class CosineDecayRestarts(LearningRateSchedule):
     """
 
     def __init__(
-        self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
+        self,
+        initial_learning_rate,
+        first_decay_steps,
+        t_mul=2.0,
+        m_mul=1.0,
+        alpha=0.0,
         name="SGDRDecay",
     ):
         _check_decay_steps(first_decay_steps, "first_decay_steps")
@@ -300,8 +324,12 @@ class CosineDecayRestarts(LearningRateSchedule):
 _SCHEDULES = {
     cls.__name__: cls
     for cls in (
-        ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseTimeDecay,
-        CosineDecay, CosineDecayRestarts,
+        ExponentialDecay,
+        PiecewiseConstantDecay,
+        PolynomialDecay,
+        InverseTimeDecay,
+        CosineDecay,
+        CosineDecayRestarts,
     )
 }
 
