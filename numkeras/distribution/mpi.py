@@ -57,6 +57,9 @@ class Communicator:
             "Stopping all processes (MPI_Abort).\n"
         )
         sys.stderr.flush()
+        # the launcher forwards our stderr through a pipe; aborting at once can tear the job
+        # down before it has (the message was lost in about 1 run in 5): give it a moment
+        time.sleep(0.5)
         self.comm.Abort(code)
         os._exit(code)  # Abort may return while the launcher tears the job down
 
