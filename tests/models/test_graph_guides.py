@@ -134,5 +134,6 @@ def test_clone_and_plot_an_ops_graph(tmp_path):
     np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0))
     seq = sequential_feature_extractor(numkeras)[0]
     assert numkeras.models.clone_model(seq).output_shape == seq.output_shape
+    pytest.importorskip("matplotlib")  # the plot extra
     numkeras.utils.plot_model(model, to_file=str(tmp_path / "graph.png"), show_shapes=True)
     assert (tmp_path / "graph.png").stat().st_size > 0
