@@ -34,6 +34,8 @@ from numkeras.optimizers import Optimizer
 from numkeras.regularizers import Regularizer
 from numkeras.layers import Input, Layer
 from numkeras.models import Model, Sequential
+from numkeras.ops.keras_tensor import KerasTensor
+from numkeras.ops.operation import Operation
 
 __version__ = "0.1.0"
 
@@ -44,6 +46,8 @@ def version():
 
 
 __all__ = [
+    "KerasTensor",
+    "Operation",
     "DTypePolicy",
     "FloatDTypePolicy",
     "Initializer",

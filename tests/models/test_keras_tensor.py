@@ -201,3 +201,14 @@ def test_layers_mix_with_ops_in_a_custom_layer():
     model = numkeras.Model(x, y)
     data = np.arange(6, dtype="float32").reshape(2, 3)
     np.testing.assert_allclose(model.predict(data, verbose=0), data.mean(-1, keepdims=True) * data)
+
+
+def test_top_level_keras_tensor_and_operation_are_the_graph_classes(keras):
+    """`keras.KerasTensor` is what `Input` returns and `keras.Operation` the base of layers and
+    of the ops recorded on symbolic tensors, in numkeras as in Keras."""
+    for K in (numkeras, keras):
+        x = K.Input((3,))
+        assert isinstance(x, K.KerasTensor)
+        assert isinstance(K.layers.Dense(2), K.Operation)
+        y = K.ops.mean(x, axis=-1)
+        assert isinstance(y._keras_history[0], K.Operation)
