@@ -1,11 +1,11 @@
-"""EinsumDense and its einsum op: float64 gradient check, real Keras after a weight copy
-(outputs, gradients, config), harness and `.keras` files both ways."""
+"""EinsumDense and `ops.einsum`, the op it contracts with: float64 gradient check, real Keras
+after a weight copy (outputs, gradients, config), harness and `.keras` files both ways."""
 
 import numpy as np
 import pytest
 
 from numkeras import layers
-from numkeras.engine.einsum import einsum
+from numkeras.ops import einsum
 from tests.engine.gradcheck import check_grad, rand
 from tests.layers.harness import run_layer_test
 from tests.layers.keras_parity import assert_keras_files_both_ways, assert_matches_keras

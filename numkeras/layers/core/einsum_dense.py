@@ -3,8 +3,8 @@
 import re
 
 from numkeras import activations, constraints, initializers, regularizers
-from numkeras.engine.einsum import einsum
 from numkeras.layers.layer import InputSpec, Layer
+from numkeras.ops import einsum
 
 
 def analyze_equation(layer, equation, bias_axes, input_shape, output_shape):
