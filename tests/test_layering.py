@@ -15,7 +15,8 @@ From the ground up (each tier may import only the tiers below it; a package may 
 4. `layers`.
 5. `losses` and `optimizers`, which work on layers' outputs and variables.
 6. `metrics`, which may wrap losses.
-7. `callbacks`, `utils` and `saving.atomic` (what a trainer calls back and writes with).
+7. `callbacks`, `utils` and `saving.atomic` (what a trainer calls back and writes with), and
+   `visualization` (images drawn and plotted, with `utils`' matplotlib helpers).
 8. `models`: the trainer (`fit`, `evaluate`, `predict`) over all of the above.
 9. `saving` (files of models), `distribution`, `datasets`: they build, drive or feed models.
 10. `web`, `cli`: the programs.
@@ -46,7 +47,7 @@ TIERS = [
     ["layers"],
     ["losses", "optimizers"],
     ["metrics"],
-    ["callbacks", "utils", "saving.atomic", "mixed_precision"],
+    ["callbacks", "utils", "saving.atomic", "mixed_precision", "visualization"],
     ["models"],
     ["saving", "distribution", "datasets", "preprocessing"],
     ["web", "cli", "__main__"],

@@ -2,10 +2,10 @@
 
 import numpy as np
 
+from numkeras.layers.preprocessing import bounding_boxes as bb
 from numkeras.layers.preprocessing.affine_transform import INTERPOLATIONS
 from numkeras.layers.preprocessing.image_data_layer import ImageDataLayer, as_array, unit_factor
 from numkeras.ops.image import _homography, perspective_transform
-from numkeras.utils import bounding_boxes as bb
 
 
 class RandomPerspective(ImageDataLayer):

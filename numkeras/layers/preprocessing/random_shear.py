@@ -2,13 +2,13 @@
 
 import numpy as np
 
+from numkeras.layers.preprocessing import bounding_boxes as bb
 from numkeras.layers.preprocessing.affine_transform import (
     FILL_MODES,
     INTERPOLATIONS,
     affine_transform,
 )
 from numkeras.layers.preprocessing.image_data_layer import ImageDataLayer, as_array
-from numkeras.utils import bounding_boxes as bb
 
 
 def _shear_range(factor, name):
