@@ -420,3 +420,19 @@ def test_keras_files_both_ways(keras, name, kwargs, tmp_path):
 def test_bad_arguments_raise_as_keras(keras, make_layer, error, message):
     with pytest.raises(error, match=message):
         make_layer()
+
+
+@pytest.mark.parametrize("name", RANDOM)
+def test_in_a_model_fit_augments_and_predict_does_not(name):
+    numkeras.utils.set_random_seed(0)
+    augment = make(name, seed=1)
+    dense = layers.Dense(2)
+    model = numkeras.Sequential([numkeras.Input((9, 9, 2)), augment, layers.Flatten(), dense])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = BIG / 255, np.zeros((8, 2), "float32")
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    fresh = make(name, seed=1)  # fit drew once: the layer's next draw is a fresh one's second
+    fresh(x)
+    np.testing.assert_array_equal(augment(x).numpy(), fresh(x).numpy())
+    expected = dense(x.reshape(8, -1)).numpy()  # predict leaves the images alone
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
