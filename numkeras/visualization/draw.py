@@ -74,9 +74,9 @@ def _write(image, text, origin, color, font_scale):
     channels = image.shape[-1]
     picture = Image.fromarray(image[..., 0] if channels == 1 else image[..., :3])
     font = ImageFont.load_default(size=max(1, round(22 * font_scale)))
-    fill = tuple(int(c) for c in color)[: 1 if channels == 1 else 3]
-    ImageDraw.Draw(picture).text(origin, text, fill=fill[0] if channels == 1 else fill,
-                                 font=font, anchor="ls")  # fmt: skip
+    fill = tuple(int(c) for c in color)
+    fill = fill[0] if channels == 1 else fill[:3]
+    ImageDraw.Draw(picture).text(origin, text, fill=fill, font=font, anchor="ls")
     drawn = np.asarray(picture)
     image[..., : min(channels, 3)] = drawn[..., None] if channels == 1 else drawn
 
@@ -202,9 +202,10 @@ def draw_segmentation_masks(
     images = images.astype("float32")
     if num_classes is None:
         num_classes = int(masks.max())
-    colors = _palette(num_classes) if color_mapping is None else [
-        color_mapping[i] for i in range(num_classes)
-    ]  # fmt: skip
+    if color_mapping is None:
+        colors = _palette(num_classes)
+    else:
+        colors = [color_mapping[i] for i in range(num_classes)]
     painted = images.copy()
     for index, color in enumerate(colors):
         painted[masks == index] = np.asarray(color, "float32")
