@@ -128,3 +128,10 @@ def test_no_module_imports_one_above_it():
         f"{a} -> {b}: {lines}" for (a, b), lines in sorted(new.items())
     )
     assert not gone, f"no longer imported, remove from KNOWN: {gone}"
+
+
+def test_engine_stays_small():
+    """The engine holds tensors, the tape and the primitive ops only (issue 17: at most 1,500
+    lines); the neural-network ops built on it live in `numkeras.ops.layer_ops`."""
+    lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in ROOT.glob("engine/*.py"))
+    assert lines <= 1500, f"numkeras/engine has {lines} lines"
