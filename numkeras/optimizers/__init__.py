@@ -8,7 +8,9 @@ from numkeras.optimizers.ftrl import Ftrl
 from numkeras.optimizers.lamb import Lamb
 from numkeras.optimizers.lion import Lion
 from numkeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from numkeras.optimizers.muon import Muon
 from numkeras.optimizers.rmsprop import Adadelta, Adagrad, RMSprop
+from numkeras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from numkeras.optimizers.sgd import SGD
 
 ALL_OBJECTS = (
@@ -21,8 +23,10 @@ ALL_OBJECTS = (
     Ftrl,
     Lamb,
     Lion,
+    Muon,
     Nadam,
     RMSprop,
+    ScheduleFreeAdamW,
     SGD,
 )
 # Keras looks names up lowercased, so "Adam", "adam" and "RMSprop" all work.
@@ -94,10 +98,12 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Lion",
+    "Muon",
     "Nadam",
     "Optimizer",
     "RMSprop",
     "SGD",
+    "ScheduleFreeAdamW",
     "deserialize",
     "get",
     "schedules",
