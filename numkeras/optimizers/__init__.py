@@ -8,6 +8,7 @@ from numkeras.optimizers.ftrl import Ftrl
 from numkeras.optimizers.lamb import Lamb
 from numkeras.optimizers.lion import Lion
 from numkeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from numkeras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
 from numkeras.optimizers.muon import Muon
 from numkeras.optimizers.rmsprop import Adadelta, Adagrad, RMSprop
 from numkeras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
@@ -30,7 +31,10 @@ ALL_OBJECTS = (
     SGD,
 )
 # Keras looks names up lowercased, so "Adam", "adam" and "RMSprop" all work.
-ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS + (LossScaleOptimizer,)}
+ALL_OBJECTS_DICT = {
+    cls.__name__.lower(): cls
+    for cls in ALL_OBJECTS + (LossScaleOptimizer, MultiOptimizer, OptimizerMap)
+}
 
 
 def serialize(optimizer):
@@ -98,9 +102,11 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Lion",
+    "MultiOptimizer",
     "Muon",
     "Nadam",
     "Optimizer",
+    "OptimizerMap",
     "RMSprop",
     "SGD",
     "ScheduleFreeAdamW",
