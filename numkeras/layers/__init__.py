@@ -109,6 +109,8 @@ from numkeras.layers.preprocessing.color_augmentation import (
     Solarization,
 )
 from numkeras.layers.preprocessing.discretization import Discretization
+from numkeras.layers.preprocessing.hashed_crossing import HashedCrossing
+from numkeras.layers.preprocessing.hashing import Hashing
 from numkeras.layers.preprocessing.normalization import Normalization
 from numkeras.layers.preprocessing.pipeline import Pipeline
 from numkeras.layers.preprocessing.random_brightness import RandomBrightness
@@ -285,6 +287,8 @@ __all__ = [
     "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D",
     "CategoryEncoding",
+    "Hashing",
+    "HashedCrossing",
     "Discretization",
     "serialize",
     "deserialize",
