@@ -109,6 +109,9 @@ from numkeras.layers.preprocessing.color_augmentation import (
     Solarization,
 )
 from numkeras.layers.preprocessing.discretization import Discretization
+from numkeras.layers.preprocessing.hashed_crossing import HashedCrossing
+from numkeras.layers.preprocessing.hashing import Hashing
+from numkeras.layers.preprocessing.mel_spectrogram import MelSpectrogram
 from numkeras.layers.preprocessing.normalization import Normalization
 from numkeras.layers.preprocessing.pipeline import Pipeline
 from numkeras.layers.preprocessing.random_brightness import RandomBrightness
@@ -120,6 +123,7 @@ from numkeras.layers.preprocessing.random_translation import RandomTranslation
 from numkeras.layers.preprocessing.random_zoom import RandomZoom
 from numkeras.layers.preprocessing.rescaling import Rescaling
 from numkeras.layers.preprocessing.resizing import Resizing
+from numkeras.layers.preprocessing.stft_spectrogram import STFTSpectrogram
 from numkeras.layers.preprocessing.string_lookup import IntegerLookup, StringLookup
 from numkeras.layers.preprocessing.text_vectorization import TextVectorization
 from numkeras.layers.regularization.activity_regularization import ActivityRegularization
@@ -285,6 +289,10 @@ __all__ = [
     "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D",
     "CategoryEncoding",
+    "Hashing",
+    "HashedCrossing",
+    "MelSpectrogram",
+    "STFTSpectrogram",
     "Discretization",
     "serialize",
     "deserialize",
