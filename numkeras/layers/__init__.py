@@ -98,6 +98,7 @@ from numkeras.layers.pooling.global_max_pooling import (
 )
 from numkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from numkeras.layers.preprocessing.center_crop import CenterCrop
+from numkeras.layers.preprocessing.clahe import ContrastLimitedAdaptiveHistogramEqualization
 from numkeras.layers.preprocessing.color_augmentation import (
     AutoContrast,
     Equalization,
@@ -109,12 +110,18 @@ from numkeras.layers.preprocessing.color_augmentation import (
     Solarization,
 )
 from numkeras.layers.preprocessing.discretization import Discretization
+from numkeras.layers.preprocessing.hsv_augmentation import (
+    RandomColorJitter,
+    RandomHue,
+    RandomSaturation,
+)
 from numkeras.layers.preprocessing.normalization import Normalization
 from numkeras.layers.preprocessing.pipeline import Pipeline
 from numkeras.layers.preprocessing.random_brightness import RandomBrightness
 from numkeras.layers.preprocessing.random_contrast import RandomContrast
 from numkeras.layers.preprocessing.random_crop import RandomCrop
 from numkeras.layers.preprocessing.random_flip import RandomFlip
+from numkeras.layers.preprocessing.random_gaussian_blur import RandomGaussianBlur
 from numkeras.layers.preprocessing.random_rotation import RandomRotation
 from numkeras.layers.preprocessing.random_translation import RandomTranslation
 from numkeras.layers.preprocessing.random_zoom import RandomZoom
@@ -307,4 +314,9 @@ __all__ = [
     "RandomColorDegeneration",
     "RandomSharpness",
     "Equalization",
+    "RandomHue",
+    "RandomSaturation",
+    "RandomColorJitter",
+    "RandomGaussianBlur",
+    "ContrastLimitedAdaptiveHistogramEqualization",
 ]
