@@ -96,6 +96,7 @@ from numkeras.layers.pooling.global_max_pooling import (
     GlobalMaxPooling2D,
     GlobalMaxPooling3D,
 )
+from numkeras.layers.preprocessing.augmentation_policies import AugMix, RandAugment
 from numkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from numkeras.layers.preprocessing.center_crop import CenterCrop
 from numkeras.layers.preprocessing.clahe import ContrastLimitedAdaptiveHistogramEqualization
@@ -319,4 +320,6 @@ __all__ = [
     "RandomColorJitter",
     "RandomGaussianBlur",
     "ContrastLimitedAdaptiveHistogramEqualization",
+    "AugMix",
+    "RandAugment",
 ]
