@@ -264,6 +264,18 @@ def test_seeds_repeat_draws_advance_and_images_differ(name):
     np.testing.assert_array_equal(cls(**RANDOM[name])(batch).numpy(), a)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Tensor.T is deprecated")
+@pytest.mark.parametrize("name", [*RANDOM, "AugMix", "RandAugment"])
+def test_integer_images_get_keras_dtypes(keras, name):
+    images = IMAGES.astype("uint8")
+    ours = getattr(layers, name)(**RANDOM.get(name, {}))
+    theirs = getattr(keras.layers, name)(**RANDOM.get(name, {}))
+    inferred = ours(images, training=False).numpy()
+    assert inferred.dtype == _numpy(keras, theirs(images, training=False)).dtype
+    np.testing.assert_array_equal(inferred, images)
+    assert ours(images).numpy().dtype == np.float32  # Keras's saturation rejects integers
+
+
 def test_random_draws_stay_in_their_ranges():
     n = 400
     hue = layers.RandomHue((0.2, 0.6), seed=1).get_random_transformation(np.zeros((n, 2, 2, 3)))
@@ -313,3 +325,19 @@ def test_bad_rank_names_the_layer():
     for layer in (layers.RandomHue(0.5), layers.ContrastLimitedAdaptiveHistogramEqualization()):
         with pytest.raises(ValueError, match=type(layer).__name__):
             layer(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("name", [*RANDOM, "AugMix", "RandAugment"])
+def test_in_a_model_fit_augments_and_predict_does_not(name):
+    numkeras.utils.set_random_seed(0)
+    kwargs = {**RANDOM.get(name, {}), "seed": 1}
+    augment, dense = getattr(layers, name)(**kwargs), layers.Dense(2)
+    model = numkeras.Sequential([numkeras.Input((7, 6, 3)), augment, layers.Flatten(), dense])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = IMAGES, np.zeros((3, 2), "float32")
+    model.fit(x, y, epochs=1, batch_size=3, verbose=0)
+    fresh = getattr(layers, name)(**kwargs)  # fit drew once: the next draw is a fresh second
+    fresh(x)
+    np.testing.assert_array_equal(augment(x).numpy(), fresh(x).numpy())
+    expected = dense(x.reshape(3, -1)).numpy()
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-4)

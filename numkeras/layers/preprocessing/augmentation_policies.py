@@ -71,6 +71,8 @@ def _operations(layer, names):
 
 
 class _Policy(BaseImageAugmentation):
+    _float_at_inference = True
+
     def __init__(self, value_range, factor, interpolation, seed, data_format, **kwargs):
         super().__init__(data_format, seed, **kwargs)
         self.value_range = pixel_range(self, value_range)

@@ -43,11 +43,11 @@ def as_array(value):
 class BaseImageAugmentation(Layer):
     """Runs `get_random_transformation` then `_transform` (NumPy batch to NumPy batch).
 
-    Random layers are the identity at inference (`_random = True`); a direct call trains,
-    as in Keras.
+    The identity at inference (cast to float where Keras casts, `_float_at_inference`); a
+    direct call trains, as in Keras.
     """
 
-    _random = True
+    _float_at_inference = False
 
     def __init__(self, data_format=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -73,9 +73,11 @@ class BaseImageAugmentation(Layer):
         return Tensor(x[0] if single else x)
 
     def call(self, inputs, training=True):  # as Keras: a direct call augments
-        if not training and self._random:
+        if not training and not self._float_at_inference:
             return inputs
         x, single = image_batch(self, inputs)
+        if not training:
+            return Tensor(x[0] if single else x)
         y = self._transform(x, self.get_random_transformation(x, training=True))
         return Tensor(y[0] if single else y)
 

@@ -39,6 +39,8 @@ class RandomGaussianBlur(BaseImageAugmentation):
         seed: an int for repeatable draws.
     """
 
+    _float_at_inference = True
+
     def __init__(
         self,
         factor=1.0,
