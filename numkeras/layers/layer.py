@@ -18,6 +18,7 @@ from numkeras.layers import mask_utils, stored_shapes
 from numkeras.layers.keras_tensor import KerasTensor, Node, is_symbolic
 from numkeras.metrics.metric import Metric
 from numkeras.ops.operation import Operation, any_symbolic, output_spec
+from numkeras.saving.serialization import register_base_classes
 from numkeras.tree import map_structure
 
 _context = threading.local()
@@ -458,6 +459,9 @@ class Layer(Operation):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+register_base_classes(Layer=Layer)
 
 
 def _marks_built(build):

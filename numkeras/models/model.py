@@ -4,14 +4,14 @@ import warnings
 
 import numpy as np
 
-from numkeras import config, distribution
+from numkeras import config
 from numkeras.backend import blas_threads
 from numkeras.backend.allocator import apply_step_memory_setting
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import Tensor, autodiff
 from numkeras.engine.tape import GradientTape
 from numkeras.layers.layer import Layer
-from numkeras.models import argument_checks, step_state, subclassed
+from numkeras.models import argument_checks, replica, step_state, subclassed
 from numkeras.models import data as data_lib
 from numkeras.models import summary as summary_lib
 from numkeras.models.argument_checks import check_batch_size as _check_batch_size
@@ -23,6 +23,7 @@ from numkeras.models.interrupt import StepGuard
 from numkeras.models.model_saving import SavingMethods
 from numkeras.models.step_io import pack_x_y_sample_weight as _pack
 from numkeras.models.step_io import pythonify_logs
+from numkeras.saving.serialization import register_base_classes
 from numkeras.tree import flatten, map_structure
 
 
@@ -268,7 +269,7 @@ class Model(SavingMethods, Layer):
             blas_threads.refresh()  # as many BLAS threads as other processes leave cores
             callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
             train_step = step_state.all_or_nothing(  # MPI: state of process 0
-                distribution.step_function(self, "train")
+                replica.step_function(self, "train")
             )
             check_batches = not isinstance(train, data_lib.ArraySource)
             for epoch in range(self._initial_epoch or initial_epoch, epochs):
@@ -314,7 +315,7 @@ class Model(SavingMethods, Layer):
         logs = {}
         blas_threads.refresh()
         callbacks.on_test_begin()
-        test_step = distribution.step_function(self, "test")
+        test_step = replica.step_function(self, "test")
         with autodiff.no_grad():
             for step, batch in data:
                 callbacks.on_test_batch_begin(step)
@@ -386,14 +387,14 @@ class Model(SavingMethods, Layer):
         blas_threads.refresh()
         callbacks.on_predict_begin()
         outputs = []
-        predict_step = distribution.step_function(self, "predict")
+        predict_step = replica.step_function(self, "predict")
         with autodiff.no_grad():
             for step, batch in data:
                 callbacks.on_predict_batch_begin(step)
                 outputs.append(map_structure(_to_numpy, predict_step(batch)))
                 callbacks.on_predict_batch_end(step, {})
         callbacks.on_predict_end()
-        outputs = distribution.gather_outputs(outputs)  # MPI: every process's rows
+        outputs = replica.gather_outputs(outputs)  # MPI: every process's rows
         if not outputs:
             raise ValueError("`predict` received no batches: the input yielded no data.")
         first = outputs[0]
@@ -499,6 +500,9 @@ class Model(SavingMethods, Layer):
         raise ValueError(
             f"No such layer: {name}. Existing layers are: {[la.name for la in self.layers]}."
         )
+
+
+register_base_classes(Model=Model)
 
 
 def _to_numpy(value):

@@ -1,5 +1,7 @@
 """Model's saving methods (`save`, weights, JSON, configs); the work is in numkeras.saving."""
 
+from numkeras.models import model_config
+
 
 class SavingMethods:
     """Mixed into Model: each method hands over to numkeras.saving, imported when used (so
@@ -36,7 +38,6 @@ class SavingMethods:
     def from_config(cls, config, custom_objects=None):
         """A functional config (layers, input_layers, output_layers) rebuilds the graph; any
         other config goes to the constructor, as for layers."""
-        from numkeras.saving import model_config
         from numkeras.saving.serialization import custom_object_scope
 
         with custom_object_scope(custom_objects):

@@ -14,7 +14,11 @@ import zipfile
 
 from numkeras.layers import stored_shapes
 from numkeras.saving import atomic, h5_store
-from numkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from numkeras.saving.serialization import (
+    base_classes,
+    deserialize_keras_object,
+    serialize_keras_object,
+)
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "KERAS_VERSION"]
 
@@ -157,8 +161,7 @@ def _member(zf, name):
 
 
 def _model_from(config_json, weights, custom_objects, compile):
-    from numkeras.models.model import Model
-
+    (Model,) = base_classes("Model")
     try:
         config = json.loads(config_json)
     except (ValueError, UnicodeDecodeError) as e:
