@@ -341,3 +341,15 @@ def test_in_a_model_fit_augments_and_predict_does_not(name):
     np.testing.assert_array_equal(augment(x).numpy(), fresh(x).numpy())
     expected = dense(x.reshape(3, -1)).numpy()
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["RandomHue", "RandomSaturation", "RandomGaussianBlur", "AugMix"])
+def test_an_explicit_seed_generator_drives_the_draws(name):
+    layer = getattr(layers, name)(**RANDOM.get(name, {}))
+    first, second = (
+        layer.get_random_transformation(IMAGES, seed=numkeras.random.SeedGenerator(8))
+        for _ in range(2)
+    )
+    for key in ("factor", "blur_factor", "chain_mixing_weights"):
+        if key in first:
+            np.testing.assert_array_equal(first[key], second[key])

@@ -79,8 +79,8 @@ class _Policy(BaseImageAugmentation):
         self.factor = base_factor(self, factor, (0, 1))
         self.interpolation = interpolation
 
-    def _choices(self, shape, count):
-        return random.randint(shape, 0, count, seed=self.seed_generator).numpy()
+    def _choices(self, shape, count, seed):
+        return random.randint(shape, 0, count, seed=self.generator(seed)).numpy()
 
     @staticmethod
     def _run(operation, x):
@@ -91,7 +91,8 @@ class RandAugment(_Policy):
     """Applies `num_ops` operations in a row, each chosen at random (once per batch) from
     Keras's eleven: shear, translation, rotation, brightness, color degeneration, contrast,
     sharpness, posterization, solarization, auto contrast and equalization, all built with
-    magnitude `factor`.
+    magnitude `factor`. An operation chosen twice draws its parameters twice (Keras reuses
+    one draw).
 
     Args:
         value_range: the (low, high) pixel range ((0, 255)).
@@ -133,7 +134,7 @@ class RandAugment(_Policy):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        return {"layer_idxes": self._choices((self.num_ops,), len(self.OPERATIONS))}
+        return {"layer_idxes": self._choices((self.num_ops,), len(self.OPERATIONS), seed)}
 
     def _transform(self, x, transformation):  # Keras's "transforms" entry is not needed
         for index in as_array(transformation["layer_idxes"]).ravel():
@@ -210,10 +211,10 @@ class AugMix(_Policy):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        gamma = random.gamma((self.num_chains,), self.alpha, seed=self.seed_generator).numpy()
-        weight = random.beta((), self.alpha, self.alpha, seed=self.seed_generator).numpy()
+        gamma = random.gamma((self.num_chains,), self.alpha, seed=self.generator(seed)).numpy()
+        weight = random.beta((), self.alpha, self.alpha, seed=self.generator(seed)).numpy()
         # one more choice than operations: that step of the chain is skipped
-        steps = self._choices((self.num_chains, self.chain_depth), len(self._names) + 1)
+        steps = self._choices((self.num_chains, self.chain_depth), len(self._names) + 1, seed)
         chains = [
             [
                 {"layer_name": self._names[s], "transformation": None}

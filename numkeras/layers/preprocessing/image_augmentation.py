@@ -58,9 +58,12 @@ class BaseImageAugmentation(Layer):
     def batch_size(self, data):
         return len(image_batch(self, data)[0])
 
+    def generator(self, seed=None):
+        """Where draws come from: `seed` (a SeedGenerator) if given, else the layer's own."""
+        return seed or self.seed_generator
+
     def uniform(self, shape, low, high, seed=None):
-        """Uniform draws from `seed` (a SeedGenerator), by default the layer's generator."""
-        return random.uniform(shape, low, high, seed=seed or self.seed_generator).numpy()
+        return random.uniform(shape, low, high, seed=self.generator(seed)).numpy()
 
     def get_random_transformation(self, data, training=True, seed=None):
         return None
