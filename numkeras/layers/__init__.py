@@ -96,8 +96,10 @@ from numkeras.layers.pooling.global_max_pooling import (
     GlobalMaxPooling2D,
     GlobalMaxPooling3D,
 )
+from numkeras.layers.preprocessing.augmentation_policies import AugMix, RandAugment
 from numkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from numkeras.layers.preprocessing.center_crop import CenterCrop
+from numkeras.layers.preprocessing.clahe import ContrastLimitedAdaptiveHistogramEqualization
 from numkeras.layers.preprocessing.color_augmentation import (
     AutoContrast,
     Equalization,
@@ -111,6 +113,11 @@ from numkeras.layers.preprocessing.color_augmentation import (
 from numkeras.layers.preprocessing.discretization import Discretization
 from numkeras.layers.preprocessing.hashed_crossing import HashedCrossing
 from numkeras.layers.preprocessing.hashing import Hashing
+from numkeras.layers.preprocessing.hsv_augmentation import (
+    RandomColorJitter,
+    RandomHue,
+    RandomSaturation,
+)
 from numkeras.layers.preprocessing.mel_spectrogram import MelSpectrogram
 from numkeras.layers.preprocessing.normalization import Normalization
 from numkeras.layers.preprocessing.pipeline import Pipeline
@@ -118,6 +125,7 @@ from numkeras.layers.preprocessing.random_brightness import RandomBrightness
 from numkeras.layers.preprocessing.random_contrast import RandomContrast
 from numkeras.layers.preprocessing.random_crop import RandomCrop
 from numkeras.layers.preprocessing.random_flip import RandomFlip
+from numkeras.layers.preprocessing.random_gaussian_blur import RandomGaussianBlur
 from numkeras.layers.preprocessing.random_rotation import RandomRotation
 from numkeras.layers.preprocessing.random_translation import RandomTranslation
 from numkeras.layers.preprocessing.random_zoom import RandomZoom
@@ -315,4 +323,11 @@ __all__ = [
     "RandomColorDegeneration",
     "RandomSharpness",
     "Equalization",
+    "RandomHue",
+    "RandomSaturation",
+    "RandomColorJitter",
+    "RandomGaussianBlur",
+    "ContrastLimitedAdaptiveHistogramEqualization",
+    "AugMix",
+    "RandAugment",
 ]
