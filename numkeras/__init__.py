@@ -22,6 +22,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     saving,
     tree,
     utils,
+    visualization,
 )
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
@@ -59,6 +60,7 @@ __all__ = [
     "mixed_precision",
     "preprocessing",
     "version",
+    "visualization",
     "GradientTape",
     "Input",
     "Layer",

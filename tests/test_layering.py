@@ -18,7 +18,8 @@ From the ground up (each tier may import only the tiers below it; a package may 
 7. `callbacks`, `utils`, `saving.atomic` and the file formats (`saving.keras_file`,
    `saving.h5_store`, `saving.legacy_h5`): what a trainer calls back and writes with. The
    formats name Layer, Model and Optimizer through `saving.serialization.base_classes`, which
-   those classes register into when defined.
+   those classes register into when defined. And `visualization` (images drawn and plotted,
+   with `utils`' matplotlib helpers).
 8. `models`: the trainer (`fit`, `evaluate`, `predict`) over all of the above, and the
    Functional/Sequential configs (`models.model_config`, as Keras keeps them in `models`).
 9. `saving` (its public face), `distribution` (which hands the trainer its replica through
@@ -59,6 +60,7 @@ TIERS = [
         "saving.h5_store",
         "saving.legacy_h5",
         "mixed_precision",
+        "visualization",
     ],
     ["models"],
     ["saving", "distribution", "datasets", "preprocessing"],
