@@ -1,0 +1,32 @@
+"""`numkeras.applications`: Keras's ImageNet architectures, with layer names matching Keras's
+so its pretrained weight files load into them."""
+
+from numkeras.applications import (
+    imagenet_utils,
+    resnet,
+    resnet50,
+    resnet_v2,
+    vgg16,
+    vgg19,
+)
+from numkeras.applications.resnet import ResNet50, ResNet101, ResNet152
+from numkeras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
+from numkeras.applications.vgg16 import VGG16
+from numkeras.applications.vgg19 import VGG19
+
+__all__ = [
+    "ResNet50",
+    "ResNet50V2",
+    "ResNet101",
+    "ResNet101V2",
+    "ResNet152",
+    "ResNet152V2",
+    "VGG16",
+    "VGG19",
+    "imagenet_utils",
+    "resnet",
+    "resnet50",
+    "resnet_v2",
+    "vgg16",
+    "vgg19",
+]

@@ -1,0 +1,67 @@
+"""Build an application in numkeras and in real Keras, and copy Keras's weights across
+through a legacy `.h5` weights file (the layout of Keras's pretrained ImageNet files)."""
+
+import hashlib
+
+import numpy as np
+
+import numkeras
+
+BN_WEIGHTS = {  # BatchNormalization variables moved off their identity-like initial values
+    "gamma": lambda rng, shape: rng.uniform(0.5, 1.5, shape),
+    "beta": lambda rng, shape: rng.normal(0.0, 0.1, shape),
+    "moving_mean": lambda rng, shape: rng.normal(0.0, 0.1, shape),
+    "moving_variance": lambda rng, shape: rng.uniform(0.5, 1.5, shape),
+}
+
+
+def build_both(keras, module, constructor, **kwargs):
+    """(numkeras model, Keras model), each built in a fresh session (so automatic layer names
+    match) from `keras.applications.<module>.<constructor>(**kwargs)`."""
+    keras.backend.clear_session()
+    numkeras.backend.clear_session()
+    ours = getattr(getattr(numkeras.applications, module), constructor)(**kwargs)
+    theirs = getattr(getattr(keras.applications, module), constructor)(**kwargs)
+    return ours, theirs
+
+
+def summary_rows(model):
+    """(layer name, class, output shape, parameter count) per layer, as `summary()` lists."""
+    return [
+        (
+            layer.name,
+            type(layer).__name__,
+            tuple(layer.output.shape),
+            int(sum(np.prod(w.shape) for w in layer.weights)),
+        )
+        for layer in model.layers
+    ]
+
+
+def randomize_normalization(keras_model, seed=0):
+    """Give Keras's BatchNormalization layers random statistics, so a copy that confuses
+    them cannot pass."""
+    rng = np.random.default_rng(seed)
+    for variable in keras_model.weights:
+        fill = BN_WEIGHTS.get(variable.name)
+        if fill is not None:
+            variable.assign(fill(rng, tuple(variable.shape)).astype("float32"))
+
+
+def write_legacy_weights(keras_model, path):
+    """Keras's model's weights in the legacy H5 layout its ImageNet weight files use."""
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, keras_model)
+
+
+def md5(path):
+    with open(path, "rb") as f:
+        return hashlib.md5(f.read()).hexdigest()
+
+
+def images(shape, batch=2, seed=1):
+    """A fixed batch of preprocessed-looking images (roughly zero-centred, unit scale)."""
+    return np.random.default_rng(seed).normal(0.0, 1.0, (batch,) + tuple(shape)).astype("float32")
