@@ -2,19 +2,30 @@
 so its pretrained weight files load into them."""
 
 from numkeras.applications import (
+    densenet,
     imagenet_utils,
+    mobilenet,
+    mobilenet_v2,
     resnet,
     resnet50,
     resnet_v2,
     vgg16,
     vgg19,
 )
+from numkeras.applications.densenet import DenseNet121, DenseNet169, DenseNet201
+from numkeras.applications.mobilenet import MobileNet
+from numkeras.applications.mobilenet_v2 import MobileNetV2
 from numkeras.applications.resnet import ResNet50, ResNet101, ResNet152
 from numkeras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from numkeras.applications.vgg16 import VGG16
 from numkeras.applications.vgg19 import VGG19
 
 __all__ = [
+    "DenseNet121",
+    "DenseNet169",
+    "DenseNet201",
+    "MobileNet",
+    "MobileNetV2",
     "ResNet50",
     "ResNet50V2",
     "ResNet101",
@@ -23,7 +34,10 @@ __all__ = [
     "ResNet152V2",
     "VGG16",
     "VGG19",
+    "densenet",
     "imagenet_utils",
+    "mobilenet",
+    "mobilenet_v2",
     "resnet",
     "resnet50",
     "resnet_v2",

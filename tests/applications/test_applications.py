@@ -22,6 +22,11 @@ ARCHITECTURES = [
     ("resnet_v2", "ResNet50V2", SMALL, True),
     ("resnet_v2", "ResNet101V2", SMALL, True),
     ("resnet_v2", "ResNet152V2", SMALL, True),
+    ("mobilenet", "MobileNet", SMALL, True),
+    ("mobilenet_v2", "MobileNetV2", SMALL, False),
+    ("densenet", "DenseNet121", SMALL, True),
+    ("densenet", "DenseNet169", SMALL, True),
+    ("densenet", "DenseNet201", SMALL, True),
 ]
 
 
@@ -113,6 +118,7 @@ def _offline_cache(monkeypatch, tmp_path, fake_hash):
     return asked
 
 
+@pytest.mark.filterwarnings("ignore:`input_shape` is undefined")  # MobileNets: 224's file
 @pytest.mark.parametrize("module, constructor, shape", _params(ARCHITECTURES))
 def test_imagenet_weights_load_from_the_cache(
     keras, monkeypatch, tmp_path, module, constructor, shape
