@@ -4,6 +4,7 @@ so its pretrained weight files load into them."""
 from numkeras.applications import (
     densenet,
     imagenet_utils,
+    inception_v3,
     mobilenet,
     mobilenet_v2,
     resnet,
@@ -11,19 +12,23 @@ from numkeras.applications import (
     resnet_v2,
     vgg16,
     vgg19,
+    xception,
 )
 from numkeras.applications.densenet import DenseNet121, DenseNet169, DenseNet201
+from numkeras.applications.inception_v3 import InceptionV3
 from numkeras.applications.mobilenet import MobileNet
 from numkeras.applications.mobilenet_v2 import MobileNetV2
 from numkeras.applications.resnet import ResNet50, ResNet101, ResNet152
 from numkeras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from numkeras.applications.vgg16 import VGG16
 from numkeras.applications.vgg19 import VGG19
+from numkeras.applications.xception import Xception
 
 __all__ = [
     "DenseNet121",
     "DenseNet169",
     "DenseNet201",
+    "InceptionV3",
     "MobileNet",
     "MobileNetV2",
     "ResNet50",
@@ -34,8 +39,10 @@ __all__ = [
     "ResNet152V2",
     "VGG16",
     "VGG19",
+    "Xception",
     "densenet",
     "imagenet_utils",
+    "inception_v3",
     "mobilenet",
     "mobilenet_v2",
     "resnet",
@@ -43,4 +50,5 @@ __all__ = [
     "resnet_v2",
     "vgg16",
     "vgg19",
+    "xception",
 ]

@@ -27,6 +27,8 @@ ARCHITECTURES = [
     ("densenet", "DenseNet121", SMALL, True),
     ("densenet", "DenseNet169", SMALL, True),
     ("densenet", "DenseNet201", SMALL, True),
+    ("xception", "Xception", (71, 71, 3), True),
+    ("inception_v3", "InceptionV3", (75, 75, 3), True),
 ]
 
 

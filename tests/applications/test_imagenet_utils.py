@@ -19,6 +19,8 @@ MODULES = {  # each application module's preprocessing mode, as in Keras
     "mobilenet": "tf",
     "mobilenet_v2": "tf",
     "densenet": "torch",
+    "xception": "tf",
+    "inception_v3": "tf",
 }
 
 
