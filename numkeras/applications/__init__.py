@@ -3,6 +3,7 @@ so its pretrained weight files load into them."""
 
 from numkeras.applications import (
     densenet,
+    efficientnet,
     imagenet_utils,
     inception_v3,
     mobilenet,
@@ -15,6 +16,16 @@ from numkeras.applications import (
     xception,
 )
 from numkeras.applications.densenet import DenseNet121, DenseNet169, DenseNet201
+from numkeras.applications.efficientnet import (
+    EfficientNetB0,
+    EfficientNetB1,
+    EfficientNetB2,
+    EfficientNetB3,
+    EfficientNetB4,
+    EfficientNetB5,
+    EfficientNetB6,
+    EfficientNetB7,
+)
 from numkeras.applications.inception_v3 import InceptionV3
 from numkeras.applications.mobilenet import MobileNet
 from numkeras.applications.mobilenet_v2 import MobileNetV2
@@ -28,6 +39,14 @@ __all__ = [
     "DenseNet121",
     "DenseNet169",
     "DenseNet201",
+    "EfficientNetB0",
+    "EfficientNetB1",
+    "EfficientNetB2",
+    "EfficientNetB3",
+    "EfficientNetB4",
+    "EfficientNetB5",
+    "EfficientNetB6",
+    "EfficientNetB7",
     "InceptionV3",
     "MobileNet",
     "MobileNetV2",
@@ -41,6 +60,7 @@ __all__ = [
     "VGG19",
     "Xception",
     "densenet",
+    "efficientnet",
     "imagenet_utils",
     "inception_v3",
     "mobilenet",

@@ -7,11 +7,14 @@ import numpy as np
 
 import numkeras
 
-BN_WEIGHTS = {  # BatchNormalization variables moved off their identity-like initial values
+# BatchNormalization's (and Normalization's) variables, moved off their identity-like start
+BN_WEIGHTS = {
     "gamma": lambda rng, shape: rng.uniform(0.5, 1.5, shape),
     "beta": lambda rng, shape: rng.normal(0.0, 0.1, shape),
     "moving_mean": lambda rng, shape: rng.normal(0.0, 0.1, shape),
     "moving_variance": lambda rng, shape: rng.uniform(0.5, 1.5, shape),
+    "mean": lambda rng, shape: rng.normal(0.0, 0.1, shape),  # Normalization's statistics
+    "variance": lambda rng, shape: rng.uniform(0.5, 1.5, shape),
 }
 
 
@@ -63,5 +66,13 @@ def md5(path):
 
 
 def images(shape, batch=2, seed=1):
-    """A fixed batch of preprocessed-looking images (roughly zero-centred, unit scale)."""
-    return np.random.default_rng(seed).normal(0.0, 1.0, (batch,) + tuple(shape)).astype("float32")
+    """A fixed batch of images with pixels in [0, 255] (some models rescale them inside)."""
+    return np.random.default_rng(seed).uniform(0, 255, (batch,) + tuple(shape)).astype("float32")
+
+
+def assert_same_outputs(ours, theirs):
+    """Equal up to float32 rounding, relative to the outputs' scale (random deep networks
+    can shrink or grow them by orders of magnitude); a constant output proves nothing."""
+    scale = np.abs(theirs).max()
+    assert np.ptp(theirs) > 1e-6 * scale > 0
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4 * scale)
