@@ -2,6 +2,7 @@
 so its pretrained weight files load into them."""
 
 from numkeras.applications import (
+    convnext,
     densenet,
     efficientnet,
     imagenet_utils,
@@ -14,6 +15,13 @@ from numkeras.applications import (
     vgg16,
     vgg19,
     xception,
+)
+from numkeras.applications.convnext import (
+    ConvNeXtBase,
+    ConvNeXtLarge,
+    ConvNeXtSmall,
+    ConvNeXtTiny,
+    ConvNeXtXLarge,
 )
 from numkeras.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from numkeras.applications.efficientnet import (
@@ -36,6 +44,11 @@ from numkeras.applications.vgg19 import VGG19
 from numkeras.applications.xception import Xception
 
 __all__ = [
+    "ConvNeXtBase",
+    "ConvNeXtLarge",
+    "ConvNeXtSmall",
+    "ConvNeXtTiny",
+    "ConvNeXtXLarge",
     "DenseNet121",
     "DenseNet169",
     "DenseNet201",
@@ -59,6 +72,7 @@ __all__ = [
     "VGG16",
     "VGG19",
     "Xception",
+    "convnext",
     "densenet",
     "efficientnet",
     "imagenet_utils",

@@ -42,11 +42,13 @@ def summary_rows(model):
 
 
 def randomize_normalization(keras_model, seed=0):
-    """Give Keras's BatchNormalization layers random statistics, so a copy that confuses
-    them cannot pass."""
+    """Give Keras's normalization layers random statistics (and ConvNeXt's layer scales
+    random values), so a copy that confuses them cannot pass."""
     rng = np.random.default_rng(seed)
     for variable in keras_model.weights:
         fill = BN_WEIGHTS.get(variable.name)
+        if "layer_scale" in variable.path:  # ConvNeXt's, which start at 1e-6
+            fill = BN_WEIGHTS["gamma"]
         if fill is not None:
             variable.assign(fill(rng, tuple(variable.shape)).astype("float32"))
 

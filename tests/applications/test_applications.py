@@ -30,6 +30,7 @@ ARCHITECTURES = [
     ("inception_v3", "InceptionV3", (75, 75, 3), True),
     ("efficientnet", "EfficientNetB0", SMALL, True),
     ("efficientnet", "EfficientNetB3", SMALL, True),
+    ("convnext", "ConvNeXtTiny", SMALL, True),
 ]
 
 
