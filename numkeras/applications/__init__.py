@@ -9,6 +9,7 @@ from numkeras.applications import (
     inception_v3,
     mobilenet,
     mobilenet_v2,
+    mobilenet_v3,
     resnet,
     resnet50,
     resnet_v2,
@@ -37,6 +38,7 @@ from numkeras.applications.efficientnet import (
 from numkeras.applications.inception_v3 import InceptionV3
 from numkeras.applications.mobilenet import MobileNet
 from numkeras.applications.mobilenet_v2 import MobileNetV2
+from numkeras.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
 from numkeras.applications.resnet import ResNet50, ResNet101, ResNet152
 from numkeras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from numkeras.applications.vgg16 import VGG16
@@ -63,6 +65,8 @@ __all__ = [
     "InceptionV3",
     "MobileNet",
     "MobileNetV2",
+    "MobileNetV3Large",
+    "MobileNetV3Small",
     "ResNet50",
     "ResNet50V2",
     "ResNet101",
@@ -79,6 +83,7 @@ __all__ = [
     "inception_v3",
     "mobilenet",
     "mobilenet_v2",
+    "mobilenet_v3",
     "resnet",
     "resnet50",
     "resnet_v2",

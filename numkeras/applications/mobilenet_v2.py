@@ -98,7 +98,7 @@ def MobileNetV2(
             )
     img_input = image_input(input_tensor, input_shape)
     x = layers.Conv2D(
-        _make_divisible(32 * alpha, 8),
+        make_divisible(32 * alpha, 8),
         kernel_size=3,
         strides=(2, 2),
         padding="same",
@@ -109,7 +109,7 @@ def MobileNetV2(
     x = layers.ReLU(6.0, name="Conv1_relu")(x)
     for block_id, (filters, stride, expansion) in enumerate(_BLOCKS):
         x = _inverted_res_block(x, expansion, stride, alpha, filters, block_id)
-    last_filters = _make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+    last_filters = make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
     x = layers.Conv2D(last_filters, kernel_size=1, use_bias=False, name="Conv_1")(x)
     x = _bn("Conv_1_bn")(x)
     x = layers.ReLU(6.0, name="out_relu")(x)
@@ -135,7 +135,7 @@ def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
     """1x1 expansion, 3x3 depthwise, then a linear 1x1 projection; added to the input when
     the shapes allow. Block 0 has no expansion and is named `expanded_conv_`."""
     in_channels = inputs.shape[channel_axis()]
-    pointwise_filters = _make_divisible(int(filters * alpha), 8)
+    pointwise_filters = make_divisible(int(filters * alpha), 8)
     x = inputs
     prefix = f"block_{block_id}_"
     if block_id:
@@ -177,7 +177,7 @@ def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
     return x
 
 
-def _make_divisible(v, divisor, min_value=None):
+def make_divisible(v, divisor=8, min_value=None):
     """`v` rounded to the nearest multiple of `divisor`, never more than 10% below it."""
     min_value = divisor if min_value is None else min_value
     rounded = max(min_value, int(v + divisor / 2) // divisor * divisor)

@@ -20,11 +20,12 @@ BN_WEIGHTS = {
 
 def build_both(keras, module, constructor, **kwargs):
     """(numkeras model, Keras model), each built in a fresh session (so automatic layer names
-    match) from `keras.applications.<module>.<constructor>(**kwargs)`."""
+    match): `numkeras.applications.<module>.<constructor>(**kwargs)` and Keras's
+    `keras.applications.<constructor>(**kwargs)`."""
     keras.backend.clear_session()
     numkeras.backend.clear_session()
     ours = getattr(getattr(numkeras.applications, module), constructor)(**kwargs)
-    theirs = getattr(getattr(keras.applications, module), constructor)(**kwargs)
+    theirs = getattr(keras.applications, constructor)(**kwargs)
     return ours, theirs
 
 

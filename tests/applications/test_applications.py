@@ -31,6 +31,8 @@ ARCHITECTURES = [
     ("efficientnet", "EfficientNetB0", SMALL, True),
     ("efficientnet", "EfficientNetB3", SMALL, True),
     ("convnext", "ConvNeXtTiny", SMALL, True),
+    ("mobilenet_v3", "MobileNetV3Small", SMALL, True),
+    ("mobilenet_v3", "MobileNetV3Large", SMALL, True),
 ]
 
 
@@ -97,7 +99,7 @@ def _keras_imagenet_file(keras, monkeypatch, module, constructor, kwargs):
     with monkeypatch.context() as patch:
         patch.setattr(keras_file_utils, "get_file", record)
         with pytest.raises(_Fetched):
-            getattr(getattr(keras.applications, module), constructor)(**kwargs)
+            getattr(keras.applications, constructor)(**kwargs)
     return asked[0]
 
 
