@@ -72,6 +72,7 @@ def _operations(layer, names):
 
 class _Policy(BaseImageAugmentation):
     _float_at_inference = True
+    _moves_pixels = True
 
     def __init__(self, value_range, factor, interpolation, seed, data_format, **kwargs):
         super().__init__(data_format, seed, **kwargs)

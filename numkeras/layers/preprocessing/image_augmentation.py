@@ -48,6 +48,7 @@ class BaseImageAugmentation(Layer):
     """
 
     _float_at_inference = False
+    _moves_pixels = False  # True: masks and boxes would need moving too (not supported)
 
     def __init__(self, data_format=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -76,6 +77,14 @@ class BaseImageAugmentation(Layer):
         return Tensor(x[0] if single else x)
 
     def call(self, inputs, training=True):  # as Keras: a direct call augments
+        if isinstance(inputs, dict):  # Keras's {"images", "labels", ...}: only images change
+            moved = {"segmentation_masks", "bounding_boxes"} & inputs.keys()
+            if self._moves_pixels and moved:
+                raise NotImplementedError(
+                    f"{type(self).__name__}: numkeras transforms the images of a dict input "
+                    f"only; received {sorted(moved)} as well."
+                )
+            return {**inputs, "images": self.call(inputs["images"], training)}
         if not training and not self._float_at_inference:
             return inputs
         x, single = image_batch(self, inputs)
