@@ -2,6 +2,7 @@
 
 from numkeras import (  # noqa: I001  (ops before the layers that use it)
     activations,
+    applications,
     backend,
     callbacks,
     config,
@@ -22,6 +23,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     saving,
     tree,
     utils,
+    visualization,
 )
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
@@ -59,6 +61,7 @@ __all__ = [
     "mixed_precision",
     "preprocessing",
     "version",
+    "visualization",
     "GradientTape",
     "Input",
     "Layer",
@@ -67,6 +70,7 @@ __all__ = [
     "Tensor",
     "Variable",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",

@@ -18,11 +18,13 @@ From the ground up (each tier may import only the tiers below it; a package may 
 7. `callbacks`, `utils`, `saving.atomic` and the file formats (`saving.keras_file`,
    `saving.h5_store`, `saving.legacy_h5`): what a trainer calls back and writes with. The
    formats name Layer, Model and Optimizer through `saving.serialization.base_classes`, which
-   those classes register into when defined.
+   those classes register into when defined. And `visualization` (images drawn and plotted,
+   with `utils`' matplotlib helpers).
 8. `models`: the trainer (`fit`, `evaluate`, `predict`) over all of the above, and the
    Functional/Sequential configs (`models.model_config`, as Keras keeps them in `models`).
 9. `saving` (its public face), `distribution` (which hands the trainer its replica through
-   `models.replica`), `datasets`: they build, drive or feed models.
+   `models.replica`), `datasets`, `applications` (the ImageNet architectures and their weight
+   files): they build, drive or feed models.
 10. `web`, `cli`: the programs.
 
 A module's tier is that of its longest listed prefix. Imports inside functions count too: a
@@ -59,9 +61,10 @@ TIERS = [
         "saving.h5_store",
         "saving.legacy_h5",
         "mixed_precision",
+        "visualization",
     ],
     ["models"],
-    ["saving", "distribution", "datasets", "preprocessing"],
+    ["saving", "distribution", "datasets", "preprocessing", "applications"],
     ["web", "cli", "__main__"],
 ]
 TIER = {f"numkeras.{name}": i for i, names in enumerate(TIERS) for name in names}

@@ -1,6 +1,7 @@
 """Model's saving methods (`save`, weights, JSON, configs); the work is in numkeras.saving."""
 
 from numkeras.models import model_config
+from numkeras.saving.compile_config import compile_config, compile_from_config
 
 
 class SavingMethods:
@@ -46,11 +47,7 @@ class SavingMethods:
             return super().from_config(config)
 
     def get_compile_config(self):
-        from numkeras.saving.serialization import compile_config
-
         return compile_config(self)
 
     def compile_from_config(self, config):
-        from numkeras.saving.serialization import compile_from_config
-
         compile_from_config(self, config)

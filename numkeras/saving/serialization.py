@@ -14,7 +14,6 @@ import numpy as np
 
 from numkeras.engine import autodiff
 from numkeras.ops.keras_tensor import KerasTensor
-from numkeras.saving.compile_config import compile_config, compile_from_config
 from numkeras.saving.object_registration import (
     custom_object_scope,
     get_registered_name,
@@ -23,12 +22,13 @@ from numkeras.saving.object_registration import (
 from numkeras.tree import map_structure
 
 __all__ = [
+    "KERAS_VERSION",
     "serialize_keras_object",
     "deserialize_keras_object",
     "dtype_policy",
-    "compile_config",
-    "compile_from_config",
 ]
+
+KERAS_VERSION = "3.15.1"  # the Keras release whose file formats numkeras writes
 
 # The Keras namespaces a config's `module` can name, and where numkeras keeps each one.
 _NAMESPACES = {
@@ -174,7 +174,7 @@ def _add_layer_fields(obj, config):
     elif shape is not None or isinstance(obj, Functional):
         config["build_config"] = {"input_shape": serialize_keras_object(shape)}
     if isinstance(obj, Model) and obj.compiled:
-        config["compile_config"] = compile_config(obj)
+        config["compile_config"] = obj.get_compile_config()
 
 
 # --- deserialize ----------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def _instantiate(cls, inner, config):
         obj.build(**{name: _shape(s) for name, s in shapes.items()})  # Keras's build_from_config
         obj.built = True
     if isinstance(obj, Model) and config.get("compile_config"):
-        compile_from_config(obj, config["compile_config"])
+        obj.compile_from_config(config["compile_config"])
     return obj
 
 
