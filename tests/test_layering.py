@@ -7,7 +7,8 @@ From the ground up (each tier may import only the tiers below it; a package may 
    windows) and the API census's table of excluded names, needing nothing above them.
 1. `config` and `dtype_policies` (the public faces of those settings); `engine`: tensors, the
    tape and the ops with their VJPs.
-2. `ops` (the public op namespace over the engine) and `random` (seeded generators).
+2. `ops` (the public op namespace over the engine), `random` (seeded generators) and
+   `stateless_scope` (Keras's StatelessScope and SymbolicScope over variables).
 3. `activations`, `initializers`, `constraints`, `regularizers`, and the bases other pieces
    name: `metrics.metric` (layers track metrics) and Keras-object serialization
    (`saving.serialization`, `saving.object_registration`, `saving.compile_config`), which layers
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1] / "numkeras"
 TIERS = [
     ["tree", "backend", "kernels", "_api_exclusions"],
     ["config", "engine", "dtype_policies"],
-    ["ops", "random"],
+    ["ops", "random", "stateless_scope"],
     [
         "activations",
         "initializers",

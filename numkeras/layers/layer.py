@@ -12,7 +12,6 @@ from numkeras import initializers, regularizers
 from numkeras.backend.config import floatx
 from numkeras.backend.name_scope import current_path, name_scope
 from numkeras.backend.naming import auto_name
-from numkeras.backend.stateless_scope import StatelessScope, get_stateless_scope
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.engine.variable import Variable
@@ -21,6 +20,7 @@ from numkeras.layers.keras_tensor import KerasTensor, Node, is_symbolic
 from numkeras.metrics.metric import Metric
 from numkeras.ops.operation import Operation, any_symbolic, output_spec
 from numkeras.saving.serialization import register_base_classes
+from numkeras.stateless_scope import StatelessScope, get_stateless_scope
 from numkeras.tree import flatten, map_structure
 
 _context = threading.local()
