@@ -2,6 +2,7 @@
 
 from numkeras import (  # noqa: I001  (ops before the layers that use it)
     activations,
+    applications,
     backend,
     callbacks,
     config,
@@ -70,6 +71,7 @@ __all__ = [
     "Tensor",
     "Variable",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",

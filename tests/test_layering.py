@@ -7,7 +7,8 @@ From the ground up (each tier may import only the tiers below it; a package may 
    windows) and the API census's table of excluded names, needing nothing above them.
 1. `config` and `dtype_policies` (the public faces of those settings); `engine`: tensors, the
    tape and the ops with their VJPs.
-2. `ops` (the public op namespace over the engine) and `random` (seeded generators).
+2. `ops` (the public op namespace over the engine), `random` (seeded generators) and
+   `stateless_scope` (Keras's StatelessScope and SymbolicScope over variables).
 3. `activations`, `initializers`, `constraints`, `regularizers`, and the bases other pieces
    name: `metrics.metric` (layers track metrics) and Keras-object serialization
    (`saving.serialization`, `saving.object_registration`, `saving.compile_config`), which layers
@@ -18,12 +19,13 @@ From the ground up (each tier may import only the tiers below it; a package may 
 7. `callbacks`, `utils`, `saving.atomic` and the file formats (`saving.keras_file`,
    `saving.h5_store`, `saving.legacy_h5`): what a trainer calls back and writes with. The
    formats name Layer, Model and Optimizer through `saving.serialization.base_classes`, which
-   those classes register into when defined. `visualization` too: images drawn and plotted
-   with `utils`' matplotlib helpers.
+   those classes register into when defined. And `visualization` (images drawn and plotted,
+   with `utils`' matplotlib helpers).
 8. `models`: the trainer (`fit`, `evaluate`, `predict`) over all of the above, and the
    Functional/Sequential configs (`models.model_config`, as Keras keeps them in `models`).
 9. `saving` (its public face), `distribution` (which hands the trainer its replica through
-   `models.replica`), `datasets`: they build, drive or feed models.
+   `models.replica`), `datasets`, `applications` (the ImageNet architectures and their weight
+   files): they build, drive or feed models.
 10. `web`, `cli`: the programs.
 
 A module's tier is that of its longest listed prefix. Imports inside functions count too: a
@@ -38,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1] / "numkeras"
 TIERS = [
     ["tree", "backend", "kernels", "_api_exclusions"],
     ["config", "engine", "dtype_policies"],
-    ["ops", "random"],
+    ["ops", "random", "stateless_scope"],
     [
         "activations",
         "initializers",
@@ -63,7 +65,7 @@ TIERS = [
         "visualization",
     ],
     ["models"],
-    ["saving", "distribution", "datasets", "preprocessing"],
+    ["saving", "distribution", "datasets", "preprocessing", "applications"],
     ["web", "cli", "__main__"],
 ]
 TIER = {f"numkeras.{name}": i for i, names in enumerate(TIERS) for name in names}

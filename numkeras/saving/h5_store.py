@@ -2,7 +2,8 @@
 
 Every layer and the optimizer store their own variables at `<path>/vars/0, 1, ...`. Paths
 follow Keras's walk of the model: `layers` first for Sequential and functional models, then
-the other attributes holding layers (sorted, `_private` last) and `optimizer`. Inside a list
+the other attributes holding layers (sorted, `_private` last) and `optimizer`, under which
+a wrapping optimizer also stores its `inner_optimizer` or its `optimizers`. Inside a list
 a layer is named by its snake-cased class (`conv2d`, `conv2d_1`, ...), not by `layer.name`.
 h5py is imported inside the functions, so `import numkeras` doesn't need it.
 """
@@ -62,9 +63,15 @@ def _unique(name, used):
 
 
 def _children(obj):
-    Layer, Model, Sequential, Functional = base_classes(
-        "Layer", "Model", "Sequential", "Functional"
+    Layer, Model, Sequential, Functional, Optimizer = base_classes(
+        "Layer", "Model", "Sequential", "Functional", "Optimizer"
     )
+    if isinstance(obj, Optimizer):  # wrappers: Keras also stores each inner optimizer's own
+        return [
+            (name, getattr(obj, name))
+            for name in ("inner_optimizer", "optimizers")
+            if any(map(_saveable, flatten(getattr(obj, name, None))))
+        ]
     attrs = {}
     if isinstance(obj, Layer):
         for name, value in obj._tracked:

@@ -24,6 +24,7 @@ from numkeras.utils.config import Config
 from numkeras.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from numkeras.utils.dataset_utils import split_dataset
 from numkeras.utils.directory_datasets import (
+    audio_dataset_from_directory,
     image_dataset_from_directory,
     text_dataset_from_directory,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "plot_model",
     "pack_x_y_sample_weight",
     "unpack_x_y_sample_weight",
+    "audio_dataset_from_directory",
     "image_dataset_from_directory",
     "text_dataset_from_directory",
     "array_to_img",
