@@ -6,10 +6,12 @@ is learned by `adapt` (ties broken by the larger token first, as Keras's reverse
 """
 
 import collections
+import os
 
 import numpy as np
 
 from numkeras import ops
+from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import Layer
 from numkeras.layers.preprocessing.category_encoding import encode_categorical
 
@@ -171,6 +173,24 @@ class IndexLookup(Layer):
             vocab[0] = self.mask_token
         return vocab if include_special_tokens else vocab[start:]
 
+    def save_assets(self, dir_path):
+        """Write an adapted vocabulary to `vocabulary.txt`, one token a line (Keras's asset);
+        a vocabulary passed to the constructor is in the config instead."""
+        if self.input_vocabulary is not None:
+            return
+        with open(os.path.join(dir_path, "vocabulary.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(str(token) for token in self.get_vocabulary()))
+
+    def load_assets(self, dir_path):
+        """Read the vocabulary `save_assets` wrote."""
+        if self.input_vocabulary is not None:
+            return
+        with open(os.path.join(dir_path, "vocabulary.txt"), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        while lines and lines[-1] == "":
+            lines.pop()
+        self.set_vocabulary(lines if self._is_string() else [int(line) for line in lines])
+
     def vocabulary_size(self):
         return self._token_start_index() + len(self._tokens)
 
@@ -225,6 +245,14 @@ class IndexLookup(Layer):
         ids = np.where(ids < 0, depth, ids)  # the mask falls in an extra column, then dropped
         encoded = encode_categorical(ids, self.output_mode, depth + 1, "int64")  # as Keras
         return ops.convert_to_tensor(encoded[..., :depth])
+
+    def compute_output_spec(self, inputs):
+        """Indices are int64 (tokens, when inverting), encodings float32, as Keras's."""
+        shape = self.compute_output_shape(tuple(inputs.shape))
+        if self.output_mode != "int":
+            return KerasTensor(shape, "float32")
+        string_out = self.invert and self._is_string()
+        return KerasTensor(shape, "string" if string_out else "int64")
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
