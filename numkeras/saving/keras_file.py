@@ -15,11 +15,15 @@ import zipfile
 
 from numkeras.layers import stored_shapes
 from numkeras.saving import atomic, h5_store
-from numkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from numkeras.saving.serialization import (
+    KERAS_VERSION,
+    base_classes,
+    deserialize_keras_object,
+    serialize_keras_object,
+)
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "KERAS_VERSION"]
 
-KERAS_VERSION = "3.15.1"  # the Keras release whose file format numkeras writes
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 _ASSETS = "assets"
 _MAX_EXPANSION = 100  # Keras writes members uncompressed; far more than this is a zip bomb
@@ -204,9 +208,7 @@ def _member(zf, name):
 
 
 def _model_from(config_json, weights, custom_objects, compile, assets=None):
-    from numkeras.models.model import Model
-    from numkeras.utils.feature_space import FeatureSpace
-
+    loadable = base_classes("Model", "FeatureSpace")  # Keras saves a FeatureSpace alone
     try:
         config = json.loads(config_json)
     except (ValueError, UnicodeDecodeError) as e:
@@ -217,7 +219,7 @@ def _model_from(config_json, weights, custom_objects, compile, assets=None):
         config = {**config, "compile_config": None}
     with stored_shapes.expecting(_stored_shapes(weights)):  # no weight the file can't fill
         model = deserialize_keras_object(config, custom_objects)
-    if not isinstance(model, (Model, FeatureSpace)):  # Keras saves a FeatureSpace alone
+    if not isinstance(model, loadable):
         raise ValueError(f"{_CONFIG} describes a {type(model).__name__}, not a model")
     try:
         h5_store.load_weights(model, io.BytesIO(weights))

@@ -8,7 +8,11 @@ from numkeras import layers, ops
 from numkeras.backend.naming import auto_name
 from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import Layer
-from numkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from numkeras.saving.serialization import (
+    deserialize_keras_object,
+    register_base_classes,
+    serialize_keras_object,
+)
 
 __all__ = ["Cross", "Feature", "FeatureSpace", "TFDIdentity"]
 
@@ -435,6 +439,9 @@ class FeatureSpace(Layer):
 
     def save(self, filepath):
         """Save to a `.keras` file (config, preprocessor states and vocabularies)."""
-        from numkeras.saving import save_model
+        from numkeras.saving.keras_file import save_model
 
         save_model(self, filepath)
+
+
+register_base_classes(FeatureSpace=FeatureSpace)
