@@ -97,6 +97,9 @@ def test_adapting_on_batches_equals_adapting_on_rows():
     rows.adapt({"x": DATA["age"], "c": DATA["city"]})
     data = {"x": DATA["age"], "c": DATA["city"]}
     np.testing.assert_array_equal(batched(data).numpy(), rows(data).numpy())
+    listed = FeatureSpace(features={"x": "float_discretized", "c": "string_categorical"})
+    listed.adapt([{k: v[i : i + 32] for k, v in data.items()} for i in range(0, N, 32)])
+    np.testing.assert_array_equal(listed(data).numpy(), rows(data).numpy())
 
 
 def test_symbolic_graph_builds_a_model_on_raw_inputs():
