@@ -17,7 +17,8 @@ From the ground up (each tier may import only the tiers below it; a package may 
 6. `metrics`, which may wrap losses.
 7. `callbacks`, `utils` and `saving.atomic` (what a trainer calls back and writes with).
 8. `models`: the trainer (`fit`, `evaluate`, `predict`) over all of the above.
-9. `saving` (files of models), `distribution`, `datasets`: they build, drive or feed models.
+9. `saving` (files of models), `distribution`, `datasets`, `distillation`: they build, drive
+   or feed models (a distiller is a model over two others).
 10. `web`, `cli`: the programs.
 
 A module's tier is that of its longest listed prefix. Imports inside functions count too: a
@@ -48,7 +49,7 @@ TIERS = [
     ["metrics"],
     ["callbacks", "utils", "saving.atomic", "mixed_precision"],
     ["models"],
-    ["saving", "distribution", "datasets", "preprocessing"],
+    ["saving", "distribution", "datasets", "preprocessing", "distillation"],
     ["web", "cli", "__main__"],
 ]
 TIER = {f"numkeras.{name}": i for i, names in enumerate(TIERS) for name in names}

@@ -40,6 +40,7 @@ _NAMESPACES = {
     "metrics": "numkeras.metrics",
     "activations": "numkeras.activations",
     "ops": "numkeras.ops",
+    "distillation": "numkeras.distillation",
 }
 _FUNCTION_NAMESPACES = ("activations", "losses", "metrics", "ops")
 _OPTIMIZER_IGNORED = {"jit_compile", "is_legacy_optimizer"}  # Keras 2.11+ optimizer configs
@@ -230,7 +231,7 @@ def _instantiate(cls, inner, config):
         obj.build(**{name: _shape(s) for name, s in shapes.items()})  # Keras's build_from_config
         obj.built = True
     if isinstance(obj, Model) and config.get("compile_config"):
-        compile_from_config(obj, config["compile_config"])
+        obj.compile_from_config(config["compile_config"])
     return obj
 
 
