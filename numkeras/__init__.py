@@ -2,12 +2,14 @@
 
 from numkeras import (  # noqa: I001  (ops before the layers that use it)
     activations,
+    applications,
     backend,
     callbacks,
     config,
     constraints,
     datasets,
     distillation,
+    distribution,
     dtype_policies,
     initializers,
     layers,
@@ -23,6 +25,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     saving,
     tree,
     utils,
+    visualization,
 )
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
@@ -60,6 +63,7 @@ __all__ = [
     "mixed_precision",
     "preprocessing",
     "version",
+    "visualization",
     "GradientTape",
     "Input",
     "Layer",
@@ -68,12 +72,14 @@ __all__ = [
     "Tensor",
     "Variable",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",
     "constraints",
     "datasets",
     "distillation",
+    "distribution",
     "initializers",
     "layers",
     "losses",

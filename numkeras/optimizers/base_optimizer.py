@@ -18,6 +18,7 @@ from numkeras.engine import Tensor
 from numkeras.engine.variable import Variable, swapped_values
 from numkeras.optimizers.clipping import clip_by_global_norm, clip_by_norm
 from numkeras.optimizers.schedules import learning_rate_schedule as lr_schedules
+from numkeras.saving.serialization import register_base_classes
 
 _name_uids = defaultdict(int)
 
@@ -545,6 +546,9 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+register_base_classes(Optimizer=Optimizer)
 
 
 def _check_arguments(

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from numkeras.backend.naming import to_snake_case
+from numkeras.saving.serialization import base_classes
 from numkeras.tree import flatten
 
 __all__ = ["walk", "weights_to_bytes", "save_weights", "load_weights"]
@@ -26,10 +27,7 @@ def walk(model):
 
 
 def _saveable(obj):
-    from numkeras.layers.layer import Layer
-    from numkeras.optimizers import Optimizer
-
-    return isinstance(obj, (Layer, Optimizer))
+    return isinstance(obj, base_classes("Layer", "Optimizer"))
 
 
 def _walk(obj, path, visited):
@@ -65,12 +63,9 @@ def _unique(name, used):
 
 
 def _children(obj):
-    from numkeras.layers.layer import Layer
-    from numkeras.models.functional import Functional
-    from numkeras.models.model import Model
-    from numkeras.models.sequential import Sequential
-    from numkeras.optimizers import Optimizer
-
+    Layer, Model, Sequential, Functional, Optimizer = base_classes(
+        "Layer", "Model", "Sequential", "Functional", "Optimizer"
+    )
     if isinstance(obj, Optimizer):  # wrappers: Keras also stores each inner optimizer's own
         return [
             (name, getattr(obj, name))
@@ -95,15 +90,13 @@ def _children(obj):
 
 
 def _own_variables(obj):
-    from numkeras.optimizers import Optimizer
-
+    (Optimizer,) = base_classes("Optimizer")
     return list(obj.variables) if isinstance(obj, Optimizer) else list(obj._own_variables)
 
 
 def _custom_store(obj):
     """True when a layer class defines its own `save_own_variables`/`load_own_variables`."""
-    from numkeras.layers.layer import Layer
-
+    (Layer,) = base_classes("Layer")
     method = getattr(type(obj), "load_own_variables", None)
     return (
         isinstance(obj, Layer)
@@ -174,8 +167,7 @@ def load_weights(model, source, skip_mismatch=False):
 
 def _plan(model, obj, where, datasets, skip_mismatch):
     """[(variable, dataset)] for one object after checking counts and shapes."""
-    from numkeras.optimizers import Optimizer
-
+    (Optimizer,) = base_classes("Optimizer")
     if _custom_store(obj):
         return obj, sorted(datasets.items())
     if isinstance(obj, Optimizer):
