@@ -140,6 +140,9 @@ class Layer(Operation):
     @property
     def metrics(self):
         """Metrics assigned as attributes of this layer, then those of its sublayers."""
+        return self._own_metrics() + [m for layer in self._layers for m in layer.metrics]
+
+    def _own_metrics(self):
         own = []
         for name, value in self._tracked:
             if getattr(self, name, None) is value:
@@ -148,7 +151,7 @@ class Layer(Operation):
                     for m in _leaves(value)
                     if isinstance(m, Metric) and all(m is not o for o in own)
                 ]
-        return own + [m for layer in self._layers for m in layer.metrics]
+        return own
 
     @property
     def _own_variables(self):
@@ -178,8 +181,15 @@ class Layer(Operation):
     def trainable_weights(self):
         if not self.trainable:
             return []
-        own = [v for v in self._own_variables if v.trainable]
-        return own + [v for layer in self._layers for v in layer.trainable_weights]
+        out, seen = [], set()
+        # each once, also when sublayers share layers (a model and a functional view of it)
+        for v in [v for v in self._own_variables if v.trainable] + [
+            v for layer in self._layers for v in layer.trainable_weights
+        ]:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
 
     @property
     def non_trainable_weights(self):

@@ -236,10 +236,14 @@ class Model(SavingMethods, Layer):
     @property
     def metrics(self):
         """Keras's order: the loss tracker, the compiled metrics, one loss tracker per output,
-        then metrics assigned as attributes of the model and its layers."""
+        then metrics assigned as attributes of the model and its layers; a sublayer that is
+        itself a model (a distiller's teacher) keeps its metrics to itself, as in Keras."""
         out = [self._loss_tracker, self._compile_metrics] if self.compiled else []
         out += getattr(self._compile_loss, "metrics", []) if self.compiled else []
-        return out + [m for m in super().metrics if all(m is not o for o in out)]
+        found = self._own_metrics() + [
+            m for layer in self._layers if not isinstance(layer, Model) for m in layer.metrics
+        ]
+        return out + [m for m in found if all(m is not o for o in out)]
 
     @property
     def metrics_names(self):

@@ -45,6 +45,7 @@ _NAMESPACES = {
     "ops": "numkeras.ops",
     "utils": "numkeras.utils",
     "feature_space": "numkeras.utils.feature_space",  # FeatureSpace's Feature, Cross, ...
+    "distillation": "numkeras.distillation",
 }
 FEATURE_SPACE_MODULE = "keras.src.layers.preprocessing.feature_space"
 _FUNCTION_NAMESPACES = ("activations", "losses", "metrics", "ops")
