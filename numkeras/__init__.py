@@ -36,6 +36,11 @@ from numkeras.layers import Input, Layer
 from numkeras.models import Model, Sequential
 from numkeras.ops.keras_tensor import KerasTensor
 from numkeras.ops.operation import Operation
+from numkeras.ops.function import Function
+from numkeras.layers.input_spec import InputSpec
+from numkeras.backend.device import device
+from numkeras.backend.name_scope import name_scope
+from numkeras.backend.stateless_scope import StatelessScope, SymbolicScope
 
 __version__ = "0.1.0"
 
@@ -46,8 +51,14 @@ def version():
 
 
 __all__ = [
+    "Function",
+    "InputSpec",
     "KerasTensor",
     "Operation",
+    "StatelessScope",
+    "SymbolicScope",
+    "device",
+    "name_scope",
     "DTypePolicy",
     "FloatDTypePolicy",
     "Initializer",
