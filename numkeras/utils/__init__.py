@@ -25,6 +25,7 @@ from numkeras.utils.directory_datasets import (
     image_dataset_from_directory,
     text_dataset_from_directory,
 )
+from numkeras.utils.dot_graph import model_to_dot
 from numkeras.utils.file_utils import get_file
 from numkeras.utils.graph_utils import get_source_inputs
 from numkeras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
@@ -51,6 +52,7 @@ __all__ = [
     "get_file",
     "normalize",
     "plot_history",
+    "model_to_dot",
     "plot_model",
     "pack_x_y_sample_weight",
     "unpack_x_y_sample_weight",

@@ -185,8 +185,8 @@ def test_own_variable_store_matches_keras_and_feeds_saving(keras, tmp_path):
 
 def test_state_tree_is_keyed_like_keras_and_sets_the_values(keras):
     ours, theirs = _sequential(numkeras), _sequential(keras)
-    for m in (ours, theirs):
-        m.compile("adam", "mse", metrics=["mean_absolute_error"])
+    for lib, m in ((numkeras, ours), (keras, theirs)):
+        m.compile(lib.optimizers.Adam(name="adam"), "mse", metrics=["mean_absolute_error"])
     with pytest.raises(AttributeError):
         _sequential(numkeras, "other").get_state_tree()
     theirs.fit(X, Y, verbose=0)
