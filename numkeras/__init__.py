@@ -22,6 +22,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     saving,
     tree,
     utils,
+    wrappers,
 )
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
@@ -95,5 +96,6 @@ __all__ = [
     "saving",
     "tree",
     "utils",
+    "wrappers",
     "__version__",
 ]
