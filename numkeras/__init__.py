@@ -22,7 +22,6 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     saving,
     tree,
     utils,
-    wrappers,
 )
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
@@ -44,6 +43,15 @@ from numkeras.backend.name_scope import name_scope
 from numkeras.backend.stateless_scope import StatelessScope, SymbolicScope
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """`numkeras.wrappers` is imported on first use: it imports scikit-learn, if present."""
+    if name == "wrappers":
+        import importlib
+
+        return importlib.import_module("numkeras.wrappers")
+    raise AttributeError(f"module 'numkeras' has no attribute {name!r}")
 
 
 def version():
