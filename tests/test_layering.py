@@ -17,7 +17,8 @@ From the ground up (each tier may import only the tiers below it; a package may 
 6. `metrics`, which may wrap losses.
 7. `callbacks`, `utils` and `saving.atomic` (what a trainer calls back and writes with).
 8. `models`: the trainer (`fit`, `evaluate`, `predict`) over all of the above.
-9. `saving` (files of models), `distribution`, `datasets`: they build, drive or feed models.
+9. `saving` (files of models), `distribution`, `datasets`, `wrappers` (scikit-learn
+   estimators): they build, drive or feed models.
 10. `web`, `cli`: the programs.
 
 A module's tier is that of its longest listed prefix. Imports inside functions count too: a
@@ -48,7 +49,7 @@ TIERS = [
     ["metrics"],
     ["callbacks", "utils", "saving.atomic", "mixed_precision"],
     ["models"],
-    ["saving", "distribution", "datasets", "preprocessing"],
+    ["saving", "distribution", "datasets", "preprocessing", "wrappers"],
     ["web", "cli", "__main__"],
 ]
 TIER = {f"numkeras.{name}": i for i, names in enumerate(TIERS) for name in names}
@@ -70,6 +71,8 @@ KNOWN = {
     ("numkeras.saving.serialization", "numkeras.models.sequential"): _REGISTRY,
     ("numkeras.saving.serialization", "numkeras.optimizers"): _REGISTRY,
     ("numkeras.utils.plotting", "numkeras.models.functional"): "plot_model draws a graph's nodes",
+    ("numkeras.utils.dot_graph", "numkeras.models.functional"): "model_to_dot: a graph's nodes",
+    ("numkeras.utils.dot_graph", "numkeras.models.sequential"): "model_to_dot: a stack's layers",
 }
 
 

@@ -163,7 +163,7 @@ class Model(SavingMethods, Layer):
         """`compute_loss` with the given variable values in place of the model's; returns
         `loss, (trainable_variables, non_trainable_variables, metrics_variables)` with the
         values they end with, leaving the model's own variables as they were."""
-        from numkeras.backend.stateless_scope import StatelessScope
+        from numkeras.engine.stateless_scope import StatelessScope
 
         mapping = list(zip(self.trainable_variables, trainable_variables))
         mapping += list(zip(self.non_trainable_variables, non_trainable_variables))
