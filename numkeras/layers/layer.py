@@ -21,6 +21,8 @@ from numkeras.layers.input_spec import InputSpec, assert_input_compatibility
 from numkeras.layers.keras_tensor import KerasTensor, Node, is_symbolic
 from numkeras.metrics.metric import Metric
 from numkeras.ops.operation import Operation, any_symbolic, output_spec
+from numkeras.saving.serialization import register_base_classes
+from numkeras.stateless_scope import StatelessScope, get_stateless_scope
 from numkeras.tree import flatten, map_structure
 
 _context = threading.local()
@@ -606,6 +608,9 @@ class Layer(Operation):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+register_base_classes(Layer=Layer)
 
 
 def _marks_built(build):

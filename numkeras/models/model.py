@@ -5,14 +5,14 @@ import warnings
 
 import numpy as np
 
-from numkeras import config, distribution
+from numkeras import config
 from numkeras.backend import blas_threads
 from numkeras.backend.allocator import apply_step_memory_setting
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import Tensor, autodiff
 from numkeras.engine.tape import GradientTape
 from numkeras.layers.layer import Layer
-from numkeras.models import argument_checks, step_state, subclassed
+from numkeras.models import argument_checks, replica, step_state, subclassed
 from numkeras.models import data as data_lib
 from numkeras.models import summary as summary_lib
 from numkeras.models.argument_checks import check_batch_size as _check_batch_size
@@ -24,6 +24,7 @@ from numkeras.models.interrupt import StepGuard
 from numkeras.models.model_saving import SavingMethods
 from numkeras.models.step_io import pack_x_y_sample_weight as _pack
 from numkeras.models.step_io import pythonify_logs
+from numkeras.saving.serialization import register_base_classes
 from numkeras.tree import flatten, map_structure
 
 
@@ -163,7 +164,11 @@ class Model(SavingMethods, Layer):
         """`compute_loss` with the given variable values in place of the model's; returns
         `loss, (trainable_variables, non_trainable_variables, metrics_variables)` with the
         values they end with, leaving the model's own variables as they were."""
+<<<<<<< HEAD
         from numkeras.engine.stateless_scope import StatelessScope
+=======
+        from numkeras.stateless_scope import StatelessScope
+>>>>>>> main
 
         mapping = list(zip(self.trainable_variables, trainable_variables))
         mapping += list(zip(self.non_trainable_variables, non_trainable_variables))
@@ -373,7 +378,7 @@ class Model(SavingMethods, Layer):
             blas_threads.refresh()  # as many BLAS threads as other processes leave cores
             callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
             train_step = step_state.all_or_nothing(  # MPI: state of process 0
-                distribution.step_function(self, "train")
+                replica.step_function(self, "train")
             )
             check_batches = not isinstance(train, data_lib.ArraySource)
             for epoch in range(self._initial_epoch or initial_epoch, epochs):
@@ -419,7 +424,7 @@ class Model(SavingMethods, Layer):
         logs = {}
         blas_threads.refresh()
         callbacks.on_test_begin()
-        test_step = distribution.step_function(self, "test")
+        test_step = replica.step_function(self, "test")
         with autodiff.no_grad():
             for step, batch in data:
                 callbacks.on_test_batch_begin(step)
@@ -493,14 +498,14 @@ class Model(SavingMethods, Layer):
         blas_threads.refresh()
         callbacks.on_predict_begin()
         outputs = []
-        predict_step = distribution.step_function(self, "predict")
+        predict_step = replica.step_function(self, "predict")
         with autodiff.no_grad():
             for step, batch in data:
                 callbacks.on_predict_batch_begin(step)
                 outputs.append(map_structure(_to_numpy, predict_step(batch)))
                 callbacks.on_predict_batch_end(step, {})
         callbacks.on_predict_end()
-        outputs = distribution.gather_outputs(outputs)  # MPI: every process's rows
+        outputs = replica.gather_outputs(outputs)  # MPI: every process's rows
         if not outputs:
             raise ValueError("`predict` received no batches: the input yielded no data.")
         first = outputs[0]
@@ -608,6 +613,7 @@ class Model(SavingMethods, Layer):
         )
 
 
+<<<<<<< HEAD
 class _StepFunction:
     """A `*_function`: runs the model's `step` on each batch of a list (a class, not a
     closure, so models with one still pickle)."""
@@ -621,6 +627,9 @@ class _StepFunction:
         if self.step != "predict_step" or len(results) == 1:
             return results[-1]
         return map_structure(lambda *parts: np.concatenate([_to_numpy(p) for p in parts]), *results)
+=======
+register_base_classes(Model=Model)
+>>>>>>> main
 
 
 def _nested(variables, value_format):

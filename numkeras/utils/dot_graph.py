@@ -1,6 +1,7 @@
 """`model_to_dot`: a model's layer graph as a `pydot.Dot`, as Keras draws it for graphviz
 (pydot is optional: without it the call raises Keras's ImportError)."""
 
+from numkeras.saving.serialization import base_classes
 from numkeras.tree import map_structure
 
 __all__ = ["model_to_dot"]
@@ -31,9 +32,7 @@ def model_to_dot(
     """A `pydot.Dot` with one record node per layer (an HTML-like table label, as Keras's)
     and an edge per connection; with `subgraph`, a `pydot.Cluster`. Nested models are one
     node, or with `expand_nested` a dashed cluster of their own layers."""
-    from numkeras.models.functional import Functional
-    from numkeras.models.sequential import Sequential
-
+    Sequential, Functional = base_classes("Sequential", "Functional")
     if not model.built:
         raise ValueError(
             "This model has not yet been built. Build the model first by calling `build()` or "
@@ -113,18 +112,14 @@ def _functional_edges(pydot, dot, model, layers, expand_nested):
 
 def _first(layer, expand):
     """The box an edge into `layer` points at (inside an expanded nested model: its first)."""
-    from numkeras.models.functional import Functional
-    from numkeras.models.sequential import Sequential
-
+    Sequential, Functional = base_classes("Sequential", "Functional")
     while expand and isinstance(layer, (Functional, Sequential)) and layer.layers:
         layer = layer.layers[0] if isinstance(layer, Sequential) else layer.operations[0]
     return layer
 
 
 def _last(layer, expand):
-    from numkeras.models.functional import Functional
-    from numkeras.models.sequential import Sequential
-
+    Sequential, Functional = base_classes("Sequential", "Functional")
     while expand and isinstance(layer, (Functional, Sequential)) and layer.layers:
         layer = layer.layers[-1] if isinstance(layer, Sequential) else layer.operations[-1]
     return layer
