@@ -43,7 +43,7 @@ from numkeras.ops.function import Function
 from numkeras.layers.input_spec import InputSpec
 from numkeras.backend.device import device
 from numkeras.backend.name_scope import name_scope
-from numkeras.engine.stateless_scope import StatelessScope, SymbolicScope
+from numkeras.stateless_scope import StatelessScope, SymbolicScope
 
 __version__ = "0.1.0"
 

@@ -13,7 +13,6 @@ from numkeras.backend.config import floatx
 from numkeras.backend.name_scope import current_path, name_scope
 from numkeras.backend.naming import auto_name
 from numkeras.backend.traceback_utils import checking_arguments
-from numkeras.engine.stateless_scope import StatelessScope, get_stateless_scope
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.engine.variable import Variable
 from numkeras.layers import mask_utils, stored_shapes

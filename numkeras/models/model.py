@@ -164,11 +164,7 @@ class Model(SavingMethods, Layer):
         """`compute_loss` with the given variable values in place of the model's; returns
         `loss, (trainable_variables, non_trainable_variables, metrics_variables)` with the
         values they end with, leaving the model's own variables as they were."""
-<<<<<<< HEAD
-        from numkeras.engine.stateless_scope import StatelessScope
-=======
         from numkeras.stateless_scope import StatelessScope
->>>>>>> main
 
         mapping = list(zip(self.trainable_variables, trainable_variables))
         mapping += list(zip(self.non_trainable_variables, non_trainable_variables))
@@ -613,7 +609,9 @@ class Model(SavingMethods, Layer):
         )
 
 
-<<<<<<< HEAD
+register_base_classes(Model=Model)
+
+
 class _StepFunction:
     """A `*_function`: runs the model's `step` on each batch of a list (a class, not a
     closure, so models with one still pickle)."""
@@ -627,9 +625,6 @@ class _StepFunction:
         if self.step != "predict_step" or len(results) == 1:
             return results[-1]
         return map_structure(lambda *parts: np.concatenate([_to_numpy(p) for p in parts]), *results)
-=======
-register_base_classes(Model=Model)
->>>>>>> main
 
 
 def _nested(variables, value_format):

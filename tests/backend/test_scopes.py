@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import numkeras
-from numkeras.engine.stateless_scope import in_stateless_scope, in_symbolic_scope
+from numkeras.stateless_scope import in_stateless_scope, in_symbolic_scope
 
 
 def _np(value):
