@@ -28,6 +28,7 @@ from numkeras.utils.directory_datasets import (
     image_dataset_from_directory,
     text_dataset_from_directory,
 )
+from numkeras.utils.dot_graph import model_to_dot
 from numkeras.utils.feature_space import FeatureSpace
 from numkeras.utils.file_utils import get_file
 from numkeras.utils.graph_utils import get_source_inputs
@@ -56,6 +57,7 @@ __all__ = [
     "get_file",
     "normalize",
     "plot_history",
+    "model_to_dot",
     "plot_model",
     "pack_x_y_sample_weight",
     "unpack_x_y_sample_weight",
