@@ -6,6 +6,7 @@ from numkeras.applications import (
     densenet,
     efficientnet,
     imagenet_utils,
+    inception_resnet_v2,
     inception_v3,
     mobilenet,
     mobilenet_v2,
@@ -35,6 +36,7 @@ from numkeras.applications.efficientnet import (
     EfficientNetB6,
     EfficientNetB7,
 )
+from numkeras.applications.inception_resnet_v2 import InceptionResNetV2
 from numkeras.applications.inception_v3 import InceptionV3
 from numkeras.applications.mobilenet import MobileNet
 from numkeras.applications.mobilenet_v2 import MobileNetV2
@@ -62,6 +64,7 @@ __all__ = [
     "EfficientNetB5",
     "EfficientNetB6",
     "EfficientNetB7",
+    "InceptionResNetV2",
     "InceptionV3",
     "MobileNet",
     "MobileNetV2",
@@ -80,6 +83,7 @@ __all__ = [
     "densenet",
     "efficientnet",
     "imagenet_utils",
+    "inception_resnet_v2",
     "inception_v3",
     "mobilenet",
     "mobilenet_v2",

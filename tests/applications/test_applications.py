@@ -28,6 +28,7 @@ ARCHITECTURES = [
     ("densenet", "DenseNet201", SMALL, True),
     ("xception", "Xception", (71, 71, 3), True),
     ("inception_v3", "InceptionV3", (75, 75, 3), True),
+    ("inception_resnet_v2", "InceptionResNetV2", (75, 75, 3), True),
     ("efficientnet", "EfficientNetB0", SMALL, True),
     ("efficientnet", "EfficientNetB3", SMALL, True),
     ("convnext", "ConvNeXtTiny", SMALL, True),
