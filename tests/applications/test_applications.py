@@ -32,9 +32,15 @@ ARCHITECTURES = [
     ("efficientnet", "EfficientNetB0", SMALL, True),
     ("efficientnet", "EfficientNetB3", SMALL, True),
     ("convnext", "ConvNeXtTiny", SMALL, True),
+    ("efficientnet_v2", "EfficientNetV2B0", SMALL, True),
+    ("efficientnet_v2", "EfficientNetV2S", SMALL, True),
     ("mobilenet_v3", "MobileNetV3Small", SMALL, True),
     ("mobilenet_v3", "MobileNetV3Large", SMALL, True),
 ]
+
+# float32 rounding that 40 residual blocks with random statistics amplify: EfficientNetV2S's
+# relative error grows steadily from 4e-7 after its first block to 5e-4 at the top
+TOLERANCE = {"EfficientNetV2S": 1e-3}
 
 
 def _params(architectures):
@@ -75,7 +81,9 @@ def test_predictions_match_keras_with_its_weights(keras, tmp_path, module, const
     ours.load_weights(str(path))
     x = oracle.images(shape)
     expected = keras.ops.convert_to_numpy(theirs(x, training=False))
-    oracle.assert_same_outputs(ours.predict(x, verbose=0), expected)
+    oracle.assert_same_outputs(
+        ours.predict(x, verbose=0), expected, TOLERANCE.get(constructor, 1e-4)
+    )
 
 
 class _Fetched(Exception):
@@ -151,7 +159,9 @@ def test_imagenet_weights_load_from_the_cache(
     assert asked == [wanted]
     x = oracle.images(shape)
     expected = keras.ops.convert_to_numpy(theirs(x, training=False))
-    oracle.assert_same_outputs(ours.predict(x, verbose=0), expected)
+    oracle.assert_same_outputs(
+        ours.predict(x, verbose=0), expected, TOLERANCE.get(constructor, 1e-4)
+    )
 
 
 @pytest.mark.parametrize(
