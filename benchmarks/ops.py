@@ -11,7 +11,7 @@ inside a model only the weights' gradients are returned.
     python benchmarks/ops.py [--repeats 20] [--only conv]
 
 The "conv+relu+pool" lines are the fused block that `Conv2D(activation="relu")` followed by
-`MaxPooling2D` runs in a Sequential model (numkeras/engine/fused.py), against PyTorch's three
+`MaxPooling2D` runs in a Sequential model (numkeras/ops/layer_ops/fused.py), against PyTorch's three
 separate calls.
 """
 
@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout too
 import numkeras  # noqa: E402
 from numkeras import ops  # noqa: E402
-from numkeras.engine.fused import conv_relu_pool  # noqa: E402
+from numkeras.ops.layer_ops.fused import conv_relu_pool  # noqa: E402
 
 try:
     import torch

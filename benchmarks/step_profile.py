@@ -23,9 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout too
 import numkeras  # noqa: E402
 from numkeras import layers  # noqa: E402
-from numkeras.engine import conv_pool  # noqa: E402
 from numkeras.kernels import conv as kernels  # noqa: E402
 from numkeras.kernels import pool as pool_kernels  # noqa: E402
+from numkeras.ops.layer_ops import conv_pool  # noqa: E402
 
 MNIST = Path(numkeras.__file__).parent / "datasets" / "data" / "mnist.npz"
 BATCH = 128

@@ -8,6 +8,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     config,
     constraints,
     datasets,
+    distribution,
     dtype_policies,
     initializers,
     layers,
@@ -23,6 +24,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     saving,
     tree,
     utils,
+    visualization,
 )
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
@@ -60,6 +62,7 @@ __all__ = [
     "mixed_precision",
     "preprocessing",
     "version",
+    "visualization",
     "GradientTape",
     "Input",
     "Layer",
@@ -74,6 +77,7 @@ __all__ = [
     "config",
     "constraints",
     "datasets",
+    "distribution",
     "initializers",
     "layers",
     "losses",

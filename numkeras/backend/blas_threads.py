@@ -19,6 +19,7 @@ until `set_blas_threads` says otherwise (`set_blas_threads(None)`: by load again
 are set through threadpoolctl when installed, else through OpenBLAS's `openblas_set_num_threads`.
 """
 
+import contextlib
 import ctypes
 import os
 import time
@@ -191,6 +192,23 @@ def refresh(during_fit=False):
     if n != _state["applied"]:
         _apply(n)
     return n
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run the block's products on one BLAS thread, then go back: for small GEMMs in a Python
+    loop (an RNN's step after step) a second thread costs more to wake and join than it saves,
+    and with other processes busy it can cost many times the product. Always one, whatever the
+    load, so the results do not depend on it. Left alone where the environment fixes the count."""
+    previous = _state["applied"] or refresh()
+    if previous is None or previous == 1:
+        yield
+        return
+    _apply(1)
+    try:
+        yield
+    finally:
+        _apply(previous)
 
 
 def _apply(n):

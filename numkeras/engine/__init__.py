@@ -5,8 +5,9 @@ these names or through `numkeras.ops`.
 - `Tensor`, `as_tensor`, `as_array`, `cast`: tensor.py (its Python operators: operators.py)
 - `Variable`: variable.py
 - `GradientTape`, `no_grad`, `gradients`: tape.py and autodiff.py (recording and the reverse pass)
-- ops: math_ops.py, shape_ops.py, nn_ops.py, creation_ops.py, conv_ops.py, conv_pool.py,
-  transpose_conv.py, on the pure NumPy kernels in `numkeras.kernels`
+- the primitive ops: math_ops.py, shape_ops.py, creation_ops.py, scatter.py. The neural-network
+  ops built on them (activations, convolutions, pools, RNN sequences, CTC, the fused steps) are
+  recorded the same way from `numkeras.ops.layer_ops`.
 """
 
 from numkeras.engine import operators  # noqa: F401  (binds the Tensor's operators)

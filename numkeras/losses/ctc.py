@@ -3,8 +3,8 @@
 import numpy as np
 
 from numkeras import ops
-from numkeras.engine.ctc import ctc_loss
 from numkeras.losses.losses import LossFunctionWrapper
+from numkeras.ops.layer_ops.ctc import ctc_loss
 
 __all__ = ["CTC", "ctc"]
 

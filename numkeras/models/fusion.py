@@ -2,9 +2,10 @@
 
 `run_stack` runs a Sequential model's layers in order; where a rule matches a layer and the
 next one (by their types and settings) and the input is one the pair would take as is (built
-layers, a tensor of the layers' dtype, no mask), it runs the rule's fused op (engine/fused.py)
-instead of the two calls. The fused op is an ordinary recorded op computed when it runs, so
-every output is a plain tensor; anything a rule does not cover runs layer by layer.
+layers, a tensor of the layers' dtype, no mask), it runs the rule's fused op
+(ops/layer_ops/fused.py) instead of the two calls. The fused op is an ordinary recorded op
+computed when it runs, so every output is a plain tensor; anything a rule does not cover runs
+layer by layer.
 """
 
 from numkeras import activations

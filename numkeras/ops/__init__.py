@@ -68,8 +68,7 @@ from numkeras.engine.math_ops import (
     var,
     where,
 )
-from numkeras.engine.conv_ops import average_pool, conv, max_pool
-from numkeras.engine.nn_ops import (
+from numkeras.ops.layer_ops.nn_ops import (
     elu,
     gelu,
     hard_sigmoid,
@@ -108,7 +107,6 @@ from numkeras.engine.shape_ops import (
     unstack,
     zeros_like,
 )
-from numkeras.engine.transpose_conv import conv_transpose
 from numkeras.ops.cross_entropy import (
     binary_crossentropy,
     categorical_crossentropy,
@@ -164,15 +162,12 @@ __all__ = [
     "arange",
     "argmax",
     "argmin",
-    "average_pool",
     "binary_crossentropy",
     "broadcast_to",
     "cast",
     "categorical_crossentropy",
     "clip",
     "concatenate",
-    "conv",
-    "conv_transpose",
     "convert_to_numpy",
     "convert_to_tensor",
     "cos",
@@ -208,7 +203,6 @@ __all__ = [
     "logsumexp",
     "matmul",
     "max",
-    "max_pool",
     "maximum",
     "mean",
     "min",

@@ -4,11 +4,11 @@ glu, log_sigmoid, squareplus, threshold and sparsemax, each forward beside its d
 import numpy as np
 
 from numkeras.engine import math_ops as m
-from numkeras.engine import nn_ops
 from numkeras.engine.math_ops import _unary
 from numkeras.engine.shape_ops import split
 from numkeras.engine.tensor import Tensor
 from numkeras.ops.elementwise import _floating
+from numkeras.ops.layer_ops import nn_ops
 
 
 def _typed(value, like):

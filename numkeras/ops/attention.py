@@ -4,9 +4,9 @@ causal masking, grouped-query heads and logit soft-capping, built from different
 import numpy as np
 
 from numkeras.engine import math_ops as m
-from numkeras.engine.nn_ops import softmax
 from numkeras.engine.shape_ops import repeat
 from numkeras.engine.tensor import Tensor, as_array, as_tensor
+from numkeras.ops.layer_ops.nn_ops import softmax
 from numkeras.ops.products import einsum
 
 

@@ -1,13 +1,55 @@
-"""Convolution and pooling variants: depthwise and separable convolutions (grouped `conv`), and
-adaptive pooling to a fixed output size (PyTorch's bins), built from differentiable ops."""
+"""Keras's convolution and pooling ops: `conv`, `conv_transpose` and the pools for 1-D, 2-D and
+3-D inputs (3-D runs as 2-D ops over depth offsets, layer_ops/conv3d.py), depthwise and separable
+convolutions (grouped `conv`), and adaptive pooling to a fixed output size (PyTorch's bins)."""
 
 import math
 
+import numpy as np
+
 from numkeras.backend.config import image_data_format
 from numkeras.engine import math_ops as m
-from numkeras.engine.conv_ops import conv
 from numkeras.engine.shape_ops import concatenate, getitem, reshape
 from numkeras.engine.tensor import as_tensor
+from numkeras.ops.layer_ops import conv as planar
+from numkeras.ops.layer_ops import conv3d
+from numkeras.ops.layer_ops.transpose_conv import conv_transpose as planar_conv_transpose
+
+
+def _ndim(x):
+    return x.ndim if hasattr(x, "ndim") else np.ndim(x)
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """N-D convolution (1-D, 2-D or 3-D) with Keras's signature; kernel (..., in/groups, out)."""
+    if getattr(kernel, "ndim", None) == 5:
+        return conv3d.conv3d(inputs, kernel, strides, padding, data_format, dilation_rate)
+    return planar.conv(inputs, kernel, strides, padding, data_format, dilation_rate)
+
+
+def conv_transpose(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    output_padding=None,
+    data_format=None,
+    dilation_rate=1,
+):
+    """Transposed convolution with Keras's signature; kernel `(*kernel_size, out, in)`."""
+    op = conv3d.conv3d_transpose if getattr(kernel, "ndim", None) == 5 else planar_conv_transpose
+    return op(inputs, kernel, strides, padding, output_padding, data_format, dilation_rate)
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Max pooling over 1-D, 2-D or 3-D windows."""
+    op = conv3d.max_pool3d if _ndim(inputs) == 5 else planar.max_pool
+    return op(inputs, pool_size, strides, padding, data_format)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Average pooling over 1-D, 2-D or 3-D windows."""
+    op = conv3d.average_pool3d if _ndim(inputs) == 5 else planar.average_pool
+    return op(inputs, pool_size, strides, padding, data_format)
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -63,4 +105,13 @@ def adaptive_max_pool(inputs, output_size, data_format=None):
     return _adaptive("adaptive_max_pool", m.max, inputs, output_size, data_format)
 
 
-__all__ = ["adaptive_average_pool", "adaptive_max_pool", "depthwise_conv", "separable_conv"]
+__all__ = [
+    "adaptive_average_pool",
+    "adaptive_max_pool",
+    "average_pool",
+    "conv",
+    "conv_transpose",
+    "depthwise_conv",
+    "max_pool",
+    "separable_conv",
+]

@@ -2,8 +2,13 @@
 probabilities otherwise (`keras.ops.categorical_crossentropy` and its siblings)."""
 
 from numkeras.engine.math_ops import clip, log, sum
-from numkeras.engine.nn_ops import check_pair, one_hot, sigmoid_cross_entropy, softmax_cross_entropy
 from numkeras.engine.tensor import as_array, as_tensor
+from numkeras.ops.layer_ops.nn_ops import (
+    check_pair,
+    one_hot,
+    sigmoid_cross_entropy,
+    softmax_cross_entropy,
+)
 
 EPSILON = 1e-7
 

@@ -3,8 +3,8 @@ with `losses.CTC`) and greedy decoding."""
 
 import numpy as np
 
-from numkeras.engine.ctc import ctc_loss
 from numkeras.engine.tensor import Tensor, as_array
+from numkeras.ops.layer_ops.ctc import ctc_loss
 
 
 def ctc_decode(

@@ -6,7 +6,6 @@ import numpy as np
 
 from numkeras.backend.config import floatx, image_data_format
 from numkeras.engine import math_ops as m
-from numkeras.engine.conv_ops import conv
 from numkeras.engine.shape_ops import (
     concatenate,
     expand_dims,
@@ -18,6 +17,7 @@ from numkeras.engine.shape_ops import (
     take,
 )
 from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.ops.convolution import conv
 from numkeras.ops.elementwise import _floating
 from numkeras.ops.products import einsum
 

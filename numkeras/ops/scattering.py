@@ -190,7 +190,7 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
     if num_classes is None:
         raise ValueError("Argument `num_classes` must be specified.")
     from numkeras.backend.config import floatx
-    from numkeras.engine.nn_ops import one_hot
+    from numkeras.ops.layer_ops.nn_ops import one_hot
 
     x = as_array(inputs).astype("int32")
     hot = one_hot(x, num_classes, axis=axis, dtype=dtype or floatx())

@@ -42,7 +42,7 @@ CASES = [  # (name, kwargs, input shape)
     ("MaxPooling3D", {"pool_size": 3, "strides": (2, 1, 1), "padding": "same"}, X),
     ("AveragePooling3D", {"pool_size": (2, 3, 2), "strides": 1}, X),
     # Keras's torch backend pads asymmetric "same" pools by replicating edges (TensorFlow and
-    # numkeras leave the padding out; tests/engine/test_conv3d.py checks against TensorFlow)
+    # numkeras leave the padding out; tests/ops/layer_ops/test_conv3d.py checks against TensorFlow)
     ("AveragePooling3D", {"pool_size": 3, "strides": 1, "padding": "same", **CF}, X),
     ("GlobalMaxPooling3D", {}, X),
     ("GlobalAveragePooling3D", {"keepdims": True, **CF}, X),

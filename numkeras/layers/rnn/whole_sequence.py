@@ -1,4 +1,4 @@
-"""LSTM and GRU layers over the whole sequence as one op (engine/rnn_kernels.py).
+"""LSTM and GRU layers over the whole sequence as one op (ops/layer_ops/rnn.py).
 
 `run` handles the common case: an LSTMCell or a GRUCell (reset_after) with Keras's default
 activations, no mask, no recurrent dropout while training, forward in time. Anything else

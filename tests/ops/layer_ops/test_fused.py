@@ -1,11 +1,11 @@
-"""engine/fused.py's batch_norm_train against central differences and the separate ops."""
+"""ops/layer_ops/fused.py's batch_norm_train against central differences and the separate ops."""
 
 import numpy as np
 import pytest
-from gradcheck import check_grad, rand
 
 from numkeras import layers, ops
-from numkeras.engine.fused import batch_norm_train, layer_norm
+from numkeras.ops.layer_ops.fused import batch_norm_train, layer_norm
+from tests.engine.gradcheck import check_grad, rand
 
 
 @pytest.mark.parametrize("affine", [(True, True), (True, False), (False, True), (False, False)])

@@ -1,4 +1,4 @@
-"""The fused conv + bias + relu + max pool (engine/fused.py, engine/conv_pool.py) against the
+"""The fused conv + bias + relu + max pool (ops/layer_ops/fused.py and conv_pool.py) against the
 separate ops, and the Sequential pass that chooses it (models/fusion.py).
 
 The fused op must give the separate ops' values bit for bit and their gradients; the pass must
@@ -8,12 +8,12 @@ op runs. The tutorial CNN's training steps are checked against PyTorch at the en
 
 import numpy as np
 import pytest
-from gradcheck import check_grad, rand
 
 import numkeras
 from numkeras import layers, ops
-from numkeras.engine import conv_pool
-from numkeras.engine.fused import conv_relu_pool
+from numkeras.ops.layer_ops import conv_pool
+from numkeras.ops.layer_ops.fused import conv_relu_pool
+from tests.engine.gradcheck import check_grad, rand
 
 CASES = [  # input shape, kernel shape, conv settings, pool settings
     ((2, 8, 8, 1), (3, 3, 1, 4), {}, {"pool_size": 2}),  # few channels: K-major patches

@@ -1,5 +1,5 @@
 """Convolution and pooling ops (1-D and 2-D, either data format) on the NHWC kernels; 3-D
-runs through engine/conv3d.py."""
+runs through conv3d.py, chosen by `ops.conv` and the pools in ops/convolution.py."""
 
 from numkeras.engine.math_ops import operands
 from numkeras.engine.tensor import Tensor, as_tensor
@@ -70,11 +70,7 @@ def conv_args(inputs, kernel, strides, padding, data_format, dilation_rate):
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """N-D convolution (1-D, 2-D or 3-D) with Keras's signature; kernel (..., in/groups, out)."""
-    if getattr(kernel, "ndim", None) == 5:
-        from numkeras.engine.conv3d import conv3d
-
-        return conv3d(inputs, kernel, strides, padding, data_format, dilation_rate)
+    """1-D or 2-D convolution with Keras's signature; kernel (..., in/groups, out)."""
     x, k, rank, xd, kd, data_format, strides, padding, dilation, groups = conv_args(
         inputs, kernel, strides, padding, data_format, dilation_rate
     )
@@ -95,11 +91,6 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
 def _pool(name, forward, backward, inputs, pool_size, strides, padding, data_format):
     x = as_tensor(inputs)
     rank = x.ndim - 2
-    if rank == 3:
-        from numkeras.engine import conv3d
-
-        op = conv3d.max_pool3d if name == "max_pool" else conv3d.average_pool3d
-        return op(x, pool_size, strides, padding, data_format)
     if rank not in (1, 2):
         raise ValueError(f"Op `{name}`: expected a 3-D, 4-D or 5-D input, got shape {x.shape}.")
     pool = _tuple(pool_size, rank, "pool_size")

@@ -1,15 +1,15 @@
-"""LSTM and GRU over whole sequences (engine/rnn_kernels.py, layers/rnn/whole_sequence.py):
+"""LSTM and GRU over whole sequences (ops/layer_ops/rnn.py, layers/rnn/whole_sequence.py):
 float64 gradients against central differences, and the layers' values and gradients against
 the same layers stepping through time one cell call at a time."""
 
 import numpy as np
 import pytest
-from gradcheck import check_grad, rand
 
 import numkeras
 from numkeras import layers, ops
-from numkeras.engine.rnn_kernels import gru_sequence, lstm_sequence
 from numkeras.layers.rnn import whole_sequence
+from numkeras.ops.layer_ops.rnn import gru_sequence, lstm_sequence
+from tests.engine.gradcheck import check_grad, rand
 
 
 def test_lstm_sequence_gradients_match_central_differences():

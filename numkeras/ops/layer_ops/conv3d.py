@@ -4,16 +4,17 @@ A 3-D window is a stack of 2-D windows, one per depth offset. For each depth off
 input slices it meets (one per output depth) are folded into the batch and run through the
 2-D op, and the results are summed (convolution), maxed (max pool) or averaged. Everything
 is composed of differentiable ops (slicing, padding, reshaping, the 2-D convolution), so the
-gradient is their VJPs chained; tests/engine/test_conv3d.py checks it in float64.
+gradient is their VJPs chained; tests/ops/layer_ops/test_conv3d.py checks it in float64.
 """
 
 import numpy as np
 
-from numkeras.engine import conv_ops, transpose_conv
 from numkeras.engine.math_ops import add, maximum, multiply
 from numkeras.engine.shape_ops import pad, reshape, stack, transpose
 from numkeras.engine.tensor import as_tensor
 from numkeras.kernels.conv import output_size
+from numkeras.ops.layer_ops import conv as planar
+from numkeras.ops.layer_ops import transpose_conv
 
 _TO_LAST, _TO_FIRST = (0, 2, 3, 4, 1), (0, 4, 1, 2, 3)
 
@@ -53,8 +54,8 @@ def conv3d(inputs, kernel, strides=1, padding="valid", data_format=None, dilatio
     x, k = as_tensor(inputs), as_tensor(kernel)
     _check("conv", x)
     data_format, padding = data_format or "channels_last", str(padding).lower()
-    strides = conv_ops._tuple(strides, 3, "strides")
-    dilation = conv_ops._tuple(dilation_rate, 3, "dilation_rate")
+    strides = planar._tuple(strides, 3, "strides")
+    dilation = planar._tuple(dilation_rate, 3, "dilation_rate")
     x = _channels_last(x, data_format)
     N, D = x.shape[:2]
     out, (before, after) = output_size(D, k.shape[0], strides[0], padding, dilation[0])
@@ -66,7 +67,7 @@ def conv3d(inputs, kernel, strides=1, padding="valid", data_format=None, dilatio
     x = _depth_pad(x, before, after)
     y = None
     for i, xs in enumerate(_depth_slices(x, k.shape[0], out, strides[0], dilation[0])):
-        part = conv_ops.conv(xs, k[i], strides[1:], padding, "channels_last", dilation[1:])
+        part = planar.conv(xs, k[i], strides[1:], padding, "channels_last", dilation[1:])
         y = part if y is None else add(y, part)
     return _restore(reshape(y, (N, out) + y.shape[1:]), data_format)
 
@@ -89,8 +90,8 @@ def conv3d_transpose(
     x, k = as_tensor(inputs), as_tensor(kernel)
     _check("conv_transpose", x)
     data_format, padding = data_format or "channels_last", str(padding).lower()
-    strides = conv_ops._tuple(strides, 3, "strides")
-    dilation = conv_ops._tuple(dilation_rate, 3, "dilation_rate")
+    strides = planar._tuple(strides, 3, "strides")
+    dilation = planar._tuple(dilation_rate, 3, "dilation_rate")
     extra = transpose_conv._output_padding(output_padding, 3)
     x = _channels_last(x, data_format)
     N, D, H, W, CI = x.shape
@@ -122,8 +123,8 @@ def _pool3d(name, pool_2d, combine, inputs, pool_size, strides, padding, data_fo
     x = as_tensor(inputs)
     _check(name, x)
     data_format, padding = data_format or "channels_last", str(padding).lower()
-    pool = conv_ops._tuple(pool_size, 3, "pool_size")
-    strides = pool if strides is None else conv_ops._tuple(strides, 3, "strides")
+    pool = planar._tuple(pool_size, 3, "pool_size")
+    strides = pool if strides is None else planar._tuple(strides, 3, "strides")
     x = _channels_last(x, data_format)
     N, D = x.shape[:2]
     out, (before, after) = output_size(D, pool[0], strides[0], padding)
@@ -162,7 +163,7 @@ def _mean(parts, D, out, taps, stride, before):
 def max_pool3d(inputs, pool_size, strides=None, padding="valid", data_format=None):
     return _pool3d(
         "max_pool",
-        conv_ops.max_pool,
+        planar.max_pool,
         _max,
         inputs,
         pool_size,
@@ -176,7 +177,7 @@ def max_pool3d(inputs, pool_size, strides=None, padding="valid", data_format=Non
 def average_pool3d(inputs, pool_size, strides=None, padding="valid", data_format=None):
     return _pool3d(
         "average_pool",
-        conv_ops.average_pool,
+        planar.average_pool,
         _mean,
         inputs,
         pool_size,

@@ -8,10 +8,10 @@ VJP is the chain's gradient, checked in float64 against central differences like
 import numpy as np
 
 from numkeras.engine import autodiff
-from numkeras.engine.conv_ops import conv_args
-from numkeras.engine.conv_pool import conv_relu_pool_backward, conv_relu_pool_forward
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.kernels.conv import _geometry
+from numkeras.ops.layer_ops.conv import conv_args
+from numkeras.ops.layer_ops.conv_pool import conv_relu_pool_backward, conv_relu_pool_forward
 
 
 def pool_tiles(conv_shape, pool, strides, padding):

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from gradcheck import check_grad, compare_op, rand
 
 from numkeras import layers
-from numkeras.engine.nn_ops import bias_relu
+from numkeras.ops.layer_ops.nn_ops import bias_relu
+from tests.engine.gradcheck import check_grad, compare_op, rand
 
 
 @pytest.mark.oracle

@@ -1,6 +1,6 @@
 """Conv2D + bias + relu + max pool kernels, for the classic conv-then-pool block.
 
-Where max pool windows tile a relu conv's output (engine/fused.py's `conv_relu_pool`, chosen
+Where max pool windows tile a relu conv's output (ops/layer_ops/fused.py's `conv_relu_pool`, chosen
 by numkeras/models/fusion.py), the pool runs over the raw convolution instead (max and relu
 commute, and a per-channel bias is constant over a window), so bias and relu run on 1/(p*q) of
 the values. The patch matrix's rows are ordered window offset first, so the p*q candidates of
@@ -15,9 +15,9 @@ separate ops would break by window order).
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from numkeras.engine.nn_ops import _relu
 from numkeras.kernels.conv import FEW_CHANNELS, _geometry, _pad, _unpad, col2im
 from numkeras.kernels.pool import _route, _running_max
+from numkeras.ops.layer_ops.nn_ops import _relu
 
 CHUNK_BYTES = 4 << 20
 

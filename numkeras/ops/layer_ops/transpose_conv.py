@@ -11,10 +11,10 @@ The kernel is `(*kernel_size, filters, in_channels)`, as in Keras.
 
 import numpy as np
 
-from numkeras.engine.conv_ops import _from_nhwc, _to_nhwc, _tuple
 from numkeras.engine.math_ops import operands
 from numkeras.engine.tensor import Tensor
 from numkeras.kernels import conv as kernels
+from numkeras.ops.layer_ops.conv import _from_nhwc, _to_nhwc, _tuple
 
 
 def _pads(k, stride, dilation, padding, output_padding):
@@ -71,12 +71,6 @@ def conv_transpose(
     dilation_rate=1,
 ):
     """Transposed convolution with Keras's signature; kernel `(*kernel_size, out, in)`."""
-    if getattr(kernel, "ndim", None) == 5:
-        from numkeras.engine.conv3d import conv3d_transpose
-
-        return conv3d_transpose(
-            inputs, kernel, strides, padding, output_padding, data_format, dilation_rate
-        )
     x, k = operands("conv_transpose", inputs, kernel)  # a bare NumPy kernel takes x's dtype
     rank = k.ndim - 2
     if rank not in (1, 2) or x.ndim != rank + 2:

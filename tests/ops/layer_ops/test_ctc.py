@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from numkeras.engine.ctc import ctc_loss
+from numkeras.ops.layer_ops.ctc import ctc_loss
 from tests.engine.gradcheck import check_grad
 
 TARGET = np.array([[1, 2, 2], [3, 1, 0], [2, 0, 0]])
