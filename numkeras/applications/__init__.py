@@ -12,6 +12,7 @@ from numkeras.applications import (
     mobilenet,
     mobilenet_v2,
     mobilenet_v3,
+    nasnet,
     resnet,
     resnet50,
     resnet_v2,
@@ -51,6 +52,7 @@ from numkeras.applications.inception_v3 import InceptionV3
 from numkeras.applications.mobilenet import MobileNet
 from numkeras.applications.mobilenet_v2 import MobileNetV2
 from numkeras.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from numkeras.applications.nasnet import NASNetLarge, NASNetMobile
 from numkeras.applications.resnet import ResNet50, ResNet101, ResNet152
 from numkeras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from numkeras.applications.vgg16 import VGG16
@@ -87,6 +89,8 @@ __all__ = [
     "MobileNetV2",
     "MobileNetV3Large",
     "MobileNetV3Small",
+    "NASNetLarge",
+    "NASNetMobile",
     "ResNet50",
     "ResNet50V2",
     "ResNet101",
@@ -106,6 +110,7 @@ __all__ = [
     "mobilenet",
     "mobilenet_v2",
     "mobilenet_v3",
+    "nasnet",
     "resnet",
     "resnet50",
     "resnet_v2",

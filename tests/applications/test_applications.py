@@ -36,6 +36,7 @@ ARCHITECTURES = [
     ("efficientnet_v2", "EfficientNetV2S", SMALL, True),
     ("mobilenet_v3", "MobileNetV3Small", SMALL, True),
     ("mobilenet_v3", "MobileNetV3Large", SMALL, True),
+    ("nasnet", "NASNetLarge", SMALL, True),
 ]
 
 # float32 rounding that 40 residual blocks with random statistics amplify: EfficientNetV2S's
@@ -180,3 +181,59 @@ def test_imagenet_file_with_the_top_is_keras_s(keras, monkeypatch, module, const
     with pytest.raises(_Fetched):
         getattr(getattr(numkeras.applications, module), constructor)()
     assert asked == [wanted]
+
+
+@pytest.mark.slow
+def test_nasnet_mobile_matches_keras_s_nasnet(keras, tmp_path):
+    """Keras refuses NASNetMobile on its torch backend, so the oracle is its NASNet builder
+    with NASNetMobile's arguments."""
+    from keras.src.applications import nasnet as keras_nasnet
+
+    from numkeras.applications import nasnet
+
+    mobile = dict(
+        penultimate_filters=1056,
+        num_blocks=4,
+        stem_block_filters=32,
+        skip_reduction=False,
+        filter_multiplier=2,
+        default_size=224,
+    )
+    kwargs = dict(input_shape=SMALL, weights=None, classes=10, classifier_activation=None)
+    keras.backend.clear_session()
+    numkeras.backend.clear_session()
+    ours = nasnet.NASNetMobile(**kwargs)
+    theirs = keras_nasnet.NASNet(**mobile, **kwargs, name="nasnet_mobile")
+    assert oracle.summary_rows(ours) == oracle.summary_rows(theirs)
+    oracle.randomize_normalization(theirs)
+    path = tmp_path / "weights.h5"
+    oracle.write_legacy_weights(theirs, path)
+    ours.load_weights(str(path))
+    x = oracle.images(SMALL)
+    expected = keras.ops.convert_to_numpy(theirs(x, training=False))
+    oracle.assert_same_outputs(ours.predict(x, verbose=0), expected)
+
+
+@pytest.mark.parametrize("include_top", [True, False])
+def test_nasnet_mobile_imagenet_file_is_keras_s(keras, monkeypatch, include_top):
+    from keras.src.applications import nasnet as keras_nasnet
+
+    real_get_file, asked = file_utils.get_file, []
+
+    def record(*args, **kw):
+        asked.append(_bound_get_file(real_get_file, args, kw))
+        raise _Fetched
+
+    monkeypatch.setattr(file_utils, "get_file", record)
+    with pytest.raises(_Fetched):
+        numkeras.applications.NASNetMobile(
+            include_top=include_top, input_shape=None if include_top else SMALL
+        )
+    origin = keras_nasnet.NASNET_MOBILE_WEIGHT_PATH
+    fname, file_hash = "nasnet_mobile.h5", "020fb642bf7360b370c678b08e0adf61"
+    if not include_top:
+        origin = keras_nasnet.NASNET_MOBILE_WEIGHT_PATH_NO_TOP
+        fname, file_hash = "nasnet_mobile_no_top.h5", "1ed92395b5b598bdda52abe5c0dbfd63"
+    assert asked == [
+        {"fname": fname, "origin": origin, "cache_subdir": "models", "file_hash": file_hash}
+    ]
