@@ -67,7 +67,7 @@ def test_layers_match_keras(keras, module, constructor, shape):
 
 @pytest.mark.parametrize("module, constructor, shape", _params(ARCHITECTURES))
 def test_predictions_match_keras_with_its_weights(keras, tmp_path, module, constructor, shape):
-    ours, theirs = oracle.build_both(
+    _, theirs = oracle.build_both(
         keras,
         module,
         constructor,
@@ -79,7 +79,9 @@ def test_predictions_match_keras_with_its_weights(keras, tmp_path, module, const
     oracle.randomize_normalization(theirs)
     path = tmp_path / "weights.h5"
     oracle.write_legacy_weights(theirs, path)
-    ours.load_weights(str(path))
+    ours = getattr(getattr(numkeras.applications, module), constructor)(  # loads the file
+        weights=str(path), input_shape=shape, classes=10, classifier_activation=None
+    )
     x = oracle.images(shape)
     expected = keras.ops.convert_to_numpy(theirs(x, training=False))
     oracle.assert_same_outputs(
@@ -237,3 +239,28 @@ def test_nasnet_mobile_imagenet_file_is_keras_s(keras, monkeypatch, include_top)
     assert asked == [
         {"fname": fname, "origin": origin, "cache_subdir": "models", "file_hash": file_hash}
     ]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(weights="no/such/file.h5"), "weights=no/such/file.h5"),
+        (dict(weights="imagenet", classes=10), "`classes` should be 1000"),
+        (dict(weights="imagenet", classifier_activation="relu"), "classifier_activation"),
+        (dict(weights=None, input_shape=(16, 16, 3), include_top=False), "at least 32x32"),
+        (dict(weights=None, input_shape=(64, 64, 3)), None),  # any size with random weights
+    ],
+)
+def test_bad_arguments_raise_as_in_keras(keras, kwargs, match):
+    """ResNet50's argument checks, raised before any weights are fetched, as Keras's are."""
+    errors = []
+    for library in (numkeras, keras):
+        try:
+            library.applications.ResNet50(**kwargs)
+            errors.append(None)
+        except ValueError as e:
+            errors.append(str(e))
+    ours, theirs = errors
+    assert (ours is None) == (theirs is None), errors
+    if match is not None:
+        assert match in ours and match in theirs
