@@ -24,6 +24,7 @@ def build_both(keras, module, constructor, **kwargs):
     `keras.applications.<constructor>(**kwargs)`."""
     keras.backend.clear_session()
     numkeras.backend.clear_session()
+    keras.utils.set_random_seed(0)  # Keras's random weights, the same in every run
     ours = getattr(getattr(numkeras.applications, module), constructor)(**kwargs)
     theirs = getattr(keras.applications, constructor)(**kwargs)
     return ours, theirs

@@ -40,7 +40,9 @@ ARCHITECTURES = [
 ]
 
 # float32 rounding that 40 residual blocks with random statistics amplify: EfficientNetV2S's
-# relative error grows steadily from 4e-7 after its first block to 5e-4 at the top
+# relative error grows steadily from 4e-7 after its first block to about 1e-4 at the top;
+# Keras's own float32 output is as far from its float64 one (and, with other random draws
+# than the seeded one, both reach 3e-2)
 TOLERANCE = {"EfficientNetV2S": 1e-3}
 
 
@@ -204,6 +206,7 @@ def test_nasnet_mobile_matches_keras_s_nasnet(keras, tmp_path):
     kwargs = dict(input_shape=SMALL, weights=None, classes=10, classifier_activation=None)
     keras.backend.clear_session()
     numkeras.backend.clear_session()
+    keras.utils.set_random_seed(0)
     ours = nasnet.NASNetMobile(**kwargs)
     theirs = keras_nasnet.NASNet(**mobile, **kwargs, name="nasnet_mobile")
     assert oracle.summary_rows(ours) == oracle.summary_rows(theirs)
