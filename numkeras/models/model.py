@@ -147,6 +147,13 @@ class Model(SavingMethods, Layer):
             self.predict_function = self._steps_on("predict_step", no_grad=True)
         return self.predict_function
 
+    def __getstate__(self):
+        """Copies (pickle, deepcopy) leave out the step functions: they close over this model,
+        so a copy would train the original; the copy makes its own on its next fit."""
+        state = dict(self.__dict__)
+        state["train_function"] = state["test_function"] = state["predict_function"] = None
+        return state
+
     def _steps_on(self, step, no_grad=False):
         def one_step_on_data(data):
             with autodiff.no_grad() if no_grad else contextlib.nullcontext():

@@ -353,3 +353,30 @@ def test_an_explicit_seed_generator_drives_the_draws(name):
     for key in ("factor", "blur_factor", "chain_mixing_weights"):
         if key in first:
             np.testing.assert_array_equal(first[key], second[key])
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_dict_inputs_change_images_only_as_keras_colour_layers_do(keras):
+    masks = (IMAGES[..., :1] > 128).astype("float32")
+    data = {"images": IMAGES, "labels": np.array([0.0, 1.0, 2.0]), "segmentation_masks": masks}
+    ours = layers.RandomSaturation((0.7, 0.7))(dict(data))
+    theirs = keras.layers.RandomSaturation((0.7, 0.7))(dict(data))
+    assert ours.keys() == theirs.keys()
+    for key in data:
+        np.testing.assert_allclose(ours[key].numpy(), _numpy(keras, theirs[key]), atol=1e-3)
+    with pytest.raises(NotImplementedError, match="AugMix.*segmentation masks"):
+        layers.AugMix()(dict(data))
+    mixed = layers.AugMix(seed=1)({"images": IMAGES, "labels": data["labels"]})
+    np.testing.assert_array_equal(mixed["labels"].numpy(), data["labels"])
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_bounding_boxes_pass_through_with_a_format_as_in_keras(keras):
+    boxes = {"boxes": np.array([[[1.0, 1.0, 4.0, 3.0]]] * 3), "labels": np.array([[2.0]] * 3)}
+    kwargs = {"factor": (0.2, 0.2), "bounding_box_format": "xyxy"}
+    ours, theirs = layers.RandomHue(**kwargs), keras.layers.RandomHue(**kwargs)
+    assert comparable(ours.get_config()) == comparable(theirs.get_config())
+    out = ours({"images": IMAGES, "bounding_boxes": boxes})
+    np.testing.assert_array_equal(out["bounding_boxes"]["boxes"].numpy(), boxes["boxes"])
+    with pytest.raises(ValueError, match="bounding box format"):
+        layers.RandomHue(0.2)({"images": IMAGES, "bounding_boxes": boxes})

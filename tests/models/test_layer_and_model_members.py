@@ -184,6 +184,8 @@ def test_own_variable_store_matches_keras_and_feeds_saving(keras, tmp_path):
 
 
 def test_state_tree_is_keyed_like_keras_and_sets_the_values(keras):
+    keras.backend.clear_session()  # Keras numbers optimizer names per session ("adam_79")
+    numkeras.backend.clear_session()
     ours, theirs = _sequential(numkeras), _sequential(keras)
     for m in (ours, theirs):
         m.compile("adam", "mse", metrics=["mean_absolute_error"])

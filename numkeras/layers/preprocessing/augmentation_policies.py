@@ -19,28 +19,13 @@ from numkeras.layers.preprocessing.color_augmentation import (
     RandomSharpness,
     Solarization,
 )
-from numkeras.layers.preprocessing.color_augmentation import _factor as base_factor
-from numkeras.layers.preprocessing.image_augmentation import BaseImageAugmentation, as_array
-from numkeras.layers.preprocessing.random_affine import BaseRandomAffine, affine_rows
+from numkeras.layers.preprocessing.image_augmentation import BaseImageAugmentation
+from numkeras.layers.preprocessing.image_data_layer import as_array, unit_factor
 from numkeras.layers.preprocessing.random_brightness import RandomBrightness
 from numkeras.layers.preprocessing.random_contrast import RandomContrast
 from numkeras.layers.preprocessing.random_rotation import RandomRotation
+from numkeras.layers.preprocessing.random_shear import RandomShear
 from numkeras.layers.preprocessing.random_translation import RandomTranslation
-
-
-class _Shear(BaseRandomAffine):
-    """Keras's RandomShear draw: x and y shears from their ranges, both negated on a coin
-    flip per image; the output pixel (x, y) reads the input at (x + sx y, sy x + y)."""
-
-    def __init__(self, factor, **kwargs):
-        super().__init__(**kwargs)
-        self.factor = factor
-
-    def _transforms(self, n, height, width):
-        sign = np.where(self._uniform(n, 0, 1) > 0.5, -1.0, 1.0)
-        shear_y = self._uniform(n, *self.factor) * sign
-        shear_x = self._uniform(n, *self.factor) * sign
-        return affine_rows(1, shear_x, 0, shear_y, 1, 0, 0, 0)
 
 
 def _operations(layer, names):
@@ -50,7 +35,7 @@ def _operations(layer, names):
     geometric = {"interpolation": layer.interpolation, "data_format": data_format}
     color = {"value_range": value_range, "data_format": data_format}
     build = {
-        "random_shear": lambda: _Shear(factor, **geometric),
+        "random_shear": lambda: RandomShear(factor, factor, **geometric),
         "random_translation": lambda: RandomTranslation(factor, factor, **geometric),
         "random_rotation": lambda: RandomRotation(factor, **geometric),
         "random_posterization": lambda: RandomPosterization(max(1, int(8 * factor[1])), **color),
@@ -76,15 +61,27 @@ class _Policy(BaseImageAugmentation):
     def __init__(self, value_range, factor, interpolation, seed, data_format, **kwargs):
         super().__init__(data_format, seed, **kwargs)
         self.value_range = pixel_range(self, value_range)
-        self.factor = base_factor(self, factor, (0, 1))
+        self.factor = unit_factor(self, factor)
         self.interpolation = interpolation
 
     def _choices(self, shape, count, seed):
-        return random.randint(shape, 0, count, seed=self.generator(seed)).numpy()
+        return random.randint(shape, 0, count, seed=self._generator(seed)).numpy()
 
     @staticmethod
     def _run(operation, x):
         return operation(x, training=True).numpy().astype(x.dtype)
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation=None, training=True):
+        raise NotImplementedError(
+            f"{type(self).__name__}: numkeras transforms images and labels only, not "
+            "segmentation masks."
+        )
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
+        raise NotImplementedError(
+            f"{type(self).__name__}: numkeras transforms images and labels only, not "
+            "bounding boxes."
+        )
 
 
 class RandAugment(_Policy):
@@ -211,8 +208,8 @@ class AugMix(_Policy):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        gamma = random.gamma((self.num_chains,), self.alpha, seed=self.generator(seed)).numpy()
-        weight = random.beta((), self.alpha, self.alpha, seed=self.generator(seed)).numpy()
+        gamma = random.gamma((self.num_chains,), self.alpha, seed=self._generator(seed)).numpy()
+        weight = random.beta((), self.alpha, self.alpha, seed=self._generator(seed)).numpy()
         # one more choice than operations: that step of the chain is skipped
         steps = self._choices((self.num_chains, self.chain_depth), len(self._names) + 1, seed)
         chains = [

@@ -5,12 +5,8 @@ import numpy as np
 
 from numkeras.backend import epsilon
 from numkeras.layers.preprocessing.augmentation_args import pixel_range
-from numkeras.layers.preprocessing.color_augmentation import _factor as base_factor
-from numkeras.layers.preprocessing.image_augmentation import (
-    BaseImageAugmentation,
-    as_array,
-    rescale,
-)
+from numkeras.layers.preprocessing.image_augmentation import BaseImageAugmentation, rescale
+from numkeras.layers.preprocessing.image_data_layer import as_array, unit_factor
 from numkeras.layers.preprocessing.random_brightness import RandomBrightness
 from numkeras.layers.preprocessing.random_contrast import RandomContrast
 from numkeras.ops import image as image_ops
@@ -48,13 +44,15 @@ class RandomHue(BaseImageAugmentation):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(data_format, seed, **kwargs)
-        self.factor = base_factor(self, factor, (0, 1))
+        self.factor = unit_factor(self, factor)
         self.value_range = pixel_range(self, value_range)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        n = self.batch_size(data)
-        invert = np.where(self.uniform((n,), 0, 1, seed) > 0.5, -1.0, 1.0)
-        return {"factor": invert * self.uniform((n,), *self.factor, seed) * 0.5}
+        if not training:
+            return None
+        n = self._batch_size(data)
+        invert = np.where(self._uniform((n,), 0, 1, seed) > 0.5, -1.0, 1.0)
+        return {"factor": invert * self._uniform((n,), *self.factor, seed) * 0.5}
 
     def _transform(self, x, transformation):
         shift = as_array(transformation["factor"]).astype(x.dtype).reshape(-1, 1, 1)
@@ -89,11 +87,13 @@ class RandomSaturation(BaseImageAugmentation):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(data_format, seed, **kwargs)
-        self.factor = base_factor(self, factor, (-1, 1))
+        self.factor = unit_factor(self, factor, bounds=(-1, 1))
         self.value_range = sorted(pixel_range(self, value_range))
 
     def get_random_transformation(self, data, training=True, seed=None):
-        f = self.uniform((self.batch_size(data),), *self.factor, seed)
+        if not training:
+            return None
+        f = self._uniform((self._batch_size(data),), *self.factor, seed)
         return {"factor": f / (1 - f + epsilon())}
 
     def _transform(self, x, transformation):

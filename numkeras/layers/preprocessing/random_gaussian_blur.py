@@ -3,8 +3,8 @@
 import numpy as np
 
 from numkeras.layers.preprocessing.augmentation_args import pixel_range
-from numkeras.layers.preprocessing.color_augmentation import _factor as base_factor
-from numkeras.layers.preprocessing.image_augmentation import BaseImageAugmentation, as_array
+from numkeras.layers.preprocessing.image_augmentation import BaseImageAugmentation
+from numkeras.layers.preprocessing.image_data_layer import as_array, unit_factor
 from numkeras.ops import image as image_ops
 
 
@@ -52,25 +52,19 @@ class RandomGaussianBlur(BaseImageAugmentation):
         **kwargs,
     ):
         super().__init__(data_format, seed, **kwargs)
-        self.factor = base_factor(self, factor, (0, 1))
+        self.factor = unit_factor(self, factor)
         self.kernel_size = _odd_sizes(self, kernel_size, "kernel_size")
-        try:
-            self.sigma = base_factor(self, sigma, (0, 1))
-        except ValueError:
-            raise ValueError(
-                "The `sigma` argument should be a number (or a list of two numbers) in "
-                f"the range [0, 1]. Received: sigma={sigma}"
-            ) from None
+        self.sigma = unit_factor(self, sigma, "sigma")
         self.value_range = pixel_range(self, value_range)
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        n = self.batch_size(data)
-        probability = self.uniform((n,), *self.factor, seed)
+        n = self._batch_size(data)
+        probability = self._uniform((n,), *self.factor, seed)
         return {
-            "should_apply_blur": self.uniform((n,), 0, 1, seed) < probability,
-            "blur_factor": self.uniform((2,), *self.sigma, seed) + 1e-6,
+            "should_apply_blur": self._uniform((n,), 0, 1, seed) < probability,
+            "blur_factor": self._uniform((2,), *self.sigma, seed) + 1e-6,
         }
 
     def _transform(self, x, transformation):
