@@ -19,6 +19,7 @@ until `set_blas_threads` says otherwise (`set_blas_threads(None)`: by load again
 are set through threadpoolctl when installed, else through OpenBLAS's `openblas_set_num_threads`.
 """
 
+import contextlib
 import ctypes
 import os
 import time
@@ -163,6 +164,21 @@ def hold_for_seed():
 def blas_threads():
     """The BLAS thread count numkeras last set (None before it set any)."""
     return _state["applied"]
+
+
+@contextlib.contextmanager
+def single_threaded():
+    """Hold the BLAS to one thread inside the block, for a caller that runs BLAS calls on
+    threads of its own (numkeras/kernels/threads.py), then give back the count numkeras set."""
+    n = _state["applied"]
+    if n is None or n == 1:
+        yield
+        return
+    _state["setter"](1)
+    try:
+        yield
+    finally:
+        _state["setter"](n)
 
 
 def refresh(during_fit=False):
