@@ -5,8 +5,7 @@ from a strided view of every kernel offset (no loop over pixels) into a buffer t
 cache for the block's GEMM, and the blocks are spread over the cores (kernels/threads.py). The
 kernel's gradient is summed the same way; the input's gradient is, at stride 1, a convolution
 of the padded output gradient with the flipped kernel, and otherwise a GEMM per kernel offset
-added back by strided slices (`col2im`). `im2col` copies a whole patch matrix at once, for the
-transposed convolution.
+added back by strided slices (`col2im`).
 """
 
 from functools import partial
@@ -68,23 +67,8 @@ def _unpad(xp, pad_h, pad_w):
     return xp[:, pad_h[0] : xp.shape[1] - pad_h[1], pad_w[0] : xp.shape[2] - pad_w[1]]
 
 
-def im2col(xp, KH, KW, OH, OW, strides, dilation):
-    """The (N*OH*OW, KH*KW*C) patch matrix of the padded input `xp`, in one strided copy."""
-    N, _, _, C = xp.shape
-    sN, sH, sW, sC = xp.strides
-    patches = as_strided(
-        xp,
-        (N, OH, OW, KH, KW, C),
-        (sN, sH * strides[0], sW * strides[1], sH * dilation[0], sW * dilation[1], sC),
-        writeable=False,
-    )
-    if C < FEW_CHANNELS:  # a Fortran-ordered matrix: BLAS takes either
-        return np.ascontiguousarray(patches.transpose(3, 4, 5, 0, 1, 2)).reshape(-1, N * OH * OW).T
-    return np.ascontiguousarray(patches).reshape(N * OH * OW, -1)
-
-
 def col2im(gxp, g2, kernel, OH, OW, strides, dilation):
-    """Adjoint of `im2col`: add the patch gradients g2 @ kernel.T into the padded `gxp`.
+    """Add the patch gradients g2 @ kernel.T of a convolution into its padded input's `gxp`.
 
     With many channels each kernel offset gets its own (M, CO) @ (CO, C) GEMM into one reused
     buffer, so every add into `gxp` runs over contiguous (OW, C) rows rather than C values
@@ -158,7 +142,7 @@ def _patch_blocks(xp, blocks, KH, KW, OH, OW, strides, dilation):
     for block in blocks:
         part = patches[block]
         m = part.shape[0] * part.shape[1] * OW
-        if C < FEW_CHANNELS:  # K-major, as `im2col` copies few channels
+        if C < FEW_CHANNELS:  # a Fortran-ordered matrix: BLAS takes either
             cols = buffer[: m * K].reshape(part.shape[3:] + part.shape[:3])
             np.copyto(cols, part.transpose(3, 4, 5, 0, 1, 2))
             yield block, cols.reshape(K, m).T

@@ -35,7 +35,7 @@ def pooled_im2col(xp, kernel_size, pooled, pool, strides, dilation):
         (sH * s0, sW * s1, sN, sH * s0 * p, sW * s1 * q, sH * d0, sW * d1, sC),
         writeable=False,
     )
-    if C < FEW_CHANNELS:  # K-major, as kernels.im2col copies few channels
+    if C < FEW_CHANNELS:  # K-major, as kernels.conv copies few channels
         return (
             np.ascontiguousarray(patches.transpose(5, 6, 7, 0, 1, 2, 3, 4))
             .reshape(KH * KW * C, -1)
