@@ -211,8 +211,9 @@ def conv2d_forward(x, kernel, strides, padding, dilation, groups=1):
     return y, cache
 
 
-def _input_gradient(g, kernel, x_shape, strides, pads, dilation):
-    """The gradient of one group's input. With stride 1 it is a valid convolution of `g`,
+def input_gradient(g, kernel, x_shape, strides, pads, dilation):
+    """The gradient of one group's input; `g` may stop short of the convolution's last rows
+    and columns (zero gradient there). With stride 1 it is a valid convolution of `g`,
     zero-padded by each kernel span less the forward padding on that side, with the kernel
     flipped and its channel axes swapped; larger strides add each offset's GEMM back by
     `col2im`."""
@@ -239,7 +240,7 @@ def conv2d_backward(g, cache, need_x=True, need_kernel=True):
     g = np.ascontiguousarray(g, dtype=kernel.dtype)
     if groups == 1:
         gk = kernel_gradient(xp, g, kernel.shape, strides, dilation) if need_kernel else None
-        gx = _input_gradient(g, kernel, x_shape, strides, pads, dilation) if need_x else None
+        gx = input_gradient(g, kernel, x_shape, strides, pads, dilation) if need_x else None
         return gx, gk
     gx = np.empty(x_shape, g.dtype) if need_x else None
     gk = np.empty(kernel.shape, g.dtype) if need_kernel else None
@@ -252,5 +253,5 @@ def conv2d_backward(g, cache, need_x=True, need_kernel=True):
             )
         if need_x:
             shape = x_shape[:3] + (Cg,)
-            gx[..., _group(grp, Cg)] = _input_gradient(gg, kg, shape, strides, pads, dilation)
+            gx[..., _group(grp, Cg)] = input_gradient(gg, kg, shape, strides, pads, dilation)
     return gx, gk

@@ -15,7 +15,7 @@ separate ops would break by window order).
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from numkeras.kernels.conv import FEW_CHANNELS, _geometry, _pad, _unpad, col2im
+from numkeras.kernels.conv import FEW_CHANNELS, _geometry, _pad, input_gradient
 from numkeras.kernels.pool import _route, _running_max
 from numkeras.ops.layer_ops.nn_ops import _relu
 
@@ -82,7 +82,7 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, fo
 
 def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=True):
     """(gx, gkernel, gbias) for `conv_relu_pool_forward`; each is None when not needed."""
-    chunks, y, x_shape, kernel, (p, q), strides, (pad_h, pad_w), dilation = cache
+    chunks, y, x_shape, kernel, (p, q), strides, pads, dilation = cache
     _, PH, PW, CO = y.shape
     N, H, W, C = x_shape
     g = g.reshape(y.shape)
@@ -98,13 +98,11 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
         if need_kernel:
             part = cols.T @ gz.reshape(-1, CO)
             gk = part if gk is None else gk + part
-        if need_x:  # col2im over the windows' conv outputs, in NHWC order
+        if need_x:  # the windows' conv outputs' gradient, in NHWC order
             n = len(gp) // (PH * PW)
             g_conv = np.empty((n, PH * p, PW * q, CO), gp.dtype)
             for k in range(p * q):
                 a, b = divmod(k, q)
                 g_conv[:, a::p, b::q] = gz[k].reshape(n, PH, PW, CO)
-            gxp = np.zeros((n, H + sum(pad_h), W + sum(pad_w), C), gp.dtype)
-            col2im(gxp, g_conv.reshape(-1, CO), kernel, PH * p, PW * q, strides, dilation)
-            gx[rows] = _unpad(gxp, pad_h, pad_w)
+            gx[rows] = input_gradient(g_conv, kernel, (n, H, W, C), strides, pads, dilation)
     return gx, None if gk is None else gk.reshape(kernel.shape), gb
