@@ -8,11 +8,13 @@ OpenBLAS held to one thread while they run; NumPy releases the GIL in its copies
 A task's result must depend on the task alone, so values are the same for any thread count.
 """
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from numkeras.backend import blas_threads
 
 _pool = {"executor": None, "size": 0}
+_inside = threading.local()  # set on the pool's threads: a task's own `run` calls stay serial
 
 
 def workers():
@@ -30,16 +32,24 @@ def _executor(size):
     return _pool["executor"]
 
 
+def _on_pool(task):
+    _inside.active = True
+    try:
+        task()
+    finally:
+        _inside.active = False
+
+
 def run(tasks):
     """Call every task (a function of no arguments); with more than one worker they run on the
-    pool, the BLAS single-threaded meanwhile. Returns when all are done; re-raises the first
-    error."""
+    pool, the BLAS single-threaded meanwhile (a task that calls `run` runs those tasks itself,
+    in order). Returns when all are done; re-raises the first error."""
     n = min(workers(), len(tasks))
-    if n <= 1:
+    if n <= 1 or getattr(_inside, "active", False):
         for task in tasks:
             task()
         return
     with blas_threads.single_threaded():
-        futures = [_executor(workers()).submit(task) for task in tasks]
+        futures = [_executor(workers()).submit(_on_pool, task) for task in tasks]
         for future in futures:
             future.result()

@@ -1,5 +1,5 @@
-"""kernels/threads.py: blocked convolutions give the same bits on any number of threads, and
-the BLAS gets its thread count back afterwards."""
+"""kernels/threads.py: blocked convolutions and the fused conv + relu + pool give the same bits
+on any number of threads, and the BLAS gets its thread count back afterwards."""
 
 import numpy as np
 import pytest
@@ -7,6 +7,7 @@ import pytest
 from numkeras.backend import blas_threads
 from numkeras.kernels import conv as kernels
 from numkeras.kernels import threads
+from numkeras.ops.layer_ops import conv_pool
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
@@ -42,6 +43,23 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch, thread_counts, p
         assert threads.workers() == n
         results[n] = conv_pass(x, kernel, padding)
         assert blas_counts() and all(c == n for c in blas_counts())
+    for n in (2, 3):
+        for got, want in zip(results[n], results[1]):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_conv_relu_pool_does_not_depend_on_the_thread_count(monkeypatch, thread_counts):
+    monkeypatch.setattr(conv_pool, "CHUNK_BYTES", 2000)  # a chunk of one or two images
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", 4000)  # tasks inside the chunks' tasks
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((7, 10, 10, 5)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 5, 6)).astype(np.float32)
+    bias = rng.standard_normal(6).astype(np.float32)
+    results = {}
+    for n in (1, 2, 3):
+        thread_counts(n)
+        y, cache = conv_pool.conv_relu_pool_forward(x, kernel, bias, (1, 1), "same", (1, 1), (2, 2))
+        results[n] = (y,) + conv_pool.conv_relu_pool_backward(np.cos(y), cache)
     for n in (2, 3):
         for got, want in zip(results[n], results[1]):
             np.testing.assert_array_equal(got, want)
