@@ -2,11 +2,13 @@
 
 from numkeras import (  # noqa: I001  (ops before the layers that use it)
     activations,
+    applications,
     backend,
     callbacks,
     config,
     constraints,
     datasets,
+    distribution,
     dtype_policies,
     initializers,
     layers,
@@ -22,6 +24,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     saving,
     tree,
     utils,
+    visualization,
 )
 from numkeras.engine.tape import GradientTape
 from numkeras.engine.tensor import Tensor
@@ -59,6 +62,7 @@ __all__ = [
     "mixed_precision",
     "preprocessing",
     "version",
+    "visualization",
     "GradientTape",
     "Input",
     "Layer",
@@ -67,11 +71,13 @@ __all__ = [
     "Tensor",
     "Variable",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",
     "constraints",
     "datasets",
+    "distribution",
     "initializers",
     "layers",
     "losses",

@@ -209,6 +209,23 @@ def refresh(during_fit=False):
     return n
 
 
+@contextlib.contextmanager
+def one_thread():
+    """Run the block's products on one BLAS thread, then go back: for small GEMMs in a Python
+    loop (an RNN's step after step) a second thread costs more to wake and join than it saves,
+    and with other processes busy it can cost many times the product. Always one, whatever the
+    load, so the results do not depend on it. Left alone where the environment fixes the count."""
+    previous = _state["applied"] or refresh()
+    if previous is None or previous == 1:
+        yield
+        return
+    _apply(1)
+    try:
+        yield
+    finally:
+        _apply(previous)
+
+
 def _apply(n):
     """Set the BLAS thread count: threadpoolctl if installed, else OpenBLAS's own setter."""
     setter = _state["setter"] or _find_setter()

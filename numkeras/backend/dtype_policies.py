@@ -134,3 +134,14 @@ def get(identifier):
         f"Cannot interpret `dtype` argument. Expected a string or an instance of "
         f"DTypePolicy. Received: dtype={identifier}"
     )
+
+
+def policy_for(name):
+    """The policy of a layer of dtype `name` (a non-float dtype, as some preprocessing layers
+    have, gets a policy too, as Keras gives them)."""
+    try:
+        return DTypePolicy(name)
+    except ValueError:
+        policy = DTypePolicy.__new__(DTypePolicy)
+        policy._name = standardize_dtype(name)
+        return policy

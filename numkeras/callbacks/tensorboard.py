@@ -51,8 +51,7 @@ class TensorBoard(Callback):
     * after each evaluation (`evaluate`, or the validation in `fit`),
       `evaluation_<name>_vs_iterations` in `validation` at `optimizer.iterations`;
     * every `histogram_freq` epochs, a histogram of each weight, tagged
-      `<weight.path>/histogram` (Keras's paths start with `sequential/` in a Sequential model;
-      numkeras's paths do not);
+      `<weight.path>/histogram` (`sequential/dense/kernel/histogram` in a Sequential model);
     * with `write_graph`, the model's JSON as the `keras` summary (TensorBoard's conceptual
       graph), each time the callback is given a model;
     * every `embeddings_freq` epochs, the weights to `train/keras_embedding.ckpt-<epoch>

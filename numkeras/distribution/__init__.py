@@ -28,6 +28,17 @@ __all__ = [
 ]
 
 
+__all__ = [
+    "DataParallel",
+    "DeviceMesh",
+    "distribution",
+    "get_device_count",
+    "initialize",
+    "list_devices",
+    "set_distribution",
+]
+
+
 def step_function(model, kind):
     """`model.train_step`, `test_step` or `predict_step` (`kind`: "train", "test",
     "predict"); under data parallelism, wrapped to run on this process's rows and return

@@ -10,6 +10,7 @@ import numpy as np
 
 from numkeras.backend import process
 from numkeras.distribution import mpi
+from numkeras.models.replica import set_replica
 from numkeras.optimizers.base_optimizer import set_gradient_reduction
 
 DEFAULT_BATCH_DIM_NAME = "batch"
@@ -210,9 +211,7 @@ def set_distribution(value):
     # what differs in data-parallel training, handed to those it concerns
     process.set_chief(replica is None or replica.rank == 0)
     set_gradient_reduction(None if replica is None else replica.reduce_gradients)
-    from numkeras.models.data import set_sharding  # the models import this module
-
-    set_sharding(replica)
+    set_replica(replica)  # the trainer's batches, steps and predictions
 
 
 def current():

@@ -96,8 +96,10 @@ from numkeras.layers.pooling.global_max_pooling import (
     GlobalMaxPooling2D,
     GlobalMaxPooling3D,
 )
+from numkeras.layers.preprocessing.augmentation_policies import AugMix, RandAugment
 from numkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from numkeras.layers.preprocessing.center_crop import CenterCrop
+from numkeras.layers.preprocessing.clahe import ContrastLimitedAdaptiveHistogramEqualization
 from numkeras.layers.preprocessing.color_augmentation import (
     AutoContrast,
     Equalization,
@@ -108,18 +110,35 @@ from numkeras.layers.preprocessing.color_augmentation import (
     RandomSharpness,
     Solarization,
 )
+from numkeras.layers.preprocessing.cut_mix import CutMix
 from numkeras.layers.preprocessing.discretization import Discretization
+from numkeras.layers.preprocessing.hashed_crossing import HashedCrossing
+from numkeras.layers.preprocessing.hashing import Hashing
+from numkeras.layers.preprocessing.hsv_augmentation import (
+    RandomColorJitter,
+    RandomHue,
+    RandomSaturation,
+)
+from numkeras.layers.preprocessing.max_num_bounding_boxes import MaxNumBoundingBoxes
+from numkeras.layers.preprocessing.mel_spectrogram import MelSpectrogram
+from numkeras.layers.preprocessing.mix_up import MixUp
 from numkeras.layers.preprocessing.normalization import Normalization
 from numkeras.layers.preprocessing.pipeline import Pipeline
 from numkeras.layers.preprocessing.random_brightness import RandomBrightness
 from numkeras.layers.preprocessing.random_contrast import RandomContrast
 from numkeras.layers.preprocessing.random_crop import RandomCrop
+from numkeras.layers.preprocessing.random_elastic_transform import RandomElasticTransform
+from numkeras.layers.preprocessing.random_erasing import RandomErasing
 from numkeras.layers.preprocessing.random_flip import RandomFlip
+from numkeras.layers.preprocessing.random_gaussian_blur import RandomGaussianBlur
+from numkeras.layers.preprocessing.random_perspective import RandomPerspective
 from numkeras.layers.preprocessing.random_rotation import RandomRotation
+from numkeras.layers.preprocessing.random_shear import RandomShear
 from numkeras.layers.preprocessing.random_translation import RandomTranslation
 from numkeras.layers.preprocessing.random_zoom import RandomZoom
 from numkeras.layers.preprocessing.rescaling import Rescaling
 from numkeras.layers.preprocessing.resizing import Resizing
+from numkeras.layers.preprocessing.stft_spectrogram import STFTSpectrogram
 from numkeras.layers.preprocessing.string_lookup import IntegerLookup, StringLookup
 from numkeras.layers.preprocessing.text_vectorization import TextVectorization
 from numkeras.layers.regularization.activity_regularization import ActivityRegularization
@@ -251,6 +270,13 @@ __all__ = [
     "RandomRotation",
     "RandomTranslation",
     "RandomZoom",
+    "RandomShear",
+    "RandomPerspective",
+    "RandomElasticTransform",
+    "RandomErasing",
+    "CutMix",
+    "MixUp",
+    "MaxNumBoundingBoxes",
     "Resizing",
     "StackedRNNCells",
     "SeparableConvolution1D",
@@ -285,6 +311,10 @@ __all__ = [
     "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D",
     "CategoryEncoding",
+    "Hashing",
+    "HashedCrossing",
+    "MelSpectrogram",
+    "STFTSpectrogram",
     "Discretization",
     "serialize",
     "deserialize",
@@ -307,4 +337,11 @@ __all__ = [
     "RandomColorDegeneration",
     "RandomSharpness",
     "Equalization",
+    "RandomHue",
+    "RandomSaturation",
+    "RandomColorJitter",
+    "RandomGaussianBlur",
+    "ContrastLimitedAdaptiveHistogramEqualization",
+    "AugMix",
+    "RandAugment",
 ]

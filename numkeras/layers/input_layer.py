@@ -2,6 +2,7 @@
 
 from numkeras.layers.keras_tensor import KerasTensor, Node
 from numkeras.layers.layer import Layer
+from numkeras.saving.serialization import register_base_classes
 
 
 class InputLayer(Layer):
@@ -57,6 +58,9 @@ class InputLayer(Layer):
             "name": self.name,
             "optional": False,
         }
+
+
+register_base_classes(InputLayer=InputLayer)
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, **kwargs):

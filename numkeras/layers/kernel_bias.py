@@ -54,7 +54,7 @@ def kernel_bias_config(layer):
         "bias_initializer": initializers.serialize(layer.bias_initializer),
         "kernel_regularizer": regularizers.serialize(layer.kernel_regularizer),
         "bias_regularizer": regularizers.serialize(layer.bias_regularizer),
-        "activity_regularizer": None,
+        "activity_regularizer": regularizers.serialize(layer.activity_regularizer),
         "kernel_constraint": constraints.serialize(layer.kernel_constraint),
         "bias_constraint": constraints.serialize(layer.bias_constraint),
     }

@@ -10,6 +10,7 @@ import numpy as np
 
 from numkeras import initializers, regularizers
 from numkeras.backend.config import floatx
+from numkeras.backend.name_scope import current_path, name_scope
 from numkeras.backend.naming import auto_name
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine.tensor import Tensor, as_tensor
@@ -18,7 +19,9 @@ from numkeras.layers import mask_utils, stored_shapes
 from numkeras.layers.keras_tensor import KerasTensor, Node, is_symbolic
 from numkeras.metrics.metric import Metric
 from numkeras.ops.operation import Operation, any_symbolic, output_spec
-from numkeras.tree import map_structure
+from numkeras.saving.serialization import register_base_classes
+from numkeras.stateless_scope import StatelessScope, get_stateless_scope
+from numkeras.tree import flatten, map_structure
 
 _context = threading.local()
 _build_lock = threading.RLock()
@@ -74,12 +77,14 @@ class Layer(Operation):
         dtype: the weights' and computation's dtype (`backend.floatx()`, float32 by default).
     """
 
-    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+    def __init__(
+        self, *, activity_regularizer=None, trainable=True, name=None, dtype=None, **kwargs
+    ):
         input_shape = kwargs.pop("input_shape", None)
         input_dim = kwargs.pop("input_dim", None)
         batch_size = kwargs.pop("batch_size", None)
         batch_input_shape = kwargs.pop("batch_input_shape", None)
-        kwargs.pop("autocast", None)
+        autocast = kwargs.pop("autocast", True)
         if kwargs:
             raise ValueError(
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}."
@@ -89,6 +94,9 @@ class Layer(Operation):
         self.name = name or auto_name(type(self).__name__)
         self._trainable = trainable
         self.dtype = _dtype_name(dtype)
+        self.autocast = autocast
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._path = self._parent_path = None  # set when built, as Keras (`path`)
         self.built = False
         self.input_spec = None
         self._losses = []
@@ -199,23 +207,111 @@ class Layer(Operation):
             initializer = "glorot_uniform" if np.dtype(dtype or self.dtype).kind == "f" else "zeros"
         value = initializers.get(initializer)(shape, dtype=dtype or self.dtype)
         variable = Variable(value, dtype=dtype or self.dtype, trainable=trainable, name=name)
-        variable.path = f"{self.name}/{variable.name}"
+        with self._open_name_scope():  # "sequential/dense/kernel" when built in a model
+            variable.path = f"{current_path()}/{variable.name}"
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraint
         self._tracked.append((f"_weight_{len(self._tracked)}", variable))
         object.__setattr__(self, f"_weight_{len(self._tracked) - 1}", variable)
         return variable
 
+    def add_variable(
+        self,
+        shape,
+        initializer,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+    ):
+        """Alias of `add_weight` (Keras's signature: `shape` and `initializer` required)."""
+        return self.add_weight(
+            shape=shape,
+            initializer=initializer,
+            dtype=dtype,
+            trainable=trainable,
+            autocast=autocast,
+            regularizer=regularizer,
+            constraint=constraint,
+            name=name,
+        )
+
+    def add_metric(self, *args, **kwargs):
+        """Removed in Keras 3: raises with Keras's advice."""
+        raise NotImplementedError(
+            "Layer `add_metric()` method is deprecated. Add your metric in "
+            "`Model.compile(metrics=[...])`, or create metric trackers in init() or build() "
+            "when subclassing the layer or model, then call `metric.update_state()` whenever "
+            "necessary."
+        )
+
+    @property
+    def metrics_variables(self):
+        """The variables of every metric in `metrics`."""
+        return [v for metric in self.metrics for v in metric.variables]
+
+    # --- naming and dtypes -------------------------------------------------------------
+    def _open_name_scope(self):
+        """This layer's name scope, under the path it was first opened in (as Keras)."""
+        if self._parent_path is None:
+            self._parent_path = current_path()
+        return name_scope(self.name, caller=self)
+
+    @property
+    def path(self):
+        """The layer's name under the scopes it was built in ("sequential/dense"); None
+        until built."""
+        return self._path
+
+    @property
+    def dtype_policy(self):
+        """The layer's `DTypePolicy` (numkeras computes in its variables' dtype)."""
+        from numkeras.backend.dtype_policies import policy_for
+
+        return policy_for(self.dtype)
+
+    @property
+    def compute_dtype(self):
+        return self.dtype
+
+    @property
+    def variable_dtype(self):
+        return self.dtype
+
+    @property
+    def input_dtype(self):
+        """The dtype floating-point inputs are cast to (the compute dtype)."""
+        return self.dtype
+
+    @property
+    def call_signature_parameters(self):
+        """The names of `call`'s parameters, as Keras lists them."""
+        return list(inspect.signature(self.call).parameters)
+
     # --- losses ----------------------------------------------------------------------
     def add_loss(self, loss):
-        """Add a scalar loss in `call`; it counts until the next outermost call."""
+        """Add a scalar loss in `call`; it counts until the next outermost call (within a
+        `StatelessScope`, the scope collects it instead, if it collects losses)."""
+        scope = get_stateless_scope()
+        if scope is not None:
+            if scope.collect_losses:
+                scope.add_loss(loss)
+                scope.loss_owners = getattr(scope, "loss_owners", {})
+                scope.loss_owners.setdefault(id(self), []).append(loss)
+            return
         self._losses.append(loss)
         _with_losses.add(self)
 
     @property
     def losses(self):
         """Losses added in the last call plus the weight regularization penalties."""
-        out = list(self._losses)
+        scope = get_stateless_scope()
+        if scope is None:
+            out = list(self._losses)
+        else:
+            out = list(getattr(scope, "loss_owners", {}).get(id(self), []))
         for v in self._own_variables:
             if v.trainable and self.trainable and getattr(v, "regularizer", None) is not None:
                 out.append(v.regularizer(v))
@@ -265,8 +361,10 @@ class Layer(Operation):
         if not self.built:
             with _build_lock:
                 if not self.built:
-                    if type(self).build is not Layer.build:  # (else sublayers build in call)
-                        self.build(input_shape)
+                    with self._open_name_scope():
+                        self._path = current_path()
+                        if type(self).build is not Layer.build:  # (else sublayers in call)
+                            self.build(input_shape)
                     self._build_shape = input_shape
                     self.built = True
 
@@ -302,10 +400,21 @@ class Layer(Operation):
             outputs = self.call(inputs, *args, **kwargs)
         finally:
             _context.training, _context.depth = outer, depth
-        # 5. attach the output mask, as Keras does for layers that support masking
+        # 5. the activity regularizer's penalty on each output, per sample (as Keras)
+        if self.activity_regularizer is not None:
+            self._add_activity_loss(outputs)
+        # 6. attach the output mask, as Keras does for layers that support masking
         if mask is not None or makes_mask:
             mask_utils.set_output_mask(self, inputs, outputs, mask, warn=carried)
         return outputs
+
+    def _add_activity_loss(self, outputs):
+        for output in flatten(outputs):
+            if isinstance(output, Tensor):
+                loss = self.activity_regularizer(output)
+                if output.ndim > 0 and output.shape[0]:  # divide_no_nan by the batch size
+                    loss = loss / output.shape[0]
+                self.add_loss(loss)
 
     def compute_mask(self, inputs, mask=None):
         """The outputs' mask: by default the inputs' mask, passed on unchanged."""
@@ -442,6 +551,70 @@ class Layer(Operation):
         for v, w in zip(own, arrays):
             v.assign(w.astype(v.data.dtype))
 
+    def save_own_variables(self, store):
+        """Put this layer's own variables (not its sublayers') in `store` under "0", "1",
+        ...: trainable first, as `.keras` and `.weights.h5` files hold them."""
+        for i, v in enumerate(self._own_variables):
+            store[str(i)] = v.numpy()
+
+    def load_own_variables(self, store):
+        """Assign this layer's own variables from `store` (as `save_own_variables` fills it);
+        the count and shapes are checked before any change."""
+        own = self._own_variables
+        if len(store.keys()) != len(own):
+            if not own and not self.built:
+                raise ValueError(
+                    f"Layer '{self.name}' was never built and thus it doesn't have any "
+                    f"variables. However the weights file lists {len(store.keys())} "
+                    "variables for this layer."
+                )
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(own)} variables, but received "
+                f"{len(store.keys())} variables during loading. Expected: "
+                f"{[v.name for v in own]}"
+            )
+        values = [np.asarray(store[str(i)]) for i in range(len(own))]
+        for v, value in zip(own, values):
+            if tuple(value.shape) != tuple(v.shape):
+                raise ValueError(
+                    f"Layer '{self.name}': variable '{v.name}' has shape {tuple(v.shape)}, "
+                    f"but the stored value has shape {tuple(value.shape)}."
+                )
+        for v, value in zip(own, values):
+            v.assign(value.astype(v.data.dtype))
+
+    def stateless_call(
+        self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs
+    ):
+        """`call` with the given variable values in place of the layer's own; returns
+        `(outputs, non_trainable_variables)` (and the losses with `return_losses`), leaving
+        the layer's variables as they were."""
+        if not self.built:
+            raise ValueError(
+                f"To call stateless_call, {type(self).__name__} must be built (i.e. its "
+                "variables must have been already created). You can build it by calling it "
+                "on some data."
+            )
+        for label, given, own in (
+            ("trainable_variables", trainable_variables, self.trainable_variables),
+            ("non_trainable_variables", non_trainable_variables, self.non_trainable_variables),
+        ):
+            if len(given) != len(own):
+                raise ValueError(
+                    f"Argument `{label}` must be a list of tensors corresponding 1:1 to "
+                    f"{type(self).__name__}().{label}. Received list with length "
+                    f"{len(given)}, but expected {len(own)} variables."
+                )
+        mapping = list(zip(self.trainable_variables, trainable_variables))
+        mapping += list(zip(self.non_trainable_variables, non_trainable_variables))
+        with StatelessScope(state_mapping=mapping, collect_losses=return_losses) as scope:
+            outputs = self.call(*args, **self._resolve_call_kwargs(dict(kwargs)))
+            losses = list(self.losses) if return_losses else None
+        non_trainable = [scope.get_current_value(v) for v in self.non_trainable_variables]
+        if return_losses:
+            return outputs, non_trainable, losses
+        return outputs, non_trainable
+
     def count_params(self):
         return int(sum(v.size for v in self.weights))
 
@@ -450,6 +623,8 @@ class Layer(Operation):
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod
@@ -460,12 +635,17 @@ class Layer(Operation):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+register_base_classes(Layer=Layer)
+
+
 def _marks_built(build):
     """`build` that leaves the layer built, remembering the shape (as Keras's build wrapper)."""
 
     @functools.wraps(build)
     def wrapper(self, *args, **kwargs):
-        build(self, *args, **kwargs)
+        with self._open_name_scope():  # sublayers and weights made here: under its path
+            self._path = current_path()
+            build(self, *args, **kwargs)
         self.built = True
         shape = args[0] if args else kwargs.get("input_shape")
         if shape is not None and getattr(self, "_build_shape", None) is None:

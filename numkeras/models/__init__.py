@@ -1,9 +1,10 @@
 """`numkeras.models`: Model, Sequential (and, with the saving module, load_model)."""
 
+from numkeras.models.functional import Functional  # noqa: F401  (registers the class)
 from numkeras.models.model import Model
+from numkeras.models.model_config import clone_model
 from numkeras.models.sequential import Sequential
 from numkeras.saving.keras_file import load_model, save_model
-from numkeras.saving.model_config import clone_model
 
 
 def model_from_json(json_string, custom_objects=None):

@@ -142,5 +142,10 @@ class CompileMetrics:
         for _, metric in self.metrics or []:
             metric.reset_state()
 
+    @property
+    def variables(self):
+        """The variables of the metrics resolved so far (none before the first batch)."""
+        return [v for _, metric in self.metrics or [] for v in metric.variables]
+
     def names(self):
         return [metric.name for _, metric in self.metrics or []]

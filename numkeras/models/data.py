@@ -10,18 +10,10 @@ import warnings
 import numpy as np
 
 from numkeras.backend.traceback_utils import warn_user
+from numkeras.models import replica as replica_lib
 from numkeras.random import global_generator
 from numkeras.tree import flatten, map_structure
 from numkeras.utils.py_dataset import PyDataset
-
-# In data-parallel training numkeras.distribution sets this to its Replica, whose
-# `shard(start, stop)` and `shard_batch(batch)` give this process's rows of each batch.
-_sharding = {"replica": None}
-
-
-def set_sharding(replica):
-    """Shard every batch with `replica` (None: one process takes whole batches)."""
-    _sharding["replica"] = replica
 
 
 def _leaf(x, role):
@@ -180,7 +172,7 @@ class ArrayData:
             order = global_generator().permutation(self.size)
         else:
             order = None
-        replica = _sharding["replica"]
+        replica = replica_lib.current()
         for start in range(0, self.size, batch_size):
             stop = min(start + batch_size, self.size)
             if replica is not None:  # data-parallel: only this process's rows are gathered
@@ -273,7 +265,7 @@ def _standardize_batch(batch, class_weight=None):
     batch = convert(x, "x"), convert(y, "y"), convert(sample_weight, "sample_weight")
     for part, role in zip(batch, ("x", "y", "sample_weight")):  # as arrays are checked
         _check_finite(flatten(part) if part is not None else [], role)
-    replica = _sharding["replica"]
+    replica = replica_lib.current()
     return batch if replica is None else replica.shard_batch(batch)
 
 

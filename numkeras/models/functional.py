@@ -6,9 +6,10 @@ from numkeras.engine import Tensor
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import Layer, shape_str
-from numkeras.models import argument_checks
+from numkeras.models import argument_checks, model_config
 from numkeras.models import summary as summary_lib
 from numkeras.models.model import Model
+from numkeras.saving.serialization import register_base_classes
 from numkeras.tree import flatten, map_structure
 
 
@@ -25,10 +26,9 @@ class Functional(Model):
                 )
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self._nodes = _nodes_in_order(flatten(inputs), flatten(outputs))
-        from numkeras.saving.model_config import keras_layer_order
 
         # Keras's order: `.keras` files name layers, and order optimizer slots, by it
-        self._operations = keras_layer_order(flatten(inputs), flatten(outputs))
+        self._operations = model_config.keras_layer_order(flatten(inputs), flatten(outputs))
         self.built = True
 
     @property
@@ -143,13 +143,11 @@ class Functional(Model):
     def get_config(self):
         """Keras 3's config: layers with their `inbound_nodes`, `input_layers`,
         `output_layers`."""
-        from numkeras.saving import model_config
 
         return model_config.functional_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from numkeras.saving import model_config
         from numkeras.saving.serialization import custom_object_scope
 
         with custom_object_scope(custom_objects):
@@ -186,6 +184,9 @@ class Functional(Model):
             rows.append(row if chain else row + [links])
         text = summary_lib.format_summary(self, rows, connected=not chain, line_length=line_length)
         (print_fn or print)(text)
+
+
+register_base_classes(Functional=Functional)
 
 
 def _one_or_all(shapes):

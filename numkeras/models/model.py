@@ -1,17 +1,18 @@
 """Model: a Layer that trains (compile, fit, evaluate, predict) and reports (summary)."""
 
+import contextlib
 import warnings
 
 import numpy as np
 
-from numkeras import config, distribution
+from numkeras import config
 from numkeras.backend import blas_threads
 from numkeras.backend.allocator import apply_step_memory_setting
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import Tensor, autodiff
 from numkeras.engine.tape import GradientTape
 from numkeras.layers.layer import Layer
-from numkeras.models import argument_checks, step_state, subclassed
+from numkeras.models import argument_checks, replica, step_state, subclassed
 from numkeras.models import data as data_lib
 from numkeras.models import summary as summary_lib
 from numkeras.models.argument_checks import check_batch_size as _check_batch_size
@@ -23,6 +24,7 @@ from numkeras.models.interrupt import StepGuard
 from numkeras.models.model_saving import SavingMethods
 from numkeras.models.step_io import pack_x_y_sample_weight as _pack
 from numkeras.models.step_io import pythonify_logs
+from numkeras.saving.serialization import register_base_classes
 from numkeras.tree import flatten, map_structure
 
 
@@ -57,6 +59,10 @@ class Model(SavingMethods, Layer):
         self.compiled = False
         self.stop_training = False
         self.history = None
+        self.loss = None
+        self._run_eagerly = False
+        self.steps_per_execution = 1
+        self.train_function = self.test_function = self.predict_function = None
 
     # --- compile ----------------------------------------------------------------------------
     def compile(
@@ -82,6 +88,10 @@ class Model(SavingMethods, Layer):
         from numkeras.metrics import Mean
 
         self.optimizer = optimizer
+        self.loss = loss
+        self.run_eagerly = run_eagerly
+        self.steps_per_execution = steps_per_execution
+        self.train_function = self.test_function = self.predict_function = None
         self._compile_loss = compile_loss
         self._compile_metrics = compile_metrics
         object.__setattr__(self, "_loss_tracker", Mean(name="loss"))  # not an attribute metric
@@ -105,6 +115,115 @@ class Model(SavingMethods, Layer):
 
     def _output_names(self):
         return None
+
+    @property
+    def run_eagerly(self):
+        """Keras's switch between eager and compiled steps (numkeras steps are always eager;
+        the value is kept for configs)."""
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = value
+
+    # --- step functions (Keras's make_*_function; fit, evaluate and predict make them) ------
+    def make_train_function(self, force=False):
+        """Set and return `train_function`: a list of `steps_per_execution` batches in, the
+        last batch's logs out (made once, unless `force`)."""
+        if self.train_function is None or force:
+            self.train_function = self._steps_on("train_step")
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        """Set and return `test_function` (as `make_train_function`, without gradients)."""
+        if self.test_function is None or force:
+            self.test_function = self._steps_on("test_step", no_grad=True)
+        return self.test_function
+
+    def make_predict_function(self, force=False):
+        """Set and return `predict_function`: the predictions of each batch given, joined
+        (one batch: its predictions)."""
+        if self.predict_function is None or force:
+            self.predict_function = self._steps_on("predict_step", no_grad=True)
+        return self.predict_function
+
+    def __getstate__(self):
+        """Copies (pickle, deepcopy) leave out the step functions: they close over this model,
+        so a copy would train the original; the copy makes its own on its next fit."""
+        state = dict(self.__dict__)
+        state["train_function"] = state["test_function"] = state["predict_function"] = None
+        return state
+
+    def _steps_on(self, step, no_grad=False):
+        def one_step_on_data(data):
+            with autodiff.no_grad() if no_grad else contextlib.nullcontext():
+                results = [getattr(self, step)(batch) for batch in data]
+            if step != "predict_step" or len(results) == 1:
+                return results[-1]
+            return map_structure(
+                lambda *parts: np.concatenate([_to_numpy(p) for p in parts]), *results
+            )
+
+        return one_step_on_data
+
+    def stateless_compute_loss(
+        self,
+        trainable_variables,
+        non_trainable_variables,
+        metrics_variables,
+        x=None,
+        y=None,
+        y_pred=None,
+        sample_weight=None,
+        training=True,
+    ):
+        """`compute_loss` with the given variable values in place of the model's; returns
+        `loss, (trainable_variables, non_trainable_variables, metrics_variables)` with the
+        values they end with, leaving the model's own variables as they were."""
+        from numkeras.stateless_scope import StatelessScope
+
+        mapping = list(zip(self.trainable_variables, trainable_variables))
+        mapping += list(zip(self.non_trainable_variables, non_trainable_variables))
+        mapping += list(zip(self.metrics_variables, metrics_variables))
+        with StatelessScope(state_mapping=mapping) as scope:
+            loss = self.compute_loss(x, y, y_pred, sample_weight=sample_weight, training=training)
+        non_trainable = [scope.get_current_value(v) for v in self.non_trainable_variables]
+        metrics = [scope.get_current_value(v) for v in self.metrics_variables]
+        return loss, (trainable_variables, non_trainable, metrics)
+
+    # --- the model's state as nested dicts --------------------------------------------------
+    def get_state_tree(self, value_format="backend_tensor"):
+        """The model's variables as nested dicts keyed by their paths' parts, in four groups:
+        trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables
+        (`value_format`: "backend_tensor" or "numpy_array")."""
+        if self.optimizer is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute 'optimizer'")
+        return {
+            "trainable_variables": _nested(self.trainable_variables, value_format),
+            "non_trainable_variables": _nested(self.non_trainable_variables, value_format),
+            "optimizer_variables": _nested(self.optimizer.variables, value_format),
+            "metrics_variables": _nested(self.metrics_variables, value_format),
+        }
+
+    def set_state_tree(self, state_tree):
+        """Assign the values of a `get_state_tree()`-shaped dict to the variables whose paths
+        they are keyed by."""
+        groups = {
+            "trainable_variables": lambda: self.trainable_variables,
+            "non_trainable_variables": lambda: self.non_trainable_variables,
+            "optimizer_variables": lambda: (
+                self.optimizer.variables if self.optimizer is not None else []
+            ),
+            "metrics_variables": lambda: self.metrics_variables,
+        }
+        for key in state_tree:
+            if key not in groups:
+                raise ValueError(f"Unknown variable name: {key}")
+        for key, tree in state_tree.items():
+            values = _flat_paths(tree)
+            for variable in groups[key]():
+                if variable.path in values:
+                    variable.assign(values[variable.path])
 
     def _assert_compiled(self, method):
         if not self.compiled:
@@ -252,6 +371,9 @@ class Model(SavingMethods, Layer):
         if config.max_epochs() and config.max_epochs() < epochs:  # keras.config.set_max_epochs
             warnings.warn(f"Limiting epochs to {config.max_epochs()}", stacklevel=2)
             epochs = config.max_epochs()
+        self.make_train_function()  # as Keras: `train_function` is set once fit has run
+        if val is not None:
+            self.make_test_function()
         data = data_lib.EpochIterator(train, steps_per_epoch)
         val = val and data_lib.EpochIterator(val, validation_steps, role="validation")
         callbacks = CallbackList(
@@ -268,7 +390,7 @@ class Model(SavingMethods, Layer):
             blas_threads.refresh()  # as many BLAS threads as other processes leave cores
             callbacks.on_train_begin()  # BackupAndRestore may set _initial_epoch here
             train_step = step_state.all_or_nothing(  # MPI: state of process 0
-                distribution.step_function(self, "train")
+                replica.step_function(self, "train")
             )
             check_batches = not isinstance(train, data_lib.ArraySource)
             for epoch in range(self._initial_epoch or initial_epoch, epochs):
@@ -314,7 +436,7 @@ class Model(SavingMethods, Layer):
         logs = {}
         blas_threads.refresh()
         callbacks.on_test_begin()
-        test_step = distribution.step_function(self, "test")
+        test_step = replica.step_function(self, "test")
         with autodiff.no_grad():
             for step, batch in data:
                 callbacks.on_test_batch_begin(step)
@@ -346,6 +468,7 @@ class Model(SavingMethods, Layer):
                 x, y, sample_weight, batch_size=_check_batch_size(batch_size, None), steps=steps
             )
             self._check_source_inputs(source, "evaluate")
+        self.make_test_function()
         data = data_lib.EpochIterator(source, steps, role="evaluation")
         callbacks = CallbackList(
             callbacks,
@@ -373,6 +496,7 @@ class Model(SavingMethods, Layer):
                 x, batch_size=_check_batch_size(batch_size, None), steps=steps
             )
             self._check_source_inputs(source, "predict")
+        self.make_predict_function()
         data = data_lib.EpochIterator(source, steps, role="prediction")
         callbacks = CallbackList(
             callbacks,
@@ -386,14 +510,14 @@ class Model(SavingMethods, Layer):
         blas_threads.refresh()
         callbacks.on_predict_begin()
         outputs = []
-        predict_step = distribution.step_function(self, "predict")
+        predict_step = replica.step_function(self, "predict")
         with autodiff.no_grad():
             for step, batch in data:
                 callbacks.on_predict_batch_begin(step)
                 outputs.append(map_structure(_to_numpy, predict_step(batch)))
                 callbacks.on_predict_batch_end(step, {})
         callbacks.on_predict_end()
-        outputs = distribution.gather_outputs(outputs)  # MPI: every process's rows
+        outputs = replica.gather_outputs(outputs)  # MPI: every process's rows
         if not outputs:
             raise ValueError("`predict` received no batches: the input yielded no data.")
         first = outputs[0]
@@ -499,6 +623,49 @@ class Model(SavingMethods, Layer):
         raise ValueError(
             f"No such layer: {name}. Existing layers are: {[la.name for la in self.layers]}."
         )
+
+
+register_base_classes(Model=Model)
+
+
+def _nested(variables, value_format):
+    """{"sequential": {"dense": {"kernel": value}}} from variables' "/"-separated paths."""
+    flat = {}
+    for v in variables:
+        if v.path in flat:
+            raise ValueError(
+                f"The following variable path is found twice in the model: '{v.path}'. "
+                "`get_state_tree()` can only be called when all variable paths are unique. "
+                "Make sure to give unique names to your layers (and other objects)."
+            )
+        if value_format == "backend_tensor":
+            flat[v.path] = v.value
+        elif value_format == "numpy_array":
+            flat[v.path] = v.numpy()
+        else:
+            raise ValueError(
+                "Invalid `value_format` argument. Expected one of "
+                "{'numpy_array', 'backend_tensor'}. Received: "
+                f"value_format={value_format}"
+            )
+    nested = {}
+    for path, value in flat.items():
+        *parents, leaf = path.split("/")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return nested
+
+
+def _flat_paths(tree, prefix=""):
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flat_paths(value, f"{prefix}{key}/"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _to_numpy(value):

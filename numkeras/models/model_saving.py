@@ -1,5 +1,8 @@
 """Model's saving methods (`save`, weights, JSON, configs); the work is in numkeras.saving."""
 
+from numkeras.models import model_config
+from numkeras.saving.compile_config import compile_config, compile_from_config
+
 
 class SavingMethods:
     """Mixed into Model: each method hands over to numkeras.saving, imported when used (so
@@ -36,7 +39,6 @@ class SavingMethods:
     def from_config(cls, config, custom_objects=None):
         """A functional config (layers, input_layers, output_layers) rebuilds the graph; any
         other config goes to the constructor, as for layers."""
-        from numkeras.saving import model_config
         from numkeras.saving.serialization import custom_object_scope
 
         with custom_object_scope(custom_objects):
@@ -45,11 +47,7 @@ class SavingMethods:
             return super().from_config(config)
 
     def get_compile_config(self):
-        from numkeras.saving.serialization import compile_config
-
         return compile_config(self)
 
     def compile_from_config(self, config):
-        from numkeras.saving.serialization import compile_from_config
-
         compile_from_config(self, config)

@@ -6,8 +6,9 @@ from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import Layer, shape_str
-from numkeras.models import argument_checks, fusion
+from numkeras.models import argument_checks, fusion, model_config
 from numkeras.models.model import Model
+from numkeras.saving.serialization import register_base_classes
 from numkeras.tree import flatten
 
 
@@ -177,14 +178,15 @@ class Sequential(Model):
     def get_config(self):
         """Keras 3's config: serialized layers, an `InputLayer` entry first when the input
         shape is known."""
-        from numkeras.saving import model_config
 
         return model_config.sequential_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from numkeras.saving import model_config
         from numkeras.saving.serialization import custom_object_scope
 
         with custom_object_scope(custom_objects):
             return model_config.sequential_from_config(cls, config)
+
+
+register_base_classes(Sequential=Sequential)

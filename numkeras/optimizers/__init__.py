@@ -8,7 +8,10 @@ from numkeras.optimizers.ftrl import Ftrl
 from numkeras.optimizers.lamb import Lamb
 from numkeras.optimizers.lion import Lion
 from numkeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from numkeras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from numkeras.optimizers.muon import Muon
 from numkeras.optimizers.rmsprop import Adadelta, Adagrad, RMSprop
+from numkeras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from numkeras.optimizers.sgd import SGD
 
 ALL_OBJECTS = (
@@ -21,12 +24,17 @@ ALL_OBJECTS = (
     Ftrl,
     Lamb,
     Lion,
+    Muon,
     Nadam,
     RMSprop,
+    ScheduleFreeAdamW,
     SGD,
 )
 # Keras looks names up lowercased, so "Adam", "adam" and "RMSprop" all work.
-ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS + (LossScaleOptimizer,)}
+ALL_OBJECTS_DICT = {
+    cls.__name__.lower(): cls
+    for cls in ALL_OBJECTS + (LossScaleOptimizer, MultiOptimizer, OptimizerMap)
+}
 
 
 def serialize(optimizer):
@@ -94,10 +102,14 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Lion",
+    "MultiOptimizer",
+    "Muon",
     "Nadam",
     "Optimizer",
+    "OptimizerMap",
     "RMSprop",
     "SGD",
+    "ScheduleFreeAdamW",
     "deserialize",
     "get",
     "schedules",

@@ -18,6 +18,7 @@ from numkeras.engine import Tensor
 from numkeras.engine.variable import Variable, swapped_values
 from numkeras.optimizers.clipping import clip_by_global_norm, clip_by_norm
 from numkeras.optimizers.schedules import learning_rate_schedule as lr_schedules
+from numkeras.saving.serialization import register_base_classes
 
 _name_uids = defaultdict(int)
 
@@ -474,22 +475,23 @@ class Optimizer:
 
     def save_own_variables(self, store):
         """Write `variables` to `store["0"]`, `store["1"]`, ... (the `.keras` layout)."""
-        for i, variable in enumerate(self._variables):
+        for i, variable in enumerate(self.variables):
             store[str(i)] = variable.numpy()
 
     def load_own_variables(self, store):
         """Read `save_own_variables`'s layout; a count mismatch only warns, as in Keras."""
-        if len(store.keys()) != len(self._variables):
+        variables = self.variables
+        if len(store.keys()) != len(variables):
             message = (
                 f"Skipping variable loading for optimizer '{self.name}', because it has "
-                f"{len(self._variables)} variables whereas the saved optimizer has "
+                f"{len(variables)} variables whereas the saved optimizer has "
                 f"{len(store.keys())} variables. "
             )
-            if len(self._variables) == 0:
+            if len(variables) == 0:
                 message += "This is likely because the optimizer has not been called/built yet."
             warnings.warn(message, stacklevel=2)
             return
-        for i, variable in enumerate(self._variables):
+        for i, variable in enumerate(variables):
             variable.assign(store[str(i)])
 
     # Keras-style helpers for subclasses written against Keras.
@@ -544,6 +546,9 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+register_base_classes(Optimizer=Optimizer)
 
 
 def _check_arguments(

@@ -119,5 +119,7 @@ class LossScaleOptimizer(Optimizer):
         from numkeras.optimizers import deserialize
 
         config = dict(config)
-        inner = deserialize(config.pop("inner_optimizer"), custom_objects=custom_objects)
+        inner = config.pop("inner_optimizer")
+        if isinstance(inner, dict):  # the `.keras` loader passes it rebuilt already
+            inner = deserialize(inner, custom_objects=custom_objects)
         return cls(inner, **config)

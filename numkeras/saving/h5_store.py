@@ -2,7 +2,8 @@
 
 Every layer and the optimizer store their own variables at `<path>/vars/0, 1, ...`. Paths
 follow Keras's walk of the model: `layers` first for Sequential and functional models, then
-the other attributes holding layers (sorted, `_private` last) and `optimizer`. Inside a list
+the other attributes holding layers (sorted, `_private` last) and `optimizer`, under which
+a wrapping optimizer also stores its `inner_optimizer` or its `optimizers`. Inside a list
 a layer is named by its snake-cased class (`conv2d`, `conv2d_1`, ...), not by `layer.name`.
 h5py is imported inside the functions, so `import numkeras` doesn't need it.
 """
@@ -13,6 +14,7 @@ import warnings
 import numpy as np
 
 from numkeras.backend.naming import to_snake_case
+from numkeras.saving.serialization import base_classes
 from numkeras.tree import flatten
 
 __all__ = ["walk", "weights_to_bytes", "save_weights", "load_weights"]
@@ -25,10 +27,7 @@ def walk(model):
 
 
 def _saveable(obj):
-    from numkeras.layers.layer import Layer
-    from numkeras.optimizers import Optimizer
-
-    return isinstance(obj, (Layer, Optimizer))
+    return isinstance(obj, base_classes("Layer", "Optimizer"))
 
 
 def _walk(obj, path, visited):
@@ -64,11 +63,15 @@ def _unique(name, used):
 
 
 def _children(obj):
-    from numkeras.layers.layer import Layer
-    from numkeras.models.functional import Functional
-    from numkeras.models.model import Model
-    from numkeras.models.sequential import Sequential
-
+    Layer, Model, Sequential, Functional, Optimizer = base_classes(
+        "Layer", "Model", "Sequential", "Functional", "Optimizer"
+    )
+    if isinstance(obj, Optimizer):  # wrappers: Keras also stores each inner optimizer's own
+        return [
+            (name, getattr(obj, name))
+            for name in ("inner_optimizer", "optimizers")
+            if any(map(_saveable, flatten(getattr(obj, name, None))))
+        ]
     attrs = {}
     if isinstance(obj, Layer):
         for name, value in obj._tracked:
@@ -87,15 +90,13 @@ def _children(obj):
 
 
 def _own_variables(obj):
-    from numkeras.optimizers import Optimizer
-
+    (Optimizer,) = base_classes("Optimizer")
     return list(obj.variables) if isinstance(obj, Optimizer) else list(obj._own_variables)
 
 
 def _custom_store(obj):
     """True when a layer class defines its own `save_own_variables`/`load_own_variables`."""
-    from numkeras.layers.layer import Layer
-
+    (Layer,) = base_classes("Layer")
     method = getattr(type(obj), "load_own_variables", None)
     return (
         isinstance(obj, Layer)
@@ -166,8 +167,7 @@ def load_weights(model, source, skip_mismatch=False):
 
 def _plan(model, obj, where, datasets, skip_mismatch):
     """[(variable, dataset)] for one object after checking counts and shapes."""
-    from numkeras.optimizers import Optimizer
-
+    (Optimizer,) = base_classes("Optimizer")
     if _custom_store(obj):
         return obj, sorted(datasets.items())
     if isinstance(obj, Optimizer):

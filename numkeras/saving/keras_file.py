@@ -14,11 +14,15 @@ import zipfile
 
 from numkeras.layers import stored_shapes
 from numkeras.saving import atomic, h5_store
-from numkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from numkeras.saving.serialization import (
+    KERAS_VERSION,
+    base_classes,
+    deserialize_keras_object,
+    serialize_keras_object,
+)
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "KERAS_VERSION"]
 
-KERAS_VERSION = "3.15.1"  # the Keras release whose file format numkeras writes
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 _MAX_EXPANSION = 100  # Keras writes members uncompressed; far more than this is a zip bomb
 
@@ -157,8 +161,7 @@ def _member(zf, name):
 
 
 def _model_from(config_json, weights, custom_objects, compile):
-    from numkeras.models.model import Model
-
+    (Model,) = base_classes("Model")
     try:
         config = json.loads(config_json)
     except (ValueError, UnicodeDecodeError) as e:

@@ -18,7 +18,7 @@ from numkeras.saving import atomic
 from numkeras.saving.compile_config import compile_config, compile_from_config
 from numkeras.saving.h5_store import check_dataset, dataset_shapes, safe_get
 from numkeras.saving.object_registration import custom_object_scope
-from numkeras.saving.serialization import deserialize_keras_object
+from numkeras.saving.serialization import KERAS_VERSION, deserialize_keras_object
 
 __all__ = ["save_model", "load_model", "load_weights"]
 
@@ -28,8 +28,6 @@ _ATTR_LIMIT = 64000  # HDF5 object headers hold 64 KiB; longer lists are split, 
 def save_model(model, path, include_optimizer=True):
     """Write `model` as Keras 3's legacy writer does (readable by Keras 2 and 3)."""
     import h5py
-
-    from numkeras.saving.keras_file import KERAS_VERSION
 
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:

@@ -12,20 +12,23 @@ import types
 
 import numpy as np
 
-from numkeras.saving.compile_config import compile_config, compile_from_config
+from numkeras.engine import autodiff
+from numkeras.ops.keras_tensor import KerasTensor
 from numkeras.saving.object_registration import (
     custom_object_scope,
     get_registered_name,
     get_registered_object,
 )
+from numkeras.tree import map_structure
 
 __all__ = [
+    "KERAS_VERSION",
     "serialize_keras_object",
     "deserialize_keras_object",
     "dtype_policy",
-    "compile_config",
-    "compile_from_config",
 ]
+
+KERAS_VERSION = "3.15.1"  # the Keras release whose file formats numkeras writes
 
 # The Keras namespaces a config's `module` can name, and where numkeras keeps each one.
 _NAMESPACES = {
@@ -46,6 +49,20 @@ _OPTIMIZER_IGNORED = {"jit_compile", "is_legacy_optimizer"}  # Keras 2.11+ optim
 _LAYER_KWARGS = {"input_shape", "input_dim", "batch_size", "batch_input_shape", "autocast"}
 _DTYPE_POLICIES = {"DTypePolicy", "FloatDTypePolicy", "Policy"}
 
+# The base classes Keras's formats treat specially (Layer, InputLayer, Model, Sequential,
+# Functional, Optimizer): their packages, above this one, register them when defined.
+_BASES = {}
+
+
+def register_base_classes(**classes):
+    """Called by `numkeras.layers`, `models` and `optimizers` with their base classes."""
+    _BASES.update(classes)
+
+
+def base_classes(*names):
+    """The registered base classes named, for isinstance checks below their packages."""
+    return tuple(_BASES[name] for name in names)
+
 
 # --- serialize ------------------------------------------------------------------------------
 def dtype_policy(name):
@@ -61,8 +78,6 @@ def dtype_policy(name):
 def serialize_keras_object(obj):
     """The JSON-ready config of `obj`: layers, models, optimizers, losses, metrics,
     initializers, functions, NumPy values and plain containers."""
-    from numkeras.layers.keras_tensor import KerasTensor
-
     if obj is None or isinstance(obj, (str, bool, int, float)):
         return obj
     if isinstance(obj, np.generic):
@@ -141,10 +156,9 @@ def _serialize_function(fn):
 
 def _add_layer_fields(obj, config):
     """Keras's extras for layers: a DTypePolicy dict, `build_config`, `compile_config`."""
-    from numkeras.layers import InputLayer, Layer
-    from numkeras.models import Model, Sequential
-    from numkeras.models.functional import Functional
-
+    Layer, InputLayer, Model, Sequential, Functional = base_classes(
+        "Layer", "InputLayer", "Model", "Sequential", "Functional"
+    )
     if not isinstance(obj, Layer) or isinstance(obj, InputLayer):
         return
     inner = config["config"]
@@ -160,7 +174,7 @@ def _add_layer_fields(obj, config):
     elif shape is not None or isinstance(obj, Functional):
         config["build_config"] = {"input_shape": serialize_keras_object(shape)}
     if isinstance(obj, Model) and obj.compiled:
-        config["compile_config"] = compile_config(obj)
+        config["compile_config"] = obj.get_compile_config()
 
 
 # --- deserialize ----------------------------------------------------------------------------
@@ -200,9 +214,7 @@ def _deserialize(config, namespaces=None):
 
 
 def _instantiate(cls, inner, config):
-    from numkeras.layers import Layer
-    from numkeras.models import Model
-
+    Layer, Model = base_classes("Layer", "Model")
     if not isinstance(inner, dict):
         raise ValueError(f"The config of {cls.__name__} must be a dict, got {_short(inner)}.")
     inner = dict(inner)
@@ -230,17 +242,13 @@ def _instantiate(cls, inner, config):
         obj.build(**{name: _shape(s) for name, s in shapes.items()})  # Keras's build_from_config
         obj.built = True
     if isinstance(obj, Model) and config.get("compile_config"):
-        compile_from_config(obj, config["compile_config"])
+        obj.compile_from_config(config["compile_config"])
     return obj
 
 
 def _build(layer, shape):
     """Keras's `build_from_config`: subclassed models build by running once on zeros."""
-    from numkeras.engine import autodiff
-    from numkeras.models import Model, Sequential
-    from numkeras.models.functional import Functional
-    from numkeras.tree import map_structure
-
+    Model, Sequential, Functional = base_classes("Model", "Sequential", "Functional")
     if isinstance(layer, Sequential):
         layer.build(shape)
     elif isinstance(layer, Model) and not isinstance(layer, Functional):
@@ -269,8 +277,7 @@ class _Shape:
 def _drop_unsupported(cls, config):
     """Drop keys numkeras's class doesn't take when their value only turns a feature off
     (`"quantization_config": null`); other unknown keys still reach the class and fail."""
-    from numkeras.optimizers import Optimizer
-
+    (Optimizer,) = base_classes("Optimizer")
     accepted = _init_params(cls)
     ignored = _OPTIMIZER_IGNORED if issubclass(cls, Optimizer) else set()
     return {k: v for k, v in config.items() if k in accepted or not (_is_off(v) or k in ignored)}
@@ -369,9 +376,7 @@ def _unknown(name, module, kind):
 def _builtin(module, name, kind, namespaces=None):
     for namespace in _namespaces_for(module, kind, namespaces):
         if namespace == "models" and name in ("Functional", "Model"):
-            from numkeras.models.functional import Functional
-
-            return Functional
+            return _BASES["Functional"]
         mod = _namespace(namespace)
         obj = getattr(mod, name, None) if name in getattr(mod, "__all__", ()) else None
         if obj is None:
@@ -420,9 +425,7 @@ _builtin_cache = {}
 def _builtin_modules():
     """{numkeras class: the Keras module it is saved under}, for every built-in class."""
     if not _builtin_cache:
-        from numkeras.models.functional import Functional
-        from numkeras.models.sequential import Sequential
-
+        Sequential, Functional = base_classes("Sequential", "Functional")
         for key in _NAMESPACES:
             mod = _namespace(key)
             keras_module = "keras.optimizers.schedules" if key == "schedules" else f"keras.{key}"

@@ -1,7 +1,8 @@
 """`numkeras.utils`: `to_categorical`, `normalize`, `get_file`, `Progbar`, `PyDataset`,
 `set_random_seed`, `split_dataset`, `pad_sequences`, datasets of NumPy batches (timeseries
 windows, image and text folders), image files (Pillow, the `image` extra), custom object
-registration, `plot_history` and `plot_model` (matplotlib, the `plot` extra)."""
+registration, the `bounding_boxes` helpers, `plot_history` and `plot_model` (matplotlib, the
+`plot` extra)."""
 
 from numkeras.backend import clear_session, is_keras_tensor, standardize_dtype
 from numkeras.backend.io_utils import (
@@ -18,10 +19,12 @@ from numkeras.saving.object_registration import (
     register_keras_serializable,
 )
 from numkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from numkeras.utils import bounding_boxes
 from numkeras.utils.config import Config
 from numkeras.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from numkeras.utils.dataset_utils import split_dataset
 from numkeras.utils.directory_datasets import (
+    audio_dataset_from_directory,
     image_dataset_from_directory,
     text_dataset_from_directory,
 )
@@ -37,6 +40,7 @@ from numkeras.utils.sequence_utils import pad_sequences
 from numkeras.utils.timeseries_dataset import timeseries_dataset_from_array
 
 __all__ = [
+    "bounding_boxes",
     "CustomObjectScope",
     "custom_object_scope",
     "deserialize_keras_object",
@@ -54,6 +58,7 @@ __all__ = [
     "plot_model",
     "pack_x_y_sample_weight",
     "unpack_x_y_sample_weight",
+    "audio_dataset_from_directory",
     "image_dataset_from_directory",
     "text_dataset_from_directory",
     "array_to_img",

@@ -1,7 +1,9 @@
-"""`image_dataset_from_directory` and `text_dataset_from_directory`: one class per folder,
+"""`image_dataset_from_directory`, `text_dataset_from_directory` and
+`audio_dataset_from_directory`: one class per folder,
 as batches of NumPy arrays (a PyDataset `fit` takes) in Keras's file order."""
 
 import os
+import wave
 
 import numpy as np
 
@@ -236,3 +238,121 @@ def text_dataset_from_directory(
         return np.array(text[:max_length] if max_length is not None else text, dtype=object)
 
     return _datasets(parts, label_mode, class_names, batch_size, load)
+
+
+def read_wav(path, desired_samples=-1):
+    """A 16-bit PCM WAV file as float32 `(samples, channels)` in [-1, 1), as
+    `tf.audio.decode_wav` reads it: cut or zero-padded to `desired_samples` if not -1."""
+    with wave.open(str(path), "rb") as f:
+        if f.getsampwidth() != 2:
+            raise ValueError(
+                f"Can only read 16-bit WAV files, but received {8 * f.getsampwidth()} "
+                f"(file {path})."
+            )
+        channels = f.getnchannels()
+        frames = f.readframes(f.getnframes())
+    audio = np.frombuffer(frames, "<i2").reshape(-1, channels).astype("float32") / 32768.0
+    if desired_samples == -1:
+        return audio
+    audio = audio[:desired_samples]
+    return np.pad(audio, [(0, desired_samples - len(audio)), (0, 0)])
+
+
+def _pad_batch(clips):
+    """Clips of different lengths zero-padded to the longest, as `padded_batch`."""
+    longest = max(len(c) for c in clips)
+    return np.stack([np.pad(c, [(0, longest - len(c)), (0, 0)]) for c in clips])
+
+
+def audio_dataset_from_directory(
+    directory,
+    labels="inferred",
+    label_mode="int",
+    class_names=None,
+    batch_size=32,
+    sampling_rate=None,
+    output_sequence_length=None,
+    ragged=False,
+    shuffle=True,
+    seed=None,
+    validation_split=None,
+    subset=None,
+    follow_links=False,
+    verbose=True,
+):
+    """Batches `(audio, labels)` of the `.wav` files under `directory` (one subfolder per
+    class): float32 `(batch, samples, channels)`, each batch zero-padded to its longest clip,
+    or every clip cut/padded to `output_sequence_length`. With `ragged=True` a batch's audio
+    is a list of `(samples, channels)` arrays.
+
+    Keras returns a `tf.data.Dataset` (and reshuffles it through a buffer); this returns a
+    PyDataset of NumPy batches in Keras's file order. `.class_names` and `.file_paths` are
+    set. Resampling (`sampling_rate`, which needs tensorflow-io in Keras) is not supported.
+    """
+    if labels not in ("inferred", None):
+        if not isinstance(labels, (list, tuple)):
+            raise ValueError(
+                "The `labels` argument should be a list/tuple of integer labels, of the same "
+                "size as the number of audio files in the target directory. If you wish to "
+                "infer the labels from the subdirectory names in the target directory, pass "
+                '`labels="inferred"`. If you wish to get a dataset that only contains audio '
+                f"samples (no labels), pass `labels=None`. Received: labels={labels}"
+            )
+        if class_names:
+            raise ValueError(
+                'You can only pass `class_names` if `labels="inferred"`. Received: '
+                f"labels={labels}, and class_names={class_names}"
+            )
+    if label_mode not in ("int", "categorical", "binary", None):
+        raise ValueError(
+            '`label_mode` argument must be one of "int", "categorical", "binary", or None. '
+            f"Received: label_mode={label_mode}"
+        )
+    if ragged and output_sequence_length is not None:
+        raise ValueError("Cannot set both `ragged` and `output_sequence_length`")
+    if sampling_rate is not None:
+        if not isinstance(sampling_rate, int):
+            raise ValueError(
+                f"`sampling_rate` should have an integer value. Received: "
+                f"sampling_rate={sampling_rate}"
+            )
+        if sampling_rate <= 0:
+            raise ValueError(
+                f"`sampling_rate` should be higher than 0. Received: sampling_rate={sampling_rate}"
+            )
+        raise NotImplementedError(
+            "audio_dataset_from_directory: numkeras does not resample audio "
+            f"(sampling_rate={sampling_rate}); pass sampling_rate=None."
+        )
+    if labels is None or label_mode is None:
+        labels = label_mode = None
+    _split([], None, validation_split, subset, shuffle, seed)  # argument errors first
+    if seed is None:
+        seed = np.random.randint(1e6)
+    paths, labels, class_names = index_directory(
+        directory, labels, (".wav",), class_names, shuffle, seed, follow_links, verbose
+    )
+    label_mode = _check_label_mode(label_mode, labels, class_names)
+    parts = _split(paths, labels, validation_split, subset, shuffle, seed)
+    for which, (chosen, _) in parts.items():
+        if not chosen:
+            kind = {"training": "training ", "validation": "validation "}.get(which, "")
+            raise ValueError(
+                f"No {kind}audio files found in directory {directory}. Allowed format(s): ('.wav',)"
+            )
+    desired = -1 if output_sequence_length is None else output_sequence_length
+    out = []
+    for paths, labels in parts.values():
+
+        def make(chosen, single, paths=paths, labels=labels):
+            clips = [read_wav(paths[i], desired) for i in chosen]
+            x = clips[0] if single else (clips if ragged else _pad_batch(clips))
+            if label_mode is None:
+                return x
+            y = _encode(np.asarray(labels)[chosen], label_mode, len(class_names))
+            return x, (y[0] if single else y)
+
+        dataset = ArrayBatches(np.arange(len(paths)), batch_size, make)
+        dataset.class_names, dataset.file_paths = class_names, list(paths)
+        out.append(dataset)
+    return out if len(out) > 1 else out[0]

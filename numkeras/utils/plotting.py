@@ -105,9 +105,7 @@ def plot_history(history, path=None):
 # --- the layer graph ------------------------------------------------------------------------------
 def _graph(model):
     """Boxes (layer, input shape, output shape) and edges (from box, to box) of `model`."""
-    from numkeras.models.functional import Functional
-
-    if isinstance(model, Functional):
+    if getattr(model, "_nodes", None) is not None:  # a functional graph (not a Sequential)
         layers = list(model.operations)
         index = {id(layer): i for i, layer in enumerate(layers)}
         shapes, edges = {}, []

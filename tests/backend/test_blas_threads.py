@@ -152,3 +152,44 @@ def test_openblas_fallback_sets_the_threads_without_threadpoolctl():
     assert set(blas_info()) == {1}
     setter(2)
     assert set(blas_info()) == {2}
+
+
+def test_one_thread_runs_the_block_on_one_and_goes_back(monkeypatch):
+    fake_machine(monkeypatch, 2, 0.0)
+    blas_threads.refresh()
+    assert set(blas_info()) == {2}
+    with blas_threads.one_thread():
+        assert set(blas_info()) == {1}
+    assert set(blas_info()) == {2} and blas_threads.blas_threads() == 2
+    with pytest.raises(RuntimeError), blas_threads.one_thread():
+        raise RuntimeError("the count comes back after an error too")
+    assert set(blas_info()) == {2}
+
+
+def test_one_thread_leaves_an_environment_count_alone(monkeypatch):
+    blas_threads._apply(2)
+    blas_threads._state["applied"] = None
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    with blas_threads.one_thread():
+        assert set(blas_info()) == {2}
+
+
+def test_rnn_time_loops_run_on_one_thread(monkeypatch):
+    """The LSTM's per-step GEMMs run single-threaded (repeatable whatever the load)."""
+    from numkeras.ops.layer_ops import rnn
+
+    fake_machine(monkeypatch, 2, 0.0)
+    blas_threads.refresh()
+    seen = []
+    real_matmul = np.matmul
+
+    def spy(*args, **kwargs):
+        seen.extend(blas_info())
+        return real_matmul(*args, **kwargs)
+
+    monkeypatch.setattr(rnn.np, "matmul", spy)
+    x = np.zeros((2, 3, 8), "float32")
+    h = np.zeros((2, 2), "float32")
+    rnn.gru_sequence(x[..., :6], h, np.zeros((2, 6), "float32"))
+    assert seen and set(seen) == {1}
+    assert set(blas_info()) == {2}

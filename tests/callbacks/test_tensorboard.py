@@ -386,6 +386,7 @@ def test_tensorboard_reads_what_keras_writes(tmp_path):
             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
         )
         assert run.returncode == 0, run.stderr[-3000:]
+    numkeras.backend.clear_session()  # "sequential", as in Keras's fresh process: tags hold paths
     model = tiny_model()
     if has_tf:
         weights = np.load(tmp_path / "weights.npz")

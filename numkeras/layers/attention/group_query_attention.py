@@ -63,6 +63,7 @@ class GroupQueryAttention(MultiHeadAttention):
             kernel_regularizer=kernel_regularizer,
             bias_regularizer=bias_regularizer,
             kernel_constraint=kernel_constraint,
+            activity_regularizer=activity_regularizer,
             bias_constraint=bias_constraint,
             use_gate=use_gate,
             seed=seed,

@@ -66,7 +66,7 @@ class MultiHeadAttention(Layer):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.num_heads = args.positive_int(self, "num_heads", num_heads)
         self.key_dim = args.positive_int(self, "key_dim", key_dim)
         self.value_dim = args.positive_int(self, "value_dim", value_dim or key_dim)
@@ -297,7 +297,7 @@ class MultiHeadAttention(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": None,
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
             "seed": self.seed,

@@ -31,7 +31,7 @@ class BaseConv(Layer):
         bias_constraint=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.rank = rank
         self.filters = args.positive_int(self, "filters", filters)
         self.groups = args.positive_int(self, "groups", groups)

@@ -43,7 +43,7 @@ class BaseConvTranspose(Layer):
         bias_constraint=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.rank = rank
         self.filters = args.positive_int(self, "filters", filters)
         self.kernel_size = args.int_tuple(self, "kernel_size", kernel_size, rank)

@@ -66,7 +66,7 @@ class BaseDepthwiseConv(Layer):
         bias_constraint=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.rank = rank
         self.depth_multiplier = args.positive_int(self, "depth_multiplier", depth_multiplier)
         self.kernel_size = args.int_tuple(self, "kernel_size", kernel_size, rank)
@@ -138,7 +138,7 @@ class BaseDepthwiseConv(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": None,
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
         }

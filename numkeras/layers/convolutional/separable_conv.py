@@ -46,7 +46,7 @@ class BaseSeparableConv(Layer):
         bias_constraint=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.rank = rank
         self.depth_multiplier = args.positive_int(self, "depth_multiplier", depth_multiplier)
         self.filters = args.positive_int(self, "filters", filters)
@@ -134,7 +134,7 @@ class BaseSeparableConv(Layer):
             config[f"{kind}_regularizer"] = regularizers.serialize(
                 getattr(self, f"{kind}_regularizer")
             )
-        config["activity_regularizer"] = None
+        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         for kind in ("depthwise", "pointwise", "bias"):
             config[f"{kind}_constraint"] = constraints.serialize(
                 getattr(self, f"{kind}_constraint")

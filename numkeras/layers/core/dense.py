@@ -40,7 +40,7 @@ class Dense(Layer):
         bias_constraint=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = positive_int(self, "units", units)
         set_kernel_bias_args(
             self,
@@ -60,7 +60,7 @@ class Dense(Layer):
         add_kernel_bias(self, (in_dim, self.units), self.units)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         outputs = ops.matmul(inputs, self.kernel)
         if self.bias is not None and self.activation is activations.relu:
             # fused, in place on the matmul's fresh output, which nothing else holds

@@ -112,14 +112,13 @@ class EinsumDense(Layer):
         **kwargs,
     ):
         unsupported = {
-            "activity_regularizer": activity_regularizer,
             "lora_rank": lora_rank,
             "quantization_config": quantization_config,
         }
         given = {k: v for k, v in unsupported.items() if v is not None}
         if given:
             raise ValueError(f"EinsumDense: numkeras does not support {given}.")
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.equation = equation
         self.partial_output_shape = (
             (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)
@@ -177,7 +176,7 @@ class EinsumDense(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": None,
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
             "quantization_config": None,

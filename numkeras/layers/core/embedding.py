@@ -1,7 +1,5 @@
 """Embedding: turn integer indices into dense vectors by looking up rows of a matrix."""
 
-import numpy as np
-
 from numkeras import initializers, ops, regularizers
 from numkeras.layers.args import positive_int
 from numkeras.layers.layer import Layer
@@ -40,7 +38,7 @@ class Embedding(Layer):
         quantization_config=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if lora_rank or quantization_config:
             raise ValueError("Embedding: LoRA and quantization are not supported in numkeras.")
         self.input_dim = positive_int(self, "input_dim", input_dim)
@@ -49,7 +47,6 @@ class Embedding(Layer):
             embeddings_initializer = "random_uniform"
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.mask_zero = bool(mask_zero)
         if weights is not None:
             self._maybe_build(None)
@@ -73,9 +70,6 @@ class Embedding(Layer):
                 f"received values from {indices.min()} to {indices.max()}."
             )
         outputs = ops.take(self.embeddings, inputs, axis=0)
-        if self.activity_regularizer is not None:
-            batch = max(int(np.shape(indices)[0]) if indices.ndim else 1, 1)
-            self.add_loss(self.activity_regularizer(outputs) / batch)
         if self.mask_zero:
             outputs._keras_mask = self.compute_mask(inputs)
         return outputs

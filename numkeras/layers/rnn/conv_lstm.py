@@ -175,12 +175,9 @@ class ConvLSTM(Layer):
         zero_output_for_mask=False,
         **kwargs,
     ):
-        if stateful or activity_regularizer is not None:
-            raise ValueError(
-                f"{type(self).__name__}: numkeras supports neither stateful=True "
-                "nor an activity_regularizer here."
-            )
-        super().__init__(**kwargs)
+        if stateful:
+            raise ValueError(f"{type(self).__name__}: numkeras does not support stateful=True.")
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.cell = ConvLSTMCell(
             self.rank,
             filters,
@@ -300,7 +297,7 @@ class ConvLSTM(Layer):
             "kernel_regularizer": regularizers.serialize(cell.kernel_regularizer),
             "recurrent_regularizer": regularizers.serialize(cell.recurrent_regularizer),
             "bias_regularizer": regularizers.serialize(cell.bias_regularizer),
-            "activity_regularizer": None,
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": constraints.serialize(cell.kernel_constraint),
             "recurrent_constraint": constraints.serialize(cell.recurrent_constraint),
             "bias_constraint": constraints.serialize(cell.bias_constraint),

@@ -22,7 +22,7 @@ def time_steps(x):
 def prefix_paths(layer, prefix):
     """Name a sublayer's weights under its owner, as Keras does (`lstm/lstm_cell/kernel`)."""
     for v in layer.weights:
-        if not v.path.startswith(prefix + "/"):
+        if f"/{prefix}/" not in f"/{v.path}":  # (not when built inside the owner's scope)
             v.path = f"{prefix}/{v.path}"
 
 
@@ -74,9 +74,7 @@ class RNN(Layer):
                     f"{type(self).__name__}: `cell` must have a `{needed}` attribute, "
                     f"received cell={cell!r}."
                 )
-        activity_regularizer = regularizers.get(kwargs.pop("activity_regularizer", None))
         super().__init__(**kwargs)
-        self.activity_regularizer = activity_regularizer
         self.cell = cell
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.stateful = bool(go_backwards), bool(stateful)
@@ -131,9 +129,6 @@ class RNN(Layer):
             if mask is not None:
                 output._keras_mask = mask
         result = (output, *self._grouped(states)) if self.return_state else output
-        if self.activity_regularizer is not None:  # per sample, on every output, as Keras
-            for t in flatten(result):
-                self.add_loss(self.activity_regularizer(t) / batch)
         return result
 
     def _loop(self, sequences, states, keep, training):

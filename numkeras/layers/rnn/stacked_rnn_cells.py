@@ -72,7 +72,7 @@ class StackedRNNCells(Layer):
             if isinstance(cell, Layer):
                 cell._maybe_build(input_shape)
                 for v in cell.weights:  # Keras's paths: stacked_rnn_cells/lstm_cell/kernel
-                    if not v.path.startswith(self.name + "/"):
+                    if f"/{self.name}/" not in f"/{v.path}":
                         v.path = f"{self.name}/{v.path}"
             input_shape = (batch, output_size(cell))
 

@@ -3,13 +3,15 @@
 The layer projects the inputs of all time steps with one GEMM before calling these; each time
 step is then one (batch, units) @ (units, k*units) GEMM and the gate math in place on
 preallocated (time, batch, ...) buffers. The backward pass walks time in reverse with its own
-preallocated buffers and gets the recurrent kernel's gradient as one GEMM over all steps.
+preallocated buffers and gets the recurrent kernel's gradient as one GEMM over all steps. The
+per-step products are small, so the time loops run on one BLAS thread (`one_thread`).
 Gates as Keras orders them (LSTM: i, f, c, o; GRU: z, r, h) with sigmoid gates and tanh
 candidates; the layers fall back to a step at a time for other activations.
 """
 
 import numpy as np
 
+from numkeras.backend.blas_threads import one_thread
 from numkeras.engine.tensor import Tensor, as_tensor
 
 
@@ -42,18 +44,19 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel):
     hc = np.empty((T + 1, 2, B, units), gates.dtype)  # [t + 1]: states after step t
     hc[0, 0], hc[0, 1] = h0.data, c0.data
     tanh_c = np.empty((T, B, units), gates.dtype)
-    for t in range(T):
-        z = gates[t]
-        z += hc[t, 0] @ Uk
-        _sigmoid(z[:, : 2 * units], z[:, : 2 * units])
-        np.tanh(z[:, 2 * units : 3 * units], out=z[:, 2 * units : 3 * units])
-        _sigmoid(z[:, 3 * units :], z[:, 3 * units :])
-        i, f, g, o = _blocks(z, units)
-        c = hc[t + 1, 1]
-        np.multiply(f, hc[t, 1], out=c)
-        c += i * g
-        np.tanh(c, out=tanh_c[t])
-        np.multiply(o, tanh_c[t], out=hc[t + 1, 0])
+    with one_thread():
+        for t in range(T):
+            z = gates[t]
+            z += hc[t, 0] @ Uk
+            _sigmoid(z[:, : 2 * units], z[:, : 2 * units])
+            np.tanh(z[:, 2 * units : 3 * units], out=z[:, 2 * units : 3 * units])
+            _sigmoid(z[:, 3 * units :], z[:, 3 * units :])
+            i, f, g, o = _blocks(z, units)
+            c = hc[t + 1, 1]
+            np.multiply(f, hc[t, 1], out=c)
+            c += i * g
+            np.tanh(c, out=tanh_c[t])
+            np.multiply(o, tanh_c[t], out=hc[t + 1, 0])
     out = hc[1:].transpose(2, 0, 1, 3)  # (B, T, 2, u)
 
     def vjp(grad):
@@ -73,20 +76,21 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel):
         tmp = np.empty((B, units), gates.dtype)
         da = np.empty((B, 4 * units), gates.dtype)
         di, df, dg, do = _blocks(da, units)
-        for t in reversed(range(T)):
-            i, f, g, _ = _blocks(gates[t], units)
-            dh += grad[t, 0]
-            dc += grad[t, 1]
-            np.multiply(dh, o_dtanh[t], out=tmp)
-            dc += tmp
-            np.multiply(dh, tanh_c[t], out=do)
-            np.multiply(dc, g, out=di)
-            np.multiply(dc, hc[t, 1], out=df)
-            np.multiply(dc, i, out=dg)
-            d = dz[t]
-            d *= da  # through the activations: the pre-activation gradient of step t
-            dc *= f  # to step t - 1
-            np.matmul(d, Uk.T, out=dh)
+        with one_thread():
+            for t in reversed(range(T)):
+                i, f, g, _ = _blocks(gates[t], units)
+                dh += grad[t, 0]
+                dc += grad[t, 1]
+                np.multiply(dh, o_dtanh[t], out=tmp)
+                dc += tmp
+                np.multiply(dh, tanh_c[t], out=do)
+                np.multiply(dc, g, out=di)
+                np.multiply(dc, hc[t, 1], out=df)
+                np.multiply(dc, i, out=dg)
+                d = dz[t]
+                d *= da  # through the activations: the pre-activation gradient of step t
+                dc *= f  # to step t - 1
+                np.matmul(d, Uk.T, out=dh)
         dU = None
         if U.requires_grad:
             h_prev = hc[:-1, 0].reshape(T * B, units)
@@ -112,21 +116,22 @@ def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None):
     hs = np.empty((T + 1, B, units), gates.dtype)
     hs[0] = h0.data
     tmp = np.empty((B, units), gates.dtype)
-    for t in range(T):
-        a, r_in = gates[t], inner[t]
-        np.matmul(hs[t], Uk, out=r_in)
-        if recurrent_bias is not None:
-            r_in += recurrent_bias.data
-        a[:, : 2 * units] += r_in[:, : 2 * units]
-        _sigmoid(a[:, : 2 * units], a[:, : 2 * units])
-        z, r, hh = a[:, :units], a[:, units : 2 * units], a[:, 2 * units :]
-        np.multiply(r, r_in[:, 2 * units :], out=tmp)
-        hh += tmp
-        np.tanh(hh, out=hh)
-        h = hs[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
-        np.subtract(hs[t], hh, out=h)
-        h *= z
-        h += hh
+    with one_thread():
+        for t in range(T):
+            a, r_in = gates[t], inner[t]
+            np.matmul(hs[t], Uk, out=r_in)
+            if recurrent_bias is not None:
+                r_in += recurrent_bias.data
+            a[:, : 2 * units] += r_in[:, : 2 * units]
+            _sigmoid(a[:, : 2 * units], a[:, : 2 * units])
+            z, r, hh = a[:, :units], a[:, units : 2 * units], a[:, 2 * units :]
+            np.multiply(r, r_in[:, 2 * units :], out=tmp)
+            hh += tmp
+            np.tanh(hh, out=hh)
+            h = hs[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
+            np.subtract(hs[t], hh, out=h)
+            h *= z
+            h += hh
     out = hs[1:].swapaxes(0, 1)
 
     def vjp(grad):
@@ -135,29 +140,30 @@ def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None):
         d_in = np.empty_like(gates)  # d (h @ U + recurrent bias)
         dh = np.zeros((B, units), gates.dtype)
         t1 = np.empty((B, units), gates.dtype)
-        for t in reversed(range(T)):
-            a, r_in = gates[t], inner[t]
-            z, r, hh = a[:, :units], a[:, units : 2 * units], a[:, 2 * units :]
-            dxz, dxr, dxh = dx[t][:, :units], dx[t][:, units : 2 * units], dx[t][:, 2 * units :]
-            dh += grad[t]
-            np.subtract(hs[t], hh, out=dxz)  # dz = dh * (h_prev - hh), through the sigmoid
-            dxz *= dh
-            dxz *= z
-            np.subtract(1, z, out=t1)
-            dxz *= t1
-            np.multiply(dh, t1, out=dxh)  # d hh = dh * (1 - z), through the tanh
-            np.multiply(hh, hh, out=t1)
-            np.subtract(1, t1, out=t1)
-            dxh *= t1
-            np.multiply(dxh, r_in[:, 2 * units :], out=dxr)  # dr = dxh * h_h, through sigmoid
-            dxr *= r
-            np.subtract(1, r, out=t1)
-            dxr *= t1
-            d = d_in[t]
-            d[:, : 2 * units] = dx[t][:, : 2 * units]
-            np.multiply(dxh, r, out=d[:, 2 * units :])
-            dh *= z  # to step t - 1: the direct path plus the recurrent GEMM
-            dh += d @ Uk.T
+        with one_thread():
+            for t in reversed(range(T)):
+                a, r_in = gates[t], inner[t]
+                z, r, hh = a[:, :units], a[:, units : 2 * units], a[:, 2 * units :]
+                dxz, dxr, dxh = dx[t][:, :units], dx[t][:, units : 2 * units], dx[t][:, 2 * units :]
+                dh += grad[t]
+                np.subtract(hs[t], hh, out=dxz)  # dz = dh * (h_prev - hh), through the sigmoid
+                dxz *= dh
+                dxz *= z
+                np.subtract(1, z, out=t1)
+                dxz *= t1
+                np.multiply(dh, t1, out=dxh)  # d hh = dh * (1 - z), through the tanh
+                np.multiply(hh, hh, out=t1)
+                np.subtract(1, t1, out=t1)
+                dxh *= t1
+                np.multiply(dxh, r_in[:, 2 * units :], out=dxr)  # dr = dxh * h_h, through sigmoid
+                dxr *= r
+                np.subtract(1, r, out=t1)
+                dxr *= t1
+                d = d_in[t]
+                d[:, : 2 * units] = dx[t][:, : 2 * units]
+                np.multiply(dxh, r, out=d[:, 2 * units :])
+                dh *= z  # to step t - 1: the direct path plus the recurrent GEMM
+                dh += d @ Uk.T
         dU = db = None
         if U.requires_grad:
             dU = hs[:-1].reshape(T * B, units).T @ d_in.reshape(T * B, -1)

@@ -30,7 +30,9 @@ __all__ = [
 def sequential_config(model):
     layers = []
     if model._input_batch_shape is not None:
-        layers.append(_input_layer_config(model._input_batch_shape, model.dtype, "input_layer"))
+        entry = model._input_layer
+        dtype = model.dtype if entry is None else entry.dtype  # e.g. an int64 Input
+        layers.append(_input_layer_config(model._input_batch_shape, dtype, "input_layer"))
     for layer in model.layers:
         config = serialize_keras_object(layer)
         if layers:  # the InputLayer entry carries the shape
