@@ -166,21 +166,6 @@ def blas_threads():
     return _state["applied"]
 
 
-@contextlib.contextmanager
-def single_threaded():
-    """Hold the BLAS to one thread inside the block, for a caller that runs BLAS calls on
-    threads of its own (numkeras/kernels/threads.py), then give back the count numkeras set."""
-    n = _state["applied"]
-    if n is None or n == 1:
-        yield
-        return
-    _state["setter"](1)
-    try:
-        yield
-    finally:
-        _state["setter"](n)
-
-
 def refresh(during_fit=False):
     """Choose and apply the thread count now (during fit: at most once a second)."""
     now = time.monotonic()

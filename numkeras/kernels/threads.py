@@ -44,12 +44,13 @@ def run(tasks):
     """Call every task (a function of no arguments); with more than one worker they run on the
     pool, the BLAS single-threaded meanwhile (a task that calls `run` runs those tasks itself,
     in order). Returns when all are done; re-raises the first error."""
-    n = min(workers(), len(tasks))
-    if n <= 1 or getattr(_inside, "active", False):
+    size = workers()
+    if min(size, len(tasks)) <= 1 or getattr(_inside, "active", False):
         for task in tasks:
             task()
         return
-    with blas_threads.single_threaded():
-        futures = [_executor(workers()).submit(_on_pool, task) for task in tasks]
+    executor = _executor(size)
+    with blas_threads.one_thread():
+        futures = [executor.submit(_on_pool, task) for task in tasks]
         for future in futures:
             future.result()
