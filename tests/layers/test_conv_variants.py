@@ -120,6 +120,8 @@ OP_CASES = [
     (2, 3, 1, "valid", None, (0, -1)),  # stride > kernel: output (n - 1) * s + s
     (3, 2, 1, "same", 1, (0, 1)),
     (5, 2, 1, "same", 0, (2, 2)),  # output (n - 1) * s + k % 2 + output_padding
+    (3, 2, 2, "valid", None, (0, 0)),  # stride with dilation: col2im adds into the full output
+    (4, 3, 1, "same", None, (0, 1)),  # stride 3: three output residues of 2, 1 and 1 taps
 ]
 
 
