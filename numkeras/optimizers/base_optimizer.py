@@ -10,18 +10,15 @@ import collections
 import numbers
 import re
 import warnings
-from collections import defaultdict
 
 import numpy as np
 
+from numkeras.backend import naming
 from numkeras.engine import Tensor
 from numkeras.engine.variable import Variable, swapped_values
 from numkeras.optimizers.clipping import clip_by_global_norm, clip_by_norm
 from numkeras.optimizers.schedules import learning_rate_schedule as lr_schedules
 from numkeras.saving.serialization import register_base_classes
-
-_name_uids = defaultdict(int)
-
 
 # How gradients are combined across processes before an update: None in one process; in
 # data-parallel training numkeras.distribution sets it (every process's rows, averaged).
@@ -31,15 +28,6 @@ _gradient_reduction = {"reduce": None}
 def set_gradient_reduction(reduce):
     """`reduce(grads, variables) -> grads`, applied by every optimizer before it updates."""
     _gradient_reduction["reduce"] = reduce
-
-
-def _auto_name(class_name):
-    """Keras's `auto_name`: snake_case the class name, then `_1`, `_2`... for repeats."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
-    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-    uid = _name_uids[name]
-    _name_uids[name] += 1
-    return f"{name}_{uid}" if uid else name
 
 
 class Optimizer:
@@ -97,7 +85,7 @@ class Optimizer:
                 "Argument `learning_rate` must be a non-negative number. Received: "
                 f"learning_rate={learning_rate!r}"
             )
-        self.name = name or _auto_name(type(self).__name__)
+        self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
