@@ -1,2 +1,3 @@
 """Pure NumPy forward/backward pairs (no Tensors, no tape) that the engine's ops run on:
-convolution as im2col + GEMM (`conv`) and pooling windows (`pool`), NHWC."""
+convolution as patch copies + GEMMs (`conv`), pooling windows (`pool`), NHWC, and
+the thread pool that spreads a kernel's blocks over the cores (`threads`)."""

@@ -73,6 +73,25 @@ def test_conv_matches_a_per_pixel_loop(channels, strides, padding, dilation, gro
     assert kernels.conv2d_backward(g, cache, need_kernel=False)[1] is None
 
 
+@pytest.mark.parametrize("block_bytes", [1, 1000, 5000, 30000])
+@pytest.mark.parametrize("channels", [1, 6])
+@pytest.mark.parametrize("strides, padding", [((1, 1), "same"), ((2, 1), "valid")])
+def test_conv_blocks_tile_the_output(monkeypatch, block_bytes, channels, strides, padding):
+    """Blocks of one output row, of several rows of an image and of several whole images."""
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 7, 6, channels))
+    kernel = rng.standard_normal((3, 2, channels, 4))
+    y, cache = kernels.conv2d_forward(x, kernel, strides, padding, (1, 1))
+    want_y, context = reference_conv(x, kernel, strides, padding, (1, 1), 1)
+    np.testing.assert_allclose(y, want_y, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    gx, gkernel = kernels.conv2d_backward(g, cache)
+    want_gx, want_gkernel = reference_conv_grads(g, x, kernel, context, 1)
+    np.testing.assert_allclose(gx, want_gx, atol=1e-12)
+    np.testing.assert_allclose(gkernel, want_gkernel, atol=1e-12)
+
+
 def test_conv_keeps_float32():
     x = np.ones((2, 5, 5, 1), np.float32)
     for channels in (1, kernels.FEW_CHANNELS):

@@ -120,6 +120,8 @@ OP_CASES = [
     (2, 3, 1, "valid", None, (0, -1)),  # stride > kernel: output (n - 1) * s + s
     (3, 2, 1, "same", 1, (0, 1)),
     (5, 2, 1, "same", 0, (2, 2)),  # output (n - 1) * s + k % 2 + output_padding
+    (3, 2, 2, "valid", None, (0, 0)),  # stride with dilation: col2im adds into the full output
+    (4, 3, 1, "same", None, (0, 1)),  # stride 3: three output residues of 2, 1 and 1 taps
 ]
 
 
@@ -442,5 +444,5 @@ def test_kernel_larger_than_input_names_the_layer(layer):
 def test_wrong_channel_count_after_build():
     layer = layers.Conv2DTranspose(2, 3, name="up")
     layer(np.zeros((1, 4, 4, 3), "float32"))
-    with pytest.raises(ValueError, match='"up" is incompatible.*axis -1'):
+    with pytest.raises(ValueError, match="'up' is incompatible.*axis -1"):
         layer(np.zeros((1, 4, 4, 5), "float32"))

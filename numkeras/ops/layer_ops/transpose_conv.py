@@ -1,13 +1,17 @@
 """conv_transpose: Keras's transposed convolution (1-D or 2-D), with its VJP beside it.
 
 A transposed convolution is a convolution's input gradient: its input plays the part of the
-convolution's output gradient. The forward pass is therefore one `kernels.col2im` (a GEMM per
-kernel offset, added into the output by strided slices) into the "full" output of length
-`(n - 1) * stride + (k - 1) * dilation + 1` per axis, which Keras's `padding` and
-`output_padding` then crop, or extend with zeros on the right. The backward pass is a
-convolution of the output gradient: one `kernels.im2col`, then a GEMM for each operand.
-The kernel is `(*kernel_size, filters, in_channels)`, as in Keras.
+convolution's output gradient. Its "full" output has length `(n - 1) * stride + (k - 1) *
+dilation + 1` per axis, which Keras's `padding` and `output_padding` then crop, or extend with
+zeros on the right. The forward pass computes the cropped output directly, each class of
+outputs congruent modulo the stride as a stride-1 convolution of the input with the kernel
+taps that reach it (`_phases`). The backward pass is a strided convolution of the output
+gradient (zero-extended to the full output) for the input, and its kernel gradient against
+the input for the kernel, both blocked kernels. The kernel is `(*kernel_size, filters,
+in_channels)`, as in Keras.
 """
+
+import itertools
 
 import numpy as np
 
@@ -111,20 +115,88 @@ def conv_transpose(
             f"Op `conv_transpose`: the output would be empty for input shape {x.shape}, kernel "
             f"shape {k.shape}, padding={padding!r}, output_padding={output_padding!r}."
         )
-    full = np.zeros((N, bh, bw, CO), dtype)
-    kernels.col2im(full, xd.reshape(-1, CI), kd, H, W, strides, dilation)
     window = (slice(None), slice(ch, ch + oh), slice(cw, cw + ow))
+    y = _forward(xd, kd, strides, dilation, (ch, cw), (oh, ow), (bh, bw))
 
     def vjp(g):
         g_full = np.zeros((N, bh, bw, CO), dtype)
         g_full[window] = _to_nhwc(g, data_format, rank)
-        cols = kernels.im2col(g_full, KH, KW, H, W, strides, dilation)  # (N*H*W, KH*KW*CO)
         gx = gk = None
-        if x.requires_grad:
-            gx = _from_nhwc((cols @ kd.reshape(-1, CI)).reshape(N, H, W, CI), data_format, rank)
+        if x.requires_grad:  # a strided convolution of the output gradient
+            gx = kernels.conv_blocks(g_full, kd, strides, dilation, np.empty((N, H, W, CI), dtype))
+            gx = _from_nhwc(gx, data_format, rank)
         if k.requires_grad:
-            gk = (cols.T @ xd.reshape(-1, CI)).reshape(k.shape)
+            gk = kernels.kernel_gradient(g_full, xd, kd.shape, strides, dilation).reshape(k.shape)
         return gx, gk
 
-    y = np.ascontiguousarray(full[window])
     return Tensor(_from_nhwc(y, data_format, rank), (x, k), vjp, "conv_transpose")
+
+
+def _phases(n, k, stride, dilation, crop, out):
+    """Along one axis, each output residue r (outputs r, r + stride, ...) as (r, count, taps,
+    offset, step): those outputs are a stride-1 convolution, with dilation `step`, of the
+    input shifted by `offset`, by the kernel taps `taps` (in convolution order). With stride 1
+    that is every tap; with stride s (dilation 1) the taps congruent to the residue's position
+    in the full output, modulo s."""
+    phases = []
+    for r in range(min(stride, out)):
+        count, first = -(-(out - r) // stride), r + crop  # `first`: index in the full output
+        if stride == 1:
+            taps, base, step = list(range(k)), first, dilation
+        else:
+            taps, base, step = list(range(first % stride, k, stride)), first // stride, 1
+        phases.append((r, count, taps[::-1], base - (len(taps) - 1) * step, step))
+    return phases
+
+
+def _shifted(x, offsets, lengths):
+    """x[:, i + offsets[0], j + offsets[1]] for i, j below `lengths`, zero outside x: a view
+    where it lies inside x, else a zero-padded copy."""
+    (oh, ow), (lh, lw), (H, W) = offsets, lengths, x.shape[1:3]
+    if oh >= 0 and ow >= 0 and oh + lh <= H and ow + lw <= W:
+        return x[:, oh : oh + lh, ow : ow + lw]
+    out = np.zeros((x.shape[0], lh, lw, x.shape[3]), x.dtype)
+    rows = slice(max(oh, 0), min(oh + lh, H))
+    cols = slice(max(ow, 0), min(ow + lw, W))
+    if rows.start < rows.stop and cols.start < cols.stop:
+        out[:, rows.start - oh : rows.stop - oh, cols.start - ow : cols.stop - ow] = x[
+            :, rows, cols
+        ]
+    return out
+
+
+def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape):
+    """The cropped output of the transposed convolution, one output residue class per axis
+    at a time (`_phases`): each is an ordinary blocked convolution of the input with the kernel
+    taps that reach it, so the work is that of the taps, with no zeros inserted and no
+    scattered adds. Dilation with a stride above 1 runs `kernels.col2im` into the full output
+    (`full_shape`, which the crop window lies in)."""
+    N, H, W, CI = x.shape
+    KH, KW, CO = kernel.shape[:3]
+    (oh, ow), (ch, cw) = out_shape, crops
+    if any(s > 1 and d > 1 for s, d in zip(strides, dilation)):
+        full = np.zeros((N,) + full_shape + (CO,), x.dtype)
+        kernels.col2im(full, x.reshape(-1, CI), kernel, H, W, strides, dilation)
+        return np.ascontiguousarray(full[:, ch : ch + oh, cw : cw + ow])
+    y = np.empty((N, oh, ow, CO), x.dtype)
+    conv_kernel = kernel.transpose(0, 1, 3, 2)  # (KH, KW, CI, CO): contract the input channels
+    rows = _phases(H, KH, strides[0], dilation[0], ch, oh)
+    cols = _phases(W, KW, strides[1], dilation[1], cw, ow)
+    for (rh, nh, taps_h, off_h, step_h), (rw, nw, taps_w, off_w, step_w) in itertools.product(
+        rows, cols
+    ):
+        target = y[:, rh :: strides[0], rw :: strides[1]]
+        if not taps_h or not taps_w:  # no kernel tap reaches these outputs
+            target[...] = 0
+            continue
+        lengths = (nh + (len(taps_h) - 1) * step_h, nw + (len(taps_w) - 1) * step_w)
+        part = kernels.conv_blocks(
+            _shifted(x, (off_h, off_w), lengths),
+            np.ascontiguousarray(conv_kernel[np.ix_(taps_h, taps_w)]),
+            (1, 1),
+            (step_h, step_w),
+            target if strides == (1, 1) else np.empty((N, nh, nw, CO), x.dtype),
+        )
+        if strides != (1, 1):
+            target[...] = part
+    return y

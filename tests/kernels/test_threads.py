@@ -1,0 +1,76 @@
+"""kernels/threads.py: blocked convolutions and the fused conv + relu + pool give the same bits
+on any number of threads, and the BLAS gets its thread count back afterwards."""
+
+import numpy as np
+import pytest
+
+from numkeras.backend import blas_threads
+from numkeras.kernels import conv as kernels
+from numkeras.kernels import threads
+from numkeras.ops.layer_ops import conv_pool
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+@pytest.fixture
+def thread_counts():
+    """Set the BLAS thread count for a test; the policy and count are restored after it."""
+    saved = dict(blas_threads._state)
+    yield blas_threads.set_blas_threads
+    blas_threads._state.update(saved)
+    blas_threads._apply(saved["applied"] or blas_threads.usable_cores())
+
+
+def blas_counts():
+    return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+
+def conv_pass(x, kernel, padding):
+    y, cache = kernels.conv2d_forward(x, kernel, (1, 1), padding, (1, 1))
+    g = np.cos(y)
+    return (y,) + kernels.conv2d_backward(g, cache)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_results_do_not_depend_on_the_thread_count(monkeypatch, thread_counts, padding):
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", 4000)  # many blocks, many tasks
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 9, 8, 5)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 5, 7)).astype(np.float32)
+    results = {}
+    for n in (1, 2, 3):
+        thread_counts(n)
+        assert threads.workers() == n
+        results[n] = conv_pass(x, kernel, padding)
+        assert blas_counts() and all(c == n for c in blas_counts())
+    for n in (2, 3):
+        for got, want in zip(results[n], results[1]):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_conv_relu_pool_does_not_depend_on_the_thread_count(monkeypatch, thread_counts):
+    monkeypatch.setattr(conv_pool, "CHUNK_BYTES", 2000)  # a chunk of one or two images
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", 4000)  # tasks inside the chunks' tasks
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((7, 10, 10, 5)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 5, 6)).astype(np.float32)
+    bias = rng.standard_normal(6).astype(np.float32)
+    results = {}
+    for n in (1, 2, 3):
+        thread_counts(n)
+        y, cache = conv_pool.conv_relu_pool_forward(x, kernel, bias, (1, 1), "same", (1, 1), (2, 2))
+        results[n] = (y,) + conv_pool.conv_relu_pool_backward(np.cos(y), cache)
+    for n in (2, 3):
+        for got, want in zip(results[n], results[1]):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_a_failing_task_raises_and_restores_the_blas(thread_counts):
+    thread_counts(2)
+
+    def fail():
+        raise RuntimeError("task failed")
+
+    with pytest.raises(RuntimeError, match="task failed"):
+        threads.run([lambda: None, fail, lambda: None])
+    assert all(c == 2 for c in blas_counts())
