@@ -8,6 +8,7 @@ from numkeras import (  # noqa: I001  (ops before the layers that use it)
     config,
     constraints,
     datasets,
+    distillation,
     distribution,
     dtype_policies,
     initializers,
@@ -39,8 +40,22 @@ from numkeras.layers import Input, Layer
 from numkeras.models import Model, Sequential
 from numkeras.ops.keras_tensor import KerasTensor
 from numkeras.ops.operation import Operation
+from numkeras.ops.function import Function
+from numkeras.layers.input_spec import InputSpec
+from numkeras.backend.device import device
+from numkeras.backend.name_scope import name_scope
+from numkeras.stateless_scope import StatelessScope, SymbolicScope
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """`numkeras.wrappers` is imported on first use: it imports scikit-learn, if present."""
+    if name == "wrappers":
+        import importlib
+
+        return importlib.import_module("numkeras.wrappers")
+    raise AttributeError(f"module 'numkeras' has no attribute {name!r}")
 
 
 def version():
@@ -49,8 +64,14 @@ def version():
 
 
 __all__ = [
+    "Function",
+    "InputSpec",
     "KerasTensor",
     "Operation",
+    "StatelessScope",
+    "SymbolicScope",
+    "device",
+    "name_scope",
     "DTypePolicy",
     "FloatDTypePolicy",
     "Initializer",
@@ -77,6 +98,7 @@ __all__ = [
     "config",
     "constraints",
     "datasets",
+    "distillation",
     "distribution",
     "initializers",
     "layers",
@@ -90,5 +112,6 @@ __all__ = [
     "saving",
     "tree",
     "utils",
+    "wrappers",
     "__version__",
 ]

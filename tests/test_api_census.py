@@ -1,24 +1,20 @@
-"""The API census: each public Keras 3 name is in numkeras, excluded with a reason, or listed to do.
+"""The API census: each public Keras 3 name is in numkeras or excluded with a reason.
 
 Keras's names are read from the installed Keras (the torch backend), namespace by namespace and
-for the public members of a few built objects. A name lands in one of three places:
-numkeras has it, `numkeras/_api_exclusions.py` says why it never will, or
-`tests/api_census_missing.txt` lists it as still to do. The tests keep the to-do list honest
-both ways: a Keras name in none of the three fails, and so does a listed name numkeras now has.
+for the public members of a few built objects. Each must be in numkeras, or in
+`numkeras/_api_exclusions.py` with the reason it never will be (backend-specific, quantization,
+...); exclusions stay under 8% of Keras's names. A Keras release that adds a name fails the test
+until numkeras has it (issue 14's rule: "not done yet" is not a reason).
 
-    python tests/test_api_census.py                  # the markdown coverage table
-    python tests/test_api_census.py --write-missing  # regenerate the to-do list
+    PYTHONPATH=. python tests/test_api_census.py     # the markdown coverage table
 """
 
 import importlib
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-MISSING_FILE = Path(__file__).with_name("api_census_missing.txt")
 MAX_EXCLUDED = 0.08  # exclusions stay under this share of Keras's names
 
 # (label, module path under `keras` / `numkeras`); "" is the top-level package
@@ -140,27 +136,10 @@ def _exclusions():
     return EXCLUDED
 
 
-def read_missing():
-    if not MISSING_FILE.exists():
-        return []
-    lines = MISSING_FILE.read_text().splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-
-
 def still_missing(groups, excluded):
     return [
         n for names in groups.values() for n, present in names if not present and n not in excluded
     ]
-
-
-def write_missing(groups, excluded):
-    names = still_missing(groups, excluded)
-    header = (
-        "# Public Keras names numkeras does not have yet (the to-do list of issue 14).\n"
-        "# Regenerate with `python tests/test_api_census.py --write-missing`.\n"
-    )
-    MISSING_FILE.write_text(header + "".join(n + "\n" for n in names))
-    return names
 
 
 def table(groups, excluded):
@@ -197,26 +176,13 @@ def groups():
     return census()
 
 
-def test_every_keras_name_is_present_excluded_or_listed(groups, capsys):
-    excluded, listed = _exclusions(), set(read_missing())
+def test_every_keras_name_is_present_or_excluded(groups, capsys):
+    excluded = _exclusions()
     with capsys.disabled():
         print(f"\nAPI census against Keras {_keras().__version__}:\n{table(groups, excluded)}")
-    unaccounted = [n for n in still_missing(groups, excluded) if n not in listed]
-    assert not unaccounted, (
-        f"{len(unaccounted)} Keras names are neither in numkeras, excluded, nor in "
-        f"{MISSING_FILE.name}: {unaccounted[:40]}. Implement them, or regenerate the list with "
-        "`python tests/test_api_census.py --write-missing`."
-    )
-
-
-def test_missing_list_names_really_are_missing(groups):
-    excluded = _exclusions()
-    missing = set(still_missing(groups, excluded))
-    stale = [n for n in read_missing() if n not in missing]
-    assert not stale, (
-        f"{len(stale)} names in {MISSING_FILE.name} are now in numkeras (or excluded, or not "
-        f"Keras names): {stale[:40]}. Regenerate the list: "
-        "`python tests/test_api_census.py --write-missing`."
+    missing = still_missing(groups, excluded)
+    assert not missing, (
+        f"{len(missing)} Keras names are neither in numkeras nor excluded: {missing[:40]}."
     )
 
 
@@ -236,8 +202,4 @@ def test_exclusions_are_keras_names_with_reasons_under_the_cap(groups):
 
 
 if __name__ == "__main__":
-    found = census()
-    if "--write-missing" in sys.argv:
-        written = write_missing(found, _exclusions())
-        print(f"wrote {len(written)} names to {MISSING_FILE}")
-    print(table(found, _exclusions()))
+    print(table(census(), _exclusions()))

@@ -25,7 +25,8 @@ From the ground up (each tier may import only the tiers below it; a package may 
    Functional/Sequential configs (`models.model_config`, as Keras keeps them in `models`).
 9. `saving` (its public face), `distribution` (which hands the trainer its replica through
    `models.replica`), `datasets`, `applications` (the ImageNet architectures and their weight
-   files): they build, drive or feed models.
+   files), `distillation` (a model over a teacher and a student), `wrappers` (scikit-learn
+   estimators): they build, drive or feed models.
 10. `web`, `cli`: the programs.
 
 A module's tier is that of its longest listed prefix. Imports inside functions count too: a
@@ -65,7 +66,15 @@ TIERS = [
         "visualization",
     ],
     ["models"],
-    ["saving", "distribution", "datasets", "preprocessing", "applications"],
+    [
+        "saving",
+        "distribution",
+        "datasets",
+        "preprocessing",
+        "applications",
+        "distillation",
+        "wrappers",
+    ],
     ["web", "cli", "__main__"],
 ]
 TIER = {f"numkeras.{name}": i for i, names in enumerate(TIERS) for name in names}

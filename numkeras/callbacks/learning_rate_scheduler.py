@@ -39,6 +39,22 @@ class LearningRateScheduler(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer
+        if hasattr(optimizer, "optimizers"):  # a MultiOptimizer: each sub-optimizer's rate
+            for inner in optimizer.optimizers:
+                rate = self._update_lr(inner, epoch)
+                if self.verbose > 0:
+                    io_utils.print_msg(
+                        f"\nEpoch {epoch + 1}: LearningRateScheduler setting {inner.name} "
+                        f"learning rate to {rate}."
+                    )
+            return
+        rate = self._update_lr(optimizer, epoch)
+        if self.verbose > 0:
+            io_utils.print_msg(
+                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {rate}."
+            )
+
+    def _update_lr(self, optimizer, epoch):
         if not hasattr(optimizer, "learning_rate"):
             raise ValueError('Optimizer must have a "learning_rate" attribute.')
         try:
@@ -50,12 +66,19 @@ class LearningRateScheduler(Callback):
                 f"The output of the `schedule` function should be a float. Got: {learning_rate}"
             )
         optimizer.learning_rate = learning_rate
-        if self.verbose > 0:
-            io_utils.print_msg(
-                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning "
-                f"rate to {learning_rate}."
-            )
+        return learning_rate
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
+            logs.update(learning_rate_logs(self.model.optimizer))
+
+
+def learning_rate_logs(optimizer):
+    """`{"learning_rate": lr}`, or for a MultiOptimizer `{"learning_rate_<name>": lr}` per
+    sub-optimizer, as Keras's callbacks log them."""
+    if hasattr(optimizer, "optimizers"):
+        return {
+            f"learning_rate_{inner.name}": float(np.asarray(inner.learning_rate))
+            for inner in optimizer.optimizers
+        }
+    return {"learning_rate": float(np.asarray(optimizer.learning_rate))}

@@ -6,6 +6,7 @@ import numpy as np
 
 from numkeras.backend import io_utils
 from numkeras.callbacks.callback import check_argument
+from numkeras.callbacks.learning_rate_scheduler import learning_rate_logs
 from numkeras.callbacks.monitor_callback import MonitorCallback
 
 
@@ -66,14 +67,24 @@ class ReduceLROnPlateau(MonitorCallback):
         self._reset()
 
     def _reduce_lr(self, optimizer, epoch):
+        """Reduce the rate (each sub-optimizer's for a MultiOptimizer); True if any fell."""
+        if hasattr(optimizer, "optimizers"):
+            reduced = [
+                self._reduce_lr_of(inner, epoch, inner.name) for inner in optimizer.optimizers
+            ]
+            return any(reduced)
+        return self._reduce_lr_of(optimizer, epoch)
+
+    def _reduce_lr_of(self, optimizer, epoch, name=""):
         old_lr = float(np.asarray(optimizer.learning_rate))
         if old_lr <= np.float32(self.min_lr):
             return False
         new_lr = max(old_lr * self.factor, self.min_lr)
         optimizer.learning_rate = new_lr
         if self.verbose > 0:
+            name = f" {name}" if name else ""
             io_utils.print_msg(
-                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}."
+                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{name} learning rate to {new_lr}."
             )
         return True
 
@@ -81,7 +92,7 @@ class ReduceLROnPlateau(MonitorCallback):
         if self.monitor_op is None:
             self._set_monitor_op()
         logs = logs if logs is not None else {}
-        logs["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
+        logs.update(learning_rate_logs(self.model.optimizer))
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(

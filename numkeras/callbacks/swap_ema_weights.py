@@ -23,26 +23,37 @@ class SwapEMAWeights(Callback):
         self.swap_on_epoch = swap_on_epoch
         self._ema_weights_in_model = False
 
-    def _optimizer(self):
+    def _optimizers(self):
+        """The optimizers holding averages: the model's, or a MultiOptimizer's with use_ema."""
         optimizer = self.model.optimizer
         optimizer = getattr(optimizer, "inner_optimizer", optimizer)
-        if not hasattr(optimizer, "_model_variables_moving_average"):
-            raise ValueError(
-                "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
-                f"Received: use_ema={getattr(optimizer, 'use_ema', None)}"
-            )
-        return optimizer
+        found = [optimizer]
+        if hasattr(optimizer, "optimizers"):
+            found = [o for o in optimizer.optimizers if getattr(o, "use_ema", False)]
+            if not found:
+                raise ValueError(
+                    "SwapEMAWeights must be used when at least one inner optimizer has "
+                    "`use_ema=True` set. Received a MultiOptimizer with all inner optimizers "
+                    "having `use_ema=False`."
+                )
+        for inner in found:
+            if not hasattr(inner, "_model_variables_moving_average"):
+                raise ValueError(
+                    "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
+                    f"Received: use_ema={getattr(inner, 'use_ema', None)}"
+                )
+        return found
 
     def _swap(self, into_model):
         if self._ema_weights_in_model == into_model:
             return
-        optimizer = self._optimizer()
-        for var, average in zip(
-            optimizer._trainable_variables, optimizer._model_variables_moving_average
-        ):
-            saved = np.array(var.data)
-            var.assign(average.data)
-            average.assign(saved)
+        for optimizer in self._optimizers():
+            for var, average in zip(
+                optimizer._trainable_variables, optimizer._model_variables_moving_average
+            ):
+                saved = np.array(var.data)
+                var.assign(average.data)
+                average.assign(saved)
         self._ema_weights_in_model = into_model
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -53,11 +64,11 @@ class SwapEMAWeights(Callback):
         if self.swap_on_epoch:
             self._swap(into_model=True)
             if epoch == self.params["epochs"] - 1:  # finalize: the averages stay
-                optimizer = self._optimizer()
-                for var, average in zip(
-                    optimizer._trainable_variables, optimizer._model_variables_moving_average
-                ):
-                    average.assign(var.data)
+                for optimizer in self._optimizers():
+                    for var, average in zip(
+                        optimizer._trainable_variables, optimizer._model_variables_moving_average
+                    ):
+                        average.assign(var.data)
 
     def on_test_begin(self, logs=None):
         self._swap(into_model=True)

@@ -8,6 +8,7 @@ import numpy as np
 
 from numkeras.callbacks import event_file
 from numkeras.callbacks.callback import Callback, check_argument
+from numkeras.callbacks.learning_rate_scheduler import learning_rate_logs
 
 _SCALAR, _TENSOR, _BLOB_SEQUENCE = 1, 2, 3  # tensorboard's SummaryMetadata.DataClass
 _HISTOGRAM_BUCKETS = 30  # tf.summary.histogram's default
@@ -221,7 +222,8 @@ class TensorBoard(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs:
             train_logs = {k: v for k, v in logs.items() if not k.startswith("val_")}
-            train_logs["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
+            optimizer = self.model.optimizer
+            train_logs.update(learning_rate_logs(getattr(optimizer, "inner_optimizer", optimizer)))
             if self.write_steps_per_second:
                 start, iterations = self._epoch_start
                 steps = int(self.model.optimizer.iterations.data) - iterations

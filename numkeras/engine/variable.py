@@ -6,6 +6,7 @@ import threading
 import numpy as np
 
 from numkeras.backend.config import floatx
+from numkeras.backend.name_scope import current_path
 from numkeras.engine.tensor import Tensor, as_array
 
 AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
@@ -58,7 +59,8 @@ class Variable(Tensor):
         super().__init__(np.array(value, copy=True))
         self.trainable = trainable
         self.name = name or "variable"
-        self.path = self.name
+        parent = current_path()  # within `numkeras.name_scope("a")`: "a/<name>", as Keras
+        self.path = f"{parent}/{self.name}" if parent else self.name
         self._aggregation, self._synchronization = aggregation, synchronization
         self._regularizer = self._constraint = None
         self._overwrite_with_gradient = False

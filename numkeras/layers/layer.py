@@ -16,6 +16,7 @@ from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.engine.variable import Variable
 from numkeras.layers import mask_utils, stored_shapes
+from numkeras.layers.input_spec import InputSpec, assert_input_compatibility
 from numkeras.layers.keras_tensor import KerasTensor, Node, is_symbolic
 from numkeras.metrics.metric import Metric
 from numkeras.ops.operation import Operation, any_symbolic, output_spec
@@ -55,13 +56,6 @@ def _closest_names(cls, kwargs):
         if close:
             guesses.append(f" Did you mean {close[0]!r} instead of {name!r}?")
     return "".join(guesses)
-
-
-class InputSpec:
-    """What a layer accepts: rank and fixed axis sizes, checked before every call."""
-
-    def __init__(self, ndim=None, min_ndim=None, axes=None):
-        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, axes or {}
 
 
 def shape_str(shape):
@@ -140,6 +134,9 @@ class Layer(Operation):
     @property
     def metrics(self):
         """Metrics assigned as attributes of this layer, then those of its sublayers."""
+        return self._own_metrics() + [m for layer in self._layers for m in layer.metrics]
+
+    def _own_metrics(self):
         own = []
         for name, value in self._tracked:
             if getattr(self, name, None) is value:
@@ -148,7 +145,7 @@ class Layer(Operation):
                     for m in _leaves(value)
                     if isinstance(m, Metric) and all(m is not o for o in own)
                 ]
-        return own + [m for layer in self._layers for m in layer.metrics]
+        return own
 
     @property
     def _own_variables(self):
@@ -178,8 +175,15 @@ class Layer(Operation):
     def trainable_weights(self):
         if not self.trainable:
             return []
-        own = [v for v in self._own_variables if v.trainable]
-        return own + [v for layer in self._layers for v in layer.trainable_weights]
+        out, seen = [], set()
+        # each once, also when sublayers share layers (a model and a functional view of it)
+        for v in [v for v in self._own_variables if v.trainable] + [
+            v for layer in self._layers for v in layer.trainable_weights
+        ]:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
 
     @property
     def non_trainable_weights(self):
@@ -380,7 +384,7 @@ class Layer(Operation):
         inputs = map_structure(self._convert_input, inputs)
         shapes = map_structure(lambda t: t.shape if isinstance(t, Tensor) else None, inputs)
         with checking_arguments(ValueError):  # an input that does not fit: raised from here
-            self._check_input_spec(shapes)
+            self._check_input_spec(inputs)
             self._maybe_build(shapes)
         # 3. resolve `training` and `mask` (the mask the inputs carry, if `call` takes one)
         params, makes_mask, _ = _call_info(type(self))
@@ -461,7 +465,7 @@ class Layer(Operation):
         inputs = args[0] if args else next(iter(kwargs.values()))
         shapes = map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else None, inputs)
         with checking_arguments(ValueError):  # an input that does not fit: raised from here
-            self._check_input_spec(shapes)
+            self._check_input_spec(inputs)
             self._maybe_build(shapes)
             outputs = self.compute_output_spec(*args, **kwargs)
         Node(self, args, kwargs, outputs)
@@ -490,33 +494,13 @@ class Layer(Operation):
         spec = output_spec(lambda x: self.call(x, **self._resolve_call_kwargs({})), [inputs], {})
         return map_structure(lambda t: t.shape, spec)
 
-    def _check_input_spec(self, shapes):
+    def _check_input_spec(self, inputs):
+        """Keras's input checks against `input_spec`; a single spec and several inputs (a
+        layer that checks only its first input) checks nothing."""
         spec = self.input_spec
-        if (
-            spec is None
-            or not isinstance(shapes, tuple)
-            or not all(isinstance(d, (int, type(None))) for d in shapes)
-        ):
+        if spec is None or (isinstance(spec, InputSpec) and len(flatten(inputs)) != 1):
             return
-        problem = None
-        if spec.ndim is not None and len(shapes) != spec.ndim:
-            problem = f"expected ndim={spec.ndim}, found ndim={len(shapes)}"
-        elif spec.min_ndim is not None and len(shapes) < spec.min_ndim:
-            problem = f"expected min_ndim={spec.min_ndim}, found ndim={len(shapes)}"
-        else:
-            for axis, size in spec.axes.items():
-                if shapes[axis] is not None and shapes[axis] != size:
-                    problem = (
-                        f"expected axis {axis} of input shape to have value {size}, "
-                        f"but received input with shape {shape_str(shapes)}"
-                    )
-                    break
-        if problem:
-            if "ndim" in problem:
-                problem += f". Full shape received: {shape_str(shapes)}"
-            raise ValueError(
-                f'Input 0 of layer "{self.name}" is incompatible with the layer: {problem}'
-            )
+        assert_input_compatibility(spec, inputs, self.name)
 
     # --- weights as arrays --------------------------------------------------------------
     def get_weights(self):

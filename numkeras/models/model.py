@@ -155,16 +155,7 @@ class Model(SavingMethods, Layer):
         return state
 
     def _steps_on(self, step, no_grad=False):
-        def one_step_on_data(data):
-            with autodiff.no_grad() if no_grad else contextlib.nullcontext():
-                results = [getattr(self, step)(batch) for batch in data]
-            if step != "predict_step" or len(results) == 1:
-                return results[-1]
-            return map_structure(
-                lambda *parts: np.concatenate([_to_numpy(p) for p in parts]), *results
-            )
-
-        return one_step_on_data
+        return _StepFunction(self, step, no_grad)
 
     def stateless_compute_loss(
         self,
@@ -236,10 +227,14 @@ class Model(SavingMethods, Layer):
     @property
     def metrics(self):
         """Keras's order: the loss tracker, the compiled metrics, one loss tracker per output,
-        then metrics assigned as attributes of the model and its layers."""
+        then metrics assigned as attributes of the model and its layers; a sublayer that is
+        itself a model (a distiller's teacher) keeps its metrics to itself, as in Keras."""
         out = [self._loss_tracker, self._compile_metrics] if self.compiled else []
         out += getattr(self._compile_loss, "metrics", []) if self.compiled else []
-        return out + [m for m in super().metrics if all(m is not o for o in out)]
+        found = self._own_metrics() + [
+            m for layer in self._layers if not isinstance(layer, Model) for m in layer.metrics
+        ]
+        return out + [m for m in found if all(m is not o for o in out)]
 
     @property
     def metrics_names(self):
@@ -626,6 +621,21 @@ class Model(SavingMethods, Layer):
 
 
 register_base_classes(Model=Model)
+
+
+class _StepFunction:
+    """A `*_function`: runs the model's `step` on each batch of a list (a class, not a
+    closure, so models with one still pickle)."""
+
+    def __init__(self, model, step, no_grad):
+        self.model, self.step, self.no_grad = model, step, no_grad
+
+    def __call__(self, data):
+        with autodiff.no_grad() if self.no_grad else contextlib.nullcontext():
+            results = [getattr(self.model, self.step)(batch) for batch in data]
+        if self.step != "predict_step" or len(results) == 1:
+            return results[-1]
+        return map_structure(lambda *parts: np.concatenate([_to_numpy(p) for p in parts]), *results)
 
 
 def _nested(variables, value_format):

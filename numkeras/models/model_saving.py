@@ -1,5 +1,7 @@
 """Model's saving methods (`save`, weights, JSON, configs); the work is in numkeras.saving."""
 
+import warnings
+
 from numkeras.models import model_config
 from numkeras.saving.compile_config import compile_config, compile_from_config
 
@@ -50,4 +52,18 @@ class SavingMethods:
         return compile_config(self)
 
     def compile_from_config(self, config):
+        """`compile` with a saved `compile_config`. As in Keras, a model whose class defines
+        its own `compile` is left uncompiled (with a warning): its arguments may differ."""
+        from numkeras.models.model import Model
+
+        if type(self).compile is not Model.compile:
+            warnings.warn(
+                "`compile()` was not called as part of model loading because the model's "
+                "`compile()` method is custom. All subclassed Models that have `compile()` "
+                "overridden should also override `get_compile_config()` and "
+                "`compile_from_config(config)`. Alternatively, you can call `compile()` "
+                "manually after loading.",
+                stacklevel=2,
+            )
+            return
         compile_from_config(self, config)

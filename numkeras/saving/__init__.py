@@ -5,6 +5,7 @@ or executes anything from a file: only numkeras's classes and registered or `cus
 classes are instantiated.
 """
 
+from numkeras.saving.file_editor import KerasFileEditor
 from numkeras.saving.keras_file import load_model, load_weights, save_model, save_weights
 from numkeras.saving.object_registration import (
     CustomObjectScope,
@@ -17,6 +18,7 @@ from numkeras.saving.object_registration import (
 from numkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 __all__ = [
+    "KerasFileEditor",
     "save_model",
     "load_model",
     "save_weights",

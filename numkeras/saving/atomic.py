@@ -87,6 +87,7 @@ def write_folder(path, members):
     tmp = tempfile.mkdtemp(dir=directory, prefix=_temp_prefix(path), suffix=".tmp")
     try:
         for name, data in members.items():
+            os.makedirs(os.path.dirname(os.path.join(tmp, name)), exist_ok=True)  # assets/...
             with open(os.path.join(tmp, name), "wb") as f:
                 f.write(data)
                 f.flush()

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 import zipfile
 
 from numkeras.layers import stored_shapes
@@ -24,6 +25,7 @@ from numkeras.saving.serialization import (
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "KERAS_VERSION"]
 
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+_ASSETS = "assets"
 _MAX_EXPANSION = 100  # Keras writes members uncompressed; far more than this is a zip bomb
 
 
@@ -68,7 +70,38 @@ def _members(model):
         _METADATA: json.dumps(metadata).encode(),
         _CONFIG: json.dumps(serialize_keras_object(model)).encode(),
         _WEIGHTS: h5_store.weights_to_bytes(model),
+        **_assets(model),
     }
+
+
+def _assets(model):
+    """{"assets/<path>/<file>": bytes} from every object's `save_assets(dir_path)` (an
+    adapted lookup's vocabulary.txt), at the object's path in the weights walk, as Keras."""
+    members = {}
+    for path, obj in h5_store.walk(model):
+        if not hasattr(obj, "save_assets"):
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            obj.save_assets(folder)
+            for name in sorted(os.listdir(folder)):
+                with open(os.path.join(folder, name), "rb") as f:
+                    members[f"{_ASSETS}/{path}/{name}" if path else f"{_ASSETS}/{name}"] = f.read()
+    return members
+
+
+def _load_assets(model, assets):
+    """Hand each object with `load_assets` a folder holding its files from the archive."""
+    for path, obj in h5_store.walk(model):
+        prefix = f"{_ASSETS}/{path}/" if path else f"{_ASSETS}/"
+        files = {k[len(prefix) :]: v for k, v in assets.items() if k.startswith(prefix)}
+        files = {k: v for k, v in files.items() if k and "/" not in k}
+        if not files or not hasattr(obj, "load_assets"):
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            for name, data in files.items():
+                with open(os.path.join(folder, name), "wb") as f:
+                    f.write(data)
+            obj.load_assets(folder)
 
 
 def _may_write(path, overwrite):
@@ -98,9 +131,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     try:
         if os.path.isdir(path):
             config, weights = (_read(os.path.join(path, name)) for name in (_CONFIG, _WEIGHTS))
+            assets = _read_assets_folder(path)
         else:
-            config, weights = _read_archive(path)
-        return _model_from(config, weights, custom_objects, compile)
+            config, weights, assets = _read_archive(path)
+        return _model_from(config, weights, custom_objects, compile, assets)
     except Exception as e:  # a file that does not fit is said so here, without the chain
         cause = None if isinstance(e, (ValueError, KeyError, OSError)) else e
         raise ValueError(f"Cannot load model from '{path}': {e}") from cause
@@ -130,8 +164,18 @@ def _read(path):
         return f.read()
 
 
+def _read_assets_folder(path):
+    assets = {}
+    for root, _, files in os.walk(os.path.join(path, _ASSETS)):
+        for name in files:
+            full = os.path.join(root, name)
+            assets[os.path.relpath(full, path).replace(os.sep, "/")] = _read(full)
+    return assets
+
+
 def _read_archive(path):
-    """(config.json bytes, model.weights.h5 bytes) from a `.keras` zip."""
+    """(config.json bytes, model.weights.h5 bytes, {assets/... name: bytes}) from a
+    `.keras` zip."""
     try:
         with open(path, "rb") as f:
             zf = zipfile.ZipFile(io.BytesIO(f.read()))
@@ -145,7 +189,10 @@ def _read_archive(path):
         bad = zf.testzip()  # every member's CRC, metadata.json included
         if bad is not None:
             raise ValueError(f"member {bad} is corrupted (CRC mismatch)")
-        return config, weights
+        assets = {
+            n: _member(zf, n) for n in names if n.startswith(f"{_ASSETS}/") and not n.endswith("/")
+        }
+        return config, weights, assets
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as e:
         raise ValueError(f"not a valid .keras zip archive ({e})") from e
 
@@ -160,8 +207,8 @@ def _member(zf, name):
     return zf.read(name)  # checks the CRC, so flipped bytes are caught
 
 
-def _model_from(config_json, weights, custom_objects, compile):
-    (Model,) = base_classes("Model")
+def _model_from(config_json, weights, custom_objects, compile, assets=None):
+    loadable = base_classes("Model", "FeatureSpace")  # Keras saves a FeatureSpace alone
     try:
         config = json.loads(config_json)
     except (ValueError, UnicodeDecodeError) as e:
@@ -172,12 +219,13 @@ def _model_from(config_json, weights, custom_objects, compile):
         config = {**config, "compile_config": None}
     with stored_shapes.expecting(_stored_shapes(weights)):  # no weight the file can't fill
         model = deserialize_keras_object(config, custom_objects)
-    if not isinstance(model, Model):
+    if not isinstance(model, loadable):
         raise ValueError(f"{_CONFIG} describes a {type(model).__name__}, not a model")
     try:
         h5_store.load_weights(model, io.BytesIO(weights))
     except Exception as e:
         raise ValueError(f"{_WEIGHTS}: {e}") from e
+    _load_assets(model, assets or {})
     return model
 
 

@@ -43,7 +43,11 @@ _NAMESPACES = {
     "metrics": "numkeras.metrics",
     "activations": "numkeras.activations",
     "ops": "numkeras.ops",
+    "utils": "numkeras.utils",
+    "feature_space": "numkeras.utils.feature_space",  # FeatureSpace's Feature, Cross, ...
+    "distillation": "numkeras.distillation",
 }
+FEATURE_SPACE_MODULE = "keras.src.layers.preprocessing.feature_space"
 _FUNCTION_NAMESPACES = ("activations", "losses", "metrics", "ops")
 _OPTIMIZER_IGNORED = {"jit_compile", "is_legacy_optimizer"}  # Keras 2.11+ optimizer configs
 _LAYER_KWARGS = {"input_shape", "input_dim", "batch_size", "batch_input_shape", "autocast"}
@@ -126,6 +130,8 @@ def serialize_keras_object(obj):
         "config": serialize_keras_object(obj.get_config()),
         "registered_name": None if module else get_registered_name(cls),
     }
+    if module == FEATURE_SPACE_MODULE:  # Keras's unexported classes carry their own name
+        config["registered_name"] = cls.__name__
     _add_layer_fields(obj, config)
     return config
 
@@ -164,6 +170,10 @@ def _add_layer_fields(obj, config):
     inner = config["config"]
     if isinstance(inner.get("dtype"), str):
         inner["dtype"] = dtype_policy(inner["dtype"])
+    if type(obj).get_build_config is not Layer.get_build_config:  # its own format
+        if obj.built:
+            config["build_config"] = serialize_keras_object(obj.get_build_config())
+        return
     if isinstance(obj, Sequential):
         shape = obj._input_batch_shape if obj.built else None
     else:
@@ -234,6 +244,9 @@ def _instantiate(cls, inner, config):
     except TypeError as e:
         raise ValueError(f"Could not rebuild {cls.__name__} from its config: {e}") from e
     build = config.get("build_config") or {}
+    own_format = getattr(type(obj), "build_from_config", None) is not Layer.build_from_config
+    if isinstance(obj, Layer) and build and own_format:
+        obj.build_from_config(build)  # a layer's own format (FeatureSpace: one per feature)
     shape = _shape(build.get("input_shape"))
     if isinstance(obj, Layer) and shape is not None and not obj.built:
         _build(obj, shape)
@@ -412,6 +425,7 @@ def _namespaces_for(module, kind, default):
     if len(parts) > 2 and parts[1] == "src":
         parts = parts[1:]
     key = "schedules" if "schedules" in parts else parts[1]
+    key = "feature_space" if parts[-1] == "feature_space" else key
     return [key] if key in _NAMESPACES else everything
 
 
@@ -428,7 +442,10 @@ def _builtin_modules():
         Sequential, Functional = base_classes("Sequential", "Functional")
         for key in _NAMESPACES:
             mod = _namespace(key)
-            keras_module = "keras.optimizers.schedules" if key == "schedules" else f"keras.{key}"
+            keras_module = {
+                "schedules": "keras.optimizers.schedules",
+                "feature_space": FEATURE_SPACE_MODULE,
+            }.get(key, f"keras.{key}")
             for name in mod.__all__:
                 obj = getattr(mod, name, None)
                 if inspect.isclass(obj) and obj.__name__ == name:

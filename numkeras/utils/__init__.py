@@ -1,8 +1,8 @@
 """`numkeras.utils`: `to_categorical`, `normalize`, `get_file`, `Progbar`, `PyDataset`,
 `set_random_seed`, `split_dataset`, `pad_sequences`, datasets of NumPy batches (timeseries
-windows, image and text folders), image files (Pillow, the `image` extra), custom object
-registration, the `bounding_boxes` helpers, `plot_history` and `plot_model` (matplotlib, the
-`plot` extra)."""
+windows, image, text and audio folders), image files (Pillow, the `image` extra), custom object
+registration, `FeatureSpace`, the `bounding_boxes` helpers, `plot_history` and `plot_model`
+(matplotlib, the `plot` extra)."""
 
 from numkeras.backend import clear_session, is_keras_tensor, standardize_dtype
 from numkeras.backend.io_utils import (
@@ -28,6 +28,8 @@ from numkeras.utils.directory_datasets import (
     image_dataset_from_directory,
     text_dataset_from_directory,
 )
+from numkeras.utils.dot_graph import model_to_dot
+from numkeras.utils.feature_space import FeatureSpace
 from numkeras.utils.file_utils import get_file
 from numkeras.utils.graph_utils import get_source_inputs
 from numkeras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
@@ -55,6 +57,7 @@ __all__ = [
     "get_file",
     "normalize",
     "plot_history",
+    "model_to_dot",
     "plot_model",
     "pack_x_y_sample_weight",
     "unpack_x_y_sample_weight",
@@ -72,6 +75,7 @@ __all__ = [
     "standardize_dtype",
     "get_source_inputs",
     "Config",
+    "FeatureSpace",
     "save_img",
     "pad_sequences",
     "timeseries_dataset_from_array",

@@ -21,6 +21,7 @@ MODULES = {  # each application module's preprocessing mode, as in Keras
     "densenet": "torch",
     "xception": "tf",
     "inception_v3": "tf",
+    "inception_resnet_v2": "tf",
 }
 
 

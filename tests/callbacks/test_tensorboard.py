@@ -362,7 +362,8 @@ def tensorboard_view(log_dir, sub):
                 value = data_compat.migrate_value(value)
                 plugin = value.metadata.plugin_data.plugin_name
                 array = tensor_util.make_ndarray(value.tensor)
-                key = (value.tag.removeprefix("sequential/"), event.step, plugin)
+                tag = re.sub(r"^sequential(_\d+)?/", "", value.tag)  # the model's own name
+                key = (tag, event.step, plugin)
                 out.setdefault(key, []).append(array)
     return out
 

@@ -444,5 +444,5 @@ def test_kernel_larger_than_input_names_the_layer(layer):
 def test_wrong_channel_count_after_build():
     layer = layers.Conv2DTranspose(2, 3, name="up")
     layer(np.zeros((1, 4, 4, 3), "float32"))
-    with pytest.raises(ValueError, match='"up" is incompatible.*axis -1'):
+    with pytest.raises(ValueError, match="'up' is incompatible.*axis -1"):
         layer(np.zeros((1, 4, 4, 5), "float32"))

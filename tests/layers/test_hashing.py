@@ -172,3 +172,54 @@ def test_hashed_crossing_errors_as_keras(inputs, error):
         layers.HashedCrossing(num_bins=3)(inputs)
     with pytest.raises(ValueError, match="output_mode"):
         layers.HashedCrossing(num_bins=3, output_mode="count")
+
+
+OOV_WORDS = np.array([["a", "zz", "q"], ["b", "hello", "é"], ["", "c", "longer out of vocabulary"]])
+OOV_INTS = np.array([[12, 5, 7], [36, -4, 1000001], [0, 99, 12]])
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, inputs",
+    [
+        ("StringLookup", {"vocabulary": ["a", "b", "c"], "num_oov_indices": 3}, OOV_WORDS),
+        ("StringLookup", {"vocabulary": ["a", "b"], "num_oov_indices": 4, "salt": 7}, OOV_WORDS),
+        (
+            "StringLookup",
+            {"vocabulary": ["a"], "num_oov_indices": 2, "mask_token": "", "output_mode": "count"},
+            OOV_WORDS,
+        ),
+        ("IntegerLookup", {"vocabulary": [12, 36], "num_oov_indices": 3}, OOV_INTS),
+        (
+            "IntegerLookup",
+            {"vocabulary": [12, 36], "num_oov_indices": 3, "oov_method": "farmhash"},
+            OOV_INTS,
+        ),
+        (
+            "IntegerLookup",
+            {"vocabulary": [12], "num_oov_indices": 5, "oov_method": "farmhash", "salt": [1, 2]},
+            OOV_INTS,
+        ),
+    ],
+)
+def test_lookup_oov_buckets_match_keras(name, kwargs, inputs):
+    """Several OOV indices: strings (and integers with oov_method="farmhash") are hashed."""
+    keras = get_keras()
+    ours, theirs = getattr(layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
+    np.testing.assert_array_equal(_np(ours(inputs)), _keras_np(keras, theirs(inputs)))
+    assert comparable(ours.get_config()) == comparable(theirs.get_config())
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, error",
+    [
+        ("IntegerLookup", {"salt": 3}, "farmhash"),
+        ("IntegerLookup", {"oov_method": "sip"}, "oov_method"),
+        ("StringLookup", {"salt": "pepper"}, "salt"),
+    ],
+)
+def test_lookup_hashing_errors_as_keras(name, kwargs, error):
+    keras = get_keras()
+    with pytest.raises(ValueError, match=error):
+        getattr(keras.layers, name)(**kwargs)
+    with pytest.raises(ValueError, match=error):
+        getattr(layers, name)(**kwargs)

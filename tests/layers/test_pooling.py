@@ -81,5 +81,5 @@ def test_bad_arguments_name_the_argument(kwargs, name):
 
 
 def test_wrong_rank_names_the_layer():
-    with pytest.raises(ValueError, match=r'"gap".*expected ndim=4, found ndim=3'):
+    with pytest.raises(ValueError, match="'gap'.*expected ndim=4, found ndim=3"):
         GAP2(name="gap")(np.zeros((2, 3, 4), "float32"))

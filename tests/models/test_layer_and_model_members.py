@@ -187,8 +187,8 @@ def test_state_tree_is_keyed_like_keras_and_sets_the_values(keras):
     keras.backend.clear_session()  # Keras numbers optimizer names per session ("adam_79")
     numkeras.backend.clear_session()
     ours, theirs = _sequential(numkeras), _sequential(keras)
-    for m in (ours, theirs):
-        m.compile("adam", "mse", metrics=["mean_absolute_error"])
+    for lib, m in ((numkeras, ours), (keras, theirs)):
+        m.compile(lib.optimizers.Adam(name="adam"), "mse", metrics=["mean_absolute_error"])
     with pytest.raises(AttributeError):
         _sequential(numkeras, "other").get_state_tree()
     theirs.fit(X, Y, verbose=0)

@@ -223,3 +223,55 @@ def test_loss_scale_optimizer_keras_file_both_ways(keras, tmp_path):
             np.testing.assert_array_equal(
                 keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b)
             )
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_learning_rate_callbacks_drive_each_sub_optimizer_as_in_keras(keras):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 4)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    histories = []
+    for lib in (keras, numkeras):
+        o = lib.optimizers
+        model = _functional(lib)
+        table = o.OptimizerMap(o.SGD(0.05, name="sgd"), {"encoder/.*": o.Adam(0.01, name="adam")})
+        model.compile(o.MultiOptimizer(table), loss="mse")
+        callbacks = [
+            lib.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5),
+            lib.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.1, patience=0, min_delta=10),
+        ]
+        history = model.fit(x, y, epochs=2, callbacks=callbacks, verbose=0).history
+        histories.append(history)
+    theirs, ours = histories
+    assert sorted(ours) == sorted(theirs) == ["learning_rate_adam", "learning_rate_sgd", "loss"]
+    for key in ("learning_rate_adam", "learning_rate_sgd"):
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-6)
+
+
+def test_swap_ema_weights_swaps_the_sub_optimizers_with_ema():
+    x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    model = _functional(numkeras)
+    adam = optimizers.Adam(0.1, use_ema=True, ema_momentum=0.5)
+    model.compile(
+        optimizers.MultiOptimizer(
+            optimizers.OptimizerMap(optimizers.SGD(0.1), {"encoder/.*": adam})
+        ),
+        "mse",
+    )
+    model.fit(x, x[:, :2], epochs=2, verbose=0)  # ends with the averages in the weights
+    model.train_on_batch(x, x[:, :2])  # now they differ
+    encoder, head = model.get_layer("encoder"), model.get_layer("head")
+    trained = [encoder.kernel.numpy().copy(), head.kernel.numpy().copy()]
+    average = adam._model_variables_moving_average[0].numpy().copy()
+    swap = numkeras.callbacks.SwapEMAWeights()
+    swap.set_model(model)
+    swap.on_test_begin()
+    np.testing.assert_array_equal(encoder.kernel.numpy(), average)
+    assert not np.array_equal(encoder.kernel.numpy(), trained[0])
+    np.testing.assert_array_equal(head.kernel.numpy(), trained[1])  # SGD keeps no average
+    swap.on_test_end()
+    np.testing.assert_array_equal(encoder.kernel.numpy(), trained[0])
+    plain = _functional(numkeras)
+    plain.compile(optimizers.MultiOptimizer(optimizers.OptimizerMap(optimizers.SGD())), "mse")
+    swap.set_model(plain)
+    with pytest.raises(ValueError, match="at least one inner optimizer has `use_ema=True`"):
+        swap.on_test_begin()

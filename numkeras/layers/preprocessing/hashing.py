@@ -30,17 +30,19 @@ def as_bytes(value):
 
 def hash_bins(values, num_bins, salt=None):
     """Each value's bin in [0, num_bins): FarmHash Fingerprint64, or SipHash under `salt`,
-    modulo `num_bins`."""
+    modulo `num_bins`. Each distinct value is hashed once."""
     values = np.asarray(values)
-    out = np.empty(values.shape, np.int64)
-    seen = {}
-    for index, value in np.ndenumerate(values):
+    flat = values.ravel()
+    try:
+        distinct, where = np.unique(flat, return_inverse=True)
+    except TypeError:  # values that don't sort together (str mixed with bytes)
+        distinct, where = flat, np.arange(flat.size)
+    bins = np.empty(len(distinct), np.int64)
+    for i, value in enumerate(distinct):
         data = as_bytes(value.item() if isinstance(value, np.generic) else value)
-        if data not in seen:
-            h = fingerprint64(data) if salt is None else siphash64(salt, data)
-            seen[data] = h % num_bins
-        out[index] = seen[data]
-    return out
+        h = fingerprint64(data) if salt is None else siphash64(salt, data)
+        bins[i] = h % num_bins
+    return bins[where.reshape(-1)].reshape(values.shape)
 
 
 class Hashing(Layer):

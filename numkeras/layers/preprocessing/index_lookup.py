@@ -6,12 +6,15 @@ is learned by `adapt` (ties broken by the larger token first, as Keras's reverse
 """
 
 import collections
+import os
 
 import numpy as np
 
 from numkeras import ops
+from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import Layer
 from numkeras.layers.preprocessing.category_encoding import encode_categorical
+from numkeras.layers.preprocessing.hashing import hash_bins
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
 
@@ -64,18 +67,31 @@ class IndexLookup(Layer):
                 "`output_mode` must be `'int'` when `invert` is true. Received: "
                 f"output_mode={output_mode}"
             )
-        unsupported = {"sparse": sparse, "idf_weights": idf_weights, "salt": salt}
-        if (
-            any(v not in (None, False) for v in unsupported.values())
-            or (oov_method != "floormod")
-            or (num_oov_indices > 1 and self._is_string())
-        ):
+        if sparse or idf_weights is not None:
             raise ValueError(
-                f"{name_}: numkeras supports neither sparse outputs, tf-idf, salts "
-                "nor hashed OOV buckets (oov_method='farmhash', or more than one "
-                f"OOV index for strings); received {unsupported}, "
-                f"oov_method={oov_method!r}, num_oov_indices={num_oov_indices}."
+                f"{name_}: numkeras supports neither sparse outputs nor tf-idf; received "
+                f"sparse={sparse}, idf_weights={idf_weights}."
             )
+        if oov_method not in ("floormod", "farmhash"):
+            raise ValueError(
+                f"Unknown value for `oov_method` argument of {name_}. Allowed values are: "
+                f"('floormod', 'farmhash'). Received: oov_method={oov_method}"
+            )
+        if salt is not None:
+            if not self._is_string() and oov_method != "farmhash":
+                raise ValueError(
+                    "`salt` can only be used when `oov_method='farmhash'`. "
+                    f"Received: oov_method={oov_method}"
+                )
+            if isinstance(salt, (tuple, list)) and len(salt) == 2:
+                salt = list(salt)
+            elif isinstance(salt, int):
+                salt = [salt, salt]
+            else:
+                raise ValueError(
+                    "The `salt` argument for `IndexLookup` can only be a tuple of 2 integers, "
+                    f"or a single integer. Received: salt={salt}."
+                )
         kwargs.pop("trainable", None), kwargs.pop("dtype", None)
         self._frozen_vocab_size = kwargs.pop("vocabulary_size", None)
         kwargs.pop("has_input_vocabulary", None)
@@ -171,6 +187,24 @@ class IndexLookup(Layer):
             vocab[0] = self.mask_token
         return vocab if include_special_tokens else vocab[start:]
 
+    def save_assets(self, dir_path):
+        """Write an adapted vocabulary to `vocabulary.txt`, one token a line (Keras's asset);
+        a vocabulary passed to the constructor is in the config instead."""
+        if self.input_vocabulary is not None:
+            return
+        with open(os.path.join(dir_path, "vocabulary.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(str(token) for token in self.get_vocabulary()))
+
+    def load_assets(self, dir_path):
+        """Read the vocabulary `save_assets` wrote."""
+        if self.input_vocabulary is not None:
+            return
+        with open(os.path.join(dir_path, "vocabulary.txt"), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        while lines and lines[-1] == "":
+            lines.pop()
+        self.set_vocabulary(lines if self._is_string() else [int(line) for line in lines])
+
     def vocabulary_size(self):
         return self._token_start_index() + len(self._tokens)
 
@@ -191,13 +225,19 @@ class IndexLookup(Layer):
                     f"{type(self).__name__}: token {token!r} is not in the "
                     "vocabulary and num_oov_indices=0."
                 )
-            else:  # one OOV slot, or integers spread by floormod
-                ids[index] = (
-                    self._oov_start_index() + token % self.num_oov_indices
-                    if self.num_oov_indices > 1
-                    else self._oov_start_index()
-                )
+            else:
+                ids[index] = self._oov_start_index() + self._oov_slot(token)
         return ids
+
+    def _oov_slot(self, token):
+        """Which OOV index a token takes: integers by floormod, else (strings, or
+        `oov_method="farmhash"`) FarmHash64 or salted SipHash64 of its text, as Keras."""
+        n = self.num_oov_indices
+        if n == 1:
+            return 0
+        if not self._is_string() and self.oov_method == "floormod":
+            return token % n
+        return int(hash_bins(np.array([token], object), n, self.salt)[0])
 
     def _invert(self, ids):
         vocab = self.get_vocabulary()
@@ -225,6 +265,14 @@ class IndexLookup(Layer):
         ids = np.where(ids < 0, depth, ids)  # the mask falls in an extra column, then dropped
         encoded = encode_categorical(ids, self.output_mode, depth + 1, "int64")  # as Keras
         return ops.convert_to_tensor(encoded[..., :depth])
+
+    def compute_output_spec(self, inputs):
+        """Indices are int64 (tokens, when inverting), encodings float32, as Keras's."""
+        shape = self.compute_output_shape(tuple(inputs.shape))
+        if self.output_mode != "int":
+            return KerasTensor(shape, "float32")
+        string_out = self.invert and self._is_string()
+        return KerasTensor(shape, "string" if string_out else "int64")
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
