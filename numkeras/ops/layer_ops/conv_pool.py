@@ -12,12 +12,9 @@ except where adding the bias rounds two different raw values to one float (a tie
 separate ops would break by window order).
 """
 
-from functools import partial
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from numkeras.kernels import threads
 from numkeras.kernels.conv import FEW_CHANNELS, _geometry, _pad, input_gradient
 from numkeras.kernels.pool import _route, _running_max
 from numkeras.ops.layer_ops.nn_ops import _relu
@@ -57,33 +54,28 @@ def _chunks(n, image_bytes):
 
 def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, for_grad=True):
     """relu(max_pool(conv(x, kernel)) + bias) for pool windows that tile the conv output,
-    a chunk of images at a time, the chunks spread over the cores (kernels/threads.py); conv
-    outputs in no window (the cropped remainder) are never computed. Without `for_grad`
-    (inference) no first-maximum index is kept, and the cache is None."""
+    a chunk of images at a time; conv outputs in no window (the cropped remainder) are never
+    computed. Without `for_grad` (inference) no first-maximum index is kept, and the cache
+    is None."""
     N = x.shape[0]
     KH, KW, C, CO = kernel.shape
     OH, OW, pad_h, pad_w = _geometry(x.shape, (KH, KW), strides, padding, dilation)
     (p, q), PH, PW = pool, OH // pool[0], OW // pool[1]
     xp, k2 = _pad(x, pad_h, pad_w), kernel.reshape(-1, CO)
     y = np.empty((N, PH, PW, CO), np.result_type(x.dtype, kernel.dtype))
-    parts = _chunks(N, p * q * PH * PW * (KH * KW * C + CO) * y.itemsize)
-    chunks = [None] * len(parts)
-
-    def task(i):
-        rows = parts[i]
+    chunks = []
+    for rows in _chunks(N, p * q * PH * PW * (KH * KW * C + CO) * y.itemsize):
         cols = pooled_im2col(xp[rows], (KH, KW), (PH, PW), pool, strides, dilation)
         z = (cols @ k2).reshape(p * q, -1, CO)
         y_rows = y[rows].reshape(-1, CO)
         if for_grad:
             _, first = _running_max(list(z), out=y_rows)
-            chunks[i] = (rows, cols, first)
+            chunks.append((rows, cols, first))
         else:
             np.max(z, axis=0, out=y_rows)
         if bias is not None:
             y_rows += bias
         _relu(y_rows, out=y_rows)
-
-    threads.run([partial(task, i) for i in range(len(parts))])
     cache = (chunks, y, x.shape, kernel, pool, strides, (pad_h, pad_w), dilation)
     return y, cache if for_grad else None
 
@@ -95,17 +87,17 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
     N, H, W, C = x_shape
     g = g.reshape(y.shape)
     gx = np.empty(x_shape, g.dtype) if need_x else None
-    gks, gbs = [None] * len(chunks), [None] * len(chunks)
-
-    def task(i):
-        rows, cols, first = chunks[i]
+    gk = gb = None
+    for rows, cols, first in chunks:
         gp = g[rows].reshape(-1, CO) * (y[rows].reshape(-1, CO) > 0)
         if need_bias:
-            gbs[i] = np.ones(len(gp), gp.dtype) @ gp
+            part = np.ones(len(gp), gp.dtype) @ gp
+            gb = part if gb is None else gb + part
         gz = np.empty((p * q,) + gp.shape, gp.dtype)
         _route(gp, first, list(gz))
         if need_kernel:
-            gks[i] = cols.T @ gz.reshape(-1, CO)
+            part = cols.T @ gz.reshape(-1, CO)
+            gk = part if gk is None else gk + part
         if need_x:  # the windows' conv outputs' gradient, in NHWC order
             n = len(gp) // (PH * PW)
             g_conv = np.empty((n, PH * p, PW * q, CO), gp.dtype)
@@ -113,8 +105,4 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
                 a, b = divmod(k, q)
                 g_conv[:, a::p, b::q] = gz[k].reshape(n, PH, PW, CO)
             gx[rows] = input_gradient(g_conv, kernel, (n, H, W, C), strides, pads, dilation)
-
-    threads.run([partial(task, i) for i in range(len(chunks))])
-    gk = np.add.reduce(gks, axis=0) if need_kernel else None  # in chunk order, any threads
-    gb = np.add.reduce(gbs, axis=0) if need_bias else None
     return gx, None if gk is None else gk.reshape(kernel.shape), gb
