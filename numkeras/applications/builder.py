@@ -30,6 +30,12 @@ def channel_axis():
     return 1 if backend.image_data_format() == "channels_first" else -1
 
 
+def channel_index():
+    """The channel axis of 4-D images as a positive index (1 or 3): Keras's Inception and
+    EfficientNet builders write it so in their layers' configs."""
+    return 1 if backend.image_data_format() == "channels_first" else 3
+
+
 def image_input(input_tensor, input_shape):
     """The model's image input: `input_tensor` if given (a KerasTensor), else a new Input."""
     if input_tensor is None:

@@ -6,7 +6,7 @@ import math
 
 from numkeras import backend, layers
 from numkeras.applications import imagenet_utils
-from numkeras.applications.builder import check_weights, finish, image_input, pool
+from numkeras.applications.builder import channel_index, check_weights, finish, image_input, pool
 
 __all__ = [f"EfficientNetB{i}" for i in range(8)] + ["decode_predictions", "preprocess_input"]
 
@@ -55,10 +55,6 @@ DENSE_KERNEL_INITIALIZER = {
 IMAGENET_STDDEV_RGB = [0.229, 0.224, 0.225]
 
 
-def _axis():
-    return 3 if backend.image_data_format() == "channels_last" else 1
-
-
 def EfficientNet(
     width_coefficient,
     depth_coefficient,
@@ -104,7 +100,7 @@ def EfficientNet(
         return int(math.ceil(depth_coefficient * repeats))
 
     x = layers.Rescaling(1.0 / 255.0)(img_input)
-    x = layers.Normalization(axis=_axis())(x)
+    x = layers.Normalization(axis=channel_index())(x)
     if weights == "imagenet":
         # the pretrained stem divides by the variance, not the deviation, so the
         # Normalization (which divides by sqrt(variance)) is followed by a second scaling
@@ -119,7 +115,7 @@ def EfficientNet(
         kernel_initializer=CONV_KERNEL_INITIALIZER,
         name="stem_conv",
     )(x)
-    x = layers.BatchNormalization(axis=_axis(), name="stem_bn")(x)
+    x = layers.BatchNormalization(axis=channel_index(), name="stem_bn")(x)
     x = layers.Activation(activation, name="stem_activation")(x)
 
     total = float(sum(round_repeats(args["repeats"]) for args in blocks_args))
@@ -153,7 +149,7 @@ def EfficientNet(
         kernel_initializer=CONV_KERNEL_INITIALIZER,
         name="top_conv",
     )(x)
-    x = layers.BatchNormalization(axis=_axis(), name="top_bn")(x)
+    x = layers.BatchNormalization(axis=channel_index(), name="top_bn")(x)
     x = layers.Activation(activation, name="top_activation")(x)
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -202,7 +198,7 @@ def block(
             kernel_initializer=CONV_KERNEL_INITIALIZER,
             name=f"{name}expand_conv",
         )(x)
-        x = layers.BatchNormalization(axis=_axis(), name=f"{name}expand_bn")(x)
+        x = layers.BatchNormalization(axis=channel_index(), name=f"{name}expand_bn")(x)
         x = layers.Activation(activation, name=f"{name}expand_activation")(x)
     conv_pad = "same"
     if strides == 2:
@@ -218,12 +214,12 @@ def block(
         depthwise_initializer=CONV_KERNEL_INITIALIZER,
         name=f"{name}dwconv",
     )(x)
-    x = layers.BatchNormalization(axis=_axis(), name=f"{name}bn")(x)
+    x = layers.BatchNormalization(axis=channel_index(), name=f"{name}bn")(x)
     x = layers.Activation(activation, name=f"{name}activation")(x)
     if 0 < se_ratio <= 1:
         filters_se = max(1, int(filters_in * se_ratio))
         se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-        se_shape = (filters, 1, 1) if _axis() == 1 else (1, 1, filters)
+        se_shape = (filters, 1, 1) if channel_index() == 1 else (1, 1, filters)
         se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
         for filters_, act, part in (
             (filters_se, activation, "reduce"),
@@ -246,7 +242,7 @@ def block(
         kernel_initializer=CONV_KERNEL_INITIALIZER,
         name=f"{name}project_conv",
     )(x)
-    x = layers.BatchNormalization(axis=_axis(), name=f"{name}project_bn")(x)
+    x = layers.BatchNormalization(axis=channel_index(), name=f"{name}project_bn")(x)
     if id_skip and strides == 1 and filters_in == filters_out:
         if drop_rate > 0:
             x = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}drop")(x)

@@ -6,7 +6,7 @@ import math
 
 from numkeras import backend, initializers, layers
 from numkeras.applications import imagenet_utils
-from numkeras.applications.builder import check_weights, finish, image_input, pool
+from numkeras.applications.builder import channel_index, check_weights, finish, image_input, pool
 from numkeras.applications.efficientnet import CONV_KERNEL_INITIALIZER, DENSE_KERNEL_INITIALIZER
 
 __all__ = [
@@ -94,10 +94,6 @@ DEFAULT_BLOCKS_ARGS = {
 }
 
 
-def _axis():
-    return 3 if backend.image_data_format() == "channels_last" else 1
-
-
 def round_filters(filters, width_coefficient, min_depth, depth_divisor):
     """`filters` scaled by the width and rounded to a multiple of `depth_divisor`."""
     filters *= width_coefficient
@@ -110,12 +106,12 @@ def round_repeats(repeats, depth_coefficient):
 
 
 def _bn(name, momentum):
-    return layers.BatchNormalization(axis=_axis(), momentum=momentum, name=name)
+    return layers.BatchNormalization(axis=channel_index(), momentum=momentum, name=name)
 
 
 def _squeeze_excite(x, filters, input_filters, se_ratio, activation, name):
     se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-    se_shape = (filters, 1, 1) if _axis() == 1 else (1, 1, filters)
+    se_shape = (filters, 1, 1) if channel_index() == 1 else (1, 1, filters)
     se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
     for width, act, part in (
         (max(1, int(input_filters * se_ratio)), activation, "reduce"),
@@ -297,12 +293,12 @@ def EfficientNetV2(
     img_input = image_input(input_tensor, input_shape)
     x = img_input
     if include_preprocessing:
-        if name.split("-")[-1].startswith("b") and input_shape[_axis() - 1] == 3:
+        if name.split("-")[-1].startswith("b") and input_shape[channel_index() - 1] == 3:
             x = layers.Rescaling(scale=1.0 / 255)(x)
             x = layers.Normalization(
                 mean=[0.485, 0.456, 0.406],
                 variance=[0.229**2, 0.224**2, 0.225**2],
-                axis=_axis(),
+                axis=channel_index(),
             )(x)
         else:
             x = layers.Rescaling(scale=1.0 / 128.0, offset=-1)(x)

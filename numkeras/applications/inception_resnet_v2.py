@@ -4,7 +4,14 @@ mode."""
 
 from numkeras import backend, layers
 from numkeras.applications import imagenet_utils
-from numkeras.applications.builder import WEIGHTS_ROOT, check_weights, finish, image_input, pool
+from numkeras.applications.builder import (
+    WEIGHTS_ROOT,
+    channel_index,
+    check_weights,
+    finish,
+    image_input,
+    pool,
+)
 from numkeras.layers import Layer
 
 __all__ = ["InceptionResNetV2", "decode_predictions", "preprocess_input"]
@@ -13,10 +20,6 @@ WEIGHTS_HASHES = {
     True: "e693bd0210a403b3192acc6073ad2e96",
     False: "d19885ff4a710c122648d3b5c3b684e4",
 }
-
-
-def _axis():
-    return 1 if backend.image_data_format() == "channels_first" else 3
 
 
 def conv2d_bn(
@@ -29,7 +32,7 @@ def conv2d_bn(
     )(x)
     if not use_bias:
         bn_name = None if name is None else f"{name}_bn"
-        x = layers.BatchNormalization(axis=_axis(), scale=False, name=bn_name)(x)
+        x = layers.BatchNormalization(axis=channel_index(), scale=False, name=bn_name)(x)
     if activation is not None:
         x = layers.Activation(activation, name=None if name is None else f"{name}_ac")(x)
     return x
@@ -72,9 +75,14 @@ def inception_resnet_block(x, scale, block_type, block_idx, activation="relu"):
         )
     branches = [_chain(x, chain) for chain in _BRANCHES[block_type]]
     block_name = f"{block_type}_{block_idx}"
-    mixed = layers.Concatenate(axis=_axis(), name=f"{block_name}_mixed")(branches)
+    mixed = layers.Concatenate(axis=channel_index(), name=f"{block_name}_mixed")(branches)
     up = conv2d_bn(
-        mixed, x.shape[_axis()], 1, activation=None, use_bias=True, name=f"{block_name}_conv"
+        mixed,
+        x.shape[channel_index()],
+        1,
+        activation=None,
+        use_bias=True,
+        name=f"{block_name}_conv",
     )
     x = CustomScaleLayer(scale)([x, up])
     if activation is not None:
@@ -118,7 +126,7 @@ def InceptionResNetV2(
         _chain(x, [(64, 1), (96, 3), (96, 3)]),
         conv2d_bn(layers.AveragePooling2D(3, strides=1, padding="same")(x), 64, 1),
     ]
-    x = layers.Concatenate(axis=_axis(), name="mixed_5b")(branches)
+    x = layers.Concatenate(axis=channel_index(), name="mixed_5b")(branches)
     for block_idx in range(1, 11):
         x = inception_resnet_block(x, scale=0.17, block_type="block35", block_idx=block_idx)
 
@@ -127,7 +135,7 @@ def InceptionResNetV2(
         conv2d_bn(_chain(x, [(256, 1), (256, 3)]), 384, 3, strides=2, padding="valid"),
         layers.MaxPooling2D(3, strides=2, padding="valid")(x),
     ]
-    x = layers.Concatenate(axis=_axis(), name="mixed_6a")(branches)
+    x = layers.Concatenate(axis=channel_index(), name="mixed_6a")(branches)
     for block_idx in range(1, 21):
         x = inception_resnet_block(x, scale=0.1, block_type="block17", block_idx=block_idx)
 
@@ -137,7 +145,7 @@ def InceptionResNetV2(
         conv2d_bn(_chain(x, [(256, 1), (288, 3)]), 320, 3, strides=2, padding="valid"),
         layers.MaxPooling2D(3, strides=2, padding="valid")(x),
     ]
-    x = layers.Concatenate(axis=_axis(), name="mixed_7a")(branches)
+    x = layers.Concatenate(axis=channel_index(), name="mixed_7a")(branches)
     for block_idx in range(1, 10):
         x = inception_resnet_block(x, scale=0.2, block_type="block8", block_idx=block_idx)
     x = inception_resnet_block(x, scale=1.0, activation=None, block_type="block8", block_idx=10)

@@ -3,7 +3,14 @@ parallel branches of factorized convolutions. Inputs are preprocessed in "tf" mo
 
 from numkeras import backend, layers
 from numkeras.applications import imagenet_utils
-from numkeras.applications.builder import WEIGHTS_ROOT, check_weights, finish, image_input, pool
+from numkeras.applications.builder import (
+    WEIGHTS_ROOT,
+    channel_index,
+    check_weights,
+    finish,
+    image_input,
+    pool,
+)
 
 __all__ = ["InceptionV3", "decode_predictions", "preprocess_input"]
 
@@ -11,10 +18,6 @@ WEIGHTS_HASHES = {
     True: "9a0d58056eeedaa3f26cb7ebd46da564",
     False: "bcbd6486424b2319ff4ef7d526e38f63",
 }
-
-
-def _axis():
-    return 1 if backend.image_data_format() == "channels_first" else 3
 
 
 def conv2d_bn(x, filters, num_row, num_col, padding="same", strides=(1, 1), name=None):
@@ -28,7 +31,7 @@ def conv2d_bn(x, filters, num_row, num_col, padding="same", strides=(1, 1), name
         name=None if name is None else f"{name}_conv",
     )(x)
     x = layers.BatchNormalization(
-        axis=_axis(), scale=False, name=None if name is None else f"{name}_bn"
+        axis=channel_index(), scale=False, name=None if name is None else f"{name}_bn"
     )(x)
     return layers.Activation("relu", name=name)(x)
 
@@ -53,7 +56,7 @@ def _block_35(x, pool_filters, name):
         _chain(x, [(64, 1, 1), (96, 3, 3), (96, 3, 3)]),
         _avg_pool_branch(x, pool_filters),
     ]
-    return layers.concatenate(branches, axis=_axis(), name=name)
+    return layers.concatenate(branches, axis=channel_index(), name=name)
 
 
 def _block_17(x, width, name):
@@ -65,7 +68,7 @@ def _block_17(x, width, name):
         _chain(x, [(width, 1, 1), (width, 7, 1), (width, 1, 7), (width, 7, 1), (192, 1, 7)]),
         _avg_pool_branch(x, 192),
     ]
-    return layers.concatenate(branches, axis=_axis(), name=name)
+    return layers.concatenate(branches, axis=channel_index(), name=name)
 
 
 def _block_8(x, i):
@@ -74,15 +77,16 @@ def _block_8(x, i):
     branch3x3 = conv2d_bn(x, 384, 1, 1)
     branch3x3 = layers.concatenate(
         [conv2d_bn(branch3x3, 384, 1, 3), conv2d_bn(branch3x3, 384, 3, 1)],
-        axis=_axis(),
+        axis=channel_index(),
         name=f"mixed9_{i}",
     )
     branch3x3dbl = _chain(x, [(448, 1, 1), (384, 3, 3)])
     branch3x3dbl = layers.concatenate(
-        [conv2d_bn(branch3x3dbl, 384, 1, 3), conv2d_bn(branch3x3dbl, 384, 3, 1)], axis=_axis()
+        [conv2d_bn(branch3x3dbl, 384, 1, 3), conv2d_bn(branch3x3dbl, 384, 3, 1)],
+        axis=channel_index(),
     )
     branches = [branch1x1, branch3x3, branch3x3dbl, _avg_pool_branch(x, 192)]
-    return layers.concatenate(branches, axis=_axis(), name=f"mixed{9 + i}")
+    return layers.concatenate(branches, axis=channel_index(), name=f"mixed{9 + i}")
 
 
 def InceptionV3(
@@ -123,7 +127,7 @@ def InceptionV3(
         conv2d_bn(_chain(x, [(64, 1, 1), (96, 3, 3)]), 96, 3, 3, strides=(2, 2), padding="valid"),
         layers.MaxPooling2D((3, 3), strides=(2, 2))(x),
     ]
-    x = layers.concatenate(branches, axis=_axis(), name="mixed3")
+    x = layers.concatenate(branches, axis=channel_index(), name="mixed3")
     for i, width in enumerate((128, 160, 160, 192)):
         x = _block_17(x, width, f"mixed{4 + i}")
     branches = [  # mixed8: downsampling
@@ -138,7 +142,7 @@ def InceptionV3(
         ),
         layers.MaxPooling2D((3, 3), strides=(2, 2))(x),
     ]
-    x = layers.concatenate(branches, axis=_axis(), name="mixed8")
+    x = layers.concatenate(branches, axis=channel_index(), name="mixed8")
     for i in range(2):
         x = _block_8(x, i)
     if include_top:
