@@ -286,12 +286,18 @@ def matmul(x1, x2):
         g2 = g2[..., None, :] if x0.ndim == 1 else g2
         ga = gb = None
         if a.requires_grad:
-            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(x0.shape)
+            ga = _shaped(unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape), x0.shape)
         if b.requires_grad:
-            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(x1.shape)
+            gb = _shaped(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape), x1.shape)
         return ga, gb
 
     return Tensor(y, (a, b), vjp, "matmul")
+
+
+def _shaped(g, shape):
+    """`g` reshaped to `shape`, itself when it has that shape already (not a view: the tape
+    hands a fresh gradient to its caller without copying it)."""
+    return g if g.shape == shape else g.reshape(shape)
 
 
 def _matmul_rows(a, b):
