@@ -36,25 +36,38 @@ def _time_major(xproj):
 def lstm_sequence(xproj, h0, c0, recurrent_kernel):
     """All hidden and cell states of an LSTM: (batch, time, 2, units), [:, t, 0] the output h
     after step t and [:, t, 1] the cell state c. `xproj` is (batch, time, 4 units): the inputs
-    already times the kernel plus the bias."""
+    already times the kernel plus the bias.
+
+    The sigmoid gates' columns of `xproj` and of the recurrent kernel are halved (exactly: a
+    power of two), so each step takes one tanh over all gates, sig(z) = tanh(z / 2) / 2 + 1/2."""
     xproj, h0, c0, U = (as_tensor(t) for t in (xproj, h0, c0, recurrent_kernel))
     T, B, units = xproj.shape[1], xproj.shape[0], U.shape[0]
-    Uk = U.data
-    gates = _time_major(xproj)  # (T, B, 4u): pre-activations, then activations in place
-    hc = np.empty((T + 1, 2, B, units), gates.dtype)  # [t + 1]: states after step t
+    Uk, dtype = U.data, xproj.data.dtype
+    half = dtype.type(0.5)
+    scale = np.full(4 * units, half, dtype)
+    scale[2 * units : 3 * units] = 1  # the candidate's tanh
+    gates = np.empty((T, B, 4 * units), dtype)  # pre-activations, then activations in place
+    np.multiply(xproj.data.swapaxes(0, 1), scale, out=gates)
+    Us = Uk * scale
+    hc = np.empty((T + 1, 2, B, units), dtype)  # [t + 1]: states after step t
     hc[0, 0], hc[0, 1] = h0.data, c0.data
-    tanh_c = np.empty((T, B, units), gates.dtype)
+    tanh_c = np.empty((T, B, units), dtype)
+    rec = np.empty((B, 4 * units), dtype)
+    ig = np.empty((B, units), dtype)
     with one_thread():
         for t in range(T):
             z = gates[t]
-            z += hc[t, 0] @ Uk
-            _sigmoid(z[:, : 2 * units], z[:, : 2 * units])
-            np.tanh(z[:, 2 * units : 3 * units], out=z[:, 2 * units : 3 * units])
-            _sigmoid(z[:, 3 * units :], z[:, 3 * units :])
+            np.matmul(hc[t, 0], Us, out=rec)
+            z += rec
+            np.tanh(z, out=z)
             i, f, g, o = _blocks(z, units)
+            for sig in (z[:, : 2 * units], o):
+                sig *= half
+                sig += half
             c = hc[t + 1, 1]
             np.multiply(f, hc[t, 1], out=c)
-            c += i * g
+            np.multiply(i, g, out=ig)
+            c += ig
             np.tanh(c, out=tanh_c[t])
             np.multiply(o, tanh_c[t], out=hc[t + 1, 0])
     out = hc[1:].transpose(2, 0, 1, 3)  # (B, T, 2, u)
