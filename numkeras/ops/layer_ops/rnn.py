@@ -33,10 +33,11 @@ def _time_major(xproj):
     return np.ascontiguousarray(xproj.data.swapaxes(0, 1))
 
 
-def lstm_sequence(xproj, h0, c0, recurrent_kernel):
+def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False):
     """All hidden and cell states of an LSTM: (batch, time, 2, units), [:, t, 0] the output h
-    after step t and [:, t, 1] the cell state c. `xproj` is (batch, time, 4 units): the inputs
-    already times the kernel plus the bias.
+    after step t and [:, t, 1] the cell state c; with `last_only`, only the final ones,
+    (batch, 2, units) (no gradient then flows in at the other steps). `xproj` is (batch, time,
+    4 units): the inputs already times the kernel plus the bias.
 
     The sigmoid gates' columns of `xproj` and of the recurrent kernel are halved (exactly: a
     power of two), so each step takes one tanh over all gates, sig(z) = tanh(z / 2) / 2 + 1/2."""
@@ -70,10 +71,10 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel):
             c += ig
             np.tanh(c, out=tanh_c[t])
             np.multiply(o, tanh_c[t], out=hc[t + 1, 0])
-    out = hc[1:].transpose(2, 0, 1, 3)  # (B, T, 2, u)
+    out = hc[-1].swapaxes(0, 1) if last_only else hc[1:].transpose(2, 0, 1, 3)  # (B, [T,] 2, u)
 
     def vjp(grad):
-        grad = grad.transpose(1, 2, 0, 3)  # (T, 2, B, u)
+        grad = grad.swapaxes(0, 1) if last_only else grad.transpose(1, 2, 0, 3)  # ([T,] 2, B, u)
         # the activations' derivatives for all steps at once: a(1 - a) for the sigmoid gates,
         # 1 - g^2 for the candidate, and o(1 - tanh(c)^2) for the cell state's path to h
         dz = np.subtract(1, gates)
@@ -84,16 +85,18 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel):
         o_dtanh = np.square(tanh_c)
         np.subtract(1, o_dtanh, out=o_dtanh)
         o_dtanh *= gates[:, :, 3 * units :]
-        dh = np.zeros((B, units), gates.dtype)
-        dc = np.zeros((B, units), gates.dtype)
+        dh, dc = (
+            grad[k].copy() if last_only else np.zeros((B, units), gates.dtype) for k in (0, 1)
+        )
         tmp = np.empty((B, units), gates.dtype)
         da = np.empty((B, 4 * units), gates.dtype)
         di, df, dg, do = _blocks(da, units)
         with one_thread():
             for t in reversed(range(T)):
                 i, f, g, _ = _blocks(gates[t], units)
-                dh += grad[t, 0]
-                dc += grad[t, 1]
+                if not last_only:
+                    dh += grad[t, 0]
+                    dc += grad[t, 1]
                 np.multiply(dh, o_dtanh[t], out=tmp)
                 dc += tmp
                 np.multiply(dh, tanh_c[t], out=do)
@@ -113,10 +116,11 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel):
     return Tensor(out, (xproj, h0, c0, U), vjp, "lstm_sequence")
 
 
-def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None):
-    """All outputs of a GRU with reset_after=True: (batch, time, units). `xproj` is (batch,
-    time, 3 units), the inputs times the kernel plus the input bias; `recurrent_bias` is added
-    to h @ recurrent_kernel inside the reset gate's product, as Keras does."""
+def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None, last_only=False):
+    """All outputs of a GRU with reset_after=True: (batch, time, units), or with `last_only`
+    the final one (batch, units). `xproj` is (batch, time, 3 units), the inputs times the
+    kernel plus the input bias; `recurrent_bias` is added to h @ recurrent_kernel inside the
+    reset gate's product, as Keras does."""
     xproj, h0, U = (as_tensor(t) for t in (xproj, h0, recurrent_kernel))
     parents = (xproj, h0, U)
     if recurrent_bias is not None:
@@ -145,20 +149,21 @@ def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None):
             np.subtract(hs[t], hh, out=h)
             h *= z
             h += hh
-    out = hs[1:].swapaxes(0, 1)
+    out = hs[-1] if last_only else hs[1:].swapaxes(0, 1)
 
     def vjp(grad):
-        grad = grad.swapaxes(0, 1)  # (T, B, u)
         dx = np.empty_like(gates)  # d pre-activations: the input projection's gradient
         d_in = np.empty_like(gates)  # d (h @ U + recurrent bias)
-        dh = np.zeros((B, units), gates.dtype)
+        dh = grad.copy() if last_only else np.zeros((B, units), gates.dtype)
+        grad = None if last_only else grad.swapaxes(0, 1)  # (T, B, u)
         t1 = np.empty((B, units), gates.dtype)
         with one_thread():
             for t in reversed(range(T)):
                 a, r_in = gates[t], inner[t]
                 z, r, hh = a[:, :units], a[:, units : 2 * units], a[:, 2 * units :]
                 dxz, dxr, dxh = dx[t][:, :units], dx[t][:, units : 2 * units], dx[t][:, 2 * units :]
-                dh += grad[t]
+                if grad is not None:
+                    dh += grad[t]
                 np.subtract(hs[t], hh, out=dxz)  # dz = dh * (h_prev - hh), through the sigmoid
                 dxz *= dh
                 dxz *= z
