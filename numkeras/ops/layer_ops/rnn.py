@@ -39,21 +39,24 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False):
     (batch, 2, units) (no gradient then flows in at the other steps). `xproj` is (batch, time,
     4 units): the inputs already times the kernel plus the bias.
 
-    The sigmoid gates' columns of `xproj` and of the recurrent kernel are halved (exactly: a
-    power of two), so each step takes one tanh over all gates, sig(z) = tanh(z / 2) / 2 + 1/2."""
+    The gates are kept gate-major, (time, 4, batch, units), so each gate is one contiguous
+    block, and the recurrent kernel as (4, units, units): a step's product is a batched matmul
+    into that layout. The sigmoid gates' columns of `xproj` and of the recurrent kernel are
+    halved (exactly: a power of two), so each step takes one tanh over all gates,
+    sig(z) = tanh(z / 2) / 2 + 1/2."""
     xproj, h0, c0, U = (as_tensor(t) for t in (xproj, h0, c0, recurrent_kernel))
     T, B, units = xproj.shape[1], xproj.shape[0], U.shape[0]
-    Uk, dtype = U.data, xproj.data.dtype
+    dtype = xproj.data.dtype
     half = dtype.type(0.5)
-    scale = np.full(4 * units, half, dtype)
-    scale[2 * units : 3 * units] = 1  # the candidate's tanh
-    gates = np.empty((T, B, 4 * units), dtype)  # pre-activations, then activations in place
-    np.multiply(xproj.data.swapaxes(0, 1), scale, out=gates)
-    Us = Uk * scale
+    scale = np.array([half, half, 1, half], dtype)[:, None, None]  # the candidate: tanh
+    gates = np.empty((T, 4, B, units), dtype)  # pre-activations, then activations in place
+    np.multiply(xproj.data.reshape(B, T, 4, units).transpose(1, 2, 0, 3), scale, out=gates)
+    U4 = U.data.reshape(units, 4, units).swapaxes(0, 1)  # (4, u, u): a gate's columns each
+    Us = U4 * scale
     hc = np.empty((T + 1, 2, B, units), dtype)  # [t + 1]: states after step t
     hc[0, 0], hc[0, 1] = h0.data, c0.data
     tanh_c = np.empty((T, B, units), dtype)
-    rec = np.empty((B, 4 * units), dtype)
+    rec = np.empty((4, B, units), dtype)
     ig = np.empty((B, units), dtype)
     with one_thread():
         for t in range(T):
@@ -61,8 +64,8 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False):
             np.matmul(hc[t, 0], Us, out=rec)
             z += rec
             np.tanh(z, out=z)
-            i, f, g, o = _blocks(z, units)
-            for sig in (z[:, : 2 * units], o):
+            i, f, g, o = z
+            for sig in (z[:2], o):
                 sig *= half
                 sig += half
             c = hc[t + 1, 1]
@@ -79,39 +82,39 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False):
         # 1 - g^2 for the candidate, and o(1 - tanh(c)^2) for the cell state's path to h
         dz = np.subtract(1, gates)
         dz *= gates
-        g_all = gates[:, :, 2 * units : 3 * units]
-        np.multiply(g_all, g_all, out=dz[:, :, 2 * units : 3 * units])
-        np.subtract(1, dz[:, :, 2 * units : 3 * units], out=dz[:, :, 2 * units : 3 * units])
+        np.square(gates[:, 2], out=dz[:, 2])
+        np.subtract(1, dz[:, 2], out=dz[:, 2])
         o_dtanh = np.square(tanh_c)
         np.subtract(1, o_dtanh, out=o_dtanh)
-        o_dtanh *= gates[:, :, 3 * units :]
-        dh, dc = (
-            grad[k].copy() if last_only else np.zeros((B, units), gates.dtype) for k in (0, 1)
-        )
-        tmp = np.empty((B, units), gates.dtype)
-        da = np.empty((B, 4 * units), gates.dtype)
-        di, df, dg, do = _blocks(da, units)
+        o_dtanh *= gates[:, 3]
+        dh, dc = (grad[k].copy() if last_only else np.zeros((B, units), dtype) for k in (0, 1))
+        tmp = np.empty((B, units), dtype)
+        da = np.empty((4, B, units), dtype)
+        dh4 = np.empty((4, B, units), dtype)
+        U4T = U4.swapaxes(1, 2)
         with one_thread():
             for t in reversed(range(T)):
-                i, f, g, _ = _blocks(gates[t], units)
+                i, f, g, _ = gates[t]
                 if not last_only:
                     dh += grad[t, 0]
                     dc += grad[t, 1]
                 np.multiply(dh, o_dtanh[t], out=tmp)
                 dc += tmp
-                np.multiply(dh, tanh_c[t], out=do)
-                np.multiply(dc, g, out=di)
-                np.multiply(dc, hc[t, 1], out=df)
-                np.multiply(dc, i, out=dg)
+                np.multiply(dc, g, out=da[0])
+                np.multiply(dc, hc[t, 1], out=da[1])
+                np.multiply(dc, i, out=da[2])
+                np.multiply(dh, tanh_c[t], out=da[3])
                 d = dz[t]
                 d *= da  # through the activations: the pre-activation gradient of step t
                 dc *= f  # to step t - 1
-                np.matmul(d, Uk.T, out=dh)
+                np.matmul(d, U4T, out=dh4)
+                np.add.reduce(dh4, axis=0, out=dh)
+        dx = np.ascontiguousarray(dz.transpose(2, 0, 1, 3)).reshape(B, T, 4 * units)
         dU = None
-        if U.requires_grad:
-            h_prev = hc[:-1, 0].reshape(T * B, units)
-            dU = h_prev.T @ dz.reshape(T * B, -1)
-        return dz.swapaxes(0, 1), dh, dc, dU
+        if U.requires_grad:  # one GEMM over all steps, rows in dx's (batch, time) order
+            h_prev = np.ascontiguousarray(hc[:-1, 0].swapaxes(0, 1)).reshape(B * T, units)
+            dU = h_prev.T @ dx.reshape(B * T, 4 * units)
+        return dx, dh, dc, dU
 
     return Tensor(out, (xproj, h0, c0, U), vjp, "lstm_sequence")
 
