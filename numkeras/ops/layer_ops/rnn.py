@@ -1,9 +1,10 @@
 """LSTM and GRU over a whole sequence as one op each: forward in time, backward through time.
 
-The layer projects the inputs of all time steps with one GEMM before calling these; each time
-step is then one (batch, units) @ (units, k*units) GEMM and the gate math in place on
-preallocated (time, batch, ...) buffers. The backward pass walks time in reverse with its own
-preallocated buffers and gets the recurrent kernel's gradient as one GEMM over all steps. The
+The layer projects the inputs of all time steps with one GEMM before calling these. The gates
+are kept gate-major, (time, gates, batch, units), so every gate is a contiguous block; each
+time step is then one batched (batch, units) @ (gates, units, units) product and the gate math
+in place on preallocated buffers. The backward pass walks time in reverse with its own
+preallocated buffers and gets the recurrent kernel's gradient with GEMMs over all steps. The
 per-step products are small, so the time loops run on one BLAS thread (`one_thread`).
 Gates as Keras orders them (LSTM: i, f, c, o; GRU: z, r, h) with sigmoid gates and tanh
 candidates; the layers fall back to a step at a time for other activations.
@@ -13,24 +14,6 @@ import numpy as np
 
 from numkeras.backend.blas_threads import one_thread
 from numkeras.engine.tensor import Tensor, as_tensor
-
-
-def _sigmoid(x, out):
-    """sigmoid(x) = (tanh(x / 2) + 1) / 2 into `out`: one transcendental, no overflow."""
-    np.multiply(x, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
-
-
-def _blocks(z, units):
-    """The gate column blocks of a (batch, k * units) array, as views."""
-    return [z[:, k * units : (k + 1) * units] for k in range(z.shape[1] // units)]
-
-
-def _time_major(xproj):
-    return np.ascontiguousarray(xproj.data.swapaxes(0, 1))
 
 
 def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False):
@@ -123,29 +106,41 @@ def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None, last_only=Fal
     """All outputs of a GRU with reset_after=True: (batch, time, units), or with `last_only`
     the final one (batch, units). `xproj` is (batch, time, 3 units), the inputs times the
     kernel plus the input bias; `recurrent_bias` is added to h @ recurrent_kernel inside the
-    reset gate's product, as Keras does."""
+    reset gate's product, as Keras does.
+
+    Gate-major like `lstm_sequence`: the gates as (time, 3, batch, units), the recurrent kernel
+    as (3, units, units), the update and reset gates' columns halved for sig = tanh / 2 + 1/2."""
     xproj, h0, U = (as_tensor(t) for t in (xproj, h0, recurrent_kernel))
     parents = (xproj, h0, U)
     if recurrent_bias is not None:
         recurrent_bias = as_tensor(recurrent_bias)
         parents += (recurrent_bias,)
     T, B, units = xproj.shape[1], xproj.shape[0], U.shape[0]
-    Uk = U.data
-    gates = _time_major(xproj)  # (T, B, 3u): z, r and the candidate, activated in place
+    dtype = xproj.data.dtype
+    half = dtype.type(0.5)
+    scale = np.array([half, half, 1], dtype)[:, None, None]  # the candidate: tanh
+    gates = np.empty((T, 3, B, units), dtype)  # z, r and the candidate, activated in place
+    np.multiply(xproj.data.reshape(B, T, 3, units).transpose(1, 2, 0, 3), scale, out=gates)
+    U3 = U.data.reshape(units, 3, units).swapaxes(0, 1)  # (3, u, u): a gate's columns each
+    Us = U3 * scale
+    bias = None if recurrent_bias is None else recurrent_bias.data.reshape(3, 1, units) * scale
     inner = np.empty_like(gates)  # h @ U (+ recurrent bias): its candidate block is kept
-    hs = np.empty((T + 1, B, units), gates.dtype)
+    hs = np.empty((T + 1, B, units), dtype)
     hs[0] = h0.data
-    tmp = np.empty((B, units), gates.dtype)
+    tmp = np.empty((B, units), dtype)
     with one_thread():
         for t in range(T):
             a, r_in = gates[t], inner[t]
-            np.matmul(hs[t], Uk, out=r_in)
-            if recurrent_bias is not None:
-                r_in += recurrent_bias.data
-            a[:, : 2 * units] += r_in[:, : 2 * units]
-            _sigmoid(a[:, : 2 * units], a[:, : 2 * units])
-            z, r, hh = a[:, :units], a[:, units : 2 * units], a[:, 2 * units :]
-            np.multiply(r, r_in[:, 2 * units :], out=tmp)
+            np.matmul(hs[t], Us, out=r_in)
+            if bias is not None:
+                r_in += bias
+            zr = a[:2]
+            zr += r_in[:2]
+            np.tanh(zr, out=zr)
+            zr *= half
+            zr += half
+            z, r, hh = a
+            np.multiply(r, r_in[2], out=tmp)
             hh += tmp
             np.tanh(hh, out=hh)
             h = hs[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
@@ -155,41 +150,53 @@ def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None, last_only=Fal
     out = hs[-1] if last_only else hs[1:].swapaxes(0, 1)
 
     def vjp(grad):
-        dx = np.empty_like(gates)  # d pre-activations: the input projection's gradient
-        d_in = np.empty_like(gates)  # d (h @ U + recurrent bias)
-        dh = grad.copy() if last_only else np.zeros((B, units), gates.dtype)
+        # d: the gradient of h @ U + recurrent bias per gate, gate first so each gate's
+        # (time * batch, units) rows are one array; its z and r blocks are also those gates'
+        # input-side gradients. The candidate's input-side gradient is dxh.
+        d = np.empty((3, T, B, units), dtype)
+        dxh = np.empty((T, B, units), dtype)
+        dh = grad.copy() if last_only else np.zeros((B, units), dtype)
         grad = None if last_only else grad.swapaxes(0, 1)  # (T, B, u)
-        t1 = np.empty((B, units), gates.dtype)
+        t1 = np.empty((B, units), dtype)
+        dh3 = np.empty((3, B, units), dtype)
+        U3T = U3.swapaxes(1, 2)
         with one_thread():
             for t in reversed(range(T)):
-                a, r_in = gates[t], inner[t]
-                z, r, hh = a[:, :units], a[:, units : 2 * units], a[:, 2 * units :]
-                dxz, dxr, dxh = dx[t][:, :units], dx[t][:, units : 2 * units], dx[t][:, 2 * units :]
+                z, r, hh = gates[t]
+                dz, dr, dn, dxt = d[0, t], d[1, t], d[2, t], dxh[t]
                 if grad is not None:
                     dh += grad[t]
-                np.subtract(hs[t], hh, out=dxz)  # dz = dh * (h_prev - hh), through the sigmoid
-                dxz *= dh
-                dxz *= z
+                np.subtract(hs[t], hh, out=dz)  # dz = dh * (h_prev - hh), through the sigmoid
+                dz *= dh
+                dz *= z
                 np.subtract(1, z, out=t1)
-                dxz *= t1
-                np.multiply(dh, t1, out=dxh)  # d hh = dh * (1 - z), through the tanh
+                dz *= t1
+                np.multiply(dh, t1, out=dxt)  # d hh = dh * (1 - z), through the tanh
                 np.multiply(hh, hh, out=t1)
                 np.subtract(1, t1, out=t1)
-                dxh *= t1
-                np.multiply(dxh, r_in[:, 2 * units :], out=dxr)  # dr = dxh * h_h, through sigmoid
-                dxr *= r
+                dxt *= t1
+                np.multiply(dxt, inner[t, 2], out=dr)  # dr = dxh * h_h, through the sigmoid
+                dr *= r
                 np.subtract(1, r, out=t1)
-                dxr *= t1
-                d = d_in[t]
-                d[:, : 2 * units] = dx[t][:, : 2 * units]
-                np.multiply(dxh, r, out=d[:, 2 * units :])
-                dh *= z  # to step t - 1: the direct path plus the recurrent GEMM
-                dh += d @ Uk.T
+                dr *= t1
+                np.multiply(dxt, r, out=dn)
+                dh *= z  # to step t - 1: the direct path plus the recurrent product
+                np.matmul(d[:, t], U3T, out=dh3)
+                dh += np.add.reduce(dh3, axis=0, out=t1)
+        dx = np.empty((B, T, 3, units), dtype)
+        for k in range(2):
+            dx[:, :, k] = d[k].swapaxes(0, 1)
+        dx[:, :, 2] = dxh.swapaxes(0, 1)
+        rows = d.reshape(3, T * B, units)
         dU = db = None
         if U.requires_grad:
-            dU = hs[:-1].reshape(T * B, units).T @ d_in.reshape(T * B, -1)
+            h_prev = hs[:-1].reshape(T * B, units)
+            dU = np.empty((units, 3, units), dtype)
+            for k in range(3):
+                np.matmul(h_prev.T, rows[k], out=dU[:, k])
+            dU = dU.reshape(units, 3 * units)
         if recurrent_bias is not None and recurrent_bias.requires_grad:
-            db = np.ones(T * B, gates.dtype) @ d_in.reshape(T * B, -1)
-        return (dx.swapaxes(0, 1), dh, dU, db)[: len(parents)]
+            db = np.add.reduce(rows, axis=1).reshape(3 * units)
+        return (dx.reshape(B, T, 3 * units), dh, dU, db)[: len(parents)]
 
     return Tensor(out, parents, vjp, "gru_sequence")
