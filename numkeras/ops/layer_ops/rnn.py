@@ -70,26 +70,25 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False):
         o_dtanh = np.square(tanh_c)
         np.subtract(1, o_dtanh, out=o_dtanh)
         o_dtanh *= gates[:, 3]
+        # times what each gate multiplies (i: the candidate g, f: the previous c, g: i, o:
+        # tanh(c)); dc for i, f, g and dh for o then give step t's pre-activation gradient
+        for k, partner in enumerate((gates[:, 2], hc[:-1, 1], gates[:, 0], tanh_c)):
+            dz[:, k] *= partner
         dh, dc = (grad[k].copy() if last_only else np.zeros((B, units), dtype) for k in (0, 1))
         tmp = np.empty((B, units), dtype)
-        da = np.empty((4, B, units), dtype)
         dh4 = np.empty((4, B, units), dtype)
         U4T = U4.swapaxes(1, 2)
         with one_thread():
             for t in reversed(range(T)):
-                i, f, g, _ = gates[t]
                 if not last_only:
                     dh += grad[t, 0]
                     dc += grad[t, 1]
                 np.multiply(dh, o_dtanh[t], out=tmp)
                 dc += tmp
-                np.multiply(dc, g, out=da[0])
-                np.multiply(dc, hc[t, 1], out=da[1])
-                np.multiply(dc, i, out=da[2])
-                np.multiply(dh, tanh_c[t], out=da[3])
-                d = dz[t]
-                d *= da  # through the activations: the pre-activation gradient of step t
-                dc *= f  # to step t - 1
+                d = dz[t]  # becomes the pre-activation gradient of step t
+                d[:3] *= dc
+                d[3] *= dh
+                dc *= gates[t, 1]  # to step t - 1, through the forget gate
                 np.matmul(d, U4T, out=dh4)
                 np.add.reduce(dh4, axis=0, out=dh)
         dx = np.ascontiguousarray(dz.transpose(2, 0, 1, 3)).reshape(B, T, 4 * units)
