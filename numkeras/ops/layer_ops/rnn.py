@@ -16,11 +16,11 @@ from numkeras.backend.blas_threads import one_thread
 from numkeras.engine.tensor import Tensor, as_tensor
 
 
-def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False):
+def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False, bias=None):
     """All hidden and cell states of an LSTM: (batch, time, 2, units), [:, t, 0] the output h
     after step t and [:, t, 1] the cell state c; with `last_only`, only the final ones,
     (batch, 2, units) (no gradient then flows in at the other steps). `xproj` is (batch, time,
-    4 units): the inputs already times the kernel plus the bias.
+    4 units): the inputs already times the kernel, plus `bias` (4 units,) when given.
 
     The gates are kept gate-major, (time, 4, batch, units), so each gate is one contiguous
     block, and the recurrent kernel as (4, units, units): a step's product is a batched matmul
@@ -28,12 +28,15 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False):
     halved (exactly: a power of two), so each step takes one tanh over all gates,
     sig(z) = tanh(z / 2) / 2 + 1/2."""
     xproj, h0, c0, U = (as_tensor(t) for t in (xproj, h0, c0, recurrent_kernel))
+    parents = (xproj, h0, c0, U) + (() if bias is None else (as_tensor(bias),))
     T, B, units = xproj.shape[1], xproj.shape[0], U.shape[0]
     dtype = xproj.data.dtype
     half = dtype.type(0.5)
     scale = np.array([half, half, 1, half], dtype)[:, None, None]  # the candidate: tanh
     gates = np.empty((T, 4, B, units), dtype)  # pre-activations, then activations in place
     np.multiply(xproj.data.reshape(B, T, 4, units).transpose(1, 2, 0, 3), scale, out=gates)
+    if bias is not None:
+        gates += parents[4].data.reshape(4, 1, units) * scale
     U4 = U.data.reshape(units, 4, units).swapaxes(0, 1)  # (4, u, u): a gate's columns each
     Us = U4 * scale
     hc = np.empty((T + 1, 2, B, units), dtype)  # [t + 1]: states after step t
@@ -96,30 +99,37 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False):
         if U.requires_grad:  # one GEMM over all steps, rows in dx's (batch, time) order
             h_prev = np.ascontiguousarray(hc[:-1, 0].swapaxes(0, 1)).reshape(B * T, units)
             dU = h_prev.T @ dx.reshape(B * T, 4 * units)
-        return dx, dh, dc, dU
+        db = None
+        if bias is not None and parents[4].requires_grad:
+            db = np.add.reduce(dz, axis=(0, 2)).reshape(4 * units)
+        return (dx, dh, dc, dU, db)[: len(parents)]
 
-    return Tensor(out, (xproj, h0, c0, U), vjp, "lstm_sequence")
+    return Tensor(out, parents, vjp, "lstm_sequence")
 
 
-def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None, last_only=False):
+def gru_sequence(
+    xproj, h0, recurrent_kernel, recurrent_bias=None, last_only=False, input_bias=None
+):
     """All outputs of a GRU with reset_after=True: (batch, time, units), or with `last_only`
     the final one (batch, units). `xproj` is (batch, time, 3 units), the inputs times the
-    kernel plus the input bias; `recurrent_bias` is added to h @ recurrent_kernel inside the
-    reset gate's product, as Keras does.
+    kernel, plus `input_bias` (3 units,) when given; `recurrent_bias` is added to
+    h @ recurrent_kernel inside the reset gate's product, as Keras does.
 
     Gate-major like `lstm_sequence`: the gates as (time, 3, batch, units), the recurrent kernel
     as (3, units, units), the update and reset gates' columns halved for sig = tanh / 2 + 1/2."""
     xproj, h0, U = (as_tensor(t) for t in (xproj, h0, recurrent_kernel))
-    parents = (xproj, h0, U)
-    if recurrent_bias is not None:
-        recurrent_bias = as_tensor(recurrent_bias)
-        parents += (recurrent_bias,)
+    recurrent_bias, input_bias = (
+        None if b is None else as_tensor(b) for b in (recurrent_bias, input_bias)
+    )
+    parents = (xproj, h0, U) + tuple(b for b in (recurrent_bias, input_bias) if b is not None)
     T, B, units = xproj.shape[1], xproj.shape[0], U.shape[0]
     dtype = xproj.data.dtype
     half = dtype.type(0.5)
     scale = np.array([half, half, 1], dtype)[:, None, None]  # the candidate: tanh
     gates = np.empty((T, 3, B, units), dtype)  # z, r and the candidate, activated in place
     np.multiply(xproj.data.reshape(B, T, 3, units).transpose(1, 2, 0, 3), scale, out=gates)
+    if input_bias is not None:
+        gates += input_bias.data.reshape(3, 1, units) * scale
     U3 = U.data.reshape(units, 3, units).swapaxes(0, 1)  # (3, u, u): a gate's columns each
     Us = U3 * scale
     bias = None if recurrent_bias is None else recurrent_bias.data.reshape(3, 1, units) * scale
@@ -196,6 +206,12 @@ def gru_sequence(xproj, h0, recurrent_kernel, recurrent_bias=None, last_only=Fal
             dU = dU.reshape(units, 3 * units)
         if recurrent_bias is not None and recurrent_bias.requires_grad:
             db = np.add.reduce(rows, axis=1).reshape(3 * units)
-        return (dx.reshape(B, T, 3 * units), dh, dU, db)[: len(parents)]
+        grads = (dx.reshape(B, T, 3 * units), dh, dU, db)[: 3 + (recurrent_bias is not None)]
+        if input_bias is not None:  # the input side's pre-activation gradients, summed
+            db_in = None
+            if input_bias.requires_grad:
+                db_in = np.add.reduce(dx.reshape(B * T, 3 * units), axis=0)
+            grads += (db_in,)
+        return grads
 
     return Tensor(out, parents, vjp, "gru_sequence")

@@ -38,6 +38,36 @@ def test_gru_sequence_gradients_match_central_differences(with_bias, last_only):
         check_grad(lambda x, h, k: gru_sequence(x, h, k, last_only=last_only), *arrays)
 
 
+def test_input_biases_inside_the_ops_have_central_difference_gradients():
+    B, T, u = 2, 3, 2
+    x = rand(B, T, 4 * u, low=-1, high=1)
+    h, c = rand(B, u, seed=1), rand(B, u, seed=2)
+    k = rand(u, 4 * u, seed=3, low=-1, high=1)
+    check_grad(
+        lambda x, h, c, k, b: lstm_sequence(x, h, c, k, last_only=True, bias=b),
+        x,
+        h,
+        c,
+        k,
+        rand(4 * u, seed=4),
+    )
+    check_grad(
+        lambda x, h, k, rb, b: gru_sequence(x, h, k, rb, input_bias=b),
+        x[..., : 3 * u],
+        h,
+        k[:, : 3 * u],
+        rand(3 * u, seed=5),
+        rand(3 * u, seed=6),
+    )
+    check_grad(
+        lambda x, h, k, b: gru_sequence(x, h, k, last_only=True, input_bias=b),
+        x[..., : 3 * u],
+        h,
+        k[:, : 3 * u],
+        rand(3 * u, seed=6),
+    )
+
+
 def test_last_only_equals_the_final_step_of_the_whole_sequence():
     x, h0, c0 = rand(2, 5, 12, dtype="float32"), rand(2, 3, seed=1), rand(2, 3, seed=2)
     k = rand(3, 12, seed=3, dtype="float32", low=-1, high=1)
