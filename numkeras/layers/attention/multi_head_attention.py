@@ -228,10 +228,12 @@ class MultiHeadAttention(Layer):
     def _packs(self, query, key, value, training):
         """Whether the call is plain self-attention over time that `packed_self_attention`
         computes: one tensor as query, key and value (batch, time, dim), no gate, no dropout
-        while training, and the built-in projections without activations."""
+        while training, the built-in projections without activations, and no subclass's own
+        `_attend`."""
         dense = (self.query_dense, self.key_dense, self.value_dense)
         return (
             query is value
+            and type(self)._attend is MultiHeadAttention._attend
             and key is value
             and query.ndim == 3
             and self.attention_axes == (1,)

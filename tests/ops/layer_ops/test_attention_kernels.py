@@ -99,6 +99,22 @@ def test_other_settings_take_the_general_path(monkeypatch, kwargs, call):
     assert not calls
 
 
+def test_a_subclass_with_its_own_attend_takes_the_general_path(monkeypatch):
+    class Doubled(MultiHeadAttention):
+        def _attend(self, q, k, v, mask, training):
+            outputs, scores = super()._attend(q, k, v, mask, training)
+            return outputs * 2, scores
+
+    calls = count_packed(monkeypatch)
+    x = numkeras.ops.convert_to_tensor(rand(2, 4, 6, dtype="float32"))
+    layer = Doubled(2, 3)
+    doubled = np.asarray(layer(x, x))
+    assert not calls
+    monkeypatch.setattr(Doubled, "_attend", MultiHeadAttention._attend)
+    np.testing.assert_allclose(doubled, 2 * np.asarray(layer(x, x)), rtol=1e-5, atol=1e-6)
+    assert calls == [1]
+
+
 def test_cross_attention_and_masked_inputs_take_the_general_path(monkeypatch):
     calls = count_packed(monkeypatch)
     layer = layers.MultiHeadAttention(2, 3)
