@@ -13,6 +13,7 @@ plain tensor; anything a rule does not cover runs layer by layer.
 from numkeras import activations
 from numkeras.engine.tensor import Tensor
 from numkeras.ops.layer_ops import (
+    add_relu,
     batch_norm_moving_relu,
     batch_norm_train,
     conv_relu_pool,
@@ -112,11 +113,29 @@ class BatchNormRelu:
         )
 
 
-RULES = (ConvReluMaxPool(), BatchNormRelu())
+class AddRelu:
+    """Add of two tensors of one shape, then relu."""
+
+    def matches(self, add, act):
+        from numkeras.layers.merging.add import Add
+
+        return type(add) is Add and _is_relu(act)
+
+    def applies(self, add, act, x, training):
+        return isinstance(x, (list, tuple)) and len(x) == 2 and x[0].shape == x[1].shape
+
+    def run(self, add, act, x, training):
+        return add_relu(x[0], x[1])
+
+
+RULES = (ConvReluMaxPool(), BatchNormRelu(), AddRelu())
 
 
 def _plain(layer, x):
-    """Whether `x` reaches `layer` as its `__call__` would pass it on unchanged."""
+    """Whether `x` (a tensor, or a list of them) reaches `layer` as its `__call__` would
+    pass it on unchanged."""
+    if isinstance(x, (list, tuple)):
+        return bool(x) and all(_plain(layer, t) for t in x)
     return (
         isinstance(x, Tensor) and x.dtype == layer.dtype and getattr(x, "_keras_mask", None) is None
     )

@@ -15,8 +15,9 @@ import numpy as np
 
 from numkeras.engine.tensor import Tensor, as_tensor
 
-# The VJP's `x`-gradient subtracts a per-channel multiple of `x - mean` a chunk of this many
-# bytes at a time, through one small buffer that stays in cache.
+# The passes over an array run a chunk of about this many bytes at a time, all of one
+# chunk's steps while it is in cache: in a training step the arrays come cold from memory,
+# and one read of each beats a read per step.
 CHUNK_BYTES = 1 << 18
 
 
@@ -28,6 +29,12 @@ def _rows(a, C):
     return a.reshape(-1, C * r), r
 
 
+def _chunks(rows):
+    """Slices of `rows` (a `_rows` view) of about CHUNK_BYTES each."""
+    step = max(1, CHUNK_BYTES // max(1, rows.shape[1] * rows.itemsize))
+    return [slice(i, i + step) for i in range(0, rows.shape[0], step)]
+
+
 def _fold(row_sums, r):
     """Per-channel totals of the (C * r,) sums of a `_rows` view."""
     return np.add.reduce(row_sums.reshape(r, -1), axis=0)
@@ -37,63 +44,64 @@ def _column_sums(rows, r):
     return _fold(np.add.reduce(rows, axis=0), r)
 
 
-def _dot_columns(a, b, r):
-    """Per-channel sums of a * b (two `_rows` views) without an array for the product."""
-    return _fold(np.einsum("ij,ij->j", a, b), r)
-
-
-def _relu_in_place(y):
-    """relu of a `_rows` view, in place: `maximum` against a row of zeros runs about twice
-    as fast as against the scalar 0 ((2048, 1024) float32: 0.45 vs 0.77 ms)."""
-    np.maximum(y, np.zeros(y.shape[1], y.dtype), out=y)
-
-
-def _subtract_scaled(out, a, factor):
-    """out -= a * factor (a per-column row), chunk by chunk through one cached buffer."""
-    step = max(1, CHUNK_BYTES // (out.shape[1] * out.itemsize))
-    buffer = np.empty((min(step, out.shape[0]), out.shape[1]), out.dtype)
-    for start in range(0, out.shape[0], step):
-        part = buffer[: min(step, out.shape[0] - start)]
-        np.multiply(a[start : start + step], factor, out=part)
-        np.subtract(out[start : start + step], part, out=out[start : start + step])
-
-
 def _parents(x, gamma, beta):
     return tuple([x] + [t for t in (gamma, beta) if t is not None])
+
+
+def _masked(g, y, out):
+    """relu's VJP: g where the relu's output y is positive, else 0, into `out`."""
+    return np.multiply(g, y > 0, out=out)
 
 
 def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
     """gamma * (x - mean) / sqrt(var + epsilon) + beta with the batch's mean and (biased)
     variance over every axis but the last, relu'd when `relu`, as one op: (output, mean,
     var), the statistics as arrays for the moving averages. The VJP is the closed form
-    (a few passes over x) instead of the graph of a dozen broadcast ops."""
+    (two passes over x) instead of the graph of a dozen broadcast ops."""
     x = as_tensor(inputs)
     C = x.shape[-1]
     rows, r = _rows(x.data.reshape(-1, C), C)
     dtype = rows.dtype.type
     m = dtype(x.data.size // C)
+    chunks = _chunks(rows)
     mean = _column_sums(rows, r) / m
-    centred = np.subtract(rows, np.tile(mean, r))  # x - mean, kept for the VJP
-    y = np.square(centred)
-    var = _column_sums(y, r) / m
+    centred = np.empty_like(rows)  # x - mean, kept for the VJP
+    y = np.empty_like(rows)
+    squares = np.zeros(rows.shape[1], rows.dtype)
+    shift = np.tile(mean, r)
+    for s in chunks:
+        c = np.subtract(rows[s], shift, out=centred[s])
+        squares += np.einsum("ij,ij->j", c, c)
+    var = _fold(squares, r) / m
     inv = (1.0 / np.sqrt(var + dtype(epsilon))).astype(rows.dtype)
     scale = inv if gamma is None else inv * gamma.data
-    np.multiply(centred, np.tile(scale, r), out=y)
-    if beta is not None:
-        np.add(y, np.tile(beta.data, r), out=y)
-    if relu:
-        _relu_in_place(y)
+    tiled_scale, zeros = np.tile(scale, r), np.zeros(rows.shape[1], rows.dtype)
+    tiled_beta = None if beta is None else np.tile(beta.data, r)
+    for s in chunks:
+        out = np.multiply(centred[s], tiled_scale, out=y[s])
+        if beta is not None:
+            out += tiled_beta
+        if relu:  # (against a row of zeros `maximum` runs twice as fast as against 0)
+            np.maximum(out, zeros, out=out)
 
     def vjp(g):
         g2 = g.reshape(rows.shape)
-        gz = np.multiply(g2, y > 0) if relu else g2  # relu's VJP: the mask, once
-        gbeta = _column_sums(gz, r)
-        ggamma = _dot_columns(gz, centred, r) * inv  # sum(g * xhat)
+        gz = np.empty_like(rows) if relu else g2  # relu's VJP masks g once, here
+        gbeta, gdot = np.zeros((2, rows.shape[1]), rows.dtype)
+        for s in chunks:
+            part = _masked(g2[s], y[s], gz[s]) if relu else g2[s]
+            gbeta += np.add.reduce(part, axis=0)
+            gdot += np.einsum("ij,ij->j", part, centred[s])
+        gbeta, ggamma = _fold(gbeta, r), _fold(gdot, r) * inv  # ggamma: sum(g * xhat)
         gx = None
         if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
-            gx = np.multiply(gz, np.tile(scale, r), out=gz if relu else None)
-            _subtract_scaled(gx, centred, np.tile(scale * inv * ggamma / m, r))
-            gx -= np.tile(scale * gbeta / m, r)
+            gx = gz if relu else np.empty_like(rows)
+            k1, k2 = np.tile(scale * inv * ggamma / m, r), np.tile(scale * gbeta / m, r)
+            buffer = np.empty_like(rows[chunks[0]] if chunks else rows)
+            for s in chunks:
+                out = np.multiply(gz[s], tiled_scale, out=gx[s])
+                out -= np.multiply(centred[s], k1, out=buffer[: out.shape[0]])
+                out -= k2
             gx = gx.reshape(x.shape)
         grads = [gx]
         if gamma is not None:
@@ -115,26 +123,35 @@ def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, ep
     C = x.shape[-1]
     rows, r = _rows(x.data.reshape(-1, C), C)
     dtype = rows.dtype.type
+    chunks = _chunks(rows)
     inv = 1 / np.sqrt(moving_variance.astype(rows.dtype) + dtype(epsilon))
     scale = inv if gamma is None else inv * gamma.data
     mean = moving_mean.astype(rows.dtype)
     offset = -mean * scale
     if beta is not None:
         offset = offset + beta.data
-    y = np.multiply(rows, np.tile(scale, r))
-    np.add(y, np.tile(offset, r), out=y)
-    _relu_in_place(y)
+    tiled_scale, tiled_offset = np.tile(scale, r), np.tile(offset, r)
+    zeros = np.zeros(rows.shape[1], rows.dtype)
+    y = np.empty_like(rows)
+    for s in chunks:
+        out = np.multiply(rows[s], tiled_scale, out=y[s])
+        out += tiled_offset
+        np.maximum(out, zeros, out=out)
 
     def vjp(g):
-        gz = np.multiply(g.reshape(rows.shape), y > 0)
-        gbeta = _column_sums(gz, r)
-        ggamma = (_dot_columns(gz, rows, r) - mean * gbeta) * inv  # sum(g * xhat)
-        gx = None
-        if x.requires_grad:
-            gx = np.multiply(gz, np.tile(scale, r), out=gz).reshape(x.shape)
-        grads = [gx]
-        if gamma is not None:
-            grads.append(ggamma.astype(gamma.data.dtype))
+        g2 = g.reshape(rows.shape)
+        gz = np.empty_like(rows)
+        gbeta, gdot = np.zeros((2, rows.shape[1]), rows.dtype)
+        for s in chunks:
+            part = _masked(g2[s], y[s], gz[s])
+            gbeta += np.add.reduce(part, axis=0)
+            gdot += np.einsum("ij,ij->j", part, rows[s])
+            if x.requires_grad:
+                part *= tiled_scale  # gz becomes x's gradient
+        gbeta = _fold(gbeta, r)
+        grads = [gz.reshape(x.shape) if x.requires_grad else None]
+        if gamma is not None:  # sum(g * xhat)
+            grads.append(((_fold(gdot, r) - mean * gbeta) * inv).astype(gamma.data.dtype))
         if beta is not None:
             grads.append(gbeta.astype(beta.data.dtype))
         return tuple(grads)
