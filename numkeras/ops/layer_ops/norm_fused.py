@@ -31,8 +31,9 @@ def _rows(a, C):
 
 def _chunks(rows):
     """Slices of `rows` (a `_rows` view) of about CHUNK_BYTES each."""
+    n = rows.shape[0]
     step = max(1, CHUNK_BYTES // max(1, rows.shape[1] * rows.itemsize))
-    return [slice(i, i + step) for i in range(0, rows.shape[0], step)]
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
 def _fold(row_sums, r):
@@ -48,6 +49,15 @@ def _parents(x, gamma, beta):
     return tuple([x] + [t for t in (gamma, beta) if t is not None])
 
 
+def _upstream(g, y, relu):
+    """(g, whether relu's mask is still to apply): a gradient that is not C-contiguous (a
+    pooling's broadcast) is masked by relu's output `y` in one pass from where it is, rather
+    than copied into rows first and masked after."""
+    if relu and not g.flags.c_contiguous:
+        return np.multiply(g, y.reshape(g.shape) > 0), False
+    return g, relu
+
+
 def _masked(g, y, out):
     """relu's VJP: g where the relu's output y is positive, else 0, into `out`."""
     return np.multiply(g, y > 0, out=out)
@@ -57,7 +67,8 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
     """gamma * (x - mean) / sqrt(var + epsilon) + beta with the batch's mean and (biased)
     variance over every axis but the last, relu'd when `relu`, as one op: (output, mean,
     var), the statistics as arrays for the moving averages. The VJP is the closed form
-    (two passes over x) instead of the graph of a dozen broadcast ops."""
+    (two passes over x) instead of the graph of a dozen broadcast ops; x - mean is
+    recomputed a chunk at a time wherever it is needed rather than kept."""
     x = as_tensor(inputs)
     C = x.shape[-1]
     rows, r = _rows(x.data.reshape(-1, C), C)
@@ -65,42 +76,49 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
     m = dtype(x.data.size // C)
     chunks = _chunks(rows)
     mean = _column_sums(rows, r) / m
-    centred = np.empty_like(rows)  # x - mean, kept for the VJP
-    y = np.empty_like(rows)
-    squares = np.zeros(rows.shape[1], rows.dtype)
     shift = np.tile(mean, r)
+
+    def centred(s, buffer):
+        """x - mean for the chunk `s`, in `buffer`."""
+        return np.subtract(rows[s], shift, out=buffer[: s.stop - s.start])
+
+    buffer = np.empty_like(rows[chunks[0]] if chunks else rows)
+    squares = np.zeros(rows.shape[1], rows.dtype)
     for s in chunks:
-        c = np.subtract(rows[s], shift, out=centred[s])
+        c = centred(s, buffer)
         squares += np.einsum("ij,ij->j", c, c)
     var = _fold(squares, r) / m
     inv = (1.0 / np.sqrt(var + dtype(epsilon))).astype(rows.dtype)
     scale = inv if gamma is None else inv * gamma.data
     tiled_scale, zeros = np.tile(scale, r), np.zeros(rows.shape[1], rows.dtype)
     tiled_beta = None if beta is None else np.tile(beta.data, r)
+    y = np.empty_like(rows)
     for s in chunks:
-        out = np.multiply(centred[s], tiled_scale, out=y[s])
+        out = np.multiply(centred(s, buffer), tiled_scale, out=y[s])
         if beta is not None:
             out += tiled_beta
         if relu:  # (against a row of zeros `maximum` runs twice as fast as against 0)
             np.maximum(out, zeros, out=out)
 
     def vjp(g):
+        g, pending = _upstream(g, y, relu)  # relu's VJP masks g once: here or in the chunks
         g2 = g.reshape(rows.shape)
-        gz = np.empty_like(rows) if relu else g2  # relu's VJP masks g once, here
+        gz = np.empty_like(rows) if pending else g2
+        buffer = np.empty_like(rows[chunks[0]] if chunks else rows)
         gbeta, gdot = np.zeros((2, rows.shape[1]), rows.dtype)
         for s in chunks:
-            part = _masked(g2[s], y[s], gz[s]) if relu else g2[s]
+            part = _masked(g2[s], y[s], gz[s]) if pending else g2[s]
             gbeta += np.add.reduce(part, axis=0)
-            gdot += np.einsum("ij,ij->j", part, centred[s])
+            gdot += np.einsum("ij,ij->j", part, centred(s, buffer))
         gbeta, ggamma = _fold(gbeta, r), _fold(gdot, r) * inv  # ggamma: sum(g * xhat)
         gx = None
         if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
             gx = gz if relu else np.empty_like(rows)
             k1, k2 = np.tile(scale * inv * ggamma / m, r), np.tile(scale * gbeta / m, r)
-            buffer = np.empty_like(rows[chunks[0]] if chunks else rows)
             for s in chunks:
                 out = np.multiply(gz[s], tiled_scale, out=gx[s])
-                out -= np.multiply(centred[s], k1, out=buffer[: out.shape[0]])
+                c = centred(s, buffer)
+                out -= np.multiply(c, k1, out=c)
                 out -= k2
             gx = gx.reshape(x.shape)
         grads = [gx]
@@ -139,11 +157,12 @@ def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, ep
         np.maximum(out, zeros, out=out)
 
     def vjp(g):
+        g, pending = _upstream(g, y, True)
         g2 = g.reshape(rows.shape)
-        gz = np.empty_like(rows)
+        gz = np.empty_like(rows) if pending else g2
         gbeta, gdot = np.zeros((2, rows.shape[1]), rows.dtype)
         for s in chunks:
-            part = _masked(g2[s], y[s], gz[s])
+            part = _masked(g2[s], y[s], gz[s]) if pending else g2[s]
             gbeta += np.add.reduce(part, axis=0)
             gdot += np.einsum("ij,ij->j", part, rows[s])
             if x.requires_grad:

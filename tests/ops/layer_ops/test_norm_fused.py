@@ -39,6 +39,22 @@ def test_moving_batch_norm_relu_gradients_match_central_differences(affine):
     check_grad(fn, rand(3, 2, 4), *params)
 
 
+@pytest.mark.parametrize("relu", [True, False])
+def test_chunks_with_a_short_last_one_give_the_whole_arrays_results(relu, monkeypatch):
+    """Rows of 1,024 values in chunks of 3 rows: 7 chunks over 20 rows, the last of 2."""
+    from numkeras.ops.layer_ops import norm_fused
+
+    x = rand(20, 32, 32, low=-3, high=5)
+    gamma, beta = (ops.convert_to_tensor(rand(32, seed=k)) for k in (1, 2))
+    whole = batch_norm_train(x, gamma, beta, 1e-3, relu)
+    monkeypatch.setattr(norm_fused, "CHUNK_BYTES", 3 * 1024 * 8)
+    assert len(norm_fused._chunks(x.reshape(-1, 1024))) == 7
+    chunked = batch_norm_train(x, gamma, beta, 1e-3, relu)
+    for got, want in zip(chunked, whole):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-12)
+    check_grad(lambda *a: batch_norm_train(*a, 1e-3, relu)[0], x[:4], rand(32), rand(32, seed=1))
+
+
 def test_batch_norm_relu_equals_the_separate_ops_bit_for_bit():
     x = rand(6, 5, 8, low=-3, high=5, dtype="float32")
     gamma, beta = (ops.convert_to_tensor(rand(8, seed=k, dtype="float32")) for k in (1, 2))
@@ -114,3 +130,21 @@ def test_moving_batch_norm_relu_matches_torch():
         return batch_norm_moving_relu(x, gamma, beta, mean, var, 1e-3)
 
     compare_op([(8, 5, 6), (6,), (6,)], theirs, ours)
+
+
+def test_a_broadcast_upstream_gradient_gives_the_gradients_of_its_copy():
+    """GlobalAveragePooling hands back a broadcast view; it is masked where it is."""
+    import numkeras
+
+    x = numkeras.Variable(rand(4, 6, 5, dtype="float32"))
+    gamma, beta = (numkeras.Variable(rand(5, seed=k, dtype="float32")) for k in (1, 2))
+    g = np.broadcast_to(rand(4, 1, 5, seed=3, dtype="float32"), (4, 6, 5))
+    moving = rand(5, seed=4, dtype="float32"), rand(5, seed=5, low=0.5, high=2, dtype="float32")
+    with numkeras.GradientTape(persistent=True):
+        ys = [
+            batch_norm_train(x, gamma, beta, 1e-3, relu=True)[0],
+            batch_norm_moving_relu(x, gamma, beta, *moving, 1e-3),
+        ]
+    for y in ys:
+        for got, want in zip(y.vjp(g), y.vjp(np.ascontiguousarray(g))):
+            np.testing.assert_array_equal(got, want)
