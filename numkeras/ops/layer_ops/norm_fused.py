@@ -5,8 +5,8 @@
 averages); `batch_norm_moving_relu` normalizes with given moving statistics, then relu. With
 `relu=True` the output is rectified in place and the VJP masks the upstream gradient once
 before batch normalization's closed-form gradient: the pair BatchNormalization -> relu that
-models/fusion.py finds. Both write into as few fresh arrays as they can: a new array of
-several megabytes costs more in page faults than a pass over it.
+models/fusion.py finds. Both run their passes chunk by chunk while the chunk is in cache,
+into as few arrays as they can.
 """
 
 import math
@@ -16,9 +16,9 @@ import numpy as np
 from numkeras.engine.tensor import Tensor, as_tensor
 
 # The passes over an array run a chunk of about this many bytes at a time, all of one
-# chunk's steps while it is in cache: in a training step the arrays come cold from memory,
-# and one read of each beats a read per step.
-CHUNK_BYTES = 1 << 18
+# chunk's steps while it is in cache (batch norm + relu, forward and VJP, on 8 MB: 6.9 ms
+# in 1 MB chunks, 7.6 in 256 kB ones, 9.5 in 64 kB ones, 7.1 whole; as separate ops 9.0).
+CHUNK_BYTES = 1 << 20
 
 
 def _rows(a, C):
@@ -67,8 +67,7 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
     """gamma * (x - mean) / sqrt(var + epsilon) + beta with the batch's mean and (biased)
     variance over every axis but the last, relu'd when `relu`, as one op: (output, mean,
     var), the statistics as arrays for the moving averages. The VJP is the closed form
-    (two passes over x) instead of the graph of a dozen broadcast ops; x - mean is
-    recomputed a chunk at a time wherever it is needed rather than kept."""
+    (two passes over x) instead of the graph of a dozen broadcast ops."""
     x = as_tensor(inputs)
     C = x.shape[-1]
     rows, r = _rows(x.data.reshape(-1, C), C)
@@ -77,15 +76,10 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
     chunks = _chunks(rows)
     mean = _column_sums(rows, r) / m
     shift = np.tile(mean, r)
-
-    def centred(s, buffer):
-        """x - mean for the chunk `s`, in `buffer`."""
-        return np.subtract(rows[s], shift, out=buffer[: s.stop - s.start])
-
-    buffer = np.empty_like(rows[chunks[0]] if chunks else rows)
+    centred = np.empty_like(rows)  # x - mean, kept for the VJP
     squares = np.zeros(rows.shape[1], rows.dtype)
     for s in chunks:
-        c = centred(s, buffer)
+        c = np.subtract(rows[s], shift, out=centred[s])
         squares += np.einsum("ij,ij->j", c, c)
     var = _fold(squares, r) / m
     inv = (1.0 / np.sqrt(var + dtype(epsilon))).astype(rows.dtype)
@@ -94,7 +88,7 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
     tiled_beta = None if beta is None else np.tile(beta.data, r)
     y = np.empty_like(rows)
     for s in chunks:
-        out = np.multiply(centred(s, buffer), tiled_scale, out=y[s])
+        out = np.multiply(centred[s], tiled_scale, out=y[s])
         if beta is not None:
             out += tiled_beta
         if relu:  # (against a row of zeros `maximum` runs twice as fast as against 0)
@@ -104,21 +98,20 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
         g, pending = _upstream(g, y, relu)  # relu's VJP masks g once: here or in the chunks
         g2 = g.reshape(rows.shape)
         gz = np.empty_like(rows) if pending else g2
-        buffer = np.empty_like(rows[chunks[0]] if chunks else rows)
         gbeta, gdot = np.zeros((2, rows.shape[1]), rows.dtype)
         for s in chunks:
             part = _masked(g2[s], y[s], gz[s]) if pending else g2[s]
             gbeta += np.add.reduce(part, axis=0)
-            gdot += np.einsum("ij,ij->j", part, centred(s, buffer))
+            gdot += np.einsum("ij,ij->j", part, centred[s])
         gbeta, ggamma = _fold(gbeta, r), _fold(gdot, r) * inv  # ggamma: sum(g * xhat)
         gx = None
         if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
             gx = gz if relu else np.empty_like(rows)
             k1, k2 = np.tile(scale * inv * ggamma / m, r), np.tile(scale * gbeta / m, r)
+            buffer = np.empty_like(rows[chunks[0]] if chunks else rows)
             for s in chunks:
                 out = np.multiply(gz[s], tiled_scale, out=gx[s])
-                c = centred(s, buffer)
-                out -= np.multiply(c, k1, out=c)
+                out -= np.multiply(centred[s], k1, out=buffer[: s.stop - s.start])
                 out -= k2
             gx = gx.reshape(x.shape)
         grads = [gx]

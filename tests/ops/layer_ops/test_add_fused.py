@@ -1,4 +1,4 @@
-"""ops/layer_ops/add_relu.py against central differences, the separate ops and PyTorch."""
+"""add_relu (ops/layer_ops/add_fused.py) against central differences, the separate ops, torch."""
 
 import numpy as np
 import pytest
