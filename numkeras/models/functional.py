@@ -97,16 +97,16 @@ class Functional(Model):
 
         # fused pairs (models/fusion.py) where no one looks at the first call's output
         fusable, fused = ({} if on_node is not None else self._fusable), set()
-        for node in self._nodes:
-            if id(node) in fused:
+        for i, node in enumerate(self._nodes):
+            if i in fused:
                 continue
             args = map_structure(value, list(node.call_args))
-            second = fusable.get(id(node))
-            if second is not None:
+            if i in fusable:
+                second = self._nodes[fusable[i]]
                 out = fusion.run_pair(node.operation, second.operation, args[0], training)
                 if out is not None:
                     values[id(flatten(second.outputs)[0])] = out
-                    fused.add(id(second))
+                    fused.add(fusable[i])
                     continue
             kwargs = map_structure(value, dict(node.call_kwargs))
             if isinstance(node.operation, Layer):

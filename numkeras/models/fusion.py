@@ -175,23 +175,25 @@ def run_stack(layers, x, training=None):
 
 
 def graph_pairs(nodes, outputs):
-    """{id(node): the node to fuse it with} for a Functional graph's `nodes` (in run order)
-    and `outputs`: each pair a layer call whose only output is not among `outputs` and
-    only one call takes, as its single argument, where a rule matches the two layers."""
+    """{i: j} for a Functional graph's `nodes` (in run order) and `outputs`: node i, a layer
+    call whose only output is not among `outputs` and only node j takes, as its single
+    argument, where a rule matches the two layers (positions, so a copy of the model keeps
+    its plan)."""
     from numkeras.layers.layer import Layer
     from numkeras.tree import flatten
 
     takers = {}
-    for node in nodes:
+    for j, node in enumerate(nodes):
         for t in node.input_tensors:
-            takers.setdefault(id(t), []).append(node)
+            takers.setdefault(id(t), []).append(j)
     output_ids = {id(t) for t in outputs}
     pairs = {}
-    for node in nodes:
+    for i, node in enumerate(nodes):
         made = flatten(node.outputs)
         if len(made) != 1 or id(made[0]) in output_ids or len(takers.get(id(made[0]), ())) != 1:
             continue
-        second = takers[id(made[0])][0]
+        j = takers[id(made[0])][0]
+        second = nodes[j]
         if (
             isinstance(node.operation, Layer)
             and isinstance(second.operation, Layer)
@@ -202,5 +204,5 @@ def graph_pairs(nodes, outputs):
             and not second.call_kwargs
             and _rule(node.operation, second.operation) is not None
         ):
-            pairs[id(node)] = second
+            pairs[i] = j
     return pairs

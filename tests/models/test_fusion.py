@@ -186,3 +186,14 @@ def test_sequential_pair_fuses_and_intermediate_models_see_the_normalized_values
     features = numkeras.Model(model.inputs, model.layers[2].output)
     z = features(x, training=False)
     assert z.op != "batch_norm_relu" and (np.asarray(z) < 0).any()
+
+
+def test_a_deep_copy_of_a_model_fuses_its_own_nodes():
+    import copy
+
+    numkeras.utils.set_random_seed(0)
+    model = resnet_block()
+    twin = copy.deepcopy(model)
+    assert twin._fusable == model._fusable and len(model._fusable) == 3
+    x = rand(4, 6, 6, 3, dtype="float32")
+    np.testing.assert_array_equal(np.asarray(twin(x)), np.asarray(model(x)))
