@@ -197,3 +197,15 @@ def test_a_deep_copy_of_a_model_fuses_its_own_nodes():
     assert twin._fusable == model._fusable and len(model._fusable) == 3
     x = rand(4, 6, 6, 3, dtype="float32")
     np.testing.assert_array_equal(np.asarray(twin(x)), np.asarray(model(x)))
+
+
+def test_functional_conv_relu_pool_runs_as_one_op(monkeypatch):
+    inputs = numkeras.Input((8, 8, 3))
+    y = layers.MaxPooling2D(2)(layers.Conv2D(4, 3, activation="relu", padding="same")(inputs))
+    model = numkeras.Model(inputs, y)
+    x = rand(2, 8, 8, 3, dtype="float32")
+    fused = model(x)
+    unfused(monkeypatch)
+    separate = model(x)
+    assert fused.op == "conv_relu_pool" and separate.op == "max_pool"
+    np.testing.assert_allclose(np.asarray(fused), np.asarray(separate), rtol=1e-6, atol=1e-6)
