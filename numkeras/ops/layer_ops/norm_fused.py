@@ -6,14 +6,17 @@ averages); `batch_norm_moving_relu` normalizes with given moving statistics, the
 `relu=True` the output is rectified in place and the VJP masks the upstream gradient once
 before batch normalization's closed-form gradient: the pair BatchNormalization -> relu that
 models/fusion.py finds. Both run their passes chunk by chunk while the chunk is in cache,
-into as few arrays as they can.
+into as few arrays as they can, the chunks spread over the cores as the convolutions' blocks
+are (kernels/threads.py).
 """
 
 import math
+from functools import partial
 
 import numpy as np
 
 from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.kernels import threads
 
 # The passes over an array run a chunk of about this many bytes at a time, all of one
 # chunk's steps while it is in cache (batch norm + relu, forward and VJP, on 8 MB: 6.9 ms
@@ -41,10 +44,6 @@ def _fold(row_sums, r):
     return np.add.reduce(row_sums.reshape(r, -1), axis=0)
 
 
-def _column_sums(rows, r):
-    return _fold(np.add.reduce(rows, axis=0), r)
-
-
 def _parents(x, gamma, beta):
     return tuple([x] + [t for t in (gamma, beta) if t is not None])
 
@@ -63,6 +62,15 @@ def _masked(g, y, out):
     return np.multiply(g, y > 0, out=out)
 
 
+def _each_chunk(chunks, rows, task, sums=0):
+    """Run `task(s, partial)` for every chunk `s` of `rows` on the kernel threads
+    (kernels/threads.py), each task writing only its own chunk and its (sums, width) partial
+    sums; returns the partial sums added in chunk order, whatever the thread count."""
+    partials = np.zeros((len(chunks), sums, rows.shape[1]), rows.dtype)
+    threads.run([partial(task, s, part) for s, part in zip(chunks, partials)])
+    return np.add.reduce(partials, axis=0)
+
+
 def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
     """gamma * (x - mean) / sqrt(var + epsilon) + beta with the batch's mean and (biased)
     variance over every axis but the last, relu'd when `relu`, as one op: (output, mean,
@@ -74,45 +82,57 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
     dtype = rows.dtype.type
     m = dtype(x.data.size // C)
     chunks = _chunks(rows)
-    mean = _column_sums(rows, r) / m
+
+    def sums(s, out):
+        np.add.reduce(rows[s], axis=0, out=out[0])
+
+    mean = _fold(_each_chunk(chunks, rows, sums, 1)[0], r) / m
     shift = np.tile(mean, r)
     centred = np.empty_like(rows)  # x - mean, kept for the VJP
-    squares = np.zeros(rows.shape[1], rows.dtype)
-    for s in chunks:
+
+    def squares(s, out):
         c = np.subtract(rows[s], shift, out=centred[s])
-        squares += np.einsum("ij,ij->j", c, c)
-    var = _fold(squares, r) / m
+        np.einsum("ij,ij->j", c, c, out=out[0])
+
+    var = _fold(_each_chunk(chunks, rows, squares, 1)[0], r) / m
     inv = (1.0 / np.sqrt(var + dtype(epsilon))).astype(rows.dtype)
     scale = inv if gamma is None else inv * gamma.data
     tiled_scale, zeros = np.tile(scale, r), np.zeros(rows.shape[1], rows.dtype)
     tiled_beta = None if beta is None else np.tile(beta.data, r)
     y = np.empty_like(rows)
-    for s in chunks:
+
+    def normalize(s, _):
         out = np.multiply(centred[s], tiled_scale, out=y[s])
         if beta is not None:
             out += tiled_beta
         if relu:  # (against a row of zeros `maximum` runs twice as fast as against 0)
             np.maximum(out, zeros, out=out)
 
+    _each_chunk(chunks, rows, normalize)
+
     def vjp(g):
         g, pending = _upstream(g, y, relu)  # relu's VJP masks g once: here or in the chunks
         g2 = g.reshape(rows.shape)
         gz = np.empty_like(rows) if pending else g2
-        gbeta, gdot = np.zeros((2, rows.shape[1]), rows.dtype)
-        for s in chunks:
+
+        def gradient_sums(s, out):
             part = _masked(g2[s], y[s], gz[s]) if pending else g2[s]
-            gbeta += np.add.reduce(part, axis=0)
-            gdot += np.einsum("ij,ij->j", part, centred[s])
+            np.add.reduce(part, axis=0, out=out[0])
+            np.einsum("ij,ij->j", part, centred[s], out=out[1])
+
+        gbeta, gdot = _each_chunk(chunks, rows, gradient_sums, 2)
         gbeta, ggamma = _fold(gbeta, r), _fold(gdot, r) * inv  # ggamma: sum(g * xhat)
         gx = None
         if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
             gx = gz if relu else np.empty_like(rows)
             k1, k2 = np.tile(scale * inv * ggamma / m, r), np.tile(scale * gbeta / m, r)
-            buffer = np.empty_like(rows[chunks[0]] if chunks else rows)
-            for s in chunks:
+
+            def input_gradient(s, _):
                 out = np.multiply(gz[s], tiled_scale, out=gx[s])
-                out -= np.multiply(centred[s], k1, out=buffer[: s.stop - s.start])
+                out -= centred[s] * k1
                 out -= k2
+
+            _each_chunk(chunks, rows, input_gradient)
             gx = gx.reshape(x.shape)
         grads = [gx]
         if gamma is not None:
@@ -144,22 +164,27 @@ def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, ep
     tiled_scale, tiled_offset = np.tile(scale, r), np.tile(offset, r)
     zeros = np.zeros(rows.shape[1], rows.dtype)
     y = np.empty_like(rows)
-    for s in chunks:
+
+    def normalize(s, _):
         out = np.multiply(rows[s], tiled_scale, out=y[s])
         out += tiled_offset
         np.maximum(out, zeros, out=out)
+
+    _each_chunk(chunks, rows, normalize)
 
     def vjp(g):
         g, pending = _upstream(g, y, True)
         g2 = g.reshape(rows.shape)
         gz = np.empty_like(rows) if pending else g2
-        gbeta, gdot = np.zeros((2, rows.shape[1]), rows.dtype)
-        for s in chunks:
+
+        def gradients(s, out):
             part = _masked(g2[s], y[s], gz[s]) if pending else g2[s]
-            gbeta += np.add.reduce(part, axis=0)
-            gdot += np.einsum("ij,ij->j", part, rows[s])
+            np.add.reduce(part, axis=0, out=out[0])
+            np.einsum("ij,ij->j", part, rows[s], out=out[1])
             if x.requires_grad:
                 part *= tiled_scale  # gz becomes x's gradient
+
+        gbeta, gdot = _each_chunk(chunks, rows, gradients, 2)
         gbeta = _fold(gbeta, r)
         grads = [gz.reshape(x.shape) if x.requires_grad else None]
         if gamma is not None:  # sum(g * xhat)

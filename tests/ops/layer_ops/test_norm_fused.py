@@ -13,6 +13,18 @@ from tests.engine.gradcheck import check_grad, compare_op, rand
 AFFINE = [(True, True), (True, False), (False, True), (False, False)]
 
 
+@pytest.fixture
+def set_threads():
+    """Set numkeras's thread count for a test; its state is restored after it."""
+    from numkeras.backend import blas_threads
+
+    saved = dict(blas_threads._state)
+    yield blas_threads.set_blas_threads
+    blas_threads._state.update(saved)
+    blas_threads._apply(saved["applied"] or blas_threads.usable_cores())
+    blas_threads._state["setter"] = saved["setter"]
+
+
 def _split(affine, params):
     it = iter(params)
     return (next(it) if affine[0] else None), (next(it) if affine[1] else None)
@@ -147,4 +159,26 @@ def test_a_broadcast_upstream_gradient_gives_the_gradients_of_its_copy():
         ]
     for y in ys:
         for got, want in zip(y.vjp(g), y.vjp(np.ascontiguousarray(g))):
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("relu", [True, False])
+def test_results_do_not_depend_on_the_thread_count(relu, monkeypatch, set_threads):
+    import numkeras
+    from numkeras.kernels import threads
+    from numkeras.ops.layer_ops import norm_fused
+
+    monkeypatch.setattr(norm_fused, "CHUNK_BYTES", 3 * 1024 * 4)  # 7 chunks, 7 tasks
+    x = numkeras.Variable(rand(20, 32, 32, low=-3, high=5, dtype="float32"))
+    gamma, beta = (numkeras.Variable(rand(32, seed=k, dtype="float32")) for k in (1, 2))
+    g = rand(20, 32, 32, seed=3, dtype="float32")
+    results = {}
+    for n in (1, 2, 3):
+        set_threads(n)
+        assert threads.workers() == n
+        with numkeras.GradientTape(persistent=True):
+            y, mean, var = batch_norm_train(x, gamma, beta, 1e-3, relu)
+        results[n] = [np.asarray(y), mean, var, *y.vjp(g)]
+    for n in (2, 3):
+        for got, want in zip(results[n], results[1]):
             np.testing.assert_array_equal(got, want)
