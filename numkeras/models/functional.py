@@ -6,7 +6,7 @@ from numkeras.engine import Tensor
 from numkeras.layers.input_layer import InputLayer
 from numkeras.layers.keras_tensor import KerasTensor
 from numkeras.layers.layer import Layer, shape_str
-from numkeras.models import argument_checks, model_config
+from numkeras.models import argument_checks, fusion, model_config
 from numkeras.models import summary as summary_lib
 from numkeras.models.model import Model
 from numkeras.saving.serialization import register_base_classes
@@ -26,6 +26,7 @@ class Functional(Model):
                 )
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self._nodes = _nodes_in_order(flatten(inputs), flatten(outputs))
+        self._fusable = fusion.graph_pairs(self._nodes, flatten(outputs))
 
         # Keras's order: `.keras` files name layers, and order optimizer slots, by it
         self._operations = model_config.keras_layer_order(flatten(inputs), flatten(outputs))
@@ -94,8 +95,19 @@ class Functional(Model):
         def value(x):
             return values[id(x)] if isinstance(x, KerasTensor) else x
 
-        for node in self._nodes:
+        # fused pairs (models/fusion.py) where no one looks at the first call's output
+        fusable, fused = ({} if on_node is not None else self._fusable), set()
+        for i, node in enumerate(self._nodes):
+            if i in fused:
+                continue
             args = map_structure(value, list(node.call_args))
+            if i in fusable:
+                second = self._nodes[fusable[i]]
+                out = fusion.run_pair(node.operation, second.operation, args[0], training)
+                if out is not None:
+                    values[id(flatten(second.outputs)[0])] = out
+                    fused.add(fusable[i])
+                    continue
             kwargs = map_structure(value, dict(node.call_kwargs))
             if isinstance(node.operation, Layer):
                 kwargs["training"] = training

@@ -1,16 +1,24 @@
-"""The fusion pass: where a model's layer sequence is known, pairs of layers run as one fused op.
+"""The fusion pass: where a model's structure is known, pairs of layers run as one fused op.
 
-`run_stack` runs a Sequential model's layers in order; where a rule matches a layer and the
-next one (by their types and settings) and the input is one the pair would take as is (built
-layers, a tensor of the layers' dtype, no mask), it runs the rule's fused op
-(ops/layer_ops/fused.py) instead of the two calls. The fused op is an ordinary recorded op
-computed when it runs, so every output is a plain tensor; anything a rule does not cover runs
-layer by layer.
+A rule matches a layer and the layer that takes its output (by their types and settings).
+`run_stack` runs a Sequential model's layers in order, and a Functional model runs its graph
+with `graph_pairs`' plan: the calls whose only output only the next call takes, alone and
+with no other arguments, and which is not a model output. Where a rule matches such a pair
+and the input is one the pair would take as is (built layers of one dtype, tensors of that
+dtype, no mask), `run_pair` runs the rule's fused op (ops/layer_ops/) instead of the two
+calls. A fused op is an ordinary recorded op computed when it runs, so every output is a
+plain tensor; anything a rule does not cover runs layer by layer.
 """
 
 from numkeras import activations
 from numkeras.engine.tensor import Tensor
-from numkeras.ops.layer_ops import conv_relu_pool, pool_tiles
+from numkeras.ops.layer_ops import (
+    add_relu,
+    batch_norm_moving_relu,
+    batch_norm_train,
+    conv_relu_pool,
+    pool_tiles,
+)
 
 
 class ConvReluMaxPool:
@@ -32,13 +40,13 @@ class ConvReluMaxPool:
             and pool.data_format == "channels_last"
         )
 
-    def applies(self, conv, pool, x):
+    def applies(self, conv, pool, x, training):
         if len(x.shape) != 4 or x.shape[-1] != conv.kernel.shape[-2]:
             return False
         shape = conv.compute_output_shape(tuple(x.shape))
         return all(shape[1:3]) and pool_tiles(shape, pool.pool_size, pool.strides, pool.padding)
 
-    def run(self, conv, pool, x):
+    def run(self, conv, pool, x, training):
         conv._check_spatial(x.shape)
         return conv_relu_pool(
             x,
@@ -51,30 +59,150 @@ class ConvReluMaxPool:
         )
 
 
-RULES = (ConvReluMaxPool(),)
+def _is_relu(layer):
+    """An Activation("relu") layer or a ReLU layer with its defaults: plain `relu`."""
+    from numkeras.layers.activations.relu import ReLU
+    from numkeras.layers.core.activation import Activation
+
+    if type(layer) is Activation:
+        return layer.activation is activations.relu
+    return (
+        type(layer) is ReLU
+        and layer.max_value is None
+        and not layer.negative_slope
+        and not layer.threshold
+    )
+
+
+def _training(layer, training):
+    """The `training` value the layer's own call would get (explicit, enclosing, default)."""
+    return bool(layer._resolve_call_kwargs({"training": training}).get("training"))
+
+
+class BatchNormRelu:
+    """BatchNormalization over the last axis, then relu."""
+
+    def matches(self, norm, act):
+        from numkeras.layers.normalization.batch_normalization import BatchNormalization
+
+        return type(norm) is BatchNormalization and _is_relu(act)
+
+    def applies(self, norm, act, x, training):
+        rank = norm.input_spec.ndim if norm.input_spec is not None else None
+        if x.ndim != rank or norm.axis % rank != rank - 1:
+            return False
+        if x.shape[-1] != norm.moving_mean.shape[0]:
+            return False  # (the layer's own call raises its error)
+        if _training(norm, training) and norm.trainable:
+            return True
+        # the moving statistics are constants of the fused op: not if a tape watches them
+        return not (norm.moving_mean.requires_grad or norm.moving_variance.requires_grad)
+
+    def run(self, norm, act, x, training):
+        if _training(norm, training) and norm.trainable:
+            y, mean, variance = batch_norm_train(x, norm.gamma, norm.beta, norm.epsilon, True)
+            norm._update_moving(mean, variance)
+            return y
+        return batch_norm_moving_relu(
+            x,
+            norm.gamma,
+            norm.beta,
+            norm.moving_mean.data,
+            norm.moving_variance.data,
+            norm.epsilon,
+        )
+
+
+class AddRelu:
+    """Add of two tensors of one shape, then relu."""
+
+    def matches(self, add, act):
+        from numkeras.layers.merging.add import Add
+
+        return type(add) is Add and _is_relu(act)
+
+    def applies(self, add, act, x, training):
+        return isinstance(x, (list, tuple)) and len(x) == 2 and x[0].shape == x[1].shape
+
+    def run(self, add, act, x, training):
+        return add_relu(x[0], x[1])
+
+
+RULES = (ConvReluMaxPool(), BatchNormRelu(), AddRelu())
 
 
 def _plain(layer, x):
-    """Whether `x` reaches `layer` as its `__call__` would pass it on unchanged."""
+    """Whether `x` (a tensor, or a list of them) reaches `layer` as its `__call__` would
+    pass it on unchanged."""
+    if isinstance(x, (list, tuple)):
+        return bool(x) and all(_plain(layer, t) for t in x)
     return (
-        layer.built
-        and isinstance(x, Tensor)
-        and x.dtype == layer.dtype
-        and getattr(x, "_keras_mask", None) is None
+        isinstance(x, Tensor) and x.dtype == layer.dtype and getattr(x, "_keras_mask", None) is None
     )
+
+
+def _rule(first, second):
+    if getattr(first, "activity_regularizer", None) is not None:
+        return None
+    if getattr(second, "activity_regularizer", None) is not None:
+        return None
+    return next((r for r in RULES if r.matches(first, second)), None)
+
+
+def run_pair(first, second, x, training=None):
+    """`second(first(x), training=training)` as one fused op, or None where no rule covers
+    the call (then the caller runs the layers)."""
+    if not (first.built and second.built and first.dtype == second.dtype and _plain(first, x)):
+        return None
+    rule = _rule(first, second)
+    if rule is None or not rule.applies(first, second, x, training):
+        return None
+    return rule.run(first, second, x, training)
 
 
 def run_stack(layers, x, training=None):
     """Call `layers` in sequence on `x`, fused pairs as one op."""
     i, n = 0, len(layers)
     while i < n:
-        layer = layers[i]
-        if i + 1 < n and _plain(layer, x) and layers[i + 1].built:
-            rule = next((r for r in RULES if r.matches(layer, layers[i + 1])), None)
-            if rule is not None and rule.applies(layer, layers[i + 1], x):
-                x = rule.run(layer, layers[i + 1], x)
-                i += 2
+        if i + 1 < n:
+            y = run_pair(layers[i], layers[i + 1], x, training)
+            if y is not None:
+                x, i = y, i + 2
                 continue
-        x = layer(x, training=training)
+        x = layers[i](x, training=training)
         i += 1
     return x
+
+
+def graph_pairs(nodes, outputs):
+    """{i: j} for a Functional graph's `nodes` (in run order) and `outputs`: node i, a layer
+    call whose only output is not among `outputs` and only node j takes, as its single
+    argument, where a rule matches the two layers (positions, so a copy of the model keeps
+    its plan)."""
+    from numkeras.layers.layer import Layer
+    from numkeras.tree import flatten
+
+    takers = {}
+    for j, node in enumerate(nodes):
+        for t in node.input_tensors:
+            takers.setdefault(id(t), []).append(j)
+    output_ids = {id(t) for t in outputs}
+    pairs = {}
+    for i, node in enumerate(nodes):
+        made = flatten(node.outputs)
+        if len(made) != 1 or id(made[0]) in output_ids or len(takers.get(id(made[0]), ())) != 1:
+            continue
+        j = takers[id(made[0])][0]
+        second = nodes[j]
+        if (
+            isinstance(node.operation, Layer)
+            and isinstance(second.operation, Layer)
+            and len(node.call_args) == 1
+            and not node.call_kwargs
+            and len(second.call_args) == 1
+            and second.call_args[0] is made[0]
+            and not second.call_kwargs
+            and _rule(node.operation, second.operation) is not None
+        ):
+            pairs[i] = j
+    return pairs

@@ -3,12 +3,16 @@ conv + bias + relu + max pool, batch and layer normalization, LSTM and GRU over 
 sequences), and the output sizes of convolutions and pools."""
 
 from numkeras.kernels.conv import output_size
-from numkeras.ops.layer_ops.fused import batch_norm_train, conv_relu_pool, layer_norm, pool_tiles
+from numkeras.ops.layer_ops.add_fused import add_relu
+from numkeras.ops.layer_ops.fused import conv_relu_pool, layer_norm, pool_tiles
 from numkeras.ops.layer_ops.nn_ops import bias_relu
+from numkeras.ops.layer_ops.norm_fused import batch_norm_moving_relu, batch_norm_train
 from numkeras.ops.layer_ops.rnn import gru_sequence, lstm_sequence
 from numkeras.ops.layer_ops.transpose_conv import output_length
 
 __all__ = [
+    "add_relu",
+    "batch_norm_moving_relu",
     "batch_norm_train",
     "bias_relu",
     "conv_relu_pool",

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from numkeras import layers, ops
-from numkeras.ops.layer_ops.fused import batch_norm_train, layer_norm
+from numkeras.ops.layer_ops.fused import layer_norm
+from numkeras.ops.layer_ops.norm_fused import batch_norm_train
 from tests.engine.gradcheck import check_grad, rand
 
 

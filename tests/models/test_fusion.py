@@ -1,0 +1,211 @@
+"""models/fusion.py's pass over Sequential and Functional models: BatchNormalization -> relu
+and Add -> relu run as one op where nothing else reads the first layer's output, with the
+same outputs, gradients and moving statistics as the layers one by one."""
+
+import numpy as np
+import pytest
+
+import numkeras
+from numkeras import layers, ops
+from numkeras.models import fusion
+from tests.engine.gradcheck import rand
+
+
+def unfused(monkeypatch):
+    monkeypatch.setattr(fusion, "RULES", ())
+
+
+def resnet_block():
+    inputs = numkeras.Input((6, 6, 3))
+    x = layers.Conv2D(4, 3, padding="same", use_bias=False)(inputs)
+    x = layers.Activation("relu")(layers.BatchNormalization()(x))
+    y = layers.Conv2D(4, 3, padding="same", use_bias=False)(x)
+    y = layers.ReLU()(layers.BatchNormalization(momentum=0.9, center=False)(y))
+    y = layers.Conv2D(4, 3, padding="same", use_bias=False)(y)
+    y = layers.BatchNormalization(scale=False, epsilon=0.01)(y)
+    x = layers.Activation("relu")(layers.Add()([x, y]))
+    x = layers.GlobalAveragePooling2D()(x)
+    return numkeras.Model(inputs, layers.Dense(3, activation="softmax")(x))
+
+
+def conv1d_stack():
+    return numkeras.Sequential(
+        [
+            numkeras.Input((20, 3)),
+            layers.Conv1D(5, 3, activation="relu"),
+            layers.Conv1D(5, 3),
+            layers.BatchNormalization(),
+            layers.Activation("relu"),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def fitted(build, x, y):
+    """Weights (moving statistics included) and predictions after fitting a few steps."""
+    numkeras.utils.set_random_seed(3)
+    model = build()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
+    return [w.numpy() for w in model.weights] + [model.predict(x, verbose=0)]
+
+
+@pytest.mark.parametrize("build, shape", [(resnet_block, (6, 6, 3)), (conv1d_stack, (20, 3))])
+def test_fit_with_and_without_fusion_gives_the_same_model(build, shape, monkeypatch):
+    x = rand(8, *shape, dtype="float32")
+    y = np.arange(8) % 3
+    seen = []
+    run_pair = fusion.run_pair
+
+    def spy(*args):
+        out = run_pair(*args)
+        seen.append(None if out is None else out.op)
+        return out
+
+    monkeypatch.setattr(fusion, "run_pair", spy)
+    fused = fitted(build, x, y)
+    assert "batch_norm_relu" in seen and ("add_relu" in seen) == (build is resnet_block)
+    unfused(monkeypatch)
+    for got, want in zip(fused, fitted(build, x, y)):
+        np.testing.assert_array_equal(got, want)
+
+
+def bn_relu_model(norm=None, act=None, extra_output=False):
+    inputs = numkeras.Input((5, 4))
+    norm = norm or layers.BatchNormalization()
+    z = norm(inputs)
+    y = (act or layers.Activation("relu"))(z)
+    return numkeras.Model(inputs, [y, z] if extra_output else y), norm
+
+
+@pytest.mark.parametrize("training", [True, False, None])
+def test_functional_pair_runs_as_one_op_with_the_layers_values(training, monkeypatch):
+    x = rand(6, 5, 4, dtype="float32")
+    results = []
+    for fuse in (True, False):
+        if not fuse:
+            unfused(monkeypatch)
+        numkeras.utils.set_random_seed(0)
+        model, norm = bn_relu_model()
+        norm.moving_mean.assign(rand(4, seed=1, dtype="float32"))
+        with numkeras.GradientTape() as tape:
+            y = model(x, training=training)
+            loss = ops.sum(y * rand(6, 5, 4, seed=2, dtype="float32"))
+        assert (y.op == "batch_norm_relu") == fuse
+        grads = tape.gradient(loss, [norm.gamma, norm.beta])
+        results.append([np.asarray(y), *grads, norm.moving_mean.numpy()])
+    # outside training the fused op sums gamma's gradient in another order
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=0 if training else 1e-5, atol=0)
+    moved = not np.array_equal(results[0][-1], rand(4, seed=1, dtype="float32"))
+    assert moved == bool(training)
+
+
+def test_a_frozen_layer_uses_its_moving_statistics_when_fused():
+    model, norm = bn_relu_model()
+    norm.moving_mean.assign(np.full(4, 0.5, "float32"))
+    norm.trainable = False
+    x = rand(6, 5, 4, dtype="float32")
+    y = model(x, training=True)
+    assert y.op == "batch_norm_relu"
+    np.testing.assert_allclose(np.asarray(y), np.maximum(x - 0.5, 0) / np.sqrt(1.001), rtol=1e-6)
+    np.testing.assert_array_equal(norm.moving_mean.numpy(), np.full(4, 0.5, "float32"))
+
+
+@pytest.mark.parametrize(
+    "norm, act",
+    [
+        (layers.BatchNormalization(axis=1), None),  # not the last axis
+        (None, layers.ReLU(max_value=6.0)),
+        (None, layers.Activation("tanh")),
+        (None, layers.Activation("relu", activity_regularizer="l2")),
+    ],
+)
+def test_settings_the_op_does_not_cover_run_layer_by_layer(norm, act):
+    model, _ = bn_relu_model(norm, act)
+    x = rand(6, 5, 4, dtype="float32")
+    y = model(x, training=True)
+    assert y.op != "batch_norm_relu"
+    layer_by_layer = model.layers[2](model.layers[1](x, training=True))
+    np.testing.assert_allclose(np.asarray(y), np.asarray(layer_by_layer), rtol=1e-6)
+
+
+def test_a_normalized_output_the_model_returns_is_not_fused():
+    model, norm = bn_relu_model(extra_output=True)
+    x = rand(6, 5, 4, dtype="float32")
+    y, z = model(x, training=True)
+    assert y.op == "relu" and z.op == "batch_norm_train"
+    np.testing.assert_array_equal(np.asarray(y), np.maximum(np.asarray(z), 0))
+    # and its gradient flows from the model's second output too
+    with numkeras.GradientTape() as tape:
+        y, z = model(x, training=True)
+        loss = ops.sum(z * rand(6, 5, 4, seed=4, dtype="float32"))
+    assert np.abs(tape.gradient(loss, norm.gamma)).sum() > 0
+
+
+def test_a_normalized_output_two_layers_read_is_not_fused():
+    inputs = numkeras.Input((5, 4))
+    z = layers.BatchNormalization()(inputs)
+    y = layers.Add()([layers.Activation("relu")(z), z])
+    model = numkeras.Model(inputs, y)
+    assert model._fusable == {}
+    x = rand(6, 5, 4, dtype="float32")
+    np.testing.assert_allclose(
+        np.asarray(model(x, training=False)), np.maximum(x / np.sqrt(1.001), 0) + x / np.sqrt(1.001)
+    )
+
+
+def test_watched_moving_statistics_keep_their_gradient():
+    model, norm = bn_relu_model()
+    x = rand(6, 5, 4, dtype="float32")
+    with numkeras.GradientTape() as tape:
+        tape.watch(norm.moving_mean)
+        y = model(x, training=False)
+        loss = ops.sum(y)
+    assert y.op == "relu"
+    assert tape.gradient(loss, norm.moving_mean) is not None
+
+
+def test_masked_inputs_run_layer_by_layer_and_keep_the_mask():
+    inputs = numkeras.Input((5, 4))
+    masked = layers.Masking(0.0)(inputs)
+    y = layers.Activation("relu")(layers.BatchNormalization()(masked))
+    model = numkeras.Model(inputs, y)
+    x = rand(6, 5, 4, dtype="float32")
+    x[:, -1] = 0
+    out = model(x, training=True)
+    assert out.op == "relu"
+    assert out._keras_mask is not None and not np.asarray(out._keras_mask)[:, -1].any()
+
+
+def test_sequential_pair_fuses_and_intermediate_models_see_the_normalized_values():
+    model = conv1d_stack()
+    x = rand(4, 20, 3, dtype="float32")
+    assert numkeras.Sequential(model.layers[:4])(x, training=True).op == "batch_norm_relu"
+    features = numkeras.Model(model.inputs, model.layers[2].output)
+    z = features(x, training=False)
+    assert z.op != "batch_norm_relu" and (np.asarray(z) < 0).any()
+
+
+def test_a_deep_copy_of_a_model_fuses_its_own_nodes():
+    import copy
+
+    numkeras.utils.set_random_seed(0)
+    model = resnet_block()
+    twin = copy.deepcopy(model)
+    assert twin._fusable == model._fusable and len(model._fusable) == 3
+    x = rand(4, 6, 6, 3, dtype="float32")
+    np.testing.assert_array_equal(np.asarray(twin(x)), np.asarray(model(x)))
+
+
+def test_functional_conv_relu_pool_runs_as_one_op(monkeypatch):
+    inputs = numkeras.Input((8, 8, 3))
+    y = layers.MaxPooling2D(2)(layers.Conv2D(4, 3, activation="relu", padding="same")(inputs))
+    model = numkeras.Model(inputs, y)
+    x = rand(2, 8, 8, 3, dtype="float32")
+    fused = model(x)
+    unfused(monkeypatch)
+    separate = model(x)
+    assert fused.op == "conv_relu_pool" and separate.op == "max_pool"
+    np.testing.assert_allclose(np.asarray(fused), np.asarray(separate), rtol=1e-6, atol=1e-6)

@@ -1,0 +1,184 @@
+"""ops/layer_ops/norm_fused.py: batch normalization with relu, in training (batch statistics)
+and inference (moving statistics) modes, against central differences, the separate ops and
+PyTorch."""
+
+import numpy as np
+import pytest
+
+from numkeras import ops
+from numkeras.ops.layer_ops.nn_ops import relu
+from numkeras.ops.layer_ops.norm_fused import batch_norm_moving_relu, batch_norm_train
+from tests.engine.gradcheck import check_grad, compare_op, rand
+
+AFFINE = [(True, True), (True, False), (False, True), (False, False)]
+
+
+@pytest.fixture
+def set_threads():
+    """Set numkeras's thread count for a test; its state is restored after it."""
+    from numkeras.backend import blas_threads
+
+    saved = dict(blas_threads._state)
+    yield blas_threads.set_blas_threads
+    blas_threads._state.update(saved)
+    blas_threads._apply(saved["applied"] or blas_threads.usable_cores())
+    blas_threads._state["setter"] = saved["setter"]
+
+
+def _split(affine, params):
+    it = iter(params)
+    return (next(it) if affine[0] else None), (next(it) if affine[1] else None)
+
+
+@pytest.mark.parametrize("affine", AFFINE)
+def test_batch_norm_relu_gradients_match_central_differences(affine):
+    params = [rand(4, seed=k) for k, use in zip((1, 2), affine) if use]
+
+    def fn(x, *p):
+        return batch_norm_train(x, *_split(affine, p), 1e-3, relu=True)[0]
+
+    check_grad(fn, rand(3, 2, 4), *params)
+
+
+@pytest.mark.parametrize("affine", AFFINE)
+def test_moving_batch_norm_relu_gradients_match_central_differences(affine):
+    params = [rand(4, seed=k) for k, use in zip((1, 2), affine) if use]
+    mean, var = rand(4, seed=3, low=-0.5, high=0.5), rand(4, seed=4, low=0.5, high=2)
+
+    def fn(x, *p):
+        return batch_norm_moving_relu(x, *_split(affine, p), mean, var, 1e-3)
+
+    check_grad(fn, rand(3, 2, 4), *params)
+
+
+@pytest.mark.parametrize("relu", [True, False])
+def test_chunks_with_a_short_last_one_give_the_whole_arrays_results(relu, monkeypatch):
+    """Rows of 1,024 values in chunks of 3 rows: 7 chunks over 20 rows, the last of 2."""
+    from numkeras.ops.layer_ops import norm_fused
+
+    x = rand(20, 32, 32, low=-3, high=5)
+    gamma, beta = (ops.convert_to_tensor(rand(32, seed=k)) for k in (1, 2))
+    whole = batch_norm_train(x, gamma, beta, 1e-3, relu)
+    monkeypatch.setattr(norm_fused, "CHUNK_BYTES", 3 * 1024 * 8)
+    assert len(norm_fused._chunks(x.reshape(-1, 1024))) == 7
+    chunked = batch_norm_train(x, gamma, beta, 1e-3, relu)
+    for got, want in zip(chunked, whole):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-12)
+    check_grad(lambda *a: batch_norm_train(*a, 1e-3, relu)[0], x[:4], rand(32), rand(32, seed=1))
+
+
+def test_batch_norm_relu_equals_the_separate_ops_bit_for_bit():
+    x = rand(6, 5, 8, low=-3, high=5, dtype="float32")
+    gamma, beta = (ops.convert_to_tensor(rand(8, seed=k, dtype="float32")) for k in (1, 2))
+    y, mean, var = batch_norm_train(x, gamma, beta, 1e-3, relu=True)
+    z, want_mean, want_var = batch_norm_train(x, gamma, beta, 1e-3)
+    assert y.op == "batch_norm_relu" and (np.asarray(y) > 0).any() and (np.asarray(y) == 0).any()
+    np.testing.assert_array_equal(np.asarray(y), np.asarray(relu(z)))
+    np.testing.assert_array_equal(mean, want_mean)
+    np.testing.assert_array_equal(var, want_var)
+
+
+def test_moving_batch_norm_relu_equals_the_layers_formula():
+    x = rand(6, 5, 8, low=-3, high=5, dtype="float32")
+    gamma, beta, mean = (rand(8, seed=k, dtype="float32") for k in (1, 2, 3))
+    var = rand(8, seed=4, low=0.5, high=2, dtype="float32")
+    y = batch_norm_moving_relu(
+        x, ops.convert_to_tensor(gamma), ops.convert_to_tensor(beta), mean, var, 1e-3
+    )
+    inv = gamma / np.sqrt(var + np.float32(1e-3))
+    want = np.maximum(x * inv + (beta - mean * inv), 0)
+    np.testing.assert_allclose(np.asarray(y), want, rtol=1e-6, atol=1e-6)
+    assert y.dtype == "float32"
+
+
+def test_outputs_are_computed_when_the_op_runs():
+    buf = rand(4, 3, 5, dtype="float32")
+    y = batch_norm_train(buf, None, None, 1e-3, relu=True)[0]
+    z = batch_norm_moving_relu(buf, None, None, np.zeros(5, "float32"), np.ones(5, "float32"), 0)
+    want_y, want_z = np.asarray(y).copy(), np.asarray(z).copy()
+    buf[:] = 0
+    np.testing.assert_array_equal(np.asarray(y), want_y)
+    np.testing.assert_array_equal(np.asarray(z), want_z)
+    np.testing.assert_array_equal(want_z, np.maximum(rand(4, 3, 5, dtype="float32"), 0))
+
+
+def _torch_channels_first(t):
+    return t.movedim(-1, 1)
+
+
+def test_batch_norm_relu_matches_torch():
+    torch = pytest.importorskip("torch")
+
+    def theirs(x, gamma, beta):
+        y = torch.nn.functional.batch_norm(
+            _torch_channels_first(x), None, None, gamma, beta, training=True, eps=1e-3
+        )
+        return torch.relu(y).movedim(1, -1)
+
+    def ours(x, gamma, beta):
+        return batch_norm_train(x, gamma, beta, 1e-3, relu=True)[0]
+
+    compare_op([(8, 5, 6), (6,), (6,)], theirs, ours, grad_atol=1e-4)
+
+
+def test_moving_batch_norm_relu_matches_torch():
+    torch = pytest.importorskip("torch")
+    mean = rand(6, seed=5, low=-0.5, high=0.5, dtype="float32")
+    var = rand(6, seed=6, low=0.5, high=2, dtype="float32")
+
+    def theirs(x, gamma, beta):
+        y = torch.nn.functional.batch_norm(
+            _torch_channels_first(x),
+            torch.tensor(mean),
+            torch.tensor(var),
+            gamma,
+            beta,
+            training=False,
+            eps=1e-3,
+        )
+        return torch.relu(y).movedim(1, -1)
+
+    def ours(x, gamma, beta):
+        return batch_norm_moving_relu(x, gamma, beta, mean, var, 1e-3)
+
+    compare_op([(8, 5, 6), (6,), (6,)], theirs, ours)
+
+
+def test_a_broadcast_upstream_gradient_gives_the_gradients_of_its_copy():
+    """GlobalAveragePooling hands back a broadcast view; it is masked where it is."""
+    import numkeras
+
+    x = numkeras.Variable(rand(4, 6, 5, dtype="float32"))
+    gamma, beta = (numkeras.Variable(rand(5, seed=k, dtype="float32")) for k in (1, 2))
+    g = np.broadcast_to(rand(4, 1, 5, seed=3, dtype="float32"), (4, 6, 5))
+    moving = rand(5, seed=4, dtype="float32"), rand(5, seed=5, low=0.5, high=2, dtype="float32")
+    with numkeras.GradientTape(persistent=True):
+        ys = [
+            batch_norm_train(x, gamma, beta, 1e-3, relu=True)[0],
+            batch_norm_moving_relu(x, gamma, beta, *moving, 1e-3),
+        ]
+    for y in ys:
+        for got, want in zip(y.vjp(g), y.vjp(np.ascontiguousarray(g))):
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("relu", [True, False])
+def test_results_do_not_depend_on_the_thread_count(relu, monkeypatch, set_threads):
+    import numkeras
+    from numkeras.kernels import threads
+    from numkeras.ops.layer_ops import norm_fused
+
+    monkeypatch.setattr(norm_fused, "CHUNK_BYTES", 3 * 1024 * 4)  # 7 chunks, 7 tasks
+    x = numkeras.Variable(rand(20, 32, 32, low=-3, high=5, dtype="float32"))
+    gamma, beta = (numkeras.Variable(rand(32, seed=k, dtype="float32")) for k in (1, 2))
+    g = rand(20, 32, 32, seed=3, dtype="float32")
+    results = {}
+    for n in (1, 2, 3):
+        set_threads(n)
+        assert threads.workers() == n
+        with numkeras.GradientTape(persistent=True):
+            y, mean, var = batch_norm_train(x, gamma, beta, 1e-3, relu)
+        results[n] = [np.asarray(y), mean, var, *y.vjp(g)]
+    for n in (2, 3):
+        for got, want in zip(results[n], results[1]):
+            np.testing.assert_array_equal(got, want)
