@@ -123,7 +123,7 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, fo
     chunks = _chunks(N, _image_bytes(pool, (PH, PW), kernel.shape, y.itemsize))
     images = max(c.stop - c.start for c in chunks)
     y2, first2 = y.reshape(-1, CO), None if first is None else first.reshape(-1, CO)
-    relu = _BiasRelu(bias, CO, images * PH * PW, y.dtype)
+    relu = _BiasRelu(bias, CO, y.dtype)
 
     def task(run):
         cols_out = _buffer("cols", (p * q * images * PH * PW * KH * KW * C,), y.dtype)
@@ -150,19 +150,22 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, fo
 
 class _BiasRelu:
     """relu(y + bias) in place on (m, C) arrays, a per-channel bias added over rows of about
-    1,024 values (C * r, r dividing m), where a C-value broadcast runs 1.5x slower."""
+    1,024 values (r pixels), where a C-value broadcast runs 2x slower; the last m % r pixels
+    run as C-value rows."""
 
-    def __init__(self, bias, C, m, dtype):
-        self.r = math.gcd(m, max(1, 1024 // C))
+    def __init__(self, bias, C, dtype):
+        self.r = max(1, 1024 // C)
         self.bias = None if bias is None else np.tile(bias.astype(dtype, copy=False), self.r)
         self.zeros = np.zeros(C * self.r, dtype)
 
     def __call__(self, y):
-        r = math.gcd(y.shape[0], self.r)
-        rows = y.reshape(-1, y.shape[1] * r)
-        if self.bias is not None:
-            rows += self.bias[: rows.shape[1]]
-        np.maximum(rows, self.zeros[: rows.shape[1]], out=rows)
+        m, C = y.shape
+        whole = m - m % self.r
+        for part, width in ((y[:whole], C * self.r), (y[whole:], C)):
+            rows = part.reshape(-1, width)
+            if self.bias is not None:
+                rows += self.bias[:width]
+            np.maximum(rows, self.zeros[:width], out=rows)
 
 
 def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=True):
