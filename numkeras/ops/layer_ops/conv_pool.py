@@ -43,13 +43,19 @@ CHUNK_BYTES = 1 << 20
 # over the cores; a fixed count keeps the gradients' sums independent of the thread count.
 TASKS = 4
 
+# Scratch arrays up to this size are kept for the next call; larger ones (a single big image's
+# patches) are made afresh, so that no thread holds on to them.
+KEEP_BYTES = 8 << 20
+
 _scratch = threading.local()
 
 
 def _buffer(name, shape, dtype):
     """A scratch array of `shape` for this thread, reused by later calls (never returned)."""
-    buffers = _scratch.__dict__.setdefault("buffers", {})
     size, dtype = math.prod(shape), np.dtype(dtype)
+    if size * dtype.itemsize > KEEP_BYTES:
+        return np.empty(shape, dtype)
+    buffers = _scratch.__dict__.setdefault("buffers", {})
     flat = buffers.get((name, dtype))
     if flat is None or flat.size < size:
         flat = buffers[(name, dtype)] = np.empty(size, dtype)

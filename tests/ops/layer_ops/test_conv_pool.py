@@ -11,6 +11,7 @@ import pytest
 
 import numkeras
 from numkeras import layers, ops
+from numkeras.kernels import threads
 from numkeras.ops.layer_ops import conv_pool
 from numkeras.ops.layer_ops.fused import conv_relu_pool
 from tests.engine.gradcheck import check_grad, rand
@@ -107,6 +108,22 @@ def test_the_tutorial_blocks_equal_the_separate_ops():
     np.testing.assert_array_equal(y, want_y)
     for got, want in zip(grads, want_grads):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+def test_scratch_arrays_are_kept_up_to_their_limit(monkeypatch):
+    """Scratch arrays are reused across calls up to KEEP_BYTES; larger ones are not kept, and
+    the results are the same either way (none of them is returned)."""
+    monkeypatch.setattr(threads, "workers", lambda: 1)  # the tasks run on this thread
+    x, kernel, bias = rand(3, 10, 10, 4), rand(3, 3, 4, 8, seed=1), rand(8, seed=2)
+    monkeypatch.setattr(conv_pool._scratch, "buffers", {}, raising=False)
+    kept = grads(lambda *a: fused(*a, {}, {"pool_size": 2}), x, kernel, bias)
+    assert {"cols", "z", "gz", "col2im"} <= {name for name, _ in conv_pool._scratch.buffers}
+    monkeypatch.setattr(conv_pool._scratch, "buffers", {})
+    monkeypatch.setattr(conv_pool, "KEEP_BYTES", 100)
+    fresh = grads(lambda *a: fused(*a, {}, {"pool_size": 2}), x, kernel, bias)
+    assert all(a.nbytes <= 100 for a in conv_pool._scratch.buffers.values())
+    for got, want in zip(fresh, kept):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_no_bias_and_a_numpy_bias():
