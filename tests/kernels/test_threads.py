@@ -51,17 +51,27 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch, thread_counts, p
             np.testing.assert_array_equal(got, want)
 
 
-def test_conv_relu_pool_does_not_depend_on_the_thread_count(monkeypatch, thread_counts):
+@pytest.mark.parametrize("padding, filters", [("same", 6), ("valid", 16)])
+def test_conv_relu_pool_does_not_depend_on_the_thread_count(
+    monkeypatch, thread_counts, padding, filters
+):
+    """Both ways to the input's gradient: a flipped-kernel convolution ('same', 6 filters;
+    with tasks inside the chunks' tasks) and `col2im` ('valid', 16 filters)."""
     monkeypatch.setattr(conv_pool, "CHUNK_BYTES", 2000)  # a chunk of one or two images
-    monkeypatch.setattr(kernels, "BLOCK_BYTES", 4000)  # tasks inside the chunks' tasks
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", 4000)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((7, 10, 10, 5)).astype(np.float32)
-    kernel = rng.standard_normal((3, 3, 5, 6)).astype(np.float32)
-    bias = rng.standard_normal(6).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 5, filters)).astype(np.float32)
+    bias = rng.standard_normal(filters).astype(np.float32)
+    conv_size = (10, 10) if padding == "same" else (8, 8)
+    flipped = kernels.flipped_is_cheaper(x.shape, kernel.shape, conv_size, (1, 1))
+    assert flipped == (padding == "same")
     results = {}
     for n in (1, 2, 3):
         thread_counts(n)
-        y, cache = conv_pool.conv_relu_pool_forward(x, kernel, bias, (1, 1), "same", (1, 1), (2, 2))
+        y, cache = conv_pool.conv_relu_pool_forward(
+            x, kernel, bias, (1, 1), padding, (1, 1), (2, 2)
+        )
         results[n] = (y,) + conv_pool.conv_relu_pool_backward(np.cos(y), cache)
     for n in (2, 3):
         for got, want in zip(results[n], results[1]):
