@@ -10,6 +10,7 @@ layer by layer.
 
 from numkeras import activations
 from numkeras.engine.tensor import Tensor
+from numkeras.kernels import narrow_conv
 from numkeras.ops.layer_ops import conv_relu_pool, pool_tiles
 
 
@@ -34,6 +35,8 @@ class ConvReluMaxPool:
 
     def applies(self, conv, pool, x):
         if len(x.shape) != 4 or x.shape[-1] != conv.kernel.shape[-2]:
+            return False
+        if narrow_conv.applies(conv.kernel.shape, conv.groups):  # ops.conv's own kernels
             return False
         shape = conv.compute_output_shape(tuple(x.shape))
         return all(shape[1:3]) and pool_tiles(shape, pool.pool_size, pool.strides, pool.padding)

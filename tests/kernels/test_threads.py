@@ -6,7 +6,7 @@ import pytest
 
 from numkeras.backend import blas_threads
 from numkeras.kernels import conv as kernels
-from numkeras.kernels import threads
+from numkeras.kernels import narrow_conv, threads
 from numkeras.ops.layer_ops import conv_pool
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
@@ -63,6 +63,21 @@ def test_conv_relu_pool_does_not_depend_on_the_thread_count(monkeypatch, thread_
         thread_counts(n)
         y, cache = conv_pool.conv_relu_pool_forward(x, kernel, bias, (1, 1), "same", (1, 1), (2, 2))
         results[n] = (y,) + conv_pool.conv_relu_pool_backward(np.cos(y), cache)
+    for n in (2, 3):
+        for got, want in zip(results[n], results[1]):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_one_channel_conv_does_not_depend_on_the_thread_count(thread_counts):
+    """narrow_conv's GEMMs run on the BLAS's own threads, large enough here to use them."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((8, 32, 32, 16)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 16, 1)).astype(np.float32)
+    results = {}
+    for n in (1, 2, 3):
+        thread_counts(n)
+        y, cache = narrow_conv.forward(x, kernel, (1, 1), "same", (1, 1))
+        results[n] = (y,) + narrow_conv.backward(np.cos(y), cache)
     for n in (2, 3):
         for got, want in zip(results[n], results[1]):
             np.testing.assert_array_equal(got, want)
