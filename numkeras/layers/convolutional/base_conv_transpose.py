@@ -1,10 +1,10 @@
 """BaseConvTranspose: transposed ("de-") convolution; Conv1DTranspose and Conv2DTranspose."""
 
-from numkeras import ops
+from numkeras import activations, ops
 from numkeras.layers import args
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
-from numkeras.ops.layer_ops import output_length
+from numkeras.ops.layer_ops import bias_relu, output_length
 
 
 class BaseConvTranspose(Layer):
@@ -105,6 +105,13 @@ class BaseConvTranspose(Layer):
             self.data_format,
             self.dilation_rate,
         )
+        if (
+            self.bias is not None
+            and self.activation is activations.relu
+            and self.data_format == "channels_last"
+        ):
+            # fused, in place on the op's fresh output, which nothing else holds
+            return bias_relu(outputs, self.bias, overwrite_x=True)
         if self.bias is not None:
             bias = (
                 self.bias
