@@ -83,6 +83,22 @@ def test_one_channel_conv_does_not_depend_on_the_thread_count(thread_counts):
             np.testing.assert_array_equal(got, want)
 
 
+def test_transposed_conv_gradients_do_not_depend_on_the_thread_count(monkeypatch, thread_counts):
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", 4000)  # many blocks, many tasks
+    rng = np.random.default_rng(3)
+    g_full = rng.standard_normal((5, 13, 11, 4)).astype(np.float32)  # a padded output gradient
+    kernel = rng.standard_normal((3, 3, 4, 6)).astype(np.float32)
+    x = rng.standard_normal((5, 6, 5, 6)).astype(np.float32)
+    results = {}
+    for n in (1, 2, 3):
+        thread_counts(n)
+        out = np.empty(x.shape, np.float32)
+        results[n] = kernels.conv_and_kernel_gradient(g_full, kernel, x, (2, 2), (1, 1), out)
+    for n in (2, 3):
+        for got, want in zip(results[n], results[1]):
+            np.testing.assert_array_equal(got, want)
+
+
 def test_a_failing_task_raises_and_restores_the_blas(thread_counts):
     thread_counts(2)
 

@@ -121,13 +121,19 @@ def conv_transpose(
     def vjp(g):
         g_full = np.zeros((N, bh, bw, CO), dtype)
         g_full[window] = _to_nhwc(g, data_format, rank)
-        gx = gk = None
-        if x.requires_grad:  # a strided convolution of the output gradient
-            gx = kernels.conv_blocks(g_full, kd, strides, dilation, np.empty((N, H, W, CI), dtype))
-            gx = _from_nhwc(gx, data_format, rank)
-        if k.requires_grad:
-            gk = kernels.kernel_gradient(g_full, xd, kd.shape, strides, dilation).reshape(k.shape)
-        return gx, gk
+        gx, gk, x_shape = None, None, (N, H, W, CI)
+        if x.requires_grad and k.requires_grad:  # both from one patch matrix per block
+            gx, gk = kernels.conv_and_kernel_gradient(
+                g_full, kd, xd, strides, dilation, np.empty(x_shape, dtype)
+            )
+        elif x.requires_grad:  # a strided convolution of the output gradient
+            gx = kernels.conv_blocks(g_full, kd, strides, dilation, np.empty(x_shape, dtype))
+        elif k.requires_grad:
+            gk = kernels.kernel_gradient(g_full, xd, kd.shape, strides, dilation)
+        return (
+            None if gx is None else _from_nhwc(gx, data_format, rank),
+            None if gk is None else gk.reshape(k.shape),
+        )
 
     return Tensor(_from_nhwc(y, data_format, rank), (x, k), vjp, "conv_transpose")
 
