@@ -4,6 +4,7 @@ on any number of threads, and the BLAS gets its thread count back afterwards."""
 import numpy as np
 import pytest
 
+from numkeras import ops
 from numkeras.backend import blas_threads
 from numkeras.kernels import conv as kernels
 from numkeras.kernels import narrow_conv, threads
@@ -97,6 +98,19 @@ def test_transposed_conv_gradients_do_not_depend_on_the_thread_count(monkeypatch
     for n in (2, 3):
         for got, want in zip(results[n], results[1]):
             np.testing.assert_array_equal(got, want)
+
+
+def test_transposed_conv_does_not_depend_on_the_thread_count(monkeypatch, thread_counts):
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", 2000)  # many blocks, many tasks
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 6, 7, 3)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 4, 3)).astype(np.float32)
+    results = {}
+    for n in (1, 2, 3):
+        thread_counts(n)
+        results[n] = ops.conv_transpose(x, kernel, 2, "same").numpy()
+    for n in (2, 3):
+        np.testing.assert_array_equal(results[n], results[1])
 
 
 def test_a_failing_task_raises_and_restores_the_blas(thread_counts):

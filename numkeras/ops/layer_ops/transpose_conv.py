@@ -12,12 +12,14 @@ in_channels)`, as in Keras.
 """
 
 import itertools
+from functools import partial
 
 import numpy as np
 
 from numkeras.engine.math_ops import operands
 from numkeras.engine.tensor import Tensor
 from numkeras.kernels import conv as kernels
+from numkeras.kernels import threads
 from numkeras.ops.layer_ops.conv import _from_nhwc, _to_nhwc, _tuple
 
 
@@ -155,28 +157,27 @@ def _phases(n, k, stride, dilation, crop, out):
     return phases
 
 
-def _shifted(x, offsets, lengths):
-    """x[:, i + offsets[0], j + offsets[1]] for i, j below `lengths`, zero outside x: a view
-    where it lies inside x, else a zero-padded copy."""
-    (oh, ow), (lh, lw), (H, W) = offsets, lengths, x.shape[1:3]
-    if oh >= 0 and ow >= 0 and oh + lh <= H and ow + lw <= W:
-        return x[:, oh : oh + lh, ow : ow + lw]
-    out = np.zeros((x.shape[0], lh, lw, x.shape[3]), x.dtype)
-    rows = slice(max(oh, 0), min(oh + lh, H))
-    cols = slice(max(ow, 0), min(ow + lw, W))
-    if rows.start < rows.stop and cols.start < cols.stop:
-        out[:, rows.start - oh : rows.stop - oh, cols.start - ow : cols.stop - ow] = x[
-            :, rows, cols
+def _padded(x, phases):
+    """`x` with zeros around it wide enough for every phase's shifted input (`x` itself when
+    none reaches outside), and the (top, left) margin to add to the phases' offsets."""
+    margins = []
+    for axis, n in ((0, x.shape[1]), (1, x.shape[2])):
+        reached = [phase[axis] for phase in phases if phase[0][2] and phase[1][2]]
+        spans = [
+            (off, off + count + (len(taps) - 1) * step) for _, count, taps, off, step in reached
         ]
-    return out
+        margins.append((max([0] + [-a for a, _ in spans]), max([0] + [b - n for _, b in spans])))
+    return kernels._pad(x, *margins), (margins[0][0], margins[1][0])
 
 
 def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape):
     """The cropped output of the transposed convolution, one output residue class per axis
-    at a time (`_phases`): each is an ordinary blocked convolution of the input with the kernel
-    taps that reach it, so the work is that of the taps, with no zeros inserted and no
-    scattered adds. Dilation with a stride above 1 runs `kernels.col2im` into the full output
-    (`full_shape`, which the crop window lies in)."""
+    at a time (`_phases`): each is an ordinary stride-1 convolution of the input with the
+    kernel taps that reach it, so the work is that of the taps, with no zeros inserted and no
+    scattered adds. A block of images (or rows) runs every phase before the next block, its
+    GEMM output stored into the interleaved output while in cache. Dilation with a stride
+    above 1 runs `kernels.col2im` into the full output (`full_shape`, which the crop window
+    lies in)."""
     N, H, W, CI = x.shape
     KH, KW, CO = kernel.shape[:3]
     (oh, ow), (ch, cw) = out_shape, crops
@@ -186,23 +187,48 @@ def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape):
         return np.ascontiguousarray(full[:, ch : ch + oh, cw : cw + ow])
     y = np.empty((N, oh, ow, CO), x.dtype)
     conv_kernel = kernel.transpose(0, 1, 3, 2)  # (KH, KW, CI, CO): contract the input channels
-    rows = _phases(H, KH, strides[0], dilation[0], ch, oh)
-    cols = _phases(W, KW, strides[1], dilation[1], cw, ow)
-    for (rh, nh, taps_h, off_h, step_h), (rw, nw, taps_w, off_w, step_w) in itertools.product(
-        rows, cols
-    ):
+    phases = list(
+        itertools.product(
+            _phases(H, KH, strides[0], dilation[0], ch, oh),
+            _phases(W, KW, strides[1], dilation[1], cw, ow),
+        )
+    )
+    xp, (top, left) = _padded(x, phases)
+    work = []  # (target, source, kernel, (nh, nw), step) of every phase some tap reaches
+    for (rh, nh, taps_h, off_h, step_h), (rw, nw, taps_w, off_w, step_w) in phases:
         target = y[:, rh :: strides[0], rw :: strides[1]]
         if not taps_h or not taps_w:  # no kernel tap reaches these outputs
             target[...] = 0
             continue
         lengths = (nh + (len(taps_h) - 1) * step_h, nw + (len(taps_w) - 1) * step_w)
-        part = kernels.conv_blocks(
-            _shifted(x, (off_h, off_w), lengths),
-            np.ascontiguousarray(conv_kernel[np.ix_(taps_h, taps_w)]),
-            (1, 1),
-            (step_h, step_w),
-            target if strides == (1, 1) else np.empty((N, nh, nw, CO), x.dtype),
-        )
-        if strides != (1, 1):
-            target[...] = part
+        source = xp[:, top + off_h : top + off_h + lengths[0], left + off_w :]
+        taps = np.ascontiguousarray(conv_kernel[np.ix_(taps_h, taps_w)])
+        work.append((target, source[:, :, : lengths[1]], taps, (nh, nw), (step_h, step_w)))
+    if not work:
+        return y
+    rows, cols = max(w[3][0] for w in work), max(w[3][1] for w in work)
+    patch_bytes = max(w[2].shape[0] * w[2].shape[1] for w in work) * CI * x.itemsize
+
+    def task(blocks):
+        largest = max((i.stop - i.start) * (r.stop - r.start) for i, r in blocks) * cols
+        buffer = np.empty(largest * CO, x.dtype)
+        for images, block_rows in blocks:
+            for target, source, taps, (nh, nw), step in work:
+                part = (images, slice(block_rows.start, min(block_rows.stop, nh)))
+                if part[1].start >= part[1].stop:
+                    continue
+                out = target[part]
+                for _, patches in kernels._patch_blocks(
+                    source, [part], *taps.shape[:2], nh, nw, (1, 1), step
+                ):
+                    if out.flags.c_contiguous:  # stride 1: the output block itself
+                        np.matmul(patches, taps.reshape(-1, CO), out=out.reshape(-1, CO))
+                    else:  # a block of one phase, stored into the interleaved output
+                        m = len(patches)
+                        part_out = buffer[: m * CO].reshape(m, CO)
+                        np.matmul(patches, taps.reshape(-1, CO), out=part_out)
+                        out[...] = part_out.reshape(out.shape)
+
+    runs = kernels._runs(kernels._blocks(N, rows, cols, patch_bytes))
+    threads.run([partial(task, blocks) for blocks in runs])
     return y

@@ -55,3 +55,28 @@ def test_conv_and_kernel_gradient_is_the_two_kernels(monkeypatch):
     want = kernels.conv_blocks(xp, kernel, (2, 2), (1, 1), np.empty_like(out))
     np.testing.assert_array_equal(y, want)
     np.testing.assert_array_equal(gk, kernels.kernel_gradient(xp, g, (3, 3, 4, 6), (2, 2), (1, 1)))
+
+
+@pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilation", CASES)
+def test_forward_in_small_blocks_equals_one_block(
+    monkeypatch, x_shape, k_shape, strides, padding, dilation
+):
+    """Row blocks, where phases of unequal lengths end inside a block, give the same values
+    (to rounding: the BLAS may sum a small GEMM in another order)."""
+    x, kernel = rand(*x_shape, dtype="float32"), rand(*k_shape, seed=1, dtype="float32")
+    whole = ops.conv_transpose(x, kernel, strides, padding, None, None, dilation).numpy()
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", 200)
+    small = ops.conv_transpose(x, kernel, strides, padding, None, None, dilation).numpy()
+    np.testing.assert_allclose(small, whole, rtol=1e-5, atol=1e-5)
+
+
+def test_forward_matches_torch_with_odd_phase_lengths(torch):
+    """'valid', stride 2, 3 taps: 11 output rows, phases of 6 and 5 rows, 2 and 1 taps."""
+    F = torch.nn.functional
+    x, kernel = rand(2, 5, 6, 3, dtype="float32"), rand(3, 3, 4, 3, seed=1, dtype="float32")
+    want = F.conv_transpose2d(
+        torch.tensor(x).permute(0, 3, 1, 2), torch.tensor(kernel).permute(3, 2, 0, 1), stride=2
+    )
+    got = ops.conv_transpose(x, kernel, 2).numpy()
+    assert got.shape == (2, 11, 13, 4)
+    np.testing.assert_allclose(got, want.permute(0, 2, 3, 1).numpy(), atol=1e-5)
