@@ -17,10 +17,11 @@ from functools import partial
 import numpy as np
 
 from numkeras.engine.math_ops import operands
-from numkeras.engine.tensor import Tensor
+from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.kernels import conv as kernels
 from numkeras.kernels import threads
 from numkeras.ops.layer_ops.conv import _from_nhwc, _to_nhwc, _tuple
+from numkeras.ops.layer_ops.nn_ops import _relu
 
 
 def _pads(k, stride, dilation, padding, output_padding):
@@ -78,24 +79,45 @@ def conv_transpose(
 ):
     """Transposed convolution with Keras's signature; kernel `(*kernel_size, out, in)`."""
     x, k = operands("conv_transpose", inputs, kernel)  # a bare NumPy kernel takes x's dtype
+    settings = (strides, padding, output_padding, data_format, dilation_rate)
+    return _transposed("conv_transpose", x, k, None, *settings)
+
+
+def conv_transpose_bias_relu(
+    inputs, kernel, bias, strides=1, padding="valid", output_padding=None, dilation_rate=1
+):
+    """relu(conv_transpose(inputs, kernel) + bias), channels_last, as one op: the bias and
+    relu run on each block of the output while it is in cache, instead of a pass over the
+    whole output (values and gradients: the separate ops' bits)."""
+    x, k = operands("conv_transpose_bias_relu", inputs, kernel)
+    b = as_tensor(bias, k.dtype)
+    if b.shape != k.shape[-2:-1]:
+        raise ValueError(
+            f"Op `conv_transpose_bias_relu`: expected a bias of shape {k.shape[-2:-1]} for "
+            f"kernel shape {k.shape}, got {b.shape}."
+        )
+    settings = (strides, padding, output_padding, "channels_last", dilation_rate)
+    return _transposed("conv_transpose_bias_relu", x, k, b, *settings)
+
+
+def _transposed(name, x, k, b, strides, padding, output_padding, data_format, dilation_rate):
+    """The op `name`: conv_transpose of tensors `x` and `k`, then relu(y + b) if `b` is given."""
     rank = k.ndim - 2
     if rank not in (1, 2) or x.ndim != rank + 2:
         raise ValueError(
-            f"Op `conv_transpose`: expected a {rank + 2}-D input for a {k.ndim}-D kernel, got "
+            f"Op `{name}`: expected a {rank + 2}-D input for a {k.ndim}-D kernel, got "
             f"input shape {x.shape} and kernel shape {k.shape}."
         )
     data_format = data_format or "channels_last"
     channels = x.shape[-1] if data_format == "channels_last" else x.shape[1]
     if channels != k.shape[-1]:
         raise ValueError(
-            f"Op `conv_transpose`: the input has {channels} channels but the kernel expects "
+            f"Op `{name}`: the input has {channels} channels but the kernel expects "
             f"{k.shape[-1]} (its last axis); input shape {x.shape}, kernel shape {k.shape}."
         )
     padding = str(padding).lower()
     if padding not in ("valid", "same"):
-        raise ValueError(
-            f"Op `conv_transpose`: `padding` must be 'valid' or 'same', got {padding!r}."
-        )
+        raise ValueError(f"Op `{name}`: `padding` must be 'valid' or 'same', got {padding!r}.")
     strides, dilation = (
         _tuple(strides, rank, "strides"),
         _tuple(dilation_rate, rank, "dilation_rate"),
@@ -106,6 +128,7 @@ def conv_transpose(
     dtype = np.result_type(x.data.dtype, k.data.dtype)
     xd = _to_nhwc(x.data, data_format, rank).astype(dtype, copy=False)
     kd = (k.data[None] if rank == 1 else k.data).astype(dtype, copy=False)
+    bd = None if b is None else b.data.astype(dtype, copy=False)
     N, H, W, CI = xd.shape
     KH, KW, CO = kd.shape[:3]
     (bh, ch, oh), (bw, cw, ow) = (
@@ -114,15 +137,21 @@ def conv_transpose(
     )
     if oh < 1 or ow < 1:
         raise ValueError(
-            f"Op `conv_transpose`: the output would be empty for input shape {x.shape}, kernel "
+            f"Op `{name}`: the output would be empty for input shape {x.shape}, kernel "
             f"shape {k.shape}, padding={padding!r}, output_padding={output_padding!r}."
         )
     window = (slice(None), slice(ch, ch + oh), slice(cw, cw + ow))
-    y = _forward(xd, kd, strides, dilation, (ch, cw), (oh, ow), (bh, bw))
+    y = _forward(xd, kd, strides, dilation, (ch, cw), (oh, ow), (bh, bw), bd)
 
     def vjp(g):
+        g = _to_nhwc(g, data_format, rank)
+        gb = None
+        if b is not None:  # the relu's mask (a contiguous product: 1.7 vs 3.3 ms into g_full)
+            g = g * (y > 0)
+            if b.requires_grad:
+                gb = (np.ones(g.size // CO, dtype) @ g.reshape(-1, CO)).astype(b.data.dtype)
         g_full = np.zeros((N, bh, bw, CO), dtype)
-        g_full[window] = _to_nhwc(g, data_format, rank)
+        g_full[window] = g
         gx, gk, x_shape = None, None, (N, H, W, CI)
         if x.requires_grad and k.requires_grad:  # both from one patch matrix per block
             gx, gk = kernels.conv_and_kernel_gradient(
@@ -132,12 +161,14 @@ def conv_transpose(
             gx = kernels.conv_blocks(g_full, kd, strides, dilation, np.empty(x_shape, dtype))
         elif k.requires_grad:
             gk = kernels.kernel_gradient(g_full, xd, kd.shape, strides, dilation)
-        return (
+        grads = (
             None if gx is None else _from_nhwc(gx, data_format, rank),
             None if gk is None else gk.reshape(k.shape),
         )
+        return grads if b is None else grads + (gb,)
 
-    return Tensor(_from_nhwc(y, data_format, rank), (x, k), vjp, "conv_transpose")
+    parents = (x, k) if b is None else (x, k, b)
+    return Tensor(_from_nhwc(y, data_format, rank), parents, vjp, name)
 
 
 def _phases(n, k, stride, dilation, crop, out):
@@ -170,21 +201,25 @@ def _padded(x, phases):
     return kernels._pad(x, *margins), (margins[0][0], margins[1][0])
 
 
-def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape):
+def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape, bias=None):
     """The cropped output of the transposed convolution, one output residue class per axis
     at a time (`_phases`): each is an ordinary stride-1 convolution of the input with the
     kernel taps that reach it, so the work is that of the taps, with no zeros inserted and no
     scattered adds. A block of images (or rows) runs every phase before the next block, its
-    GEMM output stored into the interleaved output while in cache. Dilation with a stride
-    above 1 runs `kernels.col2im` into the full output (`full_shape`, which the crop window
-    lies in)."""
+    GEMM outputs stored into the interleaved output, then relu(block + bias) when a bias is
+    given, while in cache. Dilation with a stride above 1 runs `kernels.col2im` into the full
+    output (`full_shape`, which the crop window lies in)."""
     N, H, W, CI = x.shape
     KH, KW, CO = kernel.shape[:3]
     (oh, ow), (ch, cw) = out_shape, crops
     if any(s > 1 and d > 1 for s, d in zip(strides, dilation)):
         full = np.zeros((N,) + full_shape + (CO,), x.dtype)
         kernels.col2im(full, x.reshape(-1, CI), kernel, H, W, strides, dilation)
-        return np.ascontiguousarray(full[:, ch : ch + oh, cw : cw + ow])
+        y = np.ascontiguousarray(full[:, ch : ch + oh, cw : cw + ow])
+        if bias is not None:
+            y += bias
+            _relu(y, out=y)
+        return y
     y = np.empty((N, oh, ow, CO), x.dtype)
     conv_kernel = kernel.transpose(0, 1, 3, 2)  # (KH, KW, CI, CO): contract the input channels
     phases = list(
@@ -204,10 +239,10 @@ def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape):
         source = xp[:, top + off_h : top + off_h + lengths[0], left + off_w :]
         taps = np.ascontiguousarray(conv_kernel[np.ix_(taps_h, taps_w)])
         work.append((target, source[:, :, : lengths[1]], taps, (nh, nw), (step_h, step_w)))
-    if not work:
-        return y
-    rows, cols = max(w[3][0] for w in work), max(w[3][1] for w in work)
-    patch_bytes = max(w[2].shape[0] * w[2].shape[1] for w in work) * CI * x.itemsize
+    # blocks tile the grid of (row, column) cells of one output per phase: the first phase
+    # has the most of them, and a block's cells cover output rows [stride * start, stride * stop)
+    rows, cols = phases[0][0][1], phases[0][1][1]
+    patch_bytes = max([w[2].shape[0] * w[2].shape[1] * CI * x.itemsize for w in work] + [1])
 
     def task(blocks):
         largest = max((i.stop - i.start) * (r.stop - r.start) for i, r in blocks) * cols
@@ -228,6 +263,11 @@ def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape):
                         part_out = buffer[: m * CO].reshape(m, CO)
                         np.matmul(patches, taps.reshape(-1, CO), out=part_out)
                         out[...] = part_out.reshape(out.shape)
+            if bias is not None:
+                s = strides[0]
+                block = y[images, s * block_rows.start : s * block_rows.stop]
+                block += bias
+                _relu(block, out=block)
 
     runs = kernels._runs(kernels._blocks(N, rows, cols, patch_bytes))
     threads.run([partial(task, blocks) for blocks in runs])

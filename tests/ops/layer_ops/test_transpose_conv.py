@@ -7,7 +7,9 @@ import pytest
 import numkeras
 from numkeras import ops
 from numkeras.kernels import conv as kernels
-from tests.engine.gradcheck import rand
+from numkeras.ops.layer_ops import transpose_conv
+from numkeras.ops.layer_ops.transpose_conv import conv_transpose_bias_relu
+from tests.engine.gradcheck import check_grad, compare_op, rand
 
 CASES = [  # input shape, kernel shape (KH, KW, out, in), strides, padding, dilation
     ((2, 5, 6, 3), (3, 3, 4, 3), 2, "same", 1),
@@ -80,3 +82,94 @@ def test_forward_matches_torch_with_odd_phase_lengths(torch):
     got = ops.conv_transpose(x, kernel, 2).numpy()
     assert got.shape == (2, 11, 13, 4)
     np.testing.assert_allclose(got, want.permute(0, 2, 3, 1).numpy(), atol=1e-5)
+
+
+# --- conv_transpose_bias_relu ----------------------------------------------------------------
+FUSED_CASES = CASES + [
+    ((2, 4, 5, 3), (3, 3, 4, 3), 2, "valid", 1),  # phases of unequal lengths
+    ((1, 4, 4, 2), (3, 3, 3, 2), 2, "same", 2),  # stride with dilation: the col2im path
+    ((2, 3, 4, 2), (2, 2, 3, 2), 3, "valid", 1),  # stride above the kernel: tapless phases
+]
+
+
+def separate(x, kernel, bias, strides, padding, dilation):
+    y = ops.conv_transpose(x, kernel, strides, padding, None, None, dilation)
+    return ops.relu(y + bias)
+
+
+def fused(x, kernel, bias, strides, padding, dilation):
+    return conv_transpose_bias_relu(x, kernel, bias, strides, padding, None, dilation)
+
+
+@pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilation", FUSED_CASES)
+def test_fused_values_equal_the_separate_ops(x_shape, k_shape, strides, padding, dilation):
+    x, kernel = rand(*x_shape, dtype="float32"), rand(*k_shape, seed=1, dtype="float32")
+    bias = rand(k_shape[-2], seed=2, low=-1, high=1, dtype="float32")
+    y = fused(x, kernel, bias, strides, padding, dilation)
+    assert y.op == "conv_transpose_bias_relu" and y.dtype == "float32"
+    want = separate(x, kernel, bias, strides, padding, dilation)
+    assert 0 < np.mean(np.asarray(want) > 0) < 1  # the relu cuts somewhere
+    np.testing.assert_array_equal(np.asarray(y), np.asarray(want))
+
+
+@pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilation", FUSED_CASES)
+def test_fused_gradients_equal_the_separate_ops(x_shape, k_shape, strides, padding, dilation):
+    arrays = [
+        rand(*x_shape, dtype="float32"),
+        rand(*k_shape, seed=1, dtype="float32"),
+        rand(k_shape[-2], seed=2, low=-1, high=1, dtype="float32"),
+    ]
+    r = np.cos(np.arange(np.prod(np.shape(fused(*arrays, strides, padding, dilation)))))
+    grads = []
+    for fn in (fused, separate):
+        variables = [numkeras.Variable(a) for a in arrays]
+        with numkeras.GradientTape() as tape:
+            y = fn(*variables, strides, padding, dilation)
+            loss = ops.sum(ops.multiply(y, r.reshape(y.shape).astype("float32")))
+        grads.append(tape.gradient(loss, variables))
+    for got, want in zip(*grads):
+        assert got.dtype == "float32"
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilation", FUSED_CASES)
+def test_fused_gradients_match_central_differences(x_shape, k_shape, strides, padding, dilation):
+    bias = rand(k_shape[-2], seed=2, low=-1, high=1)
+    check_grad(
+        lambda x, k, b: fused(x, k, b, strides, padding, dilation),
+        rand(*x_shape),
+        rand(*k_shape, seed=1),
+        bias,
+    )
+
+
+@pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilation", FUSED_CASES[:4])
+def test_fused_matches_torch(torch, x_shape, k_shape, strides, padding, dilation):
+    """torch's full transposed conv with the bias, cropped to Keras's output, then relu."""
+    rank = len(x_shape) - 2
+    pair = lambda v: (v,) * rank if isinstance(v, int) else v
+
+    def torch_fn(x, kernel, bias):
+        F = torch.nn.functional
+        conv = F.conv_transpose1d if rank == 1 else F.conv_transpose2d
+        w = kernel.permute(-1, -2, *range(rank))  # (in, out, *kernel_size)
+        y = conv(x.movedim(-1, 1), w, bias, stride=strides, dilation=dilation).movedim(1, -1)
+        crops = [
+            slice(crop, crop + out)
+            for n, k, st, d in zip(x_shape[1:-1], k_shape, pair(strides), pair(dilation))
+            for _, crop, out in [transpose_conv._geometry(n, k, st, d, padding, None)]
+        ]
+        return F.relu(y[(slice(None), *crops)])
+
+    compare_op(
+        [x_shape, k_shape, (k_shape[-2],)],
+        torch_fn,
+        lambda x, k, b: fused(x, k, b, strides, padding, dilation),
+        atol=1e-4,
+        grad_atol=1e-4,
+    )
+
+
+def test_fused_bad_bias_names_the_op():
+    with pytest.raises(ValueError, match=r"conv_transpose_bias_relu.*bias of shape \(4,\)"):
+        conv_transpose_bias_relu(np.zeros((1, 3, 3, 2)), np.zeros((3, 3, 4, 2)), np.zeros(2))
