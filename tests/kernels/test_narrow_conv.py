@@ -145,3 +145,18 @@ def test_taps_list_exactly_the_outputs_reading_the_input():
         else:
             outs, ins = reach
             assert list(zip(range(n_out)[outs], range(n_in)[ins])) == pairs
+
+
+def test_kernel_gradient_in_chunks_equals_one_chunk(monkeypatch):
+    """The kernel gradient summed over chunks of pixels (the last one partial)."""
+    x, kernel = rand(2, 5, 6, 3), rand(3, 3, 3, 1, seed=1)
+    y, cache = narrow_conv.forward(x, kernel, (1, 1), "same", (1, 1))
+    g = rand(*y.shape, seed=2)
+    _, whole = narrow_conv.backward(g, cache, need_x=False)
+    monkeypatch.setattr(narrow_conv, "CHUNK", 7)  # 60 pixels: 8 full chunks and 4 left over
+    _, chunked = narrow_conv.backward(g, cache, need_x=False)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-12)
+    _, want = kernels.conv2d_backward(
+        g, kernels.conv2d_forward(x, kernel, (1, 1), "same", (1, 1))[1]
+    )
+    np.testing.assert_allclose(chunked, want, rtol=1e-12)
