@@ -12,16 +12,24 @@ import numpy as np
 
 from numkeras.kernels.conv import _geometry
 
-# The kernel gradient's (taps, M) @ (M, C) product runs over this many pixels at a time,
-# each part's rows of x in cache (3x3 taps, M = 100,352, C = 32: the backward pass took 2.5
-# ms so against 3.9 ms with one GEMM; 4,096 pixels: 3.7 ms).
+# The backward GEMMs run over this many pixels at a time, each part's rows in cache (3x3
+# taps, M = 100,352, C = 32, one core: the kernel gradient's (taps, M) @ (M, C) 1.0 vs 2.0
+# ms in one GEMM, the input gradient's (M, taps) @ (taps, C) 0.74 vs 0.99 ms; 4,096 pixels
+# lose most of the gain).
 CHUNK = 2048
+
+
+def _by_rows(a, b, out):
+    """a @ b into `out`, CHUNK rows of `a` at a time."""
+    for start in range(0, len(a), CHUNK):
+        np.matmul(a[start : start + CHUNK], b, out=out[start : start + CHUNK])
+    return out
 
 
 def applies(kernel_shape, groups):
     """Whether a convolution with this (KH, KW, C, CO) kernel and `groups` runs here: one
     output channel, where the patch matrix's GEMM is a matrix-vector product (3x3, 128x28x28x32
-    to 1 channel, one core: 2.3 vs 7.6 ms forward, 2.5 vs 8.4 ms backward). The kernels take
+    to 1 channel, one core: 2.3 vs 7.6 ms forward, 1.9 vs 8.4 ms backward). The kernels take
     any CO; the fusion pass leaves these convolutions unfused, so a model's values do not
     depend on whether a pool follows."""
     return groups == 1 and kernel_shape[-1] == 1
@@ -103,7 +111,8 @@ def backward(g, cache, need_x=True, need_kernel=True):
     spread = _spread(g, x_shape, kernel.shape, strides, pads, dilation)
     gx = gk = None
     if need_x:
-        gx = (spread.T @ kernel.transpose(0, 1, 3, 2).reshape(-1, C)).reshape(x_shape)
+        k2 = kernel.transpose(0, 1, 3, 2).reshape(-1, C)
+        gx = _by_rows(spread.T, k2, np.empty((len(x2), C), g.dtype)).reshape(x_shape)
     if need_kernel:  # summed over runs of CHUNK pixels, in order
         gk = np.zeros((KH * KW * CO, C), g.dtype)
         for start in range(0, len(x2), CHUNK):
