@@ -190,28 +190,6 @@ def kernel_gradient(xp, g, kernel_shape, strides, dilation):
     return np.add.reduce(parts, axis=0).reshape(kernel_shape)
 
 
-def conv_and_kernel_gradient(xp, kernel, g, strides, dilation, out):
-    """The convolution of `xp` by `kernel` into `out`, and the kernel gradient (KH, KW, C, CG) of
-    a convolution of `xp` whose output gradient is `g` (N, OH, OW, CG), both from each block's
-    one patch matrix: a transposed convolution's input and kernel gradients (its output
-    gradient is `xp`, its input `g`). Blocks, runs and sums as in `conv_blocks` and
-    `kernel_gradient`, so each result has their bits."""
-    KH, KW, C, CO = kernel.shape
-    N, OH, OW, CG = g.shape
-    k2 = kernel.reshape(-1, CO)
-    runs = _runs(_blocks(N, OH, OW, k2.shape[0] * xp.itemsize))
-    parts = np.zeros((len(runs), k2.shape[0], CG), g.dtype)
-
-    def task(i):
-        product = np.empty((k2.shape[0], CG), g.dtype)
-        for block, cols in _patch_blocks(xp, runs[i], KH, KW, OH, OW, strides, dilation):
-            np.matmul(cols, k2, out=out[block].reshape(-1, CO))
-            parts[i] += np.matmul(cols.T, g[block].reshape(-1, CG), out=product)
-
-    threads.run([partial(task, i) for i in range(len(runs))])
-    return out, np.add.reduce(parts, axis=0).reshape(KH, KW, C, CG)
-
-
 def conv2d_forward(x, kernel, strides, padding, dilation, groups=1):
     """y[n, oh, ow, o] = sum over (i, j, c) of patch * kernel[i, j, c, o]: GEMMs per group."""
     KH, KW, Cg, CO = kernel.shape

@@ -4,11 +4,13 @@ on any number of threads, and the BLAS gets its thread count back afterwards."""
 import numpy as np
 import pytest
 
+import numkeras
 from numkeras import ops
 from numkeras.backend import blas_threads
 from numkeras.kernels import conv as kernels
 from numkeras.kernels import narrow_conv, threads
 from numkeras.ops.layer_ops import conv_pool
+from numkeras.ops.layer_ops.transpose_conv import conv_transpose_bias_relu
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
@@ -84,33 +86,29 @@ def test_one_channel_conv_does_not_depend_on_the_thread_count(thread_counts):
             np.testing.assert_array_equal(got, want)
 
 
-def test_transposed_conv_gradients_do_not_depend_on_the_thread_count(monkeypatch, thread_counts):
-    monkeypatch.setattr(kernels, "BLOCK_BYTES", 4000)  # many blocks, many tasks
-    rng = np.random.default_rng(3)
-    g_full = rng.standard_normal((5, 13, 11, 4)).astype(np.float32)  # a padded output gradient
-    kernel = rng.standard_normal((3, 3, 4, 6)).astype(np.float32)
-    x = rng.standard_normal((5, 6, 5, 6)).astype(np.float32)
+@pytest.mark.parametrize("block_bytes", [2000, 200])  # image blocks, row blocks
+def test_transposed_conv_does_not_depend_on_the_thread_count(
+    monkeypatch, thread_counts, block_bytes
+):
+    """conv_transpose + bias + relu: values and all three gradients."""
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", block_bytes)  # many blocks, many tasks
+    rng = np.random.default_rng(4)
+    arrays = [
+        rng.standard_normal((5, 6, 7, 3)).astype(np.float32),
+        rng.standard_normal((3, 3, 4, 3)).astype(np.float32),
+        rng.standard_normal(4).astype(np.float32),
+    ]
     results = {}
     for n in (1, 2, 3):
         thread_counts(n)
-        out = np.empty(x.shape, np.float32)
-        results[n] = kernels.conv_and_kernel_gradient(g_full, kernel, x, (2, 2), (1, 1), out)
+        variables = [numkeras.Variable(a) for a in arrays]
+        with numkeras.GradientTape() as tape:
+            y = conv_transpose_bias_relu(*variables, 2, "same")
+            loss = ops.sum(ops.multiply(y, np.cos(y.numpy())))
+        results[n] = [y.numpy()] + tape.gradient(loss, variables)
     for n in (2, 3):
         for got, want in zip(results[n], results[1]):
             np.testing.assert_array_equal(got, want)
-
-
-def test_transposed_conv_does_not_depend_on_the_thread_count(monkeypatch, thread_counts):
-    monkeypatch.setattr(kernels, "BLOCK_BYTES", 2000)  # many blocks, many tasks
-    rng = np.random.default_rng(4)
-    x = rng.standard_normal((5, 6, 7, 3)).astype(np.float32)
-    kernel = rng.standard_normal((3, 3, 4, 3)).astype(np.float32)
-    results = {}
-    for n in (1, 2, 3):
-        thread_counts(n)
-        results[n] = ops.conv_transpose(x, kernel, 2, "same").numpy()
-    for n in (2, 3):
-        np.testing.assert_array_equal(results[n], results[1])
 
 
 def test_a_failing_task_raises_and_restores_the_blas(thread_counts):

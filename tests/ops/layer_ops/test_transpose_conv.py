@@ -45,20 +45,6 @@ def test_gradients_together_equal_each_alone(x_shape, k_shape, strides, padding,
     np.testing.assert_array_equal(both["kernel"], alone_k["kernel"])
 
 
-def test_conv_and_kernel_gradient_is_the_two_kernels(monkeypatch):
-    monkeypatch.setattr(kernels, "BLOCK_BYTES", 3000)  # many blocks and runs
-    rng = np.random.default_rng(0)
-    xp = rng.standard_normal((3, 11, 9, 4)).astype(np.float32)
-    kernel = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)
-    g = rng.standard_normal((3, 5, 4, 6)).astype(np.float32)
-    out = np.empty((3, 5, 4, 5), np.float32)
-    y, gk = kernels.conv_and_kernel_gradient(xp, kernel, g, (2, 2), (1, 1), out)
-    assert y is out
-    want = kernels.conv_blocks(xp, kernel, (2, 2), (1, 1), np.empty_like(out))
-    np.testing.assert_array_equal(y, want)
-    np.testing.assert_array_equal(gk, kernels.kernel_gradient(xp, g, (3, 3, 4, 6), (2, 2), (1, 1)))
-
-
 @pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilation", CASES)
 def test_forward_in_small_blocks_equals_one_block(
     monkeypatch, x_shape, k_shape, strides, padding, dilation
@@ -113,7 +99,14 @@ def test_fused_values_equal_the_separate_ops(x_shape, k_shape, strides, padding,
 
 
 @pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilation", FUSED_CASES)
-def test_fused_gradients_equal_the_separate_ops(x_shape, k_shape, strides, padding, dilation):
+@pytest.mark.parametrize("block_bytes", [None, 200])  # one block, or row blocks
+def test_fused_gradients_equal_the_separate_ops(
+    monkeypatch, block_bytes, x_shape, k_shape, strides, padding, dilation
+):
+    """The input and kernel gradients have the separate ops' bits, the bias's (summed by
+    blocks, each over the rows it owns) their values."""
+    if block_bytes:
+        monkeypatch.setattr(kernels, "BLOCK_BYTES", block_bytes)
     arrays = [
         rand(*x_shape, dtype="float32"),
         rand(*k_shape, seed=1, dtype="float32"),
@@ -127,9 +120,11 @@ def test_fused_gradients_equal_the_separate_ops(x_shape, k_shape, strides, paddi
             y = fn(*variables, strides, padding, dilation)
             loss = ops.sum(ops.multiply(y, r.reshape(y.shape).astype("float32")))
         grads.append(tape.gradient(loss, variables))
-    for got, want in zip(*grads):
-        assert got.dtype == "float32"
-        np.testing.assert_array_equal(got, want)
+    (gx, gk, gb), (want_x, want_k, want_b) = grads
+    np.testing.assert_array_equal(gx, want_x)
+    np.testing.assert_array_equal(gk, want_k)
+    assert gb.dtype == "float32"  # summed by blocks: the same to rounding
+    np.testing.assert_allclose(gb, want_b, rtol=1e-5)
 
 
 @pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilation", FUSED_CASES)
@@ -173,3 +168,16 @@ def test_fused_matches_torch(torch, x_shape, k_shape, strides, padding, dilation
 def test_fused_bad_bias_names_the_op():
     with pytest.raises(ValueError, match=r"conv_transpose_bias_relu.*bias of shape \(4,\)"):
         conv_transpose_bias_relu(np.zeros((1, 3, 3, 2)), np.zeros((3, 3, 4, 2)), np.zeros(2))
+
+
+@pytest.mark.parametrize("padding, output_padding", [("valid", 1), ("same", 1), ("same", 0)])
+def test_fused_with_output_padding(padding, output_padding):
+    """Extra output rows past the kernel's reach: zero before the bias, in the bias gradient."""
+    x, kernel, bias = rand(2, 3, 4, 2), rand(3, 3, 3, 2, seed=1), rand(3, seed=2, low=-1, high=1)
+
+    def fn(x, kernel, bias):
+        return conv_transpose_bias_relu(x, kernel, bias, 2, padding, output_padding)
+
+    want = ops.relu(ops.conv_transpose(x, kernel, 2, padding, output_padding) + bias)
+    np.testing.assert_array_equal(np.asarray(fn(x, kernel, bias)), np.asarray(want))
+    check_grad(fn, x, kernel, bias)
