@@ -7,8 +7,8 @@ zeros on the right. The forward pass computes the cropped output directly, each 
 outputs congruent modulo the stride as a stride-1 convolution of the input with the kernel
 taps that reach it (`_phases`). The backward pass is a strided convolution of the output
 gradient (zero-extended to the full output) for the input, and its kernel gradient against
-the input for the kernel, both blocked kernels. The kernel is `(*kernel_size, filters,
-in_channels)`, as in Keras.
+the input for the kernel, both from one patch matrix per block (`_gradients`). The kernel is
+`(*kernel_size, filters, in_channels)`, as in Keras.
 """
 
 import itertools
@@ -188,15 +188,23 @@ def _gradients(g, y, x, kernel, strides, dilation, crops, full_shape, need):
     gk = np.zeros((len(runs),) + k2.shape, g.dtype) if need["kernel"] else None
     gb = np.zeros((len(runs), CO), g.dtype) if need["bias"] else None
 
+    def rows_read(rows):
+        """Full rows [top, bottom) that feed a block's patches, and [top, end) that it owns
+        for the bias; the last block also holds the rows past the patches' reach."""
+        top, end = rows.start * strides[0], rows.stop * strides[0] if rows.stop < H else bh
+        return top, max((rows.stop - 1) * strides[0] + span, end), end
+
     def task(i):
         product = np.empty(k2.shape, g.dtype)
+        spans = [(im.stop - im.start, rows_read(r)) for im, r in runs[i]]
+        buffer = np.empty(
+            max(n * (bottom - top) for n, (top, bottom, _) in spans) * bw * CO, g.dtype
+        )
         for images, rows in runs[i]:
-            # full rows [top, bottom) feed this block's patches, and it owns [top, end) for the
-            # bias; the last block also holds the rows past the patches' reach (output_padding)
-            top, bottom = rows.start * strides[0], (rows.stop - 1) * strides[0] + span
-            end = rows.stop * strides[0] if rows.stop < H else bh
-            bottom = max(bottom, end)
-            slab = np.zeros((images.stop - images.start, bottom - top, bw, CO), g.dtype)
+            top, bottom, end = rows_read(rows)
+            slab = buffer[: (images.stop - images.start) * (bottom - top) * bw * CO]
+            slab = slab.reshape(images.stop - images.start, bottom - top, bw, CO)
+            slab.fill(0)
             lo, hi = max(top - ch, 0), min(bottom - ch, oh)  # the rows of g among them
             if lo < hi:
                 target = slab[:, lo + ch - top : hi + ch - top, cw : cw + ow]
@@ -207,6 +215,8 @@ def _gradients(g, y, x, kernel, strides, dilation, crops, full_shape, need):
                 if gb is not None:
                     owned = slab[:, max(lo + ch, top) - top : min(hi + ch, end) - top]
                     gb[i] += np.ones(owned.size // CO, g.dtype) @ owned.reshape(-1, CO)
+            if gx is None and gk is None:
+                continue
             block = [(slice(0, images.stop - images.start), slice(0, rows.stop - rows.start))]
             for _, cols in kernels._patch_blocks(
                 slab, block, KH, KW, rows.stop - rows.start, W, strides, dilation

@@ -181,3 +181,16 @@ def test_fused_with_output_padding(padding, output_padding):
     want = ops.relu(ops.conv_transpose(x, kernel, 2, padding, output_padding) + bias)
     np.testing.assert_array_equal(np.asarray(fn(x, kernel, bias)), np.asarray(want))
     check_grad(fn, x, kernel, bias)
+
+
+def test_fused_bias_gradient_alone():
+    """Only the bias requires a gradient: no patches are needed for it."""
+    x, kernel = rand(2, 4, 5, 3, dtype="float32"), rand(3, 3, 4, 3, seed=1, dtype="float32")
+    bias = numkeras.Variable(rand(4, seed=2, low=-1, high=1, dtype="float32"))
+    with numkeras.GradientTape() as tape:
+        y = conv_transpose_bias_relu(x, kernel, bias, 2, "same")
+        loss = ops.sum(ops.multiply(y, np.cos(y.numpy())))
+    with numkeras.GradientTape() as tape2:
+        y2 = separate(x, kernel, bias, 2, "same", 1)
+        loss2 = ops.sum(ops.multiply(y2, np.cos(y2.numpy())))
+    np.testing.assert_allclose(tape.gradient(loss, bias), tape2.gradient(loss2, bias), rtol=1e-5)
