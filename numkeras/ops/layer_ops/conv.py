@@ -75,7 +75,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     x, k, rank, xd, kd, data_format, strides, padding, dilation, groups = conv_args(
         inputs, kernel, strides, padding, data_format, dilation_rate
     )
-    if narrow_conv.applies(kd.shape, groups):  # few output channels
+    if narrow_conv.applies(kd.shape, groups):  # one output channel
         y, cache = narrow_conv.forward(xd, kd, strides, padding, dilation)
         backward = narrow_conv.backward
     else:
