@@ -65,11 +65,13 @@ def _topological_order(target):
 def gradients(target, sources, seed=None):
     """Gradients of `target` with respect to each of `sources` (None where unconnected)."""
     value = target.data  # a lazily computed output records its parents when first read
-    if seed is None:
+    owned_seed = seed is None
+    if owned_seed:
         seed = np.ones_like(value)
     wanted = {id(s) for s in sources}
     grads, found = {id(target): seed}, {}
-    for node in reversed(_topological_order(target)):
+    order = _topological_order(target)
+    for node in reversed(order):
         g = grads.pop(id(node), None)
         if g is None:
             continue
@@ -82,5 +84,19 @@ def gradients(target, sources, seed=None):
                 continue
             key = id(parent)
             grads[key] = gp if key not in grads else grads[key] + gp
-    # copies: a VJP may hand the same array (or a read-only broadcast view) to several inputs
-    return [None if id(s) not in found else np.array(found[id(s)]) for s in sources]
+    held = {id(node.data) for node in order}  # the graph's own values
+    if not owned_seed:
+        held.add(id(seed))
+    return [_handed_out(found.get(id(s)), held) for s in sources]
+
+
+def _handed_out(g, held):
+    """`g` itself when the caller may own it (a fresh writable array no one else holds), else a
+    copy: a VJP may hand one array, a read-only broadcast view or the caller's seed to several
+    inputs, and a copy of a 2.7 MB gradient costs as much as a memory-bound update pass."""
+    if g is None:
+        return None
+    if g.base is None and g.flags.writeable and id(g) not in held:
+        held.add(id(g))
+        return g
+    return np.array(g)

@@ -35,6 +35,8 @@ def operands(name, a, b):
 def pair(name, a, b):
     """Two tensors for a binary elementwise op: `operands`, then a broadcast check."""
     a, b = operands(name, a, b)
+    if a.data.shape == b.data.shape or not a.data.ndim or not b.data.ndim:
+        return a, b  # nothing to check (the common case, and NumPy's check costs ~5 us)
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
@@ -286,12 +288,18 @@ def matmul(x1, x2):
         g2 = g2[..., None, :] if x0.ndim == 1 else g2
         ga = gb = None
         if a.requires_grad:
-            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(x0.shape)
+            ga = _shaped(unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape), x0.shape)
         if b.requires_grad:
-            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(x1.shape)
+            gb = _shaped(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape), x1.shape)
         return ga, gb
 
     return Tensor(y, (a, b), vjp, "matmul")
+
+
+def _shaped(g, shape):
+    """`g` reshaped to `shape`, itself when it has that shape already (not a view: the tape
+    hands a fresh gradient to its caller without copying it)."""
+    return g if g.shape == shape else g.reshape(shape)
 
 
 def _matmul_rows(a, b):

@@ -1,9 +1,11 @@
 """Adding rows into an array at repeated indices, faster than `np.add.at`.
 
 `np.add.at` runs an element at a time (an Embedding(10000, 64)'s gradient for a 64 x 100 batch:
-about 17 ms). Sorting the indices (stably) and summing each index's rows with one
-`np.add.reduceat` gives the same sums to rounding (NumPy may add in another order), the same
-bits every time.
+about 17 ms). Here the rows are added in rounds: a stable sort groups equal indices in their
+order of appearance, each round adds the next not-yet-added row of every index with one
+fancy-indexed `+=` (whose indices are then distinct), and the rounds run as many times as the
+most repeated index appears (a handful for embeddings). Each target row receives its rows in
+the order `np.add.at` adds them, so the sums are the same bits.
 """
 
 import numpy as np
@@ -17,9 +19,15 @@ def add_rows_at(target, indices, rows):
     if not flat.size:
         return target
     flat = np.where(flat < 0, flat + n, flat)
-    values = np.ascontiguousarray(rows).reshape(flat.size, -1)
-    order = np.argsort(flat, kind="stable")
-    ordered = flat[order]
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    target.reshape(n, -1)[ordered[starts]] += np.add.reduceat(values[order], starts, axis=0)
+    values = rows.reshape(flat.size, -1)
+    table = target.reshape(n, -1)
+    pending = np.argsort(flat, kind="stable")  # positions, grouped by index, in order
+    while pending.size:
+        index = flat[pending]
+        repeat = np.empty(pending.size, bool)  # not the group's first pending row
+        repeat[0] = False
+        np.equal(index[1:], index[:-1], out=repeat[1:])
+        first = pending[~repeat]
+        table[flat[first]] += values[first]
+        pending = pending[repeat]
     return target

@@ -67,19 +67,20 @@ def _unpad(xp, pad_h, pad_w):
     return xp[:, pad_h[0] : xp.shape[1] - pad_h[1], pad_w[0] : xp.shape[2] - pad_w[1]]
 
 
-def col2im(gxp, g2, kernel, OH, OW, strides, dilation):
+def col2im(gxp, g2, kernel, OH, OW, strides, dilation, buffer=None):
     """Add the patch gradients g2 @ kernel.T of a convolution into its padded input's `gxp`.
 
     With many channels each kernel offset gets its own (M, CO) @ (CO, C) GEMM into one reused
-    buffer, so every add into `gxp` runs over contiguous (OW, C) rows rather than C values
-    (conv2 of the tutorial CNN: 1.2 vs 2.6 ms of adds, with the same GEMM time).
+    `buffer` (M, C) (made here if not given), so every add into `gxp` runs over contiguous
+    (OW, C) rows rather than C values (conv2 of the tutorial CNN: 1.2 vs 2.6 ms of adds, with
+    the same GEMM time).
     """
     KH, KW, C, CO = kernel.shape
     N = gxp.shape[0]
     if C < FEW_CHANNELS:
         parts = (kernel.reshape(-1, CO) @ g2.T).reshape(KH, KW, C, N, OH, OW)
         parts = parts.transpose(0, 1, 3, 4, 5, 2)
-    else:
+    elif buffer is None:
         buffer = np.empty((N * OH * OW, C), dtype=g2.dtype)
     for i in range(KH):
         for j in range(KW):
@@ -211,6 +212,13 @@ def conv2d_forward(x, kernel, strides, padding, dilation, groups=1):
     return y, cache
 
 
+def flipped_is_cheaper(x_shape, kernel_shape, out_size, strides):
+    """Whether `input_gradient` runs a flipped-kernel convolution rather than `col2im`: at
+    stride 1, where the input is not much larger than the output (see there)."""
+    (_, H, W, C), CO, (OH, OW) = x_shape, kernel_shape[3], out_size
+    return tuple(strides) == (1, 1) and C >= FEW_CHANNELS and H * W * CO <= 2 * OH * OW * C
+
+
 def input_gradient(g, kernel, x_shape, strides, pads, dilation):
     """The gradient of one group's input; `g` may stop short of the convolution's last rows
     and columns (zero gradient there). At stride 1, where the input is not much larger than
@@ -223,7 +231,7 @@ def input_gradient(g, kernel, x_shape, strides, pads, dilation):
     OH, OW = g.shape[1:3]
     # one core: valid 3x3 from 13x13, C 32 -> 64: 11.0 vs 13.7 ms; 'same' 32 -> 32 at 14x14:
     # 7.8 vs 13.3 ms; Conv1D(64, 7) of length 494: 23 vs 32 ms (flipped vs col2im)
-    if strides == (1, 1) and C >= FEW_CHANNELS and H * W * CO <= 2 * OH * OW * C:
+    if flipped_is_cheaper(x_shape, kernel.shape, (OH, OW), strides):
         span_h, span_w = (KH - 1) * dilation[0], (KW - 1) * dilation[1]
         top, left = span_h - pads[0][0], span_w - pads[1][0]
         gp = np.zeros((N, H + span_h, W + span_w, CO), g.dtype)

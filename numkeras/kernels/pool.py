@@ -20,29 +20,36 @@ def _pool_offsets(x_shape, pool, strides, padding):
     return offsets, pad_h, pad_w
 
 
-def _running_max(parts, out=None):
+def _running_max(parts, out=None, first=None):
     """Elementwise maximum of `parts` (into `out` if given) and the index of the first part
-    holding it.
+    holding it (into the unsigned `first` if given: one byte a value up to 256 parts).
 
     The scan keeps the earlier part on ties (`>` not `>=`); a strict new maximum has a larger
-    index than every earlier one, so `maximum` updates the index array. With two parts the
-    index is the bool "second is larger".
+    index than every earlier one, so `maximum` updates the index array. With two parts and no
+    `first` given, the index is the bool "second is larger".
     """
     if len(parts) == 1:
         y = parts[0].copy() if out is None else out
         if out is not None:
             out[...] = parts[0]
-        return y, np.zeros(parts[0].shape, bool)
-    first = np.greater(parts[1], parts[0])
-    y = np.maximum(parts[0], parts[1], out=out)
-    if len(parts) == 2:
+        if first is None:
+            return y, np.zeros(parts[0].shape, bool)
+        first[...] = 0
         return y, first
-    first = first.astype(np.min_scalar_type(len(parts)))
+    if first is None:
+        first = np.greater(parts[1], parts[0])
+        if len(parts) > 2:
+            first = first.astype(np.min_scalar_type(len(parts)))
+    else:  # a 0/1 byte is a bool's memory
+        np.greater(parts[1], parts[0], out=first.view(bool))
+    y = np.maximum(parts[0], parts[1], out=out)
     larger = np.empty(y.shape, dtype=bool)
+    step = np.empty(y.shape, dtype=first.dtype)
     for k, part in enumerate(parts[2:], 2):
         np.greater(part, y, out=larger)
         np.maximum(y, part, out=y)
-        np.maximum(first, larger * first.dtype.type(k), out=first)
+        np.multiply(larger, first.dtype.type(k), out=step)
+        np.maximum(first, step, out=first)
     return y, first
 
 
@@ -51,12 +58,13 @@ def _route(g, first, outs):
     if len(outs) == 1:
         outs[0][...] = g
         return
-    if len(outs) == 2:  # `first` is a bool mask: multiplying by it is cheaper than comparing
+    if first.dtype == bool:  # two parts: multiplying by the mask is cheaper than comparing
         np.multiply(g, first, out=outs[1])
         np.multiply(g, ~first, out=outs[0])
         return
+    mask = np.empty(first.shape, bool)
     for k, out in enumerate(outs):
-        np.multiply(g, first == k, out=out)
+        np.multiply(g, np.equal(first, k, out=mask), out=out)
 
 
 def max_pool_forward(x, pool, strides, padding):

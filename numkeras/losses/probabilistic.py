@@ -159,8 +159,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 def _check_label_values(name, labels, num_classes):
     if not labels.size:
         return
-    fractional = labels != np.round(labels)
-    if np.any(fractional):
+    fractional = None if labels.dtype.kind in "iu" else labels != np.round(labels)
+    if fractional is not None and np.any(fractional):
         raise ValueError(
             f'Loss "{name}" expects integer class labels, got non-integer values such as '
             f"{labels[fractional].flat[0]:g}. Did you mean categorical_crossentropy?"

@@ -143,4 +143,6 @@ def as_result(value):
 def divide_no_nan(a, b):
     """`a / b`, with 0 wherever `b` is 0."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if not a.ndim and not b.ndim:  # a running mean's result, every step: no ufunc machinery
+        return np.array(float(a) / float(b) if b else 0.0)
     return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b != 0)

@@ -75,6 +75,12 @@ class Mean(Metric):
         self.count = self.add_variable((), name="count")
 
     def update_state(self, values, sample_weight=None):
+        if np.ndim(values) == 0 and np.ndim(sample_weight) == 0:  # a loss tracker's step
+            value = to_numpy(values, self.dtype)
+            weight = 1 if sample_weight is None else to_numpy(sample_weight, self.dtype)
+            self.total.assign(self.total.data + value * weight)
+            self.count.assign(self.count.data + weight)
+            return
         values, sample_weight = reduce_to_samplewise_values(
             values, sample_weight, np.mean, self.dtype
         )

@@ -12,6 +12,7 @@ plain tensor; anything a rule does not cover runs layer by layer.
 
 from numkeras import activations
 from numkeras.engine.tensor import Tensor
+from numkeras.kernels import narrow_conv
 from numkeras.ops.layer_ops import (
     add_relu,
     batch_norm_moving_relu,
@@ -42,6 +43,8 @@ class ConvReluMaxPool:
 
     def applies(self, conv, pool, x, training):
         if len(x.shape) != 4 or x.shape[-1] != conv.kernel.shape[-2]:
+            return False
+        if narrow_conv.applies(conv.kernel.shape, conv.groups):  # ops.conv's own kernels
             return False
         shape = conv.compute_output_shape(tuple(x.shape))
         return all(shape[1:3]) and pool_tiles(shape, pool.pool_size, pool.strides, pool.padding)

@@ -11,6 +11,7 @@ from numkeras.backend.allocator import apply_step_memory_setting
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import Tensor, autodiff
 from numkeras.engine.tape import GradientTape
+from numkeras.layers import layer as layer_lib
 from numkeras.layers.layer import Layer
 from numkeras.models import argument_checks, replica, step_state, subclassed
 from numkeras.models import data as data_lib
@@ -277,7 +278,8 @@ class Model(SavingMethods, Layer):
     def train_step(self, data):
         """One optimizer step on one batch; returns the running metric values."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        self._clear_losses()
+        if layer_lib._with_losses:  # (a walk over every layer, when some layer added losses)
+            self._clear_losses()
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
@@ -292,7 +294,8 @@ class Model(SavingMethods, Layer):
 
     def test_step(self, data):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        self._clear_losses()
+        if layer_lib._with_losses:
+            self._clear_losses()
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))

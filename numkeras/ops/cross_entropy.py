@@ -8,6 +8,7 @@ from numkeras.ops.layer_ops.nn_ops import (
     one_hot,
     sigmoid_cross_entropy,
     softmax_cross_entropy,
+    sparse_softmax_cross_entropy,
 )
 
 EPSILON = 1e-7
@@ -59,6 +60,9 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             f"Op `sparse_categorical_crossentropy`: labels must be in [0, {classes}), "
             f"got values from {labels.min()} to {labels.max()}."
         )
+    logits = output if from_logits else _logits_of(output, "softmax")
+    if logits is not None:  # no one-hot targets needed
+        return sparse_softmax_cross_entropy(labels, logits)
     target = one_hot(labels, classes, dtype=output.dtype)
     return categorical_crossentropy(target, output, from_logits, axis)
 

@@ -5,6 +5,8 @@ Every random draw in numkeras (initialisers, shuffling, dropout, noise) comes fr
 `numkeras.utils.set_random_seed` makes runs repeatable.
 """
 
+import math
+
 import numpy as np
 
 from numkeras.backend.config import floatx
@@ -121,6 +123,37 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         if noise_shape is None
         else tuple(s if n is None else n for n, s in zip(noise_shape, x.shape))
     )
-    keep = sample_rows(generator_for(seed).random, shape, dtype=np.float32) >= rate
-    scale = (keep / np.asarray(1 - rate, x.data.dtype)).astype(x.data.dtype)
-    return multiply(x, Tensor(scale))
+    rng = generator_for(seed)
+    keep = sample_rows(lambda shape: keep_mask(rng, rate, shape), shape)
+    return masked_scale(x, keep, 1 - rate)
+
+
+def keep_mask(rng, rate, shape):
+    """Booleans, each True with probability `1 - rate`: whether a float32 uniform draw is at
+    least `rate`, decided on the raw 32-bit word the draw would be made of (the uniform is its
+    top 24 bits times 2**-24). Drawing the words costs 0.6 of drawing the uniforms; the masks
+    are the same ones, from a generator with no odd word left over from an earlier draw."""
+    size = math.prod(shape)
+    words = rng.bit_generator.random_raw((size + 1) // 2).view(np.uint32)[:size]
+    steps = math.ceil(float(np.float32(rate)) * 2**24)  # the uniforms kept are >= steps * 2**-24
+    if steps >= 2**24:
+        return np.zeros(shape, bool)
+    return np.greater_equal(words, np.uint32(steps << 8)).reshape(shape)
+
+
+def masked_scale(x, keep, keep_prob):
+    """`x * keep / keep_prob` (the boolean `keep` broadcast over `x`) as one recorded op; its
+    VJP scales the gradient by the same factors."""
+    x = as_tensor(x)
+    dtype = x.data.dtype
+    if dtype.kind == "f":  # True * (1 / keep_prob) rounds as True / keep_prob, in one pass
+        factor = np.ones((), dtype) / np.asarray(keep_prob, dtype)
+        scale = np.multiply(keep, factor, dtype=dtype)
+    else:
+        scale = (keep / np.asarray(keep_prob, dtype)).astype(dtype)
+    y = np.multiply(x.data, scale)
+
+    def vjp(g):
+        return (np.multiply(g, scale, dtype=g.dtype),)
+
+    return Tensor(y, (x,), vjp, "dropout")

@@ -135,7 +135,8 @@ class Progbar:
         if finalize is None:
             finalize = self.target is not None and current >= self.target
         for name, value in values or ():
-            value = float(np.mean(np.asarray(value, dtype=np.float64)))
+            if not isinstance(value, float):  # the fit loop's logs are floats already
+                value = float(np.mean(np.asarray(value, dtype=np.float64)))
             if name in self.stateless_metrics and not finalize:
                 steps = max(current - self._seen_so_far, 1)
                 total, count = self._values.get(name, (0.0, 0))

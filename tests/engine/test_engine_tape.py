@@ -202,6 +202,21 @@ def test_returned_gradients_are_independent_writable_arrays():
     np.testing.assert_array_equal(g, np.zeros((2, 3)))
 
 
+def test_fresh_gradients_are_handed_out_and_graph_values_copied():
+    a = var(2, 3)
+    with GradientTape(persistent=True) as tape:
+        h = ops.matmul(ops.convert_to_tensor(np.ones((4, 2))), a)
+        y = numkeras.engine.Tensor(h.data * 1, (h,), lambda g: (h.data,))  # VJP: a graph value
+        x = numkeras.engine.Tensor(a.data * 1, (a,), lambda g: (a.data,))  # VJP: the source's
+    first = tape.gradient(h, a)
+    first += 100  # the caller owns it: the next call is unaffected
+    np.testing.assert_array_equal(tape.gradient(h, a), np.full((2, 3), 4.0))
+    g = tape.gradient(y, a)
+    assert g is not h.data and not np.shares_memory(g, h.data)
+    g = tape.gradient(x, a)
+    assert g is not a.data and not np.shares_memory(g, a.data)
+
+
 def test_gradient_uses_values_from_when_the_op_ran():
     w = Variable(np.array([1.0, 2.0]))
     with GradientTape() as tape:

@@ -4,10 +4,13 @@ on any number of threads, and the BLAS gets its thread count back afterwards."""
 import numpy as np
 import pytest
 
+import numkeras
+from numkeras import ops
 from numkeras.backend import blas_threads
 from numkeras.kernels import conv as kernels
-from numkeras.kernels import threads
+from numkeras.kernels import narrow_conv, threads
 from numkeras.ops.layer_ops import conv_pool
+from numkeras.ops.layer_ops.transpose_conv import conv_transpose_bias_relu
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
@@ -51,18 +54,68 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch, thread_counts, p
             np.testing.assert_array_equal(got, want)
 
 
-def test_conv_relu_pool_does_not_depend_on_the_thread_count(monkeypatch, thread_counts):
+@pytest.mark.parametrize("padding, filters", [("same", 6), ("valid", 16)])
+def test_conv_relu_pool_does_not_depend_on_the_thread_count(
+    monkeypatch, thread_counts, padding, filters
+):
+    """Both ways to the input's gradient: a flipped-kernel convolution ('same', 6 filters;
+    with tasks inside the chunks' tasks) and `col2im` ('valid', 16 filters)."""
     monkeypatch.setattr(conv_pool, "CHUNK_BYTES", 2000)  # a chunk of one or two images
-    monkeypatch.setattr(kernels, "BLOCK_BYTES", 4000)  # tasks inside the chunks' tasks
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", 4000)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((7, 10, 10, 5)).astype(np.float32)
-    kernel = rng.standard_normal((3, 3, 5, 6)).astype(np.float32)
-    bias = rng.standard_normal(6).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 5, filters)).astype(np.float32)
+    bias = rng.standard_normal(filters).astype(np.float32)
+    conv_size = (10, 10) if padding == "same" else (8, 8)
+    flipped = kernels.flipped_is_cheaper(x.shape, kernel.shape, conv_size, (1, 1))
+    assert flipped == (padding == "same")
     results = {}
     for n in (1, 2, 3):
         thread_counts(n)
-        y, cache = conv_pool.conv_relu_pool_forward(x, kernel, bias, (1, 1), "same", (1, 1), (2, 2))
+        y, cache = conv_pool.conv_relu_pool_forward(
+            x, kernel, bias, (1, 1), padding, (1, 1), (2, 2)
+        )
         results[n] = (y,) + conv_pool.conv_relu_pool_backward(np.cos(y), cache)
+    for n in (2, 3):
+        for got, want in zip(results[n], results[1]):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_one_channel_conv_does_not_depend_on_the_thread_count(thread_counts):
+    """narrow_conv's GEMMs run on the BLAS's own threads, large enough here to use them."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((8, 32, 32, 16)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 16, 1)).astype(np.float32)
+    results = {}
+    for n in (1, 2, 3):
+        thread_counts(n)
+        y, cache = narrow_conv.forward(x, kernel, (1, 1), "same", (1, 1))
+        results[n] = (y,) + narrow_conv.backward(np.cos(y), cache)
+    for n in (2, 3):
+        for got, want in zip(results[n], results[1]):
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("block_bytes", [2000, 200])  # image blocks, row blocks
+def test_transposed_conv_does_not_depend_on_the_thread_count(
+    monkeypatch, thread_counts, block_bytes
+):
+    """conv_transpose + bias + relu: values and all three gradients."""
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", block_bytes)  # many blocks, many tasks
+    rng = np.random.default_rng(4)
+    arrays = [
+        rng.standard_normal((5, 6, 7, 3)).astype(np.float32),
+        rng.standard_normal((3, 3, 4, 3)).astype(np.float32),
+        rng.standard_normal(4).astype(np.float32),
+    ]
+    results = {}
+    for n in (1, 2, 3):
+        thread_counts(n)
+        variables = [numkeras.Variable(a) for a in arrays]
+        with numkeras.GradientTape() as tape:
+            y = conv_transpose_bias_relu(*variables, 2, "same")
+            loss = ops.sum(ops.multiply(y, np.cos(y.numpy())))
+        results[n] = [y.numpy()] + tape.gradient(loss, variables)
     for n in (2, 3):
         for got, want in zip(results[n], results[1]):
             np.testing.assert_array_equal(got, want)

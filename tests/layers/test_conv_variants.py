@@ -269,16 +269,36 @@ def test_separable_matches_torch(torch, kwargs):
     assert_matches_torch(layer, x, _nchw(torch, fn, first), atol=1e-4)
 
 
-def test_conv2d_transpose_layer_matches_torch_with_bias(torch):
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv2d_transpose_layer_matches_torch_with_bias(torch, data_format):
+    """bias + relu: one fused op for channels_last, the separate ops otherwise."""
     F = torch.nn.functional
-    layer = layers.Conv2DTranspose(4, 3, strides=2, activation="relu")
-    x = rand(2, 4, 5, 3, dtype="float32")
+    layer = layers.Conv2DTranspose(4, 3, strides=2, activation="relu", data_format=data_format)
+    first = data_format == "channels_first"
+    x = rand(2, 3, 4, 5, dtype="float32") if first else rand(2, 4, 5, 3, dtype="float32")
     layer(x)
     layer.bias.assign(rand(4, seed=5, dtype="float32"))
+    assert layer(x).op == ("relu" if first else "conv_transpose_bias_relu")
 
     def fn(t, ws):
-        y = F.conv_transpose2d(t.permute(0, 3, 1, 2), ws[0].permute(3, 2, 0, 1), ws[1], stride=2)
-        return F.relu(y).permute(0, 2, 3, 1)
+        t = t if first else t.permute(0, 3, 1, 2)
+        y = F.relu(F.conv_transpose2d(t, ws[0].permute(3, 2, 0, 1), ws[1], stride=2))
+        return y if first else y.permute(0, 2, 3, 1)
+
+    assert_matches_torch(layer, x, fn, atol=1e-4)
+
+
+def test_conv1d_transpose_layer_matches_torch_with_bias_relu(torch):
+    F = torch.nn.functional
+    layer = layers.Conv1DTranspose(4, 3, strides=2, padding="same", activation="relu")
+    x = rand(2, 6, 3, dtype="float32")
+    layer(x)
+    layer.bias.assign(rand(4, seed=5, dtype="float32"))
+    assert layer(x).op == "conv_transpose_bias_relu"
+
+    def fn(t, ws):
+        y = F.conv_transpose1d(t.permute(0, 2, 1), ws[0].permute(2, 1, 0), ws[1], stride=2)
+        return F.relu(F.pad(y, (0, -1))).permute(0, 2, 1)  # 'same' crops the last column
 
     assert_matches_torch(layer, x, fn, atol=1e-4)
 

@@ -207,6 +207,22 @@ def test_mean_as_the_progress_bar_loss_tracker():
         assert tracker.result() == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.parametrize("weight", [None, 128, 2.5, np.float32(3)])
+def test_mean_of_scalars_sums_in_float32_step_by_step(weight):
+    """A scalar update (the loss tracker's, every step) adds value * weight and weight to
+    float32 totals, as the per-sample path does with one sample."""
+    tracker = metrics.Mean()
+    values = np.random.default_rng(0).random(50).astype("float32") * 3
+    total = count = np.float32(0)
+    w = np.float32(1 if weight is None else weight)
+    for v in values:
+        tracker.update_state(v, sample_weight=weight)
+        total, count = total + v * w, count + w
+    assert tracker.total.numpy() == total and tracker.count.numpy() == count
+    assert tracker.total.numpy().dtype == np.float32
+    assert tracker.result() == float(np.float32(np.float64(total) / np.float64(count)))
+
+
 def test_mean_metric_wrapper_runs_loss_functions_without_a_graph():
     m = metrics.MeanMetricWrapper(losses.mean_squared_error, name="mse")
     variable = numkeras.Variable(B1["reg_pred"])

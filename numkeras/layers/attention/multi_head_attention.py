@@ -4,13 +4,14 @@ import math
 
 import numpy as np
 
-from numkeras import constraints, initializers, ops, regularizers
+from numkeras import activations, constraints, initializers, ops, regularizers
 from numkeras.layers import args
 from numkeras.layers.attention.attention import as_mask, causal_mask
 from numkeras.layers.attention.projection import Projection
 from numkeras.layers.keras_tensor import is_symbolic
 from numkeras.layers.layer import Layer
 from numkeras.layers.rnn.rnn import prefix_paths
+from numkeras.ops.layer_ops.attention import packed_self_attention
 from numkeras.random import SeedGenerator
 
 
@@ -210,6 +211,12 @@ class MultiHeadAttention(Layer):
             for m, t in ((query_mask, query), (value_mask, value), (key_mask, key))
         ]
         mask = self._attention_mask(query, value, *masks, attention_mask, use_causal_mask)
+        if (
+            mask is None
+            and not return_attention_scores
+            and self._packs(query, key_input, value, training)
+        ):
+            return self.output_dense(self._packed_self_attention(query))
         gate = self._gate_dense(query) if self.use_gate else None
         q, k, v = self.query_dense(query), self.key_dense(key_input), self.value_dense(value)
         outputs, scores = self._attend(q, k, v, mask, training)
@@ -217,6 +224,35 @@ class MultiHeadAttention(Layer):
             outputs = outputs * gate
         outputs = self.output_dense(outputs)
         return (outputs, scores) if return_attention_scores else outputs
+
+    def _packs(self, query, key, value, training):
+        """Whether the call is plain self-attention over time that `packed_self_attention`
+        computes: one tensor as query, key and value (batch, time, dim), no gate, no dropout
+        while training, the built-in projections without activations, and no subclass's own
+        `_attend`."""
+        dense = (self.query_dense, self.key_dense, self.value_dense)
+        return (
+            query is value
+            and type(self)._attend is MultiHeadAttention._attend
+            and key is value
+            and query.ndim == 3
+            and self.attention_axes == (1,)
+            and not self.use_gate
+            and not (training and self.dropout > 0)
+            and all(type(p) is Projection and p.activation is activations.linear for p in dense)
+        )
+
+    def _packed_self_attention(self, query):
+        """The query, key and value projections as one GEMM with the kernels side by side,
+        then the attention of all heads as one op; (batch, time, heads, value_dim)."""
+        dense = (self.query_dense, self.key_dense, self.value_dense)
+        dim = query.shape[-1]
+        kernel = ops.concatenate([ops.reshape(p.kernel, (dim, -1)) for p in dense], axis=-1)
+        qkv = ops.matmul(query, kernel)
+        if self.use_bias:
+            qkv = qkv + ops.concatenate([ops.reshape(p.bias, (-1,)) for p in dense], axis=0)
+        out = packed_self_attention(qkv, self.num_heads, self.key_dim, self.value_dim)
+        return ops.reshape(out, tuple(out.shape[:-1]) + (self.num_heads, self.value_dim))
 
     def _attention_mask(
         self, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask

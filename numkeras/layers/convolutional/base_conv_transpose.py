@@ -1,10 +1,11 @@
 """BaseConvTranspose: transposed ("de-") convolution; Conv1DTranspose and Conv2DTranspose."""
 
-from numkeras import ops
+from numkeras import activations, ops
 from numkeras.layers import args
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
 from numkeras.ops.layer_ops import output_length
+from numkeras.ops.layer_ops.transpose_conv import conv_transpose_bias_relu
 
 
 class BaseConvTranspose(Layer):
@@ -96,6 +97,21 @@ class BaseConvTranspose(Layer):
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis(): channels})
 
     def call(self, inputs):
+        if (
+            self.rank < 3
+            and self.bias is not None
+            and self.activation is activations.relu
+            and self.data_format == "channels_last"
+        ):  # one op: bias and relu on each block of the output while it is in cache
+            return conv_transpose_bias_relu(
+                inputs,
+                self.kernel,
+                self.bias,
+                self.strides,
+                self.padding,
+                self.output_padding,
+                self.dilation_rate,
+            )
         outputs = ops.conv_transpose(
             inputs,
             self.kernel,

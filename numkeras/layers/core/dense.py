@@ -1,10 +1,12 @@
 """Dense: `activation(inputs @ kernel + bias)`, the fully connected layer."""
 
 from numkeras import activations, ops
+from numkeras.engine.tensor import Tensor
 from numkeras.layers.args import positive_int
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer
 from numkeras.ops.layer_ops import bias_relu
+from numkeras.ops.layer_ops.dense import dense
 
 
 class Dense(Layer):
@@ -61,6 +63,10 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
 
     def call(self, inputs, training=None):
+        if _fusable(inputs, self.kernel, self.bias):
+            relu = self.activation is activations.relu
+            outputs = dense(inputs, self.kernel, self.bias, relu=relu)
+            return outputs if relu else self.activation(outputs)
         outputs = ops.matmul(inputs, self.kernel)
         if self.bias is not None and self.activation is activations.relu:
             # fused, in place on the matmul's fresh output, which nothing else holds
@@ -74,3 +80,15 @@ class Dense(Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, **kernel_bias_config(self)}
+
+
+def _fusable(inputs, kernel, bias):
+    """Whether the fused op computes what `matmul` and `add` would: tensors of one float dtype
+    (else their promotion rules apply)."""
+    dtype = kernel.data.dtype
+    return (
+        type(inputs) is Tensor
+        and inputs.data.dtype == dtype
+        and dtype.kind == "f"
+        and (bias is None or bias.data.dtype == dtype)
+    )

@@ -31,12 +31,27 @@ def run(rnn, sequences, states, keep, training):
     if not _applies(rnn, keep, training):
         return None
     cell = rnn.cell
-    xproj = cell.project(sequences, training)  # all time steps in one GEMM
+    xproj = cell.project(sequences, training, with_bias=False)  # all time steps in one GEMM
+    every = rnn.return_sequences  # else only the final states, and gradients only there
     if type(cell) is LSTMCell:
-        packed = lstm_sequence(xproj, states[0], states[1], cell.recurrent_kernel)
-        h, c = packed[:, -1, 0], packed[:, -1, 1]
-        return h, packed[:, :, 0] if rnn.return_sequences else None, [h, c]
-    bias = None if cell.bias is None else cell.bias[1]
-    outputs = gru_sequence(xproj, states[0], cell.recurrent_kernel, bias)
-    h = outputs[:, -1]
-    return h, outputs if rnn.return_sequences else None, [h]
+        packed = lstm_sequence(
+            xproj,
+            states[0],
+            states[1],
+            cell.recurrent_kernel,
+            last_only=not every,
+            bias=cell.input_bias(),
+        )
+        h, c = (packed[:, -1, 0], packed[:, -1, 1]) if every else (packed[:, 0], packed[:, 1])
+        return h, packed[:, :, 0] if every else None, [h, c]
+    recurrent_bias = None if cell.bias is None else cell.bias[1]
+    outputs = gru_sequence(
+        xproj,
+        states[0],
+        cell.recurrent_kernel,
+        recurrent_bias,
+        last_only=not every,
+        input_bias=cell.input_bias(),
+    )
+    h = outputs[:, -1] if every else outputs
+    return h, outputs if every else None, [h]

@@ -4,6 +4,7 @@ runs through conv3d.py, chosen by `ops.conv` and the pools in ops/convolution.py
 from numkeras.engine.math_ops import operands
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.kernels import conv as kernels
+from numkeras.kernels import narrow_conv
 from numkeras.kernels import pool as pool_kernels
 
 
@@ -74,12 +75,15 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     x, k, rank, xd, kd, data_format, strides, padding, dilation, groups = conv_args(
         inputs, kernel, strides, padding, data_format, dilation_rate
     )
-    y, cache = kernels.conv2d_forward(xd, kd, strides, padding, dilation, groups)
+    if narrow_conv.applies(kd.shape, groups):  # one output channel
+        y, cache = narrow_conv.forward(xd, kd, strides, padding, dilation)
+        backward = narrow_conv.backward
+    else:
+        y, cache = kernels.conv2d_forward(xd, kd, strides, padding, dilation, groups)
+        backward = kernels.conv2d_backward
 
     def vjp(g):
-        gx, gk = kernels.conv2d_backward(
-            _to_nhwc(g, data_format, rank), cache, x.requires_grad, k.requires_grad
-        )
+        gx, gk = backward(_to_nhwc(g, data_format, rank), cache, x.requires_grad, k.requires_grad)
         return (
             None if gx is None else _from_nhwc(gx, data_format, rank),
             None if gk is None else gk.reshape(k.shape),

@@ -7,49 +7,110 @@ the values. The patch matrix's rows are ordered window offset first, so the p*q 
 every window are p*q contiguous blocks of the GEMM output and the pooling runs over long
 contiguous rows.
 
+The batch runs a few images at a time, so that a chunk's patch matrix, GEMM output and gradients
+stay in the core's cache between passes; runs of chunks are `threads.run`'s tasks. The forward
+pass keeps only the pooled output and each window's first-maximum index (one byte a value): the
+backward pass copies the chunk's patches again rather than keeping them. Scratch arrays are kept
+per thread and reused across calls; nothing returned or cached for the VJP is one of them.
+
 The values equal the separate ops' bit for bit; the gradient goes to the same first maximum,
 except where adding the bias rounds two different raw values to one float (a tie that the
 separate ops would break by window order).
 """
 
+import math
+import threading
+from functools import partial
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from numkeras.kernels.conv import FEW_CHANNELS, _geometry, _pad, input_gradient
+from numkeras.kernels import threads
+from numkeras.kernels.conv import (
+    FEW_CHANNELS,
+    _geometry,
+    _pad,
+    col2im,
+    flipped_is_cheaper,
+    input_gradient,
+)
 from numkeras.kernels.pool import _route, _running_max
-from numkeras.ops.layer_ops.nn_ops import _relu
 
-CHUNK_BYTES = 4 << 20
+# A chunk's patch matrix and GEMM output together take about this much: they stay in a core's
+# cache (1-2 MB here) between the copy, the GEMM and the pooling passes.
+CHUNK_BYTES = 1 << 20
+# The chunks of one pass are cut into at most this many runs, the tasks threads.run spreads
+# over the cores; a fixed count keeps the gradients' sums independent of the thread count.
+TASKS = 4
+
+# Scratch arrays up to this size are kept for the next call; larger ones (a single big image's
+# patches) are made afresh, so that no thread holds on to them.
+KEEP_BYTES = 8 << 20
+
+_scratch = threading.local()
 
 
-def pooled_im2col(xp, kernel_size, pooled, pool, strides, dilation):
-    """Patch matrix of the conv outputs that the pool windows cover, rows ordered (window row,
-    window column, image, pooled row, pooled column): each window offset is one row block."""
+def _buffer(name, shape, dtype):
+    """A scratch array of `shape` for this thread, reused by later calls (never returned)."""
+    size, dtype = math.prod(shape), np.dtype(dtype)
+    if size * dtype.itemsize > KEEP_BYTES:
+        return np.empty(shape, dtype)
+    buffers = _scratch.__dict__.setdefault("buffers", {})
+    flat = buffers.get((name, dtype))
+    if flat is None or flat.size < size:
+        flat = buffers[(name, dtype)] = np.empty(size, dtype)
+    return flat[:size].reshape(shape)
+
+
+def pooled_patches(xp, kernel_size, pooled, pool, strides, dilation):
+    """The strided view (copied nowhere) of the patches of the conv outputs that the pool
+    windows cover, axes (window row, window column, image, pooled row, pooled column, patch);
+    a patch row's KW * C values are one axis where they are contiguous in `xp`. With few
+    channels it is transposed patch first, as kernels.conv copies few channels (K-major);
+    and whether it is."""
     N, _, _, C = xp.shape
     (KH, KW), (PH, PW), (p, q) = kernel_size, pooled, pool
     sN, sH, sW, sC = xp.strides
     (s0, s1), (d0, d1) = strides, dilation
-    patches = as_strided(
-        xp,
-        (p, q, N, PH, PW, KH, KW, C),
-        (sH * s0, sW * s1, sN, sH * s0 * p, sW * s1 * q, sH * d0, sW * d1, sC),
-        writeable=False,
-    )
-    if C < FEW_CHANNELS:  # K-major, as kernels.conv copies few channels
-        return (
-            np.ascontiguousarray(patches.transpose(5, 6, 7, 0, 1, 2, 3, 4))
-            .reshape(KH * KW * C, -1)
-            .T
-        )
-    return np.ascontiguousarray(patches).reshape(-1, KH * KW * C)
+    shape = (p, q, N, PH, PW, KH, KW, C)
+    steps = (sH * s0, sW * s1, sN, sH * s0 * p, sW * s1 * q, sH * d0, sW * d1, sC)
+    if C < FEW_CHANNELS:
+        patches = as_strided(xp, shape, steps, writeable=False)
+        return patches.transpose(5, 6, 7, 0, 1, 2, 3, 4), True
+    if d1 == 1 and sW == C * sC:
+        shape, steps = shape[:6] + (KW * C,), steps[:6] + (sC,)
+    return as_strided(xp, shape, steps, writeable=False), False
+
+
+def patch_matrix(patches, rows, out):
+    """The patch matrix of the images `rows` (rows in `pooled_patches`' order), copied into
+    the flat buffer `out`: C-ordered, or Fortran-ordered for few channels (BLAS takes either)."""
+    patches, k_major = patches
+    part = patches[..., rows, :, :] if k_major else patches[:, :, rows]
+    cols = out[: part.size].reshape(part.shape)
+    np.copyto(cols, part)
+    if k_major:
+        return cols.reshape(math.prod(part.shape[:3]), -1).T
+    return cols.reshape(math.prod(part.shape[:5]), -1)
 
 
 def _chunks(n, image_bytes):
     """Slices of the batch whose patch matrix and GEMM output stay in cache between passes
-    (the tutorial CNN's blocks: about 32 images; block 2's forward and backward took 8.6 ms
-    against 10.1 ms for the whole batch at once)."""
+    (the tutorial CNN's blocks: 8 and 7 images)."""
     size = max(1, CHUNK_BYTES // image_bytes)
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _runs(chunks):
+    """The chunks cut into at most TASKS contiguous runs of near-equal length."""
+    n = min(TASKS, len(chunks))
+    bounds = [len(chunks) * i // n for i in range(n + 1)]
+    return [chunks[start:stop] for start, stop in zip(bounds, bounds[1:])]
+
+
+def _image_bytes(pool, pooled, kernel_shape, itemsize):
+    (p, q), (PH, PW), (KH, KW, C, CO) = pool, pooled, kernel_shape
+    return p * q * PH * PW * (KH * KW * C + CO) * itemsize
 
 
 def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, for_grad=True):
@@ -63,46 +124,122 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, fo
     (p, q), PH, PW = pool, OH // pool[0], OW // pool[1]
     xp, k2 = _pad(x, pad_h, pad_w), kernel.reshape(-1, CO)
     y = np.empty((N, PH, PW, CO), np.result_type(x.dtype, kernel.dtype))
-    chunks = []
-    for rows in _chunks(N, p * q * PH * PW * (KH * KW * C + CO) * y.itemsize):
-        cols = pooled_im2col(xp[rows], (KH, KW), (PH, PW), pool, strides, dilation)
-        z = (cols @ k2).reshape(p * q, -1, CO)
-        y_rows = y[rows].reshape(-1, CO)
-        if for_grad:
-            _, first = _running_max(list(z), out=y_rows)
-            chunks.append((rows, cols, first))
-        else:
-            np.max(z, axis=0, out=y_rows)
-        if bias is not None:
-            y_rows += bias
-        _relu(y_rows, out=y_rows)
-    cache = (chunks, y, x.shape, kernel, pool, strides, (pad_h, pad_w), dilation)
+    first = np.empty(y.shape, np.min_scalar_type(p * q)) if for_grad else None
+    patches = pooled_patches(xp, (KH, KW), (PH, PW), pool, strides, dilation)
+    chunks = _chunks(N, _image_bytes(pool, (PH, PW), kernel.shape, y.itemsize))
+    images = max(c.stop - c.start for c in chunks)
+    y2, first2 = y.reshape(-1, CO), None if first is None else first.reshape(-1, CO)
+    relu = _BiasRelu(bias, CO, y.dtype)
+
+    def task(run):
+        cols_out = _buffer("cols", (p * q * images * PH * PW * KH * KW * C,), y.dtype)
+        z_out = _buffer("z", (p * q * images * PH * PW * CO,), y.dtype)
+        for rows in run:
+            m = (rows.stop - rows.start) * PH * PW
+            cells = slice(rows.start * PH * PW, rows.stop * PH * PW)
+            z = np.matmul(
+                patch_matrix(patches, rows, cols_out),
+                k2,
+                out=z_out[: p * q * m * CO].reshape(-1, CO),
+            )
+            z = z.reshape(p * q, m, CO)
+            if for_grad:
+                _running_max(list(z), out=y2[cells], first=first2[cells])
+            else:
+                np.max(z, axis=0, out=y2[cells])
+            relu(y2[cells])
+
+    threads.run([partial(task, run) for run in _runs(chunks)])
+    cache = (patches, y, first, x.shape, kernel, pool, strides, (pad_h, pad_w), dilation)
     return y, cache if for_grad else None
 
 
+class _BiasRelu:
+    """relu(y + bias) in place on (m, C) arrays, a per-channel bias added over rows of about
+    1,024 values (r pixels), where a C-value broadcast runs 2x slower; the last m % r pixels
+    run as C-value rows."""
+
+    def __init__(self, bias, C, dtype):
+        self.r = max(1, 1024 // C)
+        self.bias = None if bias is None else np.tile(bias.astype(dtype, copy=False), self.r)
+        self.zeros = np.zeros(C * self.r, dtype)
+
+    def __call__(self, y):
+        m, C = y.shape
+        whole = m - m % self.r
+        for part, width in ((y[:whole], C * self.r), (y[whole:], C)):
+            rows = part.reshape(-1, width)
+            if self.bias is not None:
+                rows += self.bias[:width]
+            np.maximum(rows, self.zeros[:width], out=rows)
+
+
 def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=True):
-    """(gx, gkernel, gbias) for `conv_relu_pool_forward`; each is None when not needed."""
-    chunks, y, x_shape, kernel, (p, q), strides, pads, dilation = cache
+    """(gx, gkernel, gbias) for `conv_relu_pool_forward`; each is None when not needed. Each
+    task sums its chunks' kernel and bias gradients, and the tasks' parts are added in order."""
+    patches, y, first, x_shape, kernel, (p, q), strides, pads, dilation = cache
     _, PH, PW, CO = y.shape
     N, H, W, C = x_shape
-    g = g.reshape(y.shape)
-    gx = np.empty(x_shape, g.dtype) if need_x else None
-    gk = gb = None
-    for rows, cols, first in chunks:
-        gp = g[rows].reshape(-1, CO) * (y[rows].reshape(-1, CO) > 0)
-        if need_bias:
-            part = np.ones(len(gp), gp.dtype) @ gp
-            gb = part if gb is None else gb + part
-        gz = np.empty((p * q,) + gp.shape, gp.dtype)
-        _route(gp, first, list(gz))
-        if need_kernel:
-            part = cols.T @ gz.reshape(-1, CO)
-            gk = part if gk is None else gk + part
-        if need_x:  # the windows' conv outputs' gradient, in NHWC order
-            n = len(gp) // (PH * PW)
-            g_conv = np.empty((n, PH * p, PW * q, CO), gp.dtype)
-            for k in range(p * q):
-                a, b = divmod(k, q)
-                g_conv[:, a::p, b::q] = gz[k].reshape(n, PH, PW, CO)
-            gx[rows] = input_gradient(g_conv, kernel, (n, H, W, C), strides, pads, dilation)
-    return gx, None if gk is None else gk.reshape(kernel.shape), gb
+    KH, KW = kernel.shape[:2]
+    K, dtype = KH * KW * C, y.dtype
+    g2 = np.ascontiguousarray(g, dtype).reshape(-1, CO)
+    y2, first2 = y.reshape(-1, CO), first.reshape(-1, CO)
+    gx = np.empty(x_shape, dtype) if need_x else None
+    flipped = need_x and flipped_is_cheaper(x_shape, kernel.shape, (PH * p, PW * q), strides)
+    chunks = _chunks(N, _image_bytes((p, q), (PH, PW), kernel.shape, y.itemsize))
+    images = max(c.stop - c.start for c in chunks)
+    runs = _runs(chunks)
+    gks = np.zeros((len(runs), K, CO), dtype) if need_kernel else None
+    gbs = np.zeros((len(runs), CO), dtype) if need_bias else None
+    ones = np.ones(images * PH * PW, dtype)
+
+    def task(i):
+        cells_most = images * PH * PW
+        gp_out = _buffer("gp", (cells_most * CO,), dtype)
+        gz_out = _buffer("gz", (p * q * cells_most * CO,), dtype)
+        cols_out = _buffer("cols", (p * q * cells_most * K,), dtype) if need_kernel else None
+        gk_part = _buffer("gk", (K, CO), dtype)
+        for rows in runs[i]:
+            n = rows.stop - rows.start
+            m = n * PH * PW
+            cells = slice(rows.start * PH * PW, rows.stop * PH * PW)
+            gp = gp_out[: m * CO].reshape(m, CO)
+            np.multiply(g2[cells], y2[cells] > 0, out=gp)
+            if need_bias:
+                gbs[i] += ones[:m] @ gp
+            gz = gz_out[: p * q * m * CO].reshape(p * q, m, CO)
+            _route(gp, first2[cells], list(gz))
+            if need_kernel:
+                cols = patch_matrix(patches, rows, cols_out)
+                gks[i] += np.matmul(cols.T, gz.reshape(-1, CO), out=gk_part)
+            if need_x:
+                shape = (n, H, W, C)
+                args = (shape, (PH, PW), (p, q), strides, pads, dilation, flipped, gx[rows])
+                _input_gradient(gz, kernel, *args)
+
+    threads.run([partial(task, i) for i in range(len(runs))])
+    gk = np.add.reduce(gks, axis=0).reshape(kernel.shape) if need_kernel else None
+    gb = np.add.reduce(gbs, axis=0) if need_bias else None
+    return gx, gk, gb
+
+
+def _input_gradient(gz, kernel, x_shape, pooled, pool, strides, pads, dilation, flipped, out):
+    """A chunk's input gradient into `out` from its windows' conv output gradients `gz`
+    (window offset, image, pooled row, pooled column, channel)."""
+    (PH, PW), (p, q), (n, H, W, C), CO = pooled, pool, x_shape, kernel.shape[3]
+    g_conv = _buffer("g_conv", (n, PH * p, PW * q, CO), gz.dtype)
+    for k in range(p * q):  # the conv outputs' gradient, in NHWC order
+        a, b = divmod(k, q)
+        g_conv[:, a::p, b::q] = gz[k].reshape(n, PH, PW, CO)
+    if flipped:
+        out[...] = input_gradient(g_conv, kernel, x_shape, strides, pads, dilation)
+        return
+    if pads == ((0, 0), (0, 0)):
+        gxp = out
+    else:
+        gxp = _buffer("gxp", (n, H + sum(pads[0]), W + sum(pads[1]), C), gz.dtype)
+    gxp[...] = 0
+    buffer = _buffer("col2im", (n * PH * p * PW * q, C), gz.dtype)
+    col2im(gxp, g_conv.reshape(-1, CO), kernel, PH * p, PW * q, strides, dilation, buffer)
+    if gxp is not out:
+        out[...] = gxp[:, pads[0][0] : pads[0][0] + H, pads[1][0] : pads[1][0] + W]

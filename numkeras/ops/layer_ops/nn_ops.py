@@ -204,6 +204,26 @@ def softmax_cross_entropy(target, logits, axis=-1):
     return Tensor(y, (t, z), vjp, "softmax_cross_entropy")
 
 
+def sparse_softmax_cross_entropy(labels, logits):
+    """`softmax_cross_entropy` of the one-hot targets of integer `labels` (shape: the logits'
+    without the last axis, values checked by the caller), without making the targets:
+    `-log_softmax(logits)[label]`, gradient `softmax - one_hot`. The same values bit for bit:
+    the one-hot sum adds zeros to the label's term, and its `sum(target)` is 1."""
+    z = as_tensor(logits)
+    index = np.expand_dims(as_array(labels).astype(np.intp), -1)
+    shifted = z.data - z.data.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=-1, keepdims=True)
+    y = -(np.take_along_axis(shifted, index, -1) - np.log(total))[..., 0]
+
+    def vjp(g):
+        p = e / total
+        np.put_along_axis(p, index, np.take_along_axis(p, index, -1) - 1, -1)
+        return (np.expand_dims(g, -1) * p,)
+
+    return Tensor(y, (z,), vjp, "sparse_softmax_cross_entropy")
+
+
 def sigmoid_cross_entropy(target, logits):
     """Binary cross-entropy of `sigmoid(logits)`: max(z, 0) - z * t + log(1 + exp(-|z|)), stable
     for any z; gradient `sigmoid(z) - t`."""

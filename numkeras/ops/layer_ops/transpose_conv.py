@@ -7,18 +7,21 @@ zeros on the right. The forward pass computes the cropped output directly, each 
 outputs congruent modulo the stride as a stride-1 convolution of the input with the kernel
 taps that reach it (`_phases`). The backward pass is a strided convolution of the output
 gradient (zero-extended to the full output) for the input, and its kernel gradient against
-the input for the kernel, both blocked kernels. The kernel is `(*kernel_size, filters,
-in_channels)`, as in Keras.
+the input for the kernel, both from one patch matrix per block (`_gradients`). The kernel is
+`(*kernel_size, filters, in_channels)`, as in Keras.
 """
 
 import itertools
+from functools import partial
 
 import numpy as np
 
 from numkeras.engine.math_ops import operands
-from numkeras.engine.tensor import Tensor
+from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.kernels import conv as kernels
+from numkeras.kernels import threads
 from numkeras.ops.layer_ops.conv import _from_nhwc, _to_nhwc, _tuple
+from numkeras.ops.layer_ops.nn_ops import _relu
 
 
 def _pads(k, stride, dilation, padding, output_padding):
@@ -76,24 +79,46 @@ def conv_transpose(
 ):
     """Transposed convolution with Keras's signature; kernel `(*kernel_size, out, in)`."""
     x, k = operands("conv_transpose", inputs, kernel)  # a bare NumPy kernel takes x's dtype
+    settings = (strides, padding, output_padding, data_format, dilation_rate)
+    return _transposed("conv_transpose", x, k, None, *settings)
+
+
+def conv_transpose_bias_relu(
+    inputs, kernel, bias, strides=1, padding="valid", output_padding=None, dilation_rate=1
+):
+    """relu(conv_transpose(inputs, kernel) + bias), channels_last, as one op: the bias and
+    relu run on each block of the output while it is in cache, instead of a pass over the
+    whole output, and the VJP masks each block of the output gradient as it builds it (values,
+    input and kernel gradients: the separate ops' bits; the bias's is summed by blocks)."""
+    x, k = operands("conv_transpose_bias_relu", inputs, kernel)
+    b = as_tensor(bias, k.dtype)
+    if b.shape != k.shape[-2:-1]:
+        raise ValueError(
+            f"Op `conv_transpose_bias_relu`: expected a bias of shape {k.shape[-2:-1]} for "
+            f"kernel shape {k.shape}, got {b.shape}."
+        )
+    settings = (strides, padding, output_padding, "channels_last", dilation_rate)
+    return _transposed("conv_transpose_bias_relu", x, k, b, *settings)
+
+
+def _transposed(name, x, k, b, strides, padding, output_padding, data_format, dilation_rate):
+    """The op `name`: conv_transpose of tensors `x` and `k`, then relu(y + b) if `b` is given."""
     rank = k.ndim - 2
     if rank not in (1, 2) or x.ndim != rank + 2:
         raise ValueError(
-            f"Op `conv_transpose`: expected a {rank + 2}-D input for a {k.ndim}-D kernel, got "
+            f"Op `{name}`: expected a {rank + 2}-D input for a {k.ndim}-D kernel, got "
             f"input shape {x.shape} and kernel shape {k.shape}."
         )
     data_format = data_format or "channels_last"
     channels = x.shape[-1] if data_format == "channels_last" else x.shape[1]
     if channels != k.shape[-1]:
         raise ValueError(
-            f"Op `conv_transpose`: the input has {channels} channels but the kernel expects "
+            f"Op `{name}`: the input has {channels} channels but the kernel expects "
             f"{k.shape[-1]} (its last axis); input shape {x.shape}, kernel shape {k.shape}."
         )
     padding = str(padding).lower()
     if padding not in ("valid", "same"):
-        raise ValueError(
-            f"Op `conv_transpose`: `padding` must be 'valid' or 'same', got {padding!r}."
-        )
+        raise ValueError(f"Op `{name}`: `padding` must be 'valid' or 'same', got {padding!r}.")
     strides, dilation = (
         _tuple(strides, rank, "strides"),
         _tuple(dilation_rate, rank, "dilation_rate"),
@@ -104,6 +129,7 @@ def conv_transpose(
     dtype = np.result_type(x.data.dtype, k.data.dtype)
     xd = _to_nhwc(x.data, data_format, rank).astype(dtype, copy=False)
     kd = (k.data[None] if rank == 1 else k.data).astype(dtype, copy=False)
+    bd = None if b is None else b.data.astype(dtype, copy=False)
     N, H, W, CI = xd.shape
     KH, KW, CO = kd.shape[:3]
     (bh, ch, oh), (bw, cw, ow) = (
@@ -112,24 +138,100 @@ def conv_transpose(
     )
     if oh < 1 or ow < 1:
         raise ValueError(
-            f"Op `conv_transpose`: the output would be empty for input shape {x.shape}, kernel "
+            f"Op `{name}`: the output would be empty for input shape {x.shape}, kernel "
             f"shape {k.shape}, padding={padding!r}, output_padding={output_padding!r}."
         )
-    window = (slice(None), slice(ch, ch + oh), slice(cw, cw + ow))
-    y = _forward(xd, kd, strides, dilation, (ch, cw), (oh, ow), (bh, bw))
+    y = _forward(xd, kd, strides, dilation, (ch, cw), (oh, ow), (bh, bw), bd)
 
     def vjp(g):
-        g_full = np.zeros((N, bh, bw, CO), dtype)
-        g_full[window] = _to_nhwc(g, data_format, rank)
-        gx = gk = None
-        if x.requires_grad:  # a strided convolution of the output gradient
-            gx = kernels.conv_blocks(g_full, kd, strides, dilation, np.empty((N, H, W, CI), dtype))
-            gx = _from_nhwc(gx, data_format, rank)
-        if k.requires_grad:
-            gk = kernels.kernel_gradient(g_full, xd, kd.shape, strides, dilation).reshape(k.shape)
-        return gx, gk
+        need = {
+            "x": x.requires_grad,
+            "kernel": k.requires_grad,
+            "bias": b is not None and b.requires_grad,
+        }
+        gx, gk, gb = _gradients(
+            np.ascontiguousarray(_to_nhwc(g, data_format, rank), dtype),
+            None if b is None else y,
+            xd,
+            kd,
+            strides,
+            dilation,
+            (ch, cw),
+            (bh, bw),
+            need,
+        )
+        grads = (
+            None if gx is None else _from_nhwc(gx, data_format, rank),
+            None if gk is None else gk.reshape(k.shape),
+        )
+        return grads if b is None else grads + (None if gb is None else gb.astype(b.dtype),)
 
-    return Tensor(_from_nhwc(y, data_format, rank), (x, k), vjp, "conv_transpose")
+    parents = (x, k) if b is None else (x, k, b)
+    return Tensor(_from_nhwc(y, data_format, rank), parents, vjp, name)
+
+
+def _gradients(g, y, x, kernel, strides, dilation, crops, full_shape, need):
+    """(gx, gkernel, gbias) of a transposed convolution for its output gradient `g`, each
+    None unless `need` asks for it: the input gradient is a strided convolution of the full
+    output's gradient (`g` zero-extended to `full_shape`, `g` at `crops`) by the kernel, the
+    kernel gradient that convolution's kernel gradient against the input, both from one patch
+    matrix per block. Each block builds the rows of that full gradient it reads in a buffer
+    in cache, masked by `y > 0` when relu's output `y` is given, and adds the rows it owns
+    to its run's bias gradient; runs' sums are added in order, whatever the thread count."""
+    N, H, W, CI = x.shape
+    KH, KW, CO = kernel.shape[:3]
+    (ch, cw), (bh, bw), (oh, ow) = crops, full_shape, g.shape[1:3]
+    span = (KH - 1) * dilation[0] + 1
+    k2 = kernel.reshape(-1, CI)
+    runs = kernels._runs(kernels._blocks(N, H, W, k2.shape[0] * g.itemsize))
+    gx = np.empty(x.shape, g.dtype) if need["x"] else None
+    gk = np.zeros((len(runs),) + k2.shape, g.dtype) if need["kernel"] else None
+    gb = np.zeros((len(runs), CO), g.dtype) if need["bias"] else None
+
+    def rows_read(rows):
+        """Full rows [top, bottom) that feed a block's patches, and [top, end) that it owns
+        for the bias; the last block also holds the rows past the patches' reach."""
+        top, end = rows.start * strides[0], rows.stop * strides[0] if rows.stop < H else bh
+        return top, max((rows.stop - 1) * strides[0] + span, end), end
+
+    def task(i):
+        product = np.empty(k2.shape, g.dtype)
+        spans = [(im.stop - im.start, rows_read(r)) for im, r in runs[i]]
+        buffer = np.empty(
+            max(n * (bottom - top) for n, (top, bottom, _) in spans) * bw * CO, g.dtype
+        )
+        for images, rows in runs[i]:
+            top, bottom, end = rows_read(rows)
+            slab = buffer[: (images.stop - images.start) * (bottom - top) * bw * CO]
+            slab = slab.reshape(images.stop - images.start, bottom - top, bw, CO)
+            slab.fill(0)
+            lo, hi = max(top - ch, 0), min(bottom - ch, oh)  # the rows of g among them
+            if lo < hi:
+                target = slab[:, lo + ch - top : hi + ch - top, cw : cw + ow]
+                if y is None:
+                    target[...] = g[images, lo:hi]
+                else:  # relu's mask
+                    np.multiply(g[images, lo:hi], y[images, lo:hi] > 0, out=target)
+                if gb is not None:
+                    owned = slab[:, max(lo + ch, top) - top : min(hi + ch, end) - top]
+                    gb[i] += np.ones(owned.size // CO, g.dtype) @ owned.reshape(-1, CO)
+            if gx is None and gk is None:
+                continue
+            block = [(slice(0, images.stop - images.start), slice(0, rows.stop - rows.start))]
+            for _, cols in kernels._patch_blocks(
+                slab, block, KH, KW, rows.stop - rows.start, W, strides, dilation
+            ):
+                if gx is not None:
+                    np.matmul(cols, k2, out=gx[images, rows].reshape(-1, CI))
+                if gk is not None:
+                    gk[i] += np.matmul(cols.T, x[images, rows].reshape(-1, CI), out=product)
+
+    threads.run([partial(task, i) for i in range(len(runs))])
+    return (
+        gx,
+        None if gk is None else np.add.reduce(gk, axis=0).reshape(kernel.shape),
+        None if gb is None else np.add.reduce(gb, axis=0),
+    )
 
 
 def _phases(n, k, stride, dilation, crop, out):
@@ -149,54 +251,87 @@ def _phases(n, k, stride, dilation, crop, out):
     return phases
 
 
-def _shifted(x, offsets, lengths):
-    """x[:, i + offsets[0], j + offsets[1]] for i, j below `lengths`, zero outside x: a view
-    where it lies inside x, else a zero-padded copy."""
-    (oh, ow), (lh, lw), (H, W) = offsets, lengths, x.shape[1:3]
-    if oh >= 0 and ow >= 0 and oh + lh <= H and ow + lw <= W:
-        return x[:, oh : oh + lh, ow : ow + lw]
-    out = np.zeros((x.shape[0], lh, lw, x.shape[3]), x.dtype)
-    rows = slice(max(oh, 0), min(oh + lh, H))
-    cols = slice(max(ow, 0), min(ow + lw, W))
-    if rows.start < rows.stop and cols.start < cols.stop:
-        out[:, rows.start - oh : rows.stop - oh, cols.start - ow : cols.stop - ow] = x[
-            :, rows, cols
+def _padded(x, phases):
+    """`x` with zeros around it wide enough for every phase's shifted input (`x` itself when
+    none reaches outside), and the (top, left) margin to add to the phases' offsets."""
+    margins = []
+    for axis, n in ((0, x.shape[1]), (1, x.shape[2])):
+        reached = [phase[axis] for phase in phases if phase[0][2] and phase[1][2]]
+        spans = [
+            (off, off + count + (len(taps) - 1) * step) for _, count, taps, off, step in reached
         ]
-    return out
+        margins.append((max([0] + [-a for a, _ in spans]), max([0] + [b - n for _, b in spans])))
+    return kernels._pad(x, *margins), (margins[0][0], margins[1][0])
 
 
-def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape):
+def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape, bias=None):
     """The cropped output of the transposed convolution, one output residue class per axis
-    at a time (`_phases`): each is an ordinary blocked convolution of the input with the kernel
-    taps that reach it, so the work is that of the taps, with no zeros inserted and no
-    scattered adds. Dilation with a stride above 1 runs `kernels.col2im` into the full output
-    (`full_shape`, which the crop window lies in)."""
+    at a time (`_phases`): each is an ordinary stride-1 convolution of the input with the
+    kernel taps that reach it, so the work is that of the taps, with no zeros inserted and no
+    scattered adds. A block of images (or rows) runs every phase before the next block, its
+    GEMM outputs stored into the interleaved output, then relu(block + bias) when a bias is
+    given, while in cache. Dilation with a stride above 1 runs `kernels.col2im` into the full
+    output (`full_shape`, which the crop window lies in)."""
     N, H, W, CI = x.shape
     KH, KW, CO = kernel.shape[:3]
     (oh, ow), (ch, cw) = out_shape, crops
     if any(s > 1 and d > 1 for s, d in zip(strides, dilation)):
         full = np.zeros((N,) + full_shape + (CO,), x.dtype)
         kernels.col2im(full, x.reshape(-1, CI), kernel, H, W, strides, dilation)
-        return np.ascontiguousarray(full[:, ch : ch + oh, cw : cw + ow])
+        y = np.ascontiguousarray(full[:, ch : ch + oh, cw : cw + ow])
+        if bias is not None:
+            y += bias
+            _relu(y, out=y)
+        return y
     y = np.empty((N, oh, ow, CO), x.dtype)
     conv_kernel = kernel.transpose(0, 1, 3, 2)  # (KH, KW, CI, CO): contract the input channels
-    rows = _phases(H, KH, strides[0], dilation[0], ch, oh)
-    cols = _phases(W, KW, strides[1], dilation[1], cw, ow)
-    for (rh, nh, taps_h, off_h, step_h), (rw, nw, taps_w, off_w, step_w) in itertools.product(
-        rows, cols
-    ):
+    phases = list(
+        itertools.product(
+            _phases(H, KH, strides[0], dilation[0], ch, oh),
+            _phases(W, KW, strides[1], dilation[1], cw, ow),
+        )
+    )
+    xp, (top, left) = _padded(x, phases)
+    work = []  # (target, source, kernel, (nh, nw), step) of every phase some tap reaches
+    for (rh, nh, taps_h, off_h, step_h), (rw, nw, taps_w, off_w, step_w) in phases:
         target = y[:, rh :: strides[0], rw :: strides[1]]
         if not taps_h or not taps_w:  # no kernel tap reaches these outputs
             target[...] = 0
             continue
         lengths = (nh + (len(taps_h) - 1) * step_h, nw + (len(taps_w) - 1) * step_w)
-        part = kernels.conv_blocks(
-            _shifted(x, (off_h, off_w), lengths),
-            np.ascontiguousarray(conv_kernel[np.ix_(taps_h, taps_w)]),
-            (1, 1),
-            (step_h, step_w),
-            target if strides == (1, 1) else np.empty((N, nh, nw, CO), x.dtype),
-        )
-        if strides != (1, 1):
-            target[...] = part
+        source = xp[:, top + off_h : top + off_h + lengths[0], left + off_w :]
+        taps = np.ascontiguousarray(conv_kernel[np.ix_(taps_h, taps_w)])
+        work.append((target, source[:, :, : lengths[1]], taps, (nh, nw), (step_h, step_w)))
+    # blocks tile the grid of (row, column) cells of one output per phase: the first phase
+    # has the most of them, and a block's cells cover output rows [stride * start, stride * stop)
+    rows, cols = phases[0][0][1], phases[0][1][1]
+    patch_bytes = max([w[2].shape[0] * w[2].shape[1] * CI * x.itemsize for w in work] + [1])
+
+    def task(blocks):
+        largest = max((i.stop - i.start) * (r.stop - r.start) for i, r in blocks) * cols
+        buffer = np.empty(largest * CO, x.dtype)
+        for images, block_rows in blocks:
+            for target, source, taps, (nh, nw), step in work:
+                part = (images, slice(block_rows.start, min(block_rows.stop, nh)))
+                if part[1].start >= part[1].stop:
+                    continue
+                out = target[part]
+                for _, patches in kernels._patch_blocks(
+                    source, [part], *taps.shape[:2], nh, nw, (1, 1), step
+                ):
+                    if out.flags.c_contiguous:  # stride 1: the output block itself
+                        np.matmul(patches, taps.reshape(-1, CO), out=out.reshape(-1, CO))
+                    else:  # a block of one phase, stored into the interleaved output
+                        m = len(patches)
+                        part_out = buffer[: m * CO].reshape(m, CO)
+                        np.matmul(patches, taps.reshape(-1, CO), out=part_out)
+                        out[...] = part_out.reshape(out.shape)
+            if bias is not None:
+                s = strides[0]
+                block = y[images, s * block_rows.start : s * block_rows.stop]
+                block += bias
+                _relu(block, out=block)
+
+    runs = kernels._runs(kernels._blocks(N, rows, cols, patch_bytes))
+    threads.run([partial(task, blocks) for blocks in runs])
     return y

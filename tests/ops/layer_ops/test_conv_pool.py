@@ -11,6 +11,7 @@ import pytest
 
 import numkeras
 from numkeras import layers, ops
+from numkeras.kernels import threads
 from numkeras.ops.layer_ops import conv_pool
 from numkeras.ops.layer_ops.fused import conv_relu_pool
 from tests.engine.gradcheck import check_grad, rand
@@ -84,6 +85,45 @@ def test_tied_windows_route_like_the_separate_ops(x_shape, k_shape, conv_kw, poo
         grads(lambda *a: separate(*a, conv_kw, pool_kw), x, kernel, bias),
     ):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_the_tutorial_blocks_equal_the_separate_ops():
+    """The tutorial CNN's shapes: bias and relu run over rows of 1,024 values and then a
+    remainder of pixels (845 and 125 of them here), values bit for bit, gradients close."""
+    x = np.maximum(rand(5, 28, 28, 1, dtype="float32"), 0)  # zero regions: tied windows
+    k1, k2 = rand(3, 3, 1, 32, seed=1, dtype="float32"), rand(3, 3, 32, 64, seed=2, dtype="float32")
+    b1, b2 = rand(32, seed=3, dtype="float32"), rand(64, seed=4, dtype="float32")
+
+    def net(block, x, k1, b1, k2, b2):
+        return block(block(x, k1, b1, {}, {"pool_size": 2}), k2, b2, {}, {"pool_size": 2})
+
+    variables = [numkeras.Variable(a) for a in (x, k1, b1, k2, b2)]
+    results = []
+    for block in (fused, separate):
+        with numkeras.GradientTape() as tape:
+            y = net(block, *variables)
+            loss = ops.sum(y * np.cos(np.arange(y.size)).reshape(y.shape))
+        results.append([np.asarray(y)] + tape.gradient(loss, variables))
+    (y, *grads), (want_y, *want_grads) = results
+    np.testing.assert_array_equal(y, want_y)
+    for got, want in zip(grads, want_grads):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+def test_scratch_arrays_are_kept_up_to_their_limit(monkeypatch):
+    """Scratch arrays are reused across calls up to KEEP_BYTES; larger ones are not kept, and
+    the results are the same either way (none of them is returned)."""
+    monkeypatch.setattr(threads, "workers", lambda: 1)  # the tasks run on this thread
+    x, kernel, bias = rand(3, 10, 10, 4), rand(3, 3, 4, 8, seed=1), rand(8, seed=2)
+    monkeypatch.setattr(conv_pool._scratch, "buffers", {}, raising=False)
+    kept = grads(lambda *a: fused(*a, {}, {"pool_size": 2}), x, kernel, bias)
+    assert {"cols", "z", "gz", "col2im"} <= {name for name, _ in conv_pool._scratch.buffers}
+    monkeypatch.setattr(conv_pool._scratch, "buffers", {})
+    monkeypatch.setattr(conv_pool, "KEEP_BYTES", 100)
+    fresh = grads(lambda *a: fused(*a, {}, {"pool_size": 2}), x, kernel, bias)
+    assert all(a.nbytes <= 100 for a in conv_pool._scratch.buffers.values())
+    for got, want in zip(fresh, kept):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_no_bias_and_a_numpy_bias():

@@ -12,10 +12,11 @@ from numkeras.ops.layer_ops.rnn import gru_sequence, lstm_sequence
 from tests.engine.gradcheck import check_grad, rand
 
 
-def test_lstm_sequence_gradients_match_central_differences():
+@pytest.mark.parametrize("last_only", [False, True])
+def test_lstm_sequence_gradients_match_central_differences(last_only):
     B, T, u = 2, 4, 3
     check_grad(
-        lstm_sequence,
+        lambda *a: lstm_sequence(*a, last_only=last_only),
         rand(B, T, 4 * u, low=-1, high=1),
         rand(B, u, seed=1),
         rand(B, u, seed=2),
@@ -23,8 +24,8 @@ def test_lstm_sequence_gradients_match_central_differences():
     )
 
 
-@pytest.mark.parametrize("with_bias", [True, False])
-def test_gru_sequence_gradients_match_central_differences(with_bias):
+@pytest.mark.parametrize("with_bias, last_only", [(True, False), (False, False), (True, True)])
+def test_gru_sequence_gradients_match_central_differences(with_bias, last_only):
     B, T, u = 2, 4, 3
     arrays = [
         rand(B, T, 3 * u, low=-1, high=1),
@@ -32,9 +33,51 @@ def test_gru_sequence_gradients_match_central_differences(with_bias):
         rand(u, 3 * u, seed=3, low=-1, high=1),
     ]
     if with_bias:
-        check_grad(gru_sequence, *arrays, rand(3 * u, seed=4))
+        check_grad(lambda *a: gru_sequence(*a, last_only=last_only), *arrays, rand(3 * u, seed=4))
     else:
-        check_grad(lambda x, h, k: gru_sequence(x, h, k), *arrays)
+        check_grad(lambda x, h, k: gru_sequence(x, h, k, last_only=last_only), *arrays)
+
+
+def test_input_biases_inside_the_ops_have_central_difference_gradients():
+    B, T, u = 2, 3, 2
+    x = rand(B, T, 4 * u, low=-1, high=1)
+    h, c = rand(B, u, seed=1), rand(B, u, seed=2)
+    k = rand(u, 4 * u, seed=3, low=-1, high=1)
+    check_grad(
+        lambda x, h, c, k, b: lstm_sequence(x, h, c, k, last_only=True, bias=b),
+        x,
+        h,
+        c,
+        k,
+        rand(4 * u, seed=4),
+    )
+    check_grad(
+        lambda x, h, k, rb, b: gru_sequence(x, h, k, rb, input_bias=b),
+        x[..., : 3 * u],
+        h,
+        k[:, : 3 * u],
+        rand(3 * u, seed=5),
+        rand(3 * u, seed=6),
+    )
+    check_grad(
+        lambda x, h, k, b: gru_sequence(x, h, k, last_only=True, input_bias=b),
+        x[..., : 3 * u],
+        h,
+        k[:, : 3 * u],
+        rand(3 * u, seed=6),
+    )
+
+
+def test_last_only_equals_the_final_step_of_the_whole_sequence():
+    x, h0, c0 = rand(2, 5, 12, dtype="float32"), rand(2, 3, seed=1), rand(2, 3, seed=2)
+    k = rand(3, 12, seed=3, dtype="float32", low=-1, high=1)
+    every = np.asarray(lstm_sequence(x, h0, c0, k))
+    np.testing.assert_array_equal(
+        np.asarray(lstm_sequence(x, h0, c0, k, last_only=True)), every[:, -1]
+    )
+    every = np.asarray(gru_sequence(x[..., :9], h0, k[:, :9]))
+    last = np.asarray(gru_sequence(x[..., :9], h0, k[:, :9], last_only=True))
+    np.testing.assert_array_equal(last, every[:, -1])
 
 
 def stepwise(monkeypatch):
@@ -71,8 +114,12 @@ def test_layers_equal_stepping_through_time(monkeypatch, layer_cls, kwargs):
     x = rand(3, 7, 5, dtype="float32", low=-1, high=1)
     calls = []
     lstm, gru = whole_sequence.lstm_sequence, whole_sequence.gru_sequence
-    monkeypatch.setattr(whole_sequence, "lstm_sequence", lambda *a: calls.append(1) or lstm(*a))
-    monkeypatch.setattr(whole_sequence, "gru_sequence", lambda *a: calls.append(1) or gru(*a))
+    monkeypatch.setattr(
+        whole_sequence, "lstm_sequence", lambda *a, **k: calls.append(1) or lstm(*a, **k)
+    )
+    monkeypatch.setattr(
+        whole_sequence, "gru_sequence", lambda *a, **k: calls.append(1) or gru(*a, **k)
+    )
     numkeras.utils.set_random_seed(1)
     fast = outputs_and_grads(model, x)
     assert calls == [1]

@@ -1,0 +1,121 @@
+"""Convolutions to one output channel (an image decoder's last layer), NHWC, no Tensors.
+
+The patch-matrix convolution in conv.py multiplies an (M, KH*KW*C) patch matrix by a
+(KH*KW*C, CO) kernel; with CO = 1 that is a matrix-vector product streaming a matrix nine
+times the input's size. Here every input pixel meets all the taps in one GEMM, (M, C) @ (C,
+KH*KW*CO), and each output adds up its taps' products by shifted slices. The backward pass
+spreads the output gradient to the input pixels each tap reaches, a (taps, M) matrix of shifted
+copies, and takes both gradients from it, one GEMM each. Sums run in a fixed tap order.
+"""
+
+import numpy as np
+
+from numkeras.kernels.conv import _geometry
+
+# The backward GEMMs run over this many pixels at a time, each part's rows in cache (3x3
+# taps, M = 100,352, C = 32, one core: the kernel gradient's (taps, M) @ (M, C) 1.0 vs 2.0
+# ms in one GEMM, the input gradient's (M, taps) @ (taps, C) 0.74 vs 0.99 ms; 4,096 pixels
+# lose most of the gain).
+CHUNK = 2048
+
+
+def _by_rows(a, b, out):
+    """a @ b into `out`, CHUNK rows of `a` at a time."""
+    for start in range(0, len(a), CHUNK):
+        np.matmul(a[start : start + CHUNK], b, out=out[start : start + CHUNK])
+    return out
+
+
+def applies(kernel_shape, groups):
+    """Whether a convolution with this (KH, KW, C, CO) kernel and `groups` runs here: one
+    output channel, where the patch matrix's GEMM is a matrix-vector product (3x3, 128x28x28x32
+    to 1 channel, one core: 2.3 vs 7.6 ms forward, 1.9 vs 8.4 ms backward). The kernels take
+    any CO; the fusion pass leaves these convolutions unfused, so a model's values do not
+    depend on whether a pool follows."""
+    return groups == 1 and kernel_shape[-1] == 1
+
+
+def _reach(offset, stride, n_in, n_out):
+    """(outputs, inputs) slices along one axis of the outputs o whose tap reads input
+    o * stride + offset inside the input, or None when there are none."""
+    lo = max(0, -(offset // stride))
+    hi = min(n_out, (n_in - 1 - offset) // stride + 1)
+    if hi <= lo:
+        return None
+    return slice(lo, hi), slice(lo * stride + offset, (hi - 1) * stride + offset + 1, stride)
+
+
+def _taps(x_shape, kernel_shape, out_shape, strides, pads, dilation):
+    """(i, j, out rows, out columns, in rows, in columns) for every tap that reaches the input."""
+    (_, H, W, _), (KH, KW), (OH, OW) = x_shape, kernel_shape[:2], out_shape
+    taps = []
+    for i in range(KH):
+        rows = _reach(i * dilation[0] - pads[0][0], strides[0], H, OH)
+        for j in range(KW):
+            cols = _reach(j * dilation[1] - pads[1][0], strides[1], W, OW)
+            if rows is not None and cols is not None:
+                taps.append((i, j, rows[0], cols[0], rows[1], cols[1]))
+    return taps
+
+
+def forward(x, kernel, strides, padding, dilation):
+    """y[n, oh, ow, o] = sum over taps (i, j) of z[n, oh*s + i*d - pad, ow*s + j*d - pad, i, j,
+    o], z = x @ kernel over the input channels; taps that fall in the padding add nothing."""
+    N, H, W, C = x.shape
+    KH, KW, _, CO = kernel.shape
+    OH, OW, pad_h, pad_w = _geometry(x.shape, (KH, KW), strides, padding, dilation)
+    dtype = np.result_type(x.dtype, kernel.dtype)
+    x2 = np.ascontiguousarray(x, dtype=dtype).reshape(-1, C)
+    kernel = kernel.astype(dtype, copy=False)
+    z = (x2 @ kernel.transpose(2, 0, 1, 3).reshape(C, -1)).reshape(N, H, W, KH, KW, CO)
+    y = np.zeros((N, OH, OW, CO), dtype)
+    for i, j, out_rows, out_cols, rows, cols in _taps(
+        x.shape, kernel.shape, (OH, OW), strides, (pad_h, pad_w), dilation
+    ):
+        y[:, out_rows, out_cols] += z[:, rows, cols, i, j]
+    return y, (x2, x.shape, kernel, strides, (pad_h, pad_w), dilation)
+
+
+def _spread(g, x_shape, kernel_shape, strides, pads, dilation):
+    """The (KH*KW*CO, N*H*W) matrix whose row (i, j, o) holds, at each input pixel, the
+    gradient of the output that reads it through tap (i, j), output channel o (else 0)."""
+    N, H, W, _ = x_shape
+    KH, KW, _, CO = kernel_shape
+    spread = np.empty((KH, KW, CO, N, H, W), g.dtype)
+    taps = _taps(x_shape, kernel_shape, g.shape[1:3], strides, pads, dilation)
+    reached = {(i, j): slices for i, j, *slices in taps}
+    for i in range(KH):
+        for j in range(KW):
+            for o in range(CO):
+                plane = spread[i, j, o]
+                if (i, j) not in reached:
+                    plane[...] = 0
+                    continue
+                out_rows, out_cols, rows, cols = reached[i, j]
+                if rows.step == 1 and cols.step == 1:  # zero only the margins
+                    plane[:, : rows.start] = 0
+                    plane[:, rows.stop :] = 0
+                    plane[:, rows, : cols.start] = 0
+                    plane[:, rows, cols.stop :] = 0
+                else:
+                    plane[...] = 0
+                plane[:, rows, cols] = g[:, out_rows, out_cols, o]
+    return spread.reshape(KH * KW * CO, -1)
+
+
+def backward(g, cache, need_x=True, need_kernel=True):
+    """(gx, gkernel) for `forward`; each side is skipped (None) when not needed."""
+    x2, x_shape, kernel, strides, pads, dilation = cache
+    KH, KW, C, CO = kernel.shape
+    g = np.ascontiguousarray(g, dtype=kernel.dtype)
+    spread = _spread(g, x_shape, kernel.shape, strides, pads, dilation)
+    gx = gk = None
+    if need_x:
+        k2 = kernel.transpose(0, 1, 3, 2).reshape(-1, C)
+        gx = _by_rows(spread.T, k2, np.empty((len(x2), C), g.dtype)).reshape(x_shape)
+    if need_kernel:  # summed over runs of CHUNK pixels, in order
+        gk = np.zeros((KH * KW * CO, C), g.dtype)
+        for start in range(0, len(x2), CHUNK):
+            gk += spread[:, start : start + CHUNK] @ x2[start : start + CHUNK]
+        gk = np.ascontiguousarray(gk.reshape(KH, KW, CO, C).transpose(0, 1, 3, 2))
+    return gx, gk
