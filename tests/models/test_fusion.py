@@ -42,6 +42,20 @@ def conv1d_stack():
     )
 
 
+def fused_ops(monkeypatch):
+    """The list that the ops of the fused pairs run from now on are appended to."""
+    seen = []
+    run_pair = fusion.run_pair
+
+    def spy(*args):
+        out = run_pair(*args)
+        seen.append(None if out is None else out.op)
+        return out
+
+    monkeypatch.setattr(fusion, "run_pair", spy)
+    return seen
+
+
 def fitted(build, x, y):
     """Weights (moving statistics included) and predictions after fitting a few steps."""
     numkeras.utils.set_random_seed(3)
@@ -55,15 +69,7 @@ def fitted(build, x, y):
 def test_fit_with_and_without_fusion_gives_the_same_model(build, shape, monkeypatch):
     x = rand(8, *shape, dtype="float32")
     y = np.arange(8) % 3
-    seen = []
-    run_pair = fusion.run_pair
-
-    def spy(*args):
-        out = run_pair(*args)
-        seen.append(None if out is None else out.op)
-        return out
-
-    monkeypatch.setattr(fusion, "run_pair", spy)
+    seen = fused_ops(monkeypatch)
     fused = fitted(build, x, y)
     assert "batch_norm_relu" in seen and ("add_relu" in seen) == (build is resnet_block)
     unfused(monkeypatch)
@@ -209,3 +215,21 @@ def test_functional_conv_relu_pool_runs_as_one_op(monkeypatch):
     separate = model(x)
     assert fused.op == "conv_relu_pool" and separate.op == "max_pool"
     np.testing.assert_allclose(np.asarray(fused), np.asarray(separate), rtol=1e-6, atol=1e-6)
+
+
+def test_a_model_inside_a_model_fuses_with_the_outer_training_flag(monkeypatch):
+    def fit_once():
+        numkeras.utils.set_random_seed(5)
+        inner, norm = bn_relu_model()
+        outer = numkeras.Sequential([numkeras.Input((5, 4)), inner, layers.Flatten()])
+        outer.compile("sgd", "mse")
+        outer.fit(rand(6, 5, 4, dtype="float32"), np.ones((6, 20)), verbose=0)
+        return norm.moving_mean.numpy(), outer.predict(rand(2, 5, 4, dtype="float32"), verbose=0)
+
+    seen = fused_ops(monkeypatch)
+    fused = fit_once()
+    assert "batch_norm_relu" in seen
+    assert np.abs(fused[0]).sum() > 0  # the moving mean moved: the inner call trained
+    unfused(monkeypatch)
+    for got, want in zip(fused, fit_once()):
+        np.testing.assert_array_equal(got, want)

@@ -1,6 +1,7 @@
 """Ops the built-in layers use beyond Keras's `ops` namespace: the fused steps (bias + relu,
-conv + bias + relu + max pool, batch and layer normalization, LSTM and GRU over whole
-sequences), and the output sizes of convolutions and pools."""
+conv + bias + relu + max pool, batch normalization alone or + relu, add + relu, layer
+normalization, LSTM and GRU over whole sequences), and the output sizes of convolutions and
+pools."""
 
 from numkeras.kernels.conv import output_size
 from numkeras.ops.layer_ops.add_fused import add_relu
