@@ -17,6 +17,13 @@ follows the load would break `set_random_seed`'s bit-for-bit repeatability: afte
 `set_random_seed`, numkeras runs as many threads as there are usable cores, whatever the load,
 until `set_blas_threads` says otherwise (`set_blas_threads(None)`: by load again). The threads
 are set through threadpoolctl when installed, else through OpenBLAS's `openblas_set_num_threads`.
+
+OpenBLAS's worker threads spin for about 0.1 s (2**28 cycles) after each multi-threaded call
+before they sleep. numkeras's own kernel threads (kernels/threads.py) run right after such
+calls, and other processes run beside them: the spinning workers took their cores (a
+convolution after a 2-thread GEMM: 18-25 ms against 8-12 ms after a pause). So when numkeras
+first sets the thread count it also sets OpenBLAS's shortest spin (OPENBLAS_THREAD_TIMEOUT=4,
+2**4 cycles) in every OpenBLAS loaded, unless OPENBLAS_THREAD_TIMEOUT is set already.
 """
 
 import contextlib
@@ -28,6 +35,7 @@ ENV_OVERRIDES = ("NUMKERAS_BLAS_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREA
 REFRESH_SECONDS = 1.0
 FRESH_WINDOW_SECONDS = 0.05  # the process's first look at the load: a short window
 MIN_WINDOW_SECONDS = 0.1  # shorter windows hold too few clock ticks to measure a load
+IDLE_SPIN = "4"  # OPENBLAS_THREAD_TIMEOUT: idle workers spin 2**4 cycles, then sleep
 OPENBLAS_SETTERS = (
     "openblas_set_num_threads",
     "openblas_set_num_threads64_",
@@ -42,6 +50,7 @@ _state = {
     "sample": None,
     "checked": 0.0,
     "setter": None,
+    "spin_set": False,
 }
 
 
@@ -213,6 +222,9 @@ def one_thread():
 
 def _apply(n):
     """Set the BLAS thread count: threadpoolctl if installed, else OpenBLAS's own setter."""
+    if not _state["spin_set"]:
+        _state["spin_set"] = True
+        shorten_idle_spin()
     setter = _state["setter"] or _find_setter()
     _state["setter"] = setter
     setter(n)
@@ -228,22 +240,52 @@ def _find_setter():
     return lambda n: controller.limit(limits=n, user_api="blas")
 
 
-def _openblas_setter():
-    """`openblas_set_num_threads` of every OpenBLAS this process loaded (found in
-    /proc/self/maps), or a setter that does nothing where there is none."""
+def _openblas_libraries():
+    """Every OpenBLAS this process loaded (found in /proc/self/maps), opened with ctypes."""
     import numpy  # noqa: F401  (loads NumPy's BLAS)
 
-    functions = []
     try:
         with open("/proc/self/maps") as f:
             paths = {ln.split()[-1] for ln in f if "openblas" in ln.lower() and "/" in ln}
     except OSError:
         paths = set()
+    libraries = []
     for path in sorted(paths):
         try:
-            lib = ctypes.CDLL(path)
+            libraries.append(ctypes.CDLL(path))
         except OSError:
             continue
+    return libraries
+
+
+def shorten_idle_spin():
+    """Have every loaded OpenBLAS's idle workers sleep after 2**4 cycles instead of spinning
+    ~0.1 s: OpenBLAS re-reads OPENBLAS_THREAD_TIMEOUT (set only for that read) and restarts its
+    workers, which take the new value. Left alone where the user set the variable. Returns how
+    many libraries it changed."""
+    if os.environ.get("OPENBLAS_THREAD_TIMEOUT", "").strip():
+        return 0
+    changed = 0
+    for lib in _openblas_libraries():
+        read_env = getattr(lib, "openblas_read_env", None)
+        shutdown = getattr(lib, "blas_thread_shutdown_", None)
+        if read_env is None or shutdown is None:
+            continue
+        os.environ["OPENBLAS_THREAD_TIMEOUT"] = IDLE_SPIN
+        try:
+            read_env()
+        finally:
+            del os.environ["OPENBLAS_THREAD_TIMEOUT"]
+        shutdown()  # the workers start again on the next call, with the new spin
+        changed += 1
+    return changed
+
+
+def _openblas_setter():
+    """`openblas_set_num_threads` of every OpenBLAS this process loaded, or a setter that
+    does nothing where there is none."""
+    functions = []
+    for lib in _openblas_libraries():
         for name in OPENBLAS_SETTERS:
             function = getattr(lib, name, None)
             if function is not None:

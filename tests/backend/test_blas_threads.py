@@ -193,3 +193,43 @@ def test_rnn_time_loops_run_on_one_thread(monkeypatch):
     rnn.gru_sequence(x[..., :6], h, np.zeros((2, 6), "float32"))
     assert seen and set(seen) == {1}
     assert set(blas_info()) == {2}
+
+
+def numpy_openblas():
+    """NumPy's OpenBLAS opened with ctypes, or a skip where NumPy uses another BLAS."""
+    import ctypes
+
+    paths = [
+        i["filepath"]
+        for i in threadpoolctl.threadpool_info()
+        if i["internal_api"] == "openblas" and "numpy" in i["filepath"]
+    ]
+    if not paths:
+        pytest.skip("NumPy does not use OpenBLAS here")
+    lib = ctypes.CDLL(paths[0])
+    if not hasattr(lib, "openblas_thread_timeout") or not hasattr(lib, "openblas_read_env"):
+        pytest.skip("this OpenBLAS cannot re-read its settings")
+    return lib
+
+
+def test_first_thread_choice_shortens_openblas_idle_spin(monkeypatch):
+    lib = numpy_openblas()
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "10")  # as if never shortened
+    lib.openblas_read_env()
+    assert lib.openblas_thread_timeout() == 10
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT")
+    a = np.random.default_rng(0).random((300, 200), dtype="float32")
+    before = a @ a.T
+    monkeypatch.setitem(blas_threads._state, "spin_set", False)
+    blas_threads._apply(2)
+    assert lib.openblas_thread_timeout() == int(blas_threads.IDLE_SPIN)
+    assert "OPENBLAS_THREAD_TIMEOUT" not in os.environ  # set only for OpenBLAS's read
+    assert blas_info() and all(n == 2 for n in blas_info())
+    np.testing.assert_array_equal(a @ a.T, before)  # the restarted workers compute alike
+    assert blas_threads._state["spin_set"]
+
+
+def test_a_user_spin_setting_is_left_alone(monkeypatch):
+    numpy_openblas()
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "12")
+    assert blas_threads.shorten_idle_spin() == 0
