@@ -68,7 +68,9 @@ def block_parts(x, kernel, bias, input_grad, repeats):
     rows = conv_pool._chunks(len(x), 4 * PH * PW * (KH * KW * C + CO) * 4)[0]
     scale, x = len(x) / (rows.stop - rows.start), x[rows]
     k2 = kernel.reshape(-1, CO)
-    cols = conv_pool.pooled_im2col(x, (KH, KW), (PH, PW), (2, 2), (1, 1), (1, 1))
+    patches = conv_pool.pooled_patches(x, (KH, KW), (PH, PW), (2, 2), (1, 1), (1, 1))
+    cols_out = np.empty(4 * len(x) * PH * PW * KH * KW * C, np.float32)
+    cols = conv_pool.patch_matrix(patches, slice(0, len(x)), cols_out)
     z = (cols @ k2).reshape(4, -1, CO)
     y, first = pool_kernels._running_max(list(z))
     g = np.random.default_rng(0).standard_normal(y.shape, dtype=np.float32)
@@ -84,7 +86,7 @@ def block_parts(x, kernel, bias, input_grad, repeats):
 
     parts = {
         "im2col": median_ms(
-            lambda: conv_pool.pooled_im2col(x, (KH, KW), (PH, PW), (2, 2), (1, 1), (1, 1)), repeats
+            lambda: conv_pool.patch_matrix(patches, slice(0, len(x)), cols_out), repeats
         ),
         "GEMM": median_ms(
             lambda: (cols @ k2, np.ones(len(gp), gp.dtype) @ gp, cols.T @ gz.reshape(-1, CO)),

@@ -96,7 +96,7 @@ def patch_matrix(patches, rows, out):
 
 def _chunks(n, image_bytes):
     """Slices of the batch whose patch matrix and GEMM output stay in cache between passes
-    (the tutorial CNN's blocks: 8 and 7 images)."""
+    (the tutorial CNN's blocks: 9 and 7 images, 15 and 19 chunks)."""
     size = max(1, CHUNK_BYTES // image_bytes)
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
