@@ -7,7 +7,7 @@ import numpy as np
 from numkeras import activations, constraints, initializers, ops, regularizers
 from numkeras.layers import args
 from numkeras.layers.attention.attention import as_mask, causal_mask
-from numkeras.layers.attention.projection import Projection
+from numkeras.layers.attention.projection import Projection, project
 from numkeras.layers.keras_tensor import is_symbolic
 from numkeras.layers.layer import Layer
 from numkeras.layers.rnn.rnn import prefix_paths
@@ -248,9 +248,10 @@ class MultiHeadAttention(Layer):
         dense = (self.query_dense, self.key_dense, self.value_dense)
         dim = query.shape[-1]
         kernel = ops.concatenate([ops.reshape(p.kernel, (dim, -1)) for p in dense], axis=-1)
-        qkv = ops.matmul(query, kernel)
+        bias = None
         if self.use_bias:
-            qkv = qkv + ops.concatenate([ops.reshape(p.bias, (-1,)) for p in dense], axis=0)
+            bias = ops.concatenate([ops.reshape(p.bias, (-1,)) for p in dense], axis=0)
+        qkv = project(query, kernel, bias)
         out = packed_self_attention(qkv, self.num_heads, self.key_dim, self.value_dim)
         return ops.reshape(out, tuple(out.shape[:-1]) + (self.num_heads, self.value_dim))
 

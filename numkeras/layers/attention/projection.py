@@ -5,7 +5,19 @@ import math
 import numpy as np
 
 from numkeras import activations, initializers, ops
+from numkeras.engine.tensor import Tensor
 from numkeras.layers.layer import Layer
+from numkeras.ops.layer_ops.dense import dense
+
+
+def project(x, kernel, bias=None):
+    """`x @ kernel (+ bias)` over x's last axis: one recorded op (ops/layer_ops/dense.py, the
+    bias added in place) for tensors of one float dtype, else `matmul` and `add`."""
+    dtype = kernel.data.dtype
+    if type(x) is Tensor and x.data.dtype == dtype and dtype.kind == "f":
+        return dense(x, kernel, bias)
+    y = ops.matmul(x, kernel)
+    return y if bias is None else y + bias
 
 
 class Projection(Layer):
@@ -70,11 +82,9 @@ class Projection(Layer):
     def call(self, inputs):
         lead = tuple(inputs.shape[: inputs.ndim - len(self.in_dims)])
         kernel = ops.reshape(self.kernel, (math.prod(self.in_dims), math.prod(self.out_dims)))
-        outputs = ops.matmul(ops.reshape(inputs, lead + (-1,)), kernel)
-        outputs = ops.reshape(outputs, lead + self.out_dims)
-        if self.bias is not None:
-            outputs = outputs + self.bias
-        return self.activation(outputs)
+        bias = None if self.bias is None else ops.reshape(self.bias, (-1,))
+        outputs = project(ops.reshape(inputs, lead + (-1,)), kernel, bias)
+        return self.activation(ops.reshape(outputs, lead + self.out_dims))
 
     def compute_mask(self, inputs, mask=None):
         return None  # MultiHeadAttention consumes the inputs' masks itself, as Keras does
