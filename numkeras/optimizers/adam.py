@@ -1,12 +1,53 @@
 """The Adam family: Adam (with AMSGrad), AdamW, Adamax and Nadam, with Keras 3's formulas.
 
 Per-step scalars are computed in the variable's dtype (float32), as Keras does, so the
-bias corrections round the same way.
+bias corrections round the same way. Adam's update of a large variable (an embedding table)
+runs in contiguous chunks on numkeras's kernel threads: the update is elementwise, so the
+values are the same for any thread count.
 """
+
+from functools import partial
 
 import numpy as np
 
+from numkeras.kernels import threads
 from numkeras.optimizers.base_optimizer import Optimizer
+
+# Variables with at least this many elements are updated in `threads.workers()` chunks.
+THREADED_SIZE = 1 << 18
+
+
+def _chunks(arrays, parts):
+    """The same-shape arrays' flat views cut into `parts` equal runs, one tuple of views per run;
+    None when they differ in shape or one is not C-contiguous (a flat view would be a copy)."""
+    shape = arrays[0].shape
+    if not all(
+        isinstance(a, np.ndarray) and a.shape == shape and a.flags.c_contiguous for a in arrays
+    ):
+        return None
+    flat = [a.reshape(-1) for a in arrays]
+    bounds = np.linspace(0, flat[0].size, parts + 1).astype(int)
+    return [tuple(f[s:e] for f in flat) for s, e in zip(bounds[:-1], bounds[1:])]
+
+
+def _adam_update(beta_1, beta_2, epsilon, alpha, gradient, m, v, w, buf, v_hat=None):
+    """Adam's elementwise update of `w` with its moments `m`, `v` (and `v_hat` with AMSGrad)
+    in place, `buf` as scratch."""
+    np.subtract(gradient, m, out=buf)
+    buf *= 1 - beta_1
+    m += buf
+    np.square(gradient, out=buf)
+    buf -= v
+    buf *= 1 - beta_2
+    v += buf
+    if v_hat is not None:
+        np.maximum(v_hat, v, out=v_hat)
+        v = v_hat
+    np.sqrt(v, out=buf)
+    buf += epsilon
+    np.divide(m, buf, out=buf)
+    buf *= alpha
+    w -= buf
 
 
 class _Moments(Optimizer):
@@ -72,22 +113,16 @@ class Adam(_Moments):
         f = buf.dtype.type
         t = f(self._iteration_count() + 1)
         alpha = f(learning_rate) * np.sqrt(1 - f(self.beta_2) ** t) / (1 - f(self.beta_1) ** t)
-        np.subtract(gradient, m, out=buf)
-        buf *= 1 - self.beta_1
-        m += buf
-        np.square(gradient, out=buf)
-        buf -= v
-        buf *= 1 - self.beta_2
-        v += buf
+        update = partial(_adam_update, self.beta_1, self.beta_2, self.epsilon, alpha)
+        arrays = (gradient, m, v, variable.data, buf)
         if self.amsgrad:
-            v_hat = self._velocity_hats[i].data
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        np.sqrt(v, out=buf)
-        buf += self.epsilon
-        np.divide(m, buf, out=buf)
-        buf *= alpha
-        variable.data -= buf
+            arrays += (self._velocity_hats[i].data,)
+        workers = threads.workers()
+        runs = _chunks(arrays, workers) if workers > 1 and buf.size >= THREADED_SIZE else None
+        if runs is None:
+            update(*arrays)
+        else:
+            threads.run([partial(update, *run) for run in runs])
 
     def get_config(self):
         config = super().get_config()
