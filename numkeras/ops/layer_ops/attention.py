@@ -7,11 +7,15 @@ side. This op takes it to the heads' outputs (batch, time, heads * value_dim), t
 output projection contracts, without copying the heads apart: the batched matmuls read and
 write strided (batch, heads, time, dim) views. Its VJP returns the gradient in the same packed
 layout, so the projections' backward is one GEMM for the inputs and one for the kernels.
+The examples of the batch are split over numkeras's kernel threads.
 """
+
+from functools import partial
 
 import numpy as np
 
 from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.kernels import threads
 
 
 def _heads(packed, heads, start, dim):
@@ -19,6 +23,15 @@ def _heads(packed, heads, start, dim):
     B, T = packed.shape[:2]
     part = packed[:, :, start : start + heads * dim]
     return part.reshape(B, T, heads, dim).transpose(0, 2, 1, 3)
+
+
+def _batch_runs(batch):
+    """The batch cut into one slice per kernel thread: each example's heads are many small
+    GEMMs the BLAS runs on one core, so the examples are spread over the threads instead (an
+    example's values do not depend on the slice it is in)."""
+    parts = min(threads.workers(), batch) or 1
+    bounds = [batch * i // parts for i in range(parts + 1)]
+    return [slice(s, e) for s, e in zip(bounds[:-1], bounds[1:])]
 
 
 def _row_dots(a, b):
@@ -45,24 +58,36 @@ def packed_self_attention(qkv, num_heads, key_dim, value_dim):
     q = _heads(x, H, 0, key_dim) * scale
     k = _heads(x, H, H * key_dim, key_dim)
     v = _heads(x, H, 2 * H * key_dim, value_dim)
-    p = np.matmul(q, k.swapaxes(-1, -2))  # (B, H, T, T): the scores, then the probabilities
-    p -= p.max(axis=-1, keepdims=True)
-    np.exp(p, out=p)
-    p /= _row_dots(p, np.ones(T, dtype))
+    p = np.empty((B, H, T, T), dtype)  # the scores, then the probabilities
     out = np.empty((B, T, H * value_dim), dtype)
-    np.matmul(p, v, out=_heads(out, H, 0, value_dim))
+    ones = np.ones(T, dtype)
+
+    def forward(b):
+        pb = p[b]
+        np.matmul(q[b], k[b].swapaxes(-1, -2), out=pb)
+        pb -= pb.max(axis=-1, keepdims=True)
+        np.exp(pb, out=pb)
+        pb /= _row_dots(pb, ones)
+        np.matmul(pb, v[b], out=_heads(out[b], H, 0, value_dim))
+
+    threads.run([partial(forward, b) for b in _batch_runs(B)])
 
     def vjp(g):
         go = _heads(g, H, 0, value_dim)
         dqkv = np.empty_like(x)
-        np.matmul(p.swapaxes(-1, -2), go, out=_heads(dqkv, H, 2 * H * key_dim, value_dim))
-        ds = np.matmul(go, v.swapaxes(-1, -2))  # d probabilities, then d scores in place:
-        ds -= _row_dots(ds, p)  # p (dp - sum(dp p))
-        ds *= p
-        dq = _heads(dqkv, H, 0, key_dim)
-        np.matmul(ds, k, out=dq)
-        dq *= scale
-        np.matmul(ds.swapaxes(-1, -2), q, out=_heads(dqkv, H, H * key_dim, key_dim))
+
+        def backward(b):
+            d = dqkv[b]
+            np.matmul(p[b].swapaxes(-1, -2), go[b], out=_heads(d, H, 2 * H * key_dim, value_dim))
+            ds = np.matmul(go[b], v[b].swapaxes(-1, -2))  # d probabilities, then d scores:
+            ds -= _row_dots(ds, p[b])  # p (dp - sum(dp p))
+            ds *= p[b]
+            dq = _heads(d, H, 0, key_dim)
+            np.matmul(ds, k[b], out=dq)
+            dq *= scale
+            np.matmul(ds.swapaxes(-1, -2), q[b], out=_heads(d, H, H * key_dim, key_dim))
+
+        threads.run([partial(backward, b) for b in _batch_runs(B)])
         return (dqkv,)
 
     return Tensor(out, (qkv,), vjp, "packed_self_attention")

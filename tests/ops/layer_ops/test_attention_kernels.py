@@ -38,6 +38,34 @@ def test_packed_self_attention_matches_torch():
     )
 
 
+@pytest.mark.parametrize("batch", [1, 5])
+def test_packed_self_attention_same_bits_on_any_thread_count(batch, monkeypatch):
+    """The examples are split over the kernel threads: values and gradients keep their bits,
+    and the split really happens when there are several workers."""
+    from numkeras.engine import autodiff
+    from numkeras.kernels import threads
+
+    x = np.random.default_rng(1).standard_normal((batch, 9, 4 * 7)).astype("float32")
+    g = np.random.default_rng(2).standard_normal((batch, 9, 4 * 3)).astype("float32")
+
+    def run(workers):
+        monkeypatch.setattr(threads, "workers", lambda: workers)
+        calls = []
+        run = threads.run
+        monkeypatch.setattr(threads, "run", lambda tasks: (calls.append(len(tasks)), run(tasks)))
+        with autodiff.enable_grad():
+            y = packed_self_attention(numkeras.Variable(x), 4, 2, 3)
+        (dx,) = y.vjp(g)
+        monkeypatch.undo()
+        return y.data, dx, calls
+
+    y1, dx1, calls1 = run(1)
+    y2, dx2, calls2 = run(2)
+    assert calls1 == [1, 1] and calls2 == [min(2, batch)] * 2
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_array_equal(dx1, dx2)
+
+
 def test_packed_self_attention_names_a_bad_width():
     with pytest.raises(ValueError, match="packed_self_attention.*30"):
         packed_self_attention(np.zeros((2, 3, 29), "float32"), 3, 3, 4)
