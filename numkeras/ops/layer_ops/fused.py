@@ -5,10 +5,13 @@ chooses where the model's structure says the chain runs; its value equals the ch
 VJP is the chain's gradient, checked in float64 against central differences like every op.
 """
 
+from functools import partial
+
 import numpy as np
 
 from numkeras.engine import autodiff
 from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.kernels import threads
 from numkeras.kernels.conv import _geometry
 from numkeras.ops.layer_ops.conv import conv_args
 from numkeras.ops.layer_ops.conv_pool import conv_relu_pool_backward, conv_relu_pool_forward
@@ -65,33 +68,64 @@ def conv_relu_pool(inputs, kernel, bias, strides, padding, dilation_rate, pool):
     return Tensor(y, parents, vjp, "conv_relu_pool")
 
 
+def _row_runs(rows):
+    """Row slices, one per kernel thread, for work whose rows are independent."""
+    parts = max(1, min(threads.workers(), rows // LAYER_NORM_ROWS_PER_THREAD))
+    bounds = [rows * i // parts for i in range(parts + 1)]
+    return [slice(s, e) for s, e in zip(bounds[:-1], bounds[1:])]
+
+
+# Fewer rows than this per thread run on the calling thread (a thread hand-off costs more).
+LAYER_NORM_ROWS_PER_THREAD = 256
+
+
 def layer_norm(inputs, gamma, beta, epsilon):
     """Layer normalization over the last axis as one op: gamma * (x - mean) / sqrt(var +
     epsilon) + beta with each row's statistics, and the closed-form VJP. Row sums are einsum
-    dot products (NumPy's reduce over a short last axis is several times slower)."""
+    dot products (NumPy's reduce over a short last axis is several times slower). Rows are
+    independent, so their work is split over numkeras's kernel threads (the same bits on any
+    thread count); the gamma and beta gradients sum over all rows on the calling thread."""
     x = as_tensor(inputs)
     C = x.shape[-1]
     x2 = x.data.reshape(-1, C)
-    n = x2.dtype.type(C)
-    ones = np.ones(C, x2.dtype)
-    xhat = x2 - _row_dots(x2, ones) / n
-    var = _row_dots(xhat, xhat) / n
-    inv = (1.0 / np.sqrt(var + x2.dtype.type(epsilon))).astype(x2.dtype)
-    xhat *= inv
-    y = xhat.copy() if gamma is None else xhat * gamma.data
-    if beta is not None:
-        y += beta.data
+    dtype = x2.dtype
+    n = dtype.type(C)
+    ones = np.ones(C, dtype)
+    xhat = np.empty(x2.shape, dtype)
+    inv = np.empty((x2.shape[0], 1), dtype)
+    y = np.empty(x2.shape, dtype if gamma is None else np.result_type(dtype, gamma.data))
+
+    def forward(r):
+        xr, xh = x2[r], xhat[r]
+        np.subtract(xr, _row_dots(xr, ones) / n, out=xh)
+        var = _row_dots(xh, xh) / n
+        inv[r] = (1.0 / np.sqrt(var + dtype.type(epsilon))).astype(dtype)
+        xh *= inv[r]
+        if gamma is None:
+            y[r] = xh
+        else:
+            np.multiply(xh, gamma.data, out=y[r])
+        if beta is not None:
+            y[r] += beta.data
+
+    threads.run([partial(forward, r) for r in _row_runs(x2.shape[0])])
     parents = [x] + [t for t in (gamma, beta) if t is not None]
 
     def vjp(g):
         g2 = g.reshape(-1, C)
         grads = []
         if x.requires_grad:  # inv * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat))
-            gxhat = g2 if gamma is None else g2 * gamma.data
-            gx = xhat * (_row_dots(gxhat, xhat) / n)
-            gx += _row_dots(gxhat, ones) / n
-            np.subtract(gxhat, gx, out=gx)
-            gx *= inv
+            gx = np.empty(x2.shape, dtype)
+
+            def backward(r):
+                gxhat = g2[r] if gamma is None else g2[r] * gamma.data
+                out = gx[r]
+                np.multiply(xhat[r], _row_dots(gxhat, xhat[r]) / n, out=out)
+                out += _row_dots(gxhat, ones) / n
+                np.subtract(gxhat, out, out=out)
+                out *= inv[r]
+
+            threads.run([partial(backward, r) for r in _row_runs(x2.shape[0])])
             grads.append(gx.reshape(x.shape))
         else:
             grads.append(None)

@@ -72,3 +72,36 @@ def test_layer_norm_equals_the_formula_and_the_layer_uses_it():
     )
     assert layers.LayerNormalization()(rand(2, 3, dtype="float32")).op == "layer_norm"
     assert layers.LayerNormalization(axis=1)(rand(2, 3, 4, dtype="float32")).op != "layer_norm"
+
+
+@pytest.mark.parametrize("affine", [(True, True), (False, True), (False, False)])
+def test_layer_norm_same_bits_on_any_thread_count(affine, monkeypatch):
+    """Rows are split over the kernel threads: values and gradients keep their bits, and the
+    split happens when there are several workers and rows enough."""
+    from numkeras import Variable
+    from numkeras.engine import autodiff
+    from numkeras.kernels import threads
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 200, 16)).astype("float32")
+    g = rng.standard_normal(x.shape).astype("float32")
+    gamma, beta = (rng.standard_normal(16).astype("float32") for _ in range(2))
+
+    def run(workers):
+        monkeypatch.setattr(threads, "workers", lambda: workers)
+        calls = []
+        run = threads.run
+        monkeypatch.setattr(threads, "run", lambda tasks: (calls.append(len(tasks)), run(tasks)))
+        params = [Variable(p) if use else None for p, use in zip((gamma, beta), affine)]
+        with autodiff.enable_grad():
+            y = layer_norm(Variable(x), *params, 1e-3)
+        grads = y.vjp(g)
+        monkeypatch.undo()
+        return [y.data] + [d for d in grads if d is not None], calls
+
+    one, calls1 = run(1)
+    two, calls2 = run(2)
+    assert calls1 == [1, 1] and calls2 == [2, 2]
+    assert len(one) == 2 + sum(affine)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
