@@ -191,7 +191,7 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
         if need_bias:
             np.matmul(ones[:m], gp, out=gbs[i])
         gz = gz_out[: p * q * m * CO].reshape(p * q, m, CO)
-        _route(gp, first2[cells], list(gz))
+        _route(gp, first2[cells], gz)
         if need_kernel:
             cols = patch_matrix(patches, rows, _buffer("cols", (p * q * cells_most * K,), dtype))
             np.matmul(cols.T, gz.reshape(-1, CO), out=gks[i])
