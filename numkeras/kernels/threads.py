@@ -2,9 +2,10 @@
 
 A kernel that splits its work into cache-sized blocks makes many small GEMMs, and OpenBLAS's
 own threads gain little on those (every call wakes and joins them, and on a loaded machine a
-call waits for its slowest thread). So such a kernel hands its tasks to a pool of Python
-threads, as many as the BLAS threads numkeras chose (`numkeras.config.blas_threads()`), with
-OpenBLAS held to one thread while they run; NumPy releases the GIL in its copies and GEMMs.
+call waits for its slowest thread). So such a kernel hands its tasks to the calling thread and
+a pool of Python threads, as many in all as the BLAS threads numkeras chose
+(`numkeras.config.blas_threads()`), with OpenBLAS held to one thread while they run; NumPy
+releases the GIL in its copies and GEMMs.
 A task's result must depend on the task alone, so values are the same for any thread count.
 """
 
@@ -14,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from numkeras.backend import blas_threads
 
 _pool = {"executor": None, "size": 0}
-_inside = threading.local()  # set on the pool's threads: a task's own `run` calls stay serial
+_inside = threading.local()  # set on threads running tasks: a task's own `run` calls stay serial
 
 
 def workers():
@@ -32,25 +33,43 @@ def _executor(size):
     return _pool["executor"]
 
 
-def _on_pool(task):
+def _serve(take, errors):
+    """Run tasks from `take` until none is left, noting each error with its task's index."""
     _inside.active = True
     try:
-        task()
+        while (item := take()) is not None:
+            index, task = item
+            try:
+                task()
+            except BaseException as error:  # noqa: BLE001  (re-raised by `run`)
+                errors.append((index, error))
     finally:
         _inside.active = False
 
 
 def run(tasks):
-    """Call every task (a function of no arguments); with more than one worker they run on the
-    pool, the BLAS single-threaded meanwhile (a task that calls `run` runs those tasks itself,
-    in order). Returns when all are done; re-raises the first error."""
-    size = workers()
-    if min(size, len(tasks)) <= 1 or getattr(_inside, "active", False):
+    """Call every task (a function of no arguments); with more than one worker the calling
+    thread and the pool's threads take the tasks in order, each the next one left as it gets
+    free, the BLAS single-threaded meanwhile (a task that calls `run` runs those tasks itself,
+    in order). The caller starts at once, so a pool thread that wakes late costs no idle core;
+    and many small tasks spread evenly whatever a thread's delay. Returns when all are done;
+    re-raises the error of the first task (in order) that failed."""
+    size = min(workers(), len(tasks))
+    if size <= 1 or getattr(_inside, "active", False):
         for task in tasks:
             task()
         return
-    executor = _executor(size)
+    executor = _executor(workers() - 1)
+    queue, lock, errors = iter(enumerate(tasks)), threading.Lock(), []
+
+    def take():
+        with lock:
+            return next(queue, None)
+
     with blas_threads.one_thread():
-        futures = [executor.submit(_on_pool, task) for task in tasks]
-        for future in futures:
-            future.result()
+        helpers = [executor.submit(_serve, take, errors) for _ in range(size - 1)]
+        _serve(take, errors)
+        for helper in helpers:
+            helper.result()
+    if errors:
+        raise min(errors, key=lambda item: item[0])[1]

@@ -1,6 +1,9 @@
 """kernels/threads.py: blocked convolutions and the fused conv + relu + pool give the same bits
 on any number of threads, and the BLAS gets its thread count back afterwards."""
 
+import threading
+from functools import partial
+
 import numpy as np
 import pytest
 
@@ -129,4 +132,27 @@ def test_a_failing_task_raises_and_restores_the_blas(thread_counts):
 
     with pytest.raises(RuntimeError, match="task failed"):
         threads.run([lambda: None, fail, lambda: None])
+    assert all(c == 2 for c in blas_counts())
+
+
+def test_tasks_run_side_by_side_and_all_run_despite_errors(thread_counts):
+    thread_counts(2)
+    meet, ran = threading.Barrier(2, timeout=30), []
+
+    def wait_for_the_other():  # only returns when the other task runs at the same time
+        meet.wait()
+        ran.append(threading.current_thread() is threading.main_thread())
+
+    threads.run([wait_for_the_other, wait_for_the_other])
+    assert sorted(ran) == [False, True]  # the calling thread took one of them
+
+    def fail(message):
+        ran.append(message)
+        raise RuntimeError(message)
+
+    ran.clear()
+    tasks = [partial(fail, "first"), partial(ran.append, "ok"), partial(fail, "second")]
+    with pytest.raises(RuntimeError, match="first"):
+        threads.run(tasks)
+    assert sorted(ran) == ["first", "ok", "second"]
     assert all(c == 2 for c in blas_counts())
