@@ -62,15 +62,25 @@ print(allocator._state["applied"])
 if {off}:
     keras.config.set_step_memory_reuse(False)
 model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-model.predict(np.zeros((1, 2)), verbose=0)
+model.compile(optimizer="sgd", loss="mse")
+{call}
 print(allocator._state["applied"], keras.config.step_memory_reuse())
 """
 
 
+CALLS = (
+    "model.predict(np.zeros((1, 2)), verbose=0)",
+    "model.train_on_batch(np.zeros((1, 2)), np.zeros((1, 1)))",
+    "model.test_on_batch(np.zeros((1, 2)), np.zeros((1, 1)))",
+    "model.predict_on_batch(np.zeros((1, 2)))",
+)
+
+
+@pytest.mark.parametrize("call", CALLS)
 @pytest.mark.parametrize("off, applied", [(False, "True True"), (True, "False False")])
-def test_a_setting_applied_by_the_first_step_not_by_import(off, applied):
+def test_a_setting_applied_by_the_first_step_not_by_import(off, applied, call):
     out = subprocess.run(
-        [sys.executable, "-c", SETTING.format(off=off)],
+        [sys.executable, "-c", SETTING.format(off=off, call=call)],
         capture_output=True,
         text=True,
         check=True,
