@@ -9,6 +9,7 @@ from numkeras.layers.layer import Layer, shape_str
 from numkeras.models import argument_checks, fusion, model_config
 from numkeras.models import summary as summary_lib
 from numkeras.models.model import Model
+from numkeras.ops.function import nodes_in_order
 from numkeras.saving.serialization import register_base_classes
 from numkeras.tree import flatten, map_structure
 
@@ -25,7 +26,7 @@ class Functional(Model):
                     f"and layer calls, got {type(t).__name__}."
                 )
         self._inputs_struct, self._outputs_struct = inputs, outputs
-        self._nodes = _nodes_in_order(flatten(inputs), flatten(outputs))
+        self._nodes = nodes_in_order(flatten(inputs), flatten(outputs), _made_by)
         self._fusable = fusion.graph_pairs(self._nodes, flatten(outputs))
 
         # Keras's order: `.keras` files name layers, and order optimizer slots, by it
@@ -217,27 +218,13 @@ def _adjust_rank(value, expected):
     return value
 
 
-def _nodes_in_order(inputs, outputs):
-    """The layer calls between inputs and outputs, each after the calls it depends on."""
-    input_ids = {id(t) for t in inputs}
-    order, done, stack = [], set(), [(t, False) for t in reversed(outputs)]
-    while stack:
-        tensor, expanded = stack.pop()
-        layer, index, _ = tensor._keras_history
-        if isinstance(layer, InputLayer) or id(tensor) in input_ids:
-            if id(tensor) not in input_ids:
-                raise ValueError(
-                    f"Graph disconnected: the input {layer.name!r} is needed but not among the "
-                    "model's inputs."
-                )
-            continue
-        node = layer._inbound_nodes[index]
-        if id(node) in done:
-            continue
-        if expanded:
-            done.add(id(node))
-            order.append(node)
-            continue
-        stack.append((tensor, True))
-        stack.extend((t, False) for t in node.input_tensors)
-    return order
+def _made_by(tensor):
+    """The layer call that made `tensor`; an error for an input layer's tensor not among the
+    model's inputs."""
+    layer, index, _ = tensor._keras_history
+    if isinstance(layer, InputLayer):
+        raise ValueError(
+            f"Graph disconnected: the input {layer.name!r} is needed but not among the "
+            "model's inputs."
+        )
+    return layer._inbound_nodes[index]

@@ -31,7 +31,7 @@ class Function(Operation):
                     f"`{what}` argument cannot be empty. Received:\n"
                     f"inputs={inputs}\noutputs={outputs}"
                 )
-        self._nodes = _nodes_between(self._inputs, self._outputs)
+        self._nodes = nodes_in_order(self._inputs, self._outputs, _made_by)
         operations = []
         for node in self._nodes:
             if all(node.operation is not op for op in operations):
@@ -109,24 +109,17 @@ def _shape_leaves(shapes):
     return [s for item in shapes for s in _shape_leaves(item)]
 
 
-def _nodes_between(inputs, outputs):
-    """The nodes computing `outputs` from `inputs`, each after those it depends on."""
+def nodes_in_order(inputs, outputs, node_of):
+    """The nodes computing `outputs` from `inputs`, each after those it depends on;
+    `node_of(tensor)` gives the node that made a tensor not among `inputs`, or raises where the
+    graph needs an input that is not among them (shared by `Function` and Functional models)."""
     input_ids = {id(t) for t in inputs}
     order, done, stack = [], set(), [(t, False) for t in reversed(outputs)]
     while stack:
         tensor, expanded = stack.pop()
         if id(tensor) in input_ids:
             continue
-        history = getattr(tensor, "_keras_history", None)
-        node = None
-        if history is not None and history[0] is not None:
-            nodes = history[0]._inbound_nodes
-            node = nodes[history[1]] if history[1] < len(nodes) else None
-        if node is None or node.is_input:
-            raise ValueError(
-                f"Output {tensor} is not connected to `inputs`: the graph needs an input "
-                "that is not among them."
-            )
+        node = node_of(tensor)
         if id(node) in done:
             continue
         if expanded:
@@ -136,3 +129,18 @@ def _nodes_between(inputs, outputs):
         stack.append((tensor, True))
         stack.extend((t, False) for t in node.input_tensors)
     return order
+
+
+def _made_by(tensor):
+    """The node that made `tensor`; an error for a graph input or a tensor no node made."""
+    history = getattr(tensor, "_keras_history", None)
+    node = None
+    if history is not None and history[0] is not None:
+        nodes = history[0]._inbound_nodes
+        node = nodes[history[1]] if history[1] < len(nodes) else None
+    if node is None or node.is_input:
+        raise ValueError(
+            f"Output {tensor} is not connected to `inputs`: the graph needs an input "
+            "that is not among them."
+        )
+    return node

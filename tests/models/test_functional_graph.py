@@ -220,3 +220,11 @@ def test_subclassed_multi_output_model_with_a_list_of_losses(keras, losses):
     model = multi_output_subclass(numkeras)
     model.compile("sgd", loss=losses)
     model.fit(x, y, epochs=2, verbose=0)  # trains
+
+
+def test_a_graph_needing_an_input_not_among_the_inputs_is_disconnected():
+    a, b = numkeras.Input((3,), name="a"), numkeras.Input((3,), name="b")
+    out = numkeras.layers.Add()([numkeras.layers.Dense(3)(a), b])
+    with pytest.raises(ValueError, match="Graph disconnected: the input 'b' is needed"):
+        numkeras.Model(a, out)
+    assert numkeras.Model([a, b], out).predict([np.ones((1, 3))] * 2, verbose=0).shape == (1, 3)
