@@ -187,6 +187,7 @@ def _gradients(g, y, x, kernel, strides, dilation, crops, full_shape, need):
     gx = np.empty(x.shape, g.dtype) if need["x"] else None
     gk = np.zeros((len(runs),) + k2.shape, g.dtype) if need["kernel"] else None
     gb = np.zeros((len(runs), CO), g.dtype) if need["bias"] else None
+    ones = np.ones(bh * bw, g.dtype)
 
     def rows_read(rows):
         """Full rows [top, bottom) that feed a block's patches, and [top, end) that it owns
@@ -196,6 +197,7 @@ def _gradients(g, y, x, kernel, strides, dilation, crops, full_shape, need):
 
     def task(i):
         product = np.empty(k2.shape, g.dtype)
+        image_sums = np.empty((max(im.stop - im.start for im, _ in runs[i]), CO), g.dtype)
         spans = [(im.stop - im.start, rows_read(r)) for im, r in runs[i]]
         buffer = np.empty(
             max(n * (bottom - top) for n, (top, bottom, _) in spans) * bw * CO, g.dtype
@@ -212,9 +214,11 @@ def _gradients(g, y, x, kernel, strides, dilation, crops, full_shape, need):
                     target[...] = g[images, lo:hi]
                 else:  # relu's mask
                     np.multiply(g[images, lo:hi], y[images, lo:hi] > 0, out=target)
-                if gb is not None:
+                if gb is not None:  # image by image: the owned rows are contiguous in each
                     owned = slab[:, max(lo + ch, top) - top : min(hi + ch, end) - top]
-                    gb[i] += np.ones(owned.size // CO, g.dtype) @ owned.reshape(-1, CO)
+                    owned = owned.reshape(len(owned), -1, CO)
+                    sums = np.matmul(ones[: owned.shape[1]], owned, out=image_sums[: len(owned)])
+                    gb[i] += np.add.reduce(sums, axis=0)
             if gx is None and gk is None:
                 continue
             block = [(slice(0, images.stop - images.start), slice(0, rows.stop - rows.start))]
