@@ -351,3 +351,22 @@ def test_models_that_return_or_share_a_relu_conv_output():
     model.compile("sgd", ["mse", "mse"])
     loss = model.train_on_batch(x, [np.ones((4, 2)), np.zeros((4, 10, 10, 4))])
     assert np.isfinite(loss).all()
+
+
+@pytest.mark.parametrize(
+    "n, image_bytes, count",
+    [
+        (128, 110_864, 8),  # the tutorial CNN's first block: 18 images a chunk would fit
+        (128, 140_800, 10),  # its second: 14 would fit (9 of 14 and one of 2 before)
+        (7, 10_000, 1),
+        (3, 1 << 20, 2),
+        (5, 1 << 30, 5),  # one image a chunk: no more chunks than images
+    ],
+)
+def test_chunks_are_even_and_two_threads_share_them_equally(n, image_bytes, count):
+    chunks = conv_pool._chunks(n, image_bytes)
+    sizes = [c.stop - c.start for c in chunks]
+    assert len(chunks) == count and chunks[0].start == 0 and chunks[-1].stop == n
+    assert all(a.stop == b.start for a, b in zip(chunks, chunks[1:]))
+    assert max(sizes) - min(sizes) <= 1
+    assert max(sizes) == 1 or max(sizes) * image_bytes <= conv_pool.CHUNK_BYTES

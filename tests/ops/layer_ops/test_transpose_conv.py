@@ -194,3 +194,30 @@ def test_fused_bias_gradient_alone():
         y2 = separate(x, kernel, bias, 2, "same", 1)
         loss2 = ops.sum(ops.multiply(y2, np.cos(y2.numpy())))
     np.testing.assert_allclose(tape.gradient(loss, bias), tape2.gradient(loss2, bias), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "shape, row_bytes, runs",
+    [
+        ((128, 14, 14), 512, 12),  # the autoencoder's 28x28 output: 13 blocks of 10 would fit
+        ((128, 14, 14), 1152, 12),  # its gradients: 32 blocks of 4 images, now 36 of 3-4
+        ((128, 7, 7), 512, 4),
+        ((5, 3, 3), 8, 1),
+    ],
+)
+def test_image_blocks_are_even_and_the_runs_equal(shape, row_bytes, runs):
+    """Runs of whole-image blocks hold the same number of images, give or take one."""
+    got = transpose_conv._balanced_runs(*shape, row_bytes)
+    images = [im for run in got for im, _ in run]
+    sizes = [sum(im.stop - im.start for im, _ in run) for run in got]
+    assert len(got) == runs and images[0].start == 0 and images[-1].stop == shape[0]
+    assert all(a.stop == b.start for a, b in zip(images, images[1:]))
+    assert all(rows == slice(0, shape[1]) for run in got for _, rows in run)
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_row_blocks_of_large_images_are_kept(monkeypatch):
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", 200)
+    want = kernels._runs(kernels._blocks(3, 9, 8, 8))
+    assert want[0][0][1] != slice(0, 9)  # a block of rows, not of whole images
+    assert transpose_conv._balanced_runs(3, 9, 8, 8) == want
