@@ -73,3 +73,14 @@ def run(tasks):
             helper.result()
     if errors:
         raise min(errors, key=lambda item: item[0])[1]
+
+
+def even_slices(n, size):
+    """Slices cutting range(n) into pieces of at most `size` items, evened out (sizes within
+    one) and, where there are several, an even number of them (at most n): two kernel threads
+    then share them equally, where pieces of `size` and a short last one could leave one
+    thread a whole piece more work."""
+    count = -(-n // max(1, size))
+    count = min(n, count + count % 2) if count > 1 else count
+    bounds = [n * i // count for i in range(count + 1)]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]

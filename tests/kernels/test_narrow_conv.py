@@ -148,15 +148,29 @@ def test_taps_list_exactly_the_outputs_reading_the_input():
 
 
 def test_kernel_gradient_in_chunks_equals_one_chunk(monkeypatch):
-    """The kernel gradient summed over chunks of pixels (the last one partial)."""
+    """The kernel gradient summed over chunks of pixels."""
     x, kernel = rand(2, 5, 6, 3), rand(3, 3, 3, 1, seed=1)
     y, cache = narrow_conv.forward(x, kernel, (1, 1), "same", (1, 1))
     g = rand(*y.shape, seed=2)
     _, whole = narrow_conv.backward(g, cache, need_x=False)
-    monkeypatch.setattr(narrow_conv, "CHUNK", 7)  # 60 pixels: 8 full chunks and 4 left over
+    monkeypatch.setattr(narrow_conv, "CHUNK", 7)  # 60 pixels: 10 chunks of 6
     _, chunked = narrow_conv.backward(g, cache, need_x=False)
     np.testing.assert_allclose(chunked, whole, rtol=1e-12)
     _, want = kernels.conv2d_backward(
         g, kernels.conv2d_forward(x, kernel, (1, 1), "same", (1, 1))[1]
     )
     np.testing.assert_allclose(chunked, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("block_pixels", [1, 100, 400])  # 1 or 2 images a block; one block
+def test_blocks_of_images_give_the_whole_batchs_results(monkeypatch, block_pixels):
+    """The batch runs a block of images at a time (an uneven count too: 5 images)."""
+    x, kernel = rand(5, 6, 7, 3), rand(3, 3, 3, 2, seed=1)
+    g = rand(5, 6, 7, 2, seed=2)
+    y, cache = narrow_conv.forward(x, kernel, (1, 1), "same", (1, 1))
+    whole = (y,) + narrow_conv.backward(g, cache)
+    monkeypatch.setattr(narrow_conv, "BLOCK_PIXELS", block_pixels)
+    assert len(narrow_conv._blocks(5, 6, 7)) == {1: 5, 100: 4, 400: 1}[block_pixels]
+    y, cache = narrow_conv.forward(x, kernel, (1, 1), "same", (1, 1))
+    for got, want in zip((y,) + narrow_conv.backward(g, cache), whole):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

@@ -84,8 +84,9 @@ def test_conv_relu_pool_does_not_depend_on_the_thread_count(
             np.testing.assert_array_equal(got, want)
 
 
-def test_one_channel_conv_does_not_depend_on_the_thread_count(thread_counts):
-    """narrow_conv's GEMMs run on the BLAS's own threads, large enough here to use them."""
+def test_one_channel_conv_does_not_depend_on_the_thread_count(monkeypatch, thread_counts):
+    """narrow_conv runs blocks of images as tasks (here 4 blocks of 2 images)."""
+    monkeypatch.setattr(narrow_conv, "BLOCK_PIXELS", 2048)
     rng = np.random.default_rng(2)
     x = rng.standard_normal((8, 32, 32, 16)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, 16, 1)).astype(np.float32)
@@ -156,3 +157,13 @@ def test_tasks_run_side_by_side_and_all_run_despite_errors(thread_counts):
         threads.run(tasks)
     assert sorted(ran) == ["first", "ok", "second"]
     assert all(c == 2 for c in blas_counts())
+
+
+@pytest.mark.parametrize(
+    "n, size, sizes",
+    [(128, 18, [16] * 8), (10, 3, [2, 3, 2, 3]), (5, 1, [1] * 5), (7, 100, [7]), (3, 2, [1, 2])],
+)
+def test_even_slices_are_evened_out_and_even_in_number(n, size, sizes):
+    slices = threads.even_slices(n, size)
+    assert [s.stop - s.start for s in slices] == sizes
+    assert slices[0].start == 0 and all(a.stop == b.start for a, b in zip(slices, slices[1:]))

@@ -96,10 +96,7 @@ def _chunks(n, image_bytes):
     evened out, and an even number of them where there are several, so that two kernel
     threads get equal shares (the tutorial CNN's blocks: 8 chunks of 16 images, 10 of 12-13,
     where chunks of 18 and 14 images left one thread 12% and 9% more work than the other)."""
-    count = -(-n // max(1, CHUNK_BYTES // image_bytes))
-    count = min(n, count + count % 2) if count > 1 else count
-    bounds = [n * i // count for i in range(count + 1)]
-    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+    return threads.even_slices(n, CHUNK_BYTES // image_bytes)
 
 
 def _image_bytes(pool, pooled, kernel_shape, itemsize):
