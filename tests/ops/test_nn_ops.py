@@ -133,3 +133,21 @@ def test_errors():
         ops.normalize(X, order=0)
     with pytest.raises(ValueError, match="PSNR"):
         ops.psnr(X, X[0], 1.0)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sigmoid_has_the_two_branch_formulas_bits_for_any_input(dtype):
+    """sigmoid is 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) below, exps of
+    non-positive numbers only (no overflow), computed without a select; 0-d inputs too."""
+    from numkeras.ops.layer_ops.nn_ops import _sigmoid
+
+    x = (np.random.default_rng(0).standard_normal(1000) * 40).astype(dtype)
+    x[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30]
+    z = np.exp(-np.abs(x))
+    want = np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(dtype)
+    with np.errstate(over="raise", divide="raise", invalid="ignore"):  # no overflow
+        got = _sigmoid(x)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+    scalar, e = _sigmoid(np.asarray(-3.0, dtype)), np.exp(np.asarray(-3.0, dtype))
+    assert isinstance(scalar, np.ndarray) and scalar.shape == () and scalar == e / (1 + e)

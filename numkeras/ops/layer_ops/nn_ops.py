@@ -76,8 +76,13 @@ def selu(x):
 
 
 def _sigmoid(x):
-    z = np.exp(-np.abs(x))  # exp of a non-positive number: no overflow for any x
-    return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype)
+    """exp(min(x, 0)) / (1 + exp(-|x|)): 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 +
+    exp(x)) below, exps of non-positive numbers (no overflow for any x), and no select (NumPy's
+    `where` on random signs runs ~3.5 ns a value: 1.2 vs 0.15 ms on 100,352 float32 values)."""
+    y = np.asarray(np.exp(np.minimum(x, 0)))  # a 0-d array for a 0-d x, not a scalar
+    z = np.exp(-np.abs(x))
+    z += 1
+    return np.divide(y, z, out=y).astype(x.dtype, copy=False)
 
 
 def sigmoid(x):
