@@ -47,19 +47,20 @@ def test_float64_values_equal_the_direct_sums(shape):
     )
 
 
-def test_float32_error_stays_near_the_patch_matrix_convolutions():
+@pytest.mark.parametrize("r", [3, 5, 7])
+def test_float32_error_stays_near_the_patch_matrix_convolutions(r):
     """Against float64, on relu'd inputs with 64 channels: the largest error under 2e-5 of the
-    largest value (measured 3.5e-6 forward, 2.8e-6 kernel gradient)."""
+    largest value (measured 3e-6 to 5e-6 for 3 to 7 taps; the patch matrix's 2e-7)."""
     rng = np.random.default_rng(1)
     x = np.abs(rng.standard_normal((8, 494, 64)))
-    kernel = rng.standard_normal((7, 64, 64)) / np.sqrt(7 * 64)
+    kernel = rng.standard_normal((r, 64, 64)) / np.sqrt(r * 64)
     want = direct(x, kernel)
     got = winograd1d.conv(x.astype("f"), kernel.astype("f"), np.empty(want.shape, "f"))
     assert got.dtype == np.float32
     assert np.abs(got - want).max() < 2e-5 * np.abs(want).max()
     g = rng.standard_normal(want.shape)
-    want_k = direct_kernel_gradient(x, g, 7)
-    got_k = winograd1d.kernel_gradient(x.astype("f"), g.astype("f"), 7)
+    want_k = direct_kernel_gradient(x, g, r)
+    got_k = winograd1d.kernel_gradient(x.astype("f"), g.astype("f"), r)
     assert np.abs(got_k - want_k).max() < 2e-5 * np.abs(want_k).max()
 
 
