@@ -159,7 +159,7 @@ def conv_blocks(xp, kernel, strides, dilation, out):
     that stays in cache for its GEMM, so no full patch matrix is ever written (ResNet's 3x3
     convs, batch 64 at 32x32x32: 19 vs 32 ms a forward pass on one core). The runs of blocks
     are `threads.run`'s tasks."""
-    if winograd1d.applies(xp.shape, kernel.shape, strides, dilation):  # 1-D, fewer products
+    if winograd1d.applies(xp, kernel.shape, strides, dilation):  # 1-D, fewer products
         return winograd1d.conv(xp[:, 0], kernel[0], out[:, 0]).reshape(out.shape)
     KH, KW, C, CO = kernel.shape
     N, OH, OW, _ = out.shape
@@ -178,7 +178,7 @@ def kernel_gradient(xp, g, kernel_shape, strides, dilation):
     """The gradient (KH, KW, C, CO) of a valid convolution of `xp` for the C-contiguous output
     gradient `g`: patches.T @ g, block by block as in `conv_blocks`; each run of blocks sums
     its own part, and the parts are added in order, whatever the thread count."""
-    if winograd1d.applies(xp.shape, kernel_shape, strides, dilation):
+    if winograd1d.applies(xp, kernel_shape, strides, dilation):
         return winograd1d.kernel_gradient(xp[:, 0], g[:, 0], kernel_shape[1])[None]
     KH, KW, C, CO = kernel_shape
     N, OH, OW, _ = g.shape

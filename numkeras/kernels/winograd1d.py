@@ -45,11 +45,12 @@ def tile(r):
     return POINTS - r + 1
 
 
-def applies(xp_shape, kernel_shape, strides, dilation):
-    """Whether conv.py's valid convolution of the padded (N, H, W, C) input `xp_shape` with a
+def applies(xp, kernel_shape, strides, dilation):
+    """Whether conv.py's valid convolution of the padded (N, H, W, C) input `xp` with a
     (KH, KW, C, CO) kernel runs here: a 1-D one (H = KH = 1), stride and dilation 1, enough
-    channels and a routed width."""
-    _, H, _, C = xp_shape
+    channels, a routed width, and float32 or float64 values (half precision would lose too
+    much to the transforms)."""
+    _, H, _, C = xp.shape
     KH, KW, _, CO = kernel_shape
     return (
         H == KH == 1
@@ -57,6 +58,7 @@ def applies(xp_shape, kernel_shape, strides, dilation):
         and tuple(dilation) == (1, 1)
         and KW in WIDTHS
         and min(C, CO) >= MIN_CHANNELS
+        and xp.dtype in (np.float32, np.float64)
     )
 
 

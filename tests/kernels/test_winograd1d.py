@@ -64,13 +64,18 @@ def test_float32_error_stays_near_the_patch_matrix_convolutions(r):
     assert np.abs(got_k - want_k).max() < 2e-5 * np.abs(want_k).max()
 
 
-def test_conv_routes_wide_1d_convolutions_only():
-    assert winograd1d.applies((4, 1, 100, 64), (1, 7, 64, 64), (1, 1), (1, 1))
-    assert not winograd1d.applies((4, 1, 100, 3), (1, 7, 3, 64), (1, 1), (1, 1))  # few channels
-    assert not winograd1d.applies((4, 1, 100, 64), (1, 7, 64, 64), (1, 2), (1, 1))  # strided
-    assert not winograd1d.applies((4, 1, 100, 64), (1, 7, 64, 64), (1, 1), (1, 2))  # dilated
-    assert not winograd1d.applies((4, 9, 100, 64), (1, 7, 64, 64), (1, 1), (1, 1))  # 2-D
-    assert not winograd1d.applies((4, 1, 100, 64), (1, 9, 64, 64), (1, 1), (1, 1))  # width
+def test_conv_routes_wide_1d_float_convolutions_only():
+    def applies(x_shape, kernel_shape, strides=(1, 1), dilation=(1, 1), dtype="float32"):
+        return winograd1d.applies(np.zeros(x_shape, dtype), kernel_shape, strides, dilation)
+
+    assert applies((4, 1, 100, 64), (1, 7, 64, 64))
+    assert applies((4, 1, 100, 64), (1, 7, 64, 64), dtype="float64")
+    assert not applies((4, 1, 100, 64), (1, 7, 64, 64), dtype="float16")
+    assert not applies((4, 1, 100, 3), (1, 7, 3, 64))  # few channels
+    assert not applies((4, 1, 100, 64), (1, 7, 64, 64), strides=(1, 2))
+    assert not applies((4, 1, 100, 64), (1, 7, 64, 64), dilation=(1, 2))
+    assert not applies((4, 9, 100, 64), (1, 7, 64, 64))  # 2-D
+    assert not applies((4, 1, 100, 64), (1, 9, 64, 64))  # width
 
 
 @pytest.fixture
@@ -89,7 +94,7 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch, thread_counts, p
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 1, 61, 16)).astype(np.float32)
     kernel = rng.standard_normal((1, 7, 16, 24)).astype(np.float32)
-    assert winograd1d.applies((5, 1, 61, 16), kernel.shape, (1, 1), (1, 1))
+    assert winograd1d.applies(x, kernel.shape, (1, 1), (1, 1))
     results = {}
     for n in (1, 2, 3):
         thread_counts(n)
@@ -131,3 +136,25 @@ def test_conv1d_matches_torch(padding):
     for got, want in pairs:
         scale = np.abs(want).max()
         np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * scale)
+
+
+def test_seeded_fits_of_a_conv1d_model_repeat():
+    def fit():
+        numkeras.utils.set_random_seed(4)
+        model = numkeras.Sequential(
+            [
+                numkeras.Input((40, 16)),
+                numkeras.layers.Conv1D(16, 7, padding="same", activation="relu"),
+                numkeras.layers.Conv1D(16, 5),
+                numkeras.layers.GlobalAveragePooling1D(),
+                numkeras.layers.Dense(2, activation="softmax"),
+            ]
+        )
+        model.compile("adam", "sparse_categorical_crossentropy")
+        x = rand(8, 40, 16, dtype="float32")
+        model.fit(x, np.arange(8) % 2, batch_size=4, epochs=2, verbose=0)
+        return [w.numpy() for w in model.weights]
+
+    first = fit()
+    for got, want in zip(fit(), first):
+        np.testing.assert_array_equal(got, want)
