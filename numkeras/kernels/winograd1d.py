@@ -24,7 +24,9 @@ from numkeras.kernels import threads
 # Points per tile: r = 7 taps give F(4, 7), 2.8 times fewer multiplies than the patch
 # matrix's. Float32 error against float64 (relu'd inputs, 64 channels, relative to the
 # largest output): F(2, 7) 1.9e-6, F(4, 7) 5.0e-6, F(6, 7) 1.1e-5, F(8, 7) 7.8e-5; the
-# patch-matrix convolution 3.7e-7.
+# patch-matrix convolution 3.7e-7. Each output's relative difference from torch's conv1d,
+# 99th percentile: F(4, 7) 1.0e-4, F(6, 7) 3.0e-4, the patch matrix 1.8e-5. F(6, 7) runs
+# about 10% faster (Conv1D(64, 7) at length 494, one core: forward 9.4 vs 10.4 ms).
 POINTS = 10
 # The finite evaluation points, in the order they are taken (with these, F(4, 7)'s error
 # is 5.0e-6; with +-3 instead of +-3/4, 1.9e-5; with +-1/4, 2.7e-5).
