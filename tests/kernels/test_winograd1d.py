@@ -71,7 +71,7 @@ def test_conv_routes_wide_1d_float_convolutions_only():
     assert applies((4, 1, 100, 64), (1, 7, 64, 64))
     assert applies((4, 1, 100, 64), (1, 7, 64, 64), dtype="float64")
     assert not applies((4, 1, 100, 64), (1, 7, 64, 64), dtype="float16")
-    assert not applies((4, 1, 100, 3), (1, 7, 3, 64))  # few channels
+    assert not applies((4, 1, 100, 16), (1, 7, 16, 64))  # few channels
     assert not applies((4, 1, 100, 64), (1, 7, 64, 64), strides=(1, 2))
     assert not applies((4, 1, 100, 64), (1, 7, 64, 64), dilation=(1, 2))
     assert not applies((4, 9, 100, 64), (1, 7, 64, 64))  # 2-D
@@ -91,6 +91,7 @@ def thread_counts():
 def test_results_do_not_depend_on_the_thread_count(monkeypatch, thread_counts, padding):
     pytest.importorskip("threadpoolctl")
     monkeypatch.setattr(kernels, "BLOCK_BYTES", 20000)  # many blocks, many tasks
+    monkeypatch.setattr(winograd1d, "MIN_CHANNELS", 16)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 1, 61, 16)).astype(np.float32)
     kernel = rng.standard_normal((1, 7, 16, 24)).astype(np.float32)
@@ -107,7 +108,8 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch, thread_counts, p
 
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
-def test_conv1d_gradients_match_finite_differences(padding):
+def test_conv1d_gradients_match_finite_differences(padding, monkeypatch):
+    monkeypatch.setattr(winograd1d, "MIN_CHANNELS", 16)
     x, kernel = rand(2, 11, 16, seed=1), rand(7, 16, 16, seed=2, low=-0.5, high=0.5)
     check_grad(lambda a, k: ops.conv(a, k, padding=padding), x, kernel)
 
@@ -138,7 +140,9 @@ def test_conv1d_matches_torch(padding):
         np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * scale)
 
 
-def test_seeded_fits_of_a_conv1d_model_repeat():
+def test_seeded_fits_of_a_conv1d_model_repeat(monkeypatch):
+    monkeypatch.setattr(winograd1d, "MIN_CHANNELS", 16)
+
     def fit():
         numkeras.utils.set_random_seed(4)
         model = numkeras.Sequential(
