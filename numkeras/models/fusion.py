@@ -26,6 +26,8 @@ class ConvReluMaxPool:
     """Conv2D(activation="relu", channels_last) then MaxPooling2D whose windows tile its output."""
 
     def matches(self, conv, pool):
+        if type(conv).__name__ != "Conv2D":  # (before the imports: most pairs end here)
+            return False
         from numkeras.layers.convolutional.base_conv import BaseConv
         from numkeras.layers.pooling.base_pooling import BasePooling
 
