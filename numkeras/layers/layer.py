@@ -376,9 +376,14 @@ class Layer(Operation):
             out = list(self._losses)
         else:
             out = list(getattr(scope, "loss_owners", {}).get(id(self), []))
-        for v in self._own_variables:
-            if v.trainable and self.trainable and getattr(v, "regularizer", None) is not None:
-                out.append(v.regularizer(v))
+        if self.trainable:  # the penalties of the trainable variables, in tracking order
+            for v in self._tracked_items():
+                if (
+                    isinstance(v, Variable)
+                    and v.trainable
+                    and getattr(v, "regularizer", None) is not None
+                ):
+                    out.append(v.regularizer(v))
         for layer in self._layers:
             out.extend(layer.losses)
         return out
@@ -441,8 +446,12 @@ class Layer(Operation):
             return self._symbolic_call(args, kwargs)
         inputs, args = (args[0], args[1:]) if args else (kwargs.pop("inputs"), ())
         # 2. convert arrays to tensors; check and build with the first input's shape
-        inputs = map_structure(self._convert_input, inputs)
-        shapes = map_structure(lambda t: t.shape if isinstance(t, Tensor) else None, inputs)
+        if isinstance(inputs, Tensor):  # (the common case, without the structure walks)
+            inputs = self._convert_input(inputs)
+            shapes = inputs.shape
+        else:
+            inputs = map_structure(self._convert_input, inputs)
+            shapes = map_structure(lambda t: t.shape if isinstance(t, Tensor) else None, inputs)
         with checking_arguments(ValueError):  # an input that does not fit: raised from here
             self._check_input_spec(inputs)
             self._maybe_build(shapes)
