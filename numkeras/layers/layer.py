@@ -35,10 +35,11 @@ def _memo():
 
 
 class fixed_structure:
-    """A span (the rest of a train step, after its forward pass) in which layers' tracked
-    items are walked once each: `_tracked_items` and `_own_metrics` keep their results until
+    """A span (a train or test step) in which layers' tracked items are walked once each:
+    `_tracked_items`, `_layers` and `_own_metrics` keep their results until
     the span ends or a layer's attributes or weights change (`__setattr__`, `add_weight` clear
-    them). Trainable flags are read afresh each time."""
+    them; a list attribute changed in place is seen from the next step). Trainable flags are
+    read afresh each time."""
 
     def __enter__(self):
         self.outer = _memo()
