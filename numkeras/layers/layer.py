@@ -29,6 +29,34 @@ _build_lock = threading.RLock()
 _with_losses = weakref.WeakSet()  # layers holding add_loss values: calls clear them cheaply
 
 
+def _memo():
+    """This thread's memo of tree walks while `fixed_structure` is open, else None."""
+    return getattr(_context, "memo", None)
+
+
+class fixed_structure:
+    """A span (a train or test step) in which layers' tracked items are walked once each:
+    `_tracked_items`, `_layers` and `_own_metrics` keep their results until
+    the span ends or a layer's attributes or weights change (`__setattr__`, `add_weight` clear
+    them; a list attribute changed in place is seen from the next step). Trainable flags are
+    read afresh each time."""
+
+    def __enter__(self):
+        self.outer = _memo()
+        if self.outer is None:
+            _context.memo = {}
+
+    def __exit__(self, *exc):
+        if self.outer is None:
+            _context.memo = None
+
+
+def _forget_structure():
+    memo = _memo()
+    if memo:
+        memo.clear()
+
+
 _BASE_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "autocast")
 
 
@@ -113,10 +141,25 @@ class Layer(Operation):
     def __setattr__(self, name, value):
         if not name.startswith("__") and _trackable(value):
             self._tracked.append((name, value))
+        _forget_structure()
         super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        _forget_structure()
+        super().__delattr__(name)
 
     def _tracked_items(self):
         """Variables and sublayers in assignment order, including those in lists/dicts."""
+        memo = _memo()
+        if memo is None:
+            return self._walk_items()
+        key = (id(self), "items")
+        items = memo.get(key)
+        if items is None:
+            items = memo[key] = self._walk_items()
+        return items
+
+    def _walk_items(self):
         seen, items = set(), []
         for name, value in self._tracked:
             if getattr(self, name, None) is not value:
@@ -129,7 +172,14 @@ class Layer(Operation):
 
     @property
     def _layers(self):
-        return [item for item in self._tracked_items() if isinstance(item, Layer)]
+        memo = _memo()
+        if memo is None:
+            return [item for item in self._tracked_items() if isinstance(item, Layer)]
+        key = (id(self), "layers")
+        layers = memo.get(key)
+        if layers is None:
+            layers = memo[key] = [i for i in self._tracked_items() if isinstance(i, Layer)]
+        return list(layers)
 
     @property
     def metrics(self):
@@ -137,6 +187,16 @@ class Layer(Operation):
         return self._own_metrics() + [m for layer in self._layers for m in layer.metrics]
 
     def _own_metrics(self):
+        memo = _memo()
+        if memo is None:
+            return self._walk_metrics()
+        key = (id(self), "metrics")
+        own = memo.get(key)
+        if own is None:
+            own = memo[key] = self._walk_metrics()
+        return list(own)
+
+    def _walk_metrics(self):
         own = []
         for name, value in self._tracked:
             if getattr(self, name, None) is value:
@@ -216,6 +276,7 @@ class Layer(Operation):
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraint
         self._tracked.append((f"_weight_{len(self._tracked)}", variable))
+        _forget_structure()
         object.__setattr__(self, f"_weight_{len(self._tracked) - 1}", variable)
         return variable
 
@@ -316,9 +377,14 @@ class Layer(Operation):
             out = list(self._losses)
         else:
             out = list(getattr(scope, "loss_owners", {}).get(id(self), []))
-        for v in self._own_variables:
-            if v.trainable and self.trainable and getattr(v, "regularizer", None) is not None:
-                out.append(v.regularizer(v))
+        if self.trainable:  # the penalties of the trainable variables, in tracking order
+            for v in self._tracked_items():
+                if (
+                    isinstance(v, Variable)
+                    and v.trainable
+                    and getattr(v, "regularizer", None) is not None
+                ):
+                    out.append(v.regularizer(v))
         for layer in self._layers:
             out.extend(layer.losses)
         return out
@@ -381,8 +447,12 @@ class Layer(Operation):
             return self._symbolic_call(args, kwargs)
         inputs, args = (args[0], args[1:]) if args else (kwargs.pop("inputs"), ())
         # 2. convert arrays to tensors; check and build with the first input's shape
-        inputs = map_structure(self._convert_input, inputs)
-        shapes = map_structure(lambda t: t.shape if isinstance(t, Tensor) else None, inputs)
+        if isinstance(inputs, Tensor):  # (the common case, without the structure walks)
+            inputs = self._convert_input(inputs)
+            shapes = inputs.shape
+        else:
+            inputs = map_structure(self._convert_input, inputs)
+            shapes = map_structure(lambda t: t.shape if isinstance(t, Tensor) else None, inputs)
         with checking_arguments(ValueError):  # an input that does not fit: raised from here
             self._check_input_spec(inputs)
             self._maybe_build(shapes)

@@ -20,6 +20,7 @@ from numkeras.ops.layer_ops import (
     batch_norm_relu_mean,
     batch_norm_train,
     conv_relu_pool,
+    layer_norm,
     pool_tiles,
 )
 
@@ -30,6 +31,8 @@ class ConvReluMaxPool:
     length = 2
 
     def matches(self, conv, pool):
+        if type(conv).__name__ != "Conv2D":  # (before the imports: most pairs end here)
+            return False
         from numkeras.layers.convolutional.base_conv import BaseConv
         from numkeras.layers.pooling.base_pooling import BasePooling
 
@@ -180,7 +183,36 @@ class AddRelu:
         return add_relu(x[0], x[1])
 
 
-RULES = (BatchNormReluMean(), ConvReluMaxPool(), BatchNormRelu(), AddRelu())
+class AddLayerNorm:
+    """Add of two tensors of one shape, then LayerNormalization over the last axis (a
+    transformer's residual connection): the sum is formed inside the normalization's op."""
+
+    length = 2
+
+    def matches(self, add, norm):
+        from numkeras.layers.merging.add import Add
+        from numkeras.layers.normalization.layer_normalization import LayerNormalization
+
+        return type(add) is Add and type(norm) is LayerNormalization and not norm.rms_scaling
+
+    def applies(self, add, norm, x, training):
+        if not (isinstance(x, (list, tuple)) and len(x) == 2 and x[0].shape == x[1].shape):
+            return False
+        rank = len(x[0].shape)
+        axes = norm.axis if isinstance(norm.axis, list) else [norm.axis]
+        # (an axis out of bounds, or a shape the weights do not fit: the layer's call raises)
+        if rank == 0 or len(axes) != 1 or not -rank <= axes[0] < rank:
+            return False
+        if axes[0] % rank != rank - 1:
+            return False
+        weight = norm.gamma if norm.gamma is not None else norm.beta
+        return weight is None or tuple(weight.shape) == tuple(x[0].shape[-1:])
+
+    def run(self, add, norm, x, training):
+        return layer_norm(x[0], norm.gamma, norm.beta, norm.epsilon, residual=x[1])
+
+
+RULES = (BatchNormReluMean(), ConvReluMaxPool(), BatchNormRelu(), AddRelu(), AddLayerNorm())
 LENGTHS = sorted({rule.length for rule in RULES}, reverse=True)  # the longest tried first
 
 

@@ -277,29 +277,31 @@ class Model(SavingMethods, Layer):
 
     def train_step(self, data):
         """One optimizer step on one batch; returns the running metric values."""
-        x, y, sample_weight = unpack_x_y_sample_weight(data)
-        if layer_lib._with_losses:  # (a walk over every layer, when some layer added losses)
-            self._clear_losses()
-        with GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
-            scaled = self.optimizer.scale_loss(loss)  # `apply` divides the gradients back
-        self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
-        variables = self.trainable_weights
-        grads = tape.gradient(scaled, variables)
-        logs = self.compute_metrics(x, y, y_pred, sample_weight)
-        # last: the optimizer updates in place, so all that can fail has run (see step_state)
-        self.optimizer.apply_gradients(zip(grads, variables))
+        with layer_lib.fixed_structure():  # each layer's tracked items walked once a step
+            x, y, sample_weight = unpack_x_y_sample_weight(data)
+            if layer_lib._with_losses:  # (a walk over every layer, when some layer added losses)
+                self._clear_losses()
+            with GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+                scaled = self.optimizer.scale_loss(loss)  # `apply` divides the gradients back
+            self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
+            variables = self.trainable_weights
+            grads = tape.gradient(scaled, variables)
+            logs = self.compute_metrics(x, y, y_pred, sample_weight)
+            # last: the optimizer updates in place, so all that can fail has run (step_state)
+            self.optimizer.apply_gradients(zip(grads, variables))
         return logs
 
     def test_step(self, data):
-        x, y, sample_weight = unpack_x_y_sample_weight(data)
-        if layer_lib._with_losses:
-            self._clear_losses()
-        y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        with layer_lib.fixed_structure():
+            x, y, sample_weight = unpack_x_y_sample_weight(data)
+            if layer_lib._with_losses:
+                self._clear_losses()
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+            self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
+            return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
         x, _, _ = unpack_x_y_sample_weight(data)

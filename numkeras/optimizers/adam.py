@@ -3,7 +3,9 @@
 Per-step scalars are computed in the variable's dtype (float32), as Keras does, so the
 bias corrections round the same way. Adam's update of a large variable (an embedding table)
 runs in contiguous chunks on numkeras's kernel threads: the update is elementwise, so the
-values are the same for any thread count.
+values are the same for any thread count. For the same reason Adam updates its small
+variables (biases, normalization scales: each a dozen NumPy calls of a few elements) as one
+concatenated run, copied back after, with the same bits.
 """
 
 from functools import partial
@@ -15,6 +17,8 @@ from numkeras.optimizers.base_optimizer import Optimizer
 
 # Variables with at least this many elements are updated in `threads.workers()` chunks.
 THREADED_SIZE = 1 << 18
+# Variables with at most this many elements are updated together, as one concatenated run.
+SMALL_SIZE = 1 << 12
 
 
 def _chunks(arrays, parts):
@@ -107,16 +111,46 @@ class Adam(_Moments):
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
 
-    def update_step(self, gradient, variable, learning_rate):
-        i = self._get_variable_index(variable)
-        m, v, buf = self._momentums[i].data, self._velocities[i].data, self._buffers[i]
-        f = buf.dtype.type
+    def _alpha(self, dtype, learning_rate):
+        """The step size `lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)` in `dtype`."""
+        f = dtype.type
         t = f(self._iteration_count() + 1)
-        alpha = f(learning_rate) * np.sqrt(1 - f(self.beta_2) ** t) / (1 - f(self.beta_1) ** t)
+        return f(learning_rate) * np.sqrt(1 - f(self.beta_2) ** t) / (1 - f(self.beta_1) ** t)
+
+    def _arrays(self, gradient, variable):
+        """(gradient, m, v, w, buffer[, v_hat]): the arrays `_adam_update` takes."""
+        i = self._get_variable_index(variable)
+        arrays = (gradient, self._momentums[i].data, self._velocities[i].data, variable.data)
+        arrays += (self._buffers[i],)
+        return arrays + ((self._velocity_hats[i].data,) if self.amsgrad else ())
+
+    def _backend_update_step(self, grads, variables, learning_rate):
+        if type(self).update_step is not Adam.update_step:  # a subclass's own update
+            return super()._backend_update_step(grads, variables, learning_rate)
+        small = {}  # dtype: the small variables' arrays, updated as one run
+        for g, v in zip(grads, variables):
+            if v.data.size <= SMALL_SIZE and g.dtype == v.data.dtype:
+                small.setdefault(v.data.dtype, []).append(self._arrays(g, v))
+            else:
+                self.update_step(g, v, learning_rate)
+        for dtype, group in small.items():
+            alpha = self._alpha(dtype, learning_rate)
+            # gradient, m, v, w (and v_hat) each concatenated; the buffer is scratch
+            flat = [np.concatenate([a[k].reshape(-1) for a in group]) for k in range(len(group[0]))]
+            flat[4] = np.empty_like(flat[0])
+            _adam_update(self.beta_1, self.beta_2, self.epsilon, alpha, *flat)
+            start = 0
+            for arrays in group:  # m, v, w (and v_hat) back in place
+                end = start + arrays[0].size
+                for k in (1, 2, 3, 5)[: len(arrays) - 2]:
+                    arrays[k][...] = flat[k][start:end].reshape(arrays[k].shape)
+                start = end
+
+    def update_step(self, gradient, variable, learning_rate):
+        arrays = self._arrays(gradient, variable)
+        alpha = self._alpha(arrays[4].dtype, learning_rate)
         update = partial(_adam_update, self.beta_1, self.beta_2, self.epsilon, alpha)
-        arrays = (gradient, m, v, variable.data, buf)
-        if self.amsgrad:
-            arrays += (self._velocity_hats[i].data,)
+        buf = arrays[4]
         workers = threads.workers()
         runs = _chunks(arrays, workers) if workers > 1 and buf.size >= THREADED_SIZE else None
         if runs is None:

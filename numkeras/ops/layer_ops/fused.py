@@ -79,15 +79,27 @@ def _row_runs(rows):
 LAYER_NORM_ROWS_PER_THREAD = 256
 
 
-def layer_norm(inputs, gamma, beta, epsilon):
+def layer_norm(inputs, gamma, beta, epsilon, residual=None):
     """Layer normalization over the last axis as one op: gamma * (x - mean) / sqrt(var +
     epsilon) + beta with each row's statistics, and the closed-form VJP. Row sums are einsum
     dot products (NumPy's reduce over a short last axis is several times slower). Rows are
     independent, so their work is split over numkeras's kernel threads (the same bits on any
-    thread count); the gamma and beta gradients sum over all rows on the calling thread."""
+    thread count); the gamma and beta gradients sum over all rows on the calling thread.
+
+    With `residual` (a tensor of the inputs' shape and dtype), x is `inputs + residual`: an
+    Add -> LayerNormalization pair (models/fusion.py) with no array for the sum, whose rows
+    are added in the normalization's own buffer; both inputs get x's gradient."""
     x = as_tensor(inputs)
     C = x.shape[-1]
     x2 = x.data.reshape(-1, C)
+    if residual is not None:
+        residual = as_tensor(residual)
+        if residual.shape != x.shape or residual.data.dtype != x2.dtype:
+            raise ValueError(
+                "Op `layer_norm`: the residual must have the inputs' shape and dtype, got "
+                f"{x.shape} {x.dtype} and {residual.shape} {residual.dtype}."
+            )
+        r2 = residual.data.reshape(-1, C)
     dtype = x2.dtype
     n = dtype.type(C)
     ones = np.ones(C, dtype)
@@ -97,6 +109,8 @@ def layer_norm(inputs, gamma, beta, epsilon):
 
     def forward(r):
         xr, xh = x2[r], xhat[r]
+        if residual is not None:  # the sum, as `add` computes it, in xhat's rows
+            xr = np.add(xr, r2[r], out=xh)
         np.subtract(xr, _row_dots(xr, ones) / n, out=xh)
         var = _row_dots(xh, xh) / n
         inv[r] = (1.0 / np.sqrt(var + dtype.type(epsilon))).astype(dtype)
@@ -109,12 +123,14 @@ def layer_norm(inputs, gamma, beta, epsilon):
             y[r] += beta.data
 
     threads.run([partial(forward, r) for r in _row_runs(x2.shape[0])])
-    parents = [x] + [t for t in (gamma, beta) if t is not None]
+    sources = [x] if residual is None else [x, residual]
+    parents = sources + [t for t in (gamma, beta) if t is not None]
 
     def vjp(g):
         g2 = g.reshape(-1, C)
         grads = []
-        if x.requires_grad:  # inv * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat))
+        if any(t.requires_grad for t in sources):
+            # inv * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat))
             gx = np.empty(x2.shape, dtype)
 
             def backward(r):
@@ -126,9 +142,9 @@ def layer_norm(inputs, gamma, beta, epsilon):
                 out *= inv[r]
 
             threads.run([partial(backward, r) for r in _row_runs(x2.shape[0])])
-            grads.append(gx.reshape(x.shape))
+            grads += [gx.reshape(x.shape)] * len(sources)
         else:
-            grads.append(None)
+            grads += [None] * len(sources)
         if gamma is not None:
             grads.append(np.einsum("ij,ij->j", g2, xhat).astype(gamma.data.dtype))
         if beta is not None:

@@ -15,6 +15,9 @@ import numpy as np
 from numkeras.backend.blas_threads import one_thread
 from numkeras.engine.tensor import Tensor, as_tensor
 
+# The forward pass's gate order, as indices of Keras's (i, f, c, o): o, i, f, c.
+FORWARD_ORDER = [3, 0, 1, 2]
+
 
 def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False, bias=None):
     """All hidden and cell states of an LSTM: (batch, time, 2, units), [:, t, 0] the output h
@@ -26,19 +29,23 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False, bias=None):
     block, and the recurrent kernel as (4, units, units): a step's product is a batched matmul
     into that layout. The sigmoid gates' columns of `xproj` and of the recurrent kernel are
     halved (exactly: a power of two), so each step takes one tanh over all gates,
-    sig(z) = tanh(z / 2) / 2 + 1/2."""
+    sig(z) = tanh(z / 2) / 2 + 1/2. The forward pass holds the gates as o, i, f, c
+    (`FORWARD_ORDER`), the three sigmoids side by side; the backward pass works in Keras's
+    order, so its sums run as they did."""
     xproj, h0, c0, U = (as_tensor(t) for t in (xproj, h0, c0, recurrent_kernel))
     parents = (xproj, h0, c0, U) + (() if bias is None else (as_tensor(bias),))
     T, B, units = xproj.shape[1], xproj.shape[0], U.shape[0]
     dtype = xproj.data.dtype
     half = dtype.type(0.5)
-    scale = np.array([half, half, 1, half], dtype)[:, None, None]  # the candidate: tanh
+    scale = np.array([half, half, half, 1], dtype)[:, None, None]  # the candidate: tanh
     gates = np.empty((T, 4, B, units), dtype)  # pre-activations, then activations in place
-    np.multiply(xproj.data.reshape(B, T, 4, units).transpose(1, 2, 0, 3), scale, out=gates)
+    keras_gates = xproj.data.reshape(B, T, 4, units).transpose(1, 2, 0, 3)
+    for k, gate in enumerate(FORWARD_ORDER):
+        np.multiply(keras_gates[:, gate], scale[k], out=gates[:, k])
     if bias is not None:
-        gates += parents[4].data.reshape(4, 1, units) * scale
+        gates += parents[4].data.reshape(4, 1, units)[FORWARD_ORDER] * scale
     U4 = U.data.reshape(units, 4, units).swapaxes(0, 1)  # (4, u, u): a gate's columns each
-    Us = U4 * scale
+    Us = U4[FORWARD_ORDER] * scale
     hc = np.empty((T + 1, 2, B, units), dtype)  # [t + 1]: states after step t
     hc[0, 0], hc[0, 1] = h0.data, c0.data
     tanh_c = np.empty((T, B, units), dtype)
@@ -50,10 +57,10 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False, bias=None):
             np.matmul(hc[t, 0], Us, out=rec)
             z += rec
             np.tanh(z, out=z)
-            i, f, g, o = z
-            for sig in (z[:2], o):
-                sig *= half
-                sig += half
+            o, i, f, g = z
+            sig = z[:3]
+            sig *= half
+            sig += half
             c = hc[t + 1, 1]
             np.multiply(f, hc[t, 1], out=c)
             np.multiply(i, g, out=ig)
@@ -64,18 +71,22 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False, bias=None):
 
     def vjp(grad):
         grad = grad.swapaxes(0, 1) if last_only else grad.transpose(1, 2, 0, 3)  # ([T,] 2, B, u)
-        # the activations' derivatives for all steps at once: a(1 - a) for the sigmoid gates,
-        # 1 - g^2 for the candidate, and o(1 - tanh(c)^2) for the cell state's path to h
-        dz = np.subtract(1, gates)
-        dz *= gates
-        np.square(gates[:, 2], out=dz[:, 2])
+        # the activations' derivatives for all steps at once, in Keras's gate order (i, f,
+        # c, o; `gates` holds o, i, f, c): a(1 - a) for the sigmoid gates, 1 - g^2 for the
+        # candidate, and o(1 - tanh(c)^2) for the cell state's path to h
+        i_, f_, g_, o_ = (gates[:, k] for k in (1, 2, 3, 0))
+        dz = np.empty_like(gates)
+        for dst, src in ((dz[:, :2], gates[:, 1:3]), (dz[:, 3], o_)):
+            np.subtract(1, src, out=dst)
+            dst *= src
+        np.square(g_, out=dz[:, 2])
         np.subtract(1, dz[:, 2], out=dz[:, 2])
         o_dtanh = np.square(tanh_c)
         np.subtract(1, o_dtanh, out=o_dtanh)
-        o_dtanh *= gates[:, 3]
+        o_dtanh *= o_
         # times what each gate multiplies (i: the candidate g, f: the previous c, g: i, o:
         # tanh(c)); dc for i, f, g and dh for o then give step t's pre-activation gradient
-        for k, partner in enumerate((gates[:, 2], hc[:-1, 1], gates[:, 0], tanh_c)):
+        for k, partner in enumerate((g_, hc[:-1, 1], i_, tanh_c)):
             dz[:, k] *= partner
         dh, dc = (grad[k].copy() if last_only else np.zeros((B, units), dtype) for k in (0, 1))
         tmp = np.empty((B, units), dtype)
@@ -91,7 +102,7 @@ def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False, bias=None):
                 d = dz[t]  # becomes the pre-activation gradient of step t
                 d[:3] *= dc
                 d[3] *= dh
-                dc *= gates[t, 1]  # to step t - 1, through the forget gate
+                dc *= f_[t]  # to step t - 1, through the forget gate
                 np.matmul(d, U4T, out=dh4)
                 np.add.reduce(dh4, axis=0, out=dh)
         dx = np.ascontiguousarray(dz.transpose(2, 0, 1, 3)).reshape(B, T, 4 * units)
