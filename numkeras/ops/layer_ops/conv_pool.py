@@ -25,7 +25,7 @@ from functools import partial
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from numkeras.kernels import threads
+from numkeras.kernels import threads, winograd
 from numkeras.kernels.conv import (
     FEW_CHANNELS,
     _geometry,
@@ -112,23 +112,30 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, fo
     KH, KW, C, CO = kernel.shape
     OH, OW, pad_h, pad_w = _geometry(x.shape, (KH, KW), strides, padding, dilation)
     (p, q), PH, PW = pool, OH // pool[0], OW // pool[1]
-    xp, k2 = _pad(x, pad_h, pad_w), kernel.reshape(-1, CO)
+    K, k2 = KH * KW * C, kernel.reshape(-1, CO)
     y = np.empty((N, PH, PW, CO), np.result_type(x.dtype, kernel.dtype))
     first = np.empty(y.shape, np.min_scalar_type(p * q)) if for_grad else None
-    patches = pooled_patches(xp, (KH, KW), (PH, PW), pool, strides, dilation)
+    wino = winograd.applies(kernel.shape, strides, dilation, (OH, OW))
+    if wino:  # the conv values the unfused conv has then, bit for bit; "patches" is its input
+        patches = winograd.paired_input(x, (PH * p, PW * q), (pad_h, pad_w))
+    else:
+        xp = _pad(x, pad_h, pad_w)
+        patches = pooled_patches(xp, (KH, KW), (PH, PW), pool, strides, dilation)
     chunks = _chunks(N, _image_bytes(pool, (PH, PW), kernel.shape, y.itemsize))
     images = max(c.stop - c.start for c in chunks)
     y2, first2 = y.reshape(-1, CO), None if first is None else first.reshape(-1, CO)
     relu = _BiasRelu(bias, CO, y.dtype)
 
     def task(rows):
-        cols_out = _buffer("cols", (p * q * images * PH * PW * KH * KW * C,), y.dtype)
+        cols_out = None if wino else _buffer("cols", (p * q * images * PH * PW * K,), y.dtype)
         z_out = _buffer("z", (p * q * images * PH * PW * CO,), y.dtype)
         m = (rows.stop - rows.start) * PH * PW
         cells = slice(rows.start * PH * PW, rows.stop * PH * PW)
-        z = np.matmul(
-            patch_matrix(patches, rows, cols_out), k2, out=z_out[: p * q * m * CO].reshape(-1, CO)
-        )
+        if wino:
+            z = _window_cells(patches, kernel, rows, (PH, PW), pool, z_out[: p * q * m * CO])
+        else:
+            cols = patch_matrix(patches, rows, cols_out)
+            z = np.matmul(cols, k2, out=z_out[: p * q * m * CO].reshape(-1, CO))
         z = z.reshape(p * q, m, CO)
         if for_grad:
             _running_max(list(z), out=y2[cells], first=first2[cells])
@@ -139,6 +146,20 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, fo
     threads.run([partial(task, rows) for rows in chunks])
     cache = (patches, y, first, x.shape, kernel, pool, strides, (pad_h, pad_w), dilation)
     return y, cache if for_grad else None
+
+
+def _window_cells(xr, kernel, images, pooled, pool, out):
+    """The conv outputs the pool windows cover, for a block of images, by Winograd tiles
+    from its `paired_input` `xr`: (p q, images PH PW, CO) in `out`, window offset first."""
+    (PH, PW), (p, q), CO = pooled, pool, kernel.shape[3]
+    n = images.stop - images.start
+    conv = _buffer("conv", (n, PH * p, PW * q, CO), out.dtype)
+    winograd.conv_valid(xr[:, images], kernel, conv)
+    z = out.reshape(p, q, n, PH, PW, CO)
+    for a in range(p):
+        for b in range(q):
+            z[a, b] = conv[:, a::p, b::q]
+    return z
 
 
 class _BiasRelu:
@@ -165,6 +186,8 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
     """(gx, gkernel, gbias) for `conv_relu_pool_forward`; each is None when not needed. Each
     chunk (a task) writes its own kernel and bias gradient parts, added in order afterwards."""
     patches, y, first, x_shape, kernel, (p, q), strides, pads, dilation = cache
+    conv_size = [n + sum(pad) - k + 1 for n, pad, k in zip(x_shape[1:3], pads, kernel.shape)]
+    wino = winograd.applies(kernel.shape, strides, dilation, conv_size)  # "patches" is xr
     _, PH, PW, CO = y.shape
     N, H, W, C = x_shape
     KH, KW = kernel.shape[:2]
@@ -173,6 +196,7 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
     y2, first2 = y.reshape(-1, CO), first.reshape(-1, CO)
     gx = np.empty(x_shape, dtype) if need_x else None
     flipped = need_x and flipped_is_cheaper(x_shape, kernel.shape, (PH * p, PW * q), strides)
+    flipped = flipped or wino  # the flipped conv runs as Winograd tiles then
     chunks = _chunks(N, _image_bytes((p, q), (PH, PW), kernel.shape, y.itemsize))
     images = max(c.stop - c.start for c in chunks)
     gks = np.empty((len(chunks), K, CO), dtype) if need_kernel else None
@@ -192,7 +216,10 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
             np.matmul(ones[:m], gp, out=gbs[i])
         gz = gz_out[: p * q * m * CO].reshape(p * q, m, CO)
         _route(gp, first2[cells], gz)
-        if need_kernel:
+        if need_kernel and wino:
+            g_conv = _conv_gradient(gz, (n, PH, PW), (p, q), CO)
+            gks[i] = winograd.kernel_gradient(patches[:, rows], g_conv).reshape(K, CO)
+        elif need_kernel:
             cols = patch_matrix(patches, rows, _buffer("cols", (p * q * cells_most * K,), dtype))
             np.matmul(cols.T, gz.reshape(-1, CO), out=gks[i])
         if need_x:
@@ -206,14 +233,21 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
     return gx, gk, gb
 
 
+def _conv_gradient(gz, pooled, pool, CO):
+    """The conv outputs' gradient (n, PH p, PW q, CO), NHWC, from its windows' `gz`."""
+    (n, PH, PW), (p, q) = pooled, pool
+    g_conv = _buffer("g_conv", (n, PH * p, PW * q, CO), gz.dtype)
+    for k in range(p * q):
+        a, b = divmod(k, q)
+        g_conv[:, a::p, b::q] = gz[k].reshape(n, PH, PW, CO)
+    return g_conv
+
+
 def _input_gradient(gz, kernel, x_shape, pooled, pool, strides, pads, dilation, flipped, out):
     """A chunk's input gradient into `out` from its windows' conv output gradients `gz`
     (window offset, image, pooled row, pooled column, channel)."""
     (PH, PW), (p, q), (n, H, W, C), CO = pooled, pool, x_shape, kernel.shape[3]
-    g_conv = _buffer("g_conv", (n, PH * p, PW * q, CO), gz.dtype)
-    for k in range(p * q):  # the conv outputs' gradient, in NHWC order
-        a, b = divmod(k, q)
-        g_conv[:, a::p, b::q] = gz[k].reshape(n, PH, PW, CO)
+    g_conv = _conv_gradient(gz, (n, PH, PW), pool, CO)
     if flipped:
         out[...] = input_gradient(g_conv, kernel, x_shape, strides, pads, dilation)
         return
