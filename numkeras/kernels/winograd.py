@@ -30,7 +30,7 @@ from numkeras.kernels import conv, threads
 # Below this many input or output channels, or output rows or columns, the im2col
 # convolution is faster (one core, measured; see `applies`).
 MIN_CHANNELS = 16
-MIN_SIZE = 16
+MIN_SIZE = 14
 # A block's scratch arrays hold about this much (whole images, at least one).
 BLOCK_BYTES = 4 << 20
 
@@ -43,9 +43,10 @@ def applies(kernel_shape, strides, dilation, out_size, groups=1):
     channels and MIN_SIZE output rows and columns. Every path that must give the same bits
     (conv and the fused conv + pool) asks this one rule. One core, ms im2col -> Winograd:
     ResNet's 32x32, 32 -> 32 channels, batch 64: forward 18.4 -> 15.1, input gradient 18.4
-    -> 15.0, kernel gradient 18.4 -> 13.7; at 14x14 and below, the extra tiles (half tiles,
-    and a row and column of tiles an image computed and dropped) cost more than it saves
-    (the autoencoder's 14x14 conv + pool forward: 8.4 -> 10.0)."""
+    -> 15.0, kernel gradient 18.4 -> 13.7; the autoencoder's 14x14 conv + relu + pool, batch
+    128: 8.1 -> 7.2, 8.3 -> 7.2, 7.9 -> 6.8. Smaller images waste more on the extra tiles (odd
+    sizes' half tiles, and a column of tiles an image computed and dropped): the tutorial
+    CNN's 11x11 conv + pool breaks even, its input gradient (13x13) runs 8.0 -> 11.1."""
     KH, KW, C, CO = kernel_shape
     return (
         (KH, KW) == (3, 3)
@@ -129,16 +130,22 @@ def _sums(m, s):
     return s
 
 
-def _pixels(s, out, r):
-    """The output pixels (s A)[a, :] of a block's tile rows s (n, P, Q, 4, CO) into `out`
-    (n, rows, OW, CO): both pixels of a tile as [s0, s1] + [s1, s2'] - [s2', s3] (cell 2 is
-    negated in the kernel, `kernel_tiles`), run flat over all of s into the scratch `r` (half
-    of it, and the extra tiles, are dropped), then copied."""
-    n, rows, OW, CO = out.shape
+def _pair_sums(s, r):
+    """Both output pixels (s A)[a, :] of a block's tile rows s (n, TH, Q, 4, CO), as [s0, s1]
+    + [s1, s2'] - [s2', s3] (cell 2 is negated in the kernel, `kernel_tiles`), run flat over
+    all of s into the flat scratch `r`: a view (n, TH, Q, 2, CO) of the pairs."""
+    CO = s.shape[-1]
     f = s.reshape(-1)
     np.add(f[:-CO], f[CO:], out=r[:-CO])
     np.subtract(r[: -2 * CO], f[2 * CO :], out=r[: -2 * CO])
-    pairs = r.reshape(s.shape[:3] + (2, 2, CO))[:, :rows, :, 0]
+    return r.reshape(s.shape[:3] + (2, 2, CO))[:, :, :, 0]
+
+
+def _pixels(s, out, r):
+    """The output pixels (s A)[a, :] of a block's tile rows s (n, TH, Q, 4, CO) into `out`
+    (n, rows, OW, CO) by `_pair_sums` (the extra tiles dropped)."""
+    n, rows, OW, CO = out.shape
+    pairs = _pair_sums(s, r)[:, :rows]
     whole = OW // 2
     out[:, :, : 2 * whole].reshape(n, rows, whole, 2, CO)[...] = pairs[:, :, :whole]
     if OW % 2:
@@ -147,10 +154,11 @@ def _pixels(s, out, r):
 
 def kernel_tiles(kernel):
     """U = G g G^T of a (3, 3, C, CO) kernel, as (4, 4, C, CO), its cells (i, 2) negated for
-    `_pixels`."""
+    `_pair_sums`: two GEMMs with G over the kernel's rows, then its columns."""
+    KH, KW, C, CO = kernel.shape
     G = np.array(_G, kernel.dtype)
-    u = G @ kernel.transpose(2, 3, 0, 1) @ G.T  # (C, CO, 4, 4)
-    u = np.ascontiguousarray(u.transpose(2, 3, 0, 1))
+    rows = (G @ kernel.reshape(3, -1)).reshape(4, 3, C * CO)
+    u = np.matmul(G, rows).reshape(4, 4, C, CO)
     u[:, 2] *= -1
     return u
 
@@ -223,6 +231,24 @@ def conv_valid(xr, kernel, out):
     return out
 
 
+def pool_cells(xr, kernel, images, out):
+    """For 2x2 pool windows, the tiles of a `paired_input` `xr` made for whole tiles: the
+    conv outputs of a block of images as (4, n TH TW, CO) in `out`, cell 2a + b every tile's
+    pixel (a, b), bit for bit the values `conv_valid` gives."""
+    _, _, P, W2, C = xr.shape
+    CO, (TH, Q) = kernel.shape[3], (P - 1, W2 // 2)
+    n = images.stop - images.start
+    scratch = _Scratch(n * TH * Q, C, CO, out.dtype)
+    s = tile_sums(xr, kernel_tiles(kernel), images, scratch)
+    r = scratch("m", (s[0].size,))
+    z = out.reshape(2, 2, n, TH, Q - 1, CO)
+    for a in range(2):
+        pairs = _pair_sums(s[a], r)
+        for b in range(2):
+            z[a, b] = pairs[:, :, : Q - 1, b]
+    return out
+
+
 def conv2d(x, kernel, pads, out):
     """`conv_valid` of `x` padded by `pads` into `out` (N, OH, OW, CO)."""
     return conv_valid(paired_input(x, out.shape[1:3], pads), kernel, out)
@@ -273,16 +299,19 @@ _SIGNS = np.outer((1, 1, 1, -1), (1, 1, 1, -1))
 
 def kernel_from_tiles(du):
     """The kernel gradient G^T dU G (3, 3, C, CO) of the tile cells' gradients (4, 4, C, CO)
-    left by `gradient_tiles` (its signs put back first)."""
+    that `tile_gradient` sums (its signs put back first)."""
+    C, CO = du.shape[2:]
     G = np.array(_G, du.dtype)
-    du = (du * _SIGNS.astype(du.dtype)[:, :, None, None]).transpose(2, 3, 0, 1)
-    return np.ascontiguousarray((G.T @ du @ G).transpose(2, 3, 0, 1))
+    du = du * _SIGNS.astype(du.dtype)[:, :, None, None]
+    rows = (G.T @ du.reshape(4, -1)).reshape(3, 4, C * CO)
+    return np.matmul(G.T, rows).reshape(3, 3, C, CO)
 
 
-def kernel_gradient(xr, g):
-    """The gradient (3, 3, C, CO) of `conv_valid` of the `paired_input` `xr` for the output
-    gradient `g`: each run of blocks sums its 16 (C, tiles) @ (tiles, CO) products, and the
-    runs' sums are added in order, whatever the thread count."""
+def tile_gradient(xr, g):
+    """The gradient (4, 4, C, CO) of `conv_valid` of the `paired_input` `xr` for the output
+    gradient `g` with respect to the kernel's tiles U (`kernel_from_tiles` makes it the
+    kernel's): each run of blocks sums its 16 (C, tiles) @ (tiles, CO) products, and the runs'
+    sums are added in order, whatever the thread count."""
     N, OH, OW, CO = g.shape
     _, _, P, W2, C = xr.shape
     runs, most = _image_runs(N, P - 1, W2 // 2, C, CO, g.itemsize)
@@ -304,4 +333,9 @@ def kernel_gradient(xr, g):
             parts[i] += product
 
     threads.run([partial(task, i) for i in range(len(runs))])
-    return kernel_from_tiles(np.add.reduce(parts, axis=0))
+    return np.add.reduce(parts, axis=0)
+
+
+def kernel_gradient(xr, g):
+    """The kernel gradient (3, 3, C, CO) of `conv_valid` (see `tile_gradient`)."""
+    return kernel_from_tiles(tile_gradient(xr, g))

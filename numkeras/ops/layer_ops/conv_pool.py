@@ -153,6 +153,8 @@ def _window_cells(xr, kernel, images, pooled, pool, out):
     from its `paired_input` `xr`: (p q, images PH PW, CO) in `out`, window offset first."""
     (PH, PW), (p, q), CO = pooled, pool, kernel.shape[3]
     n = images.stop - images.start
+    if (p, q) == (2, 2):  # the windows are the tiles
+        return winograd.pool_cells(xr, kernel, images, out).reshape(4, -1, CO)
     conv = _buffer("conv", (n, PH * p, PW * q, CO), out.dtype)
     winograd.conv_valid(xr[:, images], kernel, conv)
     z = out.reshape(p, q, n, PH, PW, CO)
@@ -199,7 +201,8 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
     flipped = flipped or wino  # the flipped conv runs as Winograd tiles then
     chunks = _chunks(N, _image_bytes((p, q), (PH, PW), kernel.shape, y.itemsize))
     images = max(c.stop - c.start for c in chunks)
-    gks = np.empty((len(chunks), K, CO), dtype) if need_kernel else None
+    K_tiles = 16 * C if wino else K  # Winograd sums the gradient of the kernel's tiles
+    gks = np.empty((len(chunks), K_tiles, CO), dtype) if need_kernel else None
     gbs = np.empty((len(chunks), CO), dtype) if need_bias else None
     ones = np.ones(images * PH * PW, dtype)
 
@@ -218,7 +221,7 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
         _route(gp, first2[cells], gz)
         if need_kernel and wino:
             g_conv = _conv_gradient(gz, (n, PH, PW), (p, q), CO)
-            gks[i] = winograd.kernel_gradient(patches[:, rows], g_conv).reshape(K, CO)
+            gks[i] = winograd.tile_gradient(patches[:, rows], g_conv).reshape(K_tiles, CO)
         elif need_kernel:
             cols = patch_matrix(patches, rows, _buffer("cols", (p * q * cells_most * K,), dtype))
             np.matmul(cols.T, gz.reshape(-1, CO), out=gks[i])
@@ -228,7 +231,13 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
             _input_gradient(gz, kernel, *args)
 
     threads.run([partial(task, i) for i in range(len(chunks))])
-    gk = np.add.reduce(gks, axis=0).reshape(kernel.shape) if need_kernel else None
+    gk = np.add.reduce(gks, axis=0) if need_kernel else None
+    if need_kernel:
+        gk = (
+            winograd.kernel_from_tiles(gk.reshape(4, 4, C, CO))
+            if wino
+            else gk.reshape(kernel.shape)
+        )
     gb = np.add.reduce(gbs, axis=0) if need_bias else None
     return gx, gk, gb
 
