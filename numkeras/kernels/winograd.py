@@ -31,6 +31,10 @@ from numkeras.kernels import conv, threads
 # convolution is faster (one core, measured; see `applies`).
 MIN_CHANNELS = 16
 MIN_SIZE = 14
+# Blocks are whole images, so above this many output pixels times channels (in and out) an
+# image's tiles no longer stay in cache: 64x64 with 64 -> 64 channels, batch 8, forward 30.5
+# -> 29.2 ms (im2col -> Winograd), 128x128 29.7 -> 31.6, 224x224 44.6 -> 54.3.
+MAX_IMAGE = 64 * 64 * 128
 # A block's scratch arrays hold about this much (whole images, at least one).
 BLOCK_BYTES = 4 << 20
 
@@ -40,8 +44,9 @@ _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 def applies(kernel_shape, strides, dilation, out_size, groups=1):
     """Whether a convolution with output rows and columns `out_size` runs as Winograd tiles:
     a 3x3 kernel at stride 1, dilation 1, one group, at least MIN_CHANNELS input and output
-    channels and MIN_SIZE output rows and columns. Every path that must give the same bits
-    (conv and the fused conv + pool) asks this one rule. One core, ms im2col -> Winograd:
+    channels, MIN_SIZE output rows and columns, and images up to MAX_IMAGE. Every path that
+    must give the same bits (conv and the fused conv + pool) asks this one rule. One core,
+    ms im2col -> Winograd:
     ResNet's 32x32, 32 -> 32 channels, batch 64: forward 18.4 -> 15.1, input gradient 18.4
     -> 15.0, kernel gradient 18.4 -> 13.7; the autoencoder's 14x14 conv + relu + pool, batch
     128: 8.1 -> 7.2, 8.3 -> 7.2, 7.9 -> 6.8. Smaller images waste more on the extra tiles (odd
@@ -55,6 +60,7 @@ def applies(kernel_shape, strides, dilation, out_size, groups=1):
         and groups == 1
         and min(C, CO) >= MIN_CHANNELS
         and min(out_size) >= MIN_SIZE
+        and math.prod(out_size) * (C + CO) <= MAX_IMAGE
     )
 
 

@@ -219,8 +219,8 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
             np.matmul(ones[:m], gp, out=gbs[i])
         gz = gz_out[: p * q * m * CO].reshape(p * q, m, CO)
         _route(gp, first2[cells], gz)
+        g_conv = _conv_gradient(gz, (n, PH, PW), (p, q), CO) if wino else None
         if need_kernel and wino:
-            g_conv = _conv_gradient(gz, (n, PH, PW), (p, q), CO)
             gks[i] = winograd.tile_gradient(patches[:, rows], g_conv).reshape(K_tiles, CO)
         elif need_kernel:
             cols = patch_matrix(patches, rows, _buffer("cols", (p * q * cells_most * K,), dtype))
@@ -228,7 +228,7 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
         if need_x:
             shape = (n, H, W, C)
             args = (shape, (PH, PW), (p, q), strides, pads, dilation, flipped, gx[rows])
-            _input_gradient(gz, kernel, *args)
+            _input_gradient(gz, kernel, *args, g_conv)
 
     threads.run([partial(task, i) for i in range(len(chunks))])
     gk = np.add.reduce(gks, axis=0) if need_kernel else None
@@ -252,11 +252,14 @@ def _conv_gradient(gz, pooled, pool, CO):
     return g_conv
 
 
-def _input_gradient(gz, kernel, x_shape, pooled, pool, strides, pads, dilation, flipped, out):
+def _input_gradient(
+    gz, kernel, x_shape, pooled, pool, strides, pads, dilation, flipped, out, g_conv=None
+):
     """A chunk's input gradient into `out` from its windows' conv output gradients `gz`
-    (window offset, image, pooled row, pooled column, channel)."""
+    (window offset, image, pooled row, pooled column, channel), or their NHWC `g_conv`."""
     (PH, PW), (p, q), (n, H, W, C), CO = pooled, pool, x_shape, kernel.shape[3]
-    g_conv = _conv_gradient(gz, (n, PH, PW), pool, CO)
+    if g_conv is None:
+        g_conv = _conv_gradient(gz, (n, PH, PW), pool, CO)
     if flipped:
         out[...] = input_gradient(g_conv, kernel, x_shape, strides, pads, dilation)
         return
