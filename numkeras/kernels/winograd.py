@@ -13,10 +13,11 @@ adds and subtracts:
 NumPy runs a pass over a flat array several times faster than over a strided view, so the
 padded input is first laid out with its even and odd rows apart (`paired_input`): each
 transform step is then one flat pass with the operands shifted by a row or a column. The
-price is one tile row and column more per image (all the shifted passes' tails), computed
-and dropped. The kernel's gradient runs the transposed products, G^T [sum of V^T dM] G with
-the output gradient's tiles dM = A gY A^T. Blocks of whole images run as kernels.threads
-tasks in a fixed partition, so sums do not depend on the thread count.
+price is a tile column more per tile row (the shifted passes' tails), computed and dropped.
+The kernel's gradient runs the transposed products, G^T [sum of V^T dM] G with the output
+gradient's tiles dM = A gY A^T. Blocks of images or of an image's tile rows, whose scratch
+arrays stay in cache, run as kernels.threads tasks in kernels.conv's fixed partition, so sums
+do not depend on the thread count.
 """
 
 import math
@@ -31,11 +32,8 @@ from numkeras.kernels import conv, threads
 # convolution is faster (one core, measured; see `applies`).
 MIN_CHANNELS = 16
 MIN_SIZE = 14
-# Blocks are whole images, so above this many output pixels times channels (in and out) an
-# image's tiles no longer stay in cache: 64x64 with 64 -> 64 channels, batch 8, forward 30.5
-# -> 29.2 ms (im2col -> Winograd), 128x128 29.7 -> 31.6, 224x224 44.6 -> 54.3.
-MAX_IMAGE = 64 * 64 * 128
-# A block's scratch arrays hold about this much (whole images, at least one).
+# A block's scratch arrays hold about this much (ResNet's 32x32 convs, one core: 1 MB 18.7,
+# 2 MB 15.0, 4 MB 14.8, 8 MB 17.0 ms a forward pass).
 BLOCK_BYTES = 4 << 20
 
 _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
@@ -44,14 +42,15 @@ _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 def applies(kernel_shape, strides, dilation, out_size, groups=1):
     """Whether a convolution with output rows and columns `out_size` runs as Winograd tiles:
     a 3x3 kernel at stride 1, dilation 1, one group, at least MIN_CHANNELS input and output
-    channels, MIN_SIZE output rows and columns, and images up to MAX_IMAGE. Every path that
-    must give the same bits (conv and the fused conv + pool) asks this one rule. One core,
-    ms im2col -> Winograd:
+    channels, and MIN_SIZE output rows and columns. Every path that must give the same bits
+    (conv and the fused conv + pool) asks this one rule. One core, ms im2col -> Winograd:
     ResNet's 32x32, 32 -> 32 channels, batch 64: forward 18.4 -> 15.1, input gradient 18.4
     -> 15.0, kernel gradient 18.4 -> 13.7; the autoencoder's 14x14 conv + relu + pool, batch
     128: 8.1 -> 7.2, 8.3 -> 7.2, 7.9 -> 6.8. Smaller images waste more on the extra tiles (odd
-    sizes' half tiles, and a column of tiles an image computed and dropped): the tutorial
-    CNN's 11x11 conv + pool breaks even, its input gradient (13x13) runs 8.0 -> 11.1."""
+    sizes' half tiles, and a column of tiles a tile row computed and dropped): the tutorial
+    CNN's 11x11 conv + pool breaks even, its input gradient (13x13) runs 8.0 -> 11.1. Large
+    images gain (64 -> 64 channels, forward: 64x64 batch 8 30.1 -> 24.8, 224x224 45.5 -> 30.7).
+    """
     KH, KW, C, CO = kernel_shape
     return (
         (KH, KW) == (3, 3)
@@ -60,7 +59,6 @@ def applies(kernel_shape, strides, dilation, out_size, groups=1):
         and groups == 1
         and min(C, CO) >= MIN_CHANNELS
         and min(out_size) >= MIN_SIZE
-        and math.prod(out_size) * (C + CO) <= MAX_IMAGE
     )
 
 
@@ -100,20 +98,20 @@ def _shifted(op, a, shift, out, reverse=False):
     out[-shift:] = 0
 
 
-def _input_tiles(xr, images, t, v):
-    """The input tiles V = B^T d B of a block of images, as (E, S, D) in the flat `v` (3, 4,
-    n TH Q 2 C): tile rows first into `t` (4, n, TH 2Q C), then tile columns over t flat,
+def _input_tiles(xr, images, rows, t, v):
+    """The input tiles V = B^T d B of a block (images, tile rows), as (E, S, D) in the flat
+    `v` (3, 4, n rows Q 2 C): tile rows first into `t` (4, n, rows 2Q C), then tile columns,
     with c a column E[c] = t[c] - t[c + 2], S[c] = t[c] + t[c + 1], D[c] = t[c + 1] - t[c]
     (S and D are needed at odd c only). Tile cell (i, j) is then a (tiles, C) view
     (`_cells`)."""
     _, _, P, W2, C = xr.shape
     row = W2 * C
-    rows = (P - 1) * row
     x = xr[:, images].reshape(2, -1, P * row)
-    x0, x1 = x[0], x[1]
-    np.subtract(x[:, :, :rows], x[:, :, row:], out=t[::3])  # t0 = d0 - d2, t3 = d1 - d3
-    np.add(x1[:, :rows], x0[:, row:], out=t[1])  # d1 + d2
-    np.subtract(x0[:, row:], x1[:, :rows], out=t[2])  # d2 - d1
+    top = x[:, :, rows.start * row : rows.stop * row]  # rows 2p, 2p + 1 for every tile row p
+    bottom = x[:, :, (rows.start + 1) * row : (rows.stop + 1) * row]  # 2p + 2, 2p + 3
+    np.subtract(top, bottom, out=t[::3])  # t0 = d0 - d2, t3 = d1 - d3
+    np.add(top[1], bottom[0], out=t[1])  # d1 + d2
+    np.subtract(bottom[0], top[1], out=t[2])  # d2 - d1
     flat = t.reshape(-1)
     _shifted(np.subtract, flat, 2 * C, v[0].reshape(-1))
     _shifted(np.add, flat, C, v[1].reshape(-1))
@@ -191,30 +189,31 @@ class _Scratch:
         return self.flat[name][: math.prod(shape)].reshape(shape)
 
 
-def _image_runs(N, P, Q, C, CO, itemsize):
-    """Blocks of whole images whose scratch arrays hold about BLOCK_BYTES, cut into
-    kernels.conv's fixed runs (the tasks), and the most tiles a block has."""
-    per_image = P * Q * (32 * C + 24 * CO) * itemsize
-    size = max(1, BLOCK_BYTES // per_image)
-    blocks = [slice(n, min(n + size, N)) for n in range(0, N, size)]
-    return conv._runs(blocks), min(size, N) * P * Q
+def _tile_runs(N, TH, Q, C, CO, itemsize):
+    """kernels.conv's (images, tile rows) blocks of an (N, TH, Q) grid of tiles, whose
+    scratch arrays hold about BLOCK_BYTES, in its fixed runs (the tasks); and the most tiles
+    a block has."""
+    per_tile = (32 * C + 24 * CO) * itemsize
+    blocks = conv._blocks(N, TH, Q, max(1, per_tile * conv.BLOCK_BYTES // BLOCK_BYTES))
+    most = max((i.stop - i.start) * (r.stop - r.start) for i, r in blocks) * Q
+    return conv._runs(blocks), most
 
 
-def tile_sums(xr, u, images, scratch):
+def tile_sums(xr, u, images, rows, scratch):
     """The products of a block's tiles summed over their rows, s = A^T (U * V), as (2, n,
-    P, Q, 4, CO): `_pixels` turns each half into output pixels."""
-    _, _, P, W2, C = xr.shape
+    rows, Q, 4, CO): `_pixels` turns each half into output pixels."""
+    W2, C = xr.shape[3:]
     CO = u.shape[3]
-    n = images.stop - images.start
-    T = n * (P - 1) * W2 // 2
-    t = scratch("t", (4, n, 2 * T // n * C))
-    v = _input_tiles(xr, images, t, scratch("v", (3, 4, 2 * T * C)))
+    n, nt = images.stop - images.start, rows.stop - rows.start
+    T = n * nt * W2 // 2
+    t = scratch("t", (4, n, nt * W2 * C))
+    v = _input_tiles(xr, images, rows, t, scratch("v", (3, 4, 2 * T * C)))
     cells = _cells(v, C)
     m = scratch("m", (4, T, 4, CO))
     for i in range(4):
         for j in range(4):
             np.matmul(cells[i][j], u[i, j], out=m[i, :, j])
-    return _sums(m, scratch("s", (2, T, 4, CO))).reshape(2, n, P - 1, W2 // 2, 4, CO)
+    return _sums(m, scratch("s", (2, T, 4, CO))).reshape(2, n, nt, W2 // 2, 4, CO)
 
 
 def conv_valid(xr, kernel, out):
@@ -223,15 +222,15 @@ def conv_valid(xr, kernel, out):
     N, OH, OW, CO = out.shape
     _, _, P, W2, C = xr.shape
     u = kernel_tiles(kernel)
-    runs, most = _image_runs(N, P - 1, W2 // 2, C, CO, out.itemsize)
+    runs, most = _tile_runs(N, P - 1, W2 // 2, C, CO, out.itemsize)
 
     def task(blocks):
         scratch = _Scratch(most, C, CO, out.dtype)
-        for images in blocks:
-            s = tile_sums(xr, u, images, scratch)
+        for images, rows in blocks:
+            s = tile_sums(xr, u, images, rows, scratch)
             r = scratch("m", (s[0].size,))
             for a in range(2):
-                _pixels(s[a], out[images, a::2], r)
+                _pixels(s[a], out[images, 2 * rows.start + a : 2 * rows.stop : 2], r)
 
     threads.run([partial(task, blocks) for blocks in runs])
     return out
@@ -245,7 +244,7 @@ def pool_cells(xr, kernel, images, out):
     CO, (TH, Q) = kernel.shape[3], (P - 1, W2 // 2)
     n = images.stop - images.start
     scratch = _Scratch(n * TH * Q, C, CO, out.dtype)
-    s = tile_sums(xr, kernel_tiles(kernel), images, scratch)
+    s = tile_sums(xr, kernel_tiles(kernel), images, slice(0, TH), scratch)
     r = scratch("m", (s[0].size,))
     z = out.reshape(2, 2, n, TH, Q - 1, CO)
     for a in range(2):
@@ -320,19 +319,20 @@ def tile_gradient(xr, g):
     sums are added in order, whatever the thread count."""
     N, OH, OW, CO = g.shape
     _, _, P, W2, C = xr.shape
-    runs, most = _image_runs(N, P - 1, W2 // 2, C, CO, g.itemsize)
+    runs, most = _tile_runs(N, P - 1, W2 // 2, C, CO, g.itemsize)
     parts = np.zeros((len(runs), 4, 4, C, CO), g.dtype)
 
     def task(i):
         scratch = _Scratch(most, C, CO, g.dtype)
         product = np.empty((4, 4, C, CO), g.dtype)
-        for images in runs[i]:
-            n = images.stop - images.start
-            T = n * (P - 1) * W2 // 2
-            t, v = scratch("t", (4, n, 2 * T // n * C)), scratch("v", (3, 4, 2 * T * C))
-            cells = _cells(_input_tiles(xr, images, t, v), C)
-            h = scratch("s", (4, n, P - 1, W2, CO))
-            dm = gradient_tiles(g[images], h, scratch("m", (2, 8 * T * CO)))
+        for images, rows in runs[i]:
+            n, nt = images.stop - images.start, rows.stop - rows.start
+            T = n * nt * W2 // 2
+            t, v = scratch("t", (4, n, nt * W2 * C)), scratch("v", (3, 4, 2 * T * C))
+            cells = _cells(_input_tiles(xr, images, rows, t, v), C)
+            h = scratch("s", (4, n, nt, W2, CO))
+            g_block = g[images, 2 * rows.start : 2 * rows.stop]
+            dm = gradient_tiles(g_block, h, scratch("m", (2, 8 * T * CO)))
             for a in range(4):
                 for b in range(4):
                     np.matmul(cells[a][b].T, dm[a][b], out=product[a, b])

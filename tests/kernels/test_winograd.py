@@ -69,7 +69,6 @@ def test_the_rule():
     assert not winograd.applies((3, 3, 32, 1), one, one, (32, 32))
     assert winograd.applies((3, 3, 32, 32), one, one, (14, 14))
     assert not winograd.applies((3, 3, 32, 32), one, one, (32, 13))  # small images
-    assert not winograd.applies((3, 3, 64, 64), one, one, (128, 128))  # large images
     assert not winograd.applies((3, 3, 32, 32), (2, 2), one, (32, 32))
     assert not winograd.applies((3, 3, 32, 32), one, (2, 2), (32, 32))
     assert not winograd.applies((3, 3, 32, 32), one, one, (32, 32), groups=2)
