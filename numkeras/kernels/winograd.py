@@ -29,7 +29,10 @@ import numpy as np
 from numkeras.kernels import conv, threads
 
 # Below this many input or output channels, or output rows or columns, the im2col
-# convolution is faster (one core, measured; see `applies`).
+# convolution is faster (one core, measured; see `applies`). With few channels on one side the
+# transforms outweigh the GEMMs: 32x32 batch 64, forward + input + kernel gradient, ms im2col
+# -> Winograd: 8 -> 8 channels 9.6 -> 8.6, 8 -> 32 19.1 -> 21.1, 16 -> 16 19.5 -> 16.9,
+# 16 -> 64 55.5 -> 53.9, 64 -> 16 61.3 -> 52.3.
 MIN_CHANNELS = 16
 MIN_SIZE = 14
 # A block's scratch arrays hold about this much (ResNet's 32x32 convs, one core: 1 MB 18.7,
