@@ -160,7 +160,7 @@ def set_blas_threads(n):
     _state["fixed"], _state["seeded"] = n, False
     _state["checked"] = 0.0
     if n is not None:
-        _apply(n)
+        _apply(n, rescan=True)
 
 
 def hold_for_seed():
@@ -199,7 +199,7 @@ def refresh(during_fit=False):
         load, _state["sample"] = other_load(sample)
         n = choose_threads(usable_cores(), load)
     if n != _state["applied"]:
-        _apply(n)
+        _apply(n, rescan=True)
     return n
 
 
@@ -220,12 +220,14 @@ def one_thread():
         _apply(previous)
 
 
-def _apply(n):
-    """Set the BLAS thread count: threadpoolctl if installed, else OpenBLAS's own setter."""
+def _apply(n, rescan=False):
+    """Set the BLAS thread count: threadpoolctl if installed, else OpenBLAS's own setter.
+    `rescan` looks for the BLAS libraries loaded since the last look (a later `import scipy`
+    brings its own); `one_thread`'s quick switches reuse the last look."""
     if not _state["spin_set"]:
         _state["spin_set"] = True
         shorten_idle_spin()
-    setter = _state["setter"] or _find_setter()
+    setter = (not rescan and _state["setter"]) or _find_setter()
     _state["setter"] = setter
     setter(n)
     _state["applied"] = n

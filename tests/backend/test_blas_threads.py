@@ -1,6 +1,8 @@
 """numkeras runs as many BLAS threads as other processes leave cores free; settings override."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -233,3 +235,24 @@ def test_a_user_spin_setting_is_left_alone(monkeypatch):
     numpy_openblas()
     monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "12")
     assert blas_threads.shorten_idle_spin() == 0
+
+
+def test_a_blas_loaded_after_the_first_choice_gets_the_next_one():
+    """`import scipy.linalg` after numkeras set its threads brings another OpenBLAS: a changed
+    choice reaches it too (it kept its own count before)."""
+    pytest.importorskip("scipy")
+    script = """
+import numkeras
+from numkeras.backend import blas_threads
+import threadpoolctl
+blas_threads.set_blas_threads(2)
+import scipy.linalg
+blas_threads.set_blas_threads(1)
+info = threadpoolctl.threadpool_info()
+print(sorted({i["num_threads"] for i in info if i["user_api"] == "blas"}))
+"""
+    env = {k: v for k, v in os.environ.items() if k not in blas_threads.ENV_OVERRIDES}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split()[-1] == "[1]"
