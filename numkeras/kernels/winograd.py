@@ -38,6 +38,8 @@ MIN_SIZE = 14
 # A block's scratch arrays hold about this much (ResNet's 32x32 convs, one core: 1 MB 18.7,
 # 2 MB 15.0, 4 MB 14.8, 8 MB 17.0 ms a forward pass).
 BLOCK_BYTES = 4 << 20
+# Scratch arrays up to this size are kept per thread for the next call.
+KEEP_BYTES = 16 << 20
 
 _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 
@@ -175,7 +177,8 @@ _kept = threading.local()
 
 class _Scratch:
     """A task's flat scratch arrays for blocks of up to `most` tiles, cut to each block's
-    shape; kept per thread for the next call (allocating and first touching them cost 15%)."""
+    shape; kept per thread for the next call (allocating and first touching them cost 15%),
+    up to KEEP_BYTES each (a whole large image's, for the fused conv + pool, is not kept)."""
 
     def __init__(self, most, C, CO, dtype):
         sizes = {"t": 8 * most * C, "v": 24 * most * C}
@@ -185,7 +188,9 @@ class _Scratch:
         for name, size in sizes.items():
             flat = kept.get((name, dtype))
             if flat is None or flat.size < size:
-                flat = kept[(name, dtype)] = np.empty(size, dtype)
+                flat = np.empty(size, dtype)
+                if flat.nbytes <= KEEP_BYTES:
+                    kept[(name, dtype)] = flat
             self.flat[name] = flat
 
     def __call__(self, name, shape):

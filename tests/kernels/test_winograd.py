@@ -178,3 +178,18 @@ def test_seeded_fits_repeat(everywhere):
     assert winograd.applies((3, 3, 16, 16), (1, 1), (1, 1), (10, 10))
     for got, want in zip(fit(), fit()):
         np.testing.assert_array_equal(got, want)
+
+
+def test_scratch_arrays_are_kept_up_to_their_limit(monkeypatch, everywhere):
+    """Kept scratch arrays give the same bits as fresh ones; none above KEEP_BYTES is kept."""
+    monkeypatch.setattr(winograd.threads, "workers", lambda: 1)  # the tasks run on this thread
+    x, kernel = rand(3, 10, 10, 4, dtype="float32"), rand(3, 3, 4, 8, seed=1, dtype="float32")
+    monkeypatch.setattr(winograd._kept, "arrays", {}, raising=False)
+    kept = conv_pass(x, kernel, "same")
+    assert {"t", "v", "m", "s"} == {name for name, _ in winograd._kept.arrays}
+    monkeypatch.setattr(winograd._kept, "arrays", {})
+    monkeypatch.setattr(winograd, "KEEP_BYTES", 100)
+    fresh = conv_pass(x, kernel, "same")
+    assert all(a.nbytes <= 100 for a in winograd._kept.arrays.values())
+    for got, want in zip(fresh, kept):
+        np.testing.assert_array_equal(got, want)
