@@ -13,7 +13,7 @@ from functools import partial
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from numkeras.kernels import threads, winograd
+from numkeras.kernels import threads, winograd, winograd1d
 
 # Below this many channels the patch matrix is copied K-major: each copied run is then a row
 # of output pixels rather than C values (C=1: 0.10 vs 0.16 ms; C=32: 3.6 vs 0.5 ms, measured).
@@ -159,6 +159,8 @@ def conv_blocks(xp, kernel, strides, dilation, out):
     that stays in cache for its GEMM, so no full patch matrix is ever written (ResNet's 3x3
     convs, batch 64 at 32x32x32: 19 vs 32 ms a forward pass on one core). The runs of blocks
     are `threads.run`'s tasks."""
+    if winograd1d.applies(xp, kernel.shape, strides, dilation):  # 1-D, fewer products
+        return winograd1d.conv(xp[:, 0], kernel[0], out[:, 0]).reshape(out.shape)
     KH, KW, C, CO = kernel.shape
     N, OH, OW, _ = out.shape
     k2 = kernel.reshape(-1, CO)
@@ -176,6 +178,8 @@ def kernel_gradient(xp, g, kernel_shape, strides, dilation):
     """The gradient (KH, KW, C, CO) of a valid convolution of `xp` for the C-contiguous output
     gradient `g`: patches.T @ g, block by block as in `conv_blocks`; each run of blocks sums
     its own part, and the parts are added in order, whatever the thread count."""
+    if winograd1d.applies(xp, kernel_shape, strides, dilation):
+        return winograd1d.kernel_gradient(xp[:, 0], g[:, 0], kernel_shape[1])[None]
     KH, KW, C, CO = kernel_shape
     N, OH, OW, _ = g.shape
     K = KH * KW * C

@@ -27,7 +27,7 @@ class Functional(Model):
                 )
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self._nodes = nodes_in_order(flatten(inputs), flatten(outputs), _made_by)
-        self._fusable = fusion.graph_pairs(self._nodes, flatten(outputs))
+        self._fusable = fusion.graph_chains(self._nodes, flatten(outputs))
 
         # Keras's order: `.keras` files name layers, and order optimizer slots, by it
         self._operations = model_config.keras_layer_order(flatten(inputs), flatten(outputs))
@@ -96,19 +96,22 @@ class Functional(Model):
         def value(x):
             return values[id(x)] if isinstance(x, KerasTensor) else x
 
-        # fused pairs (models/fusion.py) where no one looks at the first call's output
+        # fused chains (models/fusion.py) where no one looks at the calls' inner outputs
         fusable, fused = ({} if on_node is not None else self._fusable), set()
         for i, node in enumerate(self._nodes):
             if i in fused:
                 continue
             args = map_structure(value, list(node.call_args))
-            if i in fusable:
-                second = self._nodes[fusable[i]]
-                out = fusion.run_pair(node.operation, second.operation, args[0], training)
+            out = None
+            for chain in fusable.get(i, ()):
+                layers = [self._nodes[k].operation for k in chain]
+                out = fusion.run_chain(layers, args[0], training)
                 if out is not None:
-                    values[id(flatten(second.outputs)[0])] = out
-                    fused.add(fusable[i])
-                    continue
+                    values[id(flatten(self._nodes[chain[-1]].outputs)[0])] = out
+                    fused.update(chain[1:])
+                    break
+            if out is not None:
+                continue
             kwargs = map_structure(value, dict(node.call_kwargs))
             if isinstance(node.operation, Layer):
                 kwargs["training"] = training

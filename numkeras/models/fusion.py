@@ -1,21 +1,23 @@
-"""The fusion pass: where a model's structure is known, pairs of layers run as one fused op.
+"""The fusion pass: where a model's structure is known, chains of layers run as one fused op.
 
-A rule matches a layer and the layer that takes its output (by their types and settings).
-`run_stack` runs a Sequential model's layers in order, and a Functional model runs its graph
-with `graph_pairs`' plan: the calls whose only output only the next call takes, alone and
-with no other arguments, and which is not a model output. Where a rule matches such a pair
-and the input is one the pair would take as is (built layers of one dtype, tensors of that
-dtype, no mask), `run_pair` runs the rule's fused op (ops/layer_ops/) instead of the two
-calls. A fused op is an ordinary recorded op computed when it runs, so every output is a
-plain tensor; anything a rule does not cover runs layer by layer.
+A rule matches a chain of two or three layers, each taking the previous one's output (by
+their types and settings). `run_stack` runs a Sequential model's layers in order, and a
+Functional model runs its graph with `graph_chains`' plan: chains of calls whose only output
+only the next call takes, alone and with no other arguments, and which is not a model output.
+Where a rule matches such a chain and the input is one the chain would take as is (built
+layers of one dtype, tensors of that dtype, no mask), `run_chain` runs the rule's fused op
+(ops/layer_ops/) instead of the calls; the longest chain that applies wins. A fused op is an
+ordinary recorded op computed when it runs, so every output is a plain tensor; anything a
+rule does not cover runs layer by layer.
 """
 
-from numkeras import activations
+from numkeras import activations, ops
 from numkeras.engine.tensor import Tensor
 from numkeras.kernels import narrow_conv
 from numkeras.ops.layer_ops import (
     add_relu,
     batch_norm_moving_relu,
+    batch_norm_relu_mean,
     batch_norm_train,
     conv_relu_pool,
     pool_tiles,
@@ -24,6 +26,8 @@ from numkeras.ops.layer_ops import (
 
 class ConvReluMaxPool:
     """Conv2D(activation="relu", channels_last) then MaxPooling2D whose windows tile its output."""
+
+    length = 2
 
     def matches(self, conv, pool):
         from numkeras.layers.convolutional.base_conv import BaseConv
@@ -82,13 +86,19 @@ def _training(layer, training):
     return bool(layer._resolve_call_kwargs({"training": training}).get("training"))
 
 
+def _is_batch_norm(layer):
+    from numkeras.layers.normalization.batch_normalization import BatchNormalization
+
+    return type(layer) is BatchNormalization
+
+
 class BatchNormRelu:
     """BatchNormalization over the last axis, then relu."""
 
-    def matches(self, norm, act):
-        from numkeras.layers.normalization.batch_normalization import BatchNormalization
+    length = 2
 
-        return type(norm) is BatchNormalization and _is_relu(act)
+    def matches(self, norm, act):
+        return _is_batch_norm(norm) and _is_relu(act)
 
     def applies(self, norm, act, x, training):
         rank = norm.input_spec.ndim if norm.input_spec is not None else None
@@ -116,8 +126,47 @@ class BatchNormRelu:
         )
 
 
+class BatchNormReluMean:
+    """BatchNormalization over the last axis with the batch's statistics, relu, then global
+    average pooling (1-D or 2-D, channels_last): the pooled (N, C) values without the
+    normalized ones (ops/layer_ops/norm_pool.py)."""
+
+    length = 3
+
+    def matches(self, norm, act, pool):
+        from numkeras.layers.pooling.global_average_pooling import (
+            GlobalAveragePooling1D,
+            GlobalAveragePooling2D,
+        )
+
+        return (
+            _is_batch_norm(norm)
+            and _is_relu(act)
+            and type(pool) in (GlobalAveragePooling1D, GlobalAveragePooling2D)
+            and pool.data_format == "channels_last"
+        )
+
+    def applies(self, norm, act, pool, x, training):
+        rank = 3 if type(pool).__name__ == "GlobalAveragePooling1D" else 4
+        return (
+            x.ndim == rank
+            and _training(norm, training)
+            and norm.trainable
+            and BatchNormRelu().applies(norm, act, x, training)
+        )
+
+    def run(self, norm, act, pool, x, training):
+        y, mean, variance = batch_norm_relu_mean(x, norm.gamma, norm.beta, norm.epsilon)
+        norm._update_moving(mean, variance)
+        if pool.keepdims:
+            return ops.reshape(y, (y.shape[0],) + (1,) * (x.ndim - 2) + (y.shape[1],))
+        return y
+
+
 class AddRelu:
     """Add of two tensors of one shape, then relu."""
+
+    length = 2
 
     def matches(self, add, act):
         from numkeras.layers.merging.add import Add
@@ -131,7 +180,8 @@ class AddRelu:
         return add_relu(x[0], x[1])
 
 
-RULES = (ConvReluMaxPool(), BatchNormRelu(), AddRelu())
+RULES = (BatchNormReluMean(), ConvReluMaxPool(), BatchNormRelu(), AddRelu())
+LENGTHS = sorted({rule.length for rule in RULES}, reverse=True)  # the longest tried first
 
 
 def _plain(layer, x):
@@ -144,43 +194,49 @@ def _plain(layer, x):
     )
 
 
-def _rule(first, second):
-    if getattr(first, "activity_regularizer", None) is not None:
+def _rule(chain):
+    if any(getattr(layer, "activity_regularizer", None) is not None for layer in chain):
         return None
-    if getattr(second, "activity_regularizer", None) is not None:
-        return None
-    return next((r for r in RULES if r.matches(first, second)), None)
+    return next(
+        (r for r in RULES if r.length == len(chain) and r.matches(*chain)),
+        None,
+    )
 
 
-def run_pair(first, second, x, training=None):
-    """`second(first(x), training=training)` as one fused op, or None where no rule covers
-    the call (then the caller runs the layers)."""
-    if not (first.built and second.built and first.dtype == second.dtype and _plain(first, x)):
+def run_chain(chain, x, training=None):
+    """The layers of `chain` called in turn on `x` (`training=training`) as one fused op, or
+    None where no rule covers the call (then the caller runs the layers)."""
+    first = chain[0]
+    if not (
+        all(layer.built and layer.dtype == first.dtype for layer in chain) and _plain(first, x)
+    ):
         return None
-    rule = _rule(first, second)
-    if rule is None or not rule.applies(first, second, x, training):
+    rule = _rule(chain)
+    if rule is None or not rule.applies(*chain, x, training):
         return None
-    return rule.run(first, second, x, training)
+    return rule.run(*chain, x, training)
 
 
 def run_stack(layers, x, training=None):
-    """Call `layers` in sequence on `x`, fused pairs as one op."""
+    """Call `layers` in sequence on `x`, fused chains as one op (the longest that applies)."""
     i, n = 0, len(layers)
     while i < n:
-        if i + 1 < n:
-            y = run_pair(layers[i], layers[i + 1], x, training)
+        for length in LENGTHS:
+            y = run_chain(layers[i : i + length], x, training) if i + length <= n else None
             if y is not None:
-                x, i = y, i + 2
-                continue
-        x = layers[i](x, training=training)
-        i += 1
+                x, i = y, i + length
+                break
+        else:
+            x = layers[i](x, training=training)
+            i += 1
     return x
 
 
-def graph_pairs(nodes, outputs):
-    """{i: j} for a Functional graph's `nodes` (in run order) and `outputs`: node i, a layer
-    call whose only output is not among `outputs` and only node j takes, as its single
-    argument, where a rule matches the two layers (positions, so a copy of the model keeps
+def graph_chains(nodes, outputs):
+    """{i: [chain, ...]} for a Functional graph's `nodes` (in run order) and `outputs`: the
+    chains of node positions, longest first, that start at node i, a layer call, where each
+    call's only output is not among `outputs` and only the next call takes, as its single
+    argument, and a rule matches the chain's layers (positions, so a copy of the model keeps
     its plan)."""
     from numkeras.layers.layer import Layer
     from numkeras.tree import flatten
@@ -190,22 +246,27 @@ def graph_pairs(nodes, outputs):
         for t in node.input_tensors:
             takers.setdefault(id(t), []).append(j)
     output_ids = {id(t) for t in outputs}
-    pairs = {}
+
+    def plain_call(node):
+        return (
+            isinstance(node.operation, Layer) and len(node.call_args) == 1 and not node.call_kwargs
+        )
+
+    links = {}  # i: the only node taking node i's output, as its one argument
     for i, node in enumerate(nodes):
         made = flatten(node.outputs)
         if len(made) != 1 or id(made[0]) in output_ids or len(takers.get(id(made[0]), ())) != 1:
             continue
         j = takers[id(made[0])][0]
-        second = nodes[j]
-        if (
-            isinstance(node.operation, Layer)
-            and isinstance(second.operation, Layer)
-            and len(node.call_args) == 1
-            and not node.call_kwargs
-            and len(second.call_args) == 1
-            and second.call_args[0] is made[0]
-            and not second.call_kwargs
-            and _rule(node.operation, second.operation) is not None
-        ):
-            pairs[i] = j
-    return pairs
+        if plain_call(node) and plain_call(nodes[j]) and nodes[j].call_args[0] is made[0]:
+            links[i] = j
+    plan = {}
+    for i in links:
+        chain, found = [i], []
+        while len(chain) < max(LENGTHS) and chain[-1] in links:
+            chain.append(links[chain[-1]])
+            if _rule([nodes[k].operation for k in chain]) is not None:
+                found.insert(0, list(chain))
+        if found:
+            plan[i] = found
+    return plan

@@ -135,7 +135,7 @@ class Sequential(Model):
         return self._graph_part(1, "output_shape").shape
 
     def call(self, inputs, training=None, mask=None):
-        return fusion.run_stack(self._stack, inputs, training)  # fused pairs as one op
+        return fusion.run_stack(self._stack, inputs, training)  # fused chains as one op
 
     def __call__(self, inputs, *args, **kwargs):
         if self.built and isinstance(inputs, np.ndarray):

@@ -1,0 +1,121 @@
+"""Batch normalization with the batch's statistics, relu and the mean over every axis but the
+first and last, as one op: a model's BatchNormalization -> relu -> global average pooling
+tail (models/fusion.py finds it).
+
+The pooled output is only (N, C), so the normalized values are never stored: a chunk of whole
+samples is normalized, rectified and summed while in cache, keeping relu's mask and, per
+sample and channel, the count of positive values and the sum of their centred inputs. The
+VJP's per-channel sums come from those (N, C) numbers without a pass, and the input's gradient
+is one pass over the centred input. The chunks are spread over the kernel threads, their
+partial sums added in order, so values do not depend on the thread count.
+"""
+
+import math
+from functools import partial
+
+import numpy as np
+
+from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.kernels import threads
+
+# Bytes of input per chunk (whole samples; one sample where a sample is larger).
+CHUNK_BYTES = 1 << 20
+
+
+def _chunks(N, sample_bytes):
+    step = max(1, CHUNK_BYTES // max(1, sample_bytes))
+    return [slice(i, min(i + step, N)) for i in range(0, N, step)]
+
+
+def _each_chunk(chunks, task, width, dtype, sums=1):
+    """Run `task(s, partial)` on the kernel threads for every chunk `s`; returns the (sums,
+    width) partial sums added in chunk order."""
+    partials = np.zeros((len(chunks), sums, width), dtype)
+    threads.run([partial(task, s, part) for s, part in zip(chunks, partials)])
+    return np.add.reduce(partials, axis=0)
+
+
+def _fold(a, r):
+    """Per-channel totals of (..., C * r) sums of rows of r samples' positions."""
+    return np.add.reduce(a.reshape(a.shape[:-1] + (r, -1)), axis=-2)
+
+
+def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
+    """mean over axes 1..-2 of relu(gamma * (x - mean) / sqrt(var + epsilon) + beta), the
+    statistics the batch's over every axis but the last, as one op: (output (N, C), mean,
+    var), the statistics as arrays for BatchNormalization's moving averages."""
+    x = as_tensor(inputs)
+    if x.ndim < 3:
+        raise ValueError(
+            f"Op `batch_norm_relu_mean`: expected an input with steps or pixels between the "
+            f"batch and channel axes, got shape {x.shape}."
+        )
+    N, C = x.shape[0], x.shape[-1]
+    L = math.prod(x.shape[1:-1])
+    r = math.gcd(L, max(1, 1024 // C))  # rows of r positions' channels, within one sample
+    rows = x.data.reshape(N, L // r, C * r)
+    dtype = rows.dtype
+    count = dtype.type(N * L)
+    chunks = _chunks(N, L * C * rows.itemsize)
+
+    def sums(s, out):
+        np.add.reduce(rows[s], axis=(0, 1), out=out[0])
+
+    mean = _fold(_each_chunk(chunks, sums, C * r, dtype)[0], r) / count
+    shift = np.tile(mean, r)
+    centred = np.empty_like(rows)  # x - mean, kept for the VJP
+
+    def squares(s, out):
+        c = np.subtract(rows[s], shift, out=centred[s])
+        np.einsum("ijk,ijk->k", c, c, out=out[0])
+
+    var = _fold(_each_chunk(chunks, squares, C * r, dtype)[0], r) / count
+    inv = (1.0 / np.sqrt(var + dtype.type(epsilon))).astype(dtype)
+    scale = inv if gamma is None else inv * gamma.data
+    tiled_scale, zeros = np.tile(scale, r), np.zeros(C * r, dtype)
+    tiled_beta = None if beta is None else np.tile(beta.data, r)
+    positive = np.empty(rows.shape, bool)  # relu's mask
+    totals = np.empty((3, N, C * r), dtype)  # relu sums, positive counts, their centred sums
+
+    def normalize(s, _):
+        z = np.multiply(centred[s], tiled_scale)
+        if beta is not None:
+            z += tiled_beta
+        np.greater(z, zeros, out=positive[s])
+        np.maximum(z, zeros, out=z)
+        np.add.reduce(z, axis=1, out=totals[0, s])
+        np.add.reduce(positive[s], axis=1, dtype=dtype, out=totals[1, s])
+        np.multiply(centred[s], positive[s], out=z)
+        np.add.reduce(z, axis=1, out=totals[2, s])
+
+    _each_chunk(chunks, normalize, 0, dtype, 0)
+    pooled, positives, centred_sums = _fold(totals, r)
+    y = pooled / dtype.type(L)
+
+    def vjp(g):
+        gp = g.astype(dtype, copy=False) / dtype.type(L)  # the gradient at each position
+        gbeta = np.einsum("nc,nc->c", gp, positives)
+        ggamma = np.einsum("nc,nc->c", gp, centred_sums) * inv  # sum(g * xhat)
+        gx = None
+        if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
+            gx = np.empty_like(rows)
+            k1 = np.tile(scale * inv * ggamma / count, r)
+            k2 = np.tile(scale * gbeta / count, r)
+            spread = np.tile(gp * scale, r)[:, None, :]
+
+            def input_gradient(s, _):
+                out = np.multiply(positive[s], spread[s], out=gx[s])
+                out -= centred[s] * k1
+                out -= k2
+
+            _each_chunk(chunks, input_gradient, 0, dtype, 0)
+            gx = gx.reshape(x.shape)
+        grads = [gx]
+        if gamma is not None:
+            grads.append(ggamma.astype(gamma.data.dtype))
+        if beta is not None:
+            grads.append(gbeta.astype(beta.data.dtype))
+        return tuple(grads)
+
+    parents = tuple([x] + [t for t in (gamma, beta) if t is not None])
+    return Tensor(y, parents, vjp, "batch_norm_relu_mean"), mean, var
