@@ -202,7 +202,7 @@ def conv2d_forward(x, kernel, strides, padding, dilation, groups=1):
     dtype = np.result_type(x.dtype, kernel.dtype)
     kernel = kernel.astype(dtype, copy=False)
     y = np.empty((x.shape[0], OH, OW, CO), dtype)
-    if winograd.applies(kernel.shape, strides, dilation, (OH, OW), groups):  # caches `xr`
+    if winograd.applies(kernel.shape, strides, dilation, (OH, OW), dtype, groups):  # xr cached
         xr = winograd.paired_input(x.astype(dtype, copy=False), (OH, OW), (pad_h, pad_w))
         winograd.conv_valid(xr, kernel, y)
         return y, (xr, x.shape, kernel, strides, (pad_h, pad_w), dilation, groups)
@@ -237,7 +237,7 @@ def input_gradient(g, kernel, x_shape, strides, pads, dilation):
     N, H, W, C = x_shape
     KH, KW, _, CO = kernel.shape
     OH, OW = g.shape[1:3]
-    if winograd.applies(kernel.shape, strides, dilation, (H, W)):  # the flipped conv
+    if winograd.applies(kernel.shape, strides, dilation, (H, W), g.dtype):  # flipped conv
         top, left = KH - 1 - pads[0][0], KW - 1 - pads[1][0]
         spans = ((top, H + KH - 1 - top - OH), (left, W + KW - 1 - left - OW))
         gr = winograd.paired_input(g, (H, W), spans)
@@ -263,7 +263,7 @@ def conv2d_backward(g, cache, need_x=True, need_kernel=True):
     KH, KW, Cg, CO = kernel.shape
     COg = CO // groups
     g = np.ascontiguousarray(g, dtype=kernel.dtype)
-    if winograd.applies(kernel.shape, strides, dilation, g.shape[1:3], groups):
+    if winograd.applies(kernel.shape, strides, dilation, g.shape[1:3], g.dtype, groups):
         gk = winograd.kernel_gradient(xp, g) if need_kernel else None
         gx = input_gradient(g, kernel, x_shape, strides, pads, dilation) if need_x else None
         return gx, gk

@@ -44,10 +44,12 @@ KEEP_BYTES = 16 << 20
 _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 
 
-def applies(kernel_shape, strides, dilation, out_size, groups=1):
-    """Whether a convolution with output rows and columns `out_size` runs as Winograd tiles:
-    a 3x3 kernel at stride 1, dilation 1, one group, at least MIN_CHANNELS input and output
-    channels, and MIN_SIZE output rows and columns. Every path that must give the same bits
+def applies(kernel_shape, strides, dilation, out_size, dtype, groups=1):
+    """Whether a convolution with output rows and columns `out_size` computed in `dtype` runs
+    as Winograd tiles: a 3x3 kernel at stride 1, dilation 1, one group, at least MIN_CHANNELS
+    input and output channels, MIN_SIZE output rows and columns, float32 or float64 (in
+    float16 the transforms' rounding grows the error 2.6x, to 1e-3 of the largest output, at
+    ResNet's shape). Every path that must give the same bits
     (conv and the fused conv + pool) asks this one rule. One core, ms im2col -> Winograd:
     ResNet's 32x32, 32 -> 32 channels, batch 64: forward 18.4 -> 15.1, input gradient 18.4
     -> 15.0, kernel gradient 18.4 -> 13.7; the autoencoder's 14x14 conv + relu + pool, batch
@@ -64,6 +66,7 @@ def applies(kernel_shape, strides, dilation, out_size, groups=1):
         and groups == 1
         and min(C, CO) >= MIN_CHANNELS
         and min(out_size) >= MIN_SIZE
+        and np.dtype(dtype) in (np.float32, np.float64)
     )
 
 

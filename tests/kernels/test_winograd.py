@@ -46,7 +46,7 @@ SHAPES = [  # input shape, filters, padding: even and odd sizes, 'same' and 'val
 @pytest.mark.parametrize("x_shape, filters, padding", SHAPES)
 def test_agrees_with_im2col_in_float64(monkeypatch, everywhere, x_shape, filters, padding):
     x, kernel = rand(*x_shape), rand(3, 3, x_shape[3], filters, seed=1)
-    assert winograd.applies(kernel.shape, (1, 1), (1, 1), (1, 1))
+    assert winograd.applies(kernel.shape, (1, 1), (1, 1), (1, 1), x.dtype)
     got = conv_pass(x, kernel, padding)
     im2col(monkeypatch)
     for a, b in zip(got, conv_pass(x, kernel, padding)):
@@ -63,16 +63,18 @@ def test_gradients_match_central_differences(everywhere, x_shape, filters, paddi
 
 
 def test_the_rule():
-    one = (1, 1)
-    assert winograd.applies((3, 3, 32, 32), one, one, (32, 32))
-    assert not winograd.applies((3, 3, 3, 32), one, one, (32, 32))  # few channels: im2col
-    assert not winograd.applies((3, 3, 32, 1), one, one, (32, 32))
-    assert winograd.applies((3, 3, 32, 32), one, one, (14, 14))
-    assert not winograd.applies((3, 3, 32, 32), one, one, (32, 13))  # small images
-    assert not winograd.applies((3, 3, 32, 32), (2, 2), one, (32, 32))
-    assert not winograd.applies((3, 3, 32, 32), one, (2, 2), (32, 32))
-    assert not winograd.applies((3, 3, 32, 32), one, one, (32, 32), groups=2)
-    assert not winograd.applies((5, 5, 32, 32), one, one, (32, 32))
+    one, f32 = (1, 1), np.float32
+    assert winograd.applies((3, 3, 32, 32), one, one, (32, 32), np.float64)
+    assert not winograd.applies((3, 3, 32, 32), one, one, (32, 32), np.float16)
+    assert winograd.applies((3, 3, 32, 32), one, one, (32, 32), f32)
+    assert not winograd.applies((3, 3, 3, 32), one, one, (32, 32), f32)  # few channels: im2col
+    assert not winograd.applies((3, 3, 32, 1), one, one, (32, 32), f32)
+    assert winograd.applies((3, 3, 32, 32), one, one, (14, 14), f32)
+    assert not winograd.applies((3, 3, 32, 32), one, one, (32, 13), f32)  # small images
+    assert not winograd.applies((3, 3, 32, 32), (2, 2), one, (32, 32), f32)
+    assert not winograd.applies((3, 3, 32, 32), one, (2, 2), (32, 32), f32)
+    assert not winograd.applies((3, 3, 32, 32), one, one, (32, 32), f32, groups=2)
+    assert not winograd.applies((5, 5, 32, 32), one, one, (32, 32), f32)
 
 
 @pytest.mark.parametrize(
@@ -175,7 +177,7 @@ def test_seeded_fits_repeat(everywhere):
         model.fit(x, np.arange(16) % 3, batch_size=8, epochs=2, verbose=0)
         return [w.numpy() for w in model.weights]
 
-    assert winograd.applies((3, 3, 16, 16), (1, 1), (1, 1), (10, 10))
+    assert winograd.applies((3, 3, 16, 16), (1, 1), (1, 1), (10, 10), np.float32)
     for got, want in zip(fit(), fit()):
         np.testing.assert_array_equal(got, want)
 

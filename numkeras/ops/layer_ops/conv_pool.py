@@ -115,7 +115,7 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, fo
     K, k2 = KH * KW * C, kernel.reshape(-1, CO)
     y = np.empty((N, PH, PW, CO), np.result_type(x.dtype, kernel.dtype))
     first = np.empty(y.shape, np.min_scalar_type(p * q)) if for_grad else None
-    wino = winograd.applies(kernel.shape, strides, dilation, (OH, OW))
+    wino = winograd.applies(kernel.shape, strides, dilation, (OH, OW), y.dtype)
     if wino:  # the conv values the unfused conv has then, bit for bit; "patches" is its input
         patches = winograd.paired_input(x, (PH * p, PW * q), (pad_h, pad_w))
     else:
@@ -189,7 +189,7 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
     chunk (a task) writes its own kernel and bias gradient parts, added in order afterwards."""
     patches, y, first, x_shape, kernel, (p, q), strides, pads, dilation = cache
     conv_size = [n + sum(pad) - k + 1 for n, pad, k in zip(x_shape[1:3], pads, kernel.shape)]
-    wino = winograd.applies(kernel.shape, strides, dilation, conv_size)  # "patches" is xr
+    wino = winograd.applies(kernel.shape, strides, dilation, conv_size, y.dtype)  # xr cached
     _, PH, PW, CO = y.shape
     N, H, W, C = x_shape
     KH, KW = kernel.shape[:2]
