@@ -67,6 +67,40 @@ def test_chunks_with_a_short_last_one_give_the_whole_arrays_results(relu, monkey
     check_grad(lambda *a: batch_norm_train(*a, 1e-3, relu)[0], x[:4], rand(32), rand(32, seed=1))
 
 
+@pytest.mark.parametrize("relu", [True, False])
+def test_inputs_far_from_zero_take_the_two_pass_statistics(relu):
+    """A mean of 40 deviations: E[x^2] - mean^2 would lose every digit; the centred pass
+    keeps the float64 results."""
+    from numkeras.ops.layer_ops import norm_fused
+
+    x = rand(4, 3, 5) + 80.0
+    mean, var, centred = norm_fused._statistics(*_statistics_args(x))
+    assert centred is not None
+    np.testing.assert_allclose(var, x.reshape(-1, 5).var(axis=0), rtol=1e-12)
+    check_grad(lambda *a: batch_norm_train(*a, 1e-3, relu)[0], x, rand(5), rand(5, seed=1))
+
+
+def _statistics_args(x):
+    from numkeras.ops.layer_ops import norm_fused
+
+    rows, r = norm_fused._rows(x.reshape(-1, x.shape[-1]), x.shape[-1])
+    return rows, norm_fused._chunks(rows), r, x.dtype.type(x.size // x.shape[-1])
+
+
+@pytest.mark.parametrize("offset", [0.0, 3.0])
+def test_one_pass_statistics_where_the_mean_is_within_two_deviations(offset):
+    """Uniform values in [-2, 2) shifted by 0 or 3 (mean / deviation 0 and 2.6): one pass,
+    then two; float32 results within float32 rounding of the float64 ones either way."""
+    from numkeras.ops.layer_ops import norm_fused
+
+    x = rand(64, 8, 8, 16, dtype="float32") + np.float32(offset)
+    mean, var, centred = norm_fused._statistics(*_statistics_args(x))
+    assert (centred is None) == (offset == 0.0)
+    want = x.astype("float64").reshape(-1, 16)
+    np.testing.assert_allclose(mean, want.mean(axis=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(var, want.var(axis=0), rtol=1e-5)
+
+
 def test_batch_norm_relu_equals_the_separate_ops_bit_for_bit():
     x = rand(6, 5, 8, low=-3, high=5, dtype="float32")
     gamma, beta = (ops.convert_to_tensor(rand(8, seed=k, dtype="float32")) for k in (1, 2))
@@ -119,6 +153,8 @@ def test_batch_norm_relu_matches_torch():
         return batch_norm_train(x, gamma, beta, 1e-3, relu=True)[0]
 
     compare_op([(8, 5, 6), (6,), (6,)], theirs, ours, grad_atol=1e-4)
+    far = rand(8, 5, 6, dtype="float32") + np.float32(50)  # the two-pass statistics
+    compare_op([far, (6,), (6,)], theirs, ours, grad_atol=1e-4)
 
 
 def test_moving_batch_norm_relu_matches_torch():
@@ -163,13 +199,14 @@ def test_a_broadcast_upstream_gradient_gives_the_gradients_of_its_copy():
 
 
 @pytest.mark.parametrize("relu", [True, False])
-def test_results_do_not_depend_on_the_thread_count(relu, monkeypatch, set_threads):
+@pytest.mark.parametrize("shift", [0, 40])  # one-pass statistics, two-pass
+def test_results_do_not_depend_on_the_thread_count(relu, shift, monkeypatch, set_threads):
     import numkeras
     from numkeras.kernels import threads
     from numkeras.ops.layer_ops import norm_fused
 
     monkeypatch.setattr(norm_fused, "CHUNK_BYTES", 3 * 1024 * 4)  # 7 chunks, 7 tasks
-    x = numkeras.Variable(rand(20, 32, 32, low=-3, high=5, dtype="float32"))
+    x = numkeras.Variable(rand(20, 32, 32, low=-3 + shift, high=5 + shift, dtype="float32"))
     gamma, beta = (numkeras.Variable(rand(32, seed=k, dtype="float32")) for k in (1, 2))
     g = rand(20, 32, 32, seed=3, dtype="float32")
     results = {}
