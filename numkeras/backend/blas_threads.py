@@ -24,6 +24,14 @@ calls, and other processes run beside them: the spinning workers took their core
 convolution after a 2-thread GEMM: 18-25 ms against 8-12 ms after a pause). So when numkeras
 first sets the thread count it also sets OpenBLAS's shortest spin (OPENBLAS_THREAD_TIMEOUT=4,
 2**4 cycles) in every OpenBLAS loaded, unless OPENBLAS_THREAD_TIMEOUT is set already.
+
+Waking the sleeping workers costs more than a second thread saves on a small product (a
+Dense layer's backward (128, 10) @ (10, 1600) on 2 threads: median 140-210 us, tail 2-12 ms,
+against 65-95 us on one). So `matmul` runs float32 products of up to SMALL_PRODUCT_MACS
+multiply-adds on one thread, chosen by the shape alone, and only where OpenBLAS sums each
+output alike on one and two threads (a depth of up to SAME_SUMS_MAX_DEPTH, both sides longer
+than 1), so the values do not change. Such quick switches, and `one_thread`'s, call
+OpenBLAS's own setter through ctypes (under a microsecond; threadpoolctl's takes ~35 us).
 """
 
 import contextlib
@@ -35,6 +43,9 @@ ENV_OVERRIDES = ("NUMKERAS_BLAS_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREA
 REFRESH_SECONDS = 1.0
 FRESH_WINDOW_SECONDS = 0.05  # the process's first look at the load: a short window
 MIN_WINDOW_SECONDS = 0.1  # shorter windows hold too few clock ticks to measure a load
+SMALL_PRODUCT_MACS = 3_000_000  # up to this many multiply-adds one thread is faster than two
+OPENBLAS_SERIAL_MACS = 262_144  # OpenBLAS runs products up to this size on one thread itself
+SAME_SUMS_MAX_DEPTH = 384  # OpenBLAS's float32 GEMM: one and two threads sum alike up to here
 IDLE_SPIN = "4"  # OPENBLAS_THREAD_TIMEOUT: idle workers spin 2**4 cycles, then sleep
 OPENBLAS_SETTERS = (
     "openblas_set_num_threads",
@@ -50,6 +61,7 @@ _state = {
     "sample": None,
     "checked": 0.0,
     "setter": None,
+    "quick": None,
     "spin_set": False,
 }
 
@@ -220,16 +232,54 @@ def one_thread():
         _apply(previous)
 
 
+def runs_alone(m, k, n, dtype):
+    """Whether `matmul` runs an (m, k) @ (k, n) product of `dtype` on one BLAS thread: a small
+    float32 GEMM (not a GEMV) that OpenBLAS would thread, of a depth that one and two threads
+    sum alike. The shape and dtype alone decide, never the load."""
+    return (
+        dtype.char == "f"
+        and m > 1
+        and n > 1
+        and k <= SAME_SUMS_MAX_DEPTH
+        and OPENBLAS_SERIAL_MACS < m * k * n <= SMALL_PRODUCT_MACS
+    )
+
+
+def matmul(a, b):
+    """`a @ b` of 2-D arrays, on one BLAS thread where `runs_alone` says so (then back to the
+    count numkeras set); untouched where numkeras set no count or set one."""
+    threads = _state["applied"]
+    if (
+        threads is None
+        or threads == 1
+        or a.ndim != 2
+        or b.ndim != 2
+        or not runs_alone(a.shape[0], a.shape[1], b.shape[1], a.dtype)
+    ):
+        return a @ b
+    quick = _state["quick"]
+    quick(1)
+    try:
+        return a @ b
+    finally:
+        quick(threads)
+
+
 def _apply(n, rescan=False):
     """Set the BLAS thread count: threadpoolctl if installed, else OpenBLAS's own setter.
     `rescan` looks for the BLAS libraries loaded since the last look (a later `import scipy`
-    brings its own); `one_thread`'s quick switches reuse the last look."""
+    brings its own); quick switches (`one_thread`'s) call the setters of the OpenBLAS found
+    then through ctypes."""
     if not _state["spin_set"]:
         _state["spin_set"] = True
         shorten_idle_spin()
-    setter = (not rescan and _state["setter"]) or _find_setter()
-    _state["setter"] = setter
-    setter(n)
+    if rescan or _state["setter"] is None:
+        _state["setter"] = _find_setter()
+        functions = _openblas_functions()
+        _state["quick"] = _setter_of(functions) if functions else _state["setter"]
+        _state["setter"](n)
+    else:
+        _state["quick"](n)
     _state["applied"] = n
 
 
@@ -283,9 +333,8 @@ def shorten_idle_spin():
     return changed
 
 
-def _openblas_setter():
-    """`openblas_set_num_threads` of every OpenBLAS this process loaded, or a setter that
-    does nothing where there is none."""
+def _openblas_functions():
+    """`openblas_set_num_threads` (by whichever name) of every OpenBLAS this process loaded."""
     functions = []
     for lib in _openblas_libraries():
         for name in OPENBLAS_SETTERS:
@@ -294,9 +343,18 @@ def _openblas_setter():
                 function.argtypes = [ctypes.c_int]
                 functions.append(function)
                 break
+    return functions
 
+
+def _setter_of(functions):
     def set_all(n):
         for function in functions:
             function(n)
 
     return set_all
+
+
+def _openblas_setter():
+    """`openblas_set_num_threads` of every OpenBLAS this process loaded, or a setter that
+    does nothing where there is none."""
+    return _setter_of(_openblas_functions())

@@ -256,3 +256,112 @@ print(sorted({i["num_threads"] for i in info if i["user_api"] == "blas"}))
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.split()[-1] == "[1]"
+
+
+def spy_quick(monkeypatch):
+    """Record the counts the quick setter is given (it still sets them)."""
+    calls = []
+    real = blas_threads._state["quick"]
+
+    def quick(n):
+        calls.append((n, *blas_info()))  # the count asked for, then the count before
+        real(n)
+
+    monkeypatch.setitem(blas_threads._state, "quick", quick)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "m, k, n, dtype, alone",
+    [
+        (128, 10, 1600, "float32", True),  # a Dense layer's backward
+        (1600, 128, 10, "float32", True),
+        (512, 128, 10, "float32", True),
+        (64, 64, 64, "float32", False),  # OpenBLAS keeps it on one thread itself
+        (2048, 128, 128, "float32", False),  # large enough for two
+        (128, 1600, 10, "float32", False),  # deep: one and two threads sum differently
+        (1, 384, 5000, "float32", False),  # a GEMV: its threads sum differently
+        (5000, 384, 1, "float32", False),
+        (128, 10, 1600, "float64", False),
+        (128, 10, 1600, "float16", False),
+    ],
+)
+def test_small_float32_products_run_alone_by_shape(m, k, n, dtype, alone):
+    assert blas_threads.runs_alone(m, k, n, np.dtype(dtype)) is alone
+
+
+def test_a_small_product_runs_on_one_thread_and_goes_back(monkeypatch):
+    fake_machine(monkeypatch, 2, 0.0)
+    blas_threads.refresh()
+    calls = spy_quick(monkeypatch)
+    rng = np.random.default_rng(0)
+    gz, k = rng.random((128, 10), "float32"), rng.random((1600, 10), "float32")
+    y = blas_threads.matmul(gz, k.T)
+    assert calls == [(1, 2), (2, 1)]
+    assert set(blas_info()) == {2} and blas_threads.blas_threads() == 2
+    np.testing.assert_array_equal(y, gz @ k.T)
+
+
+def test_a_large_product_keeps_the_threads(monkeypatch):
+    fake_machine(monkeypatch, 2, 0.0)
+    blas_threads.refresh()
+    calls = spy_quick(monkeypatch)
+    a = np.ones((2048, 128), "float32")
+    blas_threads.matmul(a, np.ones((128, 128), "float32"))
+    blas_threads.matmul(np.ones((64, 8), "float32"), np.ones((8, 64), "float32"))
+    assert calls == []
+
+
+def test_small_products_leave_fixed_and_environment_counts_alone(monkeypatch):
+    a, b = np.ones((128, 10), "float32"), np.ones((10, 1600), "float32")
+    numkeras.config.set_blas_threads(1)
+    calls = spy_quick(monkeypatch)
+    blas_threads.matmul(a, b)
+    assert calls == [] and set(blas_info()) == {1}
+    numkeras.config.set_blas_threads(2)  # a fixed count of 2: small products still run alone
+    calls = spy_quick(monkeypatch)
+    blas_threads.matmul(a, b)
+    assert calls == [(1, 2), (2, 1)]
+    blas_threads._state["applied"] = None  # as where OPENBLAS_NUM_THREADS decides
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    calls = spy_quick(monkeypatch)
+    blas_threads.matmul(a, b)
+    assert calls == [] and set(blas_info()) == {2}
+
+
+def test_products_run_alone_give_the_values_of_two_threads():
+    """Where `runs_alone` says one thread, OpenBLAS's one- and two-thread sums agree bit for
+    bit, so the choice changes no value."""
+    setter = blas_threads._openblas_setter()
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(300):
+        m, n = (int(v) for v in np.exp(rng.uniform(np.log(2), np.log(3000), 2)))
+        k = int(rng.integers(1, blas_threads.SAME_SUMS_MAX_DEPTH + 1))
+        if not blas_threads.runs_alone(m, k, n, np.dtype("float32")):
+            continue
+        ta, tb = rng.integers(2, size=2)
+        a = rng.standard_normal((k, m) if ta else (m, k), "float32")
+        b = rng.standard_normal((n, k) if tb else (k, n), "float32")
+        a, b = (a.T if ta else a), (b.T if tb else b)
+        setter(1)
+        one = a @ b
+        setter(2)
+        np.testing.assert_array_equal(one, a @ b)
+        checked += 1
+    assert checked > 50
+
+
+def test_a_dense_layer_runs_its_small_products_alone(monkeypatch):
+    fake_machine(monkeypatch, 2, 0.0)
+    blas_threads.refresh()
+    calls = spy_quick(monkeypatch)
+    layer = numkeras.layers.Dense(10)
+    x = numkeras.ops.convert_to_tensor(np.ones((128, 1600), "float32"))
+    layer.build(x.shape)
+    with numkeras.GradientTape() as tape:
+        loss = numkeras.ops.sum(layer(x))
+    tape.gradient(loss, layer.trainable_variables)
+    # the forward's (128, 1600) @ (1600, 10) is too deep for one thread; x needs no gradient
+    assert calls == [(1, 2), (2, 1)]  # the kernel's gradient (1600, 128) @ (128, 10)
+    assert set(blas_info()) == {2}

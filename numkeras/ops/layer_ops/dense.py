@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from numkeras.backend.blas_threads import matmul
 from numkeras.engine.tensor import Tensor
 from numkeras.ops.layer_ops.nn_ops import _relu
 
@@ -10,7 +11,8 @@ def dense(x, kernel, bias=None, relu=False):
     """`x @ kernel (+ bias) (then relu)` over the last axis of `x`, as one op: the product is one
     GEMM over all leading axes, the bias and relu run in place on its fresh output. The values
     are those of `matmul`, `add` and `relu` in turn; the VJP masks the gradient once and gets the
-    kernel's and the bias's gradients as a GEMM and a GEMV. `x`, `kernel` and `bias` are tensors
+    kernel's and the bias's gradients as a GEMM and a GEMV. Small products run on one BLAS
+    thread (`blas_threads.matmul`). `x`, `kernel` and `bias` are tensors
     of one float dtype (the layer checks; it takes the unfused ops otherwise)."""
     k = kernel.data
     if x.shape[-1:] != k.shape[:1] or k.ndim != 2:
@@ -19,7 +21,7 @@ def dense(x, kernel, bias=None, relu=False):
             f"{x.shape} and kernel shape {k.shape}."
         )
     rows = x.data.reshape(-1, k.shape[0])
-    y = rows @ k
+    y = matmul(rows, k)
     if bias is not None:
         y += bias.data
     if relu:
@@ -30,8 +32,8 @@ def dense(x, kernel, bias=None, relu=False):
         gz = g.reshape(y.shape)
         if relu:
             gz = gz * (y > 0)
-        gx = (gz @ k.T).reshape(x.shape) if x.requires_grad else None
-        gk = rows.T @ gz if kernel.requires_grad else None
+        gx = matmul(gz, k.T).reshape(x.shape) if x.requires_grad else None
+        gk = matmul(rows.T, gz) if kernel.requires_grad else None
         if bias is None:
             return gx, gk
         gb = np.ones(len(gz), gz.dtype) @ gz if bias.requires_grad else None
