@@ -168,6 +168,16 @@ def test_one_thread_runs_the_block_on_one_and_goes_back(monkeypatch):
     assert set(blas_info()) == {2}
 
 
+def test_one_thread_switches_through_the_quick_setter(monkeypatch):
+    """`one_thread` calls OpenBLAS's setter found at the last choice (no threadpoolctl scan)."""
+    fake_machine(monkeypatch, 2, 0.0)
+    blas_threads.refresh()
+    calls = spy_quick(monkeypatch)
+    with blas_threads.one_thread():
+        assert set(blas_info()) == {1}
+    assert calls == [(1, 2), (2, 1)] and set(blas_info()) == {2}
+
+
 def test_one_thread_leaves_an_environment_count_alone(monkeypatch):
     blas_threads._apply(2)
     blas_threads._state["applied"] = None
