@@ -138,8 +138,9 @@ def _patches(xp, KH, KW, OH, OW, strides, dilation):
 
 def _runs(blocks):
     """The blocks cut into contiguous runs, one task each: at most 1/TASKS of them a run,
-    the last runs shrinking to single blocks (`threads.guided_slices`)."""
-    return [blocks[s] for s in threads.guided_slices(len(blocks), -(-len(blocks) // TASKS))]
+    the last runs shrinking to 1/8 of that (`threads.guided_slices`)."""
+    size = -(-len(blocks) // TASKS)
+    return [blocks[s] for s in threads.guided_slices(len(blocks), size, max(1, size // 8))]
 
 
 def _patch_blocks(xp, blocks, KH, KW, OH, OW, strides, dilation):
