@@ -21,10 +21,9 @@ FEW_CHANNELS = 4
 # The convolutions run a block of output pixels at a time, each block's patch matrix about
 # this large, so that it stays in cache between its copy and its GEMM.
 BLOCK_BYTES = 1 << 20
-# The blocks of one pass are cut into runs of at most 1/TASKS of them, shrinking toward the
-# end (`threads.guided_slices`), the tasks that threads.run spreads over the cores; the runs
-# depend on the block count only, which keeps sums thread-independent.
-TASKS = 8
+# The blocks of one pass are cut into this many runs (fewer if there are fewer blocks), the
+# tasks that threads.run spreads over the cores; a fixed count keeps sums thread-independent.
+TASKS = 12
 # `_pad` copies about this many bytes a task.
 PAD_BYTES = 1 << 20
 
@@ -137,10 +136,10 @@ def _patches(xp, KH, KW, OH, OW, strides, dilation):
 
 
 def _runs(blocks):
-    """The blocks cut into contiguous runs, one task each: at most 1/TASKS of them a run,
-    the last runs shrinking to 1/8 of that (`threads.guided_slices`)."""
-    size = -(-len(blocks) // TASKS)
-    return [blocks[s] for s in threads.guided_slices(len(blocks), size, max(1, size // 8))]
+    """The blocks cut into at most TASKS contiguous runs of near-equal length, one task each."""
+    n = min(TASKS, len(blocks))
+    bounds = [len(blocks) * i // n for i in range(n + 1)]
+    return [blocks[start:stop] for start, stop in zip(bounds, bounds[1:])]
 
 
 def _patch_blocks(xp, blocks, KH, KW, OH, OW, strides, dilation):

@@ -24,10 +24,10 @@ from numkeras.kernels.conv import _geometry
 # ms in one GEMM, the input gradient's (M, taps) @ (taps, C) 0.74 vs 0.99 ms; 4,096 pixels
 # lose most of the gain).
 CHUNK = 2048
-# A block of images holds up to about this many input pixels (at least one image); the last
-# blocks shrink to a quarter of that (`threads.guided_slices`), so two kernel threads finish
-# close together. Smaller blocks pay NumPy's per-call cost more often (8,192 pixels: 5-10%
-# more CPU time).
+# A block of images holds about this many input pixels (at least one image); blocks are evened
+# out, an even number of them where there are several, so two kernel threads share them
+# equally (the autoencoder's 128 images of 28x28: 8 blocks of 16). Smaller blocks pay NumPy's
+# per-call cost more often (8,192 pixels: 5-10% more CPU time).
 BLOCK_PIXELS = 16384
 
 
@@ -39,9 +39,8 @@ def _by_rows(a, b, out):
 
 
 def _blocks(N, H, W):
-    """Image slices of up to about BLOCK_PIXELS pixels each (`threads.guided_slices`)."""
-    size = max(1, BLOCK_PIXELS // (H * W))
-    return threads.guided_slices(N, size, max(1, size // 4))
+    """Image slices of about BLOCK_PIXELS pixels each (`threads.even_slices`)."""
+    return threads.even_slices(N, BLOCK_PIXELS // (H * W))
 
 
 def applies(kernel_shape, groups):

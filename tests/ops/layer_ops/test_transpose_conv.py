@@ -197,25 +197,23 @@ def test_fused_bias_gradient_alone():
 
 
 @pytest.mark.parametrize(
-    "shape, row_bytes, sizes",
+    "shape, row_bytes, runs",
     [
-        ((128, 14, 14), 512, [16] * 6 + [8] * 4),  # the autoencoder's 28x28 output: 16 blocks
-        ((128, 14, 14), 1152, [16] * 5 + [12, 12, 8, 4, 4, 4, 4]),  # gradients: 32 blocks
-        ((128, 7, 7), 512, [16] * 6 + [8] * 4),
-        ((5, 3, 3), 8, [5]),
+        ((128, 14, 14), 512, 12),  # the autoencoder's 28x28 output: 13 blocks of 10 would fit
+        ((128, 14, 14), 1152, 12),  # its gradients: 32 blocks of 4 images, now 36 of 3-4
+        ((128, 7, 7), 512, 4),
+        ((5, 3, 3), 8, 1),
     ],
 )
-def test_image_blocks_are_even_and_the_runs_shrink(shape, row_bytes, sizes):
-    """Whole-image blocks are cut again into at least 2 * TASKS even blocks, so that the
-    runs (images a run given) can shrink toward the end."""
+def test_image_blocks_are_even_and_the_runs_equal(shape, row_bytes, runs):
+    """Runs of whole-image blocks hold the same number of images, give or take one."""
     got = transpose_conv._balanced_runs(*shape, row_bytes)
     images = [im for run in got for im, _ in run]
-    assert [sum(im.stop - im.start for im, _ in run) for run in got] == sizes
-    assert images[0].start == 0 and images[-1].stop == shape[0]
+    sizes = [sum(im.stop - im.start for im, _ in run) for run in got]
+    assert len(got) == runs and images[0].start == 0 and images[-1].stop == shape[0]
     assert all(a.stop == b.start for a, b in zip(images, images[1:]))
     assert all(rows == slice(0, shape[1]) for run in got for _, rows in run)
-    blocks = [im.stop - im.start for im in images]
-    assert max(blocks) - min(blocks) <= 1
+    assert max(sizes) - min(sizes) <= 1
 
 
 def test_row_blocks_of_large_images_are_kept(monkeypatch):
