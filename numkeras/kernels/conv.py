@@ -24,6 +24,8 @@ BLOCK_BYTES = 1 << 20
 # The blocks of one pass are cut into this many runs (fewer if there are fewer blocks), the
 # tasks that threads.run spreads over the cores; a fixed count keeps sums thread-independent.
 TASKS = 12
+# `_pad` copies about this many bytes a task.
+PAD_BYTES = 1 << 20
 
 
 def output_size(n, k, stride, padding, dilation=1):
@@ -50,16 +52,24 @@ def _geometry(x_shape, k_shape, strides, padding, dilation):
 
 
 def _pad(x, pad_h, pad_w, value=0.0):
-    """`x` with `value` rows and columns around it (`x` itself when there are none)."""
+    """`x` with `value` rows and columns around it (`x` itself when there are none), copied
+    a few images a task on the kernel threads (ResNet's (64, 32, 32, 32): 1.3 ms on one core,
+    the other idle while it ran)."""
     if pad_h == (0, 0) and pad_w == (0, 0):
         return x
     N, H, W, C = x.shape
     xp = np.empty((N, H + sum(pad_h), W + sum(pad_w), C), x.dtype)
-    xp[:, : pad_h[0]] = value
-    xp[:, pad_h[0] + H :] = value
-    xp[:, pad_h[0] : pad_h[0] + H, : pad_w[0]] = value
-    xp[:, pad_h[0] : pad_h[0] + H, pad_w[0] + W :] = value
-    xp[:, pad_h[0] : pad_h[0] + H, pad_w[0] : pad_w[0] + W] = x
+
+    def task(images):
+        part = xp[images]
+        part[:, : pad_h[0]] = value
+        part[:, pad_h[0] + H :] = value
+        part[:, pad_h[0] : pad_h[0] + H, : pad_w[0]] = value
+        part[:, pad_h[0] : pad_h[0] + H, pad_w[0] + W :] = value
+        part[:, pad_h[0] : pad_h[0] + H, pad_w[0] : pad_w[0] + W] = x[images]
+
+    size = max(1, PAD_BYTES // max(1, xp[0].nbytes))
+    threads.run([partial(task, s) for s in threads.guided_slices(N, size, max(1, size // 4))])
     return xp
 
 
@@ -238,8 +248,7 @@ def input_gradient(g, kernel, x_shape, strides, pads, dilation):
     if flipped_is_cheaper(x_shape, kernel.shape, (OH, OW), strides):
         span_h, span_w = (KH - 1) * dilation[0], (KW - 1) * dilation[1]
         top, left = span_h - pads[0][0], span_w - pads[1][0]
-        gp = np.zeros((N, H + span_h, W + span_w, CO), g.dtype)
-        gp[:, top : top + OH, left : left + OW] = g
+        gp = _pad(g, (top, H + pads[0][0] - OH), (left, W + pads[1][0] - OW))
         flipped = np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2))
         return conv_blocks(gp, flipped, (1, 1), dilation, np.empty(x_shape, g.dtype))
     gxp = np.zeros((N, H + sum(pads[0]), W + sum(pads[1]), C), g.dtype)

@@ -84,3 +84,17 @@ def even_slices(n, size):
     count = min(n, count + count % 2) if count > 1 else count
     bounds = [n * i // count for i in range(count + 1)]
     return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
+def guided_slices(n, size, least=1):
+    """Slices cutting range(n) into pieces of at most `size` items, each at most a quarter of
+    the items left from its start (but at least `least`), so that they shrink toward the end:
+    threads taking them in order finish within a small piece of each other however late one
+    of them starts or however slowly it runs beside other processes, where equal pieces left
+    one thread waiting up to a whole piece for the other. The pieces depend on `n`, `size`
+    and `least` only, so sums by piece are the same for any thread count."""
+    bounds = [0]
+    while bounds[-1] < n:
+        rest = n - bounds[-1]
+        bounds.append(bounds[-1] + min(rest, max(1, size), max(least, -(-rest // 4))))
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]

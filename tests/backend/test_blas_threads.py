@@ -19,7 +19,8 @@ def automatic(monkeypatch):
     the policy automatic and the BLAS at the usable cores."""
     for name in blas_threads.ENV_OVERRIDES:
         monkeypatch.delenv(name, raising=False)
-    saved = dict(blas_threads._state)
+    saved = dict(blas_threads._state, setter=None)  # (BLAS libraries loaded since: seen)
+    blas_threads._state["setter"] = None
     blas_threads.set_blas_threads(None)
     yield
     blas_threads._state.update(saved)

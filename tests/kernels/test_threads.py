@@ -167,3 +167,21 @@ def test_even_slices_are_evened_out_and_even_in_number(n, size, sizes):
     slices = threads.even_slices(n, size)
     assert [s.stop - s.start for s in slices] == sizes
     assert slices[0].start == 0 and all(a.stop == b.start for a, b in zip(slices, slices[1:]))
+
+
+@pytest.mark.parametrize(
+    "n, size, least, sizes",
+    [
+        (128, 16, 1, [16] * 5 + [12, 9, 7, 5, 4, 3, 2, 2, 1, 1, 1, 1]),
+        (128, 16, 4, [16] * 5 + [12, 9, 7, 5, 4, 4, 4, 3]),
+        (7, 100, 1, [2, 2, 1, 1, 1]),
+        (7, 100, 7, [7]),
+        (5, 1, 1, [1] * 5),
+        (0, 4, 1, []),
+    ],
+)
+def test_guided_slices_shrink_to_a_quarter_of_what_is_left(n, size, least, sizes):
+    slices = threads.guided_slices(n, size, least)
+    assert [s.stop - s.start for s in slices] == sizes
+    assert all(a.stop == b.start for a, b in zip(slices, slices[1:]))
+    assert not slices or (slices[0].start == 0 and slices[-1].stop == n)

@@ -37,10 +37,11 @@ def _rows(a, C):
 
 
 def _chunks(rows):
-    """Slices of `rows` (a `_rows` view) of about CHUNK_BYTES each."""
-    n = rows.shape[0]
+    """Slices of `rows` (a `_rows` view) of up to about CHUNK_BYTES each, the last ones
+    shrinking to a quarter of that (`threads.guided_slices`): the kernel threads then finish
+    close together, whenever the second one starts."""
     step = max(1, CHUNK_BYTES // max(1, rows.shape[1] * rows.itemsize))
-    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+    return threads.guided_slices(rows.shape[0], step, max(1, step // 4))
 
 
 def _fold(row_sums, r):

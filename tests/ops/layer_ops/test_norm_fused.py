@@ -53,14 +53,16 @@ def test_moving_batch_norm_relu_gradients_match_central_differences(affine):
 
 @pytest.mark.parametrize("relu", [True, False])
 def test_chunks_with_a_short_last_one_give_the_whole_arrays_results(relu, monkeypatch):
-    """Rows of 1,024 values in chunks of 3 rows: 7 chunks over 20 rows, the last of 2."""
+    """Rows of 1,024 values in chunks of up to 3 rows: 10 chunks over 20 rows, the last ones
+    shrinking (3, 3, 3, 3, 2, 2, 1, 1, 1, 1)."""
     from numkeras.ops.layer_ops import norm_fused
 
     x = rand(20, 32, 32, low=-3, high=5)
     gamma, beta = (ops.convert_to_tensor(rand(32, seed=k)) for k in (1, 2))
     whole = batch_norm_train(x, gamma, beta, 1e-3, relu)
     monkeypatch.setattr(norm_fused, "CHUNK_BYTES", 3 * 1024 * 8)
-    assert len(norm_fused._chunks(x.reshape(-1, 1024))) == 7
+    chunks = norm_fused._chunks(x.reshape(-1, 1024))
+    assert [c.stop - c.start for c in chunks] == [3] * 4 + [2, 2, 1, 1, 1, 1]
     chunked = batch_norm_train(x, gamma, beta, 1e-3, relu)
     for got, want in zip(chunked, whole):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-12)
