@@ -272,6 +272,8 @@ print(sorted({i["num_threads"] for i in info if i["user_api"] == "blas"}))
 def spy_quick(monkeypatch):
     """Record the counts the quick setter is given (it still sets them)."""
     calls = []
+    if blas_threads._state["setter"] is None:  # the fixture's fresh start: find the BLAS now
+        blas_threads._apply(blas_threads._state["applied"], rescan=True)
     real = blas_threads._state["quick"]
 
     def quick(n):
