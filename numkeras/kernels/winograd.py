@@ -111,7 +111,7 @@ def _input_tiles(xr, images, rows, t, v):
     `v` (3, 4, n rows Q 2 C): tile rows first into `t` (4, n, rows 2Q C), then tile columns,
     with c a column E[c] = t[c] - t[c + 2], S[c] = t[c] + t[c + 1], D[c] = t[c + 1] - t[c]
     (S and D are needed at odd c only). Tile cell (i, j) is then a (tiles, C) view
-    (`_cells`)."""
+    (`_products`)."""
     _, _, P, W2, C = xr.shape
     row = W2 * C
     x = xr[:, images].reshape(2, -1, P * row)
@@ -127,10 +127,15 @@ def _input_tiles(xr, images, rows, t, v):
     return v
 
 
-def _cells(v, C):
-    """The 16 (tiles, C) views [i][j] of tile cell (i, j) in `_input_tiles`' (E, S, D)."""
+def _products(v, u, m, C):
+    """m[i, :, j] = V(i, j) @ u[i, j] for the 16 tile cells of `_input_tiles`' (E, S, D) `v`,
+    as three stacked GEMM calls (NumPy runs each stack's GEMMs without the GIL): cells j = 0
+    and 3 are E's even and odd columns, j = 1 S's odd, j = 2 D's odd."""
     E, S, D = (part.reshape(4, -1, 2, C) for part in v)
-    return [[E[i, :, 0], S[i, :, 1], D[i, :, 1], E[i, :, 1]] for i in range(4)]
+    np.matmul(E.transpose(0, 2, 1, 3), u[:, ::3], out=m[:, :, ::3].transpose(0, 2, 1, 3))
+    np.matmul(S[:, :, 1], u[:, 1], out=m[:, :, 1])
+    np.matmul(D[:, :, 1], u[:, 2], out=m[:, :, 2])
+    return m
 
 
 def _sums(m, s):
@@ -219,11 +224,7 @@ def tile_sums(xr, u, images, rows, scratch):
     T = n * nt * W2 // 2
     t = scratch("t", (4, n, nt * W2 * C))
     v = _input_tiles(xr, images, rows, t, scratch("v", (3, 4, 2 * T * C)))
-    cells = _cells(v, C)
-    m = scratch("m", (4, T, 4, CO))
-    for i in range(4):
-        for j in range(4):
-            np.matmul(cells[i][j], u[i, j], out=m[i, :, j])
+    m = _products(v, u, scratch("m", (4, T, 4, CO)), C)
     return _sums(m, scratch("s", (2, T, 4, CO))).reshape(2, n, nt, W2 // 2, 4, CO)
 
 
@@ -291,7 +292,8 @@ def _place(b, out, axis):
 
 def gradient_tiles(g, h, pq):
     """The output gradient's tiles dM = A gY A^T of a block's gradient `g` (n, OH, OW, CO),
-    as 16 (tiles, CO) views [i][j] with cells (3, j) and (i, 3) negated (`_SIGNS`): tile rows
+    cells (3, j) and (i, 3) negated (`_SIGNS`), as stacked (tiles, CO) views: (4, 2, tiles,
+    CO) of cells j = 0 and 3, (4, tiles, CO) of j = 1 and of j = 2 (as `_products`). Tile rows
     into `h` (4, n, TH, 2 Q, CO), zero outside `g`, then columns as h[c] + h[c + 1] and
     h[c] - h[c + 1] into `pq` (2, 4 n P 2Q CO), flat (only even c are used)."""
     OW, CO = g.shape[2:]
@@ -306,7 +308,7 @@ def gradient_tiles(g, h, pq):
     _shifted(np.add, flat, CO, pq[0])
     _shifted(np.subtract, flat, CO, pq[1])
     H, PP, QQ = (x.reshape(4, -1, 2, CO) for x in (h, pq[0], pq[1]))
-    return [[H[i, :, 0], PP[i, :, 0], QQ[i, :, 0], H[i, :, 1]] for i in range(4)]
+    return H.transpose(0, 2, 1, 3), PP[:, :, 0], QQ[:, :, 0]  # cells j = (0, 3), 1, 2
 
 
 # The signs `gradient_tiles` leaves off its cells.
@@ -340,13 +342,13 @@ def tile_gradient(xr, g):
             n, nt = images.stop - images.start, rows.stop - rows.start
             T = n * nt * W2 // 2
             t, v = scratch("t", (4, n, nt * W2 * C)), scratch("v", (3, 4, 2 * T * C))
-            cells = _cells(_input_tiles(xr, images, rows, t, v), C)
+            E, S, D = (x.reshape(4, -1, 2, C) for x in _input_tiles(xr, images, rows, t, v))
             h = scratch("s", (4, n, nt, W2, CO))
             g_block = g[images, 2 * rows.start : 2 * rows.stop]
-            dm = gradient_tiles(g_block, h, scratch("m", (2, 8 * T * CO)))
-            for a in range(4):
-                for b in range(4):
-                    np.matmul(cells[a][b].T, dm[a][b], out=product[a, b])
+            ends, odd, even = gradient_tiles(g_block, h, scratch("m", (2, 8 * T * CO)))
+            np.matmul(E.transpose(0, 2, 3, 1), ends, out=product[:, ::3])
+            np.matmul(S[:, :, 1].transpose(0, 2, 1), odd, out=product[:, 1])
+            np.matmul(D[:, :, 1].transpose(0, 2, 1), even, out=product[:, 2])
             parts[i] += product
 
     threads.run([partial(task, i) for i in range(len(runs))])
