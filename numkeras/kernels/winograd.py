@@ -38,6 +38,8 @@ MIN_SIZE = 14
 # A block's scratch arrays hold about this much (ResNet's 32x32 convs, one core: 1 MB 18.7,
 # 2 MB 15.0, 4 MB 14.8, 8 MB 17.0 ms a forward pass).
 BLOCK_BYTES = 4 << 20
+# `paired_input` copies the images in this many slices, the kernel threads' tasks.
+PAIRING_TASKS = 4
 # Scratch arrays up to this size are kept per thread for the next call.
 KEEP_BYTES = 16 << 20
 
@@ -79,12 +81,20 @@ def paired_input(x, out_size, pads):
     """The input `x` (N, H, W, C) padded by `pads` ((top, bottom), (left, right)), as (2, N,
     P, 2 Q, C): padded row r at [r % 2, :, r // 2], zero past the padding, with (P, Q) =
     `tiles(out_size)` (rows and columns no tile reads are left out); every row of the result
-    is a flat run."""
+    is a flat run. Copied by the kernel threads, a few slices of the images each."""
     P, Q = tiles(out_size)
     top, left = pads[0][0], pads[1][0]
     x = x[:, : 2 * P - top, : 2 * Q - left]  # rows and columns past the last tile, if any
-    N, H, W, C = x.shape
-    xr = np.empty((2, N, P, 2 * Q, C), x.dtype)
+    N = x.shape[0]
+    xr = np.empty((2, N, P, 2 * Q, x.shape[3]), x.dtype)
+    parts = threads.even_slices(N, -(-N // PAIRING_TASKS))
+    threads.run([partial(_pair, x[images], xr[:, images], top, left) for images in parts])
+    return xr
+
+
+def _pair(x, xr, top, left):
+    """`paired_input`'s rows of the images `x` into their part `xr`."""
+    W = x.shape[2]
     xr[..., :left, :] = 0
     xr[..., left + W :, :] = 0
     for parity in range(2):
@@ -95,7 +105,6 @@ def paired_input(x, out_size, pads):
         part[:, :start] = 0
         part[:, start : start + rows.shape[1]] = rows
         part[:, start + rows.shape[1] :] = 0
-    return xr
 
 
 def _shifted(op, a, shift, out, reverse=False):
@@ -206,13 +215,20 @@ class _Scratch:
 
 
 def _tile_runs(N, TH, Q, C, CO, itemsize):
-    """kernels.conv's (images, tile rows) blocks of an (N, TH, Q) grid of tiles, whose
-    scratch arrays hold about BLOCK_BYTES, in its fixed runs (the tasks); and the most tiles
-    a block has."""
+    """Blocks (images, tile rows) of an (N, TH, Q) grid of tiles, whose scratch arrays hold
+    about BLOCK_BYTES, in fixed runs (the tasks); and the most tiles a block has. Whole images
+    where one fits: an even number of near-equal blocks (`threads.even_slices`), each its own
+    task, so two threads finish together; else kernels.conv's runs of tile-row blocks."""
     per_tile = (32 * C + 24 * CO) * itemsize
-    blocks = conv._blocks(N, TH, Q, max(1, per_tile * conv.BLOCK_BYTES // BLOCK_BYTES))
-    most = max((i.stop - i.start) * (r.stop - r.start) for i, r in blocks) * Q
-    return conv._runs(blocks), most
+    images = BLOCK_BYTES // (per_tile * TH * Q)
+    if images >= 1:
+        runs = [[(part, slice(0, TH))] for part in threads.even_slices(N, images)]
+    else:
+        runs = conv._runs(
+            conv._blocks(N, TH, Q, max(1, per_tile * conv.BLOCK_BYTES // BLOCK_BYTES))
+        )
+    most = max((i.stop - i.start) * (r.stop - r.start) for run in runs for i, r in run) * Q
+    return runs, most
 
 
 def tile_sums(xr, u, images, rows, scratch):
