@@ -238,11 +238,7 @@ def input_gradient(g, kernel, x_shape, strides, pads, dilation):
     KH, KW, _, CO = kernel.shape
     OH, OW = g.shape[1:3]
     if winograd.applies(kernel.shape, strides, dilation, (H, W), g.dtype):  # flipped conv
-        top, left = KH - 1 - pads[0][0], KW - 1 - pads[1][0]
-        spans = ((top, H + KH - 1 - top - OH), (left, W + KW - 1 - left - OW))
-        gr = winograd.paired_input(g, (H, W), spans)
-        flipped = np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2))
-        return winograd.conv_valid(gr, flipped, np.empty(x_shape, g.dtype))
+        return winograd.input_gradient(g, kernel, pads, np.empty(x_shape, g.dtype))
     # one core: valid 3x3 from 13x13, C 32 -> 64: 11.0 vs 13.7 ms; 'same' 32 -> 32 at 14x14:
     # 7.8 vs 13.3 ms; Conv1D(64, 7) of length 494: 23 vs 32 ms (flipped vs col2im)
     if flipped_is_cheaper(x_shape, kernel.shape, (OH, OW), strides):

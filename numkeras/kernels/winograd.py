@@ -244,12 +244,13 @@ def tile_sums(xr, u, images, rows, scratch):
     return _sums(m, scratch("s", (2, T, 4, CO))).reshape(2, n, nt, W2 // 2, 4, CO)
 
 
-def conv_valid(xr, kernel, out):
-    """Valid convolution of the `paired_input` `xr` with a 3x3 `kernel` into the C-contiguous
-    `out` (N, OH, OW, CO), block by block over the kernel threads."""
+def conv_valid(xr, kernel, out, u=None):
+    """Valid convolution of the `paired_input` `xr` with a 3x3 `kernel` (or its
+    `kernel_tiles` `u`) into the C-contiguous `out` (N, OH, OW, CO), block by block over the
+    kernel threads."""
     N, OH, OW, CO = out.shape
     _, _, P, W2, C = xr.shape
-    u = kernel_tiles(kernel)
+    u = kernel_tiles(kernel) if u is None else u
     runs, most = _tile_runs(N, P - 1, W2 // 2, C, CO, out.itemsize)
 
     def task(blocks):
@@ -264,15 +265,15 @@ def conv_valid(xr, kernel, out):
     return out
 
 
-def pool_cells(xr, kernel, images, out):
+def pool_cells(xr, u, images, out):
     """For 2x2 pool windows, the tiles of a `paired_input` `xr` made for whole tiles: the
     conv outputs of a block of images as (4, n TH TW, CO) in `out`, cell 2a + b every tile's
-    pixel (a, b), bit for bit the values `conv_valid` gives."""
+    pixel (a, b), bit for bit the values `conv_valid` gives; `u` the kernel's tiles."""
     _, _, P, W2, C = xr.shape
-    CO, (TH, Q) = kernel.shape[3], (P - 1, W2 // 2)
+    CO, (TH, Q) = u.shape[3], (P - 1, W2 // 2)
     n = images.stop - images.start
     scratch = _Scratch(n * TH * Q, C, CO, out.dtype)
-    s = tile_sums(xr, kernel_tiles(kernel), images, slice(0, TH), scratch)
+    s = tile_sums(xr, u, images, slice(0, TH), scratch)
     r = scratch("m", (s[0].size,))
     z = out.reshape(2, 2, n, TH, Q - 1, CO)
     for a in range(2):
@@ -285,6 +286,22 @@ def pool_cells(xr, kernel, images, out):
 def conv2d(x, kernel, pads, out):
     """`conv_valid` of `x` padded by `pads` into `out` (N, OH, OW, CO)."""
     return conv_valid(paired_input(x, out.shape[1:3], pads), kernel, out)
+
+
+def input_gradient(g, kernel, pads, out, u=None):
+    """The input gradient `out` (N, H, W, C) of a 3x3 convolution with `kernel` (its
+    flipped tiles `u` if given, `flipped_tiles`) padded by `pads`, for the output gradient
+    `g`: a valid convolution of `g`, padded by each kernel span less the forward padding."""
+    (H, W), (OH, OW) = out.shape[1:3], g.shape[1:3]
+    top, left = 2 - pads[0][0], 2 - pads[1][0]
+    spans = ((top, H + 2 - top - OH), (left, W + 2 - left - OW))
+    u = flipped_tiles(kernel) if u is None else u
+    return conv_valid(paired_input(g, (H, W), spans), None, out, u)
+
+
+def flipped_tiles(kernel):
+    """The `kernel_tiles` of `kernel` flipped, its channel axes swapped (`input_gradient`)."""
+    return kernel_tiles(np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2)))
 
 
 def _along(axis, part):

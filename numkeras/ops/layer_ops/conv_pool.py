@@ -119,6 +119,7 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, fo
     wino = winograd.applies(kernel.shape, strides, dilation, (OH, OW), y.dtype)
     if wino:  # the conv values the unfused conv has then, bit for bit; "patches" is its input
         patches = winograd.paired_input(x, (PH * p, PW * q), (pad_h, pad_w))
+        u = winograd.kernel_tiles(kernel)
     else:
         xp = _pad(x, pad_h, pad_w)
         patches = pooled_patches(xp, (KH, KW), (PH, PW), pool, strides, dilation)
@@ -133,7 +134,7 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, fo
         m = (rows.stop - rows.start) * PH * PW
         cells = slice(rows.start * PH * PW, rows.stop * PH * PW)
         if wino:
-            z = _window_cells(patches, kernel, rows, (PH, PW), pool, z_out[: p * q * m * CO])
+            z = _window_cells(patches, u, rows, (PH, PW), pool, z_out[: p * q * m * CO])
         else:
             cols = patch_matrix(patches, rows, cols_out)
             z = _by_offset(cols, k2, z_out[: p * q * m * CO].reshape(p * q, m, CO), patches[1])
@@ -174,15 +175,16 @@ def _kernel_gradient(cols, gz, out, k_major):
         out += np.matmul(cols[k * m : (k + 1) * m].T, gz[k], out=product)
 
 
-def _window_cells(xr, kernel, images, pooled, pool, out):
+def _window_cells(xr, u, images, pooled, pool, out):
     """The conv outputs the pool windows cover, for a block of images, by Winograd tiles
-    from its `paired_input` `xr`: (p q, images PH PW, CO) in `out`, window offset first."""
-    (PH, PW), (p, q), CO = pooled, pool, kernel.shape[3]
+    (the kernel's `u`) from its `paired_input` `xr`: (p q, images PH PW, CO) in `out`, window
+    offset first."""
+    (PH, PW), (p, q), CO = pooled, pool, u.shape[3]
     n = images.stop - images.start
     if (p, q) == (2, 2):  # the windows are the tiles
-        return winograd.pool_cells(xr, kernel, images, out).reshape(4, -1, CO)
+        return winograd.pool_cells(xr, u, images, out).reshape(4, -1, CO)
     conv = _buffer("conv", (n, PH * p, PW * q, CO), out.dtype)
-    winograd.conv_valid(xr[:, images], kernel, conv)
+    winograd.conv_valid(xr[:, images], None, conv, u)
     z = out.reshape(p, q, n, PH, PW, CO)
     for a in range(p):
         for b in range(q):
@@ -231,6 +233,7 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
     gks = np.empty((len(chunks), K_tiles, CO), dtype) if need_kernel else None
     gbs = np.empty((len(chunks), CO), dtype) if need_bias else None
     ones = np.ones(images * PH * PW, dtype)
+    u = winograd.flipped_tiles(kernel) if wino and need_x else None
 
     def task(i):
         rows, cells_most = chunks[i], images * PH * PW
@@ -254,7 +257,7 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
         if need_x:
             shape = (n, H, W, C)
             args = (shape, (PH, PW), (p, q), strides, pads, dilation, flipped, gx[rows])
-            _input_gradient(gz, kernel, *args, g_conv)
+            _input_gradient(gz, kernel, *args, g_conv, u)
 
     threads.run([partial(task, i) for i in range(len(chunks))])
     gk = np.add.reduce(gks, axis=0) if need_kernel else None
@@ -279,13 +282,17 @@ def _conv_gradient(gz, pooled, pool, CO):
 
 
 def _input_gradient(
-    gz, kernel, x_shape, pooled, pool, strides, pads, dilation, flipped, out, g_conv=None
+    gz, kernel, x_shape, pooled, pool, strides, pads, dilation, flipped, out, g_conv=None, u=None
 ):
     """A chunk's input gradient into `out` from its windows' conv output gradients `gz`
-    (window offset, image, pooled row, pooled column, channel), or their NHWC `g_conv`."""
+    (window offset, image, pooled row, pooled column, channel), or their NHWC `g_conv`; by
+    Winograd tiles where the flipped kernel's tiles `u` are given."""
     (PH, PW), (p, q), (n, H, W, C), CO = pooled, pool, x_shape, kernel.shape[3]
     if g_conv is None:
         g_conv = _conv_gradient(gz, (n, PH, PW), pool, CO)
+    if u is not None:
+        winograd.input_gradient(g_conv, kernel, pads, out, u)
+        return
     if flipped:
         out[...] = input_gradient(g_conv, kernel, x_shape, strides, pads, dilation)
         return
