@@ -34,7 +34,12 @@ from numkeras.kernels import conv, threads
 # -> Winograd: 8 -> 8 channels 9.6 -> 8.6, 8 -> 32 19.1 -> 21.1, 16 -> 16 19.5 -> 16.9,
 # 16 -> 64 55.5 -> 53.9, 64 -> 16 61.3 -> 52.3.
 MIN_CHANNELS = 16
-MIN_SIZE = 14
+# Below this many output rows or columns im2col is as fast or faster on two kernel threads
+# (idle machine, ms im2col -> Winograd, medians of interleaved rounds: the autoencoder's 14x14
+# conv + relu + pool, batch 128, forward 4.7 -> 5.8-7.7, backward 8.3-9.7 -> 11.1-14.3; plain
+# 14x14 conv forward 4.4-5.2 -> 4.5-6.4) though Winograd is faster on one core (see `applies`);
+# sizes 16 to 31 are unmeasured. ResNet's 32x32 convs gain on one core and break even on two.
+MIN_SIZE = 32
 # A block's scratch arrays hold about this much (ResNet's 32x32 convs, one core: 1 MB 18.7,
 # 2 MB 15.0, 4 MB 14.8, 8 MB 17.0 ms a forward pass).
 BLOCK_BYTES = 4 << 20
@@ -55,7 +60,8 @@ def applies(kernel_shape, strides, dilation, out_size, dtype, groups=1):
     (conv and the fused conv + pool) asks this one rule. One core, ms im2col -> Winograd:
     ResNet's 32x32, 32 -> 32 channels, batch 64: forward 18.4 -> 15.1, input gradient 18.4
     -> 15.0, kernel gradient 18.4 -> 13.7; the autoencoder's 14x14 conv + relu + pool, batch
-    128: 8.1 -> 7.2, 8.3 -> 7.2, 7.9 -> 6.8. Smaller images waste more on the extra tiles (odd
+    128: 8.1 -> 7.2, 8.3 -> 7.2, 7.9 -> 6.8, but slower on two kernel threads (MIN_SIZE: the
+    zoo times two). Smaller images waste more on the extra tiles (odd
     sizes' half tiles, and a column of tiles a tile row computed and dropped): the tutorial
     CNN's 11x11 conv + pool breaks even, its input gradient (13x13) runs 8.0 -> 11.1. Large
     images gain (64 -> 64 channels, forward: 64x64 batch 8 30.1 -> 24.8, 224x224 45.5 -> 30.7).

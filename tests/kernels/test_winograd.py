@@ -69,8 +69,9 @@ def test_the_rule():
     assert winograd.applies((3, 3, 32, 32), one, one, (32, 32), f32)
     assert not winograd.applies((3, 3, 3, 32), one, one, (32, 32), f32)  # few channels: im2col
     assert not winograd.applies((3, 3, 32, 1), one, one, (32, 32), f32)
-    assert winograd.applies((3, 3, 32, 32), one, one, (14, 14), f32)
-    assert not winograd.applies((3, 3, 32, 32), one, one, (32, 13), f32)  # small images
+    assert not winograd.applies((3, 3, 32, 32), one, one, (14, 14), f32)  # small images
+    assert not winograd.applies((3, 3, 32, 32), one, one, (32, 31), f32)
+    assert winograd.applies((3, 3, 32, 32), one, one, (32, 33), f32)
     assert not winograd.applies((3, 3, 32, 32), (2, 2), one, (32, 32), f32)
     assert not winograd.applies((3, 3, 32, 32), one, (2, 2), (32, 32), f32)
     assert not winograd.applies((3, 3, 32, 32), one, one, (32, 32), f32, groups=2)
