@@ -25,7 +25,7 @@ from functools import partial
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from numkeras.kernels import threads
+from numkeras.kernels import threads, winograd
 from numkeras.kernels.conv import (
     FEW_CHANNELS,
     _geometry,
@@ -113,22 +113,32 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, fo
     KH, KW, C, CO = kernel.shape
     OH, OW, pad_h, pad_w = _geometry(x.shape, (KH, KW), strides, padding, dilation)
     (p, q), PH, PW = pool, OH // pool[0], OW // pool[1]
-    xp, k2 = _pad(x, pad_h, pad_w), kernel.reshape(-1, CO)
+    K, k2 = KH * KW * C, kernel.reshape(-1, CO)
     y = np.empty((N, PH, PW, CO), np.result_type(x.dtype, kernel.dtype))
     first = np.empty(y.shape, np.min_scalar_type(p * q)) if for_grad else None
-    patches = pooled_patches(xp, (KH, KW), (PH, PW), pool, strides, dilation)
+    wino = winograd.applies(kernel.shape, strides, dilation, (OH, OW), y.dtype)
+    if wino:  # the conv values the unfused conv has then, bit for bit; "patches" is its input
+        patches = winograd.paired_input(x, (PH * p, PW * q), (pad_h, pad_w))
+        u = winograd.kernel_tiles(kernel)
+    else:
+        xp = _pad(x, pad_h, pad_w)
+        patches = pooled_patches(xp, (KH, KW), (PH, PW), pool, strides, dilation)
     chunks = _chunks(N, _image_bytes(pool, (PH, PW), kernel.shape, y.itemsize))
     images = max(c.stop - c.start for c in chunks)
     y2, first2 = y.reshape(-1, CO), None if first is None else first.reshape(-1, CO)
     relu = _BiasRelu(bias, CO, y.dtype)
 
     def task(rows):
-        cols_out = _buffer("cols", (p * q * images * PH * PW * KH * KW * C,), y.dtype)
+        cols_out = None if wino else _buffer("cols", (p * q * images * PH * PW * K,), y.dtype)
         z_out = _buffer("z", (p * q * images * PH * PW * CO,), y.dtype)
         m = (rows.stop - rows.start) * PH * PW
         cells = slice(rows.start * PH * PW, rows.stop * PH * PW)
-        cols = patch_matrix(patches, rows, cols_out)
-        z = _by_offset(cols, k2, z_out[: p * q * m * CO].reshape(p * q, m, CO), patches[1])
+        if wino:
+            z = _window_cells(patches, u, rows, (PH, PW), pool, z_out[: p * q * m * CO])
+        else:
+            cols = patch_matrix(patches, rows, cols_out)
+            z = _by_offset(cols, k2, z_out[: p * q * m * CO].reshape(p * q, m, CO), patches[1])
+        z = z.reshape(p * q, m, CO)
         if for_grad:
             _running_max(list(z), out=y2[cells], first=first2[cells])
         else:
@@ -165,6 +175,23 @@ def _kernel_gradient(cols, gz, out, k_major):
         out += np.matmul(cols[k * m : (k + 1) * m].T, gz[k], out=product)
 
 
+def _window_cells(xr, u, images, pooled, pool, out):
+    """The conv outputs the pool windows cover, for a block of images, by Winograd tiles
+    (the kernel's `u`) from its `paired_input` `xr`: (p q, images PH PW, CO) in `out`, window
+    offset first."""
+    (PH, PW), (p, q), CO = pooled, pool, u.shape[3]
+    n = images.stop - images.start
+    if (p, q) == (2, 2):  # the windows are the tiles
+        return winograd.pool_cells(xr, u, images, out).reshape(4, -1, CO)
+    conv = _buffer("conv", (n, PH * p, PW * q, CO), out.dtype)
+    winograd.conv_valid(xr[:, images], None, conv, u)
+    z = out.reshape(p, q, n, PH, PW, CO)
+    for a in range(p):
+        for b in range(q):
+            z[a, b] = conv[:, a::p, b::q]
+    return z
+
+
 class _BiasRelu:
     """relu(y + bias) in place on (m, C) arrays, a per-channel bias added over rows of about
     1,024 values (r pixels), where a C-value broadcast runs 2x slower; the last m % r pixels
@@ -189,6 +216,8 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
     """(gx, gkernel, gbias) for `conv_relu_pool_forward`; each is None when not needed. Each
     chunk (a task) writes its own kernel and bias gradient parts, added in order afterwards."""
     patches, y, first, x_shape, kernel, (p, q), strides, pads, dilation = cache
+    conv_size = [n + sum(pad) - k + 1 for n, pad, k in zip(x_shape[1:3], pads, kernel.shape)]
+    wino = winograd.applies(kernel.shape, strides, dilation, conv_size, y.dtype)  # xr cached
     _, PH, PW, CO = y.shape
     N, H, W, C = x_shape
     KH, KW = kernel.shape[:2]
@@ -197,11 +226,14 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
     y2, first2 = y.reshape(-1, CO), first.reshape(-1, CO)
     gx = np.empty(x_shape, dtype) if need_x else None
     flipped = need_x and flipped_is_cheaper(x_shape, kernel.shape, (PH * p, PW * q), strides)
+    flipped = flipped or wino  # the flipped conv runs as Winograd tiles then
     chunks = _chunks(N, _image_bytes((p, q), (PH, PW), kernel.shape, y.itemsize))
     images = max(c.stop - c.start for c in chunks)
-    gks = np.empty((len(chunks), K, CO), dtype) if need_kernel else None
+    K_tiles = 16 * C if wino else K  # Winograd sums the gradient of the kernel's tiles
+    gks = np.empty((len(chunks), K_tiles, CO), dtype) if need_kernel else None
     gbs = np.empty((len(chunks), CO), dtype) if need_bias else None
     ones = np.ones(images * PH * PW, dtype)
+    u = winograd.flipped_tiles(kernel) if wino and need_x else None
 
     def task(i):
         rows, cells_most = chunks[i], images * PH * PW
@@ -216,28 +248,51 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
             np.matmul(ones[:m], gp, out=gbs[i])
         gz = gz_out[: p * q * m * CO].reshape(p * q, m, CO)
         _route(gp, first2[cells], gz)
-        if need_kernel:
+        g_conv = _conv_gradient(gz, (n, PH, PW), (p, q), CO) if wino else None
+        if need_kernel and wino:
+            gks[i] = winograd.tile_gradient(patches[:, rows], g_conv).reshape(K_tiles, CO)
+        elif need_kernel:
             cols = patch_matrix(patches, rows, _buffer("cols", (p * q * cells_most * K,), dtype))
             _kernel_gradient(cols, gz, gks[i], patches[1])
         if need_x:
             shape = (n, H, W, C)
             args = (shape, (PH, PW), (p, q), strides, pads, dilation, flipped, gx[rows])
-            _input_gradient(gz, kernel, *args)
+            _input_gradient(gz, kernel, *args, g_conv, u)
 
     threads.run([partial(task, i) for i in range(len(chunks))])
-    gk = np.add.reduce(gks, axis=0).reshape(kernel.shape) if need_kernel else None
+    gk = np.add.reduce(gks, axis=0) if need_kernel else None
+    if need_kernel:
+        gk = (
+            winograd.kernel_from_tiles(gk.reshape(4, 4, C, CO))
+            if wino
+            else gk.reshape(kernel.shape)
+        )
     gb = np.add.reduce(gbs, axis=0) if need_bias else None
     return gx, gk, gb
 
 
-def _input_gradient(gz, kernel, x_shape, pooled, pool, strides, pads, dilation, flipped, out):
-    """A chunk's input gradient into `out` from its windows' conv output gradients `gz`
-    (window offset, image, pooled row, pooled column, channel)."""
-    (PH, PW), (p, q), (n, H, W, C), CO = pooled, pool, x_shape, kernel.shape[3]
+def _conv_gradient(gz, pooled, pool, CO):
+    """The conv outputs' gradient (n, PH p, PW q, CO), NHWC, from its windows' `gz`."""
+    (n, PH, PW), (p, q) = pooled, pool
     g_conv = _buffer("g_conv", (n, PH * p, PW * q, CO), gz.dtype)
-    for k in range(p * q):  # the conv outputs' gradient, in NHWC order
+    for k in range(p * q):
         a, b = divmod(k, q)
         g_conv[:, a::p, b::q] = gz[k].reshape(n, PH, PW, CO)
+    return g_conv
+
+
+def _input_gradient(
+    gz, kernel, x_shape, pooled, pool, strides, pads, dilation, flipped, out, g_conv=None, u=None
+):
+    """A chunk's input gradient into `out` from its windows' conv output gradients `gz`
+    (window offset, image, pooled row, pooled column, channel), or their NHWC `g_conv`; by
+    Winograd tiles where the flipped kernel's tiles `u` are given."""
+    (PH, PW), (p, q), (n, H, W, C), CO = pooled, pool, x_shape, kernel.shape[3]
+    if g_conv is None:
+        g_conv = _conv_gradient(gz, (n, PH, PW), pool, CO)
+    if u is not None:
+        winograd.input_gradient(g_conv, kernel, pads, out, u)
+        return
     if flipped:
         out[...] = input_gradient(g_conv, kernel, x_shape, strides, pads, dilation)
         return
