@@ -37,6 +37,20 @@ def keras():
     return keras
 
 
+@pytest.fixture
+def thread_counts():
+    """Set the BLAS (and kernel) thread count for a test; the policy and count are restored
+    after it, and the BLAS setter is dropped if the test made it (it knows only the BLAS
+    libraries loaded when it was made: a later test may load another, as torch does)."""
+    from numkeras.backend import blas_threads
+
+    saved = dict(blas_threads._state)
+    yield blas_threads.set_blas_threads
+    blas_threads._state.update(saved)
+    blas_threads._apply(saved["applied"] or blas_threads.usable_cores())
+    blas_threads._state["setter"] = saved["setter"]
+
+
 def pytest_collection_modifyitems(items):
     """A test that asks for an oracle fixture is an oracle test."""
     for item in items:

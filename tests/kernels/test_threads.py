@@ -9,25 +9,12 @@ import pytest
 
 import numkeras
 from numkeras import ops
-from numkeras.backend import blas_threads
 from numkeras.kernels import conv as kernels
 from numkeras.kernels import narrow_conv, threads
 from numkeras.ops.layer_ops import conv_pool
 from numkeras.ops.layer_ops.transpose_conv import conv_transpose_bias_relu
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
-
-
-@pytest.fixture
-def thread_counts():
-    """Set the BLAS thread count for a test; the policy and count are restored after it, and
-    the BLAS setter is dropped if the test made it (it knows only the BLAS libraries loaded
-    when it was made: a later test may load another, as torch does)."""
-    saved = dict(blas_threads._state)
-    yield blas_threads.set_blas_threads
-    blas_threads._state.update(saved)
-    blas_threads._apply(saved["applied"] or blas_threads.usable_cores())
-    blas_threads._state["setter"] = saved["setter"]
 
 
 def blas_counts():

@@ -12,7 +12,6 @@ from numkeras.kernels import conv as kernels
 from numkeras.kernels import winograd
 from numkeras.ops.layer_ops import conv_pool
 from tests.engine.gradcheck import check_grad, rand
-from tests.kernels.test_threads import thread_counts  # noqa: F401  (a fixture)
 from tests.ops.layer_ops.test_conv_pool import CASES, fused, separate
 
 

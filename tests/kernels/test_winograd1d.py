@@ -8,7 +8,6 @@ import pytest
 
 import numkeras
 from numkeras import ops
-from numkeras.backend import blas_threads
 from numkeras.kernels import conv as kernels
 from numkeras.kernels import threads, winograd1d
 from tests.engine.gradcheck import check_grad, rand
@@ -76,15 +75,6 @@ def test_conv_routes_wide_1d_float_convolutions_only():
     assert not applies((4, 1, 100, 64), (1, 7, 64, 64), dilation=(1, 2))
     assert not applies((4, 9, 100, 64), (1, 7, 64, 64))  # 2-D
     assert not applies((4, 1, 100, 64), (1, 9, 64, 64))  # width
-
-
-@pytest.fixture
-def thread_counts():
-    saved = dict(blas_threads._state)
-    yield blas_threads.set_blas_threads
-    blas_threads._state.update(saved)
-    blas_threads._apply(saved["applied"] or blas_threads.usable_cores())
-    blas_threads._state["setter"] = saved["setter"]
 
 
 @pytest.mark.parametrize("padding", ["same", "valid"])

@@ -10,16 +10,6 @@ from numkeras.kernels import threads
 from numkeras.optimizers import adam
 
 
-@pytest.fixture
-def thread_counts():
-    """Set the BLAS (and kernel) thread count for a test; the policy and count are restored."""
-    saved = dict(blas_threads._state)
-    yield blas_threads.set_blas_threads
-    blas_threads._state.update(saved)
-    blas_threads._apply(saved["applied"] or blas_threads.usable_cores())
-    blas_threads._state["setter"] = saved["setter"]
-
-
 def train(make, n_threads, monkeypatch):
     """Three steps on a large (threaded) and a small variable; the values and how many
     `threads.run` calls the updates made."""

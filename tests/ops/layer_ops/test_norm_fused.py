@@ -13,18 +13,6 @@ from tests.engine.gradcheck import check_grad, compare_op, rand
 AFFINE = [(True, True), (True, False), (False, True), (False, False)]
 
 
-@pytest.fixture
-def set_threads():
-    """Set numkeras's thread count for a test; its state is restored after it."""
-    from numkeras.backend import blas_threads
-
-    saved = dict(blas_threads._state)
-    yield blas_threads.set_blas_threads
-    blas_threads._state.update(saved)
-    blas_threads._apply(saved["applied"] or blas_threads.usable_cores())
-    blas_threads._state["setter"] = saved["setter"]
-
-
 def _split(affine, params):
     it = iter(params)
     return (next(it) if affine[0] else None), (next(it) if affine[1] else None)
@@ -202,7 +190,7 @@ def test_a_broadcast_upstream_gradient_gives_the_gradients_of_its_copy():
 
 @pytest.mark.parametrize("relu", [True, False])
 @pytest.mark.parametrize("shift", [0, 40])  # one-pass statistics, two-pass
-def test_results_do_not_depend_on_the_thread_count(relu, shift, monkeypatch, set_threads):
+def test_results_do_not_depend_on_the_thread_count(relu, shift, monkeypatch, thread_counts):
     import numkeras
     from numkeras.kernels import threads
     from numkeras.ops.layer_ops import norm_fused
@@ -213,7 +201,7 @@ def test_results_do_not_depend_on_the_thread_count(relu, shift, monkeypatch, set
     g = rand(20, 32, 32, seed=3, dtype="float32")
     results = {}
     for n in (1, 2, 3):
-        set_threads(n)
+        thread_counts(n)
         assert threads.workers() == n
         with numkeras.GradientTape(persistent=True):
             y, mean, var = batch_norm_train(x, gamma, beta, 1e-3, relu)

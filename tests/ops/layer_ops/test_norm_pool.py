@@ -10,24 +10,7 @@ from numkeras import ops
 from numkeras.ops.layer_ops.norm_fused import batch_norm_train
 from numkeras.ops.layer_ops.norm_pool import batch_norm_relu_mean
 from tests.engine.gradcheck import check_grad, compare_op, rand
-
-AFFINE = [(True, True), (True, False), (False, True), (False, False)]
-
-
-@pytest.fixture
-def set_threads():
-    from numkeras.backend import blas_threads
-
-    saved = dict(blas_threads._state)
-    yield blas_threads.set_blas_threads
-    blas_threads._state.update(saved)
-    blas_threads._apply(saved["applied"] or blas_threads.usable_cores())
-    blas_threads._state["setter"] = saved["setter"]
-
-
-def _split(affine, params):
-    it = iter(params)
-    return (next(it) if affine[0] else None), (next(it) if affine[1] else None)
+from tests.ops.layer_ops.test_norm_fused import AFFINE, _split
 
 
 @pytest.mark.parametrize("shape", [(3, 6, 4), (2, 3, 2, 4)])
@@ -87,7 +70,7 @@ def test_matches_torch(shape):
     compare_op([shape, (6,), (6,)], theirs, ours, grad_atol=1e-4)
 
 
-def test_results_do_not_depend_on_the_thread_count(monkeypatch, set_threads):
+def test_results_do_not_depend_on_the_thread_count(monkeypatch, thread_counts):
     from numkeras.kernels import threads
     from numkeras.ops.layer_ops import norm_pool
 
@@ -97,7 +80,7 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch, set_threads):
     g = rand(20, 32, seed=3, dtype="float32")
     results = {}
     for n in (1, 2, 3):
-        set_threads(n)
+        thread_counts(n)
         assert threads.workers() == n
         with numkeras.GradientTape(persistent=True):
             y, mean, var = batch_norm_relu_mean(x, gamma, beta, 1e-3)
