@@ -12,6 +12,7 @@ from numkeras.kernels import threads
 from numkeras.models import fusion
 from numkeras.ops.layer_ops.fused import layer_norm
 from tests.engine.gradcheck import check_grad, compare_op, rand
+from tests.models.test_fusion import fused_ops
 
 
 @pytest.mark.parametrize("affine", [(True, True), (True, False), (False, True), (False, False)])
@@ -103,15 +104,7 @@ def _fitted(build):
 
 
 def test_a_transformer_block_fits_the_same_bits_with_and_without_the_rule(monkeypatch):
-    seen = []
-    run_chain = fusion.run_chain
-
-    def spy(*args):
-        out = run_chain(*args)
-        seen.append(None if out is None else out.op)
-        return out
-
-    monkeypatch.setattr(fusion, "run_chain", spy)
+    seen = fused_ops(monkeypatch)
     fused = _fitted(transformer_block)
     assert seen and all(op == "layer_norm" for op in seen)  # both residual pairs, each step
     others = tuple(r for r in fusion.RULES if type(r) is not fusion.AddLayerNorm)
@@ -129,14 +122,12 @@ def test_a_transformer_block_fits_the_same_bits_with_and_without_the_rule(monkey
     ],
 )
 def test_settings_the_op_does_not_cover_run_layer_by_layer(norm, monkeypatch):
-    seen = []
-    run_chain = fusion.run_chain
-    monkeypatch.setattr(fusion, "run_chain", lambda *a: seen.append(run_chain(*a)) or seen[-1])
+    seen = fused_ops(monkeypatch)
     model = transformer_block(norm)
     model(np.zeros((2, 6), "int32"))
     # the first pair runs layer by layer (not planned, or refused); the second is fused
-    assert [None if t is None else t.op for t in seen][-1:] == ["layer_norm"]
-    assert sum(t is not None for t in seen) == 1
+    assert seen[-1:] == ["layer_norm"]
+    assert sum(op is not None for op in seen) == 1
 
 
 def test_a_sum_the_model_also_returns_is_not_fused():
