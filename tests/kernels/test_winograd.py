@@ -103,15 +103,14 @@ def test_float32_agrees_with_torch(everywhere, x_shape, filters, padding):
 
 
 @pytest.mark.parametrize("padding", ["same", "valid"])
-def test_results_do_not_depend_on_the_thread_count(monkeypatch, everywhere, request, padding):
-    set_threads = request.getfixturevalue("thread_counts")
+def test_results_do_not_depend_on_the_thread_count(monkeypatch, everywhere, thread_counts, padding):
     monkeypatch.setattr(winograd, "BLOCK_BYTES", 4000)  # a block an image, many tasks
     rng = np.random.default_rng(0)
     x = rng.standard_normal((14, 9, 8, 5)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, 5, 7)).astype(np.float32)
     results = {}
     for n in (1, 2, 3):
-        set_threads(n)
+        thread_counts(n)
         results[n] = conv_pass(x, kernel, padding)
     for n in (2, 3):
         for got, want in zip(results[n], results[1]):
@@ -136,8 +135,9 @@ def test_fused_conv_pool_equals_the_separate_ops(everywhere, x_shape, k_shape, c
     )
 
 
-def test_fused_conv_pool_does_not_depend_on_the_thread_count(monkeypatch, everywhere, request):
-    set_threads = request.getfixturevalue("thread_counts")
+def test_fused_conv_pool_does_not_depend_on_the_thread_count(
+    monkeypatch, everywhere, thread_counts
+):
     monkeypatch.setattr(conv_pool, "CHUNK_BYTES", 2000)  # a chunk of one or two images
     monkeypatch.setattr(winograd, "BLOCK_BYTES", 4000)
     rng = np.random.default_rng(1)
@@ -146,7 +146,7 @@ def test_fused_conv_pool_does_not_depend_on_the_thread_count(monkeypatch, everyw
     bias = rng.standard_normal(6).astype(np.float32)
     results = {}
     for n in (1, 2, 3):
-        set_threads(n)
+        thread_counts(n)
         y, cache = conv_pool.conv_relu_pool_forward(
             x, kernel, bias, (1, 1), "valid", (1, 1), (2, 2)
         )
