@@ -45,12 +45,23 @@ def _chunks(rows):
 
 
 def _fold(row_sums, r):
-    """Per-channel totals of the (C * r,) sums of a `_rows` view."""
-    return np.add.reduce(row_sums.reshape(r, -1), axis=0)
+    """Per-channel totals of (..., C * r) sums over rows of r positions' channels."""
+    return np.add.reduce(row_sums.reshape(row_sums.shape[:-1] + (r, -1)), axis=-2)
 
 
 def _parents(x, gamma, beta):
     return tuple([x] + [t for t in (gamma, beta) if t is not None])
+
+
+def _gradients(gx, ggamma, gbeta, gamma, beta):
+    """A VJP's result for `_parents(x, gamma, beta)`: x's gradient, then gamma's and beta's
+    where the op has them, each in its parameter's dtype."""
+    grads = [gx]
+    if gamma is not None:
+        grads.append(ggamma.astype(gamma.data.dtype))
+    if beta is not None:
+        grads.append(gbeta.astype(beta.data.dtype))
+    return tuple(grads)
 
 
 def _upstream(g, y, relu):
@@ -71,7 +82,7 @@ def _each_chunk(chunks, rows, task, sums=0):
     """Run `task(s, partial)` for every chunk `s` of `rows` on the kernel threads
     (kernels/threads.py), each task writing only its own chunk and its (sums, width) partial
     sums; returns the partial sums added in chunk order, whatever the thread count."""
-    partials = np.zeros((len(chunks), sums, rows.shape[1]), rows.dtype)
+    partials = np.zeros((len(chunks), sums, rows.shape[-1]), rows.dtype)
     threads.run([partial(task, s, part) for s, part in zip(chunks, partials)])
     return np.add.reduce(partials, axis=0)
 
@@ -164,12 +175,7 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
 
             _each_chunk(chunks, rows, input_gradient)
             gx = gx.reshape(x.shape)
-        grads = [gx]
-        if gamma is not None:
-            grads.append(ggamma.astype(gamma.data.dtype))
-        if beta is not None:
-            grads.append(gbeta.astype(beta.data.dtype))
-        return tuple(grads)
+        return _gradients(gx, ggamma, gbeta, gamma, beta)
 
     name = "batch_norm_relu" if relu else "batch_norm_train"
     out = Tensor(y.reshape(x.shape), _parents(x, gamma, beta), vjp, name)
@@ -216,11 +222,8 @@ def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, ep
 
         gbeta, gdot = _each_chunk(chunks, rows, gradients, 2)
         gbeta = _fold(gbeta, r)
-        grads = [gz.reshape(x.shape) if x.requires_grad else None]
-        if gamma is not None:  # sum(g * xhat)
-            grads.append(((_fold(gdot, r) - mean * gbeta) * inv).astype(gamma.data.dtype))
-        if beta is not None:
-            grads.append(gbeta.astype(beta.data.dtype))
-        return tuple(grads)
+        ggamma = (_fold(gdot, r) - mean * gbeta) * inv  # sum(g * xhat)
+        gx = gz.reshape(x.shape) if x.requires_grad else None
+        return _gradients(gx, ggamma, gbeta, gamma, beta)
 
     return Tensor(y.reshape(x.shape), _parents(x, gamma, beta), vjp, "batch_norm_relu")

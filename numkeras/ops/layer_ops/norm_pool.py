@@ -11,12 +11,11 @@ partial sums added in order, so values do not depend on the thread count.
 """
 
 import math
-from functools import partial
 
 import numpy as np
 
 from numkeras.engine.tensor import Tensor, as_tensor
-from numkeras.kernels import threads
+from numkeras.ops.layer_ops.norm_fused import _each_chunk, _fold, _gradients, _parents
 
 # Bytes of input per chunk (whole samples; one sample where a sample is larger).
 CHUNK_BYTES = 1 << 20
@@ -25,19 +24,6 @@ CHUNK_BYTES = 1 << 20
 def _chunks(N, sample_bytes):
     step = max(1, CHUNK_BYTES // max(1, sample_bytes))
     return [slice(i, min(i + step, N)) for i in range(0, N, step)]
-
-
-def _each_chunk(chunks, task, width, dtype, sums=1):
-    """Run `task(s, partial)` on the kernel threads for every chunk `s`; returns the (sums,
-    width) partial sums added in chunk order."""
-    partials = np.zeros((len(chunks), sums, width), dtype)
-    threads.run([partial(task, s, part) for s, part in zip(chunks, partials)])
-    return np.add.reduce(partials, axis=0)
-
-
-def _fold(a, r):
-    """Per-channel totals of (..., C * r) sums of rows of r samples' positions."""
-    return np.add.reduce(a.reshape(a.shape[:-1] + (r, -1)), axis=-2)
 
 
 def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
@@ -61,7 +47,7 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
     def sums(s, out):
         np.add.reduce(rows[s], axis=(0, 1), out=out[0])
 
-    mean = _fold(_each_chunk(chunks, sums, C * r, dtype)[0], r) / count
+    mean = _fold(_each_chunk(chunks, rows, sums, 1)[0], r) / count
     shift = np.tile(mean, r)
     centred = np.empty_like(rows)  # x - mean, kept for the VJP
 
@@ -69,7 +55,7 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
         c = np.subtract(rows[s], shift, out=centred[s])
         np.einsum("ijk,ijk->k", c, c, out=out[0])
 
-    var = _fold(_each_chunk(chunks, squares, C * r, dtype)[0], r) / count
+    var = _fold(_each_chunk(chunks, rows, squares, 1)[0], r) / count
     inv = (1.0 / np.sqrt(var + dtype.type(epsilon))).astype(dtype)
     scale = inv if gamma is None else inv * gamma.data
     tiled_scale, zeros = np.tile(scale, r), np.zeros(C * r, dtype)
@@ -88,7 +74,7 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
         np.multiply(centred[s], positive[s], out=z)
         np.add.reduce(z, axis=1, out=totals[2, s])
 
-    _each_chunk(chunks, normalize, 0, dtype, 0)
+    _each_chunk(chunks, rows, normalize)
     pooled, positives, centred_sums = _fold(totals, r)
     y = pooled / dtype.type(L)
 
@@ -108,14 +94,8 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
                 out -= centred[s] * k1
                 out -= k2
 
-            _each_chunk(chunks, input_gradient, 0, dtype, 0)
+            _each_chunk(chunks, rows, input_gradient)
             gx = gx.reshape(x.shape)
-        grads = [gx]
-        if gamma is not None:
-            grads.append(ggamma.astype(gamma.data.dtype))
-        if beta is not None:
-            grads.append(gbeta.astype(beta.data.dtype))
-        return tuple(grads)
+        return _gradients(gx, ggamma, gbeta, gamma, beta)
 
-    parents = tuple([x] + [t for t in (gamma, beta) if t is not None])
-    return Tensor(y, parents, vjp, "batch_norm_relu_mean"), mean, var
+    return Tensor(y, _parents(x, gamma, beta), vjp, "batch_norm_relu_mean"), mean, var
