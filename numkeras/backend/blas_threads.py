@@ -274,8 +274,8 @@ def _apply(n, rescan=False):
         _state["spin_set"] = True
         shorten_idle_spin()
     if rescan or _state["setter"] is None:
-        _state["setter"] = _find_setter()
         functions = _openblas_functions()
+        _state["setter"] = _find_setter(functions)
         _state["quick"] = _setter_of(functions) if functions else _state["setter"]
         _state["setter"](n)
     else:
@@ -283,11 +283,12 @@ def _apply(n, rescan=False):
     _state["applied"] = n
 
 
-def _find_setter():
+def _find_setter(functions):
+    """threadpoolctl's setter for every BLAS loaded, else OpenBLAS's own `functions`."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
-        return _openblas_setter()
+        return _setter_of(functions)
     controller = ThreadpoolController()
     return lambda n: controller.limit(limits=n, user_api="blas")
 
@@ -347,14 +348,10 @@ def _openblas_functions():
 
 
 def _setter_of(functions):
+    """A setter calling each of `functions` (one that does nothing where there are none)."""
+
     def set_all(n):
         for function in functions:
             function(n)
 
     return set_all
-
-
-def _openblas_setter():
-    """`openblas_set_num_threads` of every OpenBLAS this process loaded, or a setter that
-    does nothing where there is none."""
-    return _setter_of(_openblas_functions())

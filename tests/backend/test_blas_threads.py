@@ -150,7 +150,7 @@ def test_the_cpu_sample_reads_this_machine():
 
 
 def test_openblas_fallback_sets_the_threads_without_threadpoolctl():
-    setter = blas_threads._openblas_setter()
+    setter = blas_threads._setter_of(blas_threads._openblas_functions())
     setter(1)
     assert set(blas_info()) == {1}
     setter(2)
@@ -345,7 +345,7 @@ def test_small_products_leave_fixed_and_environment_counts_alone(monkeypatch):
 def test_products_run_alone_give_the_values_of_two_threads():
     """Where `runs_alone` says one thread, OpenBLAS's one- and two-thread sums agree bit for
     bit, so the choice changes no value."""
-    setter = blas_threads._openblas_setter()
+    setter = blas_threads._setter_of(blas_threads._openblas_functions())
     rng = np.random.default_rng(0)
     checked = 0
     for _ in range(300):
