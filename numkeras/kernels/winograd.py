@@ -156,17 +156,16 @@ def _input_tiles(xr, images, rows, scratch):
 
 def _outputs(m, scratch):
     """The output pixels A^T M A of a block's products `m` (4, tiles, 4, CO) [i, tile, j],
-    as a view (2 output rows, tiles, 2 output columns, CO): sums over i into s (2, tiles, 4,
-    CO), then both pixels of an output row (s A)[a, :] as [s0, s1] + [s1, s2'] - [s2', s3]
-    (cell 2 is negated in the kernel, `kernel_tiles`), a flat pass over all of s (the pair at
-    cells 2 and 3 of each tile is computed and dropped)."""
+    as a view (2 output rows, tiles, 2 output columns, CO). Cells i = 2 and j = 2 are negated
+    in the kernel (`kernel_tiles`), so A^T's rows are [1, 1, -1, 0] and [0, 1, 1, -1], one
+    pattern shifted: s = [m0, m1] + [m1, m2] - [m2, m3] over i (two passes over both rows),
+    then both pixels of an output row (s A)[a, :] as [s0, s1] + [s1, s2] - [s2, s3], a flat
+    pass over all of s (the pair at cells 2 and 3 of each tile is computed and dropped)."""
     _, T, _, CO = m.shape
     s = scratch("s", (2, T * 4 * CO))
     m = m.reshape(4, -1)
-    np.add(m[0], m[1], out=s[0])
-    s[0] += m[2]
-    np.subtract(m[1], m[2], out=s[1])
-    s[1] -= m[3]
+    np.add(m[:2], m[1:3], out=s)
+    s -= m[2:]
     r = scratch("y", (2, T * 4 * CO))
     np.add(s[:, :-CO], s[:, CO:], out=r[:, :-CO])
     np.subtract(r[:, : -2 * CO], s[:, 2 * CO :], out=r[:, : -2 * CO])
@@ -175,14 +174,15 @@ def _outputs(m, scratch):
 
 def kernel_tiles(kernel):
     """U = G g G^T of a (3, 3, C, CO) kernel, as (4, 4, C, CO) [j, i] (the order of
-    `_input_tiles`' cells), its cells (2, i) negated for `_outputs`: two GEMMs with G over the
-    kernel's rows, then its columns."""
+    `_input_tiles`' cells), its cells (2, i) and (j, 2) negated for `_outputs`: two GEMMs with
+    G over the kernel's rows, then its columns."""
     KH, KW, C, CO = kernel.shape
     G = np.array(_G, kernel.dtype)
     rows = (G @ kernel.reshape(3, -1)).reshape(4, 3, C, CO)  # [i, b]
     columns = np.matmul(G, rows.transpose(1, 0, 2, 3).reshape(3, -1))  # [j, i]
     u = columns.reshape(4, 4, C, CO)
     u[2] *= -1
+    u[:, 2] *= -1
     return u
 
 
@@ -315,13 +315,19 @@ def gradient_tiles(g, images, rows, Q1, scratch):
     n, nt = images.stop - images.start, rows.stop - rows.start
     h = scratch("s", (4, 2, n, nt, Q1, CO))
     r0, r1 = 2 * rows.start, min(OH, 2 * rows.stop)
-    for a in range(2):
-        for b in range(2):
-            part = g[images, r0 + a : r1 : 2, b:OW:2]
-            dest = h[3 * a, b]
-            dest[:, : part.shape[1], : part.shape[2]] = part
-            dest[:, part.shape[1] :] = 0
-            dest[:, : part.shape[1], part.shape[2] :] = 0
+    TW = Q1 - 1
+    if (r1 - r0, OW) == (2 * nt, 2 * TW):  # whole tiles: one copy, one fill
+        pixels = g[images, r0:r1].reshape(n, nt, 2, TW, 2, CO)
+        np.copyto(h[::3, :, :, :, :TW], pixels.transpose(2, 4, 0, 1, 3, 5))
+        h[::3, :, :, :, TW:] = 0
+    else:
+        for a in range(2):
+            for b in range(2):
+                part = g[images, r0 + a : r1 : 2, b:OW:2]
+                dest = h[3 * a, b]
+                dest[:, : part.shape[1], : part.shape[2]] = part
+                dest[:, part.shape[1] :] = 0
+                dest[:, : part.shape[1], part.shape[2] :] = 0
     np.add(h[0], h[3], out=h[1])
     np.subtract(h[0], h[3], out=h[2])
     h = h.reshape(4, 2, -1, CO)
