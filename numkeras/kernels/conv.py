@@ -269,9 +269,8 @@ def conv2d_backward(g, cache, need_x=True, need_kernel=True):
     COg = CO // groups
     g = np.ascontiguousarray(g, dtype=kernel.dtype)
     if winograd.applies(kernel.shape, strides, dilation, g.shape[1:3], g.dtype, groups):
-        gk = winograd.kernel_gradient(xp, g) if need_kernel else None
-        gx = input_gradient(g, kernel, x_shape, strides, pads, dilation) if need_x else None
-        return gx, gk
+        gx = np.empty(x_shape, g.dtype) if need_x else None
+        return gx, winograd.backward(xp, g, kernel, pads, gx, need_kernel)
     if groups == 1:
         gk = kernel_gradient(xp, g, kernel.shape, strides, dilation) if need_kernel else None
         gx = input_gradient(g, kernel, x_shape, strides, pads, dilation) if need_x else None

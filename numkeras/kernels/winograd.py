@@ -90,13 +90,19 @@ def paired_input(x, out_size, pads):
     2, TH + 1, TW + 1, C): padded pixel (r, c) at [r % 2, :, c % 2, r // 2, c // 2], zero
     past the padding, with (TH, TW) = `tiles(out_size)` (rows and columns no tile reads are
     left out). Copied by the kernel threads, a few slices of the images each."""
+    xr, tasks = _pairing(x, out_size, pads)
+    threads.run([task for _, task in tasks])
+    return xr
+
+
+def _pairing(x, out_size, pads):
+    """`paired_input`'s array, not yet filled, and the (images, task) pairs that fill it."""
     TH, TW = tiles(out_size)
     N, C = x.shape[0], x.shape[3]
     xr = np.empty((2, N, 2, TH + 1, TW + 1, C), x.dtype)
     top, left = pads[0][0], pads[1][0]
     parts = threads.even_slices(N, -(-N // PAIRING_TASKS))
-    threads.run([partial(_pair, x[images], xr[:, images], top, left) for images in parts])
-    return xr
+    return xr, [(i, partial(_pair, x[i], xr[:, i], top, left)) for i in parts]
 
 
 def _valid(start, size, count):
@@ -243,10 +249,16 @@ def conv_valid(xr, kernel, out, u=None):
     """Valid convolution of the `paired_input` `xr` with a 3x3 `kernel` (or its
     `kernel_tiles` `u`) into the C-contiguous `out` (N, OH, OW, CO), block by block over the
     kernel threads."""
+    u = kernel_tiles(kernel) if u is None else u
+    threads.run([task for _, task in _conv_tasks(xr, u, out)])
+    return out
+
+
+def _conv_tasks(xr, u, out):
+    """`conv_valid`'s tasks, as (images read, task) pairs: a run of blocks each."""
     N, OH, OW, CO = out.shape
     _, _, _, P1, Q1, C = xr.shape
     TH, TW = P1 - 1, Q1 - 1
-    u = kernel_tiles(kernel) if u is None else u
     runs, most = _tile_runs(N, TH, TW, C, CO, out.itemsize)
     even = (OH, OW) == (2 * TH, 2 * TW)
 
@@ -266,8 +278,8 @@ def conv_valid(xr, kernel, out, u=None):
                     part = out[images, r0 + a : r1 : 2, b:OW:2]
                     part[...] = y[a, :, : part.shape[1], : part.shape[2], b]
 
-    threads.run([partial(task, blocks) for blocks in runs])
-    return out
+    spans = [slice(run[0][0].start, run[-1][0].stop) for run in runs]
+    return [(images, partial(task, blocks)) for images, blocks in zip(spans, runs)]
 
 
 def pool_cells(xr, u, images, out):
@@ -293,11 +305,16 @@ def input_gradient(g, kernel, pads, out, u=None):
     """The input gradient `out` (N, H, W, C) of a 3x3 convolution with `kernel` (its
     flipped tiles `u` if given, `flipped_tiles`) padded by `pads`, for the output gradient
     `g`: a valid convolution of `g`, padded by each kernel span less the forward padding."""
+    u = flipped_tiles(kernel) if u is None else u
+    return conv_valid(paired_input(g, out.shape[1:3], _spans(g, out, pads)), None, out, u)
+
+
+def _spans(g, out, pads):
+    """The padding of the output gradient `g` whose valid convolution is the input gradient
+    `out` of a convolution padded by `pads`: each kernel span less the forward padding."""
     (H, W), (OH, OW) = out.shape[1:3], g.shape[1:3]
     top, left = 2 - pads[0][0], 2 - pads[1][0]
-    spans = ((top, H + 2 - top - OH), (left, W + 2 - left - OW))
-    u = flipped_tiles(kernel) if u is None else u
-    return conv_valid(paired_input(g, (H, W), spans), None, out, u)
+    return ((top, H + 2 - top - OH), (left, W + 2 - left - OW))
 
 
 def flipped_tiles(kernel):
@@ -357,6 +374,13 @@ def tile_gradient(xr, g):
     gradient `g` with respect to the kernel's tiles U (`kernel_from_tiles` makes it the
     kernel's): each run of blocks sums its 16 (C, tiles) @ (tiles, CO) products, and the runs'
     sums are added in order, whatever the thread count."""
+    tasks, parts = _gradient_tasks(xr, g)
+    threads.run(tasks)
+    return np.add.reduce(parts, axis=0)
+
+
+def _gradient_tasks(xr, g):
+    """`tile_gradient`'s tasks, and the array (tasks, 16, C, CO) of their sums."""
     N, OH, OW, CO = g.shape
     _, _, _, P1, Q1, C = xr.shape
     runs, most = _tile_runs(N, P1 - 1, Q1 - 1, C, CO, g.itemsize)
@@ -373,11 +397,51 @@ def tile_gradient(xr, g):
             np.matmul(vt[1:3], middle, out=product[1:3])
             parts[i] += product.reshape(16, C, CO)
 
-    threads.run([partial(task, i) for i in range(len(runs))])
-    return np.add.reduce(parts, axis=0)
+    return [partial(task, i) for i in range(len(runs))], parts
 
 
 def kernel_gradient(xr, g):
     """The kernel gradient (3, 3, C, CO) of `conv_valid` (see `tile_gradient`)."""
     du = tile_gradient(xr, g)
     return kernel_from_tiles(du.reshape((4, 4) + du.shape[1:]))
+
+
+def backward(xr, g, kernel, pads, gx=None, need_kernel=True):
+    """The input gradient into `gx` (unless None) and the kernel gradient (None unless
+    `need_kernel`) of the convolution of the `paired_input` `xr` with `kernel` padded by
+    `pads`, for the output gradient `g`, in one threads.run: the pairing of `g`, the kernel
+    gradient's blocks, then the input gradient's, each after the pairing of its images (done
+    by then, unless a thread lags), so no core idles between them. The same values as
+    `kernel_gradient` and `input_gradient`."""
+    C, CO = kernel.shape[2:]
+    tasks, parts = _gradient_tasks(xr, g) if need_kernel else ([], None)
+    first, then = [], []
+    if gx is not None:
+        gr, pairing = _pairing(g, gx.shape[1:3], _spans(g, gx, pads))
+        first, then = _after(pairing, _conv_tasks(gr, flipped_tiles(kernel), gx))
+    threads.run(first + tasks + then)
+    if parts is None:
+        return None
+    return kernel_from_tiles(np.add.reduce(parts, axis=0).reshape(4, 4, C, CO))
+
+
+def _after(first, then):
+    """The tasks of the (images, task) pairs `first` and `then`, each of `then`'s waiting
+    for those of `first` that share its images. Run in one threads.run with every `first`
+    task ahead of any `then` one, none waits for a task not yet taken."""
+    events = [threading.Event() for _ in first]
+
+    def mark(task, event):
+        try:
+            task()
+        finally:
+            event.set()
+
+    def wait(images, task):
+        for (part, _), event in zip(first, events):
+            if part.start < images.stop and images.start < part.stop:
+                event.wait()
+        task()
+
+    marked = [partial(mark, task, event) for (_, task), event in zip(first, events)]
+    return marked, [partial(wait, images, task) for images, task in then]
