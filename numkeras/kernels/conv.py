@@ -213,8 +213,7 @@ def conv2d_forward(x, kernel, strides, padding, dilation, groups=1):
     kernel = kernel.astype(dtype, copy=False)
     y = np.empty((x.shape[0], OH, OW, CO), dtype)
     if winograd.applies(kernel.shape, strides, dilation, (OH, OW), dtype, groups):  # xr cached
-        xr = winograd.paired_input(x.astype(dtype, copy=False), (OH, OW), (pad_h, pad_w))
-        winograd.conv_valid(xr, kernel, y)
+        xr = winograd.conv2d(x.astype(dtype, copy=False), kernel, (pad_h, pad_w), y)
         return y, (xr, x.shape, kernel, strides, (pad_h, pad_w), dilation, groups)
     xp = _pad(x.astype(dtype, copy=False), pad_h, pad_w)
     if groups == 1:

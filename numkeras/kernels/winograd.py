@@ -297,8 +297,13 @@ def pool_cells(xr, u, images, out):
 
 
 def conv2d(x, kernel, pads, out):
-    """`conv_valid` of `x` padded by `pads` into `out` (N, OH, OW, CO)."""
-    return conv_valid(paired_input(x, out.shape[1:3], pads), kernel, out)
+    """`conv_valid` of `x` padded by `pads` into `out` (N, OH, OW, CO), the pairing of `x`
+    and the blocks in one threads.run (each block after the pairing of its images); returns
+    the `paired_input` (the backward's)."""
+    xr, pairing = _pairing(x, out.shape[1:3], pads)
+    first, then = _after(pairing, _conv_tasks(xr, kernel_tiles(kernel), out))
+    threads.run(first + then)
+    return xr
 
 
 def input_gradient(g, kernel, pads, out, u=None):
