@@ -42,8 +42,9 @@ MIN_CHANNELS = 16
 # 14x14 conv forward 4.4-5.2 -> 4.5-6.4) though Winograd is faster on one core (see `applies`);
 # sizes 16 to 31 are unmeasured. ResNet's 32x32 convs gain on one core and break even on two.
 MIN_SIZE = 32
-# A block's scratch arrays hold about this much (ResNet's 32x32 convs, one core: 1 MB 18.7,
-# 2 MB 15.0, 4 MB 14.8, 8 MB 17.0 ms a forward pass).
+# A block's scratch arrays hold about this much (ResNet's 32x32 convs, `conv_valid` on one
+# core, busy machine: 0.5 MB 17.3, 1 MB 14.1, 2 MB 12.7, 4 MB 12.2, 8 MB 14.7 ms; smaller
+# blocks pay NumPy's cost per call, larger ones leave the cache).
 BLOCK_BYTES = 4 << 20
 # `paired_input` copies the images in this many slices, the kernel threads' tasks.
 PAIRING_TASKS = 4
