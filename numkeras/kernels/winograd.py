@@ -137,7 +137,18 @@ def _pair(x, xr, top, left):
             part[:, r0:r1, :c0] = 0
             part[:, r0:r1, c1:] = 0
             if c1 > c0:
-                part[:, r0:r1, c0:c1] = x[:, row::2, column::2][:, : r1 - r0, : c1 - c0]
+                pixels = x[:, row::2, column::2][:, : r1 - r0, : c1 - c0]
+                _copy(part[:, r0:r1, c0:c1], pixels)
+
+
+def _copy(out, a):
+    """out[...] = a, moving a pixel's channels (the last axis) as one item where both hold
+    them contiguously: NumPy copies a view strided by pixels ~30% faster so than C values at
+    a time."""
+    if out.strides[-1] == a.strides[-1] == a.itemsize and out.shape[-1] == a.shape[-1]:
+        pixel = np.dtype((np.void, a.shape[-1] * a.itemsize))
+        out, a = out.view(pixel)[..., 0], a.view(pixel)[..., 0]
+    np.copyto(out, a)
 
 
 def _input_tiles(xr, images, rows, scratch):
@@ -280,12 +291,13 @@ def _conv_tasks(xr, u, out):
             r0, r1 = 2 * rows.start, min(OH, 2 * rows.stop)
             if even:
                 pairs = out[images, r0:r1].reshape(n, nt, 2, TW, 2, CO)
-                np.copyto(pairs, y[:, :, :, :TW].transpose(1, 2, 0, 3, 4, 5))
+                pixels = y[:, :, :, :TW].reshape(2, n, nt, TW, 2 * CO)  # pixel pairs
+                _copy(pairs.reshape(n, nt, 2, TW, 2 * CO), pixels.transpose(1, 2, 0, 3, 4))
                 continue
             for a in range(2):
                 for b in range(2):
                     part = out[images, r0 + a : r1 : 2, b:OW:2]
-                    part[...] = y[a, :, : part.shape[1], : part.shape[2], b]
+                    _copy(part, y[a, :, : part.shape[1], : part.shape[2], b])
 
     spans = [slice(run[0][0].start, run[-1][0].stop) for run in runs]
     return [(images, partial(task, blocks)) for images, blocks in zip(spans, runs)]
@@ -301,7 +313,7 @@ def pool_cells(xr, u, images, out):
     scratch = _Scratch(n * TH * Q1, C, CO, out.dtype)
     y = _outputs(_products(xr, u, images, slice(0, TH), scratch), scratch)
     y = y.reshape(2, n, TH, Q1, 2, CO)[:, :, :, :TW]
-    np.copyto(out.reshape(2, 2, n, TH, TW, CO), y.transpose(0, 4, 1, 2, 3, 5))
+    _copy(out.reshape(2, 2, n, TH, TW, CO), y.transpose(0, 4, 1, 2, 3, 5))
     return out
 
 
@@ -349,7 +361,7 @@ def gradient_tiles(g, images, rows, Q1, scratch):
     TW = Q1 - 1
     if (r1 - r0, OW) == (2 * nt, 2 * TW):  # whole tiles: one copy, one fill
         pixels = g[images, r0:r1].reshape(n, nt, 2, TW, 2, CO)
-        np.copyto(h[::3, :, :, :, :TW], pixels.transpose(2, 4, 0, 1, 3, 5))
+        _copy(h[::3, :, :, :, :TW], pixels.transpose(2, 4, 0, 1, 3, 5))
         h[::3, :, :, :, TW:] = 0
     else:
         for a in range(2):
