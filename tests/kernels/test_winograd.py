@@ -221,3 +221,15 @@ def test_one_run_backward_equals_the_separate_gradients(
         gx = np.empty(x_shape, np.float32)
         assert winograd.backward(xr, g, kernel, pads, gx, need_kernel=False) is None
         np.testing.assert_array_equal(gx, want_x)
+
+
+def test_strided_channels_take_the_value_copy(monkeypatch, everywhere):
+    """An input whose channels are not contiguous (every other one of a wider array) is
+    paired value by value rather than a pixel at a time: the same results as a copy of it."""
+    wide, kernel = rand(2, 9, 8, 6), rand(3, 3, 3, 4, seed=1)
+    strided = wide[..., ::2]
+    assert strided.strides[-1] != strided.itemsize
+    for got, want in zip(
+        conv_pass(strided, kernel, "same"), conv_pass(strided.copy(), kernel, "same")
+    ):
+        np.testing.assert_array_equal(got, want)
