@@ -48,7 +48,10 @@ MIN_CHANNELS = 16
 # (idle machine, ms im2col -> Winograd, medians of interleaved rounds: the autoencoder's 14x14
 # conv + relu + pool, batch 128, forward 4.7 -> 5.8-7.7, backward 8.3-9.7 -> 11.1-14.3; plain
 # 14x14 conv forward 4.4-5.2 -> 4.5-6.4) though Winograd is faster on one core (see `applies`);
-# sizes 16 to 31 are unmeasured. ResNet's 32x32 convs gain on one core and break even on two.
+# sizes 16 to 31 are unmeasured on two. ResNet's 32x32 convs gain on one core and break even
+# on two. With the flat-pass transforms, one core, batch 128, 32 -> 32 channels 'same', ms
+# im2col -> Winograd: 14x14 forward 7.2 -> 6.6, backward 13.9 -> 11.9; 16x16 9.0 -> 7.3,
+# 17.9 -> 12.6; the 14x14 conv + relu + pool 8.5 -> 7.6, 16.3 -> 13.9 (two threads unmeasured).
 MIN_SIZE = 32
 # A block's scratch arrays hold about this much (ResNet's 32x32 convs, `conv_valid` on one
 # core, busy machine: 0.5 MB 17.3, 1 MB 14.1, 2 MB 12.7, 4 MB 12.2, 8 MB 14.7 ms; smaller
@@ -69,10 +72,10 @@ def applies(kernel_shape, strides, dilation, out_size, dtype, groups=1):
     float16 the transforms' rounding grows the error 2.6x, to 1e-3 of the largest output, at
     ResNet's shape). Every path that must give the same bits
     (conv and the fused conv + pool) asks this one rule. One core, ms im2col -> Winograd:
-    ResNet's 32x32, 32 -> 32 channels, batch 64: forward 18.4 -> 15.1, input gradient 18.4
-    -> 15.0, kernel gradient 18.4 -> 13.7; the autoencoder's 14x14 conv + relu + pool, batch
-    128: 8.1 -> 7.2, 8.3 -> 7.2, 7.9 -> 6.8, but slower on two kernel threads (MIN_SIZE: the
-    zoo times two). Smaller images waste more on the extra tiles (odd
+    ResNet's 32x32, 32 -> 32 channels, batch 64: forward 17.8 -> 13.4, both gradients 36.5
+    -> 24.2 (busy machine, the flat-pass transforms); the autoencoder's 14x14 conv + relu +
+    pool, batch 128: 8.1 -> 7.2, 8.3 -> 7.2, 7.9 -> 6.8, but slower on two kernel threads
+    (MIN_SIZE: the zoo times two). Smaller images waste more on the extra tiles (odd
     sizes' half tiles, and a column of tiles a tile row computed and dropped): the tutorial
     CNN's 11x11 conv + pool breaks even, its input gradient (13x13) runs 8.0 -> 11.1. Large
     images gain (64 -> 64 channels, forward: 64x64 batch 8 30.1 -> 24.8, 224x224 45.5 -> 30.7).
