@@ -155,50 +155,114 @@ def _copy(out, a):
 
 
 def _input_tiles(xr, images, rows, scratch):
-    """The input tiles V = B^T d B of a block (images, tile rows) as (16, tiles, C), cell
-    4 j + i holding V[i, j], a tile for every column of `paired_input` (the last of a tile row
-    is computed and dropped): tile rows first into t (4, 2, n, rows, TW + 1, C), its even
-    and odd columns te, to apart, then tile columns, each step one flat pass: V[:, 0] =
-    te[q] - te[q + 1] and V[:, 3] = to[q] - to[q + 1] in one, V[:, 1] = to[q] + te[q + 1],
-    V[:, 2] = te[q + 1] - to[q] (zero where q + 1 would read past the end)."""
-    C = xr.shape[5]
-    x = xr[:, images]
-    top = x[:, :, :, rows]  # rows 2p, 2p + 1 of every tile row p
-    bottom = x[:, :, :, rows.start + 1 : rows.stop + 1]  # 2p + 2, 2p + 3
-    n, _, nt, Q1 = top.shape[1:5]
+    """The input tiles V = B^T d B of a block (images, tile rows) of the `_Paired` `xr` as
+    (4, 4, tiles, C) [j, i], a tile for every column of `paired_input`
+    (the last of a tile row is computed and dropped): tile rows first into t (4, 2, n, rows,
+    TW + 1, C), its even and odd columns te, to apart, then tile columns, each step one flat
+    pass: V[:, 0] = te[q] - te[q + 1] and V[:, 3] = to[q] - to[q + 1] in one, V[:, 1] = to[q]
+    + te[q + 1], V[:, 2] = te[q + 1] - to[q] (zero where q + 1 would read past the end). The
+    scratch views of a block's shape are made once (`_input_plan`), so that little but the
+    NumPy passes runs holding the GIL."""
+    n, nt = images.stop - images.start, rows.stop - rows.start
+    plan = scratch.plan(("in", n, nt, xr.Q1, xr.C), _input_plan)
+    row03, row1, row2, t_ends, t_next, v_ends, odd, even, v1, v2, tail, v = plan
+    d1, d2 = xr.top[1, images, :, rows], xr.bottom[0, images, :, rows]
+    np.subtract(xr.top[:, images, :, rows], xr.bottom[:, images, :, rows], out=row03)
+    np.add(d1, d2, out=row1)  # t0 = d0 - d2, t3 = d1 - d3 above; t1 = d1 + d2, t2 = d2 - d1
+    np.subtract(d2, d1, out=row2)
+    np.subtract(t_ends, t_next, out=v_ends)
+    np.add(odd, even, out=v1)
+    np.subtract(even, odd, out=v2)
+    tail[...] = 0
+    return v
+
+
+class _Paired:
+    """A `paired_input` array's views that every block reads (rows 2p, 2p + 1 of each tile
+    row p in `top`, 2p + 2, 2p + 3 in `bottom`), made once a call."""
+
+    def __init__(self, xr):
+        self.array, self.Q1, self.C = xr, xr.shape[4], xr.shape[5]
+        self.top, self.bottom = xr[:, :, :, :-1], xr[:, :, :, 1:]
+
+
+def _input_plan(scratch, n, nt, Q1, C):
+    """`_input_tiles`' scratch views for blocks of n images' nt tile rows."""
     t = scratch("t", (4, 2, n, nt, Q1, C))
     parities = t.transpose(0, 2, 1, 3, 4, 5)  # i, n, column parity, ...
-    np.subtract(top, bottom, out=parities[::3])  # t0 = d0 - d2, t3 = d1 - d3
-    np.add(top[1], bottom[0], out=parities[1])  # d1 + d2
-    np.subtract(bottom[0], top[1], out=parities[2])  # d2 - d1
     X = n * nt * Q1 * C
     t = t.reshape(4, 2, X)
     v = scratch("v", (4, 4, X))
     ends = v[::3].transpose(1, 0, 2)  # i, (j = 0, j = 3)
-    np.subtract(t[:, :, : X - C], t[:, :, C:], out=ends[:, :, : X - C])
     even, odd = t[:, 0], t[:, 1]
-    np.add(odd[:, : X - C], even[:, C:], out=v[1, :, : X - C])
-    np.subtract(even[:, C:], odd[:, : X - C], out=v[2, :, : X - C])
-    v[:, :, X - C :] = 0
-    return v.reshape(16, -1, C)
+    return (
+        parities[::3],
+        parities[1],
+        parities[2],
+        t[:, :, : X - C],
+        t[:, :, C:],
+        ends[:, :, : X - C],
+        odd[:, : X - C],
+        even[:, C:],
+        v[1, :, : X - C],
+        v[2, :, : X - C],
+        v[:, :, X - C :],
+        v.reshape(4, 4, -1, C),
+    )
 
 
-def _outputs(m, scratch):
-    """The output pixels A^T M A of a block's products `m` (4, tiles, 4, CO) [i, tile, j],
-    as a view (2 output rows, tiles, 2 output columns, CO). Cells i = 2 and j = 2 are negated
-    in the kernel (`kernel_tiles`), so A^T's rows are [1, 1, -1, 0] and [0, 1, 1, -1], one
-    pattern shifted: s = [m0, m1] + [m1, m2] - [m2, m3] over i (two passes over both rows),
-    then both pixels of an output row (s A)[a, :] as [s0, s1] + [s1, s2] - [s2, s3], a flat
-    pass over all of s (the pair at cells 2 and 3 of each tile is computed and dropped)."""
-    _, T, _, CO = m.shape
+def _outputs(xr, u, images, rows, scratch):
+    """The output pixels A^T M A of a block's products M = U * V (one stacked GEMM, which
+    NumPy runs without the GIL, into m (4, tiles, 4, CO) [i, tile, j]), as the block's
+    `_output_plan`, the pixels in its view (2 output rows, tiles, 2 output columns, CO).
+    Cells i = 2 and j = 2 are negated in the kernel (`kernel_tiles`), so A^T's rows are [1,
+    1, -1, 0] and [0, 1, 1, -1], one pattern shifted: s = [m0, m1] + [m1, m2] - [m2, m3] over
+    i (two passes over both rows), then both pixels of an output row (s A)[a, :] as [s0, s1] +
+    [s1, s2] - [s2, s3], a flat pass over all of s (the pair at cells 2 and 3 of each tile is
+    computed and dropped)."""
+    v = _input_tiles(xr, images, rows, scratch)
+    n, nt = images.stop - images.start, rows.stop - rows.start
+    plan = scratch.plan(("out", n, nt, xr.Q1, u.shape[3]), _output_plan)
+    m, m01, m12, m23, s, s0, s1, s2, r0, r01 = plan[:10]
+    np.matmul(v, u, out=m)
+    np.add(m01, m12, out=s)
+    s -= m23
+    np.add(s0, s1, out=r0)
+    np.subtract(r01, s2, out=r01)
+    return plan
+
+
+def _output_plan(scratch, n, nt, Q1, CO):
+    """`_outputs`' scratch views for blocks of n images' nt tile rows, then the pixels as
+    (2, n, nt, Q1, 2, CO) [a, ..., b] and, where a pixel's channels are one item
+    (`_pixel_items`), its output pixel pairs (n, nt, 2, TW)."""
+    T = n * nt * Q1
+    m = scratch("m", (4, T, 4, CO))
     s = scratch("s", (2, T * 4 * CO))
-    m = m.reshape(4, -1)
-    np.add(m[:2], m[1:3], out=s)
-    s -= m[2:]
     r = scratch("y", (2, T * 4 * CO))
-    np.add(s[:, :-CO], s[:, CO:], out=r[:, :-CO])
-    np.subtract(r[:, : -2 * CO], s[:, 2 * CO :], out=r[:, : -2 * CO])
-    return r.reshape(2, T, 4, CO)[:, :, :2]
+    flat = m.reshape(4, -1)
+    y = r.reshape(2, n, nt, Q1, 4, CO)[:, :, :, :, :2]
+    pairs = _pixel_items(r.reshape(2, n, nt, Q1, 4 * CO)[:, :, :, : Q1 - 1, : 2 * CO])
+    return (
+        m.transpose(2, 0, 1, 3),
+        flat[:2],
+        flat[1:3],
+        flat[2:],
+        s,
+        s[:, :-CO],
+        s[:, CO:],
+        s[:, 2 * CO :],
+        r[:, :-CO],
+        r[:, : -2 * CO],
+        y,
+        pairs.transpose(1, 2, 0, 3),
+    )
+
+
+def _pixel_items(a):
+    """`a` with its last axis (a pixel's channels, contiguous) as one NumPy item: NumPy
+    copies a view strided by pixels ~30% faster that way than C values at a time."""
+    return a.view(np.dtype((np.void, a.shape[-1] * a.itemsize)))[..., 0]
 
 
 def kernel_tiles(kernel):
@@ -228,17 +292,40 @@ class _Scratch:
         sizes = {"t": 8 * most * C, "v": 16 * most * C, "m": 16 * most * big}
         sizes.update({"s": 8 * most * CO, "y": 8 * most * CO})
         kept = _kept.__dict__.setdefault("arrays", {})
-        self.flat = {}
+        self.flat, self.plans, self.kept = {}, {}, True
         for name, size in sizes.items():
             flat = kept.get((name, dtype))
             if flat is None or flat.size < size:
                 flat = np.empty(size, dtype)
                 if flat.nbytes <= KEEP_BYTES:
                     kept[(name, dtype)] = flat
+                    _kept.__dict__.setdefault("scratch", {}).clear()  # their arrays are old
+                else:
+                    self.kept = False
             self.flat[name] = flat
 
     def __call__(self, name, shape):
         return self.flat[name][: math.prod(shape)].reshape(shape)
+
+    def plan(self, key, make):
+        """The views `make`(self, *key[1:]) of a block shape's scratch, made once."""
+        views = self.plans.get(key)
+        if views is None:
+            views = self.plans[key] = make(self, *key[1:])
+        return views
+
+
+def _scratch(most, C, CO, dtype):
+    """A `_Scratch` for blocks of up to `most` tiles, kept per thread with its views for the
+    next task and call where its arrays are (every block then sets up only its input
+    views and the NumPy passes)."""
+    key = (most, C, CO, np.dtype(dtype))
+    scratch = _kept.__dict__.setdefault("scratch", {}).get(key)
+    if scratch is None:
+        scratch = _Scratch(most, C, CO, dtype)
+        if scratch.kept:
+            _kept.scratch[key] = scratch
+    return scratch
 
 
 def _tile_runs(N, TH, TW, C, CO, itemsize):
@@ -258,16 +345,6 @@ def _tile_runs(N, TH, TW, C, CO, itemsize):
     return runs, most * (TW + 1)
 
 
-def _products(xr, u, images, rows, scratch):
-    """The products M = U * V of a block's tiles as (4, tiles, 4, CO) [i, tile, j]: one
-    stacked GEMM (NumPy runs it without the GIL)."""
-    v = _input_tiles(xr, images, rows, scratch)
-    T, C, CO = v.shape[1], u.shape[2], u.shape[3]
-    m = scratch("m", (4, T, 4, CO))
-    np.matmul(v.reshape(4, 4, T, C), u, out=m.transpose(2, 0, 1, 3))
-    return m
-
-
 def conv_valid(xr, kernel, out, u=None):
     """Valid convolution of the `paired_input` `xr` with a 3x3 `kernel` (or its
     `kernel_tiles` `u`) into the C-contiguous `out` (N, OH, OW, CO), block by block over the
@@ -283,24 +360,23 @@ def _conv_tasks(xr, u, out):
     _, _, _, P1, Q1, C = xr.shape
     TH, TW = P1 - 1, Q1 - 1
     runs, most = _tile_runs(N, TH, TW, C, CO, out.itemsize)
-    even = (OH, OW) == (2 * TH, 2 * TW)
+    xr = _Paired(xr)
+    pairs = None  # the output's pixel pairs (N, TH, 2, TW) where its tiles are whole
+    if (OH, OW) == (2 * TH, 2 * TW) and out.flags.c_contiguous:
+        pairs = _pixel_items(out.reshape(N, TH, 2, TW, 2 * CO))
 
     def task(blocks):
-        scratch = _Scratch(most, C, CO, out.dtype)
+        scratch = _scratch(most, C, CO, out.dtype)
         for images, rows in blocks:
-            n, nt = images.stop - images.start, rows.stop - rows.start
-            y = _outputs(_products(xr, u, images, rows, scratch), scratch)
-            y = y.reshape(2, n, nt, Q1, 2, CO)
-            r0, r1 = 2 * rows.start, min(OH, 2 * rows.stop)
-            if even:
-                pairs = out[images, r0:r1].reshape(n, nt, 2, TW, 2, CO)
-                pixels = y[:, :, :, :TW].reshape(2, n, nt, TW, 2 * CO)  # pixel pairs
-                _copy(pairs.reshape(n, nt, 2, TW, 2 * CO), pixels.transpose(1, 2, 0, 3, 4))
+            y = _outputs(xr, u, images, rows, scratch)
+            if pairs is not None:
+                np.copyto(pairs[images, rows], y[11])
                 continue
+            r0, r1 = 2 * rows.start, min(OH, 2 * rows.stop)
             for a in range(2):
                 for b in range(2):
                     part = out[images, r0 + a : r1 : 2, b:OW:2]
-                    _copy(part, y[a, :, : part.shape[1], : part.shape[2], b])
+                    _copy(part, y[10][a, :, :, : part.shape[2], b][:, : part.shape[1]])
 
     spans = [slice(run[0][0].start, run[-1][0].stop) for run in runs]
     return [(images, partial(task, blocks)) for images, blocks in zip(spans, runs)]
@@ -313,9 +389,8 @@ def pool_cells(xr, u, images, out):
     _, _, _, P1, Q1, C = xr.shape
     CO, (TH, TW) = u.shape[3], (P1 - 1, Q1 - 1)
     n = images.stop - images.start
-    scratch = _Scratch(n * TH * Q1, C, CO, out.dtype)
-    y = _outputs(_products(xr, u, images, slice(0, TH), scratch), scratch)
-    y = y.reshape(2, n, TH, Q1, 2, CO)[:, :, :, :TW]
+    scratch = _scratch(n * TH * Q1, C, CO, out.dtype)
+    y = _outputs(_Paired(xr), u, images, slice(0, TH), scratch)[10][:, :, :, :TW]
     _copy(out.reshape(2, 2, n, TH, TW, CO), y.transpose(0, 4, 1, 2, 3, 5))
     return out
 
@@ -351,39 +426,76 @@ def flipped_tiles(kernel):
     return kernel_tiles(np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2)))
 
 
-def gradient_tiles(g, images, rows, Q1, scratch):
-    """The output gradient's tiles dM = A gY A^T of a block (images, tile rows) of `g` (N,
-    OH, OW, CO), cells (3, j) and (i, 3) negated (`_SIGNS`), in `_input_tiles`' tiles (zero
-    past `g`'s end), as views (2, 4, tiles, CO) of cells j = 0 and 3 and (2, 4, tiles, CO) of
-    j = 1 and 2: the pixels of each row and column parity into h[0] and h[3] (4, 2, n,
-    rows, Q1, CO), rows' sums h[1] and differences h[2], then the columns'."""
-    OH, OW, CO = g.shape[1:]
+class _Gradient:
+    """An output gradient `g` (N, OH, OW, CO) with, where its columns are whole tiles, its
+    pixels as items (`_pixel_items`) by row and column parity (2, 2, N, OH // 2, OW // 2),
+    made once a call."""
+
+    def __init__(self, g):
+        self.array, (N, OH, OW, self.CO) = g, g.shape
+        self.pixels = None
+        if OW % 2 == 0 and g.flags.c_contiguous:
+            even = g[:, : OH - OH % 2].reshape(N, OH // 2, 2, OW // 2, 2, self.CO)
+            self.pixels = _pixel_items(even).transpose(2, 4, 0, 1, 3)
+
+
+def _tile_products(xr, g, images, rows, scratch):
+    """The 16 products V^T dM (4, 4, C, CO) [j, i] of a block (images, tile rows) of the
+    `_Paired` `xr` and the `_Gradient` `g`: the output gradient's tiles dM = A gY A^T, cells
+    (3, j) and (i, 3) negated (`_SIGNS`), in `_input_tiles`' tiles (zero past `g`'s end), are
+    the pixels of each row and column parity in h[0] and h[3] (4, 2, n, rows, Q1, CO), rows'
+    sums h[1] and differences h[2], then the columns' (cells j = 1 and 2); the block's views
+    are made once (`_gradient_plan`)."""
+    v = _input_tiles(xr, images, rows, scratch)
     n, nt = images.stop - images.start, rows.stop - rows.start
-    h = scratch("s", (4, 2, n, nt, Q1, CO))
+    plan = scratch.plan(("grad", n, nt, xr.Q1, xr.C, g.CO), _gradient_plan)
+    h, pixels, fill, h0, h3, h1, h2, even, odd, middle, ends, product = plan
+    OH, OW = g.array.shape[1:3]
     r0, r1 = 2 * rows.start, min(OH, 2 * rows.stop)
-    TW = Q1 - 1
-    if (r1 - r0, OW) == (2 * nt, 2 * TW):  # whole tiles: one copy, one fill
-        pixels = g[images, r0:r1].reshape(n, nt, 2, TW, 2, CO)
-        _copy(h[::3, :, :, :, :TW], pixels.transpose(2, 4, 0, 1, 3, 5))
-        h[::3, :, :, :, TW:] = 0
+    if g.pixels is not None and r1 - r0 == 2 * nt:  # whole tiles: one copy, one fill
+        np.copyto(pixels, g.pixels[:, :, images, rows])
+        fill[...] = 0
     else:
         for a in range(2):
             for b in range(2):
-                part = g[images, r0 + a : r1 : 2, b:OW:2]
+                part = g.array[images, r0 + a : r1 : 2, b:OW:2]
                 dest = h[3 * a, b]
                 dest[:, : part.shape[1], : part.shape[2]] = part
                 dest[:, part.shape[1] :] = 0
                 dest[:, : part.shape[1], part.shape[2] :] = 0
-    np.add(h[0], h[3], out=h[1])
-    np.subtract(h[0], h[3], out=h[2])
-    h = h.reshape(4, 2, -1, CO)
-    middle = scratch("m", (2, 4, h.shape[2], CO))
-    np.add(h[:, 0], h[:, 1], out=middle[0])
-    np.subtract(h[:, 0], h[:, 1], out=middle[1])
-    return h.transpose(1, 0, 2, 3), middle  # cells j = (0, 3), (1, 2)
+    np.add(h0, h3, out=h1)
+    np.subtract(h0, h3, out=h2)
+    np.add(even, odd, out=middle[0])
+    np.subtract(even, odd, out=middle[1])
+    vt = v.transpose(0, 1, 3, 2)
+    np.matmul(vt[::3], ends, out=product[::3])
+    np.matmul(vt[1:3], middle, out=product[1:3])
+    return product
 
 
-# The signs `gradient_tiles` leaves off its cells, [j, i].
+def _gradient_plan(scratch, n, nt, Q1, C, CO):
+    """`_tile_products`' views for blocks of n images' nt tile rows, and its product."""
+    h = scratch("s", (4, 2, n, nt, Q1, CO))
+    TW = Q1 - 1
+    flat = h.reshape(4, 2, -1, CO)
+    middle = scratch("m", (2, 4, flat.shape[2], CO))
+    return (
+        h,
+        _pixel_items(h[::3, :, :, :, :TW]),
+        h[::3, :, :, :, TW:],
+        h[0],
+        h[3],
+        h[1],
+        h[2],
+        flat[:, 0],
+        flat[:, 1],
+        middle,
+        flat.transpose(1, 0, 2, 3),  # cells j = 0, 3
+        np.empty((4, 4, C, CO), scratch.flat["t"].dtype),
+    )
+
+
+# The signs `_tile_products` leaves off its cells, [j, i].
 _SIGNS = np.outer((1, 1, 1, -1), (1, 1, 1, -1))
 
 
@@ -415,16 +527,12 @@ def _gradient_tasks(xr, g):
     runs, most = _tile_runs(N, P1 - 1, Q1 - 1, C, CO, g.itemsize)
     parts = np.zeros((len(runs), 16, C, CO), g.dtype)
 
+    xr, g = _Paired(xr), _Gradient(g)
+
     def task(i):
-        scratch = _Scratch(most, C, CO, g.dtype)
-        product = np.empty((4, 4, C, CO), g.dtype)
+        scratch = _scratch(most, C, CO, g.array.dtype)
         for images, rows in runs[i]:
-            v = _input_tiles(xr, images, rows, scratch).reshape(4, 4, -1, C)
-            ends, middle = gradient_tiles(g, images, rows, Q1, scratch)
-            vt = v.transpose(0, 1, 3, 2)
-            np.matmul(vt[::3], ends, out=product[::3])
-            np.matmul(vt[1:3], middle, out=product[1:3])
-            parts[i] += product.reshape(16, C, CO)
+            parts[i] += _tile_products(xr, g, images, rows, scratch).reshape(16, C, CO)
 
     return [partial(task, i) for i in range(len(runs))], parts
 

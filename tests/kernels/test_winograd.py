@@ -187,9 +187,11 @@ def test_scratch_arrays_are_kept_up_to_their_limit(monkeypatch, everywhere):
     monkeypatch.setattr(winograd.threads, "workers", lambda: 1)  # the tasks run on this thread
     x, kernel = rand(3, 10, 10, 4, dtype="float32"), rand(3, 3, 4, 8, seed=1, dtype="float32")
     monkeypatch.setattr(winograd._kept, "arrays", {}, raising=False)
+    monkeypatch.setattr(winograd._kept, "scratch", {}, raising=False)
     kept = conv_pass(x, kernel, "same")
     assert {"t", "v", "m", "s", "y"} == {name for name, _ in winograd._kept.arrays}
     monkeypatch.setattr(winograd._kept, "arrays", {})
+    monkeypatch.setattr(winograd._kept, "scratch", {})
     monkeypatch.setattr(winograd, "KEEP_BYTES", 100)
     fresh = conv_pass(x, kernel, "same")
     assert all(a.nbytes <= 100 for a in winograd._kept.arrays.values())
