@@ -246,7 +246,7 @@ def input_gradient(g, kernel, x_shape, strides, pads, dilation):
     N, H, W, C = x_shape
     KH, KW, _, CO = kernel.shape
     OH, OW = g.shape[1:3]
-    if winograd.applies(kernel.shape, strides, dilation, (H, W), g.dtype):  # flipped conv
+    if winograd.input_applies(kernel.shape, strides, dilation, (H, W), g.dtype):  # flipped
         return winograd.input_gradient(g, kernel, pads, np.empty(x_shape, g.dtype))
     # one core: valid 3x3 from 13x13, C 32 -> 64: 11.0 vs 13.7 ms; 'same' 32 -> 32 at 14x14:
     # 7.8 vs 13.3 ms; Conv1D(64, 7) of length 494: 23 vs 32 ms (flipped vs col2im)
@@ -268,8 +268,12 @@ def conv2d_backward(g, cache, need_x=True, need_kernel=True):
     COg = CO // groups
     g = np.ascontiguousarray(g, dtype=kernel.dtype)
     if winograd.applies(kernel.shape, strides, dilation, g.shape[1:3], g.dtype, groups):
-        gx = np.empty(x_shape, g.dtype) if need_x else None
-        return gx, winograd.backward(xp, g, kernel, pads, gx, need_kernel)
+        tiled = winograd.input_applies(kernel.shape, strides, dilation, x_shape[1:3], g.dtype)
+        gx = np.empty(x_shape, g.dtype) if need_x and tiled else None
+        gk = winograd.backward(xp, g, kernel, pads, gx, need_kernel)
+        if need_x and not tiled:  # im2col's input gradient (smaller inputs, `input_applies`)
+            gx = input_gradient(g, kernel, x_shape, strides, pads, dilation)
+        return gx, gk
     if groups == 1:
         gk = kernel_gradient(xp, g, kernel.shape, strides, dilation) if need_kernel else None
         gx = input_gradient(g, kernel, x_shape, strides, pads, dilation) if need_x else None

@@ -53,6 +53,11 @@ MIN_CHANNELS = 16
 # im2col -> Winograd: 14x14 forward 7.2 -> 6.6, backward 13.9 -> 11.9; 16x16 9.0 -> 7.3,
 # 17.9 -> 12.6; the 14x14 conv + relu + pool 8.5 -> 7.6, 16.3 -> 13.9 (two threads unmeasured).
 MIN_SIZE = 32
+# The input gradient (a convolution whose output is the input) runs as Winograd tiles only for
+# inputs of at least this many rows and columns (`input_applies`), else im2col / col2im, even
+# where the forward and the kernel gradient run Winograd: at the tutorial CNN's 13x13 input
+# Winograd's input gradient is slower even on one core (see `applies`).
+MIN_INPUT_SIZE = 32
 # A block's scratch arrays hold about this much (ResNet's 32x32 convs, `conv_valid` on one
 # core, busy machine: 0.5 MB 17.3, 1 MB 14.1, 2 MB 12.7, 4 MB 12.2, 8 MB 14.7 ms; smaller
 # blocks pay NumPy's cost per call, larger ones leave the cache).
@@ -65,10 +70,10 @@ KEEP_BYTES = 16 << 20
 _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 
 
-def applies(kernel_shape, strides, dilation, out_size, dtype, groups=1):
+def applies(kernel_shape, strides, dilation, out_size, dtype, groups=1, least=None):
     """Whether a convolution with output rows and columns `out_size` computed in `dtype` runs
     as Winograd tiles: a 3x3 kernel at stride 1, dilation 1, one group, at least MIN_CHANNELS
-    input and output channels, MIN_SIZE output rows and columns, float32 or float64 (in
+    input and output channels, MIN_SIZE (or `least`) output rows and columns, float32 or float64 (in
     float16 the transforms' rounding grows the error 2.6x, to 1e-3 of the largest output, at
     ResNet's shape). Every path that must give the same bits
     (conv and the fused conv + pool) asks this one rule. One core, ms im2col -> Winograd:
@@ -87,9 +92,15 @@ def applies(kernel_shape, strides, dilation, out_size, dtype, groups=1):
         and tuple(dilation) == (1, 1)
         and groups == 1
         and min(C, CO) >= MIN_CHANNELS
-        and min(out_size) >= MIN_SIZE
+        and min(out_size) >= (MIN_SIZE if least is None else least)
         and np.dtype(dtype) in (np.float32, np.float64)
     )
+
+
+def input_applies(kernel_shape, strides, dilation, in_size, dtype, groups=1):
+    """Whether the input gradient of a convolution with input rows and columns `in_size` runs
+    as Winograd tiles (`input_gradient`): `applies` with MIN_INPUT_SIZE for the input's size."""
+    return applies(kernel_shape, strides, dilation, in_size, dtype, groups, MIN_INPUT_SIZE)
 
 
 def tiles(out_size):

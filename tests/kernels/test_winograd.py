@@ -20,6 +20,13 @@ def everywhere(monkeypatch):
     """Winograd for every 3x3 stride-1 convolution, however few its channels and pixels."""
     monkeypatch.setattr(winograd, "MIN_CHANNELS", 1)
     monkeypatch.setattr(winograd, "MIN_SIZE", 1)
+    monkeypatch.setattr(winograd, "MIN_INPUT_SIZE", 1)
+
+
+@pytest.fixture
+def mixed(monkeypatch, everywhere):
+    """Winograd forward and kernel gradient, im2col / col2im input gradient (`input_applies`)."""
+    monkeypatch.setattr(winograd, "MIN_INPUT_SIZE", 1 << 30)
 
 
 def im2col(monkeypatch):
@@ -75,6 +82,20 @@ def test_the_rule():
     assert not winograd.applies((3, 3, 32, 32), one, (2, 2), (32, 32), f32)
     assert not winograd.applies((3, 3, 32, 32), one, one, (32, 32), f32, groups=2)
     assert not winograd.applies((5, 5, 32, 32), one, one, (32, 32), f32)
+    assert winograd.applies((3, 3, 32, 32), one, one, (14, 14), f32, least=14)
+    assert not winograd.applies((3, 3, 32, 32), one, one, (13, 14), f32, least=14)
+
+
+def test_the_input_gradient_rule(monkeypatch):
+    """The input gradient's own size threshold, on the input's rows and columns."""
+    one, f32 = (1, 1), np.float32
+    monkeypatch.setattr(winograd, "MIN_SIZE", 8)
+    monkeypatch.setattr(winograd, "MIN_INPUT_SIZE", 16)
+    assert winograd.applies((3, 3, 32, 64), one, one, (11, 11), f32)
+    assert not winograd.input_applies((3, 3, 32, 64), one, one, (13, 13), f32)
+    assert winograd.input_applies((3, 3, 32, 64), one, one, (16, 17), f32)
+    assert not winograd.input_applies((3, 3, 32, 64), (2, 2), one, (16, 16), f32)
+    assert not winograd.input_applies((3, 3, 8, 64), one, one, (16, 16), f32)
 
 
 @pytest.mark.parametrize(
@@ -235,3 +256,66 @@ def test_strided_channels_take_the_value_copy(monkeypatch, everywhere):
         conv_pass(strided, kernel, "same"), conv_pass(strided.copy(), kernel, "same")
     ):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("x_shape, filters, padding", SHAPES + [((3, 13, 13, 4), 6, "valid")])
+def test_mixed_backward_takes_each_sides_values(
+    monkeypatch, mixed, thread_counts, x_shape, filters, padding
+):
+    """Winograd forward and kernel gradient with the im2col input gradient: the output and
+    kernel gradient bit for bit the all-Winograd ones, the input gradient the im2col one
+    (odd sizes like the tutorial CNN's 13x13 -> 11x11 'valid' included), on any thread
+    count."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, x_shape[3], filters)).astype(np.float32)
+
+    def run():
+        y, cache = kernels.conv2d_forward(x, kernel, (1, 1), padding, (1, 1))
+        return (y,) + kernels.conv2d_backward(np.cos(np.arange(y.size)).reshape(y.shape), cache)
+
+    got = {n: (thread_counts(n), run())[1] for n in (1, 2, 3)}
+    thread_counts(1)
+    monkeypatch.setattr(winograd, "MIN_INPUT_SIZE", 1)
+    tiles = run()
+    im2col(monkeypatch)
+    plain = run()
+    for n in (1, 2, 3):
+        y, gx, gk = got[n]
+        np.testing.assert_array_equal(y, tiles[0])
+        np.testing.assert_array_equal(gk, tiles[2])
+        np.testing.assert_array_equal(gx, plain[1])
+
+
+@pytest.mark.parametrize("x_shape, k_shape, conv_kw, pool_kw", CASES[:3] + CASES[5:6])
+def test_mixed_fused_conv_pool_equals_the_separate_ops(mixed, x_shape, k_shape, conv_kw, pool_kw):
+    """With the im2col input gradient, the fused conv + relu + pool still gives the separate
+    ops' values bit for bit and right gradients (central differences)."""
+    test_fused_conv_pool_equals_the_separate_ops(mixed, x_shape, k_shape, conv_kw, pool_kw)
+
+
+def test_mixed_fused_conv_pool_gradients_equal_the_separate_ops(monkeypatch, mixed):
+    """The tutorial CNN's conv2 shape in small (13x13 -> 11x11 'valid', pool 2 dropping the
+    last row and column): the fused op's input and kernel gradients equal the separate ops'
+    bit for bit under the mixed routing."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 13, 13, 4)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 4, 6)).astype(np.float32)
+    bias = rng.standard_normal(6).astype(np.float32)
+    y, cache = conv_pool.conv_relu_pool_forward(x, kernel, bias, (1, 1), "valid", (1, 1), (2, 2))
+    g = np.cos(y)
+    gx, gk, _ = conv_pool.conv_relu_pool_backward(g, cache)
+    z, zcache = kernels.conv2d_forward(x, kernel, (1, 1), "valid", (1, 1))
+    z = np.maximum(z + bias, 0)[:, :10, :10]
+    windows = z.reshape(3, 5, 2, 5, 2, 6).transpose(0, 1, 3, 5, 2, 4).reshape(3, 5, 5, 6, 4)
+    first = windows.argmax(-1)
+    np.testing.assert_array_equal(y, windows.max(-1))
+    gz = np.zeros((3, 5, 5, 6, 4), np.float32)
+    np.put_along_axis(gz, first[..., None], (g * (y > 0))[..., None], -1)
+    g_conv = np.zeros((3, 11, 11, 6), np.float32)
+    g_conv[:, :10, :10] = (
+        gz.reshape(3, 5, 5, 6, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(3, 10, 10, 6)
+    )
+    want_x, want_k = kernels.conv2d_backward(g_conv, zcache)
+    np.testing.assert_array_equal(gx, want_x)
+    np.testing.assert_allclose(gk, want_k, rtol=1e-5, atol=1e-5)

@@ -230,14 +230,15 @@ def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=T
     y2, first2 = y.reshape(-1, CO), first.reshape(-1, CO)
     gx = np.empty(x_shape, dtype) if need_x else None
     flipped = need_x and flipped_is_cheaper(x_shape, kernel.shape, (PH * p, PW * q), strides)
-    flipped = flipped or wino  # the flipped conv runs as Winograd tiles then
+    wino_x = winograd.input_applies(kernel.shape, strides, dilation, (H, W), dtype)
+    flipped = flipped or wino_x  # the flipped conv runs as Winograd tiles then
     chunks = _chunks(N, _image_bytes((p, q), (PH, PW), kernel.shape, y.itemsize))
     images = max(c.stop - c.start for c in chunks)
     K_tiles = 16 * C if wino else K  # Winograd sums the gradient of the kernel's tiles
     gks = np.empty((len(chunks), K_tiles, CO), dtype) if need_kernel else None
     gbs = np.empty((len(chunks), CO), dtype) if need_bias else None
     ones = np.ones(images * PH * PW, dtype)
-    u = winograd.flipped_tiles(kernel) if wino and need_x else None
+    u = winograd.flipped_tiles(kernel) if wino and wino_x and need_x else None
 
     def task(i):
         rows, cells_most = chunks[i], images * PH * PW
