@@ -173,9 +173,11 @@ def _input_tiles(xr, images, rows, scratch):
     pass: V[:, 0] = te[q] - te[q + 1] and V[:, 3] = to[q] - to[q + 1] in one, V[:, 1] = to[q]
     + te[q + 1], V[:, 2] = te[q + 1] - to[q] (zero where q + 1 would read past the end). The
     scratch views of a block's shape are made once (`_input_plan`), so that little but the
-    NumPy passes runs holding the GIL."""
+    NumPy passes runs holding the GIL, and the zero tail is written only when the shape
+    changes."""
     n, nt = images.stop - images.start, rows.stop - rows.start
-    plan = scratch.plan(("in", n, nt, xr.Q1, xr.C), _input_plan)
+    key = ("in", n, nt, xr.Q1, xr.C)
+    plan = scratch.plan(key, _input_plan)
     row03, row1, row2, t_ends, t_next, v_ends, odd, even, v1, v2, tail, v = plan
     d1, d2 = xr.top[1, images, :, rows], xr.bottom[0, images, :, rows]
     np.subtract(xr.top[:, images, :, rows], xr.bottom[:, images, :, rows], out=row03)
@@ -184,7 +186,9 @@ def _input_tiles(xr, images, rows, scratch):
     np.subtract(t_ends, t_next, out=v_ends)
     np.add(odd, even, out=v1)
     np.subtract(even, odd, out=v2)
-    tail[...] = 0
+    if scratch.tail[1] != key:  # no pass writes there: zero until another shape's block
+        tail[...] = 0
+        scratch.tail[1] = key
     return v
 
 
@@ -314,6 +318,12 @@ class _Scratch:
                 else:
                     self.kept = False
             self.flat[name] = flat
+        v, tails = self.flat["v"], _kept.__dict__.setdefault("tails", {})
+        self.tail = tails.get(v.dtype)  # [v, the `_input_tiles` block shape whose tail is 0]
+        if self.tail is None or self.tail[0] is not v:
+            self.tail = [v, None]
+            if v.nbytes <= KEEP_BYTES:
+                tails[v.dtype] = self.tail
 
     def __call__(self, name, shape):
         return self.flat[name][: math.prod(shape)].reshape(shape)
