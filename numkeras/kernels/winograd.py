@@ -62,8 +62,11 @@ MIN_INPUT_SIZE = 32
 # core, busy machine: 0.5 MB 17.3, 1 MB 14.1, 2 MB 12.7, 4 MB 12.2, 8 MB 14.7 ms; smaller
 # blocks pay NumPy's cost per call, larger ones leave the cache).
 BLOCK_BYTES = 4 << 20
-# `paired_input` copies the images in this many slices, the kernel threads' tasks.
+# `paired_input` copies the images in this many slices, the kernel threads' tasks, each of at
+# least PAIRING_BYTES of input (one slice for a chunk of the fused conv + pool's backward,
+# which runs inside a task: every slice costs some 20 NumPy calls).
 PAIRING_TASKS = 4
+PAIRING_BYTES = 1 << 20
 # Scratch arrays up to this size are kept per thread for the next call.
 KEEP_BYTES = 16 << 20
 
@@ -124,7 +127,8 @@ def _pairing(x, out_size, pads):
     N, C = x.shape[0], x.shape[3]
     xr = np.empty((2, N, 2, TH + 1, TW + 1, C), x.dtype)
     top, left = pads[0][0], pads[1][0]
-    parts = threads.even_slices(N, -(-N // PAIRING_TASKS))
+    least = -(-PAIRING_BYTES // max(1, x[:1].nbytes))
+    parts = threads.even_slices(N, max(least, -(-N // PAIRING_TASKS)))
     return xr, [(i, partial(_pair, x[i], xr[:, i], top, left)) for i in parts]
 
 

@@ -126,6 +126,7 @@ def test_float32_agrees_with_torch(everywhere, x_shape, filters, padding):
 @pytest.mark.parametrize("padding", ["same", "valid"])
 def test_results_do_not_depend_on_the_thread_count(monkeypatch, everywhere, thread_counts, padding):
     monkeypatch.setattr(winograd, "BLOCK_BYTES", 4000)  # a block an image, many tasks
+    monkeypatch.setattr(winograd, "PAIRING_BYTES", 1)  # and several pairing tasks
     rng = np.random.default_rng(0)
     x = rng.standard_normal((14, 9, 8, 5)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, 5, 7)).astype(np.float32)
@@ -161,6 +162,7 @@ def test_fused_conv_pool_does_not_depend_on_the_thread_count(
 ):
     monkeypatch.setattr(conv_pool, "CHUNK_BYTES", 2000)  # a chunk of one or two images
     monkeypatch.setattr(winograd, "BLOCK_BYTES", 4000)
+    monkeypatch.setattr(winograd, "PAIRING_BYTES", 1)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((7, 11, 10, 5)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, 5, 6)).astype(np.float32)
@@ -228,6 +230,7 @@ def test_one_run_backward_equals_the_separate_gradients(
     for the pairing of their images): the same bits as `kernel_gradient` and
     `input_gradient`, each side alone or both, on any thread count."""
     monkeypatch.setattr(winograd, "BLOCK_BYTES", 3000)  # many blocks and tasks
+    monkeypatch.setattr(winograd, "PAIRING_BYTES", 1)
     rng = np.random.default_rng(2)
     x = rng.standard_normal(x_shape).astype(np.float32)
     kernel = rng.standard_normal((3, 3, x_shape[3], 4)).astype(np.float32)
@@ -274,6 +277,7 @@ def test_mixed_backward_takes_each_sides_values(
         y, cache = kernels.conv2d_forward(x, kernel, (1, 1), padding, (1, 1))
         return (y,) + kernels.conv2d_backward(np.cos(np.arange(y.size)).reshape(y.shape), cache)
 
+    monkeypatch.setattr(winograd, "PAIRING_BYTES", 1)
     got = {n: (thread_counts(n), run())[1] for n in (1, 2, 3)}
     thread_counts(1)
     monkeypatch.setattr(winograd, "MIN_INPUT_SIZE", 1)
