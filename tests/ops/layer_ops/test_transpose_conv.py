@@ -76,6 +76,12 @@ FUSED_CASES = CASES + [
     ((1, 4, 4, 2), (3, 3, 3, 2), 2, "same", 2),  # stride with dilation: the col2im path
     ((2, 3, 4, 2), (2, 2, 3, 2), 3, "valid", 1),  # stride above the kernel: tapless phases
 ]
+# phases whose taps start at different input positions (spans with zeros between their rows)
+PHASE_CASES = [
+    ((2, 5, 4, 3), (4, 4, 3, 3), 2, "same", 1),
+    ((1, 3, 4, 2), (5, 3, 2, 2), (3, 2), "valid", 1),
+]
+FUSED_CASES += PHASE_CASES
 
 
 def separate(x, kernel, bias, strides, padding, dilation):
@@ -138,7 +144,9 @@ def test_fused_gradients_match_central_differences(x_shape, k_shape, strides, pa
     )
 
 
-@pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilation", FUSED_CASES[:4])
+@pytest.mark.parametrize(
+    "x_shape, k_shape, strides, padding, dilation", FUSED_CASES[:5] + PHASE_CASES
+)
 def test_fused_matches_torch(torch, x_shape, k_shape, strides, padding, dilation):
     """torch's full transposed conv with the bias, cropped to Keras's output, then relu."""
     rank = len(x_shape) - 2
