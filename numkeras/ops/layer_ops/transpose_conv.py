@@ -361,7 +361,8 @@ def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape, bias=No
     work = _phase_kernels(kernel, phases_h, phases_w, starts_h, starts_w, positions_w)
     y = np.empty((N,) + whole + (CO,), x.dtype)
     y_rows = y.reshape(N, rows, sh, cols * sw * CO)  # [:, :, rh]: row phase rh's output rows
-    row_bias = None if bias is None else np.tile(bias, sw)
+    # the bias along whole output rows (a NumPy add over 64-value rows ran 30% slower)
+    row_bias = None if bias is None else np.tile(bias, cols * sw)
 
     def task(blocks):
         largest = max((i.stop - i.start) * (r.stop - r.start) for i, r in blocks) * cols
@@ -382,7 +383,8 @@ def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape, bias=No
                 if row_bias is None:
                     target[...] = out.reshape(target.shape)
                 else:
-                    np.add(out.reshape(-1, sw * CO), row_bias, out=out.reshape(-1, sw * CO))
+                    whole_rows = out.reshape(-1, len(row_bias))
+                    np.add(whole_rows, row_bias, out=whole_rows)
                     _relu(out.reshape(target.shape), out=target)
 
     runs = _balanced_runs(N, rows, cols, positions_h * positions_w * CI * x.itemsize)
