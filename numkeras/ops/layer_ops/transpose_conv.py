@@ -299,11 +299,13 @@ def _union(phases):
 
 
 def _phase_kernels(kernel, phases_h, phases_w, starts_h, starts_w, positions_w):
-    """Per row phase, per column phase: (first, matrix), the span of the shared patch matrix's
-    columns, from `first` (in input positions of CI columns), that holds its taps' inputs, and
-    its kernel as a matrix over that span, zero at the positions between its taps' rows (None
-    for a phase no tap reaches)."""
-    CI, CO = kernel.shape[3], kernel.shape[2]
+    """Per row phase, per column phase: its GEMMs as (first, matrix) pairs, each a span of
+    the shared patch matrix's columns from `first` (in input positions of CI columns) and the
+    kernel taps as a matrix over that span; one span where the phase's taps are contiguous
+    there, else one per row of taps, whose products are added (no zero taps: no more
+    products than the taps, and an input no tap reads is never multiplied). None for a
+    phase no tap reaches."""
+    CO = kernel.shape[2]
     conv_kernel = kernel.transpose(0, 1, 3, 2)  # (KH, KW, CI, CO): contract the input channels
     work = []
     for (_, _, taps_h, _, _), a in zip(phases_h, starts_h):
@@ -312,11 +314,13 @@ def _phase_kernels(kernel, phases_h, phases_w, starts_h, starts_w, positions_w):
             if not taps_h or not taps_w:
                 row.append(None)
                 continue
-            first = a * positions_w + b
-            span = (len(taps_h) - 1) * positions_w + len(taps_w)
-            matrix = np.zeros((len(taps_h), positions_w, CI, CO), kernel.dtype)
-            matrix[:, : len(taps_w)] = conv_kernel[np.ix_(taps_h, taps_w)]
-            row.append((first, matrix.reshape(-1, CO)[: span * CI]))
+            taps = conv_kernel[np.ix_(taps_h, taps_w)]
+            if len(taps_h) == 1 or len(taps_w) == positions_w:  # one contiguous span
+                row.append([(a * positions_w + b, taps.reshape(-1, CO))])
+            else:
+                row.append(
+                    [((a + r) * positions_w + b, t.reshape(-1, CO)) for r, t in enumerate(taps)]
+                )
         work.append(row)
     return work
 
@@ -369,6 +373,7 @@ def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape, bias=No
     def task(blocks):
         largest = max((i.stop - i.start) * (r.stop - r.start) for i, r in blocks) * cols
         buffer = np.empty(largest * sw * CO, x.dtype)
+        more = np.empty(largest * CO, x.dtype)  # the products of a phase's further taps rows
         for (images, block_rows), patches in kernels._patch_blocks(
             source, blocks, positions_h, positions_w, rows, cols, (1, 1), (step_h, step_w)
         ):
@@ -377,10 +382,14 @@ def _forward(x, kernel, strides, dilation, crops, out_shape, full_shape, bias=No
                 for rw, phase in enumerate(row):
                     if phase is None:
                         out[:, rw] = 0
-                    else:
-                        first, matrix = phase
+                        continue
+                    for k, (first, matrix) in enumerate(phase):
                         span = patches[:, first * CI : first * CI + len(matrix)]
-                        np.matmul(span, matrix, out=out[:, rw])
+                        if k == 0:
+                            np.matmul(span, matrix, out=out[:, rw])
+                        else:
+                            part = more[: len(patches) * CO].reshape(-1, CO)
+                            out[:, rw] += np.matmul(span, matrix, out=part)
                 target = y_rows[images, block_rows, rh]
                 if row_bias is None:
                     target[...] = out.reshape(target.shape)
