@@ -14,69 +14,74 @@ from tests.engine.gradcheck import check_grad, rand
 
 @pytest.mark.parametrize("last_only", [False, True])
 def test_lstm_sequence_gradients_match_central_differences(last_only):
-    B, T, u = 2, 4, 3
+    B, T, F, u = 2, 4, 3, 3
     check_grad(
         lambda *a: lstm_sequence(*a, last_only=last_only),
-        rand(B, T, 4 * u, low=-1, high=1),
+        rand(B, T, F, low=-1, high=1),
+        rand(F, 4 * u, seed=5, low=-1, high=1),
         rand(B, u, seed=1),
         rand(B, u, seed=2),
         rand(u, 4 * u, seed=3, low=-1, high=1),
+        rand(4 * u, seed=4),
     )
 
 
 @pytest.mark.parametrize("with_bias, last_only", [(True, False), (False, False), (True, True)])
 def test_gru_sequence_gradients_match_central_differences(with_bias, last_only):
-    B, T, u = 2, 4, 3
+    B, T, F, u = 2, 4, 3, 3
     arrays = [
-        rand(B, T, 3 * u, low=-1, high=1),
+        rand(B, T, F, low=-1, high=1),
+        rand(F, 3 * u, seed=5, low=-1, high=1),
         rand(B, u, seed=1),
         rand(u, 3 * u, seed=3, low=-1, high=1),
     ]
     if with_bias:
-        check_grad(lambda *a: gru_sequence(*a, last_only=last_only), *arrays, rand(3 * u, seed=4))
+        check_grad(
+            lambda x, k, h, rk, rb, b: gru_sequence(
+                x, k, h, rk, rb, last_only=last_only, input_bias=b
+            ),
+            *arrays,
+            rand(3 * u, seed=4),
+            rand(3 * u, seed=6),
+        )
     else:
-        check_grad(lambda x, h, k: gru_sequence(x, h, k, last_only=last_only), *arrays)
+        check_grad(lambda *a: gru_sequence(*a, last_only=last_only), *arrays)
 
 
-def test_input_biases_inside_the_ops_have_central_difference_gradients():
-    B, T, u = 2, 3, 2
-    x = rand(B, T, 4 * u, low=-1, high=1)
+def test_biases_are_optional_one_at_a_time():
+    B, T, F, u = 2, 3, 2, 2
+    x, k = rand(B, T, F, low=-1, high=1), rand(F, 4 * u, seed=5, low=-1, high=1)
     h, c = rand(B, u, seed=1), rand(B, u, seed=2)
-    k = rand(u, 4 * u, seed=3, low=-1, high=1)
+    rk = rand(u, 4 * u, seed=3, low=-1, high=1)
+    check_grad(lambda *a: lstm_sequence(*a, last_only=True), x, k, h, c, rk)
     check_grad(
-        lambda x, h, c, k, b: lstm_sequence(x, h, c, k, last_only=True, bias=b),
+        lambda x, k, h, rk, rb: gru_sequence(x, k, h, rk, rb),
         x,
-        h,
-        c,
-        k,
-        rand(4 * u, seed=4),
-    )
-    check_grad(
-        lambda x, h, k, rb, b: gru_sequence(x, h, k, rb, input_bias=b),
-        x[..., : 3 * u],
-        h,
         k[:, : 3 * u],
-        rand(3 * u, seed=5),
+        h,
+        rk[:, : 3 * u],
         rand(3 * u, seed=6),
     )
     check_grad(
-        lambda x, h, k, b: gru_sequence(x, h, k, last_only=True, input_bias=b),
-        x[..., : 3 * u],
-        h,
+        lambda x, k, h, rk, b: gru_sequence(x, k, h, rk, last_only=True, input_bias=b),
+        x,
         k[:, : 3 * u],
+        h,
+        rk[:, : 3 * u],
         rand(3 * u, seed=6),
     )
 
 
 def test_last_only_equals_the_final_step_of_the_whole_sequence():
-    x, h0, c0 = rand(2, 5, 12, dtype="float32"), rand(2, 3, seed=1), rand(2, 3, seed=2)
-    k = rand(3, 12, seed=3, dtype="float32", low=-1, high=1)
-    every = np.asarray(lstm_sequence(x, h0, c0, k))
+    x, h0, c0 = rand(2, 5, 4, dtype="float32"), rand(2, 3, seed=1), rand(2, 3, seed=2)
+    k = rand(4, 12, seed=4, dtype="float32", low=-1, high=1)
+    rk = rand(3, 12, seed=3, dtype="float32", low=-1, high=1)
+    every = np.asarray(lstm_sequence(x, k, h0, c0, rk))
     np.testing.assert_array_equal(
-        np.asarray(lstm_sequence(x, h0, c0, k, last_only=True)), every[:, -1]
+        np.asarray(lstm_sequence(x, k, h0, c0, rk, last_only=True)), every[:, -1]
     )
-    every = np.asarray(gru_sequence(x[..., :9], h0, k[:, :9]))
-    last = np.asarray(gru_sequence(x[..., :9], h0, k[:, :9], last_only=True))
+    every = np.asarray(gru_sequence(x, k[:, :9], h0, rk[:, :9]))
+    last = np.asarray(gru_sequence(x, k[:, :9], h0, rk[:, :9], last_only=True))
     np.testing.assert_array_equal(last, every[:, -1])
 
 
