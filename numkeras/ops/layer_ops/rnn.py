@@ -14,6 +14,8 @@ sigmoid gates and tanh candidates; the layers fall back to a step at a time for 
 activations.
 """
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
@@ -25,12 +27,14 @@ from numkeras.kernels import threads
 # The LSTM forward pass's gate order, as indices of Keras's (i, f, c, o): o, i, f, c.
 FORWARD_ORDER = [3, 0, 1, 2]
 CHUNK_ELEMENTS = 65536  # the backward pass's derivatives: about this many gate values at a time
+PIECE_ROWS = 640  # the work beside the time loops: about this many (time * batch) rows a task
 
 
-def _chunks(steps, step_elements):
-    """(start, stop) runs of time steps of about CHUNK_ELEMENTS gate values each."""
+def _chunks(start, stop, step_elements):
+    """(start, stop) runs of the time steps start..stop of about CHUNK_ELEMENTS gate values
+    each."""
     n = max(1, CHUNK_ELEMENTS // step_elements)
-    return [(t, min(t + n, steps)) for t in range(0, steps, n)]
+    return [(t, min(t + n, stop)) for t in range(start, stop, n)]
 
 
 def _by_gate(w, gates, units):
@@ -38,69 +42,136 @@ def _by_gate(w, gates, units):
     return np.moveaxis(w.reshape(w.shape[:-1] + (gates, units)), -2, 0)
 
 
-def _products(triples):
-    """The GEMMs `(a, b, out)`: out = a @ b, each cut into two halves of its rows, as kernel
-    tasks (kernels/threads.py) on one BLAS thread each. OpenBLAS's own threads gain little on
-    these narrow products (a (64, 6400) @ (6400, 64): slower on two threads than on one), and
-    each value comes from a fixed task, the same for any thread count."""
-    tasks = []
-    for a, b, out in triples:
-        for s in threads.even_slices(out.shape[0], -(-out.shape[0] // 2)):
-            tasks.append(partial(np.matmul, a[s], b, out=out[s]))
-    threads.run(tasks)
+class _Beside:
+    """Independent tasks run on one other thread while the caller's time loop runs on its own
+    core, where numkeras runs two or more kernel threads (threads.workers()); else each runs at
+    once, in the caller. `wait` runs the tasks not yet started in the caller, so neither core
+    idles while there is work. A task's values depend on the task alone, so they do not depend
+    on where it ran. The BLAS runs one thread meanwhile (the caller's `one_thread`)."""
+
+    _executor = None
+
+    def __init__(self):
+        self.inline = threads.workers() < 2 or getattr(threads._inside, "active", False)
+        self.tasks, self.taken, self.futures = [], [], []
+        self.lock = threading.Lock()
+
+    def _run(self, index):
+        with self.lock:
+            taken, self.taken[index] = self.taken[index], True
+        if not taken:
+            self.tasks[index]()
+
+    def submit(self, task):
+        self.tasks.append(task)
+        self.taken.append(False)
+        index = len(self.tasks) - 1
+        if self.inline:
+            self._run(index)
+            return
+        if _Beside._executor is None:
+            _Beside._executor = ThreadPoolExecutor(1, thread_name_prefix="numkeras-rnn")
+        self.futures.append(_Beside._executor.submit(self._run, index))
+
+    def wait(self, index=None):
+        """Wait for task `index` (all tasks when None), running it here if not yet started;
+        re-raises a task's error."""
+        indices = range(len(self.tasks)) if index is None else [index]
+        for i in indices:
+            self._run(i)
+        for i in indices if self.futures else ():
+            self.futures[i].result()
 
 
-def _project(x, kernel, order, scale):
-    """The inputs (batch, time, features) times each gate's kernel columns (`order`, times
-    `scale`): (gates, time, batch, units), and the inputs as (time * batch, features) rows."""
+def _pieces(steps, batch):
+    """(start, stop) runs of time steps of about PIECE_ROWS (time * batch) rows: the tasks
+    beside the time loop, big enough for efficient GEMMs, small enough to start early."""
+    n = max(1, PIECE_ROWS // batch)
+    return [(t, min(t + n, steps)) for t in range(0, steps, n)]
+
+
+def _projector(x, kernel, order, scale, bias):
+    """The projection of steps t0..t1 as a task: (gates, time * batch, features) @ each gate's
+    kernel columns (`order`, times `scale`) plus `bias` (gates, units), into `gates` (gates,
+    time, batch, units); the inputs copied in time-major order into `xt` (time, batch, features)
+    for the kernel's gradient. Returns (gates, xt, task)."""
     B, T, F = x.shape
-    xt = np.ascontiguousarray(x.swapaxes(0, 1)).reshape(T * B, F)
     units = kernel.shape[1] // len(order)
     blocks = _by_gate(kernel, len(order), units)[order] * scale
     gates = np.empty((len(order), T, B, units), np.result_type(x, kernel))
-    rows = gates.reshape(len(order), T * B, units)
-    _products([(xt, blocks[g], rows[g]) for g in range(len(order))])
-    return gates, xt
+    xt = np.empty((T, B, F), x.dtype)
+
+    def task(t0, t1):
+        np.copyto(xt[t0:t1], x[:, t0:t1].swapaxes(0, 1))
+        block = gates[:, t0:t1]
+        np.matmul(xt[t0:t1].reshape(-1, F), blocks, out=block.reshape(len(order), -1, units))
+        if bias is not None:
+            block += bias[:, None, None]
+
+    return gates, xt, task
 
 
-def _input_grad(rows, x, kernel):
-    """The inputs' gradient from each gate's (time * batch, units) projection gradient rows:
-    summed over the gates, back in (batch, time, features) order; as kernel tasks, a few time
-    steps each."""
-    B, T, F = x.shape
-    units = rows[0].shape[1]
-    blocks = _by_gate(kernel.data, len(rows), units).swapaxes(1, 2)
-    dx = np.empty(x.shape, np.result_type(rows[0], blocks))
+class _Gradients:
+    """The gradients that take every step's pre-activation gradients, a piece of steps at a
+    time (`add`, a task beside the backward loop; the pieces' shares summed from the last to
+    the first): the
+    inputs', the kernel's and the recurrent kernel's (one GEMM per gate and piece) and the
+    biases' (`biases`: which of the input and recurrent sums to keep, by gate rows)."""
 
-    def task(steps):
-        part = slice(steps.start * B, steps.stop * B)
-        flat = rows[0][part] @ blocks[0]
-        for g in range(1, len(rows)):
-            flat += rows[g][part] @ blocks[g]
-        dx[:, steps] = flat.reshape(-1, B, F).swapaxes(0, 1)
+    def __init__(self, x, kernel, recurrent_kernel, xt, hs, biases):
+        self.x, self.kernel, self.recurrent_kernel, self.xt, self.hs = (
+            x,
+            kernel,
+            recurrent_kernel,
+            xt,
+            hs,
+        )
+        self.biases = biases
+        self.sums = {}  # name: {first step of a piece: that piece's share}
+        self.lock = threading.Lock()
+        self.dx = (
+            np.empty(x.shape, np.result_type(x.data, kernel.data)) if x.requires_grad else None
+        )
 
-    threads.run([partial(task, steps) for steps in threads.even_slices(T, -(-T // 8))])
-    return dx
+    def _add(self, name, t0, value):
+        with self.lock:
+            self.sums.setdefault(name, {})[t0] = value
 
+    def add(self, t0, t1, rows_in, rows_rec):
+        """Steps t0..t1's share; rows_in and rows_rec: each gate's (steps * batch, units)
+        gradient rows of the projection and of h_prev @ recurrent_kernel."""
+        B, _, F = self.x.shape
+        units = rows_rec[0].shape[-1]
+        gates = len(rows_rec)
+        if self.dx is not None:
+            k = self.kernel.data
+            flat = rows_in[0] @ k[:, :units].T
+            for g in range(1, gates):
+                flat += rows_in[g] @ k[:, g * units : (g + 1) * units].T
+            self.dx[:, t0:t1] = flat.reshape(t1 - t0, B, F).swapaxes(0, 1)
+        for name, w, left, rows in (
+            ("kernel", self.kernel, self.xt, rows_in),
+            ("recurrent", self.recurrent_kernel, self.hs, rows_rec),
+        ):
+            if w.requires_grad:
+                lt = left[t0:t1].reshape(-1, left.shape[-1]).T
+                part = np.empty((gates,) + lt.shape[:1] + (units,), rows_rec[0].dtype)
+                for g in range(gates):
+                    np.matmul(lt, rows[g], out=part[g])
+                self._add(name, t0, part)
+        for name, rows in (("input_bias", rows_in), ("recurrent_bias", rows_rec)):
+            if self.biases.get(name):
+                self._add(name, t0, np.stack([np.add.reduce(r, axis=0) for r in rows]))
 
-def _weight_grad(left, rows):
-    """left.T @ each gate's (time * batch, units) rows, side by side: a kernel's gradient
-    (features, gates * units), one GEMM per gate over all steps."""
-    units = rows[0].shape[1]
-    grad = np.empty((left.shape[1], len(rows) * units), rows[0].dtype)
-    _products([(left.T, r, grad[:, g * units : (g + 1) * units]) for g, r in enumerate(rows)])
-    return grad
-
-
-def _grads(rows_in, rows_rec, xt, h_prev, x, kernel, recurrent_kernel):
-    """The gradients of the inputs, the kernel and the recurrent kernel from each gate's
-    pre-activation gradient rows: `rows_in` for the inputs' projection, `rows_rec` for h_prev @
-    recurrent_kernel (Keras's gate order); None where no gradient is wanted."""
-    return (
-        _input_grad(rows_in, x, kernel) if x.requires_grad else None,
-        _weight_grad(xt, rows_in) if kernel.requires_grad else None,
-        _weight_grad(h_prev, rows_rec) if recurrent_kernel.requires_grad else None,
-    )
+    def result(self, name):
+        """A weight's gradient, its gates' columns side by side (None where not wanted)."""
+        if name not in self.sums:
+            return None
+        shares = [share for _, share in sorted(self.sums[name].items(), reverse=True)]
+        part = shares[0]
+        for share in shares[1:]:
+            part += share
+        return np.moveaxis(part, 0, -2).reshape(part.shape[1:-1] + (-1,))
 
 
 def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only=False):
@@ -121,8 +192,8 @@ def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only
     dtype = np.result_type(x.data, K.data)
     half = dtype.type(0.5)
     scale = np.array([half, half, half, 1], dtype)[:, None, None]  # the candidate: tanh
-    gates, xt = _project(x.data, K.data, FORWARD_ORDER, scale)  # then activated in place
     b = None if bias is None else _by_gate(parents[5].data, 4, units)[FORWARD_ORDER] * scale[:, 0]
+    gates, xt, project = _projector(x.data, K.data, FORWARD_ORDER, scale, b)  # then activated
     Us = _by_gate(U.data, 4, units)[FORWARD_ORDER] * scale
     hs = np.empty((T + 1, B, units), dtype)  # [t]: h before step t, so [:-1] is h_prev's rows
     cs = np.empty((T + 1, B, units), dtype)
@@ -130,10 +201,13 @@ def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only
     tanh_c = np.empty((T, B, units), dtype)
     rec = np.empty((4, B, units), dtype)
     ig = np.empty((B, units), dtype)
+    pieces = _pieces(T, B)
+    beside = _Beside()  # before one_thread: it asks how many threads numkeras runs
     with one_thread():
-        for t0, t1 in _chunks(T, 4 * B * units):
-            if b is not None:
-                gates[:, t0:t1] += b[:, None, None]
+        for piece in pieces:
+            beside.submit(partial(project, *piece))
+        for p, (t0, t1) in enumerate(pieces):
+            beside.wait(p)
             for t in range(t0, t1):
                 z = gates[:, t]
                 np.matmul(hs[t], Us, out=rec)
@@ -160,50 +234,55 @@ def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only
         # d: each step's pre-activation gradient in Keras's gate order (i, f, c, o), filled a
         # chunk of steps at a time with the activations' derivatives times what each gate
         # multiplies (i: the candidate g, f: the previous c, c: i, o: tanh(c)); the step then
-        # multiplies in dc (i, f, c) or dh (o)
+        # multiplies in dc (i, f, c) or dh (o). A piece of steps done, its share of the
+        # weights' and inputs' gradients runs beside the loop.
         d = np.empty((4, T, B, units), dtype)
         zeros = np.zeros((B, units), dtype)
         dh, dc = (zeros.copy() if final is None else final[:, k].copy() for k in (0, 1))
-        chunks = _chunks(T, 4 * B * units)
-        o_dtanh = np.empty((chunks[0][1], B, units), dtype)
+        o_dtanh = np.empty((max(1, CHUNK_ELEMENTS // (4 * B * units)), B, units), dtype)
         tmp = np.empty((B, units), dtype)
         dh4 = np.empty((4, B, units), dtype)
         UT = _by_gate(U.data, 4, units).swapaxes(1, 2)
+        want_bias = bias is not None and parents[5].requires_grad
+        sums = _Gradients(x, K, U, xt, hs, {"input_bias": want_bias})
+        beside = _Beside()
         with one_thread():
-            for t0, t1 in reversed(chunks):
-                o, i, f, g = gates[:, t0:t1]
-                dk = d[:, t0:t1]
-                np.subtract(1, gates[1:3, t0:t1], out=dk[:2])  # i, f: a (1 - a)
-                dk[:2] *= gates[1:3, t0:t1]
-                np.subtract(1, o, out=dk[3])
-                dk[3] *= o
-                np.square(g, out=dk[2])  # the candidate: 1 - g^2
-                np.subtract(1, dk[2], out=dk[2])
-                od = o_dtanh[: t1 - t0]  # o (1 - tanh(c)^2): the cell state's path to h
-                np.square(tanh_c[t0:t1], out=od)
-                np.subtract(1, od, out=od)
-                od *= o
-                for k, partner in enumerate((g, cs[t0:t1], i, tanh_c[t0:t1])):
-                    dk[k] *= partner
-                for t in reversed(range(t0, t1)):
-                    s = t - t0
-                    if grad is not None:
-                        dh += grad[t, :, 0]
-                        dc += grad[t, :, 1]
-                    np.multiply(dh, od[s], out=tmp)
-                    dc += tmp
-                    step = d[:, t]
-                    step[:3] *= dc
-                    step[3] *= dh
-                    dc *= f[s]  # to step t - 1, through the forget gate
-                    np.matmul(step, UT, out=dh4)
-                    np.add.reduce(dh4, axis=0, out=dh)
-        rows = d.reshape(4, T * B, units)
-        dx, dK, dU = _grads(rows, rows, xt, hs[:-1].reshape(T * B, units), x, K, U)
-        db = None
-        if bias is not None and parents[5].requires_grad:
-            db = np.add.reduce(rows, axis=1).reshape(4 * units)
-        return (dx, dK, dh, dc, dU, db)[: len(parents)]
+            for p0, p1 in reversed(pieces):
+                for t0, t1 in reversed(_chunks(p0, p1, 4 * B * units)):
+                    o, i, f, g = gates[:, t0:t1]
+                    dk = d[:, t0:t1]
+                    np.subtract(1, gates[1:3, t0:t1], out=dk[:2])  # i, f: a (1 - a)
+                    dk[:2] *= gates[1:3, t0:t1]
+                    np.subtract(1, o, out=dk[3])
+                    dk[3] *= o
+                    np.square(g, out=dk[2])  # the candidate: 1 - g^2
+                    np.subtract(1, dk[2], out=dk[2])
+                    od = o_dtanh[: t1 - t0]  # o (1 - tanh(c)^2): the cell state's path to h
+                    np.square(tanh_c[t0:t1], out=od)
+                    np.subtract(1, od, out=od)
+                    od *= o
+                    for k, partner in enumerate((g, cs[t0:t1], i, tanh_c[t0:t1])):
+                        dk[k] *= partner
+                    for t in reversed(range(t0, t1)):
+                        s = t - t0
+                        if grad is not None:
+                            dh += grad[t, :, 0]
+                            dc += grad[t, :, 1]
+                        np.multiply(dh, od[s], out=tmp)
+                        dc += tmp
+                        step = d[:, t]
+                        step[:3] *= dc
+                        step[3] *= dh
+                        dc *= f[s]  # to step t - 1, through the forget gate
+                        np.matmul(step, UT, out=dh4)
+                        np.add.reduce(dh4, axis=0, out=dh)
+                rows = d[:, p0:p1].reshape(4, -1, units)
+                beside.submit(partial(sums.add, p0, p1, rows, rows))
+            beside.wait()
+        db = sums.result("input_bias")
+        return (sums.dx, sums.result("kernel"), dh, dc, sums.result("recurrent"), db)[
+            : len(parents)
+        ]
 
     return Tensor(out, parents, vjp, "lstm_sequence")
 
@@ -229,21 +308,23 @@ def gru_sequence(
     dtype = np.result_type(x.data, K.data)
     half = dtype.type(0.5)
     scale = np.array([half, half, 1], dtype)[:, None, None]  # the candidate: tanh
-    order = [0, 1, 2]
-    gates, xt = _project(x.data, K.data, order, scale)  # z, r, the candidate; activated in place
     b_in, b_rec = (
         None if b is None else _by_gate(b.data, 3, units) * scale[:, 0]
         for b in (input_bias, recurrent_bias)
     )
+    gates, xt, project = _projector(x.data, K.data, [0, 1, 2], scale, b_in)  # then activated
     Us = _by_gate(U.data, 3, units) * scale
     inner = np.empty_like(gates)  # h @ U (+ recurrent bias): its candidate block is kept
     hs = np.empty((T + 1, B, units), dtype)  # [t]: h before step t, so [:-1] is h_prev's rows
     hs[0] = h0.data
     tmp = np.empty((B, units), dtype)
+    pieces = _pieces(T, B)
+    beside = _Beside()  # before one_thread: it asks how many threads numkeras runs
     with one_thread():
-        for t0, t1 in _chunks(T, 3 * B * units):
-            if b_in is not None:
-                gates[:, t0:t1] += b_in[:, None, None]
+        for piece in pieces:
+            beside.submit(partial(project, *piece))
+        for p, (t0, t1) in enumerate(pieces):
+            beside.wait(p)
             for t in range(t0, t1):
                 a, r_in = gates[:, t], inner[:, t]
                 np.matmul(hs[t], Us, out=r_in)
@@ -268,56 +349,60 @@ def gru_sequence(
         # d: the gradient of h @ U + recurrent bias per gate; its z and r blocks are also the
         # projection's, whose candidate block is dxh. What does not depend on dh is taken a
         # chunk of steps at a time: p = (1 - z)(1 - hh^2), the candidate's derivative, and
-        # q = [(h_prev - hh) z (1 - z), p h_h r (1 - r)], z's and r's.
+        # q = [(h_prev - hh) z (1 - z), p h_h r (1 - r)], z's and r's. A piece of steps done,
+        # its share of the weights' and inputs' gradients runs beside the loop.
         d = np.empty((3, T, B, units), dtype)
         dxh = np.empty((T, B, units), dtype)
         dh = grad.copy() if last_only else np.zeros((B, units), dtype)
         grad = None if last_only else grad.swapaxes(0, 1)  # (T, B, u)
-        chunks = _chunks(T, 3 * B * units)
-        n = chunks[0][1]
+        n = max(1, CHUNK_ELEMENTS // (3 * B * units))
         p, w = (np.empty((n, B, units), dtype) for _ in range(2))
         q = np.empty((2, n, B, units), dtype)
         tmp = np.empty((B, units), dtype)
         dh3 = np.empty((3, B, units), dtype)
         UT = _by_gate(U.data, 3, units).swapaxes(1, 2)
+        wanted = {
+            "recurrent_bias": recurrent_bias is not None and recurrent_bias.requires_grad,
+            "input_bias": input_bias is not None and input_bias.requires_grad,
+        }
+        sums = _Gradients(x, K, U, xt, hs, wanted)
+        beside = _Beside()
         with one_thread():
-            for t0, t1 in reversed(chunks):
-                m = t1 - t0
-                z, r, hh = gates[:, t0:t1]
-                pm, wm, qz, qr = p[:m], w[:m], q[0, :m], q[1, :m]
-                np.subtract(1, z, out=pm)
-                np.square(hh, out=wm)
-                np.subtract(1, wm, out=wm)
-                pm *= wm
-                np.subtract(hs[t0:t1], hh, out=qz)
-                qz *= z
-                np.subtract(1, z, out=wm)
-                qz *= wm
-                np.subtract(1, r, out=qr)
-                qr *= r
-                qr *= inner[2, t0:t1]
-                qr *= pm
-                for t in reversed(range(t0, t1)):
-                    s = t - t0
-                    if grad is not None:
-                        dh += grad[t]
-                    np.multiply(dh, q[:, s], out=d[:2, t])
-                    np.multiply(dh, pm[s], out=dxh[t])
-                    np.multiply(dxh[t], r[s], out=d[2, t])
-                    dh *= z[s]  # to step t - 1: the direct path plus the recurrent product
-                    np.matmul(d[:, t], UT, out=dh3)
-                    dh += np.add.reduce(dh3, axis=0, out=tmp)
-        rows = d.reshape(3, T * B, units)
-        rows_in = (rows[0], rows[1], dxh.reshape(T * B, units))
-        dx, dK, dU = _grads(rows_in, rows, xt, hs[:-1].reshape(T * B, units), x, K, U)
-        grads = (dx, dK, dh, dU)
-        for b, of in ((recurrent_bias, rows), (input_bias, rows_in)):
+            for p0, p1 in reversed(pieces):
+                for t0, t1 in reversed(_chunks(p0, p1, 3 * B * units)):
+                    m = t1 - t0
+                    z, r, hh = gates[:, t0:t1]
+                    pm, wm, qz, qr = p[:m], w[:m], q[0, :m], q[1, :m]
+                    np.subtract(1, z, out=pm)
+                    np.square(hh, out=wm)
+                    np.subtract(1, wm, out=wm)
+                    pm *= wm
+                    np.subtract(hs[t0:t1], hh, out=qz)
+                    qz *= z
+                    np.subtract(1, z, out=wm)
+                    qz *= wm
+                    np.subtract(1, r, out=qr)
+                    qr *= r
+                    qr *= inner[2, t0:t1]
+                    qr *= pm
+                    for t in reversed(range(t0, t1)):
+                        s = t - t0
+                        if grad is not None:
+                            dh += grad[t]
+                        np.multiply(dh, q[:, s], out=d[:2, t])
+                        np.multiply(dh, pm[s], out=dxh[t])
+                        np.multiply(dxh[t], r[s], out=d[2, t])
+                        dh *= z[s]  # to step t - 1: the direct path plus the recurrent product
+                        np.matmul(d[:, t], UT, out=dh3)
+                        dh += np.add.reduce(dh3, axis=0, out=tmp)
+                rows = d[:, p0:p1].reshape(3, -1, units)
+                rows_in = (rows[0], rows[1], dxh[p0:p1].reshape(-1, units))
+                beside.submit(partial(sums.add, p0, p1, rows_in, rows))
+            beside.wait()
+        grads = (sums.dx, sums.result("kernel"), dh, sums.result("recurrent"))
+        for name, b in (("recurrent_bias", recurrent_bias), ("input_bias", input_bias)):
             if b is not None:
-                grads += (
-                    np.concatenate([np.add.reduce(r, axis=0) for r in of])
-                    if b.requires_grad
-                    else None,
-                )
+                grads += (sums.result(name),)
         return grads
 
     return Tensor(out, parents, vjp, "gru_sequence")
