@@ -1,17 +1,19 @@
 """LSTM and GRU over a whole sequence as one op each: forward in time, backward through time.
 
-Each op takes the layer's inputs and kernel and projects all time steps with one GEMM per gate.
-Its arrays are gate-major and time-major, (gates, time, batch, units): a gate's rows over all
-steps are one contiguous (time * batch, units) matrix, so the projection and the gradients of
-the kernel and the recurrent kernel are GEMMs over all steps with no copy (only the narrow
-inputs and their gradient change order), and a step's gate is one contiguous (batch, units)
+Each op takes the layer's inputs and kernel and projects the time steps itself. Its arrays are
+gate-major and time-major, (gates, time, batch, units): a gate's rows over a run of steps are
+one contiguous (steps * batch, units) matrix, so the projection and the gradients of the
+kernel and the recurrent kernel are GEMMs per gate with no copy (only the narrow inputs and
+their gradient change order), and a step's gate is one contiguous (batch, units)
 block for the elementwise work. Each step's recurrent product is one batched (batch, units) @
 (gates, units, units) matmul. The backward pass walks time in reverse, taking the
 activations' derivatives a few steps at a time (`_chunks`: fewer NumPy calls than step by
 step, the data still in cache). The per-step products are small, so the time loops run on one
-BLAS thread (`one_thread`). Gates as Keras orders them (LSTM: i, f, c, o; GRU: z, r, h) with
-sigmoid gates and tanh candidates; the layers fall back to a step at a time for other
-activations.
+BLAS thread (`one_thread`), and the work that is not part of the recurrence (the projection,
+and the gradients that take every step's) runs a piece of steps at a time beside the loop, on
+the second core (`_Beside`): the loop alone left it idle. Gates as Keras orders them (LSTM:
+i, f, c, o; GRU: z, r, h) with sigmoid gates and tanh candidates; the layers fall back to a
+step at a time for other activations.
 """
 
 import threading
@@ -91,10 +93,10 @@ def _pieces(steps, batch):
 
 
 def _projector(x, kernel, order, scale, bias):
-    """The projection of steps t0..t1 as a task: (gates, time * batch, features) @ each gate's
-    kernel columns (`order`, times `scale`) plus `bias` (gates, units), into `gates` (gates,
-    time, batch, units); the inputs copied in time-major order into `xt` (time, batch, features)
-    for the kernel's gradient. Returns (gates, xt, task)."""
+    """The projection of steps t0..t1 as a task: their (steps * batch, features) input rows
+    times each gate's kernel columns (`order`, times `scale`) plus `bias` (gates, units), into
+    `gates` (gates, time, batch, units), the inputs copied in time-major order into `xt` (time,
+    batch, features) for the kernel's gradient. Returns (gates, xt, task)."""
     B, T, F = x.shape
     units = kernel.shape[1] // len(order)
     blocks = _by_gate(kernel, len(order), units)[order] * scale
@@ -114,18 +116,12 @@ def _projector(x, kernel, order, scale, bias):
 class _Gradients:
     """The gradients that take every step's pre-activation gradients, a piece of steps at a
     time (`add`, a task beside the backward loop; the pieces' shares summed from the last to
-    the first): the
-    inputs', the kernel's and the recurrent kernel's (one GEMM per gate and piece) and the
-    biases' (`biases`: which of the input and recurrent sums to keep, by gate rows)."""
+    the first): the inputs', the kernel's and the recurrent kernel's (one GEMM per gate and
+    piece) and the biases' (`biases`: which of the input and recurrent sums are wanted)."""
 
     def __init__(self, x, kernel, recurrent_kernel, xt, hs, biases):
-        self.x, self.kernel, self.recurrent_kernel, self.xt, self.hs = (
-            x,
-            kernel,
-            recurrent_kernel,
-            xt,
-            hs,
-        )
+        self.x, self.kernel, self.recurrent_kernel = x, kernel, recurrent_kernel
+        self.xt, self.hs = xt, hs  # the inputs (time-major) and h before each step
         self.biases = biases
         self.sums = {}  # name: {first step of a piece: that piece's share}
         self.lock = threading.Lock()
