@@ -109,13 +109,18 @@ def outputs_and_grads(model, x):
         (layers.GRU, {}),
         (layers.GRU, {"return_sequences": True, "return_state": True}),
         (layers.GRU, {"use_bias": False}),
+        (layers.LSTM, {"dropout": 0.4}),
+        (layers.GRU, {"dropout": 0.4, "return_sequences": True}),
     ],
 )
 def test_layers_equal_stepping_through_time(monkeypatch, layer_cls, kwargs):
     inputs = numkeras.Input((7, 5))
     numkeras.utils.set_random_seed(0)
-    out = layer_cls(4, **kwargs)(inputs)
-    model = numkeras.Model(inputs, out)
+    layer = layer_cls(4, **kwargs)
+    model = numkeras.Model(inputs, layer(inputs))
+    # one input dropout mask for both runs (each run would draw its own)
+    mask = (np.arange(15).reshape(3, 5) % 3 != 0).astype("float32") / 0.6
+    monkeypatch.setattr(layer.cell, "get_dropout_mask", lambda step_input: mask)
     x = rand(3, 7, 5, dtype="float32", low=-1, high=1)
     calls = []
     lstm, gru = whole_sequence.lstm_sequence, whole_sequence.gru_sequence
