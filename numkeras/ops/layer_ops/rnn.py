@@ -55,34 +55,37 @@ class _Beside:
 
     def __init__(self):
         self.inline = threads.workers() < 2 or getattr(threads._inside, "active", False)
-        self.tasks, self.taken, self.futures = [], [], []
+        self.tasks, self.beside, self.futures = [], [], []  # beside: None, untaken; or who
         self.lock = threading.Lock()
 
-    def _run(self, index):
+    def _run(self, index, beside):
         with self.lock:
-            taken, self.taken[index] = self.taken[index], True
-        if not taken:
-            self.tasks[index]()
+            if self.beside[index] is not None:
+                return
+            self.beside[index] = beside
+        self.tasks[index]()
 
     def submit(self, task):
         self.tasks.append(task)
-        self.taken.append(False)
+        self.beside.append(None)
         index = len(self.tasks) - 1
         if self.inline:
-            self._run(index)
+            self._run(index, False)
             return
         if _Beside._executor is None:
             _Beside._executor = ThreadPoolExecutor(1, thread_name_prefix="numkeras-rnn")
-        self.futures.append(_Beside._executor.submit(self._run, index))
+        self.futures.append(_Beside._executor.submit(self._run, index, True))
 
     def wait(self, index=None):
         """Wait for task `index` (all tasks when None), running it here if not yet started;
-        re-raises a task's error."""
+        re-raises a task's error. Only tasks the other thread took are waited for, so a
+        missing thread (after a fork) cannot hang the caller."""
         indices = range(len(self.tasks)) if index is None else [index]
         for i in indices:
-            self._run(i)
-        for i in indices if self.futures else ():
-            self.futures[i].result()
+            self._run(i, False)
+        for i in indices:
+            if self.beside[i]:
+                self.futures[i].result()
 
 
 def _pieces(steps, batch):

@@ -203,3 +203,38 @@ def test_values_and_gradients_do_not_depend_on_the_thread_count(thread_counts, o
     for other in seen[1:]:
         for got, want in zip(other, seen[0]):
             np.testing.assert_array_equal(got, want)
+
+
+def test_tasks_beside_the_loop_run_in_the_caller_when_no_thread_takes_them(
+    thread_counts, monkeypatch
+):
+    """A worker thread that never runs (as after a fork) leaves the tasks to `wait`."""
+    from concurrent.futures import Future
+
+    from numkeras.ops.layer_ops import rnn
+
+    class Stalled:
+        def submit(self, fn, *args):
+            return Future()
+
+    thread_counts(2)
+    monkeypatch.setattr(rnn._Beside, "_executor", Stalled())
+    beside = rnn._Beside()
+    assert not beside.inline
+    done = []
+    for k in range(3):
+        beside.submit(lambda k=k: done.append(k))
+    beside.wait()
+    assert done == [0, 1, 2]
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_an_error_in_a_task_beside_the_loop_reaches_the_caller(thread_counts, n):
+    from numkeras.ops.layer_ops import rnn
+
+    thread_counts(n)
+    beside = rnn._Beside()
+    beside.submit(lambda: None)
+    with pytest.raises(ZeroDivisionError):
+        beside.submit(lambda: 1 / 0)
+        beside.wait()
