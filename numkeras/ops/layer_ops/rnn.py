@@ -158,9 +158,13 @@ class _Gradients:
                 for g in range(gates):
                     np.matmul(lt, rows[g], out=part[g])
                 self._add(name, t0, part)
+        totals = {}  # by memory: the GRU's z and r rows are both sides' (summed once)
         for name, rows in (("input_bias", rows_in), ("recurrent_bias", rows_rec)):
             if self.biases.get(name):
-                self._add(name, t0, np.stack([np.add.reduce(r, axis=0) for r in rows]))
+                for r in rows:
+                    if r.ctypes.data not in totals:
+                        totals[r.ctypes.data] = np.add.reduce(r, axis=0)
+                self._add(name, t0, np.stack([totals[r.ctypes.data] for r in rows]))
 
     def result(self, name):
         """A weight's gradient, its gates' columns side by side (None where not wanted)."""
