@@ -11,7 +11,7 @@ are (kernels/threads.py).
 """
 
 import math
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -42,6 +42,27 @@ def _chunks(rows):
     close together, whenever the second one starts."""
     step = max(1, CHUNK_BYTES // max(1, rows.shape[1] * rows.itemsize))
     return threads.guided_slices(rows.shape[0], step, max(1, step // 4))
+
+
+def _tiled(values, r, chunks):
+    """Per-channel `values` repeated to the shape of the largest of `chunks` (rows of r
+    positions): an elementwise op between a chunk and an array of its own shape runs as one
+    contiguous loop, where a broadcast row runs one per row ((256, 1024) float32 times a
+    row: 52 us, times a whole tile: 33)."""
+    return np.tile(values, (max(s.stop - s.start for s in chunks), r))
+
+
+def _zeros(shape, dtype):
+    """A read-only array of zeros (relu's `maximum` runs twice as fast against an array of
+    zeros as against the scalar 0), shared by the calls asking for its shape and dtype."""
+    return _zeros_cached(tuple(shape), np.dtype(dtype))
+
+
+@lru_cache(maxsize=16)
+def _zeros_cached(shape, dtype):
+    zeros = np.zeros(shape, dtype)
+    zeros.flags.writeable = False
+    return zeros
 
 
 def _fold(row_sums, r):
@@ -128,21 +149,22 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
     mean, var, centred = _statistics(rows, chunks, r, m)
     inv = (1.0 / np.sqrt(var + dtype(epsilon))).astype(rows.dtype)
     scale = inv if gamma is None else inv * gamma.data
-    tiled_scale, zeros = np.tile(scale, r), np.zeros(rows.shape[1], rows.dtype)
     offset = -mean * scale if centred is None else np.zeros_like(mean)
     if beta is not None:
         offset = offset + beta.data
-    tiled_offset = np.tile(offset, r)
-    tiled_mean = np.tile(mean, r)
+    tiled_scale = _tiled(scale, r, chunks)
+    tiled_offset = _tiled(offset, r, chunks) if beta is not None or centred is None else None
+    zeros = _zeros(tiled_scale.shape, rows.dtype) if relu else None
     xs = rows if centred is None else centred  # x, or x - mean
     y = np.empty_like(rows)
 
     def normalize(s, _):
-        out = np.multiply(xs[s], tiled_scale, out=y[s])
-        if beta is not None or centred is None:
-            out += tiled_offset
-        if relu:  # (against a row of zeros `maximum` runs twice as fast as against 0)
-            np.maximum(out, zeros, out=out)
+        n = s.stop - s.start
+        out = np.multiply(xs[s], tiled_scale[:n], out=y[s])
+        if tiled_offset is not None:
+            out += tiled_offset[:n]
+        if relu:
+            np.maximum(out, zeros[:n], out=out)
 
     _each_chunk(chunks, rows, normalize)
 
@@ -164,14 +186,16 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
         gx = None
         if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
             gx = gz if relu else np.empty_like(rows)
-            k1, k2 = np.tile(scale * inv * ggamma / m, r), np.tile(scale * gbeta / m, r)
+            k1, k2 = scale * inv * ggamma / m, scale * gbeta / m
             if centred is None:
-                k2 = k2 - tiled_mean * k1  # (x - mean) * k1 + k2 = x * k1 + (k2 - mean * k1)
+                k2 = k2 - mean * k1  # (x - mean) * k1 + k2 = x * k1 + (k2 - mean * k1)
+            k1, k2 = _tiled(k1, r, chunks), _tiled(k2, r, chunks)
 
             def input_gradient(s, _):
-                out = np.multiply(gz[s], tiled_scale, out=gx[s])
-                out -= xs[s] * k1
-                out -= k2
+                n = s.stop - s.start
+                out = np.multiply(gz[s], tiled_scale[:n], out=gx[s])
+                out -= np.multiply(xs[s], k1[:n])
+                out -= k2[:n]
 
             _each_chunk(chunks, rows, input_gradient)
             gx = gx.reshape(x.shape)
@@ -197,14 +221,15 @@ def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, ep
     offset = -mean * scale
     if beta is not None:
         offset = offset + beta.data
-    tiled_scale, tiled_offset = np.tile(scale, r), np.tile(offset, r)
-    zeros = np.zeros(rows.shape[1], rows.dtype)
+    tiled_scale, tiled_offset = _tiled(scale, r, chunks), _tiled(offset, r, chunks)
+    zeros = _zeros(tiled_scale.shape, rows.dtype)
     y = np.empty_like(rows)
 
     def normalize(s, _):
-        out = np.multiply(rows[s], tiled_scale, out=y[s])
-        out += tiled_offset
-        np.maximum(out, zeros, out=out)
+        n = s.stop - s.start
+        out = np.multiply(rows[s], tiled_scale[:n], out=y[s])
+        out += tiled_offset[:n]
+        np.maximum(out, zeros[:n], out=out)
 
     _each_chunk(chunks, rows, normalize)
 
@@ -218,7 +243,7 @@ def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, ep
             np.add.reduce(part, axis=0, out=out[0])
             np.einsum("ij,ij->j", part, rows[s], out=out[1])
             if x.requires_grad:
-                part *= tiled_scale  # gz becomes x's gradient
+                part *= tiled_scale[: s.stop - s.start]  # gz becomes x's gradient
 
         gbeta, gdot = _each_chunk(chunks, rows, gradients, 2)
         gbeta = _fold(gbeta, r)
