@@ -23,6 +23,7 @@ from numkeras.ops.layer_ops import (
     layer_norm,
     pool_tiles,
 )
+from numkeras.ops.layer_ops.add_fused import add_relu_mean
 
 
 class ConvReluMaxPool:
@@ -95,6 +96,26 @@ def _is_batch_norm(layer):
     return type(layer) is BatchNormalization
 
 
+def _is_global_mean(layer):
+    """A GlobalAveragePooling1D or 2D layer over channels_last inputs."""
+    from numkeras.layers.pooling.global_average_pooling import (
+        GlobalAveragePooling1D,
+        GlobalAveragePooling2D,
+    )
+
+    return (
+        type(layer) in (GlobalAveragePooling1D, GlobalAveragePooling2D)
+        and layer.data_format == "channels_last"
+    )
+
+
+def _pooled(y, pool, rank):
+    """A fused op's (N, C) means as `pool` returns them (with its kept axes)."""
+    if pool.keepdims:
+        return ops.reshape(y, (y.shape[0],) + (1,) * (rank - 2) + (y.shape[1],))
+    return y
+
+
 class BatchNormRelu:
     """BatchNormalization over the last axis, then relu."""
 
@@ -137,17 +158,7 @@ class BatchNormReluMean:
     length = 3
 
     def matches(self, norm, act, pool):
-        from numkeras.layers.pooling.global_average_pooling import (
-            GlobalAveragePooling1D,
-            GlobalAveragePooling2D,
-        )
-
-        return (
-            _is_batch_norm(norm)
-            and _is_relu(act)
-            and type(pool) in (GlobalAveragePooling1D, GlobalAveragePooling2D)
-            and pool.data_format == "channels_last"
-        )
+        return _is_batch_norm(norm) and _is_relu(act) and _is_global_mean(pool)
 
     def applies(self, norm, act, pool, x, training):
         rank = 3 if type(pool).__name__ == "GlobalAveragePooling1D" else 4
@@ -161,9 +172,7 @@ class BatchNormReluMean:
     def run(self, norm, act, pool, x, training):
         y, mean, variance = batch_norm_relu_mean(x, norm.gamma, norm.beta, norm.epsilon)
         norm._update_moving(mean, variance)
-        if pool.keepdims:
-            return ops.reshape(y, (y.shape[0],) + (1,) * (x.ndim - 2) + (y.shape[1],))
-        return y
+        return _pooled(y, pool, x.ndim)
 
 
 class AddRelu:
@@ -181,6 +190,26 @@ class AddRelu:
 
     def run(self, add, act, x, training):
         return add_relu(x[0], x[1])
+
+
+class AddReluMean:
+    """Add of two tensors of one shape, relu, then global average pooling (1-D or 2-D,
+    channels_last): a residual network's last block into its pooling, the pooled (N, C)
+    values without the rectified sum (ops/layer_ops/add_fused.py)."""
+
+    length = 3
+
+    def matches(self, add, act, pool):
+        from numkeras.layers.merging.add import Add
+
+        return type(add) is Add and _is_relu(act) and _is_global_mean(pool)
+
+    def applies(self, add, act, pool, x, training):
+        rank = 3 if type(pool).__name__ == "GlobalAveragePooling1D" else 4
+        return AddRelu().applies(add, act, x, training) and len(x[0].shape) == rank
+
+    def run(self, add, act, pool, x, training):
+        return _pooled(add_relu_mean(x[0], x[1]), pool, len(x[0].shape))
 
 
 class AddLayerNorm:
@@ -212,7 +241,14 @@ class AddLayerNorm:
         return layer_norm(x[0], norm.gamma, norm.beta, norm.epsilon, residual=x[1])
 
 
-RULES = (BatchNormReluMean(), ConvReluMaxPool(), BatchNormRelu(), AddRelu(), AddLayerNorm())
+RULES = (
+    BatchNormReluMean(),
+    AddReluMean(),
+    ConvReluMaxPool(),
+    BatchNormRelu(),
+    AddRelu(),
+    AddLayerNorm(),
+)
 LENGTHS = sorted({rule.length for rule in RULES}, reverse=True)  # the longest tried first
 
 

@@ -15,7 +15,9 @@ def unfused(monkeypatch):
     monkeypatch.setattr(fusion, "RULES", ())
 
 
-def resnet_block():
+def resnet_block(pool=None):
+    """A residual block; its tail Add -> relu -> global average pooling fuses into
+    add_relu_mean, or with `pool` another pooling layer (only Add -> relu fuses)."""
     inputs = numkeras.Input((6, 6, 3))
     x = layers.Conv2D(4, 3, padding="same", use_bias=False)(inputs)
     x = layers.Activation("relu")(layers.BatchNormalization()(x))
@@ -24,8 +26,8 @@ def resnet_block():
     y = layers.Conv2D(4, 3, padding="same", use_bias=False)(y)
     y = layers.BatchNormalization(scale=False, epsilon=0.01)(y)
     x = layers.Activation("relu")(layers.Add()([x, y]))
-    x = layers.GlobalAveragePooling2D()(x)
-    return numkeras.Model(inputs, layers.Dense(3, activation="softmax")(x))
+    x = (pool or layers.GlobalAveragePooling2D())(x)
+    return numkeras.Model(inputs, layers.Dense(3, activation="softmax")(layers.Flatten()(x)))
 
 
 def conv1d_stack():
@@ -65,21 +67,33 @@ def fitted(build, x, y):
     return [w.numpy() for w in model.weights] + [model.predict(x, verbose=0)]
 
 
-@pytest.mark.parametrize("build, shape", [(resnet_block, (6, 6, 3)), (conv1d_stack, (20, 3))])
-def test_fit_with_and_without_fusion_gives_the_same_model(build, shape, monkeypatch):
-    """The same bits where the same kernels run; the conv1d tail's BatchNormalization -> relu
-    -> pooling (training) sums in another order, so within float32 rounding there (as Adam
-    moves the bias before the normalization by its gradient's sign, and that gradient is
-    rounding noise, its steps may differ by up to the learning rate)."""
+def resnet_max_pooled():
+    return resnet_block(layers.MaxPooling2D(2))
+
+
+@pytest.mark.parametrize(
+    "build, shape, pooled",
+    [
+        (resnet_max_pooled, (6, 6, 3), None),
+        (resnet_block, (6, 6, 3), "add_relu_mean"),
+        (conv1d_stack, (20, 3), "batch_norm_relu_mean"),
+    ],
+)
+def test_fit_with_and_without_fusion_gives_the_same_model(build, shape, pooled, monkeypatch):
+    """The same bits where the same kernels run; a tail into global average pooling (training)
+    sums in another order, so within float32 rounding there (as Adam moves the bias before
+    the normalization by its gradient's sign, and that gradient is rounding noise, its steps
+    may differ by up to the learning rate)."""
     x = rand(8, *shape, dtype="float32")
     y = np.arange(8) % 3
     seen = fused_ops(monkeypatch)
     fused = fitted(build, x, y)
-    assert "batch_norm_relu" in seen and ("add_relu" in seen) == (build is resnet_block)
-    assert ("batch_norm_relu_mean" in seen) == (build is conv1d_stack)
+    assert "batch_norm_relu" in seen and ("add_relu" in seen) == (build is resnet_max_pooled)
+    for op in ("add_relu_mean", "batch_norm_relu_mean"):
+        assert (op in seen) == (op == pooled)
     unfused(monkeypatch)
     for got, want in zip(fused, fitted(build, x, y)):
-        if build is resnet_block:
+        if pooled is None:
             np.testing.assert_array_equal(got, want)
         else:
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
@@ -286,3 +300,44 @@ def test_a_relu_output_the_model_returns_fuses_only_the_pair():
     assert y.op == "batch_norm_relu"
     plain, _ = norm_relu_pool_model()
     assert plain._fusable == {0: [[0, 1, 2], [0, 1]]}
+
+
+def add_relu_pool_model(pool=None, relu_output=False):
+    inputs = numkeras.Input((3, 5, 4) if pool is not None else (5, 4))
+    a = layers.Dense(4)(inputs)
+    y = layers.ReLU()(layers.Add()([inputs, a]))
+    p = (pool or layers.GlobalAveragePooling1D())(y)
+    out = layers.Dense(3)(layers.Flatten()(p))
+    return numkeras.Model(inputs, [out, y] if relu_output else out)
+
+
+@pytest.mark.parametrize("pool", [None, "2d_keepdims"])
+def test_functional_add_relu_pool_chain_runs_as_one_op(pool, monkeypatch):
+    """Add -> relu -> global average pooling runs as add_relu_mean with the layers' values
+    (to float32 rounding) and gradients."""
+    shape = (6, 5, 4) if pool is None else (6, 3, 5, 4)
+    x = rand(*shape, dtype="float32")
+    results = []
+    for fuse in (True, False):
+        if not fuse:
+            unfused(monkeypatch)
+        seen = fused_ops(monkeypatch)
+        numkeras.utils.set_random_seed(0)
+        layer = None if pool is None else layers.GlobalAveragePooling2D(keepdims=True)
+        model = add_relu_pool_model(layer)
+        with numkeras.GradientTape() as tape:
+            y = model(x, training=True)
+            loss = ops.sum(y * rand(*y.shape, seed=2, dtype="float32"))
+        if fuse:
+            assert [op for op in seen if op] == ["add_relu_mean" if pool is None else "reshape"]
+        results.append([np.asarray(y), *tape.gradient(loss, model.trainable_weights)])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_rectified_sum_the_model_returns_fuses_only_the_pair():
+    model = add_relu_pool_model(relu_output=True)
+    assert model._fusable == {1: [[1, 2]]}
+    out, y = model(rand(6, 5, 4, dtype="float32"))
+    assert y.op == "add_relu" and out.op == "dense"
+    assert add_relu_pool_model()._fusable == {1: [[1, 2, 3], [1, 2]]}
