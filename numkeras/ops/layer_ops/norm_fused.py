@@ -133,15 +133,24 @@ def _statistics(rows, chunks, r, m):
     return mean, _fold(_each_chunk(chunks, rows, centred_squares, 1)[0], r) / m, centred
 
 
-def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
+def batch_norm_train(inputs, gamma, beta, epsilon, relu=False, residual=None):
     """gamma * (x - mean) / sqrt(var + epsilon) + beta with the batch's mean and (biased)
-    variance over every axis but the last, relu'd when `relu`, as one op: (output, mean,
-    var), the statistics as arrays for the moving averages. The VJP is the closed form
-    (two passes over x) instead of the graph of a dozen broadcast ops. Where the mean is
-    within SPREAD deviations, x - mean is never stored: the output is x * scale + (beta -
-    mean * scale) and the VJP subtracts mean's share from its sums."""
+    variance over every axis but the last, plus `residual` (a tensor of x's shape and dtype)
+    where given, relu'd when `relu`, as one op: (output, mean, var), the statistics as
+    arrays for the moving averages. The VJP is the closed form (two passes over x) instead
+    of the graph of a dozen broadcast ops. Where the mean is within SPREAD deviations,
+    x - mean is never stored: the output is x * scale + (beta - mean * scale) and the VJP
+    subtracts mean's share from its sums. With a residual (a residual block's
+    BatchNormalization -> Add -> relu) the sum is formed in the normalizing pass, and the
+    residual's gradient is the masked upstream gradient the first VJP pass writes."""
     x = as_tensor(inputs)
     C = x.shape[-1]
+    res = None if residual is None else as_tensor(residual)
+    if res is not None and (res.shape != x.shape or res.dtype != x.dtype):
+        raise ValueError(
+            "Op `batch_norm_train`: expected a residual of the input's shape and dtype "
+            f"{x.shape} {x.dtype}, got {res.shape} {res.dtype}."
+        )
     rows, r = _rows(x.data.reshape(-1, C), C)
     dtype = rows.dtype.type
     m = dtype(x.data.size // C)
@@ -156,6 +165,7 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
     tiled_offset = _tiled(offset, r, chunks) if beta is not None or centred is None else None
     zeros = _zeros(tiled_scale.shape, rows.dtype) if relu else None
     xs = rows if centred is None else centred  # x, or x - mean
+    added = None if res is None else res.data.reshape(rows.shape)
     y = np.empty_like(rows)
 
     def normalize(s, _):
@@ -163,6 +173,8 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
         out = np.multiply(xs[s], tiled_scale[:n], out=y[s])
         if tiled_offset is not None:
             out += tiled_offset[:n]
+        if added is not None:
+            out += added[s]
         if relu:
             np.maximum(out, zeros[:n], out=out)
 
@@ -185,7 +197,7 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
         ggamma = gdot * inv  # sum(g * xhat)
         gx = None
         if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
-            gx = gz if relu else np.empty_like(rows)
+            gx = gz if relu and res is None else np.empty_like(rows)
             k1, k2 = scale * inv * ggamma / m, scale * gbeta / m
             if centred is None:
                 k2 = k2 - mean * k1  # (x - mean) * k1 + k2 = x * k1 + (k2 - mean * k1)
@@ -199,11 +211,14 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
 
             _each_chunk(chunks, rows, input_gradient)
             gx = gx.reshape(x.shape)
-        return _gradients(gx, ggamma, gbeta, gamma, beta)
+        grads = _gradients(gx, ggamma, gbeta, gamma, beta)
+        return grads if res is None else grads[:1] + (gz.reshape(x.shape),) + grads[1:]
 
     name = "batch_norm_relu" if relu else "batch_norm_train"
-    out = Tensor(y.reshape(x.shape), _parents(x, gamma, beta), vjp, name)
-    return out, mean, var
+    parents = _parents(x, gamma, beta)
+    if res is not None:
+        name, parents = f"batch_norm_add{'_relu' * relu}", parents[:1] + (res,) + parents[1:]
+    return Tensor(y.reshape(x.shape), parents, vjp, name), mean, var
 
 
 def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, epsilon):
