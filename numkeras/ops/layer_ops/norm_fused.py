@@ -1,13 +1,15 @@
-"""Batch normalization as one op, alone or with the relu after it.
+"""Batch normalization as one op, alone, with the relu after it, or with a residual added
+before that relu.
 
 `batch_norm_train` normalizes with the batch's own statistics over every axis but the last
 (BatchNormalization's training step, which also needs the statistics for its moving
 averages); `batch_norm_moving_relu` normalizes with given moving statistics, then relu. With
 `relu=True` the output is rectified in place and the VJP masks the upstream gradient once
 before batch normalization's closed-form gradient: the pair BatchNormalization -> relu that
-models/fusion.py finds. Both run their passes chunk by chunk while the chunk is in cache,
-into as few arrays as they can, the chunks spread over the cores as the convolutions' blocks
-are (kernels/threads.py).
+models/fusion.py finds (and, with `residual`, a residual block's BatchNormalization -> Add ->
+relu). Both run their passes chunk by chunk while the chunk is in cache, into as few arrays
+as they can, the chunks spread over the cores as the convolutions' blocks are
+(kernels/threads.py).
 """
 
 import math
