@@ -1,7 +1,6 @@
 """Batch normalization with the batch's statistics, relu and the mean over every axis but the
 first and last, as one op: a model's BatchNormalization -> relu -> global average pooling
-tail, or with a residual added before the relu, a residual network's BatchNormalization ->
-Add -> relu -> global average pooling (models/fusion.py finds them).
+tail (models/fusion.py finds it).
 
 The pooled output is only (N, C), so the normalized values are never stored: a chunk of whole
 samples is normalized, rectified and summed while in cache, keeping relu's mask and, per
@@ -35,22 +34,15 @@ def _chunks(N, sample_bytes):
     return [slice(i, min(i + step, N)) for i in range(0, N, step)]
 
 
-def batch_norm_relu_mean(inputs, gamma, beta, epsilon, residual=None):
-    """mean over axes 1..-2 of relu(gamma * (x - mean) / sqrt(var + epsilon) + beta), plus
-    `residual` (a tensor of x's shape and dtype) before the relu where given, the statistics
-    the batch's over every axis but the last, as one op: (output (N, C), mean, var), the
-    statistics as arrays for BatchNormalization's moving averages. With a residual (a
-    residual network's last BatchNormalization -> Add -> relu -> pooling) the residual's
-    gradient, relu's mask times the spread upstream gradient, is written in the pass that
-    computes the input's."""
+def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
+    """mean over axes 1..-2 of relu(gamma * (x - mean) / sqrt(var + epsilon) + beta), the
+    statistics the batch's over every axis but the last, as one op: (output (N, C), mean,
+    var), the statistics as arrays for BatchNormalization's moving averages."""
     x = as_tensor(inputs)
-    res = None if residual is None else as_tensor(residual)
-    if x.ndim < 3 or (res is not None and (res.shape != x.shape or res.dtype != x.dtype)):
-        got = "" if res is None else f" and a residual {res.shape} {res.dtype}"
+    if x.ndim < 3:
         raise ValueError(
             f"Op `batch_norm_relu_mean`: expected an input with steps or pixels between the "
-            f"batch and channel axes (and a residual of its shape and dtype), got shape "
-            f"{x.shape} {x.dtype}{got}."
+            f"batch and channel axes, got shape {x.shape}."
         )
     N, C = x.shape[0], x.shape[-1]
     L = math.prod(x.shape[1:-1])
@@ -77,7 +69,6 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon, residual=None):
     tiled_scale = _tiled(scale, r, rows.shape[1], chunks)
     tiled_beta = None if beta is None else _tiled(beta.data, r, rows.shape[1], chunks)
     zeros = _zeros(tiled_scale.shape, dtype)
-    added = None if res is None else res.data.reshape(rows.shape)
     positive = np.empty(rows.shape, bool)  # relu's mask
     totals = np.empty((3, N, C * r), dtype)  # relu sums, positive counts, their centred sums
 
@@ -86,8 +77,6 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon, residual=None):
         z = np.multiply(centred[s], tiled_scale[:n])
         if beta is not None:
             z += tiled_beta[:n]
-        if added is not None:
-            z += added[s]
         np.greater(z, 0, out=positive[s])
         np.maximum(z, zeros[:n], out=z)
         np.add.reduce(z, axis=1, out=totals[0, s])
@@ -104,30 +93,21 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon, residual=None):
         gp = g.astype(dtype, copy=False) / dtype.type(L)  # the gradient at each position
         gbeta = np.einsum("nc,nc->c", gp, positives)
         ggamma = np.einsum("nc,nc->c", gp, centred_sums) * inv  # sum(g * xhat)
-        gx = np.empty_like(rows) if x.requires_grad else None
-        gres = None if res is None else np.empty_like(rows)  # relu's mask times g
-        if gx is not None or gres is not None:  # scale * (g - mean(g) - xhat * mean(g * xhat))
+        gx = None
+        if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
+            gx = np.empty_like(rows)
             k1 = _tiled(scale * inv * ggamma / count, r, rows.shape[1], chunks)
             k2 = _tiled(scale * gbeta / count, r, rows.shape[1], chunks)
-            spread = np.tile(gp * scale if res is None else gp, r)[:, None, :]
+            spread = np.tile(gp * scale, r)[:, None, :]
 
             def input_gradient(s, _):
                 n = s.stop - s.start
-                if gres is None:
-                    out = np.multiply(positive[s], spread[s], out=gx[s])
-                else:
-                    masked = np.multiply(positive[s], spread[s], out=gres[s])
-                    if gx is None:
-                        return
-                    out = np.multiply(masked, tiled_scale[:n], out=gx[s])
+                out = np.multiply(positive[s], spread[s], out=gx[s])
                 out -= np.multiply(centred[s], k1[:n])
                 out -= k2[:n]
 
             _each_chunk(chunks, rows, input_gradient)
-        grads = _gradients(None if gx is None else gx.reshape(x.shape), ggamma, gbeta, gamma, beta)
-        return grads if res is None else grads[:1] + (gres.reshape(x.shape),) + grads[1:]
+            gx = gx.reshape(x.shape)
+        return _gradients(gx, ggamma, gbeta, gamma, beta)
 
-    name, parents = "batch_norm_relu_mean", _parents(x, gamma, beta)
-    if res is not None:
-        name, parents = "batch_norm_add_relu_mean", parents[:1] + (res,) + parents[1:]
-    return Tensor(y, parents, vjp, name), mean, var
+    return Tensor(y, _parents(x, gamma, beta), vjp, "batch_norm_relu_mean"), mean, var

@@ -1,6 +1,6 @@
-"""ops/layer_ops/norm_pool.py: batch normalization (batch statistics) (+ a residual) + relu +
-the mean over the steps or pixels, as one op, against central differences, the separate ops
-and PyTorch, and the same bits on any thread count."""
+"""ops/layer_ops/norm_pool.py: batch normalization (batch statistics) + relu + the mean over
+the steps or pixels, as one op, against central differences, the separate ops and PyTorch,
+and the same bits on any thread count."""
 
 import numpy as np
 import pytest
@@ -70,8 +70,7 @@ def test_matches_torch(shape):
     compare_op([shape, (6,), (6,)], theirs, ours, grad_atol=1e-4)
 
 
-@pytest.mark.parametrize("shortcut", [False, True])
-def test_results_do_not_depend_on_the_thread_count(shortcut, monkeypatch, thread_counts):
+def test_results_do_not_depend_on_the_thread_count(monkeypatch, thread_counts):
     from numkeras.kernels import threads
     from numkeras.ops.layer_ops import norm_pool
 
@@ -79,68 +78,13 @@ def test_results_do_not_depend_on_the_thread_count(shortcut, monkeypatch, thread
     x = numkeras.Variable(rand(20, 50, 32, low=-3, high=5, dtype="float32"))
     gamma, beta = (numkeras.Variable(rand(32, seed=k, dtype="float32")) for k in (1, 2))
     g = rand(20, 32, seed=3, dtype="float32")
-    residual = numkeras.Variable(rand(20, 50, 32, seed=4, dtype="float32")) if shortcut else None
     results = {}
     for n in (1, 2, 3):
         thread_counts(n)
         assert threads.workers() == n
         with numkeras.GradientTape(persistent=True):
-            y, mean, var = batch_norm_relu_mean(x, gamma, beta, 1e-3, residual=residual)
+            y, mean, var = batch_norm_relu_mean(x, gamma, beta, 1e-3)
         results[n] = [np.asarray(y), mean, var, *y.vjp(g)]
     for n in (2, 3):
         for got, want in zip(results[n], results[1]):
             np.testing.assert_array_equal(got, want)
-
-
-@pytest.mark.parametrize("shape", [(3, 6, 4), (2, 3, 2, 4)])
-@pytest.mark.parametrize("affine", AFFINE)
-def test_a_residual_gets_gradients_matching_central_differences(affine, shape):
-    params = [rand(4, seed=k, low=-1, high=1) for k, use in zip((1, 2), affine) if use]
-
-    def fn(x, res, *p):
-        return batch_norm_relu_mean(x, *_split(affine, p), 1e-3, residual=res)[0]
-
-    check_grad(fn, rand(*shape), rand(*shape, seed=5, low=-1, high=1), *params)
-
-
-def test_a_residual_gives_the_separate_ops_values():
-    """BatchNormalization -> Add -> relu -> mean: the separate ops' values, statistics and
-    gradients (the shortcut's bit for bit, as the mask and the spread gradient are)."""
-    x = numkeras.Variable(rand(6, 30, 8, low=-3, high=5))
-    res = numkeras.Variable(rand(6, 30, 8, seed=3, low=-1, high=1))
-    gamma, beta = (numkeras.Variable(rand(8, seed=k)) for k in (1, 2))
-    g = rand(6, 8, seed=4)
-    with numkeras.GradientTape(persistent=True) as tape:
-        y, mean, var = batch_norm_relu_mean(x, gamma, beta, 1e-3, residual=res)
-        z, want_mean, want_var = batch_norm_train(x, gamma, beta, 1e-3)
-        want = ops.mean(ops.relu(ops.add(res, z)), axis=1)
-        loss, want_loss = ops.sum(y * g), ops.sum(want * g)
-    assert y.op == "batch_norm_add_relu_mean" and y.shape == (6, 8)
-    np.testing.assert_allclose(np.asarray(y), np.asarray(want), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(mean, want_mean, rtol=1e-12)
-    np.testing.assert_allclose(var, want_var, rtol=1e-12)
-    got = tape.gradient(loss, [x, res, gamma, beta])
-    expected = tape.gradient(want_loss, [x, res, gamma, beta])
-    np.testing.assert_array_equal(got[1], expected[1])
-    for a, b in zip(got, expected):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
-
-
-def test_a_residual_of_another_shape_is_refused():
-    with pytest.raises(ValueError, match="batch_norm_relu_mean.*residual \\(2, 3, 5\\)"):
-        batch_norm_relu_mean(rand(2, 3, 4), None, None, 1e-3, residual=rand(2, 3, 5))
-
-
-def test_a_residual_matches_torch():
-    torch = pytest.importorskip("torch")
-
-    def theirs(x, res, gamma, beta):
-        y = torch.nn.functional.batch_norm(
-            x.movedim(-1, 1), None, None, gamma, beta, training=True, eps=1e-3
-        )
-        return torch.relu(y.movedim(1, -1) + res).mean(dim=1)
-
-    def ours(x, res, gamma, beta):
-        return batch_norm_relu_mean(x, gamma, beta, 1e-3, residual=res)[0]
-
-    compare_op([(8, 7, 6), (8, 7, 6), (6,), (6,)], theirs, ours, grad_atol=1e-4)
