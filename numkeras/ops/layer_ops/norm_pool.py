@@ -6,9 +6,8 @@ The pooled output is only (N, C), so the normalized values are never stored: a c
 samples is normalized, rectified and summed while in cache, keeping relu's mask and, per
 sample and channel, the count of positive values and the sum of their centred inputs. The
 VJP's per-channel sums come from those (N, C) numbers without a pass, and the input's gradient
-is one pass over the input. The statistics are batch_norm_train's (norm_fused.py: one pass,
-x - mean stored only for a mean beyond two deviations). The chunks are spread over the kernel
-threads, their partial sums added in order, so values do not depend on the thread count.
+is one pass over the centred input. The chunks are spread over the kernel threads, their
+partial sums added in order, so values do not depend on the thread count.
 """
 
 import math
@@ -16,7 +15,6 @@ import math
 import numpy as np
 
 from numkeras.engine.tensor import Tensor, as_tensor
-from numkeras.ops.layer_ops import norm_fused
 from numkeras.ops.layer_ops.norm_fused import _each_chunk, _fold, _gradients, _parents, _zeros
 
 # Bytes of input per chunk (whole samples; one sample where a sample is larger).
@@ -54,38 +52,41 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
     count = dtype.type(N * L)
     chunks = _chunks(N, L * C * rows.itemsize)
 
-    # the statistics as batch_norm_train's (over rows that may span samples): x - mean is
-    # stored only where a mean lies beyond SPREAD deviations (`centred`)
-    flat, flat_r = norm_fused._rows(x.data.reshape(-1, C), C)
-    mean, var, centred = norm_fused._statistics(flat, norm_fused._chunks(flat), flat_r, count)
-    xs = rows if centred is None else centred.reshape(rows.shape)  # x, or x - mean
+    def sums(s, out):
+        np.add.reduce(rows[s], axis=(0, 1), out=out[0])
+
+    mean = _fold(_each_chunk(chunks, rows, sums, 1)[0], r) / count
+    shift = _tiled(mean, r, rows.shape[1], chunks)
+    centred = np.empty_like(rows)  # x - mean, kept for the VJP
+
+    def squares(s, out):
+        c = np.subtract(rows[s], shift[: s.stop - s.start], out=centred[s])
+        np.einsum("ijk,ijk->k", c, c, out=out[0])
+
+    var = _fold(_each_chunk(chunks, rows, squares, 1)[0], r) / count
     inv = (1.0 / np.sqrt(var + dtype.type(epsilon))).astype(dtype)
     scale = inv if gamma is None else inv * gamma.data
-    offset = -mean * scale if centred is None else np.zeros_like(mean)
-    if beta is not None:
-        offset = offset + beta.data
     tiled_scale = _tiled(scale, r, rows.shape[1], chunks)
-    tiled_offset = _tiled(offset, r, rows.shape[1], chunks)
+    tiled_beta = None if beta is None else _tiled(beta.data, r, rows.shape[1], chunks)
     zeros = _zeros(tiled_scale.shape, dtype)
     positive = np.empty(rows.shape, bool)  # relu's mask
     totals = np.empty((3, N, C * r), dtype)  # relu sums, positive counts, their centred sums
 
     def normalize(s, _):
         n = s.stop - s.start
-        z = np.multiply(xs[s], tiled_scale[:n])
-        z += tiled_offset[:n]
+        z = np.multiply(centred[s], tiled_scale[:n])
+        if beta is not None:
+            z += tiled_beta[:n]
         np.greater(z, 0, out=positive[s])
         np.maximum(z, zeros[:n], out=z)
         np.add.reduce(z, axis=1, out=totals[0, s])
         np.copyto(z, positive[s])  # the mask as 0.0 and 1.0: float products and sums
         np.add.reduce(z, axis=1, out=totals[1, s])
-        np.multiply(xs[s], z, out=z)
+        np.multiply(centred[s], z, out=z)
         np.add.reduce(z, axis=1, out=totals[2, s])
 
     _each_chunk(chunks, rows, normalize)
     pooled, positives, centred_sums = _fold(totals, r)
-    if centred is None:
-        centred_sums -= mean * positives  # sum((x - mean) * positive)
     y = pooled / dtype.type(L)
 
     def vjp(g):
@@ -95,16 +96,14 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
         gx = None
         if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
             gx = np.empty_like(rows)
-            k1, k2 = scale * inv * ggamma / count, scale * gbeta / count
-            if centred is None:
-                k2 = k2 - mean * k1  # (x - mean) * k1 + k2 = x * k1 + (k2 - mean * k1)
-            k1, k2 = (_tiled(k, r, rows.shape[1], chunks) for k in (k1, k2))
+            k1 = _tiled(scale * inv * ggamma / count, r, rows.shape[1], chunks)
+            k2 = _tiled(scale * gbeta / count, r, rows.shape[1], chunks)
             spread = np.tile(gp * scale, r)[:, None, :]
 
             def input_gradient(s, _):
                 n = s.stop - s.start
                 out = np.multiply(positive[s], spread[s], out=gx[s])
-                out -= np.multiply(xs[s], k1[:n])
+                out -= np.multiply(centred[s], k1[:n])
                 out -= k2[:n]
 
             _each_chunk(chunks, rows, input_gradient)
