@@ -44,19 +44,25 @@ from numkeras.kernels import conv, threads
 # -> Winograd: 8 -> 8 channels 9.6 -> 8.6, 8 -> 32 19.1 -> 21.1, 16 -> 16 19.5 -> 16.9,
 # 16 -> 64 55.5 -> 53.9, 64 -> 16 61.3 -> 52.3.
 MIN_CHANNELS = 16
-# Below this many output rows or columns im2col is as fast or faster on two kernel threads
-# (idle machine, ms im2col -> Winograd, medians of interleaved rounds: the autoencoder's 14x14
-# conv + relu + pool, batch 128, forward 4.7 -> 5.8-7.7, backward 8.3-9.7 -> 11.1-14.3; plain
-# 14x14 conv forward 4.4-5.2 -> 4.5-6.4) though Winograd is faster on one core (see `applies`);
-# sizes 16 to 31 are unmeasured on two. ResNet's 32x32 convs gain on one core and break even
-# on two. With the flat-pass transforms, one core, batch 128, 32 -> 32 channels 'same', ms
-# im2col -> Winograd: 14x14 forward 7.2 -> 6.6, backward 13.9 -> 11.9; 16x16 9.0 -> 7.3,
-# 17.9 -> 12.6; the 14x14 conv + relu + pool 8.5 -> 7.6, 16.3 -> 13.9 (two threads unmeasured).
+# Below this many output rows or columns im2col is as fast or faster on two kernel threads,
+# though Winograd is faster on one core. Batch 128, 'same' 14x14 32 -> 32 channels (the
+# autoencoder's) and the tutorial CNN's 13x13 -> 11x11 'valid' 32 -> 64 (paired interleaved
+# rounds, medians, ms im2col -> Winograd, 2026-12-04 with per-block views made once):
+# one core, 14x14 conv + relu + pool forward 7.27 -> 6.14, backward 14.88 -> 12.77; plain
+# 14x14 conv forward 6.82 -> 5.64, both gradients 13.63 -> 10.49; 11x11 conv + pool forward
+# 6.09 -> 5.23, backward 13.71 -> 14.51 (12.52 with im2col's input gradient, MIN_INPUT_SIZE).
+# Two threads, wall, other processes on ~0.1 core: 14x14 conv + pool forward 4.04 -> 4.54,
+# backward 8.09 -> 11.30; 11x11 conv + pool 3.29 -> 3.88, 7.41 -> 11.69 (the fused op scales
+# worse than the plain conv, which gained: at ~0.6 cores of others, plain 14x14 forward 6.57
+# -> 5.60, both gradients 8.69 -> 7.41, where the fused 14x14 lost 15% forward). With other
+# processes on 1.2-1.4 cores Winograd gained in all but the 11x11 backward (0.74-0.9x).
+# Lower it (with MIN_INPUT_SIZE) to A/B the small images on an idle machine.
 MIN_SIZE = 32
 # The input gradient (a convolution whose output is the input) runs as Winograd tiles only for
 # inputs of at least this many rows and columns (`input_applies`), else im2col / col2im, even
 # where the forward and the kernel gradient run Winograd: at the tutorial CNN's 13x13 input
-# Winograd's input gradient is slower even on one core (see `applies`).
+# Winograd's input gradient is slower even on one core (8.07 -> 9.00 ms; the 14x14 'same'
+# 6.76 -> 5.60; batch 128, see MIN_SIZE).
 MIN_INPUT_SIZE = 32
 # A block's scratch arrays hold about this much (ResNet's 32x32 convs, `conv_valid` on one
 # core, busy machine: 0.5 MB 17.3, 1 MB 14.1, 2 MB 12.7, 4 MB 12.2, 8 MB 14.7 ms; smaller
