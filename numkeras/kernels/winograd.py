@@ -75,6 +75,9 @@ PAIRING_TASKS = 4
 PAIRING_BYTES = 1 << 20
 # Scratch arrays up to this size are kept per thread for the next call.
 KEEP_BYTES = 16 << 20
+# The views of the kept scratch arrays (`_scratch`) are kept for this many (largest block,
+# channels, dtype) at most.
+KEEP_SCRATCH = 16
 
 _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 
@@ -170,8 +173,7 @@ def _copy(out, a):
     them contiguously: NumPy copies a view strided by pixels ~30% faster that way than C
     values at a time."""
     if out.strides[-1] == a.strides[-1] == a.itemsize and out.shape[-1] == a.shape[-1]:
-        pixel = np.dtype((np.void, a.shape[-1] * a.itemsize))
-        out, a = out.view(pixel)[..., 0], a.view(pixel)[..., 0]
+        out, a = _pixel_items(out), _pixel_items(a)
     np.copyto(out, a)
 
 
@@ -207,7 +209,7 @@ class _Paired:
     row p in `top`, 2p + 2, 2p + 3 in `bottom`), made once a call."""
 
     def __init__(self, xr):
-        self.array, self.Q1, self.C = xr, xr.shape[4], xr.shape[5]
+        self.Q1, self.C = xr.shape[4], xr.shape[5]
         self.top, self.bottom = xr[:, :, :, :-1], xr[:, :, :, 1:]
 
 
@@ -349,11 +351,13 @@ class _Scratch:
 def _scratch(most, C, CO, dtype):
     """A `_Scratch` for blocks of up to `most` tiles, kept per thread with its views for the
     next task and call where its arrays are (every block then sets up only its input
-    views and the NumPy passes)."""
+    views and the NumPy passes); at most KEEP_SCRATCH of them, the rest dropped when full."""
     key = (most, C, CO, np.dtype(dtype))
     scratch = _kept.__dict__.setdefault("scratch", {}).get(key)
     if scratch is None:
         scratch = _Scratch(most, C, CO, dtype)
+        if len(_kept.scratch) >= KEEP_SCRATCH:
+            _kept.scratch.clear()
         if scratch.kept:
             _kept.scratch[key] = scratch
     return scratch

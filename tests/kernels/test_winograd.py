@@ -323,3 +323,20 @@ def test_mixed_fused_conv_pool_gradients_equal_the_separate_ops(monkeypatch, mix
     want_x, want_k = kernels.conv2d_backward(g_conv, zcache)
     np.testing.assert_array_equal(gx, want_x)
     np.testing.assert_allclose(gk, want_k, rtol=1e-5, atol=1e-5)
+
+
+def test_kept_views_are_bounded_and_give_the_same_bits(monkeypatch, everywhere):
+    """Past KEEP_SCRATCH block shapes a thread's kept views are dropped and made again: the
+    same bits as with them kept."""
+    monkeypatch.setattr(winograd.threads, "workers", lambda: 1)
+    monkeypatch.setattr(winograd._kept, "scratch", {}, raising=False)
+    rng = np.random.default_rng(5)
+    kernel = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    xs = [rng.standard_normal((n, 6, 7, 3)).astype(np.float32) for n in (1, 2, 3, 4)]
+    want = [conv_pass(x, kernel, "same") for x in xs]
+    monkeypatch.setattr(winograd, "KEEP_SCRATCH", 2)
+    monkeypatch.setattr(winograd._kept, "scratch", {})
+    for x, w in zip(xs + xs, want + want):
+        for got, expected in zip(conv_pass(x, kernel, "same"), w):
+            np.testing.assert_array_equal(got, expected)
+        assert len(winograd._kept.scratch) <= 2
