@@ -51,10 +51,11 @@ MIN_CHANNELS = 16
 # one core, 14x14 conv + relu + pool forward 7.27 -> 6.14, backward 14.88 -> 12.77; plain
 # 14x14 conv forward 6.82 -> 5.64, both gradients 13.63 -> 10.49; 11x11 conv + pool forward
 # 6.09 -> 5.23, backward 13.71 -> 14.51 (12.52 with im2col's input gradient, MIN_INPUT_SIZE).
-# Two threads, wall, other processes on ~0.1 core: 14x14 conv + pool forward 4.04 -> 4.54,
-# backward 8.09 -> 11.30; 11x11 conv + pool 3.29 -> 3.88, 7.41 -> 11.69 (the fused op scales
-# worse than the plain conv, which gained: at ~0.6 cores of others, plain 14x14 forward 6.57
-# -> 5.60, both gradients 8.69 -> 7.41, where the fused 14x14 lost 15% forward). With other
+# Two threads, wall, idle machine (other processes on < 0.1 core): 14x14 conv + pool forward
+# 4.67 -> 5.36 (6.07 before the per-block views were made once), backward 8.98 -> 10.92
+# (13.86); 11x11 conv + pool 3.33 -> 4.16 (4.77), 7.80 -> 10.92 (12.97). The plain conv
+# scales better and gains: 14x14 forward 3.59 -> 3.43, both gradients 7.20 -> 6.14, kernel
+# gradient 3.58 -> 2.54; but conv and the fused conv + pool share this rule (bits). With other
 # processes on 1.2-1.4 cores Winograd gained in all but the 11x11 backward (0.74-0.9x).
 # Lower it (with MIN_INPUT_SIZE) to A/B the small images on an idle machine.
 MIN_SIZE = 32
