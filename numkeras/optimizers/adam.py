@@ -135,9 +135,8 @@ class Adam(_Moments):
                 self.update_step(g, v, learning_rate)
         for dtype, group in small.items():
             alpha = self._alpha(dtype, learning_rate)
-            # gradient, m, v, w (and v_hat) each concatenated; the buffer is scratch
-            flat = [np.concatenate([a[k].reshape(-1) for a in group]) for k in range(len(group[0]))]
-            flat[4] = np.empty_like(flat[0])
+            # gradient, m, v, w, buffer (and v_hat) each concatenated, the buffers as scratch
+            flat = [np.concatenate(column, axis=None) for column in zip(*group)]
             _adam_update(self.beta_1, self.beta_2, self.epsilon, alpha, *flat)
             start = 0
             for arrays in group:  # m, v, w (and v_hat) back in place
