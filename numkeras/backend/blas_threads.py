@@ -27,11 +27,14 @@ first sets the thread count it also sets OpenBLAS's shortest spin (OPENBLAS_THRE
 
 Waking the sleeping workers costs more than a second thread saves on a small product (a
 Dense layer's backward (128, 10) @ (10, 1600) on 2 threads: median 140-210 us, tail 2-12 ms,
-against 65-95 us on one). So `matmul` runs float32 products of up to SMALL_PRODUCT_MACS
-multiply-adds on one thread, chosen by the shape alone, and only where OpenBLAS sums each
-output alike on one and two threads (a depth of up to SAME_SUMS_MAX_DEPTH, both sides longer
-than 1), so the values do not change. Such quick switches, and `one_thread`'s, call
-OpenBLAS's own setter through ctypes (under a microsecond; threadpoolctl's takes ~35 us).
+against 65-95 us on one; the tutorial CNN's forward (128, 1600) @ (1600, 10) right after a
+convolution's kernel threads: median 223 us, p90 7 ms, against 188 and 208 us). So `matmul`
+runs float32 products of up to SMALL_PRODUCT_MACS multiply-adds (both sides longer than 1) on
+one thread, chosen by the shape alone, whatever the count: their values are the same on any
+count. Up to a depth of SAME_SUMS_MAX_DEPTH OpenBLAS sums each output alike on one and two
+threads, so there they are also plain `a @ b`'s values on two threads; deeper ones can differ
+from those in the last bits. Such quick switches, and `one_thread`'s, call OpenBLAS's own
+setter through ctypes (under a microsecond; threadpoolctl's takes ~35 us).
 """
 
 import contextlib
@@ -234,13 +237,12 @@ def one_thread():
 
 def runs_alone(m, k, n, dtype):
     """Whether `matmul` runs an (m, k) @ (k, n) product of `dtype` on one BLAS thread: a small
-    float32 GEMM (not a GEMV) that OpenBLAS would thread, of a depth that one and two threads
-    sum alike. The shape and dtype alone decide, never the load."""
+    float32 GEMM (not a GEMV) that OpenBLAS would thread. The shape and dtype alone decide,
+    never the load or the thread count."""
     return (
         dtype.char == "f"
         and m > 1
         and n > 1
-        and k <= SAME_SUMS_MAX_DEPTH
         and OPENBLAS_SERIAL_MACS < m * k * n <= SMALL_PRODUCT_MACS
     )
 

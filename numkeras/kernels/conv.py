@@ -213,8 +213,7 @@ def conv2d_forward(x, kernel, strides, padding, dilation, groups=1):
     kernel = kernel.astype(dtype, copy=False)
     y = np.empty((x.shape[0], OH, OW, CO), dtype)
     if winograd.applies(kernel.shape, strides, dilation, (OH, OW), dtype, groups):  # xr cached
-        xr = winograd.paired_input(x.astype(dtype, copy=False), (OH, OW), (pad_h, pad_w))
-        winograd.conv_valid(xr, kernel, y)
+        xr = winograd.conv2d(x.astype(dtype, copy=False), kernel, (pad_h, pad_w), y)
         return y, (xr, x.shape, kernel, strides, (pad_h, pad_w), dilation, groups)
     xp = _pad(x.astype(dtype, copy=False), pad_h, pad_w)
     if groups == 1:
@@ -269,9 +268,8 @@ def conv2d_backward(g, cache, need_x=True, need_kernel=True):
     COg = CO // groups
     g = np.ascontiguousarray(g, dtype=kernel.dtype)
     if winograd.applies(kernel.shape, strides, dilation, g.shape[1:3], g.dtype, groups):
-        gk = winograd.kernel_gradient(xp, g) if need_kernel else None
-        gx = input_gradient(g, kernel, x_shape, strides, pads, dilation) if need_x else None
-        return gx, gk
+        gx = np.empty(x_shape, g.dtype) if need_x else None
+        return gx, winograd.backward(xp, g, kernel, pads, gx, need_kernel)
     if groups == 1:
         gk = kernel_gradient(xp, g, kernel.shape, strides, dilation) if need_kernel else None
         gx = input_gradient(g, kernel, x_shape, strides, pads, dilation) if need_x else None

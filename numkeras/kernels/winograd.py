@@ -10,14 +10,24 @@ adds and subtracts:
     G = [[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]]
     A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
 
-NumPy runs a pass over a flat array several times faster than over a strided view, so the
-padded input is first laid out with its even and odd rows apart (`paired_input`): each
-transform step is then one flat pass with the operands shifted by a row or a column. The
-price is a tile column more per tile row (the shifted passes' tails), computed and dropped.
-The kernel's gradient runs the transposed products, G^T [sum of V^T dM] G with the output
-gradient's tiles dM = A gY A^T. Blocks of images or of an image's tile rows, whose scratch
-arrays stay in cache, run as kernels.threads tasks in kernels.conv's fixed partition, so sums
-do not depend on the thread count.
+NumPy runs a pass over a flat array several times faster than over a strided view (even
+one of runs of 512 values), so the padded input is first laid out with its rows and its
+columns split by parity (`paired_input`): the operands of each transform step (rows 2p + i,
+columns 2q + j) are then flat planes shifted by a tile row or a tile column, and each step
+is one flat pass over a block's tiles (two cells a pass where the step allows). The price
+is a tile column more per tile row (the shifted passes' tails), computed and dropped. The
+tiles' cells lie cell-major, so the 16 GEMMs are one stacked matmul, whose products land
+tile-major for the output sums (again flat passes, `_outputs`). The kernel's gradient runs
+the transposed products, G^T [sum of V^T dM] G with the output gradient's tiles dM = A gY
+A^T. Blocks of images or of an image's tile rows, whose scratch arrays stay in cache, run
+as kernels.threads tasks in kernels.conv's fixed partition, so sums do not depend on the
+thread count; a forward pass (`conv2d`) and a backward pass (`backward`, both gradients)
+are one threads.run each, the pairing's tasks first.
+
+F(4x4, 3x3) (6x6 tiles, 2.25 multiplies per output rather than 4) was tried and lost: its
+transforms take 17 and 13 NumPy passes per 1-D step (multiplies by 2 and 4 included), and
+its output sums cannot be one shifted pattern, so they run over strided views; ResNet's
+32x32 forward on one core took 14.4-16.6 ms against F(2x2)'s 10.9-11.9 (GEMMs 3.7 vs 5.5).
 """
 
 import math
@@ -38,10 +48,14 @@ MIN_CHANNELS = 16
 # (idle machine, ms im2col -> Winograd, medians of interleaved rounds: the autoencoder's 14x14
 # conv + relu + pool, batch 128, forward 4.7 -> 5.8-7.7, backward 8.3-9.7 -> 11.1-14.3; plain
 # 14x14 conv forward 4.4-5.2 -> 4.5-6.4) though Winograd is faster on one core (see `applies`);
-# sizes 16 to 31 are unmeasured. ResNet's 32x32 convs gain on one core and break even on two.
+# sizes 16 to 31 are unmeasured on two. ResNet's 32x32 convs gain on one core and break even
+# on two. With the flat-pass transforms, one core, batch 128, 32 -> 32 channels 'same', ms
+# im2col -> Winograd: 14x14 forward 7.2 -> 6.6, backward 13.9 -> 11.9; 16x16 9.0 -> 7.3,
+# 17.9 -> 12.6; the 14x14 conv + relu + pool 8.5 -> 7.6, 16.3 -> 13.9 (two threads unmeasured).
 MIN_SIZE = 32
-# A block's scratch arrays hold about this much (ResNet's 32x32 convs, one core: 1 MB 18.7,
-# 2 MB 15.0, 4 MB 14.8, 8 MB 17.0 ms a forward pass).
+# A block's scratch arrays hold about this much (ResNet's 32x32 convs, `conv_valid` on one
+# core, busy machine: 0.5 MB 17.3, 1 MB 14.1, 2 MB 12.7, 4 MB 12.2, 8 MB 14.7 ms; smaller
+# blocks pay NumPy's cost per call, larger ones leave the cache).
 BLOCK_BYTES = 4 << 20
 # `paired_input` copies the images in this many slices, the kernel threads' tasks.
 PAIRING_TASKS = 4
@@ -58,10 +72,10 @@ def applies(kernel_shape, strides, dilation, out_size, dtype, groups=1):
     float16 the transforms' rounding grows the error 2.6x, to 1e-3 of the largest output, at
     ResNet's shape). Every path that must give the same bits
     (conv and the fused conv + pool) asks this one rule. One core, ms im2col -> Winograd:
-    ResNet's 32x32, 32 -> 32 channels, batch 64: forward 18.4 -> 15.1, input gradient 18.4
-    -> 15.0, kernel gradient 18.4 -> 13.7; the autoencoder's 14x14 conv + relu + pool, batch
-    128: 8.1 -> 7.2, 8.3 -> 7.2, 7.9 -> 6.8, but slower on two kernel threads (MIN_SIZE: the
-    zoo times two). Smaller images waste more on the extra tiles (odd
+    ResNet's 32x32, 32 -> 32 channels, batch 64: forward 17.8 -> 13.4, both gradients 36.5
+    -> 24.2 (busy machine, the flat-pass transforms); the autoencoder's 14x14 conv + relu +
+    pool, batch 128: 8.1 -> 7.2, 8.3 -> 7.2, 7.9 -> 6.8, but slower on two kernel threads
+    (MIN_SIZE: the zoo times two). Smaller images waste more on the extra tiles (odd
     sizes' half tiles, and a column of tiles a tile row computed and dropped): the tutorial
     CNN's 11x11 conv + pool breaks even, its input gradient (13x13) runs 8.0 -> 11.1. Large
     images gain (64 -> 64 channels, forward: 64x64 batch 8 30.1 -> 24.8, 224x224 45.5 -> 30.7).
@@ -79,118 +93,124 @@ def applies(kernel_shape, strides, dilation, out_size, dtype, groups=1):
 
 
 def tiles(out_size):
-    """(tile rows, tile columns) covering an output of `out_size` (TH, TW), plus one each."""
-    return tuple(-(-n // 2) + 1 for n in out_size)
+    """(tile rows, tile columns) covering an output of `out_size` (TH, TW)."""
+    return tuple(-(-n // 2) for n in out_size)
 
 
 def paired_input(x, out_size, pads):
     """The input `x` (N, H, W, C) padded by `pads` ((top, bottom), (left, right)), as (2, N,
-    P, 2 Q, C): padded row r at [r % 2, :, r // 2], zero past the padding, with (P, Q) =
-    `tiles(out_size)` (rows and columns no tile reads are left out); every row of the result
-    is a flat run. Copied by the kernel threads, a few slices of the images each."""
-    P, Q = tiles(out_size)
-    top, left = pads[0][0], pads[1][0]
-    x = x[:, : 2 * P - top, : 2 * Q - left]  # rows and columns past the last tile, if any
-    N = x.shape[0]
-    xr = np.empty((2, N, P, 2 * Q, x.shape[3]), x.dtype)
-    parts = threads.even_slices(N, -(-N // PAIRING_TASKS))
-    threads.run([partial(_pair, x[images], xr[:, images], top, left) for images in parts])
+    2, TH + 1, TW + 1, C): padded pixel (r, c) at [r % 2, :, c % 2, r // 2, c // 2], zero
+    past the padding, with (TH, TW) = `tiles(out_size)` (rows and columns no tile reads are
+    left out). Copied by the kernel threads, a few slices of the images each."""
+    xr, tasks = _pairing(x, out_size, pads)
+    threads.run([task for _, task in tasks])
     return xr
 
 
+def _pairing(x, out_size, pads):
+    """`paired_input`'s array, not yet filled, and the (images, task) pairs that fill it."""
+    TH, TW = tiles(out_size)
+    N, C = x.shape[0], x.shape[3]
+    xr = np.empty((2, N, 2, TH + 1, TW + 1, C), x.dtype)
+    top, left = pads[0][0], pads[1][0]
+    parts = threads.even_slices(N, -(-N // PAIRING_TASKS))
+    return xr, [(i, partial(_pair, x[i], xr[:, i], top, left)) for i in parts]
+
+
+def _valid(start, size, count):
+    """For padded positions 2k + `start` - (the padding) of an axis of `size` data values,
+    `start` the first one's data index: (first k, end k, data index of the first k), k <
+    `count`, the ks that land on data."""
+    lo = max(0, -(start // 2))
+    hi = max(lo, min(count, (size - 1 - start) // 2 + 1))
+    return lo, hi, 2 * lo + start
+
+
 def _pair(x, xr, top, left):
-    """`paired_input`'s rows of the images `x` into their part `xr`."""
-    W = x.shape[2]
-    xr[..., :left, :] = 0
-    xr[..., left + W :, :] = 0
-    for parity in range(2):
-        first = (parity - top) % 2  # the first row of x that lands on this parity
-        rows = x[:, first::2]
-        start = (first + top) // 2
-        part = xr[parity, :, :, left : left + W]
-        part[:, :start] = 0
-        part[:, start : start + rows.shape[1]] = rows
-        part[:, start + rows.shape[1] :] = 0
+    """`paired_input`'s pixels of the images `x` into their part `xr`."""
+    P1, Q1 = xr.shape[3:5]
+    H, W = x.shape[1:3]
+    for a in range(2):
+        r0, r1, row = _valid(a - top, H, P1)
+        for b in range(2):
+            c0, c1, column = _valid(b - left, W, Q1)
+            part = xr[a, :, b]
+            part[:, :r0] = 0
+            part[:, r1:] = 0
+            part[:, r0:r1, :c0] = 0
+            part[:, r0:r1, c1:] = 0
+            if c1 > c0:
+                pixels = x[:, row::2, column::2][:, : r1 - r0, : c1 - c0]
+                _copy(part[:, r0:r1, c0:c1], pixels)
 
 
-def _shifted(op, a, shift, out, reverse=False):
-    """out[k] = op(a[k], a[k + shift]) (or op(a[k + shift], a[k])) over the flat `a`; the
-    last `shift` values, which would read past the end, are zero."""
-    head, tail = a[:-shift], a[shift:]
-    op(*((tail, head) if reverse else (head, tail)), out=out[:-shift])
-    out[-shift:] = 0
+def _copy(out, a):
+    """out[...] = a, moving a pixel's channels (the last axis) as one item where both hold
+    them contiguously: NumPy copies a view strided by pixels ~30% faster that way than C
+    values at a time."""
+    if out.strides[-1] == a.strides[-1] == a.itemsize and out.shape[-1] == a.shape[-1]:
+        pixel = np.dtype((np.void, a.shape[-1] * a.itemsize))
+        out, a = out.view(pixel)[..., 0], a.view(pixel)[..., 0]
+    np.copyto(out, a)
 
 
-def _input_tiles(xr, images, rows, t, v):
-    """The input tiles V = B^T d B of a block (images, tile rows), as (E, S, D) in the flat
-    `v` (3, 4, n rows Q 2 C): tile rows first into `t` (4, n, rows 2Q C), then tile columns,
-    with c a column E[c] = t[c] - t[c + 2], S[c] = t[c] + t[c + 1], D[c] = t[c + 1] - t[c]
-    (S and D are needed at odd c only). Tile cell (i, j) is then a (tiles, C) view
-    (`_products`)."""
-    _, _, P, W2, C = xr.shape
-    row = W2 * C
-    x = xr[:, images].reshape(2, -1, P * row)
-    top = x[:, :, rows.start * row : rows.stop * row]  # rows 2p, 2p + 1 for every tile row p
-    bottom = x[:, :, (rows.start + 1) * row : (rows.stop + 1) * row]  # 2p + 2, 2p + 3
-    np.subtract(top, bottom, out=t[::3])  # t0 = d0 - d2, t3 = d1 - d3
-    np.add(top[1], bottom[0], out=t[1])  # d1 + d2
-    np.subtract(bottom[0], top[1], out=t[2])  # d2 - d1
-    flat = t.reshape(-1)
-    _shifted(np.subtract, flat, 2 * C, v[0].reshape(-1))
-    _shifted(np.add, flat, C, v[1].reshape(-1))
-    _shifted(np.subtract, flat, C, v[2].reshape(-1), reverse=True)
-    return v
+def _input_tiles(xr, images, rows, scratch):
+    """The input tiles V = B^T d B of a block (images, tile rows) as (16, tiles, C), cell
+    4 j + i holding V[i, j], a tile for every column of `paired_input` (the last of a tile row
+    is computed and dropped): tile rows first into t (4, 2, n, rows, TW + 1, C), its even
+    and odd columns te, to apart, then tile columns, each step one flat pass: V[:, 0] =
+    te[q] - te[q + 1] and V[:, 3] = to[q] - to[q + 1] in one, V[:, 1] = to[q] + te[q + 1],
+    V[:, 2] = te[q + 1] - to[q] (zero where q + 1 would read past the end)."""
+    C = xr.shape[5]
+    x = xr[:, images]
+    top = x[:, :, :, rows]  # rows 2p, 2p + 1 of every tile row p
+    bottom = x[:, :, :, rows.start + 1 : rows.stop + 1]  # 2p + 2, 2p + 3
+    n, _, nt, Q1 = top.shape[1:5]
+    t = scratch("t", (4, 2, n, nt, Q1, C))
+    parities = t.transpose(0, 2, 1, 3, 4, 5)  # i, n, column parity, ...
+    np.subtract(top, bottom, out=parities[::3])  # t0 = d0 - d2, t3 = d1 - d3
+    np.add(top[1], bottom[0], out=parities[1])  # d1 + d2
+    np.subtract(bottom[0], top[1], out=parities[2])  # d2 - d1
+    X = n * nt * Q1 * C
+    t = t.reshape(4, 2, X)
+    v = scratch("v", (4, 4, X))
+    ends = v[::3].transpose(1, 0, 2)  # i, (j = 0, j = 3)
+    np.subtract(t[:, :, : X - C], t[:, :, C:], out=ends[:, :, : X - C])
+    even, odd = t[:, 0], t[:, 1]
+    np.add(odd[:, : X - C], even[:, C:], out=v[1, :, : X - C])
+    np.subtract(even[:, C:], odd[:, : X - C], out=v[2, :, : X - C])
+    v[:, :, X - C :] = 0
+    return v.reshape(16, -1, C)
 
 
-def _products(v, u, m, C):
-    """m[i, :, j] = V(i, j) @ u[i, j] for the 16 tile cells of `_input_tiles`' (E, S, D) `v`,
-    as three stacked GEMM calls (NumPy runs each stack's GEMMs without the GIL): cells j = 0
-    and 3 are E's even and odd columns, j = 1 S's odd, j = 2 D's odd."""
-    E, S, D = (part.reshape(4, -1, 2, C) for part in v)
-    np.matmul(E.transpose(0, 2, 1, 3), u[:, ::3], out=m[:, :, ::3].transpose(0, 2, 1, 3))
-    np.matmul(S[:, :, 1], u[:, 1], out=m[:, :, 1])
-    np.matmul(D[:, :, 1], u[:, 2], out=m[:, :, 2])
-    return m
-
-
-def _sums(m, s):
-    """s = A^T m over the tiles' rows: (2, tiles, 4, CO) from the products m (4, tiles, 4, CO)."""
-    np.add(m[0], m[1], out=s[0])
-    s[0] += m[2]
-    np.subtract(m[1], m[2], out=s[1])
-    s[1] -= m[3]
-    return s
-
-
-def _pair_sums(s, r):
-    """Both output pixels (s A)[a, :] of a block's tile rows s (n, TH, Q, 4, CO), as [s0, s1]
-    + [s1, s2'] - [s2', s3] (cell 2 is negated in the kernel, `kernel_tiles`), run flat over
-    all of s into the flat scratch `r`: a view (n, TH, Q, 2, CO) of the pairs."""
-    CO = s.shape[-1]
-    f = s.reshape(-1)
-    np.add(f[:-CO], f[CO:], out=r[:-CO])
-    np.subtract(r[: -2 * CO], f[2 * CO :], out=r[: -2 * CO])
-    return r.reshape(s.shape[:3] + (2, 2, CO))[:, :, :, 0]
-
-
-def _pixels(s, out, r):
-    """The output pixels (s A)[a, :] of a block's tile rows s (n, TH, Q, 4, CO) into `out`
-    (n, rows, OW, CO) by `_pair_sums` (the extra tiles dropped)."""
-    n, rows, OW, CO = out.shape
-    pairs = _pair_sums(s, r)[:, :rows]
-    whole = OW // 2
-    out[:, :, : 2 * whole].reshape(n, rows, whole, 2, CO)[...] = pairs[:, :, :whole]
-    if OW % 2:
-        out[:, :, -1] = pairs[:, :, whole, 0]
+def _outputs(m, scratch):
+    """The output pixels A^T M A of a block's products `m` (4, tiles, 4, CO) [i, tile, j],
+    as a view (2 output rows, tiles, 2 output columns, CO). Cells i = 2 and j = 2 are negated
+    in the kernel (`kernel_tiles`), so A^T's rows are [1, 1, -1, 0] and [0, 1, 1, -1], one
+    pattern shifted: s = [m0, m1] + [m1, m2] - [m2, m3] over i (two passes over both rows),
+    then both pixels of an output row (s A)[a, :] as [s0, s1] + [s1, s2] - [s2, s3], a flat
+    pass over all of s (the pair at cells 2 and 3 of each tile is computed and dropped)."""
+    _, T, _, CO = m.shape
+    s = scratch("s", (2, T * 4 * CO))
+    m = m.reshape(4, -1)
+    np.add(m[:2], m[1:3], out=s)
+    s -= m[2:]
+    r = scratch("y", (2, T * 4 * CO))
+    np.add(s[:, :-CO], s[:, CO:], out=r[:, :-CO])
+    np.subtract(r[:, : -2 * CO], s[:, 2 * CO :], out=r[:, : -2 * CO])
+    return r.reshape(2, T, 4, CO)[:, :, :2]
 
 
 def kernel_tiles(kernel):
-    """U = G g G^T of a (3, 3, C, CO) kernel, as (4, 4, C, CO), its cells (i, 2) negated for
-    `_pair_sums`: two GEMMs with G over the kernel's rows, then its columns."""
+    """U = G g G^T of a (3, 3, C, CO) kernel, as (4, 4, C, CO) [j, i] (the order of
+    `_input_tiles`' cells), its cells (2, i) and (j, 2) negated for `_outputs`: two GEMMs with
+    G over the kernel's rows, then its columns."""
     KH, KW, C, CO = kernel.shape
     G = np.array(_G, kernel.dtype)
-    rows = (G @ kernel.reshape(3, -1)).reshape(4, 3, C * CO)
-    u = np.matmul(G, rows).reshape(4, 4, C, CO)
+    rows = (G @ kernel.reshape(3, -1)).reshape(4, 3, C, CO)  # [i, b]
+    columns = np.matmul(G, rows.transpose(1, 0, 2, 3).reshape(3, -1))  # [j, i]
+    u = columns.reshape(4, 4, C, CO)
+    u[2] *= -1
     u[:, 2] *= -1
     return u
 
@@ -204,8 +224,9 @@ class _Scratch:
     up to KEEP_BYTES each (a whole large image's, for the fused conv + pool, is not kept)."""
 
     def __init__(self, most, C, CO, dtype):
-        sizes = {"t": 8 * most * C, "v": 24 * most * C}
-        sizes.update({"m": 16 * most * max(C, CO), "s": 8 * most * max(C, CO)})
+        big = max(C, CO)
+        sizes = {"t": 8 * most * C, "v": 16 * most * C, "m": 16 * most * big}
+        sizes.update({"s": 8 * most * CO, "y": 8 * most * CO})
         kept = _kept.__dict__.setdefault("arrays", {})
         self.flat = {}
         for name, size in sizes.items():
@@ -220,89 +241,109 @@ class _Scratch:
         return self.flat[name][: math.prod(shape)].reshape(shape)
 
 
-def _tile_runs(N, TH, Q, C, CO, itemsize):
-    """Blocks (images, tile rows) of an (N, TH, Q) grid of tiles, whose scratch arrays hold
+def _tile_runs(N, TH, TW, C, CO, itemsize):
+    """Blocks (images, tile rows) of an (N, TH, TW) grid of tiles, whose scratch arrays hold
     about BLOCK_BYTES, in fixed runs (the tasks); and the most tiles a block has. Whole images
     where one fits: an even number of near-equal blocks (`threads.even_slices`), each its own
     task, so two threads finish together; else kernels.conv's runs of tile-row blocks."""
-    per_tile = (32 * C + 24 * CO) * itemsize
-    images = BLOCK_BYTES // (per_tile * TH * Q)
+    per_tile = (24 * C + 28 * CO) * itemsize
+    images = BLOCK_BYTES // (per_tile * TH * TW)
     if images >= 1:
         runs = [[(part, slice(0, TH))] for part in threads.even_slices(N, images)]
     else:
         runs = conv._runs(
-            conv._blocks(N, TH, Q, max(1, per_tile * conv.BLOCK_BYTES // BLOCK_BYTES))
+            conv._blocks(N, TH, TW, max(1, per_tile * conv.BLOCK_BYTES // BLOCK_BYTES))
         )
-    most = max((i.stop - i.start) * (r.stop - r.start) for run in runs for i, r in run) * Q
-    return runs, most
+    most = max((i.stop - i.start) * (r.stop - r.start) for run in runs for i, r in run)
+    return runs, most * (TW + 1)
 
 
-def tile_sums(xr, u, images, rows, scratch):
-    """The products of a block's tiles summed over their rows, s = A^T (U * V), as (2, n,
-    rows, Q, 4, CO): `_pixels` turns each half into output pixels."""
-    W2, C = xr.shape[3:]
-    CO = u.shape[3]
-    n, nt = images.stop - images.start, rows.stop - rows.start
-    T = n * nt * W2 // 2
-    t = scratch("t", (4, n, nt * W2 * C))
-    v = _input_tiles(xr, images, rows, t, scratch("v", (3, 4, 2 * T * C)))
-    m = _products(v, u, scratch("m", (4, T, 4, CO)), C)
-    return _sums(m, scratch("s", (2, T, 4, CO))).reshape(2, n, nt, W2 // 2, 4, CO)
+def _products(xr, u, images, rows, scratch):
+    """The products M = U * V of a block's tiles as (4, tiles, 4, CO) [i, tile, j]: one
+    stacked GEMM (NumPy runs it without the GIL)."""
+    v = _input_tiles(xr, images, rows, scratch)
+    T, C, CO = v.shape[1], u.shape[2], u.shape[3]
+    m = scratch("m", (4, T, 4, CO))
+    np.matmul(v.reshape(4, 4, T, C), u, out=m.transpose(2, 0, 1, 3))
+    return m
 
 
 def conv_valid(xr, kernel, out, u=None):
     """Valid convolution of the `paired_input` `xr` with a 3x3 `kernel` (or its
     `kernel_tiles` `u`) into the C-contiguous `out` (N, OH, OW, CO), block by block over the
     kernel threads."""
-    N, OH, OW, CO = out.shape
-    _, _, P, W2, C = xr.shape
     u = kernel_tiles(kernel) if u is None else u
-    runs, most = _tile_runs(N, P - 1, W2 // 2, C, CO, out.itemsize)
+    threads.run([task for _, task in _conv_tasks(xr, u, out)])
+    return out
+
+
+def _conv_tasks(xr, u, out):
+    """`conv_valid`'s tasks, as (images read, task) pairs: a run of blocks each."""
+    N, OH, OW, CO = out.shape
+    _, _, _, P1, Q1, C = xr.shape
+    TH, TW = P1 - 1, Q1 - 1
+    runs, most = _tile_runs(N, TH, TW, C, CO, out.itemsize)
+    even = (OH, OW) == (2 * TH, 2 * TW)
 
     def task(blocks):
         scratch = _Scratch(most, C, CO, out.dtype)
         for images, rows in blocks:
-            s = tile_sums(xr, u, images, rows, scratch)
-            r = scratch("m", (s[0].size,))
+            n, nt = images.stop - images.start, rows.stop - rows.start
+            y = _outputs(_products(xr, u, images, rows, scratch), scratch)
+            y = y.reshape(2, n, nt, Q1, 2, CO)
+            r0, r1 = 2 * rows.start, min(OH, 2 * rows.stop)
+            if even:
+                pairs = out[images, r0:r1].reshape(n, nt, 2, TW, 2, CO)
+                pixels = y[:, :, :, :TW].reshape(2, n, nt, TW, 2 * CO)  # pixel pairs
+                _copy(pairs.reshape(n, nt, 2, TW, 2 * CO), pixels.transpose(1, 2, 0, 3, 4))
+                continue
             for a in range(2):
-                _pixels(s[a], out[images, 2 * rows.start + a : 2 * rows.stop : 2], r)
+                for b in range(2):
+                    part = out[images, r0 + a : r1 : 2, b:OW:2]
+                    _copy(part, y[a, :, : part.shape[1], : part.shape[2], b])
 
-    threads.run([partial(task, blocks) for blocks in runs])
-    return out
+    spans = [slice(run[0][0].start, run[-1][0].stop) for run in runs]
+    return [(images, partial(task, blocks)) for images, blocks in zip(spans, runs)]
 
 
 def pool_cells(xr, u, images, out):
     """For 2x2 pool windows, the tiles of a `paired_input` `xr` made for whole tiles: the
     conv outputs of a block of images as (4, n TH TW, CO) in `out`, cell 2a + b every tile's
     pixel (a, b), bit for bit the values `conv_valid` gives; `u` the kernel's tiles."""
-    _, _, P, W2, C = xr.shape
-    CO, (TH, Q) = u.shape[3], (P - 1, W2 // 2)
+    _, _, _, P1, Q1, C = xr.shape
+    CO, (TH, TW) = u.shape[3], (P1 - 1, Q1 - 1)
     n = images.stop - images.start
-    scratch = _Scratch(n * TH * Q, C, CO, out.dtype)
-    s = tile_sums(xr, u, images, slice(0, TH), scratch)
-    r = scratch("m", (s[0].size,))
-    z = out.reshape(2, 2, n, TH, Q - 1, CO)
-    for a in range(2):
-        pairs = _pair_sums(s[a], r)
-        for b in range(2):
-            z[a, b] = pairs[:, :, : Q - 1, b]
+    scratch = _Scratch(n * TH * Q1, C, CO, out.dtype)
+    y = _outputs(_products(xr, u, images, slice(0, TH), scratch), scratch)
+    y = y.reshape(2, n, TH, Q1, 2, CO)[:, :, :, :TW]
+    _copy(out.reshape(2, 2, n, TH, TW, CO), y.transpose(0, 4, 1, 2, 3, 5))
     return out
 
 
 def conv2d(x, kernel, pads, out):
-    """`conv_valid` of `x` padded by `pads` into `out` (N, OH, OW, CO)."""
-    return conv_valid(paired_input(x, out.shape[1:3], pads), kernel, out)
+    """`conv_valid` of `x` padded by `pads` into `out` (N, OH, OW, CO), the pairing of `x`
+    and the blocks in one threads.run (each block after the pairing of its images); returns
+    the `paired_input` (the backward's)."""
+    xr, pairing = _pairing(x, out.shape[1:3], pads)
+    first, then = _after(pairing, _conv_tasks(xr, kernel_tiles(kernel), out))
+    threads.run(first + then)
+    return xr
 
 
 def input_gradient(g, kernel, pads, out, u=None):
     """The input gradient `out` (N, H, W, C) of a 3x3 convolution with `kernel` (its
     flipped tiles `u` if given, `flipped_tiles`) padded by `pads`, for the output gradient
     `g`: a valid convolution of `g`, padded by each kernel span less the forward padding."""
+    u = flipped_tiles(kernel) if u is None else u
+    return conv_valid(paired_input(g, out.shape[1:3], _spans(g, out, pads)), None, out, u)
+
+
+def _spans(g, out, pads):
+    """The padding of the output gradient `g` whose valid convolution is the input gradient
+    `out` of a convolution padded by `pads`: each kernel span less the forward padding."""
     (H, W), (OH, OW) = out.shape[1:3], g.shape[1:3]
     top, left = 2 - pads[0][0], 2 - pads[1][0]
-    spans = ((top, H + 2 - top - OH), (left, W + 2 - left - OW))
-    u = flipped_tiles(kernel) if u is None else u
-    return conv_valid(paired_input(g, (H, W), spans), None, out, u)
+    return ((top, H + 2 - top - OH), (left, W + 2 - left - OW))
 
 
 def flipped_tiles(kernel):
@@ -310,90 +351,126 @@ def flipped_tiles(kernel):
     return kernel_tiles(np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2)))
 
 
-def _along(axis, part):
-    return (slice(None),) * axis + (part,)
+def gradient_tiles(g, images, rows, Q1, scratch):
+    """The output gradient's tiles dM = A gY A^T of a block (images, tile rows) of `g` (N,
+    OH, OW, CO), cells (3, j) and (i, 3) negated (`_SIGNS`), in `_input_tiles`' tiles (zero
+    past `g`'s end), as views (2, 4, tiles, CO) of cells j = 0 and 3 and (2, 4, tiles, CO) of
+    j = 1 and 2: the pixels of each row and column parity into h[0] and h[3] (4, 2, n,
+    rows, Q1, CO), rows' sums h[1] and differences h[2], then the columns'."""
+    OH, OW, CO = g.shape[1:]
+    n, nt = images.stop - images.start, rows.stop - rows.start
+    h = scratch("s", (4, 2, n, nt, Q1, CO))
+    r0, r1 = 2 * rows.start, min(OH, 2 * rows.stop)
+    TW = Q1 - 1
+    if (r1 - r0, OW) == (2 * nt, 2 * TW):  # whole tiles: one copy, one fill
+        pixels = g[images, r0:r1].reshape(n, nt, 2, TW, 2, CO)
+        _copy(h[::3, :, :, :, :TW], pixels.transpose(2, 4, 0, 1, 3, 5))
+        h[::3, :, :, :, TW:] = 0
+    else:
+        for a in range(2):
+            for b in range(2):
+                part = g[images, r0 + a : r1 : 2, b:OW:2]
+                dest = h[3 * a, b]
+                dest[:, : part.shape[1], : part.shape[2]] = part
+                dest[:, part.shape[1] :] = 0
+                dest[:, : part.shape[1], part.shape[2] :] = 0
+    np.add(h[0], h[3], out=h[1])
+    np.subtract(h[0], h[3], out=h[2])
+    h = h.reshape(4, 2, -1, CO)
+    middle = scratch("m", (2, 4, h.shape[2], CO))
+    np.add(h[:, 0], h[:, 1], out=middle[0])
+    np.subtract(h[:, 0], h[:, 1], out=middle[1])
+    return h.transpose(1, 0, 2, 3), middle  # cells j = (0, 3), (1, 2)
 
 
-def _combine(op, a, b, out, axis):
-    """out = op(a, b), where `b` may stop short of `a` along `axis` (zero past its end)."""
-    m = b.shape[axis]
-    op(a[_along(axis, slice(m))], b, out=out[_along(axis, slice(m))])
-    if m < a.shape[axis]:
-        np.copyto(out[_along(axis, slice(m, None))], a[_along(axis, slice(m, None))])
-
-
-def _place(b, out, axis):
-    """out = b, where `b` may stop short of `out` along `axis` (zero past its end)."""
-    m = b.shape[axis]
-    np.copyto(out[_along(axis, slice(m))], b)
-    out[_along(axis, slice(m, None))] = 0
-
-
-def gradient_tiles(g, h, pq):
-    """The output gradient's tiles dM = A gY A^T of a block's gradient `g` (n, OH, OW, CO),
-    cells (3, j) and (i, 3) negated (`_SIGNS`), as stacked (tiles, CO) views: (4, 2, tiles,
-    CO) of cells j = 0 and 3, (4, tiles, CO) of j = 1 and of j = 2 (as `_products`). Tile rows
-    into `h` (4, n, TH, 2 Q, CO), zero outside `g`, then columns as h[c] + h[c + 1] and
-    h[c] - h[c + 1] into `pq` (2, 4 n P 2Q CO), flat (only even c are used)."""
-    OW, CO = g.shape[2:]
-    g0, g1 = g[:, 0::2], g[:, 1::2]
-    valid = h[:, :, :, :OW]
-    np.copyto(valid[0], g0)
-    _combine(np.add, g0, g1, valid[1], 1)
-    _combine(np.subtract, g0, g1, valid[2], 1)
-    _place(g1, valid[3], 1)
-    h[:, :, :, OW:] = 0
-    flat = h.reshape(-1)
-    _shifted(np.add, flat, CO, pq[0])
-    _shifted(np.subtract, flat, CO, pq[1])
-    H, PP, QQ = (x.reshape(4, -1, 2, CO) for x in (h, pq[0], pq[1]))
-    return H.transpose(0, 2, 1, 3), PP[:, :, 0], QQ[:, :, 0]  # cells j = (0, 3), 1, 2
-
-
-# The signs `gradient_tiles` leaves off its cells.
+# The signs `gradient_tiles` leaves off its cells, [j, i].
 _SIGNS = np.outer((1, 1, 1, -1), (1, 1, 1, -1))
 
 
 def kernel_from_tiles(du):
     """The kernel gradient G^T dU G (3, 3, C, CO) of the tile cells' gradients (4, 4, C, CO)
-    that `tile_gradient` sums (its signs put back first)."""
+    [j, i] that `tile_gradient` sums (its signs put back first)."""
     C, CO = du.shape[2:]
     G = np.array(_G, du.dtype)
     du = du * _SIGNS.astype(du.dtype)[:, :, None, None]
-    rows = (G.T @ du.reshape(4, -1)).reshape(3, 4, C * CO)
-    return np.matmul(G.T, rows).reshape(3, 3, C, CO)
+    columns = (G.T @ du.reshape(4, -1)).reshape(3, 4, C * CO)  # [b, i]
+    rows = np.matmul(G.T, columns.transpose(1, 0, 2).reshape(4, -1))  # [a, b]
+    return rows.reshape(3, 3, C, CO)
 
 
 def tile_gradient(xr, g):
-    """The gradient (4, 4, C, CO) of `conv_valid` of the `paired_input` `xr` for the output
+    """The gradient (16, C, CO) of `conv_valid` of the `paired_input` `xr` for the output
     gradient `g` with respect to the kernel's tiles U (`kernel_from_tiles` makes it the
     kernel's): each run of blocks sums its 16 (C, tiles) @ (tiles, CO) products, and the runs'
     sums are added in order, whatever the thread count."""
+    tasks, parts = _gradient_tasks(xr, g)
+    threads.run(tasks)
+    return np.add.reduce(parts, axis=0)
+
+
+def _gradient_tasks(xr, g):
+    """`tile_gradient`'s tasks, and the array (tasks, 16, C, CO) of their sums."""
     N, OH, OW, CO = g.shape
-    _, _, P, W2, C = xr.shape
-    runs, most = _tile_runs(N, P - 1, W2 // 2, C, CO, g.itemsize)
-    parts = np.zeros((len(runs), 4, 4, C, CO), g.dtype)
+    _, _, _, P1, Q1, C = xr.shape
+    runs, most = _tile_runs(N, P1 - 1, Q1 - 1, C, CO, g.itemsize)
+    parts = np.zeros((len(runs), 16, C, CO), g.dtype)
 
     def task(i):
         scratch = _Scratch(most, C, CO, g.dtype)
         product = np.empty((4, 4, C, CO), g.dtype)
         for images, rows in runs[i]:
-            n, nt = images.stop - images.start, rows.stop - rows.start
-            T = n * nt * W2 // 2
-            t, v = scratch("t", (4, n, nt * W2 * C)), scratch("v", (3, 4, 2 * T * C))
-            E, S, D = (x.reshape(4, -1, 2, C) for x in _input_tiles(xr, images, rows, t, v))
-            h = scratch("s", (4, n, nt, W2, CO))
-            g_block = g[images, 2 * rows.start : 2 * rows.stop]
-            ends, odd, even = gradient_tiles(g_block, h, scratch("m", (2, 8 * T * CO)))
-            np.matmul(E.transpose(0, 2, 3, 1), ends, out=product[:, ::3])
-            np.matmul(S[:, :, 1].transpose(0, 2, 1), odd, out=product[:, 1])
-            np.matmul(D[:, :, 1].transpose(0, 2, 1), even, out=product[:, 2])
-            parts[i] += product
+            v = _input_tiles(xr, images, rows, scratch).reshape(4, 4, -1, C)
+            ends, middle = gradient_tiles(g, images, rows, Q1, scratch)
+            vt = v.transpose(0, 1, 3, 2)
+            np.matmul(vt[::3], ends, out=product[::3])
+            np.matmul(vt[1:3], middle, out=product[1:3])
+            parts[i] += product.reshape(16, C, CO)
 
-    threads.run([partial(task, i) for i in range(len(runs))])
-    return np.add.reduce(parts, axis=0)
+    return [partial(task, i) for i in range(len(runs))], parts
 
 
 def kernel_gradient(xr, g):
     """The kernel gradient (3, 3, C, CO) of `conv_valid` (see `tile_gradient`)."""
-    return kernel_from_tiles(tile_gradient(xr, g))
+    du = tile_gradient(xr, g)
+    return kernel_from_tiles(du.reshape((4, 4) + du.shape[1:]))
+
+
+def backward(xr, g, kernel, pads, gx=None, need_kernel=True):
+    """The input gradient into `gx` (unless None) and the kernel gradient (None unless
+    `need_kernel`) of the convolution of the `paired_input` `xr` with `kernel` padded by
+    `pads`, for the output gradient `g`, in one threads.run: the pairing of `g`, the kernel
+    gradient's blocks, then the input gradient's, each after the pairing of its images (done
+    by then, unless a thread lags), so no core idles between them. The same values as
+    `kernel_gradient` and `input_gradient`."""
+    C, CO = kernel.shape[2:]
+    tasks, parts = _gradient_tasks(xr, g) if need_kernel else ([], None)
+    first, then = [], []
+    if gx is not None:
+        gr, pairing = _pairing(g, gx.shape[1:3], _spans(g, gx, pads))
+        first, then = _after(pairing, _conv_tasks(gr, flipped_tiles(kernel), gx))
+    threads.run(first + tasks + then)
+    if parts is None:
+        return None
+    return kernel_from_tiles(np.add.reduce(parts, axis=0).reshape(4, 4, C, CO))
+
+
+def _after(first, then):
+    """The tasks of the (images, task) pairs `first` and `then`, each of `then`'s waiting
+    for those of `first` that share its images. Run in one threads.run with every `first`
+    task ahead of any `then` one, none waits for a task not yet taken."""
+    events = [threading.Event() for _ in first]
+
+    def mark(task, event):
+        try:
+            task()
+        finally:
+            event.set()
+
+    def wait(images, task):
+        for (part, _), event in zip(first, events):
+            if part.start < images.stop and images.start < part.stop:
+                event.wait()
+        task()
+
+    marked = [partial(mark, task, event) for (_, task), event in zip(first, events)]
+    return marked, [partial(wait, images, task) for images, task in then]

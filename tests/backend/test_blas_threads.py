@@ -188,7 +188,8 @@ def test_one_thread_leaves_an_environment_count_alone(monkeypatch):
 
 
 def test_rnn_time_loops_run_on_one_thread(monkeypatch):
-    """The LSTM's per-step GEMMs run single-threaded (repeatable whatever the load)."""
+    """The GRU's GEMMs run single-threaded, the per-step products and the kernel tasks of the
+    projection (repeatable whatever the load); the thread count is restored after."""
     from numkeras.ops.layer_ops import rnn
 
     fake_machine(monkeypatch, 2, 0.0)
@@ -197,14 +198,14 @@ def test_rnn_time_loops_run_on_one_thread(monkeypatch):
     real_matmul = np.matmul
 
     def spy(*args, **kwargs):
-        seen.extend(blas_info())
+        seen.append(set(blas_info()))
         return real_matmul(*args, **kwargs)
 
     monkeypatch.setattr(rnn.np, "matmul", spy)
     x = np.zeros((2, 3, 8), "float32")
     h = np.zeros((2, 2), "float32")
-    rnn.gru_sequence(x[..., :6], h, np.zeros((2, 6), "float32"))
-    assert seen and set(seen) == {1}
+    rnn.gru_sequence(x, np.zeros((8, 6), "float32"), h, np.zeros((2, 6), "float32"))
+    assert len(seen) > 3 and seen == [{1}] * len(seen)
     assert set(blas_info()) == {2}
 
 
@@ -292,7 +293,8 @@ def spy_quick(monkeypatch):
         (512, 128, 10, "float32", True),
         (64, 64, 64, "float32", False),  # OpenBLAS keeps it on one thread itself
         (2048, 128, 128, "float32", False),  # large enough for two
-        (128, 1600, 10, "float32", False),  # deep: one and two threads sum differently
+        (128, 1600, 10, "float32", True),  # the tutorial CNN's Dense forward: deep, alone too
+        (128, 2000, 100, "float32", False),  # too large for one thread
         (1, 384, 5000, "float32", False),  # a GEMV: its threads sum differently
         (5000, 384, 1, "float32", False),
         (128, 10, 1600, "float64", False),
@@ -342,6 +344,19 @@ def test_small_products_leave_fixed_and_environment_counts_alone(monkeypatch):
     assert calls == [] and set(blas_info()) == {2}
 
 
+def test_deep_products_run_alone_give_the_same_values_on_any_count():
+    """Deeper than SAME_SUMS_MAX_DEPTH one and two threads may sum differently: `matmul` runs
+    such small products on one thread, so their values do not depend on the count."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((128, 1600), "float32"), rng.standard_normal((1600, 10), "float32")
+    values = []
+    for n in (1, 2, 3):
+        numkeras.config.set_blas_threads(n)
+        values.append(blas_threads.matmul(a, b))
+    for v in values[1:]:
+        np.testing.assert_array_equal(v, values[0])
+
+
 def test_products_run_alone_give_the_values_of_two_threads():
     """Where `runs_alone` says one thread, OpenBLAS's one- and two-thread sums agree bit for
     bit, so the choice changes no value."""
@@ -375,6 +390,7 @@ def test_a_dense_layer_runs_its_small_products_alone(monkeypatch):
     with numkeras.GradientTape() as tape:
         loss = numkeras.ops.sum(layer(x))
     tape.gradient(loss, layer.trainable_variables)
-    # the forward's (128, 1600) @ (1600, 10) is too deep for one thread; x needs no gradient
-    assert calls == [(1, 2), (2, 1)]  # the kernel's gradient (1600, 128) @ (128, 10)
+    # the forward's (128, 1600) @ (1600, 10) and the kernel's gradient (1600, 128) @ (128, 10);
+    # x needs no gradient
+    assert calls == [(1, 2), (2, 1)] * 2
     assert set(blas_info()) == {2}

@@ -44,17 +44,20 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch, thread_counts, p
             np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("padding, filters", [("same", 6), ("valid", 16)])
+@pytest.mark.parametrize(
+    "padding, filters, channels", [("same", 6, 5), ("valid", 16, 5), ("valid", 8, 1)]
+)
 def test_conv_relu_pool_does_not_depend_on_the_thread_count(
-    monkeypatch, thread_counts, padding, filters
+    monkeypatch, thread_counts, padding, filters, channels
 ):
     """Both ways to the input's gradient: a flipped-kernel convolution ('same', 6 filters;
-    with tasks inside the chunks' tasks) and `col2im` ('valid', 16 filters)."""
+    with tasks inside the chunks' tasks) and `col2im` ('valid', 16 filters); and one input
+    channel (K-major patches, a product a window offset)."""
     monkeypatch.setattr(conv_pool, "CHUNK_BYTES", 2000)  # a chunk of one or two images
     monkeypatch.setattr(kernels, "BLOCK_BYTES", 4000)
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((7, 10, 10, 5)).astype(np.float32)
-    kernel = rng.standard_normal((3, 3, 5, filters)).astype(np.float32)
+    x = rng.standard_normal((7, 10, 10, channels)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, channels, filters)).astype(np.float32)
     bias = rng.standard_normal(filters).astype(np.float32)
     conv_size = (10, 10) if padding == "same" else (8, 8)
     flipped = kernels.flipped_is_cheaper(x.shape, kernel.shape, conv_size, (1, 1))

@@ -188,10 +188,48 @@ def test_scratch_arrays_are_kept_up_to_their_limit(monkeypatch, everywhere):
     x, kernel = rand(3, 10, 10, 4, dtype="float32"), rand(3, 3, 4, 8, seed=1, dtype="float32")
     monkeypatch.setattr(winograd._kept, "arrays", {}, raising=False)
     kept = conv_pass(x, kernel, "same")
-    assert {"t", "v", "m", "s"} == {name for name, _ in winograd._kept.arrays}
+    assert {"t", "v", "m", "s", "y"} == {name for name, _ in winograd._kept.arrays}
     monkeypatch.setattr(winograd._kept, "arrays", {})
     monkeypatch.setattr(winograd, "KEEP_BYTES", 100)
     fresh = conv_pass(x, kernel, "same")
     assert all(a.nbytes <= 100 for a in winograd._kept.arrays.values())
     for got, want in zip(fresh, kept):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("x_shape, padding", [((5, 9, 8, 3), "same"), ((4, 7, 10, 2), "valid")])
+def test_one_run_backward_equals_the_separate_gradients(
+    monkeypatch, everywhere, thread_counts, x_shape, padding
+):
+    """`backward` runs both gradients in one threads.run (the input gradient's blocks waiting
+    for the pairing of their images): the same bits as `kernel_gradient` and
+    `input_gradient`, each side alone or both, on any thread count."""
+    monkeypatch.setattr(winograd, "BLOCK_BYTES", 3000)  # many blocks and tasks
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, x_shape[3], 4)).astype(np.float32)
+    y, cache = kernels.conv2d_forward(x, kernel, (1, 1), padding, (1, 1))
+    xr, pads, g = cache[0], cache[4], np.cos(y)
+    want_k = winograd.kernel_gradient(xr, g)
+    want_x = winograd.input_gradient(g, kernel, pads, np.empty(x_shape, np.float32))
+    for n in (1, 2, 3):
+        thread_counts(n)
+        gx = np.empty(x_shape, np.float32)
+        np.testing.assert_array_equal(winograd.backward(xr, g, kernel, pads, gx), want_k)
+        np.testing.assert_array_equal(gx, want_x)
+        assert winograd.backward(xr, g, kernel, pads, None, need_kernel=True) is not None
+        gx = np.empty(x_shape, np.float32)
+        assert winograd.backward(xr, g, kernel, pads, gx, need_kernel=False) is None
+        np.testing.assert_array_equal(gx, want_x)
+
+
+def test_strided_channels_take_the_value_copy(monkeypatch, everywhere):
+    """An input whose channels are not contiguous (every other one of a wider array) is
+    paired value by value rather than a pixel at a time: the same results as a copy of it."""
+    wide, kernel = rand(2, 9, 8, 6), rand(3, 3, 3, 4, seed=1)
+    strided = wide[..., ::2]
+    assert strided.strides[-1] != strided.itemsize
+    for got, want in zip(
+        conv_pass(strided, kernel, "same"), conv_pass(strided.copy(), kernel, "same")
+    ):
         np.testing.assert_array_equal(got, want)

@@ -146,9 +146,8 @@ class BaseRNNCell(Layer):
         self._recurrent_dropout_mask = None
 
     # --- the computation -------------------------------------------------------------------
-    def project(self, inputs, training=False, with_bias=True):
-        """`inputs @ kernel + input bias` for (batch, features) or (batch, time, features);
-        without the bias where the caller adds it itself."""
+    def project(self, inputs, training=False):
+        """`inputs @ kernel + input bias` for (batch, features) or (batch, time, features)."""
         masks = None
         if training and 0.0 < self.dropout < 1.0:
             masks = self.get_dropout_mask(inputs if inputs.ndim == 2 else inputs[:, 0])
@@ -166,7 +165,7 @@ class BaseRNNCell(Layer):
                 )
             else:
                 out = dense(masked(masks), self.kernel)
-        bias = self.input_bias() if with_bias else None
+        bias = self.input_bias()
         return out if bias is None else out + bias
 
     def recurrent(self, h, training=False, gates=None):

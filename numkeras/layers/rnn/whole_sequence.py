@@ -5,7 +5,7 @@ activations, no mask, no recurrent dropout while training, forward in time. Anyt
 returns None and the RNN steps through time one cell call at a time.
 """
 
-from numkeras import activations
+from numkeras import activations, ops
 from numkeras.layers.rnn.gru_cell import GRUCell
 from numkeras.layers.rnn.lstm_cell import LSTMCell
 from numkeras.ops.layer_ops import gru_sequence, lstm_sequence
@@ -31,22 +31,24 @@ def run(rnn, sequences, states, keep, training):
     if not _applies(rnn, keep, training):
         return None
     cell = rnn.cell
-    xproj = cell.project(sequences, training, with_bias=False)  # all time steps in one GEMM
+    inputs = _dropped(cell, sequences, training)
     every = rnn.return_sequences  # else only the final states, and gradients only there
     if type(cell) is LSTMCell:
         packed = lstm_sequence(
-            xproj,
+            inputs,
+            cell.kernel,
             states[0],
             states[1],
             cell.recurrent_kernel,
-            last_only=not every,
             bias=cell.input_bias(),
+            last_only=not every,
         )
         h, c = (packed[:, -1, 0], packed[:, -1, 1]) if every else (packed[:, 0], packed[:, 1])
         return h, packed[:, :, 0] if every else None, [h, c]
     recurrent_bias = None if cell.bias is None else cell.bias[1]
     outputs = gru_sequence(
-        xproj,
+        inputs,
+        cell.kernel,
         states[0],
         cell.recurrent_kernel,
         recurrent_bias,
@@ -55,3 +57,11 @@ def run(rnn, sequences, states, keep, training):
     )
     h = outputs[:, -1] if every else outputs
     return h, outputs if every else None, [h]
+
+
+def _dropped(cell, sequences, training):
+    """The sequences times the cell's input dropout mask while training, the same mask at every
+    step, as `BaseRNNCell.project` applies it (one mask: no recurrent dropout on this path)."""
+    if not (training and 0.0 < cell.dropout < 1.0):
+        return sequences
+    return sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1)

@@ -12,8 +12,10 @@ def dense(x, kernel, bias=None, relu=False):
     GEMM over all leading axes, the bias and relu run in place on its fresh output. The values
     are those of `matmul`, `add` and `relu` in turn; the VJP masks the gradient once and gets the
     kernel's and the bias's gradients as a GEMM and a GEMV. Small products run on one BLAS
-    thread (`blas_threads.matmul`). `x`, `kernel` and `bias` are tensors
-    of one float dtype (the layer checks; it takes the unfused ops otherwise)."""
+    thread (`blas_threads.matmul`): the same values on any thread count, and `matmul`'s where
+    they are at most SAME_SUMS_MAX_DEPTH deep or the BLAS runs one thread anyway. `x`,
+    `kernel` and `bias` are tensors of one float dtype (the layer checks; it takes the unfused
+    ops otherwise)."""
     k = kernel.data
     if x.shape[-1:] != k.shape[:1] or k.ndim != 2:
         raise ValueError(

@@ -1,228 +1,411 @@
 """LSTM and GRU over a whole sequence as one op each: forward in time, backward through time.
 
-The layer projects the inputs of all time steps with one GEMM before calling these. The gates
-are kept gate-major, (time, gates, batch, units), so every gate is a contiguous block; each
-time step is then one batched (batch, units) @ (gates, units, units) product and the gate math
-in place on preallocated buffers. The backward pass walks time in reverse with its own
-preallocated buffers and gets the recurrent kernel's gradient with GEMMs over all steps. The
-per-step products are small, so the time loops run on one BLAS thread (`one_thread`).
-Gates as Keras orders them (LSTM: i, f, c, o; GRU: z, r, h) with sigmoid gates and tanh
-candidates; the layers fall back to a step at a time for other activations.
+Each op takes the layer's inputs and kernel and projects the time steps itself. Its arrays are
+gate-major and time-major, (gates, time, batch, units): a gate's rows over a run of steps are
+one contiguous (steps * batch, units) matrix, so the projection and the gradients of the
+kernel and the recurrent kernel are GEMMs per gate with no copy (only the narrow inputs and
+their gradient change order), and a step's gate is one contiguous (batch, units)
+block for the elementwise work. Each step's recurrent product is one batched (batch, units) @
+(gates, units, units) matmul. The backward pass walks time in reverse, taking the
+activations' derivatives a few steps at a time (`_chunks`: fewer NumPy calls than step by
+step, the data still in cache). The per-step products are small, so the time loops run on one
+BLAS thread (`one_thread`), and the work that is not part of the recurrence (the projection,
+and the gradients that take every step's) runs a piece of steps at a time beside the loop, on
+the second core (`_Beside`): the loop alone left it idle. Gates as Keras orders them (LSTM:
+i, f, c, o; GRU: z, r, h) with sigmoid gates and tanh candidates; the layers fall back to a
+step at a time for other activations.
 """
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
 from numkeras.backend.blas_threads import one_thread
 from numkeras.engine.tensor import Tensor, as_tensor
+from numkeras.kernels import threads
 
-# The forward pass's gate order, as indices of Keras's (i, f, c, o): o, i, f, c.
+# The LSTM forward pass's gate order, as indices of Keras's (i, f, c, o): o, i, f, c.
 FORWARD_ORDER = [3, 0, 1, 2]
+CHUNK_ELEMENTS = 65536  # the backward pass's derivatives: about this many gate values at a time
+PIECE_ROWS = 640  # the work beside the time loops: about this many (time * batch) rows a task
 
 
-def lstm_sequence(xproj, h0, c0, recurrent_kernel, last_only=False, bias=None):
-    """All hidden and cell states of an LSTM: (batch, time, 2, units), [:, t, 0] the output h
-    after step t and [:, t, 1] the cell state c; with `last_only`, only the final ones,
-    (batch, 2, units) (no gradient then flows in at the other steps). `xproj` is (batch, time,
-    4 units): the inputs already times the kernel, plus `bias` (4 units,) when given.
+def _chunks(start, stop, step_elements):
+    """(start, stop) runs of the time steps start..stop of about CHUNK_ELEMENTS gate values
+    each."""
+    n = max(1, CHUNK_ELEMENTS // step_elements)
+    return [(t, min(t + n, stop)) for t in range(start, stop, n)]
 
-    The gates are kept gate-major, (time, 4, batch, units), so each gate is one contiguous
-    block, and the recurrent kernel as (4, units, units): a step's product is a batched matmul
-    into that layout. The sigmoid gates' columns of `xproj` and of the recurrent kernel are
-    halved (exactly: a power of two), so each step takes one tanh over all gates,
-    sig(z) = tanh(z / 2) / 2 + 1/2. The forward pass holds the gates as o, i, f, c
-    (`FORWARD_ORDER`), the three sigmoids side by side; the backward pass works in Keras's
-    order, so its sums run as they did."""
-    xproj, h0, c0, U = (as_tensor(t) for t in (xproj, h0, c0, recurrent_kernel))
-    parents = (xproj, h0, c0, U) + (() if bias is None else (as_tensor(bias),))
-    T, B, units = xproj.shape[1], xproj.shape[0], U.shape[0]
-    dtype = xproj.data.dtype
+
+def _by_gate(w, gates, units):
+    """A weight's (..., gates * units) columns as (gates, ..., units): one block per gate."""
+    return np.moveaxis(w.reshape(w.shape[:-1] + (gates, units)), -2, 0)
+
+
+class _Beside:
+    """Independent tasks run on one other thread while the caller's time loop runs on its own
+    core, where numkeras runs two or more kernel threads (threads.workers()); else each runs at
+    once, in the caller. `wait` runs the tasks not yet started in the caller, so neither core
+    idles while there is work. A task's values depend on the task alone, so they do not depend
+    on where it ran. The BLAS runs one thread meanwhile (the caller's `one_thread`)."""
+
+    _executor = None
+
+    def __init__(self):
+        self.inline = threads.workers() < 2 or getattr(threads._inside, "active", False)
+        self.tasks, self.beside, self.futures = [], [], []  # beside: None, untaken; or who
+        self.lock = threading.Lock()
+
+    def _run(self, index, beside):
+        with self.lock:
+            if self.beside[index] is not None:
+                return
+            self.beside[index] = beside
+        self.tasks[index]()
+
+    def submit(self, task):
+        self.tasks.append(task)
+        self.beside.append(None)
+        index = len(self.tasks) - 1
+        if self.inline:
+            self._run(index, False)
+            return
+        if _Beside._executor is None:
+            _Beside._executor = ThreadPoolExecutor(1, thread_name_prefix="numkeras-rnn")
+        self.futures.append(_Beside._executor.submit(self._run, index, True))
+
+    def wait(self, index=None):
+        """Wait for task `index` (all tasks when None), running it here if not yet started;
+        re-raises a task's error. Only tasks the other thread took are waited for, so a
+        missing thread (after a fork) cannot hang the caller."""
+        indices = range(len(self.tasks)) if index is None else [index]
+        for i in indices:
+            self._run(i, False)
+        for i in indices:
+            if self.beside[i]:
+                self.futures[i].result()
+
+
+def _pieces(steps, batch):
+    """(start, stop) runs of time steps of about PIECE_ROWS (time * batch) rows: the tasks
+    beside the time loop, big enough for efficient GEMMs, small enough to start early."""
+    n = max(1, PIECE_ROWS // batch)
+    return [(t, min(t + n, steps)) for t in range(0, steps, n)]
+
+
+def _projector(x, kernel, order, scale, bias):
+    """The projection of steps t0..t1 as a task: their (steps * batch, features) input rows
+    times each gate's kernel columns (`order`, times `scale`) plus `bias` (gates, units), into
+    `gates` (gates, time, batch, units), the inputs copied in time-major order into `xt` (time,
+    batch, features) for the kernel's gradient. Returns (gates, xt, task)."""
+    B, T, F = x.shape
+    units = kernel.shape[1] // len(order)
+    blocks = _by_gate(kernel, len(order), units)[order] * scale
+    gates = np.empty((len(order), T, B, units), np.result_type(x, kernel))
+    xt = np.empty((T, B, F), x.dtype)
+
+    def task(t0, t1):
+        np.copyto(xt[t0:t1], x[:, t0:t1].swapaxes(0, 1))
+        block = gates[:, t0:t1]
+        np.matmul(xt[t0:t1].reshape(-1, F), blocks, out=block.reshape(len(order), -1, units))
+        if bias is not None:
+            block += bias[:, None, None]
+
+    return gates, xt, task
+
+
+class _Gradients:
+    """The gradients that take every step's pre-activation gradients, a piece of steps at a
+    time (`add`, a task beside the backward loop; the pieces' shares summed from the last to
+    the first): the inputs', the kernel's and the recurrent kernel's (one GEMM per gate and
+    piece) and the biases' (`biases`: which of the input and recurrent sums are wanted)."""
+
+    def __init__(self, x, kernel, recurrent_kernel, xt, hs, biases):
+        self.x, self.kernel, self.recurrent_kernel = x, kernel, recurrent_kernel
+        self.xt, self.hs = xt, hs  # the inputs (time-major) and h before each step
+        self.biases = biases
+        self.sums = {}  # name: {first step of a piece: that piece's share}
+        self.lock = threading.Lock()
+        self.dx = (
+            np.empty(x.shape, np.result_type(x.data, kernel.data)) if x.requires_grad else None
+        )
+
+    def _add(self, name, t0, value):
+        with self.lock:
+            self.sums.setdefault(name, {})[t0] = value
+
+    def add(self, t0, t1, rows_in, rows_rec):
+        """Steps t0..t1's share; rows_in and rows_rec: each gate's (steps * batch, units)
+        gradient rows of the projection and of h_prev @ recurrent_kernel."""
+        B, _, F = self.x.shape
+        units = rows_rec[0].shape[-1]
+        gates = len(rows_rec)
+        if self.dx is not None:
+            k = self.kernel.data
+            flat = rows_in[0] @ k[:, :units].T
+            for g in range(1, gates):
+                flat += rows_in[g] @ k[:, g * units : (g + 1) * units].T
+            self.dx[:, t0:t1] = flat.reshape(t1 - t0, B, F).swapaxes(0, 1)
+        for name, w, left, rows in (
+            ("kernel", self.kernel, self.xt, rows_in),
+            ("recurrent", self.recurrent_kernel, self.hs, rows_rec),
+        ):
+            if w.requires_grad:
+                lt = left[t0:t1].reshape(-1, left.shape[-1]).T
+                part = np.empty((gates,) + lt.shape[:1] + (units,), rows_rec[0].dtype)
+                for g in range(gates):
+                    np.matmul(lt, rows[g], out=part[g])
+                self._add(name, t0, part)
+        totals = {}  # by memory: the GRU's z and r rows are both sides' (summed once)
+        for name, rows in (("input_bias", rows_in), ("recurrent_bias", rows_rec)):
+            if self.biases.get(name):
+                for r in rows:
+                    if r.ctypes.data not in totals:
+                        totals[r.ctypes.data] = np.add.reduce(r, axis=0)
+                self._add(name, t0, np.stack([totals[r.ctypes.data] for r in rows]))
+
+    def result(self, name):
+        """A weight's gradient, its gates' columns side by side (None where not wanted)."""
+        if name not in self.sums:
+            return None
+        shares = [share for _, share in sorted(self.sums[name].items(), reverse=True)]
+        part = shares[0]
+        for share in shares[1:]:
+            part += share
+        return np.moveaxis(part, 0, -2).reshape(part.shape[1:-1] + (-1,))
+
+
+def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only=False):
+    """All hidden and cell states of an LSTM over `inputs` (batch, time, features): (batch,
+    time, 2, units), [:, t, 0] the output h after step t and [:, t, 1] the cell state c; with
+    `last_only`, only the final ones, (batch, 2, units) (no gradient then flows in at the other
+    steps). `kernel` (features, 4 units), `recurrent_kernel` (units, 4 units) and `bias` (4
+    units,) are the layer's weights in Keras's gate order.
+
+    The sigmoid gates' columns of the weights are halved (exactly: a power of two), so each
+    step takes one tanh over all gates, sig(z) = tanh(z / 2) / 2 + 1/2. The forward pass holds
+    the gates as o, i, f, c (`FORWARD_ORDER`), the three sigmoids side by side; the backward
+    pass works in Keras's order."""
+    x, K, h0, c0, U = (as_tensor(t) for t in (inputs, kernel, h0, c0, recurrent_kernel))
+    parents = (x, K, h0, c0, U) + (() if bias is None else (as_tensor(bias),))
+    B, T, _ = x.shape
+    units = U.shape[0]
+    dtype = np.result_type(x.data, K.data)
     half = dtype.type(0.5)
     scale = np.array([half, half, half, 1], dtype)[:, None, None]  # the candidate: tanh
-    gates = np.empty((T, 4, B, units), dtype)  # pre-activations, then activations in place
-    keras_gates = xproj.data.reshape(B, T, 4, units).transpose(1, 2, 0, 3)
-    for k, gate in enumerate(FORWARD_ORDER):
-        np.multiply(keras_gates[:, gate], scale[k], out=gates[:, k])
-    if bias is not None:
-        gates += parents[4].data.reshape(4, 1, units)[FORWARD_ORDER] * scale
-    U4 = U.data.reshape(units, 4, units).swapaxes(0, 1)  # (4, u, u): a gate's columns each
-    Us = U4[FORWARD_ORDER] * scale
-    hc = np.empty((T + 1, 2, B, units), dtype)  # [t + 1]: states after step t
-    hc[0, 0], hc[0, 1] = h0.data, c0.data
+    b = None if bias is None else _by_gate(parents[5].data, 4, units)[FORWARD_ORDER] * scale[:, 0]
+    gates, xt, project = _projector(x.data, K.data, FORWARD_ORDER, scale, b)  # then activated
+    Us = _by_gate(U.data, 4, units)[FORWARD_ORDER] * scale
+    hs = np.empty((T + 1, B, units), dtype)  # [t]: h before step t, so [:-1] is h_prev's rows
+    cs = np.empty((T + 1, B, units), dtype)
+    hs[0], cs[0] = h0.data, c0.data
     tanh_c = np.empty((T, B, units), dtype)
     rec = np.empty((4, B, units), dtype)
     ig = np.empty((B, units), dtype)
+    pieces = _pieces(T, B)
+    beside = _Beside()  # before one_thread: it asks how many threads numkeras runs
     with one_thread():
-        for t in range(T):
-            z = gates[t]
-            np.matmul(hc[t, 0], Us, out=rec)
-            z += rec
-            np.tanh(z, out=z)
-            o, i, f, g = z
-            sig = z[:3]
-            sig *= half
-            sig += half
-            c = hc[t + 1, 1]
-            np.multiply(f, hc[t, 1], out=c)
-            np.multiply(i, g, out=ig)
-            c += ig
-            np.tanh(c, out=tanh_c[t])
-            np.multiply(o, tanh_c[t], out=hc[t + 1, 0])
-    out = hc[-1].swapaxes(0, 1) if last_only else hc[1:].transpose(2, 0, 1, 3)  # (B, [T,] 2, u)
+        for piece in pieces:
+            beside.submit(partial(project, *piece))
+        for p, (t0, t1) in enumerate(pieces):
+            beside.wait(p)
+            for t in range(t0, t1):
+                z = gates[:, t]
+                np.matmul(hs[t], Us, out=rec)
+                z += rec
+                np.tanh(z, out=z)
+                sig = z[:3]
+                sig *= half
+                sig += half
+                o, i, f, g = z
+                c = cs[t + 1]
+                np.multiply(f, cs[t], out=c)
+                np.multiply(i, g, out=ig)
+                c += ig
+                np.tanh(c, out=tanh_c[t])
+                np.multiply(o, tanh_c[t], out=hs[t + 1])
+    if last_only:
+        out = np.stack((hs[-1], cs[-1]), axis=1)
+    else:
+        out = np.stack((hs[1:], cs[1:]), axis=2).swapaxes(0, 1)
 
     def vjp(grad):
-        grad = grad.swapaxes(0, 1) if last_only else grad.transpose(1, 2, 0, 3)  # ([T,] 2, B, u)
-        # the activations' derivatives for all steps at once, in Keras's gate order (i, f,
-        # c, o; `gates` holds o, i, f, c): a(1 - a) for the sigmoid gates, 1 - g^2 for the
-        # candidate, and o(1 - tanh(c)^2) for the cell state's path to h
-        i_, f_, g_, o_ = (gates[:, k] for k in (1, 2, 3, 0))
-        dz = np.empty_like(gates)
-        for dst, src in ((dz[:, :2], gates[:, 1:3]), (dz[:, 3], o_)):
-            np.subtract(1, src, out=dst)
-            dst *= src
-        np.square(g_, out=dz[:, 2])
-        np.subtract(1, dz[:, 2], out=dz[:, 2])
-        o_dtanh = np.square(tanh_c)
-        np.subtract(1, o_dtanh, out=o_dtanh)
-        o_dtanh *= o_
-        # times what each gate multiplies (i: the candidate g, f: the previous c, g: i, o:
-        # tanh(c)); dc for i, f, g and dh for o then give step t's pre-activation gradient
-        for k, partner in enumerate((g_, hc[:-1, 1], i_, tanh_c)):
-            dz[:, k] *= partner
-        dh, dc = (grad[k].copy() if last_only else np.zeros((B, units), dtype) for k in (0, 1))
+        final = grad if last_only else None
+        grad = None if last_only else grad.swapaxes(0, 1)  # (T, B, 2, u)
+        # d: each step's pre-activation gradient in Keras's gate order (i, f, c, o), filled a
+        # chunk of steps at a time with the activations' derivatives times what each gate
+        # multiplies (i: the candidate g, f: the previous c, c: i, o: tanh(c)); the step then
+        # multiplies in dc (i, f, c) or dh (o). A piece of steps done, its share of the
+        # weights' and inputs' gradients runs beside the loop.
+        d = np.empty((4, T, B, units), dtype)
+        zeros = np.zeros((B, units), dtype)
+        dh, dc = (zeros.copy() if final is None else final[:, k].copy() for k in (0, 1))
+        o_dtanh = np.empty((max(1, CHUNK_ELEMENTS // (4 * B * units)), B, units), dtype)
         tmp = np.empty((B, units), dtype)
         dh4 = np.empty((4, B, units), dtype)
-        U4T = U4.swapaxes(1, 2)
+        UT = _by_gate(U.data, 4, units).swapaxes(1, 2)
+        want_bias = bias is not None and parents[5].requires_grad
+        sums = _Gradients(x, K, U, xt, hs, {"input_bias": want_bias})
+        beside = _Beside()
         with one_thread():
-            for t in reversed(range(T)):
-                if not last_only:
-                    dh += grad[t, 0]
-                    dc += grad[t, 1]
-                np.multiply(dh, o_dtanh[t], out=tmp)
-                dc += tmp
-                d = dz[t]  # becomes the pre-activation gradient of step t
-                d[:3] *= dc
-                d[3] *= dh
-                dc *= f_[t]  # to step t - 1, through the forget gate
-                np.matmul(d, U4T, out=dh4)
-                np.add.reduce(dh4, axis=0, out=dh)
-        dx = np.ascontiguousarray(dz.transpose(2, 0, 1, 3)).reshape(B, T, 4 * units)
-        dU = None
-        if U.requires_grad:  # one GEMM over all steps, rows in dx's (batch, time) order
-            h_prev = np.ascontiguousarray(hc[:-1, 0].swapaxes(0, 1)).reshape(B * T, units)
-            dU = h_prev.T @ dx.reshape(B * T, 4 * units)
-        db = None
-        if bias is not None and parents[4].requires_grad:
-            db = np.add.reduce(dz, axis=(0, 2)).reshape(4 * units)
-        return (dx, dh, dc, dU, db)[: len(parents)]
+            for p0, p1 in reversed(pieces):
+                for t0, t1 in reversed(_chunks(p0, p1, 4 * B * units)):
+                    o, i, f, g = gates[:, t0:t1]
+                    dk = d[:, t0:t1]
+                    np.subtract(1, gates[1:3, t0:t1], out=dk[:2])  # i, f: a (1 - a)
+                    dk[:2] *= gates[1:3, t0:t1]
+                    np.subtract(1, o, out=dk[3])
+                    dk[3] *= o
+                    np.square(g, out=dk[2])  # the candidate: 1 - g^2
+                    np.subtract(1, dk[2], out=dk[2])
+                    od = o_dtanh[: t1 - t0]  # o (1 - tanh(c)^2): the cell state's path to h
+                    np.square(tanh_c[t0:t1], out=od)
+                    np.subtract(1, od, out=od)
+                    od *= o
+                    for k, partner in enumerate((g, cs[t0:t1], i, tanh_c[t0:t1])):
+                        dk[k] *= partner
+                    for t in reversed(range(t0, t1)):
+                        s = t - t0
+                        if grad is not None:
+                            dh += grad[t, :, 0]
+                            dc += grad[t, :, 1]
+                        np.multiply(dh, od[s], out=tmp)
+                        dc += tmp
+                        step = d[:, t]
+                        step[:3] *= dc
+                        step[3] *= dh
+                        dc *= f[s]  # to step t - 1, through the forget gate
+                        np.matmul(step, UT, out=dh4)
+                        np.add.reduce(dh4, axis=0, out=dh)
+                rows = d[:, p0:p1].reshape(4, -1, units)
+                beside.submit(partial(sums.add, p0, p1, rows, rows))
+            beside.wait()
+        db = sums.result("input_bias")
+        return (sums.dx, sums.result("kernel"), dh, dc, sums.result("recurrent"), db)[
+            : len(parents)
+        ]
 
     return Tensor(out, parents, vjp, "lstm_sequence")
 
 
 def gru_sequence(
-    xproj, h0, recurrent_kernel, recurrent_bias=None, last_only=False, input_bias=None
+    inputs, kernel, h0, recurrent_kernel, recurrent_bias=None, last_only=False, input_bias=None
 ):
-    """All outputs of a GRU with reset_after=True: (batch, time, units), or with `last_only`
-    the final one (batch, units). `xproj` is (batch, time, 3 units), the inputs times the
-    kernel, plus `input_bias` (3 units,) when given; `recurrent_bias` is added to
-    h @ recurrent_kernel inside the reset gate's product, as Keras does.
+    """All outputs of a GRU with reset_after=True over `inputs` (batch, time, features):
+    (batch, time, units), or with `last_only` the final one (batch, units). `kernel` (features,
+    3 units), `recurrent_kernel` (units, 3 units) and the biases (3 units,) are the layer's
+    weights; `input_bias` is added to the inputs' projection and `recurrent_bias` to h @
+    recurrent_kernel inside the reset gate's product, as Keras does.
 
-    Gate-major like `lstm_sequence`: the gates as (time, 3, batch, units), the recurrent kernel
-    as (3, units, units), the update and reset gates' columns halved for sig = tanh / 2 + 1/2."""
-    xproj, h0, U = (as_tensor(t) for t in (xproj, h0, recurrent_kernel))
+    Laid out like `lstm_sequence`, the update and reset gates' columns halved for sig =
+    tanh / 2 + 1/2."""
+    x, K, h0, U = (as_tensor(t) for t in (inputs, kernel, h0, recurrent_kernel))
     recurrent_bias, input_bias = (
         None if b is None else as_tensor(b) for b in (recurrent_bias, input_bias)
     )
-    parents = (xproj, h0, U) + tuple(b for b in (recurrent_bias, input_bias) if b is not None)
-    T, B, units = xproj.shape[1], xproj.shape[0], U.shape[0]
-    dtype = xproj.data.dtype
+    parents = (x, K, h0, U) + tuple(b for b in (recurrent_bias, input_bias) if b is not None)
+    B, T, _ = x.shape
+    units = U.shape[0]
+    dtype = np.result_type(x.data, K.data)
     half = dtype.type(0.5)
     scale = np.array([half, half, 1], dtype)[:, None, None]  # the candidate: tanh
-    gates = np.empty((T, 3, B, units), dtype)  # z, r and the candidate, activated in place
-    np.multiply(xproj.data.reshape(B, T, 3, units).transpose(1, 2, 0, 3), scale, out=gates)
-    if input_bias is not None:
-        gates += input_bias.data.reshape(3, 1, units) * scale
-    U3 = U.data.reshape(units, 3, units).swapaxes(0, 1)  # (3, u, u): a gate's columns each
-    Us = U3 * scale
-    bias = None if recurrent_bias is None else recurrent_bias.data.reshape(3, 1, units) * scale
+    b_in, b_rec = (
+        None if b is None else _by_gate(b.data, 3, units) * scale[:, 0]
+        for b in (input_bias, recurrent_bias)
+    )
+    gates, xt, project = _projector(x.data, K.data, [0, 1, 2], scale, b_in)  # then activated
+    Us = _by_gate(U.data, 3, units) * scale
     inner = np.empty_like(gates)  # h @ U (+ recurrent bias): its candidate block is kept
-    hs = np.empty((T + 1, B, units), dtype)
+    hs = np.empty((T + 1, B, units), dtype)  # [t]: h before step t, so [:-1] is h_prev's rows
     hs[0] = h0.data
     tmp = np.empty((B, units), dtype)
+    pieces = _pieces(T, B)
+    beside = _Beside()  # before one_thread: it asks how many threads numkeras runs
     with one_thread():
-        for t in range(T):
-            a, r_in = gates[t], inner[t]
-            np.matmul(hs[t], Us, out=r_in)
-            if bias is not None:
-                r_in += bias
-            zr = a[:2]
-            zr += r_in[:2]
-            np.tanh(zr, out=zr)
-            zr *= half
-            zr += half
-            z, r, hh = a
-            np.multiply(r, r_in[2], out=tmp)
-            hh += tmp
-            np.tanh(hh, out=hh)
-            h = hs[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
-            np.subtract(hs[t], hh, out=h)
-            h *= z
-            h += hh
+        for piece in pieces:
+            beside.submit(partial(project, *piece))
+        for p, (t0, t1) in enumerate(pieces):
+            beside.wait(p)
+            for t in range(t0, t1):
+                a, r_in = gates[:, t], inner[:, t]
+                np.matmul(hs[t], Us, out=r_in)
+                if b_rec is not None:
+                    r_in += b_rec[:, None]
+                zr = a[:2]
+                zr += r_in[:2]
+                np.tanh(zr, out=zr)
+                zr *= half
+                zr += half
+                z, r, hh = a
+                np.multiply(r, r_in[2], out=tmp)
+                hh += tmp
+                np.tanh(hh, out=hh)
+                h = hs[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
+                np.subtract(hs[t], hh, out=h)
+                h *= z
+                h += hh
     out = hs[-1] if last_only else hs[1:].swapaxes(0, 1)
 
     def vjp(grad):
-        # d: the gradient of h @ U + recurrent bias per gate, gate first so each gate's
-        # (time * batch, units) rows are one array; its z and r blocks are also those gates'
-        # input-side gradients. The candidate's input-side gradient is dxh.
+        # d: the gradient of h @ U + recurrent bias per gate; its z and r blocks are also the
+        # projection's, whose candidate block is dxh. What does not depend on dh is taken a
+        # chunk of steps at a time: p = (1 - z)(1 - hh^2), the candidate's derivative, and
+        # q = [(h_prev - hh) z (1 - z), p h_h r (1 - r)], z's and r's. A piece of steps done,
+        # its share of the weights' and inputs' gradients runs beside the loop.
         d = np.empty((3, T, B, units), dtype)
         dxh = np.empty((T, B, units), dtype)
         dh = grad.copy() if last_only else np.zeros((B, units), dtype)
         grad = None if last_only else grad.swapaxes(0, 1)  # (T, B, u)
-        t1 = np.empty((B, units), dtype)
+        n = max(1, CHUNK_ELEMENTS // (3 * B * units))
+        p, w = (np.empty((n, B, units), dtype) for _ in range(2))
+        q = np.empty((2, n, B, units), dtype)
+        tmp = np.empty((B, units), dtype)
         dh3 = np.empty((3, B, units), dtype)
-        U3T = U3.swapaxes(1, 2)
+        UT = _by_gate(U.data, 3, units).swapaxes(1, 2)
+        wanted = {
+            "recurrent_bias": recurrent_bias is not None and recurrent_bias.requires_grad,
+            "input_bias": input_bias is not None and input_bias.requires_grad,
+        }
+        sums = _Gradients(x, K, U, xt, hs, wanted)
+        beside = _Beside()
         with one_thread():
-            for t in reversed(range(T)):
-                z, r, hh = gates[t]
-                dz, dr, dn, dxt = d[0, t], d[1, t], d[2, t], dxh[t]
-                if grad is not None:
-                    dh += grad[t]
-                np.subtract(hs[t], hh, out=dz)  # dz = dh * (h_prev - hh), through the sigmoid
-                dz *= dh
-                dz *= z
-                np.subtract(1, z, out=t1)
-                dz *= t1
-                np.multiply(dh, t1, out=dxt)  # d hh = dh * (1 - z), through the tanh
-                np.multiply(hh, hh, out=t1)
-                np.subtract(1, t1, out=t1)
-                dxt *= t1
-                np.multiply(dxt, inner[t, 2], out=dr)  # dr = dxh * h_h, through the sigmoid
-                dr *= r
-                np.subtract(1, r, out=t1)
-                dr *= t1
-                np.multiply(dxt, r, out=dn)
-                dh *= z  # to step t - 1: the direct path plus the recurrent product
-                np.matmul(d[:, t], U3T, out=dh3)
-                dh += np.add.reduce(dh3, axis=0, out=t1)
-        dx = np.empty((B, T, 3, units), dtype)
-        for k in range(2):
-            dx[:, :, k] = d[k].swapaxes(0, 1)
-        dx[:, :, 2] = dxh.swapaxes(0, 1)
-        rows = d.reshape(3, T * B, units)
-        dU = db = None
-        if U.requires_grad:
-            h_prev = hs[:-1].reshape(T * B, units)
-            dU = np.empty((units, 3, units), dtype)
-            for k in range(3):
-                np.matmul(h_prev.T, rows[k], out=dU[:, k])
-            dU = dU.reshape(units, 3 * units)
-        if recurrent_bias is not None and recurrent_bias.requires_grad:
-            db = np.add.reduce(rows, axis=1).reshape(3 * units)
-        grads = (dx.reshape(B, T, 3 * units), dh, dU, db)[: 3 + (recurrent_bias is not None)]
-        if input_bias is not None:  # the input side's pre-activation gradients, summed
-            db_in = None
-            if input_bias.requires_grad:
-                db_in = np.add.reduce(dx.reshape(B * T, 3 * units), axis=0)
-            grads += (db_in,)
+            for p0, p1 in reversed(pieces):
+                for t0, t1 in reversed(_chunks(p0, p1, 3 * B * units)):
+                    m = t1 - t0
+                    z, r, hh = gates[:, t0:t1]
+                    pm, wm, qz, qr = p[:m], w[:m], q[0, :m], q[1, :m]
+                    np.subtract(1, z, out=pm)
+                    np.square(hh, out=wm)
+                    np.subtract(1, wm, out=wm)
+                    pm *= wm
+                    np.subtract(hs[t0:t1], hh, out=qz)
+                    qz *= z
+                    np.subtract(1, z, out=wm)
+                    qz *= wm
+                    np.subtract(1, r, out=qr)
+                    qr *= r
+                    qr *= inner[2, t0:t1]
+                    qr *= pm
+                    for t in reversed(range(t0, t1)):
+                        s = t - t0
+                        if grad is not None:
+                            dh += grad[t]
+                        np.multiply(dh, q[:, s], out=d[:2, t])
+                        np.multiply(dh, pm[s], out=dxh[t])
+                        np.multiply(dxh[t], r[s], out=d[2, t])
+                        dh *= z[s]  # to step t - 1: the direct path plus the recurrent product
+                        np.matmul(d[:, t], UT, out=dh3)
+                        dh += np.add.reduce(dh3, axis=0, out=tmp)
+                rows = d[:, p0:p1].reshape(3, -1, units)
+                rows_in = (rows[0], rows[1], dxh[p0:p1].reshape(-1, units))
+                beside.submit(partial(sums.add, p0, p1, rows_in, rows))
+            beside.wait()
+        grads = (sums.dx, sums.result("kernel"), dh, sums.result("recurrent"))
+        for name, b in (("recurrent_bias", recurrent_bias), ("input_bias", input_bias)):
+            if b is not None:
+                grads += (sums.result(name),)
         return grads
 
     return Tensor(out, parents, vjp, "gru_sequence")

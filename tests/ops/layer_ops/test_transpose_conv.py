@@ -76,6 +76,12 @@ FUSED_CASES = CASES + [
     ((1, 4, 4, 2), (3, 3, 3, 2), 2, "same", 2),  # stride with dilation: the col2im path
     ((2, 3, 4, 2), (2, 2, 3, 2), 3, "valid", 1),  # stride above the kernel: tapless phases
 ]
+# phases whose taps start at different input positions (spans with zeros between their rows)
+PHASE_CASES = [
+    ((2, 5, 4, 3), (4, 4, 3, 3), 2, "same", 1),
+    ((1, 3, 4, 2), (5, 3, 2, 2), (3, 2), "valid", 1),
+]
+FUSED_CASES += PHASE_CASES
 
 
 def separate(x, kernel, bias, strides, padding, dilation):
@@ -138,7 +144,9 @@ def test_fused_gradients_match_central_differences(x_shape, k_shape, strides, pa
     )
 
 
-@pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilation", FUSED_CASES[:4])
+@pytest.mark.parametrize(
+    "x_shape, k_shape, strides, padding, dilation", FUSED_CASES[:5] + PHASE_CASES
+)
 def test_fused_matches_torch(torch, x_shape, k_shape, strides, padding, dilation):
     """torch's full transposed conv with the bias, cropped to Keras's output, then relu."""
     rank = len(x_shape) - 2
@@ -221,3 +229,28 @@ def test_row_blocks_of_large_images_are_kept(monkeypatch):
     want = kernels._runs(kernels._blocks(3, 9, 8, 8))
     assert want[0][0][1] != slice(0, 9)  # a block of rows, not of whole images
     assert transpose_conv._balanced_runs(3, 9, 8, 8) == want
+
+
+@pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilation", PHASE_CASES + CASES[:1])
+def test_an_infinite_input_reaches_only_the_outputs_that_read_it(
+    torch, x_shape, k_shape, strides, padding, dilation
+):
+    """No phase multiplies an input none of its taps reads (not even by a zero), so an
+    infinite input leaves every output that does not read it finite, as in torch."""
+    x, kernel = rand(*x_shape, dtype="float32"), rand(*k_shape, seed=1, dtype="float32")
+    x[0, 1, 1, 0] = np.inf
+    got = ops.conv_transpose(x, kernel, strides, padding, None, None, dilation).numpy()
+    want = torch.nn.functional.conv_transpose2d(
+        torch.tensor(x).permute(0, 3, 1, 2),
+        torch.tensor(kernel).permute(3, 2, 0, 1),
+        stride=strides,
+        dilation=dilation,
+    ).permute(0, 2, 3, 1)
+    crops = [
+        slice(crop, crop + out)
+        for n, k, st, d in zip(x_shape[1:3], k_shape, np.broadcast_to(strides, 2), (dilation,) * 2)
+        for _, crop, out in [transpose_conv._geometry(n, k, int(st), d, padding, None)]
+    ]
+    want = want[:, crops[0], crops[1]].numpy()
+    assert got.shape == want.shape and 0 < np.isfinite(got).mean() < 1
+    np.testing.assert_array_equal(np.isfinite(got), np.isfinite(want))
