@@ -24,6 +24,12 @@ def workers():
     return blas_threads.blas_threads() or 1
 
 
+def in_task():
+    """Whether the calling thread is running one of `run`'s tasks (its own `run` calls, and
+    other work that would take a second core, stay serial there)."""
+    return getattr(_inside, "active", False)
+
+
 def _executor(size):
     if _pool["size"] != size:
         if _pool["executor"] is not None:
@@ -55,7 +61,7 @@ def run(tasks):
     and many small tasks spread evenly whatever a thread's delay. Returns when all are done;
     re-raises the error of the first task (in order) that failed."""
     size = min(workers(), len(tasks))
-    if size <= 1 or getattr(_inside, "active", False):
+    if size <= 1 or in_task():
         for task in tasks:
             task()
         return

@@ -105,7 +105,8 @@ class Functional(Model):
             out = None
             for chain in fusable.get(i, ()):
                 layers = [self._nodes[k].operation for k in chain]
-                out = fusion.run_chain(layers, args[0], training)
+                x = fusion.chain_input(self._nodes, chain, args[0], lambda t: values.get(id(t)))
+                out = None if x is None else fusion.run_chain(layers, x, training)
                 if out is not None:
                     values[id(flatten(self._nodes[chain[-1]].outputs)[0])] = out
                     fused.update(chain[1:])

@@ -1,6 +1,7 @@
-"""models/fusion.py's pass over Sequential and Functional models: BatchNormalization -> relu
-and Add -> relu run as one op where nothing else reads the first layer's output, with the
-same outputs, gradients and moving statistics as the layers one by one."""
+"""models/fusion.py's pass over Sequential and Functional models: BatchNormalization -> relu,
+Add -> relu, BatchNormalization -> Add -> relu and the tails into global average pooling run
+as one op where nothing else reads the first layer's output, with the same outputs,
+gradients and moving statistics as the layers one by one."""
 
 import numpy as np
 import pytest
@@ -15,7 +16,9 @@ def unfused(monkeypatch):
     monkeypatch.setattr(fusion, "RULES", ())
 
 
-def resnet_block():
+def resnet_block(pool=None):
+    """A residual block; its tail Add -> relu -> global average pooling fuses into
+    add_relu_mean, or with `pool` another pooling layer (only Add -> relu fuses)."""
     inputs = numkeras.Input((6, 6, 3))
     x = layers.Conv2D(4, 3, padding="same", use_bias=False)(inputs)
     x = layers.Activation("relu")(layers.BatchNormalization()(x))
@@ -24,8 +27,8 @@ def resnet_block():
     y = layers.Conv2D(4, 3, padding="same", use_bias=False)(y)
     y = layers.BatchNormalization(scale=False, epsilon=0.01)(y)
     x = layers.Activation("relu")(layers.Add()([x, y]))
-    x = layers.GlobalAveragePooling2D()(x)
-    return numkeras.Model(inputs, layers.Dense(3, activation="softmax")(x))
+    x = (pool or layers.GlobalAveragePooling2D())(x)
+    return numkeras.Model(inputs, layers.Dense(3, activation="softmax")(layers.Flatten()(x)))
 
 
 def conv1d_stack():
@@ -65,21 +68,34 @@ def fitted(build, x, y):
     return [w.numpy() for w in model.weights] + [model.predict(x, verbose=0)]
 
 
-@pytest.mark.parametrize("build, shape", [(resnet_block, (6, 6, 3)), (conv1d_stack, (20, 3))])
-def test_fit_with_and_without_fusion_gives_the_same_model(build, shape, monkeypatch):
-    """The same bits where the same kernels run; the conv1d tail's BatchNormalization -> relu
-    -> pooling (training) sums in another order, so within float32 rounding there (as Adam
-    moves the bias before the normalization by its gradient's sign, and that gradient is
-    rounding noise, its steps may differ by up to the learning rate)."""
+def resnet_max_pooled():
+    return resnet_block(layers.MaxPooling2D(2))
+
+
+@pytest.mark.parametrize(
+    "build, shape, pooled",
+    [
+        (resnet_max_pooled, (6, 6, 3), None),
+        (resnet_block, (6, 6, 3), "add_relu_mean"),
+        (conv1d_stack, (20, 3), "batch_norm_relu_mean"),
+    ],
+)
+def test_fit_with_and_without_fusion_gives_the_same_model(build, shape, pooled, monkeypatch):
+    """The same bits where the same kernels run; a tail into global average pooling (training)
+    sums in another order, so within float32 rounding there (as Adam moves the bias before
+    the normalization by its gradient's sign, and that gradient is rounding noise, its steps
+    may differ by up to the learning rate)."""
     x = rand(8, *shape, dtype="float32")
     y = np.arange(8) % 3
     seen = fused_ops(monkeypatch)
     fused = fitted(build, x, y)
-    assert "batch_norm_relu" in seen and ("add_relu" in seen) == (build is resnet_block)
-    assert ("batch_norm_relu_mean" in seen) == (build is conv1d_stack)
+    assert "batch_norm_relu" in seen and ("add_relu" in seen) == (build is resnet_max_pooled)
+    assert ("batch_norm_add_relu" in seen) == (build is resnet_max_pooled)
+    for op in ("add_relu_mean", "batch_norm_relu_mean"):
+        assert (op in seen) == (op == pooled)
     unfused(monkeypatch)
     for got, want in zip(fused, fitted(build, x, y)):
-        if build is resnet_block:
+        if pooled is None:
             np.testing.assert_array_equal(got, want)
         else:
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
@@ -286,3 +302,105 @@ def test_a_relu_output_the_model_returns_fuses_only_the_pair():
     assert y.op == "batch_norm_relu"
     plain, _ = norm_relu_pool_model()
     assert plain._fusable == {0: [[0, 1, 2], [0, 1]]}
+
+
+def add_relu_pool_model(pool=None, relu_output=False):
+    inputs = numkeras.Input((3, 5, 4) if pool is not None else (5, 4))
+    a = layers.Dense(4)(inputs)
+    y = layers.ReLU()(layers.Add()([inputs, a]))
+    p = (pool or layers.GlobalAveragePooling1D())(y)
+    out = layers.Dense(3)(layers.Flatten()(p))
+    return numkeras.Model(inputs, [out, y] if relu_output else out)
+
+
+@pytest.mark.parametrize("pool", [None, "2d_keepdims"])
+def test_functional_add_relu_pool_chain_runs_as_one_op(pool, monkeypatch):
+    """Add -> relu -> global average pooling runs as add_relu_mean with the layers' values
+    (to float32 rounding) and gradients."""
+    shape = (6, 5, 4) if pool is None else (6, 3, 5, 4)
+    x = rand(*shape, dtype="float32")
+    results = []
+    for fuse in (True, False):
+        if not fuse:
+            unfused(monkeypatch)
+        seen = fused_ops(monkeypatch)
+        numkeras.utils.set_random_seed(0)
+        layer = None if pool is None else layers.GlobalAveragePooling2D(keepdims=True)
+        model = add_relu_pool_model(layer)
+        with numkeras.GradientTape() as tape:
+            y = model(x, training=True)
+            loss = ops.sum(y * rand(*y.shape, seed=2, dtype="float32"))
+        if fuse:
+            assert [op for op in seen if op] == ["add_relu_mean" if pool is None else "reshape"]
+        results.append([np.asarray(y), *tape.gradient(loss, model.trainable_weights)])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_rectified_sum_the_model_returns_fuses_only_the_pair():
+    model = add_relu_pool_model(relu_output=True)
+    assert model._fusable == {1: [[1, 2]]}
+    out, y = model(rand(6, 5, 4, dtype="float32"))
+    assert y.op == "add_relu" and out.op == "dense"
+    assert add_relu_pool_model()._fusable == {1: [[1, 2, 3], [1, 2]]}
+
+
+def shortcut_model(late=False, swap=False):
+    """BatchNormalization -> Add (with a shortcut) -> relu; with `late` the shortcut is made
+    by a layer that runs after the normalization."""
+    inputs = numkeras.Input((5, 4))
+    a = layers.Dense(4)(inputs)
+    norm = layers.BatchNormalization()
+    z = norm(a)
+    shortcut = layers.Dense(4)(inputs) if late else inputs
+    y = layers.Activation("relu")(layers.Add()([z, shortcut] if swap else [shortcut, z]))
+    return numkeras.Model(inputs, layers.Dense(3)(y)), norm
+
+
+@pytest.mark.parametrize("late, swap", [(False, False), (False, True), (True, False)])
+@pytest.mark.parametrize("training", [True, False])
+def test_norm_add_relu_runs_as_one_op_with_the_layers_bits(late, swap, training, monkeypatch):
+    """In training the three calls run as batch_norm_add_relu where the shortcut is ready
+    (either order of the Add's list), with the layers' values, gradients and moving
+    statistics bit for bit; outside training, or with the shortcut made later, Add -> relu."""
+    x = rand(6, 5, 4, dtype="float32")
+    results = []
+    for fuse in (True, False):
+        if not fuse:
+            unfused(monkeypatch)
+        seen = fused_ops(monkeypatch)
+        numkeras.utils.set_random_seed(0)
+        model, norm = shortcut_model(late, swap)
+        with numkeras.GradientTape() as tape:
+            y = model(x, training=training)
+            loss = ops.sum(y * rand(*y.shape, seed=2, dtype="float32"))
+        if fuse:
+            op = "batch_norm_add_relu" if training and not late else "add_relu"
+            assert [op_ for op_ in seen if op_] == [op]
+        grads = tape.gradient(loss, model.trainable_weights)
+        results.append([np.asarray(y), *grads, norm.moving_mean.numpy()])
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_shortcut_chain_is_planned_from_the_normalization():
+    model, _ = shortcut_model()
+    assert model._fusable == {1: [[1, 2, 3]], 2: [[2, 3]]}
+    inputs = numkeras.Input((5, 4))
+    z = layers.BatchNormalization()(inputs)
+    twice = numkeras.Model(inputs, layers.ReLU()(layers.Add()([z, z])))
+    assert twice._fusable == {1: [[1, 2]]}  # the normalized tensor read twice: Add -> relu only
+
+
+def test_the_last_blocks_add_relu_pool_chain_wins_over_its_normalization_chain(monkeypatch):
+    """Two residual blocks: the first's BatchNormalization -> Add -> relu runs as one op, the
+    last's Add -> relu -> pooling does (its normalization alone)."""
+    inputs = numkeras.Input((4, 4, 3))
+    x = layers.Conv2D(4, 3, padding="same")(inputs)
+    for _ in range(2):
+        y = layers.BatchNormalization()(layers.Conv2D(4, 3, padding="same")(x))
+        x = layers.ReLU()(layers.Add()([x, y]))
+    model = numkeras.Model(inputs, layers.GlobalAveragePooling2D()(x))
+    seen = fused_ops(monkeypatch)
+    model(rand(2, 4, 4, 3, dtype="float32"), training=True)
+    assert [op for op in seen if op] == ["batch_norm_add_relu", "add_relu_mean"]

@@ -131,6 +131,8 @@ def test_ops_graph_config_matches_keras(keras):
 
 
 def test_ops_graph_predicts_like_keras_and_trains(keras):
+    # Seeded: SGD on this sum-of-squares head diverges to NaN for ~1 init in 15.
+    numkeras.utils.set_random_seed(0)
     ours, theirs = ops_snippet(numkeras), ops_snippet(keras)
     theirs.set_weights(ours.get_weights())
     rng = np.random.default_rng(0)

@@ -1,17 +1,19 @@
-"""Batch normalization as one op, alone or with the relu after it.
+"""Batch normalization as one op, alone, with the relu after it, or with a residual added
+before that relu.
 
 `batch_norm_train` normalizes with the batch's own statistics over every axis but the last
 (BatchNormalization's training step, which also needs the statistics for its moving
 averages); `batch_norm_moving_relu` normalizes with given moving statistics, then relu. With
 `relu=True` the output is rectified in place and the VJP masks the upstream gradient once
 before batch normalization's closed-form gradient: the pair BatchNormalization -> relu that
-models/fusion.py finds. Both run their passes chunk by chunk while the chunk is in cache,
-into as few arrays as they can, the chunks spread over the cores as the convolutions' blocks
-are (kernels/threads.py).
+models/fusion.py finds (and, with `residual`, a residual block's BatchNormalization -> Add ->
+relu). Both run their passes chunk by chunk while the chunk is in cache, into as few arrays
+as they can, the chunks spread over the cores as the convolutions' blocks are
+(kernels/threads.py).
 """
 
 import math
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -42,6 +44,27 @@ def _chunks(rows):
     close together, whenever the second one starts."""
     step = max(1, CHUNK_BYTES // max(1, rows.shape[1] * rows.itemsize))
     return threads.guided_slices(rows.shape[0], step, max(1, step // 4))
+
+
+def _tiled(values, r, chunks):
+    """Per-channel `values` repeated to the shape of the largest of `chunks` (rows of r
+    positions): an elementwise op between a chunk and an array of its own shape runs as one
+    contiguous loop, where a broadcast row runs one per row ((256, 1024) float32 times a
+    row: 52 us, times a whole tile: 33)."""
+    return np.tile(values, (max(s.stop - s.start for s in chunks), r))
+
+
+def _zeros(shape, dtype):
+    """A read-only array of zeros (relu's `maximum` runs twice as fast against an array of
+    zeros as against the scalar 0), shared by the calls asking for its shape and dtype."""
+    return _zeros_cached(tuple(shape), np.dtype(dtype))
+
+
+@lru_cache(maxsize=16)
+def _zeros_cached(shape, dtype):
+    zeros = np.zeros(shape, dtype)
+    zeros.flags.writeable = False
+    return zeros
 
 
 def _fold(row_sums, r):
@@ -112,15 +135,24 @@ def _statistics(rows, chunks, r, m):
     return mean, _fold(_each_chunk(chunks, rows, centred_squares, 1)[0], r) / m, centred
 
 
-def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
+def batch_norm_train(inputs, gamma, beta, epsilon, relu=False, residual=None):
     """gamma * (x - mean) / sqrt(var + epsilon) + beta with the batch's mean and (biased)
-    variance over every axis but the last, relu'd when `relu`, as one op: (output, mean,
-    var), the statistics as arrays for the moving averages. The VJP is the closed form
-    (two passes over x) instead of the graph of a dozen broadcast ops. Where the mean is
-    within SPREAD deviations, x - mean is never stored: the output is x * scale + (beta -
-    mean * scale) and the VJP subtracts mean's share from its sums."""
+    variance over every axis but the last, plus `residual` (a tensor of x's shape and dtype)
+    where given, relu'd when `relu`, as one op: (output, mean, var), the statistics as
+    arrays for the moving averages. The VJP is the closed form (two passes over x) instead
+    of the graph of a dozen broadcast ops. Where the mean is within SPREAD deviations,
+    x - mean is never stored: the output is x * scale + (beta - mean * scale) and the VJP
+    subtracts mean's share from its sums. With a residual (a residual block's
+    BatchNormalization -> Add -> relu) the sum is formed in the normalizing pass, and the
+    residual's gradient is the masked upstream gradient the first VJP pass writes."""
     x = as_tensor(inputs)
     C = x.shape[-1]
+    res = None if residual is None else as_tensor(residual)
+    if res is not None and (res.shape != x.shape or res.dtype != x.dtype):
+        raise ValueError(
+            "Op `batch_norm_train`: expected a residual of the input's shape and dtype "
+            f"{x.shape} {x.dtype}, got {res.shape} {res.dtype}."
+        )
     rows, r = _rows(x.data.reshape(-1, C), C)
     dtype = rows.dtype.type
     m = dtype(x.data.size // C)
@@ -128,21 +160,25 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
     mean, var, centred = _statistics(rows, chunks, r, m)
     inv = (1.0 / np.sqrt(var + dtype(epsilon))).astype(rows.dtype)
     scale = inv if gamma is None else inv * gamma.data
-    tiled_scale, zeros = np.tile(scale, r), np.zeros(rows.shape[1], rows.dtype)
     offset = -mean * scale if centred is None else np.zeros_like(mean)
     if beta is not None:
         offset = offset + beta.data
-    tiled_offset = np.tile(offset, r)
-    tiled_mean = np.tile(mean, r)
+    tiled_scale = _tiled(scale, r, chunks)
+    tiled_offset = _tiled(offset, r, chunks) if beta is not None or centred is None else None
+    zeros = _zeros(tiled_scale.shape, rows.dtype) if relu else None
     xs = rows if centred is None else centred  # x, or x - mean
+    added = None if res is None else res.data.reshape(rows.shape)
     y = np.empty_like(rows)
 
     def normalize(s, _):
-        out = np.multiply(xs[s], tiled_scale, out=y[s])
-        if beta is not None or centred is None:
-            out += tiled_offset
-        if relu:  # (against a row of zeros `maximum` runs twice as fast as against 0)
-            np.maximum(out, zeros, out=out)
+        n = s.stop - s.start
+        out = np.multiply(xs[s], tiled_scale[:n], out=y[s])
+        if tiled_offset is not None:
+            out += tiled_offset[:n]
+        if added is not None:
+            out += added[s]
+        if relu:
+            np.maximum(out, zeros[:n], out=out)
 
     _each_chunk(chunks, rows, normalize)
 
@@ -163,23 +199,28 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False):
         ggamma = gdot * inv  # sum(g * xhat)
         gx = None
         if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
-            gx = gz if relu else np.empty_like(rows)
-            k1, k2 = np.tile(scale * inv * ggamma / m, r), np.tile(scale * gbeta / m, r)
+            gx = gz if relu and res is None else np.empty_like(rows)
+            k1, k2 = scale * inv * ggamma / m, scale * gbeta / m
             if centred is None:
-                k2 = k2 - tiled_mean * k1  # (x - mean) * k1 + k2 = x * k1 + (k2 - mean * k1)
+                k2 = k2 - mean * k1  # (x - mean) * k1 + k2 = x * k1 + (k2 - mean * k1)
+            k1, k2 = _tiled(k1, r, chunks), _tiled(k2, r, chunks)
 
             def input_gradient(s, _):
-                out = np.multiply(gz[s], tiled_scale, out=gx[s])
-                out -= xs[s] * k1
-                out -= k2
+                n = s.stop - s.start
+                out = np.multiply(gz[s], tiled_scale[:n], out=gx[s])
+                out -= np.multiply(xs[s], k1[:n])
+                out -= k2[:n]
 
             _each_chunk(chunks, rows, input_gradient)
             gx = gx.reshape(x.shape)
-        return _gradients(gx, ggamma, gbeta, gamma, beta)
+        grads = _gradients(gx, ggamma, gbeta, gamma, beta)
+        return grads if res is None else grads[:1] + (gz.reshape(x.shape),) + grads[1:]
 
     name = "batch_norm_relu" if relu else "batch_norm_train"
-    out = Tensor(y.reshape(x.shape), _parents(x, gamma, beta), vjp, name)
-    return out, mean, var
+    parents = _parents(x, gamma, beta)
+    if res is not None:
+        name, parents = f"batch_norm_add{'_relu' * relu}", parents[:1] + (res,) + parents[1:]
+    return Tensor(y.reshape(x.shape), parents, vjp, name), mean, var
 
 
 def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, epsilon):
@@ -197,14 +238,15 @@ def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, ep
     offset = -mean * scale
     if beta is not None:
         offset = offset + beta.data
-    tiled_scale, tiled_offset = np.tile(scale, r), np.tile(offset, r)
-    zeros = np.zeros(rows.shape[1], rows.dtype)
+    tiled_scale, tiled_offset = _tiled(scale, r, chunks), _tiled(offset, r, chunks)
+    zeros = _zeros(tiled_scale.shape, rows.dtype)
     y = np.empty_like(rows)
 
     def normalize(s, _):
-        out = np.multiply(rows[s], tiled_scale, out=y[s])
-        out += tiled_offset
-        np.maximum(out, zeros, out=out)
+        n = s.stop - s.start
+        out = np.multiply(rows[s], tiled_scale[:n], out=y[s])
+        out += tiled_offset[:n]
+        np.maximum(out, zeros[:n], out=out)
 
     _each_chunk(chunks, rows, normalize)
 
@@ -218,7 +260,7 @@ def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, ep
             np.add.reduce(part, axis=0, out=out[0])
             np.einsum("ij,ij->j", part, rows[s], out=out[1])
             if x.requires_grad:
-                part *= tiled_scale  # gz becomes x's gradient
+                part *= tiled_scale[: s.stop - s.start]  # gz becomes x's gradient
 
         gbeta, gdot = _each_chunk(chunks, rows, gradients, 2)
         gbeta = _fold(gbeta, r)

@@ -15,10 +15,18 @@ import math
 import numpy as np
 
 from numkeras.engine.tensor import Tensor, as_tensor
-from numkeras.ops.layer_ops.norm_fused import _each_chunk, _fold, _gradients, _parents
+from numkeras.ops.layer_ops.norm_fused import _each_chunk, _fold, _gradients, _parents, _zeros
 
 # Bytes of input per chunk (whole samples; one sample where a sample is larger).
 CHUNK_BYTES = 1 << 20
+
+
+def _tiled(values, r, rows, chunks):
+    """Per-channel `values` repeated to the shape of the largest of `chunks` (samples of
+    `rows` rows of r positions), for ops on a chunk that run as one contiguous loop (a row
+    of C * r values broadcast runs one loop per row: 64 channels over 494 steps make rows of
+    128 values, and a multiply over (64, 494, 64) float32 takes 0.52 ms, 0.31 with a tile)."""
+    return np.tile(values, (max(s.stop - s.start for s in chunks), rows, r))
 
 
 def _chunks(N, sample_bytes):
@@ -48,30 +56,33 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
         np.add.reduce(rows[s], axis=(0, 1), out=out[0])
 
     mean = _fold(_each_chunk(chunks, rows, sums, 1)[0], r) / count
-    shift = np.tile(mean, r)
+    shift = _tiled(mean, r, rows.shape[1], chunks)
     centred = np.empty_like(rows)  # x - mean, kept for the VJP
 
     def squares(s, out):
-        c = np.subtract(rows[s], shift, out=centred[s])
+        c = np.subtract(rows[s], shift[: s.stop - s.start], out=centred[s])
         np.einsum("ijk,ijk->k", c, c, out=out[0])
 
     var = _fold(_each_chunk(chunks, rows, squares, 1)[0], r) / count
     inv = (1.0 / np.sqrt(var + dtype.type(epsilon))).astype(dtype)
     scale = inv if gamma is None else inv * gamma.data
-    tiled_scale, zeros = np.tile(scale, r), np.zeros(C * r, dtype)
-    tiled_beta = None if beta is None else np.tile(beta.data, r)
+    tiled_scale = _tiled(scale, r, rows.shape[1], chunks)
+    tiled_beta = None if beta is None else _tiled(beta.data, r, rows.shape[1], chunks)
+    zeros = _zeros(tiled_scale.shape, dtype)
     positive = np.empty(rows.shape, bool)  # relu's mask
     totals = np.empty((3, N, C * r), dtype)  # relu sums, positive counts, their centred sums
 
     def normalize(s, _):
-        z = np.multiply(centred[s], tiled_scale)
+        n = s.stop - s.start
+        z = np.multiply(centred[s], tiled_scale[:n])
         if beta is not None:
-            z += tiled_beta
-        np.greater(z, zeros, out=positive[s])
-        np.maximum(z, zeros, out=z)
+            z += tiled_beta[:n]
+        np.greater(z, 0, out=positive[s])
+        np.maximum(z, zeros[:n], out=z)
         np.add.reduce(z, axis=1, out=totals[0, s])
-        np.add.reduce(positive[s], axis=1, dtype=dtype, out=totals[1, s])
-        np.multiply(centred[s], positive[s], out=z)
+        np.copyto(z, positive[s])  # the mask as 0.0 and 1.0: float products and sums
+        np.add.reduce(z, axis=1, out=totals[1, s])
+        np.multiply(centred[s], z, out=z)
         np.add.reduce(z, axis=1, out=totals[2, s])
 
     _each_chunk(chunks, rows, normalize)
@@ -85,14 +96,15 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
         gx = None
         if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
             gx = np.empty_like(rows)
-            k1 = np.tile(scale * inv * ggamma / count, r)
-            k2 = np.tile(scale * gbeta / count, r)
+            k1 = _tiled(scale * inv * ggamma / count, r, rows.shape[1], chunks)
+            k2 = _tiled(scale * gbeta / count, r, rows.shape[1], chunks)
             spread = np.tile(gp * scale, r)[:, None, :]
 
             def input_gradient(s, _):
+                n = s.stop - s.start
                 out = np.multiply(positive[s], spread[s], out=gx[s])
-                out -= centred[s] * k1
-                out -= k2
+                out -= np.multiply(centred[s], k1[:n])
+                out -= k2[:n]
 
             _each_chunk(chunks, rows, input_gradient)
             gx = gx.reshape(x.shape)

@@ -54,7 +54,7 @@ class _Beside:
     _executor = None
 
     def __init__(self):
-        self.inline = threads.workers() < 2 or getattr(threads._inside, "active", False)
+        self.inline = threads.workers() < 2 or threads.in_task()
         self.tasks, self.beside, self.futures = [], [], []  # beside: None, untaken; or who
         self.lock = threading.Lock()
 

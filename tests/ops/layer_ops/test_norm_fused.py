@@ -190,7 +190,10 @@ def test_a_broadcast_upstream_gradient_gives_the_gradients_of_its_copy():
 
 @pytest.mark.parametrize("relu", [True, False])
 @pytest.mark.parametrize("shift", [0, 40])  # one-pass statistics, two-pass
-def test_results_do_not_depend_on_the_thread_count(relu, shift, monkeypatch, thread_counts):
+@pytest.mark.parametrize("shortcut", [False, True])
+def test_results_do_not_depend_on_the_thread_count(
+    relu, shift, shortcut, monkeypatch, thread_counts
+):
     import numkeras
     from numkeras.kernels import threads
     from numkeras.ops.layer_ops import norm_fused
@@ -199,13 +202,77 @@ def test_results_do_not_depend_on_the_thread_count(relu, shift, monkeypatch, thr
     x = numkeras.Variable(rand(20, 32, 32, low=-3 + shift, high=5 + shift, dtype="float32"))
     gamma, beta = (numkeras.Variable(rand(32, seed=k, dtype="float32")) for k in (1, 2))
     g = rand(20, 32, 32, seed=3, dtype="float32")
+    residual = numkeras.Variable(rand(20, 32, 32, seed=4, dtype="float32")) if shortcut else None
     results = {}
     for n in (1, 2, 3):
         thread_counts(n)
         assert threads.workers() == n
         with numkeras.GradientTape(persistent=True):
-            y, mean, var = batch_norm_train(x, gamma, beta, 1e-3, relu)
+            y, mean, var = batch_norm_train(x, gamma, beta, 1e-3, relu, residual)
         results[n] = [np.asarray(y), mean, var, *y.vjp(g)]
     for n in (2, 3):
         for got, want in zip(results[n], results[1]):
             np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("relu", [True, False])
+@pytest.mark.parametrize("affine", AFFINE)
+def test_a_residual_gets_gradients_matching_central_differences(affine, relu):
+    params = [rand(4, seed=k) for k, use in zip((1, 2), affine) if use]
+
+    def fn(x, res, *p):
+        return batch_norm_train(x, *_split(affine, p), 1e-3, relu, residual=res)[0]
+
+    check_grad(fn, rand(3, 2, 4), rand(3, 2, 4, seed=5), *params)
+    far = rand(3, 2, 4) + 40.0  # the two-pass statistics
+    check_grad(fn, far, rand(3, 2, 4, seed=5), *params)
+
+
+@pytest.mark.parametrize("shift", [0.0, 40.0])
+def test_norm_add_relu_equals_the_separate_ops_bit_for_bit(shift):
+    """BatchNormalization -> Add -> relu: the same bits as batch_norm_train then add_relu, the
+    shortcut's gradient included, also for an upstream gradient broadcast from a pooling."""
+    import numkeras
+    from numkeras.ops.layer_ops import add_relu
+
+    x = numkeras.Variable(rand(6, 5, 8, low=-3, high=5, dtype="float32") + np.float32(shift))
+    res = numkeras.Variable(rand(6, 5, 8, seed=3, low=-1, high=1, dtype="float32"))
+    gamma, beta = (numkeras.Variable(rand(8, seed=k, dtype="float32")) for k in (1, 2))
+    with numkeras.GradientTape(persistent=True):
+        y, mean, var = batch_norm_train(x, gamma, beta, 1e-3, True, residual=res)
+        z, want_mean, want_var = batch_norm_train(x, gamma, beta, 1e-3)
+        want = add_relu(res, z)
+    assert y.op == "batch_norm_add_relu" and (np.asarray(y) == 0).any()
+    np.testing.assert_array_equal(np.asarray(y), np.asarray(want))
+    np.testing.assert_array_equal(mean, want_mean)
+    np.testing.assert_array_equal(var, want_var)
+    for g in (
+        rand(6, 5, 8, seed=4, dtype="float32"),
+        np.broadcast_to(rand(6, 1, 8, seed=4, dtype="float32"), (6, 5, 8)),
+    ):
+        gx, gres, ggamma, gbeta = y.vjp(g)
+        gres_want, gz = want.vjp(g)
+        for got, expected in zip(
+            (gx, gres, ggamma, gbeta), (*z.vjp(gz)[:1], gres_want, *z.vjp(gz)[1:])
+        ):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_a_residual_of_another_shape_is_refused():
+    with pytest.raises(ValueError, match="batch_norm_train.*residual.*\\(2, 3, 4\\)"):
+        batch_norm_train(rand(2, 3, 4), None, None, 1e-3, True, residual=rand(2, 3, 5))
+
+
+def test_norm_add_relu_matches_torch():
+    torch = pytest.importorskip("torch")
+
+    def theirs(x, res, gamma, beta):
+        y = torch.nn.functional.batch_norm(
+            _torch_channels_first(x), None, None, gamma, beta, training=True, eps=1e-3
+        )
+        return torch.relu(y.movedim(1, -1) + res)
+
+    def ours(x, res, gamma, beta):
+        return batch_norm_train(x, gamma, beta, 1e-3, True, residual=res)[0]
+
+    compare_op([(8, 5, 6), (8, 5, 6), (6,), (6,)], theirs, ours, grad_atol=1e-4)
