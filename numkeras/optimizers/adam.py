@@ -2,10 +2,11 @@
 
 Per-step scalars are computed in the variable's dtype (float32), as Keras does, so the
 bias corrections round the same way. Adam's update of a large variable (an embedding table)
-runs in contiguous chunks on numkeras's kernel threads: the update is elementwise, so the
-values are the same for any thread count. For the same reason Adam updates its small
-variables (biases, normalization scales: each a dozen NumPy calls of a few elements) as one
-concatenated run, copied back after, with the same bits.
+runs in contiguous chunks on numkeras's kernel threads, those of all large variables (with the
+mid-size variables' updates) in one run, so a step wakes and joins the threads once: the
+update is elementwise, so the values are the same for any thread count. For the same reason
+Adam updates its small variables (biases, normalization scales: each a dozen NumPy calls of a
+few elements) as one concatenated run, copied back after, with the same bits.
 """
 
 from functools import partial
@@ -128,16 +129,23 @@ class Adam(_Moments):
         if type(self).update_step is not Adam.update_step:  # a subclass's own update
             return super()._backend_update_step(grads, variables, learning_rate)
         small = {}  # dtype: the small variables' arrays, updated as one run
+        tasks, chunked = [], False  # the other variables' updates
         for g, v in zip(grads, variables):
             if v.data.size <= SMALL_SIZE and g.dtype == v.data.dtype:
                 small.setdefault(v.data.dtype, []).append(self._arrays(g, v))
             else:
-                self.update_step(g, v, learning_rate)
+                own = self._update_tasks(g, v, learning_rate)
+                chunked |= len(own) > 1
+                tasks += own
+        if chunked and len({id(v) for v in variables}) == len(variables):
+            threads.run(tasks)  # one wake-up of the kernel threads for all large variables
+        else:
+            for task in tasks:
+                task()
         for dtype, group in small.items():
             alpha = self._alpha(dtype, learning_rate)
-            # gradient, m, v, w (and v_hat) each concatenated; the buffer is scratch
-            flat = [np.concatenate([a[k].reshape(-1) for a in group]) for k in range(len(group[0]))]
-            flat[4] = np.empty_like(flat[0])
+            # gradient, m, v, w, buffer (and v_hat) each concatenated, the buffers as scratch
+            flat = [np.concatenate(column, axis=None) for column in zip(*group)]
             _adam_update(self.beta_1, self.beta_2, self.epsilon, alpha, *flat)
             start = 0
             for arrays in group:  # m, v, w (and v_hat) back in place
@@ -147,16 +155,17 @@ class Adam(_Moments):
                 start = end
 
     def update_step(self, gradient, variable, learning_rate):
+        threads.run(self._update_tasks(gradient, variable, learning_rate))
+
+    def _update_tasks(self, gradient, variable, learning_rate):
+        """The update of one variable as tasks for `threads.run`: a large variable's in
+        contiguous chunks, one per kernel thread, any other's as one task."""
         arrays = self._arrays(gradient, variable)
         alpha = self._alpha(arrays[4].dtype, learning_rate)
         update = partial(_adam_update, self.beta_1, self.beta_2, self.epsilon, alpha)
-        buf = arrays[4]
         workers = threads.workers()
-        runs = _chunks(arrays, workers) if workers > 1 and buf.size >= THREADED_SIZE else None
-        if runs is None:
-            update(*arrays)
-        else:
-            threads.run([partial(update, *run) for run in runs])
+        runs = _chunks(arrays, workers) if workers > 1 and arrays[4].size >= THREADED_SIZE else None
+        return [partial(update, *run) for run in runs or [arrays]]
 
     def get_config(self):
         config = super().get_config()

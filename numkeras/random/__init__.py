@@ -147,7 +147,7 @@ def masked_scale(x, keep, keep_prob):
     x = as_tensor(x)
     dtype = x.data.dtype
     if dtype.kind == "f":  # True * (1 / keep_prob) rounds as True / keep_prob, in one pass
-        factor = np.ones((), dtype) / np.asarray(keep_prob, dtype)
+        factor = dtype.type(1) / dtype.type(keep_prob)
         scale = np.multiply(keep, factor, dtype=dtype)
     else:
         scale = (keep / np.asarray(keep_prob, dtype)).astype(dtype)

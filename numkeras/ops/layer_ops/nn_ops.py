@@ -215,15 +215,17 @@ def sparse_softmax_cross_entropy(labels, logits):
     `-log_softmax(logits)[label]`, gradient `softmax - one_hot`. The same values bit for bit:
     the one-hot sum adds zeros to the label's term, and its `sum(target)` is 1."""
     z = as_tensor(logits)
-    index = np.expand_dims(as_array(labels).astype(np.intp), -1)
+    labels = as_array(labels)
+    # each row's label entry, picked from the (rows, classes) view by one fancy index
+    picked = (np.arange(labels.size), labels.reshape(-1).astype(np.intp))
     shifted = z.data - z.data.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
     total = e.sum(axis=-1, keepdims=True)
-    y = -(np.take_along_axis(shifted, index, -1) - np.log(total))[..., 0]
+    y = -(shifted.reshape(-1, z.shape[-1])[picked].reshape(labels.shape) - np.log(total)[..., 0])
 
     def vjp(g):
         p = e / total
-        np.put_along_axis(p, index, np.take_along_axis(p, index, -1) - 1, -1)
+        p.reshape(-1, z.shape[-1])[picked] -= 1
         return (np.expand_dims(g, -1) * p,)
 
     return Tensor(y, (z,), vjp, "sparse_softmax_cross_entropy")
