@@ -51,6 +51,29 @@ def thread_counts():
     blas_threads._state["setter"] = saved["setter"]
 
 
+@pytest.fixture
+def same_bits_on_thread_counts(thread_counts):
+    """`check(run)`: calls `run()` (returning arrays) with 1, 2 and 3 kernel/BLAS threads and
+    asserts every array bit for bit equal to one thread's; returns one thread's arrays."""
+    import numpy as np
+
+    from numkeras.kernels import threads
+
+    def check(run):
+        results = {}
+        for n in (1, 2, 3):
+            thread_counts(n)
+            assert threads.workers() == n
+            results[n] = [np.asarray(a) for a in run()]
+        for n in (2, 3):
+            assert len(results[n]) == len(results[1])
+            for got, want in zip(results[n], results[1]):
+                np.testing.assert_array_equal(got, want)
+        return results[1]
+
+    return check
+
+
 def pytest_collection_modifyitems(items):
     """A test that asks for an oracle fixture is an oracle test."""
     for item in items:

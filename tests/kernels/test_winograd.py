@@ -124,19 +124,15 @@ def test_float32_agrees_with_torch(everywhere, x_shape, filters, padding):
 
 
 @pytest.mark.parametrize("padding", ["same", "valid"])
-def test_results_do_not_depend_on_the_thread_count(monkeypatch, everywhere, thread_counts, padding):
+def test_results_do_not_depend_on_the_thread_count(
+    monkeypatch, everywhere, same_bits_on_thread_counts, padding
+):
     monkeypatch.setattr(winograd, "BLOCK_BYTES", 4000)  # a block an image, many tasks
     monkeypatch.setattr(winograd, "PAIRING_BYTES", 1)  # and several pairing tasks
     rng = np.random.default_rng(0)
     x = rng.standard_normal((14, 9, 8, 5)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, 5, 7)).astype(np.float32)
-    results = {}
-    for n in (1, 2, 3):
-        thread_counts(n)
-        results[n] = conv_pass(x, kernel, padding)
-    for n in (2, 3):
-        for got, want in zip(results[n], results[1]):
-            np.testing.assert_array_equal(got, want)
+    same_bits_on_thread_counts(lambda: conv_pass(x, kernel, padding))
 
 
 @pytest.mark.parametrize("x_shape, k_shape, conv_kw, pool_kw", CASES)
@@ -158,7 +154,7 @@ def test_fused_conv_pool_equals_the_separate_ops(everywhere, x_shape, k_shape, c
 
 
 def test_fused_conv_pool_does_not_depend_on_the_thread_count(
-    monkeypatch, everywhere, thread_counts
+    monkeypatch, everywhere, same_bits_on_thread_counts
 ):
     monkeypatch.setattr(conv_pool, "CHUNK_BYTES", 2000)  # a chunk of one or two images
     monkeypatch.setattr(winograd, "BLOCK_BYTES", 4000)
@@ -167,16 +163,14 @@ def test_fused_conv_pool_does_not_depend_on_the_thread_count(
     x = rng.standard_normal((7, 11, 10, 5)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, 5, 6)).astype(np.float32)
     bias = rng.standard_normal(6).astype(np.float32)
-    results = {}
-    for n in (1, 2, 3):
-        thread_counts(n)
+
+    def run():
         y, cache = conv_pool.conv_relu_pool_forward(
             x, kernel, bias, (1, 1), "valid", (1, 1), (2, 2)
         )
-        results[n] = (y,) + conv_pool.conv_relu_pool_backward(np.cos(y), cache)
-    for n in (2, 3):
-        for got, want in zip(results[n], results[1]):
-            np.testing.assert_array_equal(got, want)
+        return (y,) + conv_pool.conv_relu_pool_backward(np.cos(y), cache)
+
+    same_bits_on_thread_counts(run)
 
 
 def test_seeded_fits_repeat(everywhere):

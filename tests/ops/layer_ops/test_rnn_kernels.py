@@ -175,7 +175,7 @@ def test_outputs_do_not_change_when_the_input_buffer_does():
 
 
 @pytest.mark.parametrize("op", ["lstm", "gru"])
-def test_values_and_gradients_do_not_depend_on_the_thread_count(thread_counts, op):
+def test_values_and_gradients_do_not_depend_on_the_thread_count(same_bits_on_thread_counts, op):
     """1 thread runs the projection and gradient pieces in the loop's thread, 2 and 3 beside
     it: the same bits either way (several pieces: 40 steps of batch 32)."""
     B, T, F, u = 32, 40, 5, 6
@@ -187,9 +187,8 @@ def test_values_and_gradients_do_not_depend_on_the_thread_count(thread_counts, o
         rand(u, gates * u, seed=3, dtype="float32", low=-1, high=1),
         rand(gates * u, seed=4, dtype="float32"),
     ]
-    seen = []
-    for n in (1, 2, 3):
-        thread_counts(n)
+
+    def run():
         tensors = [numkeras.Variable(a) for a in arrays]
         with numkeras.GradientTape() as tape:
             if op == "lstm":
@@ -198,11 +197,9 @@ def test_values_and_gradients_do_not_depend_on_the_thread_count(thread_counts, o
             else:
                 y = gru_sequence(*tensors[:4], tensors[4], input_bias=tensors[4] * 2)
             loss = ops.sum(y * np.linspace(-1, 1, y.size).reshape(y.shape).astype("float32"))
-        grads = tape.gradient(loss, tensors)
-        seen.append([np.asarray(y)] + [np.asarray(g) for g in grads])
-    for other in seen[1:]:
-        for got, want in zip(other, seen[0]):
-            np.testing.assert_array_equal(got, want)
+        return [y, *tape.gradient(loss, tensors)]
+
+    same_bits_on_thread_counts(run)
 
 
 def test_tasks_beside_the_loop_run_in_the_caller_when_no_thread_takes_them(
