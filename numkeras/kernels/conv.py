@@ -236,6 +236,12 @@ def flipped_is_cheaper(x_shape, kernel_shape, out_size, strides):
     return tuple(strides) == (1, 1) and C >= FEW_CHANNELS and H * W * CO <= 2 * OH * OW * C
 
 
+def flipped(kernel):
+    """A (KH, KW, C, CO) kernel turned by 180 degrees with its channel axes swapped, contiguous:
+    the kernel whose stride-1 convolution of the padded output gradient is the input gradient."""
+    return np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2))
+
+
 def input_gradient(g, kernel, x_shape, strides, pads, dilation):
     """The gradient of one group's input; `g` may stop short of the convolution's last rows
     and columns (zero gradient there). At stride 1, where the input is not much larger than
@@ -254,8 +260,7 @@ def input_gradient(g, kernel, x_shape, strides, pads, dilation):
         span_h, span_w = (KH - 1) * dilation[0], (KW - 1) * dilation[1]
         top, left = span_h - pads[0][0], span_w - pads[1][0]
         gp = _pad(g, (top, H + pads[0][0] - OH), (left, W + pads[1][0] - OW))
-        flipped = np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2))
-        return conv_blocks(gp, flipped, (1, 1), dilation, np.empty(x_shape, g.dtype))
+        return conv_blocks(gp, flipped(kernel), (1, 1), dilation, np.empty(x_shape, g.dtype))
     gxp = np.zeros((N, H + sum(pads[0]), W + sum(pads[1]), C), g.dtype)
     col2im(gxp, g.reshape(-1, CO), kernel, OH, OW, strides, dilation)
     return _unpad(gxp, *pads)

@@ -459,7 +459,7 @@ def _spans(g, out, pads):
 
 def flipped_tiles(kernel):
     """The `kernel_tiles` of `kernel` flipped, its channel axes swapped (`input_gradient`)."""
-    return kernel_tiles(np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2)))
+    return kernel_tiles(conv.flipped(kernel))
 
 
 class _Gradient:
