@@ -34,6 +34,19 @@ def _memo():
     return getattr(_context, "memo", None)
 
 
+def _walked(layer, what, walk):
+    """`walk()`'s result for `layer`, taken once per `fixed_structure` span (key `what`), or
+    afresh outside one."""
+    memo = _memo()
+    if memo is None:
+        return walk()
+    key = (id(layer), what)
+    value = memo.get(key)
+    if value is None:
+        value = memo[key] = walk()
+    return value
+
+
 class fixed_structure:
     """A span (a train or test step) in which layers' tracked items are walked once each:
     `_tracked_items`, `_layers` and `_own_metrics` keep their results until
@@ -150,14 +163,7 @@ class Layer(Operation):
 
     def _tracked_items(self):
         """Variables and sublayers in assignment order, including those in lists/dicts."""
-        memo = _memo()
-        if memo is None:
-            return self._walk_items()
-        key = (id(self), "items")
-        items = memo.get(key)
-        if items is None:
-            items = memo[key] = self._walk_items()
-        return items
+        return _walked(self, "items", self._walk_items)
 
     def _walk_items(self):
         seen, items = set(), []
@@ -172,14 +178,10 @@ class Layer(Operation):
 
     @property
     def _layers(self):
-        memo = _memo()
-        if memo is None:
-            return [item for item in self._tracked_items() if isinstance(item, Layer)]
-        key = (id(self), "layers")
-        layers = memo.get(key)
-        if layers is None:
-            layers = memo[key] = [i for i in self._tracked_items() if isinstance(i, Layer)]
-        return list(layers)
+        return list(_walked(self, "layers", self._walk_layers))
+
+    def _walk_layers(self):
+        return [item for item in self._tracked_items() if isinstance(item, Layer)]
 
     @property
     def metrics(self):
@@ -187,14 +189,7 @@ class Layer(Operation):
         return self._own_metrics() + [m for layer in self._layers for m in layer.metrics]
 
     def _own_metrics(self):
-        memo = _memo()
-        if memo is None:
-            return self._walk_metrics()
-        key = (id(self), "metrics")
-        own = memo.get(key)
-        if own is None:
-            own = memo[key] = self._walk_metrics()
-        return list(own)
+        return list(_walked(self, "metrics", self._walk_metrics))
 
     def _walk_metrics(self):
         own = []
