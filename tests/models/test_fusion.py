@@ -59,6 +59,30 @@ def fused_ops(monkeypatch):
     return seen
 
 
+def fused_then_unfused(monkeypatch, build, x, training=True):
+    """For the model `build()` makes (seeded), with the fusion rules and then without: the ops
+    its fused chains ran, and its output, the gradients of a weighted sum of the output with
+    respect to its trainable weights and its BatchNormalization layers' moving means."""
+    runs = []
+    for fuse in (True, False):
+        if not fuse:
+            unfused(monkeypatch)
+        seen = fused_ops(monkeypatch)
+        numkeras.utils.set_random_seed(0)
+        model = build()
+        with numkeras.GradientTape() as tape:
+            y = model(x, training=training)
+            loss = ops.sum(y * rand(*y.shape, seed=2, dtype="float32"))
+        grads = tape.gradient(loss, model.trainable_weights)
+        means = [
+            layer.moving_mean.numpy()
+            for layer in model.layers
+            if isinstance(layer, layers.BatchNormalization)
+        ]
+        runs.append(([op for op in seen if op], [np.asarray(y), *grads, *means]))
+    return runs
+
+
 def fitted(build, x, y):
     """Weights (moving statistics included) and predictions after fitting a few steps."""
     numkeras.utils.set_random_seed(3)
@@ -274,25 +298,19 @@ def test_functional_norm_relu_pool_chain_runs_as_one_op(training, pool, monkeypa
     """In training the three calls run as batch_norm_relu_mean (with the layers' values,
     gradients and moving statistics, to float32 rounding); outside training the pair."""
     shape = (6, 5, 4) if pool is None else (6, 3, 5, 4)
-    x = rand(*shape, dtype="float32")
-    results = []
-    for fuse in (True, False):
-        if not fuse:
-            unfused(monkeypatch)
-        seen = fused_ops(monkeypatch)
-        numkeras.utils.set_random_seed(0)
+
+    def build():
         layer = None if pool is None else layers.GlobalAveragePooling2D(keepdims=True)
-        model, norm = norm_relu_pool_model(layer)
-        with numkeras.GradientTape() as tape:
-            y = model(x, training=training)
-            loss = ops.sum(y * rand(*y.shape, seed=2, dtype="float32"))
-        if fuse:
-            fused_op = "batch_norm_relu_mean" if pool is None else "reshape"  # (keepdims)
-            assert [op for op in seen if op] == [fused_op if training else "batch_norm_relu"]
-        grads = tape.gradient(loss, [norm.gamma, norm.beta, model.layers[-1].kernel])
-        results.append([np.asarray(y), *grads, norm.moving_mean.numpy()])
-    for got, want in zip(*results):
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        return norm_relu_pool_model(layer)[0]
+
+    (seen, got), (_, want) = fused_then_unfused(
+        monkeypatch, build, rand(*shape, dtype="float32"), training
+    )
+    fused_op = "batch_norm_relu_mean" if pool is None else "reshape"  # (keepdims)
+    assert seen == [fused_op if training else "batch_norm_relu"]
+    assert len(got) == len(want) == 6  # output, gamma, beta, kernel, bias, moving mean
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_a_relu_output_the_model_returns_fuses_only_the_pair():
@@ -318,23 +336,16 @@ def test_functional_add_relu_pool_chain_runs_as_one_op(pool, monkeypatch):
     """Add -> relu -> global average pooling runs as add_relu_mean with the layers' values
     (to float32 rounding) and gradients."""
     shape = (6, 5, 4) if pool is None else (6, 3, 5, 4)
-    x = rand(*shape, dtype="float32")
-    results = []
-    for fuse in (True, False):
-        if not fuse:
-            unfused(monkeypatch)
-        seen = fused_ops(monkeypatch)
-        numkeras.utils.set_random_seed(0)
+
+    def build():
         layer = None if pool is None else layers.GlobalAveragePooling2D(keepdims=True)
-        model = add_relu_pool_model(layer)
-        with numkeras.GradientTape() as tape:
-            y = model(x, training=True)
-            loss = ops.sum(y * rand(*y.shape, seed=2, dtype="float32"))
-        if fuse:
-            assert [op for op in seen if op] == ["add_relu_mean" if pool is None else "reshape"]
-        results.append([np.asarray(y), *tape.gradient(loss, model.trainable_weights)])
-    for got, want in zip(*results):
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        return add_relu_pool_model(layer)
+
+    (seen, got), (_, want) = fused_then_unfused(monkeypatch, build, rand(*shape, dtype="float32"))
+    assert seen == ["add_relu_mean" if pool is None else "reshape"]
+    assert len(got) == len(want) == 5  # output, two kernels and biases
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_a_rectified_sum_the_model_returns_fuses_only_the_pair():
@@ -363,24 +374,13 @@ def test_norm_add_relu_runs_as_one_op_with_the_layers_bits(late, swap, training,
     """In training the three calls run as batch_norm_add_relu where the shortcut is ready
     (either order of the Add's list), with the layers' values, gradients and moving
     statistics bit for bit; outside training, or with the shortcut made later, Add -> relu."""
-    x = rand(6, 5, 4, dtype="float32")
-    results = []
-    for fuse in (True, False):
-        if not fuse:
-            unfused(monkeypatch)
-        seen = fused_ops(monkeypatch)
-        numkeras.utils.set_random_seed(0)
-        model, norm = shortcut_model(late, swap)
-        with numkeras.GradientTape() as tape:
-            y = model(x, training=training)
-            loss = ops.sum(y * rand(*y.shape, seed=2, dtype="float32"))
-        if fuse:
-            op = "batch_norm_add_relu" if training and not late else "add_relu"
-            assert [op_ for op_ in seen if op_] == [op]
-        grads = tape.gradient(loss, model.trainable_weights)
-        results.append([np.asarray(y), *grads, norm.moving_mean.numpy()])
-    for got, want in zip(*results):
-        np.testing.assert_array_equal(got, want)
+    (seen, got), (_, want) = fused_then_unfused(
+        monkeypatch, lambda: shortcut_model(late, swap)[0], rand(6, 5, 4, dtype="float32"), training
+    )
+    assert seen == ["batch_norm_add_relu" if training and not late else "add_relu"]
+    assert len(got) == len(want) == (10 if late else 8)  # output, weights, moving mean
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_a_shortcut_chain_is_planned_from_the_normalization():
