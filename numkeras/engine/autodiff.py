@@ -84,19 +84,33 @@ def gradients(target, sources, seed=None):
                 continue
             key = id(parent)
             grads[key] = gp if key not in grads else grads[key] + gp
-    held = {id(node.data) for node in order}  # the graph's own values
+    held = {id(_owner(node.data)) for node in order}  # the memory of the graph's own values
     if not owned_seed:
-        held.add(id(seed))
+        held.add(id(_owner(seed)))
     return [_handed_out(found.get(id(s)), held) for s in sources]
 
 
+def _owner(a):
+    """The array whose memory `a` is: itself, or the array it is a view of."""
+    return a if a.base is None else a.base
+
+
 def _handed_out(g, held):
-    """`g` itself when the caller may own it (a fresh writable array no one else holds), else a
-    copy: a VJP may hand one array, a read-only broadcast view or the caller's seed to several
-    inputs, and a copy of a 2.7 MB gradient costs as much as a memory-bound update pass."""
+    """`g` itself when the caller may own it, else a copy: a VJP may hand one array, a read-only
+    broadcast view, a graph value or the caller's seed to several inputs. `g` is handed out when
+    it is writable and all of a fresh array no one else holds (or a reshaped view of all of one,
+    as an embedding's or a split kernel's gradient): a copy of a 5 MB gradient costs as much as
+    a memory-bound update pass."""
     if g is None:
         return None
-    if g.base is None and g.flags.writeable and id(g) not in held:
-        held.add(id(g))
+    owner = _owner(g)
+    if (
+        g.flags.writeable
+        and isinstance(owner, np.ndarray)
+        and owner.base is None
+        and g.nbytes == owner.nbytes
+        and id(owner) not in held
+    ):
+        held.add(id(owner))
         return g
     return np.array(g)
