@@ -228,17 +228,30 @@ class Layer(Operation):
 
     @property
     def trainable_weights(self):
-        if not self.trainable:
-            return []
-        out, seen = [], set()
-        # each once, also when sublayers share layers (a model and a functional view of it)
-        for v in [v for v in self._own_variables if v.trainable] + [
-            v for layer in self._layers for v in layer.trainable_weights
-        ]:
-            if id(v) not in seen:
+        out = []
+        if self.trainable:
+            self._add_trainable_weights(out, set())
+        return out
+
+    def _add_trainable_weights(self, out, seen):
+        """Append this trainable layer's trainable variables, then its trainable sublayers',
+        each once (also when sublayers share layers: a model and a functional view of it), in
+        one walk without a list per layer (Model.fit asks every step)."""
+        items = self._tracked_items()
+        for v in items:
+            if isinstance(v, Variable) and v.trainable and id(v) not in seen:
                 seen.add(id(v))
                 out.append(v)
-        return out
+        for layer in items:
+            if not (isinstance(layer, Layer) and layer.trainable):
+                continue
+            if type(layer).trainable_weights is Layer.trainable_weights:
+                layer._add_trainable_weights(out, seen)
+                continue
+            for v in layer.trainable_weights:  # a subclass's own list
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
 
     @property
     def non_trainable_weights(self):

@@ -133,3 +133,34 @@ def test_metrics_and_losses_read_in_a_step_match_the_unmemoized_walk():
     outside = ([id(m) for m in model.metrics], len(model.losses), model.trainable_weights)
     assert inside[0] == outside[0] and inside[1] == outside[1] == 1
     assert all(a is b for a, b in zip(inside[2], outside[2]))
+
+
+def test_trainable_weights_in_tracking_order_each_once_with_a_subclass_list():
+    class Pick(layer_lib.Layer):  # a layer choosing its own trainable list
+        def build(self, input_shape):
+            self.a = self.add_weight(shape=(1,), name="a")
+            self.b = self.add_weight(shape=(1,), name="b")
+
+        @property
+        def trainable_weights(self):
+            return [self.b]
+
+    class Outer(layer_lib.Layer):
+        def __init__(self):
+            super().__init__()
+            self.shared, self.pick, self.frozen = layers.Dense(2), Pick(), layers.Dense(1)
+            self.again = [self.shared]  # the same layer tracked twice
+
+    outer = Outer()
+    outer.shared.build((None, 3))
+    outer.pick.build(None)
+    outer.frozen.build((None, 2))
+    outer.frozen.trainable = False
+    own = outer.add_weight(shape=(1,), name="own")
+    outer.add_weight(shape=(1,), name="fixed", trainable=False)
+    want = [own, outer.shared.kernel, outer.shared.bias, outer.pick.b]
+    for _ in range(2):
+        got = outer.trainable_weights
+        assert len(got) == len(want) and all(g is w for g, w in zip(got, want))
+        with layer_lib.fixed_structure():
+            pass
