@@ -135,7 +135,7 @@ def test_metrics_and_losses_read_in_a_step_match_the_unmemoized_walk():
     assert all(a is b for a, b in zip(inside[2], outside[2]))
 
 
-def test_trainable_weights_in_tracking_order_each_once_with_a_subclass_list():
+def test_weights_losses_and_metrics_walks_keep_order_and_a_subclass_list():
     class Pick(layer_lib.Layer):  # a layer choosing its own trainable list
         def build(self, input_shape):
             self.a = self.add_weight(shape=(1,), name="a")
@@ -145,11 +145,20 @@ def test_trainable_weights_in_tracking_order_each_once_with_a_subclass_list():
         def trainable_weights(self):
             return [self.b]
 
+        @property
+        def losses(self):
+            return ["pick's loss"]
+
+        @property
+        def metrics(self):
+            return ["pick's metric"]
+
     class Outer(layer_lib.Layer):
         def __init__(self):
             super().__init__()
             self.shared, self.pick, self.frozen = layers.Dense(2), Pick(), layers.Dense(1)
             self.again = [self.shared]  # the same layer tracked twice
+            self.mean = numkeras.metrics.Mean()
 
     outer = Outer()
     outer.shared.build((None, 3))
@@ -159,8 +168,11 @@ def test_trainable_weights_in_tracking_order_each_once_with_a_subclass_list():
     own = outer.add_weight(shape=(1,), name="own")
     outer.add_weight(shape=(1,), name="fixed", trainable=False)
     want = [own, outer.shared.kernel, outer.shared.bias, outer.pick.b]
+    outer.add_loss(np.float32(1.0))
     for _ in range(2):
         got = outer.trainable_weights
         assert len(got) == len(want) and all(g is w for g, w in zip(got, want))
+        assert outer.losses[1:] == ["pick's loss"] and float(outer.losses[0]) == 1.0
+        assert outer.metrics == [outer.mean, "pick's metric"]
         with layer_lib.fixed_structure():
             pass
