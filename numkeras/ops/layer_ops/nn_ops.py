@@ -85,38 +85,41 @@ PIECE = 32768
 
 
 def _in_pieces(n, fill):
-    """Call `fill(piece)` for slices covering range(n): one call below 2 * PIECE values, else
-    an even number of near-equal pieces spread over the kernel threads."""
-    if n < 2 * PIECE:
-        fill(slice(0, n))
-        return
+    """Call `fill(piece)` for slices covering range(n) (more than 2 * PIECE values: an even
+    number of near-equal pieces, spread over the kernel threads)."""
     threads.run([partial(fill, piece) for piece in threads.even_slices(n, PIECE)])
 
 
 def _sigmoid_into(x, s, e, u):
-    """`s` = sigmoid(x), `e` = exp(-|x|) and `u` = 1 + e (new arrays of x's shape): 1 / u for
-    x >= 0 and e / u below, the numerator max(e, sign(x)) without a select (NumPy's `where`
-    on random signs runs ~3.5 ns a value: 1.2 vs 0.15 ms on 100,352 float32 values), one exp
-    of a non-positive number (no overflow for any x)."""
+    """`s` = sigmoid(x), `e` = exp(-|x|) and `u` = 1 + e (arrays of x's shape; `u` may be `e`,
+    which then ends as u): 1 / u for x >= 0 and e / u below, the numerator max(e, sign(x))
+    without a select (NumPy's `where` on random signs runs ~3.5 ns a value: 1.2 vs 0.15 ms
+    on 100,352 float32 values), one exp of a non-positive number (no overflow for any x)."""
     np.abs(x, out=e)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    np.add(e, 1, out=u)
     np.sign(x, out=s)
     np.maximum(e, s, out=s)
+    np.add(e, 1, out=u)
     np.divide(s, u, out=s)
 
 
 def _sigmoid(x):
-    """sigmoid(x) as a new array of x's float dtype (0-d for a 0-d x), computed in pieces."""
+    """sigmoid(x) as a new array of x's float dtype (0-d for a 0-d x), in pieces on the kernel
+    threads above 2 * PIECE values."""
     x = np.asarray(x, order="C")
     if x.dtype.kind != "f":
         x = x.astype(np.float32)
     s = np.empty(x.shape, x.dtype)
+    if x.size <= 2 * PIECE:
+        e = np.empty_like(s)
+        _sigmoid_into(x, s, e, e)
+        return s
     flat_x, flat_s = x.reshape(-1), s.reshape(-1)
 
     def fill(i):
-        _sigmoid_into(flat_x[i], flat_s[i], np.empty_like(flat_x[i]), np.empty_like(flat_x[i]))
+        e = np.empty_like(flat_x[i])
+        _sigmoid_into(flat_x[i], flat_s[i], e, e)
 
     _in_pieces(x.size, fill)
     return s
@@ -281,23 +284,26 @@ def _log1p(e, u):
 def sigmoid_cross_entropy(target, logits):
     """Binary cross-entropy of `sigmoid(logits)`: max(z, 0) - z * t + log(1 + exp(-|z|)), stable
     for any z; gradient `sigmoid(z) - t`, the sigmoid kept from the forward pass (its exp is
-    the loss's). The forward pass runs in pieces on the kernel threads."""
+    the loss's). The forward pass runs in pieces on the kernel threads above 2 * PIECE values."""
     output = as_tensor(logits)
     target = as_tensor(target, output.dtype)
     check_pair("binary_crossentropy", target, output)
     z, t = np.asarray(output.data, order="C"), np.asarray(target.data, order="C")
     y, s = np.empty(z.shape, z.dtype), np.empty(z.shape, z.dtype)
-    flat_z, flat_t, flat_y, flat_s = (a.reshape(-1) for a in (z, t, y, s))
 
-    def fill(i):
-        z, e, u = flat_z[i], np.empty_like(flat_z[i]), np.empty_like(flat_z[i])
-        _sigmoid_into(z, flat_s[i], e, u)
+    def fill(z, t, y, s):
+        e, u = np.empty_like(z), np.empty_like(z)
+        _sigmoid_into(z, s, e, u)
         log_term = _log1p(e, u)
-        loss = np.maximum(z, 0, out=flat_y[i])
-        np.subtract(loss, np.multiply(z, flat_t[i], out=e), out=loss)
-        np.add(loss, log_term, out=loss)
+        np.maximum(z, 0, out=y)
+        np.subtract(y, np.multiply(z, t, out=e), out=y)
+        np.add(y, log_term, out=y)
 
-    _in_pieces(z.size, fill)
+    if z.size <= 2 * PIECE:
+        fill(z, t, y, s)
+    else:
+        flat = [a.reshape(-1) for a in (z, t, y, s)]
+        _in_pieces(z.size, lambda i: fill(*(a[i] for a in flat)))
 
     def vjp(g):
         return (-g * z if target.requires_grad else None), g * (s - t)
