@@ -192,3 +192,34 @@ def test_log1p_of_exp_is_within_4_ulps(dtype):
     want = np.log1p(e.astype(np.longdouble))
     ulps = np.abs(got - want) / np.spacing(want.astype(dtype))
     assert got.dtype == dtype and got[0] == 0 and ulps.max() <= 4
+
+
+@pytest.mark.parametrize("overwrite_x", [False, True])
+def test_bias_relu_in_pieces_matches_one_pass_on_any_thread_count(
+    monkeypatch, same_bits_on_thread_counts, overwrite_x
+):
+    """Above 2 * ROWS_PIECE values bias_relu runs in pieces along the first axis: the values
+    and input gradient are one pass's bits, the bias gradient its sum up to rounding (pieces'
+    sums added in order), on 1, 2 and 3 threads."""
+    import numkeras
+    from numkeras.ops.layer_ops import nn_ops
+
+    x0 = rand(9, 5, 8, seed=7, low=-2, high=2, dtype="float32")
+    bias = numkeras.Variable(rand(8, seed=8, dtype="float32"))
+    g = rand(9, 5, 8, seed=9, dtype="float32")
+
+    def run():
+        x = numkeras.Variable(x0)
+        with numkeras.GradientTape():
+            y = nn_ops.bias_relu(x.value if overwrite_x else x, bias, overwrite_x=overwrite_x)
+        return [y, *y.vjp(g)]
+
+    monkeypatch.setattr(nn_ops, "ROWS_PIECE", 60)  # 360 values: 9 pieces of one image
+    y, gx, gb = same_bits_on_thread_counts(run)
+    monkeypatch.setattr(nn_ops, "ROWS_PIECE", 10**6)  # one pass
+    y1, gx1, gb1 = run()
+    np.testing.assert_array_equal(y, np.maximum(x0 + bias.numpy(), 0))
+    np.testing.assert_array_equal(y, y1)
+    np.testing.assert_array_equal(gx, gx1)
+    np.testing.assert_allclose(gb, gb1, rtol=1e-6)
+    np.testing.assert_allclose(gb, (g * (y > 0)).sum(axis=(0, 1)), rtol=1e-5)
