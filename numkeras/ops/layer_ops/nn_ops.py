@@ -42,9 +42,8 @@ def bias_relu(x, bias, overwrite_x=False):
 
     The VJP masks `g` once and gets the bias gradient from the masked rows by GEMV. Above
     2 * ROWS_PIECE values both passes run in pieces along the first axis on the kernel
-    threads, relu's zero row as long as before (Conv1D's
-    (64, 494, 64) output: 0.8 + 1.7 ms on one thread, the other idle), the bias gradient
-    the pieces' sums added in order.
+    threads (Conv1D's (64, 494, 64) output: 0.8 + 1.7 ms on one thread, the other idle), relu's
+    zero row as long as before, the bias gradient the pieces' sums added in order.
     """
     x, b = operands("bias_relu", x, bias)
     if b.ndim != 1 or x.shape[-1:] != b.shape:
@@ -317,7 +316,10 @@ def sigmoid_cross_entropy(target, logits):
     output = as_tensor(logits)
     target = as_tensor(target, output.dtype)
     check_pair("binary_crossentropy", target, output)
-    z, t = np.asarray(output.data, order="C"), np.asarray(target.data, order="C")
+    z = np.asarray(output.data, order="C")
+    if z.dtype.kind != "f":
+        z = z.astype(np.float32)
+    t = np.asarray(target.data, z.dtype, order="C")
     y, s = np.empty(z.shape, z.dtype), np.empty(z.shape, z.dtype)
 
     def fill(z, t, y, s):
