@@ -196,15 +196,22 @@ def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only
     dtype = np.result_type(x.data, K.data)
     scale = np.array([-1, -1, -1, 1], dtype)[:, None, None]  # the candidate: tanh
     b = None if bias is None else _by_gate(parents[5].data, 4, units)[FORWARD_ORDER] * scale[:, 0]
-    gates, xt, project = _projector(x.data, K.data, FORWARD_ORDER, scale, b)  # then activated
+    gates, xt, project = _projector(x.data, K.data, FORWARD_ORDER, scale, b)  # sigmoids: in place
     Us = _by_gate(U.data, 4, units)[FORWARD_ORDER] * scale
     hs = np.empty((T + 1, B, units), dtype)  # [t]: h before step t, so [:-1] is h_prev's rows
-    cs = np.empty((T + 1, B, units), dtype)
+    # [t]: step t's activated candidate g beside c before step t (one product makes i g, f c)
+    gc = np.empty((T + 1, 2, B, units), dtype)
+    cand, cs = gc[:T, 0], gc[:, 1]
     hs[0], cs[0] = h0.data, c0.data
     tanh_c = np.empty((T, B, units), dtype)
     rec = np.empty((4, B, units), dtype)
-    ig = np.empty((B, units), dtype)
+    prod = np.empty((2, B, units), dtype)
+    ig, fc = prod
     pieces = _pieces(T, B)
+    # each step's views, made in bulk (fewer calls in the loop)
+    zs, h_list, gc_list, c_list, tc_list = (
+        list(a) for a in (gates.swapaxes(0, 1), hs, gc, cs, tanh_c)
+    )
     beside = _Beside()  # before one_thread: it asks how many threads numkeras runs
     with one_thread(), np.errstate(over="ignore"):  # exp(-z) = inf: the sigmoid is 0
         for piece in pieces:
@@ -212,21 +219,20 @@ def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only
         for p, (t0, t1) in enumerate(pieces):
             beside.wait(p)
             for t in range(t0, t1):
-                z = gates[:, t]
-                np.matmul(hs[t], Us, out=rec)
+                z = zs[t]
+                np.matmul(h_list[t], Us, out=rec)
                 z += rec
                 sig = z[:3]
                 np.exp(sig, out=sig)
                 sig += 1
                 np.reciprocal(sig, out=sig)
-                o, i, f, g = z
-                np.tanh(g, out=g)
-                c = cs[t + 1]
-                np.multiply(f, cs[t], out=c)
-                np.multiply(i, g, out=ig)
-                c += ig
-                np.tanh(c, out=tanh_c[t])
-                np.multiply(o, tanh_c[t], out=hs[t + 1])
+                pair = gc_list[t]
+                np.tanh(z[3], out=pair[0])
+                np.multiply(z[1:3], pair, out=prod)  # i g, f c
+                np.add(ig, fc, out=c_list[t + 1])
+                tc = tc_list[t]
+                np.tanh(c_list[t + 1], out=tc)
+                np.multiply(z[0], tc, out=h_list[t + 1])
     if last_only:
         out = np.stack((hs[-1], cs[-1]), axis=1)
     else:
@@ -253,7 +259,8 @@ def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only
         with one_thread():
             for p0, p1 in reversed(pieces):
                 for t0, t1 in reversed(_chunks(p0, p1, 4 * B * units)):
-                    o, i, f, g = gates[:, t0:t1]
+                    o, i, f = gates[:3, t0:t1]
+                    g = cand[t0:t1]
                     dk = d[:, t0:t1]
                     np.subtract(1, gates[1:3, t0:t1], out=dk[:2])  # i, f: a (1 - a)
                     dk[:2] *= gates[1:3, t0:t1]
@@ -322,6 +329,8 @@ def gru_sequence(
     hs[0] = h0.data
     tmp = np.empty((B, units), dtype)
     pieces = _pieces(T, B)
+    # each step's views, made in bulk (fewer calls in the loop)
+    a_list, inner_list, h_list = (list(v) for v in (gates.swapaxes(0, 1), inner.swapaxes(0, 1), hs))
     beside = _Beside()  # before one_thread: it asks how many threads numkeras runs
     with one_thread(), np.errstate(over="ignore"):  # exp(-z) = inf: the sigmoid is 0
         for piece in pieces:
@@ -329,8 +338,8 @@ def gru_sequence(
         for p, (t0, t1) in enumerate(pieces):
             beside.wait(p)
             for t in range(t0, t1):
-                a, r_in = gates[:, t], inner[:, t]
-                np.matmul(hs[t], Us, out=r_in)
+                a, r_in = a_list[t], inner_list[t]
+                np.matmul(h_list[t], Us, out=r_in)
                 if b_rec is not None:
                     r_in += b_rec[:, None]
                 zr = a[:2]
@@ -342,8 +351,8 @@ def gru_sequence(
                 np.multiply(r, r_in[2], out=tmp)
                 hh += tmp
                 np.tanh(hh, out=hh)
-                h = hs[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
-                np.subtract(hs[t], hh, out=h)
+                h = h_list[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
+                np.subtract(h_list[t], hh, out=h)
                 h *= z
                 h += hh
     out = hs[-1] if last_only else hs[1:].swapaxes(0, 1)
