@@ -323,9 +323,13 @@ def gru_sequence(
         None if b is None else _by_gate(b.data, 3, units) * scale[:, 0]
         for b in (input_bias, recurrent_bias)
     )
+    b_h = None  # the recurrent bias's candidate block, inside the reset gate's product
+    if b_rec is not None:  # its z and r blocks join the projection's bias
+        b_h, b_rec = b_rec[2], b_rec * np.array([1, 1, 0], dtype)[:, None]
+        b_in = b_rec if b_in is None else b_in + b_rec
     gates, xt, project = _projector(x.data, K.data, [0, 1, 2], scale, b_in)  # then activated
     Us = _by_gate(U.data, 3, units) * scale
-    inner = np.empty_like(gates)  # h @ U (+ recurrent bias): its candidate block is kept
+    inner = np.empty_like(gates)  # h @ U (+ b_h): its candidate block is kept
     hs = np.empty((T + 1, B, units), dtype)  # [t]: h before step t, so [:-1] is h_prev's rows
     hs[0] = h0.data
     tmp = np.empty((B, units), dtype)
@@ -365,8 +369,8 @@ def gru_sequence(
             for t in range(t0, t1):
                 a, r_in = a_list[t], inner_list[t]
                 np.matmul(h_list[t], Us, out=r_in)
-                if b_rec is not None:
-                    r_in += b_rec[:, None]
+                if b_h is not None:
+                    r_in[2] += b_h
                 zr = a[:2]
                 zr += r_in[:2]
                 np.exp(zr, out=zr)
