@@ -535,6 +535,7 @@ class Model(SavingMethods, Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._assert_compiled("train_on_batch")
         apply_step_memory_setting()  # as fit/evaluate/predict: steps reuse heap memory
+        blas_threads.refresh(during_fit=True)  # a custom loop's threads follow the load too
         with checking_arguments():
             argument_checks.check_class_weight(class_weight)
             data = ArrayData(x, y, data_lib.array_sample_weight(y, sample_weight, class_weight))
@@ -547,6 +548,7 @@ class Model(SavingMethods, Layer):
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
         apply_step_memory_setting()  # as fit/evaluate/predict: steps reuse heap memory
+        blas_threads.refresh(during_fit=True)
         with checking_arguments():
             data = ArrayData(x, y, sample_weight)
             self._check_source_inputs(data_lib.ArraySource(data, data.size), "test_on_batch")
@@ -557,6 +559,7 @@ class Model(SavingMethods, Layer):
 
     def predict_on_batch(self, x):
         apply_step_memory_setting()  # as predict: steps reuse heap memory
+        blas_threads.refresh(during_fit=True)
         with checking_arguments():
             data = ArrayData(x)
             self._check_model_inputs(data.x)

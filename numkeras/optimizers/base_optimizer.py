@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from numkeras.backend import naming
+from numkeras.backend import blas_threads, naming
 from numkeras.engine import Tensor
 from numkeras.engine.autodiff import RowGradient
 from numkeras.engine.variable import Variable, swapped_values
@@ -273,6 +273,7 @@ class Optimizer:
                         "the variables it was built with; make a new optimizer "
                         "for new variables."
                     )
+        blas_threads.refresh(during_fit=True)  # a custom loop's kernels follow the load, as fit's
         grads, trainable_variables = self._prepare_gradients(grads, trainable_variables)
         if any(v.overwrite_with_gradient for v in trainable_variables):
             grads, trainable_variables = _overwrite_with_gradients(grads, trainable_variables)
