@@ -1,21 +1,28 @@
 """Dense's product, bias and relu as one recorded op (the layer calls it)."""
 
+from functools import partial
+
 import numpy as np
 
-from numkeras.backend.blas_threads import matmul
+from numkeras.backend import blas_threads
 from numkeras.engine.tensor import Tensor
+from numkeras.kernels import threads
+from numkeras.kernels.gemm import matmuls, product_tasks
 from numkeras.ops.layer_ops.nn_ops import _relu
+
+WHOLE = (slice(None), slice(None))
 
 
 def dense(x, kernel, bias=None, relu=False):
     """`x @ kernel (+ bias) (then relu)` over the last axis of `x`, as one op: the product is one
     GEMM over all leading axes, the bias and relu run in place on its fresh output. The values
     are those of `matmul`, `add` and `relu` in turn; the VJP masks the gradient once and gets the
-    kernel's and the bias's gradients as a GEMM and a GEMV. Small products run on one BLAS
-    thread (`blas_threads.matmul`): the same values on any thread count, and `matmul`'s where
-    they are at most SAME_SUMS_MAX_DEPTH deep or the BLAS runs one thread anyway. `x`,
-    `kernel` and `bias` are tensors of one float dtype (the layer checks; it takes the unfused
-    ops otherwise)."""
+    input's, the kernel's and the bias's gradients as two GEMMs and a GEMV. Products above
+    SMALL_PRODUCT_MACS run on the kernel threads (`kernels.gemm`), the bias and relu on each
+    piece right after its product, the VJP's GEMMs side by side; smaller ones on one BLAS
+    thread (`blas_threads.matmul`): the same values on any thread count. `x`, `kernel` and
+    `bias` are tensors of one float dtype (the layer checks; it takes the unfused ops
+    otherwise)."""
     k = kernel.data
     if x.shape[-1:] != k.shape[:1] or k.ndim != 2:
         raise ValueError(
@@ -23,22 +30,36 @@ def dense(x, kernel, bias=None, relu=False):
             f"{x.shape} and kernel shape {k.shape}."
         )
     rows = x.data.reshape(-1, k.shape[0])
-    y = matmul(rows, k)
-    if bias is not None:
-        y += bias.data
-    if relu:
-        _relu(y, out=y)
+    b = None if bias is None else bias.data
+
+    def finish(y, rows, cols):  # the bias and relu of the output's piece y[rows, cols]
+        part = y[rows, cols]
+        if b is not None:
+            part += b[cols]
+        if relu:
+            _relu(part, out=part)
+
+    (y,), tasks = product_tasks([(rows, k)], lambda _, r, c: finish(y, r, c))
+    if tasks:
+        threads.run(tasks)
+    else:
+        y = blas_threads.matmul(rows, k)
+        finish(y, *WHOLE)
     parents = (x, kernel) if bias is None else (x, kernel, bias)
 
     def vjp(g):
         gz = g.reshape(y.shape)
         if relu:
             gz = gz * (y > 0)
-        gx = matmul(gz, k.T).reshape(x.shape) if x.requires_grad else None
-        gk = matmul(rows.T, gz) if kernel.requires_grad else None
-        if bias is None:
-            return gx, gk
-        gb = np.ones(len(gz), gz.dtype) @ gz if bias.requires_grad else None
-        return gx, gk, gb
+        wanted = (x.requires_grad, kernel.requires_grad)
+        pairs = [p for p, w in zip([(gz, k.T), (rows.T, gz)], wanted) if w]
+        also, gb = (), None
+        if bias is not None and bias.requires_grad:  # a GEMV, on a thread the GEMMs leave free
+            gb = np.empty(gz.shape[1], gz.dtype)
+            also = [partial(np.matmul, np.ones(len(gz), gz.dtype), gz, out=gb)]
+        done = iter(matmuls(pairs, also))
+        gx, gk = (next(done) if w else None for w in wanted)
+        gx = None if gx is None else gx.reshape(x.shape)
+        return (gx, gk) if bias is None else (gx, gk, gb)
 
     return Tensor(y.reshape(x.shape[:-1] + k.shape[1:]), parents, vjp, "dense")
