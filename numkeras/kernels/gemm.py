@@ -1,13 +1,16 @@
 """Matrix products spread over numkeras's kernel threads, one BLAS thread each.
 
 OpenBLAS's own two threads gain little on the medium GEMMs of Dense layers (3M-100M
-multiply-adds): on 2 idle cores a Dense backward's two products, run at once on two Python
-threads with one BLAS thread each, took 1142 us at (128, 784) x (784, 512) against 1390 us on
-OpenBLAS's two threads, and one (2048, 128) x (128, 128) product cut in two halves 792 us
-against 930. So `matmuls` runs the products above SMALL_PRODUCT_MACS as tasks of
-`threads.run`: independent products side by side, and a product that would leave a thread idle
-cut into pieces along its longer output side (cutting the side the packed operand does not
-repeat on: +2% one-thread CPU for two pieces, where cutting the other side cost up to +7%).
+multiply-adds), and they spin on each other when other processes take a core (the MLP's first
+layer's forward and kernel-gradient products with a load average of 6: median 71 ms on
+OpenBLAS's two threads, 11 ms run this way). On 2 idle cores a Dense backward's two products,
+run at once on two Python threads with one BLAS thread each, took 1142 us at (128, 784) x
+(784, 512) against 1390 us on OpenBLAS's two threads, and one (2048, 128) x (128, 128) product
+cut in two halves 792 us against 930. So `matmuls` runs the products above SMALL_PRODUCT_MACS
+as tasks of `threads.run`: independent products side by side, and a product that would leave a
+thread idle cut into pieces along its longer output side (cutting the side the packed operand
+does not repeat on: +2% one-thread CPU for two pieces, where cutting the other side cost up to
++7%).
 
 How a product is cut depends on the shapes of the call's products alone, never on the thread
 count or the load, and every piece runs on one BLAS thread: the values are the same on any
@@ -86,7 +89,11 @@ def matmuls(pairs, also=()):
     `threads.run` (`product_tasks`) with the tasks `also` after theirs, then the others as
     `blas_threads.matmul` runs them (`also` in order first, when no product is spread)."""
     outputs, tasks = product_tasks(pairs)
-    threads.run(tasks + list(also)) if tasks else [task() for task in also]
+    if tasks:
+        threads.run(tasks + list(also))
+    else:
+        for task in also:
+            task()
     return [
         blas_threads.matmul(a, b) if out is None else out for (a, b), out in zip(pairs, outputs)
     ]

@@ -10,8 +10,6 @@ from numkeras.kernels import threads
 from numkeras.kernels.gemm import matmuls, product_tasks
 from numkeras.ops.layer_ops.nn_ops import _relu
 
-WHOLE = (slice(None), slice(None))
-
 
 def dense(x, kernel, bias=None, relu=False):
     """`x @ kernel (+ bias) (then relu)` over the last axis of `x`, as one op: the product is one
@@ -32,10 +30,10 @@ def dense(x, kernel, bias=None, relu=False):
     rows = x.data.reshape(-1, k.shape[0])
     b = None if bias is None else bias.data
 
-    def finish(y, rows, cols):  # the bias and relu of the output's piece y[rows, cols]
-        part = y[rows, cols]
+    def finish(y, cut_rows, cut_cols):  # the bias and relu of a piece of the output
+        part = y[cut_rows, cut_cols]
         if b is not None:
-            part += b[cols]
+            part += b[cut_cols]
         if relu:
             _relu(part, out=part)
 
@@ -44,7 +42,7 @@ def dense(x, kernel, bias=None, relu=False):
         threads.run(tasks)
     else:
         y = blas_threads.matmul(rows, k)
-        finish(y, *WHOLE)
+        finish(y, slice(None), slice(None))
     parents = (x, kernel) if bias is None else (x, kernel, bias)
 
     def vjp(g):
