@@ -155,7 +155,8 @@ def test_the_caller_does_not_wait_for_a_pool_thread_that_took_no_task(thread_cou
     thread_counts(2)
     threads.run([lambda: None, lambda: None])  # the pool exists
     busy, release, ran = threading.Event(), threading.Event(), []
-    threading.Timer(30, release.set).start()  # never hang: the old wait returns after 30 s
+    timer = threading.Timer(30, release.set)  # never hang: the old wait returns after 30 s
+    timer.start()
 
     def hold():
         busy.set()
@@ -166,6 +167,7 @@ def test_the_caller_does_not_wait_for_a_pool_thread_that_took_no_task(thread_cou
     threads.run([partial(ran.append, i) for i in range(3)])
     assert not release.is_set() and ran == [0, 1, 2]
     release.set()
+    timer.cancel()
     threads.run([partial(ran.append, i) for i in range(3, 5)])  # the pool serves again
     assert sorted(ran) == [0, 1, 2, 3, 4]
 
