@@ -33,19 +33,18 @@ def tiny_pieces(monkeypatch):
 @pytest.mark.parametrize(
     "m, k, n, transposed",
     [
-        (256, 128, 128, (False, False)),  # cut by rows
-        (128, 784, 512, (False, False)),  # cut by columns
-        (784, 128, 512, (True, False)),  # the kernel's gradient: rows.T @ g
+        (4096, 256, 256, (False, False)),  # cut by rows
+        (256, 256, 4096, (False, False)),  # cut by columns
+        (2048, 128, 512, (True, False)),  # the kernel's gradient: rows.T @ g
         (128, 512, 784, (False, True)),  # the input's gradient: g @ kernel.T
     ],
 )
-def test_a_medium_product_has_the_products_values(m, k, n, transposed):
-    a, b = operands(m, k, n, transposed=transposed)
-    assert m * k * n > blas_threads.SMALL_PRODUCT_MACS
-    got = gemm.matmul(a, b)
-    want = a.astype("float64") @ b.astype("float64")
-    assert got.dtype == np.float32 and got.shape == (m, n)
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4 * np.abs(want).max())
+def test_spread_products_have_the_products_values(m, k, n, transposed):
+    pairs = [operands(m, k, n, transposed=transposed), operands(m, k, n, seed=1)]
+    for (a, b), got in zip(pairs, gemm.matmuls(pairs)):
+        want = a.astype("float64") @ b.astype("float64")
+        assert got.dtype == np.float32 and got.shape == (m, n)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4 * np.abs(want).max())
 
 
 def test_matmuls_mixes_spread_and_small_products():
@@ -58,18 +57,20 @@ def test_matmuls_mixes_spread_and_small_products():
 
 
 def test_the_cuts_follow_the_shapes_alone():
-    """One product alone: two pieces along its longer side; two alike: one task each; a call
-    past PIECE_MACS gets more tasks; a small product gets none."""
+    """Two products alike: one task each; a call past PIECE_MACS: more tasks, shared by size;
+    a product alone or with small ones, and small ones: none (OpenBLAS's own threads)."""
 
     def cuts(pairs):
         outputs, tasks = gemm.product_tasks(pairs)
         return [out is not None for out in outputs], len(tasks)
 
-    assert cuts([operands(128, 784, 512)]) == ([True], 2)
     assert cuts([operands(128, 512, 784), operands(784, 128, 512)]) == ([True, True], 2)
-    assert cuts([operands(128, 512, 512), operands(8, 8, 8)]) == ([True, False], 2)
-    assert cuts([operands(4096, 256, 256)]) == ([True], 2 * -(-4096 * 256 * 256 // 2**28))
-    assert cuts([operands(100, 100, 100)]) == ([False], 0)
+    big, small = operands(4096, 256, 256), operands(8, 16, 4)
+    assert cuts([big, big, small]) == ([True, True, False], 4)
+    assert cuts([big, operands(128, 512, 512)]) == ([True, True], 5)  # 4 + 1 by size
+    assert cuts([operands(128, 784, 512)]) == ([False], 0)
+    assert cuts([operands(128, 512, 512), small]) == ([False, False], 0)
+    assert cuts([operands(100, 100, 100)] * 2) == ([False, False], 0)
 
 
 def test_pieces_run_on_the_kernel_threads_with_one_blas_thread(monkeypatch, thread_counts):
@@ -78,7 +79,7 @@ def test_pieces_run_on_the_kernel_threads_with_one_blas_thread(monkeypatch, thre
     run = threads.run
     monkeypatch.setattr(threads, "run", lambda tasks: seen.append(len(tasks)) or run(tasks))
     a, b = operands(2048, 128, 128)
-    gemm.matmul(a, b)
+    gemm.matmuls([(a, b), (b.T, a.T)])
     assert seen == [2]
     assert blas_threads.blas_threads() == 2  # given back after the run
 
@@ -88,7 +89,7 @@ def test_products_have_the_same_bits_on_any_thread_count(same_bits_on_thread_cou
     """Including a depth past SAME_SUMS_MAX_DEPTH, where OpenBLAS's own threads sum otherwise."""
     x, w = operands(m, k, n)
     g = np.random.default_rng(5).standard_normal((m, n)).astype("float32")
-    same_bits_on_thread_counts(lambda: [gemm.matmul(x, w), *gemm.matmuls([(g, w.T), (x.T, g)])])
+    same_bits_on_thread_counts(lambda: gemm.matmuls([(g, w.T), (x.T, g)]))
 
 
 def dense_pass(x, kernel, bias, relu, r, fn=dense):
@@ -112,11 +113,12 @@ def variables(x_shape, units, seed=0):
 
 
 @pytest.mark.parametrize("x_shape, units", [((32, 64, 128), 256), ((128, 784), 512)])
-def test_a_medium_dense_has_the_same_bits_on_any_thread_count(
+def test_a_medium_dense_gradient_has_the_same_bits_on_any_thread_count(
     same_bits_on_thread_counts, x_shape, units
 ):
+    """The VJP's GEMMs (the forward's product alone runs on OpenBLAS's own threads)."""
     x, kernel, bias, r = variables(x_shape, units)
-    same_bits_on_thread_counts(lambda: dense_pass(x, kernel, bias, True, r))
+    same_bits_on_thread_counts(lambda: dense_pass(x, kernel, bias, False, r)[1:])
 
 
 @pytest.mark.parametrize("relu", [True, False])

@@ -6,8 +6,7 @@ import numpy as np
 
 from numkeras.backend import blas_threads
 from numkeras.engine.tensor import Tensor
-from numkeras.kernels import threads
-from numkeras.kernels.gemm import matmuls, product_tasks
+from numkeras.kernels.gemm import matmuls
 from numkeras.ops.layer_ops.nn_ops import _relu
 
 
@@ -15,10 +14,10 @@ def dense(x, kernel, bias=None, relu=False):
     """`x @ kernel (+ bias) (then relu)` over the last axis of `x`, as one op: the product is one
     GEMM over all leading axes, the bias and relu run in place on its fresh output. The values
     are those of `matmul`, `add` and `relu` in turn; the VJP masks the gradient once and gets the
-    input's, the kernel's and the bias's gradients as two GEMMs and a GEMV. Products above
-    SMALL_PRODUCT_MACS run on the kernel threads (`kernels.gemm`), the bias and relu on each
-    piece right after its product, the VJP's GEMMs side by side; smaller ones on one BLAS
-    thread (`blas_threads.matmul`): the same values on any thread count. `x`, `kernel` and
+    input's, the kernel's and the bias's gradients as two GEMMs and a GEMV. Small products run
+    on one BLAS thread (`blas_threads.matmul`): the same values on any thread count; the VJP's
+    two GEMMs, when both are above SMALL_PRODUCT_MACS, side by side on the kernel threads with
+    the GEMV (`kernels.gemm`), values again independent of the thread count. `x`, `kernel` and
     `bias` are tensors of one float dtype (the layer checks; it takes the unfused ops
     otherwise)."""
     k = kernel.data
@@ -28,21 +27,11 @@ def dense(x, kernel, bias=None, relu=False):
             f"{x.shape} and kernel shape {k.shape}."
         )
     rows = x.data.reshape(-1, k.shape[0])
-    b = None if bias is None else bias.data
-
-    def finish(y, cut_rows, cut_cols):  # the bias and relu of a piece of the output
-        part = y[cut_rows, cut_cols]
-        if b is not None:
-            part += b[cut_cols]
-        if relu:
-            _relu(part, out=part)
-
-    (y,), tasks = product_tasks([(rows, k)], lambda _, r, c: finish(y, r, c))
-    if tasks:
-        threads.run(tasks)
-    else:
-        y = blas_threads.matmul(rows, k)
-        finish(y, slice(None), slice(None))
+    y = blas_threads.matmul(rows, k)
+    if bias is not None:
+        y += bias.data
+    if relu:
+        _relu(y, out=y)
     parents = (x, kernel) if bias is None else (x, kernel, bias)
 
     def vjp(g):
