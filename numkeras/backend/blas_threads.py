@@ -31,12 +31,12 @@ against 65-95 us on one; the tutorial CNN's forward (128, 1600) @ (1600, 10) rig
 convolution's kernel threads: median 223 us, p90 7 ms, against 188 and 208 us). So `matmul`
 runs float32 products of up to SMALL_PRODUCT_MACS multiply-adds (both sides longer than 1) on
 one thread, chosen by the shape alone, whatever the count: their values are the same on any
-count. Up to a depth of SAME_SUMS_MAX_DEPTH OpenBLAS sums each output alike on one and two
-threads, so there they are also plain `a @ b`'s values on two threads; deeper ones can differ
-from those in the last bits. Such quick switches, and `one_thread`'s, call OpenBLAS's own
-setter through ctypes (under a microsecond; threadpoolctl's takes ~35 us). Larger float GEMMs
-of the dense op and `matmul` run on numkeras's kernel threads, one BLAS thread each
-(kernels/gemm.py).
+count: one thread's. A plain two-thread `a @ b` can differ from them in the last bits: whether
+OpenBLAS's one- and two-thread sums agree depends on the CPU's kernel (SkylakeX's agree up to
+a depth of 384, Haswell's differ even at depth 10). Such quick switches, and `one_thread`'s,
+call OpenBLAS's own setter through ctypes (under a microsecond; threadpoolctl's takes ~35 us).
+Pairs of larger independent products (a Dense VJP's input and kernel gradients) run side by
+side on numkeras's kernel threads, one BLAS thread each (kernels/gemm.py).
 """
 
 import contextlib
@@ -50,7 +50,6 @@ FRESH_WINDOW_SECONDS = 0.05  # the process's first look at the load: a short win
 MIN_WINDOW_SECONDS = 0.1  # shorter windows hold too few clock ticks to measure a load
 SMALL_PRODUCT_MACS = 3_000_000  # up to this many multiply-adds one thread is faster than two
 OPENBLAS_SERIAL_MACS = 262_144  # OpenBLAS runs products up to this size on one thread itself
-SAME_SUMS_MAX_DEPTH = 384  # OpenBLAS's float32 GEMM: one and two threads sum alike up to here
 IDLE_SPIN = "4"  # OPENBLAS_THREAD_TIMEOUT: idle workers spin 2**4 cycles, then sleep
 OPENBLAS_SETTERS = (
     "openblas_set_num_threads",

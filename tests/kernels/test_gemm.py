@@ -86,7 +86,7 @@ def test_pieces_run_on_the_kernel_threads_with_one_blas_thread(monkeypatch, thre
 
 @pytest.mark.parametrize("m, k, n", [(2048, 128, 256), (128, 784, 512), (100, 600, 100)])
 def test_products_have_the_same_bits_on_any_thread_count(same_bits_on_thread_counts, m, k, n):
-    """Including a depth past SAME_SUMS_MAX_DEPTH, where OpenBLAS's own threads sum otherwise."""
+    """Including deep products, where OpenBLAS's own one and two threads sum differently."""
     x, w = operands(m, k, n)
     g = np.random.default_rng(5).standard_normal((m, n)).astype("float32")
     same_bits_on_thread_counts(lambda: gemm.matmuls([(g, w.T), (x.T, g)]))
