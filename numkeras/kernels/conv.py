@@ -227,19 +227,74 @@ def kernel_gradient(xp, g, kernel_shape, strides, dilation):
     its own part, and the parts are added in order, whatever the thread count."""
     if winograd1d.applies(xp, kernel_shape, strides, dilation):
         return winograd1d.kernel_gradient(xp[:, 0], g[:, 0], kernel_shape[1])[None]
+    return _gradient_runs(xp, g, kernel_shape, strides, dilation)[0]
+
+
+def _gradient_runs(xp, g, kernel_shape, strides, dilation, relu_out=None):
+    """`kernel_gradient` by patch matrices; with `relu_out` (the relu output y of the conv plus
+    a bias) each block of g is first masked by y > 0 while in cache, and the masked blocks'
+    sums come too: (kernel gradient, bias gradient or None)."""
     KH, KW, C, CO = kernel_shape
     N, OH, OW, _ = g.shape
     K = KH * KW * C
-    runs = _runs(_blocks(N, OH, OW, K * xp.itemsize))
+    blocks = _blocks(N, OH, OW, K * xp.itemsize)
+    runs = _runs(blocks)
     parts = np.zeros((len(runs), K, CO), g.dtype)
+    sums = np.zeros((len(runs), CO), g.dtype)
+    largest = max((i.stop - i.start) * (r.stop - r.start) for i, r in blocks) * OW
 
     def task(i):
         product = np.empty((K, CO), g.dtype)
+        if relu_out is not None:
+            masked, ones = np.empty((largest, CO), g.dtype), np.ones(largest, g.dtype)
         for block, cols in _patch_blocks(xp, runs[i], KH, KW, OH, OW, strides, dilation):
-            parts[i] += np.matmul(cols.T, g[block].reshape(-1, CO), out=product)
+            gb = g[block].reshape(-1, CO)
+            if relu_out is not None:
+                gb = np.multiply(gb, relu_out[block].reshape(-1, CO) > 0, out=masked[: len(gb)])
+                sums[i] += np.matmul(ones[: len(gb)], gb, out=product[0])
+            parts[i] += np.matmul(cols.T, gb, out=product)
 
     threads.run([partial(task, i) for i in range(len(runs))])
-    return np.add.reduce(parts, axis=0).reshape(kernel_shape)
+    gk = np.add.reduce(parts, axis=0).reshape(kernel_shape)
+    return gk, None if relu_out is None else np.add.reduce(sums, axis=0)
+
+
+def relu_masked(g, y):
+    """(g where y > 0 else 0, its sum over every axis but the last): the gradient through
+    relu(z + bias) to z, and the bias's; about BLOCK_BYTES of images a task on the kernel
+    threads, the tasks' sums added in order."""
+    gm = np.empty(y.shape, y.dtype)
+    rows, grows = gm.reshape(len(gm), -1, gm.shape[-1]), g.reshape(len(g), -1, g.shape[-1])
+    yrows = y.reshape(rows.shape)
+    size = max(1, BLOCK_BYTES // max(1, rows[0].nbytes))
+    pieces = threads.even_slices(len(rows), size)
+    sums = np.empty((len(pieces), rows.shape[2]), y.dtype)
+    ones = np.ones(size * rows.shape[1], y.dtype)
+
+    def task(i):
+        part = np.multiply(grows[pieces[i]], yrows[pieces[i]] > 0, out=rows[pieces[i]])
+        part = part.reshape(-1, rows.shape[2])
+        np.matmul(ones[: len(part)], part, out=sums[i])
+
+    threads.run([partial(task, i) for i in range(len(pieces))])
+    return gm, np.add.reduce(sums, axis=0)
+
+
+def conv2d_relu_backward(g, y, cache, need_x=True, need_kernel=True):
+    """(gx, gkernel, gbias) for `conv2d_forward` with a `BiasRelu` epilogue whose output is
+    `y`. Where only the kernel's gradient is needed and patch matrices ran, g is masked block
+    by block inside the kernel gradient's loop (a conv on the model's input: no pass writing
+    the masked g); else the masked g is made first."""
+    xp, _, kernel, strides, _, dilation, groups = cache
+    plain = groups == 1 and not winograd.applies(
+        kernel.shape, strides, dilation, g.shape[1:3], g.dtype, groups
+    )
+    if plain and need_kernel and not need_x:
+        if not winograd1d.applies(xp, kernel.shape, strides, dilation):
+            gk, gb = _gradient_runs(xp, g, kernel.shape, strides, dilation, y)
+            return None, gk, gb
+    gm, gb = relu_masked(g, y)
+    return (*conv2d_backward(gm, cache, need_x, need_kernel), gb)
 
 
 def conv2d_forward(x, kernel, strides, padding, dilation, groups=1, epilogue=None):

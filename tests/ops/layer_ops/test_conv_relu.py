@@ -48,6 +48,11 @@ def test_forward_equals_the_separate_ops_and_gradients_match(case):
     theirs = tape.gradient(z, [x, k, b], output_gradients=g)
     for got, want in zip(ours, theirs):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-5)
+    with numkeras.GradientTape() as tape:  # an input without a gradient: masked in the blocks
+        y = conv_bias_relu(np.asarray(x), k, b, strides, padding, dilation)
+    ours = tape.gradient(y, [k, b], output_gradients=g)
+    for got, want in zip(ours, theirs[1:]):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("case", [CASES[0], ((2, 7, 6, 5), (3, 3, 5, 4), 1, "same", 1)])
@@ -78,9 +83,11 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch, same_bits_on_thr
     g = rand(9, 36, 16, seed=3, dtype="float32")
 
     def run():
-        with numkeras.GradientTape() as tape:
+        with numkeras.GradientTape(persistent=True) as tape:
             y = conv_bias_relu(x, k, b)
-        return [y, *tape.gradient(y, [x, k, b], output_gradients=g)]
+            z = conv_bias_relu(np.asarray(x), k, b)  # masked inside the kernel gradient
+        grads = tape.gradient(y, [x, k, b], output_gradients=g)
+        return [y, *grads, *tape.gradient(z, [k, b], output_gradients=g)]
 
     same_bits_on_thread_counts(run)
 
