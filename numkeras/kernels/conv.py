@@ -286,13 +286,15 @@ def conv2d_relu_backward(g, y, cache, need_x=True, need_kernel=True):
     by block inside the kernel gradient's loop (a conv on the model's input: no pass writing
     the masked g); else the masked g is made first."""
     xp, _, kernel, strides, _, dilation, groups = cache
-    plain = groups == 1 and not winograd.applies(
-        kernel.shape, strides, dilation, g.shape[1:3], g.dtype, groups
-    )
-    if plain and need_kernel and not need_x:
-        if not winograd1d.applies(xp, kernel.shape, strides, dilation):
-            gk, gb = _gradient_runs(xp, g, kernel.shape, strides, dilation, y)
-            return None, gk, gb
+    if (
+        need_kernel
+        and not need_x
+        and groups == 1
+        and not winograd.applies(kernel.shape, strides, dilation, g.shape[1:3], g.dtype, groups)
+        and not winograd1d.applies(xp, kernel.shape, strides, dilation)
+    ):
+        gk, gb = _gradient_runs(xp, g, kernel.shape, strides, dilation, y)
+        return None, gk, gb
     gm, gb = relu_masked(g, y)
     return (*conv2d_backward(gm, cache, need_x, need_kernel), gb)
 
