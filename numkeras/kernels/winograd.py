@@ -475,17 +475,18 @@ class _Gradient:
             self.pixels = _pixel_items(even).transpose(2, 4, 0, 1, 3)
 
 
-def _tile_products(xr, g, images, rows, scratch):
-    """The 16 products V^T dM (4, 4, C, CO) [j, i] of a block (images, tile rows) of the
-    `_Paired` `xr` and the `_Gradient` `g`: the output gradient's tiles dM = A gY A^T, cells
-    (3, j) and (i, 3) negated (`_SIGNS`), in `_input_tiles`' tiles (zero past `g`'s end), are
-    the pixels of each row and column parity in h[0] and h[3] (4, 2, n, rows, Q1, CO), rows'
-    sums h[1] and differences h[2], then the columns' (cells j = 1 and 2); the block's views
-    are made once (`_gradient_plan`)."""
+def _tile_products(xr, g, images, rows, scratch, out=None):
+    """The 16 products V^T dM (4, 4, C, CO) [j, i] (into `out` if given) of a block (images,
+    tile rows) of the `_Paired` `xr` and the `_Gradient` `g`: the output gradient's tiles dM =
+    A gY A^T, cells (3, j) and (i, 3) negated (`_SIGNS`), in `_input_tiles`' tiles (zero past
+    `g`'s end), are the pixels of each row and column parity in h[0] and h[3] (4, 2, n, rows,
+    Q1, CO), rows' sums h[1] and differences h[2], then the columns' (cells j = 1 and 2); the
+    block's views are made once (`_gradient_plan`)."""
     v = _input_tiles(xr, images, rows, scratch)
     n, nt = images.stop - images.start, rows.stop - rows.start
     plan = scratch.plan(("grad", n, nt, xr.Q1, xr.C, g.CO), _gradient_plan)
     h, pixels, fill, h0, h3, h1, h2, even, odd, middle, ends, product = plan
+    product = product if out is None else out
     OH, OW = g.array.shape[1:3]
     r0, r1 = 2 * rows.start, min(OH, 2 * rows.stop)
     if g.pixels is not None and r1 - r0 == 2 * nt:  # whole tiles: one copy, one fill
@@ -561,13 +562,15 @@ def _gradient_tasks(xr, g):
     N, OH, OW, CO = g.shape
     _, _, _, P1, Q1, C = xr.shape
     runs, most = _tile_runs(N, P1 - 1, Q1 - 1, C, CO, g.itemsize)
-    parts = np.zeros((len(runs), 16, C, CO), g.dtype)
+    parts = np.empty((len(runs), 16, C, CO), g.dtype)
 
     xr, g = _Paired(xr), _Gradient(g)
 
-    def task(i):
+    def task(i):  # the run's first products land in its sum (no zero fill, no first add)
         scratch = _scratch(most, C, CO, g.array.dtype)
-        for images, rows in runs[i]:
+        (images, rows), rest = runs[i][0], runs[i][1:]
+        _tile_products(xr, g, images, rows, scratch, parts[i].reshape(4, 4, C, CO))
+        for images, rows in rest:
             parts[i] += _tile_products(xr, g, images, rows, scratch).reshape(16, C, CO)
 
     return [partial(task, i) for i in range(len(runs))], parts

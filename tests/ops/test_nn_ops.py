@@ -151,3 +151,75 @@ def test_sigmoid_has_the_two_branch_formulas_bits_for_any_input(dtype):
     np.testing.assert_array_equal(got, want)
     scalar, e = _sigmoid(np.asarray(-3.0, dtype)), np.exp(np.asarray(-3.0, dtype))
     assert isinstance(scalar, np.ndarray) and scalar.shape == () and scalar == e / (1 + e)
+
+
+def test_sigmoid_and_its_cross_entropy_in_pieces_match_one_piece_on_any_thread_count(
+    monkeypatch, same_bits_on_thread_counts
+):
+    """Above 2 * PIECE values the forward passes run in pieces on the kernel threads: every
+    value is the one a single piece gives (none skipped or misplaced), on 1, 2 and 3 threads;
+    the gradient is sigmoid(z) - t from the forward pass's sigmoid."""
+    import numkeras
+    from numkeras.ops.layer_ops import nn_ops
+
+    monkeypatch.setattr(nn_ops, "PIECE", 100)  # 1000 values: 10 pieces
+    z = numkeras.Variable((rand(10, 100, seed=4, low=-4, high=4) ** 3).astype("float32"))
+    t = rand(10, 100, seed=5, low=0, high=1, dtype="float32")
+    g = rand(10, 100, seed=6, low=0.5, high=1.5, dtype="float32")
+
+    def run():
+        with numkeras.GradientTape():
+            loss = nn_ops.sigmoid_cross_entropy(t, z)
+        return [nn_ops._sigmoid(z.numpy()), loss, *loss.vjp(g)[1:]]
+
+    sigmoid, loss, gz = same_bits_on_thread_counts(run)
+    monkeypatch.setattr(nn_ops, "PIECE", 10**6)  # one piece
+    with numkeras.GradientTape():
+        whole = nn_ops.sigmoid_cross_entropy(t, z)
+    np.testing.assert_array_equal(sigmoid, nn_ops._sigmoid(z.numpy()))
+    np.testing.assert_array_equal(loss, whole.numpy())
+    np.testing.assert_array_equal(gz, g * (sigmoid - t))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_log1p_of_exp_is_within_4_ulps(dtype):
+    """The loss's log(1 + e), e = exp(-|z|) in [0, 1], from log(1 + e) and its rounding."""
+    from numkeras.ops.layer_ops.nn_ops import _log1p
+
+    e = np.exp(-np.abs(np.random.default_rng(0).standard_normal(100_000) * 10)).astype(dtype)
+    e[:4] = [0, 1e-30, 1e-8, 1]
+    got = _log1p(e, e + 1)
+    want = np.log1p(e.astype(np.longdouble))
+    ulps = np.abs(got - want) / np.spacing(want.astype(dtype))
+    assert got.dtype == dtype and got[0] == 0 and ulps.max() <= 4
+
+
+@pytest.mark.parametrize("overwrite_x", [False, True])
+def test_bias_relu_in_pieces_matches_one_pass_on_any_thread_count(
+    monkeypatch, same_bits_on_thread_counts, overwrite_x
+):
+    """Above 2 * ROWS_PIECE values bias_relu runs in pieces along the first axis: the values
+    and input gradient are one pass's bits, the bias gradient its sum up to rounding (pieces'
+    sums added in order), on 1, 2 and 3 threads."""
+    import numkeras
+    from numkeras.ops.layer_ops import nn_ops
+
+    x0 = rand(9, 5, 8, seed=7, low=-2, high=2, dtype="float32")
+    bias = numkeras.Variable(rand(8, seed=8, dtype="float32"))
+    g = rand(9, 5, 8, seed=9, dtype="float32")
+
+    def run():
+        x = numkeras.Variable(x0)
+        with numkeras.GradientTape():
+            y = nn_ops.bias_relu(x.value if overwrite_x else x, bias, overwrite_x=overwrite_x)
+        return [y, *y.vjp(g)]
+
+    monkeypatch.setattr(nn_ops, "ROWS_PIECE", 60)  # 360 values: 9 pieces of one image
+    y, gx, gb = same_bits_on_thread_counts(run)
+    monkeypatch.setattr(nn_ops, "ROWS_PIECE", 10**6)  # one pass
+    y1, gx1, gb1 = run()
+    np.testing.assert_array_equal(y, np.maximum(x0 + bias.numpy(), 0))
+    np.testing.assert_array_equal(y, y1)
+    np.testing.assert_array_equal(gx, gx1)
+    np.testing.assert_allclose(gb, gb1, rtol=1e-6)
+    np.testing.assert_allclose(gb, (g * (y > 0)).sum(axis=(0, 1)), rtol=1e-5)

@@ -24,6 +24,8 @@ from numkeras.kernels import threads
 # chunk's steps while it is in cache (batch norm + relu, forward and VJP, on 8 MB: 6.9 ms
 # in 1 MB chunks, 7.6 in 256 kB ones, 9.5 in 64 kB ones, 7.1 whole; as separate ops 9.0).
 CHUNK_BYTES = 1 << 20
+# Per-channel factors are tiled to at most this many rows of a chunk's width (`_tiled`).
+TILE_ROWS = 16
 
 # Batch statistics in one pass (sums of x and x * x) where every channel's mean is within this
 # many standard deviations of 0; else two passes (the mean, then the squares of x - mean).
@@ -41,17 +43,33 @@ def _rows(a, C):
 def _chunks(rows):
     """Slices of `rows` (a `_rows` view) of up to about CHUNK_BYTES each, the last ones
     shrinking to a quarter of that (`threads.guided_slices`): the kernel threads then finish
-    close together, whenever the second one starts."""
-    step = max(1, CHUNK_BYTES // max(1, rows.shape[1] * rows.itemsize))
-    return threads.guided_slices(rows.shape[0], step, max(1, step // 4))
+    close together, whenever the second one starts. Each is whole `_tile_rows` groups of
+    rows, so a chunk meets a `_tiled` array as one broadcast (`_grouped`)."""
+    k = _tile_rows(rows.shape[0])
+    step = max(1, CHUNK_BYTES // max(1, k * rows.shape[1] * rows.itemsize))
+    units = threads.guided_slices(rows.shape[0] // k, step, max(1, step // 4))
+    return [slice(k * s.start, k * s.stop) for s in units]
 
 
-def _tiled(values, r, chunks):
-    """Per-channel `values` repeated to the shape of the largest of `chunks` (rows of r
-    positions): an elementwise op between a chunk and an array of its own shape runs as one
-    contiguous loop, where a broadcast row runs one per row ((256, 1024) float32 times a
-    row: 52 us, times a whole tile: 33)."""
-    return np.tile(values, (max(s.stop - s.start for s in chunks), r))
+def _tile_rows(n):
+    """Rows of a `_tiled` array for `n` rows: the largest divisor of n up to TILE_ROWS."""
+    return max((d for d in range(1, min(n, TILE_ROWS) + 1) if n % d == 0), default=1)
+
+
+def _tiled(values, r, rows):
+    """Per-channel `values` repeated to `_tile_rows` rows of r positions, for the chunks of
+    `rows` (`_grouped`): an elementwise op between a chunk and an array of its own shape runs
+    as one contiguous loop, where a broadcast row runs one per row ((256, 1024) float32 times
+    a row: 52-59 us, times a whole tile: 33-41, times 16 rows broadcast over the rest: 39);
+    a few rows are built in a few microseconds, where a chunk's (1 MB) took ~100 us before
+    any kernel thread could start, four times an op."""
+    return np.tile(values, (_tile_rows(rows.shape[0]), r))
+
+
+def _grouped(a, k):
+    """A chunk `a` (n, width) of a `_rows` view as (n / k, k, width), k a `_tiled` array's
+    rows, for a broadcast against it (a view where `a` is contiguous)."""
+    return a.reshape(-1, k, a.shape[-1])
 
 
 def _zeros(shape, dtype):
@@ -163,22 +181,22 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False, residual=None):
     offset = -mean * scale if centred is None else np.zeros_like(mean)
     if beta is not None:
         offset = offset + beta.data
-    tiled_scale = _tiled(scale, r, chunks)
-    tiled_offset = _tiled(offset, r, chunks) if beta is not None or centred is None else None
+    tiled_scale = _tiled(scale, r, rows)
+    tiled_offset = _tiled(offset, r, rows) if beta is not None or centred is None else None
+    k = tiled_scale.shape[0]
     zeros = _zeros(tiled_scale.shape, rows.dtype) if relu else None
     xs = rows if centred is None else centred  # x, or x - mean
     added = None if res is None else res.data.reshape(rows.shape)
     y = np.empty_like(rows)
 
     def normalize(s, _):
-        n = s.stop - s.start
-        out = np.multiply(xs[s], tiled_scale[:n], out=y[s])
+        out = np.multiply(_grouped(xs[s], k), tiled_scale, out=_grouped(y[s], k))
         if tiled_offset is not None:
-            out += tiled_offset[:n]
+            out += tiled_offset
         if added is not None:
-            out += added[s]
+            out += _grouped(added[s], k)
         if relu:
-            np.maximum(out, zeros[:n], out=out)
+            np.maximum(out, zeros, out=out)
 
     _each_chunk(chunks, rows, normalize)
 
@@ -203,13 +221,12 @@ def batch_norm_train(inputs, gamma, beta, epsilon, relu=False, residual=None):
             k1, k2 = scale * inv * ggamma / m, scale * gbeta / m
             if centred is None:
                 k2 = k2 - mean * k1  # (x - mean) * k1 + k2 = x * k1 + (k2 - mean * k1)
-            k1, k2 = _tiled(k1, r, chunks), _tiled(k2, r, chunks)
+            k1, k2 = _tiled(k1, r, rows), _tiled(k2, r, rows)
 
             def input_gradient(s, _):
-                n = s.stop - s.start
-                out = np.multiply(gz[s], tiled_scale[:n], out=gx[s])
-                out -= np.multiply(xs[s], k1[:n])
-                out -= k2[:n]
+                out = np.multiply(_grouped(gz[s], k), tiled_scale, out=_grouped(gx[s], k))
+                out -= np.multiply(_grouped(xs[s], k), k1)
+                out -= k2
 
             _each_chunk(chunks, rows, input_gradient)
             gx = gx.reshape(x.shape)
@@ -238,15 +255,15 @@ def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, ep
     offset = -mean * scale
     if beta is not None:
         offset = offset + beta.data
-    tiled_scale, tiled_offset = _tiled(scale, r, chunks), _tiled(offset, r, chunks)
+    tiled_scale, tiled_offset = _tiled(scale, r, rows), _tiled(offset, r, rows)
+    k = tiled_scale.shape[0]
     zeros = _zeros(tiled_scale.shape, rows.dtype)
     y = np.empty_like(rows)
 
     def normalize(s, _):
-        n = s.stop - s.start
-        out = np.multiply(rows[s], tiled_scale[:n], out=y[s])
-        out += tiled_offset[:n]
-        np.maximum(out, zeros[:n], out=out)
+        out = np.multiply(_grouped(rows[s], k), tiled_scale, out=_grouped(y[s], k))
+        out += tiled_offset
+        np.maximum(out, zeros, out=out)
 
     _each_chunk(chunks, rows, normalize)
 
@@ -259,8 +276,8 @@ def batch_norm_moving_relu(inputs, gamma, beta, moving_mean, moving_variance, ep
             part = _masked(g2[s], y[s], gz[s]) if pending else g2[s]
             np.add.reduce(part, axis=0, out=out[0])
             np.einsum("ij,ij->j", part, rows[s], out=out[1])
-            if x.requires_grad:
-                part *= tiled_scale[: s.stop - s.start]  # gz becomes x's gradient
+            if x.requires_grad:  # gz becomes x's gradient
+                np.multiply(_grouped(part, k), tiled_scale, out=_grouped(part, k))
 
         gbeta, gdot = _each_chunk(chunks, rows, gradients, 2)
         gbeta = _fold(gbeta, r)

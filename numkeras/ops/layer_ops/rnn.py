@@ -6,14 +6,14 @@ one contiguous (steps * batch, units) matrix, so the projection and the gradient
 kernel and the recurrent kernel are GEMMs per gate with no copy (only the narrow inputs and
 their gradient change order), and a step's gate is one contiguous (batch, units)
 block for the elementwise work. Each step's recurrent product is one batched (batch, units) @
-(gates, units, units) matmul. The backward pass walks time in reverse, taking the
-activations' derivatives a few steps at a time (`_chunks`: fewer NumPy calls than step by
-step, the data still in cache). The per-step products are small, so the time loops run on one
-BLAS thread (`one_thread`), and the work that is not part of the recurrence (the projection,
-and the gradients that take every step's) runs a piece of steps at a time beside the loop, on
-the second core (`_Beside`): the loop alone left it idle. Gates as Keras orders them (LSTM:
-i, f, c, o; GRU: z, r, h) with sigmoid gates and tanh candidates; the layers fall back to a
-step at a time for other activations.
+(gates, units, units) matmul. The backward pass walks time in reverse. The per-step products
+are small, so the time loops run on one BLAS thread (`one_thread`), and the work that is not
+part of the recurrence runs a piece of steps at a time beside the loop, on the second core
+(`_Beside`): the loop alone left it idle. Beside the forward loop: the projection, and (when a
+gradient will be taken) the activations' derivatives that the backward pass multiplies dh and
+dc by; beside the backward loop: the gradients that take every step's. Gates as Keras orders
+them (LSTM: i, f, c, o; GRU: z, r, h) with sigmoid gates and tanh candidates; the layers fall
+back to a step at a time for other activations.
 """
 
 import threading
@@ -23,20 +23,13 @@ from functools import partial
 import numpy as np
 
 from numkeras.backend.blas_threads import one_thread
+from numkeras.engine import autodiff
 from numkeras.engine.tensor import Tensor, as_tensor
 from numkeras.kernels import threads
 
 # The LSTM forward pass's gate order, as indices of Keras's (i, f, c, o): o, i, f, c.
 FORWARD_ORDER = [3, 0, 1, 2]
-CHUNK_ELEMENTS = 65536  # the backward pass's derivatives: about this many gate values at a time
 PIECE_ROWS = 640  # the work beside the time loops: about this many (time * batch) rows a task
-
-
-def _chunks(start, stop, step_elements):
-    """(start, stop) runs of the time steps start..stop of about CHUNK_ELEMENTS gate values
-    each."""
-    n = max(1, CHUNK_ELEMENTS // step_elements)
-    return [(t, min(t + n, stop)) for t in range(start, stop, n)]
 
 
 def _by_gate(w, gates, units):
@@ -159,11 +152,12 @@ class _Gradients:
                     np.matmul(lt, rows[g], out=part[g])
                 self._add(name, t0, part)
         totals = {}  # by memory: the GRU's z and r rows are both sides' (summed once)
+        ones = np.ones(len(rows_rec[0]), rows_rec[0].dtype)
         for name, rows in (("input_bias", rows_in), ("recurrent_bias", rows_rec)):
             if self.biases.get(name):
                 for r in rows:
-                    if r.ctypes.data not in totals:
-                        totals[r.ctypes.data] = np.add.reduce(r, axis=0)
+                    if r.ctypes.data not in totals:  # a GEMV: far fewer calls than a reduce
+                        totals[r.ctypes.data] = ones @ r
                 self._add(name, t0, np.stack([totals[r.ctypes.data] for r in rows]))
 
     def result(self, name):
@@ -184,48 +178,81 @@ def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only
     steps). `kernel` (features, 4 units), `recurrent_kernel` (units, 4 units) and `bias` (4
     units,) are the layer's weights in Keras's gate order.
 
-    The sigmoid gates' columns of the weights are halved (exactly: a power of two), so each
-    step takes one tanh over all gates, sig(z) = tanh(z / 2) / 2 + 1/2. The forward pass holds
-    the gates as o, i, f, c (`FORWARD_ORDER`), the three sigmoids side by side; the backward
-    pass works in Keras's order."""
+    The sigmoid gates' columns of the weights are negated (exactly), so each step takes the
+    three sigmoids as 1 / (1 + exp(-z)) in three calls over one block: an exp costs less than
+    a tanh. The forward pass holds the gates as o, i, f, c (`FORWARD_ORDER`), the three
+    sigmoids side by side; the backward pass works in Keras's order."""
     x, K, h0, c0, U = (as_tensor(t) for t in (inputs, kernel, h0, c0, recurrent_kernel))
     parents = (x, K, h0, c0, U) + (() if bias is None else (as_tensor(bias),))
     B, T, _ = x.shape
     units = U.shape[0]
     dtype = np.result_type(x.data, K.data)
-    half = dtype.type(0.5)
-    scale = np.array([half, half, half, 1], dtype)[:, None, None]  # the candidate: tanh
+    scale = np.array([-1, -1, -1, 1], dtype)[:, None, None]  # the candidate: tanh
     b = None if bias is None else _by_gate(parents[5].data, 4, units)[FORWARD_ORDER] * scale[:, 0]
-    gates, xt, project = _projector(x.data, K.data, FORWARD_ORDER, scale, b)  # then activated
+    gates, xt, project = _projector(x.data, K.data, FORWARD_ORDER, scale, b)  # sigmoids: in place
     Us = _by_gate(U.data, 4, units)[FORWARD_ORDER] * scale
     hs = np.empty((T + 1, B, units), dtype)  # [t]: h before step t, so [:-1] is h_prev's rows
-    cs = np.empty((T + 1, B, units), dtype)
+    # [t]: step t's activated candidate g beside c before step t (one product makes i g, f c)
+    gc = np.empty((T + 1, 2, B, units), dtype)
+    cand, cs = gc[:T, 0], gc[:, 1]
     hs[0], cs[0] = h0.data, c0.data
     tanh_c = np.empty((T, B, units), dtype)
     rec = np.empty((4, B, units), dtype)
-    ig = np.empty((B, units), dtype)
+    prod = np.empty((2, B, units), dtype)
+    ig, fc = prod
     pieces = _pieces(T, B)
+    # each step's views, made in bulk (fewer calls in the loop)
+    zs, h_list, gc_list, c_list, tc_list = (
+        list(a) for a in (gates.swapaxes(0, 1), hs, gc, cs, tanh_c)
+    )
+    # for the backward pass (when it will run): each step's activations' derivatives, in
+    # Keras's gate order (i, f, c, o), times what each gate multiplies (i: the candidate g,
+    # f: the previous c, c: i, o: tanh(c)), and o (1 - tanh(c)^2), the cell state's path to h
+    for_grad = autodiff.is_recording() and any(t.requires_grad for t in parents)
+    da = np.empty((4, T, B, units), dtype) if for_grad else None
+    o_dtanh = np.empty((T, B, units), dtype) if for_grad else None
+
+    def derivatives(t0, t1):
+        o, i, f = gates[:3, t0:t1]
+        g = cand[t0:t1]
+        dk = da[:, t0:t1]
+        np.subtract(1, gates[1:3, t0:t1], out=dk[:2])  # i, f: a (1 - a)
+        dk[:2] *= gates[1:3, t0:t1]
+        np.subtract(1, o, out=dk[3])
+        dk[3] *= o
+        np.square(g, out=dk[2])  # the candidate: 1 - g^2
+        np.subtract(1, dk[2], out=dk[2])
+        od = o_dtanh[t0:t1]
+        np.square(tanh_c[t0:t1], out=od)
+        np.subtract(1, od, out=od)
+        od *= o
+        for k, partner in enumerate((g, cs[t0:t1], i, tanh_c[t0:t1])):
+            dk[k] *= partner
+
     beside = _Beside()  # before one_thread: it asks how many threads numkeras runs
-    with one_thread():
+    with one_thread(), np.errstate(over="ignore"):  # exp(-z) = inf: the sigmoid is 0
         for piece in pieces:
             beside.submit(partial(project, *piece))
         for p, (t0, t1) in enumerate(pieces):
             beside.wait(p)
             for t in range(t0, t1):
-                z = gates[:, t]
-                np.matmul(hs[t], Us, out=rec)
+                z = zs[t]
+                np.matmul(h_list[t], Us, out=rec)
                 z += rec
-                np.tanh(z, out=z)
                 sig = z[:3]
-                sig *= half
-                sig += half
-                o, i, f, g = z
-                c = cs[t + 1]
-                np.multiply(f, cs[t], out=c)
-                np.multiply(i, g, out=ig)
-                c += ig
-                np.tanh(c, out=tanh_c[t])
-                np.multiply(o, tanh_c[t], out=hs[t + 1])
+                np.exp(sig, out=sig)
+                sig += 1
+                np.reciprocal(sig, out=sig)
+                pair = gc_list[t]
+                np.tanh(z[3], out=pair[0])
+                np.multiply(z[1:3], pair, out=prod)  # i g, f c
+                np.add(ig, fc, out=c_list[t + 1])
+                tc = tc_list[t]
+                np.tanh(c_list[t + 1], out=tc)
+                np.multiply(z[0], tc, out=h_list[t + 1])
+            if for_grad:  # beside the loop's next pieces
+                beside.submit(partial(derivatives, t0, t1))
+        beside.wait()
     if last_only:
         out = np.stack((hs[-1], cs[-1]), axis=1)
     else:
@@ -234,51 +261,33 @@ def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only
     def vjp(grad):
         final = grad if last_only else None
         grad = None if last_only else grad.swapaxes(0, 1)  # (T, B, 2, u)
-        # d: each step's pre-activation gradient in Keras's gate order (i, f, c, o), filled a
-        # chunk of steps at a time with the activations' derivatives times what each gate
-        # multiplies (i: the candidate g, f: the previous c, c: i, o: tanh(c)); the step then
-        # multiplies in dc (i, f, c) or dh (o). A piece of steps done, its share of the
-        # weights' and inputs' gradients runs beside the loop.
+        # d: each step's pre-activation gradient in Keras's gate order (i, f, c, o), the
+        # forward pass's derivatives `da` times dc (i, f, c) or dh (o). A piece of steps done,
+        # its share of the weights' and inputs' gradients runs beside the loop.
         d = np.empty((4, T, B, units), dtype)
         zeros = np.zeros((B, units), dtype)
         dh, dc = (zeros.copy() if final is None else final[:, k].copy() for k in (0, 1))
-        o_dtanh = np.empty((max(1, CHUNK_ELEMENTS // (4 * B * units)), B, units), dtype)
         tmp = np.empty((B, units), dtype)
         dh4 = np.empty((4, B, units), dtype)
         UT = _by_gate(U.data, 4, units).swapaxes(1, 2)
+        f = gates[2]
         want_bias = bias is not None and parents[5].requires_grad
         sums = _Gradients(x, K, U, xt, hs, {"input_bias": want_bias})
         beside = _Beside()
         with one_thread():
             for p0, p1 in reversed(pieces):
-                for t0, t1 in reversed(_chunks(p0, p1, 4 * B * units)):
-                    o, i, f, g = gates[:, t0:t1]
-                    dk = d[:, t0:t1]
-                    np.subtract(1, gates[1:3, t0:t1], out=dk[:2])  # i, f: a (1 - a)
-                    dk[:2] *= gates[1:3, t0:t1]
-                    np.subtract(1, o, out=dk[3])
-                    dk[3] *= o
-                    np.square(g, out=dk[2])  # the candidate: 1 - g^2
-                    np.subtract(1, dk[2], out=dk[2])
-                    od = o_dtanh[: t1 - t0]  # o (1 - tanh(c)^2): the cell state's path to h
-                    np.square(tanh_c[t0:t1], out=od)
-                    np.subtract(1, od, out=od)
-                    od *= o
-                    for k, partner in enumerate((g, cs[t0:t1], i, tanh_c[t0:t1])):
-                        dk[k] *= partner
-                    for t in reversed(range(t0, t1)):
-                        s = t - t0
-                        if grad is not None:
-                            dh += grad[t, :, 0]
-                            dc += grad[t, :, 1]
-                        np.multiply(dh, od[s], out=tmp)
-                        dc += tmp
-                        step = d[:, t]
-                        step[:3] *= dc
-                        step[3] *= dh
-                        dc *= f[s]  # to step t - 1, through the forget gate
-                        np.matmul(step, UT, out=dh4)
-                        np.add.reduce(dh4, axis=0, out=dh)
+                for t in reversed(range(p0, p1)):
+                    if grad is not None:
+                        dh += grad[t, :, 0]
+                        dc += grad[t, :, 1]
+                    np.multiply(dh, o_dtanh[t], out=tmp)
+                    dc += tmp
+                    step = d[:, t]
+                    np.multiply(da[:3, t], dc, out=step[:3])
+                    np.multiply(da[3, t], dh, out=step[3])
+                    dc *= f[t]  # to step t - 1, through the forget gate
+                    np.matmul(step, UT, out=dh4)
+                    np.add.reduce(dh4, axis=0, out=dh)
                 rows = d[:, p0:p1].reshape(4, -1, units)
                 beside.submit(partial(sums.add, p0, p1, rows, rows))
             beside.wait()
@@ -299,8 +308,8 @@ def gru_sequence(
     weights; `input_bias` is added to the inputs' projection and `recurrent_bias` to h @
     recurrent_kernel inside the reset gate's product, as Keras does.
 
-    Laid out like `lstm_sequence`, the update and reset gates' columns halved for sig =
-    tanh / 2 + 1/2."""
+    Laid out like `lstm_sequence`, the update and reset gates' columns negated for sig =
+    1 / (1 + exp(-z))."""
     x, K, h0, U = (as_tensor(t) for t in (inputs, kernel, h0, recurrent_kernel))
     recurrent_bias, input_bias = (
         None if b is None else as_tensor(b) for b in (recurrent_bias, input_bias)
@@ -309,61 +318,90 @@ def gru_sequence(
     B, T, _ = x.shape
     units = U.shape[0]
     dtype = np.result_type(x.data, K.data)
-    half = dtype.type(0.5)
-    scale = np.array([half, half, 1], dtype)[:, None, None]  # the candidate: tanh
+    scale = np.array([-1, -1, 1], dtype)[:, None, None]  # the candidate: tanh
     b_in, b_rec = (
         None if b is None else _by_gate(b.data, 3, units) * scale[:, 0]
         for b in (input_bias, recurrent_bias)
     )
+    b_h = None  # the recurrent bias's candidate block, inside the reset gate's product
+    if b_rec is not None:  # its z and r blocks join the projection's bias
+        b_h, b_rec = b_rec[2], b_rec * np.array([1, 1, 0], dtype)[:, None]
+        b_in = b_rec if b_in is None else b_in + b_rec
     gates, xt, project = _projector(x.data, K.data, [0, 1, 2], scale, b_in)  # then activated
     Us = _by_gate(U.data, 3, units) * scale
-    inner = np.empty_like(gates)  # h @ U (+ recurrent bias): its candidate block is kept
+    inner = np.empty_like(gates)  # h @ U (+ b_h): its candidate block is kept
     hs = np.empty((T + 1, B, units), dtype)  # [t]: h before step t, so [:-1] is h_prev's rows
     hs[0] = h0.data
     tmp = np.empty((B, units), dtype)
     pieces = _pieces(T, B)
+    # each step's views, made in bulk (fewer calls in the loop)
+    a_list, inner_list, h_list = (list(v) for v in (gates.swapaxes(0, 1), inner.swapaxes(0, 1), hs))
+    # for the backward pass (when it will run), what does not depend on dh: p = (1 - z)(1 -
+    # hh^2), the candidate's derivative, and q = [(h_prev - hh) z (1 - z), p h_h r (1 - r)],
+    # z's and r's
+    for_grad = autodiff.is_recording() and any(t.requires_grad for t in parents)
+    p_all = np.empty((T, B, units), dtype) if for_grad else None
+    q_all = np.empty((2, T, B, units), dtype) if for_grad else None
+
+    def derivatives(t0, t1):
+        z, r, hh = gates[:, t0:t1]
+        pm, qz, qr = p_all[t0:t1], q_all[0, t0:t1], q_all[1, t0:t1]
+        w = np.empty_like(pm)
+        np.subtract(1, z, out=pm)
+        np.square(hh, out=w)
+        np.subtract(1, w, out=w)
+        pm *= w
+        np.subtract(hs[t0:t1], hh, out=qz)
+        qz *= z
+        np.subtract(1, z, out=w)
+        qz *= w
+        np.subtract(1, r, out=qr)
+        qr *= r
+        qr *= inner[2, t0:t1]
+        qr *= pm
+
     beside = _Beside()  # before one_thread: it asks how many threads numkeras runs
-    with one_thread():
+    with one_thread(), np.errstate(over="ignore"):  # exp(-z) = inf: the sigmoid is 0
         for piece in pieces:
             beside.submit(partial(project, *piece))
         for p, (t0, t1) in enumerate(pieces):
             beside.wait(p)
             for t in range(t0, t1):
-                a, r_in = gates[:, t], inner[:, t]
-                np.matmul(hs[t], Us, out=r_in)
-                if b_rec is not None:
-                    r_in += b_rec[:, None]
+                a, r_in = a_list[t], inner_list[t]
+                np.matmul(h_list[t], Us, out=r_in)
+                if b_h is not None:
+                    r_in[2] += b_h
                 zr = a[:2]
                 zr += r_in[:2]
-                np.tanh(zr, out=zr)
-                zr *= half
-                zr += half
+                np.exp(zr, out=zr)
+                zr += 1
+                np.reciprocal(zr, out=zr)
                 z, r, hh = a
                 np.multiply(r, r_in[2], out=tmp)
                 hh += tmp
                 np.tanh(hh, out=hh)
-                h = hs[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
-                np.subtract(hs[t], hh, out=h)
+                h = h_list[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
+                np.subtract(h_list[t], hh, out=h)
                 h *= z
                 h += hh
+            if for_grad:  # beside the loop's next pieces
+                beside.submit(partial(derivatives, t0, t1))
+        beside.wait()
     out = hs[-1] if last_only else hs[1:].swapaxes(0, 1)
 
     def vjp(grad):
-        # d: the gradient of h @ U + recurrent bias per gate; its z and r blocks are also the
-        # projection's, whose candidate block is dxh. What does not depend on dh is taken a
-        # chunk of steps at a time: p = (1 - z)(1 - hh^2), the candidate's derivative, and
-        # q = [(h_prev - hh) z (1 - z), p h_h r (1 - r)], z's and r's. A piece of steps done,
-        # its share of the weights' and inputs' gradients runs beside the loop.
+        # d: the gradient of h @ U + recurrent bias per gate, dh times the forward pass's q and
+        # p; its z and r blocks are also the projection's, whose candidate block is dxh. A
+        # piece of steps done, its share of the weights' and inputs' gradients runs beside
+        # the loop.
         d = np.empty((3, T, B, units), dtype)
         dxh = np.empty((T, B, units), dtype)
         dh = grad.copy() if last_only else np.zeros((B, units), dtype)
         grad = None if last_only else grad.swapaxes(0, 1)  # (T, B, u)
-        n = max(1, CHUNK_ELEMENTS // (3 * B * units))
-        p, w = (np.empty((n, B, units), dtype) for _ in range(2))
-        q = np.empty((2, n, B, units), dtype)
         tmp = np.empty((B, units), dtype)
         dh3 = np.empty((3, B, units), dtype)
         UT = _by_gate(U.data, 3, units).swapaxes(1, 2)
+        z, r = gates[:2]
         wanted = {
             "recurrent_bias": recurrent_bias is not None and recurrent_bias.requires_grad,
             "input_bias": input_bias is not None and input_bias.requires_grad,
@@ -372,32 +410,15 @@ def gru_sequence(
         beside = _Beside()
         with one_thread():
             for p0, p1 in reversed(pieces):
-                for t0, t1 in reversed(_chunks(p0, p1, 3 * B * units)):
-                    m = t1 - t0
-                    z, r, hh = gates[:, t0:t1]
-                    pm, wm, qz, qr = p[:m], w[:m], q[0, :m], q[1, :m]
-                    np.subtract(1, z, out=pm)
-                    np.square(hh, out=wm)
-                    np.subtract(1, wm, out=wm)
-                    pm *= wm
-                    np.subtract(hs[t0:t1], hh, out=qz)
-                    qz *= z
-                    np.subtract(1, z, out=wm)
-                    qz *= wm
-                    np.subtract(1, r, out=qr)
-                    qr *= r
-                    qr *= inner[2, t0:t1]
-                    qr *= pm
-                    for t in reversed(range(t0, t1)):
-                        s = t - t0
-                        if grad is not None:
-                            dh += grad[t]
-                        np.multiply(dh, q[:, s], out=d[:2, t])
-                        np.multiply(dh, pm[s], out=dxh[t])
-                        np.multiply(dxh[t], r[s], out=d[2, t])
-                        dh *= z[s]  # to step t - 1: the direct path plus the recurrent product
-                        np.matmul(d[:, t], UT, out=dh3)
-                        dh += np.add.reduce(dh3, axis=0, out=tmp)
+                for t in reversed(range(p0, p1)):
+                    if grad is not None:
+                        dh += grad[t]
+                    np.multiply(dh, q_all[:, t], out=d[:2, t])
+                    np.multiply(dh, p_all[t], out=dxh[t])
+                    np.multiply(dxh[t], r[t], out=d[2, t])
+                    dh *= z[t]  # to step t - 1: the direct path plus the recurrent product
+                    np.matmul(d[:, t], UT, out=dh3)
+                    dh += np.add.reduce(dh3, axis=0, out=tmp)
                 rows = d[:, p0:p1].reshape(3, -1, units)
                 rows_in = (rows[0], rows[1], dxh[p0:p1].reshape(-1, units))
                 beside.submit(partial(sums.add, p0, p1, rows_in, rows))

@@ -41,20 +41,40 @@ def test_moving_batch_norm_relu_gradients_match_central_differences(affine):
 
 @pytest.mark.parametrize("relu", [True, False])
 def test_chunks_with_a_short_last_one_give_the_whole_arrays_results(relu, monkeypatch):
-    """Rows of 1,024 values in chunks of up to 3 rows: 10 chunks over 20 rows, the last ones
-    shrinking (3, 3, 3, 3, 2, 2, 1, 1, 1, 1)."""
+    """Rows of 1,024 values, per-channel factors tiled to 2 rows, in chunks of up to 6 rows:
+    6 chunks of whole tiles over 20 rows, the last ones shrinking (6, 4, 4, 2, 2, 2)."""
     from numkeras.ops.layer_ops import norm_fused
 
     x = rand(20, 32, 32, low=-3, high=5)
     gamma, beta = (ops.convert_to_tensor(rand(32, seed=k)) for k in (1, 2))
     whole = batch_norm_train(x, gamma, beta, 1e-3, relu)
-    monkeypatch.setattr(norm_fused, "CHUNK_BYTES", 3 * 1024 * 8)
-    chunks = norm_fused._chunks(x.reshape(-1, 1024))
-    assert [c.stop - c.start for c in chunks] == [3] * 4 + [2, 2, 1, 1, 1, 1]
+    monkeypatch.setattr(norm_fused, "CHUNK_BYTES", 6 * 1024 * 8)
+    monkeypatch.setattr(norm_fused, "TILE_ROWS", 2)
+    rows = x.reshape(-1, 1024)
+    chunks = norm_fused._chunks(rows)
+    assert [c.stop - c.start for c in chunks] == [6, 4, 4, 2, 2, 2]
+    assert norm_fused._tiled(np.arange(32.0), 32, rows).shape == (2, 1024)
     chunked = batch_norm_train(x, gamma, beta, 1e-3, relu)
     for got, want in zip(chunked, whole):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-12)
     check_grad(lambda *a: batch_norm_train(*a, 1e-3, relu)[0], x[:4], rand(32), rand(32, seed=1))
+
+
+@pytest.mark.parametrize("n, tile", [(21, 7), (17, 1), (48, 16), (1, 1)])
+def test_factors_are_tiled_to_a_divisor_of_the_rows(n, tile):
+    """The tiled factors' rows divide the rows (at most TILE_ROWS): every chunk is whole
+    tiles, and the moving-statistics op gives its separate ops' values at each shape."""
+    from numkeras.ops.layer_ops import norm_fused
+
+    assert norm_fused._tile_rows(n) == tile
+    x = rand(n, 4, 256, low=-2, high=2)  # rows of 1,024 values
+    chunks = norm_fused._chunks(x.reshape(n, -1))
+    assert all((c.stop - c.start) % tile == 0 for c in chunks) and chunks[-1].stop == n
+    gamma, beta = rand(256, seed=1), rand(256, seed=2)
+    mean, var = rand(256, seed=3, low=-0.5, high=0.5), rand(256, seed=4, low=0.5, high=2)
+    got = batch_norm_moving_relu(x, gamma, beta, mean, var, 1e-3)
+    want = np.maximum((x - mean) / np.sqrt(var + 1e-3) * gamma + beta, 0)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("relu", [True, False])

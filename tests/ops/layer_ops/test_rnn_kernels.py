@@ -2,6 +2,8 @@
 float64 gradients against central differences, and the layers' values and gradients against
 the same layers stepping through time one cell call at a time."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -135,6 +137,23 @@ def test_layers_equal_stepping_through_time(monkeypatch, layer_cls, kwargs):
     assert calls == [1]
     stepwise(monkeypatch)
     numkeras.utils.set_random_seed(1)
+    slow = outputs_and_grads(model, x)
+    for got, want in zip(fast[0] + fast[1], slow[0] + slow[1]):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("layer_cls", [layers.LSTM, layers.GRU])
+def test_saturated_gates_equal_stepping_through_time_without_warnings(monkeypatch, layer_cls):
+    """Pre-activations of hundreds: exp(-z) overflows to inf and the sigmoid is exactly 0,
+    with no overflow warning."""
+    inputs = numkeras.Input((6, 3))
+    numkeras.utils.set_random_seed(0)
+    model = numkeras.Model(inputs, layer_cls(4, return_sequences=True)(inputs))
+    x = rand(2, 6, 3, dtype="float32", low=-400, high=400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fast = outputs_and_grads(model, x)
+    stepwise(monkeypatch)
     slow = outputs_and_grads(model, x)
     for got, want in zip(fast[0] + fast[1], slow[0] + slow[1]):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
