@@ -31,12 +31,14 @@ from numkeras.ops.layer_ops.norm_fused import (
 CHUNK_BYTES = 1 << 20
 
 
-def _tiled(values, r, rows, chunks):
-    """Per-channel `values` repeated to the shape of the largest of `chunks` (samples of
-    `rows` rows of r positions), for ops on a chunk that run as one contiguous loop (a row
-    of C * r values broadcast runs one loop per row: 64 channels over 494 steps make rows of
-    128 values, and a multiply over (64, 494, 64) float32 takes 0.52 ms, 0.31 with a tile)."""
-    return np.tile(values, (max(s.stop - s.start for s in chunks), rows, r))
+def _tiled(values, r, rows):
+    """Per-channel `values` repeated to one sample's shape (`rows` rows of r positions), for
+    ops on a chunk of samples that broadcast it over the samples, each sample one contiguous
+    loop (a row of C * r values broadcast runs one loop per row: 64 channels over 494 steps
+    make rows of 128 values, and a multiply over (64, 494, 64) float32 takes 0.52 ms, 0.31
+    with a tile). One sample, not a chunk's worth: it is built on one thread before the
+    chunks' tasks start."""
+    return np.tile(values, (1, rows, r))
 
 
 def _chunks(N, sample_bytes):
@@ -72,18 +74,17 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
         (rows, mean) if centred is None else (centred.reshape(rows.shape), np.zeros_like(mean))
     )
     shift = -offset * scale if beta is None else beta.data - offset * scale
-    tiled_scale = _tiled(scale, r, rows.shape[1], chunks)
-    tiled_shift = _tiled(shift, r, rows.shape[1], chunks)
+    tiled_scale = _tiled(scale, r, rows.shape[1])
+    tiled_shift = _tiled(shift, r, rows.shape[1])
     zeros = _zeros(tiled_scale.shape, dtype)
     positive = np.empty(rows.shape, bool)  # relu's mask
     totals = np.empty((3, N, C * r), dtype)  # relu sums, positive counts, their `base` sums
 
     def normalize(s, _):
-        n = s.stop - s.start
-        z = np.multiply(base[s], tiled_scale[:n])
-        z += tiled_shift[:n]
+        z = np.multiply(base[s], tiled_scale)
+        z += tiled_shift
         np.greater(z, 0, out=positive[s])
-        np.maximum(z, zeros[:n], out=z)
+        np.maximum(z, zeros, out=z)
         np.add.reduce(z, axis=1, out=totals[0, s])
         np.copyto(z, positive[s])  # the mask as 0.0 and 1.0: float products and sums
         np.add.reduce(z, axis=1, out=totals[1, s])
@@ -103,15 +104,14 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
         if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
             gx = np.empty_like(rows)
             k1 = scale * inv * ggamma / count
-            k2 = _tiled(scale * gbeta / count - offset * k1, r, rows.shape[1], chunks)
-            k1 = _tiled(k1, r, rows.shape[1], chunks)
+            k2 = _tiled(scale * gbeta / count - offset * k1, r, rows.shape[1])
+            k1 = _tiled(k1, r, rows.shape[1])
             spread = np.tile(gp * scale, r)[:, None, :]
 
             def input_gradient(s, _):
-                n = s.stop - s.start
                 out = np.multiply(positive[s], spread[s], out=gx[s])
-                out -= np.multiply(base[s], k1[:n])
-                out -= k2[:n]
+                out -= np.multiply(base[s], k1)
+                out -= k2
 
             _each_chunk(chunks, rows, input_gradient)
             gx = gx.reshape(x.shape)
