@@ -152,8 +152,9 @@ def _blocks(N, OH, OW, row_bytes):
             for n in range(N)
             for r in range(0, OH, rows)
         ]
-    images = rows // OH
-    return [(slice(n, min(n + images, N)), slice(0, OH)) for n in range(0, N, images)]
+    # whole images: evened out and an even number of blocks, so two threads share them
+    # equally (Conv1D(64, 7) of (64, 500, 3): 3 blocks of 25, 25 and 14 images were 4 of 16)
+    return [(images, slice(0, OH)) for images in threads.even_slices(N, rows // OH)]
 
 
 def _patches(xp, KH, KW, OH, OW, strides, dilation):
