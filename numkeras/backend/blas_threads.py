@@ -34,7 +34,9 @@ one thread, chosen by the shape alone, whatever the count: their values are the 
 count. Up to a depth of SAME_SUMS_MAX_DEPTH OpenBLAS sums each output alike on one and two
 threads, so there they are also plain `a @ b`'s values on two threads; deeper ones can differ
 from those in the last bits. Such quick switches, and `one_thread`'s, call OpenBLAS's own
-setter through ctypes (under a microsecond; threadpoolctl's takes ~35 us).
+setter through ctypes (under a microsecond; threadpoolctl's takes ~35 us). Larger float GEMMs
+of the dense op and `matmul` run on numkeras's kernel threads, one BLAS thread each
+(kernels/gemm.py).
 """
 
 import contextlib

@@ -42,6 +42,31 @@ def enable_grad():
     return _Switch(True)
 
 
+class RowGradient:
+    """The gradient of a table whose rows were looked up (an embedding's): row `rows[i]` (sorted,
+    distinct) is `values[i]`, the others zero, with no table-sized array; `gradients` hands it
+    out only when asked (Model.fit, for Adam), else `dense()`: `take`'s gradient, bit for bit."""
+
+    __array_ufunc__ = None  # `array + row_gradient` calls `__radd__`: the sum is dense
+
+    def __init__(self, rows, values, shape):
+        self.rows, self.values, self.shape = rows, values, shape
+
+    dtype = property(lambda self: self.values.dtype)
+
+    def dense(self):
+        """The gradient as an array of the table's shape."""
+        out = np.zeros(self.shape, self.values.dtype)
+        out.reshape(self.shape[0], -1)[self.rows] = self.values.reshape(self.rows.size, -1)
+        return out
+
+    def __add__(self, other):  # the reverse pass adding another path's gradient
+        return self.dense() + other
+
+    def __radd__(self, other):
+        return other + self.dense()
+
+
 def _topological_order(target):
     """Recorded nodes reachable from `target`, each after all of its parents."""
     # Mark a node when it is expanded, not when it is pushed: a node pushed early but
@@ -62,8 +87,9 @@ def _topological_order(target):
     return order
 
 
-def gradients(target, sources, seed=None):
-    """Gradients of `target` with respect to each of `sources` (None where unconnected)."""
+def gradients(target, sources, seed=None, rows=False):
+    """Gradients of `target` with respect to each of `sources` (None where unconnected), arrays;
+    with `rows`, an embedding table's as a `RowGradient` (for an optimizer updating by rows)."""
     value = target.data  # a lazily computed output records its parents when first read
     owned_seed = seed is None
     if owned_seed:
@@ -84,19 +110,35 @@ def gradients(target, sources, seed=None):
                 continue
             key = id(parent)
             grads[key] = gp if key not in grads else grads[key] + gp
-    held = {id(node.data) for node in order}  # the graph's own values
+    held = {id(_owner(node.data)) for node in order}  # the memory of the graph's own values
     if not owned_seed:
-        held.add(id(seed))
-    return [_handed_out(found.get(id(s)), held) for s in sources]
+        held.add(id(_owner(seed)))
+    return [_handed_out(found.get(id(s)), held, rows) for s in sources]
 
 
-def _handed_out(g, held):
-    """`g` itself when the caller may own it (a fresh writable array no one else holds), else a
-    copy: a VJP may hand one array, a read-only broadcast view or the caller's seed to several
-    inputs, and a copy of a 2.7 MB gradient costs as much as a memory-bound update pass."""
+def _owner(a):
+    """The array whose memory `a` is: itself, or the array it is a view of."""
+    return a if a.base is None else a.base
+
+
+def _handed_out(g, held, rows):
+    """`g` itself when the caller may own it, else a copy: a VJP may hand one array, a read-only
+    broadcast view, a graph value or the caller's seed to several inputs. `g` is handed out when
+    it is writable and all of a fresh array no one else holds (or a reshaped view of all of one,
+    as an embedding's or a split kernel's gradient): a copy of a 5 MB gradient costs as much as
+    a memory-bound update pass. A `RowGradient` stays one if `rows`, else is made dense."""
     if g is None:
         return None
-    if g.base is None and g.flags.writeable and id(g) not in held:
-        held.add(id(g))
+    if isinstance(g, RowGradient):
+        return g if rows else g.dense()
+    owner = _owner(g)
+    if (
+        g.flags.writeable
+        and isinstance(owner, np.ndarray)
+        and owner.base is None
+        and g.nbytes == owner.nbytes
+        and id(owner) not in held
+    ):
+        held.add(id(owner))
         return g
     return np.array(g)

@@ -6,6 +6,8 @@ from numkeras.backend.config import floatx
 from numkeras.engine.axes import normalize_axes, unbroadcast
 from numkeras.engine.shape_ops import moveaxis, reshape
 from numkeras.engine.tensor import Tensor, as_array, as_tensor, cast
+from numkeras.kernels.gemm import matmul as gemm_matmul
+from numkeras.kernels.gemm import matmuls
 
 
 def operands(name, a, b):
@@ -278,7 +280,7 @@ def matmul(x1, x2):
             f"Op `matmul`: cannot broadcast the batch dimensions of shapes {a.shape} and {b.shape}."
         ) from None
     x0, x1 = a.data, b.data
-    if x0.ndim > 2 and x1.ndim == 2:
+    if x0.ndim >= 2 and x1.ndim == 2:
         return _matmul_rows(a, b)
     y = np.matmul(x0, x1)
 
@@ -305,15 +307,18 @@ def _shaped(g, shape):
 def _matmul_rows(a, b):
     """(..., K) @ (K, N) as one (rows, K) @ (K, N) GEMM; the kernel's gradient is one GEMM too
     (NumPy's batched matmul would run a GEMM per leading index, and the gradient would sum a
-    (batch, K, N) stack)."""
+    (batch, K, N) stack). Medium products run on the kernel threads, the VJP's two side by side
+    (`kernels.gemm`): the same values on any thread count."""
     rows = a.data.reshape(-1, a.shape[-1])
-    y = (rows @ b.data).reshape(a.shape[:-1] + b.shape[-1:])
+    y = gemm_matmul(rows, b.data).reshape(a.shape[:-1] + b.shape[-1:])
 
     def vjp(g):
         g2 = g.reshape(-1, g.shape[-1])
-        ga = (g2 @ b.data.T).reshape(a.shape) if a.requires_grad else None
-        gb = rows.T @ g2 if b.requires_grad else None
-        return ga, gb
+        wanted = (a.requires_grad, b.requires_grad)
+        pairs = [p for p, w in zip([(g2, b.data.T), (rows.T, g2)], wanted) if w]
+        done = iter(matmuls(pairs))
+        ga, gb = (next(done) if w else None for w in wanted)
+        return (None if ga is None else ga.reshape(a.shape)), gb
 
     return Tensor(y, (a, b), vjp, "matmul")
 

@@ -39,8 +39,9 @@ def _executor(size):
     return _pool["executor"]
 
 
-def _serve(take, errors):
-    """Run tasks from `take` until none is left, noting each error with its task's index."""
+def _serve(take, errors, finished):
+    """Run tasks from `take` until none is left, noting each error with its task's index and
+    calling `finished()` after each."""
     _inside.active = True
     try:
         while (item := take()) is not None:
@@ -49,6 +50,8 @@ def _serve(take, errors):
                 task()
             except BaseException as error:  # noqa: BLE001  (re-raised by `run`)
                 errors.append((index, error))
+            finally:
+                finished()
     finally:
         _inside.active = False
 
@@ -58,8 +61,9 @@ def run(tasks):
     thread and the pool's threads take the tasks in order, each the next one left as it gets
     free, the BLAS single-threaded meanwhile (a task that calls `run` runs those tasks itself,
     in order). The caller starts at once, so a pool thread that wakes late costs no idle core;
-    and many small tasks spread evenly whatever a thread's delay. Returns when all are done;
-    re-raises the error of the first task (in order) that failed."""
+    and many small tasks spread evenly whatever a thread's delay. Returns when all are done,
+    without waiting for a pool thread that took none (one that wakes after the caller ran
+    them all finds none left); re-raises the error of the first task (in order) that failed."""
     size = min(workers(), len(tasks))
     if size <= 1 or in_task():
         for task in tasks:
@@ -67,16 +71,23 @@ def run(tasks):
         return
     executor = _executor(workers() - 1)
     queue, lock, errors = iter(enumerate(tasks)), threading.Lock(), []
+    left, done = [len(tasks)], threading.Event()
 
     def take():
         with lock:
             return next(queue, None)
 
+    def finished():
+        with lock:
+            left[0] -= 1
+            if not left[0]:
+                done.set()
+
     with blas_threads.one_thread():
-        helpers = [executor.submit(_serve, take, errors) for _ in range(size - 1)]
-        _serve(take, errors)
-        for helper in helpers:
-            helper.result()
+        for _ in range(size - 1):
+            executor.submit(_serve, take, errors, finished)
+        _serve(take, errors, finished)
+        done.wait()
     if errors:
         raise min(errors, key=lambda item: item[0])[1]
 

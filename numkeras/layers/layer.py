@@ -186,7 +186,19 @@ class Layer(Operation):
     @property
     def metrics(self):
         """Metrics assigned as attributes of this layer, then those of its sublayers."""
-        return self._own_metrics() + [m for layer in self._layers for m in layer.metrics]
+        out = []
+        self._add_metrics(out)
+        return out
+
+    def _add_metrics(self, out):
+        """Append this layer's metrics, then its sublayers' (a subclass's own `metrics` where it
+        overrides the property), in one walk without a list per layer."""
+        out += _walked(self, "metrics", self._walk_metrics)
+        for layer in _walked(self, "layers", self._walk_layers):
+            if type(layer).metrics is Layer.metrics:
+                layer._add_metrics(out)
+            else:
+                out += layer.metrics
 
     def _own_metrics(self):
         return list(_walked(self, "metrics", self._walk_metrics))
@@ -228,17 +240,30 @@ class Layer(Operation):
 
     @property
     def trainable_weights(self):
-        if not self.trainable:
-            return []
-        out, seen = [], set()
-        # each once, also when sublayers share layers (a model and a functional view of it)
-        for v in [v for v in self._own_variables if v.trainable] + [
-            v for layer in self._layers for v in layer.trainable_weights
-        ]:
-            if id(v) not in seen:
+        out = []
+        if self.trainable:
+            self._add_trainable_weights(out, set())
+        return out
+
+    def _add_trainable_weights(self, out, seen):
+        """Append this trainable layer's trainable variables, then its trainable sublayers',
+        each once (also when sublayers share layers: a model and a functional view of it), in
+        one walk without a list per layer (Model.fit asks every step)."""
+        items = self._tracked_items()
+        for v in items:
+            if isinstance(v, Variable) and v.trainable and id(v) not in seen:
                 seen.add(id(v))
                 out.append(v)
-        return out
+        for layer in items:
+            if not (isinstance(layer, Layer) and layer.trainable):
+                continue
+            if type(layer).trainable_weights is Layer.trainable_weights:
+                layer._add_trainable_weights(out, seen)
+                continue
+            for v in layer.trainable_weights:  # a subclass's own list
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
 
     @property
     def non_trainable_weights(self):
@@ -367,11 +392,17 @@ class Layer(Operation):
     @property
     def losses(self):
         """Losses added in the last call plus the weight regularization penalties."""
-        scope = get_stateless_scope()
+        out = []
+        self._add_losses(out, get_stateless_scope())
+        return out
+
+    def _add_losses(self, out, scope):
+        """Append this layer's losses, then its sublayers' (a subclass's own `losses` where it
+        overrides the property), in one walk without a list per layer."""
         if scope is None:
-            out = list(self._losses)
+            out += self._losses
         else:
-            out = list(getattr(scope, "loss_owners", {}).get(id(self), []))
+            out += getattr(scope, "loss_owners", {}).get(id(self), [])
         if self.trainable:  # the penalties of the trainable variables, in tracking order
             for v in self._tracked_items():
                 if (
@@ -380,9 +411,11 @@ class Layer(Operation):
                     and getattr(v, "regularizer", None) is not None
                 ):
                     out.append(v.regularizer(v))
-        for layer in self._layers:
-            out.extend(layer.losses)
-        return out
+        for layer in _walked(self, "layers", self._walk_layers):
+            if type(layer).losses is Layer.losses:
+                layer._add_losses(out, scope)
+            else:
+                out += layer.losses
 
     def _clear_losses(self):
         self._losses = []

@@ -10,7 +10,6 @@ from numkeras.backend import blas_threads
 from numkeras.backend.allocator import apply_step_memory_setting
 from numkeras.backend.traceback_utils import checking_arguments
 from numkeras.engine import Tensor, autodiff
-from numkeras.engine.tape import GradientTape
 from numkeras.layers import layer as layer_lib
 from numkeras.layers.layer import Layer
 from numkeras.models import argument_checks, replica, step_state, subclassed
@@ -281,13 +280,19 @@ class Model(SavingMethods, Layer):
             x, y, sample_weight = unpack_x_y_sample_weight(data)
             if layer_lib._with_losses:  # (a walk over every layer, when some layer added losses)
                 self._clear_losses()
-            with GradientTape() as tape:
+            with autodiff.enable_grad():  # record the graph
                 y_pred = self(x, training=True)
                 loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
                 scaled = self.optimizer.scale_loss(loss)  # `apply` divides the gradients back
             self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
             variables = self.trainable_weights
-            grads = tape.gradient(scaled, variables)
+            # (the tape's gradients; an embedding's as its rows when the optimizer takes them)
+            rows = self.optimizer._updates_by_rows()
+            grads = (
+                autodiff.gradients(scaled, variables, rows=rows)
+                if scaled.requires_grad
+                else [None] * len(variables)
+            )
             logs = self.compute_metrics(x, y, y_pred, sample_weight)
             # last: the optimizer updates in place, so all that can fail has run (step_state)
             self.optimizer.apply_gradients(zip(grads, variables))
@@ -530,6 +535,7 @@ class Model(SavingMethods, Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._assert_compiled("train_on_batch")
         apply_step_memory_setting()  # as fit/evaluate/predict: steps reuse heap memory
+        blas_threads.refresh(during_fit=True)  # a custom loop's threads follow the load too
         with checking_arguments():
             argument_checks.check_class_weight(class_weight)
             data = ArrayData(x, y, data_lib.array_sample_weight(y, sample_weight, class_weight))
@@ -542,6 +548,7 @@ class Model(SavingMethods, Layer):
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
         apply_step_memory_setting()  # as fit/evaluate/predict: steps reuse heap memory
+        blas_threads.refresh(during_fit=True)
         with checking_arguments():
             data = ArrayData(x, y, sample_weight)
             self._check_source_inputs(data_lib.ArraySource(data, data.size), "test_on_batch")
@@ -552,6 +559,7 @@ class Model(SavingMethods, Layer):
 
     def predict_on_batch(self, x):
         apply_step_memory_setting()  # as predict: steps reuse heap memory
+        blas_threads.refresh(during_fit=True)
         with checking_arguments():
             data = ArrayData(x)
             self._check_model_inputs(data.x)

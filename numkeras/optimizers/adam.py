@@ -13,6 +13,7 @@ from functools import partial
 
 import numpy as np
 
+from numkeras.engine.autodiff import RowGradient
 from numkeras.kernels import threads
 from numkeras.optimizers.base_optimizer import Optimizer
 
@@ -20,6 +21,10 @@ from numkeras.optimizers.base_optimizer import Optimizer
 THREADED_SIZE = 1 << 18
 # Variables with at most this many elements are updated together, as one concatenated run.
 SMALL_SIZE = 1 << 12
+# An embedding's update runs by rows (`_adam_rows_update`) when at most this fraction of its
+# rows were looked up; past it the gathers and scatters of the rows cost more than the two
+# passes they save.
+ROWS_FRACTION = 0.2
 
 
 def _chunks(arrays, parts):
@@ -45,6 +50,34 @@ def _adam_update(beta_1, beta_2, epsilon, alpha, gradient, m, v, w, buf, v_hat=N
     buf -= v
     buf *= 1 - beta_2
     v += buf
+    if v_hat is not None:
+        np.maximum(v_hat, v, out=v_hat)
+        v = v_hat
+    np.sqrt(v, out=buf)
+    buf += epsilon
+    np.divide(m, buf, out=buf)
+    buf *= alpha
+    w -= buf
+
+
+def _adam_rows_update(beta_1, beta_2, epsilon, alpha, rows, gradient, m, v, w, buf, v_hat=None):
+    """`_adam_update` of the rows `m`, `v`, `w` (2-D, `buf` as scratch) whose gradient is zero
+    but for the rows `rows` (sorted), which is `gradient`: the same operations per element,
+    where a zero gradient's `(0 - m) * c` is `-(m * c)`, so `m + (0 - m) * c` is `m - m * c`,
+    and `v + (0 * 0 - v) * c` is `v - v * c`: two passes less, and no gradient array."""
+    m_rows, v_rows = m[rows], v[rows]  # the looked-up rows, updated as in `_adam_update`
+    scratch = np.subtract(gradient, m_rows)
+    scratch *= 1 - beta_1
+    m_rows += scratch
+    np.square(gradient, out=scratch)
+    scratch -= v_rows
+    scratch *= 1 - beta_2
+    v_rows += scratch
+    np.multiply(m, 1 - beta_1, out=buf)
+    m -= buf
+    np.multiply(v, 1 - beta_2, out=buf)
+    v -= buf
+    m[rows], v[rows] = m_rows, v_rows
     if v_hat is not None:
         np.maximum(v_hat, v, out=v_hat)
         v = v_hat
@@ -131,6 +164,13 @@ class Adam(_Moments):
         small = {}  # dtype: the small variables' arrays, updated as one run
         tasks, chunked = [], False  # the other variables' updates
         for g, v in zip(grads, variables):
+            if isinstance(g, RowGradient):  # an embedding's: by rows when few were looked up
+                own = self._row_update_tasks(g, v, learning_rate)
+                if own:
+                    chunked |= len(own) > 1
+                    tasks += own
+                    continue
+                g = g.dense()
             if v.data.size <= SMALL_SIZE and g.dtype == v.data.dtype:
                 small.setdefault(v.data.dtype, []).append(self._arrays(g, v))
             else:
@@ -156,6 +196,32 @@ class Adam(_Moments):
 
     def update_step(self, gradient, variable, learning_rate):
         threads.run(self._update_tasks(gradient, variable, learning_rate))
+
+    def _updates_by_rows(self):
+        return type(self).update_step is Adam.update_step and self._gradients_as_given()
+
+    def _row_update_tasks(self, gradient, variable, learning_rate):
+        """The update of a variable by its `RowGradient` as `_adam_rows_update` tasks, a large
+        one's in runs of whole rows, one per kernel thread; None when it is to be dense."""
+        _, *arrays = self._arrays(None, variable)  # m, v, w, buffer (and v_hat)
+        if (
+            gradient.rows.size > ROWS_FRACTION * gradient.shape[0]
+            or variable.data.size <= SMALL_SIZE
+            or not all(a.flags.c_contiguous for a in arrays)
+        ):
+            return None
+        alpha = self._alpha(arrays[3].dtype, learning_rate)
+        n, rows = gradient.shape[0], gradient.rows
+        tables = [a.reshape(n, -1) for a in arrays]  # views: the arrays are C-contiguous
+        values = gradient.values.reshape(rows.size, -1)
+        parts = threads.workers() if variable.data.size >= THREADED_SIZE else 1
+        bounds = np.linspace(0, n, parts + 1).astype(int)
+        cuts = np.searchsorted(rows, bounds)  # the looked-up rows in each run
+        update = partial(_adam_rows_update, self.beta_1, self.beta_2, self.epsilon, alpha)
+        return [
+            partial(update, rows[a:b] - s, values[a:b], *(t[s:e] for t in tables))
+            for s, e, a, b in zip(bounds[:-1], bounds[1:], cuts[:-1], cuts[1:])
+        ]
 
     def _update_tasks(self, gradient, variable, learning_rate):
         """The update of one variable as tasks for `threads.run`: a large variable's in

@@ -13,8 +13,9 @@ import warnings
 
 import numpy as np
 
-from numkeras.backend import naming
+from numkeras.backend import blas_threads, naming
 from numkeras.engine import Tensor
+from numkeras.engine.autodiff import RowGradient
 from numkeras.engine.variable import Variable, swapped_values
 from numkeras.optimizers.clipping import clip_by_global_norm, clip_by_norm
 from numkeras.optimizers.schedules import learning_rate_schedule as lr_schedules
@@ -272,6 +273,7 @@ class Optimizer:
                         "the variables it was built with; make a new optimizer "
                         "for new variables."
                     )
+        blas_threads.refresh(during_fit=True)  # a custom loop's kernels follow the load, as fit's
         grads, trainable_variables = self._prepare_gradients(grads, trainable_variables)
         if any(v.overwrite_with_gradient for v in trainable_variables):
             grads, trainable_variables = _overwrite_with_gradients(grads, trainable_variables)
@@ -322,10 +324,22 @@ class Optimizer:
         """Drop missing gradients (with a warning) and make the rest arrays of the
         variable's dtype and shape."""
         kept_grads, kept_vars, missing = [], [], []
+        rows = self._updates_by_rows()
         for g, v in zip(grads, variables):
             if g is None:
                 missing.append(v.path)
                 continue
+            if isinstance(g, RowGradient):  # an embedding's, kept when the update takes it
+                if (
+                    rows
+                    and g.shape == v.shape
+                    and g.dtype == v.dtype
+                    and not v.overwrite_with_gradient
+                ):
+                    kept_grads.append(g)
+                    kept_vars.append(v)
+                    continue
+                g = g.dense()
             g = g.data if isinstance(g, Tensor) else np.asarray(g)
             if g.dtype != v.data.dtype:
                 g = g.astype(v.data.dtype)
@@ -345,6 +359,24 @@ class Optimizer:
                 stacklevel=3,
             )
         return kept_grads, kept_vars
+
+    def _updates_by_rows(self):
+        """Whether `_backend_update_step` takes an embedding's gradient as a `RowGradient`
+        (engine/scatter.py); an optimizer that does says so only when nothing changes the
+        gradients before its update (`_gradients_as_given`)."""
+        return False
+
+    def _gradients_as_given(self):
+        """Whether the update sees the gradients as computed: no reduction across processes,
+        loss scale, accumulation or clipping."""
+        return not (
+            _gradient_reduction["reduce"] is not None
+            or self.loss_scale_factor is not None
+            or self.gradient_accumulation_steps
+            or self.clipnorm
+            or self.global_clipnorm
+            or self.clipvalue
+        )
 
     def _apply_prepared(self, grads, variables):
         """Clip, decay and update (or only accumulate), then the moving average."""

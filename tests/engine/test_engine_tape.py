@@ -217,6 +217,20 @@ def test_fresh_gradients_are_handed_out_and_graph_values_copied():
     assert g is not a.data and not np.shares_memory(g, a.data)
 
 
+def test_a_reshaped_fresh_gradient_is_handed_out_once_and_its_memory_never_shared():
+    a, b, c = var(2, 3), var(6), var(2, 3)
+    with GradientTape() as tape:
+        h = numkeras.engine.Tensor(np.ones(6).reshape(2, 3), (c,), lambda g: (g,))  # a view
+        # one fresh array's reshaped view for `a`, the array itself for `b`, h's value for `c`
+        y = numkeras.engine.Tensor(
+            a.data.sum(), (a, b, h), lambda g: (lambda f: (f.reshape(2, 3), f, h.data))(np.ones(6))
+        )
+    ga, gb, gc = tape.gradient(y, [a, b, c])
+    assert not ga.flags.owndata  # the view itself: no copy
+    assert not np.shares_memory(ga, gb) and not np.shares_memory(gc, h.data)
+    np.testing.assert_array_equal(gb, np.ones(6))
+
+
 def test_gradient_uses_values_from_when_the_op_ran():
     w = Variable(np.array([1.0, 2.0]))
     with GradientTape() as tape:

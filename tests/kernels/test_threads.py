@@ -149,6 +149,29 @@ def test_tasks_run_side_by_side_and_all_run_despite_errors(thread_counts):
     assert all(c == 2 for c in blas_counts())
 
 
+def test_the_caller_does_not_wait_for_a_pool_thread_that_took_no_task(thread_counts):
+    """With the pool thread held up (busy elsewhere, or not yet woken on a loaded machine),
+    the calling thread runs every task and returns at once; the late pool thread finds none."""
+    thread_counts(2)
+    threads.run([lambda: None, lambda: None])  # the pool exists
+    busy, release, ran = threading.Event(), threading.Event(), []
+    timer = threading.Timer(30, release.set)  # never hang: the old wait returns after 30 s
+    timer.start()
+
+    def hold():
+        busy.set()
+        release.wait()
+
+    threads._pool["executor"].submit(hold)
+    busy.wait()
+    threads.run([partial(ran.append, i) for i in range(3)])
+    assert not release.is_set() and ran == [0, 1, 2]
+    release.set()
+    timer.cancel()
+    threads.run([partial(ran.append, i) for i in range(3, 5)])  # the pool serves again
+    assert sorted(ran) == [0, 1, 2, 3, 4]
+
+
 @pytest.mark.parametrize(
     "n, size, sizes",
     [(128, 18, [16] * 8), (10, 3, [2, 3, 2, 3]), (5, 1, [1] * 5), (7, 100, [7]), (3, 2, [1, 2])],

@@ -4,7 +4,9 @@ after a weight copy (outputs, gradients, config), harness and `.keras` files bot
 import numpy as np
 import pytest
 
-from numkeras import layers
+import numkeras
+from numkeras import layers, ops
+from numkeras.layers.core.einsum_dense import dense_form
 from numkeras.ops import einsum
 from tests.engine.gradcheck import check_grad, rand
 from tests.layers.harness import run_layer_test
@@ -73,3 +75,65 @@ def test_bad_equations():
         layers.EinsumDense("ab,bc->ac", 3, bias_axes="z")(np.zeros((2, 3), "float32"))
     with pytest.raises(ValueError, match="do not match"):
         layers.EinsumDense("abc,cd->abd", (4, 2))(np.zeros((2, 3, 3), "float32"))
+
+
+@pytest.mark.parametrize(
+    "equation, form",
+    [
+        ("ab,bc->ac", 1),
+        ("abc,cde->abde", 1),
+        ("...b,bc->...c", 1),
+        ("abcd,cde->abe", 2),
+        ("ab...,bc->ac...", None),  # the elided axes trail
+        ("abc,cd->ad", None),  # b summed within the input
+        ("abc,dc->abd", None),  # the kernel's contracted axis last
+        ("abc,cd->adb", None),  # the output's axes reordered
+    ],
+)
+def test_dense_form(equation, form):
+    assert dense_form(equation) == form
+
+
+@pytest.mark.parametrize(
+    "kwargs, shape",
+    [
+        ({"equation": "abc,cde->abde", "output_shape": (None, 2, 3), "bias_axes": "de"}, (2, 3, 4)),
+        ({"equation": "abc,cd->abd", "output_shape": (None, 6), "bias_axes": "d"}, (2, 3, 5)),
+        ({"equation": "abc,cde->abde", "output_shape": (None, 2, 3), "bias_axes": "d"}, (2, 3, 4)),
+        (
+            {"equation": "abcd,cde->abe", "output_shape": (None, 3), "activation": "relu"},
+            (2, 3, 4, 2),
+        ),
+    ],
+)
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_dense_forms_run_as_one_gemm_with_einsums_values(kwargs, shape, activation):
+    """The GEMM path (the fused dense op) against the einsum it replaces, in float64: outputs
+    and the gradients of the input, kernel and bias."""
+    kwargs = {**kwargs, "activation": activation, "dtype": "float64"}
+    layer = layers.EinsumDense(**kwargs)
+    x = numkeras.Variable(rand(*shape, seed=3))
+    layer.build(shape)
+    for w in layer.weights:
+        w.assign(rand(*w.shape, seed=4))
+    r = rand(*layer.compute_output_shape(shape), seed=5)
+
+    def einsum_call(inputs):
+        y = einsum(layer.equation, inputs, layer.kernel)
+        return layer.activation(y if layer.bias is None else y + layer.bias)
+
+    results = []
+    for fused, call in ((True, layer.call), (False, einsum_call)):
+        with numkeras.GradientTape() as tape:
+            y = call(ops.add(x, 0.0))  # a tensor, as the layer gets in a model
+            loss = ops.sum(y * r)
+        results.append([y.numpy()] + tape.gradient(loss, [x, *layer.weights]))
+        ops_seen = set()
+        stack = [y]
+        while stack:
+            t = stack.pop()
+            ops_seen.add(t.op)
+            stack += list(t.parents)
+        assert ("dense" in ops_seen) == fused
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

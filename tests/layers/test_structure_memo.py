@@ -133,3 +133,46 @@ def test_metrics_and_losses_read_in_a_step_match_the_unmemoized_walk():
     outside = ([id(m) for m in model.metrics], len(model.losses), model.trainable_weights)
     assert inside[0] == outside[0] and inside[1] == outside[1] == 1
     assert all(a is b for a, b in zip(inside[2], outside[2]))
+
+
+def test_weights_losses_and_metrics_walks_keep_order_and_a_subclass_list():
+    class Pick(layer_lib.Layer):  # a layer choosing its own trainable list
+        def build(self, input_shape):
+            self.a = self.add_weight(shape=(1,), name="a")
+            self.b = self.add_weight(shape=(1,), name="b")
+
+        @property
+        def trainable_weights(self):
+            return [self.b]
+
+        @property
+        def losses(self):
+            return ["pick's loss"]
+
+        @property
+        def metrics(self):
+            return ["pick's metric"]
+
+    class Outer(layer_lib.Layer):
+        def __init__(self):
+            super().__init__()
+            self.shared, self.pick, self.frozen = layers.Dense(2), Pick(), layers.Dense(1)
+            self.again = [self.shared]  # the same layer tracked twice
+            self.mean = numkeras.metrics.Mean()
+
+    outer = Outer()
+    outer.shared.build((None, 3))
+    outer.pick.build(None)
+    outer.frozen.build((None, 2))
+    outer.frozen.trainable = False
+    own = outer.add_weight(shape=(1,), name="own")
+    outer.add_weight(shape=(1,), name="fixed", trainable=False)
+    want = [own, outer.shared.kernel, outer.shared.bias, outer.pick.b]
+    outer.add_loss(np.float32(1.0))
+    for _ in range(2):
+        got = outer.trainable_weights
+        assert len(got) == len(want) and all(g is w for g, w in zip(got, want))
+        assert outer.losses[1:] == ["pick's loss"] and float(outer.losses[0]) == 1.0
+        assert outer.metrics == [outer.mean, "pick's metric"]
+        with layer_lib.fixed_structure():
+            pass

@@ -1,10 +1,13 @@
 """EinsumDense: a dense layer whose kernel and contraction an einsum equation describes."""
 
+import math
 import re
 
-from numkeras import activations, constraints, initializers, regularizers
+from numkeras import activations, constraints, initializers, ops, regularizers
+from numkeras.layers.core.dense import _fusable
 from numkeras.layers.layer import InputSpec, Layer
 from numkeras.ops import einsum
+from numkeras.ops.layer_ops.dense import dense
 
 
 def analyze_equation(layer, equation, bias_axes, input_shape, output_shape):
@@ -73,6 +76,22 @@ def analyze_equation(layer, equation, bias_axes, input_shape, output_shape):
             out[out_spec.find(c) + shift] if c in bias_axes else 1 for c in out_spec[first:]
         ] + ([1] * elided if not left else [])
     return tuple(kernel_shape), bias_shape and tuple(bias_shape), tuple(out)
+
+
+def dense_form(equation):
+    """How many axes `equation` contracts when it is a Dense over the input's last axes: the
+    input's last axes are the kernel's first ones, and the output is the input's other axes
+    then the kernel's others, in order (`abc,cde->abde`, `...b,bc->...c`); else None."""
+    inputs, out = equation.split("->")
+    x, w = inputs.split(",")
+    if x.startswith("...") and out.startswith("..."):
+        x, out = x[3:], out[3:]
+    if "." in x + w + out:
+        return None
+    for c in range(1, min(len(x), len(w)) + 1):
+        if x[-c:] == w[:c] and out == x[:-c] + w[c:] and len(set(x + w)) == len(x + w) - c:
+            return c
+    return None
 
 
 class EinsumDense(Layer):
@@ -155,10 +174,36 @@ class EinsumDense(Layer):
             )
 
     def call(self, inputs):
+        contracted = dense_form(self.equation)
+        if contracted is not None and _fusable(inputs, self.kernel, self.bias):
+            return self._dense_call(inputs, contracted)
         outputs = einsum(self.equation, inputs, self.kernel)
         if self.bias is not None:
             outputs = outputs + self.bias
         return self.activation(outputs)
+
+    def _dense_call(self, inputs, contracted):
+        """The equation as one GEMM (the fused dense op, with the bias when it spans the
+        kernel's output axes, and relu): `np.einsum` runs no BLAS, several times slower."""
+        shape = self.kernel.shape
+        units = shape[contracted:]
+        x = inputs
+        if contracted != 1:
+            x = ops.reshape(inputs, inputs.shape[: inputs.ndim - contracted] + (-1,))
+        kernel = self.kernel
+        if len(shape) != 2 or contracted != 1:
+            kernel = ops.reshape(kernel, (math.prod(shape[:contracted]), math.prod(units)))
+        bias = self.bias
+        spans = bias is not None and tuple(bias.shape) == tuple(units)
+        if spans and len(units) != 1:
+            bias = ops.reshape(bias, (-1,))
+        relu = spans and self.activation is activations.relu
+        outputs = dense(x, kernel, bias if spans else None, relu=relu)
+        if len(units) != 1:
+            outputs = ops.reshape(outputs, tuple(outputs.shape[:-1]) + tuple(units))
+        if bias is not None and not spans:
+            outputs = outputs + bias
+        return outputs if relu else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
         return analyze_equation(

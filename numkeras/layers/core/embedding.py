@@ -3,6 +3,7 @@
 from numkeras import initializers, ops, regularizers
 from numkeras.layers.args import positive_int
 from numkeras.layers.layer import Layer
+from numkeras.ops.layer_ops.embedding_lookup import gather_rows
 
 
 class Embedding(Layer):
@@ -69,7 +70,7 @@ class Embedding(Layer):
                 f'Layer "{self.name}": indices must be in [0, input_dim={self.input_dim}), '
                 f"received values from {indices.min()} to {indices.max()}."
             )
-        outputs = ops.take(self.embeddings, inputs, axis=0)
+        outputs = gather_rows(self.embeddings, indices)  # its gradient: the rows looked up
         if self.mask_zero:
             outputs._keras_mask = self.compute_mask(inputs)
         return outputs
