@@ -4,7 +4,7 @@ from numkeras import activations, ops
 from numkeras.layers import args
 from numkeras.layers.kernel_bias import add_kernel_bias, kernel_bias_config, set_kernel_bias_args
 from numkeras.layers.layer import InputSpec, Layer, shape_str
-from numkeras.ops.layer_ops import bias_relu, output_size
+from numkeras.ops.layer_ops import bias_relu, conv_bias_relu, output_size
 
 
 class BaseConv(Layer):
@@ -91,15 +91,20 @@ class BaseConv(Layer):
 
     def call(self, inputs):
         self._check_spatial(inputs.shape)
-        outputs = ops.conv(
-            inputs, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate
-        )
-        if (
+        fused = (
             self.bias is not None
             and self.activation is activations.relu
             and self.data_format == "channels_last"
-        ):
-            # fused, in place on the conv's fresh output, which nothing else holds
+        )
+        if fused and self.rank < 3:  # bias and relu on each block of the conv while in cache
+            return conv_bias_relu(
+                inputs, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate
+            )
+        outputs = ops.conv(
+            inputs, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate
+        )
+        if fused:
+            # in place on the conv's fresh output, which nothing else holds
             return bias_relu(outputs, self.bias, overwrite_x=True)
         if self.bias is not None:
             bias = (

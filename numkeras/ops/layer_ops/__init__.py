@@ -1,10 +1,11 @@
 """Ops the built-in layers use beyond Keras's `ops` namespace: the fused steps (bias + relu,
-conv + bias + relu + max pool, batch normalization alone, + relu or + relu + global mean,
+conv + bias + relu (+ max pool), batch normalization alone, + relu or + relu + global mean,
 add + relu, layer normalization, LSTM and GRU over whole sequences), and the output sizes of
 convolutions and pools."""
 
 from numkeras.kernels.conv import output_size
 from numkeras.ops.layer_ops.add_fused import add_relu
+from numkeras.ops.layer_ops.conv_relu import conv_bias_relu
 from numkeras.ops.layer_ops.fused import conv_relu_pool, layer_norm, pool_tiles
 from numkeras.ops.layer_ops.nn_ops import bias_relu
 from numkeras.ops.layer_ops.norm_fused import batch_norm_moving_relu, batch_norm_train
@@ -18,6 +19,7 @@ __all__ = [
     "batch_norm_relu_mean",
     "batch_norm_train",
     "bias_relu",
+    "conv_bias_relu",
     "conv_relu_pool",
     "gru_sequence",
     "layer_norm",

@@ -28,6 +28,7 @@ from numpy.lib.stride_tricks import as_strided
 from numkeras.kernels import threads, winograd
 from numkeras.kernels.conv import (
     FEW_CHANNELS,
+    BiasRelu,
     _geometry,
     _pad,
     col2im,
@@ -126,7 +127,7 @@ def conv_relu_pool_forward(x, kernel, bias, strides, padding, dilation, pool, fo
     chunks = _chunks(N, _image_bytes(pool, (PH, PW), kernel.shape, y.itemsize))
     images = max(c.stop - c.start for c in chunks)
     y2, first2 = y.reshape(-1, CO), None if first is None else first.reshape(-1, CO)
-    relu = _BiasRelu(bias, CO, y.dtype)
+    relu = BiasRelu(bias, CO, y.dtype)
 
     def task(rows):
         cols_out = None if wino else _buffer("cols", (p * q * images * PH * PW * K,), y.dtype)
@@ -194,26 +195,6 @@ def _window_cells(xr, u, images, pooled, pool, out):
         for b in range(q):
             z[a, b] = conv[:, a::p, b::q]
     return z
-
-
-class _BiasRelu:
-    """relu(y + bias) in place on (m, C) arrays, a per-channel bias added over rows of about
-    1,024 values (r pixels), where a C-value broadcast runs 2x slower; the last m % r pixels
-    run as C-value rows."""
-
-    def __init__(self, bias, C, dtype):
-        self.r = max(1, 1024 // C)
-        self.bias = None if bias is None else np.tile(bias.astype(dtype, copy=False), self.r)
-        self.zeros = np.zeros(C * self.r, dtype)
-
-    def __call__(self, y):
-        m, C = y.shape
-        whole = m - m % self.r
-        for part, width in ((y[:whole], C * self.r), (y[whole:], C)):
-            rows = part.reshape(-1, width)
-            if self.bias is not None:
-                rows += self.bias[:width]
-            np.maximum(rows, self.zeros[:width], out=rows)
 
 
 def conv_relu_pool_backward(g, cache, need_x=True, need_kernel=True, need_bias=True):

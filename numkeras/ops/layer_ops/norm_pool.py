@@ -2,12 +2,14 @@
 first and last, as one op: a model's BatchNormalization -> relu -> global average pooling
 tail (models/fusion.py finds it).
 
-The pooled output is only (N, C), so the normalized values are never stored: a chunk of whole
-samples is normalized, rectified and summed while in cache, keeping relu's mask and, per
-sample and channel, the count of positive values and the sum of their centred inputs. The
-VJP's per-channel sums come from those (N, C) numbers without a pass, and the input's gradient
-is one pass over the centred input. The chunks are spread over the kernel threads, their
-partial sums added in order, so values do not depend on the thread count.
+The pooled output is only (N, C), so the normalized values are never stored: the batch
+statistics take one pass over x where the channels' means are small beside their deviations
+(norm_fused's `_statistics`, else a second pass writes x - mean), then a chunk of whole samples
+is normalized, rectified and summed while in cache, keeping relu's mask and, per sample and
+channel, the count of positive values and the sum of their centred inputs. The VJP's
+per-channel sums come from those (N, C) numbers without a pass, and the input's gradient is one
+pass over the input. The chunks are spread over the kernel threads, their partial sums added in
+order, so values do not depend on the thread count.
 """
 
 import math
@@ -15,18 +17,28 @@ import math
 import numpy as np
 
 from numkeras.engine.tensor import Tensor, as_tensor
-from numkeras.ops.layer_ops.norm_fused import _each_chunk, _fold, _gradients, _parents, _zeros
+from numkeras.ops.layer_ops.norm_fused import _chunks as _row_chunks
+from numkeras.ops.layer_ops.norm_fused import (
+    _each_chunk,
+    _fold,
+    _gradients,
+    _parents,
+    _statistics,
+    _zeros,
+)
 
 # Bytes of input per chunk (whole samples; one sample where a sample is larger).
 CHUNK_BYTES = 1 << 20
 
 
-def _tiled(values, r, rows, chunks):
-    """Per-channel `values` repeated to the shape of the largest of `chunks` (samples of
-    `rows` rows of r positions), for ops on a chunk that run as one contiguous loop (a row
-    of C * r values broadcast runs one loop per row: 64 channels over 494 steps make rows of
-    128 values, and a multiply over (64, 494, 64) float32 takes 0.52 ms, 0.31 with a tile)."""
-    return np.tile(values, (max(s.stop - s.start for s in chunks), rows, r))
+def _tiled(values, r, rows):
+    """Per-channel `values` repeated to one sample's shape (`rows` rows of r positions), for
+    ops on a chunk of samples that broadcast it over the samples, each sample one contiguous
+    loop (a row of C * r values broadcast runs one loop per row: 64 channels over 494 steps
+    make rows of 128 values, and a multiply over (64, 494, 64) float32 takes 0.52 ms, 0.31
+    with a tile). One sample, not a chunk's worth: it is built on one thread before the
+    chunks' tasks start."""
+    return np.tile(values, (1, rows, r))
 
 
 def _chunks(N, sample_bytes):
@@ -52,41 +64,36 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
     count = dtype.type(N * L)
     chunks = _chunks(N, L * C * rows.itemsize)
 
-    def sums(s, out):
-        np.add.reduce(rows[s], axis=(0, 1), out=out[0])
-
-    mean = _fold(_each_chunk(chunks, rows, sums, 1)[0], r) / count
-    shift = _tiled(mean, r, rows.shape[1], chunks)
-    centred = np.empty_like(rows)  # x - mean, kept for the VJP
-
-    def squares(s, out):
-        c = np.subtract(rows[s], shift[: s.stop - s.start], out=centred[s])
-        np.einsum("ijk,ijk->k", c, c, out=out[0])
-
-    var = _fold(_each_chunk(chunks, rows, squares, 1)[0], r) / count
+    flat = rows.reshape(-1, C * r)
+    mean, var, centred = _statistics(flat, _row_chunks(flat), r, count)
     inv = (1.0 / np.sqrt(var + dtype.type(epsilon))).astype(dtype)
     scale = inv if gamma is None else inv * gamma.data
-    tiled_scale = _tiled(scale, r, rows.shape[1], chunks)
-    tiled_beta = None if beta is None else _tiled(beta.data, r, rows.shape[1], chunks)
+    # the passes below read `base`, x less `offset`: x itself (offset the mean) after one-pass
+    # statistics, else the centred x that the second statistics pass wrote (offset 0)
+    base, offset = (
+        (rows, mean) if centred is None else (centred.reshape(rows.shape), np.zeros_like(mean))
+    )
+    shift = -offset * scale if beta is None else beta.data - offset * scale
+    tiled_scale = _tiled(scale, r, rows.shape[1])
+    tiled_shift = _tiled(shift, r, rows.shape[1])
     zeros = _zeros(tiled_scale.shape, dtype)
     positive = np.empty(rows.shape, bool)  # relu's mask
-    totals = np.empty((3, N, C * r), dtype)  # relu sums, positive counts, their centred sums
+    totals = np.empty((3, N, C * r), dtype)  # relu sums, positive counts, their `base` sums
 
     def normalize(s, _):
-        n = s.stop - s.start
-        z = np.multiply(centred[s], tiled_scale[:n])
-        if beta is not None:
-            z += tiled_beta[:n]
+        z = np.multiply(base[s], tiled_scale)
+        z += tiled_shift
         np.greater(z, 0, out=positive[s])
-        np.maximum(z, zeros[:n], out=z)
+        np.maximum(z, zeros, out=z)
         np.add.reduce(z, axis=1, out=totals[0, s])
         np.copyto(z, positive[s])  # the mask as 0.0 and 1.0: float products and sums
         np.add.reduce(z, axis=1, out=totals[1, s])
-        np.multiply(centred[s], z, out=z)
+        np.multiply(base[s], z, out=z)
         np.add.reduce(z, axis=1, out=totals[2, s])
 
     _each_chunk(chunks, rows, normalize)
-    pooled, positives, centred_sums = _fold(totals, r)
+    pooled, positives, base_sums = _fold(totals, r)
+    centred_sums = base_sums - offset * positives
     y = pooled / dtype.type(L)
 
     def vjp(g):
@@ -96,15 +103,15 @@ def batch_norm_relu_mean(inputs, gamma, beta, epsilon):
         gx = None
         if x.requires_grad:  # scale * (g - mean(g) - xhat * mean(g * xhat))
             gx = np.empty_like(rows)
-            k1 = _tiled(scale * inv * ggamma / count, r, rows.shape[1], chunks)
-            k2 = _tiled(scale * gbeta / count, r, rows.shape[1], chunks)
+            k1 = scale * inv * ggamma / count
+            k2 = _tiled(scale * gbeta / count - offset * k1, r, rows.shape[1])
+            k1 = _tiled(k1, r, rows.shape[1])
             spread = np.tile(gp * scale, r)[:, None, :]
 
             def input_gradient(s, _):
-                n = s.stop - s.start
                 out = np.multiply(positive[s], spread[s], out=gx[s])
-                out -= np.multiply(centred[s], k1[:n])
-                out -= k2[:n]
+                out -= np.multiply(base[s], k1)
+                out -= k2
 
             _each_chunk(chunks, rows, input_gradient)
             gx = gx.reshape(x.shape)

@@ -12,28 +12,38 @@ from numkeras.ops.layer_ops.norm_pool import batch_norm_relu_mean
 from tests.engine.gradcheck import check_grad, compare_op, rand
 from tests.ops.layer_ops.test_norm_fused import AFFINE, _split
 
+# inputs around 0 take one-pass statistics; shifted far from 0, two passes (x - mean kept)
+SHIFTS = [0, 40]
 
+
+@pytest.mark.parametrize("shift", SHIFTS)
 @pytest.mark.parametrize("shape", [(3, 6, 4), (2, 3, 2, 4)])
 @pytest.mark.parametrize("affine", AFFINE)
-def test_gradients_match_central_differences(affine, shape):
+def test_gradients_match_central_differences(affine, shape, shift):
     params = [rand(4, seed=k, low=-1, high=1) for k, use in zip((1, 2), affine) if use]
 
     def fn(x, *p):
         return batch_norm_relu_mean(x, *_split(affine, p), 1e-3)[0]
 
-    check_grad(fn, rand(*shape), *params)
+    check_grad(fn, rand(*shape) + shift, *params)
 
 
-def test_values_and_statistics_equal_the_separate_ops():
-    x = rand(6, 30, 8, low=-3, high=5)
-    gamma, beta = (ops.convert_to_tensor(rand(8, seed=k)) for k in (1, 2))
-    y, mean, var = batch_norm_relu_mean(x, gamma, beta, 1e-3)
-    z, want_mean, want_var = batch_norm_train(x, gamma, beta, 1e-3, relu=True)
+@pytest.mark.parametrize("shift", SHIFTS)
+def test_values_and_statistics_equal_the_separate_ops(shift):
+    x = numkeras.Variable(rand(6, 30, 8, low=-3, high=5) + shift)
+    gamma, beta = (numkeras.Variable(rand(8, seed=k)) for k in (1, 2))
+    with numkeras.GradientTape(persistent=True):
+        y, mean, var = batch_norm_relu_mean(x, gamma, beta, 1e-3)
+        z, want_mean, want_var = batch_norm_train(x, gamma, beta, 1e-3, relu=True)
     assert y.op == "batch_norm_relu_mean" and y.shape == (6, 8)
     assert (np.asarray(z) == 0).any() and (np.asarray(z) > 0).any()
     np.testing.assert_allclose(np.asarray(y), np.asarray(z).mean(axis=1), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(mean, want_mean, rtol=1e-12)
     np.testing.assert_allclose(var, want_var, rtol=1e-12)
+    g = rand(6, 8, seed=3)
+    ours, theirs = y.vjp(g), z.vjp(np.repeat(g[:, None] / 30, 30, axis=1))
+    for got, want in zip(ours, theirs):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
 def test_chunks_of_samples_give_the_whole_arrays_results(monkeypatch):
