@@ -6,8 +6,7 @@ from numkeras.backend.config import floatx
 from numkeras.engine.axes import normalize_axes, unbroadcast
 from numkeras.engine.shape_ops import moveaxis, reshape
 from numkeras.engine.tensor import Tensor, as_array, as_tensor, cast
-from numkeras.kernels.gemm import matmul as gemm_matmul
-from numkeras.kernels.gemm import matmuls
+from numkeras.kernels import gemm
 
 
 def operands(name, a, b):
@@ -307,16 +306,15 @@ def _shaped(g, shape):
 def _matmul_rows(a, b):
     """(..., K) @ (K, N) as one (rows, K) @ (K, N) GEMM; the kernel's gradient is one GEMM too
     (NumPy's batched matmul would run a GEMM per leading index, and the gradient would sum a
-    (batch, K, N) stack). Medium products run on the kernel threads, the VJP's two side by side
-    (`kernels.gemm`): the same values on any thread count."""
+    (batch, K, N) stack). The VJP's two medium products run side by side on the kernel threads
+    (`kernels.gemm`), with the same values on any thread count."""
     rows = a.data.reshape(-1, a.shape[-1])
-    y = gemm_matmul(rows, b.data).reshape(a.shape[:-1] + b.shape[-1:])
+    y = gemm.matmul(rows, b.data).reshape(a.shape[:-1] + b.shape[-1:])
 
     def vjp(g):
         g2 = g.reshape(-1, g.shape[-1])
         wanted = (a.requires_grad, b.requires_grad)
-        pairs = [p for p, w in zip([(g2, b.data.T), (rows.T, g2)], wanted) if w]
-        done = iter(matmuls(pairs))
+        done = iter(gemm.matmuls([p for p, w in zip([(g2, b.data.T), (rows.T, g2)], wanted) if w]))
         ga, gb = (next(done) if w else None for w in wanted)
         return (None if ga is None else ga.reshape(a.shape)), gb
 

@@ -89,7 +89,9 @@ def test_tied_windows_route_like_the_separate_ops(x_shape, k_shape, conv_kw, poo
 
 def test_the_tutorial_blocks_equal_the_separate_ops():
     """The tutorial CNN's shapes: bias and relu run over rows of 1,024 values and then a
-    remainder of pixels (845 and 125 of them here), values bit for bit, gradients close."""
+    remainder of pixels (845 and 125 of them here), values and gradients close (not bit for
+    bit: the fused op's GEMMs take a chunk of images, and OpenBLAS's AVX2 kernels sum the
+    rows of a shorter product in another order)."""
     x = np.maximum(rand(5, 28, 28, 1, dtype="float32"), 0)  # zero regions: tied windows
     k1, k2 = rand(3, 3, 1, 32, seed=1, dtype="float32"), rand(3, 3, 32, 64, seed=2, dtype="float32")
     b1, b2 = rand(32, seed=3, dtype="float32"), rand(64, seed=4, dtype="float32")
@@ -105,7 +107,7 @@ def test_the_tutorial_blocks_equal_the_separate_ops():
             loss = ops.sum(y * np.cos(np.arange(y.size)).reshape(y.shape))
         results.append([np.asarray(y)] + tape.gradient(loss, variables))
     (y, *grads), (want_y, *want_grads) = results
-    np.testing.assert_array_equal(y, want_y)
+    np.testing.assert_allclose(y, want_y, rtol=1e-6, atol=1e-6 * np.abs(want_y).max())
     for got, want in zip(grads, want_grads):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
 
