@@ -90,7 +90,7 @@ def _topological_order(target):
 def gradients(target, sources, seed=None, rows=False):
     """Gradients of `target` with respect to each of `sources` (None where unconnected), arrays;
     with `rows`, an embedding table's as a `RowGradient` (for an optimizer updating by rows)."""
-    value = target.data  # a lazily computed output records its parents when first read
+    value = target.data
     owned_seed = seed is None
     if owned_seed:
         seed = np.ones_like(value)
