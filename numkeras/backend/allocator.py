@@ -8,7 +8,8 @@ trimming it only past 256 MB removes both; peak memory is unchanged, since only 
 step already used is kept. MALLOC_* environment variables the user set take precedence.
 
 This is a setting, on by default: `numkeras.config.set_step_memory_reuse(False)` before the
-first `fit`, `evaluate`, `predict` or `*_on_batch` call leaves glibc's defaults alone. It is
+first `fit`, `evaluate`, `predict`, `*_on_batch` or optimizer `apply` call (a GradientTape
+loop's step) leaves glibc's defaults alone. It is
 applied once per process when the first of those starts (importing numkeras changes nothing),
 and stays.
 """
@@ -53,8 +54,8 @@ def set_step_memory_reuse(enabled):
 
 
 def apply_step_memory_setting():
-    """Apply the setting once per process (called as fit, evaluate, predict and the
-    `*_on_batch` calls start)."""
+    """Apply the setting once per process (called as fit, evaluate, predict, the `*_on_batch`
+    calls and an optimizer's `apply` start)."""
     if _state["reuse"] and not _state["applied"]:
         _state["applied"] = True
         keep_step_memory()

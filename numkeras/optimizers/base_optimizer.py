@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from numkeras.backend import blas_threads, naming
+from numkeras.backend.allocator import apply_step_memory_setting
 from numkeras.engine import Tensor
 from numkeras.engine.autodiff import RowGradient
 from numkeras.engine.variable import Variable, swapped_values
@@ -274,6 +275,7 @@ class Optimizer:
                         "for new variables."
                     )
         blas_threads.refresh(during_fit=True)  # a custom loop's kernels follow the load, as fit's
+        apply_step_memory_setting()  # and its steps reuse heap memory
         grads, trainable_variables = self._prepare_gradients(grads, trainable_variables)
         if any(v.overwrite_with_gradient for v in trainable_variables):
             grads, trainable_variables = _overwrite_with_gradients(grads, trainable_variables)

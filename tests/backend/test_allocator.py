@@ -73,6 +73,8 @@ CALLS = (
     "model.train_on_batch(np.zeros((1, 2)), np.zeros((1, 1)))",
     "model.test_on_batch(np.zeros((1, 2)), np.zeros((1, 1)))",
     "model.predict_on_batch(np.zeros((1, 2)))",
+    # a GradientTape loop's optimizer step
+    "model.optimizer.apply_gradients(zip([np.ones((2, 1)), np.ones(1)], model.trainable_weights))",
 )
 
 
