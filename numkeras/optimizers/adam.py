@@ -40,9 +40,9 @@ def _chunks(arrays, parts):
     return [tuple(f[s:e] for f in flat) for s, e in zip(bounds[:-1], bounds[1:])]
 
 
-def _adam_update(beta_1, beta_2, epsilon, alpha, gradient, m, v, w, buf, v_hat=None):
-    """Adam's elementwise update of `w` with its moments `m`, `v` (and `v_hat` with AMSGrad)
-    in place, `buf` as scratch."""
+def _moments_update(beta_1, beta_2, gradient, m, v, buf):
+    """Adam's moments in place: `m += (g - m) * (1 - beta_1)`, `v += (g^2 - v) * (1 - beta_2)`,
+    `buf` as scratch."""
     np.subtract(gradient, m, out=buf)
     buf *= 1 - beta_1
     m += buf
@@ -50,6 +50,11 @@ def _adam_update(beta_1, beta_2, epsilon, alpha, gradient, m, v, w, buf, v_hat=N
     buf -= v
     buf *= 1 - beta_2
     v += buf
+
+
+def _weights_update(epsilon, alpha, m, v, w, buf, v_hat=None):
+    """Adam's step of `w` from its updated moments (`v_hat` their running maximum with
+    AMSGrad): `w -= alpha * m / (sqrt(v) + epsilon)`, `buf` as scratch."""
     if v_hat is not None:
         np.maximum(v_hat, v, out=v_hat)
         v = v_hat
@@ -58,6 +63,13 @@ def _adam_update(beta_1, beta_2, epsilon, alpha, gradient, m, v, w, buf, v_hat=N
     np.divide(m, buf, out=buf)
     buf *= alpha
     w -= buf
+
+
+def _adam_update(beta_1, beta_2, epsilon, alpha, gradient, m, v, w, buf, v_hat=None):
+    """Adam's elementwise update of `w` with its moments `m`, `v` (and `v_hat` with AMSGrad)
+    in place, `buf` as scratch."""
+    _moments_update(beta_1, beta_2, gradient, m, v, buf)
+    _weights_update(epsilon, alpha, m, v, w, buf, v_hat)
 
 
 def _adam_rows_update(beta_1, beta_2, epsilon, alpha, rows, gradient, m, v, w, buf, v_hat=None):
@@ -66,26 +78,13 @@ def _adam_rows_update(beta_1, beta_2, epsilon, alpha, rows, gradient, m, v, w, b
     where a zero gradient's `(0 - m) * c` is `-(m * c)`, so `m + (0 - m) * c` is `m - m * c`,
     and `v + (0 * 0 - v) * c` is `v - v * c`: two passes less, and no gradient array."""
     m_rows, v_rows = m[rows], v[rows]  # the looked-up rows, updated as in `_adam_update`
-    scratch = np.subtract(gradient, m_rows)
-    scratch *= 1 - beta_1
-    m_rows += scratch
-    np.square(gradient, out=scratch)
-    scratch -= v_rows
-    scratch *= 1 - beta_2
-    v_rows += scratch
+    _moments_update(beta_1, beta_2, gradient, m_rows, v_rows, np.empty_like(m_rows))
     np.multiply(m, 1 - beta_1, out=buf)
     m -= buf
     np.multiply(v, 1 - beta_2, out=buf)
     v -= buf
     m[rows], v[rows] = m_rows, v_rows
-    if v_hat is not None:
-        np.maximum(v_hat, v, out=v_hat)
-        v = v_hat
-    np.sqrt(v, out=buf)
-    buf += epsilon
-    np.divide(m, buf, out=buf)
-    buf *= alpha
-    w -= buf
+    _weights_update(epsilon, alpha, m, v, w, buf, v_hat)
 
 
 class _Moments(Optimizer):
