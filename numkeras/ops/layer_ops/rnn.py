@@ -88,6 +88,34 @@ def _pieces(steps, batch):
     return [(t, min(t + n, steps)) for t in range(0, steps, n)]
 
 
+def _forward_pass(pieces, project, steps, derivatives):
+    """The forward pass's schedule: each piece's input projection `project(t0, t1)` beside the
+    time loop, `steps(t0, t1)` once its projection is done, then (unless `derivatives` is None)
+    the piece's derivatives for the backward pass beside the loop's next pieces."""
+    beside = _Beside()  # before one_thread: it asks how many threads numkeras runs
+    with one_thread(), np.errstate(over="ignore"):  # exp(-z) = inf: the sigmoid is 0
+        for piece in pieces:
+            beside.submit(partial(project, *piece))
+        for p, (t0, t1) in enumerate(pieces):
+            beside.wait(p)
+            steps(t0, t1)
+            if derivatives is not None:
+                beside.submit(partial(derivatives, t0, t1))
+        beside.wait()
+
+
+def _backward_pass(pieces, steps, share):
+    """The backward pass's schedule: `steps(t0, t1)` back through each piece of steps, last
+    piece first, then the piece's share of the weights' and inputs' gradients `share(t0, t1)`
+    beside the loop's earlier pieces."""
+    beside = _Beside()
+    with one_thread():
+        for p0, p1 in reversed(pieces):
+            steps(p0, p1)
+            beside.submit(partial(share, p0, p1))
+        beside.wait()
+
+
 def _projector(x, kernel, order, scale, bias):
     """The projection of steps t0..t1 as a task: their (steps * batch, features) input rows
     times each gate's kernel columns (`order`, times `scale`) plus `bias` (gates, units), into
@@ -229,30 +257,24 @@ def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only
         for k, partner in enumerate((g, cs[t0:t1], i, tanh_c[t0:t1])):
             dk[k] *= partner
 
-    beside = _Beside()  # before one_thread: it asks how many threads numkeras runs
-    with one_thread(), np.errstate(over="ignore"):  # exp(-z) = inf: the sigmoid is 0
-        for piece in pieces:
-            beside.submit(partial(project, *piece))
-        for p, (t0, t1) in enumerate(pieces):
-            beside.wait(p)
-            for t in range(t0, t1):
-                z = zs[t]
-                np.matmul(h_list[t], Us, out=rec)
-                z += rec
-                sig = z[:3]
-                np.exp(sig, out=sig)
-                sig += 1
-                np.reciprocal(sig, out=sig)
-                pair = gc_list[t]
-                np.tanh(z[3], out=pair[0])
-                np.multiply(z[1:3], pair, out=prod)  # i g, f c
-                np.add(ig, fc, out=c_list[t + 1])
-                tc = tc_list[t]
-                np.tanh(c_list[t + 1], out=tc)
-                np.multiply(z[0], tc, out=h_list[t + 1])
-            if for_grad:  # beside the loop's next pieces
-                beside.submit(partial(derivatives, t0, t1))
-        beside.wait()
+    def steps(t0, t1):
+        for t in range(t0, t1):
+            z = zs[t]
+            np.matmul(h_list[t], Us, out=rec)
+            z += rec
+            sig = z[:3]
+            np.exp(sig, out=sig)
+            sig += 1
+            np.reciprocal(sig, out=sig)
+            pair = gc_list[t]
+            np.tanh(z[3], out=pair[0])
+            np.multiply(z[1:3], pair, out=prod)  # i g, f c
+            np.add(ig, fc, out=c_list[t + 1])
+            tc = tc_list[t]
+            np.tanh(c_list[t + 1], out=tc)
+            np.multiply(z[0], tc, out=h_list[t + 1])
+
+    _forward_pass(pieces, project, steps, derivatives if for_grad else None)
     if last_only:
         out = np.stack((hs[-1], cs[-1]), axis=1)
     else:
@@ -273,24 +295,27 @@ def lstm_sequence(inputs, kernel, h0, c0, recurrent_kernel, bias=None, last_only
         f = gates[2]
         want_bias = bias is not None and parents[5].requires_grad
         sums = _Gradients(x, K, U, xt, hs, {"input_bias": want_bias})
-        beside = _Beside()
-        with one_thread():
-            for p0, p1 in reversed(pieces):
-                for t in reversed(range(p0, p1)):
-                    if grad is not None:
-                        dh += grad[t, :, 0]
-                        dc += grad[t, :, 1]
-                    np.multiply(dh, o_dtanh[t], out=tmp)
-                    dc += tmp
-                    step = d[:, t]
-                    np.multiply(da[:3, t], dc, out=step[:3])
-                    np.multiply(da[3, t], dh, out=step[3])
-                    dc *= f[t]  # to step t - 1, through the forget gate
-                    np.matmul(step, UT, out=dh4)
-                    np.add.reduce(dh4, axis=0, out=dh)
-                rows = d[:, p0:p1].reshape(4, -1, units)
-                beside.submit(partial(sums.add, p0, p1, rows, rows))
-            beside.wait()
+
+        def steps(p0, p1):
+            nonlocal dh, dc  # updated in place (the augmented assignments rebind the names)
+            for t in reversed(range(p0, p1)):
+                if grad is not None:
+                    dh += grad[t, :, 0]
+                    dc += grad[t, :, 1]
+                np.multiply(dh, o_dtanh[t], out=tmp)
+                dc += tmp
+                step = d[:, t]
+                np.multiply(da[:3, t], dc, out=step[:3])
+                np.multiply(da[3, t], dh, out=step[3])
+                dc *= f[t]  # to step t - 1, through the forget gate
+                np.matmul(step, UT, out=dh4)
+                np.add.reduce(dh4, axis=0, out=dh)
+
+        def share(p0, p1):
+            rows = d[:, p0:p1].reshape(4, -1, units)
+            sums.add(p0, p1, rows, rows)
+
+        _backward_pass(pieces, steps, share)
         db = sums.result("input_bias")
         return (sums.dx, sums.result("kernel"), dh, dc, sums.result("recurrent"), db)[
             : len(parents)
@@ -360,33 +385,27 @@ def gru_sequence(
         qr *= inner[2, t0:t1]
         qr *= pm
 
-    beside = _Beside()  # before one_thread: it asks how many threads numkeras runs
-    with one_thread(), np.errstate(over="ignore"):  # exp(-z) = inf: the sigmoid is 0
-        for piece in pieces:
-            beside.submit(partial(project, *piece))
-        for p, (t0, t1) in enumerate(pieces):
-            beside.wait(p)
-            for t in range(t0, t1):
-                a, r_in = a_list[t], inner_list[t]
-                np.matmul(h_list[t], Us, out=r_in)
-                if b_h is not None:
-                    r_in[2] += b_h
-                zr = a[:2]
-                zr += r_in[:2]
-                np.exp(zr, out=zr)
-                zr += 1
-                np.reciprocal(zr, out=zr)
-                z, r, hh = a
-                np.multiply(r, r_in[2], out=tmp)
-                hh += tmp
-                np.tanh(hh, out=hh)
-                h = h_list[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
-                np.subtract(h_list[t], hh, out=h)
-                h *= z
-                h += hh
-            if for_grad:  # beside the loop's next pieces
-                beside.submit(partial(derivatives, t0, t1))
-        beside.wait()
+    def steps(t0, t1):
+        for t in range(t0, t1):
+            a, r_in = a_list[t], inner_list[t]
+            np.matmul(h_list[t], Us, out=r_in)
+            if b_h is not None:
+                r_in[2] += b_h
+            zr = a[:2]
+            zr += r_in[:2]
+            np.exp(zr, out=zr)
+            zr += 1
+            np.reciprocal(zr, out=zr)
+            z, r, hh = a
+            np.multiply(r, r_in[2], out=tmp)
+            hh += tmp
+            np.tanh(hh, out=hh)
+            h = h_list[t + 1]  # z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
+            np.subtract(h_list[t], hh, out=h)
+            h *= z
+            h += hh
+
+    _forward_pass(pieces, project, steps, derivatives if for_grad else None)
     out = hs[-1] if last_only else hs[1:].swapaxes(0, 1)
 
     def vjp(grad):
@@ -407,22 +426,24 @@ def gru_sequence(
             "input_bias": input_bias is not None and input_bias.requires_grad,
         }
         sums = _Gradients(x, K, U, xt, hs, wanted)
-        beside = _Beside()
-        with one_thread():
-            for p0, p1 in reversed(pieces):
-                for t in reversed(range(p0, p1)):
-                    if grad is not None:
-                        dh += grad[t]
-                    np.multiply(dh, q_all[:, t], out=d[:2, t])
-                    np.multiply(dh, p_all[t], out=dxh[t])
-                    np.multiply(dxh[t], r[t], out=d[2, t])
-                    dh *= z[t]  # to step t - 1: the direct path plus the recurrent product
-                    np.matmul(d[:, t], UT, out=dh3)
-                    dh += np.add.reduce(dh3, axis=0, out=tmp)
-                rows = d[:, p0:p1].reshape(3, -1, units)
-                rows_in = (rows[0], rows[1], dxh[p0:p1].reshape(-1, units))
-                beside.submit(partial(sums.add, p0, p1, rows_in, rows))
-            beside.wait()
+
+        def steps(p0, p1):
+            nonlocal dh  # updated in place (the augmented assignments rebind the name)
+            for t in reversed(range(p0, p1)):
+                if grad is not None:
+                    dh += grad[t]
+                np.multiply(dh, q_all[:, t], out=d[:2, t])
+                np.multiply(dh, p_all[t], out=dxh[t])
+                np.multiply(dxh[t], r[t], out=d[2, t])
+                dh *= z[t]  # to step t - 1: the direct path plus the recurrent product
+                np.matmul(d[:, t], UT, out=dh3)
+                dh += np.add.reduce(dh3, axis=0, out=tmp)
+
+        def share(p0, p1):
+            rows = d[:, p0:p1].reshape(3, -1, units)
+            sums.add(p0, p1, (rows[0], rows[1], dxh[p0:p1].reshape(-1, units)), rows)
+
+        _backward_pass(pieces, steps, share)
         grads = (sums.dx, sums.result("kernel"), dh, sums.result("recurrent"))
         for name, b in (("recurrent_bias", recurrent_bias), ("input_bias", input_bias)):
             if b is not None:
