@@ -21,10 +21,21 @@ PIECE = 32768
 ROWS_PIECE = 1 << 18
 
 
-def _in_pieces(n, fill):
-    """Call `fill(piece)` for slices covering range(n) (more than 2 * PIECE values: an even
-    number of near-equal pieces, spread over the kernel threads)."""
-    threads.run([partial(fill, piece) for piece in threads.even_slices(n, PIECE)])
+def _float_c(x):
+    """`x` as a C-ordered array of a float dtype (float32 for integers and booleans)."""
+    x = np.asarray(x, order="C")
+    return x if x.dtype.kind == "f" else x.astype(np.float32)
+
+
+def _in_pieces(fill, *arrays):
+    """`fill(*arrays)` on same-shape C-ordered arrays: at once up to 2 * PIECE values, else on
+    an even number of near-equal pieces of their flat views, spread over the kernel threads."""
+    if arrays[0].size <= 2 * PIECE:
+        fill(*arrays)
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    pieces = threads.even_slices(flat[0].size, PIECE)
+    threads.run([partial(fill, *(a[piece] for a in flat)) for piece in pieces])
 
 
 def _relu(x, out=None):
@@ -135,21 +146,14 @@ def _sigmoid_into(x, s, e, u):
 def _sigmoid(x):
     """sigmoid(x) as a new array of x's float dtype (0-d for a 0-d x), in pieces on the kernel
     threads above 2 * PIECE values."""
-    x = np.asarray(x, order="C")
-    if x.dtype.kind != "f":
-        x = x.astype(np.float32)
+    x = _float_c(x)
     s = np.empty(x.shape, x.dtype)
-    if x.size <= 2 * PIECE:
-        e = np.empty_like(s)
+
+    def fill(x, s):
+        e = np.empty_like(x)
         _sigmoid_into(x, s, e, e)
-        return s
-    flat_x, flat_s = x.reshape(-1), s.reshape(-1)
 
-    def fill(i):
-        e = np.empty_like(flat_x[i])
-        _sigmoid_into(flat_x[i], flat_s[i], e, e)
-
-    _in_pieces(x.size, fill)
+    _in_pieces(fill, x, s)
     return s
 
 
@@ -316,9 +320,7 @@ def sigmoid_cross_entropy(target, logits):
     output = as_tensor(logits)
     target = as_tensor(target, output.dtype)
     check_pair("binary_crossentropy", target, output)
-    z = np.asarray(output.data, order="C")
-    if z.dtype.kind != "f":
-        z = z.astype(np.float32)
+    z = _float_c(output.data)
     t = np.asarray(target.data, z.dtype, order="C")
     y, s = np.empty(z.shape, z.dtype), np.empty(z.shape, z.dtype)
 
@@ -330,11 +332,7 @@ def sigmoid_cross_entropy(target, logits):
         np.subtract(y, np.multiply(z, t, out=e), out=y)
         np.add(y, log_term, out=y)
 
-    if z.size <= 2 * PIECE:
-        fill(z, t, y, s)
-    else:
-        flat = [a.reshape(-1) for a in (z, t, y, s)]
-        _in_pieces(z.size, lambda i: fill(*(a[i] for a in flat)))
+    _in_pieces(fill, z, t, y, s)
 
     def vjp(g):
         return (-g * z if target.requires_grad else None), g * (s - t)
