@@ -11,8 +11,13 @@ from numkeras import ops
 from numkeras.saving import deserialize_keras_object
 
 
-def get_keras():
+def get_keras(tensorflow=False):
+    """Real Keras 3 on its torch backend, or a skip where it is not installed; with
+    `tensorflow`, also a skip without TensorFlow, which Keras's own Hashing, lookup,
+    TextVectorization and dataset utilities need whatever the backend."""
     os.environ.setdefault("KERAS_BACKEND", "torch")
+    if tensorflow:
+        pytest.importorskip("tensorflow")
     return pytest.importorskip("keras")
 
 

@@ -63,7 +63,7 @@ def test_category_encoding_count_weights():
     ],
 )
 def test_discretization_matches_keras(kwargs):
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     ours, theirs = layers.Discretization(**kwargs), keras.layers.Discretization(**kwargs)
     if "num_bins" in kwargs:
         data = np.random.default_rng(1).exponential(size=(500, 2)).astype("float32")

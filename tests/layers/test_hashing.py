@@ -45,7 +45,7 @@ def _keras_np(keras, x):
     ],
 )
 def test_hashing_strings_match_keras(kwargs):
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     ours, theirs = layers.Hashing(**kwargs), keras.layers.Hashing(**kwargs)
     inputs = WORDS if kwargs.get("output_mode", "int") in ("int", "one_hot") else WORDS[:12]
     if kwargs.get("output_mode") in ("multi_hot", "count"):
@@ -69,7 +69,7 @@ def test_hashing_strings_match_keras(kwargs):
     ],
 )
 def test_hashing_numbers_match_keras(kwargs, inputs):
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     y = _np(layers.Hashing(**kwargs)(inputs))
     expected = _keras_np(keras, keras.layers.Hashing(**kwargs)(inputs))
     np.testing.assert_array_equal(y, expected)
@@ -110,7 +110,7 @@ def test_hashing_symbolic_shapes_and_model():
     ],
 )
 def test_hashing_errors_as_keras(kwargs, error):
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     with pytest.raises(ValueError, match=error):
         keras.layers.Hashing(**kwargs)
     with pytest.raises(ValueError, match=error):
@@ -118,7 +118,7 @@ def test_hashing_errors_as_keras(kwargs, error):
 
 
 def test_hashing_keras_files_both_ways(tmp_path):
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     x = INTS
     kwargs = {"num_bins": 17, "mask_value": 7, "salt": [5, 6]}
     ours = numkeras.Sequential([numkeras.Input((4,), dtype="int64"), layers.Hashing(**kwargs)])
@@ -143,7 +143,7 @@ CROSS_INPUTS = [
 @pytest.mark.parametrize("inputs", CROSS_INPUTS)
 @pytest.mark.parametrize("mode", ["int", "one_hot"])
 def test_hashed_crossing_matches_keras(inputs, mode):
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     ours = layers.HashedCrossing(num_bins=13, output_mode=mode)
     theirs = keras.layers.HashedCrossing(num_bins=13, output_mode=mode)
     y, expected = _np(ours(inputs)), _keras_np(keras, theirs(inputs))
@@ -165,7 +165,7 @@ def test_hashed_crossing_matches_keras(inputs, mode):
     ],
 )
 def test_hashed_crossing_errors_as_keras(inputs, error):
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     with pytest.raises(ValueError, match=error):
         keras.layers.HashedCrossing(num_bins=3)(inputs)
     with pytest.raises(ValueError, match=error):
@@ -203,7 +203,7 @@ OOV_INTS = np.array([[12, 5, 7], [36, -4, 1000001], [0, 99, 12]])
 )
 def test_lookup_oov_buckets_match_keras(name, kwargs, inputs):
     """Several OOV indices: strings (and integers with oov_method="farmhash") are hashed."""
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     ours, theirs = getattr(layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
     np.testing.assert_array_equal(_np(ours(inputs)), _keras_np(keras, theirs(inputs)))
     assert comparable(ours.get_config()) == comparable(theirs.get_config())
@@ -218,7 +218,7 @@ def test_lookup_oov_buckets_match_keras(name, kwargs, inputs):
     ],
 )
 def test_lookup_hashing_errors_as_keras(name, kwargs, error):
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     with pytest.raises(ValueError, match=error):
         getattr(keras.layers, name)(**kwargs)
     with pytest.raises(ValueError, match=error):

@@ -43,7 +43,7 @@ def _np(keras, x):
 
 
 def _check(name, kwargs, inputs):
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     ours, theirs = getattr(layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
     y, expected = ours(inputs), theirs(inputs)
     y = y if isinstance(y, np.ndarray) else y.numpy()
@@ -86,7 +86,7 @@ def test_integer_lookup_matches_keras(kwargs, inputs):
     ],
 )
 def test_adapt_matches_keras(name, kwargs, data):
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     ours, theirs = getattr(layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
     ours.adapt(data)
     theirs.adapt(data)

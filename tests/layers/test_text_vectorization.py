@@ -33,7 +33,7 @@ QUERIES = np.array(["the cat ate a bird", "unknown words here", "", "Dog! dog? D
     ],
 )
 def test_adapted_layer_matches_keras(kwargs, inputs):
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     ours, theirs = layers.TextVectorization(**kwargs), keras.layers.TextVectorization(**kwargs)
     ours.adapt(CORPUS)
     theirs.adapt(CORPUS)
@@ -47,7 +47,7 @@ def test_adapted_layer_matches_keras(kwargs, inputs):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_given_vocabulary_and_config_round_trip():
-    keras = get_keras()
+    keras = get_keras(tensorflow=True)
     kwargs = {"vocabulary": ["cat", "dog", "the"], "output_sequence_length": 5}
     ours, theirs = layers.TextVectorization(**kwargs), keras.layers.TextVectorization(**kwargs)
     np.testing.assert_array_equal(

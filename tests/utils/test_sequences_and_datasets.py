@@ -8,12 +8,7 @@ import pytest
 
 import numkeras as nk
 from numkeras import utils
-
-
-def _keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
-
+from tests.layers.keras_parity import get_keras
 
 SEQS = [[1, 2, 3], [4], [], [5, 6, 7, 8, 9]]
 
@@ -29,7 +24,7 @@ SEQS = [[1, 2, 3], [4], [], [5, 6, 7, 8, 9]]
     ],
 )
 def test_pad_sequences_matches_keras(kwargs):
-    keras = _keras()
+    keras = get_keras()
     ours = utils.pad_sequences(SEQS, **kwargs)
     theirs = keras.utils.pad_sequences(SEQS, **kwargs)
     assert ours.dtype == theirs.dtype
@@ -53,7 +48,7 @@ def test_pad_sequences_errors():
 )
 @pytest.mark.parametrize("with_targets", [True, False])
 def test_timeseries_windows_match_keras(kwargs, with_targets):
-    keras = _keras()
+    keras = get_keras(tensorflow=True)
     data = np.arange(40, dtype="float32").reshape(20, 2)
     targets = np.arange(100, 120) if with_targets else None
     ours = list(utils.timeseries_dataset_from_array(data, targets, **kwargs))
@@ -82,8 +77,8 @@ def test_timeseries_shuffle_is_keras_window_set_and_trains():
         utils.timeseries_dataset_from_array(data, None, 3, sampling_rate=0)
 
 
-def test_pack_and_unpack_match_keras():
-    keras = _keras()
+def test_pack_and_unpack_matchget_keras():
+    keras = get_keras()
     x, y, w = np.ones(2), np.zeros(2), np.full(2, 0.5)
     for args in [(x,), (x, y), (x, y, w), ([x, x],)]:
         ours, theirs = (
@@ -113,7 +108,7 @@ def _write_images(root, keras, sizes=(6, 5)):
 
 
 def test_image_utilities_match_keras(tmp_path):
-    keras = _keras()
+    keras = get_keras()
     array = np.random.default_rng(1).random((4, 5, 3)).astype("float32")
     utils.save_img(tmp_path / "ours.png", array)
     keras.utils.save_img(tmp_path / "theirs.png", array)
@@ -151,7 +146,7 @@ def test_image_utilities_match_keras(tmp_path):
     ],
 )
 def test_image_dataset_from_directory_matches_keras(tmp_path, kwargs):
-    keras = _keras()
+    keras = get_keras(tensorflow=True)
     _write_images(tmp_path, keras)
     kwargs = {"image_size": (6, 5), "batch_size": 4, "verbose": False, **kwargs}
     ours = utils.image_dataset_from_directory(tmp_path, **kwargs)
@@ -187,7 +182,7 @@ def test_image_dataset_from_directory_matches_keras(tmp_path, kwargs):
 
 
 def test_image_dataset_trains_and_splits_both(tmp_path):
-    keras = _keras()
+    keras = get_keras()
     _write_images(tmp_path, keras)
     train, val = utils.image_dataset_from_directory(
         tmp_path,
@@ -210,7 +205,7 @@ def test_image_dataset_trains_and_splits_both(tmp_path):
 
 
 def test_text_dataset_from_directory_matches_keras(tmp_path):
-    keras = _keras()
+    keras = get_keras(tensorflow=True)
     for label, texts in (("neg", ["bad", "awful film"]), ("pos", ["good", "great", "fine!"])):
         os.makedirs(tmp_path / label)
         for i, text in enumerate(texts):
